@@ -1,0 +1,315 @@
+//! Keys, each typed by its purpose, and their derivation from a receipt code.
+//!
+//! From the 16 bytes of a receipt code, HKDF-SHA256 (RFC 5869) with the salt
+//! [`RECEIPT_SALT`] derives, each under its own versioned label:
+//!
+//! | label (HKDF `info`)          | output   | what it is                                     |
+//! |------------------------------|----------|------------------------------------------------|
+//! | `meldpunt/v1/mailbox-token`  | 32 bytes | [`MailboxToken`]: the secret the client shows the relay |
+//! | `meldpunt/v1/reply-key`      | 32 bytes | the reporter's X25519 reply identity ([`IdentityKey`]) |
+//!
+//! The relay stores only the [`MailboxId`]: `SHA-256("meldpunt/v1/mailbox-id" || 0x00 || token)`.
+//!
+//! This module must never expose a secret through `Debug`, `Display` or an error, and never
+//! compare secrets with `==` on bytes: [`MailboxToken`] and [`MailboxId`] compare in constant time.
+
+use std::fmt;
+use std::str::FromStr;
+
+use age::secrecy::ExposeSecret;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use bech32::{Bech32, Hrp};
+use hkdf::Hkdf;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::{Error, ReceiptCode};
+
+/// HKDF salt for every derivation from a receipt code.
+pub const RECEIPT_SALT: &[u8] = b"meldpunt receipt code v1";
+/// HKDF label of the mailbox token.
+pub const MAILBOX_TOKEN_LABEL: &[u8] = b"meldpunt/v1/mailbox-token";
+/// HKDF label of the reporter's reply key.
+pub const REPLY_KEY_LABEL: &[u8] = b"meldpunt/v1/reply-key";
+/// Domain-separation prefix of the mailbox id hash.
+pub const MAILBOX_ID_LABEL: &[u8] = b"meldpunt/v1/mailbox-id";
+
+fn derive(code: &ReceiptCode, label: &[u8]) -> Zeroizing<[u8; 32]> {
+    let hkdf = Hkdf::<Sha256>::new(Some(RECEIPT_SALT), code.entropy());
+    let mut output = Zeroizing::new([0u8; 32]);
+    hkdf.expand(label, &mut output[..])
+        .expect("32 bytes is a valid HKDF-SHA256 output length");
+    output
+}
+
+impl ReceiptCode {
+    /// The mailbox token: the secret this reporter shows the relay to reach the mailbox.
+    pub fn mailbox_token(&self) -> MailboxToken {
+        MailboxToken(derive(self, MAILBOX_TOKEN_LABEL))
+    }
+
+    /// The reporter's reply identity: replies are sealed to its public half.
+    pub fn reply_identity(&self) -> IdentityKey {
+        IdentityKey::from_secret_bytes(&derive(self, REPLY_KEY_LABEL))
+    }
+}
+
+/// The secret that opens a mailbox on the relay. Zeroized on drop; redacted in `Debug`.
+pub struct MailboxToken(Zeroizing<[u8; 32]>);
+
+impl MailboxToken {
+    /// The mailbox id the relay files this mailbox under.
+    pub fn mailbox_id(&self) -> MailboxId {
+        let mut hash = Sha256::new();
+        hash.update(MAILBOX_ID_LABEL);
+        hash.update([0u8]);
+        hash.update(&self.0[..]);
+        MailboxId(hash.finalize().into())
+    }
+
+    /// The wire form: unpadded base64url of the 32 bytes (43 characters).
+    pub fn to_wire(&self) -> Zeroizing<String> {
+        Zeroizing::new(URL_SAFE_NO_PAD.encode(&self.0[..]))
+    }
+
+    /// Parses the wire form.
+    pub fn from_wire(text: &str) -> Result<Self, Error> {
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        decode_32(text, &mut bytes).map_err(|()| Error::MalformedValue {
+            what: "mailbox token",
+            expected: "43 characters of unpadded base64url",
+        })?;
+        Ok(MailboxToken(bytes))
+    }
+
+    /// Compares two tokens in constant time.
+    pub fn matches(&self, other: &MailboxToken) -> bool {
+        self.0[..].ct_eq(&other.0[..]).into()
+    }
+}
+
+impl fmt::Debug for MailboxToken {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("MailboxToken([redacted])")
+    }
+}
+
+/// Decodes exactly 32 bytes of unpadded base64url into `output`, zeroizing scratch space.
+fn decode_32(text: &str, output: &mut [u8; 32]) -> Result<(), ()> {
+    if text.len() != 43 {
+        return Err(());
+    }
+    let mut scratch = Zeroizing::new([0u8; 33]);
+    match URL_SAFE_NO_PAD.decode_slice(text, &mut scratch[..]) {
+        Ok(32) => {
+            output.copy_from_slice(&scratch[..32]);
+            Ok(())
+        }
+        _ => Err(()),
+    }
+}
+
+/// The name of a mailbox on the relay: a hash of its token. Not secret, but compared in
+/// constant time anyway, since the relay looks mailboxes up by it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MailboxId([u8; 32]);
+
+impl MailboxId {
+    /// The 32 bytes, as the relay stores them.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// From the 32 stored bytes.
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        MailboxId(bytes)
+    }
+
+    /// The wire form: unpadded base64url (43 characters).
+    pub fn to_wire(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.0)
+    }
+
+    /// Parses the wire form.
+    pub fn from_wire(text: &str) -> Result<Self, Error> {
+        let mut bytes = [0u8; 32];
+        decode_32(text, &mut bytes).map_err(|()| Error::MalformedValue {
+            what: "mailbox id",
+            expected: "43 characters of unpadded base64url",
+        })?;
+        Ok(MailboxId(bytes))
+    }
+
+    /// Compares two ids in constant time.
+    pub fn matches(&self, other: &MailboxId) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+}
+
+impl fmt::Debug for MailboxId {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "MailboxId({})", self.to_wire())
+    }
+}
+
+/// An age X25519 public key: someone reports, replies or follow-ups can be sealed to.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RecipientKey(age::x25519::Recipient);
+
+impl RecipientKey {
+    pub(crate) fn as_age(&self) -> &age::x25519::Recipient {
+        &self.0
+    }
+}
+
+impl FromStr for RecipientKey {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self, Error> {
+        text.trim()
+            .parse::<age::x25519::Recipient>()
+            .map(RecipientKey)
+            .map_err(|_| Error::MalformedRecipientKey)
+    }
+}
+
+impl fmt::Display for RecipientKey {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(formatter)
+    }
+}
+
+impl fmt::Debug for RecipientKey {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "RecipientKey({})", self.0)
+    }
+}
+
+impl serde::Serialize for RecipientKey {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RecipientKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// An age X25519 identity (secret key). Not `Clone`; redacted in `Debug`; the inner
+/// secret is zeroized on drop by age.
+pub struct IdentityKey(age::x25519::Identity);
+
+impl IdentityKey {
+    /// A new random identity from the operating system's random number generator.
+    pub fn generate() -> Self {
+        IdentityKey(age::x25519::Identity::generate())
+    }
+
+    /// An identity from 32 secret bytes. age accepts raw keys only in their Bech32 form,
+    /// so the bytes pass through a zeroized `AGE-SECRET-KEY-1…` string.
+    pub(crate) fn from_secret_bytes(bytes: &[u8; 32]) -> Self {
+        let hrp = Hrp::parse_unchecked("AGE-SECRET-KEY-");
+        let mut encoded = bech32::encode_upper::<Bech32>(hrp, bytes)
+            .expect("32 bytes always fit in a Bech32 string");
+        let identity = encoded
+            .parse::<age::x25519::Identity>()
+            .expect("a freshly encoded identity parses");
+        encoded.zeroize();
+        IdentityKey(identity)
+    }
+
+    /// Parses an `AGE-SECRET-KEY-1…` string (surrounding whitespace allowed).
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        text.trim()
+            .parse::<age::x25519::Identity>()
+            .map(IdentityKey)
+            .map_err(|_| Error::MalformedIdentity)
+    }
+
+    /// The `AGE-SECRET-KEY-1…` string, as in an age identity file. Zeroized on drop.
+    pub fn to_secret_string(&self) -> Zeroizing<String> {
+        Zeroizing::new(self.0.to_string().expose_secret().to_owned())
+    }
+
+    /// The public half.
+    pub fn recipient(&self) -> RecipientKey {
+        RecipientKey(self.0.to_public())
+    }
+
+    pub(crate) fn as_age(&self) -> &age::x25519::Identity {
+        &self.0
+    }
+}
+
+impl fmt::Debug for IdentityKey {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "IdentityKey([redacted], public: {})", self.0.to_public())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn derivations_are_distinct_and_deterministic() {
+        let code = ReceiptCode::from_entropy([3u8; 16]);
+        let token = code.mailbox_token();
+        let again = ReceiptCode::from_entropy([3u8; 16]).mailbox_token();
+        assert!(token.matches(&again));
+        assert_eq!(token.mailbox_id(), again.mailbox_id());
+        let reply = code.reply_identity();
+        let reply_secret = reply.to_secret_string();
+        assert!(!reply_secret.contains(token.to_wire().as_str()));
+        assert_ne!(token.mailbox_id().as_bytes(), &*derive(&code, MAILBOX_TOKEN_LABEL));
+        let other = ReceiptCode::from_entropy([4u8; 16]);
+        assert!(!other.mailbox_token().matches(&token));
+        assert_ne!(other.reply_identity().recipient(), reply.recipient());
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let code = ReceiptCode::generate();
+        let token = code.mailbox_token();
+        assert!(!format!("{token:?}").contains(token.to_wire().as_str()));
+        let identity = code.reply_identity();
+        let secret = identity.to_secret_string();
+        assert!(!format!("{identity:?}").contains(&secret[16..]));
+    }
+
+    #[test]
+    fn malformed_wire_forms_are_refused() {
+        for text in ["", "short", &"A".repeat(44), &"*".repeat(43)] {
+            assert!(MailboxToken::from_wire(text).is_err());
+            assert!(MailboxId::from_wire(text).is_err());
+        }
+        assert!(matches!(RecipientKey::from_str("age1nope"), Err(Error::MalformedRecipientKey)));
+        assert!(matches!(IdentityKey::parse("AGE-SECRET-KEY-1NOPE"), Err(Error::MalformedIdentity)));
+    }
+
+    proptest! {
+        #[test]
+        fn wire_forms_round_trip(entropy in any::<[u8; 16]>()) {
+            let token = ReceiptCode::from_entropy(entropy).mailbox_token();
+            let parsed = MailboxToken::from_wire(&token.to_wire()).unwrap();
+            prop_assert!(parsed.matches(&token));
+            let id = token.mailbox_id();
+            prop_assert_eq!(MailboxId::from_wire(&id.to_wire()).unwrap(), id);
+        }
+
+        #[test]
+        fn identity_strings_round_trip(bytes in any::<[u8; 32]>()) {
+            let identity = IdentityKey::from_secret_bytes(&bytes);
+            let parsed = IdentityKey::parse(&identity.to_secret_string()).unwrap();
+            prop_assert_eq!(parsed.recipient(), identity.recipient());
+            let recipient: RecipientKey = identity.recipient().to_string().parse().unwrap();
+            prop_assert_eq!(recipient, identity.recipient());
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! Meldpunt's cryptographic core. Every cryptographic decision of Meldpunt is made here, so
+//! the relay, the CLI and the web form never make one of their own.
+//!
+//! - [`ReceiptCode`]: the reporter's one secret, and what is derived from it: the
+//!   [`MailboxToken`] shown to the relay, the [`MailboxId`] the relay stores, and the
+//!   reporter's reply [`IdentityKey`].
+//! - [`seal_stream`] / [`open_stream`] and [`Message::seal`] / [`Message::open`]: standard age
+//!   files with padding inside the encryption.
+//! - [`Message`]: the versioned plaintext format of reports, follow-ups, replies and
+//!   acknowledgements.
+//! - [`SignedDirectory`]: the Ed25519-signed list of organisations, recipients and their keys.
+//!
+//! ```
+//! use meldpunt_crypto::{Day, IdentityKey, Message, MessageKind, ReceiptCode, RecipientAddress};
+//!
+//! // The office has an age identity; its public key is in the signed directory.
+//! let office = IdentityKey::generate();
+//!
+//! // A reporter gets a new receipt code and derives everything from it.
+//! let code = ReceiptCode::generate();
+//! let token = code.mailbox_token(); // shown to the relay
+//! let _mailbox_id = token.mailbox_id(); // all the relay stores
+//! let report = Message {
+//!     kind: MessageKind::Report {
+//!         reply_key: code.reply_identity().recipient(),
+//!         recipients: vec![RecipientAddress {
+//!             organisation: "demo".into(),
+//!             recipient: "integrity-office".into(),
+//!         }],
+//!     },
+//!     written_on: "2026-11-28".parse::<Day>()?,
+//!     body: String::from("Er wordt gefraudeerd met subsidies.").into(),
+//!     attachments: vec![],
+//! };
+//! let sealed = report.seal(&[office.recipient()])?;
+//!
+//! // The office opens it on its own workstation.
+//! let opened = Message::open(&[office], sealed.as_bytes())?;
+//! assert_eq!(opened, report);
+//!
+//! // Later the reporter types the code back in; a typo is caught.
+//! let written = code.to_written_form();
+//! let typed_back = ReceiptCode::parse(&written.to_lowercase())?;
+//! assert!(typed_back.mailbox_token().matches(&token));
+//! # Ok::<(), meldpunt_crypto::Error>(())
+//! ```
+//!
+//! What this crate protects against, and what it does not, is in `docs/threat-model.md`;
+//! every byte format is in `docs/protocol.md`.
+//!
+//! This crate performs no I/O of its own (no files, no network, no clock, no logging); the
+//! only outside resource it touches is the operating system's random number generator.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod day;
+mod directory;
+mod error;
+mod keys;
+mod message;
+mod padding;
+mod receipt;
+mod seal;
+
+pub use day::Day;
+pub use directory::{
+    Directory, DirectoryKey, DirectoryRecipient, DirectorySigningKey, LocalisedName,
+    Organisation, Role, SignedDirectory, DIRECTORY_FORMAT_VERSION, DIRECTORY_SIGNATURE_CONTEXT,
+    MAXIMUM_DIRECTORY_LENGTH,
+};
+pub use error::{Error, Result};
+pub use keys::{
+    IdentityKey, MailboxId, MailboxToken, RecipientKey, MAILBOX_ID_LABEL, MAILBOX_TOKEN_LABEL,
+    RECEIPT_SALT, REPLY_KEY_LABEL,
+};
+pub use message::{
+    AttachmentReference, Message, MessageKind, RecipientAddress, MAXIMUM_ATTACHMENTS,
+    MAXIMUM_ATTACHMENT_NAME_LENGTH, MAXIMUM_BODY_LENGTH, MAXIMUM_MESSAGE_LENGTH,
+    MESSAGE_FORMAT_VERSION,
+};
+pub use padding::{padded_length, MAXIMUM_CONTENT_LENGTH, PADDING_FLOOR};
+pub use receipt::{ReceiptCode, RECEIPT_CODE_CHARACTERS, RECEIPT_CODE_ENTROPY_BYTES};
+pub use seal::{check_age_header, open_stream, seal, seal_stream, Opened, SealedObject};

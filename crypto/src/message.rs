@@ -1,0 +1,576 @@
+//! The plaintext format of everything a reporter or an office writes.
+//!
+//! A message is a compact JSON object (UTF-8) with a format marker and version,
+//! `"meldpunt-message": 1`, and a `kind`: `report`, `follow-up`, `reply` or
+//! `acknowledgement`. It is sealed with [`Message::seal`]: the JSON is the content, zero
+//! bytes pad it (see [`crate::padded_length`]). JSON always ends in `}`, so the padding is
+//! found by trimming trailing zero bytes, and [`Message::open`] insists that exactly the
+//! prescribed amount of padding was there. Opened with stock age, a message is readable JSON
+//! followed by zero bytes (`age -d … | tr -d '\0'`).
+//!
+//! Decoding refuses unknown versions, unknown fields, oversize bodies and attachment names
+//! that could be used as paths, with a clear error — never a panic.
+//!
+//! This module must never put message content into `Debug` output or errors.
+
+use std::fmt;
+use std::io::{Read, Write};
+
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::seal::{open_padded, open_stream, seal};
+use crate::{padded_length, Day, Error, IdentityKey, RecipientKey, SealedObject};
+
+/// The message format version this crate writes and reads.
+pub const MESSAGE_FORMAT_VERSION: u64 = 1;
+/// Largest encoded message (before padding).
+pub const MAXIMUM_MESSAGE_LENGTH: u64 = 1 << 20;
+/// Largest message body, in bytes of UTF-8.
+pub const MAXIMUM_BODY_LENGTH: usize = 512 * 1024;
+/// Most attachments one message may reference.
+pub const MAXIMUM_ATTACHMENTS: usize = 64;
+/// Longest attachment name, in bytes.
+pub const MAXIMUM_ATTACHMENT_NAME_LENGTH: usize = 255;
+
+/// One organisation's recipient, by the ids in the signed directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecipientAddress {
+    /// The organisation's id in the directory, e.g. `demo`.
+    pub organisation: String,
+    /// The recipient's id within that organisation, e.g. `integrity-office`.
+    pub recipient: String,
+}
+
+/// A sealed attachment, as a message refers to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentReference {
+    /// The file name to offer when saving it (never a path).
+    pub name: String,
+    /// Content length in bytes (before padding).
+    pub size: u64,
+    /// SHA-256 of the content, lower-case hex.
+    #[serde(with = "hex_digest")]
+    pub sha256: [u8; 32],
+    /// Where the sealed attachment lives on the relay: its attachment id.
+    pub location: String,
+}
+
+/// What kind of message this is, with what only that kind carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageKind {
+    /// The first message of a mailbox.
+    Report {
+        /// The reporter's reply public key, derived from the receipt code.
+        reply_key: RecipientKey,
+        /// The recipients the reporter chose.
+        recipients: Vec<RecipientAddress>,
+    },
+    /// A later message from the reporter.
+    FollowUp,
+    /// A message from a recipient to the reporter.
+    Reply {
+        /// Who wrote it.
+        from: RecipientAddress,
+    },
+    /// The acknowledgement of receipt a recipient sends (due within 7 days).
+    Acknowledgement {
+        /// Who sent it.
+        from: RecipientAddress,
+    },
+}
+
+/// The plaintext of a report, follow-up, reply or acknowledgement.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Message {
+    /// The kind, with what only that kind carries.
+    pub kind: MessageKind,
+    /// The day it was written (never a time of day).
+    pub written_on: Day,
+    /// The text. Zeroized on drop.
+    pub body: Zeroizing<String>,
+    /// Attachments sealed separately and referenced here.
+    pub attachments: Vec<AttachmentReference>,
+}
+
+impl fmt::Debug for Message {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("Message")
+            .field("kind", &self.kind)
+            .field("written_on", &self.written_on)
+            .field("body", &format_args!("[redacted, {} bytes]", self.body.len()))
+            .field("attachments", &self.attachments.len())
+            .finish()
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum WireKind {
+    Report,
+    FollowUp,
+    Reply,
+    Acknowledgement,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireMessage {
+    #[serde(rename = "meldpunt-message")]
+    version: u64,
+    kind: WireKind,
+    written_on: Day,
+    body: Zeroizing<String>,
+    #[serde(default)]
+    attachments: Vec<AttachmentReference>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reply_key: Option<RecipientKey>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    recipients: Option<Vec<RecipientAddress>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    from: Option<RecipientAddress>,
+}
+
+#[derive(Deserialize)]
+struct VersionProbe {
+    #[serde(rename = "meldpunt-message")]
+    version: Option<u64>,
+}
+
+fn malformed(reason: impl Into<String>) -> Error {
+    Error::MalformedMessage(reason.into())
+}
+
+/// Ids in the directory and in addresses: lower-case ASCII letters, digits and dashes.
+pub(crate) fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-')
+        && !id.starts_with('-')
+}
+
+fn check_address(address: &RecipientAddress) -> Result<(), Error> {
+    if !is_valid_id(&address.organisation) || !is_valid_id(&address.recipient) {
+        return Err(malformed(
+            "organisation and recipient ids are 1 to 64 lower-case letters, digits and dashes",
+        ));
+    }
+    Ok(())
+}
+
+fn check_attachment(attachment: &AttachmentReference) -> Result<(), Error> {
+    let name = &attachment.name;
+    if name.is_empty()
+        || name.len() > MAXIMUM_ATTACHMENT_NAME_LENGTH
+        || name == "."
+        || name == ".."
+        || name.chars().any(|c| c == '/' || c == '\\' || c.is_control())
+    {
+        return Err(malformed(
+            "an attachment name must be 1 to 255 bytes, without slashes, backslashes or control characters, and not . or ..",
+        ));
+    }
+    let location = &attachment.location;
+    if location.is_empty()
+        || location.len() > 128
+        || !location
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+    {
+        return Err(malformed(
+            "an attachment location must be 1 to 128 letters, digits, dashes or underscores",
+        ));
+    }
+    if attachment.size > crate::MAXIMUM_CONTENT_LENGTH {
+        return Err(malformed("an attachment is larger than 1 TiB"));
+    }
+    Ok(())
+}
+
+impl Message {
+    fn check(&self) -> Result<(), Error> {
+        if self.body.len() > MAXIMUM_BODY_LENGTH {
+            return Err(Error::TooLarge {
+                what: "a message body",
+                limit: MAXIMUM_BODY_LENGTH as u64,
+            });
+        }
+        if self.attachments.len() > MAXIMUM_ATTACHMENTS {
+            return Err(malformed(format!(
+                "a message may reference at most {MAXIMUM_ATTACHMENTS} attachments"
+            )));
+        }
+        self.attachments.iter().try_for_each(check_attachment)?;
+        match &self.kind {
+            MessageKind::Report { recipients, .. } => {
+                if recipients.is_empty() || recipients.len() > 16 {
+                    return Err(malformed("a report names 1 to 16 recipients"));
+                }
+                recipients.iter().try_for_each(check_address)
+            }
+            MessageKind::FollowUp => Ok(()),
+            MessageKind::Reply { from } | MessageKind::Acknowledgement { from } => {
+                check_address(from)
+            }
+        }
+    }
+
+    /// Encodes the message as compact JSON (without padding). Zeroized on drop.
+    pub fn encode(&self) -> Result<Zeroizing<Vec<u8>>, Error> {
+        self.check()?;
+        let (kind, reply_key, recipients, from) = match &self.kind {
+            MessageKind::Report {
+                reply_key,
+                recipients,
+            } => (
+                WireKind::Report,
+                Some(reply_key.clone()),
+                Some(recipients.clone()),
+                None,
+            ),
+            MessageKind::FollowUp => (WireKind::FollowUp, None, None, None),
+            MessageKind::Reply { from } => (WireKind::Reply, None, None, Some(from.clone())),
+            MessageKind::Acknowledgement { from } => {
+                (WireKind::Acknowledgement, None, None, Some(from.clone()))
+            }
+        };
+        let wire = WireMessage {
+            version: MESSAGE_FORMAT_VERSION,
+            kind,
+            written_on: self.written_on,
+            body: self.body.clone(),
+            attachments: self.attachments.clone(),
+            reply_key,
+            recipients,
+            from,
+        };
+        let mut encoded = Zeroizing::new(Vec::with_capacity(self.body.len() + 512));
+        serde_json::to_writer(&mut *encoded, &wire).map_err(|error| malformed(error.to_string()))?;
+        if encoded.len() as u64 > MAXIMUM_MESSAGE_LENGTH {
+            return Err(Error::TooLarge {
+                what: "an encoded message",
+                limit: MAXIMUM_MESSAGE_LENGTH,
+            });
+        }
+        Ok(encoded)
+    }
+
+    /// Decodes a message from its JSON (without padding).
+    pub fn decode(encoded: &[u8]) -> Result<Message, Error> {
+        if encoded.len() as u64 > MAXIMUM_MESSAGE_LENGTH {
+            return Err(Error::TooLarge {
+                what: "an encoded message",
+                limit: MAXIMUM_MESSAGE_LENGTH,
+            });
+        }
+        let probe: VersionProbe = serde_json::from_slice(encoded)
+            .map_err(|_| malformed("not a JSON object"))?;
+        match probe.version {
+            Some(MESSAGE_FORMAT_VERSION) => {}
+            Some(other) => return Err(Error::UnsupportedMessageVersion(other)),
+            None => return Err(malformed("the \"meldpunt-message\" version marker is missing")),
+        }
+        let wire: WireMessage = serde_json::from_slice(encoded)
+            .map_err(|error| malformed(describe_json_error(&error)))?;
+        let kind = match (wire.kind, wire.reply_key, wire.recipients, wire.from) {
+            (WireKind::Report, Some(reply_key), Some(recipients), None) => MessageKind::Report {
+                reply_key,
+                recipients,
+            },
+            (WireKind::FollowUp, None, None, None) => MessageKind::FollowUp,
+            (WireKind::Reply, None, None, Some(from)) => MessageKind::Reply { from },
+            (WireKind::Acknowledgement, None, None, Some(from)) => {
+                MessageKind::Acknowledgement { from }
+            }
+            _ => {
+                return Err(malformed(
+                    "fields do not fit the kind: a report has reply_key and recipients, a reply or acknowledgement has from, a follow-up neither",
+                ))
+            }
+        };
+        let message = Message {
+            kind,
+            written_on: wire.written_on,
+            body: wire.body,
+            attachments: wire.attachments,
+        };
+        message.check()?;
+        Ok(message)
+    }
+
+    /// Seals the message to every recipient.
+    pub fn seal(&self, recipients: &[RecipientKey]) -> Result<SealedObject, Error> {
+        seal(recipients, &self.encode()?)
+    }
+
+    /// Opens and decodes a sealed message.
+    pub fn open(identities: &[IdentityKey], sealed: &[u8]) -> Result<Message, Error> {
+        let limit = padded_length(MAXIMUM_MESSAGE_LENGTH).expect("within limits");
+        let padded = open_padded(identities, sealed, limit)?;
+        let content_length = padded
+            .iter()
+            .rposition(|&byte| byte != 0)
+            .map_or(0, |last| last + 1);
+        if padded_length(content_length as u64) != Some(padded.len() as u64) {
+            return Err(Error::BadPadding);
+        }
+        Message::decode(&padded[..content_length])
+    }
+}
+
+/// Describes a JSON decoding failure without quoting the input, which may be secret.
+pub(crate) fn describe_json_error(error: &serde_json::Error) -> String {
+    let category = match error.classify() {
+        serde_json::error::Category::Syntax => "not valid JSON",
+        serde_json::error::Category::Eof => "cut off before its end",
+        serde_json::error::Category::Data => "a field is missing, unknown or of the wrong type",
+        serde_json::error::Category::Io => "unreadable",
+    };
+    format!("{category} (line {}, column {})", error.line(), error.column())
+}
+
+impl AttachmentReference {
+    /// Seals an attachment's content read from `content` (exactly `size` bytes) to every
+    /// recipient, writing the age file to `output`. Returns the reference to put into the
+    /// message, with the digest computed on the way.
+    pub fn seal_stream<R: Read, W: Write>(
+        recipients: &[RecipientKey],
+        name: &str,
+        location: &str,
+        content: R,
+        size: u64,
+        output: W,
+    ) -> Result<(AttachmentReference, W), Error> {
+        let mut hashing = HashingReader {
+            inner: content,
+            digest: <sha2::Sha256 as sha2::Digest>::new(),
+        };
+        let output = crate::seal_stream(recipients, &mut hashing, size, output)?;
+        let reference = AttachmentReference {
+            name: name.to_owned(),
+            size,
+            sha256: sha2::Digest::finalize(hashing.digest).into(),
+            location: location.to_owned(),
+        };
+        check_attachment(&reference)?;
+        Ok((reference, output))
+    }
+
+    /// Opens the sealed attachment this reference describes, writing its content to
+    /// `output`; fails if its length or SHA-256 differ from the reference. On failure the
+    /// caller must discard what was written.
+    pub fn open_stream<R: Read, W: Write>(
+        &self,
+        identities: &[IdentityKey],
+        sealed: R,
+        output: W,
+    ) -> Result<(), Error> {
+        let opened = open_stream(identities, sealed, self.size, output)?;
+        if opened.sha256 != self.sha256 {
+            return Err(Error::DigestMismatch);
+        }
+        Ok(())
+    }
+}
+
+struct HashingReader<R> {
+    inner: R,
+    digest: sha2::Sha256,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(buffer)?;
+        sha2::Digest::update(&mut self.digest, &buffer[..read]);
+        Ok(read)
+    }
+}
+
+mod hex_digest {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(digest: &[u8; 32], serializer: S) -> Result<S::Ok, S::Error> {
+        let mut text = String::with_capacity(64);
+        for byte in digest {
+            text.push_str(&format!("{byte:02x}"));
+        }
+        serializer.serialize_str(&text)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<[u8; 32], D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let bytes = text.as_bytes();
+        if bytes.len() != 64 || !bytes.iter().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b)) {
+            return Err(serde::de::Error::custom("sha256 must be 64 lower-case hex digits"));
+        }
+        let mut digest = [0u8; 32];
+        for (index, slot) in digest.iter_mut().enumerate() {
+            *slot = u8::from_str_radix(&text[index * 2..index * 2 + 2], 16).map_err(serde::de::Error::custom)?;
+        }
+        Ok(digest)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn address() -> RecipientAddress {
+        RecipientAddress {
+            organisation: "demo".into(),
+            recipient: "integrity-office".into(),
+        }
+    }
+
+    fn attachment() -> AttachmentReference {
+        AttachmentReference {
+            name: "notulen 2026.pdf".into(),
+            size: 1234,
+            sha256: [0xab; 32],
+            location: "att_01".into(),
+        }
+    }
+
+    fn kinds() -> Vec<MessageKind> {
+        vec![
+            MessageKind::Report {
+                reply_key: IdentityKey::generate().recipient(),
+                recipients: vec![address()],
+            },
+            MessageKind::FollowUp,
+            MessageKind::Reply { from: address() },
+            MessageKind::Acknowledgement { from: address() },
+        ]
+    }
+
+    fn message(kind: MessageKind, body: &str) -> Message {
+        Message {
+            kind,
+            written_on: "2026-11-28".parse().unwrap(),
+            body: body.to_owned().into(),
+            attachments: vec![attachment()],
+        }
+    }
+
+    #[test]
+    fn every_kind_round_trips_sealed() {
+        let office = IdentityKey::generate();
+        for kind in kinds() {
+            let original = message(kind, "Ik meld een misstand.\nTweede regel: ë ß 中");
+            let sealed = original.seal(&[office.recipient()]).unwrap();
+            assert_eq!(Message::open(std::slice::from_ref(&office), sealed.as_bytes()).unwrap(), original);
+        }
+    }
+
+    #[test]
+    fn debug_hides_the_body() {
+        let original = message(MessageKind::FollowUp, "geheime tekst");
+        assert!(!format!("{original:?}").contains("geheime"));
+    }
+
+    #[test]
+    fn refuses_unknown_versions_and_malformed_input() {
+        let unknown = br#"{"meldpunt-message":2,"kind":"follow-up"}"#;
+        assert!(matches!(Message::decode(unknown), Err(Error::UnsupportedMessageVersion(2))));
+        for input in [
+            &br#"{"kind":"follow-up"}"#[..],
+            b"",
+            b"[]",
+            b"\xff\xfe",
+            br#"{"meldpunt-message":1,"kind":"follow-up","written_on":"2026-11-28","body":"x","extra":1}"#,
+            br#"{"meldpunt-message":1,"kind":"gossip","written_on":"2026-11-28","body":"x"}"#,
+            br#"{"meldpunt-message":1,"kind":"follow-up","written_on":"2026-02-30","body":"x"}"#,
+            br#"{"meldpunt-message":1,"kind":"report","written_on":"2026-11-28","body":"x"}"#,
+            br#"{"meldpunt-message":1,"kind":"follow-up","written_on":"2026-11-28","body":"x","from":{"organisation":"demo","recipient":"x"}}"#,
+            br#"{"meldpunt-message":1,"kind":"follow-up","written_on":"2026-11-28","body":"x","attachments":[{"name":"../../etc/passwd","size":1,"sha256":"abababababababababababababababababababababababababababababababab","location":"a"}]}"#,
+        ] {
+            assert!(Message::decode(input).is_err(), "{:?} must be refused", String::from_utf8_lossy(input));
+        }
+    }
+
+    #[test]
+    fn errors_do_not_quote_the_body() {
+        let input = br#"{"meldpunt-message":1,"kind":"follow-up","written_on":"2026-11-28","body":["naam van de verdachte"]}"#;
+        let error = Message::decode(input).unwrap_err().to_string();
+        assert!(!error.contains("verdachte"), "{error}");
+    }
+
+    #[test]
+    fn oversize_body_is_refused() {
+        let large = message(MessageKind::FollowUp, &"a".repeat(MAXIMUM_BODY_LENGTH + 1));
+        assert!(matches!(large.encode(), Err(Error::TooLarge { .. })));
+    }
+
+    #[test]
+    fn attachments_round_trip_and_digest_is_checked() {
+        let office = IdentityKey::generate();
+        let content = vec![42u8; 150_000];
+        let (reference, sealed) = AttachmentReference::seal_stream(
+            &[office.recipient()],
+            "foto.jpg",
+            "att_1",
+            &content[..],
+            content.len() as u64,
+            Vec::new(),
+        )
+        .unwrap();
+        let mut opened = Vec::new();
+        reference.open_stream(std::slice::from_ref(&office), &sealed[..], &mut opened).unwrap();
+        assert_eq!(opened, content);
+        let mut forged = reference.clone();
+        forged.sha256[0] ^= 1;
+        assert!(matches!(
+            forged.open_stream(std::slice::from_ref(&office), &sealed[..], Vec::new()),
+            Err(Error::DigestMismatch)
+        ));
+    }
+
+    #[test]
+    fn wrong_padding_is_refused() {
+        // A well-formed message sealed without Meldpunt's padding.
+        let office = IdentityKey::generate();
+        let encoded = message(MessageKind::FollowUp, "x").encode().unwrap();
+        let mut sealed = Vec::new();
+        let mut writer = age::Encryptor::with_recipients(std::iter::once(office.recipient().as_age() as &dyn age::Recipient))
+            .unwrap()
+            .wrap_output(&mut sealed)
+            .unwrap();
+        writer.write_all(&encoded).unwrap();
+        writer.finish().unwrap();
+        assert!(matches!(Message::open(&[office], &sealed), Err(Error::BadPadding)));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn encode_decode_round_trip(body in ".{0,2000}", kind_index in 0usize..4, name in "[a-zA-Z0-9 ._-]{1,40}", size in 0u64..(1 << 40)) {
+            prop_assume!(name != "." && name != "..");
+            let mut original = message(kinds().swap_remove(kind_index), &body);
+            original.attachments[0].name = name;
+            original.attachments[0].size = size;
+            let decoded = Message::decode(&original.encode().unwrap()).unwrap();
+            prop_assert_eq!(decoded, original);
+        }
+
+        #[test]
+        fn decoding_garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..500)) {
+            let _ = Message::decode(&bytes);
+        }
+
+        #[test]
+        fn flipped_bits_in_sealed_messages_are_refused(position in any::<prop::sample::Index>(), bit in 0u8..8) {
+            let office = IdentityKey::generate();
+            let mut sealed = message(MessageKind::FollowUp, "melding").seal(&[office.recipient()]).unwrap().into_bytes();
+            let index = position.index(sealed.len());
+            sealed[index] ^= 1 << bit;
+            prop_assert!(Message::open(&[office], &sealed).is_err());
+        }
+    }
+}
