@@ -81,4 +81,6 @@ pub use message::{
 };
 pub use padding::{padded_length, MAXIMUM_CONTENT_LENGTH, PADDING_FLOOR};
 pub use receipt::{ReceiptCode, RECEIPT_CODE_CHARACTERS, RECEIPT_CODE_ENTROPY_BYTES};
-pub use seal::{check_age_header, open_stream, seal, seal_stream, Opened, SealedObject};
+pub use seal::{
+    check_age_header, open_stream, open_unpadded_stream, seal, seal_stream, Opened, SealedObject,
+};

@@ -237,6 +237,35 @@ pub fn open_stream<R: Read, W: Write>(
     })
 }
 
+/// Opens any age file for the given identities, padded or not, writing its whole
+/// plaintext to `output`. For files sealed outside Meldpunt (say, by stock `age` to a
+/// reporter's reply key); Meldpunt's own objects open with [`open_stream`] or
+/// [`crate::Message::open`], which also check the padding.
+pub fn open_unpadded_stream<R: Read, W: Write>(
+    identities: &[IdentityKey],
+    sealed: R,
+    mut output: W,
+) -> Result<Opened, Error> {
+    let mut reader = decryptor_for(identities, sealed)?;
+    let mut buffer = Zeroizing::new(vec![0u8; BUFFER_LENGTH]);
+    let mut digest = Sha256::new();
+    let mut length: u64 = 0;
+    loop {
+        let read = read_some(&mut reader, &mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        digest.update(&buffer[..read]);
+        output.write_all(&buffer[..read])?;
+        length += read as u64;
+    }
+    output.flush()?;
+    Ok(Opened {
+        sha256: digest.finalize().into(),
+        length,
+    })
+}
+
 /// Opens a sealed object completely into memory, refusing plaintexts longer than `limit`.
 /// Returns the padded plaintext; the caller removes the padding according to the object's
 /// kind (see [`crate::Message`]). Zeroized on drop.

@@ -1,0 +1,167 @@
+//! Writes the test vectors under `crypto/testdata/`.
+//!
+//! `cargo run -p meldpunt-crypto --example write_test_vectors` rewrites the deterministic
+//! vectors (receipt codes, padding, the signed directory). The sealed-message fixture is
+//! random by nature (age draws a fresh file key) and is frozen: it is rewritten only with
+//! `--regenerate-sealed-fixture`, which only a deliberate format change may do.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+
+use meldpunt_crypto::{
+    padded_length, Day, Directory, DirectoryRecipient, DirectorySigningKey, IdentityKey,
+    LocalisedName, Message, MessageKind, Organisation, ReceiptCode, RecipientAddress, Role,
+};
+use sha2::{Digest, Sha256};
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Deterministic 16-byte entropies: SHA-256("meldpunt test vector N"), truncated.
+fn entropy(index: usize) -> [u8; 16] {
+    let digest = Sha256::digest(format!("meldpunt test vector {index}"));
+    digest[..16].try_into().unwrap()
+}
+
+fn main() {
+    let testdata = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
+    fs::create_dir_all(&testdata).unwrap();
+
+    let mut receipt = String::from(
+        "# Receipt code derivation vectors (docs/protocol.md, \"Receipt codes\" and \"Derivation\").\n\
+         # Each block: entropy (hex) -> the written code, the mailbox token and mailbox id (unpadded\n\
+         # base64url), the reporter's reply identity and its public key (age X25519).\n\n",
+    );
+    let mut entropies = vec![[0u8; 16], [0xff; 16]];
+    entropies.extend((0..6).map(entropy));
+    for bytes in entropies {
+        let code = ReceiptCode::from_entropy(bytes);
+        let token = code.mailbox_token();
+        let reply = code.reply_identity();
+        writeln!(receipt, "entropy: {}", hex(&bytes)).unwrap();
+        writeln!(receipt, "receipt-code: {}", code.to_written_form().as_str()).unwrap();
+        writeln!(receipt, "mailbox-token: {}", token.to_wire().as_str()).unwrap();
+        writeln!(receipt, "mailbox-id: {}", token.mailbox_id().to_wire()).unwrap();
+        writeln!(receipt, "reply-identity: {}", reply.to_secret_string().as_str()).unwrap();
+        writeln!(receipt, "reply-recipient: {}\n", reply.recipient()).unwrap();
+    }
+    fs::write(testdata.join("receipt-codes.txt"), receipt).unwrap();
+
+    let mut padding = String::from(
+        "# Padding vectors (docs/protocol.md, \"Padding\"): content length -> padded plaintext length.\n\n",
+    );
+    for length in [
+        0u64, 1, 4095, 4096, 4097, 5000, 65_536, 100_000, 1 << 20, (1 << 20) + 1, 10_000_000,
+        100 << 20, (1 << 30) + 12_345,
+    ] {
+        writeln!(padding, "{length} {}", padded_length(length).unwrap()).unwrap();
+    }
+    fs::write(testdata.join("padding.txt"), padding).unwrap();
+
+    // A signed directory. Ed25519 signatures are deterministic, so this file is too.
+    let signing_key = DirectorySigningKey::parse(
+        fs::read_to_string(testdata.join("directory-signing-key.txt"))
+            .ok()
+            .as_deref()
+            .and_then(|text| text.lines().find(|line| !line.starts_with('#')))
+            .unwrap_or(""),
+    )
+    .unwrap_or_else(|_| {
+        let key = DirectorySigningKey::generate();
+        fs::write(
+            testdata.join("directory-signing-key.txt"),
+            format!(
+                "# Test-only directory signing key; its public key is {}\n{}\n",
+                key.directory_key(),
+                key.to_secret_string().as_str()
+            ),
+        )
+        .unwrap();
+        key
+    });
+    let office = fixed_identity(&testdata, "office.identity.txt");
+    let adviser = fixed_identity(&testdata, "adviser.identity.txt");
+    let mut directory = Directory::new(day("2026-11-01"), day("2027-11-01"));
+    directory.version = 6; // signing makes it 7
+    directory.organisations.push(Organisation {
+        id: "demo".into(),
+        name: LocalisedName {
+            nl: "Ministerie van Voorbeeldzaken".into(),
+            en: "Ministry of Example Affairs".into(),
+        },
+        recipients: vec![
+            DirectoryRecipient {
+                id: "integrity-office".into(),
+                role: Role::IntegrityOffice,
+                name: LocalisedName {
+                    nl: "Bureau Integriteit".into(),
+                    en: "Integrity office".into(),
+                },
+                keys: vec![office.recipient()],
+            },
+            DirectoryRecipient {
+                id: "external-adviser".into(),
+                role: Role::ExternalConfidentialAdviser,
+                name: LocalisedName {
+                    nl: "Externe vertrouwenspersoon".into(),
+                    en: "External confidential adviser".into(),
+                },
+                keys: vec![adviser.recipient()],
+            },
+        ],
+    });
+    let (_, signed) = directory.sign(&signing_key).unwrap();
+    fs::write(testdata.join("directory.signed.json"), signed.as_bytes()).unwrap();
+
+    let fixture = testdata.join("report.age");
+    if std::env::args().any(|argument| argument == "--regenerate-sealed-fixture") || !fixture.exists() {
+        let code = ReceiptCode::from_entropy([0u8; 16]);
+        let report = Message {
+            kind: MessageKind::Report {
+                reply_key: code.reply_identity().recipient(),
+                recipients: vec![RecipientAddress {
+                    organisation: "demo".into(),
+                    recipient: "integrity-office".into(),
+                }],
+            },
+            written_on: day("2026-11-28"),
+            body: String::from(
+                "Bij de afdeling Subsidies worden aanvragen goedgekeurd zonder controle.\n\
+                 At the grants department, applications are approved without checks.",
+            )
+            .into(),
+            attachments: vec![],
+        };
+        let sealed = report.seal(&[office.recipient()]).unwrap();
+        fs::write(&fixture, sealed.as_bytes()).unwrap();
+        fs::write(testdata.join("report.json"), report.encode().unwrap().as_slice()).unwrap();
+    }
+    println!("wrote test vectors to {}", testdata.display());
+}
+
+fn day(text: &str) -> Day {
+    text.parse().unwrap()
+}
+
+/// An identity kept in `testdata/` so that the fixtures stay openable.
+fn fixed_identity(testdata: &Path, name: &str) -> IdentityKey {
+    let path = testdata.join(name);
+    if let Ok(text) = fs::read_to_string(&path) {
+        if let Some(line) = text.lines().find(|line| line.starts_with("AGE-SECRET-KEY-")) {
+            return IdentityKey::parse(line).unwrap();
+        }
+    }
+    let identity = IdentityKey::generate();
+    fs::write(
+        &path,
+        format!(
+            "# Test-only age identity (stock age reads this file as is)\n# public key: {}\n{}\n",
+            identity.recipient(),
+            identity.to_secret_string().as_str()
+        ),
+    )
+    .unwrap();
+    identity
+}

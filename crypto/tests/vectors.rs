@@ -1,0 +1,152 @@
+//! Checks the files under `crypto/testdata/`: what other implementations (the web form's
+//! JavaScript) must agree with. Regenerate the deterministic ones with
+//! `cargo run -p meldpunt-crypto --example write_test_vectors`.
+
+use std::fs;
+use std::path::PathBuf;
+
+use meldpunt_crypto::{
+    padded_length, DirectoryKey, Error, IdentityKey, Message, MessageKind, ReceiptCode,
+    RecipientAddress, Role, SignedDirectory,
+};
+
+fn testdata(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata").join(name)
+}
+
+fn read(name: &str) -> String {
+    fs::read_to_string(testdata(name)).unwrap_or_else(|error| panic!("reading {name}: {error}"))
+}
+
+fn identity(name: &str) -> IdentityKey {
+    let text = read(name);
+    let line = text.lines().find(|line| line.starts_with("AGE-SECRET-KEY-")).unwrap();
+    IdentityKey::parse(line).unwrap()
+}
+
+fn unhex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|index| u8::from_str_radix(&text[index..index + 2], 16).unwrap())
+        .collect()
+}
+
+/// Blocks of `key: value` lines separated by blank lines; `#` lines are comments.
+fn blocks(text: &str) -> Vec<Vec<(String, String)>> {
+    text.split("\n\n")
+        .map(|block| {
+            block
+                .lines()
+                .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+                .map(|line| {
+                    let (key, value) = line.split_once(": ").unwrap();
+                    (key.to_owned(), value.to_owned())
+                })
+                .collect::<Vec<_>>()
+        })
+        .filter(|block| !block.is_empty())
+        .collect()
+}
+
+#[test]
+fn receipt_code_derivations_match_the_vectors() {
+    let vectors = blocks(&read("receipt-codes.txt"));
+    assert!(vectors.len() >= 8);
+    for vector in vectors {
+        let field = |name: &str| &vector.iter().find(|(key, _)| key == name).unwrap().1;
+        let entropy: [u8; 16] = unhex(field("entropy")).try_into().unwrap();
+        let code = ReceiptCode::from_entropy(entropy);
+        assert_eq!(code.to_written_form().as_str(), field("receipt-code"));
+        let parsed = ReceiptCode::parse(field("receipt-code")).unwrap();
+        let token = parsed.mailbox_token();
+        assert_eq!(token.to_wire().as_str(), field("mailbox-token"));
+        assert_eq!(token.mailbox_id().to_wire(), *field("mailbox-id"));
+        let reply = parsed.reply_identity();
+        assert_eq!(reply.to_secret_string().as_str(), field("reply-identity"));
+        assert_eq!(reply.recipient().to_string(), *field("reply-recipient"));
+    }
+}
+
+#[test]
+fn typed_receipt_codes_give_the_expected_result() {
+    let text = read("receipt-code-inputs.txt");
+    let mut checked = 0;
+    for line in text.lines().filter(|line| !line.starts_with('#')) {
+        let (expected, typed) = line.split_once('\t').unwrap();
+        let result = ReceiptCode::parse(typed);
+        match (expected, &result) {
+            (ok, Ok(code)) if ok.starts_with("ok:") => {
+                let want = unhex(&ok[3..]);
+                let reference = ReceiptCode::from_entropy(want.try_into().unwrap());
+                assert!(code.mailbox_token().matches(&reference.mailbox_token()), "{typed:?}");
+            }
+            ("error:length", Err(Error::ReceiptCodeLength { .. }))
+            | ("error:character", Err(Error::ReceiptCodeCharacter { .. }))
+            | ("error:checksum", Err(Error::ReceiptCodeChecksum)) => {}
+            _ => panic!("{typed:?}: expected {expected}, got {result:?}"),
+        }
+        checked += 1;
+    }
+    assert!(checked >= 20);
+}
+
+#[test]
+fn padding_matches_the_vectors() {
+    for line in read("padding.txt").lines().filter(|line| !line.starts_with('#') && !line.is_empty()) {
+        let (length, padded) = line.split_once(' ').unwrap();
+        assert_eq!(padded_length(length.parse().unwrap()), Some(padded.parse().unwrap()), "{line}");
+    }
+}
+
+#[test]
+fn signed_directory_verifies_and_is_byte_stable() {
+    let signing_key_text = read("directory-signing-key.txt");
+    let public: DirectoryKey = signing_key_text
+        .lines()
+        .next()
+        .unwrap()
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let bytes = fs::read(testdata("directory.signed.json")).unwrap();
+    let signed = SignedDirectory::from_bytes(bytes.clone()).unwrap();
+    let directory = signed.verify(&public, "2026-11-28".parse().unwrap(), Some(7)).unwrap();
+    assert_eq!(directory.version, 7);
+    let office = directory
+        .recipient(&RecipientAddress { organisation: "demo".into(), recipient: "integrity-office".into() })
+        .unwrap();
+    assert_eq!(office.role, Role::IntegrityOffice);
+    assert_eq!(office.keys, vec![identity("office.identity.txt").recipient()]);
+    assert!(matches!(
+        signed.verify(&public, "2027-11-02".parse().unwrap(), None),
+        Err(Error::DirectoryExpired { .. })
+    ));
+    assert!(matches!(
+        signed.verify(&public, "2026-11-28".parse().unwrap(), Some(8)),
+        Err(Error::DirectoryRollback { seen: 8, offered: 7 })
+    ));
+    // Ed25519 is deterministic: signing the same directory again gives the same bytes.
+    let secret = signing_key_text.lines().nth(1).unwrap();
+    let key = meldpunt_crypto::DirectorySigningKey::parse(secret).unwrap();
+    let mut previous = directory.clone();
+    previous.version -= 1;
+    let (_, again) = previous.sign(&key).unwrap();
+    assert_eq!(again.as_bytes(), &bytes[..]);
+}
+
+/// The frozen fixture: a report sealed once and kept. If this fails, the format changed.
+#[test]
+fn frozen_sealed_report_still_opens() {
+    let sealed = fs::read(testdata("report.age")).unwrap();
+    let report = Message::open(&[identity("office.identity.txt")], &sealed).unwrap();
+    let expected = Message::decode(&fs::read(testdata("report.json")).unwrap()).unwrap();
+    assert_eq!(report, expected);
+    let MessageKind::Report { reply_key, .. } = &report.kind else { panic!("not a report") };
+    assert_eq!(*reply_key, ReceiptCode::from_entropy([0; 16]).reply_identity().recipient());
+    assert!(matches!(
+        Message::open(&[identity("adviser.identity.txt")], &sealed),
+        Err(Error::NotForThisIdentity)
+    ));
+}
