@@ -58,7 +58,10 @@ fn main() -> ExitCode {
     match Arguments::parse().command {
         Command::Keygen { out } => match keygen(&out) {
             Ok(public) => {
-                eprintln!("Wrote a new identity to {}. Keep it secret and backed up.", out.display());
+                eprintln!(
+                    "Wrote a new identity to {}. Keep it secret and backed up.",
+                    out.display()
+                );
                 println!("{public}");
                 ExitCode::SUCCESS
             }

@@ -44,7 +44,12 @@ fn main() {
         writeln!(receipt, "receipt-code: {}", code.to_written_form().as_str()).unwrap();
         writeln!(receipt, "mailbox-token: {}", token.to_wire().as_str()).unwrap();
         writeln!(receipt, "mailbox-id: {}", token.mailbox_id().to_wire()).unwrap();
-        writeln!(receipt, "reply-identity: {}", reply.to_secret_string().as_str()).unwrap();
+        writeln!(
+            receipt,
+            "reply-identity: {}",
+            reply.to_secret_string().as_str()
+        )
+        .unwrap();
         writeln!(receipt, "reply-recipient: {}\n", reply.recipient()).unwrap();
     }
     fs::write(testdata.join("receipt-codes.txt"), receipt).unwrap();
@@ -53,8 +58,19 @@ fn main() {
         "# Padding vectors (docs/protocol.md, \"Padding\"): content length -> padded plaintext length.\n\n",
     );
     for length in [
-        0u64, 1, 4095, 4096, 4097, 5000, 65_536, 100_000, 1 << 20, (1 << 20) + 1, 10_000_000,
-        100 << 20, (1 << 30) + 12_345,
+        0u64,
+        1,
+        4095,
+        4096,
+        4097,
+        5000,
+        65_536,
+        100_000,
+        1 << 20,
+        (1 << 20) + 1,
+        10_000_000,
+        100 << 20,
+        (1 << 30) + 12_345,
     ] {
         writeln!(padding, "{length} {}", padded_length(length).unwrap()).unwrap();
     }
@@ -116,7 +132,9 @@ fn main() {
     fs::write(testdata.join("directory.signed.json"), signed.as_bytes()).unwrap();
 
     let fixture = testdata.join("report.age");
-    if std::env::args().any(|argument| argument == "--regenerate-sealed-fixture") || !fixture.exists() {
+    if std::env::args().any(|argument| argument == "--regenerate-sealed-fixture")
+        || !fixture.exists()
+    {
         let code = ReceiptCode::from_entropy([0u8; 16]);
         let report = Message {
             kind: MessageKind::Report {
@@ -136,7 +154,11 @@ fn main() {
         };
         let sealed = report.seal(&[office.recipient()]).unwrap();
         fs::write(&fixture, sealed.as_bytes()).unwrap();
-        fs::write(testdata.join("report.json"), report.encode().unwrap().as_slice()).unwrap();
+        fs::write(
+            testdata.join("report.json"),
+            report.encode().unwrap().as_slice(),
+        )
+        .unwrap();
     }
     println!("wrote test vectors to {}", testdata.display());
 }
@@ -149,7 +171,10 @@ fn day(text: &str) -> Day {
 fn fixed_identity(testdata: &Path, name: &str) -> IdentityKey {
     let path = testdata.join(name);
     if let Ok(text) = fs::read_to_string(&path) {
-        if let Some(line) = text.lines().find(|line| line.starts_with("AGE-SECRET-KEY-")) {
+        if let Some(line) = text
+            .lines()
+            .find(|line| line.starts_with("AGE-SECRET-KEY-"))
+        {
             return IdentityKey::parse(line).unwrap();
         }
     }

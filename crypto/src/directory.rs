@@ -189,7 +189,10 @@ impl Directory {
                 ));
             }
             if !organisation_ids.insert(&organisation.id) {
-                return Err(invalid(format!("organisation \"{}\" appears twice", organisation.id)));
+                return Err(invalid(format!(
+                    "organisation \"{}\" appears twice",
+                    organisation.id
+                )));
             }
             check_name(&organisation.name)?;
             if organisation.recipients.is_empty() || organisation.recipients.len() > 32 {
@@ -225,7 +228,9 @@ impl Directory {
 
     /// The organisation with this id.
     pub fn organisation(&self, id: &str) -> Option<&Organisation> {
-        self.organisations.iter().find(|organisation| organisation.id == id)
+        self.organisations
+            .iter()
+            .find(|organisation| organisation.id == id)
     }
 
     /// The recipient at this address.
@@ -312,8 +317,8 @@ impl SignedDirectory {
                 limit: MAXIMUM_DIRECTORY_LENGTH as u64,
             });
         }
-        let envelope: Envelope = serde_json::from_slice(&bytes)
-            .map_err(|error| invalid(describe_json_error(&error)))?;
+        let envelope: Envelope =
+            serde_json::from_slice(&bytes).map_err(|error| invalid(describe_json_error(&error)))?;
         if envelope.format != DIRECTORY_FORMAT_VERSION {
             return Err(Error::UnsupportedDirectoryVersion(envelope.format));
         }
@@ -353,14 +358,24 @@ impl SignedDirectory {
             .ok_or(Error::DirectorySignature)?;
         pinned
             .0
-            .verify_strict(&signed_bytes(&payload), &Signature::from_bytes(&signature_bytes))
+            .verify_strict(
+                &signed_bytes(&payload),
+                &Signature::from_bytes(&signature_bytes),
+            )
             .map_err(|_| Error::DirectorySignature)?;
         let probe: serde_json::Value = serde_json::from_slice(&payload)
             .map_err(|error| invalid(describe_json_error(&error)))?;
-        match probe.get("meldpunt-directory").and_then(serde_json::Value::as_u64) {
+        match probe
+            .get("meldpunt-directory")
+            .and_then(serde_json::Value::as_u64)
+        {
             Some(DIRECTORY_FORMAT_VERSION) => {}
             Some(other) => return Err(Error::UnsupportedDirectoryVersion(other)),
-            None => return Err(invalid("the \"meldpunt-directory\" version marker is missing")),
+            None => {
+                return Err(invalid(
+                    "the \"meldpunt-directory\" version marker is missing",
+                ))
+            }
         }
         let directory: Directory = serde_json::from_slice(&payload)
             .map_err(|error| invalid(describe_json_error(&error)))?;
@@ -455,7 +470,11 @@ impl DirectorySigningKey {
 
 impl fmt::Debug for DirectorySigningKey {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(formatter, "DirectorySigningKey([redacted], public: {})", self.directory_key())
+        write!(
+            formatter,
+            "DirectorySigningKey([redacted], public: {})",
+            self.directory_key()
+        )
     }
 }
 
@@ -473,18 +492,30 @@ mod tests {
         let mut directory = Directory::new(day("2026-11-28"), day("2027-02-28"));
         directory.organisations.push(Organisation {
             id: "demo".into(),
-            name: LocalisedName { nl: "Demo-ministerie".into(), en: "Demo ministry".into() },
+            name: LocalisedName {
+                nl: "Demo-ministerie".into(),
+                en: "Demo ministry".into(),
+            },
             recipients: vec![
                 DirectoryRecipient {
                     id: "integrity-office".into(),
                     role: Role::IntegrityOffice,
-                    name: LocalisedName { nl: "Bureau Integriteit".into(), en: "Integrity office".into() },
-                    keys: vec![IdentityKey::generate().recipient(), IdentityKey::generate().recipient()],
+                    name: LocalisedName {
+                        nl: "Bureau Integriteit".into(),
+                        en: "Integrity office".into(),
+                    },
+                    keys: vec![
+                        IdentityKey::generate().recipient(),
+                        IdentityKey::generate().recipient(),
+                    ],
                 },
                 DirectoryRecipient {
                     id: "external-adviser".into(),
                     role: Role::ExternalConfidentialAdviser,
-                    name: LocalisedName { nl: "Externe vertrouwenspersoon".into(), en: "External confidential adviser".into() },
+                    name: LocalisedName {
+                        nl: "Externe vertrouwenspersoon".into(),
+                        en: "External confidential adviser".into(),
+                    },
                     keys: vec![IdentityKey::generate().recipient()],
                 },
             ],
@@ -498,10 +529,21 @@ mod tests {
         let (signed_directory, signed) = sample().sign(&key).unwrap();
         assert_eq!(signed_directory.version, 1);
         let wire = SignedDirectory::from_bytes(signed.as_bytes().to_vec()).unwrap();
-        let verified = wire.verify(&key.directory_key(), day("2026-12-01"), Some(1)).unwrap();
+        let verified = wire
+            .verify(&key.directory_key(), day("2026-12-01"), Some(1))
+            .unwrap();
         assert_eq!(verified, signed_directory);
-        let address = RecipientAddress { organisation: "demo".into(), recipient: "integrity-office".into() };
-        assert_eq!(verified.keys_for(&[address.clone(), address]).unwrap().len(), 2);
+        let address = RecipientAddress {
+            organisation: "demo".into(),
+            recipient: "integrity-office".into(),
+        };
+        assert_eq!(
+            verified
+                .keys_for(&[address.clone(), address])
+                .unwrap()
+                .len(),
+            2
+        );
     }
 
     #[test]
@@ -510,16 +552,23 @@ mod tests {
         let (first, signed_first) = sample().sign(&key).unwrap();
         let (_, signed_second) = first.sign(&key).unwrap();
         let pinned = key.directory_key();
-        assert!(signed_second.verify(&pinned, day("2026-12-01"), Some(1)).is_ok());
+        assert!(signed_second
+            .verify(&pinned, day("2026-12-01"), Some(1))
+            .is_ok());
         assert!(matches!(
             signed_first.verify(&pinned, day("2026-12-01"), Some(2)),
-            Err(Error::DirectoryRollback { seen: 2, offered: 1 })
+            Err(Error::DirectoryRollback {
+                seen: 2,
+                offered: 1
+            })
         ));
         assert!(matches!(
             signed_first.verify(&pinned, day("2027-03-01"), None),
             Err(Error::DirectoryExpired { .. })
         ));
-        assert!(signed_first.verify(&pinned, day("2027-02-28"), None).is_ok());
+        assert!(signed_first
+            .verify(&pinned, day("2027-02-28"), None)
+            .is_ok());
         let other = DirectorySigningKey::generate().directory_key();
         assert!(matches!(
             signed_first.verify(&other, day("2026-12-01"), None),
@@ -547,8 +596,13 @@ mod tests {
     fn invalid_directories_are_not_signed() {
         let key = DirectorySigningKey::generate();
         let mut duplicate = sample();
-        duplicate.organisations.push(duplicate.organisations[0].clone());
-        assert!(matches!(duplicate.sign(&key), Err(Error::MalformedDirectory(_))));
+        duplicate
+            .organisations
+            .push(duplicate.organisations[0].clone());
+        assert!(matches!(
+            duplicate.sign(&key),
+            Err(Error::MalformedDirectory(_))
+        ));
         let mut no_keys = sample();
         no_keys.organisations[0].recipients[0].keys.clear();
         assert!(no_keys.sign(&key).is_err());

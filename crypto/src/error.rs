@@ -20,7 +20,9 @@ pub enum Error {
         found: usize,
     },
     /// A receipt code contained a character that receipt codes never use.
-    #[error("character {position} of the receipt code ('{character}') is not used in receipt codes")]
+    #[error(
+        "character {position} of the receipt code ('{character}') is not used in receipt codes"
+    )]
     ReceiptCodeCharacter {
         /// 1-based position among the code characters (dashes and spaces not counted).
         position: usize,

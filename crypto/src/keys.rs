@@ -248,7 +248,11 @@ impl IdentityKey {
 
 impl fmt::Debug for IdentityKey {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(formatter, "IdentityKey([redacted], public: {})", self.0.to_public())
+        write!(
+            formatter,
+            "IdentityKey([redacted], public: {})",
+            self.0.to_public()
+        )
     }
 }
 
@@ -267,7 +271,10 @@ mod tests {
         let reply = code.reply_identity();
         let reply_secret = reply.to_secret_string();
         assert!(!reply_secret.contains(token.to_wire().as_str()));
-        assert_ne!(token.mailbox_id().as_bytes(), &*derive(&code, MAILBOX_TOKEN_LABEL));
+        assert_ne!(
+            token.mailbox_id().as_bytes(),
+            &*derive(&code, MAILBOX_TOKEN_LABEL)
+        );
         let other = ReceiptCode::from_entropy([4u8; 16]);
         assert!(!other.mailbox_token().matches(&token));
         assert_ne!(other.reply_identity().recipient(), reply.recipient());
@@ -289,8 +296,14 @@ mod tests {
             assert!(MailboxToken::from_wire(text).is_err());
             assert!(MailboxId::from_wire(text).is_err());
         }
-        assert!(matches!(RecipientKey::from_str("age1nope"), Err(Error::MalformedRecipientKey)));
-        assert!(matches!(IdentityKey::parse("AGE-SECRET-KEY-1NOPE"), Err(Error::MalformedIdentity)));
+        assert!(matches!(
+            RecipientKey::from_str("age1nope"),
+            Err(Error::MalformedRecipientKey)
+        ));
+        assert!(matches!(
+            IdentityKey::parse("AGE-SECRET-KEY-1NOPE"),
+            Err(Error::MalformedIdentity)
+        ));
     }
 
     proptest! {

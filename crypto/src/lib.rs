@@ -65,8 +65,8 @@ mod seal;
 
 pub use day::Day;
 pub use directory::{
-    Directory, DirectoryKey, DirectoryRecipient, DirectorySigningKey, LocalisedName,
-    Organisation, Role, SignedDirectory, DIRECTORY_FORMAT_VERSION, DIRECTORY_SIGNATURE_CONTEXT,
+    Directory, DirectoryKey, DirectoryRecipient, DirectorySigningKey, LocalisedName, Organisation,
+    Role, SignedDirectory, DIRECTORY_FORMAT_VERSION, DIRECTORY_SIGNATURE_CONTEXT,
     MAXIMUM_DIRECTORY_LENGTH,
 };
 pub use error::{Error, Result};
@@ -82,5 +82,5 @@ pub use message::{
 pub use padding::{padded_length, MAXIMUM_CONTENT_LENGTH, PADDING_FLOOR};
 pub use receipt::{ReceiptCode, RECEIPT_CODE_CHARACTERS, RECEIPT_CODE_ENTROPY_BYTES};
 pub use seal::{
-    check_age_header, open_stream, open_unpadded_stream, seal, seal_stream, Opened, SealedObject,
+    check_age_header, open_stream, open_unpadded_stream, seal, seal_stream, SealedObject,
 };

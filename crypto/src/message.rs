@@ -101,7 +101,10 @@ impl fmt::Debug for Message {
             .debug_struct("Message")
             .field("kind", &self.kind)
             .field("written_on", &self.written_on)
-            .field("body", &format_args!("[redacted, {} bytes]", self.body.len()))
+            .field(
+                "body",
+                &format_args!("[redacted, {} bytes]", self.body.len()),
+            )
             .field("attachments", &self.attachments.len())
             .finish()
     }
@@ -169,7 +172,9 @@ fn check_attachment(attachment: &AttachmentReference) -> Result<(), Error> {
         || name.len() > MAXIMUM_ATTACHMENT_NAME_LENGTH
         || name == "."
         || name == ".."
-        || name.chars().any(|c| c == '/' || c == '\\' || c.is_control())
+        || name
+            .chars()
+            .any(|c| c == '/' || c == '\\' || c.is_control())
     {
         return Err(malformed(
             "an attachment name must be 1 to 255 bytes, without slashes, backslashes or control characters, and not . or ..",
@@ -250,7 +255,8 @@ impl Message {
             from,
         };
         let mut encoded = Zeroizing::new(Vec::with_capacity(self.body.len() + 512));
-        serde_json::to_writer(&mut *encoded, &wire).map_err(|error| malformed(error.to_string()))?;
+        serde_json::to_writer(&mut *encoded, &wire)
+            .map_err(|error| malformed(error.to_string()))?;
         if encoded.len() as u64 > MAXIMUM_MESSAGE_LENGTH {
             return Err(Error::TooLarge {
                 what: "an encoded message",
@@ -268,12 +274,16 @@ impl Message {
                 limit: MAXIMUM_MESSAGE_LENGTH,
             });
         }
-        let probe: VersionProbe = serde_json::from_slice(encoded)
-            .map_err(|_| malformed("not a JSON object"))?;
+        let probe: VersionProbe =
+            serde_json::from_slice(encoded).map_err(|_| malformed("not a JSON object"))?;
         match probe.version {
             Some(MESSAGE_FORMAT_VERSION) => {}
             Some(other) => return Err(Error::UnsupportedMessageVersion(other)),
-            None => return Err(malformed("the \"meldpunt-message\" version marker is missing")),
+            None => {
+                return Err(malformed(
+                    "the \"meldpunt-message\" version marker is missing",
+                ))
+            }
         }
         let wire: WireMessage = serde_json::from_slice(encoded)
             .map_err(|error| malformed(describe_json_error(&error)))?;
@@ -331,7 +341,11 @@ pub(crate) fn describe_json_error(error: &serde_json::Error) -> String {
         serde_json::error::Category::Data => "a field is missing, unknown or of the wrong type",
         serde_json::error::Category::Io => "unreadable",
     };
-    format!("{category} (line {}, column {})", error.line(), error.column())
+    format!(
+        "{category} (line {}, column {})",
+        error.line(),
+        error.column()
+    )
 }
 
 impl AttachmentReference {
@@ -364,17 +378,39 @@ impl AttachmentReference {
     /// Opens the sealed attachment this reference describes, writing its content to
     /// `output`; fails if its length or SHA-256 differ from the reference. On failure the
     /// caller must discard what was written.
-    pub fn open_stream<R: Read, W: Write>(
+    pub fn open_stream<R: std::io::BufRead, W: Write>(
         &self,
         identities: &[IdentityKey],
         sealed: R,
         output: W,
     ) -> Result<(), Error> {
-        let opened = open_stream(identities, sealed, self.size, output)?;
-        if opened.sha256 != self.sha256 {
+        let mut hashing = HashingWriter {
+            inner: output,
+            digest: <sha2::Sha256 as sha2::Digest>::new(),
+        };
+        open_stream(identities, sealed, self.size, &mut hashing)?;
+        let digest: [u8; 32] = sha2::Digest::finalize(hashing.digest).into();
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(&digest[..], &self.sha256[..])) {
             return Err(Error::DigestMismatch);
         }
         Ok(())
+    }
+}
+
+struct HashingWriter<W> {
+    inner: W,
+    digest: sha2::Sha256,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buffer: &[u8]) -> std::io::Result<usize> {
+        let written = self.inner.write(buffer)?;
+        sha2::Digest::update(&mut self.digest, &buffer[..written]);
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 
@@ -394,7 +430,10 @@ impl<R: Read> Read for HashingReader<R> {
 mod hex_digest {
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub(super) fn serialize<S: Serializer>(digest: &[u8; 32], serializer: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(
+        digest: &[u8; 32],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let mut text = String::with_capacity(64);
         for byte in digest {
             text.push_str(&format!("{byte:02x}"));
@@ -402,15 +441,24 @@ mod hex_digest {
         serializer.serialize_str(&text)
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<[u8; 32], D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<[u8; 32], D::Error> {
         let text = String::deserialize(deserializer)?;
         let bytes = text.as_bytes();
-        if bytes.len() != 64 || !bytes.iter().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b)) {
-            return Err(serde::de::Error::custom("sha256 must be 64 lower-case hex digits"));
+        if bytes.len() != 64
+            || !bytes
+                .iter()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+        {
+            return Err(serde::de::Error::custom(
+                "sha256 must be 64 lower-case hex digits",
+            ));
         }
         let mut digest = [0u8; 32];
         for (index, slot) in digest.iter_mut().enumerate() {
-            *slot = u8::from_str_radix(&text[index * 2..index * 2 + 2], 16).map_err(serde::de::Error::custom)?;
+            *slot = u8::from_str_radix(&text[index * 2..index * 2 + 2], 16)
+                .map_err(serde::de::Error::custom)?;
         }
         Ok(digest)
     }
@@ -464,7 +512,10 @@ mod tests {
         for kind in kinds() {
             let original = message(kind, "Ik meld een misstand.\nTweede regel: ë ß 中");
             let sealed = original.seal(&[office.recipient()]).unwrap();
-            assert_eq!(Message::open(std::slice::from_ref(&office), sealed.as_bytes()).unwrap(), original);
+            assert_eq!(
+                Message::open(std::slice::from_ref(&office), sealed.as_bytes()).unwrap(),
+                original
+            );
         }
     }
 
@@ -477,7 +528,10 @@ mod tests {
     #[test]
     fn refuses_unknown_versions_and_malformed_input() {
         let unknown = br#"{"meldpunt-message":2,"kind":"follow-up"}"#;
-        assert!(matches!(Message::decode(unknown), Err(Error::UnsupportedMessageVersion(2))));
+        assert!(matches!(
+            Message::decode(unknown),
+            Err(Error::UnsupportedMessageVersion(2))
+        ));
         for input in [
             &br#"{"kind":"follow-up"}"#[..],
             b"",
@@ -521,7 +575,9 @@ mod tests {
         )
         .unwrap();
         let mut opened = Vec::new();
-        reference.open_stream(std::slice::from_ref(&office), &sealed[..], &mut opened).unwrap();
+        reference
+            .open_stream(std::slice::from_ref(&office), &sealed[..], &mut opened)
+            .unwrap();
         assert_eq!(opened, content);
         let mut forged = reference.clone();
         forged.sha256[0] ^= 1;
@@ -537,13 +593,18 @@ mod tests {
         let office = IdentityKey::generate();
         let encoded = message(MessageKind::FollowUp, "x").encode().unwrap();
         let mut sealed = Vec::new();
-        let mut writer = age::Encryptor::with_recipients(std::iter::once(office.recipient().as_age() as &dyn age::Recipient))
-            .unwrap()
-            .wrap_output(&mut sealed)
-            .unwrap();
+        let mut writer = age::Encryptor::with_recipients(std::iter::once(
+            office.recipient().as_age() as &dyn age::Recipient,
+        ))
+        .unwrap()
+        .wrap_output(&mut sealed)
+        .unwrap();
         writer.write_all(&encoded).unwrap();
         writer.finish().unwrap();
-        assert!(matches!(Message::open(&[office], &sealed), Err(Error::BadPadding)));
+        assert!(matches!(
+            Message::open(&[office], &sealed),
+            Err(Error::BadPadding)
+        ));
     }
 
     proptest! {

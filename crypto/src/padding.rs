@@ -46,7 +46,10 @@ mod tests {
         assert_eq!(padded_length(1 << 20), Some(1 << 20));
         assert_eq!(padded_length((1 << 20) + 1), Some((1 << 20) + (1 << 15)));
         assert_eq!(padded_length(100 << 20), Some(100 << 20));
-        assert_eq!(padded_length(MAXIMUM_CONTENT_LENGTH), Some(MAXIMUM_CONTENT_LENGTH));
+        assert_eq!(
+            padded_length(MAXIMUM_CONTENT_LENGTH),
+            Some(MAXIMUM_CONTENT_LENGTH)
+        );
         assert_eq!(padded_length(MAXIMUM_CONTENT_LENGTH + 1), None);
     }
 

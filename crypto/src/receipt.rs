@@ -106,7 +106,11 @@ impl ReceiptCode {
             if Fe32::from_char(character).is_err() {
                 return Err(Error::ReceiptCodeCharacter {
                     position: count,
-                    character: if character.is_ascii_graphic() { character } else { '?' },
+                    character: if character.is_ascii_graphic() {
+                        character
+                    } else {
+                        '?'
+                    },
                 });
             }
             canonical.push(character);
@@ -117,11 +121,13 @@ impl ReceiptCode {
                 found: count,
             });
         }
-        let checked = CheckedHrpstring::new::<Bech32m>(&canonical)
-            .map_err(|_| Error::ReceiptCodeChecksum)?;
+        let checked =
+            CheckedHrpstring::new::<Bech32m>(&canonical).map_err(|_| Error::ReceiptCodeChecksum)?;
         // 26 characters carry 130 bits; the last two must be zero.
         let data = checked.data_part_ascii_no_checksum();
-        let last = data.last().map(|&byte| Fe32::from_char_unchecked(byte).to_u8());
+        let last = data
+            .last()
+            .map(|&byte| Fe32::from_char_unchecked(byte).to_u8());
         if data.len() != 26 || last.is_none_or(|value| value & 0b11 != 0) {
             return Err(Error::ReceiptCodeChecksum);
         }
@@ -150,7 +156,9 @@ mod tests {
     use proptest::prelude::*;
 
     fn written(entropy: [u8; 16]) -> String {
-        ReceiptCode::from_entropy(entropy).to_written_form().to_string()
+        ReceiptCode::from_entropy(entropy)
+            .to_written_form()
+            .to_string()
     }
 
     #[test]
@@ -197,14 +205,23 @@ mod tests {
         let code = written([1u8; 16]);
         assert!(matches!(
             ReceiptCode::parse(&code[..code.len() - 5]),
-            Err(Error::ReceiptCodeLength { expected: 32, found: 28 })
+            Err(Error::ReceiptCodeLength {
+                expected: 32,
+                found: 28
+            })
         ));
         let foreign = format!("{}!{}", &code[..2], &code[3..]);
         assert!(matches!(
             ReceiptCode::parse(&foreign),
-            Err(Error::ReceiptCodeCharacter { position: 3, character: '!' })
+            Err(Error::ReceiptCodeCharacter {
+                position: 3,
+                character: '!'
+            })
         ));
-        assert!(matches!(ReceiptCode::parse(""), Err(Error::ReceiptCodeLength { found: 0, .. })));
+        assert!(matches!(
+            ReceiptCode::parse(""),
+            Err(Error::ReceiptCodeLength { found: 0, .. })
+        ));
     }
 
     #[test]

@@ -10,9 +10,8 @@
 //! This module never writes to a file, a socket or a log: it reads from and writes to what the
 //! caller hands it. A failure to open says only "not for this identity" or "damaged".
 
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 
-use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::{padded_length, Error, IdentityKey, RecipientKey};
@@ -134,7 +133,9 @@ pub fn seal_stream<R: Read, W: Write>(
 /// Seals an in-memory content to every recipient.
 pub fn seal(recipients: &[RecipientKey], content: &[u8]) -> Result<SealedObject, Error> {
     let padded = padded_length(content.len() as u64).unwrap_or(u64::MAX);
-    let capacity = usize::try_from(padded).unwrap_or(usize::MAX).saturating_add(1024);
+    let capacity = usize::try_from(padded)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1024);
     let output = Vec::with_capacity(capacity.min(64 << 20));
     seal_stream(recipients, content, content.len() as u64, output).map(SealedObject)
 }
@@ -153,14 +154,16 @@ fn read_some<R: Read>(reader: &mut R, buffer: &mut [u8]) -> Result<usize, Error>
     }
 }
 
-fn decryptor_for<'a, R: Read>(
+fn decryptor_for<'a, R: BufRead>(
     identities: &'a [IdentityKey],
     sealed: R,
 ) -> Result<age::stream::StreamReader<R>, Error> {
     if identities.is_empty() {
         return Err(Error::NoIdentities);
     }
-    let decryptor = age::Decryptor::new(sealed).map_err(|error| match error {
+    // The buffered parser reads the header line by line; age's unbuffered one re-parses the
+    // header after every few bytes, which costs more than the whole payload of a small object.
+    let decryptor = age::Decryptor::new_buffered(sealed).map_err(|error| match error {
         age::DecryptError::Io(error) if error.kind() != io::ErrorKind::UnexpectedEof => {
             Error::from(error)
         }
@@ -181,32 +184,23 @@ fn decryptor_for<'a, R: Read>(
         })
 }
 
-/// What [`open_stream`] learnt about the content it wrote.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Opened {
-    /// SHA-256 of the content (without padding).
-    pub sha256: [u8; 32],
-    /// Content length in bytes.
-    pub length: u64,
-}
-
 /// Opens a sealed object whose content length is known (for an attachment, from its
-/// message), writing exactly `content_length` bytes to `output` and checking that the rest
+/// message), read from `sealed` (wrap a file or socket in a `BufReader`), writing exactly `content_length` bytes to `output` and checking that the rest
 /// is valid padding. The writer may already have received content when a later chunk turns
-/// out damaged: callers writing to a file must discard it on error.
-pub fn open_stream<R: Read, W: Write>(
+/// out damaged: callers writing to a file must discard it on error. Attachments open with
+/// [`crate::AttachmentReference::open_stream`], which also checks their digest.
+pub fn open_stream<R: BufRead, W: Write>(
     identities: &[IdentityKey],
     sealed: R,
     content_length: u64,
     mut output: W,
-) -> Result<Opened, Error> {
+) -> Result<(), Error> {
     let padded = padded_length(content_length).ok_or(Error::TooLarge {
         what: "a sealed object",
         limit: crate::MAXIMUM_CONTENT_LENGTH,
     })?;
     let mut reader = decryptor_for(identities, sealed)?;
     let mut buffer = Zeroizing::new(vec![0u8; BUFFER_LENGTH]);
-    let mut digest = Sha256::new();
     let mut position: u64 = 0;
     loop {
         let read = read_some(&mut reader, &mut buffer)?;
@@ -216,7 +210,6 @@ pub fn open_stream<R: Read, W: Write>(
         let chunk = &buffer[..read];
         let content_part = (content_length.saturating_sub(position)).min(read as u64) as usize;
         if content_part > 0 {
-            digest.update(&chunk[..content_part]);
             output.write_all(&chunk[..content_part])?;
         }
         if chunk[content_part..].iter().any(|&byte| byte != 0) {
@@ -231,39 +224,31 @@ pub fn open_stream<R: Read, W: Write>(
         return Err(Error::BadPadding);
     }
     output.flush()?;
-    Ok(Opened {
-        sha256: digest.finalize().into(),
-        length: content_length,
-    })
+    Ok(())
 }
 
 /// Opens any age file for the given identities, padded or not, writing its whole
 /// plaintext to `output`. For files sealed outside Meldpunt (say, by stock `age` to a
 /// reporter's reply key); Meldpunt's own objects open with [`open_stream`] or
-/// [`crate::Message::open`], which also check the padding.
-pub fn open_unpadded_stream<R: Read, W: Write>(
+/// [`crate::Message::open`], which also check the padding. Returns the plaintext length.
+pub fn open_unpadded_stream<R: BufRead, W: Write>(
     identities: &[IdentityKey],
     sealed: R,
     mut output: W,
-) -> Result<Opened, Error> {
+) -> Result<u64, Error> {
     let mut reader = decryptor_for(identities, sealed)?;
     let mut buffer = Zeroizing::new(vec![0u8; BUFFER_LENGTH]);
-    let mut digest = Sha256::new();
     let mut length: u64 = 0;
     loop {
         let read = read_some(&mut reader, &mut buffer)?;
         if read == 0 {
             break;
         }
-        digest.update(&buffer[..read]);
         output.write_all(&buffer[..read])?;
         length += read as u64;
     }
     output.flush()?;
-    Ok(Opened {
-        sha256: digest.finalize().into(),
-        length,
-    })
+    Ok(length)
 }
 
 /// Opens a sealed object completely into memory, refusing plaintexts longer than `limit`.
@@ -319,7 +304,10 @@ mod tests {
         let recipients: Vec<RecipientKey> = identities.iter().map(IdentityKey::recipient).collect();
         let sealed = seal(&recipients, b"melding").unwrap();
         for identity in identities {
-            assert_eq!(open_all(identity, sealed.as_bytes(), 7).unwrap(), b"melding");
+            assert_eq!(
+                open_all(identity, sealed.as_bytes(), 7).unwrap(),
+                b"melding"
+            );
         }
     }
 
@@ -337,7 +325,10 @@ mod tests {
         let recipient = [IdentityKey::generate().recipient()];
         assert!(matches!(
             seal_stream(&recipient, &b"four"[..], 5, Vec::new()),
-            Err(Error::ContentLength { declared: 5, found: 4 })
+            Err(Error::ContentLength {
+                declared: 5,
+                found: 4
+            })
         ));
         assert!(matches!(
             seal_stream(&recipient, &b"four"[..], 3, Vec::new()),
@@ -354,8 +345,17 @@ mod tests {
             let sealed = seal(&recipient, content).unwrap();
             // Strip the header (it carries random-length grease); the payload length is what
             // the content could influence.
-            let header_end = sealed.as_bytes().windows(4).position(|w| w == b"\n---").unwrap();
-            let mac_end = header_end + 1 + sealed.as_bytes()[header_end + 1..].iter().position(|&b| b == b'\n').unwrap();
+            let header_end = sealed
+                .as_bytes()
+                .windows(4)
+                .position(|w| w == b"\n---")
+                .unwrap();
+            let mac_end = header_end
+                + 1
+                + sealed.as_bytes()[header_end + 1..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .unwrap();
             sealed.len() - mac_end - 1
         };
         assert_eq!(payload(b""), payload(&[1u8; 4000]));
@@ -367,12 +367,18 @@ mod tests {
         let identity = IdentityKey::generate();
         let sealed = seal(&[identity.recipient()], &[5u8; 5000]).unwrap();
         // Claiming a shorter content exposes non-zero bytes where padding should be.
-        assert!(matches!(open_all(identity, sealed.as_bytes(), 4999), Err(Error::BadPadding)));
+        assert!(matches!(
+            open_all(identity, sealed.as_bytes(), 4999),
+            Err(Error::BadPadding)
+        ));
     }
 
     #[test]
     fn plaintext_is_not_sealed() {
-        assert!(matches!(SealedObject::from_bytes(b"plain report".to_vec()), Err(Error::NotSealed)));
+        assert!(matches!(
+            SealedObject::from_bytes(b"plain report".to_vec()),
+            Err(Error::NotSealed)
+        ));
         let sealed = seal(&[IdentityKey::generate().recipient()], b"x").unwrap();
         assert!(SealedObject::from_bytes(sealed.into_bytes()).is_ok());
     }
@@ -383,8 +389,15 @@ mod tests {
         let sealed = seal(&[identity.recipient()], &[9u8; 200_000]).unwrap();
         let bytes = sealed.as_bytes();
         for cut in [bytes.len() - 1, bytes.len() - 17, bytes.len() / 2, 40] {
-            let result = open_all(IdentityKey::parse(&identity.to_secret_string()).unwrap(), &bytes[..cut], 200_000);
-            assert!(matches!(result, Err(Error::Damaged | Error::NotSealed)), "cut at {cut}: {result:?}");
+            let result = open_all(
+                IdentityKey::parse(&identity.to_secret_string()).unwrap(),
+                &bytes[..cut],
+                200_000,
+            );
+            assert!(
+                matches!(result, Err(Error::Damaged | Error::NotSealed)),
+                "cut at {cut}: {result:?}"
+            );
         }
     }
 
@@ -396,9 +409,8 @@ mod tests {
             let identity = IdentityKey::generate();
             let sealed = seal(&[identity.recipient()], &content).unwrap();
             let mut output = Vec::new();
-            let opened = open_stream(&[identity], sealed.as_bytes(), content.len() as u64, &mut output).unwrap();
+            open_stream(&[identity], sealed.as_bytes(), content.len() as u64, &mut output).unwrap();
             prop_assert_eq!(&output, &content);
-            prop_assert_eq!(opened.sha256, <[u8; 32]>::from(Sha256::digest(&content)));
         }
 
         #[test]

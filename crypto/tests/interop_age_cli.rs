@@ -9,8 +9,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use meldpunt_crypto::{
-    open_unpadded_stream, padded_length, seal, seal_stream, Day, IdentityKey, Message,
-    MessageKind, ReceiptCode, RecipientAddress,
+    open_unpadded_stream, padded_length, seal, seal_stream, Day, IdentityKey, Message, MessageKind,
+    ReceiptCode, RecipientAddress,
 };
 
 fn age_binary(name: &str) -> Command {
@@ -24,7 +24,14 @@ fn age_binary(name: &str) -> Command {
 
 fn write_identity(directory: &Path, name: &str, identity: &IdentityKey) -> std::path::PathBuf {
     let path = directory.join(name);
-    fs::write(&path, format!("# created by a test\n{}\n", identity.to_secret_string().as_str())).unwrap();
+    fs::write(
+        &path,
+        format!(
+            "# created by a test\n{}\n",
+            identity.to_secret_string().as_str()
+        ),
+    )
+    .unwrap();
     path
 }
 
@@ -42,7 +49,11 @@ fn age_decrypt(identity_file: &Path, sealed: &[u8]) -> Vec<u8> {
     let writer = std::thread::spawn(move || stdin.write_all(&input));
     let output = child.wait_with_output().unwrap();
     writer.join().unwrap().unwrap();
-    assert!(output.status.success(), "age failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "age failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     output.stdout
 }
 
@@ -52,7 +63,11 @@ fn age_encrypt(recipients: &[String], plaintext: &[u8]) -> Vec<u8> {
     for recipient in recipients {
         command.args(["--recipient", recipient]);
     }
-    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let input = plaintext.to_vec();
     let writer = std::thread::spawn(move || stdin.write_all(&input));
@@ -68,12 +83,17 @@ fn objects_sealed_by_the_crate_open_with_stock_age() {
     let identities: Vec<IdentityKey> = (0..3).map(|_| IdentityKey::generate()).collect();
     let recipients: Vec<_> = identities.iter().map(IdentityKey::recipient).collect();
     for content_length in [0usize, 1, 5000, 200_000] {
-        let content: Vec<u8> = (0..content_length).map(|index| (index % 251) as u8).collect();
+        let content: Vec<u8> = (0..content_length)
+            .map(|index| (index % 251) as u8)
+            .collect();
         let sealed = seal(&recipients, &content).unwrap();
         for (index, identity) in identities.iter().enumerate() {
             let file = write_identity(directory.path(), &format!("identity-{index}.txt"), identity);
             let plaintext = age_decrypt(&file, sealed.as_bytes());
-            assert_eq!(plaintext.len() as u64, padded_length(content_length as u64).unwrap());
+            assert_eq!(
+                plaintext.len() as u64,
+                padded_length(content_length as u64).unwrap()
+            );
             assert_eq!(&plaintext[..content_length], &content[..]);
             assert!(plaintext[content_length..].iter().all(|&byte| byte == 0));
         }
@@ -90,7 +110,9 @@ fn a_large_streamed_seal_opens_with_stock_age() {
     let sealed = seal_stream(&[identity.recipient()], content, length, Vec::new()).unwrap();
     let plaintext = age_decrypt(&file, &sealed);
     assert_eq!(plaintext.len() as u64, padded_length(length).unwrap());
-    assert!(plaintext[..length as usize].iter().all(|&byte| byte == 0x5a));
+    assert!(plaintext[..length as usize]
+        .iter()
+        .all(|&byte| byte == 0x5a));
 }
 
 #[test]
@@ -102,7 +124,10 @@ fn a_sealed_message_is_readable_json_with_stock_age() {
     let report = Message {
         kind: MessageKind::Report {
             reply_key: code.reply_identity().recipient(),
-            recipients: vec![RecipientAddress { organisation: "demo".into(), recipient: "integrity-office".into() }],
+            recipients: vec![RecipientAddress {
+                organisation: "demo".into(),
+                recipient: "integrity-office".into(),
+            }],
         },
         written_on: "2026-11-28".parse::<Day>().unwrap(),
         body: String::from("Melding over de aanbesteding.").into(),
@@ -131,7 +156,12 @@ fn files_sealed_by_stock_age_open_with_the_crate() {
     // A message padded by hand and sealed by stock age opens as a Meldpunt message.
     let office = IdentityKey::generate();
     let reply = Message {
-        kind: MessageKind::Reply { from: RecipientAddress { organisation: "demo".into(), recipient: "integrity-office".into() } },
+        kind: MessageKind::Reply {
+            from: RecipientAddress {
+                organisation: "demo".into(),
+                recipient: "integrity-office".into(),
+            },
+        },
         written_on: "2026-11-29".parse().unwrap(),
         body: String::from("Dank voor uw melding.").into(),
         attachments: vec![],
@@ -146,10 +176,18 @@ fn files_sealed_by_stock_age_open_with_the_crate() {
 fn identities_from_age_keygen_work_with_the_crate() {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("key.txt");
-    let status = age_binary("age-keygen").arg("-o").arg(&path).stderr(Stdio::null()).status().unwrap();
+    let status = age_binary("age-keygen")
+        .arg("-o")
+        .arg(&path)
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
     assert!(status.success());
     let text = fs::read_to_string(&path).unwrap();
-    let line = text.lines().find(|line| line.starts_with("AGE-SECRET-KEY-")).unwrap();
+    let line = text
+        .lines()
+        .find(|line| line.starts_with("AGE-SECRET-KEY-"))
+        .unwrap();
     let identity = IdentityKey::parse(line).unwrap();
     let sealed = seal(&[identity.recipient()], b"x").unwrap();
     let plaintext = age_decrypt(&path, sealed.as_bytes());

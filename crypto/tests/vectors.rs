@@ -11,7 +11,9 @@ use meldpunt_crypto::{
 };
 
 fn testdata(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join(name)
 }
 
 fn read(name: &str) -> String {
@@ -20,7 +22,10 @@ fn read(name: &str) -> String {
 
 fn identity(name: &str) -> IdentityKey {
     let text = read(name);
-    let line = text.lines().find(|line| line.starts_with("AGE-SECRET-KEY-")).unwrap();
+    let line = text
+        .lines()
+        .find(|line| line.starts_with("AGE-SECRET-KEY-"))
+        .unwrap();
     IdentityKey::parse(line).unwrap()
 }
 
@@ -78,7 +83,10 @@ fn typed_receipt_codes_give_the_expected_result() {
             (ok, Ok(code)) if ok.starts_with("ok:") => {
                 let want = unhex(&ok[3..]);
                 let reference = ReceiptCode::from_entropy(want.try_into().unwrap());
-                assert!(code.mailbox_token().matches(&reference.mailbox_token()), "{typed:?}");
+                assert!(
+                    code.mailbox_token().matches(&reference.mailbox_token()),
+                    "{typed:?}"
+                );
             }
             ("error:length", Err(Error::ReceiptCodeLength { .. }))
             | ("error:character", Err(Error::ReceiptCodeCharacter { .. }))
@@ -92,9 +100,16 @@ fn typed_receipt_codes_give_the_expected_result() {
 
 #[test]
 fn padding_matches_the_vectors() {
-    for line in read("padding.txt").lines().filter(|line| !line.starts_with('#') && !line.is_empty()) {
+    for line in read("padding.txt")
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.is_empty())
+    {
         let (length, padded) = line.split_once(' ').unwrap();
-        assert_eq!(padded_length(length.parse().unwrap()), Some(padded.parse().unwrap()), "{line}");
+        assert_eq!(
+            padded_length(length.parse().unwrap()),
+            Some(padded.parse().unwrap()),
+            "{line}"
+        );
     }
 }
 
@@ -112,20 +127,31 @@ fn signed_directory_verifies_and_is_byte_stable() {
         .unwrap();
     let bytes = fs::read(testdata("directory.signed.json")).unwrap();
     let signed = SignedDirectory::from_bytes(bytes.clone()).unwrap();
-    let directory = signed.verify(&public, "2026-11-28".parse().unwrap(), Some(7)).unwrap();
+    let directory = signed
+        .verify(&public, "2026-11-28".parse().unwrap(), Some(7))
+        .unwrap();
     assert_eq!(directory.version, 7);
     let office = directory
-        .recipient(&RecipientAddress { organisation: "demo".into(), recipient: "integrity-office".into() })
+        .recipient(&RecipientAddress {
+            organisation: "demo".into(),
+            recipient: "integrity-office".into(),
+        })
         .unwrap();
     assert_eq!(office.role, Role::IntegrityOffice);
-    assert_eq!(office.keys, vec![identity("office.identity.txt").recipient()]);
+    assert_eq!(
+        office.keys,
+        vec![identity("office.identity.txt").recipient()]
+    );
     assert!(matches!(
         signed.verify(&public, "2027-11-02".parse().unwrap(), None),
         Err(Error::DirectoryExpired { .. })
     ));
     assert!(matches!(
         signed.verify(&public, "2026-11-28".parse().unwrap(), Some(8)),
-        Err(Error::DirectoryRollback { seen: 8, offered: 7 })
+        Err(Error::DirectoryRollback {
+            seen: 8,
+            offered: 7
+        })
     ));
     // Ed25519 is deterministic: signing the same directory again gives the same bytes.
     let secret = signing_key_text.lines().nth(1).unwrap();
@@ -143,8 +169,15 @@ fn frozen_sealed_report_still_opens() {
     let report = Message::open(&[identity("office.identity.txt")], &sealed).unwrap();
     let expected = Message::decode(&fs::read(testdata("report.json")).unwrap()).unwrap();
     assert_eq!(report, expected);
-    let MessageKind::Report { reply_key, .. } = &report.kind else { panic!("not a report") };
-    assert_eq!(*reply_key, ReceiptCode::from_entropy([0; 16]).reply_identity().recipient());
+    let MessageKind::Report { reply_key, .. } = &report.kind else {
+        panic!("not a report")
+    };
+    assert_eq!(
+        *reply_key,
+        ReceiptCode::from_entropy([0; 16])
+            .reply_identity()
+            .recipient()
+    );
     assert!(matches!(
         Message::open(&[identity("adviser.identity.txt")], &sealed),
         Err(Error::NotForThisIdentity)

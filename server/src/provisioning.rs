@@ -141,24 +141,33 @@ pub(crate) fn provision_dev(data: &Path) -> Result<DevSetup, ProvisioningError> 
     let office_recipient = office.recipient();
     let current = existing.filter(|directory| {
         directory.expires_on > today.plus_days(30)
-            && directory
-                .organisation("demo")
-                .is_some_and(|demo| demo.recipients.iter().any(|r| r.keys.contains(&office_recipient)))
+            && directory.organisation("demo").is_some_and(|demo| {
+                demo.recipients
+                    .iter()
+                    .any(|r| r.keys.contains(&office_recipient))
+            })
     });
     let directory_version = match current {
         Some(directory) => directory.version,
         None => {
             reused = false;
             let mut directory = Directory::new(today, today.plus_months(12));
-            directory.organisations.push(demo_organisation(office_recipient.clone()));
+            directory
+                .organisations
+                .push(demo_organisation(office_recipient.clone()));
             let previous_version = fs::read(&signed_path)
                 .ok()
                 .and_then(|bytes| SignedDirectory::from_bytes(bytes).ok())
-                .and_then(|signed| signed.verify(&directory_key, Day::from(time::Date::MIN), None).ok())
+                .and_then(|signed| {
+                    signed
+                        .verify(&directory_key, Day::from(time::Date::MIN), None)
+                        .ok()
+                })
                 .map_or(0, |old| old.version);
             directory.version = previous_version;
-            let (signed_directory, signed) =
-                directory.sign(&signing_key).map_err(invalid(&signed_path))?;
+            let (signed_directory, signed) = directory
+                .sign(&signing_key)
+                .map_err(invalid(&signed_path))?;
             write_public(&signed_path, signed.as_bytes())?;
             signed_directory.version
         }
@@ -221,17 +230,32 @@ mod tests {
         let second = provision_dev(data.path()).unwrap();
         assert!(second.reused);
         assert_eq!(second.directory_key, first.directory_key);
-        assert_eq!(fs::read_to_string(data.path().join("office.key")).unwrap(), office_file);
+        assert_eq!(
+            fs::read_to_string(data.path().join("office.key")).unwrap(),
+            office_file
+        );
 
-        let signed = SignedDirectory::from_bytes(fs::read(data.path().join("directory.signed.json")).unwrap()).unwrap();
-        let pinned: DirectoryKey = fs::read_to_string(data.path().join("directory.pub")).unwrap().parse().unwrap();
+        let signed = SignedDirectory::from_bytes(
+            fs::read(data.path().join("directory.signed.json")).unwrap(),
+        )
+        .unwrap();
+        let pinned: DirectoryKey = fs::read_to_string(data.path().join("directory.pub"))
+            .unwrap()
+            .parse()
+            .unwrap();
         let directory = signed.verify(&pinned, today(), None).unwrap();
         let office = IdentityKey::parse(office_file.lines().last().unwrap()).unwrap();
-        assert_eq!(directory.organisations[0].recipients[0].keys, vec![office.recipient()]);
+        assert_eq!(
+            directory.organisations[0].recipients[0].keys,
+            vec![office.recipient()]
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(data.path().join("directory.key")).unwrap().permissions().mode();
+            let mode = fs::metadata(data.path().join("directory.key"))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }
@@ -243,6 +267,9 @@ mod tests {
         let error = provision_dev(data.path()).unwrap_err().to_string();
         assert!(error.contains("office.key"), "{error}");
         assert!(!error.contains("BROKEN"), "{error}");
-        assert_eq!(fs::read_to_string(data.path().join("office.key")).unwrap(), "AGE-SECRET-KEY-1BROKEN\n");
+        assert_eq!(
+            fs::read_to_string(data.path().join("office.key")).unwrap(),
+            "AGE-SECRET-KEY-1BROKEN\n"
+        );
     }
 }
