@@ -131,6 +131,19 @@ pub enum Error {
     #[error("not a Meldpunt directory key")]
     MalformedDirectoryKey,
 
+    /// A proof-of-work stamp was not issued by this relay, or was altered.
+    #[error("the proof-of-work stamp was not issued by this relay or was altered; ask for a new challenge")]
+    StampInvalid,
+    /// A proof-of-work stamp's challenge has expired.
+    #[error("the proof-of-work challenge has expired; ask for a new one")]
+    StampExpired,
+    /// A proof-of-work stamp does not carry the work its challenge asked for.
+    #[error("the proof-of-work stamp does not have the {required} leading zero bits its challenge asks for")]
+    StampInsufficientWork {
+        /// Difficulty of the challenge.
+        required: u8,
+    },
+
     /// A day was not a valid `YYYY-MM-DD` calendar date.
     #[error("not a valid day (expected YYYY-MM-DD): {0}")]
     MalformedDay(String),

@@ -9,6 +9,8 @@
 //! - [`Message`]: the versioned plaintext format of reports, follow-ups, replies and
 //!   acknowledgements.
 //! - [`SignedDirectory`]: the Ed25519-signed list of organisations, recipients and their keys.
+//! - [`StampKey`] and [`Challenge`]: proof-of-work stamps, the relay's anti-abuse.
+//! - [`OfficeChallenge`]: how an office proves to the relay that it holds its identity.
 //!
 //! ```
 //! use meldpunt_crypto::{Day, IdentityKey, Message, MessageKind, ReceiptCode, RecipientAddress};
@@ -59,9 +61,11 @@ mod directory;
 mod error;
 mod keys;
 mod message;
+mod office;
 mod padding;
 mod receipt;
 mod seal;
+mod stamp;
 
 pub use day::Day;
 pub use directory::{
@@ -79,8 +83,10 @@ pub use message::{
     MAXIMUM_ATTACHMENT_NAME_LENGTH, MAXIMUM_BODY_LENGTH, MAXIMUM_MESSAGE_LENGTH,
     MESSAGE_FORMAT_VERSION,
 };
+pub use office::{ChallengeAnswer, OfficeChallenge, SessionToken};
 pub use padding::{padded_length, MAXIMUM_CONTENT_LENGTH, PADDING_FLOOR};
 pub use receipt::{ReceiptCode, RECEIPT_CODE_CHARACTERS, RECEIPT_CODE_ENTROPY_BYTES};
 pub use seal::{
     check_age_header, open_stream, open_unpadded_stream, seal, seal_stream, SealedObject,
 };
+pub use stamp::{Challenge, SpentStamp, Stamp, StampKey, MAXIMUM_DIFFICULTY};
