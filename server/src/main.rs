@@ -1,20 +1,20 @@
-//! `meldpunt-server`: the relay.
+//! `meldpunt-server`: the relay binary.
 //!
-//! Today this binary provisions the embedded development setup (`meldpunt-server dev`): the
-//! demo organisation's office identity, the directory signing key and the signed directory,
-//! all under `./meldpunt-dev/`. The HTTP relay itself (storage, API, anti-abuse) is the
-//! subject of the relay issue and is not built yet; the commands say so plainly.
+//! - `meldpunt-server dev`: the embedded default — a relay on http://127.0.0.1:8080 with a
+//!   demo organisation, everything under `./meldpunt-dev/`.
+//! - `meldpunt-server serve --config meldpunt.toml`: production.
+//! - `meldpunt-server backup --to FILE`: a consistent copy of a running relay's database.
 //!
-//! This program must never log or store an IP address, a mailbox token or a plaintext.
+//! This program must never log an IP address, a token or a plaintext.
 
 #![forbid(unsafe_code)]
-
-mod provisioning;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use meldpunt_server::config::Settings;
+use meldpunt_server::{provisioning, AppState};
 
 /// The Meldpunt relay: stores only ciphertext, keyed by mailbox id.
 #[derive(Debug, Parser)]
@@ -26,46 +26,147 @@ struct Arguments {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Start the embedded development relay on http://127.0.0.1:8080 with a demo organisation.
+    /// Start the development relay on http://127.0.0.1:8080 with a demo organisation.
     Dev {
         /// Where to keep the development data.
         #[arg(long, default_value = "meldpunt-dev")]
         data: PathBuf,
-        /// Address to listen on.
+        /// Address to listen on (loopback only).
         #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: String,
+        listen: std::net::SocketAddr,
+        /// Proof-of-work difficulty for new mailboxes (leading zero bits).
+        #[arg(long, default_value_t = 16)]
+        difficulty: u8,
     },
     /// Start the production relay from a configuration file.
     Serve {
-        /// The configuration file.
+        /// The configuration file (see docs/meldpunt.example.toml).
         #[arg(long)]
         config: PathBuf,
     },
+    /// Write a consistent copy of the database while the relay runs (or while it does not).
+    Backup {
+        /// The relay's data folder.
+        #[arg(long, default_value = "meldpunt-dev")]
+        data: PathBuf,
+        /// The backup file to create; must not exist.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Print the example configuration.
+    ExampleConfig,
 }
 
-const NOT_BUILT_YET: &str = "the HTTP relay (storage, API, anti-abuse) is not built yet; \
-see the relay issue. Nothing is listening.";
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MELDPUNT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(false)
+        .init();
+}
+
+async fn run(settings: Settings, banner: Option<String>) -> Result<(), String> {
+    let state = AppState::open(settings)?;
+    let listener = tokio::net::TcpListener::bind(state.settings.listen)
+        .await
+        .map_err(|error| format!("cannot listen on {}: {error}", state.settings.listen))?;
+    let address = listener.local_addr().map_err(|error| error.to_string())?;
+    #[cfg(unix)]
+    {
+        let admin_state = std::sync::Arc::clone(&state);
+        tokio::spawn(async move {
+            if let Err(error) = meldpunt_server::admin::serve_admin(admin_state).await {
+                tracing::error!(error = %error, "the admin socket failed; online backups are unavailable");
+            }
+        });
+    }
+    let scheme = if state.settings.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    tracing::info!(address = %address, "relay listening");
+    if let Some(banner) = banner {
+        println!(
+            "{}",
+            banner.replace("{relay}", &format!("{scheme}://{address}"))
+        );
+    }
+    meldpunt_server::launch(state, listener, meldpunt_server::serve::shutdown_signal())
+        .await
+        .map_err(|error| error.to_string())
+}
+
+fn dev_settings(
+    data: &std::path::Path,
+    listen: std::net::SocketAddr,
+    difficulty: u8,
+) -> Result<(Settings, String), String> {
+    if !listen.ip().is_loopback() {
+        return Err("the development relay serves plain HTTP and listens on loopback only".into());
+    }
+    let setup = provisioning::provision_dev(data).map_err(|error| error.to_string())?;
+    let mut settings = Settings {
+        listen,
+        data_dir: data.to_owned(),
+        directory_file: data.join("directory.signed.json"),
+        directory_key: setup.directory_key.to_string(),
+        ..Settings::default()
+    };
+    settings.proof_of_work.base_difficulty = difficulty.min(settings.proof_of_work.max_difficulty);
+    settings.check().map_err(|error| error.to_string())?;
+    let data_text = data.display();
+    let banner = format!(
+        "{}\n\nMeldpunt development relay on {{relay}} — stop it with Ctrl-C.\n\n\
+         Try it:\n  curl {{relay}}/api/v1/directory\n  curl {{relay}}/api/v1/openapi.json\n\n\
+         A reporter (with the meldpunt CLI):\n  \
+         meldpunt report --relay {{relay}} --to demo --directory-key {} --message-file report.txt\n  \
+         meldpunt check --relay {{relay}}\n\n\
+         The integrity office:\n  \
+         meldpunt inbox sync --relay {{relay}} --identity {data_text}/office.key\n  \
+         age --decrypt --identity {data_text}/office.key < sealed-report.age",
+        setup.describe(data),
+        setup.directory_key,
+    );
+    Ok((settings, banner))
+}
 
 fn main() -> ExitCode {
     let arguments = Arguments::parse();
-    match arguments.command {
-        Command::Dev { data, listen } => match provisioning::provision_dev(&data) {
-            Ok(setup) => {
-                println!("{}", setup.describe(&data));
-                eprintln!("meldpunt-server: would listen on http://{listen}, but {NOT_BUILT_YET}");
-                ExitCode::from(2)
-            }
-            Err(error) => {
-                eprintln!("meldpunt-server: {error}");
-                ExitCode::FAILURE
-            }
-        },
-        Command::Serve { config } => {
-            eprintln!(
-                "meldpunt-server: cannot serve with {}: {NOT_BUILT_YET}",
-                config.display()
-            );
-            ExitCode::from(2)
+    init_logging();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("meldpunt-server: cannot start: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match arguments.command {
+        Command::Dev {
+            data,
+            listen,
+            difficulty,
+        } => dev_settings(&data, listen, difficulty)
+            .and_then(|(settings, banner)| runtime.block_on(run(settings, Some(banner)))),
+        Command::Serve { config } => Settings::load(&config)
+            .map_err(|error| error.to_string())
+            .and_then(|settings| runtime.block_on(run(settings, None))),
+        Command::Backup { data, to } => runtime
+            .block_on(meldpunt_server::admin::request_backup(&data, &to))
+            .map(|counts| println!("Backup written to {}: {counts}", to.display())),
+        Command::ExampleConfig => {
+            print!("{}", meldpunt_server::config::EXAMPLE_CONFIG);
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("meldpunt-server: {message}");
+            ExitCode::FAILURE
         }
     }
 }

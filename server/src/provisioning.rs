@@ -16,16 +16,16 @@ use meldpunt_crypto::{
 
 /// What provisioning left on disk.
 #[derive(Debug)]
-pub(crate) struct DevSetup {
-    pub(crate) directory_key: DirectoryKey,
-    pub(crate) office_recipient: RecipientKey,
-    pub(crate) directory_version: u64,
-    pub(crate) reused: bool,
+pub struct DevSetup {
+    pub directory_key: DirectoryKey,
+    pub office_recipient: RecipientKey,
+    pub directory_version: u64,
+    pub reused: bool,
 }
 
 /// Errors of provisioning, each naming the file concerned.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum ProvisioningError {
+pub enum ProvisioningError {
     #[error("cannot use {path}: {source}")]
     File {
         path: PathBuf,
@@ -86,7 +86,7 @@ fn invalid(path: &Path) -> impl FnOnce(meldpunt_crypto::Error) -> ProvisioningEr
 }
 
 /// Creates (or reuses) the development setup under `data`.
-pub(crate) fn provision_dev(data: &Path) -> Result<DevSetup, ProvisioningError> {
+pub fn provision_dev(data: &Path) -> Result<DevSetup, ProvisioningError> {
     fs::create_dir_all(data).map_err(file_error(data))?;
     let mut reused = true;
 
@@ -201,7 +201,7 @@ fn demo_organisation(office: RecipientKey) -> Organisation {
 
 impl DevSetup {
     /// What to tell the person who started the development relay.
-    pub(crate) fn describe(&self, data: &Path) -> String {
+    pub fn describe(&self, data: &Path) -> String {
         format!(
             "{} development setup in {}:\n  office identity:   {}/office.key (public key {})\n  directory key:     {} (in {}/directory.pub)\n  signed directory:  {}/directory.signed.json, version {}",
             if self.reused { "Reusing the" } else { "Created the" },

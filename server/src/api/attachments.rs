@@ -1,0 +1,240 @@
+//! Sealed attachments: streamed in and out in chunks, never held whole in memory.
+//!
+//! The client chooses a random 16-byte attachment id (22 characters of base64url) and puts
+//! it in its sealed message, then uploads the sealed attachment under that id into its
+//! mailbox. Until the upload completes nothing is served; a broken upload is removed.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use futures_util::StreamExt;
+use serde_json::json;
+
+use super::office::path_mailbox;
+use super::{mailbox_id, office_session, require_octet_stream};
+use crate::error::Error;
+use crate::metrics::Metrics;
+use crate::state::AppState;
+use crate::storage::{AttachmentRecord, Author, CHUNK_LENGTH};
+
+/// Routes of this module.
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route(
+            "/api/v1/mailbox/attachments/{id}",
+            put(reporter_upload).get(reporter_download),
+        )
+        .route(
+            "/api/v1/office/mailboxes/{mailbox}/attachments/{id}",
+            put(office_upload),
+        )
+        .route("/api/v1/office/attachments/{id}", get(office_download))
+}
+
+fn attachment_id(text: &str) -> Result<[u8; 16], Error> {
+    let malformed =
+        || Error::BadRequest("malformed attachment id: expected 22 characters of base64url".into());
+    if text.len() != 22 {
+        return Err(malformed());
+    }
+    URL_SAFE_NO_PAD
+        .decode(text)
+        .ok()
+        .and_then(|bytes| <[u8; 16]>::try_from(bytes).ok())
+        .ok_or_else(malformed)
+}
+
+async fn receive(
+    state: &AppState,
+    id: [u8; 16],
+    mailbox: [u8; 32],
+    author: Author,
+    organisation: Option<String>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, Error> {
+    require_octet_stream(headers)?;
+    let limit = state.settings.limits.max_attachment_bytes;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(Error::BodyTooLarge { limit });
+    }
+    state
+        .store
+        .begin_attachment(
+            id,
+            mailbox,
+            author,
+            organisation,
+            state.settings.limits.max_attachments_per_mailbox,
+        )
+        .await?;
+    match store_chunks(state, id, body, limit).await {
+        Ok((size, chunks)) => {
+            state.store.finish_attachment(id, size, chunks).await?;
+            Metrics::increment(&state.metrics.attachments_stored);
+            state
+                .metrics
+                .attachment_bytes_stored
+                .fetch_add(size, std::sync::atomic::Ordering::Relaxed);
+            Ok((
+                StatusCode::CREATED,
+                Json(json!({ "id": URL_SAFE_NO_PAD.encode(id), "size": size })),
+            )
+                .into_response())
+        }
+        Err(error) => {
+            if let Err(cleanup) = state.store.abort_attachment(id).await {
+                tracing::error!(error = %cleanup, "could not remove a failed upload; retention will");
+            }
+            Err(error)
+        }
+    }
+}
+
+async fn store_chunks(
+    state: &AppState,
+    id: [u8; 16],
+    body: Body,
+    limit: u64,
+) -> Result<(u64, u32), Error> {
+    let mut stream = body.into_data_stream();
+    let mut buffer: Vec<u8> = Vec::with_capacity(CHUNK_LENGTH);
+    let mut size: u64 = 0;
+    let mut index: u32 = 0;
+    while let Some(frame) = stream.next().await {
+        let frame = frame.map_err(|_| Error::TruncatedUpload)?;
+        size += frame.len() as u64;
+        if size > limit {
+            return Err(Error::BodyTooLarge { limit });
+        }
+        let mut rest = &frame[..];
+        while !rest.is_empty() {
+            let take = (CHUNK_LENGTH - buffer.len()).min(rest.len());
+            buffer.extend_from_slice(&rest[..take]);
+            rest = &rest[take..];
+            if buffer.len() == CHUNK_LENGTH {
+                let chunk = std::mem::replace(&mut buffer, Vec::with_capacity(CHUNK_LENGTH));
+                store_chunk(state, id, index, chunk).await?;
+                index += 1;
+            }
+        }
+    }
+    if !buffer.is_empty() || index == 0 {
+        store_chunk(state, id, index, buffer).await?;
+        index += 1;
+    }
+    Ok((size, index))
+}
+
+async fn store_chunk(
+    state: &AppState,
+    id: [u8; 16],
+    index: u32,
+    chunk: Vec<u8>,
+) -> Result<(), Error> {
+    if index == 0 && meldpunt_crypto::check_age_header(&chunk).is_err() {
+        return Err(Error::NotSealed);
+    }
+    state.store.put_chunk(id, index, chunk).await
+}
+
+fn send(state: Arc<AppState>, id: [u8; 16], record: AttachmentRecord) -> Response {
+    let chunks = record.chunks;
+    let stream = futures_util::stream::unfold(0u32, move |index| {
+        let state = Arc::clone(&state);
+        async move {
+            if index >= chunks {
+                return None;
+            }
+            let read =
+                tokio::task::spawn_blocking(move || state.store.attachment_chunk(id, index)).await;
+            let item = match read {
+                Ok(Ok(Some(bytes))) => Ok(Bytes::from(bytes)),
+                _ => Err(std::io::Error::other("attachment chunk missing")),
+            };
+            Some((item, index + 1))
+        }
+    });
+    (
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (header::CONTENT_LENGTH, record.size.to_string()),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response()
+}
+
+async fn reporter_upload(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Response, Error> {
+    let mailbox = mailbox_id(&headers)?;
+    let id = attachment_id(&id)?;
+    receive(&state, id, mailbox, Author::Reporter, None, &headers, body).await
+}
+
+async fn reporter_download(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Error> {
+    let mailbox = mailbox_id(&headers)?;
+    let id = attachment_id(&id)?;
+    if state.store.mailbox(mailbox).await?.is_none() {
+        return Err(Error::MailboxNotFound);
+    }
+    match state.store.attachment(id).await? {
+        Some(record) if record.mailbox == mailbox => Ok(send(Arc::clone(&state), id, record)),
+        _ => Err(Error::AttachmentNotFound),
+    }
+}
+
+async fn office_upload(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path((mailbox, id)): Path<(String, String)>,
+    body: Body,
+) -> Result<Response, Error> {
+    let organisation = office_session(&state, &headers).await?;
+    let mailbox = path_mailbox(&mailbox)?;
+    let id = attachment_id(&id)?;
+    receive(
+        &state,
+        id,
+        mailbox,
+        Author::Office,
+        Some(organisation),
+        &headers,
+        body,
+    )
+    .await
+}
+
+async fn office_download(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Error> {
+    let organisation = office_session(&state, &headers).await?;
+    let id = attachment_id(&id)?;
+    match state.store.attachment(id).await? {
+        Some(record) if record.organisation == organisation => {
+            Ok(send(Arc::clone(&state), id, record))
+        }
+        _ => Err(Error::AttachmentNotFound),
+    }
+}

@@ -1,0 +1,206 @@
+//! The HTTP API under `/api/v1/`: JSON for control data, raw bytes for sealed objects.
+//!
+//! Each module exposes its own `router()`; this one adds what every response gets: strict
+//! security headers, no cookies, a log line with the route template (never the path with its
+//! ids, never an address), and the status count for metrics.
+//!
+//! This module must never read or log a client's address, user agent or referrer.
+
+pub mod attachments;
+pub mod office;
+pub mod public;
+pub mod reporter;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::Router;
+use http_body_util::BodyExt;
+use meldpunt_crypto::{MailboxToken, SealedObject, SessionToken};
+
+use crate::error::Error;
+use crate::state::AppState;
+
+/// The whole application.
+pub fn router(state: Arc<AppState>) -> Router {
+    let timeout = Duration::from_secs(state.settings.limits.request_timeout_seconds);
+    let short_requests = Router::new()
+        .merge(public::router())
+        .merge(reporter::router())
+        .merge(office::router())
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ));
+    let attachment_timeout = Duration::from_secs(state.settings.limits.attachment_timeout_seconds);
+    let long_requests =
+        attachments::router().layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            attachment_timeout,
+        ));
+    Router::new()
+        .merge(short_requests)
+        .merge(long_requests)
+        .fallback(|| async {
+            Error::BadRequest("no such endpoint; see /api/v1/openapi.json".into())
+        })
+        .layer(middleware::from_fn_with_state(Arc::clone(&state), respond))
+        .with_state(state)
+}
+
+/// Security headers, logging and metrics for every response.
+async fn respond(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let mut response = next.run(request).await;
+    let status = response.status();
+    state.metrics.count_response(status.as_u16());
+    tracing::info!(
+        method = %method,
+        route = %route,
+        status = status.as_u16(),
+        milliseconds = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    let headers = response.headers_mut();
+    headers.remove(header::SET_COOKIE);
+    let set = |headers: &mut HeaderMap, name: &'static str, value: &'static str| {
+        headers.insert(name, HeaderValue::from_static(value));
+    };
+    set(headers, "cache-control", "no-store");
+    set(headers, "x-content-type-options", "nosniff");
+    set(headers, "referrer-policy", "no-referrer");
+    set(headers, "x-frame-options", "DENY");
+    set(
+        headers,
+        "content-security-policy",
+        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    );
+    set(headers, "cross-origin-opener-policy", "same-origin");
+    set(headers, "cross-origin-resource-policy", "same-origin");
+    set(
+        headers,
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+    );
+    if state.settings.tls.is_some() {
+        set(
+            headers,
+            "strict-transport-security",
+            "max-age=63072000; includeSubDomains",
+        );
+    }
+    if let Some(onion) = &state.settings.onion_location {
+        if let Ok(value) = HeaderValue::from_str(onion) {
+            headers.insert("onion-location", value);
+        }
+    }
+    response
+}
+
+/// The bearer credential of a request.
+fn bearer<'a>(headers: &'a HeaderMap, what: &'static str) -> Result<&'a str, Error> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or(Error::MissingCredential(what))?
+        .to_str()
+        .map_err(|_| Error::MalformedCredential(what))?;
+    value
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .ok_or(Error::MalformedCredential(what))
+}
+
+/// The mailbox a reporter's token opens (its id; the token itself is dropped here).
+pub(crate) fn mailbox_id(headers: &HeaderMap) -> Result<[u8; 32], Error> {
+    let token = MailboxToken::from_wire(bearer(headers, "mailbox token")?)
+        .map_err(|_| Error::MalformedCredential("mailbox token"))?;
+    Ok(*token.mailbox_id().as_bytes())
+}
+
+/// An office's session: its organisation, after checking expiry and the rate limit.
+pub(crate) async fn office_session(state: &AppState, headers: &HeaderMap) -> Result<String, Error> {
+    let token = SessionToken::from_wire(bearer(headers, "session token")?)
+        .map_err(|_| Error::MalformedCredential("session token"))?;
+    let session_id = token.session_id();
+    let grant = state
+        .store
+        .session(session_id)
+        .await?
+        .ok_or(Error::SessionExpired)?;
+    if !state.office_limiter.allow(session_id) {
+        return Err(Error::RateLimited);
+    }
+    Ok(grant.organisation)
+}
+
+/// Requires `Content-Type: application/octet-stream` (sealed objects).
+pub(crate) fn require_octet_stream(headers: &HeaderMap) -> Result<(), Error> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    if content_type.split(';').next().map(str::trim) == Some("application/octet-stream") {
+        Ok(())
+    } else {
+        Err(Error::WrongContentType("application/octet-stream"))
+    }
+}
+
+/// Reads a whole sealed message body, within `limit` bytes, and checks it is an age file.
+pub(crate) async fn sealed_body(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Vec<u8>, Error> {
+    require_octet_stream(headers)?;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(Error::BodyTooLarge {
+            limit: limit as u64,
+        });
+    }
+    let collected = http_body_util::Limited::new(body, limit)
+        .collect()
+        .await
+        .map_err(|error| {
+            if error.is::<http_body_util::LengthLimitError>() {
+                Error::BodyTooLarge {
+                    limit: limit as u64,
+                }
+            } else {
+                Error::TruncatedUpload
+            }
+        })?;
+    let bytes = collected.to_bytes().to_vec();
+    SealedObject::from_bytes(bytes)
+        .map(SealedObject::into_bytes)
+        .map_err(|_| Error::NotSealed)
+}
+
+/// JSON for a list cursor: `?after=N&limit=M`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Cursor {
+    #[serde(default)]
+    pub(crate) after: u64,
+    pub(crate) limit: Option<usize>,
+}
+
+impl Cursor {
+    pub(crate) fn limit(&self) -> usize {
+        self.limit.unwrap_or(500).clamp(1, 1000)
+    }
+}

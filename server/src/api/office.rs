@@ -1,0 +1,224 @@
+//! The integrity office's endpoints: authentication by proving possession of an age
+//! identity listed in the directory, then a short-lived session for its organisation.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use meldpunt_crypto::{
+    ChallengeAnswer, MailboxId, OfficeChallenge, RecipientAddress, SessionToken,
+};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{office_session, sealed_body, Cursor};
+use crate::error::Error;
+use crate::metrics::Metrics;
+use crate::state::AppState;
+use crate::storage::{day_text, unix_seconds, Author, Grant};
+
+/// Seconds an office has to answer a challenge.
+const CHALLENGE_SECONDS: u64 = 300;
+
+/// Routes of this module.
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/v1/office/challenge", post(challenge))
+        .route("/api/v1/office/session", post(session))
+        .route("/api/v1/office/messages", get(list_messages))
+        .route("/api/v1/office/messages/{number}", get(fetch_message))
+        .route(
+            "/api/v1/office/messages/{number}/fetched",
+            post(mark_fetched),
+        )
+        .route("/api/v1/office/mailboxes/{mailbox}/messages", post(reply))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChallengeRequest {
+    organisation: String,
+    recipient: String,
+}
+
+fn json_body<T: for<'de> Deserialize<'de>>(headers: &HeaderMap, body: &[u8]) -> Result<T, Error> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    if content_type.split(';').next().map(str::trim) != Some("application/json") {
+        return Err(Error::WrongContentType("application/json"));
+    }
+    serde_json::from_slice(body).map_err(|error| {
+        Error::BadRequest(format!(
+            "the JSON body is not valid: {}",
+            match error.classify() {
+                serde_json::error::Category::Data =>
+                    "a field is missing, unknown or of the wrong type",
+                serde_json::error::Category::Eof => "it ends too early",
+                _ => "it is not JSON",
+            }
+        ))
+    })
+}
+
+async fn challenge(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<serde_json::Value>, Error> {
+    let request: ChallengeRequest = json_body(&headers, &body)?;
+    let address = RecipientAddress {
+        organisation: request.organisation.clone(),
+        recipient: request.recipient.clone(),
+    };
+    let directory = &state.directory.directory;
+    if directory.organisation(&address.organisation).is_none() {
+        return Err(Error::UnknownOrganisation(
+            address.organisation.chars().take(64).collect(),
+        ));
+    }
+    let keys = directory
+        .keys_for(std::slice::from_ref(&address))
+        .map_err(|_| Error::UnknownRecipient {
+            organisation: address.organisation.chars().take(64).collect(),
+            recipient: address.recipient.chars().take(64).collect(),
+        })?;
+    let challenge =
+        OfficeChallenge::new(&keys).map_err(|error| Error::Storage(error.to_string()))?;
+    let expires_at = unix_seconds() + CHALLENGE_SECONDS;
+    state
+        .store
+        .store_challenge(
+            challenge.answer_id(),
+            Grant {
+                organisation: address.organisation,
+                expires_at,
+            },
+        )
+        .await?;
+    Ok(Json(json!({
+        "sealed_challenge": STANDARD.encode(challenge.sealed().as_bytes()),
+        "expires_at": expires_at,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionRequest {
+    answer: String,
+}
+
+async fn session(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<serde_json::Value>, Error> {
+    let request: SessionRequest = json_body(&headers, &body)?;
+    let answer = ChallengeAnswer::from_wire(request.answer.trim())
+        .map_err(|_| Error::MalformedCredential("challenge answer"))?;
+    let token = SessionToken::generate();
+    let seconds = u64::from(state.settings.session_minutes) * 60;
+    let grant = state
+        .store
+        .trade_challenge(answer.answer_id(), token.session_id(), seconds)
+        .await?;
+    Metrics::increment(&state.metrics.office_sessions_opened);
+    Ok(Json(json!({
+        "session_token": token.to_wire().as_str(),
+        "organisation": grant.organisation,
+        "expires_at": grant.expires_at,
+    })))
+}
+
+async fn list_messages(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(cursor): Query<Cursor>,
+) -> Result<Json<serde_json::Value>, Error> {
+    let organisation = office_session(&state, &headers).await?;
+    let messages = state
+        .store
+        .list_organisation(organisation, cursor.after, cursor.limit())
+        .await?;
+    let listed: Vec<_> = messages
+        .iter()
+        .map(|(number, record)| {
+            json!({
+                "number": number,
+                "mailbox": MailboxId::from_bytes(record.mailbox).to_wire(),
+                "position": record.position,
+                "author": record.author,
+                "day": day_text(record.day),
+                "size": record.size,
+                "fetched": record.fetched,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "messages": listed })))
+}
+
+async fn fetch_message(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(number): Path<u64>,
+) -> Result<impl IntoResponse, Error> {
+    let organisation = office_session(&state, &headers).await?;
+    let bytes = state
+        .store
+        .organisation_message(organisation, number)
+        .await?
+        .ok_or(Error::MessageNotFound)?;
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes))
+}
+
+async fn mark_fetched(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(number): Path<u64>,
+) -> Result<StatusCode, Error> {
+    let organisation = office_session(&state, &headers).await?;
+    state.store.mark_fetched(organisation, number).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Parses a mailbox id from a path.
+pub(crate) fn path_mailbox(text: &str) -> Result<[u8; 32], Error> {
+    MailboxId::from_wire(text)
+        .map(|id| *id.as_bytes())
+        .map_err(|_| {
+            Error::BadRequest("malformed mailbox id: expected 43 characters of base64url".into())
+        })
+}
+
+async fn reply(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(mailbox): Path<String>,
+    body: Body,
+) -> Result<impl IntoResponse, Error> {
+    let organisation = office_session(&state, &headers).await?;
+    let mailbox = path_mailbox(&mailbox)?;
+    let sealed = sealed_body(&headers, body, state.settings.limits.max_message_bytes).await?;
+    let (position, number) = state
+        .store
+        .append_message(
+            mailbox,
+            Author::Office,
+            Some(organisation),
+            sealed,
+            state.settings.limits.max_messages_per_mailbox,
+        )
+        .await?;
+    Metrics::increment(&state.metrics.replies_stored);
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "position": position, "number": number })),
+    ))
+}

@@ -1,0 +1,73 @@
+//! Endpoints anyone may call: the signed directory, proof-of-work challenges, health,
+//! readiness, metrics and the OpenAPI document.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::error::Error;
+use crate::state::AppState;
+use crate::storage::unix_seconds;
+
+/// The OpenAPI document, also in `docs/openapi.json`.
+pub const OPENAPI: &str = include_str!("../../../docs/openapi.json");
+
+/// Routes of this module.
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/v1/directory", get(directory))
+        .route("/api/v1/challenge", get(challenge))
+        .route("/api/v1/health", get(health))
+        .route("/api/v1/ready", get(ready))
+        .route("/api/v1/metrics", get(metrics))
+        .route("/api/v1/openapi.json", get(openapi))
+}
+
+async fn directory(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        state.directory.signed.clone(),
+    )
+}
+
+async fn challenge(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    let pow = &state.settings.proof_of_work;
+    if !pow.enabled {
+        return Json(json!({ "required": false }));
+    }
+    let difficulty = state.difficulty.current();
+    let expires_at = unix_seconds() + pow.challenge_seconds;
+    let challenge = state.stamp_key.challenge(difficulty, expires_at);
+    Json(json!({
+        "required": true,
+        "challenge": challenge.to_wire(),
+        "difficulty": difficulty,
+        "expires_at": expires_at,
+    }))
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn ready(State(state): State<Arc<AppState>>) -> Result<Json<serde_json::Value>, Error> {
+    state.store.counts().await.map_err(|_| Error::NotReady)?;
+    Ok(Json(json!({ "status": "ready" })))
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    let stored = state.store.counts().await.ok();
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(state.difficulty.current(), stored),
+    )
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}

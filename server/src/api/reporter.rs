@@ -1,0 +1,158 @@
+//! The reporter's endpoints. A reporter is known only by a mailbox token, which is hashed
+//! to the mailbox id on arrival and then forgotten.
+//!
+//! An unknown mailbox and a wrong token are the same thing here (the id is a hash of the
+//! token), so they get the same answer by construction.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use meldpunt_crypto::{MailboxId, Stamp};
+use serde_json::json;
+
+use super::{mailbox_id, sealed_body, Cursor};
+use crate::error::Error;
+use crate::metrics::Metrics;
+use crate::state::AppState;
+use crate::storage::{day_text, unix_seconds, Author, MessageRecord};
+
+/// Routes of this module.
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/v1/mailboxes", post(create_mailbox))
+        .route(
+            "/api/v1/mailbox/messages",
+            get(list_messages).post(follow_up),
+        )
+        .route("/api/v1/mailbox/messages/{position}", get(fetch_message))
+}
+
+/// A message as a reporter sees it listed.
+pub(crate) fn summary(record: &MessageRecord) -> serde_json::Value {
+    json!({
+        "position": record.position,
+        "author": record.author,
+        "day": day_text(record.day),
+        "size": record.size,
+    })
+}
+
+async fn create_mailbox(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<impl IntoResponse, Error> {
+    let mailbox = mailbox_id(&headers)?;
+    let organisation = headers
+        .get("meldpunt-organisation")
+        .and_then(|value| value.to_str().ok())
+        .ok_or_else(|| {
+            Error::BadRequest(
+                "the Meldpunt-Organisation header names the recipient organisation".into(),
+            )
+        })?
+        .to_owned();
+    if state
+        .directory
+        .directory
+        .organisation(&organisation)
+        .is_none()
+    {
+        return Err(Error::UnknownOrganisation(
+            organisation.chars().take(64).collect(),
+        ));
+    }
+    let spent = if state.settings.proof_of_work.enabled {
+        let result = headers
+            .get("meldpunt-stamp")
+            .ok_or(Error::StampMissing)
+            .and_then(|value| value.to_str().map_err(|_| Error::StampMissing))
+            .and_then(|text| Stamp::from_wire(text).map_err(Error::Stamp))
+            .and_then(|stamp| {
+                state
+                    .stamp_key
+                    .verify(&stamp, &MailboxId::from_bytes(mailbox), unix_seconds())
+                    .map_err(Error::Stamp)
+            });
+        match result {
+            Ok(spent) => Some(spent),
+            Err(error) => {
+                Metrics::increment(&state.metrics.stamps_refused);
+                return Err(error);
+            }
+        }
+    } else {
+        None
+    };
+    let sealed = sealed_body(&headers, body, state.settings.limits.max_message_bytes).await?;
+    let result = state
+        .store
+        .create_mailbox(mailbox, organisation, sealed, spent)
+        .await;
+    if matches!(result, Err(Error::StampSpent)) {
+        Metrics::increment(&state.metrics.stamps_refused);
+    }
+    result?;
+    state.difficulty.record_creation();
+    Metrics::increment(&state.metrics.mailboxes_created);
+    Ok((StatusCode::CREATED, Json(json!({ "position": 1 }))))
+}
+
+async fn list_messages(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(cursor): Query<Cursor>,
+) -> Result<Json<serde_json::Value>, Error> {
+    let mailbox = mailbox_id(&headers)?;
+    let after = u32::try_from(cursor.after).unwrap_or(u32::MAX);
+    let messages = state
+        .store
+        .list_mailbox(mailbox, after, cursor.limit())
+        .await?
+        .ok_or(Error::MailboxNotFound)?;
+    Ok(Json(
+        json!({ "messages": messages.iter().map(summary).collect::<Vec<_>>() }),
+    ))
+}
+
+async fn fetch_message(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(position): Path<u32>,
+) -> Result<impl IntoResponse, Error> {
+    let mailbox = mailbox_id(&headers)?;
+    match state.store.mailbox_message(mailbox, position).await? {
+        Some(bytes) => Ok((
+            [(axum::http::header::CONTENT_TYPE, "application/octet-stream")],
+            bytes,
+        )),
+        None if state.store.mailbox(mailbox).await?.is_none() => Err(Error::MailboxNotFound),
+        None => Err(Error::MessageNotFound),
+    }
+}
+
+async fn follow_up(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<impl IntoResponse, Error> {
+    let mailbox = mailbox_id(&headers)?;
+    let sealed = sealed_body(&headers, body, state.settings.limits.max_message_bytes).await?;
+    let (position, _) = state
+        .store
+        .append_message(
+            mailbox,
+            Author::Reporter,
+            None,
+            sealed,
+            state.settings.limits.max_messages_per_mailbox,
+        )
+        .await?;
+    Metrics::increment(&state.metrics.follow_ups_stored);
+    Ok((StatusCode::CREATED, Json(json!({ "position": position }))))
+}

@@ -1,0 +1,290 @@
+//! The relay's settings: built-in defaults, then a TOML file, then `MELDPUNT_` environment
+//! variables. Loading settings never writes a file.
+//!
+//! This module must never log or print a secret; `Settings` holds none (keys live in files
+//! that the settings only name).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The example configuration, also in `docs/meldpunt.example.toml`.
+pub const EXAMPLE_CONFIG: &str = include_str!("../../docs/meldpunt.example.toml");
+
+/// Every setting of the relay.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Folder holding `meldpunt.redb` and the relay's keys.
+    pub data_dir: PathBuf,
+    /// The signed directory file to serve (made with `meldpunt directory sign`).
+    pub directory_file: PathBuf,
+    /// The pinned directory key (`mpdk1…`); the relay refuses to serve a directory not signed by it.
+    pub directory_key: String,
+    /// TLS certificate chain and key (PEM). Without them, the relay serves plain HTTP and
+    /// only on a loopback address (behind a Tor onion service).
+    pub tls: Option<TlsSettings>,
+    /// An `Onion-Location` header value to send, if any.
+    pub onion_location: Option<String>,
+    /// Size and time limits.
+    pub limits: Limits,
+    /// Proof-of-work settings.
+    pub proof_of_work: ProofOfWork,
+    /// Days after the last activity at which a mailbox and everything in it is deleted.
+    pub retention_days: u32,
+    /// Minutes an office session lasts.
+    pub session_minutes: u32,
+}
+
+/// TLS certificate files.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    /// PEM certificate chain.
+    pub certificate_chain: PathBuf,
+    /// PEM private key.
+    pub private_key: PathBuf,
+}
+
+/// Limits on what clients may send.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest sealed message (report, follow-up, reply), bytes.
+    pub max_message_bytes: usize,
+    /// Largest sealed attachment, bytes.
+    pub max_attachment_bytes: u64,
+    /// Most attachments per mailbox.
+    pub max_attachments_per_mailbox: u32,
+    /// Most messages per mailbox.
+    pub max_messages_per_mailbox: u32,
+    /// Seconds a client may take to send request headers (slowloris).
+    pub header_timeout_seconds: u64,
+    /// Seconds a whole request may take (attachments have their own).
+    pub request_timeout_seconds: u64,
+    /// Seconds an attachment upload or download may take.
+    pub attachment_timeout_seconds: u64,
+    /// Most open connections at once.
+    pub max_connections: usize,
+    /// Requests per minute one office session may make.
+    pub office_requests_per_minute: u32,
+}
+
+/// Proof-of-work for mailbox creation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProofOfWork {
+    /// Whether creating a mailbox needs a stamp. Only benchmarks turn this off.
+    pub enabled: bool,
+    /// Leading zero bits asked for at rest (2^n hashes expected).
+    pub base_difficulty: u8,
+    /// The most ever asked for.
+    pub max_difficulty: u8,
+    /// Mailbox creations per minute above which the difficulty rises (one bit per doubling).
+    pub target_per_minute: u32,
+    /// Seconds a challenge stays valid.
+    pub challenge_seconds: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("meldpunt-data"),
+            directory_file: PathBuf::from("directory.signed.json"),
+            directory_key: String::new(),
+            tls: None,
+            onion_location: None,
+            limits: Limits::default(),
+            proof_of_work: ProofOfWork::default(),
+            retention_days: 365,
+            session_minutes: 15,
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_message_bytes: 2 << 20,
+            max_attachment_bytes: 256 << 20,
+            max_attachments_per_mailbox: 64,
+            max_messages_per_mailbox: 1000,
+            header_timeout_seconds: 10,
+            request_timeout_seconds: 30,
+            attachment_timeout_seconds: 1800,
+            max_connections: 1024,
+            office_requests_per_minute: 600,
+        }
+    }
+}
+
+impl Default for ProofOfWork {
+    fn default() -> Self {
+        ProofOfWork {
+            enabled: true,
+            base_difficulty: 18,
+            max_difficulty: 26,
+            target_per_minute: 60,
+            challenge_seconds: 600,
+        }
+    }
+}
+
+/// Errors while loading settings.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read the configuration file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid.
+    #[error("the configuration file {path} is not valid: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// An environment variable is not valid.
+    #[error("the environment variable {name} is not valid: {message}")]
+    Environment {
+        /// The variable.
+        name: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The settings contradict each other or the rules.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Loads the file, then applies `MELDPUNT_*` environment variables, then checks.
+    pub fn load(path: &Path) -> Result<Settings, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut settings: Settings = toml::from_str(&text).map_err(|error| ConfigError::Parse {
+            path: path.to_owned(),
+            message: error.message().to_owned(),
+        })?;
+        settings.apply_environment(std::env::vars())?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    /// Applies `MELDPUNT_LISTEN`, `MELDPUNT_DATA_DIR`, `MELDPUNT_RETENTION_DAYS`,
+    /// `MELDPUNT_ONION_LOCATION` from the given variables.
+    pub fn apply_environment(
+        &mut self,
+        variables: impl Iterator<Item = (String, String)>,
+    ) -> Result<(), ConfigError> {
+        for (name, value) in variables {
+            let invalid = |message: &str| ConfigError::Environment {
+                name: name.clone(),
+                message: message.to_owned(),
+            };
+            match name.as_str() {
+                "MELDPUNT_LISTEN" => {
+                    self.listen = value
+                        .parse()
+                        .map_err(|_| invalid("expected an address such as 127.0.0.1:8080"))?
+                }
+                "MELDPUNT_DATA_DIR" => self.data_dir = PathBuf::from(value),
+                "MELDPUNT_RETENTION_DAYS" => {
+                    self.retention_days = value
+                        .parse()
+                        .map_err(|_| invalid("expected a whole number of days"))?
+                }
+                "MELDPUNT_ONION_LOCATION" => self.onion_location = Some(value),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the rules settings must follow.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.tls.is_none() && !self.listen.ip().is_loopback() {
+            return Err(ConfigError::Invalid(format!(
+                "plain HTTP is only allowed on a loopback address (behind a Tor onion service); \
+                 {} is not loopback: configure [tls] or listen on 127.0.0.1",
+                self.listen
+            )));
+        }
+        if self.retention_days == 0 {
+            return Err(ConfigError::Invalid(
+                "retention_days must be at least 1".into(),
+            ));
+        }
+        let pow = &self.proof_of_work;
+        if pow.base_difficulty > pow.max_difficulty
+            || pow.max_difficulty > meldpunt_crypto::MAXIMUM_DIFFICULTY
+        {
+            return Err(ConfigError::Invalid(format!(
+                "proof_of_work: base_difficulty ≤ max_difficulty ≤ {} is required",
+                meldpunt_crypto::MAXIMUM_DIFFICULTY
+            )));
+        }
+        if self.limits.max_message_bytes < 8192 {
+            return Err(ConfigError::Invalid(
+                "limits.max_message_bytes must be at least 8192".into(),
+            ));
+        }
+        if self.session_minutes == 0 {
+            return Err(ConfigError::Invalid(
+                "session_minutes must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_config_is_valid() {
+        let settings: Settings = toml::from_str(EXAMPLE_CONFIG).unwrap();
+        settings.check().unwrap();
+    }
+
+    #[test]
+    fn plain_http_on_a_public_address_is_refused() {
+        let settings = Settings {
+            listen: "0.0.0.0:8080".parse().unwrap(),
+            ..Settings::default()
+        };
+        let message = settings.check().unwrap_err().to_string();
+        assert!(message.contains("loopback"), "{message}");
+    }
+
+    #[test]
+    fn environment_overrides_and_is_checked() {
+        let mut settings = Settings::default();
+        settings
+            .apply_environment(
+                [("MELDPUNT_RETENTION_DAYS".to_owned(), "30".to_owned())].into_iter(),
+            )
+            .unwrap();
+        assert_eq!(settings.retention_days, 30);
+        assert!(settings
+            .apply_environment([("MELDPUNT_LISTEN".to_owned(), "nope".to_owned())].into_iter())
+            .is_err());
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        assert!(toml::from_str::<Settings>("listen_port = 80").is_err());
+    }
+}

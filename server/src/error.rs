@@ -1,0 +1,217 @@
+//! The one error type of the relay, and its single mapping to HTTP responses.
+//!
+//! Every error becomes a status code and a JSON body `{"error": code, "message": text}`.
+//! Internal detail (a storage failure's cause) is logged, never returned. No variant may
+//! carry a token, a mailbox id, an address or any content.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+/// Everything that can go wrong in the relay.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No mailbox answers to this token (unknown and wrong tokens look the same).
+    #[error("no mailbox answers to this token")]
+    MailboxNotFound,
+    /// A mailbox with this token exists already.
+    #[error("a mailbox with this token exists already; generate a new receipt code")]
+    MailboxExists,
+    /// The message does not exist (or is not yours).
+    #[error("no such message")]
+    MessageNotFound,
+    /// The attachment does not exist, is not complete, or is not yours.
+    #[error("no such attachment")]
+    AttachmentNotFound,
+    /// An attachment with this id exists already.
+    #[error("an attachment with this id exists already; choose a new random id")]
+    AttachmentExists,
+    /// The mailbox holds as many messages or attachments as allowed.
+    #[error("this mailbox holds as many {0} as the relay allows")]
+    MailboxFull(&'static str),
+    /// The directory lists no such organisation.
+    #[error("the recipient directory lists no organisation \"{0}\"")]
+    UnknownOrganisation(String),
+    /// The directory lists no such recipient.
+    #[error("the recipient directory lists no recipient \"{recipient}\" in \"{organisation}\"")]
+    UnknownRecipient {
+        /// Organisation id.
+        organisation: String,
+        /// Recipient id.
+        recipient: String,
+    },
+    /// A required credential is missing.
+    #[error("this request needs an Authorization: Bearer {0}")]
+    MissingCredential(&'static str),
+    /// A token is not in its wire form.
+    #[error("malformed {0}")]
+    MalformedCredential(&'static str),
+    /// The office session is unknown or expired.
+    #[error("the office session is unknown or has expired; authenticate again")]
+    SessionExpired,
+    /// The challenge answer is wrong, used or expired.
+    #[error(
+        "the challenge answer is wrong, was used already, or has expired; ask for a new challenge"
+    )]
+    ChallengeFailed,
+    /// A stamp is required.
+    #[error("creating a mailbox needs a proof-of-work stamp in the Meldpunt-Stamp header; get a challenge from /api/v1/challenge")]
+    StampMissing,
+    /// The stamp was used already.
+    #[error("this proof-of-work stamp was used already; solve a new challenge")]
+    StampSpent,
+    /// The stamp is invalid, expired or lacks work.
+    #[error("{0}")]
+    Stamp(meldpunt_crypto::Error),
+    /// The body is not a sealed object.
+    #[error("the body is not a sealed age file; Meldpunt accepts only ciphertext")]
+    NotSealed,
+    /// Wrong content type.
+    #[error("expected Content-Type: {0}")]
+    WrongContentType(&'static str),
+    /// Body too large.
+    #[error("the body is larger than the relay accepts ({limit} bytes)")]
+    BodyTooLarge {
+        /// The limit.
+        limit: u64,
+    },
+    /// The upload ended before its declared length or broke off.
+    #[error("the upload ended early or was interrupted; nothing was stored")]
+    TruncatedUpload,
+    /// A request that is malformed in another way.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Too many requests for this session.
+    #[error("too many requests for this session; slow down")]
+    RateLimited,
+    /// The disk is full.
+    #[error("the relay's storage is full; nothing was stored, try again later")]
+    StorageFull,
+    /// The relay is shutting down or not ready.
+    #[error("the relay is not ready")]
+    NotReady,
+    /// A storage failure (detail is logged, not returned).
+    #[error("internal storage error")]
+    Storage(String),
+}
+
+impl Error {
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::MailboxNotFound => "mailbox-not-found",
+            Error::MailboxExists => "mailbox-exists",
+            Error::MessageNotFound => "message-not-found",
+            Error::AttachmentNotFound => "attachment-not-found",
+            Error::AttachmentExists => "attachment-exists",
+            Error::MailboxFull(_) => "mailbox-full",
+            Error::UnknownOrganisation(_) => "unknown-organisation",
+            Error::UnknownRecipient { .. } => "unknown-recipient",
+            Error::MissingCredential(_) => "missing-credential",
+            Error::MalformedCredential(_) => "malformed-credential",
+            Error::SessionExpired => "session-expired",
+            Error::ChallengeFailed => "challenge-failed",
+            Error::StampMissing => "stamp-missing",
+            Error::StampSpent => "stamp-spent",
+            Error::Stamp(meldpunt_crypto::Error::StampExpired) => "stamp-expired",
+            Error::Stamp(meldpunt_crypto::Error::StampInsufficientWork { .. }) => {
+                "stamp-insufficient-work"
+            }
+            Error::Stamp(_) => "stamp-invalid",
+            Error::NotSealed => "not-sealed",
+            Error::WrongContentType(_) => "wrong-content-type",
+            Error::BodyTooLarge { .. } => "body-too-large",
+            Error::TruncatedUpload => "truncated-upload",
+            Error::BadRequest(_) => "bad-request",
+            Error::RateLimited => "rate-limited",
+            Error::StorageFull => "storage-full",
+            Error::NotReady => "not-ready",
+            Error::Storage(_) => "internal-error",
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::MailboxNotFound
+            | Error::MessageNotFound
+            | Error::AttachmentNotFound
+            | Error::UnknownOrganisation(_)
+            | Error::UnknownRecipient { .. } => StatusCode::NOT_FOUND,
+            Error::MailboxExists | Error::AttachmentExists | Error::StampSpent => {
+                StatusCode::CONFLICT
+            }
+            Error::MailboxFull(_) => StatusCode::FORBIDDEN,
+            Error::MissingCredential(_)
+            | Error::MalformedCredential(_)
+            | Error::SessionExpired
+            | Error::ChallengeFailed => StatusCode::UNAUTHORIZED,
+            Error::StampMissing | Error::Stamp(_) => StatusCode::FORBIDDEN,
+            Error::NotSealed => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::WrongContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::TruncatedUpload | Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Error::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Error::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
+            Error::NotReady => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Whether this error means the storage transaction it happened in must be abandoned
+    /// (as opposed to a request refused before it wrote anything).
+    pub fn aborts_transaction(&self) -> bool {
+        matches!(self, Error::Storage(_) | Error::StorageFull)
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        if let Error::Storage(detail) = &self {
+            tracing::error!(detail = %detail, "storage failure");
+        }
+        let body = serde_json::json!({ "error": self.code(), "message": self.to_string() });
+        (self.status(), Json(body)).into_response()
+    }
+}
+
+fn is_disk_full(error: &std::io::Error) -> bool {
+    // ENOSPC (28) and EDQUOT (122) on Linux.
+    matches!(error.raw_os_error(), Some(28) | Some(122))
+        || error.kind() == std::io::ErrorKind::StorageFull
+}
+
+macro_rules! storage_error {
+    ($($kind:ty),*) => {$(
+        impl From<$kind> for Error {
+            fn from(error: $kind) -> Self {
+                let error: redb::Error = error.into();
+                if let redb::Error::Io(io) = &error {
+                    if is_disk_full(io) {
+                        return Error::StorageFull;
+                    }
+                }
+                Error::Storage(error.to_string())
+            }
+        }
+    )*};
+}
+
+storage_error!(
+    redb::Error,
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);
+
+impl From<std::io::Error> for Error {
+    fn from(error: std::io::Error) -> Self {
+        if is_disk_full(&error) {
+            Error::StorageFull
+        } else {
+            Error::Storage(error.to_string())
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! What every handler shares: settings, storage, the served directory, the stamp key and
+//! the anti-abuse and metrics counters.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use meldpunt_crypto::{Directory, DirectoryKey, SignedDirectory, StampKey};
+
+use crate::abuse::{Difficulty, SessionLimiter};
+use crate::config::Settings;
+use crate::error::Error;
+use crate::metrics::Metrics;
+use crate::storage::Store;
+
+/// The signed directory the relay serves, verified at start.
+#[derive(Debug)]
+pub struct ServedDirectory {
+    /// The exact bytes to serve.
+    pub signed: Vec<u8>,
+    /// What they say (used to seal office challenges).
+    pub directory: Directory,
+}
+
+impl ServedDirectory {
+    /// Loads and verifies the directory file against the configured key. An expired
+    /// directory is still loaded (clients refuse it and say why), with a warning.
+    pub fn load(path: &Path, key: &str) -> Result<ServedDirectory, String> {
+        let key: DirectoryKey = key
+            .parse()
+            .map_err(|_| "directory_key is not a Meldpunt directory key (mpdk1…)".to_owned())?;
+        let bytes = std::fs::read(path)
+            .map_err(|error| format!("cannot read the directory {}: {error}", path.display()))?;
+        let signed = SignedDirectory::from_bytes(bytes.clone())
+            .map_err(|error| format!("{}: {error}", path.display()))?;
+        let today = meldpunt_crypto::Day::from(time::OffsetDateTime::now_utc().date());
+        let directory = match signed.verify(&key, today, None) {
+            Ok(directory) => directory,
+            Err(meldpunt_crypto::Error::DirectoryExpired { expired_on }) => {
+                tracing::warn!(%expired_on, "the served directory has expired; clients will refuse it until it is re-signed");
+                signed
+                    .verify(&key, meldpunt_crypto::Day::from(time::Date::MIN), None)
+                    .map_err(|error| format!("{}: {error}", path.display()))?
+            }
+            Err(error) => return Err(format!("{}: {error}", path.display())),
+        };
+        Ok(ServedDirectory {
+            signed: bytes,
+            directory,
+        })
+    }
+}
+
+/// Shared state of the relay.
+#[derive(Debug)]
+pub struct AppState {
+    /// Settings.
+    pub settings: Settings,
+    /// Storage.
+    pub store: Store,
+    /// The served directory.
+    pub directory: ServedDirectory,
+    /// Signs proof-of-work challenges (new at every start: outstanding challenges die with
+    /// the process, and clients simply ask again).
+    pub stamp_key: StampKey,
+    /// Proof-of-work difficulty.
+    pub difficulty: Difficulty,
+    /// Office request limits.
+    pub office_limiter: SessionLimiter,
+    /// Counters.
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    /// Opens storage and the directory as the settings say.
+    pub fn open(settings: Settings) -> Result<Arc<AppState>, String> {
+        std::fs::create_dir_all(&settings.data_dir).map_err(|error| {
+            format!(
+                "cannot create the data folder {}: {error}",
+                settings.data_dir.display()
+            )
+        })?;
+        let store = Store::open(&settings.data_dir.join("meldpunt.redb")).map_err(|error| {
+            format!(
+                "cannot open {}: {}",
+                settings.data_dir.join("meldpunt.redb").display(),
+                describe(&error)
+            )
+        })?;
+        let directory = ServedDirectory::load(&settings.directory_file, &settings.directory_key)?;
+        Ok(Arc::new(AppState {
+            difficulty: Difficulty::new(settings.proof_of_work.clone()),
+            office_limiter: SessionLimiter::new(settings.limits.office_requests_per_minute),
+            stamp_key: StampKey::generate(),
+            metrics: Metrics::default(),
+            store,
+            directory,
+            settings,
+        }))
+    }
+}
+
+fn describe(error: &Error) -> String {
+    match error {
+        Error::Storage(detail) => detail.clone(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,1103 @@
+//! Durable storage in one redb file, with group commit.
+//!
+//! All writes go through one writer thread. It takes every write that is waiting, applies
+//! them in one transaction and commits it durably (fsync) once; only then does each caller
+//! hear "done". So a success answered to a client is always on disk (invariant 7), and under
+//! load hundreds of writes share one fsync. A write that is *refused* (say, a mailbox that
+//! exists already) must refuse before it changes anything, so the others in its batch are
+//! unaffected; a storage failure abandons the whole batch and every caller hears of it.
+//!
+//! What is stored: mailbox ids (hashes of tokens), organisation ids, sealed objects, days
+//! (never times of day), hashes of office challenge answers and session tokens, spent
+//! stamp nonces. This module must never store a token, an address or a plaintext.
+
+use std::any::Any;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use redb::{
+    Database, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata,
+    TableDefinition, WriteTransaction,
+};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::Error;
+
+/// mailbox id → [`MailboxRecord`] (JSON).
+const MAILBOXES: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("mailboxes");
+/// message number → [`MessageRecord`] (JSON).
+const MESSAGES: TableDefinition<u64, &[u8]> = TableDefinition::new("messages");
+/// message number → sealed bytes.
+const MESSAGE_BODIES: TableDefinition<u64, &[u8]> = TableDefinition::new("message_bodies");
+/// (mailbox id, position in mailbox) → message number.
+const MAILBOX_MESSAGES: TableDefinition<([u8; 32], u32), u64> =
+    TableDefinition::new("mailbox_messages");
+/// (organisation, message number) → ().
+const ORGANISATION_MESSAGES: TableDefinition<(&str, u64), ()> =
+    TableDefinition::new("organisation_messages");
+/// attachment id → [`AttachmentRecord`] (JSON).
+const ATTACHMENTS: TableDefinition<[u8; 16], &[u8]> = TableDefinition::new("attachments");
+/// (attachment id, chunk index) → sealed bytes.
+const ATTACHMENT_CHUNKS: TableDefinition<([u8; 16], u32), &[u8]> =
+    TableDefinition::new("attachment_chunks");
+/// hash of a challenge answer → [`Grant`] (JSON).
+const CHALLENGES: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("office_challenges");
+/// hash of a session token → [`Grant`] (JSON).
+const SESSIONS: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("office_sessions");
+/// spent stamp nonce → expiry (Unix seconds).
+const SPENT_STAMPS: TableDefinition<[u8; 16], u64> = TableDefinition::new("spent_stamps");
+/// name → value.
+const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
+
+/// Size of one stored attachment chunk.
+pub const CHUNK_LENGTH: usize = 256 * 1024;
+/// Most writes applied in one transaction.
+const MAXIMUM_BATCH: usize = 512;
+
+/// Days since 1970-01-01: the only time precision stored for anything a reporter does.
+pub fn today() -> u32 {
+    (unix_seconds() / 86_400) as u32
+}
+
+/// Seconds since 1970-01-01, for expiries of challenges, sessions and stamps.
+pub fn unix_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}
+
+/// A day number as `YYYY-MM-DD`.
+pub fn day_text(day: u32) -> String {
+    let date = time::Date::from_julian_day(2_440_588 + day as i32).unwrap_or(time::Date::MIN);
+    meldpunt_crypto::Day::from(date).to_string()
+}
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Author {
+    /// The reporter (the report and follow-ups).
+    Reporter,
+    /// A recipient of the organisation (replies, acknowledgements).
+    Office,
+}
+
+/// A mailbox.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MailboxRecord {
+    /// The recipient organisation.
+    pub organisation: String,
+    /// Day created.
+    pub created: u32,
+    /// Day of the last write.
+    pub last_activity: u32,
+    /// Messages in it.
+    pub messages: u32,
+    /// Attachments in it.
+    pub attachments: u32,
+}
+
+/// A message's metadata.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MessageRecord {
+    /// Its mailbox.
+    pub mailbox: [u8; 32],
+    /// Its position in the mailbox (1, 2, …).
+    pub position: u32,
+    /// The mailbox's organisation.
+    pub organisation: String,
+    /// Who wrote it.
+    pub author: Author,
+    /// Day stored.
+    pub day: u32,
+    /// Sealed size in bytes.
+    pub size: u64,
+    /// Whether the office marked it fetched.
+    pub fetched: bool,
+}
+
+/// An attachment's metadata.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AttachmentRecord {
+    /// Its mailbox.
+    pub mailbox: [u8; 32],
+    /// The mailbox's organisation.
+    pub organisation: String,
+    /// Who uploaded it.
+    pub author: Author,
+    /// Day stored.
+    pub day: u32,
+    /// Sealed size, once complete.
+    pub size: u64,
+    /// Number of chunks, once complete.
+    pub chunks: u32,
+    /// Whether the upload completed.
+    pub complete: bool,
+}
+
+/// What a challenge answer or session token grants.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Grant {
+    /// The organisation.
+    pub organisation: String,
+    /// Expiry, Unix seconds.
+    pub expires_at: u64,
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("records always serialise")
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, Error> {
+    serde_json::from_slice(bytes)
+        .map_err(|error| Error::Storage(format!("corrupt record: {error}")))
+}
+
+type WorkResult = Result<Box<dyn Any + Send>, Error>;
+
+struct Job {
+    work: Box<dyn FnOnce(&WriteTransaction) -> WorkResult + Send>,
+    reply: oneshot::Sender<WorkResult>,
+}
+
+/// The relay's storage.
+#[derive(Clone)]
+pub struct Store {
+    database: Arc<Database>,
+    jobs: mpsc::UnboundedSender<Job>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("Store")
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the database file and starts the writer thread.
+    pub fn open(path: &Path) -> Result<Store, Error> {
+        let database = Arc::new(Database::create(path)?);
+        {
+            let transaction = database.begin_write()?;
+            transaction.open_table(MAILBOXES)?;
+            transaction.open_table(MESSAGES)?;
+            transaction.open_table(MESSAGE_BODIES)?;
+            transaction.open_table(MAILBOX_MESSAGES)?;
+            transaction.open_table(ORGANISATION_MESSAGES)?;
+            transaction.open_table(ATTACHMENTS)?;
+            transaction.open_table(ATTACHMENT_CHUNKS)?;
+            transaction.open_table(CHALLENGES)?;
+            transaction.open_table(SESSIONS)?;
+            transaction.open_table(SPENT_STAMPS)?;
+            transaction.open_table(COUNTERS)?;
+            transaction.commit()?;
+        }
+        let (jobs, receiver) = mpsc::unbounded_channel();
+        let writer_database = Arc::clone(&database);
+        std::thread::Builder::new()
+            .name("meldpunt-writer".into())
+            .spawn(move || writer_loop(&writer_database, receiver))
+            .map_err(|error| Error::Storage(format!("cannot start the writer: {error}")))?;
+        Ok(Store { database, jobs })
+    }
+
+    /// Runs `work` in the next group-committed write transaction; returns once it is durable.
+    pub async fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&WriteTransaction) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            work: Box::new(move |transaction| {
+                work(transaction).map(|value| Box::new(value) as Box<dyn Any + Send>)
+            }),
+            reply,
+        };
+        self.jobs.send(job).map_err(|_| Error::NotReady)?;
+        let result = answer.await.map_err(|_| Error::NotReady)??;
+        Ok(*result
+            .downcast::<T>()
+            .expect("the job returns its own type"))
+    }
+
+    /// Runs `work` in a read transaction on a blocking thread.
+    pub async fn read<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&ReadTransaction) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        let database = Arc::clone(&self.database);
+        tokio::task::spawn_blocking(move || {
+            let transaction = database.begin_read()?;
+            work(&transaction)
+        })
+        .await
+        .map_err(|_| Error::Storage("a read task failed".into()))?
+    }
+
+    /// Creates a mailbox holding its first message, recording the stamp nonce as spent.
+    pub async fn create_mailbox(
+        &self,
+        mailbox: [u8; 32],
+        organisation: String,
+        sealed: Vec<u8>,
+        spent_stamp: Option<meldpunt_crypto::SpentStamp>,
+    ) -> Result<u64, Error> {
+        self.write(move |transaction| {
+            let mut mailboxes = transaction.open_table(MAILBOXES)?;
+            if mailboxes.get(mailbox)?.is_some() {
+                return Err(Error::MailboxExists);
+            }
+            if let Some(spent) = spent_stamp {
+                let mut spent_stamps = transaction.open_table(SPENT_STAMPS)?;
+                if spent_stamps.get(spent.nonce)?.is_some() {
+                    return Err(Error::StampSpent);
+                }
+                spent_stamps.insert(spent.nonce, spent.expires_at)?;
+            }
+            let day = today();
+            let record = MailboxRecord {
+                organisation,
+                created: day,
+                last_activity: day,
+                messages: 0,
+                attachments: 0,
+            };
+            mailboxes.insert(mailbox, encode(&record).as_slice())?;
+            drop(mailboxes);
+            append(transaction, mailbox, record, Author::Reporter, &sealed)
+        })
+        .await
+    }
+
+    /// Appends a message to an existing mailbox. For an office, `organisation` must match.
+    pub async fn append_message(
+        &self,
+        mailbox: [u8; 32],
+        author: Author,
+        required_organisation: Option<String>,
+        sealed: Vec<u8>,
+        max_messages: u32,
+    ) -> Result<(u32, u64), Error> {
+        self.write(move |transaction| {
+            let record: MailboxRecord = {
+                let mailboxes = transaction.open_table(MAILBOXES)?;
+                let Some(bytes) = mailboxes.get(mailbox)? else {
+                    return Err(Error::MailboxNotFound);
+                };
+                decode(bytes.value())?
+            };
+            if required_organisation.is_some_and(|organisation| organisation != record.organisation)
+            {
+                return Err(Error::MailboxNotFound);
+            }
+            if record.messages >= max_messages {
+                return Err(Error::MailboxFull("messages"));
+            }
+            let position = record.messages + 1;
+            let number = append(transaction, mailbox, record, author, &sealed)?;
+            Ok((position, number))
+        })
+        .await
+    }
+
+    /// The organisation of a mailbox, if it exists.
+    pub async fn mailbox(&self, mailbox: [u8; 32]) -> Result<Option<MailboxRecord>, Error> {
+        self.read(move |transaction| {
+            let mailboxes = transaction.open_table(MAILBOXES)?;
+            mailboxes
+                .get(mailbox)?
+                .map(|bytes| decode(bytes.value()))
+                .transpose()
+        })
+        .await
+    }
+
+    /// A mailbox's messages after `after` (a position), at most `limit`.
+    pub async fn list_mailbox(
+        &self,
+        mailbox: [u8; 32],
+        after: u32,
+        limit: usize,
+    ) -> Result<Option<Vec<MessageRecord>>, Error> {
+        self.read(move |transaction| {
+            let mailboxes = transaction.open_table(MAILBOXES)?;
+            if mailboxes.get(mailbox)?.is_none() {
+                return Ok(None);
+            }
+            let index = transaction.open_table(MAILBOX_MESSAGES)?;
+            let messages = transaction.open_table(MESSAGES)?;
+            let mut found = Vec::new();
+            for entry in index
+                .range((mailbox, after.saturating_add(1))..=(mailbox, u32::MAX))?
+                .take(limit)
+            {
+                let (_, number) = entry?;
+                if let Some(bytes) = messages.get(number.value())? {
+                    found.push(decode(bytes.value())?);
+                }
+            }
+            Ok(Some(found))
+        })
+        .await
+    }
+
+    /// The sealed bytes of the message at `position` in a mailbox.
+    pub async fn mailbox_message(
+        &self,
+        mailbox: [u8; 32],
+        position: u32,
+    ) -> Result<Option<Vec<u8>>, Error> {
+        self.read(move |transaction| {
+            let index = transaction.open_table(MAILBOX_MESSAGES)?;
+            let Some(number) = index.get((mailbox, position))? else {
+                return Ok(None);
+            };
+            let bodies = transaction.open_table(MESSAGE_BODIES)?;
+            Ok(bodies
+                .get(number.value())?
+                .map(|bytes| bytes.value().to_vec()))
+        })
+        .await
+    }
+
+    /// An organisation's messages numbered after `after`, at most `limit`, with their numbers.
+    pub async fn list_organisation(
+        &self,
+        organisation: String,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, MessageRecord)>, Error> {
+        self.read(move |transaction| {
+            let index = transaction.open_table(ORGANISATION_MESSAGES)?;
+            let messages = transaction.open_table(MESSAGES)?;
+            let mut found = Vec::new();
+            let start = (organisation.as_str(), after.saturating_add(1));
+            let end = (organisation.as_str(), u64::MAX);
+            for entry in index.range(start..=end)?.take(limit) {
+                let (key, _) = entry?;
+                let number = key.value().1;
+                if let Some(bytes) = messages.get(number)? {
+                    found.push((number, decode(bytes.value())?));
+                }
+            }
+            Ok(found)
+        })
+        .await
+    }
+
+    /// The sealed bytes of message `number`, if it belongs to `organisation`.
+    pub async fn organisation_message(
+        &self,
+        organisation: String,
+        number: u64,
+    ) -> Result<Option<Vec<u8>>, Error> {
+        self.read(move |transaction| {
+            let index = transaction.open_table(ORGANISATION_MESSAGES)?;
+            if index.get((organisation.as_str(), number))?.is_none() {
+                return Ok(None);
+            }
+            let bodies = transaction.open_table(MESSAGE_BODIES)?;
+            Ok(bodies.get(number)?.map(|bytes| bytes.value().to_vec()))
+        })
+        .await
+    }
+
+    /// Marks message `number` fetched, if it belongs to `organisation`.
+    pub async fn mark_fetched(&self, organisation: String, number: u64) -> Result<(), Error> {
+        self.write(move |transaction| {
+            let mut messages = transaction.open_table(MESSAGES)?;
+            let mut record: MessageRecord = match messages.get(number)? {
+                Some(bytes) => decode(bytes.value())?,
+                None => return Err(Error::MessageNotFound),
+            };
+            if record.organisation != organisation {
+                return Err(Error::MessageNotFound);
+            }
+            if !record.fetched {
+                record.fetched = true;
+                messages.insert(number, encode(&record).as_slice())?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Stores a challenge answer's hash.
+    pub async fn store_challenge(&self, answer_id: [u8; 32], grant: Grant) -> Result<(), Error> {
+        self.write(move |transaction| {
+            transaction
+                .open_table(CHALLENGES)?
+                .insert(answer_id, encode(&grant).as_slice())?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Takes (removes) a challenge if it exists and has not expired, and stores a session in
+    /// its place, in one transaction.
+    pub async fn trade_challenge(
+        &self,
+        answer_id: [u8; 32],
+        session_id: [u8; 32],
+        session_seconds: u64,
+    ) -> Result<Grant, Error> {
+        self.write(move |transaction| {
+            let mut challenges = transaction.open_table(CHALLENGES)?;
+            let grant: Grant = match challenges.get(answer_id)? {
+                Some(bytes) => decode(bytes.value())?,
+                None => return Err(Error::ChallengeFailed),
+            };
+            let now = unix_seconds();
+            if now > grant.expires_at {
+                return Err(Error::ChallengeFailed);
+            }
+            challenges.remove(answer_id)?;
+            let session = Grant {
+                organisation: grant.organisation,
+                expires_at: now + session_seconds,
+            };
+            transaction
+                .open_table(SESSIONS)?
+                .insert(session_id, encode(&session).as_slice())?;
+            Ok(session)
+        })
+        .await
+    }
+
+    /// The organisation an unexpired session grants.
+    pub async fn session(&self, session_id: [u8; 32]) -> Result<Option<Grant>, Error> {
+        self.read(move |transaction| {
+            let sessions = transaction.open_table(SESSIONS)?;
+            let Some(bytes) = sessions.get(session_id)? else {
+                return Ok(None);
+            };
+            let grant: Grant = decode(bytes.value())?;
+            Ok((unix_seconds() <= grant.expires_at).then_some(grant))
+        })
+        .await
+    }
+
+    /// Registers a new attachment upload for a mailbox (checks before writing).
+    pub async fn begin_attachment(
+        &self,
+        id: [u8; 16],
+        mailbox: [u8; 32],
+        author: Author,
+        required_organisation: Option<String>,
+        max_attachments: u32,
+    ) -> Result<(), Error> {
+        self.write(move |transaction| {
+            let mut mailboxes = transaction.open_table(MAILBOXES)?;
+            let mut record: MailboxRecord = match mailboxes.get(mailbox)? {
+                Some(bytes) => decode(bytes.value())?,
+                None => return Err(Error::MailboxNotFound),
+            };
+            if required_organisation.is_some_and(|organisation| organisation != record.organisation)
+            {
+                return Err(Error::MailboxNotFound);
+            }
+            let mut attachments = transaction.open_table(ATTACHMENTS)?;
+            if attachments.get(id)?.is_some() {
+                return Err(Error::AttachmentExists);
+            }
+            if record.attachments >= max_attachments {
+                return Err(Error::MailboxFull("attachments"));
+            }
+            let day = today();
+            let attachment = AttachmentRecord {
+                mailbox,
+                organisation: record.organisation.clone(),
+                author,
+                day,
+                size: 0,
+                chunks: 0,
+                complete: false,
+            };
+            attachments.insert(id, encode(&attachment).as_slice())?;
+            record.attachments += 1;
+            mailboxes.insert(mailbox, encode(&record).as_slice())?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Stores one chunk of an upload in progress.
+    pub async fn put_chunk(&self, id: [u8; 16], index: u32, bytes: Vec<u8>) -> Result<(), Error> {
+        self.write(move |transaction| {
+            transaction
+                .open_table(ATTACHMENT_CHUNKS)?
+                .insert((id, index), bytes.as_slice())?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Marks an upload complete.
+    pub async fn finish_attachment(
+        &self,
+        id: [u8; 16],
+        size: u64,
+        chunks: u32,
+    ) -> Result<(), Error> {
+        self.write(move |transaction| {
+            let mut attachments = transaction.open_table(ATTACHMENTS)?;
+            let mut record: AttachmentRecord = match attachments.get(id)? {
+                Some(bytes) => decode(bytes.value())?,
+                None => return Err(Error::AttachmentNotFound),
+            };
+            record.size = size;
+            record.chunks = chunks;
+            record.complete = true;
+            attachments.insert(id, encode(&record).as_slice())?;
+            let mut mailboxes = transaction.open_table(MAILBOXES)?;
+            let updated = match mailboxes.get(record.mailbox)? {
+                Some(bytes) => {
+                    let mut mailbox: MailboxRecord = decode(bytes.value())?;
+                    mailbox.last_activity = today();
+                    Some(mailbox)
+                }
+                None => None,
+            };
+            if let Some(mailbox) = updated {
+                mailboxes.insert(record.mailbox, encode(&mailbox).as_slice())?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Removes an upload that failed, and everything it stored.
+    pub async fn abort_attachment(&self, id: [u8; 16]) -> Result<(), Error> {
+        self.write(move |transaction| remove_attachment(transaction, id))
+            .await
+    }
+
+    /// A complete attachment's metadata.
+    pub async fn attachment(&self, id: [u8; 16]) -> Result<Option<AttachmentRecord>, Error> {
+        self.read(move |transaction| {
+            let attachments = transaction.open_table(ATTACHMENTS)?;
+            let Some(bytes) = attachments.get(id)? else {
+                return Ok(None);
+            };
+            let record: AttachmentRecord = decode(bytes.value())?;
+            Ok(record.complete.then_some(record))
+        })
+        .await
+    }
+
+    /// One chunk of a stored attachment.
+    pub fn attachment_chunk(&self, id: [u8; 16], index: u32) -> Result<Option<Vec<u8>>, Error> {
+        let transaction = self.database.begin_read()?;
+        let chunks = transaction.open_table(ATTACHMENT_CHUNKS)?;
+        Ok(chunks.get((id, index))?.map(|bytes| bytes.value().to_vec()))
+    }
+
+    /// Deletes mailboxes idle for more than `retention_days` with all they hold, incomplete
+    /// uploads older than a day, and expired challenges, sessions and spent stamps.
+    pub async fn purge(&self, retention_days: u32) -> Result<PurgeCounts, Error> {
+        self.write(move |transaction| purge(transaction, retention_days))
+            .await
+    }
+
+    /// Copies a consistent snapshot of every table into a new database file at `target`.
+    pub async fn backup(&self, target: std::path::PathBuf) -> Result<BackupCounts, Error> {
+        let database = Arc::clone(&self.database);
+        tokio::task::spawn_blocking(move || backup(&database, &target))
+            .await
+            .map_err(|_| Error::Storage("the backup task failed".into()))?
+    }
+
+    /// Counts for the metrics page.
+    pub async fn counts(&self) -> Result<StoreCounts, Error> {
+        self.read(|transaction| {
+            Ok(StoreCounts {
+                mailboxes: transaction.open_table(MAILBOXES)?.len()?,
+                messages: transaction.open_table(MESSAGES)?.len()?,
+                attachments: transaction.open_table(ATTACHMENTS)?.len()?,
+            })
+        })
+        .await
+    }
+}
+
+/// Table sizes for metrics.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreCounts {
+    /// Mailboxes.
+    pub mailboxes: u64,
+    /// Messages.
+    pub messages: u64,
+    /// Attachments.
+    pub attachments: u64,
+}
+
+/// What a purge removed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PurgeCounts {
+    /// Mailboxes deleted.
+    pub mailboxes: u64,
+    /// Messages deleted.
+    pub messages: u64,
+    /// Attachments deleted.
+    pub attachments: u64,
+    /// Expired challenges, sessions and stamps forgotten.
+    pub expired_grants: u64,
+}
+
+/// What a backup copied.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct BackupCounts {
+    /// Mailboxes.
+    pub mailboxes: u64,
+    /// Messages.
+    pub messages: u64,
+    /// Attachment chunks.
+    pub chunks: u64,
+}
+
+fn append(
+    transaction: &WriteTransaction,
+    mailbox: [u8; 32],
+    mut record: MailboxRecord,
+    author: Author,
+    sealed: &[u8],
+) -> Result<u64, Error> {
+    let mut counters = transaction.open_table(COUNTERS)?;
+    let number = counters
+        .get("next_message")?
+        .map_or(1, |value| value.value());
+    counters.insert("next_message", number + 1)?;
+    let day = today();
+    record.messages += 1;
+    record.last_activity = day;
+    let message = MessageRecord {
+        mailbox,
+        position: record.messages,
+        organisation: record.organisation.clone(),
+        author,
+        day,
+        size: sealed.len() as u64,
+        fetched: false,
+    };
+    transaction
+        .open_table(MESSAGES)?
+        .insert(number, encode(&message).as_slice())?;
+    transaction
+        .open_table(MESSAGE_BODIES)?
+        .insert(number, sealed)?;
+    transaction
+        .open_table(MAILBOX_MESSAGES)?
+        .insert((mailbox, record.messages), number)?;
+    transaction
+        .open_table(ORGANISATION_MESSAGES)?
+        .insert((record.organisation.as_str(), number), ())?;
+    transaction
+        .open_table(MAILBOXES)?
+        .insert(mailbox, encode(&record).as_slice())?;
+    Ok(number)
+}
+
+fn remove_attachment(transaction: &WriteTransaction, id: [u8; 16]) -> Result<(), Error> {
+    let mut chunks = transaction.open_table(ATTACHMENT_CHUNKS)?;
+    chunks.retain_in((id, 0)..=(id, u32::MAX), |_, _| false)?;
+    let mut attachments = transaction.open_table(ATTACHMENTS)?;
+    let removed = attachments
+        .remove(id)?
+        .map(|bytes| decode::<AttachmentRecord>(bytes.value()));
+    drop(attachments);
+    if let Some(Ok(record)) = removed {
+        let mut mailboxes = transaction.open_table(MAILBOXES)?;
+        let updated = match mailboxes.get(record.mailbox)? {
+            Some(bytes) => {
+                let mut mailbox: MailboxRecord = decode(bytes.value())?;
+                mailbox.attachments = mailbox.attachments.saturating_sub(1);
+                Some(mailbox)
+            }
+            None => None,
+        };
+        if let Some(mailbox) = updated {
+            mailboxes.insert(record.mailbox, encode(&mailbox).as_slice())?;
+        }
+    }
+    Ok(())
+}
+
+fn purge(transaction: &WriteTransaction, retention_days: u32) -> Result<PurgeCounts, Error> {
+    let mut counts = PurgeCounts::default();
+    let today = today();
+    let now = unix_seconds();
+
+    let mut expired_mailboxes = Vec::new();
+    {
+        let mailboxes = transaction.open_table(MAILBOXES)?;
+        for entry in mailboxes.iter()? {
+            let (id, bytes) = entry?;
+            let record: MailboxRecord = decode(bytes.value())?;
+            if today.saturating_sub(record.last_activity) > retention_days {
+                expired_mailboxes.push((id.value(), record.organisation));
+            }
+        }
+    }
+    let mut expired_attachments = Vec::new();
+    {
+        let attachments = transaction.open_table(ATTACHMENTS)?;
+        let expired: std::collections::HashSet<[u8; 32]> =
+            expired_mailboxes.iter().map(|(id, _)| *id).collect();
+        for entry in attachments.iter()? {
+            let (id, bytes) = entry?;
+            let record: AttachmentRecord = decode(bytes.value())?;
+            if expired.contains(&record.mailbox) || (!record.complete && today > record.day) {
+                expired_attachments.push(id.value());
+            }
+        }
+    }
+    for id in expired_attachments {
+        remove_attachment(transaction, id)?;
+        counts.attachments += 1;
+    }
+    for (mailbox, organisation) in expired_mailboxes {
+        let numbers: Vec<u64> = {
+            let index = transaction.open_table(MAILBOX_MESSAGES)?;
+            let range = index.range((mailbox, 0)..=(mailbox, u32::MAX))?;
+            range
+                .map(|entry| entry.map(|(_, number)| number.value()))
+                .collect::<Result<_, _>>()?
+        };
+        transaction
+            .open_table(MAILBOX_MESSAGES)?
+            .retain_in((mailbox, 0)..=(mailbox, u32::MAX), |_, _| false)?;
+        let mut messages = transaction.open_table(MESSAGES)?;
+        let mut bodies = transaction.open_table(MESSAGE_BODIES)?;
+        let mut by_organisation = transaction.open_table(ORGANISATION_MESSAGES)?;
+        for number in numbers {
+            messages.remove(number)?;
+            bodies.remove(number)?;
+            by_organisation.remove((organisation.as_str(), number))?;
+            counts.messages += 1;
+        }
+        transaction.open_table(MAILBOXES)?.remove(mailbox)?;
+        counts.mailboxes += 1;
+    }
+    for table in [CHALLENGES, SESSIONS] {
+        let mut grants = transaction.open_table(table)?;
+        let before = grants.len()?;
+        grants.retain(|_, bytes| {
+            serde_json::from_slice::<Grant>(bytes).map_or(false, |grant| grant.expires_at >= now)
+        })?;
+        counts.expired_grants += before - grants.len()?;
+    }
+    let mut stamps = transaction.open_table(SPENT_STAMPS)?;
+    let before = stamps.len()?;
+    stamps.retain(|_, expires_at| expires_at >= now)?;
+    counts.expired_grants += before - stamps.len()?;
+    Ok(counts)
+}
+
+fn copy_table<K: redb::Key + 'static, V: redb::Value + 'static>(
+    source: &ReadTransaction,
+    target: &WriteTransaction,
+    definition: TableDefinition<K, V>,
+) -> Result<u64, Error> {
+    let from = source.open_table(definition)?;
+    let mut to = target.open_table(definition)?;
+    let mut copied = 0;
+    for entry in from.iter()? {
+        let (key, value) = entry?;
+        to.insert(key.value(), value.value())?;
+        copied += 1;
+    }
+    Ok(copied)
+}
+
+fn backup(database: &Database, target: &Path) -> Result<BackupCounts, Error> {
+    if target.exists() {
+        return Err(Error::BadRequest(format!(
+            "{} exists already; choose a new backup file",
+            target.display()
+        )));
+    }
+    let snapshot = database.begin_read()?;
+    let copy = Database::create(target)?;
+    let transaction = copy.begin_write()?;
+    let counts = BackupCounts {
+        mailboxes: copy_table(&snapshot, &transaction, MAILBOXES)?,
+        messages: copy_table(&snapshot, &transaction, MESSAGES)?,
+        chunks: copy_table(&snapshot, &transaction, ATTACHMENT_CHUNKS)?,
+    };
+    copy_table(&snapshot, &transaction, MESSAGE_BODIES)?;
+    copy_table(&snapshot, &transaction, MAILBOX_MESSAGES)?;
+    copy_table(&snapshot, &transaction, ORGANISATION_MESSAGES)?;
+    copy_table(&snapshot, &transaction, ATTACHMENTS)?;
+    copy_table(&snapshot, &transaction, SPENT_STAMPS)?;
+    copy_table(&snapshot, &transaction, COUNTERS)?;
+    // Office challenges and sessions are short-lived credentials: not worth restoring.
+    transaction.open_table(CHALLENGES)?;
+    transaction.open_table(SESSIONS)?;
+    transaction.commit()?;
+    Ok(counts)
+}
+
+fn writer_loop(database: &Database, mut receiver: mpsc::UnboundedReceiver<Job>) {
+    while let Some(first) = receiver.blocking_recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAXIMUM_BATCH {
+            match receiver.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        run_batch(database, batch);
+    }
+}
+
+fn run_batch(database: &Database, batch: Vec<Job>) {
+    let transaction = match database.begin_write() {
+        Ok(transaction) => transaction,
+        Err(error) => {
+            let error = Error::from(error);
+            for job in batch {
+                let _ = job.reply.send(Err(clone_error(&error)));
+            }
+            return;
+        }
+    };
+    let mut outcomes = Vec::with_capacity(batch.len());
+    let mut failure: Option<Error> = None;
+    for job in batch {
+        if failure.is_some() {
+            outcomes.push((job.reply, None));
+            continue;
+        }
+        let result = (job.work)(&transaction);
+        match result {
+            Err(error) if error.aborts_transaction() => {
+                failure = Some(error);
+                outcomes.push((job.reply, None));
+            }
+            other => outcomes.push((job.reply, Some(other))),
+        }
+    }
+    let commit = match failure {
+        Some(error) => {
+            let _ = transaction.abort();
+            Err(error)
+        }
+        None => transaction.commit().map_err(Error::from),
+    };
+    match commit {
+        Ok(()) => {
+            for (reply, result) in outcomes {
+                let _ = reply.send(result.unwrap_or_else(|| Err(Error::Storage("not run".into()))));
+            }
+        }
+        Err(error) => {
+            for (reply, _) in outcomes {
+                let _ = reply.send(Err(clone_error(&error)));
+            }
+        }
+    }
+}
+
+fn clone_error(error: &Error) -> Error {
+    match error {
+        Error::StorageFull => Error::StorageFull,
+        other => Error::Storage(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let directory = tempfile::tempdir().unwrap();
+        let store = Store::open(&directory.path().join("test.redb")).unwrap();
+        (directory, store)
+    }
+
+    #[tokio::test]
+    async fn mailboxes_hold_messages_in_order() {
+        let (_directory, store) = store();
+        let mailbox = [1u8; 32];
+        let first = store
+            .create_mailbox(mailbox, "demo".into(), b"report".to_vec(), None)
+            .await
+            .unwrap();
+        let (position, second) = store
+            .append_message(
+                mailbox,
+                Author::Office,
+                Some("demo".into()),
+                b"reply".to_vec(),
+                10,
+            )
+            .await
+            .unwrap();
+        assert_eq!(position, 2);
+        assert!(second > first);
+        let listed = store.list_mailbox(mailbox, 0, 10).await.unwrap().unwrap();
+        assert_eq!(
+            listed.iter().map(|m| m.author).collect::<Vec<_>>(),
+            [Author::Reporter, Author::Office]
+        );
+        assert_eq!(
+            store
+                .list_mailbox(mailbox, 1, 10)
+                .await
+                .unwrap()
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            store.mailbox_message(mailbox, 2).await.unwrap().unwrap(),
+            b"reply"
+        );
+        assert!(matches!(
+            store
+                .create_mailbox(mailbox, "demo".into(), b"again".to_vec(), None)
+                .await,
+            Err(Error::MailboxExists)
+        ));
+        assert!(matches!(
+            store
+                .append_message(
+                    mailbox,
+                    Author::Office,
+                    Some("other".into()),
+                    b"x".to_vec(),
+                    10
+                )
+                .await,
+            Err(Error::MailboxNotFound)
+        ));
+        assert!(matches!(
+            store
+                .append_message(mailbox, Author::Reporter, None, b"x".to_vec(), 2)
+                .await,
+            Err(Error::MailboxFull("messages"))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_refused_write_does_not_spoil_its_batch() {
+        let (_directory, store) = store();
+        store
+            .create_mailbox([200u8; 32], "demo".into(), b"r".to_vec(), None)
+            .await
+            .unwrap();
+        let mut tasks = Vec::new();
+        for index in 0..50u8 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                // Every fifth one collides with the existing mailbox.
+                let id = if index % 5 == 0 {
+                    [200u8; 32]
+                } else {
+                    [index; 32]
+                };
+                store
+                    .create_mailbox(id, "demo".into(), b"r".to_vec(), None)
+                    .await
+            }));
+        }
+        let mut created = 0;
+        for task in tasks {
+            if task.await.unwrap().is_ok() {
+                created += 1;
+            }
+        }
+        assert_eq!(created, 40);
+        assert_eq!(store.counts().await.unwrap().mailboxes, 41);
+    }
+
+    #[tokio::test]
+    async fn a_spent_stamp_is_refused() {
+        let (_directory, store) = store();
+        let spent = meldpunt_crypto::SpentStamp {
+            nonce: [3; 16],
+            expires_at: u64::MAX,
+        };
+        store
+            .create_mailbox([1; 32], "demo".into(), b"r".to_vec(), Some(spent))
+            .await
+            .unwrap();
+        assert!(matches!(
+            store
+                .create_mailbox([2; 32], "demo".into(), b"r".to_vec(), Some(spent))
+                .await,
+            Err(Error::StampSpent)
+        ));
+        assert!(store.mailbox([2; 32]).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn purge_deletes_idle_mailboxes_with_everything_in_them() {
+        let (_directory, store) = store();
+        let mailbox = [4u8; 32];
+        store
+            .create_mailbox(mailbox, "demo".into(), b"r".to_vec(), None)
+            .await
+            .unwrap();
+        store
+            .begin_attachment([5; 16], mailbox, Author::Reporter, None, 10)
+            .await
+            .unwrap();
+        store.put_chunk([5; 16], 0, vec![1; 10]).await.unwrap();
+        store.finish_attachment([5; 16], 10, 1).await.unwrap();
+        // Age the mailbox by a year and a day.
+        store
+            .write(move |transaction| {
+                let mut mailboxes = transaction.open_table(MAILBOXES)?;
+                let mut record: MailboxRecord = decode(mailboxes.get(mailbox)?.unwrap().value())?;
+                record.last_activity -= 366;
+                mailboxes.insert(mailbox, encode(&record).as_slice())?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let kept = store
+            .create_mailbox([6; 32], "demo".into(), b"r".to_vec(), None)
+            .await;
+        assert!(kept.is_ok());
+        let counts = store.purge(365).await.unwrap();
+        assert_eq!(
+            (counts.mailboxes, counts.messages, counts.attachments),
+            (1, 1, 1)
+        );
+        assert!(store.mailbox(mailbox).await.unwrap().is_none());
+        assert!(store.attachment_chunk([5; 16], 0).unwrap().is_none());
+        assert_eq!(
+            store
+                .list_organisation("demo".into(), 0, 10)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+
+    #[tokio::test]
+    async fn backup_is_a_consistent_openable_copy() {
+        let (directory, store) = store();
+        store
+            .create_mailbox([7; 32], "demo".into(), b"r".to_vec(), None)
+            .await
+            .unwrap();
+        let target = directory.path().join("backup.redb");
+        let counts = store.backup(target.clone()).await.unwrap();
+        assert_eq!((counts.mailboxes, counts.messages), (1, 1));
+        assert!(matches!(
+            store.backup(target.clone()).await,
+            Err(Error::BadRequest(_))
+        ));
+        drop(store);
+        let restored = Store::open(&target).unwrap();
+        assert_eq!(
+            restored.mailbox_message([7; 32], 1).await.unwrap().unwrap(),
+            b"r"
+        );
+    }
+}
