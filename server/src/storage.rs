@@ -784,7 +784,7 @@ fn purge(transaction: &WriteTransaction, retention_days: u32) -> Result<PurgeCou
         let mut grants = transaction.open_table(table)?;
         let before = grants.len()?;
         grants.retain(|_, bytes| {
-            serde_json::from_slice::<Grant>(bytes).map_or(false, |grant| grant.expires_at >= now)
+            serde_json::from_slice::<Grant>(bytes).is_ok_and(|grant| grant.expires_at >= now)
         })?;
         counts.expired_grants += before - grants.len()?;
     }

@@ -1,1 +1,373 @@
+//! Harness for end-to-end tests: builds and starts the real `meldpunt-server` binary on a
+//! free loopback port with a fresh data folder and directory, and talks to it over HTTP.
+//!
+//! Everything here stays on 127.0.0.1; every relay it starts is killed when dropped.
 
+#![forbid(unsafe_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use meldpunt_crypto::{
+    ChallengeAnswer, Day, Directory, DirectoryRecipient, DirectorySigningKey, IdentityKey,
+    LocalisedName, MailboxToken, Organisation, ReceiptCode, Role, Stamp,
+};
+
+/// Builds a workspace binary once per test process and returns its path.
+pub fn binary(package: &str, name: &str) -> PathBuf {
+    static BUILT: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+    let built = BUILT.get_or_init(|| Mutex::new(Vec::new()));
+    let mut built = built.lock().expect("not poisoned");
+    let root = workspace_root();
+    if !built.iter().any(|done| done == name) {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "--package", package, "--bin", name])
+            .current_dir(&root)
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building {name} failed");
+        built.push(name.to_owned());
+    }
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    target.join("debug").join(name)
+}
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_owned()
+}
+
+/// A directory for tests: organisations `demo` and `other`, each with an integrity office.
+#[derive(Debug)]
+pub struct TestDirectory {
+    /// The directory signing key.
+    pub signing_key: DirectorySigningKey,
+    /// The demo organisation's office identity.
+    pub demo_office: IdentityKey,
+    /// The other organisation's office identity.
+    pub other_office: IdentityKey,
+}
+
+impl TestDirectory {
+    /// New keys.
+    pub fn new() -> Self {
+        TestDirectory {
+            signing_key: DirectorySigningKey::generate(),
+            demo_office: IdentityKey::generate(),
+            other_office: IdentityKey::generate(),
+        }
+    }
+
+    /// The signed directory's bytes.
+    pub fn signed(&self) -> Vec<u8> {
+        let today = Day::from_calendar_date(2026, 1, 1).expect("valid");
+        let mut directory =
+            Directory::new(today, Day::from_calendar_date(2099, 12, 31).expect("valid"));
+        for (id, identity) in [("demo", &self.demo_office), ("other", &self.other_office)] {
+            directory.organisations.push(Organisation {
+                id: id.into(),
+                name: LocalisedName {
+                    nl: format!("Organisatie {id}"),
+                    en: format!("Organisation {id}"),
+                },
+                recipients: vec![DirectoryRecipient {
+                    id: "integrity-office".into(),
+                    role: Role::IntegrityOffice,
+                    name: LocalisedName {
+                        nl: "Bureau Integriteit".into(),
+                        en: "Integrity office".into(),
+                    },
+                    keys: vec![identity.recipient()],
+                }],
+            });
+        }
+        let (_, signed) = directory.sign(&self.signing_key).expect("valid directory");
+        signed.as_bytes().to_vec()
+    }
+}
+
+impl Default for TestDirectory {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A running relay process.
+#[derive(Debug)]
+pub struct Relay {
+    child: Child,
+    /// Its base URL, `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// Its data folder (kept across restarts).
+    pub data: PathBuf,
+    /// Its configuration file.
+    pub config: PathBuf,
+    /// Everything it wrote to stderr (its log).
+    pub log: Arc<Mutex<String>>,
+    /// The directory it serves.
+    pub directory: Arc<TestDirectory>,
+    _folder: Arc<tempfile::TempDir>,
+}
+
+/// Options for a test relay.
+#[derive(Debug, Clone)]
+pub struct RelayOptions {
+    /// Extra TOML appended to the configuration.
+    pub extra_config: String,
+    /// Proof-of-work base difficulty.
+    pub difficulty: u8,
+}
+
+impl Default for RelayOptions {
+    fn default() -> Self {
+        RelayOptions {
+            extra_config: String::new(),
+            difficulty: 6,
+        }
+    }
+}
+
+impl Relay {
+    /// Starts a relay with a fresh folder and directory.
+    pub fn start(options: RelayOptions) -> Relay {
+        let folder = Arc::new(tempfile::tempdir().expect("temporary folder"));
+        let directory = Arc::new(TestDirectory::new());
+        let data = folder.path().join("data");
+        let directory_file = folder.path().join("directory.signed.json");
+        std::fs::write(&directory_file, directory.signed()).expect("write directory");
+        let config = folder.path().join("meldpunt.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\ndirectory_file = \"{}\"\ndirectory_key = \"{}\"\n{}\n[proof_of_work]\nbase_difficulty = {}\nmax_difficulty = {}\ntarget_per_minute = 100000\n",
+                data.display(),
+                directory_file.display(),
+                directory.signing_key.directory_key(),
+                options.extra_config,
+                options.difficulty,
+                options.difficulty.max(12),
+            ),
+        )
+        .expect("write config");
+        Self::launch(folder, data, config, directory)
+    }
+
+    fn launch(
+        folder: Arc<tempfile::TempDir>,
+        data: PathBuf,
+        config: PathBuf,
+        directory: Arc<TestDirectory>,
+    ) -> Relay {
+        let mut child = Command::new(binary("meldpunt-server", "meldpunt-server"))
+            .arg("serve")
+            .arg("--config")
+            .arg(&config)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the relay starts");
+        let stderr = child.stderr.take().expect("piped");
+        let log = Arc::new(Mutex::new(String::new()));
+        let (address_sender, address_receiver) = std::sync::mpsc::channel();
+        let log_writer = Arc::clone(&log);
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if !sent {
+                    if let Some(address) = line.split("address=").nth(1) {
+                        let _ = address_sender.send(address.trim().to_owned());
+                        sent = true;
+                    }
+                }
+                let mut log = log_writer.lock().expect("not poisoned");
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let address = match address_receiver.recv_timeout(Duration::from_secs(60)) {
+            Ok(address) => address,
+            Err(_) => {
+                let _ = child.kill();
+                panic!(
+                    "the relay did not start: {}",
+                    log.lock().expect("not poisoned")
+                );
+            }
+        };
+        Relay {
+            child,
+            url: format!("http://{address}"),
+            data,
+            config,
+            log,
+            directory,
+            _folder: folder,
+        }
+    }
+
+    /// Kills the process with SIGKILL (no chance to flush anything) and waits for it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the relay again on the same data and configuration.
+    pub fn restart(mut self) -> Relay {
+        self.kill();
+        let folder = Arc::clone(&self._folder);
+        let directory = Arc::clone(&self.directory);
+        Self::launch(folder, self.data.clone(), self.config.clone(), directory)
+    }
+
+    /// The whole log so far.
+    pub fn log_text(&self) -> String {
+        self.log.lock().expect("not poisoned").clone()
+    }
+
+    /// Stops the relay with SIGTERM and waits for it to exit.
+    pub fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        for _ in 0..100 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.kill();
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// An HTTP client for the tests (loopback only, bounded time).
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .no_proxy()
+        .build()
+        .expect("client")
+}
+
+/// A reporter with a fresh receipt code.
+#[derive(Debug)]
+pub struct Reporter {
+    /// The receipt code.
+    pub code: ReceiptCode,
+}
+
+impl Reporter {
+    /// A new reporter.
+    pub fn new() -> Self {
+        Reporter {
+            code: ReceiptCode::generate(),
+        }
+    }
+
+    /// The bearer header value.
+    pub fn bearer(&self) -> String {
+        format!("Bearer {}", self.code.mailbox_token().to_wire().as_str())
+    }
+
+    /// The mailbox token.
+    pub fn token(&self) -> MailboxToken {
+        self.code.mailbox_token()
+    }
+
+    /// Fetches a challenge and solves it for this reporter's mailbox.
+    pub async fn stamp(&self, relay: &Relay) -> Option<String> {
+        let answer: serde_json::Value = client()
+            .get(format!("{}/api/v1/challenge", relay.url))
+            .send()
+            .await
+            .expect("challenge")
+            .json()
+            .await
+            .expect("json");
+        if answer["required"] == false {
+            return None;
+        }
+        let challenge =
+            meldpunt_crypto::Challenge::from_wire(answer["challenge"].as_str().expect("challenge"))
+                .expect("valid challenge");
+        let id = self.token().mailbox_id();
+        let stamp: Stamp = challenge.solve(&id, |_| true).expect("solved");
+        Some(stamp.to_wire())
+    }
+
+    /// Creates this reporter's mailbox with `sealed` as its report.
+    pub async fn create(
+        &self,
+        relay: &Relay,
+        organisation: &str,
+        sealed: Vec<u8>,
+    ) -> reqwest::Response {
+        let mut request = client()
+            .post(format!("{}/api/v1/mailboxes", relay.url))
+            .header("authorization", self.bearer())
+            .header("meldpunt-organisation", organisation)
+            .header("content-type", "application/octet-stream")
+            .body(sealed);
+        if let Some(stamp) = self.stamp(relay).await {
+            request = request.header("meldpunt-stamp", stamp);
+        }
+        request.send().await.expect("request")
+    }
+}
+
+impl Default for Reporter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Opens an office session for `organisation` with `identity`; returns the bearer value.
+pub async fn office_session(relay: &Relay, organisation: &str, identity: &IdentityKey) -> String {
+    let challenge: serde_json::Value = client()
+        .post(format!("{}/api/v1/office/challenge", relay.url))
+        .json(&serde_json::json!({ "organisation": organisation, "recipient": "integrity-office" }))
+        .send()
+        .await
+        .expect("challenge")
+        .json()
+        .await
+        .expect("json");
+    let sealed = STANDARD
+        .decode(
+            challenge["sealed_challenge"]
+                .as_str()
+                .expect("sealed challenge"),
+        )
+        .expect("base64");
+    let answer =
+        ChallengeAnswer::open(std::slice::from_ref(identity), &sealed).expect("our challenge");
+    let session: serde_json::Value = client()
+        .post(format!("{}/api/v1/office/session", relay.url))
+        .json(&serde_json::json!({ "answer": answer.to_wire().as_str() }))
+        .send()
+        .await
+        .expect("session")
+        .json()
+        .await
+        .expect("json");
+    format!(
+        "Bearer {}",
+        session["session_token"].as_str().expect("a session token")
+    )
+}

@@ -1,0 +1,979 @@
+//! End-to-end tests of the relay: the real `meldpunt-server` binary on a loopback port,
+//! a real redb file, real sealed objects.
+
+use std::time::Duration;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use meldpunt_crypto::{AttachmentReference, Day, Message, MessageKind, RecipientAddress};
+use meldpunt_end_to_end::{client, office_session, Relay, RelayOptions, Reporter};
+use serde_json::Value;
+
+const REPORT_TEXT: &str =
+    "De afdelingsleider keurt eigen declaraties goed. UNIQUE-PLAINTEXT-MARKER-7f3a";
+
+fn day() -> Day {
+    "2026-11-28".parse().unwrap()
+}
+
+fn address(organisation: &str) -> RecipientAddress {
+    RecipientAddress {
+        organisation: organisation.into(),
+        recipient: "integrity-office".into(),
+    }
+}
+
+fn sealed_report(relay: &Relay, reporter: &Reporter, text: &str) -> Vec<u8> {
+    let report = Message {
+        kind: MessageKind::Report {
+            reply_key: reporter.code.reply_identity().recipient(),
+            recipients: vec![address("demo")],
+        },
+        written_on: day(),
+        body: text.to_owned().into(),
+        attachments: vec![],
+    };
+    report
+        .seal(&[relay.directory.demo_office.recipient()])
+        .unwrap()
+        .into_bytes()
+}
+
+async fn json(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let body = response.json().await.unwrap_or(Value::Null);
+    (status, body)
+}
+
+#[tokio::test]
+async fn a_report_reaches_the_office_and_the_conversation_goes_on() {
+    let relay = Relay::start(RelayOptions::default());
+    let reporter = Reporter::new();
+    let (status, body) = json(
+        reporter
+            .create(
+                &relay,
+                "demo",
+                sealed_report(&relay, &reporter, REPORT_TEXT),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, &body["position"]),
+        (201, &Value::from(1)),
+        "{body}"
+    );
+
+    // The office authenticates with its identity and finds the report.
+    let office = office_session(&relay, "demo", &relay.directory.demo_office).await;
+    let (status, listing) = json(
+        client()
+            .get(format!("{}/api/v1/office/messages?after=0", relay.url))
+            .header("authorization", &office)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let messages = listing["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 1);
+    let number = messages[0]["number"].as_u64().unwrap();
+    let mailbox = messages[0]["mailbox"].as_str().unwrap().to_owned();
+    assert_eq!(mailbox, reporter.token().mailbox_id().to_wire());
+    assert_eq!(messages[0]["author"], "reporter");
+    assert_eq!(messages[0]["fetched"], false);
+    let sealed = client()
+        .get(format!("{}/api/v1/office/messages/{number}", relay.url))
+        .header("authorization", &office)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let report =
+        Message::open(std::slice::from_ref(&relay.directory.demo_office), &sealed).unwrap();
+    assert_eq!(report.body.as_str(), REPORT_TEXT);
+    let MessageKind::Report { reply_key, .. } = report.kind else {
+        panic!("a report")
+    };
+
+    // It marks it fetched and replies, sealed to the reporter and to itself.
+    let response = client()
+        .post(format!(
+            "{}/api/v1/office/messages/{number}/fetched",
+            relay.url
+        ))
+        .header("authorization", &office)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 204);
+    let reply = Message {
+        kind: MessageKind::Acknowledgement {
+            from: address("demo"),
+        },
+        written_on: day(),
+        body: String::from("Wij hebben uw melding ontvangen.").into(),
+        attachments: vec![],
+    };
+    let sealed_reply = reply
+        .seal(&[reply_key, relay.directory.demo_office.recipient()])
+        .unwrap();
+    let (status, body) = json(
+        client()
+            .post(format!(
+                "{}/api/v1/office/mailboxes/{mailbox}/messages",
+                relay.url
+            ))
+            .header("authorization", &office)
+            .header("content-type", "application/octet-stream")
+            .body(sealed_reply.into_bytes())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, &body["position"]),
+        (201, &Value::from(2)),
+        "{body}"
+    );
+
+    // The reporter, with only the receipt code, reads the reply and follows up.
+    let (status, listing) = json(
+        client()
+            .get(format!("{}/api/v1/mailbox/messages?after=1", relay.url))
+            .header("authorization", reporter.bearer())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(listing["messages"][0]["author"], "office");
+    let sealed = client()
+        .get(format!("{}/api/v1/mailbox/messages/2", relay.url))
+        .header("authorization", reporter.bearer())
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let opened = Message::open(&[reporter.code.reply_identity()], &sealed).unwrap();
+    assert_eq!(opened, reply);
+    let follow_up = Message {
+        kind: MessageKind::FollowUp,
+        written_on: day(),
+        body: String::from("Aanvulling.").into(),
+        attachments: vec![],
+    };
+    let (status, body) = json(
+        client()
+            .post(format!("{}/api/v1/mailbox/messages", relay.url))
+            .header("authorization", reporter.bearer())
+            .header("content-type", "application/octet-stream")
+            .body(
+                follow_up
+                    .seal(&[relay.directory.demo_office.recipient()])
+                    .unwrap()
+                    .into_bytes(),
+            )
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, &body["position"]), (201, &Value::from(3)));
+    let (_, listing) = json(
+        client()
+            .get(format!(
+                "{}/api/v1/office/messages?after={number}",
+                relay.url
+            ))
+            .header("authorization", &office)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let authors: Vec<&str> = listing["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["author"].as_str().unwrap())
+        .collect();
+    assert_eq!(authors, ["office", "reporter"]);
+}
+
+#[tokio::test]
+async fn attachments_stream_in_and_out_and_stay_bound_to_their_mailbox() {
+    let relay = Relay::start(RelayOptions::default());
+    let reporter = Reporter::new();
+    assert_eq!(
+        reporter
+            .create(
+                &relay,
+                "demo",
+                sealed_report(&relay, &reporter, "met bijlage")
+            )
+            .await
+            .status()
+            .as_u16(),
+        201
+    );
+    let content: Vec<u8> = (0..3_000_000u32).map(|index| (index % 253) as u8).collect();
+    let id = URL_SAFE_NO_PAD.encode([42u8; 16]);
+    let (reference, sealed) = AttachmentReference::seal_stream(
+        &[relay.directory.demo_office.recipient()],
+        "scan.pdf",
+        &id,
+        &content[..],
+        content.len() as u64,
+        Vec::new(),
+    )
+    .unwrap();
+    let (status, body) = json(
+        client()
+            .put(format!("{}/api/v1/mailbox/attachments/{id}", relay.url))
+            .header("authorization", reporter.bearer())
+            .header("content-type", "application/octet-stream")
+            .body(sealed.clone())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["size"].as_u64().unwrap(), sealed.len() as u64);
+
+    let office = office_session(&relay, "demo", &relay.directory.demo_office).await;
+    let downloaded = client()
+        .get(format!("{}/api/v1/office/attachments/{id}", relay.url))
+        .header("authorization", &office)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(downloaded.len(), sealed.len());
+    let mut opened = Vec::new();
+    reference
+        .open_stream(
+            std::slice::from_ref(&relay.directory.demo_office),
+            &downloaded[..],
+            &mut opened,
+        )
+        .unwrap();
+    assert_eq!(opened, content);
+
+    // Another organisation's office and another reporter cannot get it.
+    let other = office_session(&relay, "other", &relay.directory.other_office).await;
+    let response = client()
+        .get(format!("{}/api/v1/office/attachments/{id}", relay.url))
+        .header("authorization", &other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+    let stranger = Reporter::new();
+    assert_eq!(
+        stranger
+            .create(&relay, "demo", sealed_report(&relay, &stranger, "x"))
+            .await
+            .status()
+            .as_u16(),
+        201
+    );
+    let response = client()
+        .get(format!("{}/api/v1/mailbox/attachments/{id}", relay.url))
+        .header("authorization", stranger.bearer())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json(response).await.1["error"], "attachment-not-found");
+    // The same id cannot be taken twice.
+    let response = client()
+        .put(format!("{}/api/v1/mailbox/attachments/{id}", relay.url))
+        .header("authorization", reporter.bearer())
+        .header("content-type", "application/octet-stream")
+        .body(sealed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json(response).await.1["error"], "attachment-exists");
+}
+
+#[tokio::test]
+async fn mailboxes_and_organisations_are_walled_off() {
+    let relay = Relay::start(RelayOptions::default());
+    let alice = Reporter::new();
+    let bob = Reporter::new();
+    for reporter in [&alice, &bob] {
+        assert_eq!(
+            reporter
+                .create(&relay, "demo", sealed_report(&relay, reporter, "x"))
+                .await
+                .status()
+                .as_u16(),
+            201
+        );
+    }
+    // Alice's token reads only Alice's mailbox: the positions are hers, bob's report is not there.
+    let (_, listing) = json(
+        client()
+            .get(format!("{}/api/v1/mailbox/messages", relay.url))
+            .header("authorization", alice.bearer())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(listing["messages"].as_array().unwrap().len(), 1);
+
+    // The other organisation's office sees nothing of demo's and cannot write into it.
+    let other = office_session(&relay, "other", &relay.directory.other_office).await;
+    let (_, listing) = json(
+        client()
+            .get(format!("{}/api/v1/office/messages", relay.url))
+            .header("authorization", &other)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(listing["messages"].as_array().unwrap().len(), 0);
+    let demo = office_session(&relay, "demo", &relay.directory.demo_office).await;
+    let (_, listing) = json(
+        client()
+            .get(format!("{}/api/v1/office/messages", relay.url))
+            .header("authorization", &demo)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let number = listing["messages"][0]["number"].as_u64().unwrap();
+    let response = client()
+        .get(format!("{}/api/v1/office/messages/{number}", relay.url))
+        .header("authorization", &other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json(response).await.1["error"], "message-not-found");
+    let response = client()
+        .post(format!(
+            "{}/api/v1/office/messages/{number}/fetched",
+            relay.url
+        ))
+        .header("authorization", &other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+    let reply = sealed_report(&relay, &alice, "injected");
+    let mailbox = alice.token().mailbox_id().to_wire();
+    let response = client()
+        .post(format!(
+            "{}/api/v1/office/mailboxes/{mailbox}/messages",
+            relay.url
+        ))
+        .header("authorization", &other)
+        .header("content-type", "application/octet-stream")
+        .body(reply)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json(response).await.1["error"], "mailbox-not-found");
+
+    // An office cannot get a challenge it can open for another organisation's recipient.
+    let challenge: Value = client()
+        .post(format!("{}/api/v1/office/challenge", relay.url))
+        .json(&serde_json::json!({ "organisation": "demo", "recipient": "integrity-office" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sealed = base64::engine::general_purpose::STANDARD
+        .decode(challenge["sealed_challenge"].as_str().unwrap())
+        .unwrap();
+    assert!(meldpunt_crypto::ChallengeAnswer::open(
+        std::slice::from_ref(&relay.directory.other_office),
+        &sealed
+    )
+    .is_err());
+
+    // A forged or unknown session is refused.
+    let forged = format!("Bearer {}", URL_SAFE_NO_PAD.encode([7u8; 32]));
+    let response = client()
+        .get(format!("{}/api/v1/office/messages", relay.url))
+        .header("authorization", forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        json(response).await,
+        (
+            401,
+            serde_json::json!({"error": "session-expired", "message": "the office session is unknown or has expired; authenticate again"})
+        )
+    );
+    // A wrong challenge answer is refused.
+    let response = client()
+        .post(format!("{}/api/v1/office/session", relay.url))
+        .json(&serde_json::json!({ "answer": URL_SAFE_NO_PAD.encode([1u8; 32]) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json(response).await.1["error"], "challenge-failed");
+}
+
+#[tokio::test]
+async fn unknown_mailboxes_and_wrong_tokens_get_identical_answers() {
+    let relay = Relay::start(RelayOptions::default());
+    let owner = Reporter::new();
+    assert_eq!(
+        owner
+            .create(&relay, "demo", sealed_report(&relay, &owner, "x"))
+            .await
+            .status()
+            .as_u16(),
+        201
+    );
+    let mut answers = Vec::new();
+    for path in ["/api/v1/mailbox/messages", "/api/v1/mailbox/messages/1"] {
+        for _ in 0..3 {
+            let stranger = Reporter::new();
+            let response = client()
+                .get(format!("{}{path}", relay.url))
+                .header("authorization", stranger.bearer())
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let headers: Vec<String> = response
+                .headers()
+                .iter()
+                .filter(|(name, _)| name.as_str() != "date")
+                .map(|(name, value)| format!("{name}: {}", value.to_str().unwrap()))
+                .collect();
+            let body = response.text().await.unwrap();
+            answers.push((path, status, headers, body));
+        }
+    }
+    for (path, status, headers, body) in &answers {
+        assert_eq!(*status, 404, "{path}");
+        assert_eq!(
+            body,
+            r#"{"error":"mailbox-not-found","message":"no mailbox answers to this token"}"#
+        );
+        assert_eq!(headers, &answers[0].2);
+        assert!(!headers
+            .iter()
+            .any(|header| header.starts_with("set-cookie")));
+    }
+}
+
+#[tokio::test]
+async fn bad_input_gets_its_own_error_and_changes_nothing() {
+    let relay = Relay::start(RelayOptions {
+        extra_config: "[limits]\nmax_message_bytes = 65536\nmax_attachment_bytes = 1000000\n"
+            .into(),
+        ..RelayOptions::default()
+    });
+    let reporter = Reporter::new();
+    let report = sealed_report(&relay, &reporter, "x");
+    let post = |headers: Vec<(&'static str, String)>, body: Vec<u8>| {
+        let mut request = client()
+            .post(format!("{}/api/v1/mailboxes", relay.url))
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        async move { json(request.send().await.unwrap()).await }
+    };
+    let stamp = reporter.stamp(&relay).await.unwrap();
+    let good = || {
+        vec![
+            ("authorization", reporter.bearer()),
+            ("meldpunt-organisation", "demo".to_owned()),
+            ("content-type", "application/octet-stream".to_owned()),
+            ("meldpunt-stamp", stamp.clone()),
+        ]
+    };
+    let without = |name: &str| {
+        good()
+            .into_iter()
+            .filter(|(header, _)| *header != name)
+            .collect::<Vec<_>>()
+    };
+    let with = |name: &'static str, value: &str| {
+        let mut headers = without(name);
+        headers.push((name, value.to_owned()));
+        headers
+    };
+    let cases: Vec<(&str, (u16, Value))> = vec![
+        (
+            "missing-credential",
+            post(without("authorization"), report.clone()).await,
+        ),
+        (
+            "malformed-credential",
+            post(with("authorization", "Bearer not!base64"), report.clone()).await,
+        ),
+        (
+            "malformed-credential",
+            post(with("authorization", "Basic abc"), report.clone()).await,
+        ),
+        (
+            "bad-request",
+            post(without("meldpunt-organisation"), report.clone()).await,
+        ),
+        (
+            "unknown-organisation",
+            post(with("meldpunt-organisation", "nowhere"), report.clone()).await,
+        ),
+        (
+            "stamp-missing",
+            post(without("meldpunt-stamp"), report.clone()).await,
+        ),
+        (
+            "stamp-invalid",
+            post(with("meldpunt-stamp", "garbage"), report.clone()).await,
+        ),
+        (
+            "wrong-content-type",
+            post(with("content-type", "text/plain"), report.clone()).await,
+        ),
+        (
+            "not-sealed",
+            post(good(), REPORT_TEXT.as_bytes().to_vec()).await,
+        ),
+        ("body-too-large", post(good(), vec![0u8; 70_000]).await),
+    ];
+    for (code, (status, body)) in &cases {
+        assert_eq!(body["error"], *code, "status {status}: {body}");
+        assert!(body["message"]
+            .as_str()
+            .is_some_and(|message| !message.is_empty()));
+    }
+    let statuses: Vec<u16> = cases.iter().map(|(_, (status, _))| *status).collect();
+    assert_eq!(statuses, [401, 401, 401, 400, 404, 403, 403, 415, 422, 413]);
+    // None of that created the mailbox: the good request still works, once.
+    assert_eq!(post(good(), report.clone()).await.0, 201);
+    let (status, body) = post(good(), report.clone()).await;
+    assert_eq!(
+        (status, body["error"].as_str().unwrap()),
+        (409, "mailbox-exists")
+    );
+    // A spent stamp is refused for a new mailbox (the stamp is bound to the first one anyway).
+    let second = Reporter::new();
+    let mut headers = good();
+    headers[0].1 = second.bearer();
+    let (status, body) = post(headers, sealed_report(&relay, &second, "y")).await;
+    assert_eq!(status, 403);
+    assert!(
+        body["error"].as_str().unwrap().starts_with("stamp-"),
+        "{body}"
+    );
+
+    // A stamp from another relay (another key) is refused.
+    let elsewhere = Relay::start(RelayOptions::default());
+    let foreign_stamp = second.stamp(&elsewhere).await.unwrap();
+    let mut headers = good();
+    headers[0].1 = second.bearer();
+    headers[3].1 = foreign_stamp;
+    assert_eq!(
+        post(headers, sealed_report(&relay, &second, "y")).await.1["error"],
+        "stamp-invalid"
+    );
+
+    // Attachments: too large, truncated, not sealed, malformed id — and none is kept.
+    let attachment_url = |id: &str| format!("{}/api/v1/mailbox/attachments/{id}", relay.url);
+    let id = URL_SAFE_NO_PAD.encode([1u8; 16]);
+    let response = client()
+        .put(attachment_url(&id))
+        .header("authorization", reporter.bearer())
+        .header("content-type", "application/octet-stream")
+        .body(vec![0u8; 1_100_000])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json(response).await.1["error"], "body-too-large");
+    let response = client()
+        .put(attachment_url(&id))
+        .header("authorization", reporter.bearer())
+        .header("content-type", "application/octet-stream")
+        .body(b"plain attachment".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json(response).await.1["error"], "not-sealed");
+    let response = client()
+        .put(attachment_url("short"))
+        .header("authorization", reporter.bearer())
+        .header("content-type", "application/octet-stream")
+        .body(report.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json(response).await.1["error"], "bad-request");
+    truncated_upload(&relay, &reporter, &id).await;
+    // After all the failed uploads the id is still free.
+    let response = client()
+        .put(attachment_url(&id))
+        .header("authorization", reporter.bearer())
+        .header("content-type", "application/octet-stream")
+        .body(report.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+
+    // Office inputs: wrong content type, malformed JSON, unknown recipient.
+    let response = client()
+        .post(format!("{}/api/v1/office/challenge", relay.url))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json(response).await.1["error"], "wrong-content-type");
+    let response = client()
+        .post(format!("{}/api/v1/office/challenge", relay.url))
+        .header("content-type", "application/json")
+        .body("{\"organisation\": 5}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json(response).await.1["error"], "bad-request");
+    let response = client()
+        .post(format!("{}/api/v1/office/challenge", relay.url))
+        .json(&serde_json::json!({ "organisation": "demo", "recipient": "nobody" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json(response).await.1["error"], "unknown-recipient");
+    let response = client()
+        .get(format!("{}/api/v1/nothing-here", relay.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+}
+
+/// Declares a long body, sends part of it, and hangs up.
+async fn truncated_upload(relay: &Relay, reporter: &Reporter, id: &str) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = relay.url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let body = sealed_report(relay, reporter, "partial");
+    let head = format!(
+        "PUT /api/v1/mailbox/attachments/{id} HTTP/1.1\r\nHost: {address}\r\nAuthorization: {}\r\nContent-Type: application/octet-stream\r\nContent-Length: 900000\r\n\r\n",
+        reporter.bearer()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body).await.unwrap();
+    stream.write_all(&vec![0u8; 300_000]).await.unwrap();
+    stream.shutdown().await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+    // Give the relay a moment to remove the partial upload.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+}
+
+#[tokio::test]
+async fn the_relay_records_no_addresses_agents_or_plaintext() {
+    let relay = Relay::start(RelayOptions::default());
+    let reporter = Reporter::new();
+    let response = client()
+        .post(format!("{}/api/v1/mailboxes", relay.url))
+        .header("authorization", reporter.bearer())
+        .header("meldpunt-organisation", "demo")
+        .header("meldpunt-stamp", reporter.stamp(&relay).await.unwrap())
+        .header("content-type", "application/octet-stream")
+        .header("user-agent", "TrackingAgent/9.9 UNIQUE-AGENT-MARKER")
+        .header("referer", "https://referrer.invalid/UNIQUE-REFERRER-MARKER")
+        .header("x-forwarded-for", "203.0.113.77")
+        .body(sealed_report(&relay, &reporter, REPORT_TEXT))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    assert!(response.headers().get("set-cookie").is_none());
+    for header in [
+        "content-security-policy",
+        "x-content-type-options",
+        "referrer-policy",
+        "cache-control",
+    ] {
+        assert!(response.headers().get(header).is_some(), "missing {header}");
+    }
+    let _ = client()
+        .get(format!("{}/api/v1/metrics", relay.url))
+        .send()
+        .await
+        .unwrap();
+    let mut relay = relay;
+    relay.stop();
+    let log = relay.log_text();
+    let data = std::fs::read(relay.data.join("meldpunt.redb")).unwrap();
+    let port = relay.url.rsplit(':').next().unwrap().to_owned();
+    for marker in [
+        "127.0.0.1",
+        "203.0.113.77",
+        "UNIQUE-AGENT-MARKER",
+        "UNIQUE-REFERRER-MARKER",
+        "UNIQUE-PLAINTEXT-MARKER",
+        "TrackingAgent",
+    ] {
+        assert!(
+            !contains(&data, marker.as_bytes()),
+            "{marker} is in the data file"
+        );
+        if marker != "127.0.0.1" {
+            assert!(!log.contains(marker), "{marker} is in the log");
+        }
+    }
+    // The log names the listening address once at start-up (an operator needs it), and no
+    // client address or port ever.
+    assert_eq!(log.matches("127.0.0.1").count(), 1, "{log}");
+    assert!(log
+        .lines()
+        .filter(|line| line.contains("request"))
+        .all(|line| !line.contains(&port)));
+    assert!(
+        !contains(&data, reporter.token().to_wire().as_bytes()),
+        "the token is stored"
+    );
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}
+
+#[tokio::test]
+async fn health_readiness_metrics_and_the_openapi_document() {
+    let relay = Relay::start(RelayOptions::default());
+    for path in ["/api/v1/health", "/api/v1/ready"] {
+        assert_eq!(
+            client()
+                .get(format!("{}{path}", relay.url))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+            200
+        );
+    }
+    let reporter = Reporter::new();
+    reporter
+        .create(&relay, "demo", sealed_report(&relay, &reporter, "x"))
+        .await;
+    let metrics = client()
+        .get(format!("{}/api/v1/metrics", relay.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("meldpunt_mailboxes_created_total 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("meldpunt_stored{kind=\"messages\"} 1"));
+    let openapi: Value = client()
+        .get(format!("{}/api/v1/openapi.json", relay.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths = openapi["paths"].as_object().unwrap();
+    for path in [
+        "/api/v1/directory",
+        "/api/v1/challenge",
+        "/api/v1/mailboxes",
+        "/api/v1/mailbox/messages",
+        "/api/v1/mailbox/messages/{position}",
+        "/api/v1/mailbox/attachments/{id}",
+        "/api/v1/office/challenge",
+        "/api/v1/office/session",
+        "/api/v1/office/messages",
+        "/api/v1/office/messages/{number}",
+        "/api/v1/office/messages/{number}/fetched",
+        "/api/v1/office/mailboxes/{mailbox}/messages",
+        "/api/v1/office/mailboxes/{mailbox}/attachments/{id}",
+        "/api/v1/office/attachments/{id}",
+    ] {
+        assert!(paths.contains_key(path), "{path} is not documented");
+    }
+    // The served directory verifies against the pinned key.
+    let signed = client()
+        .get(format!("{}/api/v1/directory", relay.url))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let directory = meldpunt_crypto::SignedDirectory::from_bytes(signed.to_vec())
+        .unwrap()
+        .verify(&relay.directory.signing_key.directory_key(), day(), None)
+        .unwrap();
+    assert_eq!(directory.organisations.len(), 2);
+}
+
+#[tokio::test]
+async fn every_acknowledged_submission_survives_a_kill() {
+    let relay = Relay::start(RelayOptions {
+        difficulty: 0,
+        ..RelayOptions::default()
+    });
+    let office_key = relay.directory.demo_office.recipient();
+    let url = relay.url.clone();
+    let mut tasks = Vec::new();
+    for worker in 0..16 {
+        let url = url.clone();
+        let office_key = office_key.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut acknowledged = Vec::new();
+            for _ in 0..200 {
+                let reporter = Reporter::new();
+                let report = Message {
+                    kind: MessageKind::Report {
+                        reply_key: reporter.code.reply_identity().recipient(),
+                        recipients: vec![address("demo")],
+                    },
+                    written_on: day(),
+                    body: format!("report from worker {worker}").into(),
+                    attachments: vec![],
+                };
+                let sealed = report
+                    .seal(std::slice::from_ref(&office_key))
+                    .unwrap()
+                    .into_bytes();
+                let challenge: Result<Value, _> =
+                    match client().get(format!("{url}/api/v1/challenge")).send().await {
+                        Ok(response) => response.json().await,
+                        Err(_) => break,
+                    };
+                let Ok(challenge) = challenge else { break };
+                let stamp =
+                    meldpunt_crypto::Challenge::from_wire(challenge["challenge"].as_str().unwrap())
+                        .unwrap()
+                        .solve(&reporter.token().mailbox_id(), |_| true)
+                        .unwrap();
+                let sent = client()
+                    .post(format!("{url}/api/v1/mailboxes"))
+                    .header("authorization", reporter.bearer())
+                    .header("meldpunt-organisation", "demo")
+                    .header("meldpunt-stamp", stamp.to_wire())
+                    .header("content-type", "application/octet-stream")
+                    .body(sealed)
+                    .send()
+                    .await;
+                match sent {
+                    Ok(response) if response.status().as_u16() == 201 => {
+                        acknowledged.push(reporter)
+                    }
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+            acknowledged
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut relay = relay;
+    relay.kill();
+    let mut acknowledged = Vec::new();
+    for task in tasks {
+        acknowledged.extend(task.await.unwrap());
+    }
+    assert!(
+        acknowledged.len() > 50,
+        "too few submissions before the kill: {}",
+        acknowledged.len()
+    );
+    let relay = relay.restart();
+    for reporter in &acknowledged {
+        let response = client()
+            .get(format!("{}/api/v1/mailbox/messages/1", relay.url))
+            .header("authorization", reporter.bearer())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status().as_u16(),
+            200,
+            "an acknowledged report was lost"
+        );
+        let sealed = response.bytes().await.unwrap();
+        assert!(Message::open(std::slice::from_ref(&relay.directory.demo_office), &sealed).is_ok());
+    }
+}
+
+#[tokio::test]
+async fn an_online_backup_is_consistent_and_restorable() {
+    let relay = Relay::start(RelayOptions::default());
+    let reporter = Reporter::new();
+    assert_eq!(
+        reporter
+            .create(&relay, "demo", sealed_report(&relay, &reporter, "bewaard"))
+            .await
+            .status()
+            .as_u16(),
+        201
+    );
+    let backup = relay.data.parent().unwrap().join("backup.redb");
+    let output = std::process::Command::new(meldpunt_end_to_end::binary(
+        "meldpunt-server",
+        "meldpunt-server",
+    ))
+    .args(["backup", "--data"])
+    .arg(&relay.data)
+    .arg("--to")
+    .arg(&backup)
+    .output()
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("\"mailboxes\":1"));
+    // The relay kept running while it was copied.
+    assert_eq!(
+        client()
+            .get(format!("{}/api/v1/ready", relay.url))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    // Restore: put the backup in place of the database and start again.
+    let mut relay = relay;
+    relay.stop();
+    std::fs::rename(&backup, relay.data.join("meldpunt.redb")).unwrap();
+    let relay = relay.restart();
+    let response = client()
+        .get(format!("{}/api/v1/mailbox/messages/1", relay.url))
+        .header("authorization", reporter.bearer())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+}
