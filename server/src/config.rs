@@ -117,7 +117,7 @@ impl Default for Limits {
             request_timeout_seconds: 30,
             attachment_timeout_seconds: 1800,
             max_connections: 1024,
-            office_requests_per_minute: 600,
+            office_requests_per_minute: 6000,
         }
     }
 }

@@ -13,6 +13,7 @@
 
 use std::any::Any;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -27,15 +28,13 @@ use crate::error::Error;
 
 /// mailbox id → [`MailboxRecord`] (JSON).
 const MAILBOXES: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("mailboxes");
-/// message number → [`MessageRecord`] (JSON).
-const MESSAGES: TableDefinition<u64, &[u8]> = TableDefinition::new("messages");
 /// message number → sealed bytes.
 const MESSAGE_BODIES: TableDefinition<u64, &[u8]> = TableDefinition::new("message_bodies");
-/// (mailbox id, position in mailbox) → message number.
-const MAILBOX_MESSAGES: TableDefinition<([u8; 32], u32), u64> =
+/// (mailbox id, position in mailbox) → [`MessageRecord`] (JSON): the reporter's view.
+const MAILBOX_MESSAGES: TableDefinition<([u8; 32], u32), &[u8]> =
     TableDefinition::new("mailbox_messages");
-/// (organisation, message number) → ().
-const ORGANISATION_MESSAGES: TableDefinition<(&str, u64), ()> =
+/// (organisation, message number) → [`MessageRecord`] (JSON): the office's view.
+const ORGANISATION_MESSAGES: TableDefinition<(&str, u64), &[u8]> =
     TableDefinition::new("organisation_messages");
 /// attachment id → [`AttachmentRecord`] (JSON).
 const ATTACHMENTS: TableDefinition<[u8; 16], &[u8]> = TableDefinition::new("attachments");
@@ -48,14 +47,15 @@ const CHALLENGES: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("offic
 const SESSIONS: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("office_sessions");
 /// spent stamp nonce → expiry (Unix seconds).
 const SPENT_STAMPS: TableDefinition<[u8; 16], u64> = TableDefinition::new("spent_stamps");
-/// name → value.
+/// name → value (`next_message`: the next message number, written once per batch).
 const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 
 /// Size of one stored attachment chunk.
 pub const CHUNK_LENGTH: usize = 256 * 1024;
 /// Most writes applied in one transaction.
 const MAXIMUM_BATCH: usize = 512;
-
+/// redb's page cache. The default (1 GiB) is far more than a relay on a small machine needs.
+const CACHE_BYTES: usize = 64 << 20;
 /// Days since 1970-01-01: the only time precision stored for anything a reporter does.
 pub fn today() -> u32 {
     (unix_seconds() / 86_400) as u32
@@ -102,6 +102,8 @@ pub struct MailboxRecord {
 /// A message's metadata.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MessageRecord {
+    /// Its number: increasing across the relay (gaps possible), the office's cursor.
+    pub number: u64,
     /// Its mailbox.
     pub mailbox: [u8; 32],
     /// Its position in the mailbox (1, 2, …).
@@ -162,13 +164,17 @@ struct Job {
     reply: oneshot::Sender<WorkResult>,
 }
 
+/// The next message number. Only the writer thread advances it (inside jobs); the writer
+/// persists it once per batch.
+type MessageCounter = Arc<AtomicU64>;
+
 /// The relay's storage.
 #[derive(Clone)]
 pub struct Store {
     database: Arc<Database>,
     jobs: mpsc::UnboundedSender<Job>,
+    next_message: MessageCounter,
 }
-
 impl std::fmt::Debug for Store {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter.write_str("Store")
@@ -178,11 +184,15 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Opens (or creates) the database file and starts the writer thread.
     pub fn open(path: &Path) -> Result<Store, Error> {
-        let database = Arc::new(Database::create(path)?);
+        let database = Arc::new(
+            Database::builder()
+                .set_cache_size(CACHE_BYTES)
+                .create(path)?,
+        );
+        let next_message;
         {
             let transaction = database.begin_write()?;
             transaction.open_table(MAILBOXES)?;
-            transaction.open_table(MESSAGES)?;
             transaction.open_table(MESSAGE_BODIES)?;
             transaction.open_table(MAILBOX_MESSAGES)?;
             transaction.open_table(ORGANISATION_MESSAGES)?;
@@ -191,16 +201,25 @@ impl Store {
             transaction.open_table(CHALLENGES)?;
             transaction.open_table(SESSIONS)?;
             transaction.open_table(SPENT_STAMPS)?;
-            transaction.open_table(COUNTERS)?;
+            next_message = transaction
+                .open_table(COUNTERS)?
+                .get("next_message")?
+                .map_or(1, |value| value.value());
             transaction.commit()?;
         }
+        let next_message = Arc::new(AtomicU64::new(next_message));
         let (jobs, receiver) = mpsc::unbounded_channel();
         let writer_database = Arc::clone(&database);
+        let writer_counter = Arc::clone(&next_message);
         std::thread::Builder::new()
             .name("meldpunt-writer".into())
-            .spawn(move || writer_loop(&writer_database, receiver))
+            .spawn(move || writer_loop(&writer_database, receiver, &writer_counter))
             .map_err(|error| Error::Storage(format!("cannot start the writer: {error}")))?;
-        Ok(Store { database, jobs })
+        Ok(Store {
+            database,
+            jobs,
+            next_message,
+        })
     }
 
     /// Runs `work` in the next group-committed write transaction; returns once it is durable.
@@ -244,8 +263,9 @@ impl Store {
         sealed: Vec<u8>,
         spent_stamp: Option<meldpunt_crypto::SpentStamp>,
     ) -> Result<u64, Error> {
+        let counter = Arc::clone(&self.next_message);
         self.write(move |transaction| {
-            let mut mailboxes = transaction.open_table(MAILBOXES)?;
+            let mailboxes = transaction.open_table(MAILBOXES)?;
             if mailboxes.get(mailbox)?.is_some() {
                 return Err(Error::MailboxExists);
             }
@@ -264,9 +284,15 @@ impl Store {
                 messages: 0,
                 attachments: 0,
             };
-            mailboxes.insert(mailbox, encode(&record).as_slice())?;
             drop(mailboxes);
-            append(transaction, mailbox, record, Author::Reporter, &sealed)
+            append(
+                transaction,
+                &counter,
+                mailbox,
+                record,
+                Author::Reporter,
+                &sealed,
+            )
         })
         .await
     }
@@ -280,6 +306,7 @@ impl Store {
         sealed: Vec<u8>,
         max_messages: u32,
     ) -> Result<(u32, u64), Error> {
+        let counter = Arc::clone(&self.next_message);
         self.write(move |transaction| {
             let record: MailboxRecord = {
                 let mailboxes = transaction.open_table(MAILBOXES)?;
@@ -296,7 +323,7 @@ impl Store {
                 return Err(Error::MailboxFull("messages"));
             }
             let position = record.messages + 1;
-            let number = append(transaction, mailbox, record, author, &sealed)?;
+            let number = append(transaction, &counter, mailbox, record, author, &sealed)?;
             Ok((position, number))
         })
         .await
@@ -327,16 +354,13 @@ impl Store {
                 return Ok(None);
             }
             let index = transaction.open_table(MAILBOX_MESSAGES)?;
-            let messages = transaction.open_table(MESSAGES)?;
             let mut found = Vec::new();
             for entry in index
                 .range((mailbox, after.saturating_add(1))..=(mailbox, u32::MAX))?
                 .take(limit)
             {
-                let (_, number) = entry?;
-                if let Some(bytes) = messages.get(number.value())? {
-                    found.push(decode(bytes.value())?);
-                }
+                let (_, record) = entry?;
+                found.push(decode(record.value())?);
             }
             Ok(Some(found))
         })
@@ -351,12 +375,13 @@ impl Store {
     ) -> Result<Option<Vec<u8>>, Error> {
         self.read(move |transaction| {
             let index = transaction.open_table(MAILBOX_MESSAGES)?;
-            let Some(number) = index.get((mailbox, position))? else {
+            let Some(record) = index.get((mailbox, position))? else {
                 return Ok(None);
             };
+            let record: MessageRecord = decode(record.value())?;
             let bodies = transaction.open_table(MESSAGE_BODIES)?;
             Ok(bodies
-                .get(number.value())?
+                .get(record.number)?
                 .map(|bytes| bytes.value().to_vec()))
         })
         .await
@@ -371,16 +396,12 @@ impl Store {
     ) -> Result<Vec<(u64, MessageRecord)>, Error> {
         self.read(move |transaction| {
             let index = transaction.open_table(ORGANISATION_MESSAGES)?;
-            let messages = transaction.open_table(MESSAGES)?;
             let mut found = Vec::new();
             let start = (organisation.as_str(), after.saturating_add(1));
             let end = (organisation.as_str(), u64::MAX);
             for entry in index.range(start..=end)?.take(limit) {
-                let (key, _) = entry?;
-                let number = key.value().1;
-                if let Some(bytes) = messages.get(number)? {
-                    found.push((number, decode(bytes.value())?));
-                }
+                let (key, record) = entry?;
+                found.push((key.value().1, decode(record.value())?));
             }
             Ok(found)
         })
@@ -407,17 +428,15 @@ impl Store {
     /// Marks message `number` fetched, if it belongs to `organisation`.
     pub async fn mark_fetched(&self, organisation: String, number: u64) -> Result<(), Error> {
         self.write(move |transaction| {
-            let mut messages = transaction.open_table(MESSAGES)?;
-            let mut record: MessageRecord = match messages.get(number)? {
+            let mut index = transaction.open_table(ORGANISATION_MESSAGES)?;
+            let key = (organisation.as_str(), number);
+            let mut record: MessageRecord = match index.get(key)? {
                 Some(bytes) => decode(bytes.value())?,
                 None => return Err(Error::MessageNotFound),
             };
-            if record.organisation != organisation {
-                return Err(Error::MessageNotFound);
-            }
             if !record.fetched {
                 record.fetched = true;
-                messages.insert(number, encode(&record).as_slice())?;
+                index.insert(key, encode(&record).as_slice())?;
             }
             Ok(())
         })
@@ -614,7 +633,7 @@ impl Store {
         self.read(|transaction| {
             Ok(StoreCounts {
                 mailboxes: transaction.open_table(MAILBOXES)?.len()?,
-                messages: transaction.open_table(MESSAGES)?.len()?,
+                messages: transaction.open_table(MESSAGE_BODIES)?.len()?,
                 attachments: transaction.open_table(ATTACHMENTS)?.len()?,
             })
         })
@@ -659,20 +678,18 @@ pub struct BackupCounts {
 
 fn append(
     transaction: &WriteTransaction,
+    counter: &AtomicU64,
     mailbox: [u8; 32],
     mut record: MailboxRecord,
     author: Author,
     sealed: &[u8],
 ) -> Result<u64, Error> {
-    let mut counters = transaction.open_table(COUNTERS)?;
-    let number = counters
-        .get("next_message")?
-        .map_or(1, |value| value.value());
-    counters.insert("next_message", number + 1)?;
+    let number = counter.fetch_add(1, Ordering::SeqCst);
     let day = today();
     record.messages += 1;
     record.last_activity = day;
     let message = MessageRecord {
+        number,
         mailbox,
         position: record.messages,
         organisation: record.organisation.clone(),
@@ -681,18 +698,16 @@ fn append(
         size: sealed.len() as u64,
         fetched: false,
     };
-    transaction
-        .open_table(MESSAGES)?
-        .insert(number, encode(&message).as_slice())?;
+    let encoded = encode(&message);
     transaction
         .open_table(MESSAGE_BODIES)?
         .insert(number, sealed)?;
     transaction
         .open_table(MAILBOX_MESSAGES)?
-        .insert((mailbox, record.messages), number)?;
+        .insert((mailbox, record.messages), encoded.as_slice())?;
     transaction
         .open_table(ORGANISATION_MESSAGES)?
-        .insert((record.organisation.as_str(), number), ())?;
+        .insert((record.organisation.as_str(), number), encoded.as_slice())?;
     transaction
         .open_table(MAILBOXES)?
         .insert(mailbox, encode(&record).as_slice())?;
@@ -758,21 +773,20 @@ fn purge(transaction: &WriteTransaction, retention_days: u32) -> Result<PurgeCou
         counts.attachments += 1;
     }
     for (mailbox, organisation) in expired_mailboxes {
-        let numbers: Vec<u64> = {
+        let mut numbers = Vec::new();
+        {
             let index = transaction.open_table(MAILBOX_MESSAGES)?;
-            let range = index.range((mailbox, 0)..=(mailbox, u32::MAX))?;
-            range
-                .map(|entry| entry.map(|(_, number)| number.value()))
-                .collect::<Result<_, _>>()?
-        };
+            for entry in index.range((mailbox, 0)..=(mailbox, u32::MAX))? {
+                let (_, record) = entry?;
+                numbers.push(decode::<MessageRecord>(record.value())?.number);
+            }
+        }
         transaction
             .open_table(MAILBOX_MESSAGES)?
             .retain_in((mailbox, 0)..=(mailbox, u32::MAX), |_, _| false)?;
-        let mut messages = transaction.open_table(MESSAGES)?;
         let mut bodies = transaction.open_table(MESSAGE_BODIES)?;
         let mut by_organisation = transaction.open_table(ORGANISATION_MESSAGES)?;
         for number in numbers {
-            messages.remove(number)?;
             bodies.remove(number)?;
             by_organisation.remove((organisation.as_str(), number))?;
             counts.messages += 1;
@@ -823,10 +837,9 @@ fn backup(database: &Database, target: &Path) -> Result<BackupCounts, Error> {
     let transaction = copy.begin_write()?;
     let counts = BackupCounts {
         mailboxes: copy_table(&snapshot, &transaction, MAILBOXES)?,
-        messages: copy_table(&snapshot, &transaction, MESSAGES)?,
+        messages: copy_table(&snapshot, &transaction, MESSAGE_BODIES)?,
         chunks: copy_table(&snapshot, &transaction, ATTACHMENT_CHUNKS)?,
     };
-    copy_table(&snapshot, &transaction, MESSAGE_BODIES)?;
     copy_table(&snapshot, &transaction, MAILBOX_MESSAGES)?;
     copy_table(&snapshot, &transaction, ORGANISATION_MESSAGES)?;
     copy_table(&snapshot, &transaction, ATTACHMENTS)?;
@@ -839,7 +852,11 @@ fn backup(database: &Database, target: &Path) -> Result<BackupCounts, Error> {
     Ok(counts)
 }
 
-fn writer_loop(database: &Database, mut receiver: mpsc::UnboundedReceiver<Job>) {
+fn writer_loop(
+    database: &Database,
+    mut receiver: mpsc::UnboundedReceiver<Job>,
+    counter: &AtomicU64,
+) {
     while let Some(first) = receiver.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAXIMUM_BATCH {
@@ -848,11 +865,11 @@ fn writer_loop(database: &Database, mut receiver: mpsc::UnboundedReceiver<Job>) 
                 Err(_) => break,
             }
         }
-        run_batch(database, batch);
+        run_batch(database, batch, counter);
     }
 }
 
-fn run_batch(database: &Database, batch: Vec<Job>) {
+fn run_batch(database: &Database, batch: Vec<Job>, counter: &AtomicU64) {
     let transaction = match database.begin_write() {
         Ok(transaction) => transaction,
         Err(error) => {
@@ -877,6 +894,20 @@ fn run_batch(database: &Database, batch: Vec<Job>) {
                 outcomes.push((job.reply, None));
             }
             other => outcomes.push((job.reply, Some(other))),
+        }
+    }
+    if failure.is_none() {
+        let persisted = transaction
+            .open_table(COUNTERS)
+            .map_err(Error::from)
+            .and_then(|mut counters| {
+                counters
+                    .insert("next_message", counter.load(Ordering::SeqCst))
+                    .map_err(Error::from)?;
+                Ok(())
+            });
+        if let Err(error) = persisted {
+            failure = Some(error);
         }
     }
     let commit = match failure {

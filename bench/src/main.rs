@@ -1,0 +1,572 @@
+//! `meldpunt-bench`: measures a real relay on loopback and, in the same run, a bare axum
+//! route that does nothing, so the relay's figures can be read as a ratio to that baseline.
+//!
+//! ```sh
+//! cargo build --release -p meldpunt-server -p meldpunt-bench
+//! target/release/meldpunt-bench --seconds 10
+//! ```
+//!
+//! Phases (each bounded in time, all traffic to 127.0.0.1, every process stopped at the end):
+//! 1. baseline: POST 2 KiB to a bare axum route, concurrency 64;
+//! 2. durable report submissions, proof-of-work off, concurrency 64;
+//! 3. the same with proof-of-work on (a challenge fetched and solved per submission);
+//! 4. an office syncing 10,000 waiting messages (authenticate, list, fetch, open each).
+
+#![forbid(unsafe_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine as _;
+use clap::Parser;
+use meldpunt_crypto::{
+    ChallengeAnswer, Day, Directory, DirectoryRecipient, DirectorySigningKey, IdentityKey,
+    LocalisedName, MailboxToken, Message, MessageKind, Organisation, RecipientAddress, Role,
+};
+use rand_core::{OsRng, RngCore};
+
+/// Load generator for the Meldpunt relay.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Arguments {
+    /// Seconds per load phase.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Concurrent requests in flight.
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    /// Messages waiting for the office sync phase.
+    #[arg(long, default_value_t = 10_000)]
+    sync_messages: usize,
+    /// Proof-of-work difficulty in the proof-of-work phase.
+    #[arg(long, default_value_t = 8)]
+    difficulty: u8,
+    /// Run as the bare baseline server on this address (used by the benchmark itself).
+    #[arg(long, hide = true)]
+    baseline_server: Option<SocketAddr>,
+}
+
+fn free_address() -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("bound")
+}
+
+/// A child process that is killed when dropped.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Process {
+    fn peak_memory_kib(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.0.id()))
+            .ok()
+            .and_then(|status| {
+                status
+                    .lines()
+                    .find(|line| line.starts_with("VmHWM:"))
+                    .and_then(|line| line.split_whitespace().nth(1))
+                    .and_then(|value| value.parse().ok())
+            })
+            .unwrap_or(0)
+    }
+}
+
+async fn wait_ready(client: &reqwest::Client, url: &str) {
+    for _ in 0..600 {
+        if client
+            .get(url)
+            .send()
+            .await
+            .is_ok_and(|response| response.status().is_success())
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{url} did not become ready");
+}
+
+struct Setup {
+    office: IdentityKey,
+    signing_key: DirectorySigningKey,
+}
+
+fn write_relay_files(
+    folder: &Path,
+    setup: &Setup,
+    address: SocketAddr,
+    proof_of_work: bool,
+    difficulty: u8,
+) -> PathBuf {
+    let today = Day::from_calendar_date(2026, 1, 1).expect("valid");
+    let mut directory = Directory::new(today, Day::from_calendar_date(2099, 1, 1).expect("valid"));
+    directory.organisations.push(Organisation {
+        id: "demo".into(),
+        name: LocalisedName {
+            nl: "Demo".into(),
+            en: "Demo".into(),
+        },
+        recipients: vec![DirectoryRecipient {
+            id: "integrity-office".into(),
+            role: Role::IntegrityOffice,
+            name: LocalisedName {
+                nl: "Bureau Integriteit".into(),
+                en: "Integrity office".into(),
+            },
+            keys: vec![setup.office.recipient()],
+        }],
+    });
+    let (_, signed) = directory.sign(&setup.signing_key).expect("valid directory");
+    let directory_file = folder.join("directory.signed.json");
+    std::fs::write(&directory_file, signed.as_bytes()).expect("write directory");
+    let config = folder.join("meldpunt.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"{address}\"\ndata_dir = \"{}\"\ndirectory_file = \"{}\"\ndirectory_key = \"{}\"\n\
+             [limits]\nmax_messages_per_mailbox = 100000\noffice_requests_per_minute = 1000000\n\
+             [proof_of_work]\nenabled = {proof_of_work}\nbase_difficulty = {difficulty}\nmax_difficulty = {difficulty}\n",
+            folder.join("data").display(),
+            directory_file.display(),
+            setup.signing_key.directory_key(),
+        ),
+    )
+    .expect("write config");
+    config
+}
+
+fn start_relay(config: &Path) -> Process {
+    let binary = std::env::current_exe()
+        .expect("own path")
+        .with_file_name("meldpunt-server");
+    assert!(
+        binary.exists(),
+        "build the relay first: cargo build --release -p meldpunt-server"
+    );
+    Process(
+        Command::new(binary)
+            .args(["serve", "--config"])
+            .arg(config)
+            .env("MELDPUNT_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the relay starts"),
+    )
+}
+
+/// Results of one load phase.
+struct Load {
+    requests: usize,
+    failures: usize,
+    seconds: f64,
+    latencies: Vec<Duration>,
+}
+
+impl Load {
+    fn rate(&self) -> f64 {
+        self.requests as f64 / self.seconds
+    }
+    fn percentile(&self, fraction: f64) -> Duration {
+        if self.latencies.is_empty() {
+            return Duration::ZERO;
+        }
+        let index = ((self.latencies.len() as f64 - 1.0) * fraction).round() as usize;
+        self.latencies[index]
+    }
+}
+
+/// Runs `concurrency` workers calling `request` until `seconds` pass.
+async fn load<F, Fut>(concurrency: usize, seconds: u64, request: F) -> Load
+where
+    F: Fn(usize, usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    let request = Arc::new(request);
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(seconds);
+    let mut workers = Vec::new();
+    for worker in 0..concurrency {
+        let request = Arc::clone(&request);
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut failures = 0;
+            let mut sequence = 0;
+            while Instant::now() < deadline {
+                let begun = Instant::now();
+                if request(worker, sequence).await {
+                    latencies.push(begun.elapsed());
+                } else {
+                    failures += 1;
+                }
+                sequence += 1;
+            }
+            (latencies, failures)
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut failures = 0;
+    for worker in workers {
+        let (worker_latencies, worker_failures) = worker.await.expect("worker");
+        latencies.extend(worker_latencies);
+        failures += worker_failures;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    latencies.sort();
+    Load {
+        requests: latencies.len(),
+        failures,
+        seconds,
+        latencies,
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(256)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+fn sealed_reports(office: &IdentityKey, count: usize) -> Vec<Vec<u8>> {
+    (0..count)
+        .map(|index| {
+            let reply = IdentityKey::generate();
+            let body = format!("{index:06} {}", "x".repeat(1800));
+            Message {
+                kind: MessageKind::Report {
+                    reply_key: reply.recipient(),
+                    recipients: vec![RecipientAddress {
+                        organisation: "demo".into(),
+                        recipient: "integrity-office".into(),
+                    }],
+                },
+                written_on: Day::from_calendar_date(2026, 11, 28).expect("valid"),
+                body: body.into(),
+                attachments: vec![],
+            }
+            .seal(&[office.recipient()])
+            .expect("sealed")
+            .into_bytes()
+        })
+        .collect()
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+async fn submit(client: &reqwest::Client, url: &str, body: Vec<u8>, proof_of_work: bool) -> bool {
+    let token = random_token();
+    let mut request = client
+        .post(format!("{url}/api/v1/mailboxes"))
+        .header("authorization", format!("Bearer {token}"))
+        .header("meldpunt-organisation", "demo")
+        .header("content-type", "application/octet-stream");
+    if proof_of_work {
+        let Ok(response) = client.get(format!("{url}/api/v1/challenge")).send().await else {
+            return false;
+        };
+        let Ok(answer) = response.json::<serde_json::Value>().await else {
+            return false;
+        };
+        let Some(challenge) = answer["challenge"]
+            .as_str()
+            .and_then(|text| meldpunt_crypto::Challenge::from_wire(text).ok())
+        else {
+            return false;
+        };
+        let id = MailboxToken::from_wire(&token).expect("valid").mailbox_id();
+        let Some(stamp) = challenge.solve(&id, |_| true) else {
+            return false;
+        };
+        request = request.header("meldpunt-stamp", stamp.to_wire());
+    }
+    matches!(request.body(body).send().await, Ok(response) if response.status().as_u16() == 201)
+}
+
+async fn run_baseline_server(address: SocketAddr) {
+    let app = axum::Router::new().route(
+        "/post",
+        axum::routing::post(|_body: axum::body::Bytes| async { axum::http::StatusCode::CREATED }),
+    );
+    let listener = tokio::net::TcpListener::bind(address).await.expect("bind");
+    axum::serve(listener, app).await.expect("serve");
+}
+
+fn line(name: &str, result: &Load, baseline: Option<&Load>) {
+    let ratio = baseline.map_or(String::from("—"), |baseline| {
+        format!("{:.2}", result.rate() / baseline.rate())
+    });
+    println!(
+        "| {name} | {:.0} | {ratio} | {:.1} | {:.1} | {} | {} |",
+        result.rate(),
+        result.percentile(0.5).as_secs_f64() * 1000.0,
+        result.percentile(0.99).as_secs_f64() * 1000.0,
+        result.requests,
+        result.failures,
+    );
+}
+
+async fn office_sync(url: &str, office: &IdentityKey, expected: usize) -> (f64, usize) {
+    let client = client();
+    let started = Instant::now();
+    let challenge: serde_json::Value = client
+        .post(format!("{url}/api/v1/office/challenge"))
+        .json(&serde_json::json!({ "organisation": "demo", "recipient": "integrity-office" }))
+        .send()
+        .await
+        .expect("challenge")
+        .json()
+        .await
+        .expect("json");
+    let sealed = STANDARD
+        .decode(challenge["sealed_challenge"].as_str().expect("sealed"))
+        .expect("base64");
+    let answer = ChallengeAnswer::open(std::slice::from_ref(office), &sealed).expect("opens");
+    let session: serde_json::Value = client
+        .post(format!("{url}/api/v1/office/session"))
+        .json(&serde_json::json!({ "answer": answer.to_wire().as_str() }))
+        .send()
+        .await
+        .expect("session")
+        .json()
+        .await
+        .expect("json");
+    let bearer = format!(
+        "Bearer {}",
+        session["session_token"].as_str().expect("token")
+    );
+    let mut numbers = Vec::new();
+    let mut after = 0u64;
+    loop {
+        let page: serde_json::Value = client
+            .get(format!(
+                "{url}/api/v1/office/messages?after={after}&limit=1000"
+            ))
+            .header("authorization", &bearer)
+            .send()
+            .await
+            .expect("list")
+            .json()
+            .await
+            .expect("json");
+        let messages = page["messages"].as_array().expect("messages");
+        if messages.is_empty() {
+            break;
+        }
+        for message in messages {
+            numbers.push(message["number"].as_u64().expect("number"));
+        }
+        after = *numbers.last().expect("non-empty");
+    }
+    let numbers = Arc::new(numbers);
+    let office_secret = office.to_secret_string();
+    let mut workers = Vec::new();
+    for worker in 0..8usize {
+        let numbers = Arc::clone(&numbers);
+        let client = client.clone();
+        let bearer = bearer.clone();
+        let url = url.to_owned();
+        let identity = IdentityKey::parse(&office_secret).expect("identity");
+        workers.push(tokio::spawn(async move {
+            let mut opened = 0;
+            for number in numbers.iter().skip(worker).step_by(8) {
+                let bytes = client
+                    .get(format!("{url}/api/v1/office/messages/{number}"))
+                    .header("authorization", &bearer)
+                    .send()
+                    .await
+                    .expect("fetch")
+                    .bytes()
+                    .await
+                    .expect("bytes");
+                if Message::open(std::slice::from_ref(&identity), &bytes).is_ok() {
+                    opened += 1;
+                }
+            }
+            opened
+        }));
+    }
+    let mut opened = 0;
+    for worker in workers {
+        opened += worker.await.expect("worker");
+    }
+    assert_eq!(
+        numbers.len(),
+        expected,
+        "the office saw a different number of messages"
+    );
+    (started.elapsed().as_secs_f64(), opened)
+}
+
+#[tokio::main]
+async fn main() {
+    let arguments = Arguments::parse();
+    if let Some(address) = arguments.baseline_server {
+        run_baseline_server(address).await;
+        return;
+    }
+    let folder = tempfile::tempdir().expect("temporary folder");
+    let setup = Setup {
+        office: IdentityKey::generate(),
+        signing_key: DirectorySigningKey::generate(),
+    };
+    eprintln!("sealing test reports…");
+    let reports = Arc::new(sealed_reports(&setup.office, 2048));
+    let report_size = reports[0].len();
+    let client = client();
+
+    // 1. Baseline: a bare axum route, in its own process like the relay.
+    let baseline_address = free_address();
+    let baseline_process = Process(
+        Command::new(std::env::current_exe().expect("own path"))
+            .arg("--baseline-server")
+            .arg(baseline_address.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("baseline starts"),
+    );
+    let baseline_url = format!("http://{baseline_address}/post");
+    for _ in 0..200 {
+        if client.post(&baseline_url).body("x").send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    eprintln!("phase 1: bare axum baseline…");
+    let baseline = {
+        let client = client.clone();
+        let reports = Arc::clone(&reports);
+        load(arguments.concurrency, arguments.seconds, move |worker, sequence| {
+            let client = client.clone();
+            let body = reports[(worker * 31 + sequence) % reports.len()].clone();
+            let url = baseline_url.clone();
+            async move { matches!(client.post(url).body(body).send().await, Ok(response) if response.status().as_u16() == 201) }
+        })
+        .await
+    };
+    drop(baseline_process);
+
+    // 2. and 3. Durable submissions, proof-of-work off and on.
+    let mut results = Vec::new();
+    let mut relay_memory = Vec::new();
+    for proof_of_work in [false, true] {
+        let phase_folder = folder
+            .path()
+            .join(if proof_of_work { "pow" } else { "plain" });
+        std::fs::create_dir_all(&phase_folder).expect("folder");
+        let address = free_address();
+        let config = write_relay_files(
+            &phase_folder,
+            &setup,
+            address,
+            proof_of_work,
+            arguments.difficulty,
+        );
+        let relay = start_relay(&config);
+        let url = format!("http://{address}");
+        wait_ready(&client, &format!("{url}/api/v1/ready")).await;
+        eprintln!(
+            "phase {}: durable submissions, proof-of-work {}…",
+            if proof_of_work { 3 } else { 2 },
+            if proof_of_work { "on" } else { "off" }
+        );
+        let result = {
+            let client = client.clone();
+            let reports = Arc::clone(&reports);
+            load(
+                arguments.concurrency,
+                arguments.seconds,
+                move |worker, sequence| {
+                    let client = client.clone();
+                    let body = reports[(worker * 31 + sequence) % reports.len()].clone();
+                    let url = url.clone();
+                    async move { submit(&client, &url, body, proof_of_work).await }
+                },
+            )
+            .await
+        };
+        relay_memory.push(relay.peak_memory_kib());
+        results.push(result);
+        drop(relay);
+    }
+
+    // 4. Office sync of waiting messages.
+    let sync_folder = folder.path().join("sync");
+    std::fs::create_dir_all(&sync_folder).expect("folder");
+    let address = free_address();
+    let config = write_relay_files(&sync_folder, &setup, address, false, 0);
+    let relay = start_relay(&config);
+    let url = format!("http://{address}");
+    wait_ready(&client, &format!("{url}/api/v1/ready")).await;
+    eprintln!(
+        "phase 4: filling {} messages for the office…",
+        arguments.sync_messages
+    );
+    let mut fill = Vec::new();
+    for worker in 0..32usize {
+        let client = client.clone();
+        let reports = Arc::clone(&reports);
+        let url = url.clone();
+        let count = arguments.sync_messages;
+        fill.push(tokio::spawn(async move {
+            for index in (worker..count).step_by(32) {
+                assert!(
+                    submit(&client, &url, reports[index % reports.len()].clone(), false).await,
+                    "fill failed"
+                );
+            }
+        }));
+    }
+    for task in fill {
+        task.await.expect("fill");
+    }
+    eprintln!("phase 4: office sync…");
+    let (sync_seconds, opened) = office_sync(&url, &setup.office, arguments.sync_messages).await;
+    relay_memory.push(relay.peak_memory_kib());
+    drop(relay);
+
+    println!(
+        "## Relay load test ({} s per phase, concurrency {}, sealed report {} bytes)\n",
+        arguments.seconds, arguments.concurrency, report_size
+    );
+    println!("| phase | requests/s | ratio to baseline | p50 ms | p99 ms | requests | failures |");
+    println!("|---|---|---|---|---|---|---|");
+    line("bare axum POST route (baseline)", &baseline, None);
+    line(
+        "durable report submission, proof-of-work off",
+        &results[0],
+        Some(&baseline),
+    );
+    line(&format!("durable report submission, proof-of-work on (difficulty {}; includes fetching and solving a challenge)", arguments.difficulty), &results[1], Some(&baseline));
+    println!();
+    println!(
+        "Office sync: {} waiting messages authenticated, listed, fetched and opened in {:.2} s ({:.0} messages/s); {} opened.",
+        arguments.sync_messages,
+        sync_seconds,
+        arguments.sync_messages as f64 / sync_seconds,
+        opened
+    );
+    println!(
+        "Relay peak memory (VmHWM): {:.1} MiB (proof-of-work off), {:.1} MiB (on), {:.1} MiB (sync phase).",
+        relay_memory[0] as f64 / 1024.0,
+        relay_memory[1] as f64 / 1024.0,
+        relay_memory[2] as f64 / 1024.0
+    );
+}
