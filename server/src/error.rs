@@ -215,3 +215,32 @@ impl From<std::io::Error> for Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_is_its_own_error() {
+        let full = Error::from(std::io::Error::from_raw_os_error(28));
+        assert!(matches!(full, Error::StorageFull));
+        assert_eq!(full.status(), StatusCode::INSUFFICIENT_STORAGE);
+        let redb_full = Error::from(redb::StorageError::Io(std::io::Error::from_raw_os_error(
+            28,
+        )));
+        assert!(matches!(redb_full, Error::StorageFull));
+        assert!(matches!(
+            Error::from(std::io::Error::from_raw_os_error(5)),
+            Error::Storage(_)
+        ));
+    }
+
+    #[test]
+    fn every_error_has_a_code_and_status_and_internal_detail_stays_inside() {
+        let error = Error::Storage("page 17 checksum mismatch at /var/lib/x".into());
+        assert_eq!(error.to_string(), "internal storage error");
+        assert_eq!(error.code(), "internal-error");
+        assert!(Error::StorageFull.aborts_transaction());
+        assert!(!Error::MailboxExists.aborts_transaction());
+    }
+}

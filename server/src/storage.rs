@@ -1045,6 +1045,48 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn sessions_expire_and_challenges_are_used_once() {
+        let (_directory, store) = store();
+        let grant = Grant {
+            organisation: "demo".into(),
+            expires_at: unix_seconds() + 60,
+        };
+        store.store_challenge([1; 32], grant).await.unwrap();
+        let session = store.trade_challenge([1; 32], [2; 32], 600).await.unwrap();
+        assert_eq!(session.organisation, "demo");
+        assert!(matches!(
+            store.trade_challenge([1; 32], [3; 32], 600).await,
+            Err(Error::ChallengeFailed)
+        ));
+        assert!(store.session([2; 32]).await.unwrap().is_some());
+        // An expired session grants nothing, and purge forgets it.
+        let expired = Grant {
+            organisation: "demo".into(),
+            expires_at: unix_seconds() - 1,
+        };
+        store
+            .write(move |transaction| {
+                transaction
+                    .open_table(SESSIONS)?
+                    .insert([4; 32], encode(&expired).as_slice())?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        assert!(store.session([4; 32]).await.unwrap().is_none());
+        let stale = Grant {
+            organisation: "demo".into(),
+            expires_at: unix_seconds() - 1,
+        };
+        store.store_challenge([5; 32], stale).await.unwrap();
+        assert!(matches!(
+            store.trade_challenge([5; 32], [6; 32], 600).await,
+            Err(Error::ChallengeFailed)
+        ));
+        assert_eq!(store.purge(365).await.unwrap().expired_grants, 2);
+    }
+
+    #[tokio::test]
     async fn a_spent_stamp_is_refused() {
         let (_directory, store) = store();
         let spent = meldpunt_crypto::SpentStamp {

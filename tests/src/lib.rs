@@ -125,6 +125,8 @@ pub struct RelayOptions {
     pub extra_config: String,
     /// Proof-of-work base difficulty.
     pub difficulty: u8,
+    /// The data folder, if not a fresh one inside the relay's temporary folder.
+    pub data_dir: Option<PathBuf>,
 }
 
 impl Default for RelayOptions {
@@ -132,6 +134,7 @@ impl Default for RelayOptions {
         RelayOptions {
             extra_config: String::new(),
             difficulty: 6,
+            data_dir: None,
         }
     }
 }
@@ -141,7 +144,10 @@ impl Relay {
     pub fn start(options: RelayOptions) -> Relay {
         let folder = Arc::new(tempfile::tempdir().expect("temporary folder"));
         let directory = Arc::new(TestDirectory::new());
-        let data = folder.path().join("data");
+        let data = options
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| folder.path().join("data"));
         let directory_file = folder.path().join("directory.signed.json");
         std::fs::write(&directory_file, directory.signed()).expect("write directory");
         let config = folder.path().join("meldpunt.toml");
