@@ -1,91 +1,500 @@
 //! `meldpunt`: the reporter's and the integrity office's command-line tool.
 //!
-//! Built so far: `meldpunt keygen`, which creates an office's age identity. The reporter
-//! commands (`report`, `check`, `follow-up`) and the office's `inbox` and `directory`
-//! commands come with the CLI issue, once the relay exists.
+//! Reporters: `report`, `check`, `follow-up`. Offices: `keygen`, `directory …`, `inbox …`.
+//! Everything is sealed and opened on this machine; the relay sees only ciphertext.
 //!
-//! This program must never take a receipt code, token or key from argv or print a secret
-//! other than into a file the user named.
+//! This program must never take a receipt code, token, passphrase or key from argv or the
+//! environment, and never write an opened message to disk except where the user asks
+//! (`--save-attachments`, `inbox export`).
 
 #![forbid(unsafe_code)]
 
-use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use meldpunt_crypto::IdentityKey;
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use meldpunt_crypto::Role;
 
-/// Meldpunt: anonymous, end-to-end encrypted reporting of integrity breaches.
+use meldpunt_cli::error::{CliError, Result};
+use meldpunt_cli::{inbox, office, paths, relay, reporter};
+
+/// Meldpunt: report integrity breaches anonymously, end-to-end encrypted.
 #[derive(Debug, Parser)]
-#[command(name = "meldpunt", version, about)]
+#[command(name = "meldpunt", version, about, after_help = EXIT_CODES)]
 struct Arguments {
     #[command(subcommand)]
     command: Command,
+    /// Machine-readable JSON output (documented in docs/cli.md).
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+const EXIT_CODES: &str = "Exit codes: 0 success, 1 local failure, 2 usage or bad input (such as a mistyped receipt code), \
+3 relay unreachable, 4 refused by the relay, 5 verification failure (directory or sealed object).";
+
+#[derive(Debug, Args)]
+struct RelayOptions {
+    /// The relay's address, e.g. http://example.onion or https://meldpunt.example.nl.
+    #[arg(long, env = "MELDPUNT_RELAY")]
+    relay: Option<String>,
+    /// The directory key to pin (mpdk1…), as published by the organisation.
+    #[arg(long, env = "MELDPUNT_DIRECTORY_KEY")]
+    directory_key: Option<String>,
+    /// Send everything through this proxy, e.g. socks5h://127.0.0.1:9050 for Tor.
+    #[arg(long, env = "MELDPUNT_PROXY")]
+    proxy: Option<String>,
+}
+
+impl RelayOptions {
+    fn relay(&self) -> Result<relay::Relay> {
+        let config = Config::load();
+        let url = self.relay.clone().or(config.relay).ok_or_else(|| {
+            CliError::Usage("give the relay's address with --relay URL (or MELDPUNT_RELAY)".into())
+        })?;
+        relay::Relay::new(&url, self.proxy.as_deref().or(config.proxy.as_deref()))
+    }
+
+    fn directory_key(&self) -> Option<String> {
+        self.directory_key
+            .clone()
+            .or_else(|| Config::load().directory_key)
+    }
+}
+
+/// `config.toml` in the configuration folder: defaults for the options above.
+#[derive(Debug, Default, serde::Deserialize)]
+struct Config {
+    relay: Option<String>,
+    identity: Option<PathBuf>,
+    directory_key: Option<String>,
+    proxy: Option<String>,
+}
+
+impl Config {
+    fn load() -> Config {
+        let path = paths::config_dir().join("config.json");
+        std::fs::read(path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Args)]
+struct InboxOptions {
+    #[command(flatten)]
+    relay: RelayOptions,
+    /// The office's age identity file.
+    #[arg(long, env = "MELDPUNT_IDENTITY")]
+    identity: Option<PathBuf>,
+    /// The local encrypted case store (default: a per-user data folder).
+    #[arg(long)]
+    store: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Create a new age identity for an integrity office and print its public key.
+    /// Send a report: sealed here, to the organisation's recipients you choose.
+    Report {
+        #[command(flatten)]
+        relay: RelayOptions,
+        /// The organisation's id in the directory.
+        #[arg(long)]
+        to: String,
+        /// Recipient role or id (integrity-office, internal-confidential-adviser,
+        /// external-confidential-adviser, process-guide); repeat to choose several.
+        #[arg(long)]
+        role: Vec<String>,
+        /// A file to attach; repeat for several. Photos lose their metadata first.
+        #[arg(long)]
+        attach: Vec<PathBuf>,
+        /// Read the report from this file, or - for standard input.
+        #[arg(long)]
+        message_file: Option<PathBuf>,
+        /// Send images as they are, metadata included.
+        #[arg(long)]
+        keep_metadata: bool,
+    },
+    /// Read the replies to your report (asks for your receipt code).
+    Check {
+        #[command(flatten)]
+        relay: RelayOptions,
+        /// Read the receipt code from this file instead of a hidden prompt.
+        #[arg(long)]
+        receipt_file: Option<PathBuf>,
+        /// Save attachments sent by the office into this folder.
+        #[arg(long)]
+        save_attachments: Option<PathBuf>,
+    },
+    /// Send more information about your report (asks for your receipt code).
+    FollowUp {
+        #[command(flatten)]
+        relay: RelayOptions,
+        /// Read the receipt code from this file instead of a hidden prompt.
+        #[arg(long)]
+        receipt_file: Option<PathBuf>,
+        /// Read the message from this file, or - for standard input.
+        #[arg(long)]
+        message_file: Option<PathBuf>,
+        /// A file to attach; repeat for several.
+        #[arg(long)]
+        attach: Vec<PathBuf>,
+        /// Send images as they are, metadata included.
+        #[arg(long)]
+        keep_metadata: bool,
+    },
+    /// Create an age identity for an integrity office and print its public key.
     Keygen {
         /// Where to write the identity; refused if the file exists.
+        #[arg(long)]
+        out: PathBuf,
+        /// Protect the file with a passphrase (asked for, never an argument).
+        #[arg(long)]
+        passphrase: bool,
+    },
+    /// Build and sign the recipient directory the relay serves.
+    #[command(subcommand)]
+    Directory(DirectoryCommand),
+    /// The integrity office's inbox.
+    #[command(subcommand)]
+    Inbox(InboxCommand),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff).
+    Man,
+}
+
+#[derive(Debug, Args)]
+struct DirectoryFiles {
+    /// The unsigned draft.
+    #[arg(long, default_value = "directory.json")]
+    file: PathBuf,
+    /// The signing key.
+    #[arg(long, default_value = "directory.key")]
+    signing_key: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+enum DirectoryCommand {
+    /// Create a signing key and an empty draft; prints the directory key to publish.
+    Init {
+        #[command(flatten)]
+        files: DirectoryFiles,
+    },
+    /// Add a recipient (or more keys to one) to the draft.
+    AddRecipient {
+        #[command(flatten)]
+        files: DirectoryFiles,
+        /// Organisation id (lower-case letters, digits, dashes).
+        #[arg(long)]
+        organisation: String,
+        /// Organisation name in Dutch (for a new organisation).
+        #[arg(long)]
+        organisation_name_nl: Option<String>,
+        /// Organisation name in English (for a new organisation).
+        #[arg(long)]
+        organisation_name_en: Option<String>,
+        /// Recipient id.
+        #[arg(long)]
+        recipient: String,
+        /// Role: integrity-office, internal-confidential-adviser, external-confidential-adviser, process-guide.
+        #[arg(long)]
+        role: String,
+        /// Name in Dutch.
+        #[arg(long)]
+        name_nl: String,
+        /// Name in English.
+        #[arg(long)]
+        name_en: String,
+        /// An age public key (age1…); repeat for several people.
+        #[arg(long, required = true)]
+        key: Vec<String>,
+    },
+    /// Remove a recipient from the draft.
+    RemoveRecipient {
+        #[command(flatten)]
+        files: DirectoryFiles,
+        /// Organisation id.
+        #[arg(long)]
+        organisation: String,
+        /// Recipient id.
+        #[arg(long)]
+        recipient: String,
+    },
+    /// Sign the draft: version + 1, valid for --valid-days.
+    Sign {
+        #[command(flatten)]
+        files: DirectoryFiles,
+        /// The signed file to write.
+        #[arg(long, default_value = "directory.signed.json")]
+        out: PathBuf,
+        /// Days the signed directory stays valid.
+        #[arg(long, default_value_t = 365)]
+        valid_days: i64,
+    },
+    /// Show a signed directory (verified with --directory-key) or a draft.
+    Show {
+        /// The file.
+        #[arg(default_value = "directory.signed.json")]
+        file: PathBuf,
+        /// Verify against this directory key.
+        #[arg(long)]
+        directory_key: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum InboxCommand {
+    /// Fetch and open everything new for the organisation.
+    Sync {
+        #[command(flatten)]
+        options: InboxOptions,
+    },
+    /// One line per case, with deadlines; overdue ones marked.
+    List {
+        #[command(flatten)]
+        options: InboxOptions,
+        /// Only cases with an overdue deadline.
+        #[arg(long)]
+        overdue: bool,
+    },
+    /// A case's whole thread.
+    Show {
+        #[command(flatten)]
+        options: InboxOptions,
+        /// The case id (or its first characters).
+        case: String,
+    },
+    /// Reply to the reporter (sealed to the reporter and to the chosen recipients).
+    Reply {
+        #[command(flatten)]
+        options: InboxOptions,
+        /// The case id.
+        case: String,
+        /// Send the standard acknowledgement of receipt (Dutch and English).
+        #[arg(long)]
+        ack: bool,
+        /// Read the reply from this file, or - for standard input.
+        #[arg(long)]
+        message_file: Option<PathBuf>,
+        /// A file to attach; repeat for several.
+        #[arg(long)]
+        attach: Vec<PathBuf>,
+        /// Send images as they are, metadata included.
+        #[arg(long)]
+        keep_metadata: bool,
+    },
+    /// Close a case.
+    Close {
+        #[command(flatten)]
+        options: InboxOptions,
+        /// The case id.
+        case: String,
+    },
+    /// Export a case for an investigation file.
+    Export {
+        #[command(flatten)]
+        options: InboxOptions,
+        /// The case id.
+        case: String,
+        /// The folder to create.
         #[arg(long)]
         out: PathBuf,
     },
 }
 
-fn keygen(out: &Path) -> std::io::Result<String> {
-    let identity = IdentityKey::generate();
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(out)?;
-    let public = identity.recipient().to_string();
-    file.write_all(
-        format!(
-            "# Meldpunt office identity (age X25519). Keep this file secret.\n# public key: {public}\n{}\n",
-            identity.to_secret_string().as_str()
+fn inbox(options: InboxOptions, json: bool, needs_relay: bool) -> Result<inbox::Inbox> {
+    let config = Config::load();
+    let identity = options.identity.or(config.identity).ok_or_else(|| {
+        CliError::Usage(
+            "give the office identity with --identity FILE (or MELDPUNT_IDENTITY)".into(),
         )
-        .as_bytes(),
-    )?;
-    file.sync_all()?;
-    Ok(public)
+    })?;
+    let relay = if needs_relay || options.relay.relay.is_some() || config.relay.is_some() {
+        Some(options.relay.relay()?)
+    } else {
+        None
+    };
+    Ok(inbox::Inbox {
+        store: options.store.unwrap_or_else(paths::default_store),
+        identity,
+        relay,
+        directory_key: options.relay.directory_key(),
+        json,
+    })
 }
 
-fn main() -> ExitCode {
-    match Arguments::parse().command {
-        Command::Keygen { out } => match keygen(&out) {
-            Ok(public) => {
-                eprintln!(
-                    "Wrote a new identity to {}. Keep it secret and backed up.",
-                    out.display()
-                );
-                println!("{public}");
-                ExitCode::SUCCESS
+fn run(arguments: Arguments) -> Result<()> {
+    let json = arguments.json;
+    match arguments.command {
+        Command::Report {
+            relay,
+            to,
+            role,
+            attach,
+            message_file,
+            keep_metadata,
+        } => {
+            let common = reporter::Common {
+                relay: relay.relay()?,
+                directory_key: relay.directory_key(),
+                json,
+            };
+            reporter::report(
+                &common,
+                &to,
+                &role,
+                &attach,
+                message_file.as_deref(),
+                keep_metadata,
+            )
+        }
+        Command::Check {
+            relay,
+            receipt_file,
+            save_attachments,
+        } => {
+            let common = reporter::Common {
+                relay: relay.relay()?,
+                directory_key: relay.directory_key(),
+                json,
+            };
+            reporter::check(
+                &common,
+                receipt_file.as_deref(),
+                save_attachments.as_deref(),
+            )
+        }
+        Command::FollowUp {
+            relay,
+            receipt_file,
+            message_file,
+            attach,
+            keep_metadata,
+        } => {
+            let common = reporter::Common {
+                relay: relay.relay()?,
+                directory_key: relay.directory_key(),
+                json,
+            };
+            reporter::follow_up(
+                &common,
+                receipt_file.as_deref(),
+                message_file.as_deref(),
+                &attach,
+                keep_metadata,
+            )
+        }
+        Command::Keygen { out, passphrase } => office::keygen(&out, passphrase, json),
+        Command::Directory(command) => match command {
+            DirectoryCommand::Init { files } => office::init(&files.file, &files.signing_key, json),
+            DirectoryCommand::AddRecipient {
+                files,
+                organisation,
+                organisation_name_nl,
+                organisation_name_en,
+                recipient,
+                role,
+                name_nl,
+                name_en,
+                key,
+            } => {
+                let role: Role = role.parse().map_err(|_| {
+                    CliError::Usage(format!(
+                        "unknown role {role}; the roles are {}",
+                        Role::ALL.map(Role::as_str).join(", ")
+                    ))
+                })?;
+                office::add_recipient(
+                    &files.file,
+                    office::NewRecipient {
+                        organisation,
+                        organisation_name: organisation_name_nl.zip(organisation_name_en),
+                        recipient,
+                        role,
+                        name: (name_nl, name_en),
+                        keys: key,
+                    },
+                )
             }
-            Err(error) => {
-                eprintln!("meldpunt keygen: cannot write {}: {error}", out.display());
-                ExitCode::FAILURE
+            DirectoryCommand::RemoveRecipient {
+                files,
+                organisation,
+                recipient,
+            } => office::remove_recipient(&files.file, &organisation, &recipient),
+            DirectoryCommand::Sign {
+                files,
+                out,
+                valid_days,
+            } => office::sign(&files.file, &files.signing_key, &out, valid_days, json),
+            DirectoryCommand::Show {
+                file,
+                directory_key,
+            } => office::show(&file, directory_key.as_deref(), json),
+        },
+        Command::Inbox(command) => match command {
+            InboxCommand::Sync { options } => inbox(options, json, true)?.sync(),
+            InboxCommand::List { options, overdue } => inbox(options, json, false)?.list(overdue),
+            InboxCommand::Show { options, case } => inbox(options, json, false)?.show(&case),
+            InboxCommand::Reply {
+                options,
+                case,
+                ack,
+                message_file,
+                attach,
+                keep_metadata,
+            } => inbox(options, json, true)?.reply(
+                &case,
+                ack,
+                message_file.as_deref(),
+                &attach,
+                keep_metadata,
+            ),
+            InboxCommand::Close { options, case } => inbox(options, json, false)?.close(&case),
+            InboxCommand::Export { options, case, out } => {
+                inbox(options, json, false)?.export(&case, &out)
             }
         },
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Arguments::command(),
+                "meldpunt",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
+        Command::Man => clap_mangen::Man::new(Arguments::command())
+            .render(&mut std::io::stdout())
+            .map_err(|error| CliError::Local(error.to_string())),
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keygen_writes_an_identity_and_refuses_to_overwrite() {
-        let directory = tempfile::tempdir().unwrap();
-        let path = directory.path().join("office.key");
-        let public = keygen(&path).unwrap();
-        let text = fs::read_to_string(&path).unwrap();
-        let identity = IdentityKey::parse(text.lines().last().unwrap()).unwrap();
-        assert_eq!(identity.recipient().to_string(), public);
-        assert!(keygen(&path).is_err());
-        assert_eq!(fs::read_to_string(&path).unwrap(), text);
+fn main() -> ExitCode {
+    let arguments = Arguments::parse();
+    let json = arguments.json;
+    match run(arguments) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            if json {
+                let code = match &error {
+                    CliError::Refused { code, .. } => code.clone(),
+                    CliError::Usage(_) => "usage".into(),
+                    CliError::Local(_) => "local".into(),
+                    CliError::Unreachable { .. } => "unreachable".into(),
+                    CliError::Verification(_) => "verification".into(),
+                };
+                eprintln!(
+                    "{}",
+                    serde_json::json!({ "error": code, "message": error.to_string() })
+                );
+            } else {
+                eprintln!("meldpunt: {error}");
+            }
+            error.exit_code()
+        }
     }
 }

@@ -1,0 +1,384 @@
+//! Attachments: removing identifying metadata from images, sealing and uploading in a
+//! stream (constant memory, no plaintext temporary files), downloading and opening.
+//!
+//! JPEG and PNG files lose their EXIF, XMP, IPTC, comments and text chunks (GPS position,
+//! camera serial number, author, software, dates) before sealing, and the CLI says so. Other
+//! files are sealed as they are, with a warning that their own metadata may identify the
+//! reporter.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use img_parts::jpeg::{markers, Jpeg};
+use img_parts::png::Png;
+use indicatif::{ProgressBar, ProgressStyle};
+use meldpunt_crypto::{AttachmentReference, IdentityKey, RecipientKey};
+use rand_core::{OsRng, RngCore};
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::error::{CliError, Result};
+use crate::relay::Relay;
+
+/// Where an attachment's content comes from.
+enum Source {
+    /// A file streamed from disk.
+    File(PathBuf),
+    /// An image with its metadata removed, in memory.
+    Cleaned(Zeroizing<Vec<u8>>),
+}
+
+/// An attachment ready to be referenced by a message and uploaded.
+pub struct Planned {
+    /// The reference to put into the message.
+    pub reference: AttachmentReference,
+    source: Source,
+}
+
+impl std::fmt::Debug for Planned {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            formatter,
+            "Planned({}, {} bytes)",
+            self.reference.name, self.reference.size
+        )
+    }
+}
+
+/// What planning said to the user.
+pub fn describe_cleaning(name: &str, cleaned: bool) -> String {
+    if cleaned {
+        format!("{name}: removed the photo's metadata (EXIF, XMP, GPS position, camera, author) before sealing")
+    } else {
+        format!(
+            "{name}: WARNING: this file's own metadata (author, organisation, software, dates, edit history) \
+             may identify you and is sealed as it is; remove it first if you can"
+        )
+    }
+}
+
+fn strip_jpeg(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut jpeg = Jpeg::from_bytes(bytes.to_vec().into()).ok()?;
+    jpeg.segments_mut().retain(|segment| {
+        let marker = segment.marker();
+        // Keep JFIF (APP0) and colour profiles (APP2); drop EXIF/XMP (APP1), IPTC (APP13),
+        // vendor segments (APP3–APP12, APP14, APP15) and comments.
+        !(marker == markers::APP1
+            || (markers::APP3..=markers::APP15).contains(&marker)
+            || marker == markers::COM)
+    });
+    let mut output = Vec::with_capacity(bytes.len());
+    jpeg.encoder().write_to(&mut output).ok()?;
+    Some(output)
+}
+
+fn strip_png(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut png = Png::from_bytes(bytes.to_vec().into()).ok()?;
+    png.chunks_mut().retain(|chunk| {
+        !matches!(
+            &chunk.kind(),
+            b"eXIf" | b"tEXt" | b"zTXt" | b"iTXt" | b"tIME"
+        )
+    });
+    let mut output = Vec::with_capacity(bytes.len());
+    png.encoder().write_to(&mut output).ok()?;
+    Some(output)
+}
+
+fn image_kind(path: &Path, head: &[u8]) -> Option<&'static str> {
+    if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("jpeg")
+    } else if head.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("png")
+    } else {
+        let extension = path.extension()?.to_str()?.to_ascii_lowercase();
+        matches!(extension.as_str(), "jpg" | "jpeg" | "png").then_some("unreadable-image")
+    }
+}
+
+/// Prepares a file: reads it (cleaning images unless `keep_metadata`), computes its digest,
+/// and picks a random attachment id. Returns the plan and a line to tell the user.
+pub fn plan(path: &Path, keep_metadata: bool) -> Result<(Planned, String)> {
+    let name = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .ok_or_else(|| CliError::Usage(format!("{} has no usable file name", path.display())))?
+        .to_owned();
+    let mut file = File::open(path).map_err(|error| CliError::file(path, error))?;
+    let mut head = [0u8; 8];
+    let read = file
+        .read(&mut head)
+        .map_err(|error| CliError::file(path, error))?;
+    let kind = image_kind(path, &head[..read]);
+    let (source, cleaned) = match (kind, keep_metadata) {
+        (Some(kind @ ("jpeg" | "png")), false) => {
+            let bytes =
+                Zeroizing::new(std::fs::read(path).map_err(|error| CliError::file(path, error))?);
+            let stripped = if kind == "jpeg" {
+                strip_jpeg(&bytes)
+            } else {
+                strip_png(&bytes)
+            };
+            match stripped {
+                Some(stripped) => (Source::Cleaned(Zeroizing::new(stripped)), true),
+                None => {
+                    return Err(CliError::Usage(format!(
+                        "{} looks like an image but cannot be read to remove its metadata; \
+                         send it with --keep-metadata only if you are sure it holds nothing identifying",
+                        path.display()
+                    )))
+                }
+            }
+        }
+        (Some("unreadable-image"), false) => return Err(CliError::Usage(format!(
+            "{} is named like an image but is not a JPEG or PNG; rename it or use --keep-metadata",
+            path.display()
+        ))),
+        _ => (Source::File(path.to_owned()), false),
+    };
+    let (size, sha256) = match &source {
+        Source::Cleaned(bytes) => (bytes.len() as u64, Sha256::digest(&bytes[..]).into()),
+        Source::File(path) => {
+            let mut reader =
+                BufReader::new(File::open(path).map_err(|error| CliError::file(path, error))?);
+            let mut digest = Sha256::new();
+            let size = std::io::copy(&mut reader, &mut digest)
+                .map_err(|error| CliError::file(path, error))?;
+            (size, digest.finalize().into())
+        }
+    };
+    let mut id = [0u8; 16];
+    OsRng.fill_bytes(&mut id);
+    let reference = AttachmentReference {
+        name: name.clone(),
+        size,
+        sha256,
+        location: URL_SAFE_NO_PAD.encode(id),
+    };
+    Ok((
+        Planned { reference, source },
+        describe_cleaning(&name, cleaned),
+    ))
+}
+
+/// A progress bar on standard error, or a hidden one when that is not a terminal.
+pub fn progress(length: u64, message: &str) -> ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(length);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message(message.to_owned());
+    bar
+}
+
+impl Planned {
+    /// Seals the content to `recipients` while uploading it (through a pipe: nothing is held
+    /// whole in memory and no temporary file is written).
+    pub fn upload(
+        self,
+        relay: &Relay,
+        credential: &str,
+        mailbox: Option<&str>,
+        recipients: &[RecipientKey],
+    ) -> Result<()> {
+        let (reader, writer) =
+            std::io::pipe().map_err(|error| CliError::Local(error.to_string()))?;
+        let reference = self.reference.clone();
+        let recipients = recipients.to_vec();
+        let bar = progress(
+            reference.size,
+            &format!("sealing and sending {}", reference.name),
+        );
+        let sealer = std::thread::spawn(move || -> Result<()> {
+            let counted = bar.wrap_write(writer);
+            let (sealed, _) = match self.source {
+                Source::Cleaned(bytes) => AttachmentReference::seal_stream(
+                    &recipients,
+                    &reference.name,
+                    &reference.location,
+                    &bytes[..],
+                    reference.size,
+                    counted,
+                ),
+                Source::File(path) => {
+                    let file = BufReader::new(
+                        File::open(&path).map_err(|error| CliError::file(&path, error))?,
+                    );
+                    AttachmentReference::seal_stream(
+                        &recipients,
+                        &reference.name,
+                        &reference.location,
+                        file,
+                        reference.size,
+                        counted,
+                    )
+                }
+            }
+            .map_err(|error| match error {
+                meldpunt_crypto::Error::ContentLength { .. } => CliError::Usage(format!(
+                    "{} changed while it was being sent",
+                    reference.name
+                )),
+                other => CliError::from(other),
+            })
+            .map(|(sealed, writer)| (sealed, writer))?;
+            if sealed.sha256 != reference.sha256 {
+                return Err(CliError::Usage(format!(
+                    "{} changed while it was being sent",
+                    reference.name
+                )));
+            }
+            bar.finish_and_clear();
+            Ok(())
+        });
+        let upload = relay.upload_chunked(credential, mailbox, &self.reference.location, reader);
+        let sealing = sealer
+            .join()
+            .map_err(|_| CliError::Local("the sealing thread failed".into()))?;
+        sealing?;
+        upload
+    }
+}
+
+/// Downloads and opens an attachment into `directory`, verifying size and digest; returns
+/// the file written (a numbered name if the name is taken). Nothing is left on failure.
+pub fn download(
+    relay: &Relay,
+    credential: &str,
+    office: bool,
+    reference: &AttachmentReference,
+    identities: &[IdentityKey],
+    directory: &Path,
+) -> Result<PathBuf> {
+    std::fs::create_dir_all(directory).map_err(|error| CliError::file(directory, error))?;
+    let target = free_name(directory, &reference.name);
+    let (response, length) = relay.download_attachment(credential, office, &reference.location)?;
+    let bar = progress(
+        length.unwrap_or(0),
+        &format!("receiving {}", reference.name),
+    );
+    let reader = std::io::BufReader::new(bar.wrap_read(response));
+    let mut output = tempfile::NamedTempFile::new_in(directory)
+        .map_err(|error| CliError::file(directory, error))?;
+    reference.open_stream(identities, reader, &mut output)?;
+    bar.finish_and_clear();
+    output
+        .persist_noclobber(&target)
+        .map_err(|error| CliError::file(&target, error.error))?;
+    Ok(target)
+}
+
+/// `name` in `directory`, or `name (2)`, `name (3)`… if taken.
+pub fn free_name(directory: &Path, name: &str) -> PathBuf {
+    let candidate = directory.join(name);
+    if !candidate.exists() {
+        return candidate;
+    }
+    let (stem, extension) = match name.rsplit_once('.') {
+        Some((stem, extension)) if !stem.is_empty() => (stem, format!(".{extension}")),
+        _ => (name, String::new()),
+    };
+    (2..)
+        .map(|number| directory.join(format!("{stem} ({number}){extension}")))
+        .find(|path| !path.exists())
+        .expect("some number is free")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jpeg_with_exif() -> Vec<u8> {
+        // SOI, APP0 (JFIF), APP1 (Exif with a fake GPS tag string), COM, SOS…EOI.
+        let mut bytes = vec![0xFF, 0xD8];
+        bytes.extend_from_slice(&[0xFF, 0xE0, 0x00, 0x10]);
+        bytes.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+        let exif = b"Exif\0\0GPS 52.0907N 5.1214E SERIAL-12345";
+        bytes.extend_from_slice(&[0xFF, 0xE1, 0x00, (exif.len() + 2) as u8]);
+        bytes.extend_from_slice(exif);
+        let comment = b"taken by J. Jansen";
+        bytes.extend_from_slice(&[0xFF, 0xFE, 0x00, (comment.len() + 2) as u8]);
+        bytes.extend_from_slice(comment);
+        bytes.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3F, 0x00]);
+        bytes.extend_from_slice(&[0x12, 0x34, 0x56]);
+        bytes.extend_from_slice(&[0xFF, 0xD9]);
+        bytes
+    }
+
+    fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+        haystack
+            .windows(needle.len())
+            .any(|window| window == needle)
+    }
+
+    #[test]
+    fn jpeg_metadata_is_removed_and_the_picture_kept() {
+        let original = jpeg_with_exif();
+        let cleaned = strip_jpeg(&original).unwrap();
+        assert!(!contains(&cleaned, b"GPS"));
+        assert!(!contains(&cleaned, b"SERIAL"));
+        assert!(!contains(&cleaned, b"Jansen"));
+        assert!(contains(&cleaned, b"JFIF"));
+        assert!(contains(&cleaned, &[0x12, 0x34, 0x56]));
+    }
+
+    #[test]
+    fn png_text_chunks_are_removed() {
+        fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+            let mut bytes = (data.len() as u32).to_be_bytes().to_vec();
+            bytes.extend_from_slice(kind);
+            bytes.extend_from_slice(data);
+            let mut crc_input = kind.to_vec();
+            crc_input.extend_from_slice(data);
+            bytes.extend_from_slice(&crc32(&crc_input).to_be_bytes());
+            bytes
+        }
+        fn crc32(bytes: &[u8]) -> u32 {
+            let mut crc = 0xFFFF_FFFFu32;
+            for &byte in bytes {
+                crc ^= u32::from(byte);
+                for _ in 0..8 {
+                    crc = if crc & 1 == 1 {
+                        (crc >> 1) ^ 0xEDB8_8320
+                    } else {
+                        crc >> 1
+                    };
+                }
+            }
+            !crc
+        }
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.extend(chunk(b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0]));
+        png.extend(chunk(b"tEXt", b"Author\0J. Jansen"));
+        png.extend(chunk(
+            b"IDAT",
+            &[0x78, 0x9c, 0x63, 0x60, 0x00, 0x00, 0x00, 0x02, 0x00, 0x01],
+        ));
+        png.extend(chunk(b"IEND", &[]));
+        let cleaned = strip_png(&png).unwrap();
+        assert!(!contains(&cleaned, b"Jansen"));
+        assert!(contains(&cleaned, b"IDAT"));
+    }
+
+    #[test]
+    fn names_do_not_overwrite() {
+        let directory = tempfile::tempdir().unwrap();
+        std::fs::write(directory.path().join("a.pdf"), b"x").unwrap();
+        assert_eq!(
+            free_name(directory.path(), "a.pdf"),
+            directory.path().join("a (2).pdf")
+        );
+        assert_eq!(
+            free_name(directory.path(), "b.pdf"),
+            directory.path().join("b.pdf")
+        );
+    }
+}

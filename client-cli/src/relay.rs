@@ -1,0 +1,361 @@
+//! Talking to a relay over HTTP(S): every endpoint the CLI uses, with the relay's errors
+//! turned into [`CliError`]s. Sealed objects go up and down as raw bytes; attachments stream.
+//!
+//! This module never sends anything but ciphertext, tokens in the Authorization header (never
+//! in a URL), and control data.
+
+use std::io::Read;
+use std::time::Duration;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use meldpunt_crypto::{MailboxToken, SessionToken};
+use reqwest::blocking::{Client, RequestBuilder, Response};
+use serde::Deserialize;
+
+use crate::error::{CliError, Result};
+
+/// A message as the relay lists it to a reporter.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MailboxEntry {
+    /// Position in the mailbox (1 = the report).
+    pub position: u32,
+    /// `reporter` or `office`.
+    pub author: String,
+    /// Day stored, `YYYY-MM-DD`.
+    pub day: String,
+}
+
+/// A message as the relay lists it to an office.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OfficeEntry {
+    /// Relay-wide number (the cursor).
+    pub number: u64,
+    /// Mailbox id.
+    pub mailbox: String,
+    /// Position in its mailbox.
+    pub position: u32,
+    /// `reporter` or `office`.
+    pub author: String,
+    /// Day stored.
+    pub day: String,
+}
+
+/// A relay at a base URL.
+#[derive(Debug, Clone)]
+pub struct Relay {
+    base: String,
+    client: Client,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: String,
+    message: String,
+}
+
+impl Relay {
+    /// A client for the relay at `url`, optionally through a proxy such as Tor's
+    /// `socks5h://127.0.0.1:9050` (the `h` makes the proxy resolve names, so onion
+    /// addresses work and no DNS query leaves this machine).
+    pub fn new(url: &str, proxy: Option<&str>) -> Result<Relay> {
+        let base = url.trim_end_matches('/').to_owned();
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(CliError::Usage(format!(
+                "the relay address must start with http:// or https://, not {base}"
+            )));
+        }
+        let mut builder = Client::builder()
+            .connect_timeout(Duration::from_secs(30))
+            .timeout(None::<Duration>)
+            .user_agent("meldpunt")
+            .no_proxy();
+        if let Some(proxy) = proxy {
+            let proxy = reqwest::Proxy::all(proxy)
+                .map_err(|error| CliError::Usage(format!("invalid proxy {proxy}: {error}")))?;
+            builder = builder.proxy(proxy);
+        }
+        let client = builder
+            .build()
+            .map_err(|error| CliError::Local(format!("cannot set up HTTP: {error}")))?;
+        Ok(Relay { base, client })
+    }
+
+    /// The base URL.
+    pub fn url(&self) -> &str {
+        &self.base
+    }
+
+    fn send(&self, request: RequestBuilder) -> Result<Response> {
+        let response = request.send().map_err(|error| CliError::Unreachable {
+            relay: self.base.clone(),
+            detail: describe(&error),
+        })?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        let status = response.status().as_u16();
+        let body: Option<ErrorBody> = response.json().ok();
+        Err(match body {
+            Some(body) => CliError::Refused {
+                status,
+                code: body.error,
+                message: body.message,
+            },
+            None => CliError::Refused {
+                status,
+                code: format!("http-{status}"),
+                message: "the relay answered with an error and no explanation".into(),
+            },
+        })
+    }
+
+    fn bytes(&self, response: Response) -> Result<Vec<u8>> {
+        response
+            .bytes()
+            .map(|bytes| bytes.to_vec())
+            .map_err(|error| CliError::Unreachable {
+                relay: self.base.clone(),
+                detail: describe(&error),
+            })
+    }
+
+    fn json(&self, response: Response) -> Result<serde_json::Value> {
+        response.json().map_err(|error| CliError::Unreachable {
+            relay: self.base.clone(),
+            detail: format!("the answer was not the expected JSON: {}", describe(&error)),
+        })
+    }
+
+    /// The signed directory's bytes.
+    pub fn directory(&self) -> Result<Vec<u8>> {
+        let response = self.send(self.client.get(format!("{}/api/v1/directory", self.base)))?;
+        self.bytes(response)
+    }
+
+    /// A proof-of-work challenge, or `None` if the relay requires none.
+    pub fn challenge(&self) -> Result<Option<meldpunt_crypto::Challenge>> {
+        let response = self.send(self.client.get(format!("{}/api/v1/challenge", self.base)))?;
+        let answer = self.json(response)?;
+        if answer["required"] == false {
+            return Ok(None);
+        }
+        let text = answer["challenge"].as_str().unwrap_or_default();
+        meldpunt_crypto::Challenge::from_wire(text)
+            .map(Some)
+            .map_err(|_| {
+                CliError::Verification("the relay sent a malformed proof-of-work challenge".into())
+            })
+    }
+
+    fn bearer(token: &str) -> String {
+        format!("Bearer {token}")
+    }
+
+    /// Creates a mailbox with its report.
+    pub fn create_mailbox(
+        &self,
+        token: &MailboxToken,
+        organisation: &str,
+        stamp: Option<&str>,
+        sealed: Vec<u8>,
+    ) -> Result<()> {
+        let mut request = self
+            .client
+            .post(format!("{}/api/v1/mailboxes", self.base))
+            .header("authorization", Self::bearer(&token.to_wire()))
+            .header("meldpunt-organisation", organisation)
+            .header("content-type", "application/octet-stream")
+            .body(sealed);
+        if let Some(stamp) = stamp {
+            request = request.header("meldpunt-stamp", stamp);
+        }
+        self.send(request).map(drop)
+    }
+
+    /// Lists a mailbox's messages.
+    pub fn mailbox_messages(&self, token: &MailboxToken) -> Result<Vec<MailboxEntry>> {
+        let response = self.send(
+            self.client
+                .get(format!(
+                    "{}/api/v1/mailbox/messages?after=0&limit=1000",
+                    self.base
+                ))
+                .header("authorization", Self::bearer(&token.to_wire())),
+        )?;
+        let answer = self.json(response)?;
+        serde_json::from_value(answer["messages"].clone())
+            .map_err(|_| CliError::Verification("the relay's message list is malformed".into()))
+    }
+
+    /// Fetches one sealed message of a mailbox.
+    pub fn mailbox_message(&self, token: &MailboxToken, position: u32) -> Result<Vec<u8>> {
+        let response = self.send(
+            self.client
+                .get(format!("{}/api/v1/mailbox/messages/{position}", self.base))
+                .header("authorization", Self::bearer(&token.to_wire())),
+        )?;
+        self.bytes(response)
+    }
+
+    /// Posts a sealed follow-up.
+    pub fn follow_up(&self, token: &MailboxToken, sealed: Vec<u8>) -> Result<()> {
+        self.send(
+            self.client
+                .post(format!("{}/api/v1/mailbox/messages", self.base))
+                .header("authorization", Self::bearer(&token.to_wire()))
+                .header("content-type", "application/octet-stream")
+                .body(sealed),
+        )
+        .map(drop)
+    }
+
+    /// Uploads a sealed attachment of unknown length (chunked transfer), streamed from `sealed`.
+    pub fn upload_chunked<R: Read + Send + 'static>(
+        &self,
+        credential: &str,
+        mailbox: Option<&str>,
+        id: &str,
+        sealed: R,
+    ) -> Result<()> {
+        let url = match mailbox {
+            None => format!("{}/api/v1/mailbox/attachments/{id}", self.base),
+            Some(mailbox) => format!(
+                "{}/api/v1/office/mailboxes/{mailbox}/attachments/{id}",
+                self.base
+            ),
+        };
+        self.send(
+            self.client
+                .put(url)
+                .header("authorization", Self::bearer(credential))
+                .header("content-type", "application/octet-stream")
+                .body(reqwest::blocking::Body::new(sealed)),
+        )
+        .map(drop)
+    }
+
+    /// Downloads a sealed attachment as a reader, as a reporter (`office` false) or office.
+    pub fn download_attachment(
+        &self,
+        credential: &str,
+        office: bool,
+        id: &str,
+    ) -> Result<(Response, Option<u64>)> {
+        let url = if office {
+            format!("{}/api/v1/office/attachments/{id}", self.base)
+        } else {
+            format!("{}/api/v1/mailbox/attachments/{id}", self.base)
+        };
+        let response = self.send(
+            self.client
+                .get(url)
+                .header("authorization", Self::bearer(credential)),
+        )?;
+        let length = response.content_length();
+        Ok((response, length))
+    }
+
+    /// Authenticates as an office recipient with its identity; returns the session token.
+    pub fn office_session(
+        &self,
+        organisation: &str,
+        recipient: &str,
+        identities: &[meldpunt_crypto::IdentityKey],
+    ) -> Result<SessionToken> {
+        let response = self.send(
+            self.client
+                .post(format!("{}/api/v1/office/challenge", self.base))
+                .json(&serde_json::json!({ "organisation": organisation, "recipient": recipient })),
+        )?;
+        let challenge = self.json(response)?;
+        let sealed = STANDARD
+            .decode(challenge["sealed_challenge"].as_str().unwrap_or_default())
+            .map_err(|_| CliError::Verification("the relay sent a malformed challenge".into()))?;
+        let answer = meldpunt_crypto::ChallengeAnswer::open(identities, &sealed).map_err(|error| match error {
+            meldpunt_crypto::Error::NotForThisIdentity => CliError::Verification(format!(
+                "the relay's challenge for {recipient} in {organisation} is not addressed to this identity: \
+                 is this identity's public key in the directory?"
+            )),
+            other => CliError::from(other),
+        })?;
+        let response = self.send(
+            self.client
+                .post(format!("{}/api/v1/office/session", self.base))
+                .json(&serde_json::json!({ "answer": answer.to_wire().as_str() })),
+        )?;
+        let session = self.json(response)?;
+        SessionToken::from_wire(session["session_token"].as_str().unwrap_or_default())
+            .map_err(|_| CliError::Verification("the relay sent a malformed session token".into()))
+    }
+
+    /// Lists the organisation's messages after `after`.
+    pub fn office_messages(&self, session: &SessionToken, after: u64) -> Result<Vec<OfficeEntry>> {
+        let response = self.send(
+            self.client
+                .get(format!(
+                    "{}/api/v1/office/messages?after={after}&limit=1000",
+                    self.base
+                ))
+                .header("authorization", Self::bearer(&session.to_wire())),
+        )?;
+        let answer = self.json(response)?;
+        serde_json::from_value(answer["messages"].clone())
+            .map_err(|_| CliError::Verification("the relay's message list is malformed".into()))
+    }
+
+    /// Fetches one sealed message of the organisation.
+    pub fn office_message(&self, session: &SessionToken, number: u64) -> Result<Vec<u8>> {
+        let response = self.send(
+            self.client
+                .get(format!("{}/api/v1/office/messages/{number}", self.base))
+                .header("authorization", Self::bearer(&session.to_wire())),
+        )?;
+        self.bytes(response)
+    }
+
+    /// Marks a message fetched.
+    pub fn mark_fetched(&self, session: &SessionToken, number: u64) -> Result<()> {
+        self.send(
+            self.client
+                .post(format!(
+                    "{}/api/v1/office/messages/{number}/fetched",
+                    self.base
+                ))
+                .header("authorization", Self::bearer(&session.to_wire())),
+        )
+        .map(drop)
+    }
+
+    /// Posts a sealed reply into a mailbox.
+    pub fn reply(&self, session: &SessionToken, mailbox: &str, sealed: Vec<u8>) -> Result<()> {
+        self.send(
+            self.client
+                .post(format!(
+                    "{}/api/v1/office/mailboxes/{mailbox}/messages",
+                    self.base
+                ))
+                .header("authorization", Self::bearer(&session.to_wire()))
+                .header("content-type", "application/octet-stream")
+                .body(sealed),
+        )
+        .map(drop)
+    }
+}
+
+fn describe(error: &reqwest::Error) -> String {
+    if error.is_connect() {
+        "the connection was refused or failed (is the relay running, the address right, Tor started?)".into()
+    } else if error.is_timeout() {
+        "the relay did not answer in time".into()
+    } else {
+        let mut text = error.to_string();
+        let mut source = std::error::Error::source(error);
+        while let Some(inner) = source {
+            text.push_str(": ");
+            text.push_str(&inner.to_string());
+            source = inner.source();
+        }
+        text
+    }
+}

@@ -1,0 +1,402 @@
+//! The reporter's commands: `report`, `check` and `follow-up`.
+//!
+//! Everything is sealed here, on the reporter's device, before anything is sent. The receipt
+//! code is generated here and shown only after the relay has durably accepted the report.
+//! Reports and follow-ups are sealed to the chosen recipients *and* to the reporter's own
+//! reply key, so that `check` can show the whole thread.
+
+use std::path::{Path, PathBuf};
+
+use meldpunt_crypto::{
+    Directory, IdentityKey, MailboxToken, Message, MessageKind, ReceiptCode, RecipientAddress,
+    RecipientKey, Role,
+};
+use serde_json::json;
+
+use crate::attachments::{self, Planned};
+use crate::error::{CliError, Result};
+use crate::input;
+use crate::paths::today;
+use crate::pins::verified_directory;
+use crate::relay::Relay;
+
+/// Options shared by the reporter's commands.
+#[derive(Debug)]
+pub struct Common {
+    /// The relay.
+    pub relay: Relay,
+    /// A pinned directory key, if given.
+    pub directory_key: Option<String>,
+    /// Machine-readable output.
+    pub json: bool,
+}
+
+/// The addresses `--to ORG --role ROLE…` pick in the directory.
+pub fn choose_recipients(
+    directory: &Directory,
+    organisation: &str,
+    roles: &[String],
+) -> Result<Vec<RecipientAddress>> {
+    let found = directory.organisation(organisation).ok_or_else(|| {
+        let known: Vec<&str> = directory
+            .organisations
+            .iter()
+            .map(|o| o.id.as_str())
+            .collect();
+        CliError::Usage(format!(
+            "the directory lists no organisation \"{organisation}\"; it lists: {}",
+            known.join(", ")
+        ))
+    })?;
+    let wanted: Vec<String> = if roles.is_empty() {
+        vec![Role::IntegrityOffice.as_str().to_owned()]
+    } else {
+        roles.to_vec()
+    };
+    let mut addresses = Vec::new();
+    for role in &wanted {
+        let matching: Vec<&meldpunt_crypto::DirectoryRecipient> = found
+            .recipients
+            .iter()
+            .filter(|recipient| recipient.id == *role || recipient.role.as_str() == role)
+            .collect();
+        if matching.is_empty() {
+            let known: Vec<String> = found
+                .recipients
+                .iter()
+                .map(|recipient| {
+                    format!(
+                        "{} ({}, {})",
+                        recipient.id,
+                        recipient.role.as_str(),
+                        recipient.name.en
+                    )
+                })
+                .collect();
+            return Err(CliError::Usage(format!(
+                "{organisation} has no recipient with role or id \"{role}\"; it has: {}",
+                known.join("; ")
+            )));
+        }
+        for recipient in matching {
+            let address = RecipientAddress {
+                organisation: found.id.clone(),
+                recipient: recipient.id.clone(),
+            };
+            if !addresses.contains(&address) {
+                addresses.push(address);
+            }
+        }
+    }
+    Ok(addresses)
+}
+
+fn plan_attachments(files: &[PathBuf], keep_metadata: bool, quiet: bool) -> Result<Vec<Planned>> {
+    files
+        .iter()
+        .map(|path| {
+            let (planned, note) = attachments::plan(path, keep_metadata)?;
+            if !quiet {
+                eprintln!("{note}");
+            }
+            Ok(planned)
+        })
+        .collect()
+}
+
+fn solve(relay: &Relay, token: &MailboxToken) -> Result<Option<String>> {
+    let Some(challenge) = relay.challenge()? else {
+        return Ok(None);
+    };
+    let expected = 1u64 << challenge.difficulty();
+    let bar = attachments::progress(expected, "anti-abuse work");
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} {spinner} {pos} hashes ({per_sec})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    let stamp = challenge
+        .solve(&token.mailbox_id(), |tried| {
+            bar.set_position(tried);
+            true
+        })
+        .ok_or_else(|| CliError::Local("the proof-of-work was cancelled".into()))?;
+    bar.finish_and_clear();
+    Ok(Some(stamp.to_wire()))
+}
+
+/// `meldpunt report`.
+#[allow(clippy::too_many_arguments)]
+pub fn report(
+    common: &Common,
+    organisation: &str,
+    roles: &[String],
+    files: &[PathBuf],
+    message_file: Option<&Path>,
+    keep_metadata: bool,
+) -> Result<()> {
+    let directory = verified_directory(&common.relay, common.directory_key.as_deref())?;
+    let addresses = choose_recipients(&directory, organisation, roles)?;
+    let mut keys = directory.keys_for(&addresses)?;
+    let planned = plan_attachments(files, keep_metadata, common.json)?;
+    let body = input::message(message_file, "report")?;
+
+    let code = ReceiptCode::generate();
+    let token = code.mailbox_token();
+    let reply = code.reply_identity();
+    keys.push(reply.recipient());
+    let message = Message {
+        kind: MessageKind::Report {
+            reply_key: reply.recipient(),
+            recipients: addresses.clone(),
+        },
+        written_on: today(),
+        body: body.to_string().into(),
+        attachments: planned.iter().map(|plan| plan.reference.clone()).collect(),
+    };
+    let sealed = message.seal(&keys)?;
+    let stamp = solve(&common.relay, &token)?;
+    common
+        .relay
+        .create_mailbox(&token, organisation, stamp.as_deref(), sealed.into_bytes())?;
+
+    // From here on the report exists: the receipt code must be shown whatever happens next.
+    let mut failures = Vec::new();
+    for plan in planned {
+        let name = plan.reference.name.clone();
+        if let Err(error) = plan.upload(&common.relay, &token.to_wire(), None, &keys) {
+            failures.push(format!("{name}: {error}"));
+        }
+    }
+    let written = code.to_written_form();
+    if common.json {
+        println!(
+            "{}",
+            json!({
+                "receipt_code": written.as_str(),
+                "organisation": organisation,
+                "recipients": addresses.iter().map(|a| &a.recipient).collect::<Vec<_>>(),
+                "attachment_failures": failures,
+            })
+        );
+    } else {
+        let names: Vec<String> = addresses
+            .iter()
+            .filter_map(|address| directory.recipient(address).ok())
+            .map(|recipient| recipient.name.en.clone())
+            .collect();
+        println!(
+            "Your report was received by the relay, sealed for: {}.",
+            names.join(", ")
+        );
+        println!();
+        println!("    Your receipt code:   {}", written.as_str());
+        println!();
+        println!("Write it down on paper now and keep it somewhere safe, away from work devices.");
+        println!("It is shown only this once and cannot be recovered. With it, and only with it,");
+        println!(
+            "you can read replies and send more information: meldpunt check / meldpunt follow-up."
+        );
+        println!("Anyone who has it can do the same, so do not store it in a file, mail or photo.");
+        for failure in &failures {
+            println!(
+                "Attachment NOT sent: {failure}. Send it later with meldpunt follow-up --attach."
+            );
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Local(format!(
+            "{} attachment(s) could not be sent",
+            failures.len()
+        )))
+    }
+}
+
+struct Thread {
+    entries: Vec<(crate::relay::MailboxEntry, Message)>,
+}
+
+fn read_thread(relay: &Relay, token: &MailboxToken, reply: &IdentityKey) -> Result<Thread> {
+    let listed = relay.mailbox_messages(token).map_err(|error| match error.relay_code() {
+        Some("mailbox-not-found") => CliError::Usage(
+            "no mailbox answers to this receipt code: it may be mistyped in a way the checksum cannot catch, \
+             the mailbox may have been deleted after a long time without activity, or this is another relay"
+                .into(),
+        ),
+        _ => error,
+    })?;
+    let mut entries = Vec::new();
+    for entry in listed {
+        let sealed = relay.mailbox_message(token, entry.position)?;
+        let message = Message::open(std::slice::from_ref(reply), &sealed).map_err(|error| {
+            CliError::Verification(format!(
+                "message {} in your mailbox cannot be opened ({error}); it may have been tampered with",
+                entry.position
+            ))
+        })?;
+        entries.push((entry, message));
+    }
+    Ok(Thread { entries })
+}
+
+fn author(message: &Message, directory: Option<&Directory>) -> String {
+    match &message.kind {
+        MessageKind::Report { .. } => "you (report)".into(),
+        MessageKind::FollowUp => "you (follow-up)".into(),
+        MessageKind::Reply { from } | MessageKind::Acknowledgement { from } => {
+            let name = directory
+                .and_then(|directory| directory.recipient(from).ok())
+                .map_or_else(
+                    || format!("{}/{}", from.organisation, from.recipient),
+                    |recipient| recipient.name.en.clone(),
+                );
+            if matches!(message.kind, MessageKind::Acknowledgement { .. }) {
+                format!("{name} (acknowledgement of receipt)")
+            } else {
+                name
+            }
+        }
+    }
+}
+
+fn kind_name(message: &Message) -> &'static str {
+    match message.kind {
+        MessageKind::Report { .. } => "report",
+        MessageKind::FollowUp => "follow-up",
+        MessageKind::Reply { .. } => "reply",
+        MessageKind::Acknowledgement { .. } => "acknowledgement",
+    }
+}
+
+/// `meldpunt check`.
+pub fn check(
+    common: &Common,
+    receipt_file: Option<&Path>,
+    save_attachments: Option<&Path>,
+) -> Result<()> {
+    let code = input::receipt_code(receipt_file)?;
+    let token = code.mailbox_token();
+    let reply = code.reply_identity();
+    let directory = verified_directory(&common.relay, common.directory_key.as_deref()).ok();
+    let thread = read_thread(&common.relay, &token, &reply)?;
+    let mut saved = Vec::new();
+    if let Some(folder) = save_attachments {
+        for (_, message) in &thread.entries {
+            if matches!(
+                message.kind,
+                MessageKind::Reply { .. } | MessageKind::Acknowledgement { .. }
+            ) {
+                for reference in &message.attachments {
+                    let path = attachments::download(
+                        &common.relay,
+                        &token.to_wire(),
+                        false,
+                        reference,
+                        std::slice::from_ref(&reply),
+                        folder,
+                    )?;
+                    saved.push(path);
+                }
+            }
+        }
+    }
+    if common.json {
+        let messages: Vec<_> = thread
+            .entries
+            .iter()
+            .map(|(entry, message)| {
+                json!({
+                    "position": entry.position,
+                    "kind": kind_name(message),
+                    "author": author(message, directory.as_ref()),
+                    "written_on": message.written_on.to_string(),
+                    "stored_on": entry.day,
+                    "body": message.body.as_str(),
+                    "attachments": message.attachments.iter().map(|a| json!({"name": a.name, "size": a.size})).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            json!({ "messages": messages, "saved_attachments": saved })
+        );
+        return Ok(());
+    }
+    for (entry, message) in &thread.entries {
+        println!(
+            "── {} · {} · written {} ──",
+            entry.position,
+            author(message, directory.as_ref()),
+            message.written_on
+        );
+        println!("{}", message.body.trim_end());
+        for reference in &message.attachments {
+            println!(
+                "  attachment: {} ({} bytes)",
+                reference.name, reference.size
+            );
+        }
+        println!();
+    }
+    let replies = thread
+        .entries
+        .iter()
+        .filter(|(entry, _)| entry.author == "office")
+        .count();
+    if replies == 0 {
+        println!(
+            "No reply yet. An acknowledgement of receipt is due within 7 days of your report."
+        );
+    }
+    for path in saved {
+        println!("Saved {}", path.display());
+    }
+    Ok(())
+}
+
+/// `meldpunt follow-up`.
+pub fn follow_up(
+    common: &Common,
+    receipt_file: Option<&Path>,
+    message_file: Option<&Path>,
+    files: &[PathBuf],
+    keep_metadata: bool,
+) -> Result<()> {
+    let code = input::receipt_code(receipt_file)?;
+    let token = code.mailbox_token();
+    let reply = code.reply_identity();
+    let directory = verified_directory(&common.relay, common.directory_key.as_deref())?;
+    let thread = read_thread(&common.relay, &token, &reply)?;
+    let addresses = thread
+        .entries
+        .iter()
+        .find_map(|(_, message)| match &message.kind {
+            MessageKind::Report { recipients, .. } => Some(recipients.clone()),
+            _ => None,
+        })
+        .ok_or_else(|| CliError::Verification("the mailbox holds no report".into()))?;
+    let mut keys: Vec<RecipientKey> = directory.keys_for(&addresses)?;
+    keys.push(reply.recipient());
+    let planned = plan_attachments(files, keep_metadata, common.json)?;
+    let body = input::message(message_file, "follow-up")?;
+    let references = planned.iter().map(|plan| plan.reference.clone()).collect();
+    for plan in planned {
+        plan.upload(&common.relay, &token.to_wire(), None, &keys)?;
+    }
+    let message = Message {
+        kind: MessageKind::FollowUp,
+        written_on: today(),
+        body: body.to_string().into(),
+        attachments: references,
+    };
+    common
+        .relay
+        .follow_up(&token, message.seal(&keys)?.into_bytes())?;
+    if common.json {
+        println!("{}", json!({ "sent": true }));
+    } else {
+        println!("Your follow-up was received by the relay.");
+    }
+    Ok(())
+}

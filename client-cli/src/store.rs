@@ -1,0 +1,317 @@
+//! The integrity office's local case store, encrypted at rest.
+//!
+//! Layout of the store folder:
+//! - `key.age` — a random 32-byte store key, sealed (age) to the office identity, so only the
+//!   identity unlocks the store;
+//! - `cases.sealed` — the cases and the opened messages, as JSON encrypted with
+//!   XChaCha20-Poly1305 under the store key (24-byte random nonce || ciphertext);
+//! - `originals/<number>.age` — every sealed message exactly as the relay served it (age
+//!   files: ciphertext already).
+//!
+//! Nothing in the folder is plaintext. This module never writes an opened message anywhere
+//! but into `cases.sealed`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use meldpunt_crypto::{
+    AttachmentReference, Day, IdentityKey, Message, RecipientAddress, RecipientKey,
+};
+use rand_core::{OsRng, RngCore};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::error::{CliError, Result};
+use crate::paths::write_private;
+
+/// Where a case stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Received, not yet acknowledged.
+    New,
+    /// Receipt acknowledged.
+    Acknowledged,
+    /// Feedback (a reply after the acknowledgement) given.
+    FeedbackGiven,
+    /// Closed.
+    Closed,
+}
+
+impl Status {
+    /// As shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Acknowledged => "acknowledged",
+            Status::FeedbackGiven => "feedback given",
+            Status::Closed => "closed",
+        }
+    }
+}
+
+/// One message of a case, opened.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredMessage {
+    /// The relay's number.
+    pub number: u64,
+    /// Position in the mailbox.
+    pub position: u32,
+    /// `reporter` or `office`.
+    pub author: String,
+    /// The day the relay stored it.
+    pub stored_on: String,
+    /// The opened message's JSON (see the protocol).
+    pub message_json: String,
+}
+
+impl StoredMessage {
+    /// The opened message.
+    pub fn message(&self) -> Result<Message> {
+        Ok(Message::decode(self.message_json.as_bytes())?)
+    }
+}
+
+/// A case: one mailbox, seen from the office.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Case {
+    /// Short id shown to people (from the mailbox id).
+    pub id: String,
+    /// The relay's mailbox id.
+    pub mailbox: String,
+    /// Day the report was stored.
+    pub received_on: Day,
+    /// Status.
+    pub status: Status,
+    /// When receipt was acknowledged.
+    pub acknowledged_on: Option<Day>,
+    /// When feedback was first given.
+    pub feedback_on: Option<Day>,
+    /// When closed.
+    pub closed_on: Option<Day>,
+    /// Last message either way.
+    pub last_activity: Day,
+    /// The reporter's reply key, from the report.
+    pub reply_key: Option<RecipientKey>,
+    /// The recipients the reporter chose.
+    pub recipients: Vec<RecipientAddress>,
+    /// The thread.
+    pub messages: Vec<StoredMessage>,
+}
+
+impl Case {
+    /// Acknowledgement is due 7 days after receipt.
+    pub fn acknowledgement_due(&self) -> Day {
+        self.received_on.plus_days(7)
+    }
+
+    /// Feedback is due 3 months after the acknowledgement (or after the 7 days for it).
+    pub fn feedback_due(&self) -> Day {
+        self.acknowledged_on
+            .unwrap_or_else(|| self.acknowledgement_due())
+            .plus_months(3)
+    }
+
+    /// What is overdue on `today`.
+    pub fn overdue(&self, today: Day) -> Vec<&'static str> {
+        let mut overdue = Vec::new();
+        if self.status == Status::Closed {
+            return overdue;
+        }
+        if self.acknowledged_on.is_none() && today > self.acknowledgement_due() {
+            overdue.push("acknowledgement");
+        }
+        if self.feedback_on.is_none() && today > self.feedback_due() {
+            overdue.push("feedback");
+        }
+        overdue
+    }
+
+    /// All attachment references in the thread, with the author of their message.
+    pub fn attachments(&self) -> Vec<(String, AttachmentReference)> {
+        self.messages
+            .iter()
+            .filter_map(|stored| {
+                stored
+                    .message()
+                    .ok()
+                    .map(|message| (stored.author.clone(), message))
+            })
+            .flat_map(|(author, message)| {
+                message
+                    .attachments
+                    .into_iter()
+                    .map(move |reference| (author.clone(), reference))
+            })
+            .collect()
+    }
+}
+
+/// What the store holds.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct State {
+    /// The relay last synced with.
+    pub relay: Option<String>,
+    /// The organisation and recipient this office is.
+    pub organisation: Option<String>,
+    /// The recipient id.
+    pub recipient: Option<String>,
+    /// The highest message number seen.
+    pub cursor: u64,
+    /// Cases by id.
+    pub cases: BTreeMap<String, Case>,
+}
+
+/// An open store.
+pub struct Store {
+    folder: PathBuf,
+    cipher: XChaCha20Poly1305,
+    /// Its contents.
+    pub state: State,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "Store({})", self.folder.display())
+    }
+}
+
+impl Store {
+    /// Opens the store in `folder`, creating it (sealed to `identities[0]`) if it is new.
+    pub fn open(folder: &Path, identities: &[IdentityKey]) -> Result<Store> {
+        let key_path = folder.join("key.age");
+        let key: Zeroizing<Vec<u8>> = if key_path.exists() {
+            let sealed =
+                std::fs::read(&key_path).map_err(|error| CliError::file(&key_path, error))?;
+            let mut key = Zeroizing::new(Vec::with_capacity(32));
+            meldpunt_crypto::open_stream(identities, &sealed[..], 32, &mut *key).map_err(|error| match error {
+                meldpunt_crypto::Error::NotForThisIdentity => CliError::Usage(format!(
+                    "the store {} belongs to another identity; use --store to choose another folder",
+                    folder.display()
+                )),
+                other => CliError::from(other),
+            })?;
+            key
+        } else {
+            let mut key = Zeroizing::new(vec![0u8; 32]);
+            OsRng.fill_bytes(&mut key);
+            let sealed = meldpunt_crypto::seal(&[identities[0].recipient()], &key)?;
+            write_private(&key_path, sealed.as_bytes())
+                .map_err(|error| CliError::file(&key_path, error))?;
+            key
+        };
+        let cipher = XChaCha20Poly1305::new_from_slice(&key)
+            .map_err(|_| CliError::Local("bad store key".into()))?;
+        let cases_path = folder.join("cases.sealed");
+        let state = match std::fs::read(&cases_path) {
+            Ok(bytes) if bytes.len() > 24 => {
+                let plaintext = Zeroizing::new(
+                    cipher
+                        .decrypt(XNonce::from_slice(&bytes[..24]), &bytes[24..])
+                        .map_err(|_| {
+                            CliError::Verification(format!(
+                                "{} is damaged or was altered",
+                                cases_path.display()
+                            ))
+                        })?,
+                );
+                serde_json::from_slice(&plaintext).map_err(|_| {
+                    CliError::Local(format!(
+                        "{} is not a store this version reads",
+                        cases_path.display()
+                    ))
+                })?
+            }
+            Ok(_) => {
+                return Err(CliError::Local(format!(
+                    "{} is truncated",
+                    cases_path.display()
+                )))
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => State::default(),
+            Err(error) => return Err(CliError::file(&cases_path, error)),
+        };
+        Ok(Store {
+            folder: folder.to_owned(),
+            cipher,
+            state,
+        })
+    }
+
+    /// Writes the state back, encrypted.
+    pub fn save(&self) -> Result<()> {
+        let plaintext = Zeroizing::new(serde_json::to_vec(&self.state).expect("serialisable"));
+        let mut nonce = [0u8; 24];
+        OsRng.fill_bytes(&mut nonce);
+        let ciphertext = self
+            .cipher
+            .encrypt(XNonce::from_slice(&nonce), plaintext.as_slice())
+            .map_err(|_| CliError::Local("encrypting the store failed".into()))?;
+        let mut bytes = nonce.to_vec();
+        bytes.extend_from_slice(&ciphertext);
+        let path = self.folder.join("cases.sealed");
+        write_private(&path, &bytes).map_err(|error| CliError::file(&path, error))
+    }
+
+    /// Keeps a sealed original as served.
+    pub fn keep_original(&self, number: u64, sealed: &[u8]) -> Result<()> {
+        let path = self.original_path(number);
+        write_private(&path, sealed).map_err(|error| CliError::file(&path, error))
+    }
+
+    /// Where a sealed original is kept.
+    pub fn original_path(&self, number: u64) -> PathBuf {
+        self.folder
+            .join("originals")
+            .join(format!("{number:08}.age"))
+    }
+
+    /// The case with this id (or a unique prefix of it).
+    pub fn case_mut(&mut self, id: &str) -> Result<&mut Case> {
+        let matches: Vec<String> = self
+            .state
+            .cases
+            .keys()
+            .filter(|key| key.starts_with(id))
+            .cloned()
+            .collect();
+        match matches.as_slice() {
+            [one] => Ok(self.state.cases.get_mut(one).expect("present")),
+            [] => Err(CliError::Usage(format!(
+                "no case {id} in this store; run meldpunt inbox list"
+            ))),
+            _ => Err(CliError::Usage(format!(
+                "{id} matches several cases; type more of the id"
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_store_holds_no_plaintext_and_opens_only_with_its_identity() {
+        let folder = tempfile::tempdir().unwrap();
+        let identity = IdentityKey::generate();
+        let mut store = Store::open(folder.path(), std::slice::from_ref(&identity)).unwrap();
+        store.state.organisation = Some("GEHEIME-ORGANISATIE-MARKER".into());
+        store.save().unwrap();
+        for entry in std::fs::read_dir(folder.path()).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            assert!(!bytes.windows(10).any(|window| window == b"GEHEIME-OR"));
+        }
+        let reopened = Store::open(folder.path(), std::slice::from_ref(&identity)).unwrap();
+        assert_eq!(
+            reopened.state.organisation.as_deref(),
+            Some("GEHEIME-ORGANISATIE-MARKER")
+        );
+        assert!(matches!(
+            Store::open(folder.path(), &[IdentityKey::generate()]),
+            Err(CliError::Usage(_))
+        ));
+    }
+}
