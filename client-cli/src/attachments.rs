@@ -133,10 +133,12 @@ pub fn plan(path: &Path, keep_metadata: bool) -> Result<(Planned, String)> {
                 }
             }
         }
-        (Some("unreadable-image"), false) => return Err(CliError::Usage(format!(
+        (Some("unreadable-image"), false) => {
+            return Err(CliError::Usage(format!(
             "{} is named like an image but is not a JPEG or PNG; rename it or use --keep-metadata",
             path.display()
-        ))),
+        )))
+        }
         _ => (Source::File(path.to_owned()), false),
     };
     let (size, sha256) = match &source {
@@ -228,8 +230,7 @@ impl Planned {
                     reference.name
                 )),
                 other => CliError::from(other),
-            })
-            .map(|(sealed, writer)| (sealed, writer))?;
+            })?;
             if sealed.sha256 != reference.sha256 {
                 return Err(CliError::Usage(format!(
                     "{} changed while it was being sent",

@@ -378,9 +378,7 @@ impl Inbox {
         let mut references = Vec::new();
         for path in files {
             let (planned, note) = attachments::plan(path, keep_metadata)?;
-            if !self.json {
-                eprintln!("{note}");
-            }
+            eprintln!("{note}");
             references.push(planned.reference.clone());
             planned.upload(
                 &session.relay,

@@ -91,14 +91,13 @@ pub fn choose_recipients(
     Ok(addresses)
 }
 
-fn plan_attachments(files: &[PathBuf], keep_metadata: bool, quiet: bool) -> Result<Vec<Planned>> {
+/// Plans the attachments, telling the user (on standard error) what happens to metadata.
+fn plan_attachments(files: &[PathBuf], keep_metadata: bool) -> Result<Vec<Planned>> {
     files
         .iter()
         .map(|path| {
             let (planned, note) = attachments::plan(path, keep_metadata)?;
-            if !quiet {
-                eprintln!("{note}");
-            }
+            eprintln!("{note}");
             Ok(planned)
         })
         .collect()
@@ -137,7 +136,7 @@ pub fn report(
     let directory = verified_directory(&common.relay, common.directory_key.as_deref())?;
     let addresses = choose_recipients(&directory, organisation, roles)?;
     let mut keys = directory.keys_for(&addresses)?;
-    let planned = plan_attachments(files, keep_metadata, common.json)?;
+    let planned = plan_attachments(files, keep_metadata)?;
     let body = input::message(message_file, "report")?;
 
     let code = ReceiptCode::generate();
@@ -378,7 +377,7 @@ pub fn follow_up(
         .ok_or_else(|| CliError::Verification("the mailbox holds no report".into()))?;
     let mut keys: Vec<RecipientKey> = directory.keys_for(&addresses)?;
     keys.push(reply.recipient());
-    let planned = plan_attachments(files, keep_metadata, common.json)?;
+    let planned = plan_attachments(files, keep_metadata)?;
     let body = input::message(message_file, "follow-up")?;
     let references = planned.iter().map(|plan| plan.reference.clone()).collect();
     for plan in planned {

@@ -67,8 +67,13 @@ impl TestDirectory {
         }
     }
 
-    /// The signed directory's bytes.
+    /// The signed directory's bytes (version 1).
     pub fn signed(&self) -> Vec<u8> {
+        self.signed_version(1)
+    }
+
+    /// The signed directory's bytes, as version `version`.
+    pub fn signed_version(&self, version: u64) -> Vec<u8> {
         let today = Day::from_calendar_date(2026, 1, 1).expect("valid");
         let mut directory =
             Directory::new(today, Day::from_calendar_date(2099, 12, 31).expect("valid"));
@@ -90,6 +95,7 @@ impl TestDirectory {
                 }],
             });
         }
+        directory.version = version - 1;
         let (_, signed) = directory.sign(&self.signing_key).expect("valid directory");
         signed.as_bytes().to_vec()
     }
@@ -111,6 +117,8 @@ pub struct Relay {
     pub data: PathBuf,
     /// Its configuration file.
     pub config: PathBuf,
+    /// The directory file it serves.
+    pub directory_file: PathBuf,
     /// Everything it wrote to stderr (its log).
     pub log: Arc<Mutex<String>>,
     /// The directory it serves.
@@ -210,11 +218,13 @@ impl Relay {
                 );
             }
         };
+        let directory_file = folder.path().join("directory.signed.json");
         Relay {
             child,
             url: format!("http://{address}"),
             data,
             config,
+            directory_file,
             log,
             directory,
             _folder: folder,
@@ -227,9 +237,16 @@ impl Relay {
         let _ = self.child.wait();
     }
 
-    /// Starts the relay again on the same data and configuration.
+    /// Starts the relay again on the same data, configuration and address.
     pub fn restart(mut self) -> Relay {
         self.kill();
+        let address = self.url.trim_start_matches("http://").to_owned();
+        let config = std::fs::read_to_string(&self.config).expect("config");
+        let config = config.replace(
+            "listen = \"127.0.0.1:0\"",
+            &format!("listen = \"{address}\""),
+        );
+        std::fs::write(&self.config, config).expect("config");
         let folder = Arc::clone(&self._folder);
         let directory = Arc::clone(&self.directory);
         Self::launch(folder, self.data.clone(), self.config.clone(), directory)

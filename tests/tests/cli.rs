@@ -1,0 +1,521 @@
+//! End-to-end tests of the `meldpunt` CLI: the real binary against the real relay on
+//! loopback, through the whole reporting process, and its refusals.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use meldpunt_end_to_end::{binary, client, Relay, RelayOptions};
+use serde_json::Value;
+
+/// A sandbox for one CLI user: its own MELDPUNT_HOME (pins, store, config).
+struct User {
+    home: tempfile::TempDir,
+}
+
+impl User {
+    fn new() -> User {
+        User {
+            home: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.home.path().join(name)
+    }
+
+    fn run(&self, relay: &Relay, arguments: &[&str], stdin: Option<&str>) -> Output {
+        let mut command = Command::new(binary("meldpunt-cli", "meldpunt"));
+        command
+            .args(arguments)
+            .env("MELDPUNT_HOME", self.home.path().join("home"))
+            .env("MELDPUNT_RELAY", &relay.url)
+            .env_remove("MELDPUNT_DIRECTORY_KEY")
+            .env_remove("EDITOR")
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().unwrap();
+        if let Some(input) = stdin {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+        }
+        child.wait_with_output().unwrap()
+    }
+
+    fn ok(&self, relay: &Relay, arguments: &[&str], stdin: Option<&str>) -> String {
+        let output = self.run(relay, arguments, stdin);
+        assert!(
+            output.status.success(),
+            "meldpunt {arguments:?} failed ({:?}): {}",
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    fn json(&self, relay: &Relay, arguments: &[&str], stdin: Option<&str>) -> Value {
+        let mut with_json = arguments.to_vec();
+        with_json.push("--json");
+        serde_json::from_str(&self.ok(relay, &with_json, stdin)).unwrap()
+    }
+}
+
+fn write_identity(path: &Path, identity: &meldpunt_crypto::IdentityKey) {
+    std::fs::write(
+        path,
+        format!("# test office\n{}\n", identity.to_secret_string().as_str()),
+    )
+    .unwrap();
+}
+
+/// A JPEG with an EXIF segment holding a GPS marker, and a comment naming someone.
+fn photo_with_metadata() -> Vec<u8> {
+    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
+    bytes.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+    let exif = b"Exif\0\0GPS-52.0907N-5.1214E";
+    bytes.extend_from_slice(&[0xFF, 0xE1, 0x00, (exif.len() + 2) as u8]);
+    bytes.extend_from_slice(exif);
+    let comment = b"photo by J. Jansen";
+    bytes.extend_from_slice(&[0xFF, 0xFE, 0x00, (comment.len() + 2) as u8]);
+    bytes.extend_from_slice(comment);
+    bytes.extend_from_slice(&[
+        0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3F, 0x00, 0xAB, 0xCD, 0xFF, 0xD9,
+    ]);
+    bytes
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}
+
+fn files_under(folder: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(folder).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+#[test]
+fn the_whole_reporting_process_runs_through_the_cli() {
+    let relay = Relay::start(RelayOptions::default());
+    let key = relay.directory.signing_key.directory_key().to_string();
+    let reporter = User::new();
+    let office = User::new();
+    let identity = office.path("office.key");
+    write_identity(&identity, &relay.directory.demo_office);
+    let identity = identity.to_str().unwrap();
+    let store = office.path("store");
+    let store = store.to_str().unwrap();
+
+    // The reporter reports with a photo; its metadata is removed before sealing.
+    let photo = reporter.path("foto.jpg");
+    std::fs::write(&photo, photo_with_metadata()).unwrap();
+    let report_text = "Op de afdeling Inkoop worden offertes vervalst. PLAINTEXT-MARKER-3c9e";
+    let output = reporter.run(
+        &relay,
+        &[
+            "report",
+            "--to",
+            "demo",
+            "--directory-key",
+            &key,
+            "--attach",
+            photo.to_str().unwrap(),
+            "--message-file",
+            "-",
+            "--json",
+        ],
+        Some(report_text),
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("removed the photo's metadata"));
+    let answer: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let code = answer["receipt_code"].as_str().unwrap().to_owned();
+    let code_file = reporter.path("code.txt");
+    std::fs::write(&code_file, &code).unwrap();
+    let code_file = code_file.to_str().unwrap();
+
+    // The office syncs, sees a new case with its deadlines, acknowledges and replies.
+    let synced = office.json(
+        &relay,
+        &[
+            "inbox",
+            "sync",
+            "--identity",
+            identity,
+            "--store",
+            store,
+            "--directory-key",
+            &key,
+        ],
+        None,
+    );
+    assert_eq!(synced["arrived"][0]["kind"], "report");
+    let listed = office.json(
+        &relay,
+        &["inbox", "list", "--identity", identity, "--store", store],
+        None,
+    );
+    let case = listed["cases"][0]["case"].as_str().unwrap().to_owned();
+    assert_eq!(listed["cases"][0]["status"], "new");
+    assert_eq!(listed["cases"][0]["overdue"], serde_json::json!([]));
+    let shown = office.json(
+        &relay,
+        &[
+            "inbox",
+            "show",
+            &case,
+            "--identity",
+            identity,
+            "--store",
+            store,
+        ],
+        None,
+    );
+    assert_eq!(shown["messages"][0]["body"], report_text);
+    assert_eq!(shown["messages"][0]["attachments"][0]["name"], "foto.jpg");
+    office.ok(
+        &relay,
+        &[
+            "inbox",
+            "reply",
+            &case,
+            "--ack",
+            "--identity",
+            identity,
+            "--store",
+            store,
+        ],
+        None,
+    );
+    office.ok(
+        &relay,
+        &[
+            "inbox",
+            "reply",
+            &case,
+            "--message-file",
+            "-",
+            "--identity",
+            identity,
+            "--store",
+            store,
+        ],
+        Some("Wij onderzoeken uw melding."),
+    );
+
+    // The reporter reads both with the receipt code alone, and follows up.
+    let thread = reporter.json(&relay, &["check", "--receipt-file", code_file], None);
+    let kinds: Vec<&str> = thread["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["report", "acknowledgement", "reply"]);
+    assert!(thread["messages"][1]["body"]
+        .as_str()
+        .unwrap()
+        .contains("Wij hebben uw melding ontvangen"));
+    reporter.ok(
+        &relay,
+        &[
+            "follow-up",
+            "--receipt-file",
+            code_file,
+            "--message-file",
+            "-",
+        ],
+        Some("Aanvulling: ook in 2025."),
+    );
+
+    // The office syncs again, closes and exports.
+    office.ok(
+        &relay,
+        &["inbox", "sync", "--identity", identity, "--store", store],
+        None,
+    );
+    let listed = office.json(
+        &relay,
+        &["inbox", "list", "--identity", identity, "--store", store],
+        None,
+    );
+    assert_eq!(listed["cases"][0]["status"], "feedback-given");
+    assert_eq!(listed["cases"][0]["messages"], 4);
+    office.ok(
+        &relay,
+        &[
+            "inbox",
+            "close",
+            &case,
+            "--identity",
+            identity,
+            "--store",
+            store,
+        ],
+        None,
+    );
+    let export = office.path("export");
+    office.ok(
+        &relay,
+        &[
+            "inbox",
+            "export",
+            &case,
+            "--out",
+            export.to_str().unwrap(),
+            "--identity",
+            identity,
+            "--store",
+            store,
+        ],
+        None,
+    );
+
+    // The exported originals open with stock age and match the opened plaintext.
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(export.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["status"], "closed");
+    let originals: Vec<PathBuf> = files_under(&export.join("originals"));
+    assert_eq!(originals.len(), 4);
+    for original in &originals {
+        let output = Command::new("age")
+            .args(["--decrypt", "--identity", identity])
+            .arg(original)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "stock age failed on {}",
+            original.display()
+        );
+        let end = output.stdout.iter().rposition(|&byte| byte != 0).unwrap() + 1;
+        let stem = original.file_stem().unwrap().to_str().unwrap();
+        let opened = std::fs::read(export.join("plaintext").join(format!("{stem}.json"))).unwrap();
+        assert_eq!(&output.stdout[..end], &opened[..], "{stem}");
+    }
+    for file in manifest["files"].as_array().unwrap() {
+        let bytes = std::fs::read(export.join(file["file"].as_str().unwrap())).unwrap();
+        let digest: String = <sha2::Sha256 as sha2::Digest>::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(file["sha256"], digest);
+    }
+    let photo_out = std::fs::read(export.join("attachments").join("foto.jpg")).unwrap();
+    assert!(!contains(&photo_out, b"GPS"));
+    assert!(!contains(&photo_out, b"Jansen"));
+    assert!(contains(&photo_out, b"JFIF"));
+
+    // The office's store holds no plaintext; neither does the relay.
+    for file in files_under(Path::new(store)) {
+        assert!(
+            !contains(&std::fs::read(&file).unwrap(), b"PLAINTEXT-MARKER"),
+            "plaintext in {}",
+            file.display()
+        );
+    }
+    let mut relay = relay;
+    relay.stop();
+    assert!(!contains(
+        &std::fs::read(relay.data.join("meldpunt.redb")).unwrap(),
+        b"PLAINTEXT-MARKER"
+    ));
+}
+
+#[test]
+fn a_mistyped_or_unknown_receipt_code_is_refused_with_its_own_message() {
+    let relay = Relay::start(RelayOptions::default());
+    let user = User::new();
+    let typo = "QQQQ-QQQQ-QQQQ-QQQQ-QQQQ-QQQQ-QQYW-ZT5L";
+    let output = user.run(&relay, &["check"], Some(typo));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("typo"));
+    let unknown = "QQQQ-QQQQ-QQQQ-QQQQ-QQQQ-QQQQ-QQYW-ZT5K";
+    let output = user.run(
+        &relay,
+        &[
+            "check",
+            "--directory-key",
+            &relay.directory.signing_key.directory_key().to_string(),
+        ],
+        Some(unknown),
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("no mailbox answers"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn a_swapped_or_rolled_back_directory_is_refused() {
+    let relay = Relay::start(RelayOptions::default());
+    let user = User::new();
+    // A relay presenting a directory signed by another key than the pinned one.
+    let other = meldpunt_crypto::DirectorySigningKey::generate()
+        .directory_key()
+        .to_string();
+    let output = user.run(
+        &relay,
+        &[
+            "report",
+            "--to",
+            "demo",
+            "--directory-key",
+            &other,
+            "--message-file",
+            "-",
+        ],
+        Some("x"),
+    );
+    assert_eq!(output.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("different key"));
+
+    // Trust on first use pins version 5; a later version 3 is a rollback.
+    std::fs::write(&relay.directory_file, relay.directory.signed_version(5)).unwrap();
+    let relay = relay.restart();
+    let output = user.run(
+        &relay,
+        &["report", "--to", "demo", "--message-file", "-"],
+        Some("eerste melding"),
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("WARNING: no directory key is pinned"));
+    std::fs::write(&relay.directory_file, relay.directory.signed_version(3)).unwrap();
+    let relay = relay.restart();
+    let output = user.run(
+        &relay,
+        &["report", "--to", "demo", "--message-file", "-"],
+        Some("tweede melding"),
+    );
+    assert_eq!(output.status.code(), Some(5));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("older than version 5"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn a_tampered_message_is_refused_and_an_absent_relay_reported() {
+    let relay = Relay::start(RelayOptions::default());
+    let key = relay.directory.signing_key.directory_key().to_string();
+    let reporter = User::new();
+    let answer = reporter.json(
+        &relay,
+        &[
+            "report",
+            "--to",
+            "demo",
+            "--directory-key",
+            &key,
+            "--message-file",
+            "-",
+        ],
+        Some("echte melding"),
+    );
+    let code =
+        meldpunt_crypto::ReceiptCode::parse(answer["receipt_code"].as_str().unwrap()).unwrap();
+    // A malicious relay (simulated: a post with the token) slips in an object with a valid age
+    // header and a damaged payload.
+    let mut sealed = meldpunt_crypto::Message {
+        kind: meldpunt_crypto::MessageKind::FollowUp,
+        written_on: "2026-11-28".parse().unwrap(),
+        body: String::from("vervalst").into(),
+        attachments: vec![],
+    }
+    .seal(&[relay.directory.demo_office.recipient()])
+    .unwrap()
+    .into_bytes();
+    let last = sealed.len() - 20;
+    sealed[last] ^= 0x01;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let status = runtime.block_on(async {
+        client()
+            .post(format!("{}/api/v1/mailbox/messages", relay.url))
+            .header(
+                "authorization",
+                format!("Bearer {}", code.mailbox_token().to_wire().as_str()),
+            )
+            .header("content-type", "application/octet-stream")
+            .body(sealed)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    });
+    assert_eq!(status, 201);
+    let office = User::new();
+    let identity = office.path("office.key");
+    write_identity(&identity, &relay.directory.demo_office);
+    let output = office.run(
+        &relay,
+        &[
+            "inbox",
+            "sync",
+            "--identity",
+            identity.to_str().unwrap(),
+            "--store",
+            office.path("store").to_str().unwrap(),
+            "--directory-key",
+            &key,
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(5));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("tampered"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    // A relay that is not there: exit code 3 and a plain explanation.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let output = office.run(
+        &relay,
+        &[
+            "inbox",
+            "sync",
+            "--relay",
+            &format!("http://{closed}"),
+            "--identity",
+            identity.to_str().unwrap(),
+            "--store",
+            office.path("store2").to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot reach the relay"));
+}
