@@ -14,6 +14,8 @@
 
 #![forbid(unsafe_code)]
 
+mod attachment;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -45,6 +47,9 @@ struct Arguments {
     /// Proof-of-work difficulty in the proof-of-work phase.
     #[arg(long, default_value_t = 8)]
     difficulty: u8,
+    /// Instead of the load phases, send one attachment of this many MiB through the CLI.
+    #[arg(long)]
+    attachment_mib: Option<u64>,
     /// Run as the bare baseline server on this address (used by the benchmark itself).
     #[arg(long, hide = true)]
     baseline_server: Option<SocketAddr>,
@@ -426,6 +431,30 @@ async fn main() {
         office: IdentityKey::generate(),
         signing_key: DirectorySigningKey::generate(),
     };
+    if let Some(mebibytes) = arguments.attachment_mib {
+        let address = free_address();
+        let config = write_relay_files(folder.path(), &setup, address, false, 0);
+        let text = std::fs::read_to_string(&config).expect("config");
+        let limits = format!(
+            "[limits]\nmax_attachment_bytes = {}\nattachment_timeout_seconds = 3600\n",
+            (mebibytes << 20) * 2 + (1 << 20)
+        );
+        std::fs::write(&config, text.replace("[limits]\n", &limits)).expect("config");
+        let relay = start_relay(&config);
+        let url = format!("http://{address}");
+        wait_ready(&client(), &format!("{url}/api/v1/ready")).await;
+        let key = setup.signing_key.directory_key().to_string();
+        let office = IdentityKey::parse(&setup.office.to_secret_string()).expect("identity");
+        let work = folder.path().to_owned();
+        tokio::task::spawn_blocking(move || {
+            attachment::run(&work, &url, &key, &office, mebibytes, || {
+                relay.peak_memory_kib()
+            });
+        })
+        .await
+        .expect("attachment benchmark");
+        return;
+    }
     eprintln!("sealing test reports…");
     let reports = Arc::new(sealed_reports(&setup.office, 2048));
     let report_size = reports[0].len();

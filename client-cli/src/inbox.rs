@@ -501,12 +501,16 @@ impl Inbox {
         }
         let mut manifest = Vec::new();
         for path in &files {
-            let bytes = std::fs::read(path).map_err(|error| CliError::file(path, error))?;
+            let mut file =
+                std::fs::File::open(path).map_err(|error| CliError::file(path, error))?;
+            let mut digest = Sha256::new();
+            let length = std::io::copy(&mut file, &mut digest)
+                .map_err(|error| CliError::file(path, error))?;
             let relative = path.strip_prefix(out).unwrap_or(path);
             manifest.push(json!({
                 "file": relative,
-                "sha256": Sha256::digest(&bytes).iter().map(|byte| format!("{byte:02x}")).collect::<String>(),
-                "bytes": bytes.len(),
+                "sha256": digest.finalize().iter().map(|byte| format!("{byte:02x}")).collect::<String>(),
+                "bytes": length,
             }));
         }
         let manifest_path = out.join("manifest.json");

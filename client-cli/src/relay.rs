@@ -46,7 +46,11 @@ pub struct OfficeEntry {
 pub struct Relay {
     base: String,
     client: Client,
+    proxy: Option<String>,
 }
+
+/// Size of the pieces a streamed upload is sent in.
+const UPLOAD_PIECE: usize = 256 * 1024;
 
 #[derive(Deserialize)]
 struct ErrorBody {
@@ -78,7 +82,11 @@ impl Relay {
         let client = builder
             .build()
             .map_err(|error| CliError::Local(format!("cannot set up HTTP: {error}")))?;
-        Ok(Relay { base, client })
+        Ok(Relay {
+            base,
+            client,
+            proxy: proxy.map(str::to_owned),
+        })
     }
 
     /// The base URL.
@@ -210,7 +218,9 @@ impl Relay {
         .map(drop)
     }
 
-    /// Uploads a sealed attachment of unknown length (chunked transfer), streamed from `sealed`.
+    /// Uploads a sealed attachment of unknown length (chunked transfer), streamed from `sealed`
+    /// in 256 KiB pieces. (reqwest's blocking body reads 8 KiB at a time, which made uploads
+    /// CPU-bound; this path uses its async client on a small runtime of its own.)
     pub fn upload_chunked<R: Read + Send + 'static>(
         &self,
         credential: &str,
@@ -225,14 +235,86 @@ impl Relay {
                 self.base
             ),
         };
-        self.send(
-            self.client
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|error| CliError::Local(format!("cannot start the upload: {error}")))?;
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(30))
+            .user_agent("meldpunt")
+            .no_proxy();
+        if let Some(proxy) = &self.proxy {
+            builder = builder.proxy(
+                reqwest::Proxy::all(proxy)
+                    .map_err(|error| CliError::Usage(format!("invalid proxy {proxy}: {error}")))?,
+            );
+        }
+        let client = builder
+            .build()
+            .map_err(|error| CliError::Local(format!("cannot set up HTTP: {error}")))?;
+        let (sender, receiver) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(4);
+        let reader = std::thread::spawn(move || {
+            let mut sealed = sealed;
+            loop {
+                let mut piece = vec![0u8; UPLOAD_PIECE];
+                let mut filled = 0;
+                while filled < piece.len() {
+                    match sealed.read(&mut piece[filled..]) {
+                        Ok(0) => break,
+                        Ok(read) => filled += read,
+                        Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(error) => {
+                            let _ = sender.blocking_send(Err(error));
+                            return;
+                        }
+                    }
+                }
+                if filled == 0 {
+                    return;
+                }
+                piece.truncate(filled);
+                if sender.blocking_send(Ok(bytes::Bytes::from(piece))).is_err() {
+                    return;
+                }
+            }
+        });
+        let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
+            receiver.recv().await.map(|item| (item, receiver))
+        });
+        let credential = Self::bearer(credential);
+        let result = runtime.block_on(async {
+            let response = client
                 .put(url)
-                .header("authorization", Self::bearer(credential))
+                .header("authorization", credential)
                 .header("content-type", "application/octet-stream")
-                .body(reqwest::blocking::Body::new(sealed)),
-        )
-        .map(drop)
+                .body(reqwest::Body::wrap_stream(stream))
+                .send()
+                .await;
+            match response {
+                Err(error) => Err(CliError::Unreachable {
+                    relay: self.base.clone(),
+                    detail: describe(&error),
+                }),
+                Ok(response) if response.status().is_success() => Ok(()),
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    Err(match response.json::<ErrorBody>().await {
+                        Ok(body) => CliError::Refused {
+                            status,
+                            code: body.error,
+                            message: body.message,
+                        },
+                        Err(_) => CliError::Refused {
+                            status,
+                            code: format!("http-{status}"),
+                            message: "the relay answered with an error and no explanation".into(),
+                        },
+                    })
+                }
+            }
+        });
+        let _ = reader.join();
+        result
     }
 
     /// Downloads a sealed attachment as a reader, as a reporter (`office` false) or office.

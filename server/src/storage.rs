@@ -162,6 +162,10 @@ type WorkResult = Result<Box<dyn Any + Send>, Error>;
 struct Job {
     work: Box<dyn FnOnce(&WriteTransaction) -> WorkResult + Send>,
     reply: oneshot::Sender<WorkResult>,
+    /// Whether the caller needs this write on disk before hearing "done". Only the chunks of
+    /// an upload in progress do not: the durable commit that completes the upload persists
+    /// them too (redb makes every earlier commit durable with a durable one).
+    durable: bool,
 }
 
 /// The next message number. Only the writer thread advances it (inside jobs); the writer
@@ -227,12 +231,21 @@ impl Store {
         &self,
         work: impl FnOnce(&WriteTransaction) -> Result<T, Error> + Send + 'static,
     ) -> Result<T, Error> {
+        self.submit(work, true).await
+    }
+
+    async fn submit<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&WriteTransaction) -> Result<T, Error> + Send + 'static,
+        durable: bool,
+    ) -> Result<T, Error> {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             work: Box::new(move |transaction| {
                 work(transaction).map(|value| Box::new(value) as Box<dyn Any + Send>)
             }),
             reply,
+            durable,
         };
         self.jobs.send(job).map_err(|_| Error::NotReady)?;
         let result = answer.await.map_err(|_| Error::NotReady)??;
@@ -542,14 +555,18 @@ impl Store {
         .await
     }
 
-    /// Stores one chunk of an upload in progress.
+    /// Stores one chunk of an upload in progress (not yet durably: [`Store::finish_attachment`]
+    /// is, and makes the chunks durable with it).
     pub async fn put_chunk(&self, id: [u8; 16], index: u32, bytes: Vec<u8>) -> Result<(), Error> {
-        self.write(move |transaction| {
-            transaction
-                .open_table(ATTACHMENT_CHUNKS)?
-                .insert((id, index), bytes.as_slice())?;
-            Ok(())
-        })
+        self.submit(
+            move |transaction| {
+                transaction
+                    .open_table(ATTACHMENT_CHUNKS)?
+                    .insert((id, index), bytes.as_slice())?;
+                Ok(())
+            },
+            false,
+        )
         .await
     }
 
@@ -870,8 +887,15 @@ fn writer_loop(
 }
 
 fn run_batch(database: &Database, batch: Vec<Job>, counter: &AtomicU64) {
+    let durable = batch.iter().any(|job| job.durable);
     let transaction = match database.begin_write() {
-        Ok(transaction) => transaction,
+        Ok(mut transaction) => {
+            if !durable {
+                // Cannot fail: no persistent savepoint is touched here.
+                let _ = transaction.set_durability(redb::Durability::None);
+            }
+            transaction
+        }
         Err(error) => {
             let error = Error::from(error);
             for job in batch {
