@@ -71,11 +71,11 @@ impl From<meldpunt_crypto::Error> for CliError {
     fn from(error: meldpunt_crypto::Error) -> Self {
         use meldpunt_crypto::Error as Crypto;
         match error {
-            Crypto::ReceiptCodeChecksum => CliError::Usage(
-                "that receipt code contains a typo: a character is wrong or two are swapped. \
-                 Compare each group of four with what you wrote down (0 and O, 8 and B, L and 1 are read alike)."
-                    .into(),
-            ),
+            Crypto::ReceiptCodeChecksum { suspect_group } => CliError::Usage(format!(
+                "that receipt code contains a typo{}: a character is wrong or two are swapped. \
+                 Compare each group of four with what you wrote down (0 and O, 8 and B, L and 1 are read alike).",
+                suspect_group.map(|group| format!(", probably in group {group} of 8")).unwrap_or_default()
+            )),
             Crypto::ReceiptCodeLength { .. } | Crypto::ReceiptCodeCharacter { .. } => {
                 CliError::Usage(format!("that is not a receipt code: {error}"))
             }

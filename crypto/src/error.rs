@@ -30,8 +30,12 @@ pub enum Error {
         character: char,
     },
     /// A receipt code's checksum did not match: a character was mistyped or two were swapped.
-    #[error("the receipt code contains a typo: a character is wrong or two are swapped; compare each group with what you wrote down")]
-    ReceiptCodeChecksum,
+    #[error("the receipt code contains a typo{}: a character is wrong or two are swapped; compare each group with what you wrote down", .suspect_group.map(|group| format!(", probably in group {group} of 8")).unwrap_or_default())]
+    ReceiptCodeChecksum {
+        /// The group (1–8) where a single wrong or swapped character would explain the
+        /// mismatch, when exactly one group does.
+        suspect_group: Option<usize>,
+    },
 
     /// A mailbox token or mailbox id was not in its wire form.
     #[error("malformed {what}: expected {expected}")]

@@ -121,15 +121,20 @@ impl ReceiptCode {
                 found: count,
             });
         }
-        let checked =
-            CheckedHrpstring::new::<Bech32m>(&canonical).map_err(|_| Error::ReceiptCodeChecksum)?;
+        let checked = CheckedHrpstring::new::<Bech32m>(&canonical).map_err(|_| {
+            Error::ReceiptCodeChecksum {
+                suspect_group: locate_typo(&canonical[HUMAN_READABLE_PART.len() + 1..]),
+            }
+        })?;
         // 26 characters carry 130 bits; the last two must be zero.
         let data = checked.data_part_ascii_no_checksum();
         let last = data
             .last()
             .map(|&byte| Fe32::from_char_unchecked(byte).to_u8());
         if data.len() != 26 || last.is_none_or(|value| value & 0b11 != 0) {
-            return Err(Error::ReceiptCodeChecksum);
+            return Err(Error::ReceiptCodeChecksum {
+                suspect_group: locate_typo(&canonical[HUMAN_READABLE_PART.len() + 1..]),
+            });
         }
         let mut entropy = Zeroizing::new([0u8; RECEIPT_CODE_ENTROPY_BYTES]);
         let mut length = 0;
@@ -138,9 +143,63 @@ impl ReceiptCode {
             length += 1;
         }
         if length != RECEIPT_CODE_ENTROPY_BYTES || checked.byte_iter().len() != length {
-            return Err(Error::ReceiptCodeChecksum);
+            return Err(Error::ReceiptCodeChecksum {
+                suspect_group: None,
+            });
         }
         Ok(ReceiptCode { entropy })
+    }
+}
+
+/// Whether 32 code characters (lower case) form a valid code.
+fn is_valid(characters: &[u8]) -> bool {
+    let mut full = Zeroizing::new(String::with_capacity(41));
+    full.push_str(HUMAN_READABLE_PART);
+    full.push('1');
+    full.extend(characters.iter().map(|&byte| byte as char));
+    CheckedHrpstring::new::<Bech32m>(&full).is_ok_and(|checked| {
+        checked
+            .data_part_ascii_no_checksum()
+            .last()
+            .is_some_and(|&last| Fe32::from_char_unchecked(last).to_u8() & 0b11 == 0)
+    })
+}
+
+/// The group (1–8) in which one changed character or one swap of neighbours would make the
+/// code valid, if exactly one group can. Tells a person where to look, without guessing the
+/// code for them.
+fn locate_typo(characters: &str) -> Option<usize> {
+    const ALPHABET: &[u8] = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+    let mut candidate = Zeroizing::new(characters.as_bytes().to_vec());
+    if candidate.len() != RECEIPT_CODE_CHARACTERS {
+        return None;
+    }
+    let mut groups = std::collections::BTreeSet::new();
+    for position in 0..candidate.len() {
+        let original = candidate[position];
+        for &replacement in ALPHABET {
+            if replacement != original {
+                candidate[position] = replacement;
+                if is_valid(&candidate) {
+                    groups.insert(position / GROUP_LENGTH);
+                }
+            }
+        }
+        candidate[position] = original;
+    }
+    for position in 0..candidate.len() - 1 {
+        if candidate[position] != candidate[position + 1] {
+            candidate.swap(position, position + 1);
+            if is_valid(&candidate) {
+                groups.insert(position / GROUP_LENGTH);
+                groups.insert((position + 1) / GROUP_LENGTH);
+            }
+            candidate.swap(position, position + 1);
+        }
+    }
+    match groups.len() {
+        1 => groups.first().map(|group| group + 1),
+        _ => None,
     }
 }
 
@@ -236,6 +295,25 @@ mod tests {
 
     const ALPHABET: &[u8] = b"QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L";
 
+    #[test]
+    fn a_single_typo_is_located_in_its_group() {
+        let code = written([0x5au8; 16]);
+        for (index, group) in [(0usize, 1usize), (6, 2), (21, 5), (34, 7)] {
+            let mut characters: Vec<char> = code.chars().collect();
+            if characters[index] == '-' {
+                continue;
+            }
+            characters[index] = if characters[index] == 'Q' { 'P' } else { 'Q' };
+            let typed: String = characters.into_iter().collect();
+            let error = ReceiptCode::parse(&typed).unwrap_err();
+            assert!(
+                matches!(error, Error::ReceiptCodeChecksum { suspect_group: Some(found) } if found == group),
+                "{typed}: {error:?}"
+            );
+            assert!(error.to_string().contains(&format!("group {group} of 8")));
+        }
+    }
+
     proptest! {
         #[test]
         fn round_trips(entropy in any::<[u8; 16]>()) {
@@ -250,7 +328,7 @@ mod tests {
             prop_assume!(characters[position] != new);
             characters[position] = new;
             let typed = String::from_utf8(characters).unwrap();
-            prop_assert!(matches!(ReceiptCode::parse(&typed), Err(Error::ReceiptCodeChecksum)));
+            prop_assert!(matches!(ReceiptCode::parse(&typed), Err(Error::ReceiptCodeChecksum { .. })), "the typo went unnoticed");
         }
 
         #[test]
@@ -259,7 +337,7 @@ mod tests {
             prop_assume!(characters[first] != characters[second]);
             characters.swap(first, second);
             let typed = String::from_utf8(characters).unwrap();
-            prop_assert!(matches!(ReceiptCode::parse(&typed), Err(Error::ReceiptCodeChecksum)));
+            prop_assert!(matches!(ReceiptCode::parse(&typed), Err(Error::ReceiptCodeChecksum { .. })), "the typo went unnoticed");
         }
 
         #[test]
@@ -268,7 +346,7 @@ mod tests {
             let mut groups: Vec<&str> = code.split('-').collect();
             prop_assume!(groups[first] != groups[second]);
             groups.swap(first, second);
-            prop_assert!(matches!(ReceiptCode::parse(&groups.join("-")), Err(Error::ReceiptCodeChecksum)));
+            prop_assert!(matches!(ReceiptCode::parse(&groups.join("-")), Err(Error::ReceiptCodeChecksum { .. })), "the typo went unnoticed");
         }
 
         #[test]

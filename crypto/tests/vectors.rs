@@ -90,7 +90,7 @@ fn typed_receipt_codes_give_the_expected_result() {
             }
             ("error:length", Err(Error::ReceiptCodeLength { .. }))
             | ("error:character", Err(Error::ReceiptCodeCharacter { .. }))
-            | ("error:checksum", Err(Error::ReceiptCodeChecksum)) => {}
+            | ("error:checksum", Err(Error::ReceiptCodeChecksum { .. })) => {}
             _ => panic!("{typed:?}: expected {expected}, got {result:?}"),
         }
         checked += 1;

@@ -351,7 +351,11 @@ fn a_mistyped_or_unknown_receipt_code_is_refused_with_its_own_message() {
     let typo = "QQQQ-QQQQ-QQQQ-QQQQ-QQQQ-QQQQ-QQYW-ZT5L";
     let output = user.run(&relay, &["check"], Some(typo));
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("typo"));
+    let message = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(
+        message.contains("typo") && message.contains("group 8 of 8"),
+        "{message}"
+    );
     let unknown = "QQQQ-QQQQ-QQQQ-QQQQ-QQQQ-QQQQ-QQYW-ZT5K";
     let output = user.run(
         &relay,
