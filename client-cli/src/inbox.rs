@@ -166,7 +166,7 @@ impl Inbox {
                 });
                 case.messages.sort_by_key(|message| message.position);
                 session.relay.mark_fetched(&session.token, entry.number)?;
-                arrived.push((case_id, kind_name(&message), entry.author.clone()));
+                arrived.push((case_id, message.kind.as_str(), entry.author.clone()));
             }
             store.save()?;
         }
@@ -303,7 +303,7 @@ impl Inbox {
                     json!({
                         "position": stored.position,
                         "author": stored.author,
-                        "kind": kind_name(message),
+                        "kind": message.kind.as_str(),
                         "written_on": message.written_on.to_string(),
                         "stored_on": stored.stored_on,
                         "body": message.body.as_str(),
@@ -330,7 +330,7 @@ impl Inbox {
                 "\n── {} · {} · {} · written {} ──",
                 stored.position,
                 stored.author,
-                kind_name(message),
+                message.kind.as_str(),
                 message.written_on
             );
             println!("{}", message.body.trim_end());
@@ -413,12 +413,12 @@ impl Inbox {
         if self.json {
             println!(
                 "{}",
-                json!({ "case": case.id, "sent": kind_name(&message) })
+                json!({ "case": case.id, "sent": message.kind.as_str() })
             );
         } else {
             println!(
                 "Sent the {} to case {}. Run meldpunt inbox sync to see it in the thread.",
-                kind_name(&message),
+                message.kind.as_str(),
                 case.id
             );
         }
@@ -462,7 +462,7 @@ impl Inbox {
         }
         for stored in &case.messages {
             let message = stored.message()?;
-            let stem = format!("{:03}-{}", stored.position, kind_name(&message));
+            let stem = format!("{:03}-{}", stored.position, message.kind.as_str());
             let original = out.join("originals").join(format!("{stem}.age"));
             std::fs::copy(store.original_path(stored.number), &original)
                 .map_err(|error| CliError::file(&original, error))?;
@@ -476,7 +476,7 @@ impl Inbox {
                 "Case {}\nMessage {} ({}), from the {}\nWritten on {}; stored by the relay on {}\n\n{}\n",
                 case.id,
                 stored.position,
-                kind_name(&message),
+                message.kind.as_str(),
                 stored.author,
                 message.written_on,
                 stored.stored_on,
@@ -578,15 +578,5 @@ fn apply(case: &mut Case, message: &Message, day: meldpunt_crypto::Day) {
             }
         }
         MessageKind::FollowUp => {}
-    }
-}
-
-/// The kind's name, as shown.
-pub fn kind_name(message: &Message) -> &'static str {
-    match message.kind {
-        MessageKind::Report { .. } => "report",
-        MessageKind::FollowUp => "follow-up",
-        MessageKind::Reply { .. } => "reply",
-        MessageKind::Acknowledgement { .. } => "acknowledgement",
     }
 }

@@ -59,6 +59,14 @@ impl RelayOptions {
             .clone()
             .or_else(|| Config::load().directory_key)
     }
+
+    fn reporter(&self, json: bool) -> Result<reporter::Common> {
+        Ok(reporter::Common {
+            relay: self.relay()?,
+            directory_key: self.directory_key(),
+            json,
+        })
+    }
 }
 
 /// `config.toml` in the configuration folder: defaults for the options above.
@@ -338,11 +346,7 @@ fn run(arguments: Arguments) -> Result<()> {
             message_file,
             keep_metadata,
         } => {
-            let common = reporter::Common {
-                relay: relay.relay()?,
-                directory_key: relay.directory_key(),
-                json,
-            };
+            let common = relay.reporter(json)?;
             reporter::report(
                 &common,
                 &to,
@@ -357,11 +361,7 @@ fn run(arguments: Arguments) -> Result<()> {
             receipt_file,
             save_attachments,
         } => {
-            let common = reporter::Common {
-                relay: relay.relay()?,
-                directory_key: relay.directory_key(),
-                json,
-            };
+            let common = relay.reporter(json)?;
             reporter::check(
                 &common,
                 receipt_file.as_deref(),
@@ -375,11 +375,7 @@ fn run(arguments: Arguments) -> Result<()> {
             attach,
             keep_metadata,
         } => {
-            let common = reporter::Common {
-                relay: relay.relay()?,
-                directory_key: relay.directory_key(),
-                json,
-            };
+            let common = relay.reporter(json)?;
             reporter::follow_up(
                 &common,
                 receipt_file.as_deref(),

@@ -259,15 +259,6 @@ fn author(message: &Message, directory: Option<&Directory>) -> String {
     }
 }
 
-fn kind_name(message: &Message) -> &'static str {
-    match message.kind {
-        MessageKind::Report { .. } => "report",
-        MessageKind::FollowUp => "follow-up",
-        MessageKind::Reply { .. } => "reply",
-        MessageKind::Acknowledgement { .. } => "acknowledgement",
-    }
-}
-
 /// `meldpunt check`.
 pub fn check(
     common: &Common,
@@ -307,7 +298,7 @@ pub fn check(
             .map(|(entry, message)| {
                 json!({
                     "position": entry.position,
-                    "kind": kind_name(message),
+                    "kind": message.kind.as_str(),
                     "author": author(message, directory.as_ref()),
                     "written_on": message.written_on.to_string(),
                     "stored_on": entry.day,

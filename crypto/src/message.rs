@@ -82,6 +82,18 @@ pub enum MessageKind {
     },
 }
 
+impl MessageKind {
+    /// The wire name: `report`, `follow-up`, `reply` or `acknowledgement`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            MessageKind::Report { .. } => "report",
+            MessageKind::FollowUp => "follow-up",
+            MessageKind::Reply { .. } => "reply",
+            MessageKind::Acknowledgement { .. } => "acknowledgement",
+        }
+    }
+}
+
 /// The plaintext of a report, follow-up, reply or acknowledgement.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Message {

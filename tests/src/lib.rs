@@ -313,6 +313,25 @@ impl Reporter {
         self.code.mailbox_token()
     }
 
+    /// A report to the demo organisation's integrity office, sealed as the CLI would.
+    pub fn sealed_report(&self, relay: &Relay, text: &str) -> Vec<u8> {
+        meldpunt_crypto::Message {
+            kind: meldpunt_crypto::MessageKind::Report {
+                reply_key: self.code.reply_identity().recipient(),
+                recipients: vec![meldpunt_crypto::RecipientAddress {
+                    organisation: "demo".into(),
+                    recipient: "integrity-office".into(),
+                }],
+            },
+            written_on: Day::from_calendar_date(2026, 11, 28).expect("valid"),
+            body: text.to_owned().into(),
+            attachments: vec![],
+        }
+        .seal(&[relay.directory.demo_office.recipient()])
+        .expect("sealed")
+        .into_bytes()
+    }
+
     /// Fetches a challenge and solves it for this reporter's mailbox.
     pub async fn stamp(&self, relay: &Relay) -> Option<String> {
         let answer: serde_json::Value = client()

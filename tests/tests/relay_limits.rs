@@ -3,27 +3,8 @@
 
 use std::time::Duration;
 
-use meldpunt_crypto::{Day, Message, MessageKind, RecipientAddress};
 use meldpunt_end_to_end::{binary, client, office_session, Relay, RelayOptions, Reporter};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-fn sealed_report(relay: &Relay, reporter: &Reporter, body: String) -> Vec<u8> {
-    Message {
-        kind: MessageKind::Report {
-            reply_key: reporter.code.reply_identity().recipient(),
-            recipients: vec![RecipientAddress {
-                organisation: "demo".into(),
-                recipient: "integrity-office".into(),
-            }],
-        },
-        written_on: "2026-11-28".parse::<Day>().unwrap(),
-        body: body.into(),
-        attachments: vec![],
-    }
-    .seal(&[relay.directory.demo_office.recipient()])
-    .unwrap()
-    .into_bytes()
-}
 
 async fn read_all(stream: &mut tokio::net::TcpStream, limit: Duration) -> Vec<u8> {
     let mut answer = Vec::new();
@@ -217,7 +198,7 @@ async fn a_full_disk_is_reported_and_loses_nothing_acknowledged() {
     let mut full = None;
     for index in 0..2000 {
         let reporter = Reporter::new();
-        let sealed = sealed_report(&relay, &reporter, format!("{index} {}", "x".repeat(60_000)));
+        let sealed = reporter.sealed_report(&relay, &format!("{index} {}", "x".repeat(60_000)));
         let response = reporter.create(&relay, "demo", sealed).await;
         match response.status().as_u16() {
             201 => acknowledged.push(reporter),
