@@ -5,13 +5,20 @@
 use std::fs;
 use std::path::PathBuf;
 
-use meldpunt_crypto::{open_stream, DirectorySigningKey, IdentityKey, Message, ReceiptCode, SealedObject, SignedDirectory};
+use meldpunt_crypto::{
+    open_stream, DirectorySigningKey, IdentityKey, Message, ReceiptCode, SealedObject,
+    SignedDirectory,
+};
 
 fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
-    let fuzz = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("fuzz");
+    let fuzz = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("fuzz");
     let mut found = Vec::new();
     for folder in ["corpus", "regressions"] {
-        let Ok(entries) = fs::read_dir(fuzz.join(folder).join(target)) else { continue };
+        let Ok(entries) = fs::read_dir(fuzz.join(folder).join(target)) else {
+            continue;
+        };
         for entry in entries {
             let path = entry.unwrap().path();
             if path.is_file() {
@@ -28,10 +35,17 @@ fn receipt_code_inputs_replay() {
     let inputs = inputs("receipt_code");
     assert!(!inputs.is_empty(), "the seed corpus is missing");
     for (path, bytes) in inputs {
-        let Ok(typed) = std::str::from_utf8(&bytes) else { continue };
+        let Ok(typed) = std::str::from_utf8(&bytes) else {
+            continue;
+        };
         if let Ok(code) = ReceiptCode::parse(typed) {
-            let again = ReceiptCode::parse(&code.to_written_form()).unwrap_or_else(|_| panic!("{}", path.display()));
-            assert!(again.mailbox_token().matches(&code.mailbox_token()), "{}", path.display());
+            let again = ReceiptCode::parse(&code.to_written_form())
+                .unwrap_or_else(|_| panic!("{}", path.display()));
+            assert!(
+                again.mailbox_token().matches(&code.mailbox_token()),
+                "{}",
+                path.display()
+            );
         }
     }
 }
@@ -42,8 +56,15 @@ fn message_inputs_replay() {
     assert!(!inputs.is_empty(), "the seed corpus is missing");
     for (path, bytes) in inputs {
         if let Ok(message) = Message::decode(&bytes) {
-            let encoded = message.encode().unwrap_or_else(|_| panic!("{}", path.display()));
-            assert_eq!(Message::decode(&encoded).unwrap(), message, "{}", path.display());
+            let encoded = message
+                .encode()
+                .unwrap_or_else(|_| panic!("{}", path.display()));
+            assert_eq!(
+                Message::decode(&encoded).unwrap(),
+                message,
+                "{}",
+                path.display()
+            );
         }
     }
 }
@@ -56,7 +77,11 @@ fn signed_directory_inputs_replay() {
     for (path, bytes) in inputs {
         if let Ok(signed) = SignedDirectory::from_bytes(bytes) {
             let today = "2026-11-28".parse().unwrap();
-            assert!(signed.verify(&pinned, today, None).is_err(), "{}", path.display());
+            assert!(
+                signed.verify(&pinned, today, None).is_err(),
+                "{}",
+                path.display()
+            );
         }
     }
 }
@@ -68,7 +93,21 @@ fn sealed_object_inputs_replay() {
     let identity = IdentityKey::generate();
     for (path, bytes) in inputs {
         let _ = SealedObject::from_bytes(bytes.clone());
-        assert!(Message::open(std::slice::from_ref(&identity), &bytes).is_err(), "{}", path.display());
-        assert!(open_stream(std::slice::from_ref(&identity), &bytes[..], 16, std::io::sink()).is_err(), "{}", path.display());
+        assert!(
+            Message::open(std::slice::from_ref(&identity), &bytes).is_err(),
+            "{}",
+            path.display()
+        );
+        assert!(
+            open_stream(
+                std::slice::from_ref(&identity),
+                &bytes[..],
+                16,
+                std::io::sink()
+            )
+            .is_err(),
+            "{}",
+            path.display()
+        );
     }
 }

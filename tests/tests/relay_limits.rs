@@ -245,3 +245,29 @@ async fn a_full_disk_is_reported_and_loses_nothing_acknowledged() {
         "the refused report was stored after all"
     );
 }
+
+#[tokio::test]
+async fn connections_beyond_the_limit_wait_for_a_free_slot() {
+    let relay = Relay::start(RelayOptions {
+        extra_config: "[limits]\nmax_connections = 2\nheader_timeout_seconds = 30\n".into(),
+        ..RelayOptions::default()
+    });
+    let address = relay.url.trim_start_matches("http://").to_owned();
+    // Two idle connections take both slots.
+    let first = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let _second = tokio::net::TcpStream::connect(&address).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A third connection is not served while they hold them.
+    let mut third = tokio::net::TcpStream::connect(&address).await.unwrap();
+    third
+        .write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buffer = [0u8; 64];
+    let early = tokio::time::timeout(Duration::from_secs(1), third.read(&mut buffer)).await;
+    assert!(early.is_err(), "a connection beyond the limit was served");
+    // When one slot frees up, the waiting connection is served.
+    drop(first);
+    let answer = read_all(&mut third, Duration::from_secs(30)).await;
+    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"));
+}
