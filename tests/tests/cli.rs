@@ -523,3 +523,67 @@ fn a_tampered_message_is_refused_and_an_absent_relay_reported() {
     assert_eq!(output.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot reach the relay"));
 }
+
+#[test]
+fn a_passphrase_protected_identity_asks_once_and_refuses_a_wrong_passphrase() {
+    use std::io::Write;
+    let relay = Relay::start(RelayOptions::default());
+    let office = User::new();
+    // The office identity, protected the way `age -p -a` (and `meldpunt keygen --passphrase`) does it.
+    let text = format!(
+        "{}\n",
+        relay.directory.demo_office.to_secret_string().as_str()
+    );
+    let encryptor = age::Encryptor::with_user_passphrase(age::secrecy::SecretString::from(
+        "lange wachtzin 42".to_owned(),
+    ));
+    let mut protected = Vec::new();
+    let armor =
+        age::armor::ArmoredWriter::wrap_output(&mut protected, age::armor::Format::AsciiArmor)
+            .unwrap();
+    let mut writer = encryptor.wrap_output(armor).unwrap();
+    writer.write_all(text.as_bytes()).unwrap();
+    writer.finish().unwrap().finish().unwrap();
+    let identity = office.path("office.key.age");
+    std::fs::write(&identity, protected).unwrap();
+    let identity = identity.to_str().unwrap();
+    let store = office.path("store");
+    let store = store.to_str().unwrap();
+    let key = relay.directory.signing_key.directory_key().to_string();
+
+    let output = office.run(
+        &relay,
+        &[
+            "inbox",
+            "sync",
+            "--identity",
+            identity,
+            "--store",
+            store,
+            "--directory-key",
+            &key,
+        ],
+        Some("verkeerd\n"),
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("passphrase"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let synced = office.json(
+        &relay,
+        &[
+            "inbox",
+            "sync",
+            "--identity",
+            identity,
+            "--store",
+            store,
+            "--directory-key",
+            &key,
+        ],
+        Some("lange wachtzin 42\n"),
+    );
+    assert_eq!(synced["organisation"], "demo");
+}
