@@ -59,7 +59,8 @@ struct ErrorBody {
 }
 
 impl Relay {
-    /// A client for the relay at `url`, optionally through a proxy such as Tor's
+    /// A client for the relay at `url`. It sends no User-Agent, no cookies and no referrer:
+    /// nothing that could tell one reporter's client from another's. Optionally through a proxy such as Tor's
     /// `socks5h://127.0.0.1:9050` (the `h` makes the proxy resolve names, so onion
     /// addresses work and no DNS query leaves this machine).
     pub fn new(url: &str, proxy: Option<&str>) -> Result<Relay> {
@@ -72,7 +73,6 @@ impl Relay {
         let mut builder = Client::builder()
             .connect_timeout(Duration::from_secs(30))
             .timeout(None::<Duration>)
-            .user_agent("meldpunt")
             .no_proxy();
         if let Some(proxy) = proxy {
             let proxy = reqwest::Proxy::all(proxy)
@@ -241,7 +241,6 @@ impl Relay {
             .map_err(|error| CliError::Local(format!("cannot start the upload: {error}")))?;
         let mut builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(30))
-            .user_agent("meldpunt")
             .no_proxy();
         if let Some(proxy) = &self.proxy {
             builder = builder.proxy(
