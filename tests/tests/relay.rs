@@ -639,6 +639,30 @@ async fn bad_input_gets_its_own_error_and_changes_nothing() {
         .await
         .unwrap();
     assert_eq!(json(response).await.1["error"], "unknown-recipient");
+    // Malformed query strings and path parameters get the JSON error too.
+    for path in [
+        "/api/v1/mailbox/messages?after=abc",
+        "/api/v1/mailbox/messages/abc",
+    ] {
+        let response = client()
+            .get(format!("{}{path}", relay.url))
+            .header("authorization", reporter.bearer())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            json(response).await,
+            (
+                400,
+                serde_json::json!({"error": "bad-request", "message": if path.contains('?') {
+                    "malformed query string: expected ?after=N&limit=M with whole numbers"
+                } else {
+                    "malformed path: a message number or position must be a whole number"
+                }})
+            ),
+            "{path}"
+        );
+    }
     let response = client()
         .get(format!("{}/api/v1/nothing-here", relay.url))
         .send()

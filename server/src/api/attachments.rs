@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
@@ -18,7 +18,7 @@ use futures_util::StreamExt;
 use serde_json::json;
 
 use super::office::path_mailbox;
-use super::{mailbox_id, office_session, require_octet_stream};
+use super::{mailbox_id, office_session, require_octet_stream, ApiPath};
 use crate::error::Error;
 use crate::metrics::Metrics;
 use crate::state::AppState;
@@ -179,7 +179,7 @@ fn send(state: Arc<AppState>, id: [u8; 16], record: AttachmentRecord) -> Respons
 async fn reporter_upload(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     body: Body,
 ) -> Result<Response, Error> {
     let mailbox = mailbox_id(&headers)?;
@@ -190,7 +190,7 @@ async fn reporter_upload(
 async fn reporter_download(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, Error> {
     let mailbox = mailbox_id(&headers)?;
     let id = attachment_id(&id)?;
@@ -206,7 +206,7 @@ async fn reporter_download(
 async fn office_upload(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    Path((mailbox, id)): Path<(String, String)>,
+    ApiPath((mailbox, id)): ApiPath<(String, String)>,
     body: Body,
 ) -> Result<Response, Error> {
     let organisation = office_session(&state, &headers).await?;
@@ -227,7 +227,7 @@ async fn office_upload(
 async fn office_download(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, Error> {
     let organisation = office_session(&state, &headers).await?;
     let id = attachment_id(&id)?;

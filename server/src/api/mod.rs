@@ -190,6 +190,54 @@ pub(crate) async fn sealed_body(
         .map_err(|_| Error::NotSealed)
 }
 
+/// A query string, whose rejection is our own JSON error rather than axum's plain text.
+#[derive(Debug)]
+pub(crate) struct ApiQuery<T>(pub(crate) T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequestParts<S>
+    for ApiQuery<T>
+{
+    type Rejection = Error;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Error> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| ApiQuery(value))
+            .map_err(|_| {
+                Error::BadRequest(
+                    "malformed query string: expected ?after=N&limit=M with whole numbers".into(),
+                )
+            })
+    }
+}
+
+/// Path parameters, whose rejection is our own JSON error rather than axum's plain text.
+#[derive(Debug)]
+pub(crate) struct ApiPath<T>(pub(crate) T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> axum::extract::FromRequestParts<S>
+    for ApiPath<T>
+{
+    type Rejection = Error;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Error> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| ApiPath(value))
+            .map_err(|_| {
+                Error::BadRequest(
+                    "malformed path: a message number or position must be a whole number".into(),
+                )
+            })
+    }
+}
+
 /// JSON for a list cursor: `?after=N&limit=M`.
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -17,7 +17,7 @@ use meldpunt_crypto::{
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{office_session, sealed_body, Cursor};
+use super::{office_session, sealed_body, ApiPath, ApiQuery, Cursor};
 use crate::error::Error;
 use crate::metrics::Metrics;
 use crate::state::AppState;
@@ -140,7 +140,7 @@ async fn session(
 async fn list_messages(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    Query(cursor): Query<Cursor>,
+    ApiQuery(cursor): ApiQuery<Cursor>,
 ) -> Result<Json<serde_json::Value>, Error> {
     let organisation = office_session(&state, &headers).await?;
     let messages = state
@@ -167,7 +167,7 @@ async fn list_messages(
 async fn fetch_message(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    Path(number): Path<u64>,
+    ApiPath(number): ApiPath<u64>,
 ) -> Result<impl IntoResponse, Error> {
     let organisation = office_session(&state, &headers).await?;
     let bytes = state
@@ -181,7 +181,7 @@ async fn fetch_message(
 async fn mark_fetched(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    Path(number): Path<u64>,
+    ApiPath(number): ApiPath<u64>,
 ) -> Result<StatusCode, Error> {
     let organisation = office_session(&state, &headers).await?;
     state.store.mark_fetched(organisation, number).await?;
@@ -200,7 +200,7 @@ pub(crate) fn path_mailbox(text: &str) -> Result<[u8; 32], Error> {
 async fn reply(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    Path(mailbox): Path<String>,
+    ApiPath(mailbox): ApiPath<String>,
     body: Body,
 ) -> Result<impl IntoResponse, Error> {
     let organisation = office_session(&state, &headers).await?;

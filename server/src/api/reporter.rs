@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -15,7 +15,7 @@ use axum::{Json, Router};
 use meldpunt_crypto::{MailboxId, Stamp};
 use serde_json::json;
 
-use super::{mailbox_id, sealed_body, Cursor};
+use super::{mailbox_id, sealed_body, ApiPath, ApiQuery, Cursor};
 use crate::error::Error;
 use crate::metrics::Metrics;
 use crate::state::AppState;
@@ -106,7 +106,7 @@ async fn create_mailbox(
 async fn list_messages(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    Query(cursor): Query<Cursor>,
+    ApiQuery(cursor): ApiQuery<Cursor>,
 ) -> Result<Json<serde_json::Value>, Error> {
     let mailbox = mailbox_id(&headers)?;
     let after = u32::try_from(cursor.after).unwrap_or(u32::MAX);
@@ -123,7 +123,7 @@ async fn list_messages(
 async fn fetch_message(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    Path(position): Path<u32>,
+    ApiPath(position): ApiPath<u32>,
 ) -> Result<impl IntoResponse, Error> {
     let mailbox = mailbox_id(&headers)?;
     match state.store.mailbox_message(mailbox, position).await? {
