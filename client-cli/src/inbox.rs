@@ -98,6 +98,12 @@ impl Inbox {
         let session = self.session(&identities, &mut store)?;
         let mut arrived = Vec::new();
         let mut unreadable = 0;
+        let mut known: std::collections::HashSet<u64> = store
+            .state
+            .cases
+            .values()
+            .flat_map(|case| case.messages.iter().map(|message| message.number))
+            .collect();
         loop {
             let entries = session
                 .relay
@@ -107,12 +113,7 @@ impl Inbox {
             }
             for entry in entries {
                 store.state.cursor = store.state.cursor.max(entry.number);
-                let known = store.state.cases.values().any(|case| {
-                    case.messages
-                        .iter()
-                        .any(|message| message.number == entry.number)
-                });
-                if known {
+                if known.contains(&entry.number) {
                     continue;
                 }
                 let sealed = session.relay.office_message(&session.token, entry.number)?;
@@ -166,6 +167,7 @@ impl Inbox {
                 });
                 case.messages.sort_by_key(|message| message.position);
                 session.relay.mark_fetched(&session.token, entry.number)?;
+                known.insert(entry.number);
                 arrived.push((case_id, message.kind.as_str(), entry.author.clone()));
             }
             store.save()?;

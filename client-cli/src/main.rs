@@ -46,30 +46,35 @@ struct RelayOptions {
 }
 
 impl RelayOptions {
-    fn relay(&self) -> Result<relay::Relay> {
-        let config = Config::load();
-        let url = self.relay.clone().or(config.relay).ok_or_else(|| {
-            CliError::Usage("give the relay's address with --relay URL (or MELDPUNT_RELAY)".into())
-        })?;
+    fn relay(&self, config: &Config) -> Result<relay::Relay> {
+        let url = self
+            .relay
+            .clone()
+            .or_else(|| config.relay.clone())
+            .ok_or_else(|| {
+                CliError::Usage(
+                    "give the relay's address with --relay URL (or MELDPUNT_RELAY)".into(),
+                )
+            })?;
         relay::Relay::new(&url, self.proxy.as_deref().or(config.proxy.as_deref()))
     }
 
-    fn directory_key(&self) -> Option<String> {
+    fn directory_key(&self, config: &Config) -> Option<String> {
         self.directory_key
             .clone()
-            .or_else(|| Config::load().directory_key)
+            .or_else(|| config.directory_key.clone())
     }
 
-    fn reporter(&self, json: bool) -> Result<reporter::Common> {
+    fn reporter(&self, json: bool, config: &Config) -> Result<reporter::Common> {
         Ok(reporter::Common {
-            relay: self.relay()?,
-            directory_key: self.directory_key(),
+            relay: self.relay(config)?,
+            directory_key: self.directory_key(config),
             json,
         })
     }
 }
 
-/// `config.toml` in the configuration folder: defaults for the options above.
+/// `config.json` in the configuration folder: defaults for the options above.
 #[derive(Debug, Default, serde::Deserialize)]
 struct Config {
     relay: Option<String>,
@@ -314,15 +319,22 @@ enum InboxCommand {
     },
 }
 
-fn inbox(options: InboxOptions, json: bool, needs_relay: bool) -> Result<inbox::Inbox> {
-    let config = Config::load();
-    let identity = options.identity.or(config.identity).ok_or_else(|| {
-        CliError::Usage(
-            "give the office identity with --identity FILE (or MELDPUNT_IDENTITY)".into(),
-        )
-    })?;
+fn inbox(
+    options: InboxOptions,
+    json: bool,
+    needs_relay: bool,
+    config: &Config,
+) -> Result<inbox::Inbox> {
+    let identity = options
+        .identity
+        .or_else(|| config.identity.clone())
+        .ok_or_else(|| {
+            CliError::Usage(
+                "give the office identity with --identity FILE (or MELDPUNT_IDENTITY)".into(),
+            )
+        })?;
     let relay = if needs_relay || options.relay.relay.is_some() || config.relay.is_some() {
-        Some(options.relay.relay()?)
+        Some(options.relay.relay(config)?)
     } else {
         None
     };
@@ -330,12 +342,13 @@ fn inbox(options: InboxOptions, json: bool, needs_relay: bool) -> Result<inbox::
         store: options.store.unwrap_or_else(paths::default_store),
         identity,
         relay,
-        directory_key: options.relay.directory_key(),
+        directory_key: options.relay.directory_key(config),
         json,
     })
 }
 
 fn run(arguments: Arguments) -> Result<()> {
+    let config = Config::load();
     let json = arguments.json;
     match arguments.command {
         Command::Report {
@@ -346,7 +359,7 @@ fn run(arguments: Arguments) -> Result<()> {
             message_file,
             keep_metadata,
         } => {
-            let common = relay.reporter(json)?;
+            let common = relay.reporter(json, &config)?;
             reporter::report(
                 &common,
                 &to,
@@ -361,7 +374,7 @@ fn run(arguments: Arguments) -> Result<()> {
             receipt_file,
             save_attachments,
         } => {
-            let common = relay.reporter(json)?;
+            let common = relay.reporter(json, &config)?;
             reporter::check(
                 &common,
                 receipt_file.as_deref(),
@@ -375,7 +388,7 @@ fn run(arguments: Arguments) -> Result<()> {
             attach,
             keep_metadata,
         } => {
-            let common = relay.reporter(json)?;
+            let common = relay.reporter(json, &config)?;
             reporter::follow_up(
                 &common,
                 receipt_file.as_deref(),
@@ -432,9 +445,13 @@ fn run(arguments: Arguments) -> Result<()> {
             } => office::show(&file, directory_key.as_deref(), json),
         },
         Command::Inbox(command) => match command {
-            InboxCommand::Sync { options } => inbox(options, json, true)?.sync(),
-            InboxCommand::List { options, overdue } => inbox(options, json, false)?.list(overdue),
-            InboxCommand::Show { options, case } => inbox(options, json, false)?.show(&case),
+            InboxCommand::Sync { options } => inbox(options, json, true, &config)?.sync(),
+            InboxCommand::List { options, overdue } => {
+                inbox(options, json, false, &config)?.list(overdue)
+            }
+            InboxCommand::Show { options, case } => {
+                inbox(options, json, false, &config)?.show(&case)
+            }
             InboxCommand::Reply {
                 options,
                 case,
@@ -442,16 +459,18 @@ fn run(arguments: Arguments) -> Result<()> {
                 message_file,
                 attach,
                 keep_metadata,
-            } => inbox(options, json, true)?.reply(
+            } => inbox(options, json, true, &config)?.reply(
                 &case,
                 ack,
                 message_file.as_deref(),
                 &attach,
                 keep_metadata,
             ),
-            InboxCommand::Close { options, case } => inbox(options, json, false)?.close(&case),
+            InboxCommand::Close { options, case } => {
+                inbox(options, json, false, &config)?.close(&case)
+            }
             InboxCommand::Export { options, case, out } => {
-                inbox(options, json, false)?.export(&case, &out)
+                inbox(options, json, false, &config)?.export(&case, &out)
             }
         },
         Command::Completions { shell } => {
