@@ -17,19 +17,9 @@ fn run_measured(command: &mut Command) -> (Duration, u64, bool) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("starts");
-    let status_path = format!("/proc/{}/status", child.id());
     let mut peak = 0;
     let status = loop {
-        if let Ok(status) = std::fs::read_to_string(&status_path) {
-            if let Some(value) = status
-                .lines()
-                .find(|line| line.starts_with("VmHWM:"))
-                .and_then(|line| line.split_whitespace().nth(1))
-                .and_then(|value| value.parse::<u64>().ok())
-            {
-                peak = peak.max(value);
-            }
-        }
+        peak = peak.max(crate::peak_memory_kib(child.id()));
         if let Some(status) = child.try_wait().expect("wait") {
             break status;
         }

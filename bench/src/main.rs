@@ -72,17 +72,22 @@ impl Drop for Process {
 
 impl Process {
     fn peak_memory_kib(&self) -> u64 {
-        std::fs::read_to_string(format!("/proc/{}/status", self.0.id()))
-            .ok()
-            .and_then(|status| {
-                status
-                    .lines()
-                    .find(|line| line.starts_with("VmHWM:"))
-                    .and_then(|line| line.split_whitespace().nth(1))
-                    .and_then(|value| value.parse().ok())
-            })
-            .unwrap_or(0)
+        peak_memory_kib(self.0.id())
     }
+}
+
+/// A running process's peak resident memory (VmHWM) in KiB, or 0 once it has gone.
+pub(crate) fn peak_memory_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with("VmHWM:"))
+                .and_then(|line| line.split_whitespace().nth(1))
+                .and_then(|value| value.parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 async fn wait_ready(client: &reqwest::Client, url: &str) {
