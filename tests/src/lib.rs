@@ -231,6 +231,33 @@ impl Relay {
         }
     }
 
+    /// GETs `path` with an `Authorization` header value.
+    pub async fn get(&self, path: &str, authorization: &str) -> reqwest::Response {
+        client()
+            .get(format!("{}{path}", self.url))
+            .header("authorization", authorization)
+            .send()
+            .await
+            .expect("the relay answers")
+    }
+
+    /// POSTs sealed bytes to `path` with an `Authorization` header value.
+    pub async fn post_sealed(
+        &self,
+        path: &str,
+        authorization: &str,
+        sealed: Vec<u8>,
+    ) -> reqwest::Response {
+        client()
+            .post(format!("{}{path}", self.url))
+            .header("authorization", authorization)
+            .header("content-type", "application/octet-stream")
+            .body(sealed)
+            .send()
+            .await
+            .expect("the relay answers")
+    }
+
     /// Kills the process with SIGKILL (no chance to flush anything) and waits for it.
     pub fn kill(&mut self) {
         let _ = self.child.kill();

@@ -47,15 +47,7 @@ async fn a_report_reaches_the_office_and_the_conversation_goes_on() {
 
     // The office authenticates with its identity and finds the report.
     let office = office_session(&relay, "demo", &relay.directory.demo_office).await;
-    let (status, listing) = json(
-        client()
-            .get(format!("{}/api/v1/office/messages?after=0", relay.url))
-            .header("authorization", &office)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, listing) = json(relay.get("/api/v1/office/messages?after=0", &office).await).await;
     assert_eq!(status, 200);
     let messages = listing["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 1);
@@ -64,12 +56,9 @@ async fn a_report_reaches_the_office_and_the_conversation_goes_on() {
     assert_eq!(mailbox, reporter.token().mailbox_id().to_wire());
     assert_eq!(messages[0]["author"], "reporter");
     assert_eq!(messages[0]["fetched"], false);
-    let sealed = client()
-        .get(format!("{}/api/v1/office/messages/{number}", relay.url))
-        .header("authorization", &office)
-        .send()
+    let sealed = relay
+        .get(&format!("/api/v1/office/messages/{number}"), &office)
         .await
-        .unwrap()
         .bytes()
         .await
         .unwrap();
@@ -124,22 +113,16 @@ async fn a_report_reaches_the_office_and_the_conversation_goes_on() {
 
     // The reporter, with only the receipt code, reads the reply and follows up.
     let (status, listing) = json(
-        client()
-            .get(format!("{}/api/v1/mailbox/messages?after=1", relay.url))
-            .header("authorization", reporter.bearer())
-            .send()
-            .await
-            .unwrap(),
+        relay
+            .get("/api/v1/mailbox/messages?after=1", &reporter.bearer())
+            .await,
     )
     .await;
     assert_eq!(status, 200);
     assert_eq!(listing["messages"][0]["author"], "office");
-    let sealed = client()
-        .get(format!("{}/api/v1/mailbox/messages/2", relay.url))
-        .header("authorization", reporter.bearer())
-        .send()
+    let sealed = relay
+        .get("/api/v1/mailbox/messages/2", &reporter.bearer())
         .await
-        .unwrap()
         .bytes()
         .await
         .unwrap();
@@ -152,19 +135,16 @@ async fn a_report_reaches_the_office_and_the_conversation_goes_on() {
         attachments: vec![],
     };
     let (status, body) = json(
-        client()
-            .post(format!("{}/api/v1/mailbox/messages", relay.url))
-            .header("authorization", reporter.bearer())
-            .header("content-type", "application/octet-stream")
-            .body(
+        relay
+            .post_sealed(
+                "/api/v1/mailbox/messages",
+                &reporter.bearer(),
                 follow_up
                     .seal(&[relay.directory.demo_office.recipient()])
                     .unwrap()
                     .into_bytes(),
             )
-            .send()
-            .await
-            .unwrap(),
+            .await,
     )
     .await;
     assert_eq!((status, &body["position"]), (201, &Value::from(3)));
@@ -231,12 +211,9 @@ async fn attachments_stream_in_and_out_and_stay_bound_to_their_mailbox() {
     assert_eq!(body["size"].as_u64().unwrap(), sealed.len() as u64);
 
     let office = office_session(&relay, "demo", &relay.directory.demo_office).await;
-    let downloaded = client()
-        .get(format!("{}/api/v1/office/attachments/{id}", relay.url))
-        .header("authorization", &office)
-        .send()
+    let downloaded = relay
+        .get(&format!("/api/v1/office/attachments/{id}"), &office)
         .await
-        .unwrap()
         .bytes()
         .await
         .unwrap();
@@ -253,12 +230,9 @@ async fn attachments_stream_in_and_out_and_stay_bound_to_their_mailbox() {
 
     // Another organisation's office and another reporter cannot get it.
     let other = office_session(&relay, "other", &relay.directory.other_office).await;
-    let response = client()
-        .get(format!("{}/api/v1/office/attachments/{id}", relay.url))
-        .header("authorization", &other)
-        .send()
-        .await
-        .unwrap();
+    let response = relay
+        .get(&format!("/api/v1/office/attachments/{id}"), &other)
+        .await;
     assert_eq!(response.status().as_u16(), 404);
     let stranger = Reporter::new();
     assert_eq!(
@@ -269,12 +243,12 @@ async fn attachments_stream_in_and_out_and_stay_bound_to_their_mailbox() {
             .as_u16(),
         201
     );
-    let response = client()
-        .get(format!("{}/api/v1/mailbox/attachments/{id}", relay.url))
-        .header("authorization", stranger.bearer())
-        .send()
-        .await
-        .unwrap();
+    let response = relay
+        .get(
+            &format!("/api/v1/mailbox/attachments/{id}"),
+            &stranger.bearer(),
+        )
+        .await;
     assert_eq!(json(response).await.1["error"], "attachment-not-found");
     // The same id cannot be taken twice.
     let response = client()
@@ -304,46 +278,19 @@ async fn mailboxes_and_organisations_are_walled_off() {
         );
     }
     // Alice's token reads only Alice's mailbox: the positions are hers, bob's report is not there.
-    let (_, listing) = json(
-        client()
-            .get(format!("{}/api/v1/mailbox/messages", relay.url))
-            .header("authorization", alice.bearer())
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, listing) = json(relay.get("/api/v1/mailbox/messages", &alice.bearer()).await).await;
     assert_eq!(listing["messages"].as_array().unwrap().len(), 1);
 
     // The other organisation's office sees nothing of demo's and cannot write into it.
     let other = office_session(&relay, "other", &relay.directory.other_office).await;
-    let (_, listing) = json(
-        client()
-            .get(format!("{}/api/v1/office/messages", relay.url))
-            .header("authorization", &other)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, listing) = json(relay.get("/api/v1/office/messages", &other).await).await;
     assert_eq!(listing["messages"].as_array().unwrap().len(), 0);
     let demo = office_session(&relay, "demo", &relay.directory.demo_office).await;
-    let (_, listing) = json(
-        client()
-            .get(format!("{}/api/v1/office/messages", relay.url))
-            .header("authorization", &demo)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, listing) = json(relay.get("/api/v1/office/messages", &demo).await).await;
     let number = listing["messages"][0]["number"].as_u64().unwrap();
-    let response = client()
-        .get(format!("{}/api/v1/office/messages/{number}", relay.url))
-        .header("authorization", &other)
-        .send()
-        .await
-        .unwrap();
+    let response = relay
+        .get(&format!("/api/v1/office/messages/{number}"), &other)
+        .await;
     assert_eq!(json(response).await.1["error"], "message-not-found");
     let response = client()
         .post(format!(
@@ -391,12 +338,7 @@ async fn mailboxes_and_organisations_are_walled_off() {
 
     // A forged or unknown session is refused.
     let forged = format!("Bearer {}", URL_SAFE_NO_PAD.encode([7u8; 32]));
-    let response = client()
-        .get(format!("{}/api/v1/office/messages", relay.url))
-        .header("authorization", forged)
-        .send()
-        .await
-        .unwrap();
+    let response = relay.get("/api/v1/office/messages", &forged).await;
     assert_eq!(
         json(response).await,
         (
@@ -430,12 +372,7 @@ async fn unknown_mailboxes_and_wrong_tokens_get_identical_answers() {
     for path in ["/api/v1/mailbox/messages", "/api/v1/mailbox/messages/1"] {
         for _ in 0..3 {
             let stranger = Reporter::new();
-            let response = client()
-                .get(format!("{}{path}", relay.url))
-                .header("authorization", stranger.bearer())
-                .send()
-                .await
-                .unwrap();
+            let response = relay.get(path, &stranger.bearer()).await;
             let status = response.status().as_u16();
             let headers: Vec<String> = response
                 .headers()
@@ -644,12 +581,7 @@ async fn bad_input_gets_its_own_error_and_changes_nothing() {
         "/api/v1/mailbox/messages?after=abc",
         "/api/v1/mailbox/messages/abc",
     ] {
-        let response = client()
-            .get(format!("{}{path}", relay.url))
-            .header("authorization", reporter.bearer())
-            .send()
-            .await
-            .unwrap();
+        let response = relay.get(path, &reporter.bearer()).await;
         assert_eq!(
             json(response).await,
             (
@@ -922,12 +854,9 @@ async fn every_acknowledged_submission_survives_a_kill() {
     );
     let relay = relay.restart();
     for reporter in &acknowledged {
-        let response = client()
-            .get(format!("{}/api/v1/mailbox/messages/1", relay.url))
-            .header("authorization", reporter.bearer())
-            .send()
-            .await
-            .unwrap();
+        let response = relay
+            .get("/api/v1/mailbox/messages/1", &reporter.bearer())
+            .await;
         assert_eq!(
             response.status().as_u16(),
             200,
@@ -983,11 +912,8 @@ async fn an_online_backup_is_consistent_and_restorable() {
     relay.stop();
     std::fs::rename(&backup, relay.data.join("meldpunt.redb")).unwrap();
     let relay = relay.restart();
-    let response = client()
-        .get(format!("{}/api/v1/mailbox/messages/1", relay.url))
-        .header("authorization", reporter.bearer())
-        .send()
-        .await
-        .unwrap();
+    let response = relay
+        .get("/api/v1/mailbox/messages/1", &reporter.bearer())
+        .await;
     assert_eq!(response.status().as_u16(), 200);
 }
