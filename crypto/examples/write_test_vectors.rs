@@ -160,6 +160,27 @@ fn main() {
         )
         .unwrap();
     }
+    let stamps = testdata.join("stamps.txt");
+    if std::env::args().any(|argument| argument == "--regenerate-sealed-fixture") || !stamps.exists()
+    {
+        // A challenge carries a random nonce and a MAC under a random key: frozen like the
+        // sealed report. Solvers start at 0, so the first solution is the same everywhere.
+        let key = meldpunt_crypto::StampKey::generate();
+        let mut text = String::from(
+            "# Proof-of-work vectors (docs/protocol.md, \"Proof of work\"): a challenge, the mailbox id\n\
+             # it is solved for, and the first solution counting up from 0.\n\n",
+        );
+        for (index, difficulty) in [(0, 4u8), (1, 10), (2, 14)] {
+            let challenge = key.challenge(difficulty, 4_102_444_800);
+            let code = ReceiptCode::from_entropy(entropy(index));
+            let mailbox = code.mailbox_token().mailbox_id();
+            let stamp = challenge.solve(&mailbox, |_| true).unwrap();
+            writeln!(text, "challenge: {}", challenge.to_wire()).unwrap();
+            writeln!(text, "mailbox-id: {}", mailbox.to_wire()).unwrap();
+            writeln!(text, "stamp: {}\n", stamp.to_wire()).unwrap();
+        }
+        fs::write(&stamps, text).unwrap();
+    }
     println!("wrote test vectors to {}", testdata.display());
 }
 

@@ -183,3 +183,22 @@ fn frozen_sealed_report_still_opens() {
         Err(Error::NotForThisIdentity)
     ));
 }
+
+#[test]
+fn proof_of_work_vectors_solve_to_the_same_first_solution() {
+    let blocks = blocks(&read("stamps.txt"));
+    assert_eq!(blocks.len(), 3);
+    for block in blocks {
+        let field = |name: &str| {
+            block
+                .iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.clone())
+                .unwrap()
+        };
+        let challenge = meldpunt_crypto::Challenge::from_wire(&field("challenge")).unwrap();
+        let mailbox = meldpunt_crypto::MailboxId::from_wire(&field("mailbox-id")).unwrap();
+        let stamp = challenge.solve(&mailbox, |_| true).unwrap();
+        assert_eq!(stamp.to_wire(), field("stamp"));
+    }
+}
