@@ -161,7 +161,8 @@ fn main() {
         .unwrap();
     }
     let stamps = testdata.join("stamps.txt");
-    if std::env::args().any(|argument| argument == "--regenerate-sealed-fixture") || !stamps.exists()
+    if std::env::args().any(|argument| argument == "--regenerate-sealed-fixture")
+        || !stamps.exists()
     {
         // A challenge carries a random nonce and a MAC under a random key: frozen like the
         // sealed report. Solvers start at 0, so the first solution is the same everywhere.

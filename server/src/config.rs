@@ -37,6 +37,37 @@ pub struct Settings {
     pub retention_days: u32,
     /// Minutes an office session lasts.
     pub session_minutes: u32,
+    /// The web form.
+    pub web: WebSettings,
+}
+
+/// The web form served at `/`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebSettings {
+    /// Whether the relay serves the web form at all (the API is always served).
+    pub enabled: bool,
+    /// Minutes a served form stays valid (its form token).
+    pub form_token_minutes: u32,
+    /// Seconds that must pass between serving a form and accepting it without JavaScript.
+    pub minimum_form_seconds: u64,
+    /// Submissions a minute, from everyone together, that the relay seals for browsers
+    /// without JavaScript.
+    pub no_script_submissions_per_minute: u32,
+    /// Largest attachment accepted without JavaScript (held in memory while sealed), bytes.
+    pub max_form_attachment_bytes: usize,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        WebSettings {
+            enabled: true,
+            form_token_minutes: 240,
+            minimum_form_seconds: 3,
+            no_script_submissions_per_minute: 30,
+            max_form_attachment_bytes: 16 << 20,
+        }
+    }
 }
 
 /// TLS certificate files.
@@ -102,6 +133,7 @@ impl Default for Settings {
             proof_of_work: ProofOfWork::default(),
             retention_days: 365,
             session_minutes: 15,
+            web: WebSettings::default(),
         }
     }
 }
@@ -238,6 +270,12 @@ impl Settings {
         if self.limits.max_message_bytes < 8192 {
             return Err(ConfigError::Invalid(
                 "limits.max_message_bytes must be at least 8192".into(),
+            ));
+        }
+        if self.web.form_token_minutes == 0 || self.web.no_script_submissions_per_minute == 0 {
+            return Err(ConfigError::Invalid(
+                "web.form_token_minutes and web.no_script_submissions_per_minute must be at least 1"
+                    .into(),
             ));
         }
         if self.session_minutes == 0 {

@@ -90,6 +90,10 @@ pub enum Error {
     /// The relay is shutting down or not ready.
     #[error("the relay is not ready")]
     NotReady,
+    /// Sealing or opening on the relay failed (the web form without JavaScript); the
+    /// crypto crate's messages quote no content.
+    #[error("{0}")]
+    Crypto(meldpunt_crypto::Error),
     /// A storage failure (detail is logged, not returned).
     #[error("internal storage error")]
     Storage(String),
@@ -126,6 +130,7 @@ impl Error {
             Error::RateLimited => "rate-limited",
             Error::StorageFull => "storage-full",
             Error::NotReady => "not-ready",
+            Error::Crypto(_) => "crypto-failed",
             Error::Storage(_) => "internal-error",
         }
     }
@@ -147,7 +152,7 @@ impl Error {
             | Error::SessionExpired
             | Error::ChallengeFailed => StatusCode::UNAUTHORIZED,
             Error::StampMissing | Error::Stamp(_) => StatusCode::FORBIDDEN,
-            Error::NotSealed => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::NotSealed | Error::Crypto(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::WrongContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::TruncatedUpload | Error::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -205,6 +210,12 @@ storage_error!(
     redb::StorageError,
     redb::CommitError
 );
+
+impl From<meldpunt_crypto::Error> for Error {
+    fn from(error: meldpunt_crypto::Error) -> Self {
+        Error::Crypto(error)
+    }
+}
 
 impl From<std::io::Error> for Error {
     fn from(error: std::io::Error) -> Self {

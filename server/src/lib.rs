@@ -21,6 +21,7 @@ pub mod provisioning;
 pub mod serve;
 pub mod state;
 pub mod storage;
+pub mod web;
 
 pub use config::Settings;
 pub use error::Error;

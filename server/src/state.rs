@@ -68,6 +68,8 @@ pub struct AppState {
     pub office_limiter: SessionLimiter,
     /// Counters.
     pub metrics: Metrics,
+    /// Form tokens and the global rate of the web form without JavaScript.
+    pub form_guard: crate::web::guard::FormGuard,
 }
 
 impl AppState {
@@ -92,6 +94,7 @@ impl AppState {
             office_limiter: SessionLimiter::new(settings.limits.office_requests_per_minute),
             stamp_key: StampKey::generate(),
             metrics: Metrics::default(),
+            form_guard: crate::web::guard::FormGuard::new(settings.web.clone()),
             store,
             directory,
             settings,

@@ -440,3 +440,112 @@ pub async fn office_session(relay: &Relay, organisation: &str, identity: &Identi
         session["session_token"].as_str().expect("a session token")
     )
 }
+
+/// A sandbox for one CLI user: its own MELDPUNT_HOME (pins, store, config).
+#[derive(Debug)]
+pub struct User {
+    home: tempfile::TempDir,
+}
+
+impl User {
+    /// A new user with an empty home.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> User {
+        User {
+            home: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// A path inside the user's folder.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.home.path().join(name)
+    }
+
+    /// Runs `meldpunt` with the arguments and optional standard input.
+    pub fn run(
+        &self,
+        relay: &Relay,
+        arguments: &[&str],
+        stdin: Option<&str>,
+    ) -> std::process::Output {
+        let mut command = Command::new(binary("meldpunt-cli", "meldpunt"));
+        command
+            .args(arguments)
+            .env("MELDPUNT_HOME", self.home.path().join("home"))
+            .env("MELDPUNT_RELAY", &relay.url)
+            .env_remove("MELDPUNT_DIRECTORY_KEY")
+            .env_remove("EDITOR")
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().unwrap();
+        if let Some(input) = stdin {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+        }
+        child.wait_with_output().unwrap()
+    }
+
+    /// Runs `meldpunt` and requires success; returns standard output.
+    pub fn ok(&self, relay: &Relay, arguments: &[&str], stdin: Option<&str>) -> String {
+        let output = self.run(relay, arguments, stdin);
+        assert!(
+            output.status.success(),
+            "meldpunt {arguments:?} failed ({:?}): {}",
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// Runs `meldpunt … --json` and parses the output.
+    pub fn json(
+        &self,
+        relay: &Relay,
+        arguments: &[&str],
+        stdin: Option<&str>,
+    ) -> serde_json::Value {
+        let mut with_json = arguments.to_vec();
+        with_json.push("--json");
+        serde_json::from_str(&self.ok(relay, &with_json, stdin)).unwrap()
+    }
+}
+
+/// Writes an identity file as `meldpunt keygen` does.
+pub fn write_identity(path: &Path, identity: &meldpunt_crypto::IdentityKey) {
+    std::fs::write(
+        path,
+        format!("# test office\n{}\n", identity.to_secret_string().as_str()),
+    )
+    .unwrap();
+}
+
+/// Whether `needle` occurs in `haystack`.
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}
+
+/// Every file under a folder, recursively.
+pub fn files_under(folder: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(folder).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}

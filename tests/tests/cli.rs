@@ -2,80 +2,12 @@
 //! loopback, through the whole reporting process, and its refusals.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 
-use meldpunt_end_to_end::{binary, client, Relay, RelayOptions};
+use meldpunt_end_to_end::{
+    client, contains, files_under, write_identity, Relay, RelayOptions, User,
+};
 use serde_json::Value;
-
-/// A sandbox for one CLI user: its own MELDPUNT_HOME (pins, store, config).
-struct User {
-    home: tempfile::TempDir,
-}
-
-impl User {
-    fn new() -> User {
-        User {
-            home: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.home.path().join(name)
-    }
-
-    fn run(&self, relay: &Relay, arguments: &[&str], stdin: Option<&str>) -> Output {
-        let mut command = Command::new(binary("meldpunt-cli", "meldpunt"));
-        command
-            .args(arguments)
-            .env("MELDPUNT_HOME", self.home.path().join("home"))
-            .env("MELDPUNT_RELAY", &relay.url)
-            .env_remove("MELDPUNT_DIRECTORY_KEY")
-            .env_remove("EDITOR")
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = command.spawn().unwrap();
-        if let Some(input) = stdin {
-            use std::io::Write;
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(input.as_bytes())
-                .unwrap();
-        }
-        child.wait_with_output().unwrap()
-    }
-
-    fn ok(&self, relay: &Relay, arguments: &[&str], stdin: Option<&str>) -> String {
-        let output = self.run(relay, arguments, stdin);
-        assert!(
-            output.status.success(),
-            "meldpunt {arguments:?} failed ({:?}): {}",
-            output.status.code(),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap()
-    }
-
-    fn json(&self, relay: &Relay, arguments: &[&str], stdin: Option<&str>) -> Value {
-        let mut with_json = arguments.to_vec();
-        with_json.push("--json");
-        serde_json::from_str(&self.ok(relay, &with_json, stdin)).unwrap()
-    }
-}
-
-fn write_identity(path: &Path, identity: &meldpunt_crypto::IdentityKey) {
-    std::fs::write(
-        path,
-        format!("# test office\n{}\n", identity.to_secret_string().as_str()),
-    )
-    .unwrap();
-}
 
 /// A JPEG with an EXIF segment holding a GPS marker, and a comment naming someone.
 fn photo_with_metadata() -> Vec<u8> {
@@ -91,25 +23,6 @@ fn photo_with_metadata() -> Vec<u8> {
         0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3F, 0x00, 0xAB, 0xCD, 0xFF, 0xD9,
     ]);
     bytes
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|window| window == needle)
-}
-
-fn files_under(folder: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(folder).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            found.extend(files_under(&path));
-        } else {
-            found.push(path);
-        }
-    }
-    found
 }
 
 #[test]

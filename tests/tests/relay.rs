@@ -6,7 +6,7 @@ use std::time::Duration;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use meldpunt_crypto::{AttachmentReference, Day, Message, MessageKind, RecipientAddress};
-use meldpunt_end_to_end::{client, office_session, Relay, RelayOptions, Reporter};
+use meldpunt_end_to_end::{client, contains, office_session, Relay, RelayOptions, Reporter};
 use serde_json::Value;
 
 const REPORT_TEXT: &str =
@@ -687,12 +687,6 @@ async fn the_relay_records_no_addresses_agents_or_plaintext() {
         !contains(&data, reporter.token().to_wire().as_bytes()),
         "the token is stored"
     );
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|window| window == needle)
 }
 
 #[tokio::test]

@@ -38,7 +38,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/api/v1/office/attachments/{id}", get(office_download))
 }
 
-fn attachment_id(text: &str) -> Result<[u8; 16], Error> {
+pub(crate) fn attachment_id(text: &str) -> Result<[u8; 16], Error> {
     let malformed =
         || Error::BadRequest("malformed attachment id: expected 22 characters of base64url".into());
     if text.len() != 22 {
@@ -69,6 +69,25 @@ async fn receive(
     if declared.is_some_and(|length| length > limit) {
         return Err(Error::BodyTooLarge { limit });
     }
+    let size = store_attachment(state, id, mailbox, author, organisation, body).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": URL_SAFE_NO_PAD.encode(id), "size": size })),
+    )
+        .into_response())
+}
+
+/// Stores a sealed attachment's bytes under `id` in `mailbox`, chunk by chunk; on any
+/// failure nothing of it remains. Returns the sealed size.
+pub(crate) async fn store_attachment(
+    state: &AppState,
+    id: [u8; 16],
+    mailbox: [u8; 32],
+    author: Author,
+    organisation: Option<String>,
+    body: Body,
+) -> Result<u64, Error> {
+    let limit = state.settings.limits.max_attachment_bytes;
     state
         .store
         .begin_attachment(
@@ -87,11 +106,7 @@ async fn receive(
                 .metrics
                 .attachment_bytes_stored
                 .fetch_add(size, std::sync::atomic::Ordering::Relaxed);
-            Ok((
-                StatusCode::CREATED,
-                Json(json!({ "id": URL_SAFE_NO_PAD.encode(id), "size": size })),
-            )
-                .into_response())
+            Ok(size)
         }
         Err(error) => {
             if let Err(cleanup) = state.store.abort_attachment(id).await {

@@ -18,7 +18,7 @@ use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 use http_body_util::BodyExt;
 use meldpunt_crypto::{MailboxToken, SealedObject, SessionToken};
@@ -43,14 +43,27 @@ pub fn router(state: Arc<AppState>) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             attachment_timeout,
         ));
+    let web =
+        crate::web::router(&state).layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            attachment_timeout,
+        ));
     Router::new()
         .merge(short_requests)
         .merge(long_requests)
-        .fallback(|| async {
-            Error::BadRequest("no such endpoint; see /api/v1/openapi.json".into())
-        })
+        .merge(web)
+        .fallback(fallback)
         .layer(middleware::from_fn_with_state(Arc::clone(&state), respond))
         .with_state(state)
+}
+
+/// Unknown paths: the JSON error under `/api/`, the web form's page elsewhere.
+async fn fallback(State(state): State<Arc<AppState>>, uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") || !state.settings.web.enabled {
+        Error::BadRequest("no such endpoint; see /api/v1/openapi.json".into()).into_response()
+    } else {
+        crate::web::not_found(&state, &uri)
+    }
 }
 
 /// Security headers, logging and metrics for every response.
@@ -80,11 +93,12 @@ async fn respond(State(state): State<Arc<AppState>>, request: Request, next: Nex
     set(headers, "x-content-type-options", "nosniff");
     set(headers, "referrer-policy", "no-referrer");
     set(headers, "x-frame-options", "DENY");
-    set(
-        headers,
-        "content-security-policy",
-        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
-    );
+    // Web form pages bring their own policy; everything else gets the strictest.
+    headers
+        .entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(
+            "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+        ));
     set(headers, "cross-origin-opener-policy", "same-origin");
     set(headers, "cross-origin-resource-policy", "same-origin");
     set(

@@ -1,0 +1,476 @@
+//! Reading a conversation, following up and downloading the office's attachments without
+//! JavaScript, with the receipt code posted in the form.
+//!
+//! The code is turned into the mailbox token and reply key in memory, the messages are
+//! opened for the page and forgotten; the code travels back only inside the page's hidden
+//! fields (never in a URL, a cookie or a log).
+//!
+//! This module must never keep a receipt code, a reply key or an opened message beyond the
+//! request that needed it.
+
+use std::sync::Arc;
+
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, Multipart, State};
+use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use meldpunt_crypto::{IdentityKey, Message, MessageKind, ReceiptCode, RecipientKey};
+use zeroize::Zeroizing;
+
+use super::forms::{self, PostedForm};
+use super::pages::{self, FieldErrors, Thread, ThreadEntry};
+use super::report::{
+    check_attachment, check_body, refusal_error, seal_attachment, store_sealed_attachment, today,
+};
+use super::text::Language;
+use super::{frame, now, page};
+use crate::error::Error;
+use crate::metrics::Metrics;
+use crate::state::AppState;
+use crate::storage::{Author, MessageRecord};
+
+/// The fields of the check and download forms.
+#[derive(serde::Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    lang: String,
+    #[serde(default)]
+    receipt_code: Zeroizing<String>,
+    #[serde(default)]
+    location: String,
+}
+
+impl std::fmt::Debug for CodeForm {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("CodeForm([redacted])")
+    }
+}
+
+/// An opened conversation.
+struct Opened {
+    mailbox: [u8; 32],
+    reply: IdentityKey,
+    messages: Vec<(MessageRecord, Message)>,
+}
+
+/// Why a conversation could not be opened: the field error to show and its status.
+struct Refused(StatusCode, String);
+
+fn code_error(language: Language, error: &meldpunt_crypto::Error) -> Refused {
+    let text = language.text();
+    let message = match error {
+        meldpunt_crypto::Error::ReceiptCodeLength { .. } => text.error_code_length.to_owned(),
+        meldpunt_crypto::Error::ReceiptCodeCharacter { .. } => text.error_code_character.to_owned(),
+        meldpunt_crypto::Error::ReceiptCodeChecksum {
+            suspect_group: Some(group),
+        } => format!(
+            "{} {} {}.",
+            text.error_code_checksum, text.error_code_checksum_group, group
+        ),
+        _ => text.error_code_checksum.to_owned(),
+    };
+    Refused(StatusCode::UNPROCESSABLE_ENTITY, message)
+}
+
+async fn open_conversation(
+    state: &AppState,
+    language: Language,
+    typed: &str,
+) -> Result<Opened, Refused> {
+    let text = language.text();
+    let code = ReceiptCode::parse(typed).map_err(|error| code_error(language, &error))?;
+    let mailbox = *code.mailbox_token().mailbox_id().as_bytes();
+    let reply = code.reply_identity();
+    let relay_error =
+        |error: Error| Refused(error.status(), format!("{} {error}", text.error_relay));
+    let listed = state
+        .store
+        .list_mailbox(
+            mailbox,
+            0,
+            state.settings.limits.max_messages_per_mailbox as usize,
+        )
+        .await
+        .map_err(relay_error)?
+        .ok_or_else(|| Refused(StatusCode::NOT_FOUND, text.error_code_unknown.to_owned()))?;
+    let mut messages = Vec::with_capacity(listed.len());
+    for record in listed {
+        let sealed = state
+            .store
+            .mailbox_message(mailbox, record.position)
+            .await
+            .map_err(relay_error)?
+            .ok_or_else(|| Refused(StatusCode::NOT_FOUND, text.error_tampered.to_owned()))?;
+        let message = Message::open(std::slice::from_ref(&reply), &sealed)
+            .map_err(|_| Refused(StatusCode::CONFLICT, text.error_tampered.to_owned()))?;
+        messages.push((record, message));
+    }
+    Ok(Opened {
+        mailbox,
+        reply,
+        messages,
+    })
+}
+
+fn entries(state: &AppState, language: Language, opened: &Opened) -> Vec<ThreadEntry> {
+    let text = language.text();
+    opened
+        .messages
+        .iter()
+        .map(|(record, message)| {
+            let author = match &message.kind {
+                MessageKind::Report { .. } => text.thread_you.to_owned(),
+                MessageKind::FollowUp => text.thread_you_follow_up.to_owned(),
+                MessageKind::Reply { from } | MessageKind::Acknowledgement { from } => {
+                    let name = state
+                        .directory
+                        .directory
+                        .recipient(from)
+                        .map(|recipient| match language {
+                            Language::Dutch => recipient.name.nl.clone(),
+                            Language::English => recipient.name.en.clone(),
+                        })
+                        .unwrap_or_else(|_| format!("{}/{}", from.organisation, from.recipient));
+                    if matches!(message.kind, MessageKind::Acknowledgement { .. }) {
+                        format!("{name} ({})", text.thread_acknowledgement)
+                    } else {
+                        name
+                    }
+                }
+            };
+            ThreadEntry {
+                author,
+                from_office: record.author == Author::Office,
+                written_on: message.written_on.to_string(),
+                body: message.body.clone(),
+                attachments: message
+                    .attachments
+                    .iter()
+                    .map(|reference| {
+                        (
+                            reference.name.clone(),
+                            reference.size,
+                            reference.location.clone(),
+                        )
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn thread_page(
+    state: &AppState,
+    language: Language,
+    status: StatusCode,
+    code: &str,
+    opened: &Opened,
+    body: &str,
+    errors: &FieldErrors,
+    notice: Option<&str>,
+) -> Response {
+    let token = state.form_guard.issue(now());
+    let entries = entries(state, language, opened);
+    page(
+        status,
+        pages::thread(
+            &frame(state, language, "/check"),
+            &Thread {
+                code,
+                entries: &entries,
+                form_token: &token,
+                body,
+                errors,
+                notice,
+                max_attachment: state.settings.web.max_form_attachment_bytes,
+            },
+        ),
+    )
+}
+
+fn check_page(
+    state: &AppState,
+    language: Language,
+    status: StatusCode,
+    typed: &str,
+    refused: Refused,
+) -> Response {
+    let mut errors = FieldErrors::default();
+    errors.add("receipt_code", refused.1);
+    let _ = status;
+    page(
+        refused.0,
+        pages::check_form(&frame(state, language, "/check"), typed, &errors),
+    )
+}
+
+/// `POST /check`: the conversation of a receipt code.
+pub async fn open(
+    State(state): State<Arc<AppState>>,
+    uri: Uri,
+    form: Result<Form<CodeForm>, FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        let language = super::language(&uri);
+        let refused = Refused(
+            StatusCode::BAD_REQUEST,
+            language.text().error_form_malformed.to_owned(),
+        );
+        return check_page(&state, language, StatusCode::BAD_REQUEST, "", refused);
+    };
+    let language = Language::from_code(Some(&form.lang));
+    match open_conversation(&state, language, &form.receipt_code).await {
+        Ok(opened) => thread_page(
+            &state,
+            language,
+            StatusCode::OK,
+            &form.receipt_code,
+            &opened,
+            "",
+            &FieldErrors::default(),
+            None,
+        ),
+        Err(refused) => check_page(
+            &state,
+            language,
+            StatusCode::OK,
+            &form.receipt_code,
+            refused,
+        ),
+    }
+}
+
+/// `POST /check/follow-up`: a follow-up sealed in memory.
+pub async fn follow_up(
+    State(state): State<Arc<AppState>>,
+    uri: Uri,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Response {
+    let language = super::language(&uri);
+    let malformed = || {
+        let refused = Refused(
+            StatusCode::BAD_REQUEST,
+            language.text().error_form_malformed.to_owned(),
+        );
+        check_page(&state, language, StatusCode::BAD_REQUEST, "", refused)
+    };
+    let Ok(multipart) = multipart else {
+        return malformed();
+    };
+    let limit = state.settings.web.max_form_attachment_bytes;
+    let Ok(form) = forms::read(multipart, meldpunt_crypto::MAXIMUM_BODY_LENGTH + 1, limit).await
+    else {
+        return malformed();
+    };
+    let language = Language::from_code(form.value("lang"));
+    let typed = Zeroizing::new(form.value("receipt_code").unwrap_or_default().to_owned());
+    let opened = match open_conversation(&state, language, &typed).await {
+        Ok(opened) => opened,
+        Err(refused) => return check_page(&state, language, StatusCode::OK, &typed, refused),
+    };
+    let body = Zeroizing::new(form.value("body").unwrap_or_default().to_owned());
+    let mut errors = FieldErrors::default();
+    let status = check_attachment(&form, language, limit, &mut errors).or(check_body(
+        &form,
+        language,
+        &mut errors,
+    ));
+    if let Some(status) = status {
+        return thread_page(
+            &state, language, status, &typed, &opened, &body, &errors, None,
+        );
+    }
+    if let Err(refusal) = state
+        .form_guard
+        .admit(form.value("form_token").unwrap_or_default(), now())
+    {
+        let (status, message) = refusal_error(language, refusal);
+        errors.add("body", message);
+        return thread_page(
+            &state, language, status, &typed, &opened, &body, &errors, None,
+        );
+    }
+    match send_follow_up(&state, &opened, form).await {
+        Ok(()) => {
+            Metrics::increment(&state.metrics.follow_ups_stored);
+            match open_conversation(&state, language, &typed).await {
+                Ok(reopened) => thread_page(
+                    &state,
+                    language,
+                    StatusCode::CREATED,
+                    &typed,
+                    &reopened,
+                    "",
+                    &FieldErrors::default(),
+                    Some(language.text().follow_up_sent),
+                ),
+                Err(refused) => check_page(&state, language, StatusCode::OK, &typed, refused),
+            }
+        }
+        Err(error) => {
+            errors.add("body", format!("{} {error}", language.text().error_relay));
+            thread_page(
+                &state,
+                language,
+                error.status(),
+                &typed,
+                &opened,
+                &body,
+                &errors,
+                None,
+            )
+        }
+    }
+}
+
+/// The keys a follow-up is sealed to: the report's recipients and the reply key.
+fn follow_up_keys(state: &AppState, opened: &Opened) -> Result<Vec<RecipientKey>, Error> {
+    let addresses = opened
+        .messages
+        .iter()
+        .find_map(|(_, message)| match &message.kind {
+            MessageKind::Report { recipients, .. } => Some(recipients.clone()),
+            _ => None,
+        })
+        .ok_or(Error::MessageNotFound)?;
+    let mut keys = state.directory.directory.keys_for(&addresses)?;
+    keys.push(opened.reply.recipient());
+    Ok(keys)
+}
+
+async fn send_follow_up(state: &AppState, opened: &Opened, form: PostedForm) -> Result<(), Error> {
+    let keys = follow_up_keys(state, opened)?;
+    let sealed = tokio::task::spawn_blocking(move || -> Result<_, Error> {
+        let attachment = form
+            .attachment
+            .as_ref()
+            .map(|upload| seal_attachment(&keys, upload))
+            .transpose()?;
+        let message = Message {
+            kind: MessageKind::FollowUp,
+            written_on: today(),
+            body: Zeroizing::new(form.value("body").unwrap_or_default().to_owned()),
+            attachments: attachment
+                .iter()
+                .map(|(reference, _)| reference.clone())
+                .collect(),
+        };
+        Ok((message.seal(&keys)?.into_bytes(), attachment))
+    })
+    .await
+    .map_err(|_| Error::BadRequest("sealing failed".into()))??;
+    let (message, attachment) = sealed;
+    if let Some((reference, sealed)) = attachment {
+        store_sealed_attachment(state, opened.mailbox, &reference, sealed).await?;
+    }
+    state
+        .store
+        .append_message(
+            opened.mailbox,
+            Author::Reporter,
+            None,
+            message,
+            state.settings.limits.max_messages_per_mailbox,
+        )
+        .await?;
+    Ok(())
+}
+
+/// `POST /check/attachment`: one of the office's attachments, opened in memory.
+pub async fn download(
+    State(state): State<Arc<AppState>>,
+    uri: Uri,
+    form: Result<Form<CodeForm>, FormRejection>,
+) -> Response {
+    let language = super::language(&uri);
+    let Ok(Form(form)) = form else {
+        let refused = Refused(
+            StatusCode::BAD_REQUEST,
+            language.text().error_form_malformed.to_owned(),
+        );
+        return check_page(&state, language, StatusCode::BAD_REQUEST, "", refused);
+    };
+    let language = Language::from_code(Some(&form.lang));
+    let opened = match open_conversation(&state, language, &form.receipt_code).await {
+        Ok(opened) => opened,
+        Err(refused) => {
+            return check_page(
+                &state,
+                language,
+                StatusCode::OK,
+                &form.receipt_code,
+                refused,
+            )
+        }
+    };
+    let reference = opened
+        .messages
+        .iter()
+        .filter(|(record, _)| record.author == Author::Office)
+        .flat_map(|(_, message)| message.attachments.iter())
+        .find(|reference| reference.location == form.location)
+        .cloned();
+    let Some(reference) = reference else {
+        return super::failure(&state, language, &Error::AttachmentNotFound);
+    };
+    match open_attachment(&state, &opened, &reference).await {
+        Ok(content) => {
+            let disposition = format!(
+                "attachment; filename*=UTF-8''{}",
+                percent_encoding::utf8_percent_encode(
+                    &reference.name,
+                    percent_encoding::NON_ALPHANUMERIC
+                )
+            );
+            let mut response = (
+                [(header::CONTENT_TYPE, "application/octet-stream")],
+                content.to_vec(),
+            )
+                .into_response();
+            if let Ok(value) = HeaderValue::from_str(&disposition) {
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_DISPOSITION, value);
+            }
+            response
+        }
+        Err(error) => super::failure(&state, language, &error),
+    }
+}
+
+async fn open_attachment(
+    state: &AppState,
+    opened: &Opened,
+    reference: &meldpunt_crypto::AttachmentReference,
+) -> Result<Zeroizing<Vec<u8>>, Error> {
+    let limit = state.settings.web.max_form_attachment_bytes as u64;
+    if reference.size > limit {
+        return Err(Error::BodyTooLarge { limit });
+    }
+    let id = crate::api::attachments::attachment_id(&reference.location)?;
+    let record = state
+        .store
+        .attachment(id)
+        .await?
+        .filter(|record| record.mailbox == opened.mailbox && record.author == Author::Office)
+        .ok_or(Error::AttachmentNotFound)?;
+    let mut sealed = Vec::with_capacity(record.size as usize);
+    for index in 0..record.chunks {
+        let store = state.store.clone();
+        let chunk = tokio::task::spawn_blocking(move || store.attachment_chunk(id, index))
+            .await
+            .map_err(|_| Error::AttachmentNotFound)??
+            .ok_or(Error::AttachmentNotFound)?;
+        sealed.extend_from_slice(&chunk);
+    }
+    // Bounded by `max_form_attachment_bytes`: opened in place.
+    let mut content = Zeroizing::new(Vec::with_capacity(reference.size as usize));
+    reference.open_stream(
+        std::slice::from_ref(&opened.reply),
+        &sealed[..],
+        &mut *content,
+    )?;
+    Ok(content)
+}

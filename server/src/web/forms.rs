@@ -1,0 +1,200 @@
+//! Form posts from browsers without JavaScript, read entirely in memory.
+//!
+//! A multipart body is parsed as it streams in (axum's multer), each field into a buffer
+//! that is zeroized when dropped, within limits: text fields up to `max_text` bytes, one
+//! attachment up to `max_attachment` bytes. Nothing is written to a file, ever. What the
+//! limits cut off is discarded as it arrives and reported, so the page can say which field
+//! was too large while keeping the rest of what the reporter wrote.
+//!
+//! This module must never log a field's content or name a file it was given.
+
+use axum::extract::Multipart;
+use axum::http::StatusCode;
+use zeroize::Zeroizing;
+
+/// An attached file, held in memory.
+pub struct Upload {
+    /// The file name the browser gave (a base name; browsers send no folders).
+    pub name: String,
+    /// Its content.
+    pub content: Zeroizing<Vec<u8>>,
+}
+
+impl std::fmt::Debug for Upload {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            formatter,
+            "Upload([redacted], {} bytes)",
+            self.content.len()
+        )
+    }
+}
+
+/// The fields of a posted form.
+#[derive(Default)]
+pub struct PostedForm {
+    fields: Vec<(String, Zeroizing<String>)>,
+    /// The attachment, if one was chosen and fitted.
+    pub attachment: Option<Upload>,
+    /// Whether the attachment (or the whole body) was larger than allowed.
+    pub attachment_too_large: bool,
+    /// Whether a text field was larger than allowed.
+    pub text_too_large: bool,
+}
+
+impl std::fmt::Debug for PostedForm {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("PostedForm")
+            .field("fields", &self.fields.len())
+            .field("attachment", &self.attachment)
+            .finish()
+    }
+}
+
+impl PostedForm {
+    /// The first value of a field.
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(field, _)| field == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// Every value of a field (checkboxes).
+    pub fn values(&self, name: &str) -> Vec<String> {
+        self.fields
+            .iter()
+            .filter(|(field, _)| field == name)
+            .map(|(_, value)| value.to_string())
+            .collect()
+    }
+}
+
+/// The body could not be read as a form at all.
+#[derive(Debug)]
+pub struct Malformed;
+
+/// Reads a multipart form within the limits.
+pub async fn read(
+    mut multipart: Multipart,
+    max_text: usize,
+    max_attachment: usize,
+) -> Result<PostedForm, Malformed> {
+    let mut form = PostedForm::default();
+    loop {
+        let mut field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                form.attachment_too_large = true;
+                break;
+            }
+            Err(_) => return Err(Malformed),
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        let file_name = field.file_name().map(str::to_owned);
+        let limit = if file_name.is_some() {
+            max_attachment
+        } else {
+            max_text
+        };
+        let mut content = Zeroizing::new(Vec::new());
+        let mut too_large = false;
+        let mut body_cut = false;
+        loop {
+            match field.chunk().await {
+                Ok(Some(chunk)) => {
+                    if too_large || content.len() + chunk.len() > limit {
+                        too_large = true;
+                        content.clear();
+                    } else {
+                        content.extend_from_slice(&chunk);
+                    }
+                }
+                Ok(None) => break,
+                Err(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    too_large = true;
+                    body_cut = true;
+                    break;
+                }
+                Err(_) => return Err(Malformed),
+            }
+        }
+        match file_name {
+            Some(_) if too_large => form.attachment_too_large = true,
+            Some(file_name) if name == "attachment" => {
+                if !(file_name.is_empty() && content.is_empty()) {
+                    form.attachment = Some(Upload {
+                        name: file_name,
+                        content,
+                    });
+                }
+            }
+            Some(_) => {}
+            None if too_large => form.text_too_large = true,
+            None => {
+                let text = String::from_utf8(std::mem::take(&mut *content)).map_err(|error| {
+                    drop(Zeroizing::new(error.into_bytes()));
+                    Malformed
+                })?;
+                form.fields.push((name, Zeroizing::new(text)));
+            }
+        }
+        if body_cut {
+            // The body limit ends the stream: nothing more can be read.
+            form.attachment_too_large = true;
+            break;
+        }
+    }
+    Ok(form)
+}
+
+/// A file name as it may appear in a message: the base name only, without control
+/// characters, at most 255 bytes; `None` if nothing usable remains.
+pub fn attachment_name(given: &str) -> Option<String> {
+    let base = given
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(|character| !character.is_control())
+        .collect::<String>();
+    let base = base.trim();
+    if base.is_empty() || base == "." || base == ".." {
+        return None;
+    }
+    let mut name = String::new();
+    for character in base.chars() {
+        if name.len() + character.len_utf8() > 255 {
+            break;
+        }
+        name.push(character);
+    }
+    Some(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::attachment_name;
+
+    #[test]
+    fn attachment_names_lose_folders_and_control_characters() {
+        assert_eq!(attachment_name("notes.pdf").as_deref(), Some("notes.pdf"));
+        assert_eq!(
+            attachment_name("C:\\Users\\me\\notes.pdf").as_deref(),
+            Some("notes.pdf")
+        );
+        assert_eq!(
+            attachment_name("../../etc/passwd").as_deref(),
+            Some("passwd")
+        );
+        assert_eq!(
+            attachment_name("a\u{0}b\nc.txt").as_deref(),
+            Some("abc.txt")
+        );
+        assert_eq!(attachment_name(".."), None);
+        assert_eq!(attachment_name("dir/"), None);
+        assert_eq!(attachment_name(&"é".repeat(200)).unwrap().len(), 254);
+    }
+}

@@ -1,0 +1,172 @@
+//! The web form for reporters, served by the relay itself at `/`: Dutch by default,
+//! English with `?lang=en`, complete with or without JavaScript.
+//!
+//! - With JavaScript, the script from `web/` (embedded here) does everything in the
+//!   browser and talks only to `/api/v1/`; these pages are its HTML.
+//! - Without JavaScript, the forms post here: [`report`] and [`conversation`] seal and
+//!   open in memory, with the anti-abuse of [`guard`] instead of proof-of-work.
+//!
+//! Pages carry a strict Content-Security-Policy (scripts, styles and requests only from
+//! this relay, no inline code), set no cookie, and load nothing from elsewhere.
+//!
+//! This module must never log or store what a reporter wrote, a receipt code or a file
+//! name, and never put a receipt code in a URL.
+
+pub mod conversation;
+pub mod forms;
+pub mod guard;
+pub mod pages;
+pub mod report;
+pub mod text;
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use maud::Markup;
+
+use crate::error::Error;
+use crate::state::AppState;
+use pages::{FieldErrors, Frame};
+use text::Language;
+
+/// The policy of every HTML page: nothing from elsewhere, no inline code, forms post here.
+pub const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+    img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+    base-uri 'none'";
+
+/// The stylesheet.
+const STYLESHEET: &str = include_str!("static/meldpunt.css");
+/// The browser script, built by `npm run build` in `web/` from the pinned npm packages.
+const SCRIPT: &str = include_str!("../../../web/dist/meldpunt.js");
+
+/// Routes of the web form (when enabled), with their own timeouts and body limits.
+pub fn router(state: &AppState) -> Router<Arc<AppState>> {
+    if !state.settings.web.enabled {
+        return Router::new();
+    }
+    let form_limit = state.settings.web.max_form_attachment_bytes
+        + meldpunt_crypto::MAXIMUM_BODY_LENGTH
+        + 64 * 1024;
+    Router::new()
+        .route("/", get(start))
+        .route("/report", get(report_form).post(report::submit))
+        .route("/check", get(check_form).post(conversation::open))
+        .route("/check/follow-up", post(conversation::follow_up))
+        .route("/check/attachment", post(conversation::download))
+        .route("/static/meldpunt.css", get(stylesheet))
+        .route("/static/meldpunt.js", get(script))
+        .layer(DefaultBodyLimit::max(form_limit))
+}
+
+/// The language a request asks for with `?lang=en`.
+pub fn language(uri: &Uri) -> Language {
+    Language::from_code(
+        uri.query()
+            .and_then(|query| query.split('&').find_map(|pair| pair.strip_prefix("lang="))),
+    )
+}
+
+/// The frame of a page at `path` in `language`.
+pub fn frame<'a>(state: &'a AppState, language: Language, path: &'a str) -> Frame<'a> {
+    Frame {
+        language,
+        path,
+        directory_key: &state.settings.directory_key,
+        max_script_attachment: state.settings.limits.max_attachment_bytes,
+    }
+}
+
+/// An HTML page with its policy.
+pub fn page(status: StatusCode, markup: Markup) -> Response {
+    (
+        status,
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(PAGE_POLICY),
+            ),
+        ],
+        markup.into_string(),
+    )
+        .into_response()
+}
+
+/// A page that says what went wrong, with the relay's own message for the error.
+pub fn failure(state: &AppState, language: Language, error: &Error) -> Response {
+    let text = language.text();
+    let detail = format!("{} {error}", text.error_relay);
+    page(
+        error.status(),
+        pages::message(
+            &frame(state, language, "/"),
+            text.error_summary,
+            detail.as_str(),
+        ),
+    )
+}
+
+/// The page for paths that do not exist (outside the API).
+pub fn not_found(state: &AppState, uri: &Uri) -> Response {
+    let language = language(uri);
+    let text = language.text();
+    page(
+        StatusCode::NOT_FOUND,
+        pages::message(&frame(state, language, "/"), text.not_found, text.not_found),
+    )
+}
+
+fn now() -> u64 {
+    crate::storage::unix_seconds()
+}
+
+async fn start(State(state): State<Arc<AppState>>, uri: Uri) -> Response {
+    let language = language(&uri);
+    page(
+        StatusCode::OK,
+        pages::start(&frame(&state, language, "/"), &state.directory.directory),
+    )
+}
+
+async fn report_form(State(state): State<Arc<AppState>>, uri: Uri) -> Response {
+    report::form_page(
+        &state,
+        language(&uri),
+        StatusCode::OK,
+        &report::Draft::default(),
+        &FieldErrors::default(),
+    )
+}
+
+async fn check_form(State(state): State<Arc<AppState>>, uri: Uri) -> Response {
+    let language = language(&uri);
+    page(
+        StatusCode::OK,
+        pages::check_form(
+            &frame(&state, language, "/check"),
+            "",
+            &FieldErrors::default(),
+        ),
+    )
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        STYLESHEET,
+    )
+}
+
+async fn script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        SCRIPT,
+    )
+}

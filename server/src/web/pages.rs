@@ -1,0 +1,470 @@
+//! The HTML of the web form, rendered on the server with maud: every page works without
+//! JavaScript; the script in `web/` only takes over the forms when it can run.
+//!
+//! Pages load nothing from elsewhere (one stylesheet and one script, both from this relay),
+//! carry no inline script or style (the Content-Security-Policy forbids them), and tie every
+//! error message to its field (`aria-describedby`, `aria-invalid`) with a summary at the top
+//! that links to the fields.
+//!
+//! This module must never put a secret anywhere but the page it answers with: no log line,
+//! no URL (receipt codes travel only in POST bodies and hidden fields).
+
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+use meldpunt_crypto::{Directory, Role};
+
+use super::text::{Language, Text};
+
+/// What every page needs besides its content.
+#[derive(Debug)]
+pub struct Frame<'a> {
+    /// The language of the page.
+    pub language: Language,
+    /// The path the language switch links to (the same page in the other language).
+    pub path: &'a str,
+    /// The directory key the script verifies the directory against.
+    pub directory_key: &'a str,
+    /// The largest attachment the relay takes from the script, bytes.
+    pub max_script_attachment: u64,
+}
+
+/// Error messages by field id, in page order.
+#[derive(Debug, Default)]
+pub struct FieldErrors(pub Vec<(&'static str, String)>);
+
+impl FieldErrors {
+    /// Adds a message for a field.
+    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+        self.0.push((field, message.into()));
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn get(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(name, _)| *name == field)
+            .map(|(_, message)| message.as_str())
+    }
+}
+
+/// The whole page around `content`.
+pub fn layout(frame: &Frame<'_>, title: &str, content: Markup) -> Markup {
+    let text = frame.language.text();
+    let query = frame.language.query();
+    let other = frame.language.other();
+    html! {
+        (DOCTYPE)
+        html lang=(frame.language.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="referrer" content="no-referrer";
+                title { (title) " — " (text.site_name) }
+                link rel="stylesheet" href="/static/meldpunt.css";
+                script src="/static/meldpunt.js" defer {}
+            }
+            body data-directory-key=(frame.directory_key)
+                data-language=(frame.language.code())
+                data-max-attachment=(frame.max_script_attachment) {
+                a class="skip" href="#content" { (text.skip_to_content) }
+                header {
+                    nav aria-label=(text.navigation_label) {
+                        a class="brand" href={ "/" (query) } { (text.site_name) }
+                        a href={ "/report" (query) } { (text.start_report_button) }
+                        a href={ "/check" (query) } { (text.check_title) }
+                        a href={ (frame.path) (other.query()) } lang=(other.code()) hreflang=(other.code()) {
+                            (text.switch_language)
+                        }
+                    }
+                }
+                main id="content" tabindex="-1" {
+                    (content)
+                }
+                footer { p { (text.footer) } }
+                script type="application/json" id="meldpunt-text" {
+                    (PreEscaped(script_text(text)))
+                }
+            }
+        }
+    }
+}
+
+/// The strings the script needs, as JSON safe inside a `<script>` element.
+fn script_text(text: &Text) -> String {
+    let value = serde_json::json!({
+        "modeScript": text.mode_script,
+        "working": text.working,
+        "workingStamp": text.working_stamp,
+        "receiptTitle": text.receipt_title,
+        "receiptLead": text.receipt_lead,
+        "receiptCodeLabel": text.receipt_code_label,
+        "receiptWarning": text.receipt_warning,
+        "receiptNext": text.receipt_next,
+        "checkTitle": text.check_title,
+        "threadTitle": text.thread_title,
+        "threadYou": text.thread_you,
+        "threadYouFollowUp": text.thread_you_follow_up,
+        "threadAcknowledgement": text.thread_acknowledgement,
+        "threadWritten": text.thread_written,
+        "threadNoReply": text.thread_no_reply,
+        "threadDownload": text.thread_download,
+        "followUpTitle": text.follow_up_title,
+        "followUpBody": text.follow_up_body,
+        "followUpSubmit": text.follow_up_submit,
+        "followUpSent": text.follow_up_sent,
+        "errorSummary": text.error_summary,
+        "errorEmptyBody": text.error_empty_body,
+        "errorBodyTooLong": text.error_body_too_long,
+        "errorNoOrganisation": text.error_no_organisation,
+        "errorNoRecipient": text.error_no_recipient,
+        "errorAttachmentTooLarge": text.error_attachment_too_large,
+        "errorCodeLength": text.error_code_length,
+        "errorCodeCharacter": text.error_code_character,
+        "errorCodeChecksum": text.error_code_checksum,
+        "errorCodeChecksumGroup": text.error_code_checksum_group,
+        "errorCodeUnknown": text.error_code_unknown,
+        "errorDirectory": text.error_directory,
+        "errorRelay": text.error_relay,
+        "errorTampered": text.error_tampered,
+    });
+    // `<` never appears unescaped, so no `</script>` can end the element early.
+    value.to_string().replace('<', "\\u003c")
+}
+
+fn error_summary(text: &Text, errors: &FieldErrors) -> Markup {
+    html! {
+        div class="error-summary" id="error-summary" role="alert" tabindex="-1" hidden[errors.is_empty()] {
+            h2 { (text.error_summary) }
+            ul {
+                @for (field, message) in &errors.0 {
+                    li { a href={ "#" (field) } { (message) } }
+                }
+            }
+        }
+    }
+}
+
+fn field_error(errors: &FieldErrors, field: &'static str) -> Markup {
+    html! {
+        @if let Some(message) = errors.get(field) {
+            p class="field-error" id={ (field) "-error" } { (message) }
+        }
+    }
+}
+
+fn described_by(errors: &FieldErrors, field: &'static str) -> String {
+    if errors.get(field).is_some() {
+        format!("{field}-hint {field}-error")
+    } else {
+        format!("{field}-hint")
+    }
+}
+
+fn role_name(role: Role, language: Language) -> &'static str {
+    match (role, language) {
+        (Role::IntegrityOffice, Language::Dutch) => "integriteitsbureau",
+        (Role::IntegrityOffice, Language::English) => "integrity office",
+        (Role::InternalConfidentialAdviser, Language::Dutch) => "interne vertrouwenspersoon",
+        (Role::InternalConfidentialAdviser, Language::English) => "internal confidential adviser",
+        (Role::ExternalConfidentialAdviser, Language::Dutch) => "externe vertrouwenspersoon",
+        (Role::ExternalConfidentialAdviser, Language::English) => "external confidential adviser",
+        (Role::ProcessGuide, Language::Dutch) => "procesbegeleider",
+        (Role::ProcessGuide, Language::English) => "process guide",
+    }
+}
+
+fn localised(name: &meldpunt_crypto::LocalisedName, language: Language) -> &str {
+    match language {
+        Language::Dutch => &name.nl,
+        Language::English => &name.en,
+    }
+}
+
+/// The start page.
+pub fn start(frame: &Frame<'_>, directory: &Directory) -> Markup {
+    let language = frame.language;
+    let text = language.text();
+    let query = language.query();
+    layout(
+        frame,
+        text.start_title,
+        html! {
+            h1 { (text.start_title) }
+            p class="lead" { (text.start_lead) }
+            p class="actions" {
+                a class="button" href={ "/report" (query) } { (text.start_report_button) }
+                a class="button secondary" href={ "/check" (query) } { (text.start_check_button) }
+            }
+            h2 { (text.start_recipients_heading) }
+            ul {
+                @for organisation in &directory.organisations {
+                    li {
+                        strong { (localised(&organisation.name, language)) }
+                        ul {
+                            @for recipient in &organisation.recipients {
+                                li { (localised(&recipient.name, language)) " (" (role_name(recipient.role, language)) ")" }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { (text.start_how_heading) }
+            ul { @for line in text.start_how { li { (line) } } }
+            h2 { (text.start_protect_heading) }
+            ul { @for line in text.start_protect { li { (line) } } }
+        },
+    )
+}
+
+/// What the report form shows: the choices and text so far, and any errors.
+#[derive(Debug)]
+pub struct ReportForm<'a> {
+    /// The directory to choose from.
+    pub directory: &'a Directory,
+    /// A fresh form token.
+    pub form_token: &'a str,
+    /// The organisation chosen so far.
+    pub organisation: Option<&'a str>,
+    /// The recipients chosen so far (`organisation/recipient`).
+    pub recipients: &'a [String],
+    /// The text so far.
+    pub body: &'a str,
+    /// The largest attachment without JavaScript, bytes.
+    pub max_attachment: usize,
+    /// Errors to show.
+    pub errors: &'a FieldErrors,
+}
+
+fn size_text(bytes: u64) -> String {
+    if bytes >= 1 << 20 {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{} KiB", (bytes >> 10).max(1))
+    }
+}
+
+/// The report form.
+pub fn report_form(frame: &Frame<'_>, form: &ReportForm<'_>) -> Markup {
+    let language = frame.language;
+    let text = language.text();
+    let errors = form.errors;
+    let single = form.directory.organisations.len() == 1;
+    layout(
+        frame,
+        text.report_title,
+        html! {
+            h1 { (text.report_title) }
+            p class="mode" id="mode" data-mode="no-script" { (text.mode_no_script) }
+            (error_summary(text, errors))
+            form id="report-form" method="post" action={ "/report" (language.query()) }
+                enctype="multipart/form-data" {
+                input type="hidden" name="lang" value=(language.code());
+                input type="hidden" name="form_token" value=(form.form_token);
+                p { (text.report_lead) }
+                fieldset id="organisation" aria-describedby=[errors.get("organisation").map(|_| "organisation-error")] {
+                    legend { (text.report_organisation) }
+                    (field_error(errors, "organisation"))
+                    @for organisation in &form.directory.organisations {
+                        div class="choice" {
+                            input type="radio" name="organisation" id={ "organisation-" (organisation.id) }
+                                value=(organisation.id)
+                                checked[single || form.organisation == Some(organisation.id.as_str())];
+                            label for={ "organisation-" (organisation.id) } { (localised(&organisation.name, language)) }
+                        }
+                    }
+                }
+                fieldset id="recipients" aria-describedby=(described_by(errors, "recipients")) {
+                    legend { (text.report_recipients) }
+                    p class="hint" id="recipients-hint" { (text.report_recipients_hint) }
+                    (field_error(errors, "recipients"))
+                    @for organisation in &form.directory.organisations {
+                        @if !single { p class="group" { (localised(&organisation.name, language)) } }
+                        @for recipient in &organisation.recipients {
+                            @let value = format!("{}/{}", organisation.id, recipient.id);
+                            @let checked = if form.recipients.is_empty() {
+                                recipient.role == Role::IntegrityOffice
+                            } else {
+                                form.recipients.contains(&value)
+                            };
+                            div class="choice" {
+                                input type="checkbox" name="recipient" id={ "recipient-" (organisation.id) "-" (recipient.id) }
+                                    value=(value) checked[checked];
+                                label for={ "recipient-" (organisation.id) "-" (recipient.id) } {
+                                    (localised(&recipient.name, language)) " (" (role_name(recipient.role, language)) ")"
+                                }
+                            }
+                        }
+                    }
+                }
+                label for="body" { (text.report_body) }
+                p class="hint" id="body-hint" { (text.report_body_hint) }
+                (field_error(errors, "body"))
+                textarea id="body" name="body" rows="14" aria-describedby=(described_by(errors, "body"))
+                    aria-invalid=[errors.get("body").map(|_| "true")] spellcheck="true" { (form.body) }
+                label for="attachment" { (text.report_attachment) }
+                p class="hint" id="attachment-hint" { (text.report_attachment_hint) " " (size_text(form.max_attachment as u64)) "." }
+                (field_error(errors, "attachment"))
+                input type="file" id="attachment" name="attachment" aria-describedby=(described_by(errors, "attachment"))
+                    aria-invalid=[errors.get("attachment").map(|_| "true")];
+                p class="status" id="status" role="status" aria-live="polite" {}
+                button type="submit" { (text.report_submit) }
+            }
+        },
+    )
+}
+
+/// The receipt page: the code, once, large.
+pub fn receipt(frame: &Frame<'_>, code: &str, notes: &[String]) -> Markup {
+    let language = frame.language;
+    let text = language.text();
+    layout(
+        frame,
+        text.receipt_title,
+        html! {
+            h1 { (text.receipt_title) }
+            p { (text.receipt_lead) }
+            p class="receipt-code" id="receipt-code" aria-label=(text.receipt_code_label) { (code) }
+            ul class="warning" { @for line in text.receipt_warning { li { (line) } } }
+            @for note in notes { p class="field-error" { (note) } }
+            p { (text.receipt_next) }
+            p { a href={ "/check" (language.query()) } { (text.start_check_button) } }
+        },
+    )
+}
+
+/// The form that asks for a receipt code.
+pub fn check_form(frame: &Frame<'_>, typed: &str, errors: &FieldErrors) -> Markup {
+    let language = frame.language;
+    let text = language.text();
+    layout(
+        frame,
+        text.check_title,
+        html! {
+            h1 { (text.check_title) }
+            p class="mode" id="mode" data-mode="no-script" { (text.mode_no_script_check) }
+            (error_summary(text, errors))
+            form id="check-form" method="post" action={ "/check" (language.query()) } {
+                input type="hidden" name="lang" value=(language.code());
+                p { (text.check_lead) }
+                label for="receipt_code" { (text.check_code) }
+                p class="hint" id="receipt_code-hint" { (text.check_code_hint) }
+                (field_error(errors, "receipt_code"))
+                input type="text" id="receipt_code" name="receipt_code" value=(typed)
+                    autocomplete="off" autocapitalize="characters" spellcheck="false"
+                    aria-describedby=(described_by(errors, "receipt_code"))
+                    aria-invalid=[errors.get("receipt_code").map(|_| "true")];
+                p class="status" id="status" role="status" aria-live="polite" {}
+                button type="submit" { (text.check_submit) }
+            }
+        },
+    )
+}
+
+/// One message of a conversation, opened.
+#[derive(Debug)]
+pub struct ThreadEntry {
+    /// Who wrote it, for display.
+    pub author: String,
+    /// Whether the office wrote it (its attachments can be downloaded).
+    pub from_office: bool,
+    /// The day it was written.
+    pub written_on: String,
+    /// The text.
+    pub body: zeroize::Zeroizing<String>,
+    /// Attachments: name, size, location.
+    pub attachments: Vec<(String, u64, String)>,
+}
+
+/// A conversation and the follow-up form.
+#[derive(Debug)]
+pub struct Thread<'a> {
+    /// The receipt code as typed (carried in hidden fields, never in a URL).
+    pub code: &'a str,
+    /// The messages.
+    pub entries: &'a [ThreadEntry],
+    /// A fresh form token for the follow-up form.
+    pub form_token: &'a str,
+    /// Follow-up text so far.
+    pub body: &'a str,
+    /// Errors of the follow-up form.
+    pub errors: &'a FieldErrors,
+    /// A confirmation to show.
+    pub notice: Option<&'a str>,
+    /// The largest attachment without JavaScript, bytes.
+    pub max_attachment: usize,
+}
+
+/// The conversation page.
+pub fn thread(frame: &Frame<'_>, thread: &Thread<'_>) -> Markup {
+    let language = frame.language;
+    let text = language.text();
+    let errors = thread.errors;
+    layout(
+        frame,
+        text.thread_title,
+        html! {
+            h1 { (text.thread_title) }
+            @if let Some(notice) = thread.notice {
+                p class="notice" role="status" { (notice) }
+            }
+            (error_summary(text, errors))
+            @for entry in thread.entries {
+                article class={ "message" @if entry.from_office { " office" } } {
+                    h2 { (entry.author) }
+                    p class="meta" { (text.thread_written) " " (entry.written_on) }
+                    p class="body" { (entry.body.as_str()) }
+                    @for (name, size, location) in &entry.attachments {
+                        @if entry.from_office {
+                            form method="post" action={ "/check/attachment" (language.query()) } class="download" {
+                                input type="hidden" name="lang" value=(language.code());
+                                input type="hidden" name="receipt_code" value=(thread.code);
+                                input type="hidden" name="location" value=(location);
+                                button type="submit" { (text.thread_download) " " (name) " (" (size_text(*size)) ")" }
+                            }
+                        } @else {
+                            p class="attachment" { (name) " (" (size_text(*size)) ")" }
+                        }
+                    }
+                }
+            }
+            @if !thread.entries.iter().any(|entry| entry.from_office) {
+                p { (text.thread_no_reply) }
+            }
+            h2 { (text.follow_up_title) }
+            form id="follow-up-form" method="post" action={ "/check/follow-up" (language.query()) }
+                enctype="multipart/form-data" {
+                input type="hidden" name="lang" value=(language.code());
+                input type="hidden" name="form_token" value=(thread.form_token);
+                input type="hidden" name="receipt_code" value=(thread.code);
+                label for="body" { (text.follow_up_body) }
+                p class="hint" id="body-hint" { (text.report_body_hint) }
+                (field_error(errors, "body"))
+                textarea id="body" name="body" rows="8" aria-describedby=(described_by(errors, "body"))
+                    aria-invalid=[errors.get("body").map(|_| "true")] { (thread.body) }
+                label for="attachment" { (text.report_attachment) }
+                p class="hint" id="attachment-hint" { (text.report_attachment_hint) " " (size_text(thread.max_attachment as u64)) "." }
+                (field_error(errors, "attachment"))
+                input type="file" id="attachment" name="attachment" aria-describedby=(described_by(errors, "attachment"))
+                    aria-invalid=[errors.get("attachment").map(|_| "true")];
+                p class="status" id="status" role="status" aria-live="polite" {}
+                button type="submit" { (text.follow_up_submit) }
+            }
+        },
+    )
+}
+
+/// A page that only says something went wrong (a missing page, a refused request).
+pub fn message(frame: &Frame<'_>, title: &str, detail: &str) -> Markup {
+    layout(
+        frame,
+        title,
+        html! {
+            h1 { (title) }
+            p { (detail) }
+            p { a href={ "/" (frame.language.query()) } { (frame.language.text().site_name) } }
+        },
+    )
+}

@@ -1,0 +1,345 @@
+//! A report posted without JavaScript: checked, sealed in memory, stored, answered with
+//! the receipt code.
+//!
+//! Order matters: every check (fields, sizes, the form token, the global rate) happens
+//! before anything is stored, so a refused form changes nothing. The report is sealed to
+//! the chosen recipients and the reporter's reply key exactly as the CLI and the script
+//! seal it; the plaintext buffers are zeroized when sealing is done.
+//!
+//! This module must never write what it seals anywhere but into the sealed object.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use meldpunt_crypto::{
+    AttachmentReference, Message, MessageKind, ReceiptCode, RecipientAddress, RecipientKey,
+};
+use rand_core::{OsRng, RngCore};
+use zeroize::Zeroizing;
+
+use super::forms::{self, PostedForm, Upload};
+use super::guard::Refusal;
+use super::pages::{self, FieldErrors, ReportForm};
+use super::text::Language;
+use super::{frame, now, page};
+use crate::api::attachments::store_attachment;
+use crate::error::Error;
+use crate::metrics::Metrics;
+use crate::state::AppState;
+use crate::storage::Author;
+
+/// What the reporter filled in so far, to show again when the form is refused.
+#[derive(Debug, Default)]
+pub struct Draft {
+    /// The chosen organisation.
+    pub organisation: Option<String>,
+    /// The chosen recipients (`organisation/recipient`).
+    pub recipients: Vec<String>,
+    /// The text.
+    pub body: Zeroizing<String>,
+}
+
+/// The report form with a fresh form token.
+pub fn form_page(
+    state: &AppState,
+    language: Language,
+    status: StatusCode,
+    draft: &Draft,
+    errors: &FieldErrors,
+) -> Response {
+    let token = state.form_guard.issue(now());
+    page(
+        status,
+        pages::report_form(
+            &frame(state, language, "/report"),
+            &ReportForm {
+                directory: &state.directory.directory,
+                form_token: &token,
+                organisation: draft.organisation.as_deref(),
+                recipients: &draft.recipients,
+                body: &draft.body,
+                max_attachment: state.settings.web.max_form_attachment_bytes,
+                errors,
+            },
+        ),
+    )
+}
+
+/// The field errors of a refused form token.
+pub fn refusal_error(language: Language, refusal: Refusal) -> (StatusCode, &'static str) {
+    let text = language.text();
+    match refusal {
+        Refusal::Expired => (StatusCode::BAD_REQUEST, text.error_form_expired),
+        Refusal::TooFast => (StatusCode::TOO_MANY_REQUESTS, text.error_form_too_fast),
+        Refusal::Busy => (StatusCode::TOO_MANY_REQUESTS, text.error_busy),
+    }
+}
+
+/// Checks the text of a report or follow-up, adding errors; returns the status to answer
+/// with if there was one.
+pub fn check_body(
+    form: &PostedForm,
+    language: Language,
+    errors: &mut FieldErrors,
+) -> Option<StatusCode> {
+    let text = language.text();
+    let body = form.value("body").unwrap_or_default();
+    if form.text_too_large || body.len() > meldpunt_crypto::MAXIMUM_BODY_LENGTH {
+        errors.add("body", text.error_body_too_long);
+        Some(StatusCode::PAYLOAD_TOO_LARGE)
+    } else if body.trim().is_empty() {
+        errors.add("body", text.error_empty_body);
+        Some(StatusCode::UNPROCESSABLE_ENTITY)
+    } else {
+        None
+    }
+}
+
+/// Checks the attachment, adding errors; returns the status to answer with if needed.
+pub fn check_attachment(
+    form: &PostedForm,
+    language: Language,
+    limit: usize,
+    errors: &mut FieldErrors,
+) -> Option<StatusCode> {
+    let text = language.text();
+    if form.attachment_too_large {
+        errors.add(
+            "attachment",
+            format!("{} ({} MiB)", text.error_attachment_too_large, limit >> 20),
+        );
+        return Some(StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    if let Some(upload) = &form.attachment {
+        if forms::attachment_name(&upload.name).is_none() {
+            errors.add("attachment", text.error_attachment_name);
+            return Some(StatusCode::UNPROCESSABLE_ENTITY);
+        }
+    }
+    None
+}
+
+/// Seals an attachment in memory; returns its reference and sealed bytes.
+pub fn seal_attachment(
+    keys: &[RecipientKey],
+    upload: &Upload,
+) -> Result<(AttachmentReference, Vec<u8>), Error> {
+    let mut location = [0u8; 16];
+    OsRng.fill_bytes(&mut location);
+    let name = forms::attachment_name(&upload.name)
+        .ok_or_else(|| Error::BadRequest("unusable attachment name".into()))?;
+    let (reference, sealed) = AttachmentReference::seal_stream(
+        keys,
+        &name,
+        &URL_SAFE_NO_PAD.encode(location),
+        &upload.content[..],
+        upload.content.len() as u64,
+        Vec::new(),
+    )?;
+    Ok((reference, sealed))
+}
+
+/// Stores a sealed attachment under its reference's location.
+pub async fn store_sealed_attachment(
+    state: &AppState,
+    mailbox: [u8; 32],
+    reference: &AttachmentReference,
+    sealed: Vec<u8>,
+) -> Result<(), Error> {
+    let id = crate::api::attachments::attachment_id(&reference.location)?;
+    store_attachment(
+        state,
+        id,
+        mailbox,
+        Author::Reporter,
+        None,
+        Body::from(sealed),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Today, as written into messages.
+pub fn today() -> meldpunt_crypto::Day {
+    meldpunt_crypto::Day::from(time::OffsetDateTime::now_utc().date())
+}
+
+/// `POST /report`.
+pub async fn submit(
+    State(state): State<Arc<AppState>>,
+    uri: axum::http::Uri,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Response {
+    let language = super::language(&uri);
+    let malformed = |language: Language| {
+        let mut errors = FieldErrors::default();
+        errors.add("body", language.text().error_form_malformed);
+        form_page(
+            &state,
+            language,
+            StatusCode::BAD_REQUEST,
+            &Draft::default(),
+            &errors,
+        )
+    };
+    let Ok(multipart) = multipart else {
+        return malformed(language);
+    };
+    let limits = &state.settings.web;
+    let Ok(form) = forms::read(
+        multipart,
+        meldpunt_crypto::MAXIMUM_BODY_LENGTH + 1,
+        limits.max_form_attachment_bytes,
+    )
+    .await
+    else {
+        return malformed(language);
+    };
+    let language = Language::from_code(form.value("lang"));
+    let text = language.text();
+    let draft = Draft {
+        organisation: form.value("organisation").map(str::to_owned),
+        recipients: form.values("recipient"),
+        body: Zeroizing::new(form.value("body").unwrap_or_default().to_owned()),
+    };
+
+    let mut errors = FieldErrors::default();
+    let mut status = None;
+    let directory = &state.directory.directory;
+    let organisation = draft
+        .organisation
+        .as_deref()
+        .and_then(|id| directory.organisation(id));
+    if organisation.is_none() {
+        errors.add("organisation", text.error_no_organisation);
+        status = Some(StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let mut addresses = Vec::new();
+    if let Some(organisation) = organisation {
+        for chosen in &draft.recipients {
+            let address =
+                chosen
+                    .split_once('/')
+                    .map(|(organisation, recipient)| RecipientAddress {
+                        organisation: organisation.to_owned(),
+                        recipient: recipient.to_owned(),
+                    });
+            match address {
+                Some(address)
+                    if address.organisation == organisation.id
+                        && directory.recipient(&address).is_ok() =>
+                {
+                    addresses.push(address)
+                }
+                _ => {}
+            }
+        }
+        if addresses.is_empty() {
+            errors.add("recipients", text.error_no_recipient);
+            status = status.or(Some(StatusCode::UNPROCESSABLE_ENTITY));
+        }
+    }
+    status = check_body(&form, language, &mut errors).or(status);
+    status = check_attachment(
+        &form,
+        language,
+        limits.max_form_attachment_bytes,
+        &mut errors,
+    )
+    .or(status);
+    if let Some(status) = status {
+        return form_page(&state, language, status, &draft, &errors);
+    }
+    if let Err(refusal) = state
+        .form_guard
+        .admit(form.value("form_token").unwrap_or_default(), now())
+    {
+        let (status, message) = refusal_error(language, refusal);
+        errors.add("body", message);
+        return form_page(&state, language, status, &draft, &errors);
+    }
+
+    let organisation_id = organisation
+        .map(|found| found.id.clone())
+        .unwrap_or_default();
+    let keys = match directory.keys_for(&addresses) {
+        Ok(keys) => keys,
+        Err(error) => return super::failure(&state, language, &Error::from(error)),
+    };
+    let sealed = tokio::task::spawn_blocking(move || seal_report(keys, addresses, form)).await;
+    let (code, sealed_report, attachment) = match sealed {
+        Ok(Ok(sealed)) => sealed,
+        Ok(Err(error)) => return super::failure(&state, language, &error),
+        Err(_) => {
+            return super::failure(
+                &state,
+                language,
+                &Error::BadRequest("sealing failed".into()),
+            )
+        }
+    };
+    let mailbox = *code.mailbox_token().mailbox_id().as_bytes();
+    if let Err(error) = state
+        .store
+        .create_mailbox(mailbox, organisation_id, sealed_report, None)
+        .await
+    {
+        let mut errors = FieldErrors::default();
+        errors.add("body", format!("{} {error}", text.error_relay));
+        return form_page(&state, language, error.status(), &draft, &errors);
+    }
+    state.difficulty.record_creation();
+    Metrics::increment(&state.metrics.mailboxes_created);
+
+    // From here on the report exists: the receipt code must be shown whatever happens next.
+    let mut notes = Vec::new();
+    if let Some((reference, sealed)) = attachment {
+        if let Err(error) = store_sealed_attachment(&state, mailbox, &reference, sealed).await {
+            notes.push(format!("{} {error} ({})", text.error_relay, reference.name));
+        }
+    }
+    let written = code.to_written_form();
+    page(
+        StatusCode::CREATED,
+        pages::receipt(&frame(&state, language, "/report"), &written, &notes),
+    )
+}
+
+type SealedReport = (ReceiptCode, Vec<u8>, Option<(AttachmentReference, Vec<u8>)>);
+
+/// Seals the report (and its attachment) to the recipients and a new receipt code's reply
+/// key. `form`, with the plaintext, is dropped (zeroized) here.
+fn seal_report(
+    mut keys: Vec<RecipientKey>,
+    addresses: Vec<RecipientAddress>,
+    form: PostedForm,
+) -> Result<SealedReport, Error> {
+    let code = ReceiptCode::generate();
+    let reply = code.reply_identity();
+    keys.push(reply.recipient());
+    let attachment = form
+        .attachment
+        .as_ref()
+        .map(|upload| seal_attachment(&keys, upload))
+        .transpose()?;
+    let message = Message {
+        kind: MessageKind::Report {
+            reply_key: reply.recipient(),
+            recipients: addresses,
+        },
+        written_on: today(),
+        body: Zeroizing::new(form.value("body").unwrap_or_default().to_owned()),
+        attachments: attachment
+            .iter()
+            .map(|(reference, _)| reference.clone())
+            .collect(),
+    };
+    let sealed = message.seal(&keys)?.into_bytes();
+    Ok((code, sealed, attachment))
+}

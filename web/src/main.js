@@ -1,0 +1,446 @@
+// The web form with JavaScript on: takes over the report and check forms that the relay
+// renders, so that sealing and opening happen here, in the browser, and only ciphertext
+// and mailbox tokens reach the relay (through /api/v1, the same API the CLI uses).
+//
+// This script must never send a receipt code, a reply key or plaintext anywhere, never
+// store anything (no cookies, no localStorage), and never load anything from elsewhere.
+
+import * as protocol from "./protocol.js";
+
+const page = {
+  directoryKey: document.body.dataset.directoryKey,
+  language: document.body.dataset.language,
+  maxAttachment: Number(document.body.dataset.maxAttachment),
+  text: JSON.parse(document.getElementById("meldpunt-text")?.textContent ?? "{}"),
+};
+
+// ---------------------------------------------------------------------------------------
+// Small DOM helpers
+
+function element(name, attributes = {}, ...children) {
+  const node = document.createElement(name);
+  for (const [key, value] of Object.entries(attributes)) {
+    if (value === false || value === undefined || value === null) continue;
+    node.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child !== null && child !== undefined) node.append(child);
+  }
+  return node;
+}
+
+function sizeText(bytes) {
+  return bytes >= 1 << 20 ? `${Math.floor(bytes / (1 << 20))} MiB` : `${Math.max(1, Math.floor(bytes / 1024))} KiB`;
+}
+
+function status(form, message) {
+  const line = form.querySelector("#status");
+  if (line) line.textContent = message;
+}
+
+function clearErrors(form) {
+  for (const node of document.querySelectorAll(".field-error")) node.remove();
+  for (const node of form.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
+  const summary = document.getElementById("error-summary");
+  if (summary) summary.hidden = true;
+}
+
+/** Shows errors as the server does: a summary linking to the fields, a message at each. */
+function showErrors(form, errors) {
+  clearErrors(form);
+  let summary = document.getElementById("error-summary");
+  if (!summary) {
+    summary = element("div", { class: "error-summary", id: "error-summary", role: "alert", tabindex: "-1" });
+    form.before(summary);
+  }
+  summary.replaceChildren(
+    element("h2", {}, page.text.errorSummary),
+    element("ul", {}, errors.map(([field, message]) => element("li", {}, element("a", { href: `#${field}` }, message)))),
+  );
+  summary.hidden = false;
+  for (const [field, message] of errors) {
+    const target = document.getElementById(field);
+    if (!target) continue;
+    const note = element("p", { class: "field-error", id: `${field}-error` }, message);
+    const label = form.querySelector(`label[for="${field}"]`);
+    if (target.tagName === "FIELDSET") {
+      target.querySelector("legend")?.after(note);
+    } else {
+      (label?.nextElementSibling?.classList.contains("hint") ? label.nextElementSibling : label ?? target).after(note);
+      target.setAttribute("aria-invalid", "true");
+    }
+    const described = new Set((target.getAttribute("aria-describedby") ?? "").split(" ").filter(Boolean));
+    described.add(`${field}-error`);
+    target.setAttribute("aria-describedby", [...described].join(" "));
+  }
+  summary.focus();
+}
+
+function busy(form, on) {
+  for (const button of form.querySelectorAll("button")) button.disabled = on;
+}
+
+// ---------------------------------------------------------------------------------------
+// The relay
+
+class RelayError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function relay(path, { method = "GET", token, headers = {}, body } = {}) {
+  const response = await fetch(path, {
+    method,
+    body,
+    credentials: "omit",
+    cache: "no-store",
+    referrerPolicy: "no-referrer",
+    headers: {
+      ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      ...(body ? { "Content-Type": "application/octet-stream" } : {}),
+      ...headers,
+    },
+  });
+  if (!response.ok) {
+    let detail = { error: "http", message: `HTTP ${response.status}` };
+    try {
+      detail = await response.json();
+    } catch {
+      // The status alone says enough.
+    }
+    throw new RelayError(response.status, detail.error, detail.message);
+  }
+  return response;
+}
+
+function today() {
+  return new Date().toISOString().slice(0, 10);
+}
+
+async function verifiedDirectory() {
+  const response = await relay("/api/v1/directory");
+  return protocol.verifyDirectory(await response.text(), page.directoryKey, today());
+}
+
+function describe(error) {
+  if (error instanceof RelayError) return `${page.text.errorRelay} ${error.message}`;
+  if (error instanceof protocol.ProtocolError && error.kind.startsWith("directory")) {
+    return `${page.text.errorDirectory} (${error.message})`;
+  }
+  return `${page.text.errorRelay} ${error.message}`;
+}
+
+async function readFile(input) {
+  const file = input?.files?.[0];
+  if (!file) return null;
+  return { name: file.name, content: new Uint8Array(await file.arrayBuffer()) };
+}
+
+function attachmentError(input) {
+  const file = input?.files?.[0];
+  if (file && file.size > page.maxAttachment) {
+    return [["attachment", `${page.text.errorAttachmentTooLarge} (${sizeText(page.maxAttachment)})`]];
+  }
+  return [];
+}
+
+async function uploadAttachment(token, keys, file) {
+  const { reference, sealed } = await protocol.sealAttachment(keys, file.name, file.content);
+  file.content.fill(0);
+  await relay(`/api/v1/mailbox/attachments/${reference.location}`, { method: "PUT", token, body: sealed });
+  return reference;
+}
+
+// ---------------------------------------------------------------------------------------
+// Report
+
+async function submitReport(form) {
+  const organisation = form.querySelector("input[name=organisation]:checked")?.value;
+  const recipients = [...form.querySelectorAll("input[name=recipient]:checked")]
+    .map((box) => box.value.split("/"))
+    .filter(([organisationId]) => organisationId === organisation)
+    .map(([, recipient]) => recipient);
+  const body = form.querySelector("#body").value;
+  const errors = [];
+  if (!organisation) errors.push(["organisation", page.text.errorNoOrganisation]);
+  else if (recipients.length === 0) errors.push(["recipients", page.text.errorNoRecipient]);
+  if (body.trim() === "") errors.push(["body", page.text.errorEmptyBody]);
+  else if (protocol.textEncoder.encode(body).length > protocol.MAXIMUM_BODY_LENGTH) {
+    errors.push(["body", page.text.errorBodyTooLong]);
+  }
+  errors.push(...attachmentError(form.querySelector("#attachment")));
+  if (errors.length > 0) return showErrors(form, errors);
+  clearErrors(form);
+
+  status(form, page.text.working);
+  const directory = await verifiedDirectory();
+  const { keys, addresses } = protocol.recipientKeys(directory, organisation, recipients);
+  const entropy = protocol.generateEntropy();
+  const derived = await protocol.deriveKeys(entropy);
+  const sealTo = [...keys, derived.replyRecipient];
+  const file = await readFile(form.querySelector("#attachment"));
+  let sealedAttachment = null;
+  if (file) {
+    sealedAttachment = await protocol.sealAttachment(sealTo, file.name, file.content);
+    file.content.fill(0);
+  }
+  const encoded = protocol.encodeMessage({
+    kind: "report",
+    writtenOn: today(),
+    body,
+    attachments: sealedAttachment ? [sealedAttachment.reference] : [],
+    replyKey: derived.replyRecipient,
+    recipients: addresses,
+  });
+  const sealed = await protocol.seal(sealTo, encoded);
+  encoded.fill(0);
+
+  const challenge = await (await relay("/api/v1/challenge")).json();
+  const headers = { "Meldpunt-Organisation": organisation };
+  if (challenge.required) {
+    status(form, page.text.workingStamp);
+    headers["Meldpunt-Stamp"] = await protocol.solveStamp(challenge.challenge, derived.mailboxId, (tried) =>
+      status(form, `${page.text.workingStamp} ${tried.toLocaleString(page.language)}`),
+    );
+  }
+  status(form, page.text.working);
+  await relay("/api/v1/mailboxes", { method: "POST", token: derived.token, headers, body: sealed });
+
+  // From here on the report exists: the receipt code must be shown whatever happens next.
+  const notes = [];
+  if (sealedAttachment) {
+    try {
+      await relay(`/api/v1/mailbox/attachments/${sealedAttachment.reference.location}`, {
+        method: "PUT",
+        token: derived.token,
+        body: sealedAttachment.sealed,
+      });
+    } catch (error) {
+      notes.push(`${describe(error)} (${sealedAttachment.reference.name})`);
+    }
+  }
+  showReceipt(protocol.writeReceiptCode(entropy), notes);
+  entropy.fill(0);
+}
+
+function showReceipt(code, notes) {
+  const main = document.getElementById("content");
+  const query = page.language === "en" ? "?lang=en" : "";
+  main.replaceChildren(
+    element("h1", {}, page.text.receiptTitle),
+    element("p", {}, page.text.receiptLead),
+    element("p", { class: "receipt-code", id: "receipt-code", "aria-label": page.text.receiptCodeLabel }, code),
+    element("ul", { class: "warning" }, page.text.receiptWarning.map((line) => element("li", {}, line))),
+    notes.map((note) => element("p", { class: "field-error" }, note)),
+    element("p", {}, page.text.receiptNext),
+    element("p", {}, element("a", { href: `/check${query}` }, page.text.checkTitle)),
+  );
+  document.title = `${page.text.receiptTitle} — Meldpunt`;
+  main.focus();
+}
+
+// ---------------------------------------------------------------------------------------
+// Conversation
+
+function codeError(error) {
+  switch (error.kind) {
+    case "receipt-code-length":
+      return page.text.errorCodeLength;
+    case "receipt-code-character":
+      return page.text.errorCodeCharacter;
+    default:
+      return error.detail?.suspectGroup
+        ? `${page.text.errorCodeChecksum} ${page.text.errorCodeChecksumGroup} ${error.detail.suspectGroup}.`
+        : page.text.errorCodeChecksum;
+  }
+}
+
+async function openConversation(derived) {
+  const listing = await (await relay("/api/v1/mailbox/messages?limit=1000", { token: derived.token })).json();
+  const messages = [];
+  for (const entry of listing.messages) {
+    const sealed = new Uint8Array(
+      await (await relay(`/api/v1/mailbox/messages/${entry.position}`, { token: derived.token })).arrayBuffer(),
+    );
+    let message;
+    try {
+      message = protocol.decodeMessage(await protocol.open(derived.replyIdentity, sealed));
+    } catch {
+      throw new protocol.ProtocolError("tampered", page.text.errorTampered);
+    }
+    messages.push({ entry, message });
+  }
+  return messages;
+}
+
+function authorName(directory, message) {
+  if (message.kind === "report") return page.text.threadYou;
+  if (message.kind === "follow-up") return page.text.threadYouFollowUp;
+  const organisation = directory?.organisations.find((candidate) => candidate.id === message.from?.organisation);
+  const recipient = organisation?.recipients.find((candidate) => candidate.id === message.from?.recipient);
+  const name = recipient ? recipient.name[page.language] ?? recipient.name.nl : `${message.from?.organisation}/${message.from?.recipient}`;
+  return message.kind === "acknowledgement" ? `${name} (${page.text.threadAcknowledgement})` : name;
+}
+
+async function download(derived, reference, button) {
+  button.disabled = true;
+  try {
+    const sealed = new Uint8Array(
+      await (await relay(`/api/v1/mailbox/attachments/${reference.location}`, { token: derived.token })).arrayBuffer(),
+    );
+    const content = await protocol.openAttachment(derived.replyIdentity, reference, sealed);
+    const url = URL.createObjectURL(new Blob([content], { type: "application/octet-stream" }));
+    const link = element("a", { href: url, download: reference.name, hidden: true });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  } catch (error) {
+    button.after(element("p", { class: "field-error", role: "alert" }, describe(error)));
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function showConversation(derived, notice) {
+  let directory = null;
+  try {
+    directory = await verifiedDirectory();
+  } catch {
+    // Names of office recipients then show as ids; sending a follow-up verifies again.
+  }
+  const messages = await openConversation(derived);
+  const main = document.getElementById("content");
+  const articles = messages.map(({ entry, message }) =>
+    element(
+      "article",
+      { class: entry.author === "office" ? "message office" : "message" },
+      element("h2", {}, authorName(directory, message)),
+      element("p", { class: "meta" }, `${page.text.threadWritten} ${message.writtenOn}`),
+      element("p", { class: "body" }, message.body),
+      message.attachments.map((reference) => {
+        const label = `${reference.name} (${sizeText(reference.size)})`;
+        if (entry.author !== "office") return element("p", { class: "attachment" }, label);
+        const button = element("button", { type: "button" }, `${page.text.threadDownload} ${label}`);
+        button.addEventListener("click", () => download(derived, reference, button));
+        return element("p", { class: "download" }, button);
+      }),
+    ),
+  );
+  const form = element(
+    "form",
+    { id: "follow-up-form", novalidate: true },
+    element("label", { for: "body" }, page.text.followUpBody),
+    element("textarea", { id: "body", name: "body", rows: "8" }),
+    element("label", { for: "attachment" }, document.querySelector("label[for=attachment]")?.textContent ?? ""),
+    element("input", { type: "file", id: "attachment", name: "attachment" }),
+    element("p", { class: "status", id: "status", role: "status", "aria-live": "polite" }),
+    element("button", { type: "submit" }, page.text.followUpSubmit),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    run(form, () => sendFollowUp(form, derived, messages));
+  });
+  main.replaceChildren(
+    element("h1", {}, page.text.threadTitle),
+    notice ? element("p", { class: "notice", role: "status" }, notice) : null,
+    articles,
+    messages.some(({ entry }) => entry.author === "office") ? null : element("p", {}, page.text.threadNoReply),
+    element("h2", {}, page.text.followUpTitle),
+    form,
+  );
+  document.title = `${page.text.threadTitle} — Meldpunt`;
+  main.focus();
+}
+
+async function sendFollowUp(form, derived, messages) {
+  const body = form.querySelector("#body").value;
+  const errors = [];
+  if (body.trim() === "") errors.push(["body", page.text.errorEmptyBody]);
+  else if (protocol.textEncoder.encode(body).length > protocol.MAXIMUM_BODY_LENGTH) {
+    errors.push(["body", page.text.errorBodyTooLong]);
+  }
+  errors.push(...attachmentError(form.querySelector("#attachment")));
+  if (errors.length > 0) return showErrors(form, errors);
+  clearErrors(form);
+  status(form, page.text.working);
+  const report = messages.find(({ message }) => message.kind === "report")?.message;
+  if (!report) throw new protocol.ProtocolError("tampered", page.text.errorTampered);
+  const directory = await verifiedDirectory();
+  const keys = [];
+  for (const address of report.recipients) {
+    for (const key of protocol.recipientKeys(directory, address.organisation, [address.recipient]).keys) {
+      if (!keys.includes(key)) keys.push(key);
+    }
+  }
+  keys.push(derived.replyRecipient);
+  const file = await readFile(form.querySelector("#attachment"));
+  const attachments = file ? [await uploadAttachment(derived.token, keys, file)] : [];
+  const encoded = protocol.encodeMessage({ kind: "follow-up", writtenOn: today(), body, attachments });
+  const sealed = await protocol.seal(keys, encoded);
+  encoded.fill(0);
+  await relay("/api/v1/mailbox/messages", { method: "POST", token: derived.token, body: sealed });
+  await showConversation(derived, page.text.followUpSent);
+}
+
+async function submitCheck(form) {
+  const input = form.querySelector("#receipt_code");
+  let entropy;
+  try {
+    entropy = protocol.parseReceiptCode(input.value);
+  } catch (error) {
+    return showErrors(form, [["receipt_code", codeError(error)]]);
+  }
+  clearErrors(form);
+  status(form, page.text.working);
+  const derived = await protocol.deriveKeys(entropy);
+  entropy.fill(0);
+  try {
+    await showConversation(derived);
+  } catch (error) {
+    if (error instanceof RelayError && error.code === "mailbox-not-found") {
+      status(form, "");
+      return showErrors(form, [["receipt_code", page.text.errorCodeUnknown]]);
+    }
+    throw error;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+
+/** Runs a form's action, showing any failure next to the form instead of losing it. */
+async function run(form, action) {
+  busy(form, true);
+  try {
+    await action();
+  } catch (error) {
+    status(form, "");
+    const field = form.querySelector("#receipt_code") ? "receipt_code" : "body";
+    showErrors(form, [[field, error instanceof protocol.ProtocolError && error.kind === "tampered" ? error.message : describe(error)]]);
+  } finally {
+    busy(form, false);
+  }
+}
+
+function takeOver(id, action) {
+  const form = document.getElementById(id);
+  if (!form) return;
+  form.noValidate = true;
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    run(form, () => action(form));
+  });
+}
+
+const mode = document.getElementById("mode");
+if (mode && (document.getElementById("report-form") || document.getElementById("check-form"))) {
+  mode.dataset.mode = "script";
+  mode.textContent = page.text.modeScript;
+}
+takeOver("report-form", submitReport);
+takeOver("check-form", submitCheck);
+// The no-script conversation page (opened by the server) stays as it is: its forms post.
+document.documentElement.dataset.script = "on";
