@@ -11,6 +11,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+pub mod browser;
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use meldpunt_crypto::{

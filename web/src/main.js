@@ -23,10 +23,15 @@ function element(name, attributes = {}, ...children) {
     if (value === false || value === undefined || value === null) continue;
     node.setAttribute(key, value === true ? "" : String(value));
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child !== null && child !== undefined) node.append(child);
   }
   return node;
+}
+
+/** Replaces a node's children, flattening lists and leaving out absent ones. */
+function fill(node, ...children) {
+  node.replaceChildren(...children.flat(Infinity).filter((child) => child !== null && child !== undefined));
 }
 
 function sizeText(bytes) {
@@ -53,7 +58,8 @@ function showErrors(form, errors) {
     summary = element("div", { class: "error-summary", id: "error-summary", role: "alert", tabindex: "-1" });
     form.before(summary);
   }
-  summary.replaceChildren(
+  fill(
+    summary,
     element("h2", {}, page.text.errorSummary),
     element("ul", {}, errors.map(([field, message]) => element("li", {}, element("a", { href: `#${field}` }, message)))),
   );
@@ -229,7 +235,8 @@ async function submitReport(form) {
 function showReceipt(code, notes) {
   const main = document.getElementById("content");
   const query = page.language === "en" ? "?lang=en" : "";
-  main.replaceChildren(
+  fill(
+    main,
     element("h1", {}, page.text.receiptTitle),
     element("p", {}, page.text.receiptLead),
     element("p", { class: "receipt-code", id: "receipt-code", "aria-label": page.text.receiptCodeLabel }, code),
@@ -344,7 +351,8 @@ async function showConversation(derived, notice) {
     event.preventDefault();
     run(form, () => sendFollowUp(form, derived, messages));
   });
-  main.replaceChildren(
+  fill(
+    main,
     element("h1", {}, page.text.threadTitle),
     notice ? element("p", { class: "notice", role: "status" }, notice) : null,
     articles,

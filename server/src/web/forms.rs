@@ -138,7 +138,15 @@ pub async fn read(
                     drop(Zeroizing::new(error.into_bytes()));
                     Malformed
                 })?;
-                form.fields.push((name, Zeroizing::new(text)));
+                // Browsers send a textarea's line breaks as CRLF (the HTML standard says
+                // so); the script and the CLI send LF. Messages carry LF.
+                let text = Zeroizing::new(text);
+                let text = if text.contains('\r') {
+                    Zeroizing::new(text.replace("\r\n", "\n"))
+                } else {
+                    text
+                };
+                form.fields.push((name, text));
             }
         }
         if body_cut {

@@ -1,0 +1,487 @@
+//! End-to-end tests of the web form in a real headless Chromium against the real relay
+//! on loopback, with JavaScript on (sealing in the browser) and off (plain form posts, the
+//! relay sealing in memory), the office on the other side using the real `meldpunt` CLI.
+
+use std::path::Path;
+
+use meldpunt_end_to_end::browser::{Browser, RecordingProxy};
+use meldpunt_end_to_end::{
+    client, contains, files_under, write_identity, Relay, RelayOptions, User,
+};
+use serde_json::Value;
+
+/// No delay before a form may be sent (the delay itself is unit-tested in the server).
+const QUICK_FORMS: &str = "[web]\nminimum_form_seconds = 0\n";
+
+/// The integrity office, working with the CLI.
+struct Office {
+    user: User,
+    identity: String,
+    store: String,
+    key: String,
+}
+
+impl Office {
+    fn new(relay: &Relay) -> Office {
+        let user = User::new();
+        let identity = user.path("office.key");
+        write_identity(&identity, &relay.directory.demo_office);
+        Office {
+            identity: identity.display().to_string(),
+            store: user.path("store").display().to_string(),
+            key: relay.directory.signing_key.directory_key().to_string(),
+            user,
+        }
+    }
+
+    fn inbox(&self, relay: &Relay, arguments: &[&str], stdin: Option<&str>) -> Value {
+        let mut all = vec!["inbox"];
+        all.extend_from_slice(arguments);
+        all.extend_from_slice(&[
+            "--identity",
+            &self.identity,
+            "--store",
+            &self.store,
+            "--directory-key",
+            &self.key,
+        ]);
+        self.user.json(relay, &all, stdin)
+    }
+
+    /// Syncs and returns the kinds that arrived.
+    fn sync(&self, relay: &Relay) -> Vec<String> {
+        self.inbox(relay, &["sync"], None)["arrived"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|arrived| arrived["kind"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    fn only_case(&self, relay: &Relay) -> String {
+        let listed = self.inbox(relay, &["list"], None);
+        assert_eq!(listed["cases"].as_array().unwrap().len(), 1);
+        listed["cases"][0]["case"].as_str().unwrap().to_owned()
+    }
+
+    fn show(&self, relay: &Relay, case: &str) -> Value {
+        self.inbox(relay, &["show", case], None)
+    }
+
+    fn reply(&self, relay: &Relay, case: &str, text: &str, attachment: &Path) {
+        self.inbox(
+            relay,
+            &[
+                "reply",
+                case,
+                "--message-file",
+                "-",
+                "--attach",
+                attachment.to_str().unwrap(),
+            ],
+            Some(text),
+        );
+    }
+}
+
+fn assert_nowhere_on_the_relay(relay: &Relay, secrets: &[&str]) {
+    // Every regular file (the admin socket is not one).
+    for file in files_under(&relay.data)
+        .into_iter()
+        .filter(|path| path.is_file())
+    {
+        let bytes = std::fs::read(&file).unwrap();
+        for secret in secrets {
+            assert!(
+                !contains(&bytes, secret.as_bytes()),
+                "{secret} in {}",
+                file.display()
+            );
+        }
+    }
+    let log = relay.log_text();
+    for secret in secrets {
+        assert!(!log.contains(secret), "{secret} in the log");
+    }
+}
+
+async fn stored(relay: &Relay, kind: &str) -> u64 {
+    let metrics = client()
+        .get(format!("{}/api/v1/metrics", relay.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let prefix = format!("meldpunt_stored{{kind=\"{kind}\"}} ");
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// The office's reply, with an attachment, to the one case there is; returns its file.
+fn office_answers(relay: &Relay, office: &Office, folder: &Path, reply_text: &str) -> Vec<u8> {
+    assert_eq!(office.sync(relay), ["report"]);
+    let case = office.only_case(relay);
+    let answer =
+        b"Antwoord van het integriteitsbureau, met bijlage. ATTACHMENT-FROM-OFFICE".to_vec();
+    let path = folder.join("antwoord.txt");
+    std::fs::write(&path, &answer).unwrap();
+    office.reply(relay, &case, reply_text, &path);
+    answer
+}
+
+async fn read_replies_and_follow_up(browser: &Browser, base: &str, code: &str, javascript: bool) {
+    browser.open(&format!("{base}/check?lang=en")).await;
+    let mode = if javascript { "script" } else { "no-script" };
+    browser.wait_for(&format!("#mode[data-mode={mode}]")).await;
+    browser.type_into("#receipt_code", code).await;
+    browser.click("#check-form button[type=submit]").await;
+    let reply = browser.text("article.office").await;
+    assert!(reply.contains("REPLY-MARKER-77"), "{reply}");
+    let thread = browser.text("main").await;
+    assert!(thread.contains("REPORT-MARKER-5a1f"), "{thread}");
+    browser.screenshot(&format!("thread-{mode}-en")).await;
+    browser.click("article.office .download button").await;
+    let downloaded = browser.downloaded("antwoord.txt").await;
+    assert!(contains(&downloaded, b"ATTACHMENT-FROM-OFFICE"));
+    browser
+        .type_into("#follow-up-form #body", "Aanvulling: FOLLOW-UP-MARKER-c3")
+        .await;
+    browser.click("#follow-up-form button[type=submit]").await;
+    let notice = browser.text(".notice").await;
+    assert!(notice.contains("follow-up was received"), "{notice}");
+}
+
+fn office_reads_the_follow_up(relay: &Relay, office: &Office) {
+    // The office's own reply comes back in its sync too; the follow-up is last.
+    let arrived = office.sync(relay);
+    assert_eq!(
+        arrived.last().map(String::as_str),
+        Some("follow-up"),
+        "{arrived:?}"
+    );
+    let case = office.only_case(relay);
+    let shown = office.show(relay, &case);
+    let last = shown["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["body"], "Aanvulling: FOLLOW-UP-MARKER-c3");
+}
+
+const REPORT_TEXT: &str =
+    "Bij Inkoop worden offertes vervalst. REPORT-MARKER-5a1f\nSinds maart, elke week.";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn javascript_on_seals_in_the_browser_and_the_relay_sees_only_ciphertext() {
+    let relay = Relay::start(RelayOptions {
+        extra_config: QUICK_FORMS.into(),
+        ..RelayOptions::default()
+    });
+    let proxy = RecordingProxy::start(&relay.url).await;
+    let folder = tempfile::tempdir().unwrap();
+    let evidence = folder.path().join("bewijs.txt");
+    std::fs::write(
+        &evidence,
+        "Offerte 2026-114, bedrag aangepast. EVIDENCE-MARKER-9d",
+    )
+    .unwrap();
+
+    let browser = Browser::start(true).await;
+    browser.open(&format!("{}/report?lang=en", proxy.url)).await;
+    browser.wait_for("#mode[data-mode=script]").await;
+    browser.click("#organisation-demo").await;
+    browser.set_value("#body", REPORT_TEXT).await;
+    browser.choose_file("#attachment", &evidence).await;
+    browser.click("#report-form button[type=submit]").await;
+    let code = browser.text("#receipt-code").await;
+    browser.screenshot("receipt-script-en").await;
+    assert_eq!(code.len(), 39, "{code}");
+
+    // What crossed the wire to the relay: ciphertext, tokens and the stamp, never the text,
+    // the attachment or the receipt code.
+    let sent = proxy.received();
+    assert!(contains(&sent, b"POST /api/v1/mailboxes"));
+    assert!(contains(&sent, b"PUT /api/v1/mailbox/attachments/"));
+    assert!(contains(&sent, b"age-encryption.org/v1\n-> X25519 "));
+    for secret in [
+        "REPORT-MARKER-5a1f",
+        "EVIDENCE-MARKER-9d",
+        "bewijs.txt",
+        &code,
+    ] {
+        assert!(!contains(&sent, secret.as_bytes()), "{secret} was sent");
+    }
+
+    // The office opens it with the CLI.
+    let office = Office::new(&relay);
+    let answer = office_answers(&relay, &office, folder.path(), "Dank u. REPLY-MARKER-77");
+    let case = office.only_case(&relay);
+    let shown = office.show(&relay, &case);
+    assert_eq!(shown["messages"][0]["body"], REPORT_TEXT);
+    assert_eq!(shown["messages"][0]["attachments"][0]["name"], "bewijs.txt");
+    assert_nowhere_on_the_relay(&relay, &["REPORT-MARKER-5a1f", "EVIDENCE-MARKER-9d"]);
+
+    // The reporter reads the reply, downloads its attachment and follows up, in the browser.
+    read_replies_and_follow_up(&browser, &proxy.url, &code, true).await;
+    office_reads_the_follow_up(&relay, &office);
+    let sent = proxy.received();
+    for secret in [
+        "FOLLOW-UP-MARKER-c3",
+        "REPLY-MARKER-77",
+        &code,
+        &code.replace('-', ""),
+    ] {
+        assert!(!contains(&sent, secret.as_bytes()), "{secret} was sent");
+    }
+    assert!(!contains(&sent, &answer));
+    assert_nowhere_on_the_relay(&relay, &["FOLLOW-UP-MARKER-c3", "REPLY-MARKER-77"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn javascript_off_works_through_plain_form_posts_sealed_on_arrival() {
+    let relay = Relay::start(RelayOptions {
+        extra_config: QUICK_FORMS.into(),
+        ..RelayOptions::default()
+    });
+    let folder = tempfile::tempdir().unwrap();
+    let evidence = folder.path().join("bewijs.txt");
+    std::fs::write(
+        &evidence,
+        "Offerte 2026-114, bedrag aangepast. EVIDENCE-MARKER-9d",
+    )
+    .unwrap();
+
+    let browser = Browser::start(false).await;
+    browser.open(&format!("{}/report?lang=en", relay.url)).await;
+    let mode = browser.text("#mode[data-mode=no-script]").await;
+    assert!(mode.contains("this server encrypts your report"), "{mode}");
+    browser.click("#organisation-demo").await;
+    browser.type_into("#body", REPORT_TEXT).await;
+    browser.choose_file("#attachment", &evidence).await;
+    browser.click("#report-form button[type=submit]").await;
+    let code = browser.text("#receipt-code").await;
+    browser.screenshot("receipt-no-script-en").await;
+    assert_eq!(code.len(), 39, "{code}");
+
+    let office = Office::new(&relay);
+    office_answers(&relay, &office, folder.path(), "Dank u. REPLY-MARKER-77");
+    let case = office.only_case(&relay);
+    let shown = office.show(&relay, &case);
+    assert_eq!(shown["messages"][0]["body"], REPORT_TEXT);
+    assert_eq!(shown["messages"][0]["attachments"][0]["name"], "bewijs.txt");
+    assert_nowhere_on_the_relay(&relay, &["REPORT-MARKER-5a1f", "EVIDENCE-MARKER-9d"]);
+
+    read_replies_and_follow_up(&browser, &relay.url, &code, false).await;
+    office_reads_the_follow_up(&relay, &office);
+    assert_nowhere_on_the_relay(&relay, &["FOLLOW-UP-MARKER-c3", "REPLY-MARKER-77", &code]);
+}
+
+async fn field_error(browser: &Browser, field: &str) -> String {
+    let message = browser.text(&format!("#{field}-error")).await;
+    let described = browser
+        .wait_for(&format!("#{field}"))
+        .await
+        .attr("aria-describedby")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        described.contains(&format!("{field}-error")),
+        "the message is not tied to #{field}: {described}"
+    );
+    message
+}
+
+async fn bad_input_is_refused_next_to_its_field(javascript: bool) {
+    let relay = Relay::start(RelayOptions {
+        extra_config: format!(
+            "{QUICK_FORMS}max_form_attachment_bytes = 65536\n[limits]\nmax_attachment_bytes = 65536\n"
+        ),
+        ..RelayOptions::default()
+    });
+    let mode = if javascript { "script" } else { "no-script" };
+    let folder = tempfile::tempdir().unwrap();
+    let large = folder.path().join("groot.bin");
+    std::fs::write(&large, vec![7u8; 100 * 1024]).unwrap();
+    let browser = Browser::start(javascript).await;
+    let report = format!("{}/report?lang=en", relay.url);
+
+    // An empty report.
+    browser.open(&report).await;
+    browser.wait_for(&format!("#mode[data-mode={mode}]")).await;
+    browser.click("#organisation-demo").await;
+    browser.click("#report-form button[type=submit]").await;
+    let message = field_error(&browser, "body").await;
+    assert!(message.contains("it is empty"), "{message}");
+    assert!(browser.text("#error-summary").await.contains("it is empty"));
+    browser
+        .screenshot(&format!("report-errors-{mode}-en"))
+        .await;
+
+    // An attachment over the limit; the text stays in the form.
+    browser.open(&report).await;
+    browser.click("#organisation-demo").await;
+    browser
+        .type_into("#body", "Een melding met een te grote bijlage.")
+        .await;
+    browser.choose_file("#attachment", &large).await;
+    browser.click("#report-form button[type=submit]").await;
+    let message = field_error(&browser, "attachment").await;
+    assert!(message.contains("larger than allowed"), "{message}");
+    let kept = browser
+        .wait_for("#body")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert_eq!(kept, "Een melding met een te grote bijlage.");
+
+    // A receipt code with a typo, and one that opens no mailbox.
+    let check = format!("{}/check?lang=en", relay.url);
+    browser.open(&check).await;
+    browser
+        .type_into("#receipt_code", "AHCM-W7ZG-RKYA-62DW-W8KX-HC8K-EG9D-MHCQ")
+        .await;
+    browser.click("#check-form button[type=submit]").await;
+    let message = field_error(&browser, "receipt_code").await;
+    assert!(
+        message.contains("typing error") && message.contains("group 8"),
+        "{message}"
+    );
+    browser.screenshot(&format!("check-errors-{mode}-en")).await;
+    browser.open(&check).await;
+    let unknown = meldpunt_crypto::ReceiptCode::generate();
+    browser
+        .type_into("#receipt_code", unknown.to_written_form().as_str())
+        .await;
+    browser.click("#check-form button[type=submit]").await;
+    let message = field_error(&browser, "receipt_code").await;
+    assert!(
+        message.contains("No conversation belongs to this code"),
+        "{message}"
+    );
+
+    assert_eq!(stored(&relay, "mailboxes").await, 0);
+    assert_eq!(stored(&relay, "attachments").await, 0);
+
+    if !javascript {
+        // A form served before the relay restarted has expired: said next to the text,
+        // which stays, and nothing is stored.
+        browser.open(&report).await;
+        browser.click("#organisation-demo").await;
+        browser
+            .type_into("#body", "Geschreven voor de herstart.")
+            .await;
+        let relay = relay.restart();
+        browser.click("#report-form button[type=submit]").await;
+        let message = field_error(&browser, "body").await;
+        assert!(message.contains("expired"), "{message}");
+        let kept = browser
+            .wait_for("#body")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        assert_eq!(kept, "Geschreven voor de herstart.");
+        assert_eq!(stored(&relay, "mailboxes").await, 0);
+        // The page came with a fresh form: sending it again works.
+        browser.click("#report-form button[type=submit]").await;
+        browser.wait_for("#receipt-code").await;
+        assert_eq!(stored(&relay, "mailboxes").await, 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_without_javascript_is_refused_next_to_its_field_and_stores_nothing() {
+    bad_input_is_refused_next_to_its_field(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_with_javascript_is_refused_next_to_its_field_and_sends_nothing() {
+    bad_input_is_refused_next_to_its_field(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_in_both_languages_is_self_contained_and_has_its_screenshot() {
+    let relay = Relay::start(RelayOptions {
+        extra_config: format!(
+            "onion_location = \"http://meldpuntexampleonionaddressxxxxxxxxxxxxxxxxxxxxxxxxxxx.onion\"\n{QUICK_FORMS}"
+        ),
+        ..RelayOptions::default()
+    });
+    for path in [
+        "/",
+        "/report",
+        "/check",
+        "/?lang=en",
+        "/report?lang=en",
+        "/check?lang=en",
+    ] {
+        let response = client()
+            .get(format!("{}{path}", relay.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        let headers = response.headers().clone();
+        assert!(headers.get("set-cookie").is_none(), "{path} sets a cookie");
+        let policy = headers["content-security-policy"].to_str().unwrap();
+        assert!(policy.starts_with("default-src 'none'; script-src 'self'; style-src 'self'"));
+        assert!(!policy.contains("unsafe"), "{policy}");
+        assert!(headers["onion-location"]
+            .to_str()
+            .unwrap()
+            .ends_with(".onion"));
+        let html = response.text().await.unwrap();
+        for external in ["src=\"http", "href=\"http", "src=\"//", "href=\"//", "url("] {
+            assert!(
+                !html.contains(external),
+                "{path} refers elsewhere: {external}"
+            );
+        }
+        assert!(html.len() < 16 * 1024, "{path} is {} bytes", html.len());
+        let language = if path.contains("lang=en") { "en" } else { "nl" };
+        assert!(
+            html.contains(&format!("<html lang=\"{language}\">")),
+            "{path}"
+        );
+    }
+    let unknown = client()
+        .get(format!("{}/nergens", relay.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    assert!(unknown
+        .text()
+        .await
+        .unwrap()
+        .contains("Deze pagina bestaat niet"));
+
+    for javascript in [true, false] {
+        let mode = if javascript { "script" } else { "no-script" };
+        let browser = Browser::start(javascript).await;
+        for (name, path) in [("start", "/"), ("report", "/report"), ("check", "/check")] {
+            for (language, query) in [("nl", ""), ("en", "?lang=en")] {
+                browser.open(&format!("{}{path}{query}", relay.url)).await;
+                browser.wait_for("main h1").await;
+                if name != "start" {
+                    browser.wait_for(&format!("#mode[data-mode={mode}]")).await;
+                }
+                browser
+                    .screenshot(&format!("{name}-{mode}-{language}"))
+                    .await;
+            }
+        }
+    }
+}
