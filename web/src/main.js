@@ -341,9 +341,11 @@ async function showConversation(derived, notice) {
     "form",
     { id: "follow-up-form", novalidate: true },
     element("label", { for: "body" }, page.text.followUpBody),
-    element("textarea", { id: "body", name: "body", rows: "8" }),
-    element("label", { for: "attachment" }, document.querySelector("label[for=attachment]")?.textContent ?? ""),
-    element("input", { type: "file", id: "attachment", name: "attachment" }),
+    element("p", { class: "hint", id: "body-hint" }, page.text.bodyHint),
+    element("textarea", { id: "body", name: "body", rows: "8", "aria-describedby": "body-hint" }),
+    element("label", { for: "attachment" }, page.text.attachmentLabel),
+    element("p", { class: "hint", id: "attachment-hint" }, sizeText(page.maxAttachment)),
+    element("input", { type: "file", id: "attachment", name: "attachment", "aria-describedby": "attachment-hint" }),
     element("p", { class: "status", id: "status", role: "status", "aria-live": "polite" }),
     element("button", { type: "submit" }, page.text.followUpSubmit),
   );
@@ -444,9 +446,12 @@ function takeOver(id, action) {
 }
 
 const mode = document.getElementById("mode");
-if (mode && (document.getElementById("report-form") || document.getElementById("check-form"))) {
+if (mode && document.getElementById("report-form")) {
   mode.dataset.mode = "script";
   mode.textContent = page.text.modeScript;
+} else if (mode && document.getElementById("check-form")) {
+  mode.dataset.mode = "script";
+  mode.textContent = page.text.modeScriptCheck;
 }
 takeOver("report-form", submitReport);
 takeOver("check-form", submitCheck);
