@@ -485,3 +485,138 @@ async fn every_page_in_both_languages_is_self_contained_and_has_its_screenshot()
         }
     }
 }
+
+fn form_token(html: &str) -> String {
+    let start = html
+        .find("name=\"form_token\" value=\"")
+        .expect("a form token")
+        + 25;
+    html[start..start + html[start..].find('"').unwrap()].to_owned()
+}
+
+async fn fresh_token(relay: &Relay) -> String {
+    let html = client()
+        .get(format!("{}/report?lang=en", relay.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    form_token(&html)
+}
+
+fn report_form(token: &str, body: &str) -> reqwest::multipart::Form {
+    reqwest::multipart::Form::new()
+        .text("lang", "en")
+        .text("form_token", token.to_owned())
+        .text("organisation", "demo")
+        .text("recipient", "demo/integrity-office")
+        .text("body", body.to_owned())
+}
+
+async fn post_report(relay: &Relay, form: reqwest::multipart::Form) -> (u16, String) {
+    let response = client()
+        .post(format!("{}/report?lang=en", relay.url))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn form_posts_without_javascript_answer_with_their_status_and_store_nothing_when_refused() {
+    let relay = Relay::start(RelayOptions {
+        extra_config: "[web]\nminimum_form_seconds = 2\nno_script_submissions_per_minute = 2\nmax_form_attachment_bytes = 65536\n".into(),
+        ..RelayOptions::default()
+    });
+    let token = fresh_token(&relay).await;
+
+    // Sent sooner than a person could: refused, and the token stays usable.
+    let (status, html) = post_report(&relay, report_form(&token, "te snel")).await;
+    assert_eq!(status, 429, "{html}");
+    assert!(html.contains("sent too quickly"));
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+
+    let (status, html) = post_report(&relay, report_form(&token, "  \n ")).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("id=\"body-error\""));
+    let (status, _) = post_report(
+        &relay,
+        reqwest::multipart::Form::new()
+            .text("lang", "en")
+            .text("form_token", token.clone())
+            .text("organisation", "nergens")
+            .text("body", "tekst"),
+    )
+    .await;
+    assert_eq!(status, 422);
+    let large = reqwest::multipart::Part::bytes(vec![1u8; 100 * 1024]).file_name("groot.bin");
+    let (status, html) = post_report(
+        &relay,
+        report_form(&token, "met bijlage").part("attachment", large),
+    )
+    .await;
+    assert_eq!(status, 413);
+    assert!(html.contains("id=\"attachment-error\"") && html.contains("met bijlage"));
+    let (status, html) = post_report(&relay, report_form("vervalst", "tekst")).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("has expired or was used already"));
+    let invalid_utf8 = reqwest::multipart::Form::new()
+        .text("lang", "en")
+        .text("form_token", token.clone())
+        .part(
+            "body",
+            reqwest::multipart::Part::bytes(vec![0xff, 0xfe, 0x41]),
+        );
+    let (status, _) = post_report(&relay, invalid_utf8).await;
+    assert_eq!(status, 400);
+    let not_multipart = client()
+        .post(format!("{}/report", relay.url))
+        .header("content-type", "text/plain")
+        .body("body=tekst")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_multipart.status(), 400);
+    assert_eq!(stored(&relay, "mailboxes").await, 0);
+
+    // The receipt code form.
+    let unknown = meldpunt_crypto::ReceiptCode::generate().to_written_form();
+    for (typed, expected) in [
+        ("AHCM-W7ZG-RKYA-62DW-W8KX-HC8K-EG9D-MHCQ", 422),
+        ("kort", 422),
+        (unknown.as_str(), 404),
+    ] {
+        let response = client()
+            .post(format!("{}/check", relay.url))
+            .form(&[("lang", "en"), ("receipt_code", typed)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), expected, "{typed}");
+        assert!(response
+            .text()
+            .await
+            .unwrap()
+            .contains("id=\"receipt_code-error\""));
+    }
+
+    // A good form is stored once; the same token again is refused; past the global rate
+    // the relay says it is busy.
+    let (status, html) = post_report(&relay, report_form(&token, "een echte melding")).await;
+    assert_eq!(status, 201, "{html}");
+    assert!(html.contains("id=\"receipt-code\""));
+    let (status, _) = post_report(&relay, report_form(&token, "nog een keer")).await;
+    assert_eq!(status, 400);
+    let second = fresh_token(&relay).await;
+    let third = fresh_token(&relay).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let (status, _) = post_report(&relay, report_form(&second, "tweede melding")).await;
+    assert_eq!(status, 201);
+    let (status, html) = post_report(&relay, report_form(&third, "derde melding")).await;
+    assert_eq!(status, 429);
+    assert!(html.contains("busy") && html.contains("derde melding"));
+    assert_eq!(stored(&relay, "mailboxes").await, 2);
+}
