@@ -190,16 +190,10 @@ fn thread_page(
     )
 }
 
-fn check_page(
-    state: &AppState,
-    language: Language,
-    status: StatusCode,
-    typed: &str,
-    refused: Refused,
-) -> Response {
+/// The receipt code form again, with why the code did not open a conversation.
+fn check_page(state: &AppState, language: Language, typed: &str, refused: Refused) -> Response {
     let mut errors = FieldErrors::default();
     errors.add("receipt_code", refused.1);
-    let _ = status;
     page(
         refused.0,
         pages::check_form(&frame(state, language, "/check"), typed, &errors),
@@ -218,7 +212,7 @@ pub async fn open(
             StatusCode::BAD_REQUEST,
             language.text().error_form_malformed.to_owned(),
         );
-        return check_page(&state, language, StatusCode::BAD_REQUEST, "", refused);
+        return check_page(&state, language, "", refused);
     };
     let language = Language::from_code(Some(&form.lang));
     match open_conversation(&state, language, &form.receipt_code).await {
@@ -232,13 +226,7 @@ pub async fn open(
             &FieldErrors::default(),
             None,
         ),
-        Err(refused) => check_page(
-            &state,
-            language,
-            StatusCode::OK,
-            &form.receipt_code,
-            refused,
-        ),
+        Err(refused) => check_page(&state, language, &form.receipt_code, refused),
     }
 }
 
@@ -254,7 +242,7 @@ pub async fn follow_up(
             StatusCode::BAD_REQUEST,
             language.text().error_form_malformed.to_owned(),
         );
-        check_page(&state, language, StatusCode::BAD_REQUEST, "", refused)
+        check_page(&state, language, "", refused)
     };
     let Ok(multipart) = multipart else {
         return malformed();
@@ -268,7 +256,7 @@ pub async fn follow_up(
     let typed = Zeroizing::new(form.value("receipt_code").unwrap_or_default().to_owned());
     let opened = match open_conversation(&state, language, &typed).await {
         Ok(opened) => opened,
-        Err(refused) => return check_page(&state, language, StatusCode::OK, &typed, refused),
+        Err(refused) => return check_page(&state, language, &typed, refused),
     };
     let body = Zeroizing::new(form.value("body").unwrap_or_default().to_owned());
     let mut errors = FieldErrors::default();
@@ -306,7 +294,7 @@ pub async fn follow_up(
                     &FieldErrors::default(),
                     Some(language.text().follow_up_sent),
                 ),
-                Err(refused) => check_page(&state, language, StatusCode::OK, &typed, refused),
+                Err(refused) => check_page(&state, language, &typed, refused),
             }
         }
         Err(error) => {
@@ -390,20 +378,12 @@ pub async fn download(
             StatusCode::BAD_REQUEST,
             language.text().error_form_malformed.to_owned(),
         );
-        return check_page(&state, language, StatusCode::BAD_REQUEST, "", refused);
+        return check_page(&state, language, "", refused);
     };
     let language = Language::from_code(Some(&form.lang));
     let opened = match open_conversation(&state, language, &form.receipt_code).await {
         Ok(opened) => opened,
-        Err(refused) => {
-            return check_page(
-                &state,
-                language,
-                StatusCode::OK,
-                &form.receipt_code,
-                refused,
-            )
-        }
+        Err(refused) => return check_page(&state, language, &form.receipt_code, refused),
     };
     let reference = opened
         .messages
