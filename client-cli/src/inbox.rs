@@ -155,7 +155,16 @@ impl Inbox {
                         reply_key: None,
                         recipients: Vec::new(),
                         messages: Vec::new(),
+                        sent_sequence: 0,
                     });
+                case.thread_check()
+                    .and_then(|mut check| Ok(check.admit(&message)?))
+                    .map_err(|error| {
+                        CliError::Verification(format!(
+                            "message {} of case {case_id} does not fit the case ({error}). Nothing after it was synced.",
+                            entry.number
+                        ))
+                    })?;
                 apply(case, &message, day);
                 case.messages.push(StoredMessage {
                     number: entry.number,
@@ -398,7 +407,13 @@ impl Inbox {
                 from: session.address.clone(),
             }
         };
+        let sequence = case
+            .thread_check()?
+            .next_office_sequence(&session.address)
+            .max(case.sent_sequence + 1);
         let message = Message {
+            mailbox: meldpunt_crypto::MailboxId::from_wire(&case.mailbox)?,
+            sequence,
             kind,
             written_on: today(),
             body: body.to_string().into(),
@@ -410,6 +425,7 @@ impl Inbox {
             message.seal(&keys)?.into_bytes(),
         )?;
         let updated = store.case_mut(id)?;
+        updated.sent_sequence = sequence;
         apply(updated, &message, today());
         store.save()?;
         if self.json {

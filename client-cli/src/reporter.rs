@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use meldpunt_crypto::{
     Directory, IdentityKey, MailboxToken, Message, MessageKind, ReceiptCode, RecipientAddress,
-    RecipientKey, Role,
+    RecipientKey, Role, ThreadCheck,
 };
 use serde_json::json;
 
@@ -144,6 +144,8 @@ pub fn report(
     let reply = code.reply_identity();
     keys.push(reply.recipient());
     let message = Message {
+        mailbox: token.mailbox_id(),
+        sequence: 1,
         kind: MessageKind::Report {
             reply_key: reply.recipient(),
             recipients: addresses.clone(),
@@ -214,6 +216,7 @@ pub fn report(
 
 struct Thread {
     entries: Vec<(crate::relay::MailboxEntry, Message)>,
+    check: ThreadCheck,
 }
 
 fn read_thread(relay: &Relay, token: &MailboxToken, reply: &IdentityKey) -> Result<Thread> {
@@ -226,6 +229,7 @@ fn read_thread(relay: &Relay, token: &MailboxToken, reply: &IdentityKey) -> Resu
         _ => error,
     })?;
     let mut entries = Vec::new();
+    let mut check = ThreadCheck::new(token.mailbox_id());
     for entry in listed {
         let sealed = relay.mailbox_message(token, entry.position)?;
         let message = Message::open(std::slice::from_ref(reply), &sealed).map_err(|error| {
@@ -234,9 +238,15 @@ fn read_thread(relay: &Relay, token: &MailboxToken, reply: &IdentityKey) -> Resu
                 entry.position
             ))
         })?;
+        check.admit(&message).map_err(|error| {
+            CliError::Verification(format!(
+                "message {} in your mailbox does not fit the conversation: {error}",
+                entry.position
+            ))
+        })?;
         entries.push((entry, message));
     }
-    Ok(Thread { entries })
+    Ok(Thread { entries, check })
 }
 
 fn author(message: &Message, directory: Option<&Directory>) -> String {
@@ -375,6 +385,8 @@ pub fn follow_up(
         plan.upload(&common.relay, &token.to_wire(), None, &keys)?;
     }
     let message = Message {
+        mailbox: token.mailbox_id(),
+        sequence: thread.check.next_reporter_sequence(),
         kind: MessageKind::FollowUp,
         written_on: today(),
         body: body.to_string().into(),

@@ -99,9 +99,23 @@ pub struct Case {
     pub recipients: Vec<RecipientAddress>,
     /// The thread.
     pub messages: Vec<StoredMessage>,
+    /// The highest sequence number this store gave a message it sent into the case (its
+    /// replies count before they come back in a sync).
+    #[serde(default)]
+    pub sent_sequence: u32,
 }
 
 impl Case {
+    /// The check of the thread as stored, ready for the next message.
+    pub fn thread_check(&self) -> Result<meldpunt_crypto::ThreadCheck> {
+        let mailbox = meldpunt_crypto::MailboxId::from_wire(&self.mailbox)?;
+        let mut check = meldpunt_crypto::ThreadCheck::new(mailbox);
+        for stored in &self.messages {
+            check.admit(&stored.message()?)?;
+        }
+        Ok(check)
+    }
+
     /// Acknowledgement is due 7 days after receipt.
     pub fn acknowledgement_due(&self) -> Day {
         self.received_on.plus_days(7)

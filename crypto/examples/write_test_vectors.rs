@@ -137,6 +137,8 @@ fn main() {
     {
         let code = ReceiptCode::from_entropy([0u8; 16]);
         let report = Message {
+            mailbox: code.mailbox_token().mailbox_id(),
+            sequence: 1,
             kind: MessageKind::Report {
                 reply_key: code.reply_identity().recipient(),
                 recipients: vec![RecipientAddress {

@@ -91,8 +91,23 @@ pub enum Error {
     DigestMismatch,
 
     /// An opened message uses a format version this software does not know.
-    #[error("unsupported message format version {0}; this software reads version 1")]
+    #[error("unsupported message format version {0}; this software reads version 2")]
     UnsupportedMessageVersion(u64),
+    /// A message names another mailbox than the one it was served from.
+    #[error(
+        "a message belongs to another mailbox than the one it was served from: the relay moved it"
+    )]
+    WrongMailbox,
+    /// A message does not continue its author's numbering.
+    #[error("the {author}'s messages are out of sequence (expected number {expected}, found {found}): the relay withheld, repeated or reordered messages")]
+    OutOfSequence {
+        /// `reporter` or `office`.
+        author: &'static str,
+        /// The number that should have come.
+        expected: u32,
+        /// The number that came.
+        found: u32,
+    },
     /// An opened message is not well-formed.
     #[error("malformed message: {0}")]
     MalformedMessage(String),
@@ -101,7 +116,7 @@ pub enum Error {
     #[error("malformed recipient directory: {0}")]
     MalformedDirectory(String),
     /// A directory uses a format version this software does not know.
-    #[error("unsupported directory format version {0}; this software reads version 1")]
+    #[error("unsupported directory format version {0}; this software reads version 2")]
     UnsupportedDirectoryVersion(u64),
     /// The directory was signed by a key other than the pinned one.
     #[error("the recipient directory is signed by a different key than the one you pinned; someone may be trying to make you encrypt your report to the wrong people, so nothing was sent")]

@@ -21,8 +21,10 @@
 //! // A reporter gets a new receipt code and derives everything from it.
 //! let code = ReceiptCode::generate();
 //! let token = code.mailbox_token(); // shown to the relay
-//! let _mailbox_id = token.mailbox_id(); // all the relay stores
+//! let mailbox_id = token.mailbox_id(); // all the relay stores
 //! let report = Message {
+//!     mailbox: mailbox_id,
+//!     sequence: 1,
 //!     kind: MessageKind::Report {
 //!         reply_key: code.reply_identity().recipient(),
 //!         recipients: vec![RecipientAddress {
@@ -79,7 +81,7 @@ pub use keys::{
     RECEIPT_SALT, REPLY_KEY_LABEL,
 };
 pub use message::{
-    AttachmentReference, Message, MessageKind, RecipientAddress, MAXIMUM_ATTACHMENTS,
+    AttachmentReference, Message, MessageKind, RecipientAddress, ThreadCheck, MAXIMUM_ATTACHMENTS,
     MAXIMUM_ATTACHMENT_NAME_LENGTH, MAXIMUM_BODY_LENGTH, MAXIMUM_MESSAGE_LENGTH,
     MESSAGE_FORMAT_VERSION,
 };

@@ -1,8 +1,11 @@
 //! The plaintext format of everything a reporter or an office writes.
 //!
 //! A message is a compact JSON object (UTF-8) with a format marker and version,
-//! `"meldpunt-message": 1`, and a `kind`: `report`, `follow-up`, `reply` or
-//! `acknowledgement`. It is sealed with [`Message::seal`]: the JSON is the content, zero
+//! `"meldpunt-message": 2`, and a `kind`: `report`, `follow-up`, `reply` or
+//! `acknowledgement`. Every message names the mailbox it belongs to and carries its author's
+//! sequence number (the reporter counts 1, 2, 3…; each recipient of the office counts its
+//! own), so that a reader can tell — with a [`ThreadCheck`] — when a relay serves a message
+//! in another mailbox, replays one, reorders them, or withholds one from the middle. It is sealed with [`Message::seal`]: the JSON is the content, zero
 //! bytes pad it (see [`crate::padded_length`]). JSON always ends in `}`, so the padding is
 //! found by trimming trailing zero bytes, and [`Message::open`] insists that exactly the
 //! prescribed amount of padding was there. Opened with stock age, a message is readable JSON
@@ -20,10 +23,10 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::seal::{open_padded, open_stream, seal};
-use crate::{padded_length, Day, Error, IdentityKey, RecipientKey, SealedObject};
+use crate::{padded_length, Day, Error, IdentityKey, MailboxId, RecipientKey, SealedObject};
 
 /// The message format version this crate writes and reads.
-pub const MESSAGE_FORMAT_VERSION: u64 = 1;
+pub const MESSAGE_FORMAT_VERSION: u64 = 2;
 /// Largest encoded message (before padding).
 pub const MAXIMUM_MESSAGE_LENGTH: u64 = 1 << 20;
 /// Largest message body, in bytes of UTF-8.
@@ -99,6 +102,11 @@ impl MessageKind {
 pub struct Message {
     /// The kind, with what only that kind carries.
     pub kind: MessageKind,
+    /// The mailbox it is written into.
+    pub mailbox: MailboxId,
+    /// Its author's sequence number, from 1: the reporter's report is 1, their follow-ups
+    /// 2, 3…; each office recipient numbers its own replies and acknowledgements 1, 2….
+    pub sequence: u32,
     /// The day it was written (never a time of day).
     pub written_on: Day,
     /// The text. Zeroized on drop.
@@ -112,6 +120,7 @@ impl fmt::Debug for Message {
         formatter
             .debug_struct("Message")
             .field("kind", &self.kind)
+            .field("sequence", &self.sequence)
             .field("written_on", &self.written_on)
             .field(
                 "body",
@@ -137,6 +146,8 @@ struct WireMessage {
     #[serde(rename = "meldpunt-message")]
     version: u64,
     kind: WireKind,
+    mailbox: String,
+    sequence: u32,
     written_on: Day,
     body: Zeroizing<String>,
     #[serde(default)]
@@ -211,6 +222,9 @@ fn check_attachment(attachment: &AttachmentReference) -> Result<(), Error> {
 
 impl Message {
     fn check(&self) -> Result<(), Error> {
+        if self.sequence == 0 {
+            return Err(malformed("sequence numbers start at 1"));
+        }
         if self.body.len() > MAXIMUM_BODY_LENGTH {
             return Err(Error::TooLarge {
                 what: "a message body",
@@ -259,6 +273,8 @@ impl Message {
         let wire = WireMessage {
             version: MESSAGE_FORMAT_VERSION,
             kind,
+            mailbox: self.mailbox.to_wire(),
+            sequence: self.sequence,
             written_on: self.written_on,
             body: self.body.clone(),
             attachments: self.attachments.clone(),
@@ -315,8 +331,12 @@ impl Message {
                 ))
             }
         };
+        let mailbox = MailboxId::from_wire(&wire.mailbox)
+            .map_err(|_| malformed("the mailbox is not 43 characters of base64url"))?;
         let message = Message {
             kind,
+            mailbox,
+            sequence: wire.sequence,
             written_on: wire.written_on,
             body: wire.body,
             attachments: wire.attachments,
@@ -342,6 +362,95 @@ impl Message {
             return Err(Error::BadPadding);
         }
         Message::decode(&padded[..content_length])
+    }
+}
+
+/// Who numbers a message: the reporter, or one recipient of the office.
+fn numbering(kind: &MessageKind) -> Option<&RecipientAddress> {
+    match kind {
+        MessageKind::Report { .. } | MessageKind::FollowUp => None,
+        MessageKind::Reply { from } | MessageKind::Acknowledgement { from } => Some(from),
+    }
+}
+
+/// Checks a thread as it is read, message by message in the relay's order: every message
+/// must belong to this mailbox, start with a report, and continue its author's numbering
+/// without a gap, a repeat or a step back.
+///
+/// What it cannot see: messages withheld from the *end* of a thread (nothing follows them
+/// yet), and a follow-up forged by whoever holds the office's public keys.
+#[derive(Debug, Clone)]
+pub struct ThreadCheck {
+    mailbox: MailboxId,
+    reporter: u32,
+    office: Vec<(RecipientAddress, u32)>,
+}
+
+impl ThreadCheck {
+    /// A check of the thread in `mailbox`, having seen nothing yet.
+    pub fn new(mailbox: MailboxId) -> ThreadCheck {
+        ThreadCheck {
+            mailbox,
+            reporter: 0,
+            office: Vec::new(),
+        }
+    }
+
+    fn last(&self, author: Option<&RecipientAddress>) -> u32 {
+        match author {
+            None => self.reporter,
+            Some(from) => self
+                .office
+                .iter()
+                .find(|(address, _)| address == from)
+                .map_or(0, |(_, last)| *last),
+        }
+    }
+
+    /// Takes the next message of the thread, or says why it does not fit.
+    pub fn admit(&mut self, message: &Message) -> Result<(), Error> {
+        if !message.mailbox.matches(&self.mailbox) {
+            return Err(Error::WrongMailbox);
+        }
+        let first = self.reporter == 0 && self.office.is_empty();
+        if first != matches!(message.kind, MessageKind::Report { .. }) {
+            return Err(Error::OutOfSequence {
+                author: "reporter",
+                expected: 1,
+                found: message.sequence,
+            });
+        }
+        let author = numbering(&message.kind);
+        let expected = self.last(author) + 1;
+        if message.sequence != expected {
+            return Err(Error::OutOfSequence {
+                author: if author.is_some() {
+                    "office"
+                } else {
+                    "reporter"
+                },
+                expected,
+                found: message.sequence,
+            });
+        }
+        match author {
+            None => self.reporter = expected,
+            Some(from) => match self.office.iter_mut().find(|(address, _)| address == from) {
+                Some((_, last)) => *last = expected,
+                None => self.office.push((from.clone(), expected)),
+            },
+        }
+        Ok(())
+    }
+
+    /// The sequence number the reporter's next message takes.
+    pub fn next_reporter_sequence(&self) -> u32 {
+        self.reporter + 1
+    }
+
+    /// The sequence number an office recipient's next message takes.
+    pub fn next_office_sequence(&self, from: &RecipientAddress) -> u32 {
+        self.last(Some(from)) + 1
     }
 }
 
@@ -512,6 +621,8 @@ mod tests {
     fn message(kind: MessageKind, body: &str) -> Message {
         Message {
             kind,
+            mailbox: MailboxId::from_bytes([7; 32]),
+            sequence: 1,
             written_on: "2026-11-28".parse().unwrap(),
             body: body.to_owned().into(),
             attachments: vec![attachment()],
@@ -539,30 +650,129 @@ mod tests {
 
     #[test]
     fn refuses_unknown_versions_and_malformed_input() {
-        let unknown = br#"{"meldpunt-message":2,"kind":"follow-up"}"#;
-        assert!(matches!(
-            Message::decode(unknown),
-            Err(Error::UnsupportedMessageVersion(2))
-        ));
+        for (input, version) in [
+            (&br#"{"meldpunt-message":3,"kind":"follow-up"}"#[..], 3),
+            (br#"{"meldpunt-message":1,"kind":"follow-up","written_on":"2026-11-28","body":"x"}"#, 1),
+        ] {
+            assert!(matches!(
+                Message::decode(input),
+                Err(Error::UnsupportedMessageVersion(found)) if found == version
+            ));
+        }
+        let head = r#"{"meldpunt-message":2,"mailbox":"BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc","sequence":1,"#;
+        let good = format!(r#"{head}"kind":"follow-up","written_on":"2026-11-28","body":"x"}}"#);
+        assert!(Message::decode(good.as_bytes()).is_ok());
+        for tail in [
+            r#""kind":"follow-up","written_on":"2026-11-28","body":"x","extra":1}"#,
+            r#""kind":"gossip","written_on":"2026-11-28","body":"x"}"#,
+            r#""kind":"follow-up","written_on":"2026-02-30","body":"x"}"#,
+            r#""kind":"report","written_on":"2026-11-28","body":"x"}"#,
+            r#""kind":"follow-up","written_on":"2026-11-28","body":"x","from":{"organisation":"demo","recipient":"x"}}"#,
+            r#""kind":"follow-up","written_on":"2026-11-28","body":"x","attachments":[{"name":"../../etc/passwd","size":1,"sha256":"abababababababababababababababababababababababababababababababab","location":"a"}]}"#,
+        ] {
+            let input = format!("{head}{tail}");
+            assert!(
+                Message::decode(input.as_bytes()).is_err(),
+                "{input} must be refused"
+            );
+        }
         for input in [
             &br#"{"kind":"follow-up"}"#[..],
             b"",
             b"[]",
             b"\xff\xfe",
-            br#"{"meldpunt-message":1,"kind":"follow-up","written_on":"2026-11-28","body":"x","extra":1}"#,
-            br#"{"meldpunt-message":1,"kind":"gossip","written_on":"2026-11-28","body":"x"}"#,
-            br#"{"meldpunt-message":1,"kind":"follow-up","written_on":"2026-02-30","body":"x"}"#,
-            br#"{"meldpunt-message":1,"kind":"report","written_on":"2026-11-28","body":"x"}"#,
-            br#"{"meldpunt-message":1,"kind":"follow-up","written_on":"2026-11-28","body":"x","from":{"organisation":"demo","recipient":"x"}}"#,
-            br#"{"meldpunt-message":1,"kind":"follow-up","written_on":"2026-11-28","body":"x","attachments":[{"name":"../../etc/passwd","size":1,"sha256":"abababababababababababababababababababababababababababababababab","location":"a"}]}"#,
+            br#"{"meldpunt-message":2,"mailbox":"short","sequence":1,"kind":"follow-up","written_on":"2026-11-28","body":"x"}"#,
+            br#"{"meldpunt-message":2,"mailbox":"BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc","sequence":0,"kind":"follow-up","written_on":"2026-11-28","body":"x"}"#,
+            br#"{"meldpunt-message":2,"kind":"follow-up","written_on":"2026-11-28","body":"x"}"#,
         ] {
             assert!(Message::decode(input).is_err(), "{:?} must be refused", String::from_utf8_lossy(input));
         }
     }
 
     #[test]
+    fn a_thread_check_catches_moved_repeated_reordered_and_withheld_messages() {
+        let mailbox = MailboxId::from_bytes([7; 32]);
+        let report = message(kinds()[0].clone(), "report");
+        let numbered = |kind: MessageKind, sequence: u32| Message {
+            sequence,
+            ..message(kind, "x")
+        };
+        let office = MessageKind::Reply { from: address() };
+        let adviser = MessageKind::Reply {
+            from: RecipientAddress {
+                organisation: "demo".into(),
+                recipient: "adviser".into(),
+            },
+        };
+        let thread = [
+            report.clone(),
+            numbered(office.clone(), 1),
+            numbered(MessageKind::FollowUp, 2),
+            numbered(adviser.clone(), 1),
+            numbered(office.clone(), 2),
+            numbered(MessageKind::FollowUp, 3),
+        ];
+        let mut check = ThreadCheck::new(mailbox);
+        for message in &thread {
+            check.admit(message).unwrap();
+        }
+        assert_eq!(check.next_reporter_sequence(), 4);
+        assert_eq!(check.next_office_sequence(&address()), 3);
+
+        let refused = |messages: &[Message]| {
+            let mut check = ThreadCheck::new(mailbox);
+            messages
+                .iter()
+                .try_for_each(|message| check.admit(message))
+                .unwrap_err()
+        };
+        // A message from the middle withheld; one repeated; two swapped; a thread not
+        // starting with its report; a message of another mailbox.
+        assert!(matches!(
+            refused(&[report.clone(), numbered(MessageKind::FollowUp, 3)]),
+            Error::OutOfSequence {
+                expected: 2,
+                found: 3,
+                ..
+            }
+        ));
+        assert!(matches!(
+            refused(&[
+                report.clone(),
+                numbered(office.clone(), 1),
+                numbered(office.clone(), 1)
+            ]),
+            Error::OutOfSequence {
+                author: "office",
+                expected: 2,
+                found: 1
+            }
+        ));
+        assert!(refused(&[
+            report.clone(),
+            numbered(MessageKind::FollowUp, 3),
+            numbered(MessageKind::FollowUp, 2)
+        ])
+        .to_string()
+        .contains("out of sequence"));
+        assert!(matches!(
+            refused(&[numbered(office, 1)]),
+            Error::OutOfSequence { .. }
+        ));
+        assert!(matches!(
+            refused(&[report.clone(), report.clone()]),
+            Error::OutOfSequence { .. }
+        ));
+        let elsewhere = Message {
+            mailbox: MailboxId::from_bytes([8; 32]),
+            ..report
+        };
+        assert!(matches!(refused(&[elsewhere]), Error::WrongMailbox));
+    }
+
+    #[test]
     fn errors_do_not_quote_the_body() {
-        let input = br#"{"meldpunt-message":1,"kind":"follow-up","written_on":"2026-11-28","body":["naam van de verdachte"]}"#;
+        let input = br#"{"meldpunt-message":2,"mailbox":"BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc","sequence":1,"kind":"follow-up","written_on":"2026-11-28","body":["naam van de verdachte"]}"#;
         let error = Message::decode(input).unwrap_err().to_string();
         assert!(!error.contains("verdachte"), "{error}");
     }

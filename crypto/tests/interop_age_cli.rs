@@ -122,6 +122,8 @@ fn a_sealed_message_is_readable_json_with_stock_age() {
     let file = write_identity(directory.path(), "office.txt", &office);
     let code = ReceiptCode::generate();
     let report = Message {
+        mailbox: code.mailbox_token().mailbox_id(),
+        sequence: 1,
         kind: MessageKind::Report {
             reply_key: code.reply_identity().recipient(),
             recipients: vec![RecipientAddress {
@@ -137,7 +139,8 @@ fn a_sealed_message_is_readable_json_with_stock_age() {
     let plaintext = age_decrypt(&file, sealed.as_bytes());
     let end = plaintext.iter().rposition(|&byte| byte != 0).unwrap() + 1;
     let json: serde_json::Value = serde_json::from_slice(&plaintext[..end]).unwrap();
-    assert_eq!(json["meldpunt-message"], 1);
+    assert_eq!(json["meldpunt-message"], 2);
+    assert_eq!(json["sequence"], 1);
     assert_eq!(json["body"], "Melding over de aanbesteding.");
 }
 
@@ -156,6 +159,8 @@ fn files_sealed_by_stock_age_open_with_the_crate() {
     // A message padded by hand and sealed by stock age opens as a Meldpunt message.
     let office = IdentityKey::generate();
     let reply = Message {
+        mailbox: code.mailbox_token().mailbox_id(),
+        sequence: 1,
         kind: MessageKind::Reply {
             from: RecipientAddress {
                 organisation: "demo".into(),

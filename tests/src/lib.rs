@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 pub mod browser;
+pub mod hostile;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -345,6 +346,8 @@ impl Reporter {
     /// A report to the demo organisation's integrity office, sealed as the CLI would.
     pub fn sealed_report(&self, relay: &Relay, text: &str) -> Vec<u8> {
         meldpunt_crypto::Message {
+            mailbox: self.code.mailbox_token().mailbox_id(),
+            sequence: 1,
             kind: meldpunt_crypto::MessageKind::Report {
                 reply_key: self.code.reply_identity().recipient(),
                 recipients: vec![meldpunt_crypto::RecipientAddress {
@@ -470,11 +473,21 @@ impl User {
         arguments: &[&str],
         stdin: Option<&str>,
     ) -> std::process::Output {
+        self.run_at(&relay.url, arguments, stdin)
+    }
+
+    /// Runs `meldpunt` against the relay at `url` (a hostile one, say).
+    pub fn run_at(
+        &self,
+        url: &str,
+        arguments: &[&str],
+        stdin: Option<&str>,
+    ) -> std::process::Output {
         let mut command = Command::new(binary("meldpunt-cli", "meldpunt"));
         command
             .args(arguments)
             .env("MELDPUNT_HOME", self.home.path().join("home"))
-            .env("MELDPUNT_RELAY", &relay.url)
+            .env("MELDPUNT_RELAY", url)
             .env_remove("MELDPUNT_DIRECTORY_KEY")
             .env_remove("EDITOR")
             .stdin(if stdin.is_some() {

@@ -363,6 +363,8 @@ fn a_tampered_message_is_refused_and_an_absent_relay_reported() {
     // A malicious relay (simulated: a post with the token) slips in an object with a valid age
     // header and a damaged payload.
     let mut sealed = meldpunt_crypto::Message {
+        mailbox: code.mailbox_token().mailbox_id(),
+        sequence: 2,
         kind: meldpunt_crypto::MessageKind::FollowUp,
         written_on: "2026-11-28".parse().unwrap(),
         body: String::from("vervalst").into(),

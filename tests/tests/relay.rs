@@ -81,6 +81,8 @@ async fn a_report_reaches_the_office_and_the_conversation_goes_on() {
         .unwrap();
     assert_eq!(response.status().as_u16(), 204);
     let reply = Message {
+        mailbox: reporter.token().mailbox_id(),
+        sequence: 1,
         kind: MessageKind::Acknowledgement {
             from: address("demo"),
         },
@@ -129,6 +131,8 @@ async fn a_report_reaches_the_office_and_the_conversation_goes_on() {
     let opened = Message::open(&[reporter.code.reply_identity()], &sealed).unwrap();
     assert_eq!(opened, reply);
     let follow_up = Message {
+        mailbox: reporter.token().mailbox_id(),
+        sequence: 2,
         kind: MessageKind::FollowUp,
         written_on: day(),
         body: String::from("Aanvulling.").into(),
@@ -783,6 +787,8 @@ async fn every_acknowledged_submission_survives_a_kill() {
             for _ in 0..200 {
                 let reporter = Reporter::new();
                 let report = Message {
+                    mailbox: reporter.token().mailbox_id(),
+                    sequence: 1,
                     kind: MessageKind::Report {
                         reply_key: reporter.code.reply_identity().recipient(),
                         recipients: vec![address("demo")],

@@ -195,6 +195,8 @@ async function submitReport(form) {
   }
   const encoded = protocol.encodeMessage({
     kind: "report",
+    mailbox: derived.mailboxIdWire,
+    sequence: 1,
     writtenOn: today(),
     body,
     attachments: sealedAttachment ? [sealedAttachment.reference] : [],
@@ -279,6 +281,11 @@ async function openConversation(derived) {
       throw new protocol.ProtocolError("tampered", page.text.errorTampered);
     }
     messages.push({ entry, message });
+  }
+  try {
+    protocol.checkThread(derived.mailboxIdWire, messages.map(({ message }) => message));
+  } catch (error) {
+    throw new protocol.ProtocolError("tampered", `${page.text.errorTampered} (${error.message})`);
   }
   return messages;
 }
@@ -389,7 +396,15 @@ async function sendFollowUp(form, derived, messages) {
   keys.push(derived.replyRecipient);
   const file = await readFile(form.querySelector("#attachment"));
   const attachments = file ? [await uploadAttachment(derived.token, keys, file)] : [];
-  const encoded = protocol.encodeMessage({ kind: "follow-up", writtenOn: today(), body, attachments });
+  const sequence = protocol.checkThread(derived.mailboxIdWire, messages.map(({ message }) => message));
+  const encoded = protocol.encodeMessage({
+    kind: "follow-up",
+    mailbox: derived.mailboxIdWire,
+    sequence,
+    writtenOn: today(),
+    body,
+    attachments,
+  });
   const sealed = await protocol.seal(keys, encoded);
   encoded.fill(0);
   await relay("/api/v1/mailbox/messages", { method: "POST", token: derived.token, body: sealed });

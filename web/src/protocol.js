@@ -28,6 +28,7 @@ const GROUP_LENGTH = 4;
 const BECH32_ALPHABET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
 export const PADDING_FLOOR = 4096;
 export const MAXIMUM_BODY_LENGTH = 512 * 1024;
+export const MESSAGE_FORMAT_VERSION = 2;
 
 /** A protocol error: `kind` is a stable name, `detail` what the user needs to know. */
 export class ProtocolError extends Error {
@@ -203,9 +204,14 @@ export function encodeMessage(message) {
   if (encoder.encode(message.body).length > MAXIMUM_BODY_LENGTH) {
     throw new ProtocolError("too-large", "the text is longer than 512 KiB");
   }
+  if (!Number.isInteger(message.sequence) || message.sequence < 1) {
+    throw new ProtocolError("malformed-message", "sequence numbers start at 1");
+  }
   const wire = {
-    "meldpunt-message": 1,
+    "meldpunt-message": MESSAGE_FORMAT_VERSION,
     kind: message.kind,
+    mailbox: message.mailbox,
+    sequence: message.sequence,
     written_on: message.writtenOn,
     body: message.body,
     attachments: (message.attachments ?? []).map((attachment) => ({
@@ -236,8 +242,11 @@ export function decodeMessage(padded) {
   } catch {
     throw new ProtocolError("malformed-message", "the message is not valid JSON");
   }
-  if (wire === null || typeof wire !== "object" || wire["meldpunt-message"] !== 1) {
+  if (wire === null || typeof wire !== "object" || wire["meldpunt-message"] !== MESSAGE_FORMAT_VERSION) {
     throw new ProtocolError("malformed-message", "the message is not in a format this page knows");
+  }
+  if (typeof wire.mailbox !== "string" || !/^[A-Za-z0-9_-]{43}$/.test(wire.mailbox) || !Number.isInteger(wire.sequence) || wire.sequence < 1) {
+    throw new ProtocolError("malformed-message", "the message names no mailbox or sequence number");
   }
   const kinds = ["report", "follow-up", "reply", "acknowledgement"];
   if (!kinds.includes(wire.kind) || typeof wire.body !== "string" || typeof wire.written_on !== "string") {
@@ -256,6 +265,8 @@ export function decodeMessage(padded) {
   }
   return {
     kind: wire.kind,
+    mailbox: wire.mailbox,
+    sequence: wire.sequence,
     writtenOn: wire.written_on,
     body: wire.body,
     attachments,
@@ -263,6 +274,36 @@ export function decodeMessage(padded) {
     recipients: wire.recipients,
     from: wire.from,
   };
+}
+
+/**
+ * Checks a thread as the Rust crate's ThreadCheck does: every message belongs to this
+ * mailbox, the first is the report, and each author's numbers run 1, 2, 3… without a gap,
+ * a repeat or a step back (the reporter's, and each office recipient's own). Returns the
+ * reporter's next sequence number.
+ */
+export function checkThread(mailboxIdWire, messages) {
+  let reporter = 0;
+  const office = new Map();
+  messages.forEach((message, index) => {
+    if (message.mailbox !== mailboxIdWire) {
+      throw new ProtocolError("wrong-mailbox", "a message belongs to another mailbox: the relay moved it");
+    }
+    if ((index === 0) !== (message.kind === "report")) {
+      throw new ProtocolError("out-of-sequence", "the conversation does not start with its report");
+    }
+    const author = message.kind === "report" || message.kind === "follow-up" ? null : `${message.from?.organisation}/${message.from?.recipient}`;
+    const expected = (author === null ? reporter : office.get(author) ?? 0) + 1;
+    if (message.sequence !== expected) {
+      throw new ProtocolError(
+        "out-of-sequence",
+        `messages are out of sequence (expected number ${expected}, found ${message.sequence}): the relay withheld, repeated or reordered messages`,
+      );
+    }
+    if (author === null) reporter = expected;
+    else office.set(author, expected);
+  });
+  return reporter + 1;
 }
 
 /** A new attachment id: 16 random bytes, base64url (22 characters). */

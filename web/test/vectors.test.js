@@ -97,6 +97,24 @@ test("what the script seals opens with the office identity and has the Rust padd
   await assert.rejects(protocol.openAttachment(office, other, attachment), (error) => error.kind === "digest-mismatch");
 });
 
+test("a thread check refuses what the Rust ThreadCheck refuses", () => {
+  const mailbox = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc";
+  const from = { organisation: "demo", recipient: "integrity-office" };
+  const report = { kind: "report", mailbox, sequence: 1 };
+  const reply = (sequence) => ({ kind: "reply", from, mailbox, sequence });
+  const followUp = (sequence) => ({ kind: "follow-up", mailbox, sequence });
+  assert.equal(protocol.checkThread(mailbox, [report, reply(1), followUp(2), reply(2)]), 3);
+  for (const thread of [
+    [report, followUp(3)],
+    [report, reply(1), reply(1)],
+    [report, followUp(3), followUp(2)],
+    [reply(1)],
+    [{ ...report, mailbox: "CAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAg" }],
+  ]) {
+    assert.throws(() => protocol.checkThread(mailbox, thread));
+  }
+});
+
 test("the signed directory verifies with its key and is refused otherwise", () => {
   const signed = read("directory.signed.json");
   const key = JSON.parse(signed).signing_key;

@@ -15,7 +15,9 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Multipart, State};
 use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use meldpunt_crypto::{IdentityKey, Message, MessageKind, ReceiptCode, RecipientKey};
+use meldpunt_crypto::{
+    IdentityKey, MailboxId, Message, MessageKind, ReceiptCode, RecipientKey, ThreadCheck,
+};
 use zeroize::Zeroizing;
 
 use super::forms::{self, PostedForm};
@@ -52,6 +54,7 @@ struct Opened {
     mailbox: [u8; 32],
     reply: IdentityKey,
     messages: Vec<(MessageRecord, Message)>,
+    check: ThreadCheck,
 }
 
 /// Why a conversation could not be opened: the field error to show and its status.
@@ -95,6 +98,7 @@ async fn open_conversation(
         .map_err(relay_error)?
         .ok_or_else(|| Refused(StatusCode::NOT_FOUND, text.error_code_unknown.to_owned()))?;
     let mut messages = Vec::with_capacity(listed.len());
+    let mut check = ThreadCheck::new(MailboxId::from_bytes(mailbox));
     for record in listed {
         let sealed = state
             .store
@@ -104,12 +108,19 @@ async fn open_conversation(
             .ok_or_else(|| Refused(StatusCode::NOT_FOUND, text.error_tampered.to_owned()))?;
         let message = Message::open(std::slice::from_ref(&reply), &sealed)
             .map_err(|_| Refused(StatusCode::CONFLICT, text.error_tampered.to_owned()))?;
+        check.admit(&message).map_err(|error| {
+            Refused(
+                StatusCode::CONFLICT,
+                format!("{} ({error})", text.error_tampered),
+            )
+        })?;
         messages.push((record, message));
     }
     Ok(Opened {
         mailbox,
         reply,
         messages,
+        check,
     })
 }
 
@@ -330,6 +341,8 @@ fn follow_up_keys(state: &AppState, opened: &Opened) -> Result<Vec<RecipientKey>
 
 async fn send_follow_up(state: &AppState, opened: &Opened, form: PostedForm) -> Result<(), Error> {
     let keys = follow_up_keys(state, opened)?;
+    let sequence = opened.check.next_reporter_sequence();
+    let mailbox = MailboxId::from_bytes(opened.mailbox);
     let sealed = tokio::task::spawn_blocking(move || -> Result<_, Error> {
         let attachment = form
             .attachment
@@ -337,6 +350,8 @@ async fn send_follow_up(state: &AppState, opened: &Opened, form: PostedForm) -> 
             .map(|upload| seal_attachment(&keys, upload))
             .transpose()?;
         let message = Message {
+            mailbox,
+            sequence,
             kind: MessageKind::FollowUp,
             written_on: today(),
             body: Zeroizing::new(form.value("body").unwrap_or_default().to_owned()),

@@ -329,6 +329,8 @@ fn seal_report(
         .map(|upload| seal_attachment(&keys, upload))
         .transpose()?;
     let message = Message {
+        mailbox: code.mailbox_token().mailbox_id(),
+        sequence: 1,
         kind: MessageKind::Report {
             reply_key: reply.recipient(),
             recipients: addresses,

@@ -1,0 +1,273 @@
+//! A hostile relay for tests: a proxy on loopback in front of a real relay that forwards
+//! every request and then misbehaves in one chosen way, as a relay operator could.
+//!
+//! It is part of the test harness only — never of the real server — and is what the
+//! client tests point the CLI (or the browser) at to show each misbehaviour is caught.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+/// What the relay does wrong.
+#[derive(Debug, Clone)]
+pub enum Misbehaviour {
+    /// Leaves the message at this position out of every listing (reporter's and office's).
+    Withhold {
+        /// Its position in its mailbox.
+        position: u32,
+    },
+    /// Lists one more message in the reporter's mailbox and serves an older one for it.
+    Replay {
+        /// The position whose message is served again.
+        original: u32,
+    },
+    /// Serves the messages at two positions in each other's place.
+    Swap {
+        /// One position.
+        first: u32,
+        /// The other.
+        second: u32,
+    },
+    /// Lists every message twice in the reporter's listing.
+    Duplicate,
+    /// Serves, for this position, that message of another mailbox (fetched with its token).
+    FromOtherMailbox {
+        /// The position replaced.
+        position: u32,
+        /// The other mailbox's token (wire form).
+        other_token: String,
+    },
+    /// Lists an office message under another mailbox than its own.
+    Move {
+        /// The mailbox (wire form) whose messages are moved.
+        from: String,
+        /// The mailbox (wire form) they are listed under.
+        to: String,
+    },
+    /// Cuts the message at this position in half.
+    Truncate {
+        /// Its position.
+        position: u32,
+    },
+    /// Serves one attachment's bytes for another's.
+    SwapAttachment {
+        /// The attachment asked for.
+        asked: String,
+        /// The attachment served instead (from the same mailbox).
+        served: String,
+    },
+}
+
+struct Hostile {
+    upstream: String,
+    misbehaviour: Misbehaviour,
+    client: reqwest::Client,
+}
+
+/// A running hostile relay; stops when dropped.
+#[derive(Debug)]
+pub struct HostileRelay {
+    /// Its URL, to give clients instead of the real relay's.
+    pub url: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl HostileRelay {
+    /// Starts one in front of the relay at `upstream`, misbehaving as told.
+    pub async fn start(upstream: &str, misbehaviour: Misbehaviour) -> HostileRelay {
+        let state = Arc::new(Hostile {
+            upstream: upstream.to_owned(),
+            misbehaviour,
+            client: crate::client(),
+        });
+        let router = axum::Router::new().fallback(forward).with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("hostile relay listens");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        HostileRelay { url, task }
+    }
+}
+
+impl Drop for HostileRelay {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Hostile {
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &HeaderMap,
+        body: Bytes,
+    ) -> (StatusCode, HeaderMap, Bytes) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.upstream))
+            .body(body);
+        for name in [
+            "authorization",
+            "content-type",
+            "meldpunt-organisation",
+            "meldpunt-stamp",
+        ] {
+            if let Some(value) = headers.get(name) {
+                request = request.header(name, value);
+            }
+        }
+        let response = request.send().await.expect("the real relay answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("the real relay's body");
+        (status, headers, bytes)
+    }
+
+    async fn get_with(&self, path: &str, authorization: &str) -> Bytes {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "authorization",
+            authorization.parse().expect("a header value"),
+        );
+        self.send(Method::GET, path, &headers, Bytes::new()).await.2
+    }
+}
+
+fn message_position(path: &str) -> Option<u32> {
+    path.strip_prefix("/api/v1/mailbox/messages/")
+        .and_then(|rest| rest.parse().ok())
+}
+
+fn rewrite_listing(body: &Bytes, change: impl FnOnce(&mut Vec<Value>)) -> Bytes {
+    let mut listing: Value = serde_json::from_slice(body).expect("a JSON listing");
+    if let Some(messages) = listing["messages"].as_array_mut() {
+        change(messages);
+    }
+    Bytes::from(listing.to_string())
+}
+
+async fn forward(State(hostile): State<Arc<Hostile>>, request: Request) -> Response {
+    let method = request.method().clone();
+    let path = request
+        .uri()
+        .path_and_query()
+        .map_or_else(|| "/".to_owned(), |value| value.as_str().to_owned());
+    let plain_path = request.uri().path().to_owned();
+    let headers = request.headers().clone();
+    let body = axum::body::to_bytes(request.into_body(), 512 << 20)
+        .await
+        .unwrap_or_default();
+    let authorization = headers
+        .get("authorization")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let (mut status, answer_headers, mut answer) =
+        hostile.send(method.clone(), &path, &headers, body).await;
+    if method == Method::GET {
+        let reporter_listing = plain_path == "/api/v1/mailbox/messages";
+        let office_listing = plain_path == "/api/v1/office/messages";
+        match &hostile.misbehaviour {
+            Misbehaviour::Withhold { position } if reporter_listing || office_listing => {
+                answer = rewrite_listing(&answer, |messages| {
+                    messages.retain(|entry| entry["position"] != *position)
+                });
+            }
+            Misbehaviour::Replay { original } => {
+                if reporter_listing {
+                    answer = rewrite_listing(&answer, |messages| {
+                        let next = messages.len() as u32 + 1;
+                        let mut extra = messages[0].clone();
+                        extra["position"] = next.into();
+                        messages.push(extra);
+                    });
+                } else if let Some(position) = message_position(&plain_path) {
+                    let listed = hostile
+                        .get_with("/api/v1/mailbox/messages", &authorization)
+                        .await;
+                    let count = serde_json::from_slice::<Value>(&listed).expect("JSON")["messages"]
+                        .as_array()
+                        .map_or(0, Vec::len) as u32;
+                    if position > count {
+                        status = StatusCode::OK;
+                        answer = hostile
+                            .get_with(
+                                &format!("/api/v1/mailbox/messages/{original}"),
+                                &authorization,
+                            )
+                            .await;
+                    }
+                }
+            }
+            Misbehaviour::Swap { first, second } => {
+                let swapped = match message_position(&plain_path) {
+                    Some(position) if position == *first => Some(*second),
+                    Some(position) if position == *second => Some(*first),
+                    _ => None,
+                };
+                if let Some(other) = swapped {
+                    answer = hostile
+                        .get_with(&format!("/api/v1/mailbox/messages/{other}"), &authorization)
+                        .await;
+                }
+            }
+            Misbehaviour::Duplicate if reporter_listing => {
+                answer = rewrite_listing(&answer, |messages| {
+                    let copies = messages.clone();
+                    messages.extend(copies);
+                });
+            }
+            Misbehaviour::FromOtherMailbox {
+                position,
+                other_token,
+            } if message_position(&plain_path) == Some(*position) => {
+                answer = hostile
+                    .get_with(
+                        &format!("/api/v1/mailbox/messages/{position}"),
+                        &format!("Bearer {other_token}"),
+                    )
+                    .await;
+            }
+            Misbehaviour::Move { from, to } if office_listing => {
+                answer = rewrite_listing(&answer, |messages| {
+                    for entry in messages.iter_mut() {
+                        if entry["mailbox"] == from.as_str() {
+                            entry["mailbox"] = to.as_str().into();
+                        }
+                    }
+                });
+            }
+            Misbehaviour::Truncate { position }
+                if message_position(&plain_path) == Some(*position) =>
+            {
+                answer = answer.slice(..answer.len() / 2);
+            }
+            Misbehaviour::SwapAttachment { asked, served }
+                if plain_path == format!("/api/v1/mailbox/attachments/{asked}") =>
+            {
+                answer = hostile
+                    .get_with(
+                        &format!("/api/v1/mailbox/attachments/{served}"),
+                        &authorization,
+                    )
+                    .await;
+            }
+            _ => {}
+        }
+    }
+    let mut response = (status, Body::from(answer)).into_response();
+    if let Some(content_type) = answer_headers.get("content-type") {
+        response
+            .headers_mut()
+            .insert("content-type", content_type.clone());
+    }
+    response
+}
