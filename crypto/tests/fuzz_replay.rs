@@ -2,33 +2,19 @@
 //! (`fuzz/regressions/<target>/`) through the same checks as the fuzz targets, so that every
 //! input a fuzzer ever kept is re-checked by an ordinary `cargo test`.
 
-use std::fs;
-use std::path::PathBuf;
+#[path = "../../fuzz/checks/corpus.rs"]
+mod corpus;
+#[path = "../../fuzz/checks/message_round_trip.rs"]
+mod message_round_trip;
+#[path = "../../fuzz/checks/thread_check.rs"]
+mod thread_check;
+
+use corpus::inputs;
 
 use meldpunt_crypto::{
     open_stream, DirectorySigningKey, IdentityKey, Message, ReceiptCode, SealedObject,
     SignedDirectory,
 };
-
-fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
-    let fuzz = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("fuzz");
-    let mut found = Vec::new();
-    for folder in ["corpus", "regressions"] {
-        let Ok(entries) = fs::read_dir(fuzz.join(folder).join(target)) else {
-            continue;
-        };
-        for entry in entries {
-            let path = entry.unwrap().path();
-            if path.is_file() {
-                let bytes = fs::read(&path).unwrap();
-                found.push((path, bytes));
-            }
-        }
-    }
-    found
-}
 
 #[test]
 fn receipt_code_inputs_replay() {
@@ -109,5 +95,19 @@ fn sealed_object_inputs_replay() {
             "{}",
             path.display()
         );
+    }
+}
+
+#[test]
+fn thread_check_inputs_replay() {
+    for (_, bytes) in inputs("thread_check") {
+        thread_check::check(&bytes);
+    }
+}
+
+#[test]
+fn message_round_trip_inputs_replay() {
+    for (_, bytes) in inputs("message_round_trip") {
+        message_round_trip::check(&bytes);
     }
 }

@@ -1,0 +1,31 @@
+//! Whatever file name a browser sends, the name the relay keeps is a base name that the
+//! message format accepts: no folders, no control characters, at most 255 bytes.
+//!
+//! Shared by the fuzz target `fuzz/fuzz_targets/attachment_name.rs` and the replay test that
+//! re-checks the corpus and regressions in an ordinary `cargo test`.
+use meldpunt_crypto::{AttachmentReference, Day, MailboxId, Message, MessageKind};
+use meldpunt_server::web::forms::attachment_name;
+
+/// The property, for one input.
+pub(crate) fn check(given: &str) {
+    let Some(name) = attachment_name(given) else {
+        return;
+    };
+    assert!(!name.is_empty() && name.len() <= 255);
+    assert!(!name.contains(['/', '\\']) && !name.chars().any(char::is_control));
+    assert!(name != "." && name != "..");
+    let message = Message {
+        kind: MessageKind::FollowUp,
+        mailbox: MailboxId::from_bytes([0; 32]),
+        sequence: 2,
+        written_on: Day::from_calendar_date(2026, 11, 28).unwrap(),
+        body: String::new().into(),
+        attachments: vec![AttachmentReference {
+            name,
+            size: 1,
+            sha256: [0; 32],
+            location: "AAAAAAAAAAAAAAAAAAAAAA".into(),
+        }],
+    };
+    assert!(message.encode().is_ok());
+}
