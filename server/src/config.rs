@@ -100,6 +100,9 @@ pub struct Limits {
     pub attachment_timeout_seconds: u64,
     /// Most open connections at once.
     pub max_connections: usize,
+    /// Seconds a client may leave the relay's answer unread before the connection is cut
+    /// (slow readers would otherwise hold a connection forever).
+    pub write_stall_seconds: u64,
     /// Requests per minute one office session may make.
     pub office_requests_per_minute: u32,
 }
@@ -149,6 +152,7 @@ impl Default for Limits {
             request_timeout_seconds: 30,
             attachment_timeout_seconds: 1800,
             max_connections: 1024,
+            write_stall_seconds: 60,
             office_requests_per_minute: 6000,
         }
     }

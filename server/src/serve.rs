@@ -1,5 +1,6 @@
-//! Accepting connections: HTTP/1.1 with a header-read timeout (slowloris), a cap on header
-//! size and on open connections, graceful shutdown, and the retention task.
+//! Accepting connections: HTTP/1.1 with a header-read timeout (slowloris), a write-stall
+//! timeout (slow readers), a cap on header size and on open connections, graceful shutdown,
+//! and the retention task.
 //!
 //! The peer address that `accept` returns is dropped on the spot: nothing after this point
 //! could log or store it even by mistake.
@@ -31,6 +32,7 @@ pub async fn launch(
     let connections = Arc::new(Semaphore::new(state.settings.limits.max_connections));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let header_timeout = Duration::from_secs(state.settings.limits.header_timeout_seconds);
+    let write_stall = Duration::from_secs(state.settings.limits.write_stall_seconds);
     let retention = tokio::spawn(retention_loop(Arc::clone(&state)));
     let tls = match &state.settings.tls {
         Some(tls) => Some(crate::admin::tls_acceptor(tls)?),
@@ -54,6 +56,10 @@ pub async fn launch(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
+        // A client that stops reading our answer is cut off after the stall limit.
+        let mut stream = tokio_io_timeout::TimeoutStream::new(stream);
+        stream.set_write_timeout(Some(write_stall));
+        let stream = Box::pin(stream);
         let service = TowerToHyperService::new(app.clone());
         let mut builder = hyper::server::conn::http1::Builder::new();
         builder

@@ -138,6 +138,8 @@ pub struct RelayOptions {
     pub difficulty: u8,
     /// The data folder, if not a fresh one inside the relay's temporary folder.
     pub data_dir: Option<PathBuf>,
+    /// Mailbox creations a minute above which the proof-of-work difficulty rises.
+    pub target_per_minute: u32,
 }
 
 impl Default for RelayOptions {
@@ -146,6 +148,7 @@ impl Default for RelayOptions {
             extra_config: String::new(),
             difficulty: 6,
             data_dir: None,
+            target_per_minute: 100_000,
         }
     }
 }
@@ -165,13 +168,14 @@ impl Relay {
         std::fs::write(
             &config,
             format!(
-                "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\ndirectory_file = \"{}\"\ndirectory_key = \"{}\"\n{}\n[proof_of_work]\nbase_difficulty = {}\nmax_difficulty = {}\ntarget_per_minute = 100000\n",
+                "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\ndirectory_file = \"{}\"\ndirectory_key = \"{}\"\n{}\n[proof_of_work]\nbase_difficulty = {}\nmax_difficulty = {}\ntarget_per_minute = {}\n",
                 data.display(),
                 directory_file.display(),
                 directory.signing_key.directory_key(),
                 options.extra_config,
                 options.difficulty,
                 options.difficulty.max(12),
+                options.target_per_minute,
             ),
         )
         .expect("write config");
@@ -259,6 +263,22 @@ impl Relay {
             .send()
             .await
             .expect("the relay answers")
+    }
+
+    /// The relay's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The relay's resident memory now, in KiB (from /proc).
+    pub fn resident_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .expect("the relay's /proc status");
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS")
     }
 
     /// Kills the process with SIGKILL (no chance to flush anything) and waits for it.

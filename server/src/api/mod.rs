@@ -170,13 +170,12 @@ pub(crate) fn require_octet_stream(headers: &HeaderMap) -> Result<(), Error> {
     }
 }
 
-/// Reads a whole sealed message body, within `limit` bytes, and checks it is an age file.
-pub(crate) async fn sealed_body(
+/// Reads a whole request body, within `limit` bytes (the declared length is checked first).
+pub(crate) async fn limited_body(
     headers: &HeaderMap,
     body: Body,
     limit: usize,
 ) -> Result<Vec<u8>, Error> {
-    require_octet_stream(headers)?;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
@@ -198,7 +197,17 @@ pub(crate) async fn sealed_body(
                 Error::TruncatedUpload
             }
         })?;
-    let bytes = collected.to_bytes().to_vec();
+    Ok(collected.to_bytes().to_vec())
+}
+
+/// Reads a whole sealed message body, within `limit` bytes, and checks it is an age file.
+pub(crate) async fn sealed_body(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Vec<u8>, Error> {
+    require_octet_stream(headers)?;
+    let bytes = limited_body(headers, body, limit).await?;
     SealedObject::from_bytes(bytes)
         .map(SealedObject::into_bytes)
         .map_err(|_| Error::NotSealed)

@@ -17,7 +17,7 @@ use meldpunt_crypto::{
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{office_session, sealed_body, ApiPath, ApiQuery, Cursor};
+use super::{limited_body, office_session, sealed_body, ApiPath, ApiQuery, Cursor};
 use crate::error::Error;
 use crate::metrics::Metrics;
 use crate::state::AppState;
@@ -39,6 +39,9 @@ pub fn router() -> Router<Arc<AppState>> {
         )
         .route("/api/v1/office/mailboxes/{mailbox}/messages", post(reply))
 }
+
+/// Largest JSON request body: the office's requests are a few hundred bytes.
+const MAXIMUM_JSON_BYTES: usize = 64 * 1024;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -71,8 +74,9 @@ fn json_body<T: for<'de> Deserialize<'de>>(headers: &HeaderMap, body: &[u8]) -> 
 async fn challenge(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: Body,
 ) -> Result<Json<serde_json::Value>, Error> {
+    let body = limited_body(&headers, body, MAXIMUM_JSON_BYTES).await?;
     let request: ChallengeRequest = json_body(&headers, &body)?;
     let address = RecipientAddress {
         organisation: request.organisation.clone(),
@@ -118,8 +122,9 @@ struct SessionRequest {
 async fn session(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: Body,
 ) -> Result<Json<serde_json::Value>, Error> {
+    let body = limited_body(&headers, body, MAXIMUM_JSON_BYTES).await?;
     let request: SessionRequest = json_body(&headers, &body)?;
     let answer = ChallengeAnswer::from_wire(request.answer.trim())
         .map_err(|_| Error::MalformedCredential("challenge answer"))?;
