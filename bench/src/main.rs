@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 mod attachment;
+mod timing;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -50,6 +51,10 @@ struct Arguments {
     /// Instead of the load phases, send one attachment of this many MiB through the CLI.
     #[arg(long)]
     attachment_mib: Option<u64>,
+    /// Instead of the load phases, time this many answers for mailboxes that exist in another
+    /// organisation against as many for mailboxes that do not exist.
+    #[arg(long)]
+    mailbox_timing: Option<usize>,
     /// Run as the bare baseline server on this address (used by the benchmark itself).
     #[arg(long, hide = true)]
     baseline_server: Option<SocketAddr>,
@@ -135,6 +140,11 @@ fn write_relay_files(
             keys: vec![setup.office.recipient()],
         }],
     });
+    // A second organisation, so that the timing mode can hold mailboxes the office of the
+    // first may not see.
+    let mut other = directory.organisations[0].clone();
+    other.id = "other".into();
+    directory.organisations.push(other);
     let (_, signed) = directory.sign(&setup.signing_key).expect("valid directory");
     let directory_file = folder.join("directory.signed.json");
     std::fs::write(&directory_file, signed.as_bytes()).expect("write directory");
@@ -241,7 +251,7 @@ where
     }
 }
 
-fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .no_proxy()
         .pool_max_idle_per_host(256)
@@ -278,7 +288,7 @@ fn sealed_reports(office: &IdentityKey, count: usize) -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
@@ -336,9 +346,12 @@ fn line(name: &str, result: &Load, baseline: Option<&Load>) {
     );
 }
 
-async fn office_sync(url: &str, office: &IdentityKey, expected: usize) -> (f64, usize) {
-    let client = client();
-    let started = Instant::now();
+/// Authenticates as the demo organisation's integrity office; returns the bearer header.
+pub(crate) async fn office_session(
+    client: &reqwest::Client,
+    url: &str,
+    office: &IdentityKey,
+) -> String {
     let challenge: serde_json::Value = client
         .post(format!("{url}/api/v1/office/challenge"))
         .json(&serde_json::json!({ "organisation": "demo", "recipient": "integrity-office" }))
@@ -361,10 +374,16 @@ async fn office_sync(url: &str, office: &IdentityKey, expected: usize) -> (f64, 
         .json()
         .await
         .expect("json");
-    let bearer = format!(
+    format!(
         "Bearer {}",
         session["session_token"].as_str().expect("token")
-    );
+    )
+}
+
+async fn office_sync(url: &str, office: &IdentityKey, expected: usize) -> (f64, usize) {
+    let client = client();
+    let started = Instant::now();
+    let bearer = office_session(&client, url, office).await;
     let mut numbers = Vec::new();
     let mut after = 0u64;
     loop {
@@ -462,6 +481,16 @@ async fn main() {
         })
         .await
         .expect("attachment benchmark");
+        return;
+    }
+    if let Some(samples) = arguments.mailbox_timing {
+        let address = free_address();
+        let config = write_relay_files(folder.path(), &setup, address, false, 0);
+        let _relay = start_relay(&config);
+        let url = format!("http://{address}");
+        wait_ready(&client(), &format!("{url}/api/v1/ready")).await;
+        let reports = sealed_reports(&setup.office, 64);
+        timing::run(&url, &setup.office, &reports, samples).await;
         return;
     }
     eprintln!("sealing test reports…");
