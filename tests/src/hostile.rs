@@ -53,6 +53,8 @@ pub enum Misbehaviour {
         /// Its position.
         position: u32,
     },
+    /// Serves this signed directory instead of the relay's.
+    Directory(Vec<u8>),
     /// Serves one attachment's bytes for another's.
     SwapAttachment {
         /// The attachment asked for.
@@ -79,15 +81,33 @@ pub struct HostileRelay {
 impl HostileRelay {
     /// Starts one in front of the relay at `upstream`, misbehaving as told.
     pub async fn start(upstream: &str, misbehaviour: Misbehaviour) -> HostileRelay {
+        Self::start_at("http://127.0.0.1:0", upstream, misbehaviour).await
+    }
+
+    /// Starts one on a given address (`http://127.0.0.1:PORT`, say the address an earlier
+    /// one had, so that a client's pins apply).
+    pub async fn start_at(
+        address: &str,
+        upstream: &str,
+        misbehaviour: Misbehaviour,
+    ) -> HostileRelay {
         let state = Arc::new(Hostile {
             upstream: upstream.to_owned(),
             misbehaviour,
             client: crate::client(),
         });
         let router = axum::Router::new().fallback(forward).with_state(state);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("hostile relay listens");
+        let mut listener = None;
+        for _ in 0..100 {
+            match tokio::net::TcpListener::bind(address.trim_start_matches("http://")).await {
+                Ok(bound) => {
+                    listener = Some(bound);
+                    break;
+                }
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+            }
+        }
+        let listener = listener.expect("hostile relay listens");
         let url = format!("http://{}", listener.local_addr().expect("address"));
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
@@ -249,6 +269,9 @@ async fn forward(State(hostile): State<Arc<Hostile>>, request: Request) -> Respo
                 if message_position(&plain_path) == Some(*position) =>
             {
                 answer = answer.slice(..answer.len() / 2);
+            }
+            Misbehaviour::Directory(bytes) if plain_path == "/api/v1/directory" => {
+                answer = Bytes::from(bytes.clone());
             }
             Misbehaviour::SwapAttachment { asked, served }
                 if plain_path == format!("/api/v1/mailbox/attachments/{asked}") =>

@@ -77,10 +77,27 @@ impl TestDirectory {
 
     /// The signed directory's bytes, as version `version`.
     pub fn signed_version(&self, version: u64) -> Vec<u8> {
+        self.signed_as(
+            version,
+            Day::from_calendar_date(2099, 12, 31).expect("valid"),
+            &self.demo_office.recipient(),
+            &self.signing_key,
+        )
+    }
+
+    /// A directory as a hostile relay might serve it: any version and expiry, any key for
+    /// the demo office, signed by any key.
+    pub fn signed_as(
+        &self,
+        version: u64,
+        expires_on: Day,
+        demo_key: &meldpunt_crypto::RecipientKey,
+        signing_key: &DirectorySigningKey,
+    ) -> Vec<u8> {
         let today = Day::from_calendar_date(2026, 1, 1).expect("valid");
-        let mut directory =
-            Directory::new(today, Day::from_calendar_date(2099, 12, 31).expect("valid"));
-        for (id, identity) in [("demo", &self.demo_office), ("other", &self.other_office)] {
+        let mut directory = Directory::new(today, expires_on);
+        let other_key = self.other_office.recipient();
+        for (id, key) in [("demo", demo_key), ("other", &other_key)] {
             directory.organisations.push(Organisation {
                 id: id.into(),
                 name: LocalisedName {
@@ -94,12 +111,12 @@ impl TestDirectory {
                         nl: "Bureau Integriteit".into(),
                         en: "Integrity office".into(),
                     },
-                    keys: vec![identity.recipient()],
+                    keys: vec![key.clone()],
                 }],
             });
         }
         directory.version = version - 1;
-        let (_, signed) = directory.sign(&self.signing_key).expect("valid directory");
+        let (_, signed) = directory.sign(signing_key).expect("valid directory");
         signed.as_bytes().to_vec()
     }
 }

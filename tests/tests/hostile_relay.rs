@@ -360,3 +360,123 @@ async fn an_attachment_swapped_for_another_is_refused() {
         "a swapped attachment was saved"
     );
 }
+
+/// The reporter (with the pinned key) tries to report through `url`.
+fn report_at(conversation: &Conversation, user: &User, url: &str) -> (Option<i32>, String) {
+    let output = user.run_at(
+        url,
+        &[
+            "report",
+            "--to",
+            "demo",
+            "--directory-key",
+            &conversation.key,
+            "--message-file",
+            "-",
+        ],
+        Some("Een melding via een vijandige relay."),
+    );
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn far_future() -> meldpunt_crypto::Day {
+    meldpunt_crypto::Day::from_calendar_date(2099, 12, 31).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_directory_with_a_swapped_recipient_key_is_refused() {
+    let conversation = conversation();
+    let directory = &conversation.relay.directory;
+    // The relay puts its own key in place of the office's, keeping the signature.
+    let honest = directory.signed();
+    let attacker = meldpunt_crypto::IdentityKey::generate()
+        .recipient()
+        .to_string();
+    let mut envelope: serde_json::Value = serde_json::from_slice(&honest).unwrap();
+    use base64::Engine as _;
+    let base64 = base64::engine::general_purpose::STANDARD;
+    let payload = String::from_utf8(
+        base64
+            .decode(envelope["payload"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap()
+    .replace(&directory.demo_office.recipient().to_string(), &attacker);
+    envelope["payload"] = base64.encode(payload).into();
+    let hostile = HostileRelay::start(
+        &conversation.relay.url,
+        Misbehaviour::Directory(envelope.to_string().into_bytes()),
+    )
+    .await;
+    assert_refused(
+        report_at(&conversation, &User::new(), &hostile.url),
+        "signature",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_directory_signed_by_another_key_is_refused() {
+    let conversation = conversation();
+    let directory = &conversation.relay.directory;
+    let attacker = meldpunt_crypto::IdentityKey::generate().recipient();
+    let forged = directory.signed_as(
+        2,
+        far_future(),
+        &attacker,
+        &meldpunt_crypto::DirectorySigningKey::generate(),
+    );
+    let hostile =
+        HostileRelay::start(&conversation.relay.url, Misbehaviour::Directory(forged)).await;
+    assert_refused(
+        report_at(&conversation, &User::new(), &hostile.url),
+        "different key",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_directory_is_refused() {
+    let conversation = conversation();
+    let directory = &conversation.relay.directory;
+    let expired = directory.signed_as(
+        2,
+        meldpunt_crypto::Day::from_calendar_date(2026, 1, 2).unwrap(),
+        &directory.demo_office.recipient(),
+        &directory.signing_key,
+    );
+    let hostile =
+        HostileRelay::start(&conversation.relay.url, Misbehaviour::Directory(expired)).await;
+    assert_refused(
+        report_at(&conversation, &User::new(), &hostile.url),
+        "expired",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rolled_back_directory_is_refused() {
+    let conversation = conversation();
+    let directory = &conversation.relay.directory;
+    let user = User::new();
+    let newer = HostileRelay::start(
+        &conversation.relay.url,
+        Misbehaviour::Directory(directory.signed_version(5)),
+    )
+    .await;
+    let (status, stderr) = report_at(&conversation, &user, &newer.url);
+    assert_eq!(status, Some(0), "{stderr}");
+    // The same relay address later serves an older, validly signed version.
+    let address = newer.url.clone();
+    drop(newer);
+    let older = HostileRelay::start_at(
+        &address,
+        &conversation.relay.url,
+        Misbehaviour::Directory(directory.signed_version(3)),
+    )
+    .await;
+    assert_refused(
+        report_at(&conversation, &user, &older.url),
+        "older than version 5",
+    );
+}

@@ -632,3 +632,90 @@ async fn form_posts_without_javascript_answer_with_their_status_and_store_nothin
     assert!(html.contains("busy") && html.contains("derde melding"));
     assert_eq!(stored(&relay, "mailboxes").await, 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_browser_script_refuses_a_tampered_directory_and_sends_nothing() {
+    use base64::Engine as _;
+    use meldpunt_end_to_end::hostile::{HostileRelay, Misbehaviour};
+    let relay = Relay::start(RelayOptions {
+        extra_config: QUICK_FORMS.into(),
+        ..RelayOptions::default()
+    });
+    // The relay swaps its own key in for the office's, keeping the signature.
+    let base64 = base64::engine::general_purpose::STANDARD;
+    let mut envelope: Value = serde_json::from_slice(&relay.directory.signed()).unwrap();
+    let payload = String::from_utf8(
+        base64
+            .decode(envelope["payload"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap()
+    .replace(
+        &relay.directory.demo_office.recipient().to_string(),
+        &meldpunt_crypto::IdentityKey::generate()
+            .recipient()
+            .to_string(),
+    );
+    envelope["payload"] = base64.encode(payload).into();
+    let hostile = HostileRelay::start(
+        &relay.url,
+        Misbehaviour::Directory(envelope.to_string().into_bytes()),
+    )
+    .await;
+    let browser = Browser::start(true).await;
+    browser
+        .open(&format!("{}/report?lang=en", hostile.url))
+        .await;
+    browser.wait_for("#mode[data-mode=script]").await;
+    browser.click("#organisation-demo").await;
+    browser
+        .set_value("#body", "Een melding die niet mag vertrekken.")
+        .await;
+    browser.click("#report-form button[type=submit]").await;
+    let message = browser.text("#body-error").await;
+    assert!(message.contains("could not be verified"), "{message}");
+    assert_eq!(stored(&relay, "mailboxes").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_browser_script_refuses_a_conversation_with_a_withheld_message() {
+    use meldpunt_end_to_end::hostile::{HostileRelay, Misbehaviour};
+    let relay = Relay::start(RelayOptions::default());
+    let office = Office::new(&relay);
+    let reporter = User::new();
+    let key = office.key.clone();
+    let answer = reporter.json(
+        &relay,
+        &[
+            "report",
+            "--to",
+            "demo",
+            "--directory-key",
+            &key,
+            "--message-file",
+            "-",
+        ],
+        Some("Melding via de CLI."),
+    );
+    let code = answer["receipt_code"].as_str().unwrap().to_owned();
+    let folder = tempfile::tempdir().unwrap();
+    // 1 report, 2 the office's reply 1, 3 its reply 2.
+    office_answers(&relay, &office, folder.path(), "Eerste antwoord.");
+    let case = office.only_case(&relay);
+    office.reply(
+        &relay,
+        &case,
+        "Tweede antwoord.",
+        &folder.path().join("antwoord.txt"),
+    );
+    let hostile = HostileRelay::start(&relay.url, Misbehaviour::Withhold { position: 2 }).await;
+    let browser = Browser::start(true).await;
+    browser
+        .open(&format!("{}/check?lang=en", hostile.url))
+        .await;
+    browser.wait_for("#mode[data-mode=script]").await;
+    browser.type_into("#receipt_code", &code).await;
+    browser.click("#check-form button[type=submit]").await;
+    let message = browser.text("#receipt_code-error").await;
+    assert!(message.contains("out of sequence"), "{message}");
+}
