@@ -2,7 +2,8 @@
 //! stream (constant memory, no plaintext temporary files), downloading and opening.
 //!
 //! JPEG and PNG files lose their EXIF, XMP, IPTC, comments and text chunks (GPS position,
-//! camera serial number, author, software, dates) before sealing, and the CLI says so. Other
+//! camera serial number, author, software, dates) before sealing (`meldpunt-metadata`), and
+//! the CLI says so. Other
 //! files are sealed as they are, with a warning that their own metadata may identify the
 //! reporter.
 
@@ -12,8 +13,6 @@ use std::path::{Path, PathBuf};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use img_parts::jpeg::{markers, Jpeg};
-use img_parts::png::Png;
 use indicatif::{ProgressBar, ProgressStyle};
 use meldpunt_crypto::{AttachmentReference, IdentityKey, RecipientKey};
 use rand_core::{OsRng, RngCore};
@@ -60,45 +59,6 @@ pub fn describe_cleaning(name: &str, cleaned: bool) -> String {
     }
 }
 
-fn strip_jpeg(bytes: &[u8]) -> Option<Vec<u8>> {
-    let mut jpeg = Jpeg::from_bytes(bytes.to_vec().into()).ok()?;
-    jpeg.segments_mut().retain(|segment| {
-        let marker = segment.marker();
-        // Keep JFIF (APP0) and colour profiles (APP2); drop EXIF/XMP (APP1), IPTC (APP13),
-        // vendor segments (APP3–APP12, APP14, APP15) and comments.
-        !(marker == markers::APP1
-            || (markers::APP3..=markers::APP15).contains(&marker)
-            || marker == markers::COM)
-    });
-    let mut output = Vec::with_capacity(bytes.len());
-    jpeg.encoder().write_to(&mut output).ok()?;
-    Some(output)
-}
-
-fn strip_png(bytes: &[u8]) -> Option<Vec<u8>> {
-    let mut png = Png::from_bytes(bytes.to_vec().into()).ok()?;
-    png.chunks_mut().retain(|chunk| {
-        !matches!(
-            &chunk.kind(),
-            b"eXIf" | b"tEXt" | b"zTXt" | b"iTXt" | b"tIME"
-        )
-    });
-    let mut output = Vec::with_capacity(bytes.len());
-    png.encoder().write_to(&mut output).ok()?;
-    Some(output)
-}
-
-fn image_kind(path: &Path, head: &[u8]) -> Option<&'static str> {
-    if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("jpeg")
-    } else if head.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("png")
-    } else {
-        let extension = path.extension()?.to_str()?.to_ascii_lowercase();
-        matches!(extension.as_str(), "jpg" | "jpeg" | "png").then_some("unreadable-image")
-    }
-}
-
 /// Prepares a file: reads it (cleaning images unless `keep_metadata`), computes its digest,
 /// and picks a random attachment id. Returns the plan and a line to tell the user.
 pub fn plan(path: &Path, keep_metadata: bool) -> Result<(Planned, String)> {
@@ -112,17 +72,12 @@ pub fn plan(path: &Path, keep_metadata: bool) -> Result<(Planned, String)> {
     let read = file
         .read(&mut head)
         .map_err(|error| CliError::file(path, error))?;
-    let kind = image_kind(path, &head[..read]);
+    let kind = meldpunt_metadata::kind(&head[..read], &name);
     let (source, cleaned) = match (kind, keep_metadata) {
-        (Some(kind @ ("jpeg" | "png")), false) => {
+        (meldpunt_metadata::Kind::Jpeg | meldpunt_metadata::Kind::Png, false) => {
             let bytes =
                 Zeroizing::new(std::fs::read(path).map_err(|error| CliError::file(path, error))?);
-            let stripped = if kind == "jpeg" {
-                strip_jpeg(&bytes)
-            } else {
-                strip_png(&bytes)
-            };
-            match stripped {
+            match meldpunt_metadata::strip(kind, &bytes) {
                 Some(stripped) => (Source::Cleaned(Zeroizing::new(stripped)), true),
                 None => {
                     return Err(CliError::Usage(format!(
@@ -133,7 +88,7 @@ pub fn plan(path: &Path, keep_metadata: bool) -> Result<(Planned, String)> {
                 }
             }
         }
-        (Some("unreadable-image"), false) => {
+        (meldpunt_metadata::Kind::MisnamedImage, false) => {
             return Err(CliError::Usage(format!(
             "{} is named like an image but is not a JPEG or PNG; rename it or use --keep-metadata",
             path.display()
@@ -296,78 +251,6 @@ pub fn free_name(directory: &Path, name: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn jpeg_with_exif() -> Vec<u8> {
-        // SOI, APP0 (JFIF), APP1 (Exif with a fake GPS tag string), COM, SOS…EOI.
-        let mut bytes = vec![0xFF, 0xD8];
-        bytes.extend_from_slice(&[0xFF, 0xE0, 0x00, 0x10]);
-        bytes.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
-        let exif = b"Exif\0\0GPS 52.0907N 5.1214E SERIAL-12345";
-        bytes.extend_from_slice(&[0xFF, 0xE1, 0x00, (exif.len() + 2) as u8]);
-        bytes.extend_from_slice(exif);
-        let comment = b"taken by J. Jansen";
-        bytes.extend_from_slice(&[0xFF, 0xFE, 0x00, (comment.len() + 2) as u8]);
-        bytes.extend_from_slice(comment);
-        bytes.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3F, 0x00]);
-        bytes.extend_from_slice(&[0x12, 0x34, 0x56]);
-        bytes.extend_from_slice(&[0xFF, 0xD9]);
-        bytes
-    }
-
-    fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-        haystack
-            .windows(needle.len())
-            .any(|window| window == needle)
-    }
-
-    #[test]
-    fn jpeg_metadata_is_removed_and_the_picture_kept() {
-        let original = jpeg_with_exif();
-        let cleaned = strip_jpeg(&original).unwrap();
-        assert!(!contains(&cleaned, b"GPS"));
-        assert!(!contains(&cleaned, b"SERIAL"));
-        assert!(!contains(&cleaned, b"Jansen"));
-        assert!(contains(&cleaned, b"JFIF"));
-        assert!(contains(&cleaned, &[0x12, 0x34, 0x56]));
-    }
-
-    #[test]
-    fn png_text_chunks_are_removed() {
-        fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
-            let mut bytes = (data.len() as u32).to_be_bytes().to_vec();
-            bytes.extend_from_slice(kind);
-            bytes.extend_from_slice(data);
-            let mut crc_input = kind.to_vec();
-            crc_input.extend_from_slice(data);
-            bytes.extend_from_slice(&crc32(&crc_input).to_be_bytes());
-            bytes
-        }
-        fn crc32(bytes: &[u8]) -> u32 {
-            let mut crc = 0xFFFF_FFFFu32;
-            for &byte in bytes {
-                crc ^= u32::from(byte);
-                for _ in 0..8 {
-                    crc = if crc & 1 == 1 {
-                        (crc >> 1) ^ 0xEDB8_8320
-                    } else {
-                        crc >> 1
-                    };
-                }
-            }
-            !crc
-        }
-        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-        png.extend(chunk(b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0]));
-        png.extend(chunk(b"tEXt", b"Author\0J. Jansen"));
-        png.extend(chunk(
-            b"IDAT",
-            &[0x78, 0x9c, 0x63, 0x60, 0x00, 0x00, 0x00, 0x02, 0x00, 0x01],
-        ));
-        png.extend(chunk(b"IEND", &[]));
-        let cleaned = strip_png(&png).unwrap();
-        assert!(!contains(&cleaned, b"Jansen"));
-        assert!(contains(&cleaned, b"IDAT"));
-    }
 
     #[test]
     fn names_do_not_overwrite() {

@@ -5,25 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use meldpunt_end_to_end::{
-    client, contains, files_under, write_identity, Relay, RelayOptions, User,
+    client, contains, files_under, photo_with_metadata, write_identity, Relay, RelayOptions, User,
 };
 use serde_json::Value;
-
-/// A JPEG with an EXIF segment holding a GPS marker, and a comment naming someone.
-fn photo_with_metadata() -> Vec<u8> {
-    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
-    bytes.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
-    let exif = b"Exif\0\0GPS-52.0907N-5.1214E";
-    bytes.extend_from_slice(&[0xFF, 0xE1, 0x00, (exif.len() + 2) as u8]);
-    bytes.extend_from_slice(exif);
-    let comment = b"photo by J. Jansen";
-    bytes.extend_from_slice(&[0xFF, 0xFE, 0x00, (comment.len() + 2) as u8]);
-    bytes.extend_from_slice(comment);
-    bytes.extend_from_slice(&[
-        0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3F, 0x00, 0xAB, 0xCD, 0xFF, 0xD9,
-    ]);
-    bytes
-}
 
 #[test]
 fn the_whole_reporting_process_runs_through_the_cli() {

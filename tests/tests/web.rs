@@ -6,7 +6,7 @@ use std::path::Path;
 
 use meldpunt_end_to_end::browser::{Browser, RecordingProxy};
 use meldpunt_end_to_end::{
-    client, contains, files_under, write_identity, Relay, RelayOptions, User,
+    client, contains, files_under, photo_with_metadata, write_identity, Relay, RelayOptions, User,
 };
 use serde_json::Value;
 
@@ -718,4 +718,42 @@ async fn the_browser_script_refuses_a_conversation_with_a_withheld_message() {
     browser.click("#check-form button[type=submit]").await;
     let message = browser.text("#receipt_code-error").await;
     assert!(message.contains("out of sequence"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn photos_posted_without_javascript_lose_their_metadata() {
+    let relay = Relay::start(RelayOptions {
+        extra_config: QUICK_FORMS.into(),
+        ..RelayOptions::default()
+    });
+    // A file named like a photo that is not one cannot be cleaned: refused at its field.
+    let token = fresh_token(&relay).await;
+    let fake = reqwest::multipart::Part::bytes(b"not a picture".to_vec()).file_name("foto.jpg");
+    let (status, html) = post_report(
+        &relay,
+        report_form(&token, "met een foto").part("attachment", fake),
+    )
+    .await;
+    assert_eq!(status, 422, "{html}");
+    assert!(html.contains("id=\"attachment-error\"") && html.contains("cannot be read"));
+
+    let photo = reqwest::multipart::Part::bytes(photo_with_metadata()).file_name("foto.jpg");
+    let (status, html) = post_report(
+        &relay,
+        report_form(&token, "met een foto").part("attachment", photo),
+    )
+    .await;
+    assert_eq!(status, 201, "{html}");
+    let office = Office::new(&relay);
+    assert_eq!(office.sync(&relay), ["report"]);
+    let case = office.only_case(&relay);
+    let export = office.user.path("export");
+    office.inbox(
+        &relay,
+        &["export", &case, "--out", export.to_str().unwrap()],
+        None,
+    );
+    let cleaned = std::fs::read(export.join("attachments").join("foto.jpg")).unwrap();
+    assert!(!contains(&cleaned, b"GPS") && !contains(&cleaned, b"Jansen"));
+    assert!(contains(&cleaned, b"JFIF"));
 }

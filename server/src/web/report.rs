@@ -121,11 +121,29 @@ pub fn check_attachment(
             errors.add("attachment", text.error_attachment_name);
             return Some(StatusCode::UNPROCESSABLE_ENTITY);
         }
+        if cleaned_content(upload).is_none() {
+            errors.add("attachment", text.error_attachment_image);
+            return Some(StatusCode::UNPROCESSABLE_ENTITY);
+        }
     }
     None
 }
 
-/// Seals an attachment in memory; returns its reference and sealed bytes.
+/// The attachment's content as it is sealed: photos without their metadata, other files as
+/// they are; `None` for a file that claims to be a photo but cannot be read as one.
+fn cleaned_content(upload: &Upload) -> Option<Zeroizing<Vec<u8>>> {
+    use meldpunt_metadata::Kind;
+    match meldpunt_metadata::kind(&upload.content, &upload.name) {
+        kind @ (Kind::Jpeg | Kind::Png) => {
+            meldpunt_metadata::strip(kind, &upload.content).map(Zeroizing::new)
+        }
+        Kind::MisnamedImage => None,
+        Kind::Other => Some(upload.content.clone()),
+    }
+}
+
+/// Seals an attachment in memory (a photo without its metadata); returns its reference and
+/// sealed bytes.
 pub fn seal_attachment(
     keys: &[RecipientKey],
     upload: &Upload,
@@ -134,12 +152,14 @@ pub fn seal_attachment(
     OsRng.fill_bytes(&mut location);
     let name = forms::attachment_name(&upload.name)
         .ok_or_else(|| Error::BadRequest("unusable attachment name".into()))?;
+    let content = cleaned_content(upload)
+        .ok_or_else(|| Error::BadRequest("an unreadable image cannot be cleaned".into()))?;
     let (reference, sealed) = AttachmentReference::seal_stream(
         keys,
         &name,
         &URL_SAFE_NO_PAD.encode(location),
-        &upload.content[..],
-        upload.content.len() as u64,
+        &content[..],
+        content.len() as u64,
         Vec::new(),
     )?;
     Ok((reference, sealed))
