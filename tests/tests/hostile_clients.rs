@@ -374,3 +374,81 @@ async fn a_flood_of_mailbox_creations_raises_the_difficulty_and_honest_reports_s
     assert!(answer["receipt_code"].as_str().is_some());
     still_serving(&relay).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proof_of_work_replay_and_forgery_are_refused() {
+    use base64::Engine as _;
+    let relay = Relay::start(RelayOptions {
+        difficulty: 8,
+        ..RelayOptions::default()
+    });
+    let base64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let create = |reporter: &Reporter, stamp: String| {
+        let request = client()
+            .post(format!("{}/api/v1/mailboxes", relay.url))
+            .header("authorization", reporter.bearer())
+            .header("meldpunt-organisation", "demo")
+            .header("meldpunt-stamp", stamp)
+            .header("content-type", "application/octet-stream")
+            .body(reporter.sealed_report(&relay, "melding"));
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let answer: Value = response.json().await.unwrap();
+            (status, answer["error"].as_str().unwrap_or("").to_owned())
+        }
+    };
+    let answer: Value = client()
+        .get(format!("{}/api/v1/challenge", relay.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let wire = answer["challenge"].as_str().unwrap().to_owned();
+    let challenge = meldpunt_crypto::Challenge::from_wire(&wire).unwrap();
+    let first = Reporter::new();
+    let second = Reporter::new();
+
+    // Forged: the difficulty byte lowered to 0 (the MAC no longer fits).
+    let mut bytes = base64.decode(&wire).unwrap();
+    bytes[1] = 0;
+    let forged = format!("{}.0", base64.encode(&bytes));
+    assert_eq!(create(&first, forged).await, (403, "stamp-invalid".into()));
+    // Garbage.
+    assert_eq!(
+        create(&first, "not-a-stamp".into()).await,
+        (403, "stamp-invalid".into())
+    );
+    // The right challenge without the work: every number below the first solution is one
+    // (a first solution of 0, one challenge in 256, leaves none to try).
+    let stamp = challenge
+        .solve(&first.token().mailbox_id(), |_| true)
+        .unwrap();
+    if stamp.solution > 0 {
+        assert_eq!(
+            create(&first, format!("{wire}.{}", stamp.solution - 1)).await,
+            (403, "stamp-insufficient-work".into())
+        );
+    }
+    // A stamp solved for one mailbox does not work for another.
+    let stamp = challenge
+        .solve(&first.token().mailbox_id(), |_| true)
+        .unwrap();
+    assert_eq!(create(&second, stamp.to_wire()).await.0, 403);
+    // Honest use works once; the same challenge solved again for another mailbox is a replay.
+    assert_eq!(create(&first, stamp.to_wire()).await.0, 201);
+    let replay = challenge
+        .solve(&second.token().mailbox_id(), |_| true)
+        .unwrap();
+    assert_eq!(
+        create(&second, replay.to_wire()).await,
+        (409, "stamp-spent".into())
+    );
+    assert_eq!(
+        create(&second, stamp.to_wire()).await.0,
+        403,
+        "a spent stamp is refused again"
+    );
+}
