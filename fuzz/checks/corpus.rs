@@ -27,3 +27,25 @@ pub(crate) fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     assert!(!found.is_empty(), "the seed corpus of {target} is missing");
     found
 }
+
+/// Runs `check` on every kept input of `target`, naming the input that fails.
+pub(crate) fn replay(target: &str, check: impl Fn(&[u8])) {
+    for (path, bytes) in inputs(target) {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(&bytes)));
+        assert!(
+            outcome.is_ok(),
+            "{} fails the property of {target}",
+            path.display()
+        );
+    }
+}
+
+/// As [`replay`], for targets that take text: inputs that are not UTF-8 are skipped (the
+/// fuzzer never feeds them to such a target either).
+pub(crate) fn replay_text(target: &str, check: impl Fn(&str)) {
+    replay(target, |bytes| {
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            check(text);
+        }
+    });
+}

@@ -11,29 +11,19 @@ mod form_token;
 #[path = "../../fuzz/checks/relay_requests.rs"]
 mod relay_requests;
 
-use corpus::inputs;
+use corpus::{replay, replay_text};
 
 #[test]
 fn attachment_name_inputs_replay() {
-    for (_, bytes) in inputs("attachment_name") {
-        if let Ok(text) = std::str::from_utf8(&bytes) {
-            attachment_name::check(text);
-        }
-    }
+    replay_text("attachment_name", attachment_name::check);
 }
 
 #[test]
 fn form_token_inputs_replay() {
-    for (_, bytes) in inputs("form_token") {
-        if let Ok(text) = std::str::from_utf8(&bytes) {
-            form_token::check(text);
-        }
-    }
+    replay_text("form_token", form_token::check);
 }
 
 #[test]
 fn relay_requests_inputs_replay() {
-    for (_, bytes) in inputs("relay_requests") {
-        relay_requests::check(&bytes);
-    }
+    replay("relay_requests", relay_requests::check);
 }
