@@ -171,6 +171,38 @@ impl Browser {
         self.client.source().await.expect("page source")
     }
 
+    /// Runs axe-core (from `web/node_modules`, installed by `npm ci` in `scripts/test`) on
+    /// the page for the WCAG 2.1 A and AA rules; returns each violation as `rule: nodes`.
+    pub async fn accessibility_violations(&self) -> Vec<String> {
+        let axe = crate::workspace_root()
+            .join("web")
+            .join("node_modules")
+            .join("axe-core")
+            .join("axe.min.js");
+        let source = std::fs::read_to_string(&axe).unwrap_or_else(|error| {
+            panic!(
+                "{}: {error}; run `npm ci` in web/ (scripts/test does)",
+                axe.display()
+            )
+        });
+        self.client
+            .execute(&source, vec![])
+            .await
+            .expect("axe-core loads");
+        let result = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];\
+                 axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })\
+                   .then((result) => done(result.violations.map((v) => v.id + ': ' + v.nodes.map((n) => n.target.join(' ')).join(', '))))\
+                   .catch((error) => done(['axe failed: ' + error]));",
+                vec![],
+            )
+            .await
+            .expect("axe-core runs");
+        serde_json::from_value(result).expect("a list of violations")
+    }
+
     /// Writes a screenshot of the page to `target/web-screenshots/NAME.png`.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let png = self.client.screenshot().await.expect("screenshot");

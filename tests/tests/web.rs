@@ -155,6 +155,10 @@ async fn read_replies_and_follow_up(browser: &Browser, base: &str, code: &str, j
     browser
         .screenshot(&format!("thread-{mode}-{language}"))
         .await;
+    if javascript {
+        let violations = browser.accessibility_violations().await;
+        assert!(violations.is_empty(), "{violations:?}");
+    }
     browser.click("article.office .download button").await;
     let downloaded = browser.downloaded("antwoord.txt").await;
     assert!(contains(&downloaded, b"ATTACHMENT-FROM-OFFICE"));
@@ -337,6 +341,10 @@ async fn bad_input_is_refused_next_to_its_field(javascript: bool) {
     browser
         .screenshot(&format!("report-errors-{mode}-en"))
         .await;
+    if javascript {
+        let violations = browser.accessibility_violations().await;
+        assert!(violations.is_empty(), "{violations:?}");
+    }
 
     // An attachment over the limit; the text stays in the form.
     browser.open(&report).await;
@@ -370,6 +378,10 @@ async fn bad_input_is_refused_next_to_its_field(javascript: bool) {
         "{message}"
     );
     browser.screenshot(&format!("check-errors-{mode}-en")).await;
+    if javascript {
+        let violations = browser.accessibility_violations().await;
+        assert!(violations.is_empty(), "{violations:?}");
+    }
     browser.open(&check).await;
     let unknown = meldpunt_crypto::ReceiptCode::generate();
     browser
@@ -493,7 +505,29 @@ async fn every_page_in_both_languages_is_self_contained_and_has_its_screenshot()
                 browser
                     .screenshot(&format!("{name}-{mode}-{language}"))
                     .await;
+                if javascript {
+                    let violations = browser.accessibility_violations().await;
+                    assert!(violations.is_empty(), "{name} ({language}): {violations:?}");
+                }
             }
+        }
+        if javascript {
+            // The check is not vacuous: a field without a label is caught.
+            browser
+                .client
+                .execute(
+                    "document.querySelector('main').append(document.createElement('input'));",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            let violations = browser.accessibility_violations().await;
+            assert!(
+                violations
+                    .iter()
+                    .any(|violation| violation.starts_with("label")),
+                "{violations:?}"
+            );
         }
     }
 }
