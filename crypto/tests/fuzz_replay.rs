@@ -5,12 +5,16 @@
 
 #[path = "../../fuzz/checks/corpus.rs"]
 mod corpus;
+#[path = "../../fuzz/checks/directory_round_trip.rs"]
+mod directory_round_trip;
 #[path = "../../fuzz/checks/message_decode.rs"]
 mod message_decode;
 #[path = "../../fuzz/checks/message_round_trip.rs"]
 mod message_round_trip;
 #[path = "../../fuzz/checks/open_sealed.rs"]
 mod open_sealed;
+#[path = "../../fuzz/checks/padding_removal.rs"]
+mod padding_removal;
 #[path = "../../fuzz/checks/receipt_code.rs"]
 mod receipt_code;
 #[path = "../../fuzz/checks/signed_directory.rs"]
@@ -48,4 +52,14 @@ fn signed_directory_inputs_replay() {
 #[test]
 fn open_sealed_inputs_replay() {
     replay("open_sealed", open_sealed::check);
+}
+
+#[test]
+fn padding_removal_inputs_replay() {
+    replay("padding_removal", padding_removal::check);
+}
+
+#[test]
+fn directory_round_trip_inputs_replay() {
+    replay("directory_round_trip", directory_round_trip::check);
 }
