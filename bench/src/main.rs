@@ -270,8 +270,12 @@ fn sealed_reports(office: &IdentityKey, count: usize) -> Vec<Vec<u8>> {
             Message {
                 mailbox: meldpunt_crypto::MailboxId::from_bytes([0; 32]),
                 sequence: 1,
+                signature: None,
                 kind: MessageKind::Report {
                     reply_key: reply.recipient(),
+                    follow_up_key: meldpunt_crypto::ReceiptCode::generate()
+                        .follow_up_signing_key()
+                        .follow_up_key(),
                     recipients: vec![RecipientAddress {
                         organisation: "demo".into(),
                         recipient: "integrity-office".into(),

@@ -414,6 +414,7 @@ impl Inbox {
         let message = Message {
             mailbox: meldpunt_crypto::MailboxId::from_wire(&case.mailbox)?,
             sequence,
+            signature: None,
             kind,
             written_on: today(),
             body: body.to_string().into(),
@@ -572,6 +573,7 @@ fn apply(case: &mut Case, message: &Message, day: meldpunt_crypto::Day) {
         MessageKind::Report {
             reply_key,
             recipients,
+            ..
         } => {
             case.reply_key = Some(reply_key.clone());
             case.recipients = recipients.clone();

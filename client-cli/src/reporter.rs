@@ -146,8 +146,10 @@ pub fn report(
     let message = Message {
         mailbox: token.mailbox_id(),
         sequence: 1,
+        signature: None,
         kind: MessageKind::Report {
             reply_key: reply.recipient(),
+            follow_up_key: code.follow_up_signing_key().follow_up_key(),
             recipients: addresses.clone(),
         },
         written_on: today(),
@@ -384,14 +386,16 @@ pub fn follow_up(
     for plan in planned {
         plan.upload(&common.relay, &token.to_wire(), None, &keys)?;
     }
-    let message = Message {
+    let mut message = Message {
         mailbox: token.mailbox_id(),
         sequence: thread.check.next_reporter_sequence(),
+        signature: None,
         kind: MessageKind::FollowUp,
         written_on: today(),
         body: body.to_string().into(),
         attachments: references,
     };
+    code.follow_up_signing_key().sign(&mut message);
     common
         .relay
         .follow_up(&token, message.seal(&keys)?.into_bytes())?;

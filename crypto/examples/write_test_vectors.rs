@@ -32,7 +32,8 @@ fn main() {
     let mut receipt = String::from(
         "# Receipt code derivation vectors (docs/protocol.md, \"Receipt codes\" and \"Derivation\").\n\
          # Each block: entropy (hex) -> the written code, the mailbox token and mailbox id (unpadded\n\
-         # base64url), the reporter's reply identity and its public key (age X25519).\n\n",
+         # base64url), the reporter's reply identity and its public key (age X25519), and the\n\
+         # public key that verifies the reporter's follow-ups (Ed25519, unpadded base64url).\n\n",
     );
     let mut entropies = vec![[0u8; 16], [0xff; 16]];
     entropies.extend((0..6).map(entropy));
@@ -50,7 +51,13 @@ fn main() {
             reply.to_secret_string().as_str()
         )
         .unwrap();
-        writeln!(receipt, "reply-recipient: {}\n", reply.recipient()).unwrap();
+        writeln!(receipt, "reply-recipient: {}", reply.recipient()).unwrap();
+        writeln!(
+            receipt,
+            "follow-up-key: {}\n",
+            code.follow_up_signing_key().follow_up_key().to_wire()
+        )
+        .unwrap();
     }
     fs::write(testdata.join("receipt-codes.txt"), receipt).unwrap();
 
@@ -139,8 +146,10 @@ fn main() {
         let report = Message {
             mailbox: code.mailbox_token().mailbox_id(),
             sequence: 1,
+            signature: None,
             kind: MessageKind::Report {
                 reply_key: code.reply_identity().recipient(),
+                follow_up_key: code.follow_up_signing_key().follow_up_key(),
                 recipients: vec![RecipientAddress {
                     organisation: "demo".into(),
                     recipient: "integrity-office".into(),
@@ -162,6 +171,32 @@ fn main() {
         )
         .unwrap();
     }
+    // A signed follow-up: Ed25519 is deterministic, so this file is too.
+    let code = ReceiptCode::from_entropy([0u8; 16]);
+    let mut follow_up = Message {
+        mailbox: code.mailbox_token().mailbox_id(),
+        sequence: 2,
+        signature: None,
+        kind: MessageKind::FollowUp,
+        written_on: day("2026-11-29"),
+        body: String::from(
+            "Aanvulling: het gebeurt sinds maart, elke week. \"Één\" <voorbeeld> \u{1f}",
+        )
+        .into(),
+        attachments: vec![meldpunt_crypto::AttachmentReference {
+            name: "overzicht 2026.pdf".into(),
+            size: 48_213,
+            sha256: Sha256::digest(b"overzicht").into(),
+            location: "AAECAwQFBgcICQoLDA0ODw".into(),
+        }],
+    };
+    code.follow_up_signing_key().sign(&mut follow_up);
+    fs::write(
+        testdata.join("follow-up.json"),
+        follow_up.encode().unwrap().as_slice(),
+    )
+    .unwrap();
+
     let stamps = testdata.join("stamps.txt");
     if std::env::args().any(|argument| argument == "--regenerate-sealed-fixture")
         || !stamps.exists()

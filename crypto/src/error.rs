@@ -93,6 +93,11 @@ pub enum Error {
     /// An opened message uses a format version this software does not know.
     #[error("unsupported message format version {0}; this software reads version 2")]
     UnsupportedMessageVersion(u64),
+    /// A follow-up is not signed by the key in the thread's report.
+    #[error(
+        "a follow-up is not signed by the reporter's key: someone other than the reporter wrote it"
+    )]
+    ForgedFollowUp,
     /// A message names another mailbox than the one it was served from.
     #[error(
         "a message belongs to another mailbox than the one it was served from: the relay moved it"

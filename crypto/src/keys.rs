@@ -36,7 +36,7 @@ pub const REPLY_KEY_LABEL: &[u8] = b"meldpunt/v1/reply-key";
 /// Domain-separation prefix of the mailbox id hash.
 pub const MAILBOX_ID_LABEL: &[u8] = b"meldpunt/v1/mailbox-id";
 
-fn derive(code: &ReceiptCode, label: &[u8]) -> Zeroizing<[u8; 32]> {
+pub(crate) fn derive(code: &ReceiptCode, label: &[u8]) -> Zeroizing<[u8; 32]> {
     let hkdf = Hkdf::<Sha256>::new(Some(RECEIPT_SALT), code.entropy());
     let mut output = Zeroizing::new([0u8; 32]);
     hkdf.expand(label, &mut output[..])

@@ -25,8 +25,10 @@
 //! let report = Message {
 //!     mailbox: mailbox_id,
 //!     sequence: 1,
+//!     signature: None,
 //!     kind: MessageKind::Report {
 //!         reply_key: code.reply_identity().recipient(),
+//!         follow_up_key: code.follow_up_signing_key().follow_up_key(),
 //!         recipients: vec![RecipientAddress {
 //!             organisation: "demo".into(),
 //!             recipient: "integrity-office".into(),
@@ -67,6 +69,7 @@ mod office;
 mod padding;
 mod receipt;
 mod seal;
+mod signing;
 mod stamp;
 
 pub use day::Day;
@@ -90,5 +93,9 @@ pub use padding::{padded_length, MAXIMUM_CONTENT_LENGTH, PADDING_FLOOR};
 pub use receipt::{ReceiptCode, RECEIPT_CODE_CHARACTERS, RECEIPT_CODE_ENTROPY_BYTES};
 pub use seal::{
     check_age_header, open_stream, open_unpadded_stream, seal, seal_stream, SealedObject,
+};
+pub use signing::{
+    FollowUpKey, FollowUpSignature, FollowUpSigningKey, FOLLOW_UP_SIGNATURE_CONTEXT,
+    FOLLOW_UP_SIGNING_LABEL,
 };
 pub use stamp::{Challenge, SpentStamp, Stamp, StampKey, MAXIMUM_DIFFICULTY};

@@ -23,7 +23,10 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::seal::{open_padded, open_stream, seal};
-use crate::{padded_length, Day, Error, IdentityKey, MailboxId, RecipientKey, SealedObject};
+use crate::{
+    padded_length, Day, Error, FollowUpKey, FollowUpSignature, IdentityKey, MailboxId,
+    RecipientKey, SealedObject,
+};
 
 /// The message format version this crate writes and reads.
 pub const MESSAGE_FORMAT_VERSION: u64 = 2;
@@ -68,6 +71,9 @@ pub enum MessageKind {
     Report {
         /// The reporter's reply public key, derived from the receipt code.
         reply_key: RecipientKey,
+        /// The public key the reporter's follow-ups are signed with, derived from the
+        /// receipt code.
+        follow_up_key: FollowUpKey,
         /// The recipients the reporter chose.
         recipients: Vec<RecipientAddress>,
     },
@@ -107,6 +113,9 @@ pub struct Message {
     /// Its author's sequence number, from 1: the reporter's report is 1, their follow-ups
     /// 2, 3…; each office recipient numbers its own replies and acknowledgements 1, 2….
     pub sequence: u32,
+    /// A follow-up's signature by the reporter's follow-up key (set by
+    /// [`crate::FollowUpSigningKey::sign`]); `None` for every other kind.
+    pub signature: Option<FollowUpSignature>,
     /// The day it was written (never a time of day).
     pub written_on: Day,
     /// The text. Zeroized on drop.
@@ -155,9 +164,13 @@ struct WireMessage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     reply_key: Option<RecipientKey>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    follow_up_key: Option<FollowUpKey>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     recipients: Option<Vec<RecipientAddress>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     from: Option<RecipientAddress>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    signature: Option<FollowUpSignature>,
 }
 
 #[derive(Deserialize)]
@@ -248,27 +261,39 @@ impl Message {
             MessageKind::Reply { from } | MessageKind::Acknowledgement { from } => {
                 check_address(from)
             }
+        }?;
+        if self.signature.is_some() != matches!(self.kind, MessageKind::FollowUp) {
+            return Err(malformed(
+                "a follow-up carries the reporter's signature, and no other kind does",
+            ));
         }
+        Ok(())
     }
 
     /// Encodes the message as compact JSON (without padding). Zeroized on drop.
     pub fn encode(&self) -> Result<Zeroizing<Vec<u8>>, Error> {
         self.check()?;
-        let (kind, reply_key, recipients, from) = match &self.kind {
+        let (kind, reply_key, follow_up_key, recipients, from) = match &self.kind {
             MessageKind::Report {
                 reply_key,
+                follow_up_key,
                 recipients,
             } => (
                 WireKind::Report,
                 Some(reply_key.clone()),
+                Some(*follow_up_key),
                 Some(recipients.clone()),
                 None,
             ),
-            MessageKind::FollowUp => (WireKind::FollowUp, None, None, None),
-            MessageKind::Reply { from } => (WireKind::Reply, None, None, Some(from.clone())),
-            MessageKind::Acknowledgement { from } => {
-                (WireKind::Acknowledgement, None, None, Some(from.clone()))
-            }
+            MessageKind::FollowUp => (WireKind::FollowUp, None, None, None, None),
+            MessageKind::Reply { from } => (WireKind::Reply, None, None, None, Some(from.clone())),
+            MessageKind::Acknowledgement { from } => (
+                WireKind::Acknowledgement,
+                None,
+                None,
+                None,
+                Some(from.clone()),
+            ),
         };
         let wire = WireMessage {
             version: MESSAGE_FORMAT_VERSION,
@@ -279,8 +304,10 @@ impl Message {
             body: self.body.clone(),
             attachments: self.attachments.clone(),
             reply_key,
+            follow_up_key,
             recipients,
             from,
+            signature: self.signature,
         };
         let mut encoded = Zeroizing::new(Vec::with_capacity(self.body.len() + 512));
         serde_json::to_writer(&mut *encoded, &wire)
@@ -315,19 +342,28 @@ impl Message {
         }
         let wire: WireMessage = serde_json::from_slice(encoded)
             .map_err(|error| malformed(describe_json_error(&error)))?;
-        let kind = match (wire.kind, wire.reply_key, wire.recipients, wire.from) {
-            (WireKind::Report, Some(reply_key), Some(recipients), None) => MessageKind::Report {
-                reply_key,
-                recipients,
-            },
-            (WireKind::FollowUp, None, None, None) => MessageKind::FollowUp,
-            (WireKind::Reply, None, None, Some(from)) => MessageKind::Reply { from },
-            (WireKind::Acknowledgement, None, None, Some(from)) => {
+        let kind = match (
+            wire.kind,
+            wire.reply_key,
+            wire.follow_up_key,
+            wire.recipients,
+            wire.from,
+        ) {
+            (WireKind::Report, Some(reply_key), Some(follow_up_key), Some(recipients), None) => {
+                MessageKind::Report {
+                    reply_key,
+                    follow_up_key,
+                    recipients,
+                }
+            }
+            (WireKind::FollowUp, None, None, None, None) => MessageKind::FollowUp,
+            (WireKind::Reply, None, None, None, Some(from)) => MessageKind::Reply { from },
+            (WireKind::Acknowledgement, None, None, None, Some(from)) => {
                 MessageKind::Acknowledgement { from }
             }
             _ => {
                 return Err(malformed(
-                    "fields do not fit the kind: a report has reply_key and recipients, a reply or acknowledgement has from, a follow-up neither",
+                    "fields do not fit the kind: a report has reply_key, follow_up_key and recipients, a reply or acknowledgement has from, a follow-up none of them",
                 ))
             }
         };
@@ -337,6 +373,7 @@ impl Message {
             kind,
             mailbox,
             sequence: wire.sequence,
+            signature: wire.signature,
             written_on: wire.written_on,
             body: wire.body,
             attachments: wire.attachments,
@@ -374,14 +411,16 @@ fn numbering(kind: &MessageKind) -> Option<&RecipientAddress> {
 }
 
 /// Checks a thread as it is read, message by message in the relay's order: every message
-/// must belong to this mailbox, start with a report, and continue its author's numbering
-/// without a gap, a repeat or a step back.
+/// must belong to this mailbox, start with a report, continue its author's numbering
+/// without a gap, a repeat or a step back, and — for a follow-up — carry the signature of
+/// the key in the report.
 ///
 /// What it cannot see: messages withheld from the *end* of a thread (nothing follows them
-/// yet), and a follow-up forged by whoever holds the office's public keys.
+/// yet).
 #[derive(Debug, Clone)]
 pub struct ThreadCheck {
     mailbox: MailboxId,
+    follow_up_key: Option<FollowUpKey>,
     reporter: u32,
     office: Vec<(RecipientAddress, u32)>,
 }
@@ -391,6 +430,7 @@ impl ThreadCheck {
     pub fn new(mailbox: MailboxId) -> ThreadCheck {
         ThreadCheck {
             mailbox,
+            follow_up_key: None,
             reporter: 0,
             office: Vec::new(),
         }
@@ -419,6 +459,14 @@ impl ThreadCheck {
                 expected: 1,
                 found: message.sequence,
             });
+        }
+        match &message.kind {
+            MessageKind::Report { follow_up_key, .. } => self.follow_up_key = Some(*follow_up_key),
+            MessageKind::FollowUp => self
+                .follow_up_key
+                .ok_or(Error::ForgedFollowUp)?
+                .verify(message)?,
+            _ => {}
         }
         let author = numbering(&message.kind);
         let expected = self.last(author) + 1;
@@ -606,10 +654,16 @@ mod tests {
         }
     }
 
+    /// The receipt code whose key signs the tests' follow-ups.
+    fn code() -> crate::ReceiptCode {
+        crate::ReceiptCode::from_entropy([1; 16])
+    }
+
     fn kinds() -> Vec<MessageKind> {
         vec![
             MessageKind::Report {
                 reply_key: IdentityKey::generate().recipient(),
+                follow_up_key: code().follow_up_signing_key().follow_up_key(),
                 recipients: vec![address()],
             },
             MessageKind::FollowUp,
@@ -618,15 +672,25 @@ mod tests {
         ]
     }
 
+    /// A message of this kind; a follow-up signed as the reporter signs it.
     fn message(kind: MessageKind, body: &str) -> Message {
-        Message {
+        numbered(kind, body, 1)
+    }
+
+    fn numbered(kind: MessageKind, body: &str, sequence: u32) -> Message {
+        let mut message = Message {
             kind,
             mailbox: MailboxId::from_bytes([7; 32]),
-            sequence: 1,
+            sequence,
+            signature: None,
             written_on: "2026-11-28".parse().unwrap(),
             body: body.to_owned().into(),
             attachments: vec![attachment()],
+        };
+        if matches!(message.kind, MessageKind::FollowUp) {
+            code().follow_up_signing_key().sign(&mut message);
         }
+        message
     }
 
     #[test]
@@ -660,7 +724,9 @@ mod tests {
             ));
         }
         let head = r#"{"meldpunt-message":2,"mailbox":"BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc","sequence":1,"#;
-        let good = format!(r#"{head}"kind":"follow-up","written_on":"2026-11-28","body":"x"}}"#);
+        let good = format!(
+            r#"{head}"kind":"reply","written_on":"2026-11-28","body":"x","from":{{"organisation":"demo","recipient":"integrity-office"}}}}"#
+        );
         assert!(Message::decode(good.as_bytes()).is_ok());
         for tail in [
             r#""kind":"follow-up","written_on":"2026-11-28","body":"x","extra":1}"#,
@@ -693,10 +759,7 @@ mod tests {
     fn a_thread_check_catches_moved_repeated_reordered_and_withheld_messages() {
         let mailbox = MailboxId::from_bytes([7; 32]);
         let report = message(kinds()[0].clone(), "report");
-        let numbered = |kind: MessageKind, sequence: u32| Message {
-            sequence,
-            ..message(kind, "x")
-        };
+        let numbered = |kind: MessageKind, sequence: u32| numbered(kind, "x", sequence);
         let office = MessageKind::Reply { from: address() };
         let adviser = MessageKind::Reply {
             from: RecipientAddress {
@@ -765,9 +828,32 @@ mod tests {
         ));
         let elsewhere = Message {
             mailbox: MailboxId::from_bytes([8; 32]),
-            ..report
+            ..report.clone()
         };
         assert!(matches!(refused(&[elsewhere]), Error::WrongMailbox));
+
+        // A follow-up signed by anyone but the reporter, unsigned, or altered after signing.
+        let mut forged = numbered(MessageKind::FollowUp, 2);
+        crate::ReceiptCode::from_entropy([2; 16])
+            .follow_up_signing_key()
+            .sign(&mut forged);
+        assert!(matches!(
+            refused(&[report.clone(), forged]),
+            Error::ForgedFollowUp
+        ));
+        let unsigned = Message {
+            signature: None,
+            ..numbered(MessageKind::FollowUp, 2)
+        };
+        assert!(matches!(
+            refused(&[report.clone(), unsigned]),
+            Error::ForgedFollowUp
+        ));
+        let altered = Message {
+            body: String::from("iets anders").into(),
+            ..numbered(MessageKind::FollowUp, 2)
+        };
+        assert!(matches!(refused(&[report, altered]), Error::ForgedFollowUp));
     }
 
     #[test]

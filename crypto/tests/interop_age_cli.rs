@@ -124,8 +124,10 @@ fn a_sealed_message_is_readable_json_with_stock_age() {
     let report = Message {
         mailbox: code.mailbox_token().mailbox_id(),
         sequence: 1,
+        signature: None,
         kind: MessageKind::Report {
             reply_key: code.reply_identity().recipient(),
+            follow_up_key: code.follow_up_signing_key().follow_up_key(),
             recipients: vec![RecipientAddress {
                 organisation: "demo".into(),
                 recipient: "integrity-office".into(),
@@ -161,6 +163,7 @@ fn files_sealed_by_stock_age_open_with_the_crate() {
     let reply = Message {
         mailbox: code.mailbox_token().mailbox_id(),
         sequence: 1,
+        signature: None,
         kind: MessageKind::Reply {
             from: RecipientAddress {
                 organisation: "demo".into(),

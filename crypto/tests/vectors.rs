@@ -69,6 +69,10 @@ fn receipt_code_derivations_match_the_vectors() {
         let reply = parsed.reply_identity();
         assert_eq!(reply.to_secret_string().as_str(), field("reply-identity"));
         assert_eq!(reply.recipient().to_string(), *field("reply-recipient"));
+        assert_eq!(
+            parsed.follow_up_signing_key().follow_up_key().to_wire(),
+            *field("follow-up-key")
+        );
     }
 }
 
@@ -201,4 +205,22 @@ fn proof_of_work_vectors_solve_to_the_same_first_solution() {
         let stamp = challenge.solve(&mailbox, |_| true).unwrap();
         assert_eq!(stamp.to_wire(), field("stamp"));
     }
+}
+
+#[test]
+fn the_signed_follow_up_verifies_and_is_byte_stable() {
+    let bytes = fs::read(testdata("follow-up.json")).unwrap();
+    let follow_up = Message::decode(&bytes).unwrap();
+    let code = ReceiptCode::from_entropy([0u8; 16]);
+    let key = code.follow_up_signing_key();
+    key.follow_up_key().verify(&follow_up).unwrap();
+    let mut again = meldpunt_crypto::Message {
+        signature: None,
+        ..follow_up.clone()
+    };
+    key.sign(&mut again);
+    assert_eq!(again, follow_up);
+    assert_eq!(follow_up.encode().unwrap().as_slice(), &bytes[..]);
+    let other = ReceiptCode::from_entropy([1u8; 16]).follow_up_signing_key();
+    assert!(other.follow_up_key().verify(&follow_up).is_err());
 }

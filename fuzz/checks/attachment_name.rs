@@ -3,7 +3,9 @@
 //!
 //! Shared by the fuzz target `fuzz/fuzz_targets/attachment_name.rs` and the replay test that
 //! re-checks the corpus and regressions in an ordinary `cargo test`.
-use meldpunt_crypto::{AttachmentReference, Day, MailboxId, Message, MessageKind};
+use meldpunt_crypto::{
+    AttachmentReference, Day, MailboxId, Message, MessageKind, RecipientAddress,
+};
 use meldpunt_server::web::forms::attachment_name;
 
 /// The property, for one input.
@@ -15,9 +17,15 @@ pub(crate) fn check(given: &str) {
     assert!(!name.contains(['/', '\\']) && !name.chars().any(char::is_control));
     assert!(name != "." && name != "..");
     let message = Message {
-        kind: MessageKind::FollowUp,
+        kind: MessageKind::Reply {
+            from: RecipientAddress {
+                organisation: "demo".into(),
+                recipient: "integrity-office".into(),
+            },
+        },
         mailbox: MailboxId::from_bytes([0; 32]),
         sequence: 2,
+        signature: None,
         written_on: Day::from_calendar_date(2026, 11, 28).unwrap(),
         body: String::new().into(),
         attachments: vec![AttachmentReference {

@@ -3,7 +3,8 @@
 //! Shared by the fuzz target `fuzz/fuzz_targets/message_round_trip.rs` and the replay test that
 //! re-checks the corpus and regressions in an ordinary `cargo test`.
 use meldpunt_crypto::{
-    AttachmentReference, Day, IdentityKey, MailboxId, Message, MessageKind, RecipientAddress,
+    AttachmentReference, Day, IdentityKey, MailboxId, Message, MessageKind, ReceiptCode,
+    RecipientAddress,
 };
 
 /// The property, for one input.
@@ -24,7 +25,8 @@ pub(crate) fn check(bytes: &[u8]) {
         1 => MessageKind::Reply { from },
         _ => MessageKind::Acknowledgement { from },
     };
-    let message = Message {
+    let mut message = Message {
+        signature: None,
         kind,
         mailbox: MailboxId::from_bytes([head[2]; 32]),
         sequence: u32::from_le_bytes([head[3], head[4], 0, 0]),
@@ -46,6 +48,11 @@ pub(crate) fn check(bytes: &[u8]) {
             }]
         },
     };
+    if matches!(message.kind, MessageKind::FollowUp) {
+        ReceiptCode::from_entropy([head[2]; 16])
+            .follow_up_signing_key()
+            .sign(&mut message);
+    }
     let Ok(encoded) = message.encode() else {
         return;
     };

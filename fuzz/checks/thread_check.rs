@@ -3,7 +3,9 @@
 //!
 //! Shared by the fuzz target `fuzz/fuzz_targets/thread_check.rs` and the replay test that
 //! re-checks the corpus and regressions in an ordinary `cargo test`.
-use meldpunt_crypto::{Day, MailboxId, Message, MessageKind, RecipientAddress, ThreadCheck};
+use meldpunt_crypto::{
+    Day, MailboxId, Message, MessageKind, ReceiptCode, RecipientAddress, ThreadCheck,
+};
 
 fn message(byte: u8, sequence: u8) -> Message {
     let from = |recipient: &str| RecipientAddress {
@@ -15,6 +17,9 @@ fn message(byte: u8, sequence: u8) -> Message {
             reply_key: "age1m5cq20hdfk8cwfhpgeryr38wrt6whtqus6fpd60pqrdf5unvwplspcl82r"
                 .parse()
                 .unwrap(),
+            follow_up_key: ReceiptCode::from_entropy([1; 16])
+                .follow_up_signing_key()
+                .follow_up_key(),
             recipients: vec![from("integrity-office")],
         },
         1 => MessageKind::FollowUp,
@@ -28,14 +33,23 @@ fn message(byte: u8, sequence: u8) -> Message {
             from: from("adviser"),
         },
     };
-    Message {
+    let mut message = Message {
         kind,
         mailbox: MailboxId::from_bytes([(byte >> 7) & 1; 32]),
         sequence: u32::from(sequence),
+        signature: None,
         written_on: Day::from_calendar_date(2026, 11, 28).unwrap(),
         body: String::new().into(),
         attachments: vec![],
+    };
+    // The reporter signs follow-ups, except when the top bit of the sequence byte says a
+    // forger wrote it.
+    if matches!(message.kind, MessageKind::FollowUp) && sequence & 0x80 == 0 {
+        ReceiptCode::from_entropy([1; 16])
+            .follow_up_signing_key()
+            .sign(&mut message);
     }
+    message
 }
 
 /// The property, for one input.

@@ -385,8 +385,10 @@ impl Reporter {
         meldpunt_crypto::Message {
             mailbox: self.code.mailbox_token().mailbox_id(),
             sequence: 1,
+            signature: None,
             kind: meldpunt_crypto::MessageKind::Report {
                 reply_key: self.code.reply_identity().recipient(),
+                follow_up_key: self.code.follow_up_signing_key().follow_up_key(),
                 recipients: vec![meldpunt_crypto::RecipientAddress {
                     organisation: "demo".into(),
                     recipient: "integrity-office".into(),

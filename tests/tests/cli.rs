@@ -346,17 +346,20 @@ fn a_tampered_message_is_refused_and_an_absent_relay_reported() {
         meldpunt_crypto::ReceiptCode::parse(answer["receipt_code"].as_str().unwrap()).unwrap();
     // A malicious relay (simulated: a post with the token) slips in an object with a valid age
     // header and a damaged payload.
-    let mut sealed = meldpunt_crypto::Message {
+    let mut message = meldpunt_crypto::Message {
         mailbox: code.mailbox_token().mailbox_id(),
         sequence: 2,
+        signature: None,
         kind: meldpunt_crypto::MessageKind::FollowUp,
         written_on: "2026-11-28".parse().unwrap(),
         body: String::from("vervalst").into(),
         attachments: vec![],
-    }
-    .seal(&[relay.directory.demo_office.recipient()])
-    .unwrap()
-    .into_bytes();
+    };
+    code.follow_up_signing_key().sign(&mut message);
+    let mut sealed = message
+        .seal(&[relay.directory.demo_office.recipient()])
+        .unwrap()
+        .into_bytes();
     let last = sealed.len() - 20;
     sealed[last] ^= 0x01;
     let runtime = tokio::runtime::Runtime::new().unwrap();

@@ -480,3 +480,60 @@ async fn a_rolled_back_directory_is_refused() {
         "older than version 5",
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follow_up_forged_by_the_relay_is_caught() {
+    let conversation = conversation();
+    // The relay sees the mailbox token in flight and seals a follow-up of its own to the
+    // office's public keys, with the right mailbox and the next number — but it cannot
+    // sign it with the key only the receipt code derives.
+    let code = &conversation.code;
+    let mut forged = Message {
+        mailbox: code.mailbox_token().mailbox_id(),
+        sequence: 4,
+        signature: None,
+        kind: meldpunt_crypto::MessageKind::FollowUp,
+        written_on: "2026-11-28".parse().unwrap(),
+        body: String::from("Ik trek mijn melding in.").into(),
+        attachments: vec![],
+    };
+    ReceiptCode::generate()
+        .follow_up_signing_key()
+        .sign(&mut forged);
+    let sealed = forged
+        .seal(&[
+            conversation.relay.directory.demo_office.recipient(),
+            code.reply_identity().recipient(),
+        ])
+        .unwrap();
+    let response = client()
+        .post(format!(
+            "{}/api/v1/mailbox/messages",
+            conversation.relay.url
+        ))
+        .header(
+            "authorization",
+            format!("Bearer {}", code.mailbox_token().to_wire().as_str()),
+        )
+        .header("content-type", "application/octet-stream")
+        .body(sealed.into_bytes())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let output = conversation.office.run(
+        &conversation.relay,
+        &conversation.office_arguments("sync"),
+        None,
+    );
+    assert_eq!(output.status.code(), Some(5));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("not signed by the reporter's key"),
+        "{stderr}"
+    );
+    assert_refused(
+        conversation.check_at(&conversation.relay.url, &[]),
+        "not signed by the reporter's key",
+    );
+}

@@ -83,6 +83,7 @@ async fn a_report_reaches_the_office_and_the_conversation_goes_on() {
     let reply = Message {
         mailbox: reporter.token().mailbox_id(),
         sequence: 1,
+        signature: None,
         kind: MessageKind::Acknowledgement {
             from: address("demo"),
         },
@@ -130,14 +131,16 @@ async fn a_report_reaches_the_office_and_the_conversation_goes_on() {
         .unwrap();
     let opened = Message::open(&[reporter.code.reply_identity()], &sealed).unwrap();
     assert_eq!(opened, reply);
-    let follow_up = Message {
+    let mut follow_up = Message {
         mailbox: reporter.token().mailbox_id(),
         sequence: 2,
+        signature: None,
         kind: MessageKind::FollowUp,
         written_on: day(),
         body: String::from("Aanvulling.").into(),
         attachments: vec![],
     };
+    reporter.code.follow_up_signing_key().sign(&mut follow_up);
     let (status, body) = json(
         relay
             .post_sealed(
@@ -789,8 +792,10 @@ async fn every_acknowledged_submission_survives_a_kill() {
                 let report = Message {
                     mailbox: reporter.token().mailbox_id(),
                     sequence: 1,
+                    signature: None,
                     kind: MessageKind::Report {
                         reply_key: reporter.code.reply_identity().recipient(),
+                        follow_up_key: reporter.code.follow_up_signing_key().follow_up_key(),
                         recipients: vec![address("demo")],
                     },
                     written_on: day(),

@@ -201,6 +201,7 @@ async function submitReport(form) {
     body,
     attachments: sealedAttachment ? [sealedAttachment.reference] : [],
     replyKey: derived.replyRecipient,
+    followUpKey: derived.followUpKey,
     recipients: addresses,
   });
   const sealed = await protocol.seal(sealTo, encoded);
@@ -397,14 +398,11 @@ async function sendFollowUp(form, derived, messages) {
   const file = await readFile(form.querySelector("#attachment"));
   const attachments = file ? [await uploadAttachment(derived.token, keys, file)] : [];
   const sequence = protocol.checkThread(derived.mailboxIdWire, messages.map(({ message }) => message));
-  const encoded = protocol.encodeMessage({
-    kind: "follow-up",
-    mailbox: derived.mailboxIdWire,
-    sequence,
-    writtenOn: today(),
-    body,
-    attachments,
-  });
+  const followUp = protocol.signFollowUp(
+    { kind: "follow-up", mailbox: derived.mailboxIdWire, sequence, writtenOn: today(), body, attachments },
+    derived.followUpSeed,
+  );
+  const encoded = protocol.encodeMessage(followUp);
   const sealed = await protocol.seal(keys, encoded);
   encoded.fill(0);
   await relay("/api/v1/mailbox/messages", { method: "POST", token: derived.token, body: sealed });

@@ -20,6 +20,8 @@ export const RECEIPT_SALT = utf8ToBytes("meldpunt receipt code v1");
 export const MAILBOX_TOKEN_LABEL = utf8ToBytes("meldpunt/v1/mailbox-token");
 export const REPLY_KEY_LABEL = utf8ToBytes("meldpunt/v1/reply-key");
 export const MAILBOX_ID_LABEL = utf8ToBytes("meldpunt/v1/mailbox-id");
+export const FOLLOW_UP_SIGNING_LABEL = utf8ToBytes("meldpunt/v1/follow-up-signing");
+export const FOLLOW_UP_SIGNATURE_CONTEXT = utf8ToBytes("meldpunt/v1/follow-up\n");
 export const DIRECTORY_SIGNATURE_CONTEXT = utf8ToBytes("meldpunt/v1/directory\n");
 const STAMP_LABEL = utf8ToBytes("meldpunt/v1/stamp");
 const HUMAN_READABLE_PART = "meldpunt";
@@ -148,6 +150,7 @@ function derive(entropy, label) {
 export async function deriveKeys(entropy) {
   const token = derive(entropy, MAILBOX_TOKEN_LABEL);
   const mailboxId = sha256(concat(MAILBOX_ID_LABEL, new Uint8Array([0]), token));
+  const followUpSeed = derive(entropy, FOLLOW_UP_SIGNING_LABEL);
   const replyIdentity = bech32
     .encode("AGE-SECRET-KEY-", bech32.toWords(derive(entropy, REPLY_KEY_LABEL)), false)
     .toUpperCase();
@@ -157,6 +160,8 @@ export async function deriveKeys(entropy) {
     mailboxIdWire: base64urlnopad.encode(mailboxId),
     replyIdentity,
     replyRecipient: await age.identityToRecipient(replyIdentity),
+    followUpSeed,
+    followUpKey: base64urlnopad.encode(ed25519.getPublicKey(followUpSeed)),
   };
 }
 
@@ -223,9 +228,16 @@ export function encodeMessage(message) {
   };
   if (message.kind === "report") {
     wire.reply_key = message.replyKey;
+    wire.follow_up_key = message.followUpKey;
     wire.recipients = message.recipients;
   }
   if (message.kind === "reply" || message.kind === "acknowledgement") wire.from = message.from;
+  if (message.kind === "follow-up") {
+    if (typeof message.signature !== "string") {
+      throw new ProtocolError("malformed-message", "a follow-up must be signed first");
+    }
+    wire.signature = message.signature;
+  }
   return encoder.encode(JSON.stringify(wire));
 }
 
@@ -271,19 +283,68 @@ export function decodeMessage(padded) {
     body: wire.body,
     attachments,
     replyKey: wire.reply_key,
+    followUpKey: wire.follow_up_key,
     recipients: wire.recipients,
     from: wire.from,
+    signature: wire.signature,
   };
+}
+
+/**
+ * What a follow-up signature covers, as the Rust crate computes it: the context, the
+ * mailbox id, the sequence number (4 bytes big-endian), the day, SHA-256 of the text, the
+ * number of attachments (4 bytes) and for each SHA-256 of its name, its size (8 bytes),
+ * its SHA-256 and SHA-256 of its location.
+ */
+export function followUpSigningBytes(message) {
+  const header = new Uint8Array(4);
+  new DataView(header.buffer).setUint32(0, message.sequence);
+  const count = new Uint8Array(4);
+  new DataView(count.buffer).setUint32(0, message.attachments.length);
+  const parts = [
+    FOLLOW_UP_SIGNATURE_CONTEXT,
+    base64urlnopad.decode(message.mailbox),
+    header,
+    encoder.encode(message.writtenOn),
+    sha256(encoder.encode(message.body)),
+    count,
+  ];
+  for (const attachment of message.attachments) {
+    const size = new Uint8Array(8);
+    new DataView(size.buffer).setBigUint64(0, BigInt(attachment.size));
+    parts.push(sha256(encoder.encode(attachment.name)), size, hexToBytes(attachment.sha256), sha256(encoder.encode(attachment.location)));
+  }
+  return concat(...parts);
+}
+
+/** Signs a follow-up with the seed derived from the receipt code (sets its signature). */
+export function signFollowUp(message, followUpSeed) {
+  message.signature = base64urlnopad.encode(ed25519.sign(followUpSigningBytes(message), followUpSeed));
+  return message;
+}
+
+function verifyFollowUp(message, followUpKey) {
+  try {
+    return ed25519.verify(
+      base64urlnopad.decode(message.signature ?? ""),
+      followUpSigningBytes(message),
+      base64urlnopad.decode(followUpKey ?? ""),
+      { zip215: false },
+    );
+  } catch {
+    return false;
+  }
 }
 
 /**
  * Checks a thread as the Rust crate's ThreadCheck does: every message belongs to this
  * mailbox, the first is the report, and each author's numbers run 1, 2, 3… without a gap,
- * a repeat or a step back (the reporter's, and each office recipient's own). Returns the
- * reporter's next sequence number.
+ * a repeat or a step back (the reporter's, and each office recipient's own), and every
+ * follow-up is signed by the key in the report. Returns the reporter's next sequence number.
  */
 export function checkThread(mailboxIdWire, messages) {
   let reporter = 0;
+  let followUpKey = null;
   const office = new Map();
   messages.forEach((message, index) => {
     if (message.mailbox !== mailboxIdWire) {
@@ -291,6 +352,10 @@ export function checkThread(mailboxIdWire, messages) {
     }
     if ((index === 0) !== (message.kind === "report")) {
       throw new ProtocolError("out-of-sequence", "the conversation does not start with its report");
+    }
+    if (message.kind === "report") followUpKey = message.followUpKey;
+    if (message.kind === "follow-up" && !verifyFollowUp(message, followUpKey)) {
+      throw new ProtocolError("forged-follow-up", "a follow-up is not signed by the reporter's key: someone other than the reporter wrote it");
     }
     const author = message.kind === "report" || message.kind === "follow-up" ? null : `${message.from?.organisation}/${message.from?.recipient}`;
     const expected = (author === null ? reporter : office.get(author) ?? 0) + 1;

@@ -40,6 +40,7 @@ test("receipt codes and their derivations match the Rust crate", async () => {
     assert.equal(keys.mailboxIdWire, vector["mailbox-id"]);
     assert.equal(keys.replyIdentity, vector["reply-identity"]);
     assert.equal(keys.replyRecipient, vector["reply-recipient"]);
+    assert.equal(keys.followUpKey, vector["follow-up-key"]);
   }
 });
 
@@ -97,12 +98,29 @@ test("what the script seals opens with the office identity and has the Rust padd
   await assert.rejects(protocol.openAttachment(office, other, attachment), (error) => error.kind === "digest-mismatch");
 });
 
-test("a thread check refuses what the Rust ThreadCheck refuses", () => {
+test("the signed follow-up vector: same signing bytes, same signature, same encoding", async () => {
+  const bytes = readFileSync(testdata("follow-up.json"));
+  const padded = new Uint8Array(protocol.paddedLength(bytes.length));
+  padded.set(bytes);
+  const message = protocol.decodeMessage(padded);
+  const keys = await protocol.deriveKeys(new Uint8Array(16));
+  const again = protocol.signFollowUp({ ...message, signature: undefined }, keys.followUpSeed);
+  assert.equal(again.signature, message.signature);
+  assert.deepEqual(Buffer.from(protocol.encodeMessage(message)), bytes);
+  const report = { kind: "report", mailbox: message.mailbox, sequence: 1, followUpKey: keys.followUpKey };
+  assert.equal(protocol.checkThread(message.mailbox, [report, message]), 3);
+  const altered = { ...message, body: "iets anders" };
+  assert.throws(() => protocol.checkThread(message.mailbox, [report, altered]), (error) => error.kind === "forged-follow-up");
+});
+
+test("a thread check refuses what the Rust ThreadCheck refuses", async () => {
   const mailbox = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc";
   const from = { organisation: "demo", recipient: "integrity-office" };
-  const report = { kind: "report", mailbox, sequence: 1 };
+  const keys = await protocol.deriveKeys(new Uint8Array(16));
+  const report = { kind: "report", mailbox, sequence: 1, followUpKey: keys.followUpKey };
   const reply = (sequence) => ({ kind: "reply", from, mailbox, sequence });
-  const followUp = (sequence) => ({ kind: "follow-up", mailbox, sequence });
+  const followUp = (sequence) =>
+    protocol.signFollowUp({ kind: "follow-up", mailbox, sequence, writtenOn: "2026-11-28", body: "x", attachments: [] }, keys.followUpSeed);
   assert.equal(protocol.checkThread(mailbox, [report, reply(1), followUp(2), reply(2)]), 3);
   for (const thread of [
     [report, followUp(3)],
@@ -110,6 +128,7 @@ test("a thread check refuses what the Rust ThreadCheck refuses", () => {
     [report, followUp(3), followUp(2)],
     [reply(1)],
     [{ ...report, mailbox: "CAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAg" }],
+    [report, { ...followUp(2), signature: undefined }],
   ]) {
     assert.throws(() => protocol.checkThread(mailbox, thread));
   }

@@ -16,7 +16,8 @@ use axum::extract::{Form, Multipart, State};
 use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use meldpunt_crypto::{
-    IdentityKey, MailboxId, Message, MessageKind, ReceiptCode, RecipientKey, ThreadCheck,
+    FollowUpSigningKey, IdentityKey, MailboxId, Message, MessageKind, ReceiptCode, RecipientKey,
+    ThreadCheck,
 };
 use zeroize::Zeroizing;
 
@@ -53,6 +54,7 @@ impl std::fmt::Debug for CodeForm {
 struct Opened {
     mailbox: [u8; 32],
     reply: IdentityKey,
+    signing: FollowUpSigningKey,
     messages: Vec<(MessageRecord, Message)>,
     check: ThreadCheck,
 }
@@ -85,6 +87,7 @@ async fn open_conversation(
     let code = ReceiptCode::parse(typed).map_err(|error| code_error(language, &error))?;
     let mailbox = *code.mailbox_token().mailbox_id().as_bytes();
     let reply = code.reply_identity();
+    let signing = code.follow_up_signing_key();
     let relay_error =
         |error: Error| Refused(error.status(), format!("{} {error}", text.error_relay));
     let listed = state
@@ -119,6 +122,7 @@ async fn open_conversation(
     Ok(Opened {
         mailbox,
         reply,
+        signing,
         messages,
         check,
     })
@@ -343,15 +347,17 @@ async fn send_follow_up(state: &AppState, opened: &Opened, form: PostedForm) -> 
     let keys = follow_up_keys(state, opened)?;
     let sequence = opened.check.next_reporter_sequence();
     let mailbox = MailboxId::from_bytes(opened.mailbox);
-    let sealed = tokio::task::spawn_blocking(move || -> Result<_, Error> {
+    let attachment_keys = keys.clone();
+    let prepared = tokio::task::spawn_blocking(move || -> Result<_, Error> {
         let attachment = form
             .attachment
             .as_ref()
-            .map(|upload| seal_attachment(&keys, upload))
+            .map(|upload| seal_attachment(&attachment_keys, upload))
             .transpose()?;
         let message = Message {
             mailbox,
             sequence,
+            signature: None,
             kind: MessageKind::FollowUp,
             written_on: today(),
             body: Zeroizing::new(form.value("body").unwrap_or_default().to_owned()),
@@ -360,11 +366,13 @@ async fn send_follow_up(state: &AppState, opened: &Opened, form: PostedForm) -> 
                 .map(|(reference, _)| reference.clone())
                 .collect(),
         };
-        Ok((message.seal(&keys)?.into_bytes(), attachment))
+        Ok((message, attachment))
     })
     .await
     .map_err(|_| Error::BadRequest("sealing failed".into()))??;
-    let (message, attachment) = sealed;
+    let (mut message, attachment) = prepared;
+    opened.signing.sign(&mut message);
+    let message = message.seal(&keys)?.into_bytes();
     if let Some((reference, sealed)) = attachment {
         store_sealed_attachment(state, opened.mailbox, &reference, sealed).await?;
     }

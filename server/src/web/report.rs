@@ -351,8 +351,10 @@ fn seal_report(
     let message = Message {
         mailbox: code.mailbox_token().mailbox_id(),
         sequence: 1,
+        signature: None,
         kind: MessageKind::Report {
             reply_key: reply.recipient(),
+            follow_up_key: code.follow_up_signing_key().follow_up_key(),
             recipients: addresses,
         },
         written_on: today(),
