@@ -480,6 +480,38 @@ async fn every_page_in_both_languages_is_self_contained_and_has_its_screenshot()
             "{path}"
         );
     }
+    // The script, gzipped for browsers that accept it (Tor Browser does), the same bytes.
+    let plain = client()
+        .get(format!("{}/static/meldpunt.js", relay.url))
+        .send()
+        .await
+        .unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain = plain.bytes().await.unwrap();
+    let gzipped = client()
+        .get(format!("{}/static/meldpunt.js", relay.url))
+        .header("accept-encoding", "gzip, deflate, br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+    let gzipped = gzipped.bytes().await.unwrap();
+    assert!(
+        gzipped.len() * 2 < plain.len(),
+        "{} of {}",
+        gzipped.len(),
+        plain.len()
+    );
+    let mut gunzip = std::process::Command::new("gzip")
+        .args(["-d", "-c"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    gunzip.stdin.take().unwrap().write_all(&gzipped).unwrap();
+    assert_eq!(gunzip.wait_with_output().unwrap().stdout, plain.to_vec());
+
     let unknown = client()
         .get(format!("{}/nergens", relay.url))
         .send()

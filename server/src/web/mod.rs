@@ -42,6 +42,8 @@ pub const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 
 const STYLESHEET: &str = include_str!("static/meldpunt.css");
 /// The browser script, built by `npm run build` in `web/` from the pinned npm packages.
 const SCRIPT: &str = include_str!("../../../web/dist/meldpunt.js");
+/// The same, gzipped by the same build, for browsers that accept it.
+const SCRIPT_GZIP: &[u8] = include_bytes!("../../../web/dist/meldpunt.js.gz");
 
 /// Routes of the web form (when enabled), with their own timeouts and body limits.
 pub fn router(state: &AppState) -> Router<Arc<AppState>> {
@@ -164,9 +166,24 @@ async fn stylesheet() -> impl IntoResponse {
     )
 }
 
-async fn script() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-        SCRIPT,
-    )
+async fn script(headers: axum::http::HeaderMap) -> Response {
+    let gzip = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|accepted| {
+            accepted
+                .split(',')
+                .any(|coding| coding.split(';').next().map(str::trim) == Some("gzip"))
+        });
+    let kind = (header::CONTENT_TYPE, "text/javascript; charset=utf-8");
+    let vary = (header::VARY, "accept-encoding");
+    if gzip {
+        (
+            [kind, vary, (header::CONTENT_ENCODING, "gzip")],
+            SCRIPT_GZIP,
+        )
+            .into_response()
+    } else {
+        ([kind, vary], SCRIPT).into_response()
+    }
 }
