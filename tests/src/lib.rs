@@ -619,3 +619,12 @@ pub fn photo_with_metadata() -> Vec<u8> {
     ]);
     bytes
 }
+
+/// The form token of a web form page, as a browser would send it back.
+pub fn form_token(html: &str) -> String {
+    let start = html
+        .find("name=\"form_token\" value=\"")
+        .expect("a form token")
+        + 25;
+    html[start..start + html[start..].find('"').unwrap()].to_owned()
+}

@@ -6,7 +6,9 @@ use std::time::Duration;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use meldpunt_crypto::{AttachmentReference, Day, Message, MessageKind, RecipientAddress};
-use meldpunt_end_to_end::{client, contains, office_session, Relay, RelayOptions, Reporter};
+use meldpunt_end_to_end::{
+    client, contains, form_token, office_session, Relay, RelayOptions, Reporter,
+};
 use serde_json::Value;
 
 const REPORT_TEXT: &str =
@@ -632,7 +634,10 @@ async fn truncated_upload(relay: &Relay, reporter: &Reporter, id: &str) {
 
 #[tokio::test]
 async fn the_relay_records_no_addresses_agents_or_plaintext() {
-    let relay = Relay::start(RelayOptions::default());
+    let relay = Relay::start(RelayOptions {
+        extra_config: "[web]\nminimum_form_seconds = 0\n".into(),
+        ..RelayOptions::default()
+    });
     let reporter = Reporter::new();
     let response = client()
         .post(format!("{}/api/v1/mailboxes", relay.url))
@@ -657,6 +662,34 @@ async fn the_relay_records_no_addresses_agents_or_plaintext() {
     ] {
         assert!(response.headers().get(header).is_some(), "missing {header}");
     }
+    // The web form too: its pages, and a report posted without JavaScript, which the relay
+    // reads in plaintext before sealing it.
+    let identifying = |request: reqwest::RequestBuilder| {
+        request
+            .header("user-agent", "TrackingAgent/9.9 UNIQUE-AGENT-MARKER")
+            .header("referer", "https://referrer.invalid/UNIQUE-REFERRER-MARKER")
+            .header("x-forwarded-for", "203.0.113.77")
+    };
+    let page = identifying(client().get(format!("{}/report", relay.url)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = form_token(&page);
+    let form = reqwest::multipart::Form::new()
+        .text("form_token", token)
+        .text("organisation", "demo")
+        .text("recipient", "demo/integrity-office")
+        .text("body", format!("{REPORT_TEXT} (without JavaScript)"));
+    let response = identifying(client().post(format!("{}/report", relay.url)))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    assert!(response.headers().get("set-cookie").is_none());
     let _ = client()
         .get(format!("{}/api/v1/metrics", relay.url))
         .send()

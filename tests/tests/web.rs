@@ -6,7 +6,8 @@ use std::path::Path;
 
 use meldpunt_end_to_end::browser::{Browser, RecordingProxy};
 use meldpunt_end_to_end::{
-    client, contains, files_under, photo_with_metadata, write_identity, Relay, RelayOptions, User,
+    client, contains, files_under, form_token, photo_with_metadata, write_identity, Relay,
+    RelayOptions, User,
 };
 use serde_json::Value;
 
@@ -84,7 +85,15 @@ impl Office {
     }
 }
 
+/// Checks that the secrets — and the browser's user agent, which Chromium sends with every
+/// request — are in no file of the relay's data folder and not in its log.
 fn assert_nowhere_on_the_relay(relay: &Relay, secrets: &[&str]) {
+    let secrets: Vec<&str> = secrets
+        .iter()
+        .copied()
+        .chain(["HeadlessChrome", "Mozilla/5.0"])
+        .collect();
+    let secrets = &secrets[..];
     // Every regular file (the admin socket is not one).
     for file in files_under(&relay.data)
         .into_iter()
@@ -562,14 +571,6 @@ async fn every_page_in_both_languages_is_self_contained_and_has_its_screenshot()
             );
         }
     }
-}
-
-fn form_token(html: &str) -> String {
-    let start = html
-        .find("name=\"form_token\" value=\"")
-        .expect("a form token")
-        + 25;
-    html[start..start + html[start..].find('"').unwrap()].to_owned()
 }
 
 async fn fresh_token(relay: &Relay) -> String {
