@@ -133,6 +133,16 @@ impl Browser {
         self.wait_for(css).await.text().await.expect("text")
     }
 
+    /// What a field holds now.
+    pub async fn value(&self, css: &str) -> String {
+        self.wait_for(css)
+            .await
+            .prop("value")
+            .await
+            .expect("a value")
+            .unwrap_or_default()
+    }
+
     /// Types into a field (after clearing it).
     pub async fn type_into(&self, css: &str, text: &str) {
         let field = self.wait_for(css).await;

@@ -561,6 +561,29 @@ impl User {
         String::from_utf8(output.stdout).unwrap()
     }
 
+    /// Reports `text` to the demo organisation with the CLI (directory key pinned) and
+    /// returns the receipt code.
+    pub fn report(&self, relay: &Relay, text: &str) -> String {
+        let key = relay.directory.signing_key.directory_key().to_string();
+        let answer = self.json(
+            relay,
+            &[
+                "report",
+                "--to",
+                "demo",
+                "--directory-key",
+                &key,
+                "--message-file",
+                "-",
+            ],
+            Some(text),
+        );
+        answer["receipt_code"]
+            .as_str()
+            .expect("a receipt code")
+            .to_owned()
+    }
+
     /// Runs `meldpunt … --json` and parses the output.
     pub fn json(
         &self,

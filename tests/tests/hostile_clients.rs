@@ -358,22 +358,8 @@ async fn a_flood_of_mailbox_creations_raises_the_difficulty_and_honest_reports_s
     );
 
     // An honest reporter, with the CLI, still gets through at the higher difficulty.
-    let key = relay.directory.signing_key.directory_key().to_string();
-    let user = User::new();
-    let answer = user.json(
-        &relay,
-        &[
-            "report",
-            "--to",
-            "demo",
-            "--directory-key",
-            &key,
-            "--message-file",
-            "-",
-        ],
-        Some("Een echte melding tijdens de vloed."),
-    );
-    assert!(answer["receipt_code"].as_str().is_some());
+    let code = User::new().report(&relay, "Een echte melding tijdens de vloed.");
+    assert!(meldpunt_crypto::ReceiptCode::parse(&code).is_ok());
     still_serving(&relay).await;
 }
 

@@ -29,33 +29,25 @@ struct Conversation {
 
 impl Conversation {
     fn office_arguments<'a>(&'a self, command: &'a str) -> Vec<&'a str> {
+        self.office_arguments_with(command, &self.store)
+    }
+
+    /// `meldpunt inbox COMMAND` as this office, with the case store at `store`.
+    fn office_arguments_with<'a>(&'a self, command: &'a str, store: &'a str) -> Vec<&'a str> {
         vec![
             "inbox",
             command,
             "--identity",
             &self.identity,
             "--store",
-            &self.store,
+            store,
             "--directory-key",
             &self.key,
         ]
     }
 
     fn report(&self, text: &str) -> String {
-        let answer = self.reporter.json(
-            &self.relay,
-            &[
-                "report",
-                "--to",
-                "demo",
-                "--directory-key",
-                &self.key,
-                "--message-file",
-                "-",
-            ],
-            Some(text),
-        );
-        answer["receipt_code"].as_str().unwrap().to_owned()
+        self.reporter.report(&self.relay, text)
     }
 
     fn follow_up(&self, text: &str) {
@@ -104,6 +96,19 @@ impl Conversation {
         ];
         arguments.extend_from_slice(extra);
         let output = self.reporter.run_at(url, &arguments, None);
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+
+    /// A new office store syncs the whole organisation through `url`; returns the exit
+    /// code and standard error.
+    fn fresh_office_sync_at(&self, url: &str) -> (Option<i32>, String) {
+        let office = User::new();
+        let store = office.path("store");
+        let arguments = self.office_arguments_with("sync", store.to_str().unwrap());
+        let output = office.run_at(url, &arguments, None);
         (
             output.status.code(),
             String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -209,24 +214,8 @@ async fn a_message_withheld_from_the_middle_is_caught_by_the_office() {
     )
     .await;
     // A fresh office store syncs the whole organisation through the hostile relay.
-    let office = User::new();
-    let store = office.path("store");
-    let output = office.run_at(
-        &hostile.url,
-        &[
-            "inbox",
-            "sync",
-            "--identity",
-            &conversation.identity,
-            "--store",
-            store.to_str().unwrap(),
-            "--directory-key",
-            &conversation.key,
-        ],
-        None,
-    );
-    assert_eq!(output.status.code(), Some(5));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let (status, stderr) = conversation.fresh_office_sync_at(&hostile.url);
+    assert_eq!(status, Some(5), "{stderr}");
     assert!(stderr.contains("out of sequence"), "{stderr}");
 }
 
@@ -298,24 +287,8 @@ async fn a_message_moved_into_another_mailbox_is_caught_by_the_office() {
         },
     )
     .await;
-    let office = User::new();
-    let store = office.path("store");
-    let output = office.run_at(
-        &hostile.url,
-        &[
-            "inbox",
-            "sync",
-            "--identity",
-            &conversation.identity,
-            "--store",
-            store.to_str().unwrap(),
-            "--directory-key",
-            &conversation.key,
-        ],
-        None,
-    );
-    assert_eq!(output.status.code(), Some(5));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let (status, stderr) = conversation.fresh_office_sync_at(&hostile.url);
+    assert_eq!(status, Some(5), "{stderr}");
     assert!(stderr.contains("belongs to another mailbox"), "{stderr}");
 }
 

@@ -365,13 +365,7 @@ async fn bad_input_is_refused_next_to_its_field(javascript: bool) {
     browser.click("#report-form button[type=submit]").await;
     let message = field_error(&browser, "attachment").await;
     assert!(message.contains("larger than allowed"), "{message}");
-    let kept = browser
-        .wait_for("#body")
-        .await
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap_or_default();
+    let kept = browser.value("#body").await;
     assert_eq!(kept, "Een melding met een te grote bijlage.");
 
     // A receipt code with a typo, and one that opens no mailbox.
@@ -418,13 +412,7 @@ async fn bad_input_is_refused_next_to_its_field(javascript: bool) {
         browser.click("#report-form button[type=submit]").await;
         let message = field_error(&browser, "body").await;
         assert!(message.contains("expired"), "{message}");
-        let kept = browser
-            .wait_for("#body")
-            .await
-            .prop("value")
-            .await
-            .unwrap()
-            .unwrap_or_default();
+        let kept = browser.value("#body").await;
         assert_eq!(kept, "Geschreven voor de herstart.");
         assert_eq!(stored(&relay, "mailboxes").await, 0);
         // The page came with a fresh form: sending it again works.
@@ -749,22 +737,7 @@ async fn the_browser_script_refuses_a_conversation_with_a_withheld_message() {
     use meldpunt_end_to_end::hostile::{HostileRelay, Misbehaviour};
     let relay = Relay::start(RelayOptions::default());
     let office = Office::new(&relay);
-    let reporter = User::new();
-    let key = office.key.clone();
-    let answer = reporter.json(
-        &relay,
-        &[
-            "report",
-            "--to",
-            "demo",
-            "--directory-key",
-            &key,
-            "--message-file",
-            "-",
-        ],
-        Some("Melding via de CLI."),
-    );
-    let code = answer["receipt_code"].as_str().unwrap().to_owned();
+    let code = User::new().report(&relay, "Melding via de CLI.");
     let folder = tempfile::tempdir().unwrap();
     // 1 report, 2 the office's reply 1, 3 its reply 2.
     office_answers(&relay, &office, folder.path(), "Eerste antwoord.");

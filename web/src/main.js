@@ -145,12 +145,18 @@ async function readFile(input) {
   return { name: file.name, content: new Uint8Array(await file.arrayBuffer()) };
 }
 
-function attachmentError(input) {
-  const file = input?.files?.[0];
-  if (file && file.size > page.maxAttachment) {
-    return [["attachment", `${page.text.errorAttachmentTooLarge} (${sizeText(page.maxAttachment)})`]];
+/** What is wrong with a form's text and attachment, as [field, message] pairs. */
+function textAndAttachmentErrors(form, body) {
+  const errors = [];
+  if (body.trim() === "") errors.push(["body", page.text.errorEmptyBody]);
+  else if (protocol.textEncoder.encode(body).length > protocol.MAXIMUM_BODY_LENGTH) {
+    errors.push(["body", page.text.errorBodyTooLong]);
   }
-  return [];
+  const file = form.querySelector("#attachment")?.files?.[0];
+  if (file && file.size > page.maxAttachment) {
+    errors.push(["attachment", `${page.text.errorAttachmentTooLarge} (${sizeText(page.maxAttachment)})`]);
+  }
+  return errors;
 }
 
 async function uploadAttachment(token, keys, file) {
@@ -173,11 +179,7 @@ async function submitReport(form) {
   const errors = [];
   if (!organisation) errors.push(["organisation", page.text.errorNoOrganisation]);
   else if (recipients.length === 0) errors.push(["recipients", page.text.errorNoRecipient]);
-  if (body.trim() === "") errors.push(["body", page.text.errorEmptyBody]);
-  else if (protocol.textEncoder.encode(body).length > protocol.MAXIMUM_BODY_LENGTH) {
-    errors.push(["body", page.text.errorBodyTooLong]);
-  }
-  errors.push(...attachmentError(form.querySelector("#attachment")));
+  errors.push(...textAndAttachmentErrors(form, body));
   if (errors.length > 0) return showErrors(form, errors);
   clearErrors(form);
 
@@ -377,11 +379,7 @@ async function showConversation(derived, notice) {
 async function sendFollowUp(form, derived, messages) {
   const body = form.querySelector("#body").value;
   const errors = [];
-  if (body.trim() === "") errors.push(["body", page.text.errorEmptyBody]);
-  else if (protocol.textEncoder.encode(body).length > protocol.MAXIMUM_BODY_LENGTH) {
-    errors.push(["body", page.text.errorBodyTooLong]);
-  }
-  errors.push(...attachmentError(form.querySelector("#attachment")));
+  errors.push(...textAndAttachmentErrors(form, body));
   if (errors.length > 0) return showErrors(form, errors);
   clearErrors(form);
   status(form, page.text.working);

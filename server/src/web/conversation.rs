@@ -263,7 +263,8 @@ pub async fn follow_up(
         return malformed();
     };
     let limit = state.settings.web.max_form_attachment_bytes;
-    let Ok(form) = forms::read(multipart, meldpunt_crypto::MAXIMUM_BODY_LENGTH + 1, limit).await
+    let Ok(mut form) =
+        forms::read(multipart, meldpunt_crypto::MAXIMUM_BODY_LENGTH + 1, limit).await
     else {
         return malformed();
     };
@@ -275,7 +276,7 @@ pub async fn follow_up(
     };
     let body = Zeroizing::new(form.value("body").unwrap_or_default().to_owned());
     let mut errors = FieldErrors::default();
-    let status = check_attachment(&form, language, limit, &mut errors).or(check_body(
+    let status = check_attachment(&mut form, language, limit, &mut errors).or(check_body(
         &form,
         language,
         &mut errors,

@@ -249,6 +249,31 @@ fn size_text(bytes: u64) -> String {
     }
 }
 
+/// The text field, the attachment field and the status line of the report and follow-up
+/// forms, with their hints and errors.
+fn text_and_attachment(
+    text: &Text,
+    errors: &FieldErrors,
+    label: &str,
+    rows: u32,
+    body: &str,
+    max_attachment: usize,
+) -> Markup {
+    html! {
+        label for="body" { (label) }
+        p class="hint" id="body-hint" { (text.report_body_hint) }
+        (field_error(errors, "body"))
+        textarea id="body" name="body" rows=(rows) aria-describedby=(described_by(errors, "body"))
+            aria-invalid=[errors.get("body").map(|_| "true")] spellcheck="true" { (body) }
+        label for="attachment" { (text.report_attachment) }
+        p class="hint" id="attachment-hint" { (text.report_attachment_hint) " " (size_text(max_attachment as u64)) "." }
+        (field_error(errors, "attachment"))
+        input type="file" id="attachment" name="attachment" aria-describedby=(described_by(errors, "attachment"))
+            aria-invalid=[errors.get("attachment").map(|_| "true")];
+        p class="status" id="status" role="status" aria-live="polite" {}
+    }
+}
+
 /// The report form.
 pub fn report_form(frame: &Frame<'_>, form: &ReportForm<'_>) -> Markup {
     let language = frame.language;
@@ -302,17 +327,7 @@ pub fn report_form(frame: &Frame<'_>, form: &ReportForm<'_>) -> Markup {
                         }
                     }
                 }
-                label for="body" { (text.report_body) }
-                p class="hint" id="body-hint" { (text.report_body_hint) }
-                (field_error(errors, "body"))
-                textarea id="body" name="body" rows="14" aria-describedby=(described_by(errors, "body"))
-                    aria-invalid=[errors.get("body").map(|_| "true")] spellcheck="true" { (form.body) }
-                label for="attachment" { (text.report_attachment) }
-                p class="hint" id="attachment-hint" { (text.report_attachment_hint) " " (size_text(form.max_attachment as u64)) "." }
-                (field_error(errors, "attachment"))
-                input type="file" id="attachment" name="attachment" aria-describedby=(described_by(errors, "attachment"))
-                    aria-invalid=[errors.get("attachment").map(|_| "true")];
-                p class="status" id="status" role="status" aria-live="polite" {}
+                (text_and_attachment(text, errors, text.report_body, 14, form.body, form.max_attachment))
                 button type="submit" { (text.report_submit) }
             }
         },
@@ -442,17 +457,7 @@ pub fn thread(frame: &Frame<'_>, thread: &Thread<'_>) -> Markup {
                 input type="hidden" name="lang" value=(language.code());
                 input type="hidden" name="form_token" value=(thread.form_token);
                 input type="hidden" name="receipt_code" value=(thread.code);
-                label for="body" { (text.follow_up_body) }
-                p class="hint" id="body-hint" { (text.report_body_hint) }
-                (field_error(errors, "body"))
-                textarea id="body" name="body" rows="8" aria-describedby=(described_by(errors, "body"))
-                    aria-invalid=[errors.get("body").map(|_| "true")] { (thread.body) }
-                label for="attachment" { (text.report_attachment) }
-                p class="hint" id="attachment-hint" { (text.report_attachment_hint) " " (size_text(thread.max_attachment as u64)) "." }
-                (field_error(errors, "attachment"))
-                input type="file" id="attachment" name="attachment" aria-describedby=(described_by(errors, "attachment"))
-                    aria-invalid=[errors.get("attachment").map(|_| "true")];
-                p class="status" id="status" role="status" aria-live="polite" {}
+                (text_and_attachment(text, errors, text.follow_up_body, 8, thread.body, thread.max_attachment))
                 button type="submit" { (text.follow_up_submit) }
             }
         },

@@ -101,13 +101,16 @@ pub fn check_body(
     }
 }
 
-/// Checks the attachment, adding errors; returns the status to answer with if needed.
+/// Checks the attachment and readies it for sealing in place — its name reduced to a base
+/// name, a photo's metadata removed — adding errors; returns the status to answer with if
+/// needed.
 pub fn check_attachment(
-    form: &PostedForm,
+    form: &mut PostedForm,
     language: Language,
     limit: usize,
     errors: &mut FieldErrors,
 ) -> Option<StatusCode> {
+    use meldpunt_metadata::Kind;
     let text = language.text();
     if form.attachment_too_large {
         errors.add(
@@ -116,50 +119,43 @@ pub fn check_attachment(
         );
         return Some(StatusCode::PAYLOAD_TOO_LARGE);
     }
-    if let Some(upload) = &form.attachment {
-        if forms::attachment_name(&upload.name).is_none() {
-            errors.add("attachment", text.error_attachment_name);
-            return Some(StatusCode::UNPROCESSABLE_ENTITY);
-        }
-        if cleaned_content(upload).is_none() {
-            errors.add("attachment", text.error_attachment_image);
-            return Some(StatusCode::UNPROCESSABLE_ENTITY);
-        }
-    }
-    None
-}
-
-/// The attachment's content as it is sealed: photos without their metadata, other files as
-/// they are; `None` for a file that claims to be a photo but cannot be read as one.
-fn cleaned_content(upload: &Upload) -> Option<Zeroizing<Vec<u8>>> {
-    use meldpunt_metadata::Kind;
-    match meldpunt_metadata::kind(&upload.content, &upload.name) {
-        kind @ (Kind::Jpeg | Kind::Png) => {
-            meldpunt_metadata::strip(kind, &upload.content).map(Zeroizing::new)
-        }
+    let upload = form.attachment.as_mut()?;
+    let Some(name) = forms::attachment_name(&upload.name) else {
+        errors.add("attachment", text.error_attachment_name);
+        return Some(StatusCode::UNPROCESSABLE_ENTITY);
+    };
+    upload.name = name;
+    let cleaned = match meldpunt_metadata::kind(&upload.content, &upload.name) {
+        kind @ (Kind::Jpeg | Kind::Png) => meldpunt_metadata::strip(kind, &upload.content),
         Kind::MisnamedImage => None,
-        Kind::Other => Some(upload.content.clone()),
+        Kind::Other => return None,
+    };
+    match cleaned {
+        Some(cleaned) => {
+            upload.content = Zeroizing::new(cleaned);
+            None
+        }
+        None => {
+            errors.add("attachment", text.error_attachment_image);
+            Some(StatusCode::UNPROCESSABLE_ENTITY)
+        }
     }
 }
 
-/// Seals an attachment in memory (a photo without its metadata); returns its reference and
-/// sealed bytes.
+/// Seals an attachment, readied by [`check_attachment`], in memory; returns its reference
+/// and sealed bytes.
 pub fn seal_attachment(
     keys: &[RecipientKey],
     upload: &Upload,
 ) -> Result<(AttachmentReference, Vec<u8>), Error> {
     let mut location = [0u8; 16];
     OsRng.fill_bytes(&mut location);
-    let name = forms::attachment_name(&upload.name)
-        .ok_or_else(|| Error::BadRequest("unusable attachment name".into()))?;
-    let content = cleaned_content(upload)
-        .ok_or_else(|| Error::BadRequest("an unreadable image cannot be cleaned".into()))?;
     let (reference, sealed) = AttachmentReference::seal_stream(
         keys,
-        &name,
+        &upload.name,
         &URL_SAFE_NO_PAD.encode(location),
-        &content[..],
-        content.len() as u64,
+        &upload.content[..],
+        upload.content.len() as u64,
         Vec::new(),
     )?;
     Ok((reference, sealed))
@@ -212,7 +208,7 @@ pub async fn submit(
         return malformed(language);
     };
     let limits = &state.settings.web;
-    let Ok(form) = forms::read(
+    let Ok(mut form) = forms::read(
         multipart,
         meldpunt_crypto::MAXIMUM_BODY_LENGTH + 1,
         limits.max_form_attachment_bytes,
@@ -267,7 +263,7 @@ pub async fn submit(
     }
     status = check_body(&form, language, &mut errors).or(status);
     status = check_attachment(
-        &form,
+        &mut form,
         language,
         limits.max_form_attachment_bytes,
         &mut errors,
