@@ -165,17 +165,13 @@ async fn path_tricks_in_attachment_ids_and_names_are_refused() {
     assert!(meldpunt_crypto::Message::decode(evil.as_bytes()).is_err());
     let sealed = meldpunt_crypto::seal(&[code], evil.as_bytes()).unwrap();
     let session = office_session(&relay, "demo", &relay.directory.demo_office).await;
-    let response = client()
-        .post(format!(
-            "{}/api/v1/office/mailboxes/{mailbox}/messages",
-            relay.url
-        ))
-        .header("authorization", &session)
-        .header("content-type", "application/octet-stream")
-        .body(sealed.into_bytes())
-        .send()
-        .await
-        .unwrap();
+    let response = relay
+        .post_sealed(
+            &format!("/api/v1/office/mailboxes/{mailbox}/messages"),
+            &session,
+            sealed.into_bytes(),
+        )
+        .await;
     assert_eq!(response.status(), 201);
     let user = User::new();
     let code_file = user.path("code.txt");

@@ -479,20 +479,14 @@ async fn a_follow_up_forged_by_the_relay_is_caught() {
             code.reply_identity().recipient(),
         ])
         .unwrap();
-    let response = client()
-        .post(format!(
-            "{}/api/v1/mailbox/messages",
-            conversation.relay.url
-        ))
-        .header(
-            "authorization",
-            format!("Bearer {}", code.mailbox_token().to_wire().as_str()),
+    let response = conversation
+        .relay
+        .post_sealed(
+            "/api/v1/mailbox/messages",
+            &format!("Bearer {}", code.mailbox_token().to_wire().as_str()),
+            sealed.into_bytes(),
         )
-        .header("content-type", "application/octet-stream")
-        .body(sealed.into_bytes())
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(response.status(), 201);
     let output = conversation.office.run(
         &conversation.relay,
