@@ -138,6 +138,7 @@ fn write_relay_files(
                 en: "Integrity office".into(),
             },
             keys: vec![setup.office.recipient()],
+            signing_keys: vec![setup.office.office_signing_key().office_key()],
         }],
     });
     // A second organisation, so that the timing mode can hold mailboxes the office of the

@@ -50,7 +50,11 @@ impl std::fmt::Debug for Planned {
 /// What planning said to the user.
 pub fn describe_cleaning(name: &str, cleaned: bool) -> String {
     if cleaned {
-        format!("{name}: removed the photo's metadata (EXIF, XMP, GPS position, camera, author) before sealing")
+        format!(
+            "{name}: removed the photo's metadata (EXIF with GPS position and camera, XMP, IPTC, \
+             comments and text, colour profile, thumbnails, and any image or video appended to it) \
+             before sealing; the picture itself is sealed as it is"
+        )
     } else {
         format!(
             "{name}: WARNING: this file's own metadata (author, organisation, software, dates, edit history) \
@@ -78,7 +82,7 @@ pub fn plan(path: &Path, keep_metadata: bool) -> Result<(Planned, String)> {
             let bytes =
                 Zeroizing::new(std::fs::read(path).map_err(|error| CliError::file(path, error))?);
             match meldpunt_metadata::strip(kind, &bytes) {
-                Some(stripped) => (Source::Cleaned(Zeroizing::new(stripped)), true),
+                Some(stripped) => (Source::Cleaned(stripped), true),
                 None => {
                     return Err(CliError::Usage(format!(
                         "{} looks like an image but cannot be read to remove its metadata; \
@@ -214,7 +218,8 @@ pub fn download(
     identities: &[IdentityKey],
     directory: &Path,
 ) -> Result<PathBuf> {
-    std::fs::create_dir_all(directory).map_err(|error| CliError::file(directory, error))?;
+    crate::paths::create_private_dir(directory)
+        .map_err(|error| CliError::file(directory, error))?;
     let target = free_name(directory, &reference.name);
     let (response, length) = relay.download_attachment(credential, office, &reference.location)?;
     let bar = progress(

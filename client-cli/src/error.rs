@@ -91,6 +91,13 @@ impl From<meldpunt_crypto::Error> for CliError {
             | Crypto::UnsupportedDirectoryVersion(_)
             | Crypto::MalformedDirectory(_)
             | Crypto::UnsupportedMessageVersion(_)
+            | Crypto::NotAChallenge
+            | Crypto::ForgedFollowUp
+            | Crypto::ForgedOfficeMessage
+            | Crypto::SenderNotAddressed
+            | Crypto::WrongAuthor { .. }
+            | Crypto::WrongMailbox
+            | Crypto::OutOfSequence { .. }
             | Crypto::MalformedMessage(_) => CliError::Verification(error.to_string()),
             Crypto::Io(_) => CliError::Local(error.to_string()),
             other => CliError::Usage(other.to_string()),

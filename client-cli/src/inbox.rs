@@ -7,8 +7,11 @@
 
 use std::path::{Path, PathBuf};
 
+use std::collections::HashSet;
+
 use meldpunt_crypto::{
-    Directory, IdentityKey, Message, MessageKind, RecipientAddress, RecipientKey, SessionToken,
+    Authenticity, Author, Directory, IdentityKey, Message, MessageKind, RecipientAddress,
+    RecipientKey, SessionToken,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -16,10 +19,10 @@ use sha2::{Digest, Sha256};
 use crate::attachments;
 use crate::error::{CliError, Result};
 use crate::input;
-use crate::paths::today;
+use crate::paths::{create_private_dir, today, write_private};
 use crate::pins::verified_directory;
-use crate::relay::Relay;
-use crate::store::{Case, Status, Store, StoredMessage};
+use crate::relay::{OfficeEntry, Relay};
+use crate::store::{Case, QuarantinedMessage, Status, Store, StoredMessage};
 
 /// The standard acknowledgement of receipt.
 pub const ACKNOWLEDGEMENT_TEXT: &str = "Wij hebben uw melding ontvangen. U hoort binnen drie maanden van ons wat er met uw melding gebeurt. \
@@ -92,24 +95,114 @@ impl Inbox {
         })
     }
 
-    /// `meldpunt inbox sync`.
+    /// `meldpunt inbox sync`. Never stops on one message: a message sealed to this office
+    /// that does not open as a Meldpunt message, or does not fit its thread, is quarantined
+    /// (kept sealed, with the reason, its case flagged) and everything else is filed; the
+    /// cursor is saved as it goes.
     pub fn sync(&self) -> Result<()> {
         let (identities, mut store) = self.open()?;
         let session = self.session(&identities, &mut store)?;
-        let mut arrived = Vec::new();
-        let mut unreadable = 0;
-        let mut known: std::collections::HashSet<u64> = store
+        let mut report = SyncReport::default();
+        let outcome = self.sync_into(&identities, &session, &mut store, &mut report);
+        // What was filed before a failure (the relay gone, say) is kept.
+        store.save()?;
+        outcome?;
+        if self.json {
+            let arrived: Vec<_> = report
+                .arrived
+                .iter()
+                .map(|(case, kind, author, unverified)| {
+                    json!({"case": case, "kind": kind, "author": author, "unverified": unverified})
+                })
+                .collect();
+            let quarantined: Vec<_> = report
+                .quarantined
+                .iter()
+                .map(|(case, number, reason)| json!({"case": case, "number": number, "reason": reason}))
+                .collect();
+            println!(
+                "{}",
+                json!({
+                    "arrived": arrived,
+                    "quarantined": quarantined,
+                    "partial_cases": report.partial,
+                    "not_addressed_to_this_identity": report.not_addressed,
+                    "organisation": session.address.organisation,
+                })
+            );
+            return Ok(());
+        }
+        if report.arrived.is_empty() && report.quarantined.is_empty() {
+            println!(
+                "Nothing new for {} ({}).",
+                session.address.organisation, session.address.recipient
+            );
+        }
+        for (case, kind, author, unverified) in &report.arrived {
+            let note = if *unverified {
+                " (not verified: this case's report was not sealed to your key)"
+            } else {
+                ""
+            };
+            println!("case {case}: new {kind} from the {author}{note}");
+        }
+        if !report.arrived.is_empty() {
+            println!(
+                "{} new message(s) stored, encrypted, in {}.",
+                report.arrived.len(),
+                self.store.display()
+            );
+        }
+        for (case, number, reason) in &report.quarantined {
+            println!("case {case}: message {number} QUARANTINED: {reason}");
+        }
+        if !report.quarantined.is_empty() {
+            println!(
+                "{} message(s) could not be filed and were quarantined (kept sealed; see meldpunt inbox show). \
+                 Everything else was filed.",
+                report.quarantined.len()
+            );
+        }
+        for case in &report.partial {
+            println!(
+                "case {case}: partial — its earlier messages were sealed before your key was in the directory; \
+                 ask a colleague for them."
+            );
+        }
+        if report.not_addressed > 0 {
+            println!(
+                "{} message(s) were addressed only to other recipients of the organisation.",
+                report.not_addressed
+            );
+        }
+        Ok(())
+    }
+
+    fn sync_into(
+        &self,
+        identities: &[IdentityKey],
+        session: &Session,
+        store: &mut Store,
+        report: &mut SyncReport,
+    ) -> Result<()> {
+        let signers = session.directory.office_signers();
+        let mut known: HashSet<u64> = store
             .state
             .cases
             .values()
-            .flat_map(|case| case.messages.iter().map(|message| message.number))
+            .flat_map(|case| {
+                case.messages
+                    .iter()
+                    .map(|message| message.number)
+                    .chain(case.quarantined.iter().map(|message| message.number))
+            })
             .collect();
         loop {
             let entries = session
                 .relay
                 .office_messages(&session.token, store.state.cursor)?;
             if entries.is_empty() {
-                break;
+                return Ok(());
             }
             for entry in entries {
                 store.state.cursor = store.state.cursor.max(entry.number);
@@ -117,99 +210,61 @@ impl Inbox {
                     continue;
                 }
                 let sealed = session.relay.office_message(&session.token, entry.number)?;
-                let message = match Message::open(&identities, &sealed) {
-                    Ok(message) => message,
+                let opened = match Message::open(identities, &sealed) {
+                    // Addressed to another recipient of the organisation only.
                     Err(meldpunt_crypto::Error::NotForThisIdentity) => {
-                        // Addressed to another recipient of the organisation only.
-                        unreadable += 1;
+                        report.not_addressed += 1;
                         continue;
                     }
-                    Err(error) => {
-                        return Err(CliError::Verification(format!(
-                            "message {} cannot be opened ({error}); it may have been tampered with. Nothing after it was synced.",
-                            entry.number
-                        )))
-                    }
+                    other => other,
                 };
                 store.keep_original(entry.number, &sealed)?;
                 let day: meldpunt_crypto::Day = entry.day.parse().unwrap_or_else(|_| today());
-                let case_id = entry
-                    .mailbox
-                    .chars()
-                    .filter(char::is_ascii_alphanumeric)
-                    .take(10)
-                    .collect::<String>();
-                let case = store
-                    .state
-                    .cases
-                    .entry(case_id.clone())
-                    .or_insert_with(|| Case {
-                        id: case_id.clone(),
-                        mailbox: entry.mailbox.clone(),
-                        received_on: day,
-                        status: Status::New,
-                        acknowledged_on: None,
-                        feedback_on: None,
-                        closed_on: None,
-                        last_activity: day,
-                        reply_key: None,
-                        recipients: Vec::new(),
-                        messages: Vec::new(),
-                        sent_sequence: 0,
-                    });
-                case.thread_check()
-                    .and_then(|mut check| Ok(check.admit(&message)?))
-                    .map_err(|error| {
+                let case_id = case_id(&entry.mailbox);
+                if !store.state.cases.contains_key(&case_id) {
+                    let partial = entry.position > 1;
+                    let case = Case::new(
+                        case_id.clone(),
+                        entry.mailbox.clone(),
+                        day,
+                        partial,
+                        signers.clone(),
+                    )
+                    .map_err(|_| {
                         CliError::Verification(format!(
-                            "message {} of case {case_id} does not fit the case ({error}). Nothing after it was synced.",
+                            "the relay listed message {} under a malformed mailbox id",
                             entry.number
                         ))
                     })?;
-                apply(case, &message, day);
-                case.messages.push(StoredMessage {
-                    number: entry.number,
-                    position: entry.position,
-                    author: entry.author.clone(),
-                    stored_on: entry.day.clone(),
-                    message_json: String::from_utf8(message.encode()?.to_vec())
-                        .expect("JSON is UTF-8"),
-                });
-                case.messages.sort_by_key(|message| message.position);
+                    if partial {
+                        report.partial.push(case_id.clone());
+                    }
+                    store.state.cases.insert(case_id.clone(), case);
+                }
+                let case = store.state.cases.get_mut(&case_id).expect("just inserted");
+                case.check.set_signers(signers.clone());
+                match file(case, &entry, opened, day) {
+                    Ok((kind, unverified)) => {
+                        report
+                            .arrived
+                            .push((case_id, kind, entry.author.clone(), unverified));
+                    }
+                    Err(reason) => {
+                        case.quarantined.push(QuarantinedMessage {
+                            number: entry.number,
+                            position: entry.position,
+                            author: entry.author.clone(),
+                            stored_on: entry.day.clone(),
+                            reason: reason.clone(),
+                        });
+                        report.quarantined.push((case_id, entry.number, reason));
+                    }
+                }
                 session.relay.mark_fetched(&session.token, entry.number)?;
                 known.insert(entry.number);
-                arrived.push((case_id, message.kind.as_str(), entry.author.clone()));
             }
             store.save()?;
         }
-        store.save()?;
-        if self.json {
-            let arrived: Vec<_> = arrived
-                .iter()
-                .map(|(case, kind, author)| json!({"case": case, "kind": kind, "author": author}))
-                .collect();
-            println!(
-                "{}",
-                json!({ "arrived": arrived, "not_addressed_to_this_identity": unreadable, "organisation": session.address.organisation })
-            );
-        } else if arrived.is_empty() {
-            println!(
-                "Nothing new for {} ({}).",
-                session.address.organisation, session.address.recipient
-            );
-        } else {
-            for (case, kind, author) in &arrived {
-                println!("case {case}: new {kind} from the {author}");
-            }
-            println!(
-                "{} new message(s) stored, encrypted, in {}.",
-                arrived.len(),
-                self.store.display()
-            );
-        }
-        if unreadable > 0 && !self.json {
-            println!("{unreadable} message(s) were addressed only to other recipients of the organisation.");
-        }
-        Ok(())
     }
 
     /// `meldpunt inbox list`.
@@ -235,6 +290,8 @@ impl Inbox {
                         "feedback_due": case.feedback_due().to_string(),
                         "overdue": case.overdue(today),
                         "messages": case.messages.len(),
+                        "quarantined": case.quarantined.len(),
+                        "partial": case.is_partial(),
                     })
                 })
                 .collect();
@@ -246,6 +303,7 @@ impl Inbox {
             "case", "received", "status", "activity", "ack due", "feedback due"
         );
         let mut overdue_count = 0;
+        let mut flagged = 0;
         for case in &cases {
             let overdue = case.overdue(today);
             if !overdue.is_empty() {
@@ -277,6 +335,21 @@ impl Inbox {
                     case.feedback_on.is_some() || case.status == Status::Closed
                 ),
             );
+            if !case.quarantined.is_empty() {
+                flagged += 1;
+                println!(
+                    "{:<10}  ! {} quarantined message(s): meldpunt inbox show {}",
+                    "",
+                    case.quarantined.len(),
+                    case.id
+                );
+            }
+            if case.is_partial() {
+                println!(
+                    "{:<10}  ! partial: its beginning was sealed before your key was in the directory",
+                    ""
+                );
+            }
         }
         let count = |status: Status| {
             store
@@ -287,13 +360,14 @@ impl Inbox {
                 .count()
         };
         println!(
-            "\n{} case(s): {} new, {} acknowledged, {} feedback given, {} closed; {} overdue.",
+            "\n{} case(s): {} new, {} acknowledged, {} feedback given, {} closed; {} overdue; {} with quarantined messages.",
             store.state.cases.len(),
             count(Status::New),
             count(Status::Acknowledged),
             count(Status::FeedbackGiven),
             count(Status::Closed),
-            overdue_count
+            overdue_count,
+            flagged
         );
         Ok(())
     }
@@ -317,14 +391,28 @@ impl Inbox {
                         "kind": message.kind.as_str(),
                         "written_on": message.written_on.to_string(),
                         "stored_on": stored.stored_on,
+                        "unverified": stored.unverified,
                         "body": message.body.as_str(),
                         "attachments": message.attachments.iter().map(|a| json!({"name": a.name, "size": a.size, "id": a.location})).collect::<Vec<_>>(),
                     })
                 })
                 .collect();
+            let quarantined: Vec<_> = case
+                .quarantined
+                .iter()
+                .map(|message| {
+                    json!({
+                        "number": message.number,
+                        "position": message.position,
+                        "author": message.author,
+                        "stored_on": message.stored_on,
+                        "reason": message.reason,
+                    })
+                })
+                .collect();
             println!(
                 "{}",
-                json!({ "case": case.id, "status": case.status, "messages": messages })
+                json!({ "case": case.id, "status": case.status, "partial": case.is_partial(), "messages": messages, "quarantined": quarantined })
             );
             return Ok(());
         }
@@ -336,13 +424,24 @@ impl Inbox {
             case.acknowledgement_due(),
             case.feedback_due()
         );
+        if case.is_partial() {
+            println!(
+                "PARTIAL: the beginning of this case was sealed before your key was in the directory; \
+                 what is shown is what you can open. Follow-ups cannot be verified without the report."
+            );
+        }
         for (stored, message) in &thread {
             println!(
-                "\n── {} · {} · {} · written {} ──",
+                "\n── {} · {} · {} · written {}{} ──",
                 stored.position,
                 stored.author,
                 message.kind.as_str(),
-                message.written_on
+                message.written_on,
+                if stored.unverified {
+                    " · NOT VERIFIED"
+                } else {
+                    ""
+                }
             );
             println!("{}", message.body.trim_end());
             for reference in &message.attachments {
@@ -351,6 +450,12 @@ impl Inbox {
                     reference.name, reference.size
                 );
             }
+        }
+        for message in &case.quarantined {
+            println!(
+                "\n── {} · {} · QUARANTINED (relay message {}, stored {}) ──\n{}\n  The sealed original is kept in the store; it is not shown.",
+                message.position, message.author, message.number, message.stored_on, message.reason
+            );
         }
         Ok(())
     }
@@ -370,10 +475,15 @@ impl Inbox {
             return Err(CliError::Usage(format!("case {} is closed", case.id)));
         }
         let reply_key = case.reply_key.clone().ok_or_else(|| {
-            CliError::Usage(format!(
-                "case {} has no report yet; run meldpunt inbox sync",
-                case.id
-            ))
+            CliError::Usage(if case.is_partial() {
+                format!(
+                    "case {} is partial: its report was sealed before your key was in the directory, \
+                     so the reporter's reply key is not known here; ask a colleague who has the report to reply",
+                    case.id
+                )
+            } else {
+                format!("case {} has no report yet; run meldpunt inbox sync", case.id)
+            })
         })?;
         let session = self.session(&identities, &mut store)?;
         let mut keys = session.directory.keys_for(&case.recipients)?;
@@ -398,20 +508,26 @@ impl Inbox {
                 &keys,
             )?;
         }
+        // Signed by this identity's office key; numbered in that key's own sequence, so that
+        // colleagues replying at the same time never collide.
+        let signing_key = identities[0].office_signing_key();
+        let signer = signing_key.office_key();
         let kind = if acknowledgement {
             MessageKind::Acknowledgement {
                 from: session.address.clone(),
+                signer,
             }
         } else {
             MessageKind::Reply {
                 from: session.address.clone(),
+                signer,
             }
         };
         let sequence = case
-            .thread_check()?
-            .next_office_sequence(&session.address)
+            .check
+            .next_office_sequence(&signer)
             .max(case.sent_sequence + 1);
-        let message = Message {
+        let mut message = Message {
             mailbox: meldpunt_crypto::MailboxId::from_wire(&case.mailbox)?,
             sequence,
             signature: None,
@@ -420,6 +536,7 @@ impl Inbox {
             body: body.to_string().into(),
             attachments: references,
         };
+        signing_key.sign(&mut message)?;
         session.relay.reply(
             &session.token,
             &case.mailbox,
@@ -460,11 +577,15 @@ impl Inbox {
         Ok(())
     }
 
-    /// `meldpunt inbox export`.
+    /// `meldpunt inbox export`. Checks everything it needs (the case, an empty target, the
+    /// relay and a session when there are attachments) before it writes anything; writes
+    /// every folder 0700 and every file 0600 (the folder holds the report in plaintext); and
+    /// removes what it wrote if it fails halfway.
     pub fn export(&self, id: &str, out: &Path) -> Result<()> {
         let (identities, mut store) = self.open()?;
         let case = store.case_mut(id)?.clone();
-        if out.exists()
+        let existed = out.exists();
+        if existed
             && std::fs::read_dir(out)
                 .map(|mut entries| entries.next().is_some())
                 .unwrap_or(true)
@@ -474,45 +595,114 @@ impl Inbox {
                 out.display()
             )));
         }
-        let mut files: Vec<PathBuf> = Vec::new();
-        for folder in ["originals", "plaintext", "attachments"] {
-            std::fs::create_dir_all(out.join(folder))
-                .map_err(|error| CliError::file(out, error))?;
+        let session = if case.attachments().is_empty() {
+            None
+        } else {
+            Some(self.session(&identities, &mut store)?)
+        };
+        let written = self.write_export(&case, out, &store, &identities, session.as_ref());
+        let files = match written {
+            Ok(files) => files,
+            Err(error) => {
+                let cleaned = if existed {
+                    std::fs::read_dir(out).and_then(|entries| {
+                        entries.flatten().try_for_each(|entry| {
+                            let path = entry.path();
+                            if path.is_dir() {
+                                std::fs::remove_dir_all(path)
+                            } else {
+                                std::fs::remove_file(path)
+                            }
+                        })
+                    })
+                } else {
+                    std::fs::remove_dir_all(out)
+                };
+                if let Err(cleanup) = cleaned {
+                    eprintln!(
+                        "WARNING: the export failed and {} could not be removed ({cleanup}); it may hold plaintext, delete it",
+                        out.display()
+                    );
+                }
+                return Err(error);
+            }
+        };
+        if self.json {
+            println!(
+                "{}",
+                json!({ "case": case.id, "folder": out, "files": files })
+            );
+        } else {
+            println!(
+                "Exported case {} to {}: sealed originals (open with age -d -i IDENTITY), opened texts, attachments, manifest.json with SHA-256 of every file.\n\
+                 WARNING: this folder holds the report in plaintext; keep it in the investigation file's protected storage.",
+                case.id,
+                out.display()
+            );
         }
+        Ok(())
+    }
+
+    /// Writes the export folder; returns how many files it wrote.
+    fn write_export(
+        &self,
+        case: &Case,
+        out: &Path,
+        store: &Store,
+        identities: &[IdentityKey],
+        session: Option<&Session>,
+    ) -> Result<usize> {
+        let write = |path: &Path, contents: &[u8]| {
+            write_private(path, contents).map_err(|error| CliError::file(path, error))
+        };
+        for folder in ["originals", "plaintext", "attachments"] {
+            create_private_dir(&out.join(folder))
+                .map_err(|error| CliError::file(&out.join(folder), error))?;
+        }
+        let mut files: Vec<PathBuf> = Vec::new();
         for stored in &case.messages {
             let message = stored.message()?;
             let stem = format!("{:03}-{}", stored.position, message.kind.as_str());
             let original = out.join("originals").join(format!("{stem}.age"));
-            std::fs::copy(store.original_path(stored.number), &original)
-                .map_err(|error| CliError::file(&original, error))?;
+            let source = store.original_path(stored.number);
+            let sealed = std::fs::read(&source).map_err(|error| CliError::file(&source, error))?;
+            write(&original, &sealed)?;
             files.push(original);
             let json_path = out.join("plaintext").join(format!("{stem}.json"));
-            std::fs::write(&json_path, &stored.message_json)
-                .map_err(|error| CliError::file(&json_path, error))?;
+            write(&json_path, stored.message_json.as_bytes())?;
             files.push(json_path);
             let text_path = out.join("plaintext").join(format!("{stem}.txt"));
-            let text = format!(
-                "Case {}\nMessage {} ({}), from the {}\nWritten on {}; stored by the relay on {}\n\n{}\n",
+            let text = zeroize::Zeroizing::new(format!(
+                "Case {}\nMessage {} ({}), from the {}{}\nWritten on {}; stored by the relay on {}\n\n{}\n",
                 case.id,
                 stored.position,
                 message.kind.as_str(),
                 stored.author,
+                if stored.unverified { " (NOT VERIFIED: the report was not sealed to this identity)" } else { "" },
                 message.written_on,
                 stored.stored_on,
                 message.body.as_str()
-            );
-            std::fs::write(&text_path, text).map_err(|error| CliError::file(&text_path, error))?;
+            ));
+            write(&text_path, text.as_bytes())?;
             files.push(text_path);
         }
-        if !case.attachments().is_empty() {
-            let session = self.session(&identities, &mut store)?;
+        for quarantined in &case.quarantined {
+            let original = out
+                .join("originals")
+                .join(format!("{:03}-quarantined.age", quarantined.position));
+            let source = store.original_path(quarantined.number);
+            let sealed = std::fs::read(&source).map_err(|error| CliError::file(&source, error))?;
+            write(&original, &sealed)?;
+            files.push(original);
+        }
+        if let Some(session) = session {
             for (_, reference) in case.attachments() {
                 let path = attachments::download(
                     &session.relay,
                     &session.token.to_wire(),
                     true,
                     &reference,
-                    &identities,
+                    identities,
                     &out.join("attachments"),
                 )?;
                 files.push(path);
@@ -532,38 +722,83 @@ impl Inbox {
                 "bytes": length,
             }));
         }
-        let manifest_path = out.join("manifest.json");
         let document = json!({
             "case": case.id,
             "mailbox": case.mailbox,
             "status": case.status,
+            "partial": case.is_partial(),
             "received_on": case.received_on.to_string(),
             "acknowledged_on": case.acknowledged_on.map(|day| day.to_string()),
             "feedback_on": case.feedback_on.map(|day| day.to_string()),
             "closed_on": case.closed_on.map(|day| day.to_string()),
             "exported_on": today().to_string(),
+            "quarantined": case.quarantined.iter().map(|message| json!({"position": message.position, "reason": message.reason})).collect::<Vec<_>>(),
             "files": manifest,
         });
-        std::fs::write(
-            &manifest_path,
-            serde_json::to_vec_pretty(&document).expect("serialisable"),
-        )
-        .map_err(|error| CliError::file(&manifest_path, error))?;
-        if self.json {
-            println!(
-                "{}",
-                json!({ "case": case.id, "folder": out, "files": files.len() + 1 })
-            );
-        } else {
-            println!(
-                "Exported case {} to {}: sealed originals (open with age -d -i IDENTITY), opened texts, attachments, manifest.json with SHA-256 of every file.\n\
-                 WARNING: this folder holds the report in plaintext; keep it in the investigation file's protected storage.",
-                case.id,
-                out.display()
-            );
-        }
-        Ok(())
+        write(
+            &out.join("manifest.json"),
+            &serde_json::to_vec_pretty(&document).expect("serialisable"),
+        )?;
+        Ok(files.len() + 1)
     }
+}
+
+/// What one sync did.
+#[derive(Debug, Default)]
+struct SyncReport {
+    /// Filed: case, kind, author, whether unverified.
+    arrived: Vec<(String, &'static str, String, bool)>,
+    /// Quarantined: case, relay number, reason.
+    quarantined: Vec<(String, u64, String)>,
+    /// Cases created partial.
+    partial: Vec<String>,
+    /// Messages sealed only to other recipients.
+    not_addressed: usize,
+}
+
+/// The short case id shown to people: from the mailbox id.
+fn case_id(mailbox: &str) -> String {
+    mailbox
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(10)
+        .collect()
+}
+
+/// Files one opened message into its case, or says why it must be quarantined (then the
+/// case is unchanged but for the caller's quarantine entry).
+fn file(
+    case: &mut Case,
+    entry: &OfficeEntry,
+    opened: meldpunt_crypto::Result<Message>,
+    day: meldpunt_crypto::Day,
+) -> std::result::Result<(&'static str, bool), String> {
+    let message =
+        opened.map_err(|error| format!("it does not open as a Meldpunt message: {error}"))?;
+    let author: Author = entry
+        .author
+        .parse()
+        .map_err(|_| format!("the relay recorded an unknown author \"{}\"", entry.author))?;
+    let authenticity = case
+        .check
+        .admit(&message, author)
+        .map_err(|error| format!("it does not fit the case: {error}"))?;
+    let unverified = authenticity == Authenticity::UnverifiedFollowUp;
+    apply(case, &message, day);
+    let message_json = match message.encode() {
+        Ok(encoded) => String::from_utf8(encoded.to_vec()).expect("JSON is UTF-8"),
+        Err(error) => return Err(format!("it cannot be stored: {error}")),
+    };
+    case.messages.push(StoredMessage {
+        number: entry.number,
+        position: entry.position,
+        author: entry.author.clone(),
+        stored_on: entry.day.clone(),
+        message_json,
+        unverified,
+    });
+    case.messages.sort_by_key(|message| message.position);
+    Ok((message.kind.as_str(), unverified))
 }
 
 /// Updates a case's status from a message in its thread.

@@ -225,6 +225,10 @@ enum DirectoryCommand {
         /// An age public key (age1…); repeat for several people.
         #[arg(long, required = true)]
         key: Vec<String>,
+        /// An office key (mpok1…, printed by keygen) each person signs replies with; repeat
+        /// for several people.
+        #[arg(long, required = true)]
+        signing_key: Vec<String>,
     },
     /// Remove a recipient from the draft.
     RemoveRecipient {
@@ -410,6 +414,7 @@ fn run(arguments: Arguments) -> Result<()> {
                 name_nl,
                 name_en,
                 key,
+                signing_key,
             } => {
                 let role: Role = role.parse().map_err(|_| {
                     CliError::Usage(format!(
@@ -426,6 +431,7 @@ fn run(arguments: Arguments) -> Result<()> {
                         role,
                         name: (name_nl, name_en),
                         keys: key,
+                        signing_keys: signing_key,
                     },
                 )
             }

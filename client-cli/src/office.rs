@@ -7,8 +7,8 @@
 use std::path::Path;
 
 use meldpunt_crypto::{
-    Directory, DirectoryRecipient, DirectorySigningKey, IdentityKey, LocalisedName, Organisation,
-    RecipientKey, Role, SignedDirectory,
+    Directory, DirectoryRecipient, DirectorySigningKey, IdentityKey, LocalisedName, OfficeKey,
+    Organisation, RecipientKey, Role, SignedDirectory,
 };
 use serde_json::json;
 
@@ -38,8 +38,9 @@ fn create_private(path: &Path, contents: &[u8]) -> Result<()> {
 pub fn keygen(out: &Path, passphrase: bool, json_output: bool) -> Result<()> {
     let identity = IdentityKey::generate();
     let public = identity.recipient().to_string();
+    let office_key = identity.office_signing_key().office_key().to_string();
     let text = zeroize::Zeroizing::new(format!(
-        "# Meldpunt office identity (age X25519). Keep this file secret.\n# public key: {public}\n{}\n",
+        "# Meldpunt office identity (age X25519). Keep this file secret.\n# public key: {public}\n# office key: {office_key}\n{}\n",
         identity.to_secret_string().as_str()
     ));
     let contents = if passphrase {
@@ -65,14 +66,17 @@ pub fn keygen(out: &Path, passphrase: bool, json_output: bool) -> Result<()> {
     if json_output {
         println!(
             "{}",
-            json!({ "public_key": public, "identity_file": out, "passphrase": passphrase })
+            json!({ "public_key": public, "office_key": office_key, "identity_file": out, "passphrase": passphrase })
         );
     } else {
         eprintln!(
-            "Wrote a new identity to {}. Keep it secret and backed up.",
+            "Wrote a new identity to {}. Keep it secret and backed up.\n\
+             Give both keys below to whoever keeps the directory: \
+             meldpunt directory add-recipient … --key {public} --signing-key {office_key}",
             out.display()
         );
-        println!("{public}");
+        println!("public key: {public}");
+        println!("office key: {office_key}");
     }
     Ok(())
 }
@@ -155,6 +159,8 @@ pub struct NewRecipient {
     pub name: (String, String),
     /// Keys to add.
     pub keys: Vec<String>,
+    /// Office keys (`mpok1…`) to add.
+    pub signing_keys: Vec<String>,
 }
 
 /// `meldpunt directory add-recipient`.
@@ -166,6 +172,17 @@ pub fn add_recipient(draft: &Path, new: NewRecipient) -> Result<()> {
         .map(|key| {
             key.parse()
                 .map_err(|_| CliError::Usage(format!("{key} is not an age public key (age1…)")))
+        })
+        .collect::<Result<_>>()?;
+    let signing_keys: Vec<OfficeKey> = new
+        .signing_keys
+        .iter()
+        .map(|key| {
+            key.parse().map_err(|_| {
+                CliError::Usage(format!(
+                    "{key} is not an office key (mpok1…, printed by meldpunt keygen)"
+                ))
+            })
         })
         .collect::<Result<_>>()?;
     let organisation = match directory
@@ -200,6 +217,11 @@ pub fn add_recipient(draft: &Path, new: NewRecipient) -> Result<()> {
                     existing.keys.push(key);
                 }
             }
+            for key in signing_keys {
+                if !existing.signing_keys.contains(&key) {
+                    existing.signing_keys.push(key);
+                }
+            }
         }
         None => organisation.recipients.push(DirectoryRecipient {
             id: new.recipient.clone(),
@@ -209,6 +231,7 @@ pub fn add_recipient(draft: &Path, new: NewRecipient) -> Result<()> {
                 en: new.name.1,
             },
             keys,
+            signing_keys,
         }),
     }
     let mut check = directory.clone();

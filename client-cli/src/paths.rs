@@ -4,7 +4,7 @@
 //! A reporter's CLI keeps only directory pins (relay address, directory key, highest version
 //! seen) — never a receipt code or anything derived from one.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn home() -> Option<PathBuf> {
     std::env::var_os("MELDPUNT_HOME").map(PathBuf::from)
@@ -35,21 +35,57 @@ pub fn default_store() -> PathBuf {
     )
 }
 
-/// Writes a file only its owner can read, atomically (temporary file, then rename).
-pub fn write_private(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let temporary = path.with_extension("tmp");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+/// Creates a folder (and its missing parents) that only its owner can enter: mode 0700.
+/// A folder that exists already is left as it is.
+pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&temporary)?;
-    file.write_all(contents)?;
-    file.sync_all()?;
-    std::fs::rename(&temporary, path)
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(path)
+}
+
+/// Writes a file only its owner can read (mode 0600), atomically: into a temporary file
+/// with a unique name beside it, synced, then renamed over the target. Concurrent writers
+/// never see or leave a half-written file, and never trip over each other's temporary file.
+pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let parent = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    create_private_dir(parent)?;
+    // tempfile creates the file with mode 0600 and a random name.
+    let mut temporary = tempfile::Builder::new()
+        .prefix(".meldpunt-")
+        .suffix(".tmp")
+        .tempfile_in(parent)?;
+    temporary.write_all(contents)?;
+    temporary.as_file().sync_all()?;
+    temporary.persist(path).map_err(|error| error.error)?;
+    Ok(())
+}
+
+/// An exclusive lock on a file beside the data it guards (`pins.lock`, the store's `lock`),
+/// held until dropped. Commands that read, change and write the same file take it first, so
+/// that concurrent commands wait for each other instead of losing each other's changes.
+#[derive(Debug)]
+pub struct FileLock(#[allow(dead_code)] std::fs::File);
+
+impl FileLock {
+    /// Waits for and takes the lock at `path` (created, mode 0600, if missing).
+    pub fn acquire(path: &Path) -> std::io::Result<FileLock> {
+        if let Some(parent) = path.parent() {
+            create_private_dir(parent)?;
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(path)?;
+        file.lock()?;
+        Ok(FileLock(file))
+    }
 }
 
 /// Today, in UTC.

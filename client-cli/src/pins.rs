@@ -29,17 +29,34 @@ fn pins_path() -> std::path::PathBuf {
     paths::config_dir().join("pins.json")
 }
 
-fn load() -> Pins {
-    std::fs::read(pins_path())
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .unwrap_or_default()
+/// The pins, or none if there is no pins file yet. A file that cannot be read is an error:
+/// reading it as "no pins" would silently drop the rollback protection it gives.
+fn load() -> Result<Pins> {
+    let path = pins_path();
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Pins::default()),
+        Err(error) => return Err(CliError::file(&path, error)),
+    };
+    serde_json::from_slice(&bytes).map_err(|_| {
+        CliError::Local(format!(
+            "{} is damaged, so the directory keys and versions pinned there cannot be checked. \
+             Restore it from a backup, or delete it to pin again on first use (then compare the \
+             directory key with the one your organisation publishes, or give --directory-key)",
+            path.display()
+        ))
+    })
 }
 
 /// Fetches the relay's directory and verifies it (see the module documentation).
 pub fn verified_directory(relay: &Relay, explicit_key: Option<&str>) -> Result<Directory> {
     let signed = SignedDirectory::from_bytes(relay.directory()?)?;
-    let mut pins = load();
+    // Read, check and write the pins under one lock: concurrent commands wait their turn
+    // and none loses another's pin.
+    let lock_path = paths::config_dir().join("pins.lock");
+    let _lock =
+        paths::FileLock::acquire(&lock_path).map_err(|error| CliError::file(&lock_path, error))?;
+    let mut pins = load()?;
     let pinned = pins.relays.get(relay.url()).cloned();
     let key: DirectoryKey = match (explicit_key, &pinned) {
         (Some(text), _) => text.parse().map_err(|_| {

@@ -8,8 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use meldpunt_crypto::{
-    Directory, IdentityKey, MailboxToken, Message, MessageKind, ReceiptCode, RecipientAddress,
-    RecipientKey, Role, ThreadCheck,
+    Author, Directory, IdentityKey, MailboxToken, Message, MessageKind, ReceiptCode,
+    RecipientAddress, RecipientKey, Role, ThreadCheck,
 };
 use serde_json::json;
 
@@ -216,12 +216,39 @@ pub fn report(
     }
 }
 
+/// The reporter's view of the mailbox: every message, opened and checked, or why it could
+/// not be. One bad message (a colleague's, a relay's, a tampered one) is marked in its
+/// place; it never hides the others or stops a follow-up.
 struct Thread {
-    entries: Vec<(crate::relay::MailboxEntry, Message)>,
+    entries: Vec<(
+        crate::relay::MailboxEntry,
+        std::result::Result<Message, String>,
+    )>,
     check: ThreadCheck,
 }
 
-fn read_thread(relay: &Relay, token: &MailboxToken, reply: &IdentityKey) -> Result<Thread> {
+impl Thread {
+    /// The report's recipients (the report is always the first, checked message).
+    fn recipients(&self) -> Vec<RecipientAddress> {
+        match self.entries.first() {
+            Some((
+                _,
+                Ok(Message {
+                    kind: MessageKind::Report { recipients, .. },
+                    ..
+                }),
+            )) => recipients.clone(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn read_thread(
+    relay: &Relay,
+    token: &MailboxToken,
+    reply: &IdentityKey,
+    directory: &Directory,
+) -> Result<Thread> {
     let listed = relay.mailbox_messages(token).map_err(|error| match error.relay_code() {
         Some("mailbox-not-found") => CliError::Usage(
             "no mailbox answers to this receipt code: it may be mistyped in a way the checksum cannot catch, \
@@ -231,37 +258,40 @@ fn read_thread(relay: &Relay, token: &MailboxToken, reply: &IdentityKey) -> Resu
         _ => error,
     })?;
     let mut entries = Vec::new();
-    let mut check = ThreadCheck::new(token.mailbox_id());
+    let mut check = ThreadCheck::new(token.mailbox_id(), directory.office_signers());
     for entry in listed {
         let sealed = relay.mailbox_message(token, entry.position)?;
-        let message = Message::open(std::slice::from_ref(reply), &sealed).map_err(|error| {
-            CliError::Verification(format!(
-                "message {} in your mailbox cannot be opened ({error}); it may have been tampered with",
-                entry.position
-            ))
-        })?;
-        check.admit(&message).map_err(|error| {
-            CliError::Verification(format!(
-                "message {} in your mailbox does not fit the conversation: {error}",
-                entry.position
-            ))
-        })?;
-        entries.push((entry, message));
+        let checked = entry
+            .author
+            .parse::<Author>()
+            .map_err(|error| error.to_string())
+            .and_then(|author| {
+                Message::open(std::slice::from_ref(reply), &sealed)
+                    .and_then(|message| check.admit(&message, author).map(|_| message))
+                    .map_err(|error| error.to_string())
+            });
+        entries.push((entry, checked));
     }
-    Ok(Thread { entries, check })
+    match entries.first() {
+        Some((_, Ok(_))) => Ok(Thread { entries, check }),
+        Some((_, Err(reason))) => Err(CliError::Verification(format!(
+            "your report cannot be read ({reason}); it may have been tampered with, so the conversation cannot be shown"
+        ))),
+        None => Err(CliError::Verification(
+            "the relay lists no messages in your mailbox".into(),
+        )),
+    }
 }
 
-fn author(message: &Message, directory: Option<&Directory>) -> String {
+fn author(message: &Message, directory: &Directory) -> String {
     match &message.kind {
         MessageKind::Report { .. } => "you (report)".into(),
         MessageKind::FollowUp => "you (follow-up)".into(),
-        MessageKind::Reply { from } | MessageKind::Acknowledgement { from } => {
-            let name = directory
-                .and_then(|directory| directory.recipient(from).ok())
-                .map_or_else(
-                    || format!("{}/{}", from.organisation, from.recipient),
-                    |recipient| recipient.name.en.clone(),
-                );
+        MessageKind::Reply { from, .. } | MessageKind::Acknowledgement { from, .. } => {
+            let name = directory.recipient(from).map_or_else(
+                |_| format!("{}/{}", from.organisation, from.recipient),
+                |recipient| recipient.name.en.clone(),
+            );
             if matches!(message.kind, MessageKind::Acknowledgement { .. }) {
                 format!("{name} (acknowledgement of receipt)")
             } else {
@@ -280,11 +310,13 @@ pub fn check(
     let code = input::receipt_code(receipt_file)?;
     let token = code.mailbox_token();
     let reply = code.reply_identity();
-    let directory = verified_directory(&common.relay, common.directory_key.as_deref()).ok();
-    let thread = read_thread(&common.relay, &token, &reply)?;
+    // The directory says which office keys may write to you: without it no reply is checked.
+    let directory = verified_directory(&common.relay, common.directory_key.as_deref())?;
+    let thread = read_thread(&common.relay, &token, &reply, &directory)?;
     let mut saved = Vec::new();
     if let Some(folder) = save_attachments {
-        for (_, message) in &thread.entries {
+        for (_, checked) in &thread.entries {
+            let Ok(message) = checked else { continue };
             if matches!(
                 message.kind,
                 MessageKind::Reply { .. } | MessageKind::Acknowledgement { .. }
@@ -303,48 +335,70 @@ pub fn check(
             }
         }
     }
+    let unreadable = thread
+        .entries
+        .iter()
+        .filter(|(_, checked)| checked.is_err())
+        .count();
     if common.json {
         let messages: Vec<_> = thread
             .entries
             .iter()
-            .map(|(entry, message)| {
-                json!({
+            .map(|(entry, checked)| match checked {
+                Ok(message) => json!({
                     "position": entry.position,
                     "kind": message.kind.as_str(),
-                    "author": author(message, directory.as_ref()),
+                    "author": author(message, &directory),
                     "written_on": message.written_on.to_string(),
                     "stored_on": entry.day,
                     "body": message.body.as_str(),
                     "attachments": message.attachments.iter().map(|a| json!({"name": a.name, "size": a.size})).collect::<Vec<_>>(),
-                })
+                }),
+                Err(reason) => json!({
+                    "position": entry.position,
+                    "unreadable": true,
+                    "reason": reason,
+                    "stored_on": entry.day,
+                }),
             })
             .collect();
         println!(
             "{}",
-            json!({ "messages": messages, "saved_attachments": saved })
+            json!({ "messages": messages, "unreadable": unreadable, "saved_attachments": saved })
         );
         return Ok(());
     }
-    for (entry, message) in &thread.entries {
-        println!(
-            "── {} · {} · written {} ──",
-            entry.position,
-            author(message, directory.as_ref()),
-            message.written_on
-        );
-        println!("{}", message.body.trim_end());
-        for reference in &message.attachments {
-            println!(
-                "  attachment: {} ({} bytes)",
-                reference.name, reference.size
-            );
+    for (entry, checked) in &thread.entries {
+        match checked {
+            Ok(message) => {
+                println!(
+                    "── {} · {} · written {} ──",
+                    entry.position,
+                    author(message, &directory),
+                    message.written_on
+                );
+                println!("{}", message.body.trim_end());
+                for reference in &message.attachments {
+                    println!(
+                        "  attachment: {} ({} bytes)",
+                        reference.name, reference.size
+                    );
+                }
+            }
+            Err(reason) => {
+                println!("── {} · a message could not be read ──", entry.position);
+                println!(
+                    "It was not written by you or by a recipient you chose, or it was altered on the way ({reason}).\n\
+                     The other messages were checked; this one is not shown."
+                );
+            }
         }
         println!();
     }
     let replies = thread
         .entries
         .iter()
-        .filter(|(entry, _)| entry.author == "office")
+        .filter(|(entry, checked)| entry.author == "office" && checked.is_ok())
         .count();
     if replies == 0 {
         println!(
@@ -369,15 +423,8 @@ pub fn follow_up(
     let token = code.mailbox_token();
     let reply = code.reply_identity();
     let directory = verified_directory(&common.relay, common.directory_key.as_deref())?;
-    let thread = read_thread(&common.relay, &token, &reply)?;
-    let addresses = thread
-        .entries
-        .iter()
-        .find_map(|(_, message)| match &message.kind {
-            MessageKind::Report { recipients, .. } => Some(recipients.clone()),
-            _ => None,
-        })
-        .ok_or_else(|| CliError::Verification("the mailbox holds no report".into()))?;
+    let thread = read_thread(&common.relay, &token, &reply, &directory)?;
+    let addresses = thread.recipients();
     let mut keys: Vec<RecipientKey> = directory.keys_for(&addresses)?;
     keys.push(reply.recipient());
     let planned = plan_attachments(files, keep_metadata)?;

@@ -6,7 +6,11 @@
 //! - `cases.sealed` — the cases and the opened messages, as JSON encrypted with
 //!   XChaCha20-Poly1305 under the store key (24-byte random nonce || ciphertext);
 //! - `originals/<number>.age` — every sealed message exactly as the relay served it (age
-//!   files: ciphertext already).
+//!   files: ciphertext already), quarantined ones included;
+//! - `lock` — held by the command using the store, so that two commands (two syncs, a sync
+//!   and a reply) wait for each other instead of losing each other's changes.
+//!
+//! The folder and everything in it are readable by their owner only (0700, 0600).
 //!
 //! Nothing in the folder is plaintext. This module never writes an opened message anywhere
 //! but into `cases.sealed`.
@@ -17,14 +21,15 @@ use std::path::{Path, PathBuf};
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use meldpunt_crypto::{
-    AttachmentReference, Day, IdentityKey, Message, RecipientAddress, RecipientKey,
+    AttachmentReference, Day, IdentityKey, Message, OfficeKey, RecipientAddress, RecipientKey,
+    ThreadCheck,
 };
 use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::error::{CliError, Result};
-use crate::paths::write_private;
+use crate::paths::{write_private, FileLock};
 
 /// Where a case stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,6 +70,27 @@ pub struct StoredMessage {
     pub stored_on: String,
     /// The opened message's JSON (see the protocol).
     pub message_json: String,
+    /// A follow-up in a partial case: who wrote it could not be checked, because the report
+    /// carrying the reporter's key was not sealed to this identity.
+    #[serde(default)]
+    pub unverified: bool,
+}
+
+/// A message that was sealed to this office but could not be filed: it does not open as a
+/// Meldpunt message, or does not fit its thread (forged, replayed, out of sequence, from the
+/// wrong author). Its sealed original is kept; its content is never shown.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct QuarantinedMessage {
+    /// The relay's number.
+    pub number: u64,
+    /// Position in the mailbox.
+    pub position: u32,
+    /// `reporter` or `office`, as the relay recorded it.
+    pub author: String,
+    /// The day the relay stored it.
+    pub stored_on: String,
+    /// Why it was quarantined.
+    pub reason: String,
 }
 
 impl StoredMessage {
@@ -103,17 +129,56 @@ pub struct Case {
     /// replies count before they come back in a sync).
     #[serde(default)]
     pub sent_sequence: u32,
+    /// The thread check after the last filed message: where each author's numbering stands.
+    pub check: ThreadCheck,
+    /// Messages that could not be filed, with why.
+    #[serde(default)]
+    pub quarantined: Vec<QuarantinedMessage>,
 }
 
 impl Case {
-    /// The check of the thread as stored, ready for the next message.
-    pub fn thread_check(&self) -> Result<meldpunt_crypto::ThreadCheck> {
-        let mailbox = meldpunt_crypto::MailboxId::from_wire(&self.mailbox)?;
-        let mut check = meldpunt_crypto::ThreadCheck::new(mailbox);
-        for stored in &self.messages {
-            check.admit(&stored.message()?)?;
-        }
-        Ok(check)
+    /// A new case for `mailbox`, first seen on `day`. It is *partial* when its first message
+    /// this identity can open is not the mailbox's first (the report was sealed before this
+    /// identity's key was in the directory).
+    pub fn new(
+        id: String,
+        mailbox: String,
+        day: Day,
+        partial: bool,
+        signers: Vec<(RecipientAddress, OfficeKey)>,
+    ) -> Result<Case> {
+        let mailbox_id = meldpunt_crypto::MailboxId::from_wire(&mailbox)?;
+        let check = if partial {
+            ThreadCheck::partial(mailbox_id, signers)
+        } else {
+            ThreadCheck::new(mailbox_id, signers)
+        };
+        Ok(Case {
+            id,
+            mailbox,
+            received_on: day,
+            status: Status::New,
+            acknowledged_on: None,
+            feedback_on: None,
+            closed_on: None,
+            last_activity: day,
+            reply_key: None,
+            recipients: Vec::new(),
+            messages: Vec::new(),
+            sent_sequence: 0,
+            check,
+            quarantined: Vec::new(),
+        })
+    }
+
+    /// Whether the beginning of the thread was not sealed to this identity.
+    pub fn is_partial(&self) -> bool {
+        self.check.is_partial()
+    }
+
+    /// Whether a report was filed (a case holding only quarantined messages has none).
+    pub fn has_report(&self) -> bool {
+        self.reply_key.is_some()
     }
 
     /// Acknowledgement is due 7 days after receipt.
@@ -131,7 +196,7 @@ impl Case {
     /// What is overdue on `today`.
     pub fn overdue(&self, today: Day) -> Vec<&'static str> {
         let mut overdue = Vec::new();
-        if self.status == Status::Closed {
+        if self.status == Status::Closed || !(self.has_report() || self.is_partial()) {
             return overdue;
         }
         if self.acknowledged_on.is_none() && today > self.acknowledgement_due() {
@@ -178,12 +243,13 @@ pub struct State {
     pub cases: BTreeMap<String, Case>,
 }
 
-/// An open store.
+/// An open store, locked for this process until dropped.
 pub struct Store {
     folder: PathBuf,
     cipher: XChaCha20Poly1305,
     /// Its contents.
     pub state: State,
+    _lock: FileLock,
 }
 
 impl std::fmt::Debug for Store {
@@ -195,6 +261,9 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Opens the store in `folder`, creating it (sealed to `identities[0]`) if it is new.
     pub fn open(folder: &Path, identities: &[IdentityKey]) -> Result<Store> {
+        let lock_path = folder.join("lock");
+        let lock =
+            FileLock::acquire(&lock_path).map_err(|error| CliError::file(&lock_path, error))?;
         let key_path = folder.join("key.age");
         let key: Zeroizing<Vec<u8>> = if key_path.exists() {
             let sealed =
@@ -251,6 +320,7 @@ impl Store {
             folder: folder.to_owned(),
             cipher,
             state,
+            _lock: lock,
         })
     }
 
@@ -314,6 +384,7 @@ mod tests {
         let mut store = Store::open(folder.path(), std::slice::from_ref(&identity)).unwrap();
         store.state.organisation = Some("GEHEIME-ORGANISATIE-MARKER".into());
         store.save().unwrap();
+        drop(store);
         for entry in std::fs::read_dir(folder.path()).unwrap() {
             let bytes = std::fs::read(entry.unwrap().path()).unwrap();
             assert!(!bytes.windows(10).any(|window| window == b"GEHEIME-OR"));
@@ -323,6 +394,7 @@ mod tests {
             reopened.state.organisation.as_deref(),
             Some("GEHEIME-ORGANISATIE-MARKER")
         );
+        drop(reopened);
         assert!(matches!(
             Store::open(folder.path(), &[IdentityKey::generate()]),
             Err(CliError::Usage(_))

@@ -185,6 +185,10 @@ fn directory(criterion: &mut Criterion) {
                         IdentityKey::generate().recipient(),
                         IdentityKey::generate().recipient(),
                     ],
+                    signing_keys: vec![
+                        IdentityKey::generate().office_signing_key().office_key(),
+                        IdentityKey::generate().office_signing_key().office_key(),
+                    ],
                 })
                 .collect(),
         });

@@ -123,6 +123,7 @@ fn main() {
                     en: "Integrity office".into(),
                 },
                 keys: vec![office.recipient()],
+                signing_keys: vec![office.office_signing_key().office_key()],
             },
             DirectoryRecipient {
                 id: "external-adviser".into(),
@@ -132,6 +133,7 @@ fn main() {
                     en: "External confidential adviser".into(),
                 },
                 keys: vec![adviser.recipient()],
+                signing_keys: vec![adviser.office_signing_key().office_key()],
             },
         ],
     });
@@ -196,6 +198,50 @@ fn main() {
         follow_up.encode().unwrap().as_slice(),
     )
     .unwrap();
+
+    // A signed reply from the integrity office (deterministic like the follow-up), and the
+    // office keys the fixed identities derive.
+    let mut reply = Message {
+        mailbox: code.mailbox_token().mailbox_id(),
+        sequence: 1,
+        signature: None,
+        kind: MessageKind::Reply {
+            from: RecipientAddress {
+                organisation: "demo".into(),
+                recipient: "integrity-office".into(),
+            },
+            signer: office.office_signing_key().office_key(),
+        },
+        written_on: day("2026-11-30"),
+        body: String::from("Dank voor uw melding. \"Wij\" <onderzoeken> het.").into(),
+        attachments: vec![meldpunt_crypto::AttachmentReference {
+            name: "brief.pdf".into(),
+            size: 1_024,
+            sha256: Sha256::digest(b"brief").into(),
+            location: "EBESExQVFhcYGRobHB0eHw".into(),
+        }],
+    };
+    office.office_signing_key().sign(&mut reply).unwrap();
+    fs::write(
+        testdata.join("office-reply.json"),
+        reply.encode().unwrap().as_slice(),
+    )
+    .unwrap();
+    let mut keys = String::from(
+        "# Office signing keys (docs/protocol.md, \"Office signatures\"): an age identity -> the\n\
+         # Ed25519 office key it derives (HKDF-SHA256, salt \"meldpunt office identity v1\", label\n\
+         # \"meldpunt/v1/office-signing\"), written mpok1… (Bech32).\n\n",
+    );
+    for identity in [&office, &adviser] {
+        writeln!(keys, "identity: {}", identity.to_secret_string().as_str()).unwrap();
+        writeln!(
+            keys,
+            "office-key: {}\n",
+            identity.office_signing_key().office_key()
+        )
+        .unwrap();
+    }
+    fs::write(testdata.join("office-keys.txt"), keys).unwrap();
 
     let stamps = testdata.join("stamps.txt");
     if std::env::args().any(|argument| argument == "--regenerate-sealed-fixture")

@@ -27,10 +27,10 @@ use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::message::{describe_json_error, is_valid_id};
-use crate::{Day, Error, RecipientAddress, RecipientKey};
+use crate::{Day, Error, OfficeKey, RecipientAddress, RecipientKey};
 
 /// The directory format version this crate writes and reads.
-pub const DIRECTORY_FORMAT_VERSION: u64 = 1;
+pub const DIRECTORY_FORMAT_VERSION: u64 = 2;
 /// Prefix of the bytes an Ed25519 directory signature covers.
 pub const DIRECTORY_SIGNATURE_CONTEXT: &[u8] = b"meldpunt/v1/directory\n";
 /// Largest signed directory accepted, in bytes.
@@ -112,6 +112,9 @@ pub struct DirectoryRecipient {
     /// The age public keys of the people behind this recipient; everything addressed to the
     /// recipient is sealed to all of them.
     pub keys: Vec<RecipientKey>,
+    /// The office keys (`mpok1…`) the people behind this recipient sign their replies and
+    /// acknowledgements with ([`crate::IdentityKey::office_signing_key`]).
+    pub signing_keys: Vec<OfficeKey>,
 }
 
 /// An organisation that takes reports.
@@ -221,6 +224,12 @@ impl Directory {
                         recipient.id, organisation.id
                     )));
                 }
+                if recipient.signing_keys.is_empty() || recipient.signing_keys.len() > 32 {
+                    return Err(invalid(format!(
+                        "recipient \"{}\" in \"{}\" needs 1 to 32 signing keys",
+                        recipient.id, organisation.id
+                    )));
+                }
             }
         }
         Ok(())
@@ -260,6 +269,27 @@ impl Directory {
             }
         }
         Ok(keys)
+    }
+
+    /// Every office key the directory lists, with the recipient it signs for: what a
+    /// [`crate::ThreadCheck`] checks office messages against.
+    pub fn office_signers(&self) -> Vec<(RecipientAddress, OfficeKey)> {
+        self.organisations
+            .iter()
+            .flat_map(|organisation| {
+                organisation.recipients.iter().flat_map(move |recipient| {
+                    recipient.signing_keys.iter().map(move |key| {
+                        (
+                            RecipientAddress {
+                                organisation: organisation.id.clone(),
+                                recipient: recipient.id.clone(),
+                            },
+                            *key,
+                        )
+                    })
+                })
+            })
+            .collect()
     }
 
     /// Signs the directory with `key`, as version `self.version + 1`.
@@ -508,6 +538,7 @@ mod tests {
                         IdentityKey::generate().recipient(),
                         IdentityKey::generate().recipient(),
                     ],
+                    signing_keys: vec![IdentityKey::generate().office_signing_key().office_key()],
                 },
                 DirectoryRecipient {
                     id: "external-adviser".into(),
@@ -517,6 +548,7 @@ mod tests {
                         en: "External confidential adviser".into(),
                     },
                     keys: vec![IdentityKey::generate().recipient()],
+                    signing_keys: vec![IdentityKey::generate().office_signing_key().office_key()],
                 },
             ],
         });

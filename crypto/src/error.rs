@@ -58,6 +58,10 @@ pub enum Error {
     /// Sealing or opening was given no identity.
     #[error("no identity was given to open the sealed object with")]
     NoIdentities,
+    /// A sealed office challenge is not one: it lacks the challenge label or has another
+    /// length. Answering it could reveal the content of something else sealed to the office.
+    #[error("the relay's login challenge is not a Meldpunt challenge; it was not answered")]
+    NotAChallenge,
     /// The content given to a streaming seal was shorter or longer than declared.
     #[error("the content was {found} bytes, not the {declared} bytes declared")]
     ContentLength {
@@ -91,13 +95,27 @@ pub enum Error {
     DigestMismatch,
 
     /// An opened message uses a format version this software does not know.
-    #[error("unsupported message format version {0}; this software reads version 2")]
+    #[error("unsupported message format version {0}; this software reads version 3")]
     UnsupportedMessageVersion(u64),
     /// A follow-up is not signed by the key in the thread's report.
     #[error(
         "a follow-up is not signed by the reporter's key: someone other than the reporter wrote it"
     )]
     ForgedFollowUp,
+    /// An office message is not signed by a key the directory lists for its sender.
+    #[error("an office message is not signed by a key the recipient directory lists for its sender: someone other than that recipient wrote it")]
+    ForgedOfficeMessage,
+    /// An office message comes from a recipient the reporter did not address.
+    #[error("an office message comes from a recipient the reporter did not choose")]
+    SenderNotAddressed,
+    /// A message's kind does not fit the author the relay recorded for it.
+    #[error("a {kind} was posted by the {recorded}, who does not write messages of that kind")]
+    WrongAuthor {
+        /// The message's kind.
+        kind: &'static str,
+        /// The author the relay recorded: `reporter` or `office`.
+        recorded: &'static str,
+    },
     /// A message names another mailbox than the one it was served from.
     #[error(
         "a message belongs to another mailbox than the one it was served from: the relay moved it"

@@ -148,6 +148,19 @@ impl MailboxId {
     }
 }
 
+impl serde::Serialize for MailboxId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_wire())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for MailboxId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        MailboxId::from_wire(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 impl fmt::Debug for MailboxId {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(formatter, "MailboxId({})", self.to_wire())

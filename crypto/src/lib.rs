@@ -9,6 +9,8 @@
 //! - [`Message`]: the versioned plaintext format of reports, follow-ups, replies and
 //!   acknowledgements.
 //! - [`SignedDirectory`]: the Ed25519-signed list of organisations, recipients and their keys.
+//! - [`FollowUpSigningKey`] and [`OfficeSigningKey`]: every author of a thread signs, and a
+//!   [`ThreadCheck`] verifies each message against its author.
 //! - [`StampKey`] and [`Challenge`]: proof-of-work stamps, the relay's anti-abuse.
 //! - [`OfficeChallenge`]: how an office proves to the relay that it holds its identity.
 //!
@@ -84,18 +86,19 @@ pub use keys::{
     RECEIPT_SALT, REPLY_KEY_LABEL,
 };
 pub use message::{
-    AttachmentReference, Message, MessageKind, RecipientAddress, ThreadCheck, MAXIMUM_ATTACHMENTS,
-    MAXIMUM_ATTACHMENT_NAME_LENGTH, MAXIMUM_BODY_LENGTH, MAXIMUM_MESSAGE_LENGTH,
-    MESSAGE_FORMAT_VERSION,
+    AttachmentReference, Authenticity, Author, Message, MessageKind, RecipientAddress, ThreadCheck,
+    MAXIMUM_ATTACHMENTS, MAXIMUM_ATTACHMENT_NAME_LENGTH, MAXIMUM_BODY_LENGTH,
+    MAXIMUM_MESSAGE_LENGTH, MESSAGE_FORMAT_VERSION,
 };
-pub use office::{ChallengeAnswer, OfficeChallenge, SessionToken};
+pub use office::{ChallengeAnswer, OfficeChallenge, SessionToken, CHALLENGE_CONTENT_LABEL};
 pub use padding::{padded_length, MAXIMUM_CONTENT_LENGTH, PADDING_FLOOR};
 pub use receipt::{ReceiptCode, RECEIPT_CODE_CHARACTERS, RECEIPT_CODE_ENTROPY_BYTES};
 pub use seal::{
     check_age_header, open_stream, open_unpadded_stream, seal, seal_stream, SealedObject,
 };
 pub use signing::{
-    FollowUpKey, FollowUpSignature, FollowUpSigningKey, FOLLOW_UP_SIGNATURE_CONTEXT,
-    FOLLOW_UP_SIGNING_LABEL,
+    FollowUpKey, FollowUpSigningKey, MessageSignature, OfficeKey, OfficeSigningKey,
+    FOLLOW_UP_SIGNATURE_CONTEXT, FOLLOW_UP_SIGNING_LABEL, OFFICE_SIGNATURE_CONTEXT,
+    OFFICE_SIGNING_LABEL, OFFICE_SIGNING_SALT,
 };
 pub use stamp::{Challenge, SpentStamp, Stamp, StampKey, MAXIMUM_DIFFICULTY};

@@ -1,11 +1,13 @@
 //! The plaintext format of everything a reporter or an office writes.
 //!
 //! A message is a compact JSON object (UTF-8) with a format marker and version,
-//! `"meldpunt-message": 2`, and a `kind`: `report`, `follow-up`, `reply` or
+//! `"meldpunt-message": 3`, and a `kind`: `report`, `follow-up`, `reply` or
 //! `acknowledgement`. Every message names the mailbox it belongs to and carries its author's
-//! sequence number (the reporter counts 1, 2, 3…; each recipient of the office counts its
-//! own), so that a reader can tell — with a [`ThreadCheck`] — when a relay serves a message
-//! in another mailbox, replays one, reorders them, or withholds one from the middle. It is sealed with [`Message::seal`]: the JSON is the content, zero
+//! sequence number (the reporter counts 1, 2, 3…; each office signing key counts its own),
+//! so that a reader can tell — with a [`ThreadCheck`] — when a relay serves a message in
+//! another mailbox, replays one, reorders them, or withholds one from the middle. Follow-ups
+//! are signed by the reporter's key, office messages by the sender's office key (see
+//! `signing.rs`). It is sealed with [`Message::seal`]: the JSON is the content, zero
 //! bytes pad it (see [`crate::padded_length`]). JSON always ends in `}`, so the padding is
 //! found by trimming trailing zero bytes, and [`Message::open`] insists that exactly the
 //! prescribed amount of padding was there. Opened with stock age, a message is readable JSON
@@ -24,12 +26,12 @@ use zeroize::Zeroizing;
 
 use crate::seal::{open_padded, open_stream, seal};
 use crate::{
-    padded_length, Day, Error, FollowUpKey, FollowUpSignature, IdentityKey, MailboxId,
+    padded_length, Day, Error, FollowUpKey, IdentityKey, MailboxId, MessageSignature, OfficeKey,
     RecipientKey, SealedObject,
 };
 
 /// The message format version this crate writes and reads.
-pub const MESSAGE_FORMAT_VERSION: u64 = 2;
+pub const MESSAGE_FORMAT_VERSION: u64 = 3;
 /// Largest encoded message (before padding).
 pub const MAXIMUM_MESSAGE_LENGTH: u64 = 1 << 20;
 /// Largest message body, in bytes of UTF-8.
@@ -83,12 +85,52 @@ pub enum MessageKind {
     Reply {
         /// Who wrote it.
         from: RecipientAddress,
+        /// The office key it is signed with (set by [`crate::OfficeSigningKey::sign`]).
+        signer: OfficeKey,
     },
     /// The acknowledgement of receipt a recipient sends (due within 7 days).
     Acknowledgement {
         /// Who sent it.
         from: RecipientAddress,
+        /// The office key it is signed with (set by [`crate::OfficeSigningKey::sign`]).
+        signer: OfficeKey,
     },
+}
+
+/// Who posted a message, as the relay recorded it: the reporter (with the mailbox token) or
+/// the office (with an office session).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Author {
+    /// The holder of the mailbox token.
+    Reporter,
+    /// An office recipient of the mailbox's organisation.
+    Office,
+}
+
+impl Author {
+    /// The wire name: `reporter` or `office`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Author::Reporter => "reporter",
+            Author::Office => "office",
+        }
+    }
+}
+
+impl std::str::FromStr for Author {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self, Error> {
+        match text {
+            "reporter" => Ok(Author::Reporter),
+            "office" => Ok(Author::Office),
+            _ => Err(Error::MalformedValue {
+                what: "author",
+                expected: "reporter or office",
+            }),
+        }
+    }
 }
 
 impl MessageKind {
@@ -111,11 +153,13 @@ pub struct Message {
     /// The mailbox it is written into.
     pub mailbox: MailboxId,
     /// Its author's sequence number, from 1: the reporter's report is 1, their follow-ups
-    /// 2, 3…; each office recipient numbers its own replies and acknowledgements 1, 2….
+    /// 2, 3…; each office signing key numbers its own replies and acknowledgements 1, 2…
+    /// (so that two members of an office who write at once never collide).
     pub sequence: u32,
-    /// A follow-up's signature by the reporter's follow-up key (set by
-    /// [`crate::FollowUpSigningKey::sign`]); `None` for every other kind.
-    pub signature: Option<FollowUpSignature>,
+    /// The signature: a follow-up's by the reporter's follow-up key (set by
+    /// [`crate::FollowUpSigningKey::sign`]), an office message's by its signer (set by
+    /// [`crate::OfficeSigningKey::sign`]); `None` for a report.
+    pub signature: Option<MessageSignature>,
     /// The day it was written (never a time of day).
     pub written_on: Day,
     /// The text. Zeroized on drop.
@@ -170,7 +214,9 @@ struct WireMessage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     from: Option<RecipientAddress>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    signature: Option<FollowUpSignature>,
+    signer: Option<OfficeKey>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    signature: Option<MessageSignature>,
 }
 
 #[derive(Deserialize)]
@@ -258,13 +304,13 @@ impl Message {
                 recipients.iter().try_for_each(check_address)
             }
             MessageKind::FollowUp => Ok(()),
-            MessageKind::Reply { from } | MessageKind::Acknowledgement { from } => {
+            MessageKind::Reply { from, .. } | MessageKind::Acknowledgement { from, .. } => {
                 check_address(from)
             }
         }?;
-        if self.signature.is_some() != matches!(self.kind, MessageKind::FollowUp) {
+        if self.signature.is_some() == matches!(self.kind, MessageKind::Report { .. }) {
             return Err(malformed(
-                "a follow-up carries the reporter's signature, and no other kind does",
+                "every message but a report carries its author's signature, and a report none",
             ));
         }
         Ok(())
@@ -273,7 +319,7 @@ impl Message {
     /// Encodes the message as compact JSON (without padding). Zeroized on drop.
     pub fn encode(&self) -> Result<Zeroizing<Vec<u8>>, Error> {
         self.check()?;
-        let (kind, reply_key, follow_up_key, recipients, from) = match &self.kind {
+        let (kind, reply_key, follow_up_key, recipients, from, signer) = match &self.kind {
             MessageKind::Report {
                 reply_key,
                 follow_up_key,
@@ -284,15 +330,24 @@ impl Message {
                 Some(*follow_up_key),
                 Some(recipients.clone()),
                 None,
+                None,
             ),
-            MessageKind::FollowUp => (WireKind::FollowUp, None, None, None, None),
-            MessageKind::Reply { from } => (WireKind::Reply, None, None, None, Some(from.clone())),
-            MessageKind::Acknowledgement { from } => (
+            MessageKind::FollowUp => (WireKind::FollowUp, None, None, None, None, None),
+            MessageKind::Reply { from, signer } => (
+                WireKind::Reply,
+                None,
+                None,
+                None,
+                Some(from.clone()),
+                Some(*signer),
+            ),
+            MessageKind::Acknowledgement { from, signer } => (
                 WireKind::Acknowledgement,
                 None,
                 None,
                 None,
                 Some(from.clone()),
+                Some(*signer),
             ),
         };
         let wire = WireMessage {
@@ -307,17 +362,23 @@ impl Message {
             follow_up_key,
             recipients,
             from,
+            signer,
             signature: self.signature,
         };
-        let mut encoded = Zeroizing::new(Vec::with_capacity(self.body.len() + 512));
-        serde_json::to_writer(&mut *encoded, &wire)
-            .map_err(|error| malformed(error.to_string()))?;
-        if encoded.len() as u64 > MAXIMUM_MESSAGE_LENGTH {
+        // Measured first, then written into a buffer of exactly that size: a growing buffer
+        // would leave earlier copies of the text behind in freed memory, unwiped.
+        let mut counter = LengthCounter(0);
+        serde_json::to_writer(&mut counter, &wire).map_err(|error| malformed(error.to_string()))?;
+        if counter.0 as u64 > MAXIMUM_MESSAGE_LENGTH {
             return Err(Error::TooLarge {
                 what: "an encoded message",
                 limit: MAXIMUM_MESSAGE_LENGTH,
             });
         }
+        let mut encoded = Zeroizing::new(Vec::with_capacity(counter.0));
+        serde_json::to_writer(&mut *encoded, &wire)
+            .map_err(|error| malformed(error.to_string()))?;
+        debug_assert_eq!(encoded.len(), counter.0);
         Ok(encoded)
     }
 
@@ -348,22 +409,30 @@ impl Message {
             wire.follow_up_key,
             wire.recipients,
             wire.from,
+            wire.signer,
         ) {
-            (WireKind::Report, Some(reply_key), Some(follow_up_key), Some(recipients), None) => {
-                MessageKind::Report {
-                    reply_key,
-                    follow_up_key,
-                    recipients,
-                }
+            (
+                WireKind::Report,
+                Some(reply_key),
+                Some(follow_up_key),
+                Some(recipients),
+                None,
+                None,
+            ) => MessageKind::Report {
+                reply_key,
+                follow_up_key,
+                recipients,
+            },
+            (WireKind::FollowUp, None, None, None, None, None) => MessageKind::FollowUp,
+            (WireKind::Reply, None, None, None, Some(from), Some(signer)) => {
+                MessageKind::Reply { from, signer }
             }
-            (WireKind::FollowUp, None, None, None, None) => MessageKind::FollowUp,
-            (WireKind::Reply, None, None, None, Some(from)) => MessageKind::Reply { from },
-            (WireKind::Acknowledgement, None, None, None, Some(from)) => {
-                MessageKind::Acknowledgement { from }
+            (WireKind::Acknowledgement, None, None, None, Some(from), Some(signer)) => {
+                MessageKind::Acknowledgement { from, signer }
             }
             _ => {
                 return Err(malformed(
-                    "fields do not fit the kind: a report has reply_key, follow_up_key and recipients, a reply or acknowledgement has from, a follow-up none of them",
+                    "fields do not fit the kind: a report has reply_key, follow_up_key and recipients, a reply or acknowledgement has from and signer, a follow-up none of them",
                 ))
             }
         };
@@ -402,93 +471,196 @@ impl Message {
     }
 }
 
-/// Who numbers a message: the reporter, or one recipient of the office.
-fn numbering(kind: &MessageKind) -> Option<&RecipientAddress> {
-    match kind {
-        MessageKind::Report { .. } | MessageKind::FollowUp => None,
-        MessageKind::Reply { from } | MessageKind::Acknowledgement { from } => Some(from),
-    }
+/// How far a reader could check a message it admitted into a thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Authenticity {
+    /// Its author is proven: a report starting the thread, a follow-up signed by the key in
+    /// that report, an office message signed by a key the directory lists for its sender.
+    Verified,
+    /// A follow-up in a partial thread: the report that carries the reporter's key was not
+    /// sealed to this reader, so who wrote it cannot be checked.
+    UnverifiedFollowUp,
 }
 
-/// Checks a thread as it is read, message by message in the relay's order: every message
-/// must belong to this mailbox, start with a report, continue its author's numbering
-/// without a gap, a repeat or a step back, and — for a follow-up — carry the signature of
-/// the key in the report.
+/// Checks a thread as it is read, message by message in the relay's order. Every message
+/// must belong to this mailbox, fit the author the relay recorded (reporter: report and
+/// follow-ups; office: replies and acknowledgements), start with a report, continue its
+/// author's numbering without a gap, a repeat or a step back, and carry its author's
+/// signature: a follow-up the key in the report, an office message a key that the signed
+/// directory lists for its sender, who must be one of the recipients the reporter chose.
+///
+/// The reporter numbers 1, 2, 3…; each office signing key numbers its own messages, so any
+/// interleaving of distinct authors is accepted while a replay, a reordering within one
+/// author or a message withheld from the middle is caught. A message that does not fit
+/// changes nothing: the check goes on with the next one (a reader quarantines or marks the
+/// misfit, and never stops on it).
+///
+/// A *partial* check ([`ThreadCheck::partial`]) is for an office member who could not open
+/// the thread's beginning (it was sealed before their key was in the directory): each
+/// author's numbering starts where the member first sees it, and follow-ups, whose key is in
+/// the unseen report, are admitted as [`Authenticity::UnverifiedFollowUp`].
 ///
 /// What it cannot see: messages withheld from the *end* of a thread (nothing follows them
 /// yet).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ThreadCheck {
     mailbox: MailboxId,
+    partial: bool,
     follow_up_key: Option<FollowUpKey>,
+    addressed: Option<Vec<RecipientAddress>>,
     reporter: u32,
-    office: Vec<(RecipientAddress, u32)>,
+    office: Vec<(OfficeKey, u32)>,
+    #[serde(skip)]
+    signers: Vec<(RecipientAddress, OfficeKey)>,
 }
 
 impl ThreadCheck {
-    /// A check of the thread in `mailbox`, having seen nothing yet.
-    pub fn new(mailbox: MailboxId) -> ThreadCheck {
+    /// A check of the thread in `mailbox`, having seen nothing yet; `signers` are the office
+    /// keys the signed directory lists, with their recipients
+    /// ([`crate::Directory::office_signers`]).
+    pub fn new(mailbox: MailboxId, signers: Vec<(RecipientAddress, OfficeKey)>) -> ThreadCheck {
         ThreadCheck {
             mailbox,
+            partial: false,
             follow_up_key: None,
+            addressed: None,
             reporter: 0,
             office: Vec::new(),
+            signers,
         }
     }
 
-    fn last(&self, author: Option<&RecipientAddress>) -> u32 {
-        match author {
-            None => self.reporter,
-            Some(from) => self
-                .office
-                .iter()
-                .find(|(address, _)| address == from)
-                .map_or(0, |(_, last)| *last),
+    /// A partial check (see the type's documentation).
+    pub fn partial(mailbox: MailboxId, signers: Vec<(RecipientAddress, OfficeKey)>) -> ThreadCheck {
+        ThreadCheck {
+            partial: true,
+            ..ThreadCheck::new(mailbox, signers)
         }
     }
 
-    /// Takes the next message of the thread, or says why it does not fit.
-    pub fn admit(&mut self, message: &Message) -> Result<(), Error> {
+    /// Replaces the office keys checked against (after loading a stored check, or when the
+    /// directory changed).
+    pub fn set_signers(&mut self, signers: Vec<(RecipientAddress, OfficeKey)>) {
+        self.signers = signers;
+    }
+
+    /// Whether this is a partial check.
+    pub fn is_partial(&self) -> bool {
+        self.partial
+    }
+
+    fn started(&self) -> bool {
+        self.reporter > 0 || !self.office.is_empty()
+    }
+
+    fn last_office(&self, signer: &OfficeKey) -> Option<u32> {
+        self.office
+            .iter()
+            .find(|(key, _)| key == signer)
+            .map(|(_, last)| *last)
+    }
+
+    fn in_sequence(
+        &self,
+        author: &'static str,
+        last: Option<u32>,
+        found: u32,
+    ) -> Result<(), Error> {
+        let expected = last.unwrap_or(0) + 1;
+        if found == expected || (self.partial && last.is_none()) {
+            Ok(())
+        } else {
+            Err(Error::OutOfSequence {
+                author,
+                expected,
+                found,
+            })
+        }
+    }
+
+    /// Takes the next message of the thread, posted by `recorded` as the relay says, or says
+    /// why it does not fit (and then changes nothing).
+    pub fn admit(&mut self, message: &Message, recorded: Author) -> Result<Authenticity, Error> {
         if !message.mailbox.matches(&self.mailbox) {
             return Err(Error::WrongMailbox);
         }
-        let first = self.reporter == 0 && self.office.is_empty();
-        if first != matches!(message.kind, MessageKind::Report { .. }) {
-            return Err(Error::OutOfSequence {
-                author: "reporter",
-                expected: 1,
-                found: message.sequence,
+        let writer = match message.kind {
+            MessageKind::Report { .. } | MessageKind::FollowUp => Author::Reporter,
+            MessageKind::Reply { .. } | MessageKind::Acknowledgement { .. } => Author::Office,
+        };
+        if writer != recorded {
+            return Err(Error::WrongAuthor {
+                kind: message.kind.as_str(),
+                recorded: recorded.as_str(),
             });
         }
+        let reporter_first = || Error::OutOfSequence {
+            author: "reporter",
+            expected: 1,
+            found: message.sequence,
+        };
         match &message.kind {
-            MessageKind::Report { follow_up_key, .. } => self.follow_up_key = Some(*follow_up_key),
-            MessageKind::FollowUp => self
-                .follow_up_key
-                .ok_or(Error::ForgedFollowUp)?
-                .verify(message)?,
-            _ => {}
+            MessageKind::Report {
+                follow_up_key,
+                recipients,
+                ..
+            } => {
+                if self.started() || self.partial {
+                    return Err(Error::OutOfSequence {
+                        author: "reporter",
+                        expected: self.reporter + 1,
+                        found: message.sequence,
+                    });
+                }
+                self.in_sequence("reporter", None, message.sequence)?;
+                self.follow_up_key = Some(*follow_up_key);
+                self.addressed = Some(recipients.clone());
+                self.reporter = 1;
+                Ok(Authenticity::Verified)
+            }
+            MessageKind::FollowUp => {
+                if !self.started() && !self.partial {
+                    return Err(reporter_first());
+                }
+                let last = (self.reporter > 0).then_some(self.reporter);
+                self.in_sequence("reporter", last, message.sequence)?;
+                let authenticity = match &self.follow_up_key {
+                    Some(key) => {
+                        key.verify(message)?;
+                        Authenticity::Verified
+                    }
+                    None if self.partial => Authenticity::UnverifiedFollowUp,
+                    None => return Err(Error::ForgedFollowUp),
+                };
+                self.reporter = message.sequence;
+                Ok(authenticity)
+            }
+            MessageKind::Reply { from, signer } | MessageKind::Acknowledgement { from, signer } => {
+                if !self.started() && !self.partial {
+                    return Err(reporter_first());
+                }
+                if let Some(addressed) = &self.addressed {
+                    if !addressed.contains(from) {
+                        return Err(Error::SenderNotAddressed);
+                    }
+                }
+                if !self
+                    .signers
+                    .iter()
+                    .any(|(address, key)| address == from && key == signer)
+                {
+                    return Err(Error::ForgedOfficeMessage);
+                }
+                signer.verify(message)?;
+                let last = self.last_office(signer);
+                self.in_sequence("office", last, message.sequence)?;
+                match self.office.iter_mut().find(|(key, _)| key == signer) {
+                    Some((_, stored)) => *stored = message.sequence,
+                    None => self.office.push((*signer, message.sequence)),
+                }
+                Ok(Authenticity::Verified)
+            }
         }
-        let author = numbering(&message.kind);
-        let expected = self.last(author) + 1;
-        if message.sequence != expected {
-            return Err(Error::OutOfSequence {
-                author: if author.is_some() {
-                    "office"
-                } else {
-                    "reporter"
-                },
-                expected,
-                found: message.sequence,
-            });
-        }
-        match author {
-            None => self.reporter = expected,
-            Some(from) => match self.office.iter_mut().find(|(address, _)| address == from) {
-                Some((_, last)) => *last = expected,
-                None => self.office.push((from.clone(), expected)),
-            },
-        }
-        Ok(())
     }
 
     /// The sequence number the reporter's next message takes.
@@ -496,9 +668,9 @@ impl ThreadCheck {
         self.reporter + 1
     }
 
-    /// The sequence number an office recipient's next message takes.
-    pub fn next_office_sequence(&self, from: &RecipientAddress) -> u32 {
-        self.last(Some(from)) + 1
+    /// The sequence number the next message signed by `signer` takes.
+    pub fn next_office_sequence(&self, signer: &OfficeKey) -> u32 {
+        self.last_office(signer).unwrap_or(0) + 1
     }
 }
 
@@ -562,6 +734,20 @@ impl AttachmentReference {
         if !bool::from(subtle::ConstantTimeEq::ct_eq(&digest[..], &self.sha256[..])) {
             return Err(Error::DigestMismatch);
         }
+        Ok(())
+    }
+}
+
+/// Counts the bytes written to it (to size a buffer before writing into it).
+struct LengthCounter(usize);
+
+impl Write for LengthCounter {
+    fn write(&mut self, buffer: &[u8]) -> std::io::Result<usize> {
+        self.0 += buffer.len();
+        Ok(buffer.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
 }
@@ -659,6 +845,15 @@ mod tests {
         crate::ReceiptCode::from_entropy([1; 16])
     }
 
+    /// The office identity whose key signs the tests' office messages.
+    fn office_identity() -> IdentityKey {
+        crate::ReceiptCode::from_entropy([3; 16]).reply_identity()
+    }
+
+    fn office_key() -> OfficeKey {
+        office_identity().office_signing_key().office_key()
+    }
+
     fn kinds() -> Vec<MessageKind> {
         vec![
             MessageKind::Report {
@@ -667,17 +862,28 @@ mod tests {
                 recipients: vec![address()],
             },
             MessageKind::FollowUp,
-            MessageKind::Reply { from: address() },
-            MessageKind::Acknowledgement { from: address() },
+            MessageKind::Reply {
+                from: address(),
+                signer: office_key(),
+            },
+            MessageKind::Acknowledgement {
+                from: address(),
+                signer: office_key(),
+            },
         ]
     }
 
-    /// A message of this kind; a follow-up signed as the reporter signs it.
+    /// A message of this kind, signed as its author signs it.
     fn message(kind: MessageKind, body: &str) -> Message {
         numbered(kind, body, 1)
     }
 
     fn numbered(kind: MessageKind, body: &str, sequence: u32) -> Message {
+        signed_by(&office_identity(), kind, body, sequence)
+    }
+
+    /// A message signed by the reporter (a follow-up) or by `office` (an office message).
+    fn signed_by(office: &IdentityKey, kind: MessageKind, body: &str, sequence: u32) -> Message {
         let mut message = Message {
             kind,
             mailbox: MailboxId::from_bytes([7; 32]),
@@ -687,8 +893,12 @@ mod tests {
             body: body.to_owned().into(),
             attachments: vec![attachment()],
         };
-        if matches!(message.kind, MessageKind::FollowUp) {
-            code().follow_up_signing_key().sign(&mut message);
+        match message.kind {
+            MessageKind::FollowUp => code().follow_up_signing_key().sign(&mut message),
+            MessageKind::Reply { .. } | MessageKind::Acknowledgement { .. } => {
+                office.office_signing_key().sign(&mut message).unwrap()
+            }
+            MessageKind::Report { .. } => {}
         }
         message
     }
@@ -715,19 +925,22 @@ mod tests {
     #[test]
     fn refuses_unknown_versions_and_malformed_input() {
         for (input, version) in [
-            (&br#"{"meldpunt-message":3,"kind":"follow-up"}"#[..], 3),
-            (br#"{"meldpunt-message":1,"kind":"follow-up","written_on":"2026-11-28","body":"x"}"#, 1),
+            (&br#"{"meldpunt-message":4,"kind":"follow-up"}"#[..], 4),
+            (br#"{"meldpunt-message":2,"kind":"follow-up","written_on":"2026-11-28","body":"x"}"#, 2),
         ] {
             assert!(matches!(
                 Message::decode(input),
                 Err(Error::UnsupportedMessageVersion(found)) if found == version
             ));
         }
-        let head = r#"{"meldpunt-message":2,"mailbox":"BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc","sequence":1,"#;
-        let good = format!(
-            r#"{head}"kind":"reply","written_on":"2026-11-28","body":"x","from":{{"organisation":"demo","recipient":"integrity-office"}}}}"#
-        );
+        let head = r#"{"meldpunt-message":3,"mailbox":"BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc","sequence":1,"#;
+        let good =
+            String::from_utf8(message(kinds()[2].clone(), "x").encode().unwrap().to_vec()).unwrap();
         assert!(Message::decode(good.as_bytes()).is_ok());
+        let unsigned = good.replace(r#""signature":"#, r#""unsigned":"#);
+        assert!(Message::decode(unsigned.as_bytes()).is_err());
+        let without_signer = good.replace(r#""signer":"#, r#""unsigner":"#);
+        assert!(Message::decode(without_signer.as_bytes()).is_err());
         for tail in [
             r#""kind":"follow-up","written_on":"2026-11-28","body":"x","extra":1}"#,
             r#""kind":"gossip","written_on":"2026-11-28","body":"x"}"#,
@@ -747,52 +960,139 @@ mod tests {
             b"",
             b"[]",
             b"\xff\xfe",
-            br#"{"meldpunt-message":2,"mailbox":"short","sequence":1,"kind":"follow-up","written_on":"2026-11-28","body":"x"}"#,
-            br#"{"meldpunt-message":2,"mailbox":"BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc","sequence":0,"kind":"follow-up","written_on":"2026-11-28","body":"x"}"#,
-            br#"{"meldpunt-message":2,"kind":"follow-up","written_on":"2026-11-28","body":"x"}"#,
+            br#"{"meldpunt-message":3,"mailbox":"short","sequence":1,"kind":"follow-up","written_on":"2026-11-28","body":"x"}"#,
+            br#"{"meldpunt-message":3,"mailbox":"BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc","sequence":0,"kind":"follow-up","written_on":"2026-11-28","body":"x"}"#,
+            br#"{"meldpunt-message":3,"kind":"follow-up","written_on":"2026-11-28","body":"x"}"#,
         ] {
             assert!(Message::decode(input).is_err(), "{:?} must be refused", String::from_utf8_lossy(input));
+        }
+    }
+
+    fn adviser() -> RecipientAddress {
+        RecipientAddress {
+            organisation: "demo".into(),
+            recipient: "adviser".into(),
+        }
+    }
+
+    /// The directory's office keys: two members of the integrity office and an adviser.
+    fn signers(
+        members: &[&IdentityKey],
+        adviser_identity: &IdentityKey,
+    ) -> Vec<(RecipientAddress, OfficeKey)> {
+        let mut signers: Vec<_> = members
+            .iter()
+            .map(|member| (address(), member.office_signing_key().office_key()))
+            .collect();
+        signers.push((
+            adviser(),
+            adviser_identity.office_signing_key().office_key(),
+        ));
+        signers
+    }
+
+    fn report_to(recipients: Vec<RecipientAddress>) -> Message {
+        message(
+            MessageKind::Report {
+                reply_key: IdentityKey::generate().recipient(),
+                follow_up_key: code().follow_up_signing_key().follow_up_key(),
+                recipients,
+            },
+            "report",
+        )
+    }
+
+    fn reply(member: &IdentityKey, from: RecipientAddress, sequence: u32) -> Message {
+        signed_by(
+            member,
+            MessageKind::Reply {
+                from,
+                signer: member.office_signing_key().office_key(),
+            },
+            "x",
+            sequence,
+        )
+    }
+
+    fn follow_up(sequence: u32) -> Message {
+        numbered(MessageKind::FollowUp, "x", sequence)
+    }
+
+    fn author_of(message: &Message) -> Author {
+        match message.kind {
+            MessageKind::Report { .. } | MessageKind::FollowUp => Author::Reporter,
+            _ => Author::Office,
+        }
+    }
+
+    #[test]
+    fn a_thread_check_accepts_any_interleaving_of_distinct_authors() {
+        let mailbox = MailboxId::from_bytes([7; 32]);
+        let (first, second, counsel) = (
+            office_identity(),
+            IdentityKey::generate(),
+            IdentityKey::generate(),
+        );
+        let report = report_to(vec![address(), adviser()]);
+        // Two members of one office reply without seeing each other's message: both number
+        // theirs 1, and any order of the two is accepted.
+        for order in [[0usize, 1], [1, 0]] {
+            let replies = [reply(&first, address(), 1), reply(&second, address(), 1)];
+            let thread = [
+                report.clone(),
+                replies[order[0]].clone(),
+                replies[order[1]].clone(),
+                follow_up(2),
+                reply(&counsel, adviser(), 1),
+                reply(&first, address(), 2),
+                follow_up(3),
+            ];
+            let mut check = ThreadCheck::new(mailbox, signers(&[&first, &second], &counsel));
+            for message in &thread {
+                assert_eq!(
+                    check.admit(message, author_of(message)).unwrap(),
+                    Authenticity::Verified
+                );
+            }
+            assert_eq!(check.next_reporter_sequence(), 4);
+            assert_eq!(
+                check.next_office_sequence(&first.office_signing_key().office_key()),
+                3
+            );
+            assert_eq!(
+                check.next_office_sequence(&second.office_signing_key().office_key()),
+                2
+            );
         }
     }
 
     #[test]
     fn a_thread_check_catches_moved_repeated_reordered_and_withheld_messages() {
         let mailbox = MailboxId::from_bytes([7; 32]);
-        let report = message(kinds()[0].clone(), "report");
-        let numbered = |kind: MessageKind, sequence: u32| numbered(kind, "x", sequence);
-        let office = MessageKind::Reply { from: address() };
-        let adviser = MessageKind::Reply {
-            from: RecipientAddress {
-                organisation: "demo".into(),
-                recipient: "adviser".into(),
-            },
-        };
-        let thread = [
-            report.clone(),
-            numbered(office.clone(), 1),
-            numbered(MessageKind::FollowUp, 2),
-            numbered(adviser.clone(), 1),
-            numbered(office.clone(), 2),
-            numbered(MessageKind::FollowUp, 3),
-        ];
-        let mut check = ThreadCheck::new(mailbox);
-        for message in &thread {
-            check.admit(message).unwrap();
-        }
-        assert_eq!(check.next_reporter_sequence(), 4);
-        assert_eq!(check.next_office_sequence(&address()), 3);
-
+        let (member, counsel) = (office_identity(), IdentityKey::generate());
+        let report = report_to(vec![address()]);
         let refused = |messages: &[Message]| {
-            let mut check = ThreadCheck::new(mailbox);
-            messages
-                .iter()
-                .try_for_each(|message| check.admit(message))
-                .unwrap_err()
+            let mut check = ThreadCheck::new(mailbox, signers(&[&member], &counsel));
+            let (last, before) = messages.split_last().unwrap();
+            for message in before {
+                check.admit(message, author_of(message)).unwrap();
+            }
+            let error = check.admit(last, author_of(last)).unwrap_err();
+            // A refused message changes nothing: the check goes on as before it.
+            assert_eq!(
+                check.next_reporter_sequence(),
+                before
+                    .iter()
+                    .filter(|m| author_of(m) == Author::Reporter)
+                    .count() as u32
+                    + 1
+            );
+            error
         };
         // A message from the middle withheld; one repeated; two swapped; a thread not
         // starting with its report; a message of another mailbox.
         assert!(matches!(
-            refused(&[report.clone(), numbered(MessageKind::FollowUp, 3)]),
+            refused(&[report.clone(), follow_up(3)]),
             Error::OutOfSequence {
                 expected: 2,
                 found: 3,
@@ -802,8 +1102,8 @@ mod tests {
         assert!(matches!(
             refused(&[
                 report.clone(),
-                numbered(office.clone(), 1),
-                numbered(office.clone(), 1)
+                reply(&member, address(), 1),
+                reply(&member, address(), 1)
             ]),
             Error::OutOfSequence {
                 author: "office",
@@ -811,15 +1111,17 @@ mod tests {
                 found: 1
             }
         ));
-        assert!(refused(&[
-            report.clone(),
-            numbered(MessageKind::FollowUp, 3),
-            numbered(MessageKind::FollowUp, 2)
-        ])
-        .to_string()
-        .contains("out of sequence"));
+        // Two swapped: the later one is refused where it comes, and the check goes on.
+        let mut check = ThreadCheck::new(mailbox, signers(&[&member], &counsel));
+        check.admit(&report, Author::Reporter).unwrap();
+        assert!(check
+            .admit(&follow_up(3), Author::Reporter)
+            .unwrap_err()
+            .to_string()
+            .contains("out of sequence"));
+        check.admit(&follow_up(2), Author::Reporter).unwrap();
         assert!(matches!(
-            refused(&[numbered(office, 1)]),
+            refused(&[reply(&member, address(), 1)]),
             Error::OutOfSequence { .. }
         ));
         assert!(matches!(
@@ -833,7 +1135,7 @@ mod tests {
         assert!(matches!(refused(&[elsewhere]), Error::WrongMailbox));
 
         // A follow-up signed by anyone but the reporter, unsigned, or altered after signing.
-        let mut forged = numbered(MessageKind::FollowUp, 2);
+        let mut forged = follow_up(2);
         crate::ReceiptCode::from_entropy([2; 16])
             .follow_up_signing_key()
             .sign(&mut forged);
@@ -843,7 +1145,7 @@ mod tests {
         ));
         let unsigned = Message {
             signature: None,
-            ..numbered(MessageKind::FollowUp, 2)
+            ..follow_up(2)
         };
         assert!(matches!(
             refused(&[report.clone(), unsigned]),
@@ -851,14 +1153,168 @@ mod tests {
         ));
         let altered = Message {
             body: String::from("iets anders").into(),
-            ..numbered(MessageKind::FollowUp, 2)
+            ..follow_up(2)
         };
-        assert!(matches!(refused(&[report, altered]), Error::ForgedFollowUp));
+        assert!(matches!(
+            refused(&[report.clone(), altered]),
+            Error::ForgedFollowUp
+        ));
+    }
+
+    #[test]
+    fn office_messages_are_authenticated_against_the_directory_and_the_recorded_author() {
+        let mailbox = MailboxId::from_bytes([7; 32]);
+        let (member, counsel, stranger) = (
+            office_identity(),
+            IdentityKey::generate(),
+            IdentityKey::generate(),
+        );
+        let report = report_to(vec![address()]);
+        let admit = |messages: &[(Message, Author)]| {
+            let mut check = ThreadCheck::new(mailbox, signers(&[&member], &counsel));
+            let (last, before) = messages.split_last().unwrap();
+            for (message, author) in before {
+                check.admit(message, *author).unwrap();
+            }
+            check.admit(&last.0, last.1)
+        };
+        let good = reply(&member, address(), 1);
+        assert!(admit(&[
+            (report.clone(), Author::Reporter),
+            (good.clone(), Author::Office)
+        ])
+        .is_ok());
+        // A reporter who writes a "reply" into their own mailbox (the relay records them).
+        assert!(matches!(
+            admit(&[
+                (report.clone(), Author::Reporter),
+                (good.clone(), Author::Reporter)
+            ]),
+            Err(Error::WrongAuthor {
+                kind: "reply",
+                recorded: "reporter"
+            })
+        ));
+        // An office that posts a "follow-up".
+        assert!(matches!(
+            admit(&[
+                (report.clone(), Author::Reporter),
+                (follow_up(2), Author::Office)
+            ]),
+            Err(Error::WrongAuthor { .. })
+        ));
+        // A relay or stranger forging an acknowledgement with a key the directory does not
+        // list, or naming the member's key without its secret.
+        let forged = signed_by(
+            &stranger,
+            MessageKind::Acknowledgement {
+                from: address(),
+                signer: stranger.office_signing_key().office_key(),
+            },
+            "x",
+            1,
+        );
+        assert!(matches!(
+            admit(&[(report.clone(), Author::Reporter), (forged, Author::Office)]),
+            Err(Error::ForgedOfficeMessage)
+        ));
+        let mut impersonated = signed_by(
+            &stranger,
+            MessageKind::Acknowledgement {
+                from: address(),
+                signer: stranger.office_signing_key().office_key(),
+            },
+            "x",
+            1,
+        );
+        if let MessageKind::Acknowledgement { signer, .. } = &mut impersonated.kind {
+            *signer = member.office_signing_key().office_key();
+        }
+        assert!(matches!(
+            admit(&[
+                (report.clone(), Author::Reporter),
+                (impersonated, Author::Office)
+            ]),
+            Err(Error::ForgedOfficeMessage)
+        ));
+        // An unsigned reply cannot even be encoded, and a decoded one is refused.
+        let unsigned = Message {
+            signature: None,
+            ..good.clone()
+        };
+        assert!(unsigned.encode().is_err());
+        // An altered reply.
+        let altered = Message {
+            body: String::from("anders").into(),
+            ..good.clone()
+        };
+        assert!(matches!(
+            admit(&[
+                (report.clone(), Author::Reporter),
+                (altered, Author::Office)
+            ]),
+            Err(Error::ForgedOfficeMessage)
+        ));
+        // A colleague whose recipient the reporter did not choose (the adviser, here).
+        assert!(matches!(
+            admit(&[
+                (report.clone(), Author::Reporter),
+                (reply(&counsel, adviser(), 1), Author::Office)
+            ]),
+            Err(Error::SenderNotAddressed)
+        ));
+        // A key listed for the adviser, used to sign as the integrity office.
+        let misattributed = reply(&counsel, address(), 1);
+        assert!(matches!(
+            admit(&[(report, Author::Reporter), (misattributed, Author::Office)]),
+            Err(Error::ForgedOfficeMessage)
+        ));
+    }
+
+    #[test]
+    fn a_partial_thread_starts_where_the_member_first_sees_it() {
+        let mailbox = MailboxId::from_bytes([7; 32]);
+        let (member, counsel) = (office_identity(), IdentityKey::generate());
+        let mut check = ThreadCheck::partial(mailbox, signers(&[&member], &counsel));
+        assert!(check.is_partial());
+        let newcomer = IdentityKey::generate();
+        check.set_signers(signers(&[&member, &newcomer], &counsel));
+        assert_eq!(
+            check
+                .admit(&reply(&member, address(), 4), Author::Office)
+                .unwrap(),
+            Authenticity::Verified
+        );
+        assert_eq!(
+            check.admit(&follow_up(3), Author::Reporter).unwrap(),
+            Authenticity::UnverifiedFollowUp
+        );
+        assert_eq!(
+            check
+                .admit(&reply(&newcomer, address(), 1), Author::Office)
+                .unwrap(),
+            Authenticity::Verified
+        );
+        // Once a numbering has started, it is checked as strictly as ever.
+        assert!(matches!(
+            check.admit(&reply(&member, address(), 4), Author::Office),
+            Err(Error::OutOfSequence { .. })
+        ));
+        assert!(matches!(
+            check.admit(&follow_up(5), Author::Reporter),
+            Err(Error::OutOfSequence { .. })
+        ));
+        // Office signatures are still required.
+        let stranger = IdentityKey::generate();
+        assert!(matches!(
+            check.admit(&reply(&stranger, address(), 1), Author::Office),
+            Err(Error::ForgedOfficeMessage)
+        ));
     }
 
     #[test]
     fn errors_do_not_quote_the_body() {
-        let input = br#"{"meldpunt-message":2,"mailbox":"BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc","sequence":1,"kind":"follow-up","written_on":"2026-11-28","body":["naam van de verdachte"]}"#;
+        let input = br#"{"meldpunt-message":3,"mailbox":"BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc","sequence":1,"kind":"follow-up","written_on":"2026-11-28","body":["naam van de verdachte"]}"#;
         let error = Message::decode(input).unwrap_err().to_string();
         assert!(!error.contains("verdachte"), "{error}");
     }

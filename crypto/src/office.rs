@@ -1,15 +1,21 @@
 //! How an integrity office proves to the relay that it holds its age identity, and the
 //! session token it gets in return.
 //!
-//! 1. The relay makes an [`OfficeChallenge`]: 32 random bytes sealed (a normal padded sealed
-//!    object of content length 32) to every key of the recipient the office names in the
-//!    directory. It stores only the challenge's [`ChallengeAnswer::answer_id`]
-//!    (`SHA-256("meldpunt/v1/office-challenge" || 0x00 || secret)`) with an expiry.
-//! 2. The office opens it with [`ChallengeAnswer::open`] and sends the 32 bytes back.
-//! 3. The relay hashes the answer, finds it, forgets it (one use), and issues a
-//!    [`SessionToken`], storing only `SHA-256("meldpunt/v1/office-session" || 0x00 || token)`.
+//! 1. The relay makes an [`OfficeChallenge`]: the fixed label [`CHALLENGE_CONTENT_LABEL`]
+//!    followed by 32 random bytes, sealed (a normal padded sealed object) to every key of the
+//!    recipient the office names in the directory. It keeps only the challenge's
+//!    [`ChallengeAnswer::answer_id`] with an expiry.
+//! 2. The office opens it with [`ChallengeAnswer::open`], which refuses anything that is not
+//!    exactly the label and 32 bytes, and sends back the answer
+//!    `SHA-256("meldpunt/v1/office-answer" || 0x00 || secret)` — a hash, never the opened
+//!    bytes themselves, so a hostile relay that serves something else sealed to the office
+//!    (a small attachment, say) as a challenge learns nothing of its content.
+//! 3. The relay hashes the answer (`SHA-256("meldpunt/v1/office-challenge" || 0x00 ||
+//!    answer)`), finds it, forgets it (one use), and issues a [`SessionToken`], storing only
+//!    `SHA-256("meldpunt/v1/office-session" || 0x00 || token)`.
 //!
-//! This module must never let a challenge secret or session token reach `Debug` output.
+//! This module must never let a challenge secret, answer or session token reach `Debug`
+//! output.
 
 use std::fmt;
 
@@ -24,6 +30,9 @@ use crate::seal::open_stream;
 use crate::{seal, Error, IdentityKey, RecipientKey, SealedObject};
 
 const CHALLENGE_LABEL: &[u8] = b"meldpunt/v1/office-challenge";
+const ANSWER_LABEL: &[u8] = b"meldpunt/v1/office-answer";
+/// What every sealed office challenge starts with, before its 32 random bytes.
+pub const CHALLENGE_CONTENT_LABEL: &[u8] = b"meldpunt/v1/office-challenge-content\n";
 const SESSION_LABEL: &[u8] = b"meldpunt/v1/office-session";
 
 fn labelled_hash(label: &[u8], secret: &[u8; 32]) -> [u8; 32] {
@@ -69,9 +78,13 @@ impl OfficeChallenge {
     /// A new challenge sealed to `recipients` (every key of the office's directory entry).
     pub fn new(recipients: &[RecipientKey]) -> Result<Self, Error> {
         let secret = random_secret();
-        let sealed = seal(recipients, &secret[..])?;
+        let mut content = Zeroizing::new([0u8; CHALLENGE_CONTENT_LABEL.len() + 32]);
+        content[..CHALLENGE_CONTENT_LABEL.len()].copy_from_slice(CHALLENGE_CONTENT_LABEL);
+        content[CHALLENGE_CONTENT_LABEL.len()..].copy_from_slice(&secret[..]);
+        let sealed = seal(recipients, &content[..])?;
+        let answer = Zeroizing::new(labelled_hash(ANSWER_LABEL, &secret));
         Ok(OfficeChallenge {
-            answer_id: labelled_hash(CHALLENGE_LABEL, &secret),
+            answer_id: labelled_hash(CHALLENGE_LABEL, &answer),
             sealed,
         })
     }
@@ -93,17 +106,31 @@ impl fmt::Debug for OfficeChallenge {
     }
 }
 
-/// The office's answer: the opened challenge secret.
+/// The office's answer: a hash of the opened challenge secret.
 pub struct ChallengeAnswer(Zeroizing<[u8; 32]>);
 
 impl ChallengeAnswer {
-    /// Opens a sealed challenge with the office's identity.
+    /// Opens a sealed challenge with the office's identity and computes the answer. Refuses
+    /// ([`Error::NotAChallenge`]) anything whose content is not the challenge label and 32
+    /// bytes.
     pub fn open(identities: &[IdentityKey], sealed: &[u8]) -> Result<Self, Error> {
-        let mut secret = Zeroizing::new(Vec::with_capacity(32));
-        open_stream(identities, sealed, 32, &mut *secret)?;
-        let mut answer = Zeroizing::new([0u8; 32]);
-        answer.copy_from_slice(&secret);
-        Ok(ChallengeAnswer(answer))
+        const LENGTH: usize = CHALLENGE_CONTENT_LABEL.len() + 32;
+        let mut content = Zeroizing::new(Vec::with_capacity(LENGTH));
+        open_stream(identities, sealed, LENGTH as u64, &mut *content).map_err(
+            |error| match error {
+                Error::NotForThisIdentity => Error::NotForThisIdentity,
+                _ => Error::NotAChallenge,
+            },
+        )?;
+        if content.len() != LENGTH || !content.starts_with(CHALLENGE_CONTENT_LABEL) {
+            return Err(Error::NotAChallenge);
+        }
+        let mut secret = Zeroizing::new([0u8; 32]);
+        secret.copy_from_slice(&content[CHALLENGE_CONTENT_LABEL.len()..]);
+        Ok(ChallengeAnswer(Zeroizing::new(labelled_hash(
+            ANSWER_LABEL,
+            &secret,
+        ))))
     }
 
     /// The id the relay filed the challenge under.
@@ -180,6 +207,27 @@ mod tests {
             Err(Error::NotForThisIdentity)
         ));
         assert!(format!("{answer:?}").contains("redacted"));
+        // The answer is a hash, not the secret: it is not in the sealed challenge's content.
+        assert_ne!(answer.to_wire().as_str().len(), 0);
+    }
+
+    #[test]
+    fn a_small_sealed_object_served_as_a_challenge_is_not_answered() {
+        let office = IdentityKey::generate();
+        for content in [&[7u8; 20][..], &[0u8; 32][..], &[1u8; 32][..], b""] {
+            let sealed = seal(&[office.recipient()], content).unwrap();
+            assert!(matches!(
+                ChallengeAnswer::open(std::slice::from_ref(&office), sealed.as_bytes()),
+                Err(Error::NotAChallenge)
+            ));
+        }
+        let mut labelled = CHALLENGE_CONTENT_LABEL.to_vec();
+        labelled.extend_from_slice(&[9u8; 33]);
+        let sealed = seal(&[office.recipient()], &labelled).unwrap();
+        assert!(matches!(
+            ChallengeAnswer::open(&[office], sealed.as_bytes()),
+            Err(Error::NotAChallenge)
+        ));
     }
 
     #[test]

@@ -1,30 +1,45 @@
-//! Follow-up signatures: only the holder of the receipt code can add to a report.
+//! Message signatures: every author of a thread is authenticated.
 //!
-//! A follow-up is sealed to the office's *public* keys, so anyone who can post into the
-//! mailbox — the relay, which sees the mailbox token in flight — could seal one too. To tell
-//! them apart, the receipt code also derives an Ed25519 key (HKDF label
-//! [`FOLLOW_UP_SIGNING_LABEL`]); the report carries its public half, and every follow-up is
-//! signed by it over [`Message::follow_up_signing_bytes`]: a fixed binary digest of the
-//! message's mailbox, sequence number, day, text and attachment references (not its JSON, so
-//! that every implementation computes the same bytes). Readers verify follow-ups against the
-//! key in the thread's report ([`crate::ThreadCheck`]).
+//! Every message is sealed to *public* keys, so anyone who can post into a mailbox could seal
+//! one: the relay (which sees the mailbox token in flight), a reporter (who can post into their
+//! own mailbox), a colleague holding another office key. Signatures tell them apart:
 //!
-//! This module must never expose the signing key through `Debug` or an error.
+//! - **Follow-ups** are signed by an Ed25519 key the receipt code derives (HKDF label
+//!   [`FOLLOW_UP_SIGNING_LABEL`]); the report carries its public half ([`FollowUpKey`]).
+//! - **Office messages** (replies, acknowledgements) are signed by an Ed25519 key that each
+//!   office identity derives from its age identity ([`IdentityKey::office_signing_key`], HKDF
+//!   label [`OFFICE_SIGNING_LABEL`]); the signed directory lists its public half
+//!   ([`OfficeKey`], written `mpok1…`) under the recipient, and the message names it.
+//!
+//! Both sign [`Message::signing_bytes`]: a fixed binary digest of the message (not its JSON,
+//! so that every implementation computes the same bytes). Readers verify them with a
+//! [`crate::ThreadCheck`].
+//!
+//! This module must never expose a signing key through `Debug` or an error.
 
 use std::fmt;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use bech32::{Bech32, Hrp};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::{Error, Message, ReceiptCode};
+use crate::{Error, IdentityKey, Message, MessageKind, ReceiptCode};
 
 /// HKDF label of the follow-up signing key.
 pub const FOLLOW_UP_SIGNING_LABEL: &[u8] = b"meldpunt/v1/follow-up-signing";
 /// Prefix of the bytes a follow-up signature covers.
 pub const FOLLOW_UP_SIGNATURE_CONTEXT: &[u8] = b"meldpunt/v1/follow-up\n";
+/// HKDF salt of the office signing key's derivation from an age identity.
+pub const OFFICE_SIGNING_SALT: &[u8] = b"meldpunt office identity v1";
+/// HKDF label of the office signing key.
+pub const OFFICE_SIGNING_LABEL: &[u8] = b"meldpunt/v1/office-signing";
+/// Prefix of the bytes an office message's signature covers.
+pub const OFFICE_SIGNATURE_CONTEXT: &[u8] = b"meldpunt/v1/office-message\n";
+/// Bech32 prefix of an office key.
+const OFFICE_KEY_HRP: &str = "mpok";
 
 impl ReceiptCode {
     /// The key that signs this reporter's follow-ups.
@@ -46,8 +61,8 @@ impl FollowUpSigningKey {
     /// Signs a follow-up (sets its signature).
     pub fn sign(&self, message: &mut Message) {
         message.signature = None;
-        let signature = self.0.sign(&message.follow_up_signing_bytes());
-        message.signature = Some(FollowUpSignature(signature.to_bytes()));
+        let signature = self.0.sign(&message.signing_bytes());
+        message.signature = Some(MessageSignature(signature.to_bytes()));
     }
 }
 
@@ -64,10 +79,13 @@ pub struct FollowUpKey(VerifyingKey);
 impl FollowUpKey {
     /// Checks a follow-up's signature.
     pub fn verify(&self, message: &Message) -> Result<(), Error> {
+        if !matches!(message.kind, MessageKind::FollowUp) {
+            return Err(Error::ForgedFollowUp);
+        }
         let signature = message.signature.ok_or(Error::ForgedFollowUp)?;
         self.0
             .verify_strict(
-                &message.follow_up_signing_bytes(),
+                &message.signing_bytes(),
                 &Signature::from_bytes(&signature.0),
             )
             .map_err(|_| Error::ForgedFollowUp)
@@ -101,11 +119,12 @@ impl fmt::Debug for FollowUpKey {
     }
 }
 
-/// A follow-up's Ed25519 signature. Wire form: 86 characters of base64url.
+/// A message's Ed25519 signature (a follow-up's or an office message's). Wire form: 86
+/// characters of base64url.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub struct FollowUpSignature(pub(crate) [u8; 64]);
+pub struct MessageSignature(pub(crate) [u8; 64]);
 
-impl FollowUpSignature {
+impl MessageSignature {
     /// The wire form.
     pub fn to_wire(&self) -> String {
         URL_SAFE_NO_PAD.encode(self.0)
@@ -117,29 +136,183 @@ impl FollowUpSignature {
             .decode(text)
             .ok()
             .and_then(|bytes| bytes.try_into().ok())
-            .map(FollowUpSignature)
+            .map(MessageSignature)
             .ok_or(Error::MalformedValue {
-                what: "follow-up signature",
+                what: "message signature",
                 expected: "86 characters of unpadded base64url",
             })
     }
 }
 
-impl fmt::Debug for FollowUpSignature {
+impl fmt::Debug for MessageSignature {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str("FollowUpSignature(..)")
+        formatter.write_str("MessageSignature(..)")
+    }
+}
+
+impl IdentityKey {
+    /// The Ed25519 key this office identity signs its messages with: HKDF-SHA256 with salt
+    /// [`OFFICE_SIGNING_SALT`] over the identity's 32 secret bytes, label
+    /// [`OFFICE_SIGNING_LABEL`]. Derived, so an office keeps one identity file.
+    pub fn office_signing_key(&self) -> OfficeSigningKey {
+        let secret = self.to_secret_string();
+        let (_, bytes) = bech32::decode(&secret).expect("an age identity is valid Bech32");
+        let bytes = Zeroizing::new(bytes);
+        let hkdf = hkdf::Hkdf::<Sha256>::new(Some(OFFICE_SIGNING_SALT), &bytes);
+        let mut seed = Zeroizing::new([0u8; 32]);
+        hkdf.expand(OFFICE_SIGNING_LABEL, &mut seed[..])
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        OfficeSigningKey(SigningKey::from_bytes(&seed))
+    }
+}
+
+/// An office identity's signing key. Zeroized on drop; redacted in `Debug`.
+pub struct OfficeSigningKey(SigningKey);
+
+impl OfficeSigningKey {
+    /// The public half, which the directory lists and office messages name.
+    pub fn office_key(&self) -> OfficeKey {
+        OfficeKey(self.0.verifying_key())
+    }
+
+    /// Signs a reply or acknowledgement: names this key as its signer and sets its
+    /// signature. Refuses every other kind.
+    pub fn sign(&self, message: &mut Message) -> Result<(), Error> {
+        match &mut message.kind {
+            MessageKind::Reply { signer, .. } | MessageKind::Acknowledgement { signer, .. } => {
+                *signer = self.office_key();
+            }
+            _ => {
+                return Err(Error::MalformedMessage(
+                    "only replies and acknowledgements are signed with an office key".into(),
+                ))
+            }
+        }
+        message.signature = None;
+        let signature = self.0.sign(&message.signing_bytes());
+        message.signature = Some(MessageSignature(signature.to_bytes()));
+        Ok(())
+    }
+}
+
+impl fmt::Debug for OfficeSigningKey {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            formatter,
+            "OfficeSigningKey([redacted], public: {})",
+            self.office_key()
+        )
+    }
+}
+
+/// The public key an office identity signs with. Written `mpok1…` (Bech32).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OfficeKey(VerifyingKey);
+
+impl OfficeKey {
+    /// Checks an office message's signature by this key (the message must name it).
+    pub fn verify(&self, message: &Message) -> Result<(), Error> {
+        let named = match &message.kind {
+            MessageKind::Reply { signer, .. } | MessageKind::Acknowledgement { signer, .. } => {
+                *signer
+            }
+            _ => return Err(Error::ForgedOfficeMessage),
+        };
+        let signature = message.signature.ok_or(Error::ForgedOfficeMessage)?;
+        if named != *self {
+            return Err(Error::ForgedOfficeMessage);
+        }
+        self.0
+            .verify_strict(
+                &message.signing_bytes(),
+                &Signature::from_bytes(&signature.0),
+            )
+            .map_err(|_| Error::ForgedOfficeMessage)
+    }
+
+    /// The raw 32 bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        self.0.as_bytes()
+    }
+}
+
+impl fmt::Display for OfficeKey {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hrp = Hrp::parse_unchecked(OFFICE_KEY_HRP);
+        bech32::encode_lower_to_fmt::<Bech32, _>(formatter, hrp, self.0.as_bytes())
+            .map_err(|_| fmt::Error)
+    }
+}
+
+impl fmt::Debug for OfficeKey {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "OfficeKey({self})")
+    }
+}
+
+impl std::str::FromStr for OfficeKey {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self, Error> {
+        let malformed = || Error::MalformedValue {
+            what: "office key",
+            expected: "a Bech32 string starting with mpok1",
+        };
+        let (hrp, bytes) = bech32::decode(text.trim()).map_err(|_| malformed())?;
+        if hrp.as_str() != OFFICE_KEY_HRP {
+            return Err(malformed());
+        }
+        let bytes: [u8; 32] = bytes.try_into().map_err(|_| malformed())?;
+        VerifyingKey::from_bytes(&bytes)
+            .map(OfficeKey)
+            .map_err(|_| malformed())
+    }
+}
+
+impl serde::Serialize for OfficeKey {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for OfficeKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
     }
 }
 
 impl Message {
-    /// What a follow-up signature covers: [`FOLLOW_UP_SIGNATURE_CONTEXT`] || mailbox id (32
-    /// bytes) || sequence (4 bytes, big-endian) || day written (10 ASCII bytes, `YYYY-MM-DD`)
-    /// || SHA-256 of the text || number of attachments (4 bytes, big-endian) || for each:
-    /// SHA-256 of its name || size (8 bytes, big-endian) || its SHA-256 || SHA-256 of its
-    /// location.
-    pub fn follow_up_signing_bytes(&self) -> Zeroizing<Vec<u8>> {
-        let mut bytes = Zeroizing::new(Vec::with_capacity(160 + 104 * self.attachments.len()));
-        bytes.extend_from_slice(FOLLOW_UP_SIGNATURE_CONTEXT);
+    /// What a message's signature covers.
+    ///
+    /// A follow-up: [`FOLLOW_UP_SIGNATURE_CONTEXT`] || the common part.
+    ///
+    /// A reply or acknowledgement: [`OFFICE_SIGNATURE_CONTEXT`] || SHA-256 of its kind
+    /// (`reply` or `acknowledgement`) || SHA-256 of the sender's organisation id || SHA-256 of
+    /// its recipient id || the signer's office key (32 bytes) || the common part.
+    ///
+    /// The common part: mailbox id (32 bytes) || sequence (4 bytes, big-endian) || day
+    /// written (10 ASCII bytes, `YYYY-MM-DD`) || SHA-256 of the text || number of attachments
+    /// (4 bytes, big-endian) || for each: SHA-256 of its name || size (8 bytes, big-endian) ||
+    /// its SHA-256 || SHA-256 of its location.
+    ///
+    /// A report is not signed: its own keys start the thread. Its bytes are the common part
+    /// alone, and nothing verifies them.
+    pub fn signing_bytes(&self) -> Zeroizing<Vec<u8>> {
+        let mut bytes = Zeroizing::new(Vec::with_capacity(
+            OFFICE_SIGNATURE_CONTEXT.len() + 4 * 32 + 90 + 104 * self.attachments.len(),
+        ));
+        match &self.kind {
+            MessageKind::FollowUp => bytes.extend_from_slice(FOLLOW_UP_SIGNATURE_CONTEXT),
+            MessageKind::Reply { from, signer } | MessageKind::Acknowledgement { from, signer } => {
+                bytes.extend_from_slice(OFFICE_SIGNATURE_CONTEXT);
+                bytes.extend_from_slice(&Sha256::digest(self.kind.as_str().as_bytes()));
+                bytes.extend_from_slice(&Sha256::digest(from.organisation.as_bytes()));
+                bytes.extend_from_slice(&Sha256::digest(from.recipient.as_bytes()));
+                bytes.extend_from_slice(signer.as_bytes());
+            }
+            MessageKind::Report { .. } => {}
+        }
         bytes.extend_from_slice(self.mailbox.as_bytes());
         bytes.extend_from_slice(&self.sequence.to_be_bytes());
         bytes.extend_from_slice(self.written_on.to_string().as_bytes());
@@ -168,15 +341,15 @@ impl<'de> serde::Deserialize<'de> for FollowUpKey {
     }
 }
 
-impl serde::Serialize for FollowUpSignature {
+impl serde::Serialize for MessageSignature {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&self.to_wire())
     }
 }
 
-impl<'de> serde::Deserialize<'de> for FollowUpSignature {
+impl<'de> serde::Deserialize<'de> for MessageSignature {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        FollowUpSignature::from_wire(&text).map_err(serde::de::Error::custom)
+        MessageSignature::from_wire(&text).map_err(serde::de::Error::custom)
     }
 }

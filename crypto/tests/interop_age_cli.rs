@@ -141,7 +141,7 @@ fn a_sealed_message_is_readable_json_with_stock_age() {
     let plaintext = age_decrypt(&file, sealed.as_bytes());
     let end = plaintext.iter().rposition(|&byte| byte != 0).unwrap() + 1;
     let json: serde_json::Value = serde_json::from_slice(&plaintext[..end]).unwrap();
-    assert_eq!(json["meldpunt-message"], 2);
+    assert_eq!(json["meldpunt-message"], 3);
     assert_eq!(json["sequence"], 1);
     assert_eq!(json["body"], "Melding over de aanbesteding.");
 }
@@ -160,7 +160,7 @@ fn files_sealed_by_stock_age_open_with_the_crate() {
 
     // A message padded by hand and sealed by stock age opens as a Meldpunt message.
     let office = IdentityKey::generate();
-    let reply = Message {
+    let mut reply = Message {
         mailbox: code.mailbox_token().mailbox_id(),
         sequence: 1,
         signature: None,
@@ -169,11 +169,13 @@ fn files_sealed_by_stock_age_open_with_the_crate() {
                 organisation: "demo".into(),
                 recipient: "integrity-office".into(),
             },
+            signer: office.office_signing_key().office_key(),
         },
         written_on: "2026-11-29".parse().unwrap(),
         body: String::from("Dank voor uw melding.").into(),
         attachments: vec![],
     };
+    office.office_signing_key().sign(&mut reply).unwrap();
     let mut padded = reply.encode().unwrap().to_vec();
     padded.resize(padded_length(padded.len() as u64).unwrap() as usize, 0);
     let sealed = age_encrypt(&[office.recipient().to_string()], &padded);

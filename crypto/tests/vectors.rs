@@ -224,3 +224,62 @@ fn the_signed_follow_up_verifies_and_is_byte_stable() {
     let other = ReceiptCode::from_entropy([1u8; 16]).follow_up_signing_key();
     assert!(other.follow_up_key().verify(&follow_up).is_err());
 }
+
+#[test]
+fn office_keys_are_derived_from_their_identities() {
+    let text = read("office-keys.txt");
+    let lines: Vec<&str> = text.lines().filter(|line| !line.starts_with('#')).collect();
+    let mut checked = 0;
+    for pair in lines
+        .split(|line| line.is_empty())
+        .filter(|pair| !pair.is_empty())
+    {
+        let identity = IdentityKey::parse(pair[0].strip_prefix("identity: ").unwrap()).unwrap();
+        let expected: meldpunt_crypto::OfficeKey = pair[1]
+            .strip_prefix("office-key: ")
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(identity.office_signing_key().office_key(), expected);
+        checked += 1;
+    }
+    assert_eq!(checked, 2);
+}
+
+#[test]
+fn the_signed_office_reply_verifies_and_is_byte_stable() {
+    let bytes = fs::read(testdata("office-reply.json")).unwrap();
+    let reply = Message::decode(&bytes).unwrap();
+    let office = identity("office.identity.txt");
+    let key = office.office_signing_key();
+    key.office_key().verify(&reply).unwrap();
+    let mut again = Message {
+        signature: None,
+        ..reply.clone()
+    };
+    key.sign(&mut again).unwrap();
+    assert_eq!(again, reply);
+    assert_eq!(reply.encode().unwrap().as_slice(), &bytes[..]);
+    // The adviser's key does not verify it, and the directory lists the office's key for
+    // the integrity office.
+    let adviser = identity("adviser.identity.txt")
+        .office_signing_key()
+        .office_key();
+    assert!(adviser.verify(&reply).is_err());
+    let directory =
+        SignedDirectory::from_bytes(fs::read(testdata("directory.signed.json")).unwrap()).unwrap();
+    let directory = directory
+        .verify(
+            &directory.claimed_signing_key().unwrap(),
+            "2026-11-30".parse().unwrap(),
+            None,
+        )
+        .unwrap();
+    assert!(directory.office_signers().contains(&(
+        RecipientAddress {
+            organisation: "demo".into(),
+            recipient: "integrity-office".into()
+        },
+        key.office_key()
+    )));
+}

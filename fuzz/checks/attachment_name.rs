@@ -4,7 +4,7 @@
 //! Shared by the fuzz target `fuzz/fuzz_targets/attachment_name.rs` and the replay test that
 //! re-checks the corpus and regressions in an ordinary `cargo test`.
 use meldpunt_crypto::{
-    AttachmentReference, Day, MailboxId, Message, MessageKind, RecipientAddress,
+    AttachmentReference, Day, MailboxId, Message, MessageKind, ReceiptCode, RecipientAddress,
 };
 use meldpunt_server::web::forms::attachment_name;
 
@@ -16,12 +16,16 @@ pub(crate) fn check(given: &str) {
     assert!(!name.is_empty() && name.len() <= 255);
     assert!(!name.contains(['/', '\\']) && !name.chars().any(char::is_control));
     assert!(name != "." && name != "..");
-    let message = Message {
+    let office = ReceiptCode::from_entropy([4; 16])
+        .reply_identity()
+        .office_signing_key();
+    let mut message = Message {
         kind: MessageKind::Reply {
             from: RecipientAddress {
                 organisation: "demo".into(),
                 recipient: "integrity-office".into(),
             },
+            signer: office.office_key(),
         },
         mailbox: MailboxId::from_bytes([0; 32]),
         sequence: 2,
@@ -35,5 +39,6 @@ pub(crate) fn check(given: &str) {
             location: "AAAAAAAAAAAAAAAAAAAAAA".into(),
         }],
     };
+    office.sign(&mut message).unwrap();
     assert!(message.encode().is_ok());
 }

@@ -21,7 +21,9 @@ pub(crate) fn check(bytes: &[u8]) {
         return;
     }
     let key = DirectorySigningKey::generate();
-    let office = IdentityKey::generate().recipient();
+    let identity = IdentityKey::generate();
+    let office = identity.recipient();
+    let signing_key = identity.office_signing_key().office_key();
     let mut directory = Directory::new(
         Day::from_calendar_date(2026, 1, 1).unwrap(),
         Day::from_calendar_date(2099, 12, 31).unwrap(),
@@ -42,6 +44,7 @@ pub(crate) fn check(bytes: &[u8]) {
                     en: text,
                 },
                 keys: vec![office.clone()],
+                signing_keys: vec![signing_key],
             }],
         });
     }

@@ -20,10 +20,14 @@ pub(crate) fn check(bytes: &[u8]) {
         organisation: "demo".into(),
         recipient: "integrity-office".into(),
     };
+    let signing_key = ReceiptCode::from_entropy([head[2]; 16])
+        .reply_identity()
+        .office_signing_key();
+    let signer = signing_key.office_key();
     let kind = match head[1] % 3 {
         0 => MessageKind::FollowUp,
-        1 => MessageKind::Reply { from },
-        _ => MessageKind::Acknowledgement { from },
+        1 => MessageKind::Reply { from, signer },
+        _ => MessageKind::Acknowledgement { from, signer },
     };
     let mut message = Message {
         signature: None,
@@ -52,6 +56,8 @@ pub(crate) fn check(bytes: &[u8]) {
         ReceiptCode::from_entropy([head[2]; 16])
             .follow_up_signing_key()
             .sign(&mut message);
+    } else {
+        signing_key.sign(&mut message).unwrap();
     }
     let Ok(encoded) = message.encode() else {
         return;

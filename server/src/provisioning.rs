@@ -142,9 +142,11 @@ pub fn provision_dev(data: &Path) -> Result<DevSetup, ProvisioningError> {
     let current = existing.filter(|directory| {
         directory.expires_on > today.plus_days(30)
             && directory.organisation("demo").is_some_and(|demo| {
-                demo.recipients
-                    .iter()
-                    .any(|r| r.keys.contains(&office_recipient))
+                demo.recipients.iter().any(|r| {
+                    r.keys.contains(&office_recipient)
+                        && r.signing_keys
+                            .contains(&office.office_signing_key().office_key())
+                })
             })
     });
     let directory_version = match current {
@@ -152,9 +154,7 @@ pub fn provision_dev(data: &Path) -> Result<DevSetup, ProvisioningError> {
         None => {
             reused = false;
             let mut directory = Directory::new(today, today.plus_months(12));
-            directory
-                .organisations
-                .push(demo_organisation(office_recipient.clone()));
+            directory.organisations.push(demo_organisation(&office));
             let previous_version = fs::read(&signed_path)
                 .ok()
                 .and_then(|bytes| SignedDirectory::from_bytes(bytes).ok())
@@ -180,7 +180,7 @@ pub fn provision_dev(data: &Path) -> Result<DevSetup, ProvisioningError> {
     })
 }
 
-fn demo_organisation(office: RecipientKey) -> Organisation {
+fn demo_organisation(office: &IdentityKey) -> Organisation {
     Organisation {
         id: "demo".into(),
         name: LocalisedName {
@@ -194,7 +194,8 @@ fn demo_organisation(office: RecipientKey) -> Organisation {
                 nl: "Bureau Integriteit (demo)".into(),
                 en: "Integrity office (demo)".into(),
             },
-            keys: vec![office],
+            keys: vec![office.recipient()],
+            signing_keys: vec![office.office_signing_key().office_key()],
         }],
     }
 }

@@ -50,12 +50,18 @@ pub fn workspace_root() -> PathBuf {
 }
 
 /// A directory for tests: organisations `demo` and `other`, each with an integrity office.
+/// The demo office has two members (`demo_office`, `demo_colleague`); a third
+/// (`demo_newcomer`) is listed only in the directories [`TestDirectory::with_newcomer`] signs.
 #[derive(Debug)]
 pub struct TestDirectory {
     /// The directory signing key.
     pub signing_key: DirectorySigningKey,
     /// The demo organisation's office identity.
     pub demo_office: IdentityKey,
+    /// A second member of the demo organisation's integrity office.
+    pub demo_colleague: IdentityKey,
+    /// A member who joins the demo integrity office later.
+    pub demo_newcomer: IdentityKey,
     /// The other organisation's office identity.
     pub other_office: IdentityKey,
 }
@@ -66,8 +72,22 @@ impl TestDirectory {
         TestDirectory {
             signing_key: DirectorySigningKey::generate(),
             demo_office: IdentityKey::generate(),
+            demo_colleague: IdentityKey::generate(),
+            demo_newcomer: IdentityKey::generate(),
             other_office: IdentityKey::generate(),
         }
+    }
+
+    /// The signed directory's bytes as version `version`, with the newcomer added to the
+    /// demo integrity office.
+    pub fn with_newcomer(&self, version: u64) -> Vec<u8> {
+        self.sign(
+            version,
+            Day::from_calendar_date(2099, 12, 31).expect("valid"),
+            &self.demo_office.recipient(),
+            &self.signing_key,
+            true,
+        )
     }
 
     /// The signed directory's bytes (version 1).
@@ -94,10 +114,36 @@ impl TestDirectory {
         demo_key: &meldpunt_crypto::RecipientKey,
         signing_key: &DirectorySigningKey,
     ) -> Vec<u8> {
+        self.sign(version, expires_on, demo_key, signing_key, false)
+    }
+
+    fn sign(
+        &self,
+        version: u64,
+        expires_on: Day,
+        demo_key: &meldpunt_crypto::RecipientKey,
+        signing_key: &DirectorySigningKey,
+        newcomer: bool,
+    ) -> Vec<u8> {
         let today = Day::from_calendar_date(2026, 1, 1).expect("valid");
         let mut directory = Directory::new(today, expires_on);
-        let other_key = self.other_office.recipient();
-        for (id, key) in [("demo", demo_key), ("other", &other_key)] {
+        let mut demo_members = vec![&self.demo_office, &self.demo_colleague];
+        if newcomer {
+            demo_members.push(&self.demo_newcomer);
+        }
+        let mut demo_keys = vec![demo_key.clone()];
+        demo_keys.extend(demo_members[1..].iter().map(|member| member.recipient()));
+        let demo_signing_keys = demo_members
+            .iter()
+            .map(|member| member.office_signing_key().office_key())
+            .collect();
+        let other = (
+            vec![self.other_office.recipient()],
+            vec![self.other_office.office_signing_key().office_key()],
+        );
+        for (id, (keys, signing_keys)) in
+            [("demo", (demo_keys, demo_signing_keys)), ("other", other)]
+        {
             directory.organisations.push(Organisation {
                 id: id.into(),
                 name: LocalisedName {
@@ -111,7 +157,8 @@ impl TestDirectory {
                         nl: "Bureau Integriteit".into(),
                         en: "Integrity office".into(),
                     },
-                    keys: vec![key.clone()],
+                    keys,
+                    signing_keys,
                 }],
             });
         }

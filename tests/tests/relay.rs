@@ -82,17 +82,20 @@ async fn a_report_reaches_the_office_and_the_conversation_goes_on() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 204);
-    let reply = Message {
+    let signing_key = relay.directory.demo_office.office_signing_key();
+    let mut reply = Message {
         mailbox: reporter.token().mailbox_id(),
         sequence: 1,
         signature: None,
         kind: MessageKind::Acknowledgement {
             from: address("demo"),
+            signer: signing_key.office_key(),
         },
         written_on: day(),
         body: String::from("Wij hebben uw melding ontvangen.").into(),
         attachments: vec![],
     };
+    signing_key.sign(&mut reply).unwrap();
     let sealed_reply = reply
         .seal(&[reply_key, relay.directory.demo_office.recipient()])
         .unwrap();

@@ -14,6 +14,41 @@ const page = {
   text: JSON.parse(document.getElementById("meldpunt-text")?.textContent ?? "{}"),
 };
 
+// What the conversation says about a message it cannot show, in the page's language. The
+// relay's page texts do not carry these, so they are here, in both languages.
+const unreadableText = {
+  nl: {
+    title: "Een bericht kon niet worden gelezen",
+    reason: "Reden:",
+    report: "Uw melding zelf kon niet worden gelezen of gecontroleerd, dus dit gesprek kan niet worden getoond.",
+    reasons: {
+      "wrong-mailbox": "het hoort bij een ander gesprek.",
+      "wrong-author": "het past niet bij de afzender die de server heeft vastgelegd.",
+      "out-of-sequence": "het staat niet in de juiste volgorde: het is herhaald of verplaatst, of er ontbreekt een bericht ervoor.",
+      "forged-follow-up": "het is niet ondertekend met de sleutel van uw ontvangstcode.",
+      "forged-office-message": "het is niet ondertekend door de ontvanger die het als afzender noemt.",
+      "sender-not-addressed": "het komt van een ontvanger die u niet hebt gekozen.",
+      "no-directory": "de lijst met ontvangers kon niet worden gecontroleerd.",
+      unopened: "het kan niet worden geopend; het is mogelijk gewijzigd.",
+    },
+  },
+  en: {
+    title: "A message could not be read",
+    reason: "Reason:",
+    report: "Your report itself could not be read or verified, so this conversation cannot be shown.",
+    reasons: {
+      "wrong-mailbox": "it belongs to another conversation.",
+      "wrong-author": "it does not fit the sender the server recorded.",
+      "out-of-sequence": "it is out of sequence: repeated or moved, or a message before it is missing.",
+      "forged-follow-up": "it is not signed with the key of your receipt code.",
+      "forged-office-message": "it is not signed by the recipient it names as its sender.",
+      "sender-not-addressed": "it comes from a recipient you did not choose.",
+      "no-directory": "the list of recipients could not be verified.",
+      unopened: "it cannot be opened; it may have been altered.",
+    },
+  },
+}[page.language === "en" ? "en" : "nl"];
+
 // ---------------------------------------------------------------------------------------
 // Small DOM helpers
 
@@ -270,35 +305,51 @@ function codeError(error) {
   }
 }
 
-async function openConversation(derived) {
-  const listing = await (await relay("/api/v1/mailbox/messages?limit=1000", { token: derived.token })).json();
-  const messages = [];
-  for (const entry of listing.messages) {
-    const sealed = new Uint8Array(
-      await (await relay(`/api/v1/mailbox/messages/${entry.position}`, { token: derived.token })).arrayBuffer(),
-    );
-    let message;
-    try {
-      message = protocol.decodeMessage(await protocol.open(derived.replyIdentity, sealed));
-    } catch {
-      throw new protocol.ProtocolError("tampered", page.text.errorTampered);
-    }
-    messages.push({ entry, message });
-  }
-  try {
-    protocol.checkThread(derived.mailboxIdWire, messages.map(({ message }) => message));
-  } catch (error) {
-    throw new protocol.ProtocolError("tampered", `${page.text.errorTampered} (${error.message})`);
-  }
-  return messages;
+/** Why a message cannot be shown, in a few words (never anything of its content). */
+function unreadableReason(reason) {
+  const { reasons } = unreadableText;
+  return `${unreadableText.reason} ${Object.keys(reasons).includes(reason?.kind) ? reasons[reason.kind] : reasons.unopened}`;
 }
 
+/**
+ * Opens every message of the conversation and checks the thread against the directory
+ * (null if it could not be verified). A message that cannot be opened or does not fit stays
+ * in its place as a mark, so that no message can hide the others; only without its report
+ * is there no conversation to show. Returns the messages, each with its outcome, the report
+ * and the sequence number of the reporter's next follow-up.
+ */
+async function openConversation(derived, directory) {
+  const listing = await (await relay("/api/v1/mailbox/messages?limit=1000", { token: derived.token })).json();
+  const entries = [];
+  for (const listed of listing.messages) {
+    const sealed = new Uint8Array(
+      await (await relay(`/api/v1/mailbox/messages/${listed.position}`, { token: derived.token })).arrayBuffer(),
+    );
+    try {
+      entries.push({ author: listed.author, message: protocol.decodeMessage(await protocol.open(derived.replyIdentity, sealed)) });
+    } catch (error) {
+      entries.push({ author: listed.author, error });
+    }
+  }
+  const { outcomes, nextReporterSequence } = protocol.checkThread(derived.mailboxIdWire, directory, entries);
+  const messages = entries.map((entry, index) => ({ ...entry, outcome: outcomes[index] }));
+  const report = messages.find(({ message, outcome }) => outcome.ok && message.kind === "report")?.message;
+  if (!report) {
+    const first = outcomes[0];
+    const why = first ? `${unreadableText.report} ${unreadableReason(first.reason)}` : unreadableText.report;
+    throw new protocol.ProtocolError("tampered", why);
+  }
+  return { messages, report, nextReporterSequence };
+}
+
+/** Who wrote a verified message (an office message's sender is in the directory it was verified with). */
 function authorName(directory, message) {
   if (message.kind === "report") return page.text.threadYou;
   if (message.kind === "follow-up") return page.text.threadYouFollowUp;
-  const organisation = directory?.organisations.find((candidate) => candidate.id === message.from?.organisation);
-  const recipient = organisation?.recipients.find((candidate) => candidate.id === message.from?.recipient);
-  const name = recipient ? recipient.name[page.language] ?? recipient.name.nl : `${message.from?.organisation}/${message.from?.recipient}`;
+  const recipient = directory.organisations
+    .find((candidate) => candidate.id === message.from.organisation)
+    .recipients.find((candidate) => candidate.id === message.from.recipient);
+  const name = recipient.name[page.language] ?? recipient.name.nl;
   return message.kind === "acknowledgement" ? `${name} (${page.text.threadAcknowledgement})` : name;
 }
 
@@ -322,30 +373,44 @@ async function download(derived, reference, button) {
   }
 }
 
+function messageArticle(derived, directory, author, message) {
+  return element(
+    "article",
+    { class: author === "office" ? "message office" : "message" },
+    element("h2", {}, authorName(directory, message)),
+    element("p", { class: "meta" }, `${page.text.threadWritten} ${message.writtenOn}`),
+    element("p", { class: "body" }, message.body),
+    message.attachments.map((reference) => {
+      const label = `${reference.name} (${sizeText(reference.size)})`;
+      if (author !== "office") return element("p", { class: "attachment" }, label);
+      const button = element("button", { type: "button" }, `${page.text.threadDownload} ${label}`);
+      button.addEventListener("click", () => download(derived, reference, button));
+      return element("p", { class: "download" }, button);
+    }),
+  );
+}
+
+function unreadableArticle(reason) {
+  return element(
+    "article",
+    { class: "message unreadable" },
+    element("h2", {}, unreadableText.title),
+    element("p", { class: "meta" }, unreadableReason(reason)),
+  );
+}
+
 async function showConversation(derived, notice) {
   let directory = null;
   try {
     directory = await verifiedDirectory();
   } catch {
-    // Names of office recipients then show as ids; sending a follow-up verifies again.
+    // Office messages then cannot be verified and show as unreadable; sending a follow-up
+    // verifies the directory again.
   }
-  const messages = await openConversation(derived);
+  const conversation = await openConversation(derived, directory);
   const main = document.getElementById("content");
-  const articles = messages.map(({ entry, message }) =>
-    element(
-      "article",
-      { class: entry.author === "office" ? "message office" : "message" },
-      element("h2", {}, authorName(directory, message)),
-      element("p", { class: "meta" }, `${page.text.threadWritten} ${message.writtenOn}`),
-      element("p", { class: "body" }, message.body),
-      message.attachments.map((reference) => {
-        const label = `${reference.name} (${sizeText(reference.size)})`;
-        if (entry.author !== "office") return element("p", { class: "attachment" }, label);
-        const button = element("button", { type: "button" }, `${page.text.threadDownload} ${label}`);
-        button.addEventListener("click", () => download(derived, reference, button));
-        return element("p", { class: "download" }, button);
-      }),
-    ),
+  const articles = conversation.messages.map(({ author, message, outcome }) =>
+    outcome.ok ? messageArticle(derived, directory, author, message) : unreadableArticle(outcome.reason),
   );
   const form = element(
     "form",
@@ -361,14 +426,14 @@ async function showConversation(derived, notice) {
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    run(form, () => sendFollowUp(form, derived, messages));
+    run(form, () => sendFollowUp(form, derived, conversation));
   });
   fill(
     main,
     element("h1", {}, page.text.threadTitle),
     notice ? element("p", { class: "notice", role: "status" }, notice) : null,
     articles,
-    messages.some(({ entry }) => entry.author === "office") ? null : element("p", {}, page.text.threadNoReply),
+    conversation.messages.some(({ author }) => author === "office") ? null : element("p", {}, page.text.threadNoReply),
     element("h2", {}, page.text.followUpTitle),
     form,
   );
@@ -376,18 +441,16 @@ async function showConversation(derived, notice) {
   main.focus();
 }
 
-async function sendFollowUp(form, derived, messages) {
+async function sendFollowUp(form, derived, conversation) {
   const body = form.querySelector("#body").value;
   const errors = [];
   errors.push(...textAndAttachmentErrors(form, body));
   if (errors.length > 0) return showErrors(form, errors);
   clearErrors(form);
   status(form, page.text.working);
-  const report = messages.find(({ message }) => message.kind === "report")?.message;
-  if (!report) throw new protocol.ProtocolError("tampered", page.text.errorTampered);
   const directory = await verifiedDirectory();
   const keys = [];
-  for (const address of report.recipients) {
+  for (const address of conversation.report.recipients) {
     for (const key of protocol.recipientKeys(directory, address.organisation, [address.recipient]).keys) {
       if (!keys.includes(key)) keys.push(key);
     }
@@ -395,9 +458,15 @@ async function sendFollowUp(form, derived, messages) {
   keys.push(derived.replyRecipient);
   const file = await readFile(form.querySelector("#attachment"));
   const attachments = file ? [await uploadAttachment(derived.token, keys, file)] : [];
-  const sequence = protocol.checkThread(derived.mailboxIdWire, messages.map(({ message }) => message));
   const followUp = protocol.signFollowUp(
-    { kind: "follow-up", mailbox: derived.mailboxIdWire, sequence, writtenOn: today(), body, attachments },
+    {
+      kind: "follow-up",
+      mailbox: derived.mailboxIdWire,
+      sequence: conversation.nextReporterSequence,
+      writtenOn: today(),
+      body,
+      attachments,
+    },
     derived.followUpSeed,
   );
   const encoded = protocol.encodeMessage(followUp);

@@ -1,5 +1,7 @@
 // The Meldpunt protocol in the browser: receipt codes, derivations, padding, the message
-// format, the signed directory and proof-of-work stamps, byte for byte as the Rust crate
+// format (version 3: follow-ups signed by the reporter's key, replies and acknowledgements
+// by the sender's office key), the thread check, the signed directory (format 2, which lists
+// each recipient's office keys) and proof-of-work stamps, byte for byte as the Rust crate
 // `meldpunt-crypto` does them (docs/protocol.md). Checked against crypto/testdata/ by
 // web/test/vectors.test.js.
 //
@@ -22,6 +24,7 @@ export const REPLY_KEY_LABEL = utf8ToBytes("meldpunt/v1/reply-key");
 export const MAILBOX_ID_LABEL = utf8ToBytes("meldpunt/v1/mailbox-id");
 export const FOLLOW_UP_SIGNING_LABEL = utf8ToBytes("meldpunt/v1/follow-up-signing");
 export const FOLLOW_UP_SIGNATURE_CONTEXT = utf8ToBytes("meldpunt/v1/follow-up\n");
+export const OFFICE_SIGNATURE_CONTEXT = utf8ToBytes("meldpunt/v1/office-message\n");
 export const DIRECTORY_SIGNATURE_CONTEXT = utf8ToBytes("meldpunt/v1/directory\n");
 const STAMP_LABEL = utf8ToBytes("meldpunt/v1/stamp");
 const HUMAN_READABLE_PART = "meldpunt";
@@ -30,7 +33,11 @@ const GROUP_LENGTH = 4;
 const BECH32_ALPHABET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
 export const PADDING_FLOOR = 4096;
 export const MAXIMUM_BODY_LENGTH = 512 * 1024;
-export const MESSAGE_FORMAT_VERSION = 2;
+export const MESSAGE_FORMAT_VERSION = 3;
+export const DIRECTORY_FORMAT_VERSION = 2;
+const MAXIMUM_ATTACHMENTS = 64;
+const MAXIMUM_ATTACHMENT_NAME_LENGTH = 255;
+const MAXIMUM_CONTENT_LENGTH = 2 ** 40;
 
 /** A protocol error: `kind` is a stable name, `detail` what the user needs to know. */
 export class ProtocolError extends Error {
@@ -202,7 +209,110 @@ export async function open(identity, sealed) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Public keys written in Bech32
+
+/**
+ * The 32 bytes of a key written in Bech32 under `prefix` (`mpdk` a directory key, `mpok` an
+ * office key), with either checksum as the Rust crate's decoder accepts; null if it is not.
+ */
+function bech32KeyBytes(text, prefix) {
+  for (const coding of [bech32, bech32m]) {
+    try {
+      const decoded = coding.decode(text.trim(), 90);
+      const bytes = coding.fromWords(decoded.words);
+      if (decoded.prefix === prefix && bytes.length === 32) return bytes;
+    } catch {
+      // Not this checksum, or not Bech32 at all.
+    }
+  }
+  return null;
+}
+
+function directoryKeyBytes(text) {
+  const bytes = typeof text === "string" ? bech32KeyBytes(text, "mpdk") : null;
+  if (bytes === null) throw new ProtocolError("malformed-directory-key", "not a Meldpunt directory key (mpdk1…)");
+  return bytes;
+}
+
+/** The 32 bytes of an office key (`mpok1…`), which signs an office member's messages. */
+function officeKeyBytes(text) {
+  const bytes = typeof text === "string" ? bech32KeyBytes(text, "mpok") : null;
+  if (bytes === null) throw new ProtocolError("malformed-office-key", "not a Meldpunt office key (mpok1…)");
+  return bytes;
+}
+
+// ---------------------------------------------------------------------------------------
 // Messages
+
+const OFFICE_KINDS = ["reply", "acknowledgement"];
+/** What each kind carries besides the fields every message has, in the wire order. */
+const KIND_FIELDS = {
+  report: ["reply_key", "follow_up_key", "recipients"],
+  "follow-up": [],
+  reply: ["from", "signer"],
+  acknowledgement: ["from", "signer"],
+};
+const KIND_SPECIFIC_FIELDS = ["reply_key", "follow_up_key", "recipients", "from", "signer"];
+const MESSAGE_FIELDS = [
+  "meldpunt-message",
+  "kind",
+  "mailbox",
+  "sequence",
+  "written_on",
+  "body",
+  "attachments",
+  ...KIND_SPECIFIC_FIELDS,
+  "signature",
+];
+
+function malformed(reason) {
+  return new ProtocolError("malformed-message", reason);
+}
+
+function hasExactly(value, fields) {
+  return (
+    value !== null &&
+    typeof value === "object" &&
+    !Array.isArray(value) &&
+    Object.keys(value).sort().join() === [...fields].sort().join()
+  );
+}
+
+/** Ids in the directory and in addresses: 1 to 64 lower-case letters, digits and dashes. */
+function isValidId(id) {
+  return typeof id === "string" && /^[a-z0-9][a-z0-9-]{0,63}$/.test(id);
+}
+
+function isValidAddress(address) {
+  return hasExactly(address, ["organisation", "recipient"]) && isValidId(address.organisation) && isValidId(address.recipient);
+}
+
+function isValidAttachment(attachment) {
+  if (!hasExactly(attachment, ["name", "size", "sha256", "location"]) || typeof attachment.name !== "string") return false;
+  const name = attachment.name;
+  return (
+    encoder.encode(name).length >= 1 &&
+    encoder.encode(name).length <= MAXIMUM_ATTACHMENT_NAME_LENGTH &&
+    name !== "." &&
+    name !== ".." &&
+    !/[/\\\p{Cc}]/u.test(name) &&
+    Number.isSafeInteger(attachment.size) &&
+    attachment.size >= 0 &&
+    attachment.size <= MAXIMUM_CONTENT_LENGTH &&
+    typeof attachment.sha256 === "string" &&
+    /^[0-9a-f]{64}$/.test(attachment.sha256) &&
+    typeof attachment.location === "string" &&
+    /^[A-Za-z0-9_-]{1,128}$/.test(attachment.location)
+  );
+}
+
+function decodesToLength(text, length) {
+  try {
+    return typeof text === "string" && base64urlnopad.decode(text).length === length;
+  } catch {
+    return false;
+  }
+}
 
 /** Encodes a message as the Rust crate does (compact JSON, fields in the same order). */
 export function encodeMessage(message) {
@@ -210,7 +320,7 @@ export function encodeMessage(message) {
     throw new ProtocolError("too-large", "the text is longer than 512 KiB");
   }
   if (!Number.isInteger(message.sequence) || message.sequence < 1) {
-    throw new ProtocolError("malformed-message", "sequence numbers start at 1");
+    throw malformed("sequence numbers start at 1");
   }
   const wire = {
     "meldpunt-message": MESSAGE_FORMAT_VERSION,
@@ -226,22 +336,30 @@ export function encodeMessage(message) {
       location: attachment.location,
     })),
   };
+  const address = ({ organisation, recipient }) => ({ organisation, recipient });
   if (message.kind === "report") {
     wire.reply_key = message.replyKey;
     wire.follow_up_key = message.followUpKey;
-    wire.recipients = message.recipients;
+    wire.recipients = message.recipients.map(address);
   }
-  if (message.kind === "reply" || message.kind === "acknowledgement") wire.from = message.from;
-  if (message.kind === "follow-up") {
+  if (OFFICE_KINDS.includes(message.kind)) {
+    wire.from = address(message.from);
+    wire.signer = message.signer;
+  }
+  if (message.kind !== "report") {
     if (typeof message.signature !== "string") {
-      throw new ProtocolError("malformed-message", "a follow-up must be signed first");
+      throw malformed("every message but a report must be signed first");
     }
     wire.signature = message.signature;
   }
   return encoder.encode(JSON.stringify(wire));
 }
 
-/** Decodes a padded plaintext into a message, checking the padding and the format. */
+/**
+ * Decodes a padded plaintext into a message, checking the padding and the format as the
+ * Rust crate does: unknown fields, fields that do not fit the kind, a missing signature (or
+ * a signed report) and malformed keys, addresses or attachment references are refused.
+ */
 export function decodeMessage(padded) {
   let end = padded.length;
   while (end > 0 && padded[end - 1] === 0) end -= 1;
@@ -252,27 +370,64 @@ export function decodeMessage(padded) {
   try {
     wire = JSON.parse(decoder.decode(padded.subarray(0, end)));
   } catch {
-    throw new ProtocolError("malformed-message", "the message is not valid JSON");
+    throw malformed("the message is not valid JSON");
   }
   if (wire === null || typeof wire !== "object" || wire["meldpunt-message"] !== MESSAGE_FORMAT_VERSION) {
-    throw new ProtocolError("malformed-message", "the message is not in a format this page knows");
+    throw malformed("the message is not in a format this page knows");
   }
-  if (typeof wire.mailbox !== "string" || !/^[A-Za-z0-9_-]{43}$/.test(wire.mailbox) || !Number.isInteger(wire.sequence) || wire.sequence < 1) {
-    throw new ProtocolError("malformed-message", "the message names no mailbox or sequence number");
+  if (Object.keys(wire).some((field) => !MESSAGE_FIELDS.includes(field))) {
+    throw malformed("the message has a field this page does not know");
   }
-  const kinds = ["report", "follow-up", "reply", "acknowledgement"];
-  if (!kinds.includes(wire.kind) || typeof wire.body !== "string" || typeof wire.written_on !== "string") {
-    throw new ProtocolError("malformed-message", "the message lacks a kind, a day or a text");
+  if (
+    typeof wire.mailbox !== "string" ||
+    !/^[A-Za-z0-9_-]{43}$/.test(wire.mailbox) ||
+    !Number.isInteger(wire.sequence) ||
+    wire.sequence < 1 ||
+    wire.sequence > 0xffffffff
+  ) {
+    throw malformed("the message names no mailbox or sequence number");
   }
-  const attachments = Array.isArray(wire.attachments) ? wire.attachments : [];
-  for (const attachment of attachments) {
-    if (
-      typeof attachment?.name !== "string" ||
-      !Number.isSafeInteger(attachment.size) ||
-      !/^[0-9a-f]{64}$/.test(attachment.sha256) ||
-      !/^[A-Za-z0-9_-]{1,128}$/.test(attachment.location)
-    ) {
-      throw new ProtocolError("malformed-message", "an attachment reference is malformed");
+  if (
+    !Object.keys(KIND_FIELDS).includes(wire.kind) ||
+    typeof wire.body !== "string" ||
+    typeof wire.written_on !== "string" ||
+    !/^\d{4}-\d{2}-\d{2}$/.test(wire.written_on)
+  ) {
+    throw malformed("the message lacks a kind, a day or a text");
+  }
+  if (encoder.encode(wire.body).length > MAXIMUM_BODY_LENGTH) {
+    throw new ProtocolError("too-large", "the text is longer than 512 KiB");
+  }
+  const present = (field) => wire[field] !== undefined && wire[field] !== null;
+  if (KIND_SPECIFIC_FIELDS.filter(present).join() !== KIND_FIELDS[wire.kind].join()) {
+    throw malformed(
+      "fields do not fit the kind: a report has reply_key, follow_up_key and recipients, " +
+        "a reply or acknowledgement has from and signer, a follow-up none of them",
+    );
+  }
+  if (present("signature") === (wire.kind === "report")) {
+    throw malformed("every message but a report carries its author's signature, and a report none");
+  }
+  if (present("signature") && !decodesToLength(wire.signature, 64)) {
+    throw malformed("the signature is not 86 characters of base64url");
+  }
+  const attachments = wire.attachments === undefined ? [] : wire.attachments;
+  if (!Array.isArray(attachments) || attachments.length > MAXIMUM_ATTACHMENTS || !attachments.every(isValidAttachment)) {
+    throw malformed("an attachment reference is malformed");
+  }
+  if (wire.kind === "report") {
+    const { recipients } = wire;
+    if (typeof wire.reply_key !== "string" || !decodesToLength(wire.follow_up_key, 32)) {
+      throw malformed("the report's keys are malformed");
+    }
+    if (!Array.isArray(recipients) || recipients.length < 1 || recipients.length > 16 || !recipients.every(isValidAddress)) {
+      throw malformed("a report names 1 to 16 recipients");
+    }
+  }
+  if (OFFICE_KINDS.includes(wire.kind)) {
+    if (!isValidAddress(wire.from)) throw malformed("the sender's address is malformed");
+    if (typeof wire.signer !== "string" || bech32KeyBytes(wire.signer, "mpok") === null) {
+      throw malformed("the signer is not an office key (mpok1…)");
     }
   }
   return {
@@ -286,89 +441,175 @@ export function decodeMessage(padded) {
     followUpKey: wire.follow_up_key,
     recipients: wire.recipients,
     from: wire.from,
+    signer: wire.signer,
     signature: wire.signature,
   };
 }
 
 /**
- * What a follow-up signature covers, as the Rust crate computes it: the context, the
- * mailbox id, the sequence number (4 bytes big-endian), the day, SHA-256 of the text, the
- * number of attachments (4 bytes) and for each SHA-256 of its name, its size (8 bytes),
- * its SHA-256 and SHA-256 of its location.
+ * What a message's signature covers, as the Rust crate's `Message::signing_bytes` computes
+ * it. A follow-up: the follow-up context || the common part. A reply or acknowledgement: the
+ * office context || SHA-256 of its kind || SHA-256 of the sender's organisation id ||
+ * SHA-256 of its recipient id || the signer's office key (32 bytes) || the common part.
+ *
+ * The common part: the mailbox id (32 bytes) || the sequence number (4 bytes, big-endian) ||
+ * the day (10 ASCII bytes) || SHA-256 of the text || the number of attachments (4 bytes) ||
+ * for each SHA-256 of its name, its size (8 bytes), its SHA-256 and SHA-256 of its location.
+ * A report is not signed: its bytes are the common part alone, and nothing verifies them.
  */
-export function followUpSigningBytes(message) {
-  const header = new Uint8Array(4);
-  new DataView(header.buffer).setUint32(0, message.sequence);
+export function signingBytes(message) {
+  const digest = (text) => sha256(encoder.encode(text));
+  const parts = [];
+  if (message.kind === "follow-up") parts.push(FOLLOW_UP_SIGNATURE_CONTEXT);
+  if (OFFICE_KINDS.includes(message.kind)) {
+    parts.push(
+      OFFICE_SIGNATURE_CONTEXT,
+      digest(message.kind),
+      digest(message.from.organisation),
+      digest(message.from.recipient),
+      officeKeyBytes(message.signer),
+    );
+  }
+  const sequence = new Uint8Array(4);
+  new DataView(sequence.buffer).setUint32(0, message.sequence);
   const count = new Uint8Array(4);
   new DataView(count.buffer).setUint32(0, message.attachments.length);
-  const parts = [
-    FOLLOW_UP_SIGNATURE_CONTEXT,
-    base64urlnopad.decode(message.mailbox),
-    header,
-    encoder.encode(message.writtenOn),
-    sha256(encoder.encode(message.body)),
-    count,
-  ];
+  parts.push(base64urlnopad.decode(message.mailbox), sequence, encoder.encode(message.writtenOn), digest(message.body), count);
   for (const attachment of message.attachments) {
     const size = new Uint8Array(8);
     new DataView(size.buffer).setBigUint64(0, BigInt(attachment.size));
-    parts.push(sha256(encoder.encode(attachment.name)), size, hexToBytes(attachment.sha256), sha256(encoder.encode(attachment.location)));
+    parts.push(digest(attachment.name), size, hexToBytes(attachment.sha256), digest(attachment.location));
   }
   return concat(...parts);
 }
 
 /** Signs a follow-up with the seed derived from the receipt code (sets its signature). */
 export function signFollowUp(message, followUpSeed) {
-  message.signature = base64urlnopad.encode(ed25519.sign(followUpSigningBytes(message), followUpSeed));
+  message.signature = base64urlnopad.encode(ed25519.sign(signingBytes(message), followUpSeed));
   return message;
 }
 
-function verifyFollowUp(message, followUpKey) {
+/** Whether a message carries a valid signature by `publicKey` (32 bytes; strict Ed25519). */
+function isSignedBy(message, publicKey) {
   try {
-    return ed25519.verify(
-      base64urlnopad.decode(message.signature ?? ""),
-      followUpSigningBytes(message),
-      base64urlnopad.decode(followUpKey ?? ""),
-      { zip215: false },
-    );
+    return ed25519.verify(base64urlnopad.decode(message.signature ?? ""), signingBytes(message), publicKey, { zip215: false });
   } catch {
     return false;
   }
 }
 
+/** Every office key a verified directory lists, with the recipient it signs for. */
+function officeSigners(directory) {
+  return directory.organisations.flatMap((organisation) =>
+    organisation.recipients.flatMap((recipient) =>
+      recipient.signing_keys.map((key) => ({
+        organisation: organisation.id,
+        recipient: recipient.id,
+        key: bytesToHex(officeKeyBytes(key)),
+      })),
+    ),
+  );
+}
+
+function outOfSequence(author, expected, found) {
+  return new ProtocolError(
+    "out-of-sequence",
+    `the ${author}'s messages are out of sequence (expected number ${expected}, found ${found}): ` +
+      "the relay withheld, repeated or reordered messages",
+  );
+}
+
 /**
- * Checks a thread as the Rust crate's ThreadCheck does: every message belongs to this
- * mailbox, the first is the report, and each author's numbers run 1, 2, 3… without a gap,
- * a repeat or a step back (the reporter's, and each office recipient's own), and every
- * follow-up is signed by the key in the report. Returns the reporter's next sequence number.
+ * Checks a thread as the Rust crate's ThreadCheck does for a reader of the whole thread,
+ * entry by entry in the relay's order. An entry is `{author, message}` for a message that
+ * opened, or `{author, error}` for one that did not; `author` is who the relay recorded as
+ * posting it, "reporter" or "office". `directory` is the verified directory, or null if it
+ * could not be verified (then no office message can be).
+ *
+ * Every message must belong to this mailbox and fit its recorded author (the reporter writes
+ * the report and follow-ups, the office replies and acknowledgements); the first one
+ * admitted is the report. The reporter numbers 1, 2, 3…, and each follow-up is signed by the
+ * key in the report. An office message comes from a recipient the report chose, is signed
+ * by an office key the directory lists for that recipient, and continues that key's own
+ * numbering 1, 2, 3…, so that two office members who write at once never collide. Any
+ * interleaving of distinct authors is accepted; a replay, a reordering within one author
+ * or a message withheld from the middle is caught.
+ *
+ * A message that does not fit changes nothing, and neither does an entry that did not open:
+ * the check goes on with the next one, so that no message can hide the others. Returns
+ * `outcomes`, for each entry `{ok: true}` or `{ok: false, reason}` (a ProtocolError), and
+ * `nextReporterSequence`, the number the reporter's next follow-up takes.
  */
-export function checkThread(mailboxIdWire, messages) {
+export function checkThread(mailboxIdWire, directory, entries) {
+  const signers = directory === null ? null : officeSigners(directory);
   let reporter = 0;
-  let followUpKey = null;
+  let report = null;
   const office = new Map();
-  messages.forEach((message, index) => {
+
+  function admit(message, recorded) {
     if (message.mailbox !== mailboxIdWire) {
-      throw new ProtocolError("wrong-mailbox", "a message belongs to another mailbox: the relay moved it");
+      throw new ProtocolError("wrong-mailbox", "a message belongs to another mailbox than the one it was served from: the relay moved it");
     }
-    if ((index === 0) !== (message.kind === "report")) {
-      throw new ProtocolError("out-of-sequence", "the conversation does not start with its report");
+    const writer = OFFICE_KINDS.includes(message.kind) ? "office" : "reporter";
+    if (writer !== recorded) {
+      throw new ProtocolError("wrong-author", `a ${message.kind} was posted by the ${recorded}, who does not write messages of that kind`);
     }
-    if (message.kind === "report") followUpKey = message.followUpKey;
-    if (message.kind === "follow-up" && !verifyFollowUp(message, followUpKey)) {
-      throw new ProtocolError("forged-follow-up", "a follow-up is not signed by the reporter's key: someone other than the reporter wrote it");
+    if (message.kind === "report") {
+      if (reporter > 0 || message.sequence !== 1) throw outOfSequence("reporter", reporter + 1, message.sequence);
+      report = message;
+      reporter = 1;
+      return;
     }
-    const author = message.kind === "report" || message.kind === "follow-up" ? null : `${message.from?.organisation}/${message.from?.recipient}`;
-    const expected = (author === null ? reporter : office.get(author) ?? 0) + 1;
-    if (message.sequence !== expected) {
-      throw new ProtocolError(
-        "out-of-sequence",
-        `messages are out of sequence (expected number ${expected}, found ${message.sequence}): the relay withheld, repeated or reordered messages`,
+    if (report === null) throw outOfSequence("reporter", 1, message.sequence);
+    if (message.kind === "follow-up") {
+      if (message.sequence !== reporter + 1) throw outOfSequence("reporter", reporter + 1, message.sequence);
+      if (!isSignedBy(message, base64urlnopad.decode(report.followUpKey))) {
+        throw new ProtocolError(
+          "forged-follow-up",
+          "a follow-up is not signed by the reporter's key: someone other than the reporter wrote it",
+        );
+      }
+      reporter = message.sequence;
+      return;
+    }
+    const { organisation, recipient } = message.from;
+    if (!report.recipients.some((address) => address.organisation === organisation && address.recipient === recipient)) {
+      throw new ProtocolError("sender-not-addressed", "an office message comes from a recipient the reporter did not choose");
+    }
+    if (signers === null) {
+      throw new ProtocolError("no-directory", "the recipient directory could not be verified, so no office message can be");
+    }
+    const forged = () =>
+      new ProtocolError(
+        "forged-office-message",
+        "an office message is not signed by a key the recipient directory lists for its sender: someone other than that recipient wrote it",
       );
+    let signer;
+    try {
+      signer = officeKeyBytes(message.signer);
+    } catch {
+      throw forged();
     }
-    if (author === null) reporter = expected;
-    else office.set(author, expected);
+    const listed = signers.some(
+      (candidate) => candidate.organisation === organisation && candidate.recipient === recipient && candidate.key === bytesToHex(signer),
+    );
+    if (!listed || !isSignedBy(message, signer)) throw forged();
+    const last = office.get(bytesToHex(signer)) ?? 0;
+    if (message.sequence !== last + 1) throw outOfSequence("office", last + 1, message.sequence);
+    office.set(bytesToHex(signer), message.sequence);
+  }
+
+  const outcomes = entries.map((entry) => {
+    if (!("message" in entry)) return { ok: false, reason: entry.error };
+    try {
+      admit(entry.message, entry.author);
+      return { ok: true };
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      return { ok: false, reason: error };
+    }
   });
-  return reporter + 1;
+  return { outcomes, nextReporterSequence: reporter + 1 };
 }
 
 /** A new attachment id: 16 random bytes, base64url (22 characters). */
@@ -405,21 +646,24 @@ export async function openAttachment(identity, reference, sealed) {
 // ---------------------------------------------------------------------------------------
 // The signed directory
 
-function directoryKeyBytes(text) {
-  try {
-    const decoded = bech32.decode(text.trim(), 90);
-    if (decoded.prefix !== "mpdk") throw new Error("prefix");
-    const bytes = bech32.fromWords(decoded.words);
-    if (bytes.length !== 32) throw new Error("length");
-    return bytes;
-  } catch {
-    throw new ProtocolError("malformed-directory-key", "not a Meldpunt directory key (mpdk1…)");
-  }
+/** Whether every recipient of an organisation has 1 to 32 age keys and 1 to 32 office keys. */
+function isWellFormedOrganisation(organisation) {
+  const isList = (keys) => Array.isArray(keys) && keys.length >= 1 && keys.length <= 32;
+  return (
+    Array.isArray(organisation?.recipients) &&
+    organisation.recipients.every(
+      (recipient) =>
+        isList(recipient?.keys) &&
+        isList(recipient.signing_keys) &&
+        recipient.signing_keys.every((key) => typeof key === "string" && bech32KeyBytes(key, "mpok") !== null),
+    )
+  );
 }
 
 /**
  * Verifies a signed directory against the pinned key and today's date (YYYY-MM-DD) and
- * returns the directory. Refuses another key, a bad signature, a wrong format or expiry.
+ * returns the directory (format 2: each recipient lists its age keys and its office keys).
+ * Refuses another key, a bad signature, another format or expiry.
  */
 export function verifyDirectory(signedText, pinnedKey, today) {
   const pinned = directoryKeyBytes(pinnedKey);
@@ -429,7 +673,7 @@ export function verifyDirectory(signedText, pinnedKey, today) {
   } catch {
     throw new ProtocolError("malformed-directory", "the directory is not valid JSON");
   }
-  if (envelope?.["meldpunt-signed-directory"] !== 1 || typeof envelope.signing_key !== "string") {
+  if (envelope?.["meldpunt-signed-directory"] !== DIRECTORY_FORMAT_VERSION || typeof envelope.signing_key !== "string") {
     throw new ProtocolError("malformed-directory", "the directory is not in a format this page knows");
   }
   let claimed;
@@ -456,7 +700,11 @@ export function verifyDirectory(signedText, pinnedKey, today) {
     throw new ProtocolError("directory-signature", "the directory's signature is not valid");
   }
   const directory = JSON.parse(decoder.decode(payload));
-  if (directory["meldpunt-directory"] !== 1 || !Array.isArray(directory.organisations)) {
+  if (
+    directory?.["meldpunt-directory"] !== DIRECTORY_FORMAT_VERSION ||
+    !Array.isArray(directory.organisations) ||
+    !directory.organisations.every(isWellFormedOrganisation)
+  ) {
     throw new ProtocolError("malformed-directory", "the directory is not in a format this page knows");
   }
   if (today > directory.expires_on) {

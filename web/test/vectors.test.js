@@ -6,6 +6,10 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import * as age from "age-encryption";
+import { ed25519 } from "@noble/curves/ed25519.js";
+import { hkdf } from "@noble/hashes/hkdf.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { base64urlnopad, bech32 } from "@scure/base";
 import * as protocol from "../src/protocol.js";
 
 const testdata = (name) => fileURLToPath(new URL(`../../crypto/testdata/${name}`, import.meta.url));
@@ -26,6 +30,75 @@ function blocks(text) {
       ),
     )
     .filter((block) => Object.keys(block).length > 0);
+}
+
+const ageIdentity = (name) => read(name).split("\n").find((line) => line.startsWith("AGE-SECRET-KEY-"));
+const integrityOffice = { organisation: "demo", recipient: "integrity-office" };
+
+/** A message's JSON padded as it is once opened. */
+function padded(bytes) {
+  const result = new Uint8Array(protocol.paddedLength(bytes.length));
+  result.set(bytes);
+  return result;
+}
+
+const vector = (name) => protocol.decodeMessage(padded(readFileSync(testdata(name))));
+const vectorDirectory = () => {
+  const signed = read("directory.signed.json");
+  return protocol.verifyDirectory(signed, JSON.parse(signed).signing_key, "2026-11-30");
+};
+
+/** A thread entry as the relay records it: its kind's author posted it. */
+const written = (message) => ({ author: ["reply", "acknowledgement"].includes(message.kind) ? "office" : "reporter", message });
+const verdicts = (checked) => checked.outcomes.map((outcome) => (outcome.ok ? "ok" : outcome.reason.kind));
+
+/** The office signing seed an age identity derives, as the Rust crate derives it. */
+function officeSigningSeed(identity) {
+  const secret = bech32.fromWords(bech32.decode(identity, 90).words);
+  const { textEncoder } = protocol;
+  return hkdf(sha256, secret, textEncoder.encode("meldpunt office identity v1"), textEncoder.encode("meldpunt/v1/office-signing"), 32);
+}
+
+const officeKey = (publicKey) => bech32.encode("mpok", bech32.toWords(publicKey));
+
+/**
+ * The mailbox of the all-zero receipt code, and what is written into it: the report,
+ * follow-ups, office members with fresh keys, their replies and a directory listing them.
+ */
+async function thread() {
+  const keys = await protocol.deriveKeys(new Uint8Array(16));
+  const mailbox = keys.mailboxIdWire;
+  const common = (sequence) => ({ mailbox, sequence, writtenOn: "2026-11-30", body: "x", attachments: [] });
+  return {
+    keys,
+    mailbox,
+    adviser: { organisation: "demo", recipient: "adviser" },
+    member() {
+      const secret = ed25519.utils.randomSecretKey();
+      return { secret, key: officeKey(ed25519.getPublicKey(secret)) };
+    },
+    /** A directory of one organisation, `demo`, whose recipients (by id) have these members. */
+    directory(members) {
+      const recipients = Object.entries(members).map(([id, signers]) => ({
+        id,
+        name: { nl: id, en: id },
+        keys: [keys.replyRecipient],
+        signing_keys: signers.map((signer) => signer.key),
+      }));
+      return { "meldpunt-directory": 2, organisations: [{ id: "demo", recipients }] };
+    },
+    report(recipients) {
+      return { kind: "report", ...common(1), replyKey: keys.replyRecipient, followUpKey: keys.followUpKey, recipients };
+    },
+    followUp(sequence) {
+      return protocol.signFollowUp({ kind: "follow-up", ...common(sequence) }, keys.followUpSeed);
+    },
+    reply(member, from, sequence, kind = "reply") {
+      const message = { kind, ...common(sequence), from, signer: member.key };
+      message.signature = base64urlnopad.encode(ed25519.sign(protocol.signingBytes(message), member.secret));
+      return message;
+    },
+  };
 }
 
 test("receipt codes and their derivations match the Rust crate", async () => {
@@ -77,7 +150,7 @@ test("padding matches the vectors", () => {
 });
 
 test("the frozen sealed report opens, and re-encodes to the same bytes", async () => {
-  const office = read("office.identity.txt").split("\n").find((line) => line.startsWith("AGE-SECRET-KEY-"));
+  const office = ageIdentity("office.identity.txt");
   const padded = await protocol.open(office, readFileSync(testdata("report.age")));
   const message = protocol.decodeMessage(padded);
   assert.equal(message.kind, "report");
@@ -86,7 +159,7 @@ test("the frozen sealed report opens, and re-encodes to the same bytes", async (
 });
 
 test("what the script seals opens with the office identity and has the Rust padding", async () => {
-  const office = read("office.identity.txt").split("\n").find((line) => line.startsWith("AGE-SECRET-KEY-"));
+  const office = ageIdentity("office.identity.txt");
   const recipient = await age.identityToRecipient(office);
   const content = protocol.textEncoder.encode("a".repeat(5000));
   const sealed = await protocol.seal([recipient], content);
@@ -100,38 +173,213 @@ test("what the script seals opens with the office identity and has the Rust padd
 
 test("the signed follow-up vector: same signing bytes, same signature, same encoding", async () => {
   const bytes = readFileSync(testdata("follow-up.json"));
-  const padded = new Uint8Array(protocol.paddedLength(bytes.length));
-  padded.set(bytes);
-  const message = protocol.decodeMessage(padded);
+  const message = protocol.decodeMessage(padded(bytes));
   const keys = await protocol.deriveKeys(new Uint8Array(16));
   const again = protocol.signFollowUp({ ...message, signature: undefined }, keys.followUpSeed);
   assert.equal(again.signature, message.signature);
   assert.deepEqual(Buffer.from(protocol.encodeMessage(message)), bytes);
-  const report = { kind: "report", mailbox: message.mailbox, sequence: 1, followUpKey: keys.followUpKey };
-  assert.equal(protocol.checkThread(message.mailbox, [report, message]), 3);
+  const report = vector("report.json");
+  assert.equal(report.followUpKey, keys.followUpKey);
+  const thread = protocol.checkThread(message.mailbox, null, [written(report), written(message)]);
+  assert.deepEqual(verdicts(thread), ["ok", "ok"]);
+  assert.equal(thread.nextReporterSequence, 3);
   const altered = { ...message, body: "iets anders" };
-  assert.throws(() => protocol.checkThread(message.mailbox, [report, altered]), (error) => error.kind === "forged-follow-up");
+  const refused = protocol.checkThread(message.mailbox, null, [written(report), written(altered)]);
+  assert.deepEqual(verdicts(refused), ["ok", "forged-follow-up"]);
+  assert.equal(refused.nextReporterSequence, 2);
 });
 
-test("a thread check refuses what the Rust ThreadCheck refuses", async () => {
-  const mailbox = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc";
-  const from = { organisation: "demo", recipient: "integrity-office" };
-  const keys = await protocol.deriveKeys(new Uint8Array(16));
-  const report = { kind: "report", mailbox, sequence: 1, followUpKey: keys.followUpKey };
-  const reply = (sequence) => ({ kind: "reply", from, mailbox, sequence });
-  const followUp = (sequence) =>
-    protocol.signFollowUp({ kind: "follow-up", mailbox, sequence, writtenOn: "2026-11-28", body: "x", attachments: [] }, keys.followUpSeed);
-  assert.equal(protocol.checkThread(mailbox, [report, reply(1), followUp(2), reply(2)]), 3);
-  for (const thread of [
-    [report, followUp(3)],
-    [report, reply(1), reply(1)],
-    [report, followUp(3), followUp(2)],
-    [reply(1)],
-    [{ ...report, mailbox: "CAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAg" }],
-    [report, { ...followUp(2), signature: undefined }],
-  ]) {
-    assert.throws(() => protocol.checkThread(mailbox, thread));
+test("office keys derive from their age identities as the Rust crate derives them", () => {
+  const vectors = blocks(read("office-keys.txt"));
+  assert.equal(vectors.length, 2);
+  for (const vector of vectors) {
+    assert.equal(officeKey(ed25519.getPublicKey(officeSigningSeed(vector.identity))), vector["office-key"]);
   }
+});
+
+test("the signed office reply vector: same signing bytes, same signature, same encoding, listed in the directory", () => {
+  const bytes = readFileSync(testdata("office-reply.json"));
+  const reply = protocol.decodeMessage(padded(bytes));
+  assert.equal(reply.kind, "reply");
+  assert.deepEqual(reply.from, integrityOffice);
+  assert.equal(reply.body, 'Dank voor uw melding. "Wij" <onderzoeken> het.');
+  const seed = officeSigningSeed(ageIdentity("office.identity.txt"));
+  assert.equal(reply.signer, officeKey(ed25519.getPublicKey(seed)));
+  assert.equal(base64urlnopad.encode(ed25519.sign(protocol.signingBytes(reply), seed)), reply.signature);
+  assert.deepEqual(Buffer.from(protocol.encodeMessage(reply)), bytes);
+  const directory = vectorDirectory();
+  const office = directory.organisations[0].recipients.find((recipient) => recipient.id === "integrity-office");
+  assert.deepEqual(office.signing_keys, [reply.signer]);
+  const thread = [written(vector("report.json")), written(vector("follow-up.json")), written(reply)];
+  const checked = protocol.checkThread(reply.mailbox, directory, thread);
+  assert.deepEqual(verdicts(checked), ["ok", "ok", "ok"]);
+  assert.equal(checked.nextReporterSequence, 3);
+});
+
+test("an office reply altered in its body, signer or sender, unsigned or mis-recorded, is refused", () => {
+  const bytes = readFileSync(testdata("office-reply.json"));
+  const reply = protocol.decodeMessage(padded(bytes));
+  const report = vector("report.json");
+  const directory = vectorDirectory();
+  const adviser = { organisation: "demo", recipient: "external-adviser" };
+  const verdict = (message, { recipients = report.recipients, author = "office" } = {}) =>
+    verdicts(protocol.checkThread(reply.mailbox, directory, [written({ ...report, recipients }), { author, message }]))[1];
+  assert.equal(verdict(reply), "ok");
+  assert.equal(verdict({ ...reply, body: "Wij onderzoeken het niet." }), "forged-office-message");
+  assert.equal(verdict({ ...reply, kind: "acknowledgement" }), "forged-office-message");
+  const adviserKey = blocks(read("office-keys.txt"))[1]["office-key"];
+  assert.equal(verdict({ ...reply, signer: adviserKey }), "forged-office-message");
+  assert.equal(verdict({ ...reply, from: adviser }), "sender-not-addressed");
+  assert.equal(verdict({ ...reply, from: adviser }, { recipients: [integrityOffice, adviser] }), "forged-office-message");
+  assert.equal(verdict({ ...reply, signature: undefined }), "forged-office-message");
+  assert.equal(verdict(reply, { author: "reporter" }), "wrong-author");
+  const unsigned = JSON.parse(bytes.toString("utf8"));
+  delete unsigned.signature;
+  assert.throws(() => protocol.decodeMessage(padded(Buffer.from(JSON.stringify(unsigned)))), (error) => error.kind === "malformed-message");
+});
+
+test("messages are decoded as strictly as the Rust crate decodes them", () => {
+  const reply = JSON.parse(read("office-reply.json"));
+  const followUp = JSON.parse(read("follow-up.json"));
+  const report = JSON.parse(read("report.json"));
+  const { signer, ...withoutSigner } = reply;
+  for (const wire of [
+    { ...reply, "meldpunt-message": 2 },
+    { ...reply, unknown: true },
+    withoutSigner,
+    { ...reply, signer: signer.replace("mpok1", "mpdk1") },
+    { ...reply, signer: "mpok1qqqq" },
+    { ...reply, from: { ...reply.from, name: "x" } },
+    { ...reply, reply_key: report.reply_key },
+    { ...followUp, from: reply.from },
+    { ...followUp, signature: followUp.signature.slice(1) },
+    { ...report, signature: followUp.signature },
+    { ...report, recipients: [] },
+    { ...followUp, attachments: [{ ...followUp.attachments[0], name: "../x" }] },
+    { ...followUp, attachments: [{ ...followUp.attachments[0], extra: 1 }] },
+  ]) {
+    assert.throws(
+      () => protocol.decodeMessage(padded(Buffer.from(JSON.stringify(wire)))),
+      (error) => error.kind === "malformed-message",
+      JSON.stringify(wire).slice(0, 120),
+    );
+  }
+  const decoded = protocol.decodeMessage(padded(Buffer.from(JSON.stringify(reply))));
+  assert.throws(() => protocol.encodeMessage({ ...decoded, signature: undefined }), (error) => error.kind === "malformed-message");
+});
+
+test("two office members who write at once are accepted in either order", async () => {
+  const office = await thread();
+  const [first, second, counsel] = [office.member(), office.member(), office.member()];
+  const directory = office.directory({ "integrity-office": [first, second], adviser: [counsel] });
+  const report = office.report([integrityOffice, office.adviser]);
+  for (const order of [
+    [0, 1],
+    [1, 0],
+  ]) {
+    const replies = [office.reply(first, integrityOffice, 1), office.reply(second, integrityOffice, 1)];
+    const short = [report, replies[order[0]], replies[order[1]], office.followUp(2)];
+    const checked = protocol.checkThread(office.mailbox, directory, short.map(written));
+    assert.deepEqual(verdicts(checked), ["ok", "ok", "ok", "ok"]);
+    assert.equal(checked.nextReporterSequence, 3);
+    const long = [...short, office.reply(counsel, office.adviser, 1), office.reply(first, integrityOffice, 2), office.followUp(3)];
+    const all = protocol.checkThread(office.mailbox, directory, long.map(written));
+    assert.ok(all.outcomes.every((outcome) => outcome.ok));
+    assert.equal(all.nextReporterSequence, 4);
+  }
+});
+
+test("a thread check marks what the Rust ThreadCheck refuses, and goes on with the next message", async () => {
+  const office = await thread();
+  const member = office.member();
+  const directory = office.directory({ "integrity-office": [member], adviser: [office.member()] });
+  const report = office.report([integrityOffice]);
+  const check = (...messages) => protocol.checkThread(office.mailbox, directory, messages.map(written));
+  // A follow-up withheld from the middle; a reply repeated; two follow-ups swapped; a thread
+  // not starting with its report; a second report; a message of another mailbox.
+  for (const [messages, expected, next] of [
+    [[report, office.followUp(3)], ["ok", "out-of-sequence"], 2],
+    [[report, office.reply(member, integrityOffice, 1), office.reply(member, integrityOffice, 1)], ["ok", "ok", "out-of-sequence"], 2],
+    [[report, office.followUp(3), office.followUp(2)], ["ok", "out-of-sequence", "ok"], 3],
+    [[office.reply(member, integrityOffice, 1), report], ["out-of-sequence", "ok"], 2],
+    [[office.followUp(2), report, office.followUp(2)], ["out-of-sequence", "ok", "ok"], 3],
+    [[report, report], ["ok", "out-of-sequence"], 2],
+    [[{ ...report, mailbox: "CAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAg" }, report], ["wrong-mailbox", "ok"], 2],
+  ]) {
+    const checked = check(...messages);
+    assert.deepEqual(verdicts(checked), expected);
+    assert.equal(checked.nextReporterSequence, next);
+  }
+  // A follow-up signed by anyone but the reporter, unsigned, or altered after signing.
+  const other = await protocol.deriveKeys(new Uint8Array(16).fill(2));
+  const forged = protocol.signFollowUp({ ...office.followUp(2), signature: undefined }, other.followUpSeed);
+  for (const followUp of [forged, { ...office.followUp(2), signature: undefined }, { ...office.followUp(2), body: "iets anders" }]) {
+    const checked = check(report, followUp, office.followUp(2));
+    assert.deepEqual(verdicts(checked), ["ok", "forged-follow-up", "ok"]);
+    assert.equal(checked.nextReporterSequence, 3);
+  }
+});
+
+test("office messages are checked against the directory and the author the relay recorded", async () => {
+  const office = await thread();
+  const [member, counsel, stranger] = [office.member(), office.member(), office.member()];
+  const directory = office.directory({ "integrity-office": [member], adviser: [counsel] });
+  const report = office.report([integrityOffice]);
+  const verdict = (message, { author = "office", listed = directory } = {}) =>
+    verdicts(protocol.checkThread(office.mailbox, listed, [written(report), { author, message }]))[1];
+  const good = office.reply(member, integrityOffice, 1);
+  assert.equal(verdict(good), "ok");
+  // A reporter who writes a "reply" into their own mailbox, an office that posts a "follow-up".
+  assert.equal(verdict(good, { author: "reporter" }), "wrong-author");
+  assert.equal(verdict(office.followUp(2), { author: "office" }), "wrong-author");
+  // An acknowledgement forged with a key the directory does not list, or naming the member's
+  // key without its secret, or not signed at all.
+  assert.equal(verdict(office.reply(stranger, integrityOffice, 1, "acknowledgement")), "forged-office-message");
+  const impersonated = { ...office.reply(stranger, integrityOffice, 1, "acknowledgement"), signer: member.key };
+  assert.equal(verdict(impersonated), "forged-office-message");
+  assert.equal(verdict({ ...office.reply(member, integrityOffice, 1, "acknowledgement"), signature: undefined }), "forged-office-message");
+  assert.equal(verdict({ ...good, body: "anders" }), "forged-office-message");
+  // A colleague whose recipient the reporter did not choose; a key listed for the adviser,
+  // used to sign as the integrity office.
+  assert.equal(verdict(office.reply(counsel, office.adviser, 1)), "sender-not-addressed");
+  assert.equal(verdict(office.reply(counsel, integrityOffice, 1)), "forged-office-message");
+  // Without a verified directory no office message can be verified.
+  assert.equal(verdict(good, { listed: null }), "no-directory");
+});
+
+test("an entry that cannot be opened is marked in its place, and the rest of the thread still checks", async () => {
+  const office = await thread();
+  const member = office.member();
+  const directory = office.directory({ "integrity-office": [member], adviser: [office.member()] });
+  const keys = office.keys;
+  const opened = async (author, sealed) => {
+    try {
+      return { author, message: protocol.decodeMessage(await protocol.open(keys.replyIdentity, sealed)) };
+    } catch (error) {
+      return { author, error };
+    }
+  };
+  const seal = (message) => protocol.seal([keys.replyRecipient], protocol.encodeMessage(message));
+  const garbage = new Uint8Array(200).fill(7);
+  const notAMessage = await protocol.seal([keys.replyRecipient], protocol.textEncoder.encode('{"hello":"world"}'));
+  const other = await protocol.deriveKeys(new Uint8Array(16).fill(2));
+  const forged = protocol.signFollowUp({ ...office.followUp(3), signature: undefined }, other.followUpSeed);
+  const entries = [
+    await opened("reporter", await seal(office.report([integrityOffice]))),
+    await opened("office", garbage),
+    await opened("office", await seal(office.reply(member, integrityOffice, 1))),
+    await opened("reporter", await seal(office.followUp(2))),
+    await opened("office", notAMessage),
+    await opened("reporter", await seal(forged)),
+    await opened("reporter", await seal(office.followUp(3))),
+  ];
+  const checked = protocol.checkThread(office.mailbox, directory, entries);
+  assert.deepEqual(verdicts(checked), ["ok", "cannot-open", "ok", "ok", "malformed-message", "forged-follow-up", "ok"]);
+  assert.equal(checked.nextReporterSequence, 4);
+  // The report itself unreadable: nothing is admitted, and the reporter would start again at 1.
+  const headless = protocol.checkThread(office.mailbox, directory, [await opened("reporter", garbage), ...entries.slice(2)]);
+  assert.ok(headless.outcomes.every((outcome) => !outcome.ok));
+  assert.equal(headless.nextReporterSequence, 1);
 });
 
 test("the signed directory verifies with its key and is refused otherwise", () => {
@@ -141,14 +389,34 @@ test("the signed directory verifies with its key and is refused otherwise", () =
   assert.equal(directory.organisations[0].id, "demo");
   const { keys, addresses } = protocol.recipientKeys(directory, "demo", ["integrity-office"]);
   assert.equal(keys.length, 1);
-  assert.deepEqual(addresses, [{ organisation: "demo", recipient: "integrity-office" }]);
+  assert.deepEqual(addresses, [integrityOffice]);
   assert.throws(() => protocol.verifyDirectory(signed, key, "2099-01-01"), (error) => error.kind === "directory-expired");
   const other = "mpdk1" + "q".repeat(52);
   assert.throws(() => protocol.verifyDirectory(signed, other, "2026-11-28"));
   const envelope = JSON.parse(signed);
-  const payload = Buffer.from(envelope.payload, "base64").toString("utf8").replace('"version":7', '"version":8');
-  const tampered = JSON.stringify({ ...envelope, payload: Buffer.from(payload).toString("base64") });
+  const text = Buffer.from(envelope.payload, "base64").toString("utf8");
+  const tampered = JSON.stringify({ ...envelope, payload: Buffer.from(text.replace('"version":7', '"version":8')).toString("base64") });
   assert.throws(() => protocol.verifyDirectory(tampered, key, "2026-11-28"), (error) => error.kind === "directory-signature");
+  // Signed by the right key, but in format 1, or with a recipient who lists no office key.
+  const seed = bech32.fromWords(bech32.decode(read("directory-signing-key.txt").split("\n")[1].trim(), 90).words);
+  const resigned = (payload, format = 2) => {
+    const bytes = Buffer.from(payload);
+    const signature = ed25519.sign(protocol.concat(protocol.DIRECTORY_SIGNATURE_CONTEXT, bytes), seed);
+    return JSON.stringify({
+      ...envelope,
+      "meldpunt-signed-directory": format,
+      payload: bytes.toString("base64"),
+      signature: Buffer.from(signature).toString("base64"),
+    });
+  };
+  assert.equal(protocol.verifyDirectory(resigned(text), key, "2026-11-28").version, 7);
+  const refused = (signedText) =>
+    assert.throws(() => protocol.verifyDirectory(signedText, key, "2026-11-28"), (error) => error.kind === "malformed-directory");
+  refused(resigned(text, 1));
+  refused(resigned(text.replace('"meldpunt-directory":2', '"meldpunt-directory":1')));
+  const withoutOfficeKeys = JSON.parse(text);
+  withoutOfficeKeys.organisations[0].recipients[1].signing_keys = [];
+  refused(resigned(JSON.stringify(withoutOfficeKeys)));
 });
 
 test("proof-of-work stamps find the same first solution as the Rust crate", async () => {

@@ -16,8 +16,8 @@ use axum::extract::{Form, Multipart, State};
 use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use meldpunt_crypto::{
-    FollowUpSigningKey, IdentityKey, MailboxId, Message, MessageKind, ReceiptCode, RecipientKey,
-    ThreadCheck,
+    FollowUpSigningKey, IdentityKey, MailboxId, Message, MessageKind, ReceiptCode,
+    RecipientAddress, RecipientKey, ThreadCheck,
 };
 use zeroize::Zeroizing;
 
@@ -50,12 +50,14 @@ impl std::fmt::Debug for CodeForm {
     }
 }
 
-/// An opened conversation.
+/// An opened conversation: every message in the mailbox, opened and checked, or the reason
+/// it could not be (shown as such in its place; one bad message never hides the others).
 struct Opened {
     mailbox: [u8; 32],
     reply: IdentityKey,
     signing: FollowUpSigningKey,
-    messages: Vec<(MessageRecord, Message)>,
+    messages: Vec<(MessageRecord, Result<Message, meldpunt_crypto::Error>)>,
+    recipients: Vec<RecipientAddress>,
     check: ThreadCheck,
 }
 
@@ -101,7 +103,10 @@ async fn open_conversation(
         .map_err(relay_error)?
         .ok_or_else(|| Refused(StatusCode::NOT_FOUND, text.error_code_unknown.to_owned()))?;
     let mut messages = Vec::with_capacity(listed.len());
-    let mut check = ThreadCheck::new(MailboxId::from_bytes(mailbox));
+    let mut check = ThreadCheck::new(
+        MailboxId::from_bytes(mailbox),
+        state.directory.directory.office_signers(),
+    );
     for record in listed {
         let sealed = state
             .store
@@ -109,21 +114,42 @@ async fn open_conversation(
             .await
             .map_err(relay_error)?
             .ok_or_else(|| Refused(StatusCode::NOT_FOUND, text.error_tampered.to_owned()))?;
-        let message = Message::open(std::slice::from_ref(&reply), &sealed)
-            .map_err(|_| Refused(StatusCode::CONFLICT, text.error_tampered.to_owned()))?;
-        check.admit(&message).map_err(|error| {
-            Refused(
+        let author = match record.author {
+            Author::Reporter => meldpunt_crypto::Author::Reporter,
+            Author::Office => meldpunt_crypto::Author::Office,
+        };
+        let checked = Message::open(std::slice::from_ref(&reply), &sealed)
+            .and_then(|message| check.admit(&message, author).map(|_| message));
+        messages.push((record, checked));
+    }
+    // Without its report there is no conversation to show: nothing verifies the rest.
+    let recipients = match messages.first() {
+        Some((
+            _,
+            Ok(Message {
+                kind: MessageKind::Report { recipients, .. },
+                ..
+            }),
+        )) => recipients.clone(),
+        Some((_, Err(error))) => {
+            return Err(Refused(
                 StatusCode::CONFLICT,
                 format!("{} ({error})", text.error_tampered),
-            )
-        })?;
-        messages.push((record, message));
-    }
+            ))
+        }
+        _ => {
+            return Err(Refused(
+                StatusCode::CONFLICT,
+                text.error_tampered.to_owned(),
+            ))
+        }
+    };
     Ok(Opened {
         mailbox,
         reply,
         signing,
         messages,
+        recipients,
         check,
     })
 }
@@ -133,11 +159,27 @@ fn entries(state: &AppState, language: Language, opened: &Opened) -> Vec<ThreadE
     opened
         .messages
         .iter()
-        .map(|(record, message)| {
+        .map(|(record, checked)| {
+            let message = match checked {
+                Ok(message) => message,
+                Err(error) => {
+                    return ThreadEntry {
+                        author: text.thread_unreadable.to_owned(),
+                        from_office: false,
+                        unreadable: true,
+                        written_on: String::new(),
+                        body: Zeroizing::new(format!(
+                            "{} ({error})",
+                            text.thread_unreadable_detail
+                        )),
+                        attachments: Vec::new(),
+                    }
+                }
+            };
             let author = match &message.kind {
                 MessageKind::Report { .. } => text.thread_you.to_owned(),
                 MessageKind::FollowUp => text.thread_you_follow_up.to_owned(),
-                MessageKind::Reply { from } | MessageKind::Acknowledgement { from } => {
+                MessageKind::Reply { from, .. } | MessageKind::Acknowledgement { from, .. } => {
                     let name = state
                         .directory
                         .directory
@@ -157,6 +199,7 @@ fn entries(state: &AppState, language: Language, opened: &Opened) -> Vec<ThreadE
             ThreadEntry {
                 author,
                 from_office: record.author == Author::Office,
+                unreadable: false,
                 written_on: message.written_on.to_string(),
                 body: message.body.clone(),
                 attachments: message
@@ -331,15 +374,7 @@ pub async fn follow_up(
 
 /// The keys a follow-up is sealed to: the report's recipients and the reply key.
 fn follow_up_keys(state: &AppState, opened: &Opened) -> Result<Vec<RecipientKey>, Error> {
-    let addresses = opened
-        .messages
-        .iter()
-        .find_map(|(_, message)| match &message.kind {
-            MessageKind::Report { recipients, .. } => Some(recipients.clone()),
-            _ => None,
-        })
-        .ok_or(Error::MessageNotFound)?;
-    let mut keys = state.directory.directory.keys_for(&addresses)?;
+    let mut keys = state.directory.directory.keys_for(&opened.recipients)?;
     keys.push(opened.reply.recipient());
     Ok(keys)
 }
@@ -413,7 +448,8 @@ pub async fn download(
         .messages
         .iter()
         .filter(|(record, _)| record.author == Author::Office)
-        .flat_map(|(_, message)| message.attachments.iter())
+        .filter_map(|(_, checked)| checked.as_ref().ok())
+        .flat_map(|message| message.attachments.iter())
         .find(|reference| reference.location == form.location)
         .cloned();
     let Some(reference) = reference else {

@@ -388,6 +388,8 @@ pub struct ThreadEntry {
     pub author: String,
     /// Whether the office wrote it (its attachments can be downloaded).
     pub from_office: bool,
+    /// Whether it could not be opened or verified (then `body` says why, never what).
+    pub unreadable: bool,
     /// The day it was written.
     pub written_on: String,
     /// The text.
@@ -430,9 +432,11 @@ pub fn thread(frame: &Frame<'_>, thread: &Thread<'_>) -> Markup {
             }
             (error_summary(text, errors))
             @for entry in thread.entries {
-                article class={ "message" @if entry.from_office { " office" } } {
+                article class={ "message" @if entry.from_office { " office" } @if entry.unreadable { " unreadable" } } {
                     h2 { (entry.author) }
-                    p class="meta" { (text.thread_written) " " (entry.written_on) }
+                    @if !entry.unreadable {
+                        p class="meta" { (text.thread_written) " " (entry.written_on) }
+                    }
                     p class="body" { (entry.body.as_str()) }
                     @for (name, size, location) in &entry.attachments {
                         @if entry.from_office {

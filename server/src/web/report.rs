@@ -132,7 +132,7 @@ pub fn check_attachment(
     };
     match cleaned {
         Some(cleaned) => {
-            upload.content = Zeroizing::new(cleaned);
+            upload.content = cleaned;
             None
         }
         None => {
