@@ -97,6 +97,7 @@ impl From<meldpunt_crypto::Error> for CliError {
             | Crypto::SenderNotAddressed
             | Crypto::WrongAuthor { .. }
             | Crypto::WrongMailbox
+            | Crypto::ThreadWithoutReport
             | Crypto::OutOfSequence { .. }
             | Crypto::MalformedMessage(_) => CliError::Verification(error.to_string()),
             Crypto::Io(_) => CliError::Local(error.to_string()),

@@ -111,8 +111,14 @@ impl Inbox {
             let arrived: Vec<_> = report
                 .arrived
                 .iter()
-                .map(|(case, kind, author, unverified)| {
-                    json!({"case": case, "kind": kind, "author": author, "unverified": unverified})
+                .map(|(case, author, filed)| {
+                    json!({
+                        "case": case,
+                        "kind": filed.kind,
+                        "author": author,
+                        "unverified": filed.unverified,
+                        "missing_before": filed.missing_before,
+                    })
                 })
                 .collect();
             let quarantined: Vec<_> = report
@@ -138,13 +144,17 @@ impl Inbox {
                 session.address.organisation, session.address.recipient
             );
         }
-        for (case, kind, author, unverified) in &report.arrived {
-            let note = if *unverified {
+        for (case, author, filed) in &report.arrived {
+            let unverified = if filed.unverified {
                 " (not verified: this case's report was not sealed to your key)"
             } else {
                 ""
             };
-            println!("case {case}: new {kind} from the {author}{note}");
+            println!(
+                "case {case}: new {} from the {author}{unverified}{}",
+                filed.kind,
+                missing_note(filed.missing_before)
+            );
         }
         if !report.arrived.is_empty() {
             println!(
@@ -244,11 +254,7 @@ impl Inbox {
                 let case = store.state.cases.get_mut(&case_id).expect("just inserted");
                 case.check.set_signers(signers.clone());
                 match file(case, &entry, opened, day) {
-                    Ok((kind, unverified)) => {
-                        report
-                            .arrived
-                            .push((case_id, kind, entry.author.clone(), unverified));
-                    }
+                    Ok(filed) => report.arrived.push((case_id, entry.author.clone(), filed)),
                     Err(reason) => {
                         case.quarantined.push(QuarantinedMessage {
                             number: entry.number,
@@ -392,6 +398,7 @@ impl Inbox {
                         "written_on": message.written_on.to_string(),
                         "stored_on": stored.stored_on,
                         "unverified": stored.unverified,
+                        "missing_before": stored.missing_before,
                         "body": message.body.as_str(),
                         "attachments": message.attachments.iter().map(|a| json!({"name": a.name, "size": a.size, "id": a.location})).collect::<Vec<_>>(),
                     })
@@ -432,7 +439,7 @@ impl Inbox {
         }
         for (stored, message) in &thread {
             println!(
-                "\n── {} · {} · {} · written {}{} ──",
+                "\n── {} · {} · {} · written {}{} ──{}",
                 stored.position,
                 stored.author,
                 message.kind.as_str(),
@@ -441,7 +448,8 @@ impl Inbox {
                     " · NOT VERIFIED"
                 } else {
                     ""
-                }
+                },
+                missing_note(stored.missing_before)
             );
             println!("{}", message.body.trim_end());
             for reference in &message.attachments {
@@ -746,14 +754,27 @@ impl Inbox {
 /// What one sync did.
 #[derive(Debug, Default)]
 struct SyncReport {
-    /// Filed: case, kind, author, whether unverified.
-    arrived: Vec<(String, &'static str, String, bool)>,
+    /// Filed: case, author, what.
+    arrived: Vec<(String, String, Filed)>,
     /// Quarantined: case, relay number, reason.
     quarantined: Vec<(String, u64, String)>,
     /// Cases created partial.
     partial: Vec<String>,
     /// Messages sealed only to other recipients.
     not_addressed: usize,
+}
+
+/// What to say of messages missing before one (withheld by the relay, or not sealed to
+/// this identity).
+fn missing_note(missing: u32) -> String {
+    if missing == 0 {
+        String::new()
+    } else {
+        format!(
+            " — WARNING: {missing} earlier message(s) of its author never arrived here \
+             (withheld by the relay, or not sealed to your key)"
+        )
+    }
 }
 
 /// The short case id shown to people: from the mailbox id.
@@ -765,6 +786,14 @@ fn case_id(mailbox: &str) -> String {
         .collect()
 }
 
+/// A message filed by a sync.
+#[derive(Debug)]
+struct Filed {
+    kind: &'static str,
+    unverified: bool,
+    missing_before: u32,
+}
+
 /// Files one opened message into its case, or says why it must be quarantined (then the
 /// case is unchanged but for the caller's quarantine entry).
 fn file(
@@ -772,18 +801,18 @@ fn file(
     entry: &OfficeEntry,
     opened: meldpunt_crypto::Result<Message>,
     day: meldpunt_crypto::Day,
-) -> std::result::Result<(&'static str, bool), String> {
+) -> std::result::Result<Filed, String> {
     let message =
         opened.map_err(|error| format!("it does not open as a Meldpunt message: {error}"))?;
     let author: Author = entry
         .author
         .parse()
         .map_err(|_| format!("the relay recorded an unknown author \"{}\"", entry.author))?;
-    let authenticity = case
+    let admitted = case
         .check
         .admit(&message, author)
         .map_err(|error| format!("it does not fit the case: {error}"))?;
-    let unverified = authenticity == Authenticity::UnverifiedFollowUp;
+    let unverified = admitted.authenticity == Authenticity::UnverifiedFollowUp;
     apply(case, &message, day);
     let message_json = match message.encode() {
         Ok(encoded) => String::from_utf8(encoded.to_vec()).expect("JSON is UTF-8"),
@@ -796,9 +825,14 @@ fn file(
         stored_on: entry.day.clone(),
         message_json,
         unverified,
+        missing_before: admitted.missing_before,
     });
     case.messages.sort_by_key(|message| message.position);
-    Ok((message.kind.as_str(), unverified))
+    Ok(Filed {
+        kind: message.kind.as_str(),
+        unverified,
+        missing_before: admitted.missing_before,
+    })
 }
 
 /// Updates a case's status from a message in its thread.

@@ -220,24 +220,25 @@ pub fn report(
 /// not be. One bad message (a colleague's, a relay's, a tampered one) is marked in its
 /// place; it never hides the others or stops a follow-up.
 struct Thread {
-    entries: Vec<(
-        crate::relay::MailboxEntry,
-        std::result::Result<Message, String>,
-    )>,
+    entries: Vec<(crate::relay::MailboxEntry, std::result::Result<Checked, String>)>,
     check: ThreadCheck,
+}
+
+/// A message that opened and fits the thread.
+struct Checked {
+    message: Message,
+    /// Earlier messages of its author that never arrived (withheld by the relay).
+    missing_before: u32,
 }
 
 impl Thread {
     /// The report's recipients (the report is always the first, checked message).
     fn recipients(&self) -> Vec<RecipientAddress> {
         match self.entries.first() {
-            Some((
-                _,
-                Ok(Message {
-                    kind: MessageKind::Report { recipients, .. },
-                    ..
-                }),
-            )) => recipients.clone(),
+            Some((_, Ok(checked))) => match &checked.message.kind {
+                MessageKind::Report { recipients, .. } => recipients.clone(),
+                _ => Vec::new(),
+            },
             _ => Vec::new(),
         }
     }
@@ -267,7 +268,12 @@ fn read_thread(
             .map_err(|error| error.to_string())
             .and_then(|author| {
                 Message::open(std::slice::from_ref(reply), &sealed)
-                    .and_then(|message| check.admit(&message, author).map(|_| message))
+                    .and_then(|message| {
+                        check.admit(&message, author).map(|admitted| Checked {
+                            message,
+                            missing_before: admitted.missing_before,
+                        })
+                    })
                     .map_err(|error| error.to_string())
             });
         entries.push((entry, checked));
@@ -316,7 +322,9 @@ pub fn check(
     let mut saved = Vec::new();
     if let Some(folder) = save_attachments {
         for (_, checked) in &thread.entries {
-            let Ok(message) = checked else { continue };
+            let Ok(Checked { message, .. }) = checked else {
+                continue;
+            };
             if matches!(
                 message.kind,
                 MessageKind::Reply { .. } | MessageKind::Acknowledgement { .. }
@@ -345,8 +353,12 @@ pub fn check(
             .entries
             .iter()
             .map(|(entry, checked)| match checked {
-                Ok(message) => json!({
+                Ok(Checked {
+                    message,
+                    missing_before,
+                }) => json!({
                     "position": entry.position,
+                    "missing_before": missing_before,
                     "kind": message.kind.as_str(),
                     "author": author(message, &directory),
                     "written_on": message.written_on.to_string(),
@@ -370,7 +382,15 @@ pub fn check(
     }
     for (entry, checked) in &thread.entries {
         match checked {
-            Ok(message) => {
+            Ok(Checked {
+                message,
+                missing_before,
+            }) => {
+                if *missing_before > 0 {
+                    println!(
+                        "── {missing_before} earlier message(s) of this author are missing here: the relay withheld them ──\n"
+                    );
+                }
                 println!(
                     "── {} · {} · written {} ──",
                     entry.position,

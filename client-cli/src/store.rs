@@ -74,6 +74,10 @@ pub struct StoredMessage {
     /// carrying the reporter's key was not sealed to this identity.
     #[serde(default)]
     pub unverified: bool,
+    /// How many earlier messages of its author never reached this store (withheld by the
+    /// relay, or not sealed to this identity).
+    #[serde(default)]
+    pub missing_before: u32,
 }
 
 /// A message that was sealed to this office but could not be filed: it does not open as a

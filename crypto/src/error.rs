@@ -102,6 +102,9 @@ pub enum Error {
         "a follow-up is not signed by the reporter's key: someone other than the reporter wrote it"
     )]
     ForgedFollowUp,
+    /// A thread's first message is not a report.
+    #[error("the conversation does not start with a report")]
+    ThreadWithoutReport,
     /// An office message is not signed by a key the directory lists for its sender.
     #[error("an office message is not signed by a key the recipient directory lists for its sender: someone other than that recipient wrote it")]
     ForgedOfficeMessage,
@@ -122,7 +125,7 @@ pub enum Error {
     )]
     WrongMailbox,
     /// A message does not continue its author's numbering.
-    #[error("the {author}'s messages are out of sequence (expected number {expected}, found {found}): the relay withheld, repeated or reordered messages")]
+    #[error("the {author}'s messages are out of sequence (expected number {expected}, found {found}): the relay repeated or reordered messages")]
     OutOfSequence {
         /// `reporter` or `office`.
         author: &'static str,

@@ -86,7 +86,7 @@ pub use keys::{
     RECEIPT_SALT, REPLY_KEY_LABEL,
 };
 pub use message::{
-    AttachmentReference, Authenticity, Author, Message, MessageKind, RecipientAddress, ThreadCheck,
+    Admitted, AttachmentReference, Authenticity, Author, Message, MessageKind, RecipientAddress, ThreadCheck,
     MAXIMUM_ATTACHMENTS, MAXIMUM_ATTACHMENT_NAME_LENGTH, MAXIMUM_BODY_LENGTH,
     MAXIMUM_MESSAGE_LENGTH, MESSAGE_FORMAT_VERSION,
 };

@@ -471,6 +471,17 @@ impl Message {
     }
 }
 
+/// What a reader learnt about a message it admitted into a thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Admitted {
+    /// How far its author could be checked.
+    pub authenticity: Authenticity,
+    /// How many of its author's earlier messages this reader never saw: withheld by the
+    /// relay, or not sealed to this reader. 0 in a complete thread. The message itself is
+    /// genuine; the reader shows it and says that something before it is missing.
+    pub missing_before: u32,
+}
+
 /// How far a reader could check a message it admitted into a thread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Authenticity {
@@ -485,15 +496,17 @@ pub enum Authenticity {
 /// Checks a thread as it is read, message by message in the relay's order. Every message
 /// must belong to this mailbox, fit the author the relay recorded (reporter: report and
 /// follow-ups; office: replies and acknowledgements), start with a report, continue its
-/// author's numbering without a gap, a repeat or a step back, and carry its author's
-/// signature: a follow-up the key in the report, an office message a key that the signed
-/// directory lists for its sender, who must be one of the recipients the reporter chose.
+/// author's numbering without a repeat or a step back, and carry its author's signature: a
+/// follow-up the key in the report, an office message a key that the signed directory lists
+/// for its sender, who must be one of the recipients the reporter chose.
 ///
 /// The reporter numbers 1, 2, 3…; each office signing key numbers its own messages, so any
-/// interleaving of distinct authors is accepted while a replay, a reordering within one
-/// author or a message withheld from the middle is caught. A message that does not fit
-/// changes nothing: the check goes on with the next one (a reader quarantines or marks the
-/// misfit, and never stops on it).
+/// interleaving of distinct authors is accepted while a replay or a reordering within one
+/// author is refused, and a message withheld from the middle is reported: the next message
+/// of that author is admitted with [`Admitted::missing_before`] saying how many are missing
+/// (so that one withheld message does not hide every later one). A message that does not
+/// fit changes nothing: the check goes on with the next one (a reader quarantines or marks
+/// the misfit, and never stops on it).
 ///
 /// A *partial* check ([`ThreadCheck::partial`]) is for an office member who could not open
 /// the thread's beginning (it was sealed before their key was in the directory): each
@@ -560,15 +573,19 @@ impl ThreadCheck {
             .map(|(_, last)| *last)
     }
 
-    fn in_sequence(
+    /// How many of the author's messages are missing before `found`, or why `found` cannot
+    /// come now (a repeat or a step back).
+    fn missing_before(
         &self,
         author: &'static str,
         last: Option<u32>,
         found: u32,
-    ) -> Result<(), Error> {
+    ) -> Result<u32, Error> {
         let expected = last.unwrap_or(0) + 1;
-        if found == expected || (self.partial && last.is_none()) {
-            Ok(())
+        if self.partial && last.is_none() {
+            Ok(0)
+        } else if found >= expected {
+            Ok(found - expected)
         } else {
             Err(Error::OutOfSequence {
                 author,
@@ -580,7 +597,7 @@ impl ThreadCheck {
 
     /// Takes the next message of the thread, posted by `recorded` as the relay says, or says
     /// why it does not fit (and then changes nothing).
-    pub fn admit(&mut self, message: &Message, recorded: Author) -> Result<Authenticity, Error> {
+    pub fn admit(&mut self, message: &Message, recorded: Author) -> Result<Admitted, Error> {
         if !message.mailbox.matches(&self.mailbox) {
             return Err(Error::WrongMailbox);
         }
@@ -594,36 +611,33 @@ impl ThreadCheck {
                 recorded: recorded.as_str(),
             });
         }
-        let reporter_first = || Error::OutOfSequence {
-            author: "reporter",
-            expected: 1,
-            found: message.sequence,
-        };
         match &message.kind {
             MessageKind::Report {
                 follow_up_key,
                 recipients,
                 ..
             } => {
-                if self.started() || self.partial {
+                if self.started() || self.partial || message.sequence != 1 {
                     return Err(Error::OutOfSequence {
                         author: "reporter",
                         expected: self.reporter + 1,
                         found: message.sequence,
                     });
                 }
-                self.in_sequence("reporter", None, message.sequence)?;
                 self.follow_up_key = Some(*follow_up_key);
                 self.addressed = Some(recipients.clone());
                 self.reporter = 1;
-                Ok(Authenticity::Verified)
+                Ok(Admitted {
+                    authenticity: Authenticity::Verified,
+                    missing_before: 0,
+                })
             }
             MessageKind::FollowUp => {
                 if !self.started() && !self.partial {
-                    return Err(reporter_first());
+                    return Err(Error::ThreadWithoutReport);
                 }
                 let last = (self.reporter > 0).then_some(self.reporter);
-                self.in_sequence("reporter", last, message.sequence)?;
+                let missing_before = self.missing_before("reporter", last, message.sequence)?;
                 let authenticity = match &self.follow_up_key {
                     Some(key) => {
                         key.verify(message)?;
@@ -633,11 +647,14 @@ impl ThreadCheck {
                     None => return Err(Error::ForgedFollowUp),
                 };
                 self.reporter = message.sequence;
-                Ok(authenticity)
+                Ok(Admitted {
+                    authenticity,
+                    missing_before,
+                })
             }
             MessageKind::Reply { from, signer } | MessageKind::Acknowledgement { from, signer } => {
                 if !self.started() && !self.partial {
-                    return Err(reporter_first());
+                    return Err(Error::ThreadWithoutReport);
                 }
                 if let Some(addressed) = &self.addressed {
                     if !addressed.contains(from) {
@@ -653,12 +670,15 @@ impl ThreadCheck {
                 }
                 signer.verify(message)?;
                 let last = self.last_office(signer);
-                self.in_sequence("office", last, message.sequence)?;
+                let missing_before = self.missing_before("office", last, message.sequence)?;
                 match self.office.iter_mut().find(|(key, _)| key == signer) {
                     Some((_, stored)) => *stored = message.sequence,
                     None => self.office.push((*signer, message.sequence)),
                 }
-                Ok(Authenticity::Verified)
+                Ok(Admitted {
+                    authenticity: Authenticity::Verified,
+                    missing_before,
+                })
             }
         }
     }
@@ -1051,7 +1071,10 @@ mod tests {
             for message in &thread {
                 assert_eq!(
                     check.admit(message, author_of(message)).unwrap(),
-                    Authenticity::Verified
+                    Admitted {
+                        authenticity: Authenticity::Verified,
+                        missing_before: 0
+                    }
                 );
             }
             assert_eq!(check.next_reporter_sequence(), 4);
@@ -1089,16 +1112,26 @@ mod tests {
             );
             error
         };
-        // A message from the middle withheld; one repeated; two swapped; a thread not
-        // starting with its report; a message of another mailbox.
-        assert!(matches!(
-            refused(&[report.clone(), follow_up(3)]),
-            Error::OutOfSequence {
-                expected: 2,
-                found: 3,
-                ..
+        // A message from the middle withheld: the next one is admitted, saying one is
+        // missing before it.
+        let mut check = ThreadCheck::new(mailbox, signers(&[&member], &counsel));
+        check.admit(&report, Author::Reporter).unwrap();
+        assert_eq!(
+            check.admit(&follow_up(3), Author::Reporter).unwrap(),
+            Admitted {
+                authenticity: Authenticity::Verified,
+                missing_before: 1
             }
-        ));
+        );
+        assert_eq!(
+            check
+                .admit(&follow_up(4), Author::Reporter)
+                .unwrap()
+                .missing_before,
+            0
+        );
+        // One repeated; two swapped; a thread not starting with its report; a message of
+        // another mailbox.
         assert!(matches!(
             refused(&[
                 report.clone(),
@@ -1111,18 +1144,26 @@ mod tests {
                 found: 1
             }
         ));
-        // Two swapped: the later one is refused where it comes, and the check goes on.
+        // Two swapped: the first comes with one missing before it, the second is refused
+        // as a step back, and the check goes on.
         let mut check = ThreadCheck::new(mailbox, signers(&[&member], &counsel));
         check.admit(&report, Author::Reporter).unwrap();
+        assert_eq!(
+            check
+                .admit(&follow_up(3), Author::Reporter)
+                .unwrap()
+                .missing_before,
+            1
+        );
         assert!(check
-            .admit(&follow_up(3), Author::Reporter)
+            .admit(&follow_up(2), Author::Reporter)
             .unwrap_err()
             .to_string()
-            .contains("out of sequence"));
-        check.admit(&follow_up(2), Author::Reporter).unwrap();
+            .contains("out of sequence (expected number 4, found 2)"));
+        check.admit(&follow_up(4), Author::Reporter).unwrap();
         assert!(matches!(
             refused(&[reply(&member, address(), 1)]),
-            Error::OutOfSequence { .. }
+            Error::ThreadWithoutReport
         ));
         assert!(matches!(
             refused(&[report.clone(), report.clone()]),
@@ -1282,17 +1323,22 @@ mod tests {
         assert_eq!(
             check
                 .admit(&reply(&member, address(), 4), Author::Office)
-                .unwrap(),
+                .unwrap()
+                .authenticity,
             Authenticity::Verified
         );
         assert_eq!(
             check.admit(&follow_up(3), Author::Reporter).unwrap(),
-            Authenticity::UnverifiedFollowUp
+            Admitted {
+                authenticity: Authenticity::UnverifiedFollowUp,
+                missing_before: 0
+            }
         );
         assert_eq!(
             check
                 .admit(&reply(&newcomer, address(), 1), Author::Office)
-                .unwrap(),
+                .unwrap()
+                .authenticity,
             Authenticity::Verified
         );
         // Once a numbering has started, it is checked as strictly as ever.
@@ -1300,8 +1346,15 @@ mod tests {
             check.admit(&reply(&member, address(), 4), Author::Office),
             Err(Error::OutOfSequence { .. })
         ));
+        assert_eq!(
+            check
+                .admit(&reply(&member, address(), 7), Author::Office)
+                .unwrap()
+                .missing_before,
+            2
+        );
         assert!(matches!(
-            check.admit(&follow_up(5), Author::Reporter),
+            check.admit(&follow_up(3), Author::Reporter),
             Err(Error::OutOfSequence { .. })
         ));
         // Office signatures are still required.

@@ -20,6 +20,9 @@ pub enum Error {
     /// The message does not exist (or is not yours).
     #[error("no such message")]
     MessageNotFound,
+    /// No endpoint answers at this path.
+    #[error("no such endpoint; the API is under /api/v1/ (see /api/v1/openapi.json), and clients take the relay's base address")]
+    EndpointNotFound,
     /// The attachment does not exist, is not complete, or is not yours.
     #[error("no such attachment")]
     AttachmentNotFound,
@@ -107,6 +110,7 @@ impl Error {
             Error::MailboxExists => "mailbox-exists",
             Error::MessageNotFound => "message-not-found",
             Error::AttachmentNotFound => "attachment-not-found",
+            Error::EndpointNotFound => "endpoint-not-found",
             Error::AttachmentExists => "attachment-exists",
             Error::MailboxFull(_) => "mailbox-full",
             Error::UnknownOrganisation(_) => "unknown-organisation",
@@ -141,6 +145,7 @@ impl Error {
             Error::MailboxNotFound
             | Error::MessageNotFound
             | Error::AttachmentNotFound
+            | Error::EndpointNotFound
             | Error::UnknownOrganisation(_)
             | Error::UnknownRecipient { .. } => StatusCode::NOT_FOUND,
             Error::MailboxExists | Error::AttachmentExists | Error::StampSpent => {

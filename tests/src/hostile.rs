@@ -55,7 +55,10 @@ pub enum Misbehaviour {
     },
     /// Serves this signed directory instead of the relay's.
     Directory(Vec<u8>),
-    /// Serves one attachment's bytes for another's.
+    /// Answers an office's login with these sealed bytes as the challenge (an attachment
+    /// sealed to the office, say), hoping the office opens them and answers with the content.
+    Challenge(Vec<u8>),
+    /// Serves one attachment's bytes for another's (to the reporter or the office).
     SwapAttachment {
         /// The attachment asked for.
         asked: String,
@@ -274,16 +277,22 @@ async fn forward(State(hostile): State<Arc<Hostile>>, request: Request) -> Respo
                 answer = Bytes::from(bytes.clone());
             }
             Misbehaviour::SwapAttachment { asked, served }
-                if plain_path == format!("/api/v1/mailbox/attachments/{asked}") =>
+                if plain_path.ends_with(&format!("/attachments/{asked}")) =>
             {
                 answer = hostile
-                    .get_with(
-                        &format!("/api/v1/mailbox/attachments/{served}"),
-                        &authorization,
-                    )
+                    .get_with(&plain_path.replace(asked.as_str(), served), &authorization)
                     .await;
             }
             _ => {}
+        }
+    }
+    if let (&Method::POST, Misbehaviour::Challenge(sealed)) = (&method, &hostile.misbehaviour) {
+        if plain_path == "/api/v1/office/challenge" {
+            use base64::Engine as _;
+            let mut challenge: Value = serde_json::from_slice(&answer).expect("a JSON challenge");
+            challenge["sealed_challenge"] =
+                base64::engine::general_purpose::STANDARD.encode(sealed).into();
+            answer = Bytes::from(challenge.to_string());
         }
     }
     let mut response = (status, Body::from(answer)).into_response();

@@ -445,7 +445,11 @@ impl Reporter {
             body: text.to_owned().into(),
             attachments: vec![],
         }
-        .seal(&[relay.directory.demo_office.recipient()])
+        .seal(&[
+            relay.directory.demo_office.recipient(),
+            relay.directory.demo_colleague.recipient(),
+            self.code.reply_identity().recipient(),
+        ])
         .expect("sealed")
         .into_bytes()
     }
@@ -562,7 +566,8 @@ impl User {
         self.run_at(&relay.url, arguments, stdin)
     }
 
-    /// Runs `meldpunt` against the relay at `url` (a hostile one, say).
+    /// Runs `meldpunt` against the relay at `url` (a hostile one, say); an empty `url` gives
+    /// it no relay at all.
     pub fn run_at(
         &self,
         url: &str,
@@ -583,6 +588,9 @@ impl User {
             })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        if url.is_empty() {
+            command.env_remove("MELDPUNT_RELAY");
+        }
         let mut child = command.spawn().unwrap();
         if let Some(input) = stdin {
             use std::io::Write;
@@ -674,19 +682,18 @@ pub fn files_under(folder: &Path) -> Vec<PathBuf> {
     found
 }
 
-/// A JPEG with an EXIF segment holding a GPS marker, and a comment naming someone.
+/// A real JPEG (metadata/testdata/baseline.jpg) with an EXIF segment holding a GPS marker
+/// and a comment naming someone inserted after its start.
 pub fn photo_with_metadata() -> Vec<u8> {
-    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
-    bytes.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+    let picture = include_bytes!("../../metadata/testdata/baseline.jpg");
+    let mut bytes = picture[..2].to_vec();
     let exif = b"Exif\0\0GPS-52.0907N-5.1214E";
     bytes.extend_from_slice(&[0xFF, 0xE1, 0x00, (exif.len() + 2) as u8]);
     bytes.extend_from_slice(exif);
     let comment = b"photo by J. Jansen";
     bytes.extend_from_slice(&[0xFF, 0xFE, 0x00, (comment.len() + 2) as u8]);
     bytes.extend_from_slice(comment);
-    bytes.extend_from_slice(&[
-        0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3F, 0x00, 0xAB, 0xCD, 0xFF, 0xD9,
-    ]);
+    bytes.extend_from_slice(&picture[2..]);
     bytes
 }
 

@@ -1,6 +1,10 @@
 //! A hostile relay against the real CLI: each way a relay operator could misbehave with a
-//! conversation, and the refusal — exit code 5 and a message saying what happened — that
-//! the reporter's `meldpunt check` or the office's `meldpunt inbox sync` answers with.
+//! conversation, and what the clients answer with. A message that does not open or does not
+//! fit the thread is never shown as genuine, and never stops anything: the reporter's
+//! `meldpunt check` shows it in its place as "a message could not be read" with the reason
+//! (and still shows the rest), the office's `meldpunt inbox sync` quarantines it with the
+//! reason and files the rest. A directory the relay forges, or a report it withholds or
+//! swaps, is refused outright (exit code 5).
 //!
 //! The thread every test starts from (positions in the mailbox; sequence numbers per
 //! author): 1 report (reporter 1), 2 acknowledgement (office 1), 3 follow-up (reporter 2),
@@ -85,7 +89,8 @@ impl Conversation {
         listed["cases"][0]["case"].as_str().unwrap().to_owned()
     }
 
-    /// The reporter checks through `url`; returns the exit code and standard error.
+    /// The reporter checks through `url`; returns the exit code and what it printed
+    /// (standard output, then standard error).
     fn check_at(&self, url: &str, extra: &[&str]) -> (Option<i32>, String) {
         let mut arguments = vec![
             "check",
@@ -95,24 +100,16 @@ impl Conversation {
             &self.key,
         ];
         arguments.extend_from_slice(extra);
-        let output = self.reporter.run_at(url, &arguments, None);
-        (
-            output.status.code(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        )
+        printed(self.reporter.run_at(url, &arguments, None))
     }
 
     /// A new office store syncs the whole organisation through `url`; returns the exit
-    /// code and standard error.
+    /// code and what it printed.
     fn fresh_office_sync_at(&self, url: &str) -> (Option<i32>, String) {
         let office = User::new();
         let store = office.path("store");
         let arguments = self.office_arguments_with("sync", store.to_str().unwrap());
-        let output = office.run_at(url, &arguments, None);
-        (
-            output.status.code(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        )
+        printed(office.run_at(url, &arguments, None))
     }
 
     /// The attachment ids of the office's replies at positions 4 and 5.
@@ -182,12 +179,49 @@ fn conversation() -> Conversation {
     conversation
 }
 
+/// The exit code, and standard output followed by standard error.
+fn printed(output: std::process::Output) -> (Option<i32>, String) {
+    (
+        output.status.code(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    )
+}
+
+/// Refused outright: exit code 5 and the reason.
 fn assert_refused(outcome: (Option<i32>, String), expected: &str) {
-    let (status, stderr) = outcome;
-    assert_eq!(status, Some(5), "{stderr}");
+    let (status, printed) = outcome;
+    assert_eq!(status, Some(5), "{printed}");
     assert!(
-        stderr.contains(expected),
-        "expected {expected:?} in: {stderr}"
+        printed.contains(expected),
+        "expected {expected:?} in: {printed}"
+    );
+}
+
+/// The reporter's `check` shows the conversation (exit 0) with the misfit marked in its place
+/// with the reason, and every genuine message still shown.
+fn assert_marked(outcome: (Option<i32>, String), expected: &str) {
+    let (status, printed) = outcome;
+    assert_eq!(status, Some(0), "{printed}");
+    assert!(
+        printed.contains("a message could not be read") && printed.contains(expected),
+        "expected a marked message with {expected:?} in: {printed}"
+    );
+    for genuine in ["Melding: de kas klopt niet.", "Aanvulling twee."] {
+        assert!(printed.contains(genuine), "{genuine:?} missing from: {printed}");
+    }
+}
+
+/// The office's sync files what fits (exit 0) and quarantines the misfit with the reason.
+fn assert_quarantined(outcome: (Option<i32>, String), expected: &str) {
+    let (status, printed) = outcome;
+    assert_eq!(status, Some(0), "{printed}");
+    assert!(
+        printed.contains("QUARANTINED") && printed.contains(expected),
+        "expected a quarantined message with {expected:?} in: {printed}"
     );
 }
 
@@ -199,10 +233,15 @@ async fn a_message_withheld_from_the_middle_is_caught_by_the_reporter() {
         Misbehaviour::Withhold { position: 3 },
     )
     .await;
-    assert_refused(
-        conversation.check_at(&hostile.url, &[]),
-        "out of sequence (expected number 2, found 3)",
+    // The next follow-up is genuine and shown, saying one before it is missing.
+    let (status, printed) = conversation.check_at(&hostile.url, &[]);
+    assert_eq!(status, Some(0), "{printed}");
+    assert!(
+        printed.contains("1 earlier message(s) of this author are missing here: the relay withheld them"),
+        "{printed}"
     );
+    assert!(!printed.contains("Aanvulling een."), "{printed}");
+    assert!(printed.contains("Aanvulling twee."), "{printed}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -213,10 +252,15 @@ async fn a_message_withheld_from_the_middle_is_caught_by_the_office() {
         Misbehaviour::Withhold { position: 3 },
     )
     .await;
-    // A fresh office store syncs the whole organisation through the hostile relay.
-    let (status, stderr) = conversation.fresh_office_sync_at(&hostile.url);
-    assert_eq!(status, Some(5), "{stderr}");
-    assert!(stderr.contains("out of sequence"), "{stderr}");
+    // A fresh office store syncs the whole organisation through the hostile relay: the
+    // report and everything else are filed, the next follow-up with a warning.
+    let (status, printed) = conversation.fresh_office_sync_at(&hostile.url);
+    assert_eq!(status, Some(0), "{printed}");
+    assert!(printed.contains("new report"), "{printed}");
+    assert!(
+        printed.contains("new follow-up from the reporter — WARNING: 1 earlier message(s) of its author never arrived here"),
+        "{printed}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -227,7 +271,7 @@ async fn a_replayed_old_message_is_caught() {
         Misbehaviour::Replay { original: 3 },
     )
     .await;
-    assert_refused(
+    assert_marked(
         conversation.check_at(&hostile.url, &[]),
         "out of sequence (expected number 4, found 2)",
     );
@@ -244,9 +288,11 @@ async fn reordered_messages_are_caught() {
         },
     )
     .await;
-    assert_refused(
+    // The later reply comes first (one missing before it); the earlier one after it is a
+    // step back.
+    assert_marked(
         conversation.check_at(&hostile.url, &[]),
-        "office's messages are out of sequence (expected number 2, found 3)",
+        "office's messages are out of sequence (expected number 4, found 2)",
     );
 }
 
@@ -254,7 +300,7 @@ async fn reordered_messages_are_caught() {
 async fn duplicated_messages_are_caught() {
     let conversation = conversation();
     let hostile = HostileRelay::start(&conversation.relay.url, Misbehaviour::Duplicate).await;
-    assert_refused(conversation.check_at(&hostile.url, &[]), "out of sequence");
+    assert_marked(conversation.check_at(&hostile.url, &[]), "out of sequence");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -269,9 +315,10 @@ async fn another_mailboxs_ciphertext_is_refused_by_the_reporter() {
         },
     )
     .await;
+    // The report itself: without it nothing else can be checked, so nothing is shown.
     assert_refused(
         conversation.check_at(&hostile.url, &[]),
-        "message 1 in your mailbox cannot be opened",
+        "your report cannot be read",
     );
 }
 
@@ -287,9 +334,10 @@ async fn a_message_moved_into_another_mailbox_is_caught_by_the_office() {
         },
     )
     .await;
-    let (status, stderr) = conversation.fresh_office_sync_at(&hostile.url);
-    assert_eq!(status, Some(5), "{stderr}");
-    assert!(stderr.contains("belongs to another mailbox"), "{stderr}");
+    assert_quarantined(
+        conversation.fresh_office_sync_at(&hostile.url),
+        "belongs to another mailbox",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -300,9 +348,9 @@ async fn a_truncated_sealed_object_is_refused() {
         Misbehaviour::Truncate { position: 2 },
     )
     .await;
-    assert_refused(
+    assert_marked(
         conversation.check_at(&hostile.url, &[]),
-        "message 2 in your mailbox cannot be opened",
+        "damaged or was altered",
     );
 }
 
@@ -493,13 +541,8 @@ async fn a_follow_up_forged_by_the_relay_is_caught() {
         &conversation.office_arguments("sync"),
         None,
     );
-    assert_eq!(output.status.code(), Some(5));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("not signed by the reporter's key"),
-        "{stderr}"
-    );
-    assert_refused(
+    assert_quarantined(printed(output), "not signed by the reporter's key");
+    assert_marked(
         conversation.check_at(&conversation.relay.url, &[]),
         "not signed by the reporter's key",
     );

@@ -607,12 +607,19 @@ async fn bad_input_gets_its_own_error_and_changes_nothing() {
             "{path}"
         );
     }
-    let response = client()
-        .get(format!("{}/api/v1/nothing-here", relay.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 400);
+    // Unknown paths (a client given the API path as its relay address, say) answer 404 with
+    // the JSON error, which says where the API is.
+    for path in ["/api/v1/nothing-here", "/api/v1/api/v1/directory"] {
+        let response = client()
+            .get(format!("{}{path}", relay.url))
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = json(response).await;
+        assert_eq!(status, 404, "{path}");
+        assert_eq!(body["error"], "endpoint-not-found", "{path}");
+        assert!(body["message"].as_str().unwrap().contains("base address"));
+    }
 }
 
 /// Declares a long body, sends part of it, and hangs up.

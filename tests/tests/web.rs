@@ -733,7 +733,7 @@ async fn the_browser_script_refuses_a_tampered_directory_and_sends_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_browser_script_refuses_a_conversation_with_a_withheld_message() {
+async fn the_browser_script_shows_a_message_after_a_withheld_one_with_a_note() {
     use meldpunt_end_to_end::hostile::{HostileRelay, Misbehaviour};
     let relay = Relay::start(RelayOptions::default());
     let office = Office::new(&relay);
@@ -756,8 +756,92 @@ async fn the_browser_script_refuses_a_conversation_with_a_withheld_message() {
     browser.wait_for("#mode[data-mode=script]").await;
     browser.type_into("#receipt_code", &code).await;
     browser.click("#check-form button[type=submit]").await;
-    let message = browser.text("#receipt_code-error").await;
-    assert!(message.contains("out of sequence"), "{message}");
+    let note = browser.text(".missing").await;
+    assert!(note.contains("1 earlier message(s) from this sender are missing"), "{note}");
+    let thread = browser.text("main").await;
+    assert!(thread.contains("Tweede antwoord.") && !thread.contains("Eerste antwoord."), "{thread}");
+}
+
+/// A colleague with an office key of the organisation (or a buggy client) posts a message
+/// the reporter cannot open: sealed to the office only.
+async fn a_message_the_reporter_cannot_open(relay: &Relay, code: &str) {
+    let code = meldpunt_crypto::ReceiptCode::parse(code).unwrap();
+    let colleague = &relay.directory.demo_colleague;
+    let signing_key = colleague.office_signing_key();
+    let mut message = meldpunt_crypto::Message {
+        mailbox: code.mailbox_token().mailbox_id(),
+        sequence: 1,
+        signature: None,
+        kind: meldpunt_crypto::MessageKind::Reply {
+            from: meldpunt_crypto::RecipientAddress {
+                organisation: "demo".into(),
+                recipient: "integrity-office".into(),
+            },
+            signer: signing_key.office_key(),
+        },
+        written_on: "2026-11-30".parse().unwrap(),
+        body: String::from("Alleen voor collega's.").into(),
+        attachments: vec![],
+    };
+    signing_key.sign(&mut message).unwrap();
+    let sealed = message
+        .seal(&[relay.directory.demo_office.recipient(), colleague.recipient()])
+        .unwrap();
+    let session = meldpunt_end_to_end::office_session(relay, "demo", colleague).await;
+    let response = relay
+        .post_sealed(
+            &format!(
+                "/api/v1/office/mailboxes/{}/messages",
+                code.mailbox_token().mailbox_id().to_wire()
+            ),
+            &session,
+            sealed.into_bytes(),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_the_reporter_cannot_open_is_marked_and_the_conversation_goes_on() {
+    let relay = Relay::start(RelayOptions {
+        extra_config: QUICK_FORMS.into(),
+        ..RelayOptions::default()
+    });
+    let office = Office::new(&relay);
+    let code = User::new().report(&relay, REPORT_TEXT);
+    let folder = tempfile::tempdir().unwrap();
+    office_answers(&relay, &office, folder.path(), "Antwoord. REPLY-MARKER-77");
+    a_message_the_reporter_cannot_open(&relay, &code).await;
+    // With JavaScript (in English) and without (in Dutch): the unreadable message is marked
+    // in its place, the rest is shown, and a follow-up still goes out.
+    for (javascript, query, unreadable, sent) in [
+        (true, "?lang=en", "A message could not be read", "follow-up was received"),
+        (false, "", "Een bericht kon niet worden gelezen", "aanvulling is ontvangen"),
+    ] {
+        let browser = Browser::start(javascript).await;
+        browser.open(&format!("{}/check{query}", relay.url)).await;
+        let mode = if javascript { "script" } else { "no-script" };
+        browser.wait_for(&format!("#mode[data-mode={mode}]")).await;
+        browser.type_into("#receipt_code", &code).await;
+        browser.click("#check-form button[type=submit]").await;
+        let marked = browser.text("article.unreadable").await;
+        assert!(marked.contains(unreadable), "{marked}");
+        assert!(!marked.contains("Alleen voor collega"), "{marked}");
+        let thread = browser.text("main").await;
+        assert!(thread.contains("REPORT-MARKER-5a1f") && thread.contains("REPLY-MARKER-77"), "{thread}");
+        browser
+            .screenshot(&format!("thread-unreadable-{mode}"))
+            .await;
+        browser
+            .type_into("#follow-up-form #body", "Aanvulling ondanks alles.")
+            .await;
+        browser.click("#follow-up-form button[type=submit]").await;
+        let notice = browser.text(".notice").await;
+        assert!(notice.contains(sent), "{notice}");
+    }
+    // Both follow-ups reach the office, in sequence.
+    let arrived = office.sync(&relay);
+    assert_eq!(arrived, ["reply", "reply", "follow-up", "follow-up"], "{arrived:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,9 +14,10 @@ const page = {
   text: JSON.parse(document.getElementById("meldpunt-text")?.textContent ?? "{}"),
 };
 
-// What the conversation says about a message it cannot show, in the page's language. The
-// relay's page texts do not carry these, so they are here, in both languages.
-const unreadableText = {
+// What the conversation says about a message it cannot show, and about messages missing
+// before one, in the page's language. The relay's page texts do not carry these, so they
+// are here, in both languages.
+const conversationText = {
   nl: {
     title: "Een bericht kon niet worden gelezen",
     reason: "Reden:",
@@ -24,13 +25,15 @@ const unreadableText = {
     reasons: {
       "wrong-mailbox": "het hoort bij een ander gesprek.",
       "wrong-author": "het past niet bij de afzender die de server heeft vastgelegd.",
-      "out-of-sequence": "het staat niet in de juiste volgorde: het is herhaald of verplaatst, of er ontbreekt een bericht ervoor.",
+      "out-of-sequence": "het staat niet in de juiste volgorde: het is herhaald of verplaatst.",
+      "thread-without-report": "het gesprek begint niet met een melding.",
       "forged-follow-up": "het is niet ondertekend met de sleutel van uw ontvangstcode.",
       "forged-office-message": "het is niet ondertekend door de ontvanger die het als afzender noemt.",
       "sender-not-addressed": "het komt van een ontvanger die u niet hebt gekozen.",
       "no-directory": "de lijst met ontvangers kon niet worden gecontroleerd.",
       unopened: "het kan niet worden geopend; het is mogelijk gewijzigd.",
     },
+    missing: "eerder(e) bericht(en) van deze afzender ontbreken: de server heeft ze achtergehouden.",
   },
   en: {
     title: "A message could not be read",
@@ -39,13 +42,15 @@ const unreadableText = {
     reasons: {
       "wrong-mailbox": "it belongs to another conversation.",
       "wrong-author": "it does not fit the sender the server recorded.",
-      "out-of-sequence": "it is out of sequence: repeated or moved, or a message before it is missing.",
+      "out-of-sequence": "it is out of sequence: repeated or moved.",
+      "thread-without-report": "the conversation does not start with a report.",
       "forged-follow-up": "it is not signed with the key of your receipt code.",
       "forged-office-message": "it is not signed by the recipient it names as its sender.",
       "sender-not-addressed": "it comes from a recipient you did not choose.",
       "no-directory": "the list of recipients could not be verified.",
       unopened: "it cannot be opened; it may have been altered.",
     },
+    missing: "earlier message(s) from this sender are missing: the server withheld them.",
   },
 }[page.language === "en" ? "en" : "nl"];
 
@@ -307,8 +312,8 @@ function codeError(error) {
 
 /** Why a message cannot be shown, in a few words (never anything of its content). */
 function unreadableReason(reason) {
-  const { reasons } = unreadableText;
-  return `${unreadableText.reason} ${Object.keys(reasons).includes(reason?.kind) ? reasons[reason.kind] : reasons.unopened}`;
+  const { reasons } = conversationText;
+  return `${conversationText.reason} ${Object.keys(reasons).includes(reason?.kind) ? reasons[reason.kind] : reasons.unopened}`;
 }
 
 /**
@@ -336,7 +341,7 @@ async function openConversation(derived, directory) {
   const report = messages.find(({ message, outcome }) => outcome.ok && message.kind === "report")?.message;
   if (!report) {
     const first = outcomes[0];
-    const why = first ? `${unreadableText.report} ${unreadableReason(first.reason)}` : unreadableText.report;
+    const why = first ? `${conversationText.report} ${unreadableReason(first.reason)}` : conversationText.report;
     throw new protocol.ProtocolError("tampered", why);
   }
   return { messages, report, nextReporterSequence };
@@ -390,11 +395,16 @@ function messageArticle(derived, directory, author, message) {
   );
 }
 
+/** Says that `count` earlier messages of the next message's author never arrived. */
+function missingNote(count) {
+  return element("p", { class: "missing", role: "note" }, `${count} ${conversationText.missing}`);
+}
+
 function unreadableArticle(reason) {
   return element(
     "article",
     { class: "message unreadable" },
-    element("h2", {}, unreadableText.title),
+    element("h2", {}, conversationText.title),
     element("p", { class: "meta" }, unreadableReason(reason)),
   );
 }
@@ -410,7 +420,9 @@ async function showConversation(derived, notice) {
   const conversation = await openConversation(derived, directory);
   const main = document.getElementById("content");
   const articles = conversation.messages.map(({ author, message, outcome }) =>
-    outcome.ok ? messageArticle(derived, directory, author, message) : unreadableArticle(outcome.reason),
+    outcome.ok
+      ? [outcome.missingBefore > 0 ? missingNote(outcome.missingBefore) : null, messageArticle(derived, directory, author, message)]
+      : unreadableArticle(outcome.reason),
   );
   const form = element(
     "form",

@@ -515,8 +515,19 @@ function outOfSequence(author, expected, found) {
   return new ProtocolError(
     "out-of-sequence",
     `the ${author}'s messages are out of sequence (expected number ${expected}, found ${found}): ` +
-      "the relay withheld, repeated or reordered messages",
+      "the relay repeated or reordered messages",
   );
+}
+
+/**
+ * How many of an author's messages are missing before number `found` when `last` is the last
+ * number admitted of that author (0 for none), as the Rust crate's
+ * `ThreadCheck::missing_before` computes it; a repeat or a step back is refused.
+ */
+function missingBefore(author, last, found) {
+  const expected = last + 1;
+  if (found < expected) throw outOfSequence(author, expected, found);
+  return found - expected;
 }
 
 /**
@@ -532,20 +543,25 @@ function outOfSequence(author, expected, found) {
  * key in the report. An office message comes from a recipient the report chose, is signed
  * by an office key the directory lists for that recipient, and continues that key's own
  * numbering 1, 2, 3…, so that two office members who write at once never collide. Any
- * interleaving of distinct authors is accepted; a replay, a reordering within one author
- * or a message withheld from the middle is caught.
+ * interleaving of distinct authors is accepted; a replay or a reordering within one author
+ * is refused, and a message withheld from the middle is reported: the next message of that
+ * author is admitted with `missingBefore` saying how many of its author's earlier messages
+ * never arrived (so that one withheld message does not hide every later one).
  *
  * A message that does not fit changes nothing, and neither does an entry that did not open:
  * the check goes on with the next one, so that no message can hide the others. Returns
- * `outcomes`, for each entry `{ok: true}` or `{ok: false, reason}` (a ProtocolError), and
- * `nextReporterSequence`, the number the reporter's next follow-up takes.
+ * `outcomes`, for each entry `{ok: true, missingBefore}` (0 in a complete thread) or
+ * `{ok: false, reason}` (a ProtocolError), and `nextReporterSequence`, the number the
+ * reporter's next follow-up takes.
  */
 export function checkThread(mailboxIdWire, directory, entries) {
   const signers = directory === null ? null : officeSigners(directory);
   let reporter = 0;
   let report = null;
   const office = new Map();
+  const started = () => reporter > 0 || office.size > 0;
 
+  /** Takes the next message, or throws why it does not fit (and then changes nothing). */
   function admit(message, recorded) {
     if (message.mailbox !== mailboxIdWire) {
       throw new ProtocolError("wrong-mailbox", "a message belongs to another mailbox than the one it was served from: the relay moved it");
@@ -555,14 +571,14 @@ export function checkThread(mailboxIdWire, directory, entries) {
       throw new ProtocolError("wrong-author", `a ${message.kind} was posted by the ${recorded}, who does not write messages of that kind`);
     }
     if (message.kind === "report") {
-      if (reporter > 0 || message.sequence !== 1) throw outOfSequence("reporter", reporter + 1, message.sequence);
+      if (started() || message.sequence !== 1) throw outOfSequence("reporter", reporter + 1, message.sequence);
       report = message;
       reporter = 1;
-      return;
+      return 0;
     }
-    if (report === null) throw outOfSequence("reporter", 1, message.sequence);
+    if (!started()) throw new ProtocolError("thread-without-report", "the conversation does not start with a report");
     if (message.kind === "follow-up") {
-      if (message.sequence !== reporter + 1) throw outOfSequence("reporter", reporter + 1, message.sequence);
+      const missing = missingBefore("reporter", reporter, message.sequence);
       if (!isSignedBy(message, base64urlnopad.decode(report.followUpKey))) {
         throw new ProtocolError(
           "forged-follow-up",
@@ -570,7 +586,7 @@ export function checkThread(mailboxIdWire, directory, entries) {
         );
       }
       reporter = message.sequence;
-      return;
+      return missing;
     }
     const { organisation, recipient } = message.from;
     if (!report.recipients.some((address) => address.organisation === organisation && address.recipient === recipient)) {
@@ -594,16 +610,15 @@ export function checkThread(mailboxIdWire, directory, entries) {
       (candidate) => candidate.organisation === organisation && candidate.recipient === recipient && candidate.key === bytesToHex(signer),
     );
     if (!listed || !isSignedBy(message, signer)) throw forged();
-    const last = office.get(bytesToHex(signer)) ?? 0;
-    if (message.sequence !== last + 1) throw outOfSequence("office", last + 1, message.sequence);
+    const missing = missingBefore("office", office.get(bytesToHex(signer)) ?? 0, message.sequence);
     office.set(bytesToHex(signer), message.sequence);
+    return missing;
   }
 
   const outcomes = entries.map((entry) => {
     if (!("message" in entry)) return { ok: false, reason: entry.error };
     try {
-      admit(entry.message, entry.author);
-      return { ok: true };
+      return { ok: true, missingBefore: admit(entry.message, entry.author) };
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
       return { ok: false, reason: error };

@@ -295,21 +295,35 @@ test("a thread check marks what the Rust ThreadCheck refuses, and goes on with t
   const directory = office.directory({ "integrity-office": [member], adviser: [office.member()] });
   const report = office.report([integrityOffice]);
   const check = (...messages) => protocol.checkThread(office.mailbox, directory, messages.map(written));
-  // A follow-up withheld from the middle; a reply repeated; two follow-ups swapped; a thread
-  // not starting with its report; a second report; a message of another mailbox.
-  for (const [messages, expected, next] of [
-    [[report, office.followUp(3)], ["ok", "out-of-sequence"], 2],
-    [[report, office.reply(member, integrityOffice, 1), office.reply(member, integrityOffice, 1)], ["ok", "ok", "out-of-sequence"], 2],
-    [[report, office.followUp(3), office.followUp(2)], ["ok", "out-of-sequence", "ok"], 3],
-    [[office.reply(member, integrityOffice, 1), report], ["out-of-sequence", "ok"], 2],
-    [[office.followUp(2), report, office.followUp(2)], ["out-of-sequence", "ok", "ok"], 3],
-    [[report, report], ["ok", "out-of-sequence"], 2],
-    [[{ ...report, mailbox: "CAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAg" }, report], ["wrong-mailbox", "ok"], 2],
+  // A follow-up withheld from the middle (the next one is admitted, saying one is missing
+  // before it); a reply repeated; two follow-ups swapped (the later one first: admitted with
+  // one missing before it, then the earlier one refused as a step back); a thread not
+  // starting with its report; a report not numbered 1; a second report; a message of another
+  // mailbox.
+  for (const [messages, expected, next, missing] of [
+    [[report, office.followUp(3)], ["ok", "ok"], 4, [0, 1]],
+    [[report, office.followUp(3), office.followUp(4)], ["ok", "ok", "ok"], 5, [0, 1, 0]],
+    [[report, office.reply(member, integrityOffice, 1), office.reply(member, integrityOffice, 1)], ["ok", "ok", "out-of-sequence"], 2, [0, 0, null]],
+    [[report, office.followUp(3), office.followUp(2)], ["ok", "ok", "out-of-sequence"], 4, [0, 1, null]],
+    [[office.reply(member, integrityOffice, 1), report], ["thread-without-report", "ok"], 2, [null, 0]],
+    [[office.followUp(2), report, office.followUp(2)], ["thread-without-report", "ok", "ok"], 3, [null, 0, 0]],
+    [[{ ...office.report([integrityOffice]), sequence: 2 }, report], ["out-of-sequence", "ok"], 2, [null, 0]],
+    [[report, report], ["ok", "out-of-sequence"], 2, [0, null]],
+    [[{ ...report, mailbox: "CAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAg" }, report], ["wrong-mailbox", "ok"], 2, [null, 0]],
   ]) {
     const checked = check(...messages);
     assert.deepEqual(verdicts(checked), expected);
     assert.equal(checked.nextReporterSequence, next);
+    assert.deepEqual(
+      checked.outcomes.map((outcome) => (outcome.ok ? outcome.missingBefore : null)),
+      missing,
+    );
   }
+  assert.equal(
+    check(report, office.followUp(3), office.followUp(2)).outcomes[2].reason.message,
+    "the reporter's messages are out of sequence (expected number 4, found 2): the relay repeated or reordered messages",
+  );
+  assert.equal(check(office.followUp(2), report).outcomes[0].reason.message, "the conversation does not start with a report");
   // A follow-up signed by anyone but the reporter, unsigned, or altered after signing.
   const other = await protocol.deriveKeys(new Uint8Array(16).fill(2));
   const forged = protocol.signFollowUp({ ...office.followUp(2), signature: undefined }, other.followUpSeed);
@@ -318,6 +332,76 @@ test("a thread check marks what the Rust ThreadCheck refuses, and goes on with t
     assert.deepEqual(verdicts(checked), ["ok", "forged-follow-up", "ok"]);
     assert.equal(checked.nextReporterSequence, 3);
   }
+});
+
+test("a gap is admitted with the number of missing messages, a repeat or step back is refused", async () => {
+  const office = await thread();
+  const [first, second] = [office.member(), office.member()];
+  const directory = office.directory({ "integrity-office": [first, second] });
+  const report = office.report([integrityOffice]);
+  const check = (...messages) => protocol.checkThread(office.mailbox, directory, messages.map(written));
+  const missing = (checked) => checked.outcomes.map((outcome) => (outcome.ok ? outcome.missingBefore : outcome.reason.kind));
+
+  // The reporter's numbering: 2 and 3 withheld, 4 admitted saying so; then 4 repeated, 3 (a
+  // step back) and 4 again refused, and 5 follows 4 with nothing missing. Each refused
+  // message changes nothing, so that 5 still continues from 4.
+  const reporter = check(
+    report,
+    office.followUp(4),
+    office.followUp(4),
+    office.followUp(3),
+    office.followUp(5),
+    office.followUp(7),
+  );
+  assert.deepEqual(missing(reporter), [0, 2, "out-of-sequence", "out-of-sequence", 0, 1]);
+  assert.equal(reporter.nextReporterSequence, 8);
+  assert.equal(
+    reporter.outcomes[3].reason.message,
+    "the reporter's messages are out of sequence (expected number 5, found 3): the relay repeated or reordered messages",
+  );
+  // Without the refused ones, the same: they changed nothing.
+  const clean = check(report, office.followUp(4), office.followUp(5), office.followUp(7));
+  assert.deepEqual(missing(clean), [0, 2, 0, 1]);
+  assert.equal(clean.nextReporterSequence, 8);
+
+  // The office's numbering, per signer key: a gap in one member's numbering says nothing of
+  // the other's, and a repeat or step back of one member is refused while the other goes on.
+  const reply = (member, sequence) => office.reply(member, integrityOffice, sequence);
+  const offices = check(
+    report,
+    reply(first, 1),
+    reply(second, 3),
+    reply(first, 3),
+    reply(second, 3),
+    reply(first, 2),
+    reply(second, 4),
+    reply(first, 4),
+    office.followUp(2),
+  );
+  assert.deepEqual(missing(offices), [0, 0, 2, 1, "out-of-sequence", "out-of-sequence", 0, 0, 0]);
+  assert.equal(offices.nextReporterSequence, 3);
+  assert.equal(
+    offices.outcomes[4].reason.message,
+    "the office's messages are out of sequence (expected number 4, found 3): the relay repeated or reordered messages",
+  );
+  assert.equal(
+    offices.outcomes[5].reason.message,
+    "the office's messages are out of sequence (expected number 4, found 2): the relay repeated or reordered messages",
+  );
+  // A refused message changes nothing: a forged follow-up numbered far ahead does not move
+  // the reporter's numbering, and the next genuine one still continues from the report.
+  const other = await protocol.deriveKeys(new Uint8Array(16).fill(2));
+  const forged = protocol.signFollowUp({ ...office.followUp(9), signature: undefined }, other.followUpSeed);
+  const afterForged = check(report, forged, office.followUp(2));
+  assert.deepEqual(missing(afterForged), [0, "forged-follow-up", 0]);
+  assert.equal(afterForged.nextReporterSequence, 3);
+  // Nor does a reply by a key the directory does not list move any office numbering.
+  const stranger = office.member();
+  const afterStranger = check(report, office.reply(stranger, integrityOffice, 5), reply(first, 1));
+  assert.deepEqual(missing(afterStranger), [0, "forged-office-message", 0]);
+  // A report must still come first, numbered 1.
+  assert.deepEqual(missing(check(reply(first, 1), report, reply(first, 1))), ["thread-without-report", 0, 0]);
+  assert.deepEqual(missing(check({ ...report, sequence: 2 })), ["out-of-sequence"]);
 });
 
 test("office messages are checked against the directory and the author the relay recorded", async () => {

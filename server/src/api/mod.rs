@@ -60,7 +60,7 @@ pub fn router(state: Arc<AppState>) -> Router {
 /// Unknown paths: the JSON error under `/api/`, the web form's page elsewhere.
 async fn fallback(State(state): State<Arc<AppState>>, uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/api/") || !state.settings.web.enabled {
-        Error::BadRequest("no such endpoint; see /api/v1/openapi.json".into()).into_response()
+        Error::EndpointNotFound.into_response()
     } else {
         crate::web::not_found(&state, &uri)
     }

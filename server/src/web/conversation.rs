@@ -56,9 +56,16 @@ struct Opened {
     mailbox: [u8; 32],
     reply: IdentityKey,
     signing: FollowUpSigningKey,
-    messages: Vec<(MessageRecord, Result<Message, meldpunt_crypto::Error>)>,
+    messages: Vec<(MessageRecord, Result<Checked, meldpunt_crypto::Error>)>,
     recipients: Vec<RecipientAddress>,
     check: ThreadCheck,
+}
+
+/// A message that opened and fits the thread.
+struct Checked {
+    message: Message,
+    /// Earlier messages of its author that never arrived (withheld by the relay).
+    missing_before: u32,
 }
 
 /// Why a conversation could not be opened: the field error to show and its status.
@@ -118,16 +125,24 @@ async fn open_conversation(
             Author::Reporter => meldpunt_crypto::Author::Reporter,
             Author::Office => meldpunt_crypto::Author::Office,
         };
-        let checked = Message::open(std::slice::from_ref(&reply), &sealed)
-            .and_then(|message| check.admit(&message, author).map(|_| message));
+        let checked = Message::open(std::slice::from_ref(&reply), &sealed).and_then(|message| {
+            check.admit(&message, author).map(|admitted| Checked {
+                message,
+                missing_before: admitted.missing_before,
+            })
+        });
         messages.push((record, checked));
     }
     // Without its report there is no conversation to show: nothing verifies the rest.
     let recipients = match messages.first() {
         Some((
             _,
-            Ok(Message {
-                kind: MessageKind::Report { recipients, .. },
+            Ok(Checked {
+                message:
+                    Message {
+                        kind: MessageKind::Report { recipients, .. },
+                        ..
+                    },
                 ..
             }),
         )) => recipients.clone(),
@@ -160,13 +175,17 @@ fn entries(state: &AppState, language: Language, opened: &Opened) -> Vec<ThreadE
         .messages
         .iter()
         .map(|(record, checked)| {
-            let message = match checked {
-                Ok(message) => message,
+            let (message, missing_before) = match checked {
+                Ok(Checked {
+                    message,
+                    missing_before,
+                }) => (message, *missing_before),
                 Err(error) => {
                     return ThreadEntry {
                         author: text.thread_unreadable.to_owned(),
                         from_office: false,
                         unreadable: true,
+                        missing_before: 0,
                         written_on: String::new(),
                         body: Zeroizing::new(format!(
                             "{} ({error})",
@@ -200,6 +219,7 @@ fn entries(state: &AppState, language: Language, opened: &Opened) -> Vec<ThreadE
                 author,
                 from_office: record.author == Author::Office,
                 unreadable: false,
+                missing_before,
                 written_on: message.written_on.to_string(),
                 body: message.body.clone(),
                 attachments: message
@@ -449,7 +469,7 @@ pub async fn download(
         .iter()
         .filter(|(record, _)| record.author == Author::Office)
         .filter_map(|(_, checked)| checked.as_ref().ok())
-        .flat_map(|message| message.attachments.iter())
+        .flat_map(|checked| checked.message.attachments.iter())
         .find(|reference| reference.location == form.location)
         .cloned();
     let Some(reference) = reference else {

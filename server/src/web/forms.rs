@@ -2,7 +2,9 @@
 //!
 //! A multipart body is parsed as it streams in (axum's multer), each field into a buffer
 //! that is zeroized when dropped, within limits: text fields up to `max_text` bytes, one
-//! attachment up to `max_attachment` bytes. Nothing is written to a file, ever. What the
+//! attachment up to `max_attachment` bytes. Nothing is written to a file, ever. Buffers
+//! grow only through [`append_zeroizing`], which wipes the copy it leaves behind (a `Vec`
+//! that reallocates itself frees its old copy of the plaintext unwiped). What the
 //! limits cut off is discarded as it arrives and reported, so the page can say which field
 //! was too large while keeping the rest of what the reporter wrote.
 //!
@@ -109,7 +111,7 @@ pub async fn read(
                         too_large = true;
                         content.clear();
                     } else {
-                        content.extend_from_slice(&chunk);
+                        append_zeroizing(&mut content, &chunk);
                     }
                 }
                 Ok(None) => break,
@@ -142,7 +144,7 @@ pub async fn read(
                 // so); the script and the CLI send LF. Messages carry LF.
                 let text = Zeroizing::new(text);
                 let text = if text.contains('\r') {
-                    Zeroizing::new(text.replace("\r\n", "\n"))
+                    without_carriage_returns(&text)
                 } else {
                     text
                 };
@@ -156,6 +158,33 @@ pub async fn read(
         }
     }
     Ok(form)
+}
+
+/// Appends `bytes` to `buffer`. When it must grow, it moves into a new buffer (at least
+/// twice as large) and the old one is wiped as it is dropped: no copy of the content is ever
+/// freed unwiped.
+pub fn append_zeroizing(buffer: &mut Zeroizing<Vec<u8>>, bytes: &[u8]) {
+    let needed = buffer.len() + bytes.len();
+    if needed > buffer.capacity() {
+        let mut grown = Zeroizing::new(Vec::with_capacity(needed.max(buffer.capacity() * 2)));
+        grown.extend_from_slice(buffer);
+        *buffer = grown;
+    }
+    buffer.extend_from_slice(bytes);
+}
+
+/// `text` with every CRLF turned into LF, written into a buffer allocated once at the
+/// length of `text` (the result is never longer), so no copy is left behind unwiped.
+pub fn without_carriage_returns(text: &str) -> Zeroizing<String> {
+    let mut output = Zeroizing::new(String::with_capacity(text.len()));
+    let mut rest = text;
+    while let Some(index) = rest.find("\r\n") {
+        output.push_str(&rest[..index]);
+        output.push('\n');
+        rest = &rest[index + 2..];
+    }
+    output.push_str(rest);
+    output
 }
 
 /// A file name as it may appear in a message: the base name only, without control
@@ -184,7 +213,22 @@ pub fn attachment_name(given: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::attachment_name;
+    use super::{append_zeroizing, attachment_name, without_carriage_returns};
+
+    #[test]
+    fn appending_and_line_breaks_keep_the_content() {
+        let mut buffer = zeroize::Zeroizing::new(Vec::new());
+        for chunk in [&b"abc"[..], b"", b"defghij", &[7u8; 1000]] {
+            append_zeroizing(&mut buffer, chunk);
+        }
+        assert_eq!(&buffer[..10], b"abcdefghij");
+        assert_eq!(buffer.len(), 1010);
+        assert_eq!(
+            without_carriage_returns("a\r\nb\r\rc\r\n").as_str(),
+            "a\nb\r\rc\n"
+        );
+        assert_eq!(without_carriage_returns("").as_str(), "");
+    }
 
     #[test]
     fn attachment_names_lose_folders_and_control_characters() {

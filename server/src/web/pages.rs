@@ -390,6 +390,8 @@ pub struct ThreadEntry {
     pub from_office: bool,
     /// Whether it could not be opened or verified (then `body` says why, never what).
     pub unreadable: bool,
+    /// Earlier messages of its author that never arrived (withheld by the relay).
+    pub missing_before: u32,
     /// The day it was written.
     pub written_on: String,
     /// The text.
@@ -432,6 +434,9 @@ pub fn thread(frame: &Frame<'_>, thread: &Thread<'_>) -> Markup {
             }
             (error_summary(text, errors))
             @for entry in thread.entries {
+                @if entry.missing_before > 0 {
+                    p class="missing" role="note" { (entry.missing_before) " " (text.thread_missing) }
+                }
                 article class={ "message" @if entry.from_office { " office" } @if entry.unreadable { " unreadable" } } {
                     h2 { (entry.author) }
                     @if !entry.unreadable {

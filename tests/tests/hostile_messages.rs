@@ -1,0 +1,485 @@
+//! Hostile messages against the real CLI: a stranger with a free mailbox, a reporter who
+//! writes "office" messages, a colleague or relay forging office messages, a relay abusing
+//! the office login, and two honest office members who write at the same time. None of them
+//! stops an office's intake or a reporter's conversation (invariant 9), and every author is
+//! authenticated.
+
+use std::io::Write as _;
+
+use meldpunt_crypto::{
+    Day, IdentityKey, Message, MessageKind, ReceiptCode, RecipientAddress, RecipientKey,
+};
+use meldpunt_end_to_end::hostile::{HostileRelay, Misbehaviour};
+use meldpunt_end_to_end::{office_session, write_identity, Relay, RelayOptions, Reporter, User};
+use serde_json::Value;
+
+/// An office member's CLI: its identity file and case store, in its own home.
+struct Member {
+    user: User,
+    identity: String,
+    store: String,
+    key: String,
+}
+
+impl Member {
+    fn new(relay: &Relay, identity: &IdentityKey) -> Member {
+        let user = User::new();
+        let path = user.path("office.key");
+        write_identity(&path, identity);
+        Member {
+            identity: path.display().to_string(),
+            store: user.path("store").display().to_string(),
+            key: relay.directory.signing_key.directory_key().to_string(),
+            user,
+        }
+    }
+
+    fn arguments<'a>(&'a self, command: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+        let mut arguments = vec!["inbox", command];
+        arguments.extend_from_slice(extra);
+        arguments.extend_from_slice(&[
+            "--identity",
+            &self.identity,
+            "--store",
+            &self.store,
+            "--directory-key",
+            &self.key,
+        ]);
+        arguments
+    }
+
+    /// `inbox COMMAND … --json` at `url`; exit code and parsed output (or the raw text).
+    fn run_at(&self, url: &str, command: &str, extra: &[&str], stdin: Option<&str>) -> (Option<i32>, Value, String) {
+        let mut arguments = self.arguments(command, extra);
+        arguments.push("--json");
+        let output = self.user.run_at(url, &arguments, stdin);
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let printed = format!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
+        (
+            output.status.code(),
+            serde_json::from_str(&stdout).unwrap_or(Value::Null),
+            printed,
+        )
+    }
+
+    fn sync(&self, relay: &Relay) -> Value {
+        let (status, answer, printed) = self.run_at(&relay.url, "sync", &[], None);
+        assert_eq!(status, Some(0), "{printed}");
+        answer
+    }
+
+    fn list(&self, relay: &Relay) -> Value {
+        let (status, answer, printed) = self.run_at(&relay.url, "list", &[], None);
+        assert_eq!(status, Some(0), "{printed}");
+        answer
+    }
+
+    fn show(&self, relay: &Relay, case: &str) -> Value {
+        let (status, answer, printed) = self.run_at(&relay.url, "show", &[case], None);
+        assert_eq!(status, Some(0), "{printed}");
+        answer
+    }
+
+    fn reply(&self, relay: &Relay, case: &str, extra: &[&str], text: Option<&str>) {
+        let mut arguments = vec![case];
+        arguments.extend_from_slice(extra);
+        if text.is_some() {
+            arguments.extend_from_slice(&["--message-file", "-"]);
+        }
+        let (status, _, printed) = self.run_at(&relay.url, "reply", &arguments, text);
+        assert_eq!(status, Some(0), "{printed}");
+    }
+}
+
+fn address() -> RecipientAddress {
+    RecipientAddress {
+        organisation: "demo".into(),
+        recipient: "integrity-office".into(),
+    }
+}
+
+fn day() -> Day {
+    Day::from_calendar_date(2026, 11, 30).expect("valid")
+}
+
+/// Seals `content` to `keys` with stock age semantics but without Meldpunt's padding.
+fn sealed_unpadded(keys: &[RecipientKey], content: &[u8]) -> Vec<u8> {
+    let recipients: Vec<age::x25519::Recipient> = keys
+        .iter()
+        .map(|key| key.to_string().parse().expect("an age key"))
+        .collect();
+    let mut sealed = Vec::new();
+    let mut writer = age::Encryptor::with_recipients(
+        recipients.iter().map(|recipient| recipient as &dyn age::Recipient),
+    )
+    .expect("recipients")
+    .wrap_output(&mut sealed)
+    .expect("writer");
+    writer.write_all(content).expect("written");
+    writer.finish().expect("finished");
+    sealed
+}
+
+/// The reporter's receipt-code file, for `meldpunt check` and `follow-up`.
+fn code_file(user: &User, code: &ReceiptCode) -> String {
+    let path = user.path("code.txt");
+    std::fs::write(&path, code.to_written_form().as_str()).unwrap();
+    path.display().to_string()
+}
+
+fn check(user: &User, relay: &Relay, code: &ReceiptCode) -> Value {
+    let file = code_file(user, code);
+    let key = relay.directory.signing_key.directory_key().to_string();
+    user.json(relay, &["check", "--receipt-file", &file, "--directory-key", &key], None)
+}
+
+fn follow_up(user: &User, relay: &Relay, code: &ReceiptCode, text: &str) {
+    let file = code_file(user, code);
+    let key = relay.directory.signing_key.directory_key().to_string();
+    user.ok(
+        relay,
+        &["follow-up", "--receipt-file", &file, "--directory-key", &key, "--message-file", "-"],
+        Some(text),
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_bad_message_never_stops_the_office_intake() {
+    let relay = Relay::start(RelayOptions::default());
+    let office_keys = vec![
+        relay.directory.demo_office.recipient(),
+        relay.directory.demo_colleague.recipient(),
+    ];
+    // Mailbox A: a stranger's. Its first message is a follow-up, not a report; then a
+    // report sealed without padding, bad JSON, an unknown version, an unsigned follow-up,
+    // and a follow-up that names another mailbox.
+    let stranger = Reporter::new();
+    let signed_follow_up = |mailbox, sequence| {
+        let mut message = Message {
+            mailbox,
+            sequence,
+            signature: None,
+            kind: MessageKind::FollowUp,
+            written_on: day(),
+            body: String::from("aanvulling").into(),
+            attachments: vec![],
+        };
+        stranger.code.follow_up_signing_key().sign(&mut message);
+        message
+    };
+    let first = signed_follow_up(stranger.token().mailbox_id(), 1)
+        .seal(&office_keys)
+        .unwrap()
+        .into_bytes();
+    assert_eq!(stranger.create(&relay, "demo", first).await.status(), 201);
+    let report = Message {
+        mailbox: stranger.token().mailbox_id(),
+        sequence: 1,
+        signature: None,
+        kind: MessageKind::Report {
+            reply_key: stranger.code.reply_identity().recipient(),
+            follow_up_key: stranger.code.follow_up_signing_key().follow_up_key(),
+            recipients: vec![address()],
+        },
+        written_on: day(),
+        body: String::from("ongepad").into(),
+        attachments: vec![],
+    };
+    let mailbox = stranger.token().mailbox_id().to_wire();
+    let unsigned = format!(
+        r#"{{"meldpunt-message":3,"kind":"follow-up","mailbox":"{mailbox}","sequence":2,"written_on":"2026-11-30","body":"x"}}"#
+    );
+    let elsewhere = signed_follow_up(Reporter::new().token().mailbox_id(), 2);
+    let padded = |content: &[u8]| meldpunt_crypto::seal(&office_keys, content).unwrap().into_bytes();
+    let junk: Vec<Vec<u8>> = vec![
+        sealed_unpadded(&office_keys, &report.encode().unwrap()),
+        padded(b"{\"meldpunt-message\":3,"),
+        padded(br#"{"meldpunt-message":9,"kind":"follow-up"}"#),
+        padded(unsigned.as_bytes()),
+        elsewhere.seal(&office_keys).unwrap().into_bytes(),
+    ];
+    for sealed in junk {
+        let response = relay
+            .post_sealed("/api/v1/mailbox/messages", &stranger.bearer(), sealed)
+            .await;
+        assert_eq!(response.status(), 201);
+    }
+    // Mailbox B: an honest report through the CLI.
+    let honest = User::new();
+    honest.report(&relay, "Een echte melding na de rommel.");
+
+    let member = Member::new(&relay, &relay.directory.demo_office);
+    let first = member.sync(&relay);
+    let arrived = first["arrived"].as_array().unwrap();
+    assert_eq!(arrived.len(), 1, "{first}");
+    assert_eq!(arrived[0]["kind"], "report");
+    let quarantined = first["quarantined"].as_array().unwrap();
+    assert_eq!(quarantined.len(), 6, "{first}");
+    let reasons: Vec<&str> = quarantined.iter().map(|entry| entry["reason"].as_str().unwrap()).collect();
+    for expected in [
+        "does not start with a report",
+        "padding is invalid",
+        "not a JSON object",
+        "unsupported message format version 9",
+        "carries its author's signature",
+        "belongs to another mailbox",
+    ] {
+        assert!(reasons.iter().any(|reason| reason.contains(expected)), "{expected}: {reasons:?}");
+    }
+    // A second sync: nothing new, nothing stuck.
+    let second = member.sync(&relay);
+    assert_eq!(second["arrived"].as_array().unwrap().len(), 0, "{second}");
+    assert_eq!(second["quarantined"].as_array().unwrap().len(), 0, "{second}");
+    // The stranger's case is flagged, holds no report and has nothing due; the honest one
+    // is a normal new case.
+    let cases = member.list(&relay)["cases"].as_array().unwrap().clone();
+    assert_eq!(cases.len(), 2);
+    let flagged = cases.iter().find(|case| case["quarantined"] == 6).expect("the flagged case");
+    assert_eq!(flagged["messages"], 0);
+    assert_eq!(flagged["overdue"].as_array().unwrap().len(), 0);
+    let shown = member.show(&relay, flagged["case"].as_str().unwrap());
+    assert_eq!(shown["quarantined"].as_array().unwrap().len(), 6);
+    let honest_case = cases.iter().find(|case| case["quarantined"] == 0).unwrap();
+    let shown = member.show(&relay, honest_case["case"].as_str().unwrap());
+    assert_eq!(shown["messages"][0]["body"], "Een echte melding na de rommel.");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reporter_written_reply_a_relay_forged_acknowledgement_and_an_unsigned_reply_are_refused() {
+    let relay = Relay::start(RelayOptions::default());
+    let reporter = User::new();
+    let code = ReceiptCode::parse(&reporter.report(&relay, "De melding.")).unwrap();
+    let mailbox = code.mailbox_token().mailbox_id();
+    let mut keys = vec![
+        relay.directory.demo_office.recipient(),
+        relay.directory.demo_colleague.recipient(),
+        code.reply_identity().recipient(),
+    ];
+    keys.dedup();
+    let office_message = |signer: &IdentityKey, acknowledgement: bool, sequence: u32, text: &str| {
+        let signing_key = signer.office_signing_key();
+        let from = address();
+        let mut message = Message {
+            mailbox,
+            sequence,
+            signature: None,
+            kind: if acknowledgement {
+                MessageKind::Acknowledgement { from, signer: signing_key.office_key() }
+            } else {
+                MessageKind::Reply { from, signer: signing_key.office_key() }
+            },
+            written_on: day(),
+            body: text.to_owned().into(),
+            attachments: vec![],
+        };
+        signing_key.sign(&mut message).unwrap();
+        message.seal(&keys).unwrap().into_bytes()
+    };
+    // 1. The reporter posts a "reply" into their own mailbox, even signed with a real
+    //    office key (say it leaked): the relay records the reporter as its author.
+    let leaked = office_message(&relay.directory.demo_office, false, 1, "Uw melding is ongegrond.");
+    let bearer = format!("Bearer {}", code.mailbox_token().to_wire().as_str());
+    assert_eq!(relay.post_sealed("/api/v1/mailbox/messages", &bearer, leaked).await.status(), 201);
+    // 2. A relay (here: anyone with an office session) forges an acknowledgement with a
+    //    key the directory does not list, to hide the 7-day deadline.
+    let session = office_session(&relay, "demo", &relay.directory.demo_office).await;
+    let forged = office_message(&IdentityKey::generate(), true, 1, "Ontvangen.");
+    let path = format!("/api/v1/office/mailboxes/{}/messages", mailbox.to_wire());
+    assert_eq!(relay.post_sealed(&path, &session, forged).await.status(), 201);
+    // 3. An unsigned reply (hand-made JSON, as a buggy or hostile client would).
+    let unsigned = format!(
+        r#"{{"meldpunt-message":3,"kind":"reply","mailbox":"{}","sequence":1,"written_on":"2026-11-30","body":"x","from":{{"organisation":"demo","recipient":"integrity-office"}},"signer":"{}"}}"#,
+        mailbox.to_wire(),
+        relay.directory.demo_office.office_signing_key().office_key()
+    );
+    let sealed = meldpunt_crypto::seal(&keys, unsigned.as_bytes()).unwrap().into_bytes();
+    assert_eq!(relay.post_sealed(&path, &session, sealed).await.status(), 201);
+
+    // The office quarantines all three and the case stays unacknowledged.
+    let member = Member::new(&relay, &relay.directory.demo_office);
+    let synced = member.sync(&relay);
+    let reasons: Vec<String> = synced["quarantined"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["reason"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(reasons.len(), 3, "{synced}");
+    assert!(reasons[0].contains("posted by the reporter"), "{reasons:?}");
+    assert!(reasons[1].contains("not signed by a key the recipient directory lists"), "{reasons:?}");
+    assert!(reasons[2].contains("carries its author's signature"), "{reasons:?}");
+    let case = member.list(&relay)["cases"][0].clone();
+    assert_eq!(case["status"], "new", "{case}");
+    // The reporter sees all three marked, and the report.
+    let checked = check(&reporter, &relay, &code);
+    assert_eq!(checked["unreadable"], 3, "{checked}");
+    assert_eq!(checked["messages"][0]["body"], "De melding.");
+    // A genuine acknowledgement is accepted by both.
+    member.reply(&relay, case["case"].as_str().unwrap(), &["--ack"], None);
+    let synced = member.sync(&relay);
+    assert_eq!(synced["arrived"][0]["kind"], "acknowledgement", "{synced}");
+    assert_eq!(member.list(&relay)["cases"][0]["status"], "acknowledged");
+    let checked = check(&reporter, &relay, &code);
+    assert_eq!(checked["messages"][4]["kind"], "acknowledgement", "{checked}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sealed_attachment_served_as_the_login_challenge_is_refused() {
+    let relay = Relay::start(RelayOptions::default());
+    User::new().report(&relay, "Een melding.");
+    // A small attachment sealed to the office, as the relay holds many: 20 bytes of
+    // "content" it would like to read.
+    let attachment = meldpunt_crypto::seal(
+        &[relay.directory.demo_office.recipient()],
+        b"BSN 123456789 J.Jans",
+    )
+    .unwrap()
+    .into_bytes();
+    let hostile = HostileRelay::start(&relay.url, Misbehaviour::Challenge(attachment)).await;
+    let member = Member::new(&relay, &relay.directory.demo_office);
+    let (status, _, printed) = member.run_at(&hostile.url, "sync", &[], None);
+    assert_eq!(status, Some(5), "{printed}");
+    assert!(printed.contains("not a Meldpunt challenge"), "{printed}");
+    assert!(!printed.contains("123456789"), "{printed}");
+    // Through the honest relay the same office logs in.
+    member.sync(&relay);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_office_members_reply_at_once_and_everyone_reads_the_thread() {
+    let relay = Relay::start(RelayOptions::default());
+    let reporter = User::new();
+    let code = ReceiptCode::parse(&reporter.report(&relay, "Melding aan het hele bureau.")).unwrap();
+    let first = Member::new(&relay, &relay.directory.demo_office);
+    let second = Member::new(&relay, &relay.directory.demo_colleague);
+    first.sync(&relay);
+    second.sync(&relay);
+    let case = first.list(&relay)["cases"][0]["case"].as_str().unwrap().to_owned();
+    // Both answer without syncing in between.
+    first.reply(&relay, &case, &["--ack"], None);
+    second.reply(&relay, &case, &[], Some("Ik neem uw melding in behandeling."));
+    first.reply(&relay, &case, &[], Some("Wij nemen contact op."));
+    follow_up(&reporter, &relay, &code, "Dank u.");
+    second.reply(&relay, &case, &[], Some("Nog een vraag."));
+    for member in [&first, &second] {
+        let synced = member.sync(&relay);
+        assert_eq!(synced["quarantined"].as_array().unwrap().len(), 0, "{synced}");
+        let shown = member.show(&relay, &case);
+        let kinds: Vec<&str> = shown["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|message| message["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            kinds,
+            ["report", "acknowledgement", "reply", "reply", "follow-up", "reply"],
+            "{shown}"
+        );
+    }
+    let checked = check(&reporter, &relay, &code);
+    assert_eq!(checked["unreadable"], 0, "{checked}");
+    let bodies: Vec<&str> = checked["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|message| message["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        &bodies[2..],
+        ["Ik neem uw melding in behandeling.", "Wij nemen contact op.", "Dank u.", "Nog een vraag."]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_added_later_files_what_it_can_see_as_a_partial_case() {
+    let relay = Relay::start(RelayOptions::default());
+    let reporter = User::new();
+    let code = ReceiptCode::parse(&reporter.report(&relay, "Een oude zaak.")).unwrap();
+    let old = Member::new(&relay, &relay.directory.demo_office);
+    old.sync(&relay);
+    let case = old.list(&relay)["cases"][0]["case"].as_str().unwrap().to_owned();
+    old.reply(&relay, &case, &["--ack"], None);
+    // A newcomer joins the office: a new directory, served after a restart.
+    std::fs::write(&relay.directory_file, relay.directory.with_newcomer(2)).unwrap();
+    let relay = relay.restart();
+    old.reply(&relay, &case, &[], Some("Wij onderzoeken het."));
+    follow_up(&reporter, &relay, &code, "Nog iets.");
+    let newcomer = Member::new(&relay, &relay.directory.demo_newcomer);
+    let synced = newcomer.sync(&relay);
+    assert_eq!(synced["quarantined"].as_array().unwrap().len(), 0, "{synced}");
+    assert_eq!(synced["partial_cases"].as_array().unwrap().len(), 1, "{synced}");
+    assert_eq!(synced["not_addressed_to_this_identity"], 2, "{synced}");
+    let shown = newcomer.show(&relay, &case);
+    assert_eq!(shown["partial"], true);
+    let messages = shown["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 2, "{shown}");
+    assert_eq!(messages[0]["body"], "Wij onderzoeken het.");
+    assert_eq!(messages[0]["unverified"], false);
+    assert_eq!(messages[1]["body"], "Nog iets.");
+    assert_eq!(messages[1]["unverified"], true);
+    // Replying needs the report's reply key: refused with a reason, not a failure.
+    let (status, _, printed) = newcomer.run_at(&relay.url, "reply", &[&case, "--message-file", "-"], Some("Hallo"));
+    assert_eq!(status, Some(2), "{printed}");
+    assert!(printed.contains("partial"), "{printed}");
+    // The newcomer's own replies from another case would number from 1; the old member
+    // and the reporter still read everything.
+    assert_eq!(check(&reporter, &relay, &code)["unreadable"], 0);
+    let synced = old.sync(&relay);
+    assert_eq!(synced["quarantined"].as_array().unwrap().len(), 0, "{synced}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_the_reporter_cannot_open_is_marked_and_the_reporter_keeps_going() {
+    let relay = Relay::start(RelayOptions::default());
+    let reporter = User::new();
+    let code = ReceiptCode::parse(&reporter.report(&relay, "De melding.")).unwrap();
+    // A colleague holding an office key of the organisation appends a genuine, signed reply
+    // sealed to the office only: the reporter cannot open it.
+    let colleague = &relay.directory.demo_colleague;
+    let signing_key = colleague.office_signing_key();
+    let mut message = Message {
+        mailbox: code.mailbox_token().mailbox_id(),
+        sequence: 1,
+        signature: None,
+        kind: MessageKind::Reply {
+            from: address(),
+            signer: signing_key.office_key(),
+        },
+        written_on: day(),
+        body: String::from("Alleen voor collega's.").into(),
+        attachments: vec![],
+    };
+    signing_key.sign(&mut message).unwrap();
+    let sealed = message
+        .seal(&[relay.directory.demo_office.recipient(), colleague.recipient()])
+        .unwrap()
+        .into_bytes();
+    let session = office_session(&relay, "demo", colleague).await;
+    let path = format!(
+        "/api/v1/office/mailboxes/{}/messages",
+        code.mailbox_token().mailbox_id().to_wire()
+    );
+    assert_eq!(relay.post_sealed(&path, &session, sealed).await.status(), 201);
+    // The reporter's check shows the report, marks the other message, and exits 0.
+    let checked = check(&reporter, &relay, &code);
+    assert_eq!(checked["unreadable"], 1, "{checked}");
+    assert_eq!(checked["messages"][0]["body"], "De melding.");
+    assert!(checked["messages"][1]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("not addressed to the given identity"));
+    // The reporter still follows up, and the office files everything.
+    follow_up(&reporter, &relay, &code, "Nog een aanvulling.");
+    let member = Member::new(&relay, &relay.directory.demo_office);
+    let synced = member.sync(&relay);
+    let kinds: Vec<&str> = synced["arrived"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|arrived| arrived["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["report", "reply", "follow-up"], "{synced}");
+    let checked = check(&reporter, &relay, &code);
+    assert_eq!(checked["messages"][2]["body"], "Nog een aanvulling.", "{checked}");
+}
