@@ -220,7 +220,10 @@ pub fn report(
 /// not be. One bad message (a colleague's, a relay's, a tampered one) is marked in its
 /// place; it never hides the others or stops a follow-up.
 struct Thread {
-    entries: Vec<(crate::relay::MailboxEntry, std::result::Result<Checked, String>)>,
+    entries: Vec<(
+        crate::relay::MailboxEntry,
+        std::result::Result<Checked, String>,
+    )>,
     check: ThreadCheck,
 }
 

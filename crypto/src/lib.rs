@@ -86,8 +86,8 @@ pub use keys::{
     RECEIPT_SALT, REPLY_KEY_LABEL,
 };
 pub use message::{
-    Admitted, AttachmentReference, Authenticity, Author, Message, MessageKind, RecipientAddress, ThreadCheck,
-    MAXIMUM_ATTACHMENTS, MAXIMUM_ATTACHMENT_NAME_LENGTH, MAXIMUM_BODY_LENGTH,
+    Admitted, AttachmentReference, Authenticity, Author, Message, MessageKind, RecipientAddress,
+    ThreadCheck, MAXIMUM_ATTACHMENTS, MAXIMUM_ATTACHMENT_NAME_LENGTH, MAXIMUM_BODY_LENGTH,
     MAXIMUM_MESSAGE_LENGTH, MESSAGE_FORMAT_VERSION,
 };
 pub use office::{ChallengeAnswer, OfficeChallenge, SessionToken, CHALLENGE_CONTENT_LABEL};

@@ -290,8 +290,9 @@ async fn forward(State(hostile): State<Arc<Hostile>>, request: Request) -> Respo
         if plain_path == "/api/v1/office/challenge" {
             use base64::Engine as _;
             let mut challenge: Value = serde_json::from_slice(&answer).expect("a JSON challenge");
-            challenge["sealed_challenge"] =
-                base64::engine::general_purpose::STANDARD.encode(sealed).into();
+            challenge["sealed_challenge"] = base64::engine::general_purpose::STANDARD
+                .encode(sealed)
+                .into();
             answer = Bytes::from(challenge.to_string());
         }
     }

@@ -29,7 +29,12 @@ fn not_private(root: &Path) -> Vec<String> {
 }
 
 /// An office member's `inbox` arguments.
-fn inbox<'a>(command: &'a str, extra: &[&'a str], identity: &'a str, store: &'a str) -> Vec<&'a str> {
+fn inbox<'a>(
+    command: &'a str,
+    extra: &[&'a str],
+    identity: &'a str,
+    store: &'a str,
+) -> Vec<&'a str> {
     let mut arguments = vec!["inbox", command];
     arguments.extend_from_slice(extra);
     arguments.extend_from_slice(&["--identity", identity, "--store", store]);
@@ -50,7 +55,10 @@ fn every_file_the_cli_writes_with_plaintext_or_keys_is_private() {
         &["keygen", "--out", keys.join("office.key").to_str().unwrap()],
         None,
     );
-    assert!(generated["office_key"].as_str().unwrap().starts_with("mpok1"));
+    assert!(generated["office_key"]
+        .as_str()
+        .unwrap()
+        .starts_with("mpok1"));
     administrator.ok(
         &relay,
         &[
@@ -72,7 +80,17 @@ fn every_file_the_cli_writes_with_plaintext_or_keys_is_private() {
     std::fs::write(&photo, photo_with_metadata()).unwrap();
     let answer = reporter.json(
         &relay,
-        &["report", "--to", "demo", "--directory-key", &key, "--attach", photo.to_str().unwrap(), "--message-file", "-"],
+        &[
+            "report",
+            "--to",
+            "demo",
+            "--directory-key",
+            &key,
+            "--attach",
+            photo.to_str().unwrap(),
+            "--message-file",
+            "-",
+        ],
         Some("Een melding met een foto."),
     );
     let code_file = reporter.path("code.txt");
@@ -83,31 +101,63 @@ fn every_file_the_cli_writes_with_plaintext_or_keys_is_private() {
     let identity = identity.to_str().unwrap();
     let store = office.path("store");
     let store = store.to_str().unwrap();
-    let synced = office.json(&relay, &inbox("sync", &["--directory-key", &key], identity, store), None);
+    let synced = office.json(
+        &relay,
+        &inbox("sync", &["--directory-key", &key], identity, store),
+        None,
+    );
     let case = synced["arrived"][0]["case"].as_str().unwrap().to_owned();
     let letter = office.path("brief.txt");
     std::fs::write(&letter, "Een brief voor de melder.").unwrap();
     office.ok(
         &relay,
-        &inbox("reply", &[&case, "--message-file", "-", "--attach", letter.to_str().unwrap()], identity, store),
+        &inbox(
+            "reply",
+            &[
+                &case,
+                "--message-file",
+                "-",
+                "--attach",
+                letter.to_str().unwrap(),
+            ],
+            identity,
+            store,
+        ),
         Some("Zie de bijlage."),
     );
     office.ok(&relay, &inbox("sync", &[], identity, store), None);
     let export = office.path("export");
     office.ok(
         &relay,
-        &inbox("export", &[&case, "--out", export.to_str().unwrap()], identity, store),
+        &inbox(
+            "export",
+            &[&case, "--out", export.to_str().unwrap()],
+            identity,
+            store,
+        ),
         None,
     );
     let saved = reporter.path("saved");
     reporter.ok(
         &relay,
-        &["check", "--receipt-file", code_file.to_str().unwrap(), "--save-attachments", saved.to_str().unwrap()],
+        &[
+            "check",
+            "--receipt-file",
+            code_file.to_str().unwrap(),
+            "--save-attachments",
+            saved.to_str().unwrap(),
+        ],
         None,
     );
     assert!(saved.join("brief.txt").exists());
     let mut wrong = Vec::new();
-    for root in [reporter.path("home"), office.path("home"), Path::new(store).to_owned(), export, saved] {
+    for root in [
+        reporter.path("home"),
+        office.path("home"),
+        Path::new(store).to_owned(),
+        export,
+        saved,
+    ] {
         wrong.extend(not_private(&root));
     }
     assert_eq!(wrong, Vec::<String>::new());
@@ -128,7 +178,10 @@ fn a_damaged_pins_file_is_an_error_that_says_how_to_recover() {
     );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("pins.json is damaged") && stderr.contains("delete it"), "{stderr}");
+    assert!(
+        stderr.contains("pins.json is damaged") && stderr.contains("delete it"),
+        "{stderr}"
+    );
     assert!(!String::from_utf8_lossy(&output.stdout).contains("receipt code"));
 }
 
@@ -201,7 +254,17 @@ async fn an_export_checks_its_options_first_and_removes_what_it_wrote_when_it_fa
     std::fs::write(&attachment, "een bijlage").unwrap();
     reporter.ok(
         &relay,
-        &["report", "--to", "demo", "--directory-key", &key, "--attach", attachment.to_str().unwrap(), "--message-file", "-"],
+        &[
+            "report",
+            "--to",
+            "demo",
+            "--directory-key",
+            &key,
+            "--attach",
+            attachment.to_str().unwrap(),
+            "--message-file",
+            "-",
+        ],
         Some("Melding met bijlage."),
     );
     let office = User::new();
@@ -210,12 +273,25 @@ async fn an_export_checks_its_options_first_and_removes_what_it_wrote_when_it_fa
     let identity = identity.to_str().unwrap();
     let store = office.path("store");
     let store = store.to_str().unwrap();
-    let synced = office.json(&relay, &inbox("sync", &["--directory-key", &key], identity, store), None);
+    let synced = office.json(
+        &relay,
+        &inbox("sync", &["--directory-key", &key], identity, store),
+        None,
+    );
     let case = synced["arrived"][0]["case"].as_str().unwrap().to_owned();
 
     // Without a relay, the attachments cannot be fetched: refused before anything is written.
     let export = office.path("export");
-    let output = office.run_at("", &inbox("export", &[&case, "--out", export.to_str().unwrap()], identity, store), None);
+    let output = office.run_at(
+        "",
+        &inbox(
+            "export",
+            &[&case, "--out", export.to_str().unwrap()],
+            identity,
+            store,
+        ),
+        None,
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--relay"), "{stderr}");
@@ -226,7 +302,18 @@ async fn an_export_checks_its_options_first_and_removes_what_it_wrote_when_it_fa
     std::fs::write(&reply_path, "een antwoord").unwrap();
     office.ok(
         &relay,
-        &inbox("reply", &[&case, "--message-file", "-", "--attach", reply_path.to_str().unwrap()], identity, store),
+        &inbox(
+            "reply",
+            &[
+                &case,
+                "--message-file",
+                "-",
+                "--attach",
+                reply_path.to_str().unwrap(),
+            ],
+            identity,
+            store,
+        ),
         Some("Met bijlage."),
     );
     office.ok(&relay, &inbox("sync", &[], identity, store), None);
@@ -249,7 +336,18 @@ async fn an_export_checks_its_options_first_and_removes_what_it_wrote_when_it_fa
     .await;
     let output = office.run_at(
         &hostile.url,
-        &inbox("export", &[&case, "--out", export.to_str().unwrap(), "--directory-key", &key], identity, store),
+        &inbox(
+            "export",
+            &[
+                &case,
+                "--out",
+                export.to_str().unwrap(),
+                "--directory-key",
+                &key,
+            ],
+            identity,
+            store,
+        ),
         None,
     );
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -259,7 +357,18 @@ async fn an_export_checks_its_options_first_and_removes_what_it_wrote_when_it_fa
     std::fs::create_dir(&export).unwrap();
     let output = office.run_at(
         &hostile.url,
-        &inbox("export", &[&case, "--out", export.to_str().unwrap(), "--directory-key", &key], identity, store),
+        &inbox(
+            "export",
+            &[
+                &case,
+                "--out",
+                export.to_str().unwrap(),
+                "--directory-key",
+                &key,
+            ],
+            identity,
+            store,
+        ),
         None,
     );
     assert_eq!(output.status.code(), Some(5));
@@ -267,7 +376,12 @@ async fn an_export_checks_its_options_first_and_removes_what_it_wrote_when_it_fa
     // Through the honest relay it works.
     office.ok(
         &relay,
-        &inbox("export", &[&case, "--out", export.to_str().unwrap()], identity, store),
+        &inbox(
+            "export",
+            &[&case, "--out", export.to_str().unwrap()],
+            identity,
+            store,
+        ),
         None,
     );
     assert!(export.join("manifest.json").exists());

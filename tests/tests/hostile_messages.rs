@@ -49,7 +49,13 @@ impl Member {
     }
 
     /// `inbox COMMAND … --json` at `url`; exit code and parsed output (or the raw text).
-    fn run_at(&self, url: &str, command: &str, extra: &[&str], stdin: Option<&str>) -> (Option<i32>, Value, String) {
+    fn run_at(
+        &self,
+        url: &str,
+        command: &str,
+        extra: &[&str],
+        stdin: Option<&str>,
+    ) -> (Option<i32>, Value, String) {
         let mut arguments = self.arguments(command, extra);
         arguments.push("--json");
         let output = self.user.run_at(url, &arguments, stdin);
@@ -110,7 +116,9 @@ fn sealed_unpadded(keys: &[RecipientKey], content: &[u8]) -> Vec<u8> {
         .collect();
     let mut sealed = Vec::new();
     let mut writer = age::Encryptor::with_recipients(
-        recipients.iter().map(|recipient| recipient as &dyn age::Recipient),
+        recipients
+            .iter()
+            .map(|recipient| recipient as &dyn age::Recipient),
     )
     .expect("recipients")
     .wrap_output(&mut sealed)
@@ -130,7 +138,11 @@ fn code_file(user: &User, code: &ReceiptCode) -> String {
 fn check(user: &User, relay: &Relay, code: &ReceiptCode) -> Value {
     let file = code_file(user, code);
     let key = relay.directory.signing_key.directory_key().to_string();
-    user.json(relay, &["check", "--receipt-file", &file, "--directory-key", &key], None)
+    user.json(
+        relay,
+        &["check", "--receipt-file", &file, "--directory-key", &key],
+        None,
+    )
 }
 
 fn follow_up(user: &User, relay: &Relay, code: &ReceiptCode, text: &str) {
@@ -138,7 +150,15 @@ fn follow_up(user: &User, relay: &Relay, code: &ReceiptCode, text: &str) {
     let key = relay.directory.signing_key.directory_key().to_string();
     user.ok(
         relay,
-        &["follow-up", "--receipt-file", &file, "--directory-key", &key, "--message-file", "-"],
+        &[
+            "follow-up",
+            "--receipt-file",
+            &file,
+            "--directory-key",
+            &key,
+            "--message-file",
+            "-",
+        ],
         Some(text),
     );
 }
@@ -190,7 +210,11 @@ async fn one_bad_message_never_stops_the_office_intake() {
         r#"{{"meldpunt-message":3,"kind":"follow-up","mailbox":"{mailbox}","sequence":2,"written_on":"2026-11-30","body":"x"}}"#
     );
     let elsewhere = signed_follow_up(Reporter::new().token().mailbox_id(), 2);
-    let padded = |content: &[u8]| meldpunt_crypto::seal(&office_keys, content).unwrap().into_bytes();
+    let padded = |content: &[u8]| {
+        meldpunt_crypto::seal(&office_keys, content)
+            .unwrap()
+            .into_bytes()
+    };
     let junk: Vec<Vec<u8>> = vec![
         sealed_unpadded(&office_keys, &report.encode().unwrap()),
         padded(b"{\"meldpunt-message\":3,"),
@@ -215,7 +239,10 @@ async fn one_bad_message_never_stops_the_office_intake() {
     assert_eq!(arrived[0]["kind"], "report");
     let quarantined = first["quarantined"].as_array().unwrap();
     assert_eq!(quarantined.len(), 6, "{first}");
-    let reasons: Vec<&str> = quarantined.iter().map(|entry| entry["reason"].as_str().unwrap()).collect();
+    let reasons: Vec<&str> = quarantined
+        .iter()
+        .map(|entry| entry["reason"].as_str().unwrap())
+        .collect();
     for expected in [
         "does not start with a report",
         "padding is invalid",
@@ -224,28 +251,42 @@ async fn one_bad_message_never_stops_the_office_intake() {
         "carries its author's signature",
         "belongs to another mailbox",
     ] {
-        assert!(reasons.iter().any(|reason| reason.contains(expected)), "{expected}: {reasons:?}");
+        assert!(
+            reasons.iter().any(|reason| reason.contains(expected)),
+            "{expected}: {reasons:?}"
+        );
     }
     // A second sync: nothing new, nothing stuck.
     let second = member.sync(&relay);
     assert_eq!(second["arrived"].as_array().unwrap().len(), 0, "{second}");
-    assert_eq!(second["quarantined"].as_array().unwrap().len(), 0, "{second}");
+    assert_eq!(
+        second["quarantined"].as_array().unwrap().len(),
+        0,
+        "{second}"
+    );
     // The stranger's case is flagged, holds no report and has nothing due; the honest one
     // is a normal new case.
     let cases = member.list(&relay)["cases"].as_array().unwrap().clone();
     assert_eq!(cases.len(), 2);
-    let flagged = cases.iter().find(|case| case["quarantined"] == 6).expect("the flagged case");
+    let flagged = cases
+        .iter()
+        .find(|case| case["quarantined"] == 6)
+        .expect("the flagged case");
     assert_eq!(flagged["messages"], 0);
     assert_eq!(flagged["overdue"].as_array().unwrap().len(), 0);
     let shown = member.show(&relay, flagged["case"].as_str().unwrap());
     assert_eq!(shown["quarantined"].as_array().unwrap().len(), 6);
     let honest_case = cases.iter().find(|case| case["quarantined"] == 0).unwrap();
     let shown = member.show(&relay, honest_case["case"].as_str().unwrap());
-    assert_eq!(shown["messages"][0]["body"], "Een echte melding na de rommel.");
+    assert_eq!(
+        shown["messages"][0]["body"],
+        "Een echte melding na de rommel."
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reporter_written_reply_a_relay_forged_acknowledgement_and_an_unsigned_reply_are_refused() {
+async fn a_reporter_written_reply_a_relay_forged_acknowledgement_and_an_unsigned_reply_are_refused()
+{
     let relay = Relay::start(RelayOptions::default());
     let reporter = User::new();
     let code = ReceiptCode::parse(&reporter.report(&relay, "De melding.")).unwrap();
@@ -256,44 +297,74 @@ async fn a_reporter_written_reply_a_relay_forged_acknowledgement_and_an_unsigned
         code.reply_identity().recipient(),
     ];
     keys.dedup();
-    let office_message = |signer: &IdentityKey, acknowledgement: bool, sequence: u32, text: &str| {
-        let signing_key = signer.office_signing_key();
-        let from = address();
-        let mut message = Message {
-            mailbox,
-            sequence,
-            signature: None,
-            kind: if acknowledgement {
-                MessageKind::Acknowledgement { from, signer: signing_key.office_key() }
-            } else {
-                MessageKind::Reply { from, signer: signing_key.office_key() }
-            },
-            written_on: day(),
-            body: text.to_owned().into(),
-            attachments: vec![],
+    let office_message =
+        |signer: &IdentityKey, acknowledgement: bool, sequence: u32, text: &str| {
+            let signing_key = signer.office_signing_key();
+            let from = address();
+            let mut message = Message {
+                mailbox,
+                sequence,
+                signature: None,
+                kind: if acknowledgement {
+                    MessageKind::Acknowledgement {
+                        from,
+                        signer: signing_key.office_key(),
+                    }
+                } else {
+                    MessageKind::Reply {
+                        from,
+                        signer: signing_key.office_key(),
+                    }
+                },
+                written_on: day(),
+                body: text.to_owned().into(),
+                attachments: vec![],
+            };
+            signing_key.sign(&mut message).unwrap();
+            message.seal(&keys).unwrap().into_bytes()
         };
-        signing_key.sign(&mut message).unwrap();
-        message.seal(&keys).unwrap().into_bytes()
-    };
     // 1. The reporter posts a "reply" into their own mailbox, even signed with a real
     //    office key (say it leaked): the relay records the reporter as its author.
-    let leaked = office_message(&relay.directory.demo_office, false, 1, "Uw melding is ongegrond.");
+    let leaked = office_message(
+        &relay.directory.demo_office,
+        false,
+        1,
+        "Uw melding is ongegrond.",
+    );
     let bearer = format!("Bearer {}", code.mailbox_token().to_wire().as_str());
-    assert_eq!(relay.post_sealed("/api/v1/mailbox/messages", &bearer, leaked).await.status(), 201);
+    assert_eq!(
+        relay
+            .post_sealed("/api/v1/mailbox/messages", &bearer, leaked)
+            .await
+            .status(),
+        201
+    );
     // 2. A relay (here: anyone with an office session) forges an acknowledgement with a
     //    key the directory does not list, to hide the 7-day deadline.
     let session = office_session(&relay, "demo", &relay.directory.demo_office).await;
     let forged = office_message(&IdentityKey::generate(), true, 1, "Ontvangen.");
     let path = format!("/api/v1/office/mailboxes/{}/messages", mailbox.to_wire());
-    assert_eq!(relay.post_sealed(&path, &session, forged).await.status(), 201);
+    assert_eq!(
+        relay.post_sealed(&path, &session, forged).await.status(),
+        201
+    );
     // 3. An unsigned reply (hand-made JSON, as a buggy or hostile client would).
     let unsigned = format!(
         r#"{{"meldpunt-message":3,"kind":"reply","mailbox":"{}","sequence":1,"written_on":"2026-11-30","body":"x","from":{{"organisation":"demo","recipient":"integrity-office"}},"signer":"{}"}}"#,
         mailbox.to_wire(),
-        relay.directory.demo_office.office_signing_key().office_key()
+        relay
+            .directory
+            .demo_office
+            .office_signing_key()
+            .office_key()
     );
-    let sealed = meldpunt_crypto::seal(&keys, unsigned.as_bytes()).unwrap().into_bytes();
-    assert_eq!(relay.post_sealed(&path, &session, sealed).await.status(), 201);
+    let sealed = meldpunt_crypto::seal(&keys, unsigned.as_bytes())
+        .unwrap()
+        .into_bytes();
+    assert_eq!(
+        relay.post_sealed(&path, &session, sealed).await.status(),
+        201
+    );
 
     // The office quarantines all three and the case stays unacknowledged.
     let member = Member::new(&relay, &relay.directory.demo_office);
@@ -306,8 +377,14 @@ async fn a_reporter_written_reply_a_relay_forged_acknowledgement_and_an_unsigned
         .collect();
     assert_eq!(reasons.len(), 3, "{synced}");
     assert!(reasons[0].contains("posted by the reporter"), "{reasons:?}");
-    assert!(reasons[1].contains("not signed by a key the recipient directory lists"), "{reasons:?}");
-    assert!(reasons[2].contains("carries its author's signature"), "{reasons:?}");
+    assert!(
+        reasons[1].contains("not signed by a key the recipient directory lists"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[2].contains("carries its author's signature"),
+        "{reasons:?}"
+    );
     let case = member.list(&relay)["cases"][0].clone();
     assert_eq!(case["status"], "new", "{case}");
     // The reporter sees all three marked, and the report.
@@ -320,7 +397,10 @@ async fn a_reporter_written_reply_a_relay_forged_acknowledgement_and_an_unsigned
     assert_eq!(synced["arrived"][0]["kind"], "acknowledgement", "{synced}");
     assert_eq!(member.list(&relay)["cases"][0]["status"], "acknowledged");
     let checked = check(&reporter, &relay, &code);
-    assert_eq!(checked["messages"][4]["kind"], "acknowledgement", "{checked}");
+    assert_eq!(
+        checked["messages"][4]["kind"], "acknowledgement",
+        "{checked}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -349,21 +429,34 @@ async fn a_sealed_attachment_served_as_the_login_challenge_is_refused() {
 async fn two_office_members_reply_at_once_and_everyone_reads_the_thread() {
     let relay = Relay::start(RelayOptions::default());
     let reporter = User::new();
-    let code = ReceiptCode::parse(&reporter.report(&relay, "Melding aan het hele bureau.")).unwrap();
+    let code =
+        ReceiptCode::parse(&reporter.report(&relay, "Melding aan het hele bureau.")).unwrap();
     let first = Member::new(&relay, &relay.directory.demo_office);
     let second = Member::new(&relay, &relay.directory.demo_colleague);
     first.sync(&relay);
     second.sync(&relay);
-    let case = first.list(&relay)["cases"][0]["case"].as_str().unwrap().to_owned();
+    let case = first.list(&relay)["cases"][0]["case"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // Both answer without syncing in between.
     first.reply(&relay, &case, &["--ack"], None);
-    second.reply(&relay, &case, &[], Some("Ik neem uw melding in behandeling."));
+    second.reply(
+        &relay,
+        &case,
+        &[],
+        Some("Ik neem uw melding in behandeling."),
+    );
     first.reply(&relay, &case, &[], Some("Wij nemen contact op."));
     follow_up(&reporter, &relay, &code, "Dank u.");
     second.reply(&relay, &case, &[], Some("Nog een vraag."));
     for member in [&first, &second] {
         let synced = member.sync(&relay);
-        assert_eq!(synced["quarantined"].as_array().unwrap().len(), 0, "{synced}");
+        assert_eq!(
+            synced["quarantined"].as_array().unwrap().len(),
+            0,
+            "{synced}"
+        );
         let shown = member.show(&relay, &case);
         let kinds: Vec<&str> = shown["messages"]
             .as_array()
@@ -373,7 +466,14 @@ async fn two_office_members_reply_at_once_and_everyone_reads_the_thread() {
             .collect();
         assert_eq!(
             kinds,
-            ["report", "acknowledgement", "reply", "reply", "follow-up", "reply"],
+            [
+                "report",
+                "acknowledgement",
+                "reply",
+                "reply",
+                "follow-up",
+                "reply"
+            ],
             "{shown}"
         );
     }
@@ -387,7 +487,12 @@ async fn two_office_members_reply_at_once_and_everyone_reads_the_thread() {
         .collect();
     assert_eq!(
         &bodies[2..],
-        ["Ik neem uw melding in behandeling.", "Wij nemen contact op.", "Dank u.", "Nog een vraag."]
+        [
+            "Ik neem uw melding in behandeling.",
+            "Wij nemen contact op.",
+            "Dank u.",
+            "Nog een vraag."
+        ]
     );
 }
 
@@ -398,7 +503,10 @@ async fn a_member_added_later_files_what_it_can_see_as_a_partial_case() {
     let code = ReceiptCode::parse(&reporter.report(&relay, "Een oude zaak.")).unwrap();
     let old = Member::new(&relay, &relay.directory.demo_office);
     old.sync(&relay);
-    let case = old.list(&relay)["cases"][0]["case"].as_str().unwrap().to_owned();
+    let case = old.list(&relay)["cases"][0]["case"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     old.reply(&relay, &case, &["--ack"], None);
     // A newcomer joins the office: a new directory, served after a restart.
     std::fs::write(&relay.directory_file, relay.directory.with_newcomer(2)).unwrap();
@@ -407,8 +515,16 @@ async fn a_member_added_later_files_what_it_can_see_as_a_partial_case() {
     follow_up(&reporter, &relay, &code, "Nog iets.");
     let newcomer = Member::new(&relay, &relay.directory.demo_newcomer);
     let synced = newcomer.sync(&relay);
-    assert_eq!(synced["quarantined"].as_array().unwrap().len(), 0, "{synced}");
-    assert_eq!(synced["partial_cases"].as_array().unwrap().len(), 1, "{synced}");
+    assert_eq!(
+        synced["quarantined"].as_array().unwrap().len(),
+        0,
+        "{synced}"
+    );
+    assert_eq!(
+        synced["partial_cases"].as_array().unwrap().len(),
+        1,
+        "{synced}"
+    );
     assert_eq!(synced["not_addressed_to_this_identity"], 2, "{synced}");
     let shown = newcomer.show(&relay, &case);
     assert_eq!(shown["partial"], true);
@@ -419,14 +535,23 @@ async fn a_member_added_later_files_what_it_can_see_as_a_partial_case() {
     assert_eq!(messages[1]["body"], "Nog iets.");
     assert_eq!(messages[1]["unverified"], true);
     // Replying needs the report's reply key: refused with a reason, not a failure.
-    let (status, _, printed) = newcomer.run_at(&relay.url, "reply", &[&case, "--message-file", "-"], Some("Hallo"));
+    let (status, _, printed) = newcomer.run_at(
+        &relay.url,
+        "reply",
+        &[&case, "--message-file", "-"],
+        Some("Hallo"),
+    );
     assert_eq!(status, Some(2), "{printed}");
     assert!(printed.contains("partial"), "{printed}");
     // The newcomer's own replies from another case would number from 1; the old member
     // and the reporter still read everything.
     assert_eq!(check(&reporter, &relay, &code)["unreadable"], 0);
     let synced = old.sync(&relay);
-    assert_eq!(synced["quarantined"].as_array().unwrap().len(), 0, "{synced}");
+    assert_eq!(
+        synced["quarantined"].as_array().unwrap().len(),
+        0,
+        "{synced}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -452,7 +577,10 @@ async fn a_message_the_reporter_cannot_open_is_marked_and_the_reporter_keeps_goi
     };
     signing_key.sign(&mut message).unwrap();
     let sealed = message
-        .seal(&[relay.directory.demo_office.recipient(), colleague.recipient()])
+        .seal(&[
+            relay.directory.demo_office.recipient(),
+            colleague.recipient(),
+        ])
         .unwrap()
         .into_bytes();
     let session = office_session(&relay, "demo", colleague).await;
@@ -460,7 +588,10 @@ async fn a_message_the_reporter_cannot_open_is_marked_and_the_reporter_keeps_goi
         "/api/v1/office/mailboxes/{}/messages",
         code.mailbox_token().mailbox_id().to_wire()
     );
-    assert_eq!(relay.post_sealed(&path, &session, sealed).await.status(), 201);
+    assert_eq!(
+        relay.post_sealed(&path, &session, sealed).await.status(),
+        201
+    );
     // The reporter's check shows the report, marks the other message, and exits 0.
     let checked = check(&reporter, &relay, &code);
     assert_eq!(checked["unreadable"], 1, "{checked}");
@@ -481,5 +612,8 @@ async fn a_message_the_reporter_cannot_open_is_marked_and_the_reporter_keeps_goi
         .collect();
     assert_eq!(kinds, ["report", "reply", "follow-up"], "{synced}");
     let checked = check(&reporter, &relay, &code);
-    assert_eq!(checked["messages"][2]["body"], "Nog een aanvulling.", "{checked}");
+    assert_eq!(
+        checked["messages"][2]["body"], "Nog een aanvulling.",
+        "{checked}"
+    );
 }

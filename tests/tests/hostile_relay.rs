@@ -211,7 +211,10 @@ fn assert_marked(outcome: (Option<i32>, String), expected: &str) {
         "expected a marked message with {expected:?} in: {printed}"
     );
     for genuine in ["Melding: de kas klopt niet.", "Aanvulling twee."] {
-        assert!(printed.contains(genuine), "{genuine:?} missing from: {printed}");
+        assert!(
+            printed.contains(genuine),
+            "{genuine:?} missing from: {printed}"
+        );
     }
 }
 
@@ -237,7 +240,9 @@ async fn a_message_withheld_from_the_middle_is_caught_by_the_reporter() {
     let (status, printed) = conversation.check_at(&hostile.url, &[]);
     assert_eq!(status, Some(0), "{printed}");
     assert!(
-        printed.contains("1 earlier message(s) of this author are missing here: the relay withheld them"),
+        printed.contains(
+            "1 earlier message(s) of this author are missing here: the relay withheld them"
+        ),
         "{printed}"
     );
     assert!(!printed.contains("Aanvulling een."), "{printed}");

@@ -757,9 +757,15 @@ async fn the_browser_script_shows_a_message_after_a_withheld_one_with_a_note() {
     browser.type_into("#receipt_code", &code).await;
     browser.click("#check-form button[type=submit]").await;
     let note = browser.text(".missing").await;
-    assert!(note.contains("1 earlier message(s) from this sender are missing"), "{note}");
+    assert!(
+        note.contains("1 earlier message(s) from this sender are missing"),
+        "{note}"
+    );
     let thread = browser.text("main").await;
-    assert!(thread.contains("Tweede antwoord.") && !thread.contains("Eerste antwoord."), "{thread}");
+    assert!(
+        thread.contains("Tweede antwoord.") && !thread.contains("Eerste antwoord."),
+        "{thread}"
+    );
 }
 
 /// A colleague with an office key of the organisation (or a buggy client) posts a message
@@ -785,7 +791,10 @@ async fn a_message_the_reporter_cannot_open(relay: &Relay, code: &str) {
     };
     signing_key.sign(&mut message).unwrap();
     let sealed = message
-        .seal(&[relay.directory.demo_office.recipient(), colleague.recipient()])
+        .seal(&[
+            relay.directory.demo_office.recipient(),
+            colleague.recipient(),
+        ])
         .unwrap();
     let session = meldpunt_end_to_end::office_session(relay, "demo", colleague).await;
     let response = relay
@@ -815,8 +824,18 @@ async fn a_message_the_reporter_cannot_open_is_marked_and_the_conversation_goes_
     // With JavaScript (in English) and without (in Dutch): the unreadable message is marked
     // in its place, the rest is shown, and a follow-up still goes out.
     for (javascript, query, unreadable, sent) in [
-        (true, "?lang=en", "A message could not be read", "follow-up was received"),
-        (false, "", "Een bericht kon niet worden gelezen", "aanvulling is ontvangen"),
+        (
+            true,
+            "?lang=en",
+            "A message could not be read",
+            "follow-up was received",
+        ),
+        (
+            false,
+            "",
+            "Een bericht kon niet worden gelezen",
+            "aanvulling is ontvangen",
+        ),
     ] {
         let browser = Browser::start(javascript).await;
         browser.open(&format!("{}/check{query}", relay.url)).await;
@@ -828,7 +847,10 @@ async fn a_message_the_reporter_cannot_open_is_marked_and_the_conversation_goes_
         assert!(marked.contains(unreadable), "{marked}");
         assert!(!marked.contains("Alleen voor collega"), "{marked}");
         let thread = browser.text("main").await;
-        assert!(thread.contains("REPORT-MARKER-5a1f") && thread.contains("REPLY-MARKER-77"), "{thread}");
+        assert!(
+            thread.contains("REPORT-MARKER-5a1f") && thread.contains("REPLY-MARKER-77"),
+            "{thread}"
+        );
         browser
             .screenshot(&format!("thread-unreadable-{mode}"))
             .await;
@@ -841,7 +863,11 @@ async fn a_message_the_reporter_cannot_open_is_marked_and_the_conversation_goes_
     }
     // Both follow-ups reach the office, in sequence.
     let arrived = office.sync(&relay);
-    assert_eq!(arrived, ["reply", "reply", "follow-up", "follow-up"], "{arrived:?}");
+    assert_eq!(
+        arrived,
+        ["reply", "reply", "follow-up", "follow-up"],
+        "{arrived:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
