@@ -1,14 +1,19 @@
 //! Operator plumbing: the TLS acceptor, and the admin socket through which
-//! `meldpunt-server backup` asks a running relay for a consistent copy of its database.
+//! `meldpunt-server backup` asks a running relay for a consistent copy of its database and
+//! `meldpunt-server metrics` reads its counters.
 //!
 //! The admin socket is a Unix socket in the data folder, readable and writable by the
-//! relay's own user only; it is never exposed on the network.
+//! relay's own user only; it is never exposed on the network. Metrics live only here: on
+//! the public listener, counters polled every few seconds would tell anyone when a report
+//! was just made, and how large it was.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::routing::post;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use http_body_util::BodyExt;
 use hyper_util::rt::TokioIo;
@@ -70,6 +75,14 @@ async fn backup(
     Ok(Json(counts_json(counts)))
 }
 
+async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    let stored = state.store.counts().await.ok();
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(state.difficulty.current(), stored),
+    )
+}
+
 /// Serves the admin socket until the process ends.
 #[cfg(unix)]
 pub async fn serve_admin(state: Arc<AppState>) -> std::io::Result<()> {
@@ -80,8 +93,64 @@ pub async fn serve_admin(state: Arc<AppState>) -> std::io::Result<()> {
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
     let app = Router::new()
         .route("/backup", post(backup))
+        .route("/metrics", get(metrics))
         .with_state(state);
     axum::serve(listener, app).await
+}
+
+/// Sends one request over the admin socket of the relay running on `data_dir`: the status
+/// and body, or `None` if no relay listens there.
+#[cfg(unix)]
+async fn admin_request(
+    data_dir: &Path,
+    request: hyper::Request<http_body_util::Full<bytes::Bytes>>,
+) -> Result<Option<(hyper::StatusCode, bytes::Bytes)>, String> {
+    let Ok(stream) = tokio::net::UnixStream::connect(socket_path(data_dir)).await else {
+        return Ok(None);
+    };
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|error| format!("the relay's admin socket did not answer: {error}"))?;
+    tokio::spawn(connection);
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|error| format!("the relay's admin socket failed: {error}"))?;
+    let status = response.status();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|error| error.to_string())?
+        .to_bytes();
+    Ok(Some((status, bytes)))
+}
+
+/// The metrics of the relay running on `data_dir` (Prometheus text format).
+pub async fn request_metrics(data_dir: &Path) -> Result<String, String> {
+    #[cfg(unix)]
+    {
+        let request = hyper::Request::get("/metrics")
+            .header("host", "admin")
+            .body(http_body_util::Full::new(bytes::Bytes::new()))
+            .expect("valid request");
+        match admin_request(data_dir, request).await? {
+            Some((status, bytes)) if status.is_success() => {
+                Ok(String::from_utf8_lossy(&bytes).into_owned())
+            }
+            Some((status, _)) => Err(format!("the relay's admin socket answered {status}")),
+            None => Err(format!(
+                "no relay is running on {} (its admin socket {} does not answer)",
+                data_dir.display(),
+                socket_path(data_dir).display()
+            )),
+        }
+    }
+    #[cfg(not(unix))]
+    Err(format!(
+        "metrics are served on the admin socket, which needs Unix ({})",
+        data_dir.display()
+    ))
 }
 
 /// Asks the relay running on `data_dir` for a backup; if none is running, copies the
@@ -89,37 +158,24 @@ pub async fn serve_admin(state: Arc<AppState>) -> std::io::Result<()> {
 pub async fn request_backup(data_dir: &Path, target: &Path) -> Result<serde_json::Value, String> {
     let target = std::path::absolute(target).map_err(|error| error.to_string())?;
     #[cfg(unix)]
-    if let Ok(stream) = tokio::net::UnixStream::connect(socket_path(data_dir)).await {
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|error| format!("the relay's admin socket did not answer: {error}"))?;
-        tokio::spawn(connection);
+    {
         let body = serde_json::to_vec(&json!({ "to": target })).expect("serialisable");
         let request = hyper::Request::post("/backup")
             .header("host", "admin")
             .header("content-type", "application/json")
             .body(http_body_util::Full::new(bytes::Bytes::from(body)))
             .expect("valid request");
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|error| format!("the relay's admin socket failed: {error}"))?;
-        let status = response.status();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|error| error.to_string())?
-            .to_bytes();
-        let answer: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-        return if status.is_success() {
-            Ok(answer)
-        } else {
-            Err(answer["message"]
-                .as_str()
-                .unwrap_or("the backup failed")
-                .to_owned())
-        };
+        if let Some((status, bytes)) = admin_request(data_dir, request).await? {
+            let answer: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+            return if status.is_success() {
+                Ok(answer)
+            } else {
+                Err(answer["message"]
+                    .as_str()
+                    .unwrap_or("the backup failed")
+                    .to_owned())
+            };
+        }
     }
     let store = Store::open(&data_dir.join("meldpunt.redb")).map_err(|error| match error {
         Error::Storage(detail) => detail,

@@ -53,6 +53,13 @@ enum Command {
         #[arg(long)]
         to: PathBuf,
     },
+    /// Print the running relay's counters (Prometheus text format), read over its admin
+    /// socket: metrics are never served on the network.
+    Metrics {
+        /// The relay's data folder.
+        #[arg(long, default_value = "meldpunt-dev")]
+        data: PathBuf,
+    },
     /// Print the example configuration.
     ExampleConfig,
 }
@@ -157,6 +164,9 @@ fn main() -> ExitCode {
         Command::Backup { data, to } => runtime
             .block_on(meldpunt_server::admin::request_backup(&data, &to))
             .map(|counts| println!("Backup written to {}: {counts}", to.display())),
+        Command::Metrics { data } => runtime
+            .block_on(meldpunt_server::admin::request_metrics(&data))
+            .map(|metrics| print!("{metrics}")),
         Command::ExampleConfig => {
             print!("{}", meldpunt_server::config::EXAMPLE_CONFIG);
             Ok(())

@@ -366,6 +366,23 @@ impl Relay {
         Self::launch(folder, self.data.clone(), self.config.clone(), directory)
     }
 
+    /// The relay's counters, read as an operator does: `meldpunt-server metrics` over the
+    /// admin socket (they are never served on the network).
+    pub fn metrics(&self) -> String {
+        let output = Command::new(binary("meldpunt-server", "meldpunt-server"))
+            .arg("metrics")
+            .arg("--data")
+            .arg(&self.data)
+            .output()
+            .expect("meldpunt-server metrics runs");
+        assert!(
+            output.status.success(),
+            "meldpunt-server metrics: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).expect("text")
+    }
+
     /// The whole log so far.
     pub fn log_text(&self) -> String {
         self.log.lock().expect("not poisoned").clone()

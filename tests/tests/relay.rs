@@ -700,11 +700,7 @@ async fn the_relay_records_no_addresses_agents_or_plaintext() {
         .unwrap();
     assert_eq!(response.status().as_u16(), 201);
     assert!(response.headers().get("set-cookie").is_none());
-    let _ = client()
-        .get(format!("{}/api/v1/metrics", relay.url))
-        .send()
-        .await
-        .unwrap();
+    let _ = relay.metrics();
     let mut relay = relay;
     relay.stop();
     let log = relay.log_text();
@@ -758,14 +754,7 @@ async fn health_readiness_metrics_and_the_openapi_document() {
     reporter
         .create(&relay, "demo", reporter.sealed_report(&relay, "x"))
         .await;
-    let metrics = client()
-        .get(format!("{}/api/v1/metrics", relay.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = relay.metrics();
     assert!(
         metrics.contains("meldpunt_mailboxes_created_total 1"),
         "{metrics}"
@@ -812,6 +801,35 @@ async fn health_readiness_metrics_and_the_openapi_document() {
         .verify(&relay.directory.signing_key.directory_key(), day(), None)
         .unwrap();
     assert_eq!(directory.organisations.len(), 2);
+}
+
+#[tokio::test]
+async fn metrics_are_served_only_on_the_admin_socket() {
+    let relay = Relay::start(RelayOptions::default());
+    let reporter = Reporter::new();
+    reporter
+        .create(&relay, "demo", reporter.sealed_report(&relay, "x"))
+        .await;
+    // On the public listener: no such endpoint, whatever the path's spelling.
+    for path in ["/api/v1/metrics", "/metrics", "/api/v1/metrics/"] {
+        let response = client()
+            .get(format!("{}{path}", relay.url))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap();
+        assert_eq!(status, 404, "{path}");
+        assert!(!body.contains("meldpunt_mailboxes_created_total"), "{path}");
+    }
+    // On the admin socket (mode 0600, the relay's own user): the counters.
+    let socket = relay.data.join("admin.sock");
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&socket).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(relay
+        .metrics()
+        .contains("meldpunt_mailboxes_created_total 1"));
 }
 
 #[tokio::test]

@@ -115,14 +115,7 @@ fn assert_nowhere_on_the_relay(relay: &Relay, secrets: &[&str]) {
 }
 
 async fn stored(relay: &Relay, kind: &str) -> u64 {
-    let metrics = client()
-        .get(format!("{}/api/v1/metrics", relay.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = relay.metrics();
     let prefix = format!("meldpunt_stored{{kind=\"{kind}\"}} ");
     metrics
         .lines()

@@ -1,5 +1,6 @@
 //! Endpoints anyone may call: the signed directory, proof-of-work challenges, health,
-//! readiness, metrics and the OpenAPI document.
+//! readiness and the OpenAPI document. Never metrics: they are on the admin socket only
+//! (see `admin.rs`), since counters are a live feed of when reports arrive.
 
 use std::sync::Arc;
 
@@ -24,7 +25,6 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/api/v1/challenge", get(challenge))
         .route("/api/v1/health", get(health))
         .route("/api/v1/ready", get(ready))
-        .route("/api/v1/metrics", get(metrics))
         .route("/api/v1/openapi.json", get(openapi))
 }
 
@@ -58,14 +58,6 @@ async fn health() -> Json<serde_json::Value> {
 async fn ready(State(state): State<Arc<AppState>>) -> Result<Json<serde_json::Value>, Error> {
     state.store.counts().await.map_err(|_| Error::NotReady)?;
     Ok(Json(json!({ "status": "ready" })))
-}
-
-async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    let stored = state.store.counts().await.ok();
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(state.difficulty.current(), stored),
-    )
 }
 
 async fn openapi() -> impl IntoResponse {
