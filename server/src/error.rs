@@ -20,6 +20,9 @@ pub enum Error {
     /// The message does not exist (or is not yours).
     #[error("no such message")]
     MessageNotFound,
+    /// A browser says another site sent this request.
+    #[error("this request was sent by another site; open the Meldpunt page itself and send it from there")]
+    CrossSite,
     /// No endpoint answers at this path.
     #[error("no such endpoint; the API is under /api/v1/ (see /api/v1/openapi.json), and clients take the relay's base address")]
     EndpointNotFound,
@@ -111,6 +114,7 @@ impl Error {
             Error::MessageNotFound => "message-not-found",
             Error::AttachmentNotFound => "attachment-not-found",
             Error::EndpointNotFound => "endpoint-not-found",
+            Error::CrossSite => "cross-site",
             Error::AttachmentExists => "attachment-exists",
             Error::MailboxFull(_) => "mailbox-full",
             Error::UnknownOrganisation(_) => "unknown-organisation",
@@ -151,7 +155,7 @@ impl Error {
             Error::MailboxExists | Error::AttachmentExists | Error::StampSpent => {
                 StatusCode::CONFLICT
             }
-            Error::MailboxFull(_) => StatusCode::FORBIDDEN,
+            Error::MailboxFull(_) | Error::CrossSite => StatusCode::FORBIDDEN,
             Error::MissingCredential(_)
             | Error::MalformedCredential(_)
             | Error::SessionExpired

@@ -64,6 +64,21 @@ enum Command {
     ExampleConfig,
 }
 
+/// Log timestamps carry the day only, never a time of day: the protocol promises that the
+/// relay learns the day a report came, and a log line with a time next to it would give
+/// more (docs/operations.md).
+struct DayOnly;
+
+impl tracing_subscriber::fmt::time::FormatTime for DayOnly {
+    fn format_time(
+        &self,
+        writer: &mut tracing_subscriber::fmt::format::Writer<'_>,
+    ) -> std::fmt::Result {
+        let day = meldpunt_server::storage::day_text(meldpunt_server::storage::today());
+        write!(writer, "{day}")
+    }
+}
+
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("MELDPUNT_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -72,6 +87,7 @@ fn init_logging() {
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .with_target(false)
+        .with_timer(DayOnly)
         .init();
 }
 

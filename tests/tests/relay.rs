@@ -983,3 +983,115 @@ async fn an_online_backup_is_consistent_and_restorable() {
         .await;
     assert_eq!(response.status().as_u16(), 200);
 }
+
+#[tokio::test]
+async fn the_log_holds_no_time_of_day_and_no_line_per_request() {
+    let relay = Relay::start(RelayOptions::default());
+    // A whole conversation: report, sync, acknowledgement, check, follow-up.
+    let reporter = meldpunt_end_to_end::User::new();
+    let code = reporter.report(&relay, "Een melding.");
+    let office = meldpunt_end_to_end::User::new();
+    let identity = office.path("office.key");
+    meldpunt_end_to_end::write_identity(&identity, &relay.directory.demo_office);
+    let key = relay.directory.signing_key.directory_key().to_string();
+    let inbox = |command: &str, extra: &[&str]| {
+        let mut arguments = vec!["inbox", command];
+        arguments.extend_from_slice(extra);
+        arguments.extend_from_slice(&[
+            "--identity",
+            identity.to_str().unwrap(),
+            "--directory-key",
+            &key,
+        ]);
+        office.ok(&relay, &arguments, None)
+    };
+    inbox("sync", &[]);
+    let listed: Value = serde_json::from_str(&inbox("list", &["--json"])).unwrap();
+    inbox(
+        "reply",
+        &[listed["cases"][0]["case"].as_str().unwrap(), "--ack"],
+    );
+    let code_file = reporter.path("code.txt");
+    std::fs::write(&code_file, &code).unwrap();
+    reporter.ok(
+        &relay,
+        &["check", "--receipt-file", code_file.to_str().unwrap()],
+        None,
+    );
+    let mut relay = relay;
+    relay.stop();
+    let log = relay.log_text();
+    assert!(!log.is_empty());
+    // No time of day anywhere (hh:mm, with or without seconds), and no line per request.
+    let bytes = log.as_bytes();
+    let timed = bytes.windows(5).any(|window| {
+        window[0].is_ascii_digit()
+            && window[1].is_ascii_digit()
+            && window[2] == b':'
+            && window[3].is_ascii_digit()
+            && window[4].is_ascii_digit()
+    });
+    assert!(!timed, "a time of day in the log:\n{log}");
+    assert!(!log.contains("route="), "a line per request:\n{log}");
+    assert!(!log.contains("/api/v1/mailbox"), "{log}");
+    // Lines still carry the day (YYYY-MM-DD), and nothing finer.
+    for line in log.lines() {
+        let day = line.as_bytes().get(..11).unwrap_or_default();
+        assert!(
+            day.len() == 11
+                && day.iter().enumerate().all(|(index, byte)| match index {
+                    4 | 7 => *byte == b'-',
+                    10 => *byte == b' ',
+                    _ => byte.is_ascii_digit(),
+                }),
+            "{line}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn cross_site_form_posts_are_refused() {
+    let relay = Relay::start(RelayOptions::default());
+    let post = |path: &str, headers: &[(&str, &str)]| {
+        let mut request = client()
+            .post(format!("{}{path}", relay.url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("lang=en&receipt_code=abcd");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send()
+    };
+    // Another site, by either header, on a page route and on the API.
+    for headers in [
+        vec![("sec-fetch-site", "cross-site")],
+        vec![("sec-fetch-site", "same-site")],
+        vec![("origin", "http://evil.example")],
+        vec![
+            ("origin", "http://127.0.0.1:1"),
+            ("sec-fetch-site", "same-origin"),
+        ],
+    ] {
+        let response = post("/check", &headers).await.unwrap();
+        assert_eq!(response.status().as_u16(), 403, "{headers:?}");
+        let page = response.text().await.unwrap();
+        assert!(page.contains("sent by another site"), "{page}");
+        let response = post("/api/v1/mailboxes", &headers).await.unwrap();
+        assert_eq!(response.status().as_u16(), 403, "{headers:?}");
+        let (_, body) = json(response).await;
+        assert_eq!(body["error"], "cross-site");
+    }
+    // The relay's own pages (same origin, or Origin null under their no-referrer policy),
+    // a typed address, and clients that are not browsers get through to the form's checks.
+    let own_origin = relay.url.clone();
+    for headers in [
+        vec![("sec-fetch-site", "same-origin")],
+        vec![("sec-fetch-site", "none")],
+        vec![("origin", "null")],
+        vec![("origin", own_origin.as_str())],
+        vec![],
+    ] {
+        let response = post("/check", &headers).await.unwrap();
+        assert_ne!(response.status().as_u16(), 403, "{headers:?}");
+    }
+}

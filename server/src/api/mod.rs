@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -53,6 +53,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(long_requests)
         .merge(web)
         .fallback(fallback)
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            refuse_cross_site,
+        ))
         .layer(middleware::from_fn_with_state(Arc::clone(&state), respond))
         .with_state(state)
 }
@@ -63,6 +67,57 @@ async fn fallback(State(state): State<Arc<AppState>>, uri: axum::http::Uri) -> R
         Error::EndpointNotFound.into_response()
     } else {
         crate::web::not_found(&state, &uri)
+    }
+}
+
+/// Refuses a request that changes something (any method but GET and HEAD) when the browser
+/// says another site sent it: `Sec-Fetch-Site` other than `same-origin` or `none`, or an
+/// `Origin` naming another host than the one asked. Without this, a page on another site
+/// could post its own receipt code to `/check` in a reporter's browser and show a forged
+/// "reply from the integrity office" on the genuine address. (`Origin: null` is allowed: our
+/// pages' no-referrer policy makes browsers send it on their own form posts; browsers that
+/// send `null` for a sandboxed foreign frame also send `Sec-Fetch-Site: cross-site`.) Clients
+/// that send neither header, such as the CLI, are not browsers and are unaffected.
+async fn refuse_cross_site(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if matches!(*request.method(), Method::GET | Method::HEAD) || !is_cross_site(request.headers())
+    {
+        return next.run(request).await;
+    }
+    let uri = request.uri().clone();
+    if uri.path().starts_with("/api/") || !state.settings.web.enabled {
+        Error::CrossSite.into_response()
+    } else {
+        crate::web::failure(&state, crate::web::language(&uri), &Error::CrossSite)
+    }
+}
+
+fn is_cross_site(headers: &HeaderMap) -> bool {
+    let fetch_site = headers.get("sec-fetch-site").map(|value| value.as_bytes());
+    if fetch_site.is_some_and(|site| site != b"same-origin" && site != b"none") {
+        return true;
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return false;
+    };
+    if origin.as_bytes() == b"null" {
+        return false;
+    }
+    let origin_authority = origin
+        .to_str()
+        .ok()
+        .and_then(|origin| origin.split_once("://"))
+        .map(|(_, authority)| authority.to_ascii_lowercase());
+    let host = headers
+        .get(header::HOST)
+        .and_then(|host| host.to_str().ok())
+        .map(str::to_ascii_lowercase);
+    match (origin_authority, host) {
+        (Some(authority), Some(host)) => authority != host,
+        _ => true,
     }
 }
 
@@ -77,7 +132,9 @@ async fn respond(State(state): State<Arc<AppState>>, request: Request, next: Nex
     let mut response = next.run(request).await;
     let status = response.status();
     state.metrics.count_response(status.as_u16());
-    tracing::info!(
+    // One line per request only at `debug`: at the default `info`, the log holds no line a
+    // reporter's request causes, so not even the day it came (docs/operations.md).
+    tracing::debug!(
         method = %method,
         route = %route,
         status = status.as_u16(),
