@@ -98,6 +98,7 @@ impl From<meldpunt_crypto::Error> for CliError {
             | Crypto::WrongAuthor { .. }
             | Crypto::WrongMailbox
             | Crypto::ThreadWithoutReport
+            | Crypto::ForeignReport
             | Crypto::OutOfSequence { .. }
             | Crypto::MalformedMessage(_) => CliError::Verification(error.to_string()),
             Crypto::Io(_) => CliError::Local(error.to_string()),

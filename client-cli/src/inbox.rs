@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::collections::HashSet;
 
 use meldpunt_crypto::{
-    Authenticity, Author, Directory, IdentityKey, Message, MessageKind, RecipientAddress,
-    RecipientKey, SessionToken,
+    Authenticity, Author, Directory, IdentityKey, Message, MessageKind, OfficeKey,
+    RecipientAddress, RecipientKey, SessionToken,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::attachments;
 use crate::error::{CliError, Result};
 use crate::input;
-use crate::paths::{create_private_dir, today, write_private};
+use crate::paths::{create_private, create_private_dir, today};
 use crate::pins::verified_directory;
 use crate::relay::{OfficeEntry, Relay};
 use crate::store::{Case, QuarantinedMessage, Status, Store, StoredMessage};
@@ -76,12 +76,28 @@ impl Inbox {
                 organisation.recipients.iter().map(move |recipient| (organisation, recipient))
             })
             .find(|(_, recipient)| recipient.keys.iter().any(|key| own.contains(key)))
-            .map(|(organisation, recipient)| RecipientAddress { organisation: organisation.id.clone(), recipient: recipient.id.clone() })
             .ok_or_else(|| {
                 CliError::Usage(format!(
                     "the relay's directory does not list this identity's public key ({}); add it with meldpunt directory add-recipient and sign",
                     own[0]
                 ))
+            })
+            .and_then(|(organisation, recipient)| {
+                // Replies are checked against the office keys the directory lists: without
+                // this identity's, every reader would show them as unreadable.
+                let office_key = identities[0].office_signing_key().office_key();
+                if recipient.signing_keys.contains(&office_key) {
+                    Ok(RecipientAddress {
+                        organisation: organisation.id.clone(),
+                        recipient: recipient.id.clone(),
+                    })
+                } else {
+                    Err(CliError::Usage(format!(
+                        "the relay's directory lists this identity's public key under {} but not its office key {office_key}; \
+                         add it with meldpunt directory add-recipient … --signing-key {office_key} and sign",
+                        recipient.id
+                    )))
+                }
             })?;
         let token = relay.office_session(&address.organisation, &address.recipient, identities)?;
         store.state.relay = Some(relay.url().to_owned());
@@ -211,65 +227,22 @@ impl Inbox {
             let entries = session
                 .relay
                 .office_messages(&session.token, store.state.cursor)?;
-            if entries.is_empty() {
-                return Ok(());
-            }
+            let before = store.state.cursor;
             for entry in entries {
+                if !known.contains(&entry.number) {
+                    // An error here (the relay gone, a full disk) stops the sync before the
+                    // cursor passes this message, so the next sync lists it again.
+                    file_entry(identities, session, store, report, &signers, &entry)?;
+                    known.insert(entry.number);
+                }
                 store.state.cursor = store.state.cursor.max(entry.number);
-                if known.contains(&entry.number) {
-                    continue;
-                }
-                let sealed = session.relay.office_message(&session.token, entry.number)?;
-                let opened = match Message::open(identities, &sealed) {
-                    // Addressed to another recipient of the organisation only.
-                    Err(meldpunt_crypto::Error::NotForThisIdentity) => {
-                        report.not_addressed += 1;
-                        continue;
-                    }
-                    other => other,
-                };
-                store.keep_original(entry.number, &sealed)?;
-                let day: meldpunt_crypto::Day = entry.day.parse().unwrap_or_else(|_| today());
-                let case_id = case_id(&entry.mailbox);
-                if !store.state.cases.contains_key(&case_id) {
-                    let partial = entry.position > 1;
-                    let case = Case::new(
-                        case_id.clone(),
-                        entry.mailbox.clone(),
-                        day,
-                        partial,
-                        signers.clone(),
-                    )
-                    .map_err(|_| {
-                        CliError::Verification(format!(
-                            "the relay listed message {} under a malformed mailbox id",
-                            entry.number
-                        ))
-                    })?;
-                    if partial {
-                        report.partial.push(case_id.clone());
-                    }
-                    store.state.cases.insert(case_id.clone(), case);
-                }
-                let case = store.state.cases.get_mut(&case_id).expect("just inserted");
-                case.check.set_signers(signers.clone());
-                match file(case, &entry, opened, day) {
-                    Ok(filed) => report.arrived.push((case_id, entry.author.clone(), filed)),
-                    Err(reason) => {
-                        case.quarantined.push(QuarantinedMessage {
-                            number: entry.number,
-                            position: entry.position,
-                            author: entry.author.clone(),
-                            stored_on: entry.day.clone(),
-                            reason: reason.clone(),
-                        });
-                        report.quarantined.push((case_id, entry.number, reason));
-                    }
-                }
-                session.relay.mark_fetched(&session.token, entry.number)?;
-                known.insert(entry.number);
             }
             store.save()?;
+            // An empty page ends the sync; so does a page that moves the cursor nowhere (a
+            // relay that keeps listing what was seen would otherwise keep us here).
+            if store.state.cursor == before {
+                return Ok(());
+            }
         }
     }
 
@@ -451,7 +424,7 @@ impl Inbox {
                 },
                 missing_note(stored.missing_before)
             );
-            println!("{}", message.body.trim_end());
+            println!("{}", printable(message.body.trim_end(), 0));
             for reference in &message.attachments {
                 println!(
                     "  attachment: {} ({} bytes)",
@@ -494,6 +467,18 @@ impl Inbox {
             })
         })?;
         let session = self.session(&identities, &mut store)?;
+        if !case.recipients.contains(&session.address) {
+            return Err(CliError::Usage(format!(
+                "case {} was addressed to {}; this identity is {}, whose replies the reporter would not accept",
+                case.id,
+                case.recipients
+                    .iter()
+                    .map(|address| address.recipient.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                session.address.recipient
+            )));
+        }
         let mut keys = session.directory.keys_for(&case.recipients)?;
         keys.push(reply_key);
         let body = if acknowledgement {
@@ -660,8 +645,10 @@ impl Inbox {
         identities: &[IdentityKey],
         session: Option<&Session>,
     ) -> Result<usize> {
+        // Never overwrite: two messages the relay gave one position must not replace each
+        // other's file in an evidence folder.
         let write = |path: &Path, contents: &[u8]| {
-            write_private(path, contents).map_err(|error| CliError::file(path, error))
+            create_private(path, contents).map_err(|error| CliError::file(path, error))
         };
         for folder in ["originals", "plaintext", "attachments"] {
             create_private_dir(&out.join(folder))
@@ -670,7 +657,12 @@ impl Inbox {
         let mut files: Vec<PathBuf> = Vec::new();
         for stored in &case.messages {
             let message = stored.message()?;
-            let stem = format!("{:03}-{}", stored.position, message.kind.as_str());
+            let stem = format!(
+                "{:03}-{}-{}",
+                stored.position,
+                stored.number,
+                message.kind.as_str()
+            );
             let original = out.join("originals").join(format!("{stem}.age"));
             let source = store.original_path(stored.number);
             let sealed = std::fs::read(&source).map_err(|error| CliError::file(&source, error))?;
@@ -695,9 +687,10 @@ impl Inbox {
             files.push(text_path);
         }
         for quarantined in &case.quarantined {
-            let original = out
-                .join("originals")
-                .join(format!("{:03}-quarantined.age", quarantined.position));
+            let original = out.join("originals").join(format!(
+                "{:03}-{}-quarantined.age",
+                quarantined.position, quarantined.number
+            ));
             let source = store.original_path(quarantined.number);
             let sealed = std::fs::read(&source).map_err(|error| CliError::file(&source, error))?;
             write(&original, &sealed)?;
@@ -786,6 +779,95 @@ fn case_id(mailbox: &str) -> String {
         .collect()
 }
 
+/// Fetches, opens and files (or quarantines) one listed message.
+fn file_entry(
+    identities: &[IdentityKey],
+    session: &Session,
+    store: &mut Store,
+    report: &mut SyncReport,
+    signers: &[(RecipientAddress, OfficeKey)],
+    entry: &OfficeEntry,
+) -> Result<()> {
+    let sealed = session.relay.office_message(&session.token, entry.number)?;
+    let opened = match Message::open(identities, &sealed) {
+        // Addressed to another recipient of the organisation only.
+        Err(meldpunt_crypto::Error::NotForThisIdentity) => {
+            report.not_addressed += 1;
+            return Ok(());
+        }
+        other => other,
+    };
+    // The relay's day, never one after today (a far-future day would break deadlines).
+    let today = today();
+    let day = entry
+        .day
+        .parse::<meldpunt_crypto::Day>()
+        .ok()
+        .filter(|day| *day <= today)
+        .unwrap_or(today);
+    let author = printable(&entry.author, 16);
+    let case_id = case_id(&entry.mailbox);
+    let Ok(mailbox) = meldpunt_crypto::MailboxId::from_wire(&entry.mailbox) else {
+        report.quarantined.push((
+            "-".into(),
+            entry.number,
+            "the relay listed it under a malformed mailbox id".into(),
+        ));
+        return Ok(());
+    };
+    store.keep_original(entry.number, &sealed)?;
+    if !store.state.cases.contains_key(&case_id) {
+        // Partial only when the first message this identity can open is not the mailbox's
+        // report: decided by what the message is, not by the position the relay claims.
+        let is_report = matches!(
+            &opened,
+            Ok(Message {
+                kind: MessageKind::Report { .. },
+                ..
+            })
+        );
+        let partial = entry.position > 1 && !is_report;
+        let case = Case::new(case_id.clone(), mailbox, day, partial, signers.to_vec());
+        if partial {
+            report.partial.push(case_id.clone());
+        }
+        store.state.cases.insert(case_id.clone(), case);
+    }
+    let case = store.state.cases.get_mut(&case_id).expect("just inserted");
+    case.check.set_signers(signers.to_vec());
+    match file(case, entry, &author, opened, day) {
+        Ok(filed) => report.arrived.push((case_id, author, filed)),
+        Err(reason) => {
+            case.quarantined.push(QuarantinedMessage {
+                number: entry.number,
+                position: entry.position,
+                author,
+                stored_on: day.to_string(),
+                reason: reason.clone(),
+            });
+            report.quarantined.push((case_id, entry.number, reason));
+        }
+    }
+    session.relay.mark_fetched(&session.token, entry.number)?;
+    Ok(())
+}
+
+/// `text` as it may be shown in a terminal: control characters (escape sequences that could
+/// move the cursor, erase a line or fake a header) replaced, except newlines and tabs; cut
+/// to `limit` characters when a limit is given (0: none).
+pub fn printable(text: &str, limit: usize) -> String {
+    text.chars()
+        .take(if limit == 0 { usize::MAX } else { limit })
+        .map(|character| {
+            if character.is_control() && character != '\n' && character != '\t' {
+                '\u{FFFD}'
+            } else {
+                character
+            }
+        })
+        .collect()
+}
+
 /// A message filed by a sync.
 #[derive(Debug)]
 struct Filed {
@@ -799,15 +881,15 @@ struct Filed {
 fn file(
     case: &mut Case,
     entry: &OfficeEntry,
+    recorded: &str,
     opened: meldpunt_crypto::Result<Message>,
     day: meldpunt_crypto::Day,
 ) -> std::result::Result<Filed, String> {
     let message =
         opened.map_err(|error| format!("it does not open as a Meldpunt message: {error}"))?;
-    let author: Author = entry
-        .author
+    let author: Author = recorded
         .parse()
-        .map_err(|_| format!("the relay recorded an unknown author \"{}\"", entry.author))?;
+        .map_err(|_| format!("the relay recorded an unknown author \"{recorded}\""))?;
     let admitted = case
         .check
         .admit(&message, author)
@@ -821,8 +903,8 @@ fn file(
     case.messages.push(StoredMessage {
         number: entry.number,
         position: entry.position,
-        author: entry.author.clone(),
-        stored_on: entry.day.clone(),
+        author: recorded.to_owned(),
+        stored_on: day.to_string(),
         message_json,
         unverified,
         missing_before: admitted.missing_before,
@@ -867,5 +949,19 @@ fn apply(case: &mut Case, message: &Message, day: meldpunt_crypto::Day) {
             }
         }
         MessageKind::FollowUp => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        let hostile = "Echt.\n\x1b[1A\x1b[2K── 3 · office · reply ──\r\u{9b}2J\ttab";
+        let shown = printable(hostile, 0);
+        assert!(!shown.contains('\x1b') && !shown.contains('\r') && !shown.contains('\u{9b}'));
+        assert!(shown.starts_with("Echt.\n") && shown.ends_with("\ttab"));
+        assert_eq!(printable("reporter\x07extra", 8), "reporter");
     }
 }

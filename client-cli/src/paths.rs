@@ -66,6 +66,27 @@ pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Writes a new file only its owner can read (mode 0600), refusing to replace one that
+/// exists: written into a temporary file beside it and linked into place without clobbering.
+pub fn create_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let parent = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    create_private_dir(parent)?;
+    let mut temporary = tempfile::Builder::new()
+        .prefix(".meldpunt-")
+        .suffix(".tmp")
+        .tempfile_in(parent)?;
+    temporary.write_all(contents)?;
+    temporary.as_file().sync_all()?;
+    temporary
+        .persist_noclobber(path)
+        .map_err(|error| error.error)?;
+    Ok(())
+}
+
 /// An exclusive lock on a file beside the data it guards (`pins.lock`, the store's `lock`),
 /// held until dropped. Commands that read, change and write the same file take it first, so
 /// that concurrent commands wait for each other instead of losing each other's changes.
@@ -83,7 +104,17 @@ impl FileLock {
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let file = options.open(path)?;
-        file.lock()?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                eprintln!(
+                    "Waiting for another meldpunt command that uses {}…",
+                    path.parent().unwrap_or(path).display()
+                );
+                file.lock()?;
+            }
+            Err(std::fs::TryLockError::Error(error)) => return Err(error),
+        }
         Ok(FileLock(file))
     }
 }

@@ -66,9 +66,18 @@ impl Relay {
     pub fn new(url: &str, proxy: Option<&str>) -> Result<Relay> {
         let base = url.trim_end_matches('/').to_owned();
         check_address(&base)?;
+        if proxy.is_none() && is_onion(&base) {
+            return Err(CliError::Usage(format!(
+                "{base} is an onion address: reach it through Tor with --proxy socks5h://127.0.0.1:9050 \
+                 (without Tor its name would go to this network's resolver)"
+            )));
+        }
+        // No redirects: a relay (or something in front of it) could otherwise send the
+        // client to plain http:// elsewhere, around the address rules above.
         let mut builder = Client::builder()
             .connect_timeout(Duration::from_secs(30))
             .timeout(None::<Duration>)
+            .redirect(reqwest::redirect::Policy::none())
             .no_proxy();
         if let Some(proxy) = proxy {
             let proxy = reqwest::Proxy::all(proxy)
@@ -420,6 +429,14 @@ impl Relay {
     }
 }
 
+/// Whether the address's host is a Tor onion service.
+fn is_onion(base: &str) -> bool {
+    reqwest::Url::parse(base).is_ok_and(|url| {
+        url.host_str()
+            .is_some_and(|host| host.to_ascii_lowercase().ends_with(".onion"))
+    })
+}
+
 /// Refuses relay addresses that would leak a report or mislead: anything but `https://`,
 /// except plain `http://` to this machine (a development relay, or Tor's local proxy port)
 /// and to `.onion` addresses (Tor encrypts and authenticates those itself); and an address
@@ -517,6 +534,14 @@ mod tests {
                 "{refused}"
             );
         }
+    }
+
+    #[test]
+    fn an_onion_address_needs_tor() {
+        let onion = "http://abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.onion";
+        assert!(matches!(Relay::new(onion, None), Err(CliError::Usage(_))));
+        assert!(Relay::new(onion, Some("socks5h://127.0.0.1:9050")).is_ok());
+        assert!(Relay::new("http://127.0.0.1:8080", None).is_ok());
     }
 
     #[test]

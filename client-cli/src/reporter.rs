@@ -8,8 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use meldpunt_crypto::{
-    Author, Directory, IdentityKey, MailboxToken, Message, MessageKind, ReceiptCode,
-    RecipientAddress, RecipientKey, Role, ThreadCheck,
+    Author, Directory, MailboxToken, Message, MessageKind, ReceiptCode, RecipientAddress,
+    RecipientKey, Role, ThreadCheck,
 };
 use serde_json::json;
 
@@ -247,12 +247,10 @@ impl Thread {
     }
 }
 
-fn read_thread(
-    relay: &Relay,
-    token: &MailboxToken,
-    reply: &IdentityKey,
-    directory: &Directory,
-) -> Result<Thread> {
+fn read_thread(relay: &Relay, code: &ReceiptCode, directory: &Directory) -> Result<Thread> {
+    let token = &code.mailbox_token();
+    let reply = &code.reply_identity();
+    let follow_up_key = code.follow_up_signing_key().follow_up_key();
     let listed = relay.mailbox_messages(token).map_err(|error| match error.relay_code() {
         Some("mailbox-not-found") => CliError::Usage(
             "no mailbox answers to this receipt code: it may be mistyped in a way the checksum cannot catch, \
@@ -263,6 +261,7 @@ fn read_thread(
     })?;
     let mut entries = Vec::new();
     let mut check = ThreadCheck::new(token.mailbox_id(), directory.office_signers());
+    check.expect_reporter_keys(reply.recipient(), follow_up_key);
     for entry in listed {
         let sealed = relay.mailbox_message(token, entry.position)?;
         let checked = entry
@@ -321,7 +320,7 @@ pub fn check(
     let reply = code.reply_identity();
     // The directory says which office keys may write to you: without it no reply is checked.
     let directory = verified_directory(&common.relay, common.directory_key.as_deref())?;
-    let thread = read_thread(&common.relay, &token, &reply, &directory)?;
+    let thread = read_thread(&common.relay, &code, &directory)?;
     let mut saved = Vec::new();
     if let Some(folder) = save_attachments {
         for (_, checked) in &thread.entries {
@@ -400,7 +399,7 @@ pub fn check(
                     author(message, &directory),
                     message.written_on
                 );
-                println!("{}", message.body.trim_end());
+                println!("{}", crate::inbox::printable(message.body.trim_end(), 0));
                 for reference in &message.attachments {
                     println!(
                         "  attachment: {} ({} bytes)",
@@ -446,7 +445,7 @@ pub fn follow_up(
     let token = code.mailbox_token();
     let reply = code.reply_identity();
     let directory = verified_directory(&common.relay, common.directory_key.as_deref())?;
-    let thread = read_thread(&common.relay, &token, &reply, &directory)?;
+    let thread = read_thread(&common.relay, &code, &directory)?;
     let addresses = thread.recipients();
     let mut keys: Vec<RecipientKey> = directory.keys_for(&addresses)?;
     keys.push(reply.recipient());

@@ -146,20 +146,19 @@ impl Case {
     /// identity's key was in the directory).
     pub fn new(
         id: String,
-        mailbox: String,
+        mailbox: meldpunt_crypto::MailboxId,
         day: Day,
         partial: bool,
         signers: Vec<(RecipientAddress, OfficeKey)>,
-    ) -> Result<Case> {
-        let mailbox_id = meldpunt_crypto::MailboxId::from_wire(&mailbox)?;
+    ) -> Case {
         let check = if partial {
-            ThreadCheck::partial(mailbox_id, signers)
+            ThreadCheck::partial(mailbox, signers)
         } else {
-            ThreadCheck::new(mailbox_id, signers)
+            ThreadCheck::new(mailbox, signers)
         };
-        Ok(Case {
+        Case {
             id,
-            mailbox,
+            mailbox: mailbox.to_wire(),
             received_on: day,
             status: Status::New,
             acknowledged_on: None,
@@ -172,7 +171,7 @@ impl Case {
             sent_sequence: 0,
             check,
             quarantined: Vec::new(),
-        })
+        }
     }
 
     /// Whether the beginning of the thread was not sealed to this identity.
@@ -245,6 +244,20 @@ pub struct State {
     pub cursor: u64,
     /// Cases by id.
     pub cases: BTreeMap<String, Case>,
+}
+
+/// Counts the bytes written to it (to size a buffer before writing into it).
+struct LengthCounter(usize);
+
+impl std::io::Write for LengthCounter {
+    fn write(&mut self, buffer: &[u8]) -> std::io::Result<usize> {
+        self.0 += buffer.len();
+        Ok(buffer.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// An open store, locked for this process until dropped.
@@ -330,7 +343,12 @@ impl Store {
 
     /// Writes the state back, encrypted.
     pub fn save(&self) -> Result<()> {
-        let plaintext = Zeroizing::new(serde_json::to_vec(&self.state).expect("serialisable"));
+        // Measured first, then written into a buffer of exactly that size: a growing buffer
+        // would leave copies of every report behind in freed memory, unwiped.
+        let mut counter = LengthCounter(0);
+        serde_json::to_writer(&mut counter, &self.state).expect("serialisable");
+        let mut plaintext = Zeroizing::new(Vec::with_capacity(counter.0));
+        serde_json::to_writer(&mut *plaintext, &self.state).expect("serialisable");
         let mut nonce = [0u8; 24];
         OsRng.fill_bytes(&mut nonce);
         let ciphertext = self

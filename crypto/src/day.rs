@@ -34,14 +34,23 @@ impl Day {
         Day(self.0.saturating_add(time::Duration::days(days)))
     }
 
-    /// This day moved by whole calendar months (day of month clamped to the month's end).
+    /// This day moved by whole calendar months (day of month clamped to the month's end,
+    /// saturating at the calendar's limits).
     pub fn plus_months(self, months: i32) -> Day {
-        let total = self.0.year() * 12 + i32::from(self.0.month() as u8 - 1) + months;
+        let limit = if months >= 0 {
+            time::Date::MAX
+        } else {
+            time::Date::MIN
+        };
+        let total =
+            (self.0.year() * 12 + i32::from(self.0.month() as u8 - 1)).saturating_add(months);
         let year = total.div_euclid(12);
-        let month = time::Month::try_from((total.rem_euclid(12) + 1) as u8).expect("1..=12");
+        let Ok(month) = time::Month::try_from((total.rem_euclid(12) + 1) as u8) else {
+            return Day(limit);
+        };
         let last = time::util::days_in_month(month, year);
         let day = self.0.day().min(last);
-        Day(time::Date::from_calendar_date(year, month, day).expect("clamped day is valid"))
+        Day(time::Date::from_calendar_date(year, month, day).unwrap_or(limit))
     }
 }
 
@@ -133,5 +142,14 @@ mod tests {
         assert_eq!(day.plus_months(3).to_string(), "2027-02-28");
         let end_of_month: Day = "2026-01-31".parse().unwrap();
         assert_eq!(end_of_month.plus_months(1).to_string(), "2026-02-28");
+    }
+
+    #[test]
+    fn months_saturate_at_the_calendars_end() {
+        let late: Day = "9999-10-01".parse().unwrap();
+        assert_eq!(late.plus_months(3).to_string(), "9999-12-31");
+        assert_eq!(late.plus_months(i32::MAX).to_string(), "9999-12-31");
+        let early = Day::from(time::Date::MIN);
+        assert_eq!(early.plus_months(-1_000_000), early);
     }
 }

@@ -102,6 +102,10 @@ pub enum Error {
         "a follow-up is not signed by the reporter's key: someone other than the reporter wrote it"
     )]
     ForgedFollowUp,
+    /// A reporter's own reader found a report that does not carry the keys their receipt
+    /// code derives.
+    #[error("the report in this mailbox was not written with your receipt code: it was replaced")]
+    ForeignReport,
     /// A thread's first message is not a report.
     #[error("the conversation does not start with a report")]
     ThreadWithoutReport,

@@ -525,6 +525,8 @@ pub struct ThreadCheck {
     office: Vec<(OfficeKey, u32)>,
     #[serde(skip)]
     signers: Vec<(RecipientAddress, OfficeKey)>,
+    #[serde(skip)]
+    expected_reporter: Option<(RecipientKey, FollowUpKey)>,
 }
 
 impl ThreadCheck {
@@ -540,6 +542,7 @@ impl ThreadCheck {
             reporter: 0,
             office: Vec::new(),
             signers,
+            expected_reporter: None,
         }
     }
 
@@ -581,7 +584,14 @@ impl ThreadCheck {
         last: Option<u32>,
         found: u32,
     ) -> Result<u32, Error> {
-        let expected = last.unwrap_or(0) + 1;
+        let expected = last
+            .unwrap_or(0)
+            .checked_add(1)
+            .ok_or(Error::OutOfSequence {
+                author,
+                expected: u32::MAX,
+                found,
+            })?;
         if self.partial && last.is_none() {
             Ok(0)
         } else if found >= expected {
@@ -615,8 +625,13 @@ impl ThreadCheck {
             MessageKind::Report {
                 follow_up_key,
                 recipients,
-                ..
+                reply_key,
             } => {
+                if let Some((expected_reply, expected_follow_up)) = &self.expected_reporter {
+                    if reply_key != expected_reply || follow_up_key != expected_follow_up {
+                        return Err(Error::ForeignReport);
+                    }
+                }
                 if self.started() || self.partial || message.sequence != 1 {
                     return Err(Error::OutOfSequence {
                         author: "reporter",
@@ -685,12 +700,20 @@ impl ThreadCheck {
 
     /// The sequence number the reporter's next message takes.
     pub fn next_reporter_sequence(&self) -> u32 {
-        self.reporter + 1
+        self.reporter.saturating_add(1)
     }
 
     /// The sequence number the next message signed by `signer` takes.
     pub fn next_office_sequence(&self, signer: &OfficeKey) -> u32 {
-        self.last_office(signer).unwrap_or(0) + 1
+        self.last_office(signer).unwrap_or(0).saturating_add(1)
+    }
+
+    /// For the reporter's own readers: the report must carry the keys their receipt code
+    /// derives. Without this, whoever can replace the report (a relay working with a
+    /// recipient who knows the reply key) could change which recipients the reporter's next
+    /// follow-up is sealed to, and which key the follow-ups are checked against.
+    pub fn expect_reporter_keys(&mut self, reply_key: RecipientKey, follow_up_key: FollowUpKey) {
+        self.expected_reporter = Some((reply_key, follow_up_key));
     }
 }
 
@@ -1309,6 +1332,44 @@ mod tests {
         assert!(matches!(
             admit(&[(report, Author::Reporter), (misattributed, Author::Office)]),
             Err(Error::ForgedOfficeMessage)
+        ));
+    }
+
+    #[test]
+    fn a_reporters_reader_refuses_a_report_with_other_keys() {
+        let mailbox = MailboxId::from_bytes([7; 32]);
+        let report = report_to(vec![address()]);
+        let MessageKind::Report {
+            reply_key,
+            follow_up_key,
+            ..
+        } = report.kind.clone()
+        else {
+            unreachable!()
+        };
+        let mut check = ThreadCheck::new(mailbox, Vec::new());
+        check.expect_reporter_keys(IdentityKey::generate().recipient(), follow_up_key);
+        assert!(matches!(
+            check.admit(&report, Author::Reporter),
+            Err(Error::ForeignReport)
+        ));
+        let mut check = ThreadCheck::new(mailbox, Vec::new());
+        check.expect_reporter_keys(reply_key, follow_up_key);
+        assert!(check.admit(&report, Author::Reporter).is_ok());
+    }
+
+    #[test]
+    fn sequence_numbers_never_overflow() {
+        let mailbox = MailboxId::from_bytes([7; 32]);
+        let mut check = ThreadCheck::new(mailbox, Vec::new());
+        check
+            .admit(&report_to(vec![address()]), Author::Reporter)
+            .unwrap();
+        check.admit(&follow_up(u32::MAX), Author::Reporter).unwrap();
+        assert_eq!(check.next_reporter_sequence(), u32::MAX);
+        assert!(matches!(
+            check.admit(&follow_up(u32::MAX), Author::Reporter),
+            Err(Error::OutOfSequence { .. })
         ));
     }
 

@@ -55,6 +55,20 @@ pub enum Misbehaviour {
     },
     /// Serves this signed directory instead of the relay's.
     Directory(Vec<u8>),
+    /// Answers the first request for this office message with 503, then behaves.
+    FailOnce {
+        /// The relay's number of the message.
+        number: u64,
+    },
+    /// Lists the office's messages with every position moved up and this day.
+    RelabelOfficeListing {
+        /// Added to every position.
+        position_offset: u32,
+        /// The day given for every message.
+        day: String,
+    },
+    /// Answers every office listing with the first page, whatever cursor is asked for.
+    RepeatOfficeListing,
     /// Answers an office's login with these sealed bytes as the challenge (an attachment
     /// sealed to the office, say), hoping the office opens them and answers with the content.
     Challenge(Vec<u8>),
@@ -71,6 +85,7 @@ struct Hostile {
     upstream: String,
     misbehaviour: Misbehaviour,
     client: reqwest::Client,
+    failed: std::sync::atomic::AtomicBool,
 }
 
 /// A running hostile relay; stops when dropped.
@@ -98,6 +113,7 @@ impl HostileRelay {
             upstream: upstream.to_owned(),
             misbehaviour,
             client: crate::client(),
+            failed: std::sync::atomic::AtomicBool::new(false),
         });
         let router = axum::Router::new().fallback(forward).with_state(state);
         let mut listener = None;
@@ -193,6 +209,21 @@ async fn forward(State(hostile): State<Arc<Hostile>>, request: Request) -> Respo
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default()
         .to_owned();
+    if let Misbehaviour::FailOnce { number } = &hostile.misbehaviour {
+        if plain_path == format!("/api/v1/office/messages/{number}")
+            && !hostile
+                .failed
+                .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            return (StatusCode::SERVICE_UNAVAILABLE, "").into_response();
+        }
+    }
+    let path = match &hostile.misbehaviour {
+        Misbehaviour::RepeatOfficeListing if plain_path == "/api/v1/office/messages" => {
+            "/api/v1/office/messages?after=0&limit=1000".to_owned()
+        }
+        _ => path,
+    };
     let (mut status, answer_headers, mut answer) =
         hostile.send(method.clone(), &path, &headers, body).await;
     if method == Method::GET {
@@ -272,6 +303,18 @@ async fn forward(State(hostile): State<Arc<Hostile>>, request: Request) -> Respo
                 if message_position(&plain_path) == Some(*position) =>
             {
                 answer = answer.slice(..answer.len() / 2);
+            }
+            Misbehaviour::RelabelOfficeListing {
+                position_offset,
+                day,
+            } if office_listing => {
+                answer = rewrite_listing(&answer, |messages| {
+                    for entry in messages.iter_mut() {
+                        let position = entry["position"].as_u64().unwrap_or(0);
+                        entry["position"] = (position + u64::from(*position_offset)).into();
+                        entry["day"] = day.as_str().into();
+                    }
+                });
             }
             Misbehaviour::Directory(bytes) if plain_path == "/api/v1/directory" => {
                 answer = Bytes::from(bytes.clone());

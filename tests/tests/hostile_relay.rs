@@ -552,3 +552,116 @@ async fn a_follow_up_forged_by_the_relay_is_caught() {
         "not signed by the reporter's key",
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_failure_mid_sync_loses_no_message() {
+    let conversation = conversation();
+    // A new follow-up the office has not synced; the relay fails the first fetch of it.
+    conversation.follow_up("Aanvulling drie.");
+    let newest = newest_office_number(&conversation).await;
+    let hostile = HostileRelay::start(
+        &conversation.relay.url,
+        Misbehaviour::FailOnce { number: newest },
+    )
+    .await;
+    let output =
+        conversation
+            .office
+            .run_at(&hostile.url, &conversation.office_arguments("sync"), None);
+    assert_eq!(
+        output.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The next sync (the relay behaving again) still gets it.
+    let (status, printed) = printed(conversation.office.run_at(
+        &hostile.url,
+        &conversation.office_arguments("sync"),
+        None,
+    ));
+    assert_eq!(status, Some(0), "{printed}");
+    assert!(
+        printed.contains("new follow-up from the reporter"),
+        "{printed}"
+    );
+}
+
+/// The highest relay number in the office's listing.
+async fn newest_office_number(conversation: &Conversation) -> u64 {
+    let session = meldpunt_end_to_end::office_session(
+        &conversation.relay,
+        "demo",
+        &conversation.relay.directory.demo_office,
+    )
+    .await;
+    let listing: serde_json::Value = conversation
+        .relay
+        .get("/api/v1/office/messages?after=0&limit=1000", &session)
+        .await
+        .json()
+        .await
+        .unwrap();
+    listing["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["number"].as_u64().unwrap())
+        .max()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lying_positions_and_days_cannot_make_a_case_partial_or_break_deadlines() {
+    let conversation = conversation();
+    let hostile = HostileRelay::start(
+        &conversation.relay.url,
+        Misbehaviour::RelabelOfficeListing {
+            position_offset: 10,
+            day: "9999-12-31".into(),
+        },
+    )
+    .await;
+    let office = User::new();
+    let store = office.path("store");
+    let store = store.to_str().unwrap();
+    let (status, synced) = printed(office.run_at(
+        &hostile.url,
+        &conversation.office_arguments_with("sync", store),
+        None,
+    ));
+    assert_eq!(status, Some(0), "{synced}");
+    assert!(synced.contains("new report"), "{synced}");
+    assert!(!synced.contains("partial"), "{synced}");
+    assert!(!synced.contains("QUARANTINED"), "{synced}");
+    // The far-future day was clamped to today: list and show work, nothing is overdue.
+    let (status, listed) = printed(
+        office.run_at(
+            &hostile.url,
+            &[
+                conversation.office_arguments_with("list", store),
+                vec!["--json"],
+            ]
+            .concat(),
+            None,
+        ),
+    );
+    assert_eq!(status, Some(0), "{listed}");
+    assert!(!listed.contains("9999"), "{listed}");
+    let listed: serde_json::Value = serde_json::from_str(listed.lines().next().unwrap()).unwrap();
+    let case = listed["cases"][0]["case"].as_str().unwrap().to_owned();
+    let mut show = conversation.office_arguments_with("show", store);
+    show.insert(2, &case);
+    let (status, shown) = printed(office.run_at(&hostile.url, &show, None));
+    assert_eq!(status, Some(0), "{shown}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_that_repeats_its_listing_cannot_keep_a_sync_running() {
+    let conversation = conversation();
+    let hostile =
+        HostileRelay::start(&conversation.relay.url, Misbehaviour::RepeatOfficeListing).await;
+    let (status, printed) = conversation.fresh_office_sync_at(&hostile.url);
+    assert_eq!(status, Some(0), "{printed}");
+    assert!(printed.contains("new report"), "{printed}");
+}

@@ -114,6 +114,7 @@ async fn open_conversation(
         MailboxId::from_bytes(mailbox),
         state.directory.directory.office_signers(),
     );
+    check.expect_reporter_keys(reply.recipient(), signing.follow_up_key());
     for record in listed {
         let sealed = state
             .store
