@@ -56,6 +56,20 @@ pub struct WebSettings {
     pub no_script_submissions_per_minute: u32,
     /// Largest attachment accepted without JavaScript (held in memory while sealed), bytes.
     pub max_form_attachment_bytes: usize,
+    /// Receipt-code reads without JavaScript (opening a conversation, downloading an
+    /// attachment) a minute, from everyone together.
+    pub no_script_reads_per_minute: u32,
+    /// Form posts without JavaScript handled at once; one more is told the service is busy
+    /// (its form stays usable), so that a few slow or heavy posts cannot take all memory.
+    pub concurrent_posts: usize,
+    /// Seconds a form post without JavaScript may take, upload included.
+    pub form_timeout_seconds: u64,
+    /// Messages shown on one page of a conversation without JavaScript (older ones on the
+    /// next page).
+    pub thread_messages: usize,
+    /// Most sealed bytes opened for one page of a conversation without JavaScript (besides
+    /// the report and the reporter's last message, which are always opened).
+    pub thread_bytes: u64,
 }
 
 impl Default for WebSettings {
@@ -66,6 +80,11 @@ impl Default for WebSettings {
             minimum_form_seconds: 3,
             no_script_submissions_per_minute: 30,
             max_form_attachment_bytes: 16 << 20,
+            no_script_reads_per_minute: 120,
+            concurrent_posts: 8,
+            form_timeout_seconds: 300,
+            thread_messages: 20,
+            thread_bytes: 4 << 20,
         }
     }
 }
@@ -276,9 +295,15 @@ impl Settings {
                 "limits.max_message_bytes must be at least 8192".into(),
             ));
         }
-        if self.web.form_token_minutes == 0 || self.web.no_script_submissions_per_minute == 0 {
+        if self.web.form_token_minutes == 0
+            || self.web.no_script_submissions_per_minute == 0
+            || self.web.no_script_reads_per_minute == 0
+            || self.web.concurrent_posts == 0
+            || self.web.form_timeout_seconds == 0
+            || self.web.thread_messages == 0
+        {
             return Err(ConfigError::Invalid(
-                "web.form_token_minutes and web.no_script_submissions_per_minute must be at least 1"
+                "web.form_token_minutes, no_script_submissions_per_minute, no_script_reads_per_minute, concurrent_posts, form_timeout_seconds and thread_messages must be at least 1"
                     .into(),
             ));
         }

@@ -70,6 +70,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Form tokens and the global rate of the web form without JavaScript.
     pub form_guard: crate::web::guard::FormGuard,
+    /// Slots for form posts without JavaScript running at once.
+    pub form_slots: tokio::sync::Semaphore,
 }
 
 impl AppState {
@@ -89,12 +91,16 @@ impl AppState {
             )
         })?;
         let directory = ServedDirectory::load(&settings.directory_file, &settings.directory_key)?;
+        let key_path = settings.data_dir.join("form-token.key");
+        let form_guard = crate::web::guard::FormGuard::kept_in(settings.web.clone(), &key_path)
+            .map_err(|error| format!("cannot use {}: {error}", key_path.display()))?;
         Ok(Arc::new(AppState {
             difficulty: Difficulty::new(settings.proof_of_work.clone()),
             office_limiter: SessionLimiter::new(settings.limits.office_requests_per_minute),
             stamp_key: StampKey::generate(),
             metrics: Metrics::default(),
-            form_guard: crate::web::guard::FormGuard::new(settings.web.clone()),
+            form_guard,
+            form_slots: tokio::sync::Semaphore::new(settings.web.concurrent_posts),
             store,
             directory,
             settings,

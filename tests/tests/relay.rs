@@ -698,8 +698,10 @@ async fn the_relay_records_no_addresses_agents_or_plaintext() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status().as_u16(), 201);
+    let status = response.status().as_u16();
     assert!(response.headers().get("set-cookie").is_none());
+    let page = response.text().await.unwrap();
+    assert_eq!(status, 201, "{page}");
     let _ = relay.metrics();
     let mut relay = relay;
     relay.stop();

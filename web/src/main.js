@@ -27,6 +27,7 @@ const conversationText = {
       "wrong-author": "het past niet bij de afzender die de server heeft vastgelegd.",
       "out-of-sequence": "het staat niet in de juiste volgorde: het is herhaald of verplaatst.",
       "thread-without-report": "het gesprek begint niet met een melding.",
+      "foreign-report": "de melding in deze brievenbus is niet geschreven met uw ontvangstcode: ze is vervangen.",
       "forged-follow-up": "het is niet ondertekend met de sleutel van uw ontvangstcode.",
       "forged-office-message": "het is niet ondertekend door de ontvanger die het als afzender noemt.",
       "sender-not-addressed": "het komt van een ontvanger die u niet hebt gekozen.",
@@ -44,6 +45,7 @@ const conversationText = {
       "wrong-author": "it does not fit the sender the server recorded.",
       "out-of-sequence": "it is out of sequence: repeated or moved.",
       "thread-without-report": "the conversation does not start with a report.",
+      "foreign-report": "the report in this mailbox was not written with your receipt code: it was replaced.",
       "forged-follow-up": "it is not signed with the key of your receipt code.",
       "forged-office-message": "it is not signed by the recipient it names as its sender.",
       "sender-not-addressed": "it comes from a recipient you did not choose.",
@@ -336,7 +338,11 @@ async function openConversation(derived, directory) {
       entries.push({ author: listed.author, error });
     }
   }
-  const { outcomes, nextReporterSequence } = protocol.checkThread(derived.mailboxIdWire, directory, entries);
+  // The report must carry the keys this receipt code derives (as the Rust readers check it).
+  const { outcomes, nextReporterSequence } = protocol.checkThread(derived.mailboxIdWire, directory, entries, {
+    replyKey: derived.replyRecipient,
+    followUpKey: derived.followUpKey,
+  });
   const messages = entries.map((entry, index) => ({ ...entry, outcome: outcomes[index] }));
   const report = messages.find(({ message, outcome }) => outcome.ok && message.kind === "report")?.message;
   if (!report) {

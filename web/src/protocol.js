@@ -17,6 +17,8 @@ import { base64, base64urlnopad, bech32, bech32m } from "@scure/base";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
+// For messages: a byte order mark is kept, so that JSON.parse refuses it as serde_json does.
+const messageDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 export const RECEIPT_SALT = utf8ToBytes("meldpunt receipt code v1");
 export const MAILBOX_TOKEN_LABEL = utf8ToBytes("meldpunt/v1/mailbox-token");
@@ -33,6 +35,8 @@ const GROUP_LENGTH = 4;
 const BECH32_ALPHABET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
 export const PADDING_FLOOR = 4096;
 export const MAXIMUM_BODY_LENGTH = 512 * 1024;
+/** Largest encoded message (before padding), as the Rust crate's `MAXIMUM_MESSAGE_LENGTH`. */
+export const MAXIMUM_MESSAGE_LENGTH = 1 << 20;
 export const MESSAGE_FORMAT_VERSION = 3;
 export const DIRECTORY_FORMAT_VERSION = 2;
 const MAXIMUM_ATTACHMENTS = 64;
@@ -228,6 +232,55 @@ function bech32KeyBytes(text, prefix) {
   return null;
 }
 
+// What Rust's `str::trim` removes (Unicode White_Space), which `String.prototype.trim` does
+// not quite match (it also removes U+FEFF, and keeps U+0085).
+const RUST_TRIM = /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
+
+/**
+ * The 32 bytes of an age X25519 recipient (`age1…`) as the Rust crate's `RecipientKey`
+ * parses it (trimmed; Bech32, either all lower or all upper case; padding bits ignored, as
+ * the bech32 crate ignores them); null if it is not one.
+ */
+function ageRecipientBytes(text) {
+  if (typeof text !== "string") return null;
+  let decoded;
+  try {
+    decoded = bech32.decode(text.replace(RUST_TRIM, ""), 1023);
+  } catch {
+    return null;
+  }
+  if (decoded.prefix !== "age" || decoded.words.length !== 52) return null;
+  const bytes = new Uint8Array(32);
+  let accumulator = 0;
+  let bits = 0;
+  let length = 0;
+  for (const word of decoded.words) {
+    accumulator = ((accumulator << 5) | word) & 0xfff;
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      bytes[length++] = (accumulator >> bits) & 0xff;
+    }
+  }
+  return bytes;
+}
+
+/** The 32 bytes of a follow-up key (base64url) that is an Ed25519 point, as ed25519-dalek accepts it; null otherwise. */
+function followUpKeyBytes(text) {
+  try {
+    const bytes = base64urlnopad.decode(text);
+    if (bytes.length !== 32) return null;
+    ed25519.Point.fromBytes(bytes, true);
+    return bytes;
+  } catch {
+    return null;
+  }
+}
+
+function sameBytes(left, right) {
+  return left.length === right.length && left.every((byte, index) => byte === right[index]);
+}
+
 function directoryKeyBytes(text) {
   const bytes = typeof text === "string" ? bech32KeyBytes(text, "mpdk") : null;
   if (bytes === null) throw new ProtocolError("malformed-directory-key", "not a Meldpunt directory key (mpdk1…)");
@@ -306,6 +359,68 @@ function isValidAttachment(attachment) {
   );
 }
 
+/**
+ * Whether `text` is a day as the Rust crate's `Day` parses it: `YYYY-MM-DD` in ASCII digits,
+ * naming a day that exists in the proleptic Gregorian calendar (leap years included).
+ */
+export function isValidDay(text) {
+  const match = typeof text === "string" ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(text) : null;
+  if (match === null) return false;
+  const [year, month, day] = match.slice(1).map(Number);
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const length = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  return length !== undefined && day >= 1 && day <= length;
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Refuses, in a message's JSON text that JSON.parse accepted, what serde_json refuses when
+ * it reads a message and JSON.parse lets through: a key twice in one object (JSON.parse keeps
+ * the last; serde refuses a duplicate field, and a message has only structs), a string
+ * (value or key) with an unpaired UTF-16 surrogate escape, and a number that is not a
+ * non-negative integer written without fraction or exponent (every number in a message is
+ * an unsigned integer field: serde_json refuses `1.0`, `1e0`, `-0` and negatives for them).
+ */
+function checkMessageJson(text) {
+  const containers = []; // for each open container: a Set of its keys (object) or null (array)
+  let expectingKey = false;
+  for (let index = 0; index < text.length; index++) {
+    const character = text[index];
+    if (character === '"') {
+      let end = index + 1;
+      while (text[end] !== '"') end += text[end] === "\\" ? 2 : 1;
+      const value = JSON.parse(text.slice(index, end + 1));
+      if (LONE_SURROGATE.test(value)) throw malformed("the message has a string with an unpaired surrogate");
+      const keys = containers[containers.length - 1];
+      if (keys && expectingKey) {
+        if (keys.has(value)) throw malformed("the message has a field twice");
+        keys.add(value);
+        expectingKey = false;
+      }
+      index = end;
+    } else if (character === "{") {
+      containers.push(new Set());
+      expectingKey = true;
+    } else if (character === "[") {
+      containers.push(null);
+      expectingKey = false;
+    } else if (character === "}" || character === "]") {
+      containers.pop();
+      expectingKey = false;
+    } else if (character === ",") {
+      expectingKey = containers[containers.length - 1] instanceof Set;
+    } else if (character === "-" || (character >= "0" && character <= "9")) {
+      let end = index + 1;
+      while (end < text.length && /[-+.eE0-9]/.test(text[end])) end += 1;
+      if (!/^(?:0|[1-9][0-9]*)$/.test(text.slice(index, end))) {
+        throw malformed("the message has a number that is not a whole number of at least 0");
+      }
+      index = end - 1;
+    }
+  }
+}
+
 function decodesToLength(text, length) {
   try {
     return typeof text === "string" && base64urlnopad.decode(text).length === length;
@@ -357,21 +472,29 @@ export function encodeMessage(message) {
 
 /**
  * Decodes a padded plaintext into a message, checking the padding and the format as the
- * Rust crate does: unknown fields, fields that do not fit the kind, a missing signature (or
- * a signed report) and malformed keys, addresses or attachment references are refused.
+ * Rust crate does: a message longer than 1 MiB, JSON that serde_json refuses (duplicate
+ * keys, unpaired surrogates, a byte order mark, numbers that are not whole), unknown fields,
+ * fields that do not fit the kind, a day that does not exist, a missing signature (or a
+ * signed report) and malformed keys, addresses or attachment references are refused.
  */
 export function decodeMessage(padded) {
+  const tooLarge = () => new ProtocolError("too-large", "the message is longer than 1 MiB");
+  if (padded.length > paddedLength(MAXIMUM_MESSAGE_LENGTH)) throw tooLarge();
   let end = padded.length;
   while (end > 0 && padded[end - 1] === 0) end -= 1;
   if (paddedLength(end) !== padded.length) {
     throw new ProtocolError("bad-padding", "the message's padding is wrong");
   }
+  if (end > MAXIMUM_MESSAGE_LENGTH) throw tooLarge();
+  let text;
   let wire;
   try {
-    wire = JSON.parse(decoder.decode(padded.subarray(0, end)));
+    text = messageDecoder.decode(padded.subarray(0, end));
+    wire = JSON.parse(text);
   } catch {
     throw malformed("the message is not valid JSON");
   }
+  checkMessageJson(text);
   if (wire === null || typeof wire !== "object" || wire["meldpunt-message"] !== MESSAGE_FORMAT_VERSION) {
     throw malformed("the message is not in a format this page knows");
   }
@@ -381,6 +504,7 @@ export function decodeMessage(padded) {
   if (
     typeof wire.mailbox !== "string" ||
     !/^[A-Za-z0-9_-]{43}$/.test(wire.mailbox) ||
+    !decodesToLength(wire.mailbox, 32) ||
     !Number.isInteger(wire.sequence) ||
     wire.sequence < 1 ||
     wire.sequence > 0xffffffff
@@ -390,8 +514,7 @@ export function decodeMessage(padded) {
   if (
     !Object.keys(KIND_FIELDS).includes(wire.kind) ||
     typeof wire.body !== "string" ||
-    typeof wire.written_on !== "string" ||
-    !/^\d{4}-\d{2}-\d{2}$/.test(wire.written_on)
+    !isValidDay(wire.written_on)
   ) {
     throw malformed("the message lacks a kind, a day or a text");
   }
@@ -417,7 +540,7 @@ export function decodeMessage(padded) {
   }
   if (wire.kind === "report") {
     const { recipients } = wire;
-    if (typeof wire.reply_key !== "string" || !decodesToLength(wire.follow_up_key, 32)) {
+    if (ageRecipientBytes(wire.reply_key) === null || followUpKeyBytes(wire.follow_up_key) === null) {
       throw malformed("the report's keys are malformed");
     }
     if (!Array.isArray(recipients) || recipients.length < 1 || recipients.length > 16 || !recipients.every(isValidAddress)) {
@@ -548,14 +671,28 @@ function missingBefore(author, last, found) {
  * author is admitted with `missingBefore` saying how many of its author's earlier messages
  * never arrived (so that one withheld message does not hide every later one).
  *
+ * `reporterKeys`, for the reporter's own reader, is `{replyKey, followUpKey}` as their receipt
+ * code derives them (`deriveKeys`: `replyRecipient` and `followUpKey`): a report that carries
+ * other keys is refused (`foreign-report`), as the Rust crate's
+ * `ThreadCheck::expect_reporter_keys` makes it, so that whoever can replace the report cannot
+ * change which recipients the reporter's follow-ups are sealed to, or which key they are
+ * checked against. Null (an office member's reader) checks no report's keys.
+ *
  * A message that does not fit changes nothing, and neither does an entry that did not open:
  * the check goes on with the next one, so that no message can hide the others. Returns
  * `outcomes`, for each entry `{ok: true, missingBefore}` (0 in a complete thread) or
  * `{ok: false, reason}` (a ProtocolError), and `nextReporterSequence`, the number the
  * reporter's next follow-up takes.
  */
-export function checkThread(mailboxIdWire, directory, entries) {
+export function checkThread(mailboxIdWire, directory, entries, reporterKeys = null) {
   const signers = directory === null ? null : officeSigners(directory);
+  const expected =
+    reporterKeys === null
+      ? null
+      : { replyKey: ageRecipientBytes(reporterKeys.replyKey), followUpKey: followUpKeyBytes(reporterKeys.followUpKey) };
+  if (expected !== null && (expected.replyKey === null || expected.followUpKey === null)) {
+    throw new TypeError("checkThread: reporterKeys must be an age recipient and a follow-up key");
+  }
   let reporter = 0;
   let report = null;
   const office = new Map();
@@ -571,6 +708,16 @@ export function checkThread(mailboxIdWire, directory, entries) {
       throw new ProtocolError("wrong-author", `a ${message.kind} was posted by the ${recorded}, who does not write messages of that kind`);
     }
     if (message.kind === "report") {
+      if (
+        expected !== null &&
+        !(
+          sameBytes(ageRecipientBytes(message.replyKey) ?? [], expected.replyKey) &&
+          sameBytes(followUpKeyBytes(message.followUpKey) ?? [], expected.followUpKey)
+        )
+      ) {
+        throw new ProtocolError("foreign-report", "the report in this mailbox was not written with your receipt code: it was replaced");
+      }
+      // Only as the first message admitted, numbered 1: a report anywhere later is a replay.
       if (started() || message.sequence !== 1) throw outOfSequence("reporter", reporter + 1, message.sequence);
       report = message;
       reporter = 1;

@@ -466,6 +466,209 @@ test("an entry that cannot be opened is marked in its place, and the rest of the
   assert.equal(headless.nextReporterSequence, 1);
 });
 
+/** Decodes a message's JSON text (a string, or bytes) padded as it is once opened. */
+const decodeText = (text) => protocol.decodeMessage(padded(typeof text === "string" ? Buffer.from(text, "utf8") : text));
+const refusedAs = (kind, text, note) =>
+  assert.throws(() => decodeText(text), (error) => error.kind === kind, note ?? String(text).slice(0, 160));
+
+test("the report must carry the reporter's own keys", async () => {
+  const office = await thread();
+  const member = office.member();
+  const directory = office.directory({ "integrity-office": [member], adviser: [office.member()] });
+  const own = { replyKey: office.keys.replyRecipient, followUpKey: office.keys.followUpKey };
+  const other = await protocol.deriveKeys(new Uint8Array(16).fill(2));
+  const report = office.report([integrityOffice]);
+  const check = (messages, reporterKeys = own) =>
+    protocol.checkThread(office.mailbox, directory, messages.map(written), reporterKeys);
+  assert.deepEqual(verdicts(check([report, office.reply(member, integrityOffice, 1), office.followUp(2)])), ["ok", "ok", "ok"]);
+  // The same key written in upper case is the same key, as the Rust crate parses it.
+  assert.deepEqual(verdicts(check([{ ...report, replyKey: own.replyKey.toUpperCase() }])), ["ok"]);
+  // Another reply key, another follow-up key, or both: refused, and with it the thread has
+  // no report (main.js then shows no conversation at all).
+  for (const foreign of [
+    { ...report, replyKey: other.replyRecipient },
+    { ...report, followUpKey: other.followUpKey },
+    { ...report, replyKey: other.replyRecipient, followUpKey: other.followUpKey },
+  ]) {
+    const checked = check([foreign, office.reply(member, integrityOffice, 1), office.followUp(2)]);
+    assert.deepEqual(verdicts(checked), ["foreign-report", "thread-without-report", "thread-without-report"]);
+    assert.equal(checked.nextReporterSequence, 1);
+    assert.equal(
+      checked.outcomes[0].reason.message,
+      "the report in this mailbox was not written with your receipt code: it was replaced",
+    );
+    // An office member's reader, which knows no receipt code, checks no report's keys.
+    assert.deepEqual(verdicts(check([foreign], null)), ["ok"]);
+  }
+  // The attack it stops: a replaced report naming another follow-up key and recipient, and
+  // "follow-ups" signed with that key, which would otherwise pass as the reporter's.
+  const replaced = { ...report, followUpKey: other.followUpKey, recipients: [office.adviser] };
+  const impostor = protocol.signFollowUp({ ...office.followUp(2), signature: undefined }, other.followUpSeed);
+  assert.deepEqual(verdicts(check([replaced, impostor], null)), ["ok", "ok"]);
+  assert.deepEqual(verdicts(check([replaced, impostor])), ["foreign-report", "thread-without-report"]);
+  // A replaced report before the genuine one changes nothing; after it, the key check comes
+  // first, as in ThreadCheck::admit.
+  assert.deepEqual(verdicts(check([replaced, report, office.followUp(2)])), ["foreign-report", "ok", "ok"]);
+  assert.deepEqual(verdicts(check([report, replaced])), ["ok", "foreign-report"]);
+  // Through sealing and opening, as main.js reads a mailbox.
+  const sealed = await protocol.seal([own.replyKey], protocol.encodeMessage(replaced));
+  const opened = protocol.decodeMessage(await protocol.open(office.keys.replyIdentity, sealed));
+  assert.deepEqual(verdicts(check([opened])), ["foreign-report"]);
+  // Keys that are not keys are a caller's mistake, not a verdict on the report.
+  assert.throws(() => check([report], { replyKey: "age1", followUpKey: own.followUpKey }), TypeError);
+});
+
+test("the report must be the first message", async () => {
+  const office = await thread();
+  const member = office.member();
+  const directory = office.directory({ "integrity-office": [member], adviser: [office.member()] });
+  const own = { replyKey: office.keys.replyRecipient, followUpKey: office.keys.followUpKey };
+  const report = office.report([integrityOffice]);
+  const reply = (sequence) => office.reply(member, integrityOffice, sequence);
+  for (const reporterKeys of [own, null]) {
+    const check = (...messages) => protocol.checkThread(office.mailbox, directory, messages.map(written), reporterKeys);
+    for (const [messages, expected, next] of [
+      [[report, report], ["ok", "out-of-sequence"], 2],
+      [[report, office.followUp(2), report], ["ok", "ok", "out-of-sequence"], 3],
+      [[report, reply(1), report, reply(2)], ["ok", "ok", "out-of-sequence", "ok"], 2],
+      [[report, { ...report, sequence: 2 }, office.followUp(2)], ["ok", "out-of-sequence", "ok"], 3],
+      [[{ ...report, sequence: 2 }, report], ["out-of-sequence", "ok"], 2],
+      // Nothing admitted yet (an office message before the report is refused): the report
+      // still starts the thread.
+      [[reply(1), report, reply(1)], ["thread-without-report", "ok", "ok"], 2],
+    ]) {
+      const checked = check(...messages);
+      assert.deepEqual(verdicts(checked), expected);
+      assert.equal(checked.nextReporterSequence, next);
+    }
+    assert.equal(
+      check(report, office.followUp(2), report).outcomes[2].reason.message,
+      "the reporter's messages are out of sequence (expected number 3, found 1): the relay repeated or reordered messages",
+    );
+  }
+  // A later report changes nothing: follow-ups are still checked against the first one's
+  // key, and office messages against its recipients.
+  const other = await protocol.deriveKeys(new Uint8Array(16).fill(2));
+  const later = { ...report, followUpKey: other.followUpKey, recipients: [office.adviser] };
+  const impostor = protocol.signFollowUp({ ...office.followUp(2), signature: undefined }, other.followUpSeed);
+  const checked = protocol.checkThread(office.mailbox, directory, [report, later, impostor, office.followUp(2)].map(written));
+  assert.deepEqual(verdicts(checked), ["ok", "out-of-sequence", "forged-follow-up", "ok"]);
+});
+
+test("dates: impossible calendar days are refused, leap years included", () => {
+  const followUp = JSON.parse(read("follow-up.json"));
+  const day = (writtenOn) => JSON.stringify({ ...followUp, written_on: writtenOn });
+  for (const valid of ["2026-11-29", "2024-02-29", "2000-02-29", "1600-02-29", "0000-02-29", "2026-01-31", "2026-12-31", "9999-12-31", "0000-01-01"]) {
+    assert.ok(protocol.isValidDay(valid), valid);
+    assert.equal(decodeText(day(valid)).writtenOn, valid);
+  }
+  for (const invalid of [
+    "2026-02-30",
+    "2026-02-29",
+    "1900-02-29",
+    "2100-02-29",
+    "2026-04-31",
+    "2026-06-31",
+    "2026-09-31",
+    "2026-11-31",
+    "2026-01-32",
+    "2026-13-01",
+    "2026-00-10",
+    "2026-01-00",
+    "2026-1-01",
+    "26-11-28",
+    "2026/11/28",
+    "2026-11-28T00:00",
+    "+026-11-28",
+    "2026-11-2\u0669",
+    "",
+  ]) {
+    assert.ok(!protocol.isValidDay(invalid), invalid);
+    refusedAs("malformed-message", day(invalid), invalid);
+  }
+  refusedAs("malformed-message", JSON.stringify({ ...followUp, written_on: 20261129 }));
+});
+
+test("size: an encoded message longer than 1 MiB is refused before parsing", () => {
+  const followUp = JSON.parse(read("follow-up.json"));
+  assert.equal(protocol.MAXIMUM_MESSAGE_LENGTH, 1_048_576);
+  // A body within 512 KiB whose JSON is longer: each character written as an escape (6 bytes).
+  const empty = JSON.stringify({ ...followUp, body: "" });
+  const room = protocol.MAXIMUM_MESSAGE_LENGTH - Buffer.byteLength(empty);
+  const escaped = Math.floor(room / 6);
+  const withBody = (plain) => empty.replace('"body":""', `"body":"${"\\u0061".repeat(escaped)}${"a".repeat(plain)}"`);
+  const largest = withBody(room - escaped * 6);
+  assert.equal(Buffer.byteLength(largest), 1_048_576);
+  assert.equal(decodeText(largest).body.length, escaped + room - escaped * 6);
+  const larger = withBody(room - escaped * 6 + 1);
+  assert.equal(Buffer.byteLength(larger), 1_048_577);
+  refusedAs("too-large", larger, "1 MiB + 1");
+  // Whitespace counts too: a small message followed by more than 1 MiB of spaces.
+  const small = JSON.stringify(followUp);
+  const spaces = protocol.MAXIMUM_MESSAGE_LENGTH - Buffer.byteLength(small);
+  assert.equal(decodeText(small + " ".repeat(spaces)).sequence, 2);
+  refusedAs("too-large", small + " ".repeat(spaces + 1), "spaces");
+  // Refused before parsing: more than 1 MiB of what is not JSON at all.
+  refusedAs("too-large", "x".repeat(protocol.MAXIMUM_MESSAGE_LENGTH + 1), "not JSON");
+  // A padded plaintext longer than a 1 MiB message pads to.
+  const oversized = new Uint8Array(protocol.paddedLength(protocol.MAXIMUM_MESSAGE_LENGTH) + 1);
+  oversized.set(Buffer.from(small));
+  assert.throws(() => protocol.decodeMessage(oversized), (error) => error.kind === "too-large");
+});
+
+test("JSON: duplicate keys and lone UTF-16 surrogates are refused, as serde_json refuses them", () => {
+  const followUpText = read("follow-up.json").trim();
+  const reportText = read("report.json").trim();
+  const followUp = JSON.parse(followUpText);
+  assert.equal(decodeText(followUpText).sequence, 2);
+  // Duplicate keys: JSON.parse keeps the last, serde refuses a duplicate field.
+  for (const duplicated of [
+    followUpText.replace("{", '{"body":"iets anders",'),
+    followUpText.replace("{", '{"meldpunt-message":2,'),
+    followUpText.replace("{", '{"bo\\u0064y":"iets anders",'),
+    followUpText.replace('"sequence":2', '"sequence":9,"sequence":2'),
+    followUpText.replace('"name":', '"name":"x","name":'),
+    followUpText.replace('"location":"AAECAwQFBgcICQoLDA0ODw"', '"location":"AAECAwQFBgcICQoLDA0ODw","size":1'),
+    reportText.replace('"recipient":"integrity-office"', '"recipient":"adviser","recipient":"integrity-office"'),
+    reportText.replace('"reply_key"', '"follow_up_key":"kThLKYRQshN6i2p3YsnBqfb9KM1mh3asEEvxP8tbqlI","reply_key"'),
+  ]) {
+    assert.notEqual(duplicated, followUpText);
+    refusedAs("malformed-message", duplicated);
+  }
+  // The same key in different objects, or a key's name as a value, is no duplicate.
+  const twice = { ...followUp, body: "body", attachments: [followUp.attachments[0], { ...followUp.attachments[0], location: "x" }] };
+  assert.equal(decodeText(JSON.stringify(twice)).attachments.length, 2);
+  assert.equal(decodeText(reportText.replace('"recipients":[', '"recipients":[{"organisation":"demo","recipient":"adviser"},')).recipients.length, 2);
+  // Unpaired surrogates, escaped (raw ones are not UTF-8 and already refused): leading,
+  // trailing, reversed, at the end, in an attachment name, in a key.
+  for (const body of ["a\ud800b", "a\udc00b", "\udc00\ud800", "x\ud83d", "\ude00x"]) {
+    const text = JSON.stringify({ ...followUp, body });
+    assert.match(text, /\\ud[89a-f]/);
+    refusedAs("malformed-message", text);
+  }
+  refusedAs("malformed-message", JSON.stringify({ ...followUp, attachments: [{ ...followUp.attachments[0], name: "a\ud800.pdf" }] }));
+  refusedAs("malformed-message", followUpText.replace("{", '{"\\ud800":1,'));
+  refusedAs("malformed-message", Buffer.from([...Buffer.from(followUpText.slice(0, -2)), 0xed, 0xa0, 0x80, ...Buffer.from('"}')]));
+  // Pairs, escaped or not, are characters like any other.
+  assert.equal(decodeText(followUpText.replace('"body":"', '"body":"\\ud83d\\ude00')).body.slice(0, 2), "\u{1f600}");
+  assert.equal(decodeText(JSON.stringify({ ...followUp, body: "\u{1f600}" })).body, "\u{1f600}");
+  // Also refused by serde_json and let through by JSON.parse: numbers that are not written
+  // as whole numbers (every number in a message is an unsigned integer), and a byte order mark.
+  for (const [from, to] of [
+    ['"sequence":2', '"sequence":2.0'],
+    ['"sequence":2', '"sequence":2e0'],
+    ['"sequence":2', '"sequence":20E-1'],
+    ['"meldpunt-message":3', '"meldpunt-message":3.0'],
+    ['"size":48213', '"size":48213.0'],
+    ['"size":48213', '"size":-0'],
+  ]) {
+    refusedAs("malformed-message", followUpText.replace(from, to), to);
+  }
+  assert.equal(decodeText(followUpText.replace('"size":48213', '"size":0')).attachments[0].size, 0);
+  refusedAs("malformed-message", `\ufeff${followUpText}`, "byte order mark");
+  assert.equal(decodeText(` \n${followUpText}\t `).sequence, 2);
+});
+
 test("the signed directory verifies with its key and is refused otherwise", () => {
   const signed = read("directory.signed.json");
   const key = JSON.parse(signed).signing_key;

@@ -43,10 +43,11 @@ pub fn router(state: Arc<AppState>) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             attachment_timeout,
         ));
+    let form_timeout = Duration::from_secs(state.settings.web.form_timeout_seconds);
     let web =
         crate::web::router(&state).layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
-            attachment_timeout,
+            form_timeout,
         ));
     Router::new()
         .merge(short_requests)

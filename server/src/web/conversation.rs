@@ -37,9 +37,15 @@ use crate::storage::{Author, MessageRecord};
 #[derive(serde::Deserialize)]
 pub struct CodeForm {
     #[serde(default)]
+    form_token: String,
+    #[serde(default)]
     lang: String,
     #[serde(default)]
     receipt_code: Zeroizing<String>,
+    #[serde(default)]
+    before: Option<u32>,
+    #[serde(default)]
+    position: Option<u32>,
     #[serde(default)]
     location: String,
 }
@@ -59,6 +65,8 @@ struct Opened {
     messages: Vec<(MessageRecord, Result<Checked, meldpunt_crypto::Error>)>,
     recipients: Vec<RecipientAddress>,
     check: ThreadCheck,
+    /// The first position shown, when older messages (after the report) are not.
+    older: Option<u32>,
 }
 
 /// A message that opened and fits the thread.
@@ -87,10 +95,21 @@ fn code_error(language: Language, error: &meldpunt_crypto::Error) -> Refused {
     Refused(StatusCode::UNPROCESSABLE_ENTITY, message)
 }
 
+/// Which messages of a conversation one request opens. Never all of them at once: a mailbox
+/// can hold a thousand large messages, and the page is rendered in memory.
+#[derive(Debug, Clone, Copy)]
+enum Selection {
+    /// The newest page (`before: None`), or the page of messages before a position.
+    Page { before: Option<u32> },
+    /// One message (for an attachment download).
+    One(u32),
+}
+
 async fn open_conversation(
     state: &AppState,
     language: Language,
     typed: &str,
+    selection: Selection,
 ) -> Result<Opened, Refused> {
     let text = language.text();
     let code = ReceiptCode::parse(typed).map_err(|error| code_error(language, &error))?;
@@ -109,16 +128,72 @@ async fn open_conversation(
         .await
         .map_err(relay_error)?
         .ok_or_else(|| Refused(StatusCode::NOT_FOUND, text.error_code_unknown.to_owned()))?;
-    let mut messages = Vec::with_capacity(listed.len());
+    // The report always (it carries the keys everything else is checked with); then the
+    // page: the newest messages (before `before`) up to a count and a byte budget, at least
+    // one; and for the newest page the reporter's last message, whose number the next
+    // follow-up continues.
+    let settings = &state.settings.web;
+    let mut shown = std::collections::BTreeSet::from([1u32]);
+    let mut opened_only = std::collections::BTreeSet::new();
+    let mut older = None;
+    match selection {
+        Selection::One(position) => {
+            shown.insert(position);
+        }
+        Selection::Page { before } => {
+            let mut budget = settings.thread_bytes;
+            let mut window = Vec::new();
+            for record in listed.iter().rev().filter(|record| {
+                record.position > 1 && before.is_none_or(|limit| record.position < limit)
+            }) {
+                if window.len() >= settings.thread_messages
+                    || (!window.is_empty() && record.size > budget)
+                {
+                    break;
+                }
+                budget = budget.saturating_sub(record.size);
+                window.push(record.position);
+            }
+            if let Some(first) = window.last() {
+                older = (*first > 2).then_some(*first);
+            }
+            shown.extend(window);
+            if before.is_none() {
+                if let Some(last) = listed
+                    .iter()
+                    .rev()
+                    .find(|record| record.author == Author::Reporter)
+                {
+                    if !shown.contains(&last.position) {
+                        opened_only.insert(last.position);
+                    }
+                }
+            }
+        }
+    }
+    let mut messages = Vec::new();
     let mut check = ThreadCheck::new(
         MailboxId::from_bytes(mailbox),
         state.directory.directory.office_signers(),
     );
     check.expect_reporter_keys(reply.recipient(), signing.follow_up_key());
+    // A gap in an author's numbering is shown as missing only where this request opened
+    // everything between the author's previous message and this one (the page is contiguous
+    // after the report); a gap back to before the page is the page's own doing.
+    let mut previous = 0u32;
+    let mut complete = true;
+    let mut seen_on_page = std::collections::HashSet::new();
     for record in listed {
+        let position = record.position;
+        let display = shown.contains(&position);
+        if !display && !opened_only.contains(&position) {
+            continue;
+        }
+        complete = complete && position == previous + 1;
+        previous = position;
         let sealed = state
             .store
-            .mailbox_message(mailbox, record.position)
+            .mailbox_message(mailbox, position)
             .await
             .map_err(relay_error)?
             .ok_or_else(|| Refused(StatusCode::NOT_FOUND, text.error_tampered.to_owned()))?;
@@ -126,13 +201,27 @@ async fn open_conversation(
             Author::Reporter => meldpunt_crypto::Author::Reporter,
             Author::Office => meldpunt_crypto::Author::Office,
         };
+        let on_page = complete || (display && position > 1);
         let checked = Message::open(std::slice::from_ref(&reply), &sealed).and_then(|message| {
-            check.admit(&message, author).map(|admitted| Checked {
+            let admitted = check.admit(&message, author)?;
+            let writer = match &message.kind {
+                MessageKind::Reply { signer, .. } | MessageKind::Acknowledgement { signer, .. } => {
+                    Some(*signer)
+                }
+                _ => None,
+            };
+            let trusted = complete || seen_on_page.contains(&writer);
+            if on_page {
+                seen_on_page.insert(writer);
+            }
+            Ok(Checked {
                 message,
-                missing_before: admitted.missing_before,
+                missing_before: if trusted { admitted.missing_before } else { 0 },
             })
         });
-        messages.push((record, checked));
+        if display {
+            messages.push((record, checked));
+        }
     }
     // Without its report there is no conversation to show: nothing verifies the rest.
     let recipients = match messages.first() {
@@ -167,6 +256,7 @@ async fn open_conversation(
         messages,
         recipients,
         check,
+        older,
     })
 }
 
@@ -183,6 +273,7 @@ fn entries(state: &AppState, language: Language, opened: &Opened) -> Vec<ThreadE
                 }) => (message, *missing_before),
                 Err(error) => {
                     return ThreadEntry {
+                        position: record.position,
                         author: text.thread_unreadable.to_owned(),
                         from_office: false,
                         unreadable: true,
@@ -217,6 +308,7 @@ fn entries(state: &AppState, language: Language, opened: &Opened) -> Vec<ThreadE
                 }
             };
             ThreadEntry {
+                position: record.position,
                 author,
                 from_office: record.author == Author::Office,
                 unreadable: false,
@@ -251,6 +343,7 @@ fn thread_page(
     notice: Option<&str>,
 ) -> Response {
     let token = state.form_guard.issue(now());
+    let issue_token = || state.form_guard.issue(now());
     let entries = entries(state, language, opened);
     page(
         status,
@@ -260,6 +353,8 @@ fn thread_page(
                 code,
                 entries: &entries,
                 form_token: &token,
+                issue_token: &issue_token,
+                older: opened.older,
                 body,
                 errors,
                 notice,
@@ -275,7 +370,12 @@ fn check_page(state: &AppState, language: Language, typed: &str, refused: Refuse
     errors.add("receipt_code", refused.1);
     page(
         refused.0,
-        pages::check_form(&frame(state, language, "/check"), typed, &errors),
+        pages::check_form(
+            &frame(state, language, "/check"),
+            typed,
+            &errors,
+            &state.form_guard.issue(now()),
+        ),
     )
 }
 
@@ -294,7 +394,19 @@ pub async fn open(
         return check_page(&state, language, "", refused);
     };
     let language = Language::from_code(Some(&form.lang));
-    match open_conversation(&state, language, &form.receipt_code).await {
+    if let Err(refusal) = state.form_guard.admit_read(&form.form_token, now()) {
+        let (status, message) = refusal_error(language, refusal);
+        return check_page(
+            &state,
+            language,
+            &form.receipt_code,
+            Refused(status, message.to_owned()),
+        );
+    }
+    let selection = Selection::Page {
+        before: form.before,
+    };
+    match open_conversation(&state, language, &form.receipt_code, selection).await {
         Ok(opened) => thread_page(
             &state,
             language,
@@ -327,17 +439,32 @@ pub async fn follow_up(
         return malformed();
     };
     let limit = state.settings.web.max_form_attachment_bytes;
-    let Ok(mut form) =
-        forms::read(multipart, meldpunt_crypto::MAXIMUM_BODY_LENGTH + 1, limit).await
-    else {
-        return malformed();
+    let read = forms::read(
+        multipart,
+        meldpunt_crypto::MAXIMUM_BODY_LENGTH + 1,
+        limit,
+        |token| state.form_guard.precheck(token, now()),
+    )
+    .await;
+    let mut form = match read {
+        Ok(form) => form,
+        Err(forms::Unread::Malformed) => return malformed(),
+        Err(forms::Unread::Refused(refusal)) => {
+            let (status, message) = refusal_error(language, refusal);
+            let refused = Refused(
+                status,
+                format!("{message} {}", language.text().error_text_not_kept),
+            );
+            return check_page(&state, language, "", refused);
+        }
     };
     let language = Language::from_code(form.value("lang"));
     let typed = Zeroizing::new(form.value("receipt_code").unwrap_or_default().to_owned());
-    let opened = match open_conversation(&state, language, &typed).await {
-        Ok(opened) => opened,
-        Err(refused) => return check_page(&state, language, &typed, refused),
-    };
+    let opened =
+        match open_conversation(&state, language, &typed, Selection::Page { before: None }).await {
+            Ok(opened) => opened,
+            Err(refused) => return check_page(&state, language, &typed, refused),
+        };
     let body = Zeroizing::new(form.value("body").unwrap_or_default().to_owned());
     let mut errors = FieldErrors::default();
     let status = check_attachment(&mut form, language, limit, &mut errors).or(check_body(
@@ -363,7 +490,9 @@ pub async fn follow_up(
     match send_follow_up(&state, &opened, form).await {
         Ok(()) => {
             Metrics::increment(&state.metrics.follow_ups_stored);
-            match open_conversation(&state, language, &typed).await {
+            match open_conversation(&state, language, &typed, Selection::Page { before: None })
+                .await
+            {
                 Ok(reopened) => thread_page(
                     &state,
                     language,
@@ -461,7 +590,26 @@ pub async fn download(
         return check_page(&state, language, "", refused);
     };
     let language = Language::from_code(Some(&form.lang));
-    let opened = match open_conversation(&state, language, &form.receipt_code).await {
+    if let Err(refusal) = state.form_guard.admit_read(&form.form_token, now()) {
+        let (status, message) = refusal_error(language, refusal);
+        return check_page(
+            &state,
+            language,
+            &form.receipt_code,
+            Refused(status, message.to_owned()),
+        );
+    }
+    let Some(position) = form.position.filter(|position| *position > 1) else {
+        return super::failure(&state, language, &Error::AttachmentNotFound);
+    };
+    let opened = match open_conversation(
+        &state,
+        language,
+        &form.receipt_code,
+        Selection::One(position),
+    )
+    .await
+    {
         Ok(opened) => opened,
         Err(refused) => return check_page(&state, language, &form.receipt_code, refused),
     };

@@ -73,17 +73,46 @@ impl PostedForm {
     }
 }
 
-/// The body could not be read as a form at all.
+/// Why a form was not read.
 #[derive(Debug)]
-pub struct Malformed;
+pub enum Unread {
+    /// The body could not be read as a form at all.
+    Malformed,
+    /// Its first field was not a form token the guard accepts.
+    Refused(super::guard::Refusal),
+}
 
-/// Reads a multipart form within the limits.
+/// Longest form token field read.
+const MAXIMUM_TOKEN_FIELD: usize = 256;
+
+/// Reads a multipart form within the limits. Its first field must be `form_token`, accepted
+/// by `token_check`: that is checked before anything else is read, so a post without a valid
+/// token costs a few KiB, not the whole body.
 pub async fn read(
     mut multipart: Multipart,
     max_text: usize,
     max_attachment: usize,
-) -> Result<PostedForm, Malformed> {
+    token_check: impl FnOnce(&str) -> Result<(), super::guard::Refusal>,
+) -> Result<PostedForm, Unread> {
     let mut form = PostedForm::default();
+    let mut first = match multipart.next_field().await {
+        Ok(Some(field)) if field.name() == Some("form_token") => field,
+        Ok(_) => return Err(Unread::Refused(super::guard::Refusal::Expired)),
+        Err(_) => return Err(Unread::Malformed),
+    };
+    let mut token = Vec::with_capacity(MAXIMUM_TOKEN_FIELD);
+    while let Some(chunk) = first.chunk().await.map_err(|_| Unread::Malformed)? {
+        if token.len() + chunk.len() > MAXIMUM_TOKEN_FIELD {
+            return Err(Unread::Refused(super::guard::Refusal::Expired));
+        }
+        token.extend_from_slice(&chunk);
+    }
+    // The field must be gone before the next one is asked for.
+    drop(first);
+    let token = String::from_utf8(token).map_err(|_| Unread::Malformed)?;
+    token_check(&token).map_err(Unread::Refused)?;
+    form.fields
+        .push(("form_token".to_owned(), Zeroizing::new(token)));
     loop {
         let mut field = match multipart.next_field().await {
             Ok(Some(field)) => field,
@@ -92,7 +121,7 @@ pub async fn read(
                 form.attachment_too_large = true;
                 break;
             }
-            Err(_) => return Err(Malformed),
+            Err(_) => return Err(Unread::Malformed),
         };
         let name = field.name().unwrap_or_default().to_owned();
         let file_name = field.file_name().map(str::to_owned);
@@ -120,7 +149,7 @@ pub async fn read(
                     body_cut = true;
                     break;
                 }
-                Err(_) => return Err(Malformed),
+                Err(_) => return Err(Unread::Malformed),
             }
         }
         match file_name {
@@ -138,7 +167,7 @@ pub async fn read(
             None => {
                 let text = String::from_utf8(std::mem::take(&mut *content)).map_err(|error| {
                     drop(Zeroizing::new(error.into_bytes()));
-                    Malformed
+                    Unread::Malformed
                 })?;
                 // Browsers send a textarea's line breaks as CRLF (the HTML standard says
                 // so); the script and the CLI send LF. Messages carry LF.
@@ -248,5 +277,47 @@ mod tests {
         assert_eq!(attachment_name(".."), None);
         assert_eq!(attachment_name("dir/"), None);
         assert_eq!(attachment_name(&"é".repeat(200)).unwrap().len(), 254);
+    }
+}
+
+#[cfg(test)]
+mod reading_tests {
+    use super::*;
+    use axum::extract::FromRequest;
+
+    fn multipart(body: &str) -> Multipart {
+        let request = axum::http::Request::builder()
+            .method("POST")
+            .header("content-type", "multipart/form-data; boundary=XX")
+            .body(axum::body::Body::from(body.replace('\n', "\r\n")))
+            .unwrap();
+        futures_executor(Multipart::from_request(request, &())).unwrap()
+    }
+
+    fn futures_executor<F: std::future::Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(future)
+    }
+
+    #[test]
+    fn the_token_comes_first_and_is_checked_before_the_rest() {
+        let body = "--XX\nContent-Disposition: form-data; name=\"form_token\"\n\nTOKEN\n--XX\nContent-Disposition: form-data; name=\"body\"\n\ntekst\n--XX--\n";
+        let form = futures_executor(read(multipart(body), 100, 100, |token| {
+            assert_eq!(token, "TOKEN");
+            Ok(())
+        }))
+        .unwrap();
+        assert_eq!(form.value("body"), Some("tekst"));
+        let refused = futures_executor(read(multipart(body), 100, 100, |_| {
+            Err(super::super::guard::Refusal::Expired)
+        }));
+        assert!(matches!(refused, Err(Unread::Refused(_))));
+        let late = "--XX\nContent-Disposition: form-data; name=\"body\"\n\ntekst\n--XX\nContent-Disposition: form-data; name=\"form_token\"\n\nTOKEN\n--XX--\n";
+        assert!(matches!(
+            futures_executor(read(multipart(late), 100, 100, |_| Ok(()))),
+            Err(Unread::Refused(_))
+        ));
     }
 }

@@ -11,9 +11,17 @@
 //!   wait);
 //! - a **global rate**: at most `no_script_submissions_per_minute` sealed submissions a
 //!   minute across all reporters (a token bucket), after which the page says the service is
-//!   busy and keeps the text in the form.
+//!   busy and keeps the text in the form; and, separately, `no_script_reads_per_minute`
+//!   conversations opened and attachments fetched (each needs a form token too, but no
+//!   minimum delay: a download button is clicked quickly).
 //!
-//! The key is new at every start, so forms served before a restart expire with it.
+//! A multipart post must send its token as its first field: it is checked before the rest of
+//! the body is read (see `forms::read`), so a post without a valid one costs a few KiB.
+//!
+//! The key is kept in the data folder (`form-token.key`, mode 0600), so a form served before
+//! a restart still works after it: a reporter who typed a long report while the relay was
+//! restarted does not lose it. (The set of spent tokens is not kept: after a restart a
+//! token could be used once more, within its validity and the global rate.)
 //!
 //! This module must never record who asked for a form: tokens hold a time and randomness,
 //! nothing else.
@@ -54,6 +62,7 @@ pub struct FormGuard {
     settings: WebSettings,
     spent: Mutex<HashMap<[u8; 16], u64>>,
     bucket: Mutex<Bucket>,
+    reads: Mutex<Bucket>,
 }
 
 impl std::fmt::Debug for FormGuard {
@@ -73,10 +82,48 @@ impl FormGuard {
     pub fn new(settings: WebSettings) -> FormGuard {
         let mut key = Zeroizing::new([0u8; 32]);
         OsRng.fill_bytes(&mut key[..]);
+        Self::with_key(settings, key)
+    }
+
+    /// A guard with the key kept in `path`, made there (mode 0600) if there is none yet.
+    pub fn kept_in(settings: WebSettings, path: &std::path::Path) -> std::io::Result<FormGuard> {
+        let mut key = Zeroizing::new([0u8; 32]);
+        match std::fs::read(path) {
+            Ok(bytes) if bytes.len() == 32 => key.copy_from_slice(&bytes),
+            Ok(_) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!(
+                        "{} is not a form token key (32 bytes); delete it to make a new one",
+                        path.display()
+                    ),
+                ))
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                use std::io::Write;
+                OsRng.fill_bytes(&mut key[..]);
+                let mut options = std::fs::OpenOptions::new();
+                options.write(true).create_new(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                let mut file = options.open(path)?;
+                file.write_all(&key[..])?;
+                file.sync_all()?;
+            }
+            Err(error) => return Err(error),
+        }
+        Ok(Self::with_key(settings, key))
+    }
+
+    fn with_key(settings: WebSettings, key: Zeroizing<[u8; 32]>) -> FormGuard {
         FormGuard {
             key,
             bucket: Mutex::new(Bucket {
                 tokens: f64::from(settings.no_script_submissions_per_minute),
+                refilled: Instant::now(),
+            }),
+            reads: Mutex::new(Bucket {
+                tokens: f64::from(settings.no_script_reads_per_minute),
                 refilled: Instant::now(),
             }),
             spent: Mutex::new(HashMap::new()),
@@ -101,8 +148,15 @@ impl FormGuard {
         URL_SAFE_NO_PAD.encode(bytes)
     }
 
-    /// Checks a token without spending it: MAC, age and the spent set.
-    fn check(&self, token: &str, now: u64) -> Result<([u8; 16], u64), Refusal> {
+    /// Checks a submission's token without spending it (MAC, age, minimum delay, the spent
+    /// set): what a multipart post's first field is checked with before the rest is read.
+    pub fn precheck(&self, token: &str, now: u64) -> Result<(), Refusal> {
+        self.check(token, now, true).map(drop)
+    }
+
+    /// Checks a token without spending it: MAC, age, the minimum delay if asked, and the
+    /// spent set.
+    fn check(&self, token: &str, now: u64, delayed: bool) -> Result<([u8; 16], u64), Refusal> {
         let bytes: [u8; TOKEN_LENGTH] = URL_SAFE_NO_PAD
             .decode(token.trim())
             .ok()
@@ -119,7 +173,7 @@ impl FormGuard {
         if now >= expires {
             return Err(Refusal::Expired);
         }
-        if now < issued + self.settings.minimum_form_seconds {
+        if delayed && now < issued + self.settings.minimum_form_seconds {
             return Err(Refusal::TooFast);
         }
         let nonce: [u8; 16] = bytes[9..BODY_LENGTH].try_into().expect("16 bytes");
@@ -137,8 +191,20 @@ impl FormGuard {
     /// Admits one submission: the token must be valid and unused, and the global rate must
     /// allow it. Spends the token only when admitted, so a busy answer leaves the form usable.
     pub fn admit(&self, token: &str, now: u64) -> Result<(), Refusal> {
-        let (nonce, expires) = self.check(token, now)?;
-        self.take_from_bucket()?;
+        let (nonce, expires) = self.check(token, now, true)?;
+        Self::take(&self.bucket, self.settings.no_script_submissions_per_minute)?;
+        self.spend(nonce, expires, now)
+    }
+
+    /// Admits one read (a conversation opened, an attachment fetched): a valid unused token
+    /// and the read rate; no minimum delay.
+    pub fn admit_read(&self, token: &str, now: u64) -> Result<(), Refusal> {
+        let (nonce, expires) = self.check(token, now, false)?;
+        Self::take(&self.reads, self.settings.no_script_reads_per_minute)?;
+        self.spend(nonce, expires, now)
+    }
+
+    fn spend(&self, nonce: [u8; 16], expires: u64, now: u64) -> Result<(), Refusal> {
         let mut spent = self
             .spent
             .lock()
@@ -155,10 +221,9 @@ impl FormGuard {
         Ok(())
     }
 
-    fn take_from_bucket(&self) -> Result<(), Refusal> {
-        let rate = f64::from(self.settings.no_script_submissions_per_minute);
-        let mut bucket = self
-            .bucket
+    fn take(bucket: &Mutex<Bucket>, per_minute: u32) -> Result<(), Refusal> {
+        let rate = f64::from(per_minute);
+        let mut bucket = bucket
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let elapsed = bucket.refilled.elapsed().as_secs_f64();

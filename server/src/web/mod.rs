@@ -45,23 +45,63 @@ const SCRIPT: &str = include_str!("../../../web/dist/meldpunt.js");
 /// The same, gzipped by the same build, for browsers that accept it.
 const SCRIPT_GZIP: &[u8] = include_bytes!("../../../web/dist/meldpunt.js.gz");
 
-/// Routes of the web form (when enabled), with their own timeouts and body limits.
-pub fn router(state: &AppState) -> Router<Arc<AppState>> {
+/// Largest body of a form that carries only a receipt code and a few fields.
+const CODE_FORM_LIMIT: usize = 16 * 1024;
+
+/// Routes of the web form (when enabled), with their own body limits; every post holds one
+/// of `concurrent_posts` slots while it runs.
+pub fn router(state: &Arc<AppState>) -> Router<Arc<AppState>> {
     if !state.settings.web.enabled {
         return Router::new();
     }
     let form_limit = state.settings.web.max_form_attachment_bytes
         + meldpunt_crypto::MAXIMUM_BODY_LENGTH
         + 64 * 1024;
+    let uploads = Router::new()
+        .route("/report", get(report_form).post(report::submit))
+        .route("/check/follow-up", post(conversation::follow_up))
+        .layer(DefaultBodyLimit::max(form_limit));
+    let code_forms = Router::new()
+        .route("/check", get(check_form).post(conversation::open))
+        .route("/check/attachment", post(conversation::download))
+        .layer(DefaultBodyLimit::max(CODE_FORM_LIMIT));
     Router::new()
         .route("/", get(start))
-        .route("/report", get(report_form).post(report::submit))
-        .route("/check", get(check_form).post(conversation::open))
-        .route("/check/follow-up", post(conversation::follow_up))
-        .route("/check/attachment", post(conversation::download))
+        .merge(uploads)
+        .merge(code_forms)
         .route("/static/meldpunt.css", get(stylesheet))
         .route("/static/meldpunt.js", get(script))
-        .layer(DefaultBodyLimit::max(form_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(state),
+            one_of_few_posts,
+        ))
+}
+
+/// Lets a form post run only while one of the `concurrent_posts` slots is free; otherwise
+/// answers at once that the service is busy, before reading the body. The pages hold at most
+/// a bounded amount each (a page of a conversation, one attachment), so this bounds the
+/// memory that posts without JavaScript can take.
+async fn one_of_few_posts(
+    State(state): State<Arc<AppState>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if request.method() != axum::http::Method::POST {
+        return next.run(request).await;
+    }
+    let Ok(_slot) = state.form_slots.try_acquire() else {
+        let language = language(request.uri());
+        let text = language.text();
+        return page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            pages::message(
+                &frame(&state, language, "/"),
+                text.error_summary,
+                text.error_busy_unread,
+            ),
+        );
+    };
+    next.run(request).await
 }
 
 /// The language a request asks for with `?lang=en`.
@@ -155,6 +195,7 @@ async fn check_form(State(state): State<Arc<AppState>>, uri: Uri) -> Response {
             &frame(&state, language, "/check"),
             "",
             &FieldErrors::default(),
+            &state.form_guard.issue(now()),
         ),
     )
 }

@@ -289,8 +289,8 @@ pub fn report_form(frame: &Frame<'_>, form: &ReportForm<'_>) -> Markup {
             (error_summary(text, errors))
             form id="report-form" method="post" action={ "/report" (language.query()) }
                 enctype="multipart/form-data" {
-                input type="hidden" name="lang" value=(language.code());
                 input type="hidden" name="form_token" value=(form.form_token);
+                input type="hidden" name="lang" value=(language.code());
                 p { (text.report_lead) }
                 fieldset id="organisation" aria-describedby=[errors.get("organisation").map(|_| "organisation-error")] {
                     legend { (text.report_organisation) }
@@ -354,7 +354,12 @@ pub fn receipt(frame: &Frame<'_>, code: &str, notes: &[String]) -> Markup {
 }
 
 /// The form that asks for a receipt code.
-pub fn check_form(frame: &Frame<'_>, typed: &str, errors: &FieldErrors) -> Markup {
+pub fn check_form(
+    frame: &Frame<'_>,
+    typed: &str,
+    errors: &FieldErrors,
+    form_token: &str,
+) -> Markup {
     let language = frame.language;
     let text = language.text();
     layout(
@@ -365,6 +370,7 @@ pub fn check_form(frame: &Frame<'_>, typed: &str, errors: &FieldErrors) -> Marku
             p class="mode" id="mode" data-mode="no-script" { (text.mode_no_script_check) }
             (error_summary(text, errors))
             form id="check-form" method="post" action={ "/check" (language.query()) } {
+                input type="hidden" name="form_token" value=(form_token);
                 input type="hidden" name="lang" value=(language.code());
                 p { (text.check_lead) }
                 label for="receipt_code" { (text.check_code) }
@@ -384,6 +390,8 @@ pub fn check_form(frame: &Frame<'_>, typed: &str, errors: &FieldErrors) -> Marku
 /// One message of a conversation, opened.
 #[derive(Debug)]
 pub struct ThreadEntry {
+    /// Its position in the mailbox.
+    pub position: u32,
     /// Who wrote it, for display.
     pub author: String,
     /// Whether the office wrote it (its attachments can be downloaded).
@@ -401,7 +409,6 @@ pub struct ThreadEntry {
 }
 
 /// A conversation and the follow-up form.
-#[derive(Debug)]
 pub struct Thread<'a> {
     /// The receipt code as typed (carried in hidden fields, never in a URL).
     pub code: &'a str,
@@ -409,6 +416,11 @@ pub struct Thread<'a> {
     pub entries: &'a [ThreadEntry],
     /// A fresh form token for the follow-up form.
     pub form_token: &'a str,
+    /// Issues a fresh form token (each download and the older-messages button needs one).
+    pub issue_token: &'a dyn Fn() -> String,
+    /// The first position shown when older messages are not: the button for them asks for
+    /// the messages before it.
+    pub older: Option<u32>,
     /// Follow-up text so far.
     pub body: &'a str,
     /// Errors of the follow-up form.
@@ -417,6 +429,16 @@ pub struct Thread<'a> {
     pub notice: Option<&'a str>,
     /// The largest attachment without JavaScript, bytes.
     pub max_attachment: usize,
+}
+
+impl std::fmt::Debug for Thread<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Thread")
+            .field("entries", &self.entries.len())
+            .field("older", &self.older)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The conversation page.
@@ -446,8 +468,10 @@ pub fn thread(frame: &Frame<'_>, thread: &Thread<'_>) -> Markup {
                     @for (name, size, location) in &entry.attachments {
                         @if entry.from_office {
                             form method="post" action={ "/check/attachment" (language.query()) } class="download" {
+                                input type="hidden" name="form_token" value=((thread.issue_token)());
                                 input type="hidden" name="lang" value=(language.code());
                                 input type="hidden" name="receipt_code" value=(thread.code);
+                                input type="hidden" name="position" value=(entry.position);
                                 input type="hidden" name="location" value=(location);
                                 button type="submit" { (text.thread_download) " " (name) " (" (size_text(*size)) ")" }
                             }
@@ -457,14 +481,23 @@ pub fn thread(frame: &Frame<'_>, thread: &Thread<'_>) -> Markup {
                     }
                 }
             }
+            @if let Some(first) = thread.older {
+                form method="post" action={ "/check" (language.query()) } class="older" {
+                    input type="hidden" name="form_token" value=((thread.issue_token)());
+                    input type="hidden" name="lang" value=(language.code());
+                    input type="hidden" name="receipt_code" value=(thread.code);
+                    input type="hidden" name="before" value=(first);
+                    button type="submit" { (text.thread_older) }
+                }
+            }
             @if !thread.entries.iter().any(|entry| entry.from_office) {
                 p { (text.thread_no_reply) }
             }
             h2 { (text.follow_up_title) }
             form id="follow-up-form" method="post" action={ "/check/follow-up" (language.query()) }
                 enctype="multipart/form-data" {
-                input type="hidden" name="lang" value=(language.code());
                 input type="hidden" name="form_token" value=(thread.form_token);
+                input type="hidden" name="lang" value=(language.code());
                 input type="hidden" name="receipt_code" value=(thread.code);
                 (text_and_attachment(text, errors, text.follow_up_body, 8, thread.body, thread.max_attachment))
                 button type="submit" { (text.follow_up_submit) }

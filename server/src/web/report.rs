@@ -81,6 +81,22 @@ pub fn refusal_error(language: Language, refusal: Refusal) -> (StatusCode, &'sta
     }
 }
 
+/// The errors for a form refused at its first field: its text was not read, so the page
+/// cannot show it again, and says where it still is.
+pub fn unread_errors(language: Language, refusal: Refusal) -> FieldErrors {
+    let text = language.text();
+    let mut errors = FieldErrors::default();
+    errors.add(
+        "body",
+        format!(
+            "{} {}",
+            refusal_error(language, refusal).1,
+            text.error_text_not_kept
+        ),
+    );
+    errors
+}
+
 /// Checks the text of a report or follow-up, adding errors; returns the status to answer
 /// with if there was one.
 pub fn check_body(
@@ -208,14 +224,25 @@ pub async fn submit(
         return malformed(language);
     };
     let limits = &state.settings.web;
-    let Ok(mut form) = forms::read(
+    let read = forms::read(
         multipart,
         meldpunt_crypto::MAXIMUM_BODY_LENGTH + 1,
         limits.max_form_attachment_bytes,
+        |token| state.form_guard.precheck(token, now()),
     )
-    .await
-    else {
-        return malformed(language);
+    .await;
+    let mut form = match read {
+        Ok(form) => form,
+        Err(forms::Unread::Malformed) => return malformed(language),
+        Err(forms::Unread::Refused(refusal)) => {
+            return form_page(
+                &state,
+                language,
+                refusal_error(language, refusal).0,
+                &Draft::default(),
+                &unread_errors(language, refusal),
+            )
+        }
     };
     let language = Language::from_code(form.value("lang"));
     let text = language.text();
