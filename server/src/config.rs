@@ -84,7 +84,7 @@ impl Default for WebSettings {
             concurrent_posts: 8,
             form_timeout_seconds: 300,
             thread_messages: 20,
-            thread_bytes: 4 << 20,
+            thread_bytes: 2 << 20,
         }
     }
 }

@@ -336,13 +336,22 @@ impl Relay {
 
     /// The relay's resident memory now, in KiB (from /proc).
     pub fn resident_kib(&self) -> u64 {
+        self.status_kib("VmRSS:")
+    }
+
+    /// The relay's peak resident memory since it started, in KiB (VmHWM, from /proc).
+    pub fn peak_kib(&self) -> u64 {
+        self.status_kib("VmHWM:")
+    }
+
+    fn status_kib(&self, field: &str) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
             .expect("the relay's /proc status");
         status
             .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .find_map(|line| line.strip_prefix(field))
             .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmRSS")
+            .expect("a /proc status field")
     }
 
     /// Kills the process with SIGKILL (no chance to flush anything) and waits for it.
