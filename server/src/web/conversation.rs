@@ -189,7 +189,12 @@ async fn open_conversation(
         if !display && !opened_only.contains(&position) {
             continue;
         }
-        complete = complete && position == previous + 1;
+        if complete && position != previous + 1 {
+            // The page leaves messages out from here: what was seen before (the report)
+            // says nothing about gaps on the page.
+            complete = false;
+            seen_on_page.clear();
+        }
         previous = position;
         let sealed = state
             .store
