@@ -45,43 +45,38 @@ pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
     builder.create(path)
 }
 
-/// Writes a file only its owner can read (mode 0600), atomically: into a temporary file
-/// with a unique name beside it, synced, then renamed over the target. Concurrent writers
-/// never see or leave a half-written file, and never trip over each other's temporary file.
-pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+/// `contents` in a new temporary file only its owner can read (mode 0600, a random name),
+/// synced, in the folder that will hold `path` (made 0700 if missing).
+fn written_beside(path: &Path, contents: &[u8]) -> std::io::Result<tempfile::NamedTempFile> {
     use std::io::Write;
     let parent = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
     create_private_dir(parent)?;
-    // tempfile creates the file with mode 0600 and a random name.
     let mut temporary = tempfile::Builder::new()
         .prefix(".meldpunt-")
         .suffix(".tmp")
         .tempfile_in(parent)?;
     temporary.write_all(contents)?;
     temporary.as_file().sync_all()?;
-    temporary.persist(path).map_err(|error| error.error)?;
+    Ok(temporary)
+}
+
+/// Writes a file only its owner can read (mode 0600), atomically: into a temporary file
+/// with a unique name beside it, synced, then renamed over the target. Concurrent writers
+/// never see or leave a half-written file, and never trip over each other's temporary file.
+pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    written_beside(path, contents)?
+        .persist(path)
+        .map_err(|error| error.error)?;
     Ok(())
 }
 
 /// Writes a new file only its owner can read (mode 0600), refusing to replace one that
 /// exists: written into a temporary file beside it and linked into place without clobbering.
 pub fn create_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let parent = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    create_private_dir(parent)?;
-    let mut temporary = tempfile::Builder::new()
-        .prefix(".meldpunt-")
-        .suffix(".tmp")
-        .tempfile_in(parent)?;
-    temporary.write_all(contents)?;
-    temporary.as_file().sync_all()?;
-    temporary
+    written_beside(path, contents)?
         .persist_noclobber(path)
         .map_err(|error| error.error)?;
     Ok(())

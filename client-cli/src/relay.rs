@@ -537,6 +537,28 @@ mod tests {
     }
 
     #[test]
+    fn redirects_are_not_followed() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request).unwrap();
+            stream
+                .write_all(b"HTTP/1.1 302 Found\r\nLocation: http://example.invalid/api/v1/directory\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                .unwrap();
+        });
+        let relay = Relay::new(&format!("http://{address}"), None).unwrap();
+        let error = relay.directory().unwrap_err();
+        assert!(
+            matches!(error, CliError::Refused { status: 302, .. }),
+            "{error:?}"
+        );
+        server.join().unwrap();
+    }
+
+    #[test]
     fn an_onion_address_needs_tor() {
         let onion = "http://abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.onion";
         assert!(matches!(Relay::new(onion, None), Err(CliError::Usage(_))));

@@ -562,6 +562,45 @@ pub async fn office_session(relay: &Relay, organisation: &str, identity: &Identi
     )
 }
 
+/// A colleague with an office key of the demo organisation (or a buggy client) posts a
+/// genuine, signed reply into the mailbox of `code`, sealed to the office only: the reporter
+/// cannot open it.
+pub async fn post_reply_the_reporter_cannot_open(relay: &Relay, code: &ReceiptCode) {
+    let colleague = &relay.directory.demo_colleague;
+    let signing_key = colleague.office_signing_key();
+    let mut message = meldpunt_crypto::Message {
+        mailbox: code.mailbox_token().mailbox_id(),
+        sequence: 1,
+        signature: None,
+        kind: meldpunt_crypto::MessageKind::Reply {
+            from: meldpunt_crypto::RecipientAddress {
+                organisation: "demo".into(),
+                recipient: "integrity-office".into(),
+            },
+            signer: signing_key.office_key(),
+        },
+        written_on: Day::from_calendar_date(2026, 11, 30).expect("valid"),
+        body: String::from("Alleen voor collega's.").into(),
+        attachments: vec![],
+    };
+    signing_key.sign(&mut message).expect("a reply");
+    let sealed = message
+        .seal(&[
+            relay.directory.demo_office.recipient(),
+            colleague.recipient(),
+        ])
+        .expect("sealed");
+    let session = office_session(relay, "demo", colleague).await;
+    let path = format!(
+        "/api/v1/office/mailboxes/{}/messages",
+        code.mailbox_token().mailbox_id().to_wire()
+    );
+    let response = relay
+        .post_sealed(&path, &session, sealed.into_bytes())
+        .await;
+    assert_eq!(response.status(), 201);
+}
+
 /// A sandbox for one CLI user: its own MELDPUNT_HOME (pins, store, config).
 #[derive(Debug)]
 pub struct User {

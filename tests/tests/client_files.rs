@@ -386,3 +386,41 @@ async fn an_export_checks_its_options_first_and_removes_what_it_wrote_when_it_fa
     );
     assert!(export.join("manifest.json").exists());
 }
+
+#[test]
+fn a_command_that_waits_for_a_busy_store_says_so() {
+    let relay = Relay::start(RelayOptions::default());
+    let office = User::new();
+    let identity = office.path("office.key");
+    write_identity(&identity, &relay.directory.demo_office);
+    let identity = identity.to_str().unwrap();
+    let store = office.path("store");
+    office.ok(
+        &relay,
+        &inbox("list", &[], identity, store.to_str().unwrap()),
+        None,
+    );
+    // Another command holds the store (here: this test, for a second).
+    let lock = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(store.join("lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    let releaser = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        drop(lock);
+    });
+    let output = office.run(
+        &relay,
+        &inbox("list", &[], identity, store.to_str().unwrap()),
+        None,
+    );
+    releaser.join().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("Waiting for another meldpunt command"),
+        "{stderr}"
+    );
+}

@@ -561,37 +561,7 @@ async fn a_message_the_reporter_cannot_open_is_marked_and_the_reporter_keeps_goi
     let code = ReceiptCode::parse(&reporter.report(&relay, "De melding.")).unwrap();
     // A colleague holding an office key of the organisation appends a genuine, signed reply
     // sealed to the office only: the reporter cannot open it.
-    let colleague = &relay.directory.demo_colleague;
-    let signing_key = colleague.office_signing_key();
-    let mut message = Message {
-        mailbox: code.mailbox_token().mailbox_id(),
-        sequence: 1,
-        signature: None,
-        kind: MessageKind::Reply {
-            from: address(),
-            signer: signing_key.office_key(),
-        },
-        written_on: day(),
-        body: String::from("Alleen voor collega's.").into(),
-        attachments: vec![],
-    };
-    signing_key.sign(&mut message).unwrap();
-    let sealed = message
-        .seal(&[
-            relay.directory.demo_office.recipient(),
-            colleague.recipient(),
-        ])
-        .unwrap()
-        .into_bytes();
-    let session = office_session(&relay, "demo", colleague).await;
-    let path = format!(
-        "/api/v1/office/mailboxes/{}/messages",
-        code.mailbox_token().mailbox_id().to_wire()
-    );
-    assert_eq!(
-        relay.post_sealed(&path, &session, sealed).await.status(),
-        201
-    );
+    meldpunt_end_to_end::post_reply_the_reporter_cannot_open(&relay, &code).await;
     // The reporter's check shows the report, marks the other message, and exits 0.
     let checked = check(&reporter, &relay, &code);
     assert_eq!(checked["unreadable"], 1, "{checked}");

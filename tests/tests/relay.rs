@@ -506,7 +506,9 @@ async fn bad_input_gets_its_own_error_and_changes_nothing() {
     let mut headers = good();
     headers[0].1 = second.bearer();
     let (status, body) = post(headers, second.sealed_report(&relay, "y")).await;
-    assert_eq!(status, 403);
+    // Refused either as work not done for this mailbox (403) or, when the low test
+    // difficulty (6 bits) lets the same nonce pass for it too (1 in 64), as spent (409).
+    assert!([403, 409].contains(&status), "{status}");
     assert!(
         body["error"].as_str().unwrap().starts_with("stamp-"),
         "{body}"

@@ -790,48 +790,6 @@ async fn the_browser_script_shows_a_message_after_a_withheld_one_with_a_note() {
     );
 }
 
-/// A colleague with an office key of the organisation (or a buggy client) posts a message
-/// the reporter cannot open: sealed to the office only.
-async fn a_message_the_reporter_cannot_open(relay: &Relay, code: &str) {
-    let code = meldpunt_crypto::ReceiptCode::parse(code).unwrap();
-    let colleague = &relay.directory.demo_colleague;
-    let signing_key = colleague.office_signing_key();
-    let mut message = meldpunt_crypto::Message {
-        mailbox: code.mailbox_token().mailbox_id(),
-        sequence: 1,
-        signature: None,
-        kind: meldpunt_crypto::MessageKind::Reply {
-            from: meldpunt_crypto::RecipientAddress {
-                organisation: "demo".into(),
-                recipient: "integrity-office".into(),
-            },
-            signer: signing_key.office_key(),
-        },
-        written_on: "2026-11-30".parse().unwrap(),
-        body: String::from("Alleen voor collega's.").into(),
-        attachments: vec![],
-    };
-    signing_key.sign(&mut message).unwrap();
-    let sealed = message
-        .seal(&[
-            relay.directory.demo_office.recipient(),
-            colleague.recipient(),
-        ])
-        .unwrap();
-    let session = meldpunt_end_to_end::office_session(relay, "demo", colleague).await;
-    let response = relay
-        .post_sealed(
-            &format!(
-                "/api/v1/office/mailboxes/{}/messages",
-                code.mailbox_token().mailbox_id().to_wire()
-            ),
-            &session,
-            sealed.into_bytes(),
-        )
-        .await;
-    assert_eq!(response.status(), 201);
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_the_reporter_cannot_open_is_marked_and_the_conversation_goes_on() {
     let relay = Relay::start(RelayOptions {
@@ -842,7 +800,11 @@ async fn a_message_the_reporter_cannot_open_is_marked_and_the_conversation_goes_
     let code = User::new().report(&relay, REPORT_TEXT);
     let folder = tempfile::tempdir().unwrap();
     office_answers(&relay, &office, folder.path(), "Antwoord. REPLY-MARKER-77");
-    a_message_the_reporter_cannot_open(&relay, &code).await;
+    meldpunt_end_to_end::post_reply_the_reporter_cannot_open(
+        &relay,
+        &meldpunt_crypto::ReceiptCode::parse(&code).unwrap(),
+    )
+    .await;
     // With JavaScript (in English) and without (in Dutch): the unreadable message is marked
     // in its place, the rest is shown, and a follow-up still goes out.
     for (javascript, query, unreadable, sent) in [

@@ -384,30 +384,44 @@ fn check_page(state: &AppState, language: Language, typed: &str, refused: Refuse
     )
 }
 
+/// A receipt-code form (`/check`, `/check/attachment`) that parsed and whose form token the
+/// read rate admits, with its language; or the page that says why not.
+fn admitted_code_form(
+    state: &AppState,
+    uri: &Uri,
+    form: Result<Form<CodeForm>, FormRejection>,
+) -> Result<(CodeForm, Language), Box<Response>> {
+    let Ok(Form(form)) = form else {
+        let language = super::language(uri);
+        let refused = Refused(
+            StatusCode::BAD_REQUEST,
+            language.text().error_form_malformed.to_owned(),
+        );
+        return Err(Box::new(check_page(state, language, "", refused)));
+    };
+    let language = Language::from_code(Some(&form.lang));
+    if let Err(refusal) = state.form_guard.admit_read(&form.form_token, now()) {
+        let (status, message) = refusal_error(language, refusal);
+        return Err(Box::new(check_page(
+            state,
+            language,
+            &form.receipt_code,
+            Refused(status, message.to_owned()),
+        )));
+    }
+    Ok((form, language))
+}
+
 /// `POST /check`: the conversation of a receipt code.
 pub async fn open(
     State(state): State<Arc<AppState>>,
     uri: Uri,
     form: Result<Form<CodeForm>, FormRejection>,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        let language = super::language(&uri);
-        let refused = Refused(
-            StatusCode::BAD_REQUEST,
-            language.text().error_form_malformed.to_owned(),
-        );
-        return check_page(&state, language, "", refused);
+    let (form, language) = match admitted_code_form(&state, &uri, form) {
+        Ok(admitted) => admitted,
+        Err(page) => return *page,
     };
-    let language = Language::from_code(Some(&form.lang));
-    if let Err(refusal) = state.form_guard.admit_read(&form.form_token, now()) {
-        let (status, message) = refusal_error(language, refusal);
-        return check_page(
-            &state,
-            language,
-            &form.receipt_code,
-            Refused(status, message.to_owned()),
-        );
-    }
     let selection = Selection::Page {
         before: form.before,
     };
@@ -586,24 +600,10 @@ pub async fn download(
     uri: Uri,
     form: Result<Form<CodeForm>, FormRejection>,
 ) -> Response {
-    let language = super::language(&uri);
-    let Ok(Form(form)) = form else {
-        let refused = Refused(
-            StatusCode::BAD_REQUEST,
-            language.text().error_form_malformed.to_owned(),
-        );
-        return check_page(&state, language, "", refused);
+    let (form, language) = match admitted_code_form(&state, &uri, form) {
+        Ok(admitted) => admitted,
+        Err(page) => return *page,
     };
-    let language = Language::from_code(Some(&form.lang));
-    if let Err(refusal) = state.form_guard.admit_read(&form.form_token, now()) {
-        let (status, message) = refusal_error(language, refusal);
-        return check_page(
-            &state,
-            language,
-            &form.receipt_code,
-            Refused(status, message.to_owned()),
-        );
-    }
     let Some(position) = form.position.filter(|position| *position > 1) else {
         return super::failure(&state, language, &Error::AttachmentNotFound);
     };
