@@ -211,7 +211,17 @@ impl Inbox {
         store: &mut Store,
         report: &mut SyncReport,
     ) -> Result<()> {
-        let signers = session.directory.office_signers();
+        // The office keys of this organisation, given once to every case (a check keeps its
+        // numbering in the store, not the keys: the directory may have changed since).
+        let signers: Vec<_> = session
+            .directory
+            .office_signers()
+            .into_iter()
+            .filter(|(address, _)| address.organisation == session.address.organisation)
+            .collect();
+        for case in store.state.cases.values_mut() {
+            case.check.set_signers(signers.clone());
+        }
         let mut known: HashSet<u64> = store
             .state
             .cases
@@ -834,7 +844,6 @@ fn file_entry(
         store.state.cases.insert(case_id.clone(), case);
     }
     let case = store.state.cases.get_mut(&case_id).expect("just inserted");
-    case.check.set_signers(signers.to_vec());
     match file(case, entry, &author, opened, day) {
         Ok(filed) => report.arrived.push((case_id, author, filed)),
         Err(reason) => {

@@ -74,15 +74,8 @@ pub fn day_text(day: u32) -> String {
     meldpunt_crypto::Day::from(date).to_string()
 }
 
-/// Who wrote a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Author {
-    /// The reporter (the report and follow-ups).
-    Reporter,
-    /// A recipient of the organisation (replies, acknowledgements).
-    Office,
-}
+/// Who wrote a message: the protocol's own type, stored as `reporter` or `office`.
+pub use meldpunt_crypto::Author;
 
 /// A mailbox.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -202,13 +202,9 @@ async fn open_conversation(
             .await
             .map_err(relay_error)?
             .ok_or_else(|| Refused(StatusCode::NOT_FOUND, text.error_tampered.to_owned()))?;
-        let author = match record.author {
-            Author::Reporter => meldpunt_crypto::Author::Reporter,
-            Author::Office => meldpunt_crypto::Author::Office,
-        };
         let on_page = complete || (display && position > 1);
         let checked = Message::open(std::slice::from_ref(&reply), &sealed).and_then(|message| {
-            let admitted = check.admit(&message, author)?;
+            let admitted = check.admit(&message, record.author)?;
             let writer = match &message.kind {
                 MessageKind::Reply { signer, .. } | MessageKind::Acknowledgement { signer, .. } => {
                     Some(*signer)
