@@ -29,7 +29,7 @@ pub struct MailboxEntry {
 /// A message as the relay lists it to an office.
 #[derive(Debug, Clone, Deserialize)]
 pub struct OfficeEntry {
-    /// Relay-wide number (the cursor).
+    /// The organisation's own number for it (the cursor).
     pub number: u64,
     /// Mailbox id.
     pub mailbox: String,

@@ -193,6 +193,15 @@ pub enum Error {
         required: u8,
     },
 
+    /// A proof-of-work stamp was solved for a challenge easier than the relay now accepts.
+    #[error("the proof-of-work stamp was solved at difficulty {issued}, but the relay now asks for at least {required}; solve a new challenge")]
+    StampOutdated {
+        /// Difficulty of the stamp's challenge.
+        issued: u8,
+        /// The least the relay accepts now.
+        required: u8,
+    },
+
     /// A day was not a valid `YYYY-MM-DD` calendar date.
     #[error("not a valid day (expected YYYY-MM-DD): {0}")]
     MalformedDay(String),

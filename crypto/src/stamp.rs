@@ -65,13 +65,17 @@ impl StampKey {
         Challenge(bytes)
     }
 
-    /// Checks a stamp for `mailbox_id` at time `now` (Unix seconds). On success returns what
-    /// the relay must record as spent (the nonce) and until when.
+    /// Checks a stamp for `mailbox_id` at time `now` (Unix seconds), refusing one whose
+    /// challenge asked for less than `minimum_difficulty` (the relay passes a little below its
+    /// current difficulty, so that challenges collected while it was low cannot be spent once
+    /// it has risen). On success returns what the relay must record as spent (the nonce) and
+    /// until when.
     pub fn verify(
         &self,
         stamp: &Stamp,
         mailbox_id: &MailboxId,
         now: u64,
+        minimum_difficulty: u8,
     ) -> Result<SpentStamp, Error> {
         let challenge = &stamp.challenge;
         if challenge.0[0] != CHALLENGE_VERSION {
@@ -82,6 +86,12 @@ impl StampKey {
             .map_err(|_| Error::StampInvalid)?;
         if now > challenge.expires_at() {
             return Err(Error::StampExpired);
+        }
+        if challenge.difficulty() < minimum_difficulty {
+            return Err(Error::StampOutdated {
+                issued: challenge.difficulty(),
+                required: minimum_difficulty,
+            });
         }
         if leading_zero_bits(&work_hash(challenge, mailbox_id, stamp.solution))
             < challenge.difficulty()
@@ -261,9 +271,9 @@ mod tests {
         let challenge = key.challenge(10, 1_000);
         let stamp = challenge.solve(&id, |_| true).unwrap();
         let parsed = Stamp::from_wire(&stamp.to_wire()).unwrap();
-        let spent = key.verify(&parsed, &id, 999).unwrap();
+        let spent = key.verify(&parsed, &id, 999, 10).unwrap();
         assert_eq!(spent.expires_at, 1_000);
-        assert_eq!(key.verify(&parsed, &id, 999).unwrap().nonce, spent.nonce);
+        assert_eq!(key.verify(&parsed, &id, 999, 10).unwrap().nonce, spent.nonce);
     }
 
     #[test]
@@ -272,16 +282,16 @@ mod tests {
         let id = mailbox();
         let stamp = key.challenge(12, 1_000).solve(&id, |_| true).unwrap();
         assert!(matches!(
-            key.verify(&stamp, &id, 1_001),
+            key.verify(&stamp, &id, 1_001, 0),
             Err(Error::StampExpired)
         ));
         assert!(matches!(
-            StampKey::generate().verify(&stamp, &id, 0),
+            StampKey::generate().verify(&stamp, &id, 0, 0),
             Err(Error::StampInvalid)
         ));
         let other = mailbox();
         // The same solution for another mailbox almost surely lacks the work.
-        let result = key.verify(&stamp, &other, 0);
+        let result = key.verify(&stamp, &other, 0, 0);
         assert!(
             matches!(result, Err(Error::StampInsufficientWork { required: 12 })) || result.is_ok()
         );
@@ -290,14 +300,23 @@ mod tests {
             lazy.solution += 1;
         }
         assert!(matches!(
-            key.verify(&lazy, &id, 0),
+            key.verify(&lazy, &id, 0, 0),
             Err(Error::StampInsufficientWork { .. })
+        ));
+        // A challenge issued at a difficulty below the relay's floor is refused, however
+        // well it was solved.
+        assert!(matches!(
+            key.verify(&stamp, &id, 0, 13),
+            Err(Error::StampOutdated {
+                issued: 12,
+                required: 13
+            })
         ));
         // Raising the difficulty in transit breaks the MAC.
         let mut tampered = stamp.clone();
         tampered.challenge.0[1] = 1;
         assert!(matches!(
-            key.verify(&tampered, &id, 0),
+            key.verify(&tampered, &id, 0, 0),
             Err(Error::StampInvalid)
         ));
     }

@@ -14,6 +14,6 @@ pub(crate) fn check(token: &str) {
     });
     let issued = guard.issue(1_000_000);
     if token != issued {
-        assert_eq!(guard.admit(token, 1_000_010), Err(Refusal::Expired));
+        assert_eq!(guard.admit(token, 1_000_010, None), Err(Refusal::Expired));
     }
 }

@@ -1,5 +1,6 @@
 //! Anti-abuse that identifies no one: the proof-of-work difficulty that follows the load,
-//! and the per-session request limit for offices.
+//! the per-session request limit for offices, and the office challenges waiting for an
+//! answer (in memory, rate-limited per organisation).
 //!
 //! This module must never key anything on a network address: there is none to key on.
 
@@ -8,6 +9,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::config::ProofOfWork;
+use crate::error::Error;
+use crate::storage::Grant;
 
 /// Raises the proof-of-work difficulty by one bit for every doubling of mailbox creations
 /// per minute above the target, and lets it fall back as the load does.
@@ -50,7 +53,20 @@ impl Difficulty {
         Self::prune(&mut recent, now);
         difficulty_for(&self.settings, recent.len() as u64)
     }
+
+    /// The least difficulty a stamp's challenge may have been issued at: two bits (a quarter
+    /// of the work) below the current one, so that a reporter whose challenge was issued just
+    /// before the difficulty rose is not refused, but challenges hoarded while the relay was
+    /// quiet cannot be spent in a flood.
+    pub fn least_accepted(&self) -> u8 {
+        self.current()
+            .saturating_sub(STAMP_TOLERANCE_BITS)
+            .max(self.settings.base_difficulty)
+    }
 }
+
+/// How far below the current difficulty a stamp may be.
+pub const STAMP_TOLERANCE_BITS: u8 = 2;
 
 /// The difficulty for `per_minute` creations in the last minute.
 pub fn difficulty_for(settings: &ProofOfWork, per_minute: u64) -> u8 {
@@ -67,35 +83,92 @@ pub fn difficulty_for(settings: &ProofOfWork, per_minute: u64) -> u8 {
         .min(settings.max_difficulty)
 }
 
-/// A fixed-window request counter per office session.
+/// A fixed-window request counter per key (an office session, an organisation).
 #[derive(Debug)]
-pub struct SessionLimiter {
+pub struct WindowLimiter<Key> {
     per_minute: u32,
-    windows: Mutex<HashMap<[u8; 32], (Instant, u32)>>,
+    windows: Mutex<HashMap<Key, (Instant, u32)>>,
 }
 
-impl SessionLimiter {
-    /// A limiter allowing `per_minute` requests per session per minute.
+/// The request limit per office session.
+pub type SessionLimiter = WindowLimiter<[u8; 32]>;
+
+impl<Key: std::hash::Hash + Eq> WindowLimiter<Key> {
+    /// A limiter allowing `per_minute` requests per key per minute.
     pub fn new(per_minute: u32) -> Self {
-        SessionLimiter {
+        WindowLimiter {
             per_minute,
             windows: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Counts a request; `false` if the session is over its limit.
-    pub fn allow(&self, session_id: [u8; 32]) -> bool {
+    /// Counts a request; `false` if `key` is over its limit.
+    pub fn allow(&self, key: Key) -> bool {
         let now = Instant::now();
         let mut windows = self.windows.lock().expect("not poisoned");
         if windows.len() > 10_000 {
             windows.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(60));
         }
-        let window = windows.entry(session_id).or_insert((now, 0));
+        let window = windows.entry(key).or_insert((now, 0));
         if now.duration_since(window.0) >= Duration::from_secs(60) {
             *window = (now, 0);
         }
         window.1 += 1;
         window.1 <= self.per_minute
+    }
+}
+
+/// Seconds an office has to answer a challenge.
+pub const CHALLENGE_SECONDS: u64 = 300;
+
+/// Office challenges waiting for their answer, by the hash of the answer.
+///
+/// Asking for a challenge costs the relay a few X25519 operations and a little memory, and
+/// nothing on disk: only a correct answer writes (its session). Each organisation may ask
+/// for `per_minute` challenges a minute, so what waits here is bounded by organisations ×
+/// `per_minute` × [`CHALLENGE_SECONDS`] / 60, and someone asking for another organisation's
+/// challenges uses up only that organisation's allowance. A restart forgets the waiting
+/// challenges: an office then asks again.
+#[derive(Debug)]
+pub struct PendingChallenges {
+    limiter: WindowLimiter<String>,
+    pending: Mutex<HashMap<[u8; 32], Grant>>,
+}
+
+impl PendingChallenges {
+    /// Room for `per_minute` new challenges per organisation per minute.
+    pub fn new(per_minute: u32) -> Self {
+        PendingChallenges {
+            limiter: WindowLimiter::new(per_minute),
+            pending: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts a challenge for `organisation` before any work is done for it.
+    pub fn admit(&self, organisation: &str) -> Result<(), Error> {
+        if self.limiter.allow(organisation.to_owned()) {
+            Ok(())
+        } else {
+            Err(Error::RateLimited("office challenges for this organisation"))
+        }
+    }
+
+    /// Keeps a challenge until its answer arrives or it expires.
+    pub fn insert(&self, answer_id: [u8; 32], grant: Grant) {
+        let now = crate::storage::unix_seconds();
+        let mut pending = self.pending.lock().expect("not poisoned");
+        pending.retain(|_, waiting| waiting.expires_at >= now);
+        pending.insert(answer_id, grant);
+    }
+
+    /// Takes the challenge an answer belongs to, once, if it has not expired.
+    pub fn take(&self, answer_id: [u8; 32]) -> Option<Grant> {
+        let grant = self
+            .pending
+            .lock()
+            .expect("not poisoned")
+            .remove(&answer_id)?;
+        (crate::storage::unix_seconds() <= grant.expires_at).then_some(grant)
     }
 }
 
@@ -131,6 +204,7 @@ mod tests {
             difficulty.record_creation();
         }
         assert_eq!(difficulty.current(), 7);
+        assert_eq!(difficulty.least_accepted(), 5);
     }
 
     #[test]
@@ -139,5 +213,27 @@ mod tests {
         assert!((0..3).all(|_| limiter.allow([1; 32])));
         assert!(!limiter.allow([1; 32]));
         assert!(limiter.allow([2; 32]));
+    }
+
+    #[test]
+    fn challenges_are_answered_once_and_limited_per_organisation() {
+        let pending = PendingChallenges::new(2);
+        let grant = |seconds: i64| Grant {
+            organisation: "demo".into(),
+            expires_at: crate::storage::unix_seconds().saturating_add_signed(seconds),
+        };
+        pending.admit("demo").unwrap();
+        pending.insert([1; 32], grant(60));
+        assert_eq!(pending.take([1; 32]).unwrap().organisation, "demo");
+        assert!(pending.take([1; 32]).is_none(), "used once");
+        pending.admit("demo").unwrap();
+        pending.insert([2; 32], grant(-1));
+        assert!(pending.take([2; 32]).is_none(), "expired");
+        assert!(matches!(
+            pending.admit("demo"),
+            Err(Error::RateLimited(_))
+        ));
+        // Another organisation's allowance is its own.
+        pending.admit("other").unwrap();
     }
 }

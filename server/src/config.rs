@@ -29,6 +29,10 @@ pub struct Settings {
     pub tls: Option<TlsSettings>,
     /// An `Onion-Location` header value to send, if any.
     pub onion_location: Option<String>,
+    /// Whether every connection starts with the Tor circuit line that the onion service's
+    /// `HiddenServiceExportCircuitID haproxy` sends (connections without one are closed).
+    /// The form without JavaScript then gives each circuit its own share (see `circuit`).
+    pub tor_circuit_ids: bool,
     /// Size and time limits.
     pub limits: Limits,
     /// Proof-of-work settings.
@@ -54,11 +58,15 @@ pub struct WebSettings {
     /// Submissions a minute, from everyone together, that the relay seals for browsers
     /// without JavaScript.
     pub no_script_submissions_per_minute: u32,
+    /// Of those, how many one Tor circuit may send a minute (with `tor_circuit_ids`).
+    pub no_script_submissions_per_circuit: u32,
     /// Largest attachment accepted without JavaScript (held in memory while sealed), bytes.
     pub max_form_attachment_bytes: usize,
     /// Receipt-code reads without JavaScript (opening a conversation, downloading an
     /// attachment) a minute, from everyone together.
     pub no_script_reads_per_minute: u32,
+    /// Of those, how many one Tor circuit may make a minute (with `tor_circuit_ids`).
+    pub no_script_reads_per_circuit: u32,
     /// Form posts without JavaScript handled at once; one more is told the service is busy
     /// (its form stays usable), so that a few slow or heavy posts cannot take all memory.
     pub concurrent_posts: usize,
@@ -79,8 +87,10 @@ impl Default for WebSettings {
             form_token_minutes: 240,
             minimum_form_seconds: 3,
             no_script_submissions_per_minute: 30,
+            no_script_submissions_per_circuit: 3,
             max_form_attachment_bytes: 16 << 20,
             no_script_reads_per_minute: 120,
+            no_script_reads_per_circuit: 20,
             concurrent_posts: 8,
             form_timeout_seconds: 300,
             thread_messages: 20,
@@ -111,6 +121,10 @@ pub struct Limits {
     pub max_attachments_per_mailbox: u32,
     /// Most messages per mailbox.
     pub max_messages_per_mailbox: u32,
+    /// Most sealed bytes (messages and attachments) each side — the reporter, the office —
+    /// may store in one mailbox. Proof-of-work is paid once per mailbox, so this bounds what
+    /// one stamp can make the relay store.
+    pub max_mailbox_bytes: u64,
     /// Seconds a client may take to send request headers (slowloris).
     pub header_timeout_seconds: u64,
     /// Seconds a whole request may take (attachments have their own).
@@ -124,6 +138,9 @@ pub struct Limits {
     pub write_stall_seconds: u64,
     /// Requests per minute one office session may make.
     pub office_requests_per_minute: u32,
+    /// Office challenges per minute one organisation may be asked for (each costs the relay
+    /// a few X25519 operations; nothing is stored until one is answered).
+    pub office_challenges_per_minute: u32,
 }
 
 /// Proof-of-work for mailbox creation.
@@ -151,11 +168,23 @@ impl Default for Settings {
             directory_key: String::new(),
             tls: None,
             onion_location: None,
+            tor_circuit_ids: false,
             limits: Limits::default(),
             proof_of_work: ProofOfWork::default(),
             retention_days: 365,
             session_minutes: 15,
             web: WebSettings::default(),
+        }
+    }
+}
+
+impl Limits {
+    /// What one mailbox may hold.
+    pub fn mailbox(&self) -> crate::storage::MailboxLimits {
+        crate::storage::MailboxLimits {
+            messages: self.max_messages_per_mailbox,
+            attachments: self.max_attachments_per_mailbox,
+            bytes: self.max_mailbox_bytes,
         }
     }
 }
@@ -167,12 +196,14 @@ impl Default for Limits {
             max_attachment_bytes: 256 << 20,
             max_attachments_per_mailbox: 64,
             max_messages_per_mailbox: 1000,
+            max_mailbox_bytes: 1 << 30,
             header_timeout_seconds: 10,
             request_timeout_seconds: 30,
             attachment_timeout_seconds: 1800,
             max_connections: 1024,
             write_stall_seconds: 60,
             office_requests_per_minute: 6000,
+            office_challenges_per_minute: 60,
         }
     }
 }
@@ -295,15 +326,22 @@ impl Settings {
                 "limits.max_message_bytes must be at least 8192".into(),
             ));
         }
+        if self.limits.max_mailbox_bytes < self.limits.max_message_bytes as u64 {
+            return Err(ConfigError::Invalid(
+                "limits.max_mailbox_bytes must be at least limits.max_message_bytes".into(),
+            ));
+        }
         if self.web.form_token_minutes == 0
             || self.web.no_script_submissions_per_minute == 0
             || self.web.no_script_reads_per_minute == 0
+            || self.web.no_script_submissions_per_circuit == 0
+            || self.web.no_script_reads_per_circuit == 0
             || self.web.concurrent_posts == 0
             || self.web.form_timeout_seconds == 0
             || self.web.thread_messages == 0
         {
             return Err(ConfigError::Invalid(
-                "web.form_token_minutes, no_script_submissions_per_minute, no_script_reads_per_minute, concurrent_posts, form_timeout_seconds and thread_messages must be at least 1"
+                "web.form_token_minutes, no_script_submissions_per_minute, no_script_reads_per_minute, no_script_submissions_per_circuit, no_script_reads_per_circuit, concurrent_posts, form_timeout_seconds and thread_messages must be at least 1"
                     .into(),
             ));
         }

@@ -87,9 +87,9 @@ pub enum Error {
     /// A request that is malformed in another way.
     #[error("{0}")]
     BadRequest(String),
-    /// Too many requests for this session.
-    #[error("too many requests for this session; slow down")]
-    RateLimited,
+    /// Too many requests of one kind (for this session, for this organisation's challenges).
+    #[error("too many requests: {0}; slow down and try again in a minute")]
+    RateLimited(&'static str),
     /// The disk is full.
     #[error("the relay's storage is full; nothing was stored, try again later")]
     StorageFull,
@@ -129,13 +129,14 @@ impl Error {
             Error::Stamp(meldpunt_crypto::Error::StampInsufficientWork { .. }) => {
                 "stamp-insufficient-work"
             }
+            Error::Stamp(meldpunt_crypto::Error::StampOutdated { .. }) => "stamp-outdated",
             Error::Stamp(_) => "stamp-invalid",
             Error::NotSealed => "not-sealed",
             Error::WrongContentType(_) => "wrong-content-type",
             Error::BodyTooLarge { .. } => "body-too-large",
             Error::TruncatedUpload => "truncated-upload",
             Error::BadRequest(_) => "bad-request",
-            Error::RateLimited => "rate-limited",
+            Error::RateLimited(_) => "rate-limited",
             Error::StorageFull => "storage-full",
             Error::NotReady => "not-ready",
             Error::Crypto(_) => "crypto-failed",
@@ -165,7 +166,7 @@ impl Error {
             Error::WrongContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::TruncatedUpload | Error::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Error::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Error::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             Error::NotReady => StatusCode::SERVICE_UNAVAILABLE,
             Error::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -14,6 +14,7 @@
 pub mod abuse;
 pub mod admin;
 pub mod api;
+pub mod circuit;
 pub mod config;
 pub mod error;
 pub mod metrics;

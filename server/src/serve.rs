@@ -14,6 +14,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
+use crate::circuit::Circuit;
 use crate::state::AppState;
 
 /// Largest request head (request line and headers) accepted, bytes.
@@ -59,26 +60,43 @@ pub async fn launch(
         // A client that stops reading our answer is cut off after the stall limit.
         let mut stream = tokio_io_timeout::TimeoutStream::new(stream);
         stream.set_write_timeout(Some(write_stall));
-        let stream = Box::pin(stream);
-        let service = TowerToHyperService::new(app.clone());
+        let mut stream = Box::pin(stream);
         let mut builder = hyper::server::conn::http1::Builder::new();
         builder
             .timer(TokioTimer::new())
             .header_read_timeout(header_timeout)
             .max_buf_size(MAXIMUM_HEADER_BYTES.max(8192));
-        match &tls {
-            None => {
-                let connection =
-                    graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
-                tokio::spawn(async move {
+        let app = app.clone();
+        let acceptor = tls.clone();
+        let watcher = graceful.watcher();
+        let tor_circuit_ids = state.settings.tor_circuit_ids;
+        tokio::spawn(async move {
+            // Tor's circuit line comes first, before TLS if any; without it, nothing more is
+            // read.
+            let circuit = if tor_circuit_ids {
+                match tokio::time::timeout(header_timeout, Circuit::read_from(&mut stream)).await {
+                    Ok(Some(circuit)) => Some(circuit),
+                    _ => return drop(permit),
+                }
+            } else {
+                None
+            };
+            let service = TowerToHyperService::new(tower::util::MapRequest::new(
+                app,
+                move |mut request: hyper::Request<hyper::body::Incoming>| {
+                    if let Some(circuit) = circuit {
+                        request.extensions_mut().insert(circuit);
+                    }
+                    request
+                },
+            ));
+            match acceptor {
+                None => {
+                    let connection =
+                        watcher.watch(builder.serve_connection(TokioIo::new(stream), service));
                     let _ = connection.await;
-                    drop(permit);
-                });
-            }
-            Some(acceptor) => {
-                let acceptor = acceptor.clone();
-                let watcher = graceful.watcher();
-                tokio::spawn(async move {
+                }
+                Some(acceptor) => {
                     let handshake =
                         tokio::time::timeout(header_timeout, acceptor.accept(stream)).await;
                     if let Ok(Ok(stream)) = handshake {
@@ -86,10 +104,10 @@ pub async fn launch(
                             watcher.watch(builder.serve_connection(TokioIo::new(stream), service));
                         let _ = connection.await;
                     }
-                    drop(permit);
-                });
+                }
             }
-        }
+            drop(permit);
+        });
     }
     drop(listener);
     retention.abort();

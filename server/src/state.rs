@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use meldpunt_crypto::{Directory, DirectoryKey, SignedDirectory, StampKey};
 
-use crate::abuse::{Difficulty, SessionLimiter};
+use crate::abuse::{Difficulty, PendingChallenges, SessionLimiter};
 use crate::config::Settings;
 use crate::error::Error;
 use crate::metrics::Metrics;
@@ -66,6 +66,8 @@ pub struct AppState {
     pub difficulty: Difficulty,
     /// Office request limits.
     pub office_limiter: SessionLimiter,
+    /// Office challenges waiting for their answer.
+    pub office_challenges: PendingChallenges,
     /// Counters.
     pub metrics: Metrics,
     /// Form tokens and the global rate of the web form without JavaScript.
@@ -97,6 +99,9 @@ impl AppState {
         Ok(Arc::new(AppState {
             difficulty: Difficulty::new(settings.proof_of_work.clone()),
             office_limiter: SessionLimiter::new(settings.limits.office_requests_per_minute),
+            office_challenges: PendingChallenges::new(
+                settings.limits.office_challenges_per_minute,
+            ),
             stamp_key: StampKey::generate(),
             metrics: Metrics::default(),
             form_guard,

@@ -13,13 +13,12 @@
 
 use std::any::Any;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use redb::{
     Database, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata,
-    TableDefinition, WriteTransaction,
+    TableDefinition, TableHandle, WriteTransaction,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
@@ -28,12 +27,18 @@ use crate::error::Error;
 
 /// mailbox id → [`MailboxRecord`] (JSON).
 const MAILBOXES: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("mailboxes");
-/// message number → sealed bytes.
-const MESSAGE_BODIES: TableDefinition<u64, &[u8]> = TableDefinition::new("message_bodies");
+/// (mailbox id, position in mailbox) → sealed bytes.
+const SEALED_MESSAGES: TableDefinition<([u8; 32], u32), &[u8]> =
+    TableDefinition::new("sealed_messages");
+/// Store format 1 only: relay-wide message number → sealed bytes. Moved into
+/// [`SEALED_MESSAGES`] when a format 1 store is opened.
+const FORMAT_1_BODIES: TableDefinition<u64, &[u8]> = TableDefinition::new("message_bodies");
 /// (mailbox id, position in mailbox) → [`MessageRecord`] (JSON): the reporter's view.
 const MAILBOX_MESSAGES: TableDefinition<([u8; 32], u32), &[u8]> =
     TableDefinition::new("mailbox_messages");
-/// (organisation, message number) → [`MessageRecord`] (JSON): the office's view.
+/// (organisation, message number) → [`MessageRecord`] (JSON): the office's view. Numbers
+/// count per organisation, so nothing stored orders one organisation's messages against
+/// another's.
 const ORGANISATION_MESSAGES: TableDefinition<(&str, u64), &[u8]> =
     TableDefinition::new("organisation_messages");
 /// attachment id → [`AttachmentRecord`] (JSON).
@@ -41,14 +46,19 @@ const ATTACHMENTS: TableDefinition<[u8; 16], &[u8]> = TableDefinition::new("atta
 /// (attachment id, chunk index) → sealed bytes.
 const ATTACHMENT_CHUNKS: TableDefinition<([u8; 16], u32), &[u8]> =
     TableDefinition::new("attachment_chunks");
-/// hash of a challenge answer → [`Grant`] (JSON).
-const CHALLENGES: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("office_challenges");
+/// Store format 1 only: hash of a challenge answer → grant. Challenges now wait in memory
+/// (see `abuse::PendingChallenges`); the table is deleted when a format 1 store is opened.
+const FORMAT_1_CHALLENGES: TableDefinition<[u8; 32], &[u8]> =
+    TableDefinition::new("office_challenges");
 /// hash of a session token → [`Grant`] (JSON).
 const SESSIONS: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("office_sessions");
 /// spent stamp nonce → expiry (Unix seconds).
 const SPENT_STAMPS: TableDefinition<[u8; 16], u64> = TableDefinition::new("spent_stamps");
-/// name → value (`next_message`: the next message number, written once per batch).
+/// name → value: `store_format`, and `next_message/ORGANISATION` (the next number of that
+/// organisation's messages).
 const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
+/// The layout this code reads and writes. 1: bodies by relay-wide number (migrated at open).
+const STORE_FORMAT: u64 = 2;
 
 /// Size of one stored attachment chunk.
 pub const CHUNK_LENGTH: usize = 256 * 1024;
@@ -90,12 +100,52 @@ pub struct MailboxRecord {
     pub messages: u32,
     /// Attachments in it.
     pub attachments: u32,
+    /// Sealed bytes the reporter stored in it (messages and attachments).
+    #[serde(default)]
+    pub reporter_bytes: u64,
+    /// Sealed bytes the office stored in it.
+    #[serde(default)]
+    pub office_bytes: u64,
+}
+
+impl MailboxRecord {
+    /// The bytes `author` has stored in this mailbox: each side has its own quota, so that
+    /// neither can use up the other's room.
+    fn used_by(&mut self, author: Author) -> &mut u64 {
+        match author {
+            Author::Reporter => &mut self.reporter_bytes,
+            Author::Office => &mut self.office_bytes,
+        }
+    }
+
+    /// Counts `bytes` more for `author`, or refuses if that passes the quota.
+    fn take(&mut self, author: Author, bytes: u64, quota: u64) -> Result<(), Error> {
+        let used = self.used_by(author);
+        match used.checked_add(bytes) {
+            Some(total) if total <= quota => {
+                *used = total;
+                Ok(())
+            }
+            _ => Err(Error::MailboxFull("bytes")),
+        }
+    }
+}
+
+/// What one mailbox may hold.
+#[derive(Debug, Clone, Copy)]
+pub struct MailboxLimits {
+    /// Messages, both sides together.
+    pub messages: u32,
+    /// Attachments, both sides together.
+    pub attachments: u32,
+    /// Sealed bytes each side (reporter, office) may store.
+    pub bytes: u64,
 }
 
 /// A message's metadata.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MessageRecord {
-    /// Its number: increasing across the relay (gaps possible), the office's cursor.
+    /// Its number within its organisation (1, 2, …), the office's cursor.
     pub number: u64,
     /// Its mailbox.
     pub mailbox: [u8; 32],
@@ -161,16 +211,11 @@ struct Job {
     durable: bool,
 }
 
-/// The next message number. Only the writer thread advances it (inside jobs); the writer
-/// persists it once per batch.
-type MessageCounter = Arc<AtomicU64>;
-
 /// The relay's storage.
 #[derive(Clone)]
 pub struct Store {
     database: Arc<Database>,
     jobs: mpsc::UnboundedSender<Job>,
-    next_message: MessageCounter,
 }
 impl std::fmt::Debug for Store {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -186,37 +231,26 @@ impl Store {
                 .set_cache_size(CACHE_BYTES)
                 .create(path)?,
         );
-        let next_message;
         {
             let transaction = database.begin_write()?;
             transaction.open_table(MAILBOXES)?;
-            transaction.open_table(MESSAGE_BODIES)?;
+            transaction.open_table(SEALED_MESSAGES)?;
             transaction.open_table(MAILBOX_MESSAGES)?;
             transaction.open_table(ORGANISATION_MESSAGES)?;
             transaction.open_table(ATTACHMENTS)?;
             transaction.open_table(ATTACHMENT_CHUNKS)?;
-            transaction.open_table(CHALLENGES)?;
             transaction.open_table(SESSIONS)?;
             transaction.open_table(SPENT_STAMPS)?;
-            next_message = transaction
-                .open_table(COUNTERS)?
-                .get("next_message")?
-                .map_or(1, |value| value.value());
+            upgrade(&transaction)?;
             transaction.commit()?;
         }
-        let next_message = Arc::new(AtomicU64::new(next_message));
         let (jobs, receiver) = mpsc::unbounded_channel();
         let writer_database = Arc::clone(&database);
-        let writer_counter = Arc::clone(&next_message);
         std::thread::Builder::new()
             .name("meldpunt-writer".into())
-            .spawn(move || writer_loop(&writer_database, receiver, &writer_counter))
+            .spawn(move || writer_loop(&writer_database, receiver))
             .map_err(|error| Error::Storage(format!("cannot start the writer: {error}")))?;
-        Ok(Store {
-            database,
-            jobs,
-            next_message,
-        })
+        Ok(Store { database, jobs })
     }
 
     /// Runs `work` in the next group-committed write transaction; returns once it is durable.
@@ -269,7 +303,6 @@ impl Store {
         sealed: Vec<u8>,
         spent_stamp: Option<meldpunt_crypto::SpentStamp>,
     ) -> Result<u64, Error> {
-        let counter = Arc::clone(&self.next_message);
         self.write(move |transaction| {
             let mailboxes = transaction.open_table(MAILBOXES)?;
             if mailboxes.get(mailbox)?.is_some() {
@@ -289,15 +322,17 @@ impl Store {
                 last_activity: day,
                 messages: 0,
                 attachments: 0,
+                reporter_bytes: 0,
+                office_bytes: 0,
             };
             drop(mailboxes);
             append(
                 transaction,
-                &counter,
                 mailbox,
                 record,
                 Author::Reporter,
                 &sealed,
+                u64::MAX,
             )
         })
         .await
@@ -310,9 +345,8 @@ impl Store {
         author: Author,
         required_organisation: Option<String>,
         sealed: Vec<u8>,
-        max_messages: u32,
+        limits: MailboxLimits,
     ) -> Result<(u32, u64), Error> {
-        let counter = Arc::clone(&self.next_message);
         self.write(move |transaction| {
             let record: MailboxRecord = {
                 let mailboxes = transaction.open_table(MAILBOXES)?;
@@ -325,11 +359,11 @@ impl Store {
             {
                 return Err(Error::MailboxNotFound);
             }
-            if record.messages >= max_messages {
+            if record.messages >= limits.messages {
                 return Err(Error::MailboxFull("messages"));
             }
             let position = record.messages + 1;
-            let number = append(transaction, &counter, mailbox, record, author, &sealed)?;
+            let number = append(transaction, mailbox, record, author, &sealed, limits.bytes)?;
             Ok((position, number))
         })
         .await
@@ -380,14 +414,9 @@ impl Store {
         position: u32,
     ) -> Result<Option<Vec<u8>>, Error> {
         self.read(move |transaction| {
-            let index = transaction.open_table(MAILBOX_MESSAGES)?;
-            let Some(record) = index.get((mailbox, position))? else {
-                return Ok(None);
-            };
-            let record: MessageRecord = decode(record.value())?;
-            let bodies = transaction.open_table(MESSAGE_BODIES)?;
+            let bodies = transaction.open_table(SEALED_MESSAGES)?;
             Ok(bodies
-                .get(record.number)?
+                .get((mailbox, position))?
                 .map(|bytes| bytes.value().to_vec()))
         })
         .await
@@ -422,11 +451,14 @@ impl Store {
     ) -> Result<Option<Vec<u8>>, Error> {
         self.read(move |transaction| {
             let index = transaction.open_table(ORGANISATION_MESSAGES)?;
-            if index.get((organisation.as_str(), number))?.is_none() {
+            let Some(record) = index.get((organisation.as_str(), number))? else {
                 return Ok(None);
-            }
-            let bodies = transaction.open_table(MESSAGE_BODIES)?;
-            Ok(bodies.get(number)?.map(|bytes| bytes.value().to_vec()))
+            };
+            let record: MessageRecord = decode(record.value())?;
+            let bodies = transaction.open_table(SEALED_MESSAGES)?;
+            Ok(bodies
+                .get((record.mailbox, record.position))?
+                .map(|bytes| bytes.value().to_vec()))
         })
         .await
     }
@@ -449,44 +481,13 @@ impl Store {
         .await
     }
 
-    /// Stores a challenge answer's hash.
-    pub async fn store_challenge(&self, answer_id: [u8; 32], grant: Grant) -> Result<(), Error> {
+    /// Stores a new office session (the caller has checked the challenge answer).
+    pub async fn open_session(&self, session_id: [u8; 32], grant: Grant) -> Result<(), Error> {
         self.write(move |transaction| {
-            transaction
-                .open_table(CHALLENGES)?
-                .insert(answer_id, encode(&grant).as_slice())?;
-            Ok(())
-        })
-        .await
-    }
-
-    /// Takes (removes) a challenge if it exists and has not expired, and stores a session in
-    /// its place, in one transaction.
-    pub async fn trade_challenge(
-        &self,
-        answer_id: [u8; 32],
-        session_id: [u8; 32],
-        session_seconds: u64,
-    ) -> Result<Grant, Error> {
-        self.write(move |transaction| {
-            let mut challenges = transaction.open_table(CHALLENGES)?;
-            let grant: Grant = match challenges.get(answer_id)? {
-                Some(bytes) => decode(bytes.value())?,
-                None => return Err(Error::ChallengeFailed),
-            };
-            let now = unix_seconds();
-            if now > grant.expires_at {
-                return Err(Error::ChallengeFailed);
-            }
-            challenges.remove(answer_id)?;
-            let session = Grant {
-                organisation: grant.organisation,
-                expires_at: now + session_seconds,
-            };
             transaction
                 .open_table(SESSIONS)?
-                .insert(session_id, encode(&session).as_slice())?;
-            Ok(session)
+                .insert(session_id, encode(&grant).as_slice())?;
+            Ok(())
         })
         .await
     }
@@ -511,8 +512,8 @@ impl Store {
         mailbox: [u8; 32],
         author: Author,
         required_organisation: Option<String>,
-        max_attachments: u32,
-    ) -> Result<(), Error> {
+        limits: MailboxLimits,
+    ) -> Result<u64, Error> {
         self.write(move |transaction| {
             let mut mailboxes = transaction.open_table(MAILBOXES)?;
             let mut record: MailboxRecord = match mailboxes.get(mailbox)? {
@@ -527,8 +528,12 @@ impl Store {
             if attachments.get(id)?.is_some() {
                 return Err(Error::AttachmentExists);
             }
-            if record.attachments >= max_attachments {
+            if record.attachments >= limits.attachments {
                 return Err(Error::MailboxFull("attachments"));
+            }
+            let room = limits.bytes.saturating_sub(*record.used_by(author));
+            if room == 0 {
+                return Err(Error::MailboxFull("bytes"));
             }
             let day = today();
             let attachment = AttachmentRecord {
@@ -543,7 +548,7 @@ impl Store {
             attachments.insert(id, encode(&attachment).as_slice())?;
             record.attachments += 1;
             mailboxes.insert(mailbox, encode(&record).as_slice())?;
-            Ok(())
+            Ok(room)
         })
         .await
     }
@@ -563,12 +568,14 @@ impl Store {
         .await
     }
 
-    /// Marks an upload complete.
+    /// Marks an upload complete, counting its size against its author's quota in the mailbox
+    /// (refused if uploads that ran at the same time have used the room meanwhile).
     pub async fn finish_attachment(
         &self,
         id: [u8; 16],
         size: u64,
         chunks: u32,
+        quota: u64,
     ) -> Result<(), Error> {
         self.write(move |transaction| {
             let mut attachments = transaction.open_table(ATTACHMENTS)?;
@@ -576,22 +583,18 @@ impl Store {
                 Some(bytes) => decode(bytes.value())?,
                 None => return Err(Error::AttachmentNotFound),
             };
+            let mut mailboxes = transaction.open_table(MAILBOXES)?;
+            let mut mailbox: MailboxRecord = match mailboxes.get(record.mailbox)? {
+                Some(bytes) => decode(bytes.value())?,
+                None => return Err(Error::MailboxNotFound),
+            };
+            mailbox.take(record.author, size, quota)?;
+            mailbox.last_activity = today();
+            mailboxes.insert(record.mailbox, encode(&mailbox).as_slice())?;
             record.size = size;
             record.chunks = chunks;
             record.complete = true;
             attachments.insert(id, encode(&record).as_slice())?;
-            let mut mailboxes = transaction.open_table(MAILBOXES)?;
-            let updated = match mailboxes.get(record.mailbox)? {
-                Some(bytes) => {
-                    let mut mailbox: MailboxRecord = decode(bytes.value())?;
-                    mailbox.last_activity = today();
-                    Some(mailbox)
-                }
-                None => None,
-            };
-            if let Some(mailbox) = updated {
-                mailboxes.insert(record.mailbox, encode(&mailbox).as_slice())?;
-            }
             Ok(())
         })
         .await
@@ -643,7 +646,7 @@ impl Store {
         self.read(|transaction| {
             Ok(StoreCounts {
                 mailboxes: transaction.open_table(MAILBOXES)?.len()?,
-                messages: transaction.open_table(MESSAGE_BODIES)?.len()?,
+                messages: transaction.open_table(SEALED_MESSAGES)?.len()?,
                 attachments: transaction.open_table(ATTACHMENTS)?.len()?,
             })
         })
@@ -686,15 +689,29 @@ pub struct BackupCounts {
     pub chunks: u64,
 }
 
+/// The counter that numbers an organisation's messages.
+fn counter_name(organisation: &str) -> String {
+    format!("next_message/{organisation}")
+}
+
+/// Stores a message at the next position of its mailbox and the next number of its
+/// organisation; refuses (changing nothing) if it passes `author`'s byte quota.
 fn append(
     transaction: &WriteTransaction,
-    counter: &AtomicU64,
     mailbox: [u8; 32],
     mut record: MailboxRecord,
     author: Author,
     sealed: &[u8],
+    quota: u64,
 ) -> Result<u64, Error> {
-    let number = counter.fetch_add(1, Ordering::SeqCst);
+    record.take(author, sealed.len() as u64, quota)?;
+    let number = {
+        let mut counters = transaction.open_table(COUNTERS)?;
+        let name = counter_name(&record.organisation);
+        let number = counters.get(name.as_str())?.map_or(1, |value| value.value());
+        counters.insert(name.as_str(), number + 1)?;
+        number
+    };
     let day = today();
     record.messages += 1;
     record.last_activity = day;
@@ -710,8 +727,8 @@ fn append(
     };
     let encoded = encode(&message);
     transaction
-        .open_table(MESSAGE_BODIES)?
-        .insert(number, sealed)?;
+        .open_table(SEALED_MESSAGES)?
+        .insert((mailbox, record.messages), sealed)?;
     transaction
         .open_table(MAILBOX_MESSAGES)?
         .insert((mailbox, record.messages), encoded.as_slice())?;
@@ -722,6 +739,66 @@ fn append(
         .open_table(MAILBOXES)?
         .insert(mailbox, encode(&record).as_slice())?;
     Ok(number)
+}
+
+/// Brings a store of an earlier format to [`STORE_FORMAT`], in the opening transaction (so a
+/// failed upgrade changes nothing). A store of a later format is refused.
+///
+/// Format 1 kept sealed bodies by one relay-wide number. Format 2 keeps them by mailbox and
+/// position, and numbers each organisation's messages on its own. Messages stored before the
+/// upgrade keep the numbers their office has seen (offices' cursors stay valid); each
+/// organisation's counter continues after its highest one.
+fn upgrade(transaction: &WriteTransaction) -> Result<(), Error> {
+    let format = transaction
+        .open_table(COUNTERS)?
+        .get("store_format")?
+        .map(|value| value.value());
+    let has_format_1_bodies = transaction
+        .list_tables()?
+        .any(|table| table.name() == FORMAT_1_BODIES.name());
+    let has_format_1_challenges = transaction
+        .list_tables()?
+        .any(|table| table.name() == FORMAT_1_CHALLENGES.name());
+    match format {
+        Some(STORE_FORMAT) => return Ok(()),
+        Some(other) => {
+            return Err(Error::Storage(format!(
+                "the store has format {other}; this relay reads format {STORE_FORMAT} and \
+                 earlier: use a newer meldpunt-server"
+            )))
+        }
+        None => {}
+    }
+    if has_format_1_bodies {
+        let old = transaction.open_table(FORMAT_1_BODIES)?;
+        let index = transaction.open_table(MAILBOX_MESSAGES)?;
+        let mut bodies = transaction.open_table(SEALED_MESSAGES)?;
+        let mut next: std::collections::BTreeMap<String, u64> = Default::default();
+        for entry in index.iter()? {
+            let (key, record) = entry?;
+            let record: MessageRecord = decode(record.value())?;
+            if let Some(body) = old.get(record.number)? {
+                bodies.insert(key.value(), body.value())?;
+            }
+            let highest = next.entry(record.organisation).or_insert(1);
+            *highest = (*highest).max(record.number + 1);
+        }
+        drop((old, index, bodies));
+        let mut counters = transaction.open_table(COUNTERS)?;
+        for (organisation, number) in next {
+            counters.insert(counter_name(&organisation).as_str(), number)?;
+        }
+        counters.remove("next_message")?;
+        drop(counters);
+        transaction.delete_table(FORMAT_1_BODIES)?;
+    }
+    if has_format_1_challenges {
+        transaction.delete_table(FORMAT_1_CHALLENGES)?;
+    }
+    transaction
+        .open_table(COUNTERS)?
+        .insert("store_format", STORE_FORMAT)?;
+    Ok(())
 }
 
 fn remove_attachment(transaction: &WriteTransaction, id: [u8; 16]) -> Result<(), Error> {
@@ -794,24 +871,24 @@ fn purge(transaction: &WriteTransaction, retention_days: u32) -> Result<PurgeCou
         transaction
             .open_table(MAILBOX_MESSAGES)?
             .retain_in((mailbox, 0)..=(mailbox, u32::MAX), |_, _| false)?;
-        let mut bodies = transaction.open_table(MESSAGE_BODIES)?;
+        transaction
+            .open_table(SEALED_MESSAGES)?
+            .retain_in((mailbox, 0)..=(mailbox, u32::MAX), |_, _| false)?;
         let mut by_organisation = transaction.open_table(ORGANISATION_MESSAGES)?;
         for number in numbers {
-            bodies.remove(number)?;
             by_organisation.remove((organisation.as_str(), number))?;
             counts.messages += 1;
         }
         transaction.open_table(MAILBOXES)?.remove(mailbox)?;
         counts.mailboxes += 1;
     }
-    for table in [CHALLENGES, SESSIONS] {
-        let mut grants = transaction.open_table(table)?;
-        let before = grants.len()?;
-        grants.retain(|_, bytes| {
-            serde_json::from_slice::<Grant>(bytes).is_ok_and(|grant| grant.expires_at >= now)
-        })?;
-        counts.expired_grants += before - grants.len()?;
-    }
+    let mut sessions = transaction.open_table(SESSIONS)?;
+    let before = sessions.len()?;
+    sessions.retain(|_, bytes| {
+        serde_json::from_slice::<Grant>(bytes).is_ok_and(|grant| grant.expires_at >= now)
+    })?;
+    counts.expired_grants += before - sessions.len()?;
+    drop(sessions);
     let mut stamps = transaction.open_table(SPENT_STAMPS)?;
     let before = stamps.len()?;
     stamps.retain(|_, expires_at| expires_at >= now)?;
@@ -847,7 +924,7 @@ fn backup(database: &Database, target: &Path) -> Result<BackupCounts, Error> {
     let transaction = copy.begin_write()?;
     let counts = BackupCounts {
         mailboxes: copy_table(&snapshot, &transaction, MAILBOXES)?,
-        messages: copy_table(&snapshot, &transaction, MESSAGE_BODIES)?,
+        messages: copy_table(&snapshot, &transaction, SEALED_MESSAGES)?,
         chunks: copy_table(&snapshot, &transaction, ATTACHMENT_CHUNKS)?,
     };
     copy_table(&snapshot, &transaction, MAILBOX_MESSAGES)?;
@@ -855,18 +932,13 @@ fn backup(database: &Database, target: &Path) -> Result<BackupCounts, Error> {
     copy_table(&snapshot, &transaction, ATTACHMENTS)?;
     copy_table(&snapshot, &transaction, SPENT_STAMPS)?;
     copy_table(&snapshot, &transaction, COUNTERS)?;
-    // Office challenges and sessions are short-lived credentials: not worth restoring.
-    transaction.open_table(CHALLENGES)?;
+    // Office sessions are short-lived credentials: not worth restoring.
     transaction.open_table(SESSIONS)?;
     transaction.commit()?;
     Ok(counts)
 }
 
-fn writer_loop(
-    database: &Database,
-    mut receiver: mpsc::UnboundedReceiver<Job>,
-    counter: &AtomicU64,
-) {
+fn writer_loop(database: &Database, mut receiver: mpsc::UnboundedReceiver<Job>) {
     while let Some(first) = receiver.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAXIMUM_BATCH {
@@ -875,11 +947,11 @@ fn writer_loop(
                 Err(_) => break,
             }
         }
-        run_batch(database, batch, counter);
+        run_batch(database, batch);
     }
 }
 
-fn run_batch(database: &Database, batch: Vec<Job>, counter: &AtomicU64) {
+fn run_batch(database: &Database, batch: Vec<Job>) {
     let durable = batch.iter().any(|job| job.durable);
     let transaction = match database.begin_write() {
         Ok(mut transaction) => {
@@ -911,20 +983,6 @@ fn run_batch(database: &Database, batch: Vec<Job>, counter: &AtomicU64) {
                 outcomes.push((job.reply, None));
             }
             other => outcomes.push((job.reply, Some(other))),
-        }
-    }
-    if failure.is_none() {
-        let persisted = transaction
-            .open_table(COUNTERS)
-            .map_err(Error::from)
-            .and_then(|mut counters| {
-                counters
-                    .insert("next_message", counter.load(Ordering::SeqCst))
-                    .map_err(Error::from)?;
-                Ok(())
-            });
-        if let Err(error) = persisted {
-            failure = Some(error);
         }
     }
     let commit = match failure {
@@ -959,6 +1017,14 @@ fn clone_error(error: &Error) -> Error {
 mod tests {
     use super::*;
 
+    fn limits(messages: u32) -> MailboxLimits {
+        MailboxLimits {
+            messages,
+            attachments: 10,
+            bytes: u64::MAX,
+        }
+    }
+
     fn store() -> (tempfile::TempDir, Store) {
         let directory = tempfile::tempdir().unwrap();
         let store = Store::open(&directory.path().join("test.redb")).unwrap();
@@ -979,7 +1045,7 @@ mod tests {
                 Author::Office,
                 Some("demo".into()),
                 b"reply".to_vec(),
-                10,
+                limits(10),
             )
             .await
             .unwrap();
@@ -1016,14 +1082,14 @@ mod tests {
                     Author::Office,
                     Some("other".into()),
                     b"x".to_vec(),
-                    10
+                    limits(10)
                 )
                 .await,
             Err(Error::MailboxNotFound)
         ));
         assert!(matches!(
             store
-                .append_message(mailbox, Author::Reporter, None, b"x".to_vec(), 2)
+                .append_message(mailbox, Author::Reporter, None, b"x".to_vec(), limits(2))
                 .await,
             Err(Error::MailboxFull("messages"))
         ));
@@ -1062,19 +1128,13 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn sessions_expire_and_challenges_are_used_once() {
+    async fn sessions_expire_and_purge_forgets_them() {
         let (_directory, store) = store();
         let grant = Grant {
             organisation: "demo".into(),
             expires_at: unix_seconds() + 60,
         };
-        store.store_challenge([1; 32], grant).await.unwrap();
-        let session = store.trade_challenge([1; 32], [2; 32], 600).await.unwrap();
-        assert_eq!(session.organisation, "demo");
-        assert!(matches!(
-            store.trade_challenge([1; 32], [3; 32], 600).await,
-            Err(Error::ChallengeFailed)
-        ));
+        store.open_session([2; 32], grant).await.unwrap();
         assert!(store.session([2; 32]).await.unwrap().is_some());
         // An expired session grants nothing, and purge forgets it.
         let expired = Grant {
@@ -1091,16 +1151,8 @@ mod tests {
             .await
             .unwrap();
         assert!(store.session([4; 32]).await.unwrap().is_none());
-        let stale = Grant {
-            organisation: "demo".into(),
-            expires_at: unix_seconds() - 1,
-        };
-        store.store_challenge([5; 32], stale).await.unwrap();
-        assert!(matches!(
-            store.trade_challenge([5; 32], [6; 32], 600).await,
-            Err(Error::ChallengeFailed)
-        ));
-        assert_eq!(store.purge(365).await.unwrap().expired_grants, 2);
+        assert_eq!(store.purge(365).await.unwrap().expired_grants, 1);
+        assert!(store.session([2; 32]).await.unwrap().is_some());
     }
 
     #[tokio::test]
@@ -1132,11 +1184,14 @@ mod tests {
             .await
             .unwrap();
         store
-            .begin_attachment([5; 16], mailbox, Author::Reporter, None, 10)
+            .begin_attachment([5; 16], mailbox, Author::Reporter, None, limits(10))
             .await
             .unwrap();
         store.put_chunk([5; 16], 0, vec![1; 10]).await.unwrap();
-        store.finish_attachment([5; 16], 10, 1).await.unwrap();
+        store
+            .finish_attachment([5; 16], 10, 1, u64::MAX)
+            .await
+            .unwrap();
         // Age the mailbox by a year and a day.
         store
             .write(move |transaction| {
@@ -1189,5 +1244,229 @@ mod tests {
             restored.mailbox_message([7; 32], 1).await.unwrap().unwrap(),
             b"r"
         );
+    }
+
+    #[tokio::test]
+    async fn two_organisations_number_their_messages_independently() {
+        let (_directory, store) = store();
+        // Interleaved writes to two organisations: each counts 1, 2, 3 on its own, so an
+        // office learns nothing of the other organisation's activity from its numbers.
+        for round in 0..3u8 {
+            for (organisation, base) in [("alpha", 10u8), ("beta", 20u8)] {
+                let number = store
+                    .create_mailbox(
+                        [base + round; 32],
+                        organisation.into(),
+                        b"report".to_vec(),
+                        None,
+                    )
+                    .await
+                    .unwrap();
+                assert_eq!(number, u64::from(round) + 1, "{organisation}");
+            }
+        }
+        let (_, reply) = store
+            .append_message(
+                [20; 32],
+                Author::Office,
+                Some("beta".into()),
+                b"reply".to_vec(),
+                limits(10),
+            )
+            .await
+            .unwrap();
+        assert_eq!(reply, 4);
+        let alpha = store.list_organisation("alpha".into(), 0, 100).await.unwrap();
+        assert_eq!(
+            alpha.iter().map(|(number, _)| *number).collect::<Vec<_>>(),
+            [1, 2, 3]
+        );
+        // The same number in two organisations is two different messages.
+        assert_eq!(
+            store.organisation_message("beta".into(), 4).await.unwrap(),
+            Some(b"reply".to_vec())
+        );
+        assert_eq!(
+            store.organisation_message("alpha".into(), 4).await.unwrap(),
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn each_side_has_its_own_byte_quota_and_a_refusal_changes_nothing() {
+        let (_directory, store) = store();
+        let mailbox = [3u8; 32];
+        store
+            .create_mailbox(mailbox, "demo".into(), vec![0; 100], None)
+            .await
+            .unwrap();
+        let quota = MailboxLimits {
+            messages: 100,
+            attachments: 10,
+            bytes: 250,
+        };
+        store
+            .append_message(mailbox, Author::Reporter, None, vec![0; 150], quota)
+            .await
+            .unwrap();
+        assert!(matches!(
+            store
+                .append_message(mailbox, Author::Reporter, None, vec![0; 1], quota)
+                .await,
+            Err(Error::MailboxFull("bytes"))
+        ));
+        // The office's room is untouched by the reporter's use of theirs.
+        store
+            .append_message(
+                mailbox,
+                Author::Office,
+                Some("demo".into()),
+                vec![0; 250],
+                quota,
+            )
+            .await
+            .unwrap();
+        assert!(matches!(
+            store
+                .begin_attachment([9; 16], mailbox, Author::Reporter, None, quota)
+                .await,
+            Err(Error::MailboxFull("bytes"))
+        ));
+        let record = store.mailbox(mailbox).await.unwrap().unwrap();
+        assert_eq!(
+            (record.messages, record.reporter_bytes, record.office_bytes),
+            (3, 250, 250)
+        );
+        // An upload that outgrew the room while it ran is refused when it completes.
+        let roomy = MailboxLimits { bytes: 400, ..quota };
+        let room = store
+            .begin_attachment([8; 16], mailbox, Author::Reporter, None, roomy)
+            .await
+            .unwrap();
+        assert_eq!(room, 150);
+        assert!(matches!(
+            store.finish_attachment([8; 16], 151, 1, roomy.bytes).await,
+            Err(Error::MailboxFull("bytes"))
+        ));
+        assert_eq!(
+            store.mailbox(mailbox).await.unwrap().unwrap().reporter_bytes,
+            250
+        );
+    }
+
+    #[tokio::test]
+    async fn a_format_1_store_is_upgraded_keeping_the_numbers_offices_have_seen() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("old.redb");
+        {
+            // What format 1 wrote: bodies by relay-wide number, one relay-wide counter.
+            let database = Database::create(&path).unwrap();
+            let transaction = database.begin_write().unwrap();
+            for (number, mailbox, organisation) in [(7u64, [1u8; 32], "alpha"), (8, [2; 32], "beta")]
+            {
+                let record = MessageRecord {
+                    number,
+                    mailbox,
+                    position: 1,
+                    organisation: organisation.into(),
+                    author: Author::Reporter,
+                    day: today(),
+                    size: 6,
+                    fetched: false,
+                };
+                let mailbox_record = MailboxRecord {
+                    organisation: organisation.into(),
+                    created: today(),
+                    last_activity: today(),
+                    messages: 1,
+                    attachments: 0,
+                    reporter_bytes: 0,
+                    office_bytes: 0,
+                };
+                let mut mailbox_json = encode(&mailbox_record);
+                // Format 1 records had no byte counts.
+                mailbox_json = String::from_utf8(mailbox_json)
+                    .unwrap()
+                    .replace(",\"reporter_bytes\":0,\"office_bytes\":0", "")
+                    .into_bytes();
+                transaction
+                    .open_table(MAILBOXES)
+                    .unwrap()
+                    .insert(mailbox, mailbox_json.as_slice())
+                    .unwrap();
+                transaction
+                    .open_table(FORMAT_1_BODIES)
+                    .unwrap()
+                    .insert(number, format!("body {number}").as_bytes())
+                    .unwrap();
+                transaction
+                    .open_table(MAILBOX_MESSAGES)
+                    .unwrap()
+                    .insert((mailbox, 1), encode(&record).as_slice())
+                    .unwrap();
+                transaction
+                    .open_table(ORGANISATION_MESSAGES)
+                    .unwrap()
+                    .insert((organisation, number), encode(&record).as_slice())
+                    .unwrap();
+            }
+            transaction
+                .open_table(COUNTERS)
+                .unwrap()
+                .insert("next_message", 9)
+                .unwrap();
+            transaction.commit().unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(
+            store.organisation_message("alpha".into(), 7).await.unwrap(),
+            Some(b"body 7".to_vec())
+        );
+        assert_eq!(
+            store.mailbox_message([2; 32], 1).await.unwrap(),
+            Some(b"body 8".to_vec())
+        );
+        // Each organisation continues after its own highest number.
+        let next_alpha = store
+            .create_mailbox([3; 32], "alpha".into(), b"new".to_vec(), None)
+            .await
+            .unwrap();
+        let next_beta = store
+            .create_mailbox([4; 32], "beta".into(), b"new".to_vec(), None)
+            .await
+            .unwrap();
+        assert_eq!((next_alpha, next_beta), (8, 9));
+        drop(store);
+        // Opening it again (once the writer thread has let go of it) changes nothing more.
+        let store = (0..100)
+            .find_map(|_| {
+                Store::open(&path)
+                    .inspect_err(|_| std::thread::sleep(std::time::Duration::from_millis(20)))
+                    .ok()
+            })
+            .unwrap();
+        assert_eq!(store.counts().await.unwrap().messages, 4);
+        let transaction = store.database.begin_read().unwrap();
+        assert!(transaction.open_table(FORMAT_1_BODIES).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_store_of_a_later_format_is_refused() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("future.redb");
+        {
+            let database = Database::create(&path).unwrap();
+            let transaction = database.begin_write().unwrap();
+            transaction
+                .open_table(COUNTERS)
+                .unwrap()
+                .insert("store_format", STORE_FORMAT + 1)
+                .unwrap();
+            transaction.commit().unwrap();
+        }
+        let Err(Error::Storage(refusal)) = Store::open(&path) else {
+            panic!("a later format must be refused");
+        };
+        assert!(refusal.contains("newer meldpunt-server"), "{refusal}");
     }
 }

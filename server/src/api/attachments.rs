@@ -87,20 +87,24 @@ pub(crate) async fn store_attachment(
     organisation: Option<String>,
     body: Body,
 ) -> Result<u64, Error> {
-    let limit = state.settings.limits.max_attachment_bytes;
-    state
+    let limits = state.settings.limits.mailbox();
+    let room = state
         .store
-        .begin_attachment(
-            id,
-            mailbox,
-            author,
-            organisation,
-            state.settings.limits.max_attachments_per_mailbox,
-        )
+        .begin_attachment(id, mailbox, author, organisation, limits)
         .await?;
-    match store_chunks(state, id, body, limit).await {
-        Ok((size, chunks)) => {
-            state.store.finish_attachment(id, size, chunks).await?;
+    let limit = state.settings.limits.max_attachment_bytes.min(room);
+    let stored = match store_chunks(state, id, body, limit).await {
+        Ok((size, chunks)) => state
+            .store
+            .finish_attachment(id, size, chunks, limits.bytes)
+            .await
+            .map(|()| size),
+        // Refused for want of room in the mailbox rather than for the attachment's own size.
+        Err(Error::BodyTooLarge { .. }) if limit == room => Err(Error::MailboxFull("bytes")),
+        Err(error) => Err(error),
+    };
+    match stored {
+        Ok(size) => {
             Metrics::increment(&state.metrics.attachments_stored);
             state
                 .metrics

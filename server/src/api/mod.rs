@@ -210,7 +210,7 @@ pub(crate) async fn office_session(state: &AppState, headers: &HeaderMap) -> Res
         .await?
         .ok_or(Error::SessionExpired)?;
     if !state.office_limiter.allow(session_id) {
-        return Err(Error::RateLimited);
+        return Err(Error::RateLimited("this office session"));
     }
     Ok(grant.organisation)
 }

@@ -18,13 +18,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{limited_body, office_session, sealed_body, ApiPath, ApiQuery, Cursor};
+use crate::abuse::CHALLENGE_SECONDS;
 use crate::error::Error;
 use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::storage::{day_text, unix_seconds, Author, Grant};
-
-/// Seconds an office has to answer a challenge.
-const CHALLENGE_SECONDS: u64 = 300;
 
 /// Routes of this module.
 pub fn router() -> Router<Arc<AppState>> {
@@ -94,19 +92,17 @@ async fn challenge(
             organisation: address.organisation.chars().take(64).collect(),
             recipient: address.recipient.chars().take(64).collect(),
         })?;
+    state.office_challenges.admit(&address.organisation)?;
     let challenge =
         OfficeChallenge::new(&keys).map_err(|error| Error::Storage(error.to_string()))?;
     let expires_at = unix_seconds() + CHALLENGE_SECONDS;
-    state
-        .store
-        .store_challenge(
-            challenge.answer_id(),
-            Grant {
-                organisation: address.organisation,
-                expires_at,
-            },
-        )
-        .await?;
+    state.office_challenges.insert(
+        challenge.answer_id(),
+        Grant {
+            organisation: address.organisation,
+            expires_at,
+        },
+    );
     Ok(Json(json!({
         "sealed_challenge": STANDARD.encode(challenge.sealed().as_bytes()),
         "expires_at": expires_at,
@@ -128,11 +124,18 @@ async fn session(
     let request: SessionRequest = json_body(&headers, &body)?;
     let answer = ChallengeAnswer::from_wire(request.answer.trim())
         .map_err(|_| Error::MalformedCredential("challenge answer"))?;
+    let challenge = state
+        .office_challenges
+        .take(answer.answer_id())
+        .ok_or(Error::ChallengeFailed)?;
     let token = SessionToken::generate();
-    let seconds = u64::from(state.settings.session_minutes) * 60;
-    let grant = state
+    let grant = Grant {
+        organisation: challenge.organisation,
+        expires_at: unix_seconds() + u64::from(state.settings.session_minutes) * 60,
+    };
+    state
         .store
-        .trade_challenge(answer.answer_id(), token.session_id(), seconds)
+        .open_session(token.session_id(), grant.clone())
         .await?;
     Metrics::increment(&state.metrics.office_sessions_opened);
     Ok(Json(json!({
@@ -218,7 +221,7 @@ async fn reply(
             Author::Office,
             Some(organisation),
             sealed,
-            state.settings.limits.max_messages_per_mailbox,
+            state.settings.limits.mailbox(),
         )
         .await?;
     Metrics::increment(&state.metrics.replies_stored);

@@ -76,7 +76,12 @@ async fn create_mailbox(
             .and_then(|stamp| {
                 state
                     .stamp_key
-                    .verify(&stamp, &MailboxId::from_bytes(mailbox), unix_seconds())
+                    .verify(
+                        &stamp,
+                        &MailboxId::from_bytes(mailbox),
+                        unix_seconds(),
+                        state.difficulty.least_accepted(),
+                    )
                     .map_err(Error::Stamp)
             });
         match result {
@@ -150,7 +155,7 @@ async fn follow_up(
             Author::Reporter,
             None,
             sealed,
-            state.settings.limits.max_messages_per_mailbox,
+            state.settings.limits.mailbox(),
         )
         .await?;
     Metrics::increment(&state.metrics.follow_ups_stored);

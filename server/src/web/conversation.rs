@@ -13,6 +13,7 @@ use std::sync::Arc;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Multipart, State};
+use axum::Extension;
 use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use meldpunt_crypto::{
@@ -31,6 +32,7 @@ use super::{frame, now, page};
 use crate::error::Error;
 use crate::metrics::Metrics;
 use crate::state::AppState;
+use crate::circuit::Circuit;
 use crate::storage::{Author, MessageRecord};
 
 /// The fields of the check and download forms.
@@ -385,6 +387,7 @@ fn check_page(state: &AppState, language: Language, typed: &str, refused: Refuse
 fn admitted_code_form(
     state: &AppState,
     uri: &Uri,
+    circuit: Option<Extension<Circuit>>,
     form: Result<Form<CodeForm>, FormRejection>,
 ) -> Result<(CodeForm, Language), Box<Response>> {
     let Ok(Form(form)) = form else {
@@ -396,7 +399,11 @@ fn admitted_code_form(
         return Err(Box::new(check_page(state, language, "", refused)));
     };
     let language = Language::from_code(Some(&form.lang));
-    if let Err(refusal) = state.form_guard.admit_read(&form.form_token, now()) {
+    if let Err(refusal) = state.form_guard.admit_read(
+        &form.form_token,
+        now(),
+        circuit.map(|Extension(circuit)| circuit),
+    ) {
         let (status, message) = refusal_error(language, refusal);
         return Err(Box::new(check_page(
             state,
@@ -412,9 +419,10 @@ fn admitted_code_form(
 pub async fn open(
     State(state): State<Arc<AppState>>,
     uri: Uri,
+    circuit: Option<Extension<Circuit>>,
     form: Result<Form<CodeForm>, FormRejection>,
 ) -> Response {
-    let (form, language) = match admitted_code_form(&state, &uri, form) {
+    let (form, language) = match admitted_code_form(&state, &uri, circuit, form) {
         Ok(admitted) => admitted,
         Err(page) => return *page,
     };
@@ -440,6 +448,7 @@ pub async fn open(
 pub async fn follow_up(
     State(state): State<Arc<AppState>>,
     uri: Uri,
+    circuit: Option<Extension<Circuit>>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let language = super::language(&uri);
@@ -494,7 +503,11 @@ pub async fn follow_up(
     }
     if let Err(refusal) = state
         .form_guard
-        .admit(form.value("form_token").unwrap_or_default(), now())
+        .admit(
+            form.value("form_token").unwrap_or_default(),
+            now(),
+            circuit.map(|Extension(circuit)| circuit),
+        )
     {
         let (status, message) = refusal_error(language, refusal);
         errors.add("body", message);
@@ -584,7 +597,7 @@ async fn send_follow_up(state: &AppState, opened: &Opened, form: PostedForm) -> 
             Author::Reporter,
             None,
             message,
-            state.settings.limits.max_messages_per_mailbox,
+            state.settings.limits.mailbox(),
         )
         .await?;
     Ok(())
@@ -594,9 +607,10 @@ async fn send_follow_up(state: &AppState, opened: &Opened, form: PostedForm) -> 
 pub async fn download(
     State(state): State<Arc<AppState>>,
     uri: Uri,
+    circuit: Option<Extension<Circuit>>,
     form: Result<Form<CodeForm>, FormRejection>,
 ) -> Response {
-    let (form, language) = match admitted_code_form(&state, &uri, form) {
+    let (form, language) = match admitted_code_form(&state, &uri, circuit, form) {
         Ok(admitted) => admitted,
         Err(page) => return *page,
     };

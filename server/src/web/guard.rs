@@ -13,7 +13,17 @@
 //!   minute across all reporters (a token bucket), after which the page says the service is
 //!   busy and keeps the text in the form; and, separately, `no_script_reads_per_minute`
 //!   conversations opened and attachments fetched (each needs a form token too, but no
-//!   minimum delay: a download button is clicked quickly).
+//!   minimum delay: a download button is clicked quickly);
+//! - **a share per Tor circuit**, when the relay runs behind an onion service that exports
+//!   circuit ids (`tor_circuit_ids`, see `crate::circuit`): one circuit may use at most
+//!   `no_script_submissions_per_circuit` of the global rate a minute (and
+//!   `no_script_reads_per_circuit` reads), counted before the global rate is touched, so a
+//!   script on one circuit cannot spend everyone's allowance; it needs a new circuit for
+//!   every few posts. Tokens are not bound to circuits (a token collected in advance is as
+//!   good as any), because the circuit, not the token, is what is scarce. Without circuit
+//!   ids (a relay reached directly) there is only the global rate, and one client that
+//!   sends `no_script_submissions_per_minute` posts a minute keeps everyone else out of this
+//!   form: run the relay behind an onion service with circuit ids, or accept that.
 //!
 //! A multipart post must send its token as its first field: it is checked before the rest of
 //! the body is read (see `forms::read`), so a post without a valid one costs a few KiB.
@@ -37,6 +47,8 @@ use rand_core::{OsRng, RngCore};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
+use crate::abuse::WindowLimiter;
+use crate::circuit::Circuit;
 use crate::config::WebSettings;
 
 const TOKEN_VERSION: u8 = 1;
@@ -63,6 +75,8 @@ pub struct FormGuard {
     spent: Mutex<HashMap<[u8; 16], u64>>,
     bucket: Mutex<Bucket>,
     reads: Mutex<Bucket>,
+    circuit_submissions: WindowLimiter<Circuit>,
+    circuit_reads: WindowLimiter<Circuit>,
 }
 
 impl std::fmt::Debug for FormGuard {
@@ -127,6 +141,8 @@ impl FormGuard {
                 refilled: Instant::now(),
             }),
             spent: Mutex::new(HashMap::new()),
+            circuit_submissions: WindowLimiter::new(settings.no_script_submissions_per_circuit),
+            circuit_reads: WindowLimiter::new(settings.no_script_reads_per_circuit),
             settings,
         }
     }
@@ -188,20 +204,38 @@ impl FormGuard {
         Ok((nonce, expires))
     }
 
-    /// Admits one submission: the token must be valid and unused, and the global rate must
-    /// allow it. Spends the token only when admitted, so a busy answer leaves the form usable.
-    pub fn admit(&self, token: &str, now: u64) -> Result<(), Refusal> {
+    /// Admits one submission: the token must be valid and unused, the circuit (if known)
+    /// within its share, and the global rate must allow it. Spends the token only when
+    /// admitted, so a busy answer leaves the form usable.
+    pub fn admit(&self, token: &str, now: u64, circuit: Option<Circuit>) -> Result<(), Refusal> {
         let (nonce, expires) = self.check(token, now, true)?;
+        Self::within_share(&self.circuit_submissions, circuit)?;
         Self::take(&self.bucket, self.settings.no_script_submissions_per_minute)?;
         self.spend(nonce, expires, now)
     }
 
-    /// Admits one read (a conversation opened, an attachment fetched): a valid unused token
-    /// and the read rate; no minimum delay.
-    pub fn admit_read(&self, token: &str, now: u64) -> Result<(), Refusal> {
+    /// Admits one read (a conversation opened, an attachment fetched): a valid unused token,
+    /// the circuit's share and the read rate; no minimum delay.
+    pub fn admit_read(
+        &self,
+        token: &str,
+        now: u64,
+        circuit: Option<Circuit>,
+    ) -> Result<(), Refusal> {
         let (nonce, expires) = self.check(token, now, false)?;
+        Self::within_share(&self.circuit_reads, circuit)?;
         Self::take(&self.reads, self.settings.no_script_reads_per_minute)?;
         self.spend(nonce, expires, now)
+    }
+
+    fn within_share(
+        limiter: &WindowLimiter<Circuit>,
+        circuit: Option<Circuit>,
+    ) -> Result<(), Refusal> {
+        match circuit {
+            Some(circuit) if !limiter.allow(circuit) => Err(Refusal::Busy),
+            _ => Ok(()),
+        }
     }
 
     fn spend(&self, nonce: [u8; 16], expires: u64, now: u64) -> Result<(), Refusal> {
@@ -255,11 +289,11 @@ mod tests {
     fn a_token_works_once_within_its_window() {
         let guard = guard(10);
         let token = guard.issue(1000);
-        assert_eq!(guard.admit(&token, 1002), Err(Refusal::TooFast));
-        assert_eq!(guard.admit(&token, 1010), Ok(()));
-        assert_eq!(guard.admit(&token, 1011), Err(Refusal::Expired));
+        assert_eq!(guard.admit(&token, 1002, None), Err(Refusal::TooFast));
+        assert_eq!(guard.admit(&token, 1010, None), Ok(()));
+        assert_eq!(guard.admit(&token, 1011, None), Err(Refusal::Expired));
         let late = guard.issue(1000);
-        assert_eq!(guard.admit(&late, 1000 + 3600), Err(Refusal::Expired));
+        assert_eq!(guard.admit(&late, 1000 + 3600, None), Err(Refusal::Expired));
     }
 
     #[test]
@@ -269,23 +303,40 @@ mod tests {
         let mut bytes = URL_SAFE_NO_PAD.decode(&token).unwrap();
         bytes[3] ^= 1;
         assert_eq!(
-            guard.admit(&URL_SAFE_NO_PAD.encode(&bytes), 1010),
+            guard.admit(&URL_SAFE_NO_PAD.encode(&bytes), 1010, None),
             Err(Refusal::Expired)
         );
-        assert_eq!(guard.admit("", 1010), Err(Refusal::Expired));
+        assert_eq!(guard.admit("", 1010, None), Err(Refusal::Expired));
         let other = super::tests::guard(10).issue(1000);
-        assert_eq!(guard.admit(&other, 1010), Err(Refusal::Expired));
+        assert_eq!(guard.admit(&other, 1010, None), Err(Refusal::Expired));
     }
 
     #[test]
     fn the_global_rate_refuses_without_spending_the_token() {
         let guard = guard(2);
         for _ in 0..2 {
-            assert_eq!(guard.admit(&guard.issue(1000), 1010), Ok(()));
+            assert_eq!(guard.admit(&guard.issue(1000), 1010, None), Ok(()));
         }
         let token = guard.issue(1000);
-        assert_eq!(guard.admit(&token, 1010), Err(Refusal::Busy));
+        assert_eq!(guard.admit(&token, 1010, None), Err(Refusal::Busy));
         guard.bucket.lock().unwrap().tokens = 1.0;
-        assert_eq!(guard.admit(&token, 1010), Ok(()));
+        assert_eq!(guard.admit(&token, 1010, None), Ok(()));
+    }
+
+    #[test]
+    fn one_circuit_cannot_spend_the_others_share() {
+        let guard = FormGuard::new(WebSettings {
+            minimum_form_seconds: 0,
+            no_script_submissions_per_minute: 10,
+            no_script_submissions_per_circuit: 2,
+            ..WebSettings::default()
+        });
+        let flooder = crate::circuit::Circuit::parse("PROXY TCP6 fc00:dead:beef:4dad::1 ::1 1 1");
+        let honest = crate::circuit::Circuit::parse("PROXY TCP6 fc00:dead:beef:4dad::2 ::1 1 1");
+        let posted: Vec<_> = (0..20)
+            .map(|_| guard.admit(&guard.issue(1000), 1000, flooder))
+            .collect();
+        assert_eq!(posted.iter().filter(|result| result.is_ok()).count(), 2);
+        assert_eq!(guard.admit(&guard.issue(1000), 1000, honest), Ok(()));
     }
 }

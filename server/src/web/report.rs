@@ -25,6 +25,7 @@ use zeroize::Zeroizing;
 
 use super::forms::{self, PostedForm, Upload};
 use super::guard::Refusal;
+use crate::circuit::Circuit;
 use super::pages::{self, FieldErrors, ReportForm};
 use super::text::Language;
 use super::{frame, now, page};
@@ -206,6 +207,7 @@ pub fn today() -> meldpunt_crypto::Day {
 pub async fn submit(
     State(state): State<Arc<AppState>>,
     uri: axum::http::Uri,
+    circuit: Option<axum::Extension<Circuit>>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let language = super::language(&uri);
@@ -301,7 +303,11 @@ pub async fn submit(
     }
     if let Err(refusal) = state
         .form_guard
-        .admit(form.value("form_token").unwrap_or_default(), now())
+        .admit(
+            form.value("form_token").unwrap_or_default(),
+            now(),
+            circuit.map(|axum::Extension(circuit)| circuit),
+        )
     {
         let (status, message) = refusal_error(language, refusal);
         errors.add("body", message);
