@@ -273,7 +273,10 @@ mod tests {
         let parsed = Stamp::from_wire(&stamp.to_wire()).unwrap();
         let spent = key.verify(&parsed, &id, 999, 10).unwrap();
         assert_eq!(spent.expires_at, 1_000);
-        assert_eq!(key.verify(&parsed, &id, 999, 10).unwrap().nonce, spent.nonce);
+        assert_eq!(
+            key.verify(&parsed, &id, 999, 10).unwrap().nonce,
+            spent.nonce
+        );
     }
 
     #[test]

@@ -149,7 +149,9 @@ impl PendingChallenges {
         if self.limiter.allow(organisation.to_owned()) {
             Ok(())
         } else {
-            Err(Error::RateLimited("office challenges for this organisation"))
+            Err(Error::RateLimited(
+                "office challenges for this organisation",
+            ))
         }
     }
 
@@ -229,10 +231,7 @@ mod tests {
         pending.admit("demo").unwrap();
         pending.insert([2; 32], grant(-1));
         assert!(pending.take([2; 32]).is_none(), "expired");
-        assert!(matches!(
-            pending.admit("demo"),
-            Err(Error::RateLimited(_))
-        ));
+        assert!(matches!(pending.admit("demo"), Err(Error::RateLimited(_))));
         // Another organisation's allowance is its own.
         pending.admit("other").unwrap();
     }

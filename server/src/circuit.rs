@@ -94,7 +94,8 @@ mod tests {
 
     #[tokio::test]
     async fn the_line_is_read_without_eating_the_request() {
-        let mut input: &[u8] = b"PROXY TCP6 fc00:dead:beef:4dad::7 ::1 80 8080\r\nGET / HTTP/1.1\r\n";
+        let mut input: &[u8] =
+            b"PROXY TCP6 fc00:dead:beef:4dad::7 ::1 80 8080\r\nGET / HTTP/1.1\r\n";
         assert!(Circuit::read_from(&mut input).await.is_some());
         assert_eq!(input, b"GET / HTTP/1.1\r\n");
         let mut endless: &[u8] = &[b'P'; 500];

@@ -99,9 +99,7 @@ impl AppState {
         Ok(Arc::new(AppState {
             difficulty: Difficulty::new(settings.proof_of_work.clone()),
             office_limiter: SessionLimiter::new(settings.limits.office_requests_per_minute),
-            office_challenges: PendingChallenges::new(
-                settings.limits.office_challenges_per_minute,
-            ),
+            office_challenges: PendingChallenges::new(settings.limits.office_challenges_per_minute),
             stamp_key: StampKey::generate(),
             metrics: Metrics::default(),
             form_guard,

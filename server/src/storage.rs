@@ -708,7 +708,9 @@ fn append(
     let number = {
         let mut counters = transaction.open_table(COUNTERS)?;
         let name = counter_name(&record.organisation);
-        let number = counters.get(name.as_str())?.map_or(1, |value| value.value());
+        let number = counters
+            .get(name.as_str())?
+            .map_or(1, |value| value.value());
         counters.insert(name.as_str(), number + 1)?;
         number
     };
@@ -1276,7 +1278,10 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(reply, 4);
-        let alpha = store.list_organisation("alpha".into(), 0, 100).await.unwrap();
+        let alpha = store
+            .list_organisation("alpha".into(), 0, 100)
+            .await
+            .unwrap();
         assert_eq!(
             alpha.iter().map(|(number, _)| *number).collect::<Vec<_>>(),
             [1, 2, 3]
@@ -1338,7 +1343,10 @@ mod tests {
             (3, 250, 250)
         );
         // An upload that outgrew the room while it ran is refused when it completes.
-        let roomy = MailboxLimits { bytes: 400, ..quota };
+        let roomy = MailboxLimits {
+            bytes: 400,
+            ..quota
+        };
         let room = store
             .begin_attachment([8; 16], mailbox, Author::Reporter, None, roomy)
             .await
@@ -1349,7 +1357,12 @@ mod tests {
             Err(Error::MailboxFull("bytes"))
         ));
         assert_eq!(
-            store.mailbox(mailbox).await.unwrap().unwrap().reporter_bytes,
+            store
+                .mailbox(mailbox)
+                .await
+                .unwrap()
+                .unwrap()
+                .reporter_bytes,
             250
         );
     }
@@ -1362,7 +1375,8 @@ mod tests {
             // What format 1 wrote: bodies by relay-wide number, one relay-wide counter.
             let database = Database::create(&path).unwrap();
             let transaction = database.begin_write().unwrap();
-            for (number, mailbox, organisation) in [(7u64, [1u8; 32], "alpha"), (8, [2; 32], "beta")]
+            for (number, mailbox, organisation) in
+                [(7u64, [1u8; 32], "alpha"), (8, [2; 32], "beta")]
             {
                 let record = MessageRecord {
                     number,

@@ -13,9 +13,9 @@ use std::sync::Arc;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Multipart, State};
-use axum::Extension;
 use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use meldpunt_crypto::{
     FollowUpSigningKey, IdentityKey, MailboxId, Message, MessageKind, ReceiptCode,
     RecipientAddress, RecipientKey, ThreadCheck,
@@ -29,10 +29,10 @@ use super::report::{
 };
 use super::text::Language;
 use super::{frame, now, page};
+use crate::circuit::Circuit;
 use crate::error::Error;
 use crate::metrics::Metrics;
 use crate::state::AppState;
-use crate::circuit::Circuit;
 use crate::storage::{Author, MessageRecord};
 
 /// The fields of the check and download forms.
@@ -501,14 +501,11 @@ pub async fn follow_up(
             &state, language, status, &typed, &opened, &body, &errors, None,
         );
     }
-    if let Err(refusal) = state
-        .form_guard
-        .admit(
-            form.value("form_token").unwrap_or_default(),
-            now(),
-            circuit.map(|Extension(circuit)| circuit),
-        )
-    {
+    if let Err(refusal) = state.form_guard.admit(
+        form.value("form_token").unwrap_or_default(),
+        now(),
+        circuit.map(|Extension(circuit)| circuit),
+    ) {
         let (status, message) = refusal_error(language, refusal);
         errors.add("body", message);
         return thread_page(

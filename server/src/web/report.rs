@@ -25,11 +25,11 @@ use zeroize::Zeroizing;
 
 use super::forms::{self, PostedForm, Upload};
 use super::guard::Refusal;
-use crate::circuit::Circuit;
 use super::pages::{self, FieldErrors, ReportForm};
 use super::text::Language;
 use super::{frame, now, page};
 use crate::api::attachments::store_attachment;
+use crate::circuit::Circuit;
 use crate::error::Error;
 use crate::metrics::Metrics;
 use crate::state::AppState;
@@ -301,14 +301,11 @@ pub async fn submit(
     if let Some(status) = status {
         return form_page(&state, language, status, &draft, &errors);
     }
-    if let Err(refusal) = state
-        .form_guard
-        .admit(
-            form.value("form_token").unwrap_or_default(),
-            now(),
-            circuit.map(|axum::Extension(circuit)| circuit),
-        )
-    {
+    if let Err(refusal) = state.form_guard.admit(
+        form.value("form_token").unwrap_or_default(),
+        now(),
+        circuit.map(|axum::Extension(circuit)| circuit),
+    ) {
         let (status, message) = refusal_error(language, refusal);
         errors.add("body", message);
         return form_page(&state, language, status, &draft, &errors);
