@@ -11,11 +11,8 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use meldpunt_crypto::{AttachmentReference, IdentityKey, RecipientKey};
-use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
@@ -111,13 +108,11 @@ pub fn plan(path: &Path, keep_metadata: bool) -> Result<(Planned, String)> {
             (size, digest.finalize().into())
         }
     };
-    let mut id = [0u8; 16];
-    OsRng.fill_bytes(&mut id);
     let reference = AttachmentReference {
         name: name.clone(),
         size,
         sha256,
-        location: URL_SAFE_NO_PAD.encode(id),
+        location: meldpunt_crypto::AttachmentId::generate().to_wire(),
     };
     Ok((
         Planned { reference, source },

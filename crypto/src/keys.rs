@@ -167,6 +167,56 @@ impl fmt::Debug for MailboxId {
     }
 }
 
+/// The name of a sealed attachment on the relay: 16 random bytes chosen by its uploader,
+/// written as exactly 22 characters of canonical unpadded base64url. The one rule for
+/// attachment ids, used by the message format (an attachment's `location`) and the relay.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AttachmentId([u8; 16]);
+
+impl AttachmentId {
+    /// A new random id.
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; 16];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
+        AttachmentId(bytes)
+    }
+
+    /// The 16 bytes, as the relay stores them.
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+
+    /// The wire form: 22 characters of unpadded base64url.
+    pub fn to_wire(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.0)
+    }
+
+    /// Parses the wire form; only the canonical encoding of 16 bytes is accepted (so one id
+    /// has one spelling: the last character is one of `A`, `Q`, `g`, `w`).
+    pub fn from_wire(text: &str) -> Result<Self, Error> {
+        let malformed = || Error::MalformedValue {
+            what: "attachment id",
+            expected: "22 characters of unpadded base64url (16 bytes)",
+        };
+        if text.len() != 22 {
+            return Err(malformed());
+        }
+        let mut scratch = [0u8; 18];
+        match URL_SAFE_NO_PAD.decode_slice(text, &mut scratch[..]) {
+            Ok(16) => Ok(AttachmentId(
+                scratch[..16].try_into().expect("16 bytes"),
+            )),
+            _ => Err(malformed()),
+        }
+    }
+}
+
+impl fmt::Debug for AttachmentId {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "AttachmentId({})", self.to_wire())
+    }
+}
+
 /// An age X25519 public key: someone reports, replies or follow-ups can be sealed to.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RecipientKey(age::x25519::Recipient);

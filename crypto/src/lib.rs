@@ -82,7 +82,7 @@ pub use directory::{
 };
 pub use error::{Error, Result};
 pub use keys::{
-    IdentityKey, MailboxId, MailboxToken, RecipientKey, MAILBOX_ID_LABEL, MAILBOX_TOKEN_LABEL,
+    AttachmentId, IdentityKey, MailboxId, MailboxToken, RecipientKey, MAILBOX_ID_LABEL, MAILBOX_TOKEN_LABEL,
     RECEIPT_SALT, REPLY_KEY_LABEL,
 };
 pub use message::{

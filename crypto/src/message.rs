@@ -262,15 +262,9 @@ fn check_attachment(attachment: &AttachmentReference) -> Result<(), Error> {
             "an attachment name must be 1 to 255 bytes, without slashes, backslashes or control characters, and not . or ..",
         ));
     }
-    let location = &attachment.location;
-    if location.is_empty()
-        || location.len() > 128
-        || !location
-            .bytes()
-            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
-    {
+    if crate::AttachmentId::from_wire(&attachment.location).is_err() {
         return Err(malformed(
-            "an attachment location must be 1 to 128 letters, digits, dashes or underscores",
+            "an attachment location must be an attachment id: 22 characters of base64url (16 bytes)",
         ));
     }
     if attachment.size > crate::MAXIMUM_CONTENT_LENGTH {
@@ -879,7 +873,7 @@ mod tests {
             name: "notulen 2026.pdf".into(),
             size: 1234,
             sha256: [0xab; 32],
-            location: "att_01".into(),
+            location: "AAECAwQFBgcICQoLDA0ODw".into(),
         }
     }
 
@@ -990,7 +984,10 @@ mod tests {
             r#""kind":"follow-up","written_on":"2026-02-30","body":"x"}"#,
             r#""kind":"report","written_on":"2026-11-28","body":"x"}"#,
             r#""kind":"follow-up","written_on":"2026-11-28","body":"x","from":{"organisation":"demo","recipient":"x"}}"#,
-            r#""kind":"follow-up","written_on":"2026-11-28","body":"x","attachments":[{"name":"../../etc/passwd","size":1,"sha256":"abababababababababababababababababababababababababababababababab","location":"a"}]}"#,
+            r#""kind":"follow-up","written_on":"2026-11-28","body":"x","attachments":[{"name":"../../etc/passwd","size":1,"sha256":"abababababababababababababababababababababababababababababababab","location":"AAECAwQFBgcICQoLDA0ODw"}]}"#,
+            // Attachment ids: exactly the canonical 22 characters of 16 bytes.
+            r#""kind":"follow-up","written_on":"2026-11-28","body":"x","attachments":[{"name":"a.pdf","size":1,"sha256":"abababababababababababababababababababababababababababababababab","location":"att_01"}]}"#,
+            r#""kind":"follow-up","written_on":"2026-11-28","body":"x","attachments":[{"name":"a.pdf","size":1,"sha256":"abababababababababababababababababababababababababababababababab","location":"AAECAwQFBgcICQoLDA0ODx"}]}"#,
         ] {
             let input = format!("{head}{tail}");
             assert!(
@@ -1446,7 +1443,7 @@ mod tests {
         let (reference, sealed) = AttachmentReference::seal_stream(
             &[office.recipient()],
             "foto.jpg",
-            "att_1",
+            "AAECAwQFBgcICQoLDA0ODw",
             &content[..],
             content.len() as u64,
             Vec::new(),

@@ -23,6 +23,9 @@ pub enum Error {
     /// A browser says another site sent this request.
     #[error("this request was sent by another site; open the Meldpunt page itself and send it from there")]
     CrossSite,
+    /// The endpoint exists, but not with this method (the `Allow` header lists those it has).
+    #[error("this endpoint does not take this method; the Allow header lists the ones it takes")]
+    MethodNotAllowed,
     /// No endpoint answers at this path.
     #[error("no such endpoint; the API is under /api/v1/ (see /api/v1/openapi.json), and clients take the relay's base address")]
     EndpointNotFound,
@@ -137,6 +140,7 @@ impl Error {
             Error::TruncatedUpload => "truncated-upload",
             Error::BadRequest(_) => "bad-request",
             Error::RateLimited(_) => "rate-limited",
+            Error::MethodNotAllowed => "method-not-allowed",
             Error::StorageFull => "storage-full",
             Error::NotReady => "not-ready",
             Error::Crypto(_) => "crypto-failed",
@@ -167,6 +171,7 @@ impl Error {
             Error::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::TruncatedUpload | Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Error::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             Error::NotReady => StatusCode::SERVICE_UNAVAILABLE,
             Error::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,

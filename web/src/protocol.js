@@ -355,7 +355,7 @@ function isValidAttachment(attachment) {
     typeof attachment.sha256 === "string" &&
     /^[0-9a-f]{64}$/.test(attachment.sha256) &&
     typeof attachment.location === "string" &&
-    /^[A-Za-z0-9_-]{1,128}$/.test(attachment.location)
+    /^[A-Za-z0-9_-]{21}[AQgw]$/.test(attachment.location)
   );
 }
 

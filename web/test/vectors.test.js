@@ -636,7 +636,7 @@ test("JSON: duplicate keys and lone UTF-16 surrogates are refused, as serde_json
     refusedAs("malformed-message", duplicated);
   }
   // The same key in different objects, or a key's name as a value, is no duplicate.
-  const twice = { ...followUp, body: "body", attachments: [followUp.attachments[0], { ...followUp.attachments[0], location: "x" }] };
+  const twice = { ...followUp, body: "body", attachments: [followUp.attachments[0], { ...followUp.attachments[0], location: "EBESExQVFhcYGRobHB0eHw" }] };
   assert.equal(decodeText(JSON.stringify(twice)).attachments.length, 2);
   assert.equal(decodeText(reportText.replace('"recipients":[', '"recipients":[{"organisation":"demo","recipient":"adviser"},')).recipients.length, 2);
   // Unpaired surrogates, escaped (raw ones are not UTF-8 and already refused): leading,

@@ -39,16 +39,13 @@ pub fn router() -> Router<Arc<AppState>> {
 }
 
 pub(crate) fn attachment_id(text: &str) -> Result<[u8; 16], Error> {
-    let malformed =
-        || Error::BadRequest("malformed attachment id: expected 22 characters of base64url".into());
-    if text.len() != 22 {
-        return Err(malformed());
-    }
-    URL_SAFE_NO_PAD
-        .decode(text)
-        .ok()
-        .and_then(|bytes| <[u8; 16]>::try_from(bytes).ok())
-        .ok_or_else(malformed)
+    meldpunt_crypto::AttachmentId::from_wire(text)
+        .map(|id| *id.as_bytes())
+        .map_err(|_| {
+            Error::BadRequest(
+                "malformed attachment id: expected 22 characters of base64url (16 bytes)".into(),
+            )
+        })
 }
 
 async fn receive(

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -130,7 +130,17 @@ async fn respond(State(state): State<Arc<AppState>>, request: Request, next: Nex
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let api = request.uri().path().starts_with("/api/");
     let mut response = next.run(request).await;
+    if api && response.status() == StatusCode::METHOD_NOT_ALLOWED {
+        // The router answers a known path with another method with an empty body; give it
+        // the JSON error every other refusal has, keeping its `Allow` header.
+        let allow = response.headers().get(header::ALLOW).cloned();
+        response = Error::MethodNotAllowed.into_response();
+        if let Some(allow) = allow {
+            response.headers_mut().insert(header::ALLOW, allow);
+        }
+    }
     let status = response.status();
     state.metrics.count_response(status.as_u16());
     // One line per request only at `debug`: at the default `info`, the log holds no line a
@@ -313,23 +323,47 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> axum::extract::FromR
             .map(|axum::extract::Path(value)| ApiPath(value))
             .map_err(|_| {
                 Error::BadRequest(
-                    "malformed path: a message number or position must be a whole number".into(),
+                    "malformed path: a message number or position is a whole number from 1 (positions up to 4294967295)".into(),
                 )
             })
     }
 }
 
-/// JSON for a list cursor: `?after=N&limit=M`.
+/// A list cursor: `?after=N&limit=M`. Values out of range are refused, never clamped.
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Cursor {
     #[serde(default)]
-    pub(crate) after: u64,
-    pub(crate) limit: Option<usize>,
+    after: u64,
+    limit: Option<u64>,
 }
 
+/// Most messages one listing returns.
+const MAXIMUM_LIMIT: u64 = 1000;
+/// Messages a listing returns when the client names no limit.
+const DEFAULT_LIMIT: usize = 500;
+
 impl Cursor {
-    pub(crate) fn limit(&self) -> usize {
-        self.limit.unwrap_or(500).clamp(1, 1000)
+    /// After which position in a mailbox (a 32-bit number), and how many.
+    pub(crate) fn positions(&self) -> Result<(u32, usize), Error> {
+        let after = u32::try_from(self.after).map_err(|_| {
+            Error::BadRequest(format!("after must be a position from 0 to {}", u32::MAX))
+        })?;
+        Ok((after, self.limit()?))
+    }
+
+    /// After which number of an organisation, and how many.
+    pub(crate) fn numbers(&self) -> Result<(u64, usize), Error> {
+        Ok((self.after, self.limit()?))
+    }
+
+    fn limit(&self) -> Result<usize, Error> {
+        match self.limit {
+            None => Ok(DEFAULT_LIMIT),
+            Some(limit @ 1..=MAXIMUM_LIMIT) => Ok(limit as usize),
+            Some(_) => Err(Error::BadRequest(format!(
+                "limit must be from 1 to {MAXIMUM_LIMIT}"
+            ))),
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The integrity office's endpoints: authentication by proving possession of an age
 //! identity listed in the directory, then a short-lived session for its organisation.
 
+use std::num::NonZeroU64;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -150,10 +151,11 @@ async fn list_messages(
     headers: HeaderMap,
     ApiQuery(cursor): ApiQuery<Cursor>,
 ) -> Result<Json<serde_json::Value>, Error> {
+    let (after, limit) = cursor.numbers()?;
     let organisation = office_session(&state, &headers).await?;
     let messages = state
         .store
-        .list_organisation(organisation, cursor.after, cursor.limit())
+        .list_organisation(organisation, after, limit)
         .await?;
     let listed: Vec<_> = messages
         .iter()
@@ -175,12 +177,12 @@ async fn list_messages(
 async fn fetch_message(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    ApiPath(number): ApiPath<u64>,
+    ApiPath(number): ApiPath<NonZeroU64>,
 ) -> Result<impl IntoResponse, Error> {
     let organisation = office_session(&state, &headers).await?;
     let bytes = state
         .store
-        .organisation_message(organisation, number)
+        .organisation_message(organisation, number.get())
         .await?
         .ok_or(Error::MessageNotFound)?;
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes))
@@ -189,10 +191,10 @@ async fn fetch_message(
 async fn mark_fetched(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    ApiPath(number): ApiPath<u64>,
+    ApiPath(number): ApiPath<NonZeroU64>,
 ) -> Result<StatusCode, Error> {
     let organisation = office_session(&state, &headers).await?;
-    state.store.mark_fetched(organisation, number).await?;
+    state.store.mark_fetched(organisation, number.get()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -4,6 +4,7 @@
 //! An unknown mailbox and a wrong token are the same thing here (the id is a hash of the
 //! token), so they get the same answer by construction.
 
+use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -114,10 +115,10 @@ async fn list_messages(
     ApiQuery(cursor): ApiQuery<Cursor>,
 ) -> Result<Json<serde_json::Value>, Error> {
     let mailbox = mailbox_id(&headers)?;
-    let after = u32::try_from(cursor.after).unwrap_or(u32::MAX);
+    let (after, limit) = cursor.positions()?;
     let messages = state
         .store
-        .list_mailbox(mailbox, after, cursor.limit())
+        .list_mailbox(mailbox, after, limit)
         .await?
         .ok_or(Error::MailboxNotFound)?;
     Ok(Json(
@@ -128,8 +129,9 @@ async fn list_messages(
 async fn fetch_message(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    ApiPath(position): ApiPath<u32>,
+    ApiPath(position): ApiPath<NonZeroU32>,
 ) -> Result<impl IntoResponse, Error> {
+    let position = position.get();
     let mailbox = mailbox_id(&headers)?;
     match state.store.mailbox_message(mailbox, position).await? {
         Some(bytes) => Ok((

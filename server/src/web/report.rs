@@ -15,12 +15,9 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use meldpunt_crypto::{
     AttachmentReference, Message, MessageKind, ReceiptCode, RecipientAddress, RecipientKey,
 };
-use rand_core::{OsRng, RngCore};
 use zeroize::Zeroizing;
 
 use super::forms::{self, PostedForm, Upload};
@@ -165,12 +162,10 @@ pub fn seal_attachment(
     keys: &[RecipientKey],
     upload: &Upload,
 ) -> Result<(AttachmentReference, Vec<u8>), Error> {
-    let mut location = [0u8; 16];
-    OsRng.fill_bytes(&mut location);
     let (reference, sealed) = AttachmentReference::seal_stream(
         keys,
         &upload.name,
-        &URL_SAFE_NO_PAD.encode(location),
+        &meldpunt_crypto::AttachmentId::generate().to_wire(),
         &upload.content[..],
         upload.content.len() as u64,
         Vec::new(),
