@@ -203,9 +203,7 @@ impl AttachmentId {
         }
         let mut scratch = [0u8; 18];
         match URL_SAFE_NO_PAD.decode_slice(text, &mut scratch[..]) {
-            Ok(16) => Ok(AttachmentId(
-                scratch[..16].try_into().expect("16 bytes"),
-            )),
+            Ok(16) => Ok(AttachmentId(scratch[..16].try_into().expect("16 bytes"))),
             _ => Err(malformed()),
         }
     }

@@ -82,8 +82,8 @@ pub use directory::{
 };
 pub use error::{Error, Result};
 pub use keys::{
-    AttachmentId, IdentityKey, MailboxId, MailboxToken, RecipientKey, MAILBOX_ID_LABEL, MAILBOX_TOKEN_LABEL,
-    RECEIPT_SALT, REPLY_KEY_LABEL,
+    AttachmentId, IdentityKey, MailboxId, MailboxToken, RecipientKey, MAILBOX_ID_LABEL,
+    MAILBOX_TOKEN_LABEL, RECEIPT_SALT, REPLY_KEY_LABEL,
 };
 pub use message::{
     Admitted, AttachmentReference, Authenticity, Author, Message, MessageKind, RecipientAddress,
