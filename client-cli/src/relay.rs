@@ -349,11 +349,37 @@ impl Relay {
         recipient: &str,
         identities: &[meldpunt_crypto::IdentityKey],
     ) -> Result<SessionToken> {
-        let response = self.send(
-            self.client
+        let ask = |stamp: Option<String>| {
+            let mut request = self
+                .client
                 .post(format!("{}/api/v1/office/challenge", self.base))
-                .json(&serde_json::json!({ "organisation": organisation, "recipient": recipient })),
-        )?;
+                .json(&serde_json::json!({ "organisation": organisation, "recipient": recipient }));
+            if let Some(stamp) = stamp {
+                request = request.header("meldpunt-stamp", stamp);
+            }
+            self.send(request)
+        };
+        let response = match ask(None) {
+            // Someone is asking for this organisation's challenges faster than the relay
+            // gives them away: pay for one with proof-of-work instead.
+            Err(CliError::Refused { status: 429, .. }) => {
+                let Some(challenge) = self.challenge()? else {
+                    return Err(CliError::Refused {
+                        status: 429,
+                        code: "rate-limited".into(),
+                        message: "the relay gives no more office challenges this minute; try again in a minute".into(),
+                    });
+                };
+                eprintln!("The relay is busy with logins for {organisation}; doing anti-abuse work first.");
+                let stamp = challenge
+                    .solve(&meldpunt_crypto::office_stamp_subject(organisation), |_| {
+                        true
+                    })
+                    .ok_or_else(|| CliError::Local("the proof-of-work was cancelled".into()))?;
+                ask(Some(stamp.to_wire()))?
+            }
+            other => other?,
+        };
         let challenge = self.json(response)?;
         let sealed = STANDARD
             .decode(challenge["sealed_challenge"].as_str().unwrap_or_default())

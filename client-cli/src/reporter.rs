@@ -156,11 +156,25 @@ pub fn report(
         body: body.to_string().into(),
         attachments: planned.iter().map(|plan| plan.reference.clone()).collect(),
     };
-    let sealed = message.seal(&keys)?;
-    let stamp = solve(&common.relay, &token)?;
-    common
-        .relay
-        .create_mailbox(&token, organisation, stamp.as_deref(), sealed.into_bytes())?;
+    let sealed = message.seal(&keys)?.into_bytes();
+    // A stamp can go stale while it is solved (the relay raised its difficulty, or the
+    // challenge expired): then solve a new challenge, up to three times.
+    let mut attempt = 1;
+    loop {
+        let stamp = solve(&common.relay, &token)?;
+        match common
+            .relay
+            .create_mailbox(&token, organisation, stamp.as_deref(), sealed.clone())
+        {
+            Err(CliError::Refused { code, .. })
+                if attempt < 3 && (code == "stamp-outdated" || code == "stamp-expired") =>
+            {
+                eprintln!("The relay asks for a new anti-abuse stamp; solving again.");
+                attempt += 1;
+            }
+            other => break other?,
+        }
+    }
 
     // From here on the report exists: the receipt code must be shown whatever happens next.
     let mut failures = Vec::new();

@@ -90,7 +90,9 @@ pub use message::{
     ThreadCheck, MAXIMUM_ATTACHMENTS, MAXIMUM_ATTACHMENT_NAME_LENGTH, MAXIMUM_BODY_LENGTH,
     MAXIMUM_MESSAGE_LENGTH, MESSAGE_FORMAT_VERSION,
 };
-pub use office::{ChallengeAnswer, OfficeChallenge, SessionToken, CHALLENGE_CONTENT_LABEL};
+pub use office::{
+    office_stamp_subject, ChallengeAnswer, OfficeChallenge, SessionToken, CHALLENGE_CONTENT_LABEL,
+};
 pub use padding::{padded_length, MAXIMUM_CONTENT_LENGTH, PADDING_FLOOR};
 pub use receipt::{ReceiptCode, RECEIPT_CODE_CHARACTERS, RECEIPT_CODE_ENTROPY_BYTES};
 pub use seal::{

@@ -34,6 +34,21 @@ const ANSWER_LABEL: &[u8] = b"meldpunt/v1/office-answer";
 /// What every sealed office challenge starts with, before its 32 random bytes.
 pub const CHALLENGE_CONTENT_LABEL: &[u8] = b"meldpunt/v1/office-challenge-content\n";
 const SESSION_LABEL: &[u8] = b"meldpunt/v1/office-session";
+const OFFICE_STAMP_LABEL: &[u8] = b"meldpunt/v1/office-stamp";
+
+/// What an office's proof-of-work stamp is bound to when it asks for a challenge beyond
+/// the relay's free rate: `SHA-256("meldpunt/v1/office-stamp" || 0x00 || organisation)`,
+/// in the place of a mailbox id. A stamp solved for one organisation is useless for another.
+pub fn office_stamp_subject(organisation: &str) -> crate::MailboxId {
+    crate::MailboxId::from_bytes(
+        Sha256::new()
+            .chain_update(OFFICE_STAMP_LABEL)
+            .chain_update([0])
+            .chain_update(organisation.as_bytes())
+            .finalize()
+            .into(),
+    )
+}
 
 fn labelled_hash(label: &[u8], secret: &[u8; 32]) -> [u8; 32] {
     Sha256::new()

@@ -8,6 +8,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use meldpunt_crypto::{Stamp, StampKey};
+
 use crate::config::ProofOfWork;
 use crate::error::Error;
 use crate::storage::Grant;
@@ -83,11 +85,19 @@ pub fn difficulty_for(settings: &ProofOfWork, per_minute: u64) -> u8 {
         .min(settings.max_difficulty)
 }
 
-/// A fixed-window request counter per key (an office session, an organisation).
+/// A request counter per key (an office session, an organisation, a Tor circuit) over
+/// fixed one-minute windows: every key starts again from zero when a window ends, so memory
+/// holds at most the keys seen in one minute and nothing older.
 #[derive(Debug)]
 pub struct WindowLimiter<Key> {
     per_minute: u32,
-    windows: Mutex<HashMap<Key, (Instant, u32)>>,
+    window: Mutex<Window<Key>>,
+}
+
+#[derive(Debug)]
+struct Window<Key> {
+    started: Instant,
+    counts: HashMap<Key, u32>,
 }
 
 /// The request limit per office session.
@@ -98,69 +108,130 @@ impl<Key: std::hash::Hash + Eq> WindowLimiter<Key> {
     pub fn new(per_minute: u32) -> Self {
         WindowLimiter {
             per_minute,
-            windows: Mutex::new(HashMap::new()),
+            window: Mutex::new(Window {
+                started: Instant::now(),
+                counts: HashMap::new(),
+            }),
         }
+    }
+
+    fn current(&self) -> std::sync::MutexGuard<'_, Window<Key>> {
+        let mut window = self
+            .window
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if window.started.elapsed() >= Duration::from_secs(60) {
+            window.started = Instant::now();
+            window.counts = HashMap::new();
+        }
+        window
     }
 
     /// Counts a request; `false` if `key` is over its limit.
     pub fn allow(&self, key: Key) -> bool {
-        let now = Instant::now();
-        let mut windows = self.windows.lock().expect("not poisoned");
-        if windows.len() > 10_000 {
-            windows.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(60));
+        let mut window = self.current();
+        let count = window.counts.entry(key).or_insert(0);
+        *count = count.saturating_add(1);
+        *count <= self.per_minute
+    }
+
+    /// Takes back one request counted for `key` (it was refused for another reason).
+    pub fn refund(&self, key: &Key) {
+        if let Some(count) = self.current().counts.get_mut(key) {
+            *count = count.saturating_sub(1);
         }
-        let window = windows.entry(key).or_insert((now, 0));
-        if now.duration_since(window.0) >= Duration::from_secs(60) {
-            *window = (now, 0);
-        }
-        window.1 += 1;
-        window.1 <= self.per_minute
     }
 }
 
 /// Seconds an office has to answer a challenge.
 pub const CHALLENGE_SECONDS: u64 = 300;
+/// Most challenges waiting at once, all organisations together.
+const MAXIMUM_PENDING: usize = 100_000;
 
 /// Office challenges waiting for their answer, by the hash of the answer.
 ///
 /// Asking for a challenge costs the relay a few X25519 operations and a little memory, and
-/// nothing on disk: only a correct answer writes (its session). Each organisation may ask
-/// for `per_minute` challenges a minute, so what waits here is bounded by organisations ×
-/// `per_minute` × [`CHALLENGE_SECONDS`] / 60, and someone asking for another organisation's
-/// challenges uses up only that organisation's allowance. A restart forgets the waiting
-/// challenges: an office then asks again.
+/// nothing on disk: only a correct answer writes (its session). Each organisation gets
+/// `per_minute` challenges a minute for free; beyond that, until the minute is over, a
+/// request must carry a proof-of-work stamp solved for the organisation
+/// ([`meldpunt_crypto::office_stamp_subject`]), at the relay's current difficulty. So
+/// someone who asks for an organisation's challenges all the time cannot lock its office
+/// out (the office pays a stamp, the flood pays one per challenge), and the sealing work a
+/// flood causes is paid for. Spent office stamps are remembered here, in memory, until
+/// their challenge expires. A restart forgets the waiting challenges: an office then asks
+/// again.
 #[derive(Debug)]
 pub struct PendingChallenges {
     limiter: WindowLimiter<String>,
     pending: Mutex<HashMap<[u8; 32], Grant>>,
+    spent_stamps: Mutex<HashMap<[u8; 16], u64>>,
 }
 
 impl PendingChallenges {
-    /// Room for `per_minute` new challenges per organisation per minute.
+    /// `per_minute` free challenges per organisation per minute.
     pub fn new(per_minute: u32) -> Self {
         PendingChallenges {
             limiter: WindowLimiter::new(per_minute),
             pending: Mutex::new(HashMap::new()),
+            spent_stamps: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Counts a challenge for `organisation` before any work is done for it.
-    pub fn admit(&self, organisation: &str) -> Result<(), Error> {
+    /// Admits a challenge for `organisation` (one the directory lists) before any work is
+    /// done for it: free within the rate, else only with an unspent stamp for it.
+    pub fn admit(
+        &self,
+        organisation: &str,
+        stamp: Option<&Stamp>,
+        key: &StampKey,
+        least_difficulty: u8,
+    ) -> Result<(), Error> {
         if self.limiter.allow(organisation.to_owned()) {
-            Ok(())
-        } else {
-            Err(Error::RateLimited(
-                "office challenges for this organisation",
-            ))
+            return Ok(());
         }
+        let Some(stamp) = stamp else {
+            return Err(Error::RateLimited(
+                "office challenges for this organisation; ask again with a Meldpunt-Stamp \
+                 solved for the organisation (docs/protocol.md, section 8)",
+            ));
+        };
+        let now = crate::storage::unix_seconds();
+        let spent = key
+            .verify(
+                stamp,
+                &meldpunt_crypto::office_stamp_subject(organisation),
+                now,
+                least_difficulty,
+            )
+            .map_err(Error::Stamp)?;
+        let mut spent_stamps = self
+            .spent_stamps
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        spent_stamps.retain(|_, expires_at| *expires_at >= now);
+        if spent_stamps.insert(spent.nonce, spent.expires_at).is_some() {
+            return Err(Error::StampSpent);
+        }
+        Ok(())
     }
 
     /// Keeps a challenge until its answer arrives or it expires.
-    pub fn insert(&self, answer_id: [u8; 32], grant: Grant) {
+    pub fn insert(&self, answer_id: [u8; 32], grant: Grant) -> Result<(), Error> {
         let now = crate::storage::unix_seconds();
-        let mut pending = self.pending.lock().expect("not poisoned");
-        pending.retain(|_, waiting| waiting.expires_at >= now);
+        let mut pending = self
+            .pending
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if pending.len() >= MAXIMUM_PENDING {
+            pending.retain(|_, waiting| waiting.expires_at >= now);
+            if pending.len() >= MAXIMUM_PENDING {
+                return Err(Error::RateLimited(
+                    "office challenges waiting on this relay",
+                ));
+            }
+        }
         pending.insert(answer_id, grant);
+        Ok(())
     }
 
     /// Takes the challenge an answer belongs to, once, if it has not expired.
@@ -168,7 +239,7 @@ impl PendingChallenges {
         let grant = self
             .pending
             .lock()
-            .expect("not poisoned")
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
             .remove(&answer_id)?;
         (crate::storage::unix_seconds() <= grant.expires_at).then_some(grant)
     }
@@ -218,21 +289,54 @@ mod tests {
     }
 
     #[test]
-    fn challenges_are_answered_once_and_limited_per_organisation() {
+    fn challenges_are_answered_once_and_cost_a_stamp_beyond_the_free_rate() {
         let pending = PendingChallenges::new(2);
+        let key = StampKey::generate();
         let grant = |seconds: i64| Grant {
             organisation: "demo".into(),
             expires_at: crate::storage::unix_seconds().saturating_add_signed(seconds),
         };
-        pending.admit("demo").unwrap();
-        pending.insert([1; 32], grant(60));
+        pending.admit("demo", None, &key, 4).unwrap();
+        pending.insert([1; 32], grant(60)).unwrap();
         assert_eq!(pending.take([1; 32]).unwrap().organisation, "demo");
         assert!(pending.take([1; 32]).is_none(), "used once");
-        pending.admit("demo").unwrap();
-        pending.insert([2; 32], grant(-1));
+        pending.admit("demo", None, &key, 4).unwrap();
+        pending.insert([2; 32], grant(-1)).unwrap();
         assert!(pending.take([2; 32]).is_none(), "expired");
-        assert!(matches!(pending.admit("demo"), Err(Error::RateLimited(_))));
-        // Another organisation's allowance is its own.
-        pending.admit("other").unwrap();
+        assert!(matches!(
+            pending.admit("demo", None, &key, 4),
+            Err(Error::RateLimited(_))
+        ));
+        // Beyond the free rate a stamp for this organisation admits, once.
+        let expires = crate::storage::unix_seconds() + 600;
+        let subject = meldpunt_crypto::office_stamp_subject("demo");
+        let stamp = key.challenge(4, expires).solve(&subject, |_| true).unwrap();
+        pending.admit("demo", Some(&stamp), &key, 4).unwrap();
+        assert!(matches!(
+            pending.admit("demo", Some(&stamp), &key, 4),
+            Err(Error::StampSpent)
+        ));
+        // A stamp for another organisation, or from before the difficulty rose, does not.
+        let elsewhere = key
+            .challenge(4, expires)
+            .solve(&meldpunt_crypto::office_stamp_subject("other"), |_| true)
+            .unwrap();
+        assert!(pending.admit("demo", Some(&elsewhere), &key, 4).is_err());
+        let easy = key.challenge(2, expires).solve(&subject, |_| true).unwrap();
+        assert!(matches!(
+            pending.admit("demo", Some(&easy), &key, 4),
+            Err(Error::Stamp(meldpunt_crypto::Error::StampOutdated { .. }))
+        ));
+        // Another organisation's free rate is its own.
+        pending.admit("other", None, &key, 4).unwrap();
+    }
+
+    #[test]
+    fn a_refund_gives_back_one_request() {
+        let limiter = WindowLimiter::new(1);
+        assert!(limiter.allow(7u64));
+        limiter.refund(&7);
+        assert!(limiter.allow(7));
+        assert!(!limiter.allow(7));
     }
 }

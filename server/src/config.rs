@@ -307,6 +307,13 @@ impl Settings {
                 self.listen
             )));
         }
+        if self.tor_circuit_ids && !self.listen.ip().is_loopback() {
+            return Err(ConfigError::Invalid(format!(
+                "tor_circuit_ids trusts the first line of every connection, which only the local \
+                 Tor onion service may send: listen on a loopback address, not {}",
+                self.listen
+            )));
+        }
         if self.retention_days == 0 {
             return Err(ConfigError::Invalid(
                 "retention_days must be at least 1".into(),

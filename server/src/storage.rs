@@ -46,6 +46,9 @@ const ATTACHMENTS: TableDefinition<[u8; 16], &[u8]> = TableDefinition::new("atta
 /// (attachment id, chunk index) → sealed bytes.
 const ATTACHMENT_CHUNKS: TableDefinition<([u8; 16], u32), &[u8]> =
     TableDefinition::new("attachment_chunks");
+/// Format 2 keeps a table by format 1's body table's name, with another type, so that a
+/// relay of format 1 refuses this store instead of numbering from 1 again over it.
+const FORMAT_1_GUARD: TableDefinition<&str, &str> = TableDefinition::new("message_bodies");
 /// Store format 1 only: hash of a challenge answer → grant. Challenges now wait in memory
 /// (see `abuse::PendingChallenges`); the table is deleted when a format 1 store is opened.
 const FORMAT_1_CHALLENGES: TableDefinition<[u8; 32], &[u8]> =
@@ -54,9 +57,12 @@ const FORMAT_1_CHALLENGES: TableDefinition<[u8; 32], &[u8]> =
 const SESSIONS: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("office_sessions");
 /// spent stamp nonce → expiry (Unix seconds).
 const SPENT_STAMPS: TableDefinition<[u8; 16], u64> = TableDefinition::new("spent_stamps");
-/// name → value: `store_format`, and `next_message/ORGANISATION` (the next number of that
-/// organisation's messages).
+/// name → value: `store_format`; `next_message/ORGANISATION`, the next number of that
+/// organisation's messages; and [`FIRST_NUMBER`].
 const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
+/// Where an organisation's numbering starts when it has no counter yet: 1, or above every
+/// number a format 1 store gave out.
+const FIRST_NUMBER: &str = "first_number";
 /// The layout this code reads and writes. 1: bodies by relay-wide number (migrated at open).
 const STORE_FORMAT: u64 = 2;
 
@@ -129,6 +135,12 @@ impl MailboxRecord {
             _ => Err(Error::MailboxFull("bytes")),
         }
     }
+
+    /// Gives `bytes` of `author`'s quota back.
+    fn release(&mut self, author: Author, bytes: u64) {
+        let used = self.used_by(author);
+        *used = used.saturating_sub(bytes);
+    }
 }
 
 /// What one mailbox may hold.
@@ -180,6 +192,9 @@ pub struct AttachmentRecord {
     pub chunks: u32,
     /// Whether the upload completed.
     pub complete: bool,
+    /// Bytes of its author's quota held for it while it uploads (0 once complete).
+    #[serde(default)]
+    pub reserved: u64,
 }
 
 /// What a challenge answer or session token grants.
@@ -505,7 +520,11 @@ impl Store {
         .await
     }
 
-    /// Registers a new attachment upload for a mailbox (checks before writing).
+    /// Registers a new attachment upload for a mailbox (checks before writing), and holds
+    /// room for it in its author's quota: its declared size, or as much as one attachment may
+    /// have (`largest`) when no size was declared, or what is left if that is less. Returns
+    /// the most the upload may send. Uploads that run at the same time each hold their own
+    /// room, so together they cannot pass the quota.
     pub async fn begin_attachment(
         &self,
         id: [u8; 16],
@@ -513,6 +532,8 @@ impl Store {
         author: Author,
         required_organisation: Option<String>,
         limits: MailboxLimits,
+        declared: Option<u64>,
+        largest: u64,
     ) -> Result<u64, Error> {
         self.write(move |transaction| {
             let mut mailboxes = transaction.open_table(MAILBOXES)?;
@@ -532,9 +553,12 @@ impl Store {
                 return Err(Error::MailboxFull("attachments"));
             }
             let room = limits.bytes.saturating_sub(*record.used_by(author));
-            if room == 0 {
-                return Err(Error::MailboxFull("bytes"));
-            }
+            let reserved = match declared {
+                Some(size) => size,
+                None if room == 0 => return Err(Error::MailboxFull("bytes")),
+                None => largest.min(room),
+            };
+            record.take(author, reserved, limits.bytes)?;
             let day = today();
             let attachment = AttachmentRecord {
                 mailbox,
@@ -544,11 +568,12 @@ impl Store {
                 size: 0,
                 chunks: 0,
                 complete: false,
+                reserved,
             };
             attachments.insert(id, encode(&attachment).as_slice())?;
             record.attachments += 1;
             mailboxes.insert(mailbox, encode(&record).as_slice())?;
-            Ok(room)
+            Ok(reserved)
         })
         .await
     }
@@ -568,14 +593,13 @@ impl Store {
         .await
     }
 
-    /// Marks an upload complete, counting its size against its author's quota in the mailbox
-    /// (refused if uploads that ran at the same time have used the room meanwhile).
+    /// Marks an upload complete: its author's quota counts its size instead of the room held
+    /// for it (the upload was never allowed to send more than that room).
     pub async fn finish_attachment(
         &self,
         id: [u8; 16],
         size: u64,
         chunks: u32,
-        quota: u64,
     ) -> Result<(), Error> {
         self.write(move |transaction| {
             let mut attachments = transaction.open_table(ATTACHMENTS)?;
@@ -588,12 +612,16 @@ impl Store {
                 Some(bytes) => decode(bytes.value())?,
                 None => return Err(Error::MailboxNotFound),
             };
-            mailbox.take(record.author, size, quota)?;
+            if size > record.reserved {
+                return Err(Error::MailboxFull("bytes"));
+            }
+            mailbox.release(record.author, record.reserved - size);
             mailbox.last_activity = today();
             mailboxes.insert(record.mailbox, encode(&mailbox).as_slice())?;
             record.size = size;
             record.chunks = chunks;
             record.complete = true;
+            record.reserved = 0;
             attachments.insert(id, encode(&record).as_slice())?;
             Ok(())
         })
@@ -708,9 +736,10 @@ fn append(
     let number = {
         let mut counters = transaction.open_table(COUNTERS)?;
         let name = counter_name(&record.organisation);
-        let number = counters
-            .get(name.as_str())?
-            .map_or(1, |value| value.value());
+        let number = match counters.get(name.as_str())? {
+            Some(next) => next.value(),
+            None => counters.get(FIRST_NUMBER)?.map_or(1, |first| first.value()),
+        };
         counters.insert(name.as_str(), number + 1)?;
         number
     };
@@ -755,12 +784,6 @@ fn upgrade(transaction: &WriteTransaction) -> Result<(), Error> {
         .open_table(COUNTERS)?
         .get("store_format")?
         .map(|value| value.value());
-    let has_format_1_bodies = transaction
-        .list_tables()?
-        .any(|table| table.name() == FORMAT_1_BODIES.name());
-    let has_format_1_challenges = transaction
-        .list_tables()?
-        .any(|table| table.name() == FORMAT_1_CHALLENGES.name());
     match format {
         Some(STORE_FORMAT) => return Ok(()),
         Some(other) => {
@@ -771,35 +794,75 @@ fn upgrade(transaction: &WriteTransaction) -> Result<(), Error> {
         }
         None => {}
     }
-    if has_format_1_bodies {
+    let exists = |name: &str| -> Result<bool, Error> {
+        Ok(transaction.list_tables()?.any(|table| table.name() == name))
+    };
+    if exists(FORMAT_1_BODIES.name())? {
         let old = transaction.open_table(FORMAT_1_BODIES)?;
         let index = transaction.open_table(MAILBOX_MESSAGES)?;
         let mut bodies = transaction.open_table(SEALED_MESSAGES)?;
-        let mut next: std::collections::BTreeMap<String, u64> = Default::default();
+        let mut next_number = 1;
         for entry in index.iter()? {
             let (key, record) = entry?;
             let record: MessageRecord = decode(record.value())?;
             if let Some(body) = old.get(record.number)? {
                 bodies.insert(key.value(), body.value())?;
             }
-            let highest = next.entry(record.organisation).or_insert(1);
-            *highest = (*highest).max(record.number + 1);
+            next_number = next_number.max(record.number + 1);
         }
         drop((old, index, bodies));
+        // Every organisation continues above every number format 1 ever gave, including
+        // numbers whose messages retention has deleted since: an office's cursor may be
+        // there, and a new message numbered below it would never be listed to it.
         let mut counters = transaction.open_table(COUNTERS)?;
-        for (organisation, number) in next {
-            counters.insert(counter_name(&organisation).as_str(), number)?;
+        if let Some(relay_wide) = counters.remove("next_message")? {
+            next_number = next_number.max(relay_wide.value());
         }
-        counters.remove("next_message")?;
+        counters.insert(FIRST_NUMBER, next_number)?;
         drop(counters);
         transaction.delete_table(FORMAT_1_BODIES)?;
     }
-    if has_format_1_challenges {
+    if exists(FORMAT_1_CHALLENGES.name())? {
         transaction.delete_table(FORMAT_1_CHALLENGES)?;
     }
+    count_stored_bytes(transaction)?;
+    // A relay of format 1 would open `message_bodies` with its own key type and number from
+    // 1 again over this store; a table of that name with another type makes it refuse to
+    // start instead.
+    transaction.open_table(FORMAT_1_GUARD)?;
     transaction
         .open_table(COUNTERS)?
         .insert("store_format", STORE_FORMAT)?;
+    Ok(())
+}
+
+/// Fills in what each side of every mailbox has stored (format 1 did not count it), so that
+/// the byte quota applies to mailboxes from before the upgrade too.
+fn count_stored_bytes(transaction: &WriteTransaction) -> Result<(), Error> {
+    let mut used: std::collections::HashMap<([u8; 32], Author), u64> = Default::default();
+    for entry in transaction.open_table(MAILBOX_MESSAGES)?.iter()? {
+        let record: MessageRecord = decode(entry?.1.value())?;
+        *used.entry((record.mailbox, record.author)).or_default() += record.size;
+    }
+    for entry in transaction.open_table(ATTACHMENTS)?.iter()? {
+        let record: AttachmentRecord = decode(entry?.1.value())?;
+        if record.complete {
+            *used.entry((record.mailbox, record.author)).or_default() += record.size;
+        }
+    }
+    let mut mailboxes = transaction.open_table(MAILBOXES)?;
+    let mut updated = Vec::new();
+    for entry in mailboxes.iter()? {
+        let (id, bytes) = entry?;
+        let mut record: MailboxRecord = decode(bytes.value())?;
+        let id = id.value();
+        record.reporter_bytes = used.get(&(id, Author::Reporter)).copied().unwrap_or(0);
+        record.office_bytes = used.get(&(id, Author::Office)).copied().unwrap_or(0);
+        updated.push((id, record));
+    }
+    for (id, record) in updated {
+        mailboxes.insert(id, encode(&record).as_slice())?;
+    }
     Ok(())
 }
 
@@ -817,6 +880,13 @@ fn remove_attachment(transaction: &WriteTransaction, id: [u8; 16]) -> Result<(),
             Some(bytes) => {
                 let mut mailbox: MailboxRecord = decode(bytes.value())?;
                 mailbox.attachments = mailbox.attachments.saturating_sub(1);
+                // An upload in progress gives back the room it held, a complete one its size.
+                let held = if record.complete {
+                    record.size
+                } else {
+                    record.reserved
+                };
+                mailbox.release(record.author, held);
                 Some(mailbox)
             }
             None => None,
@@ -1186,14 +1256,19 @@ mod tests {
             .await
             .unwrap();
         store
-            .begin_attachment([5; 16], mailbox, Author::Reporter, None, limits(10))
+            .begin_attachment(
+                [5; 16],
+                mailbox,
+                Author::Reporter,
+                None,
+                limits(10),
+                None,
+                100,
+            )
             .await
             .unwrap();
         store.put_chunk([5; 16], 0, vec![1; 10]).await.unwrap();
-        store
-            .finish_attachment([5; 16], 10, 1, u64::MAX)
-            .await
-            .unwrap();
+        store.finish_attachment([5; 16], 10, 1).await.unwrap();
         // Age the mailbox by a year and a day.
         store
             .write(move |transaction| {
@@ -1333,7 +1408,7 @@ mod tests {
             .unwrap();
         assert!(matches!(
             store
-                .begin_attachment([9; 16], mailbox, Author::Reporter, None, quota)
+                .begin_attachment([9; 16], mailbox, Author::Reporter, None, quota, None, 1000)
                 .await,
             Err(Error::MailboxFull("bytes"))
         ));
@@ -1342,18 +1417,60 @@ mod tests {
             (record.messages, record.reporter_bytes, record.office_bytes),
             (3, 250, 250)
         );
-        // An upload that outgrew the room while it ran is refused when it completes.
-        let roomy = MailboxLimits {
-            bytes: 400,
-            ..quota
-        };
-        let room = store
-            .begin_attachment([8; 16], mailbox, Author::Reporter, None, roomy)
+    }
+
+    #[tokio::test]
+    async fn uploads_at_the_same_time_hold_their_room_and_cannot_pass_the_quota_together() {
+        let (_directory, store) = store();
+        let mailbox = [6u8; 32];
+        store
+            .create_mailbox(mailbox, "demo".into(), vec![0; 100], None)
             .await
             .unwrap();
-        assert_eq!(room, 150);
+        let quota = MailboxLimits {
+            messages: 100,
+            attachments: 10,
+            bytes: 1000,
+        };
+        let begin = |id: u8, declared: Option<u64>| {
+            store.begin_attachment(
+                [id; 16],
+                mailbox,
+                Author::Reporter,
+                None,
+                quota,
+                declared,
+                600,
+            )
+        };
+        // Without a declared size an upload holds as much as one attachment may have.
+        assert_eq!(begin(1, None).await.unwrap(), 600);
+        // The next one gets only what is left; a declared size beyond it is refused at once.
         assert!(matches!(
-            store.finish_attachment([8; 16], 151, 1, roomy.bytes).await,
+            begin(2, Some(301)).await,
+            Err(Error::MailboxFull("bytes"))
+        ));
+        assert_eq!(begin(3, None).await.unwrap(), 300);
+        assert!(matches!(
+            begin(4, None).await,
+            Err(Error::MailboxFull("bytes"))
+        ));
+        // Completing gives back what an upload held beyond its size; aborting gives it all.
+        store.finish_attachment([1; 16], 50, 1).await.unwrap();
+        store.abort_attachment([3; 16]).await.unwrap();
+        assert_eq!(
+            store
+                .mailbox(mailbox)
+                .await
+                .unwrap()
+                .unwrap()
+                .reporter_bytes,
+            150
+        );
+        assert_eq!(begin(5, Some(850)).await.unwrap(), 850);
+        // An upload can never complete larger than the room it held.
+        assert!(matches!(
+            store.finish_attachment([5; 16], 851, 1).await,
             Err(Error::MailboxFull("bytes"))
         ));
         assert_eq!(
@@ -1363,8 +1480,63 @@ mod tests {
                 .unwrap()
                 .unwrap()
                 .reporter_bytes,
-            250
+            1000
         );
+    }
+
+    /// Writes what a format 1 relay wrote for one message.
+    fn write_format_1_message(
+        transaction: &WriteTransaction,
+        number: u64,
+        mailbox: [u8; 32],
+        organisation: &str,
+    ) {
+        let record = MessageRecord {
+            number,
+            mailbox,
+            position: 1,
+            organisation: organisation.into(),
+            author: Author::Reporter,
+            day: today(),
+            size: 6,
+            fetched: false,
+        };
+        // Format 1 mailbox records had no byte counts.
+        let mailbox_record = format!(
+            r#"{{"organisation":"{organisation}","created":{day},"last_activity":{day},"messages":1,"attachments":0}}"#,
+            day = today()
+        );
+        transaction
+            .open_table(MAILBOXES)
+            .unwrap()
+            .insert(mailbox, mailbox_record.as_bytes())
+            .unwrap();
+        transaction
+            .open_table(FORMAT_1_BODIES)
+            .unwrap()
+            .insert(number, format!("body {number}").as_bytes())
+            .unwrap();
+        transaction
+            .open_table(MAILBOX_MESSAGES)
+            .unwrap()
+            .insert((mailbox, 1), encode(&record).as_slice())
+            .unwrap();
+        transaction
+            .open_table(ORGANISATION_MESSAGES)
+            .unwrap()
+            .insert((organisation, number), encode(&record).as_slice())
+            .unwrap();
+    }
+
+    /// Opens a store again once the writer thread of the last one has let go of the file.
+    fn reopen(path: &Path) -> Store {
+        for _ in 0..500 {
+            if let Ok(store) = Store::open(path) {
+                return store;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        panic!("the store stayed locked");
     }
 
     #[tokio::test]
@@ -1372,62 +1544,16 @@ mod tests {
         let directory = tempfile::tempdir().unwrap();
         let path = directory.path().join("old.redb");
         {
-            // What format 1 wrote: bodies by relay-wide number, one relay-wide counter.
             let database = Database::create(&path).unwrap();
             let transaction = database.begin_write().unwrap();
-            for (number, mailbox, organisation) in
-                [(7u64, [1u8; 32], "alpha"), (8, [2; 32], "beta")]
-            {
-                let record = MessageRecord {
-                    number,
-                    mailbox,
-                    position: 1,
-                    organisation: organisation.into(),
-                    author: Author::Reporter,
-                    day: today(),
-                    size: 6,
-                    fetched: false,
-                };
-                let mailbox_record = MailboxRecord {
-                    organisation: organisation.into(),
-                    created: today(),
-                    last_activity: today(),
-                    messages: 1,
-                    attachments: 0,
-                    reporter_bytes: 0,
-                    office_bytes: 0,
-                };
-                let mut mailbox_json = encode(&mailbox_record);
-                // Format 1 records had no byte counts.
-                mailbox_json = String::from_utf8(mailbox_json)
-                    .unwrap()
-                    .replace(",\"reporter_bytes\":0,\"office_bytes\":0", "")
-                    .into_bytes();
-                transaction
-                    .open_table(MAILBOXES)
-                    .unwrap()
-                    .insert(mailbox, mailbox_json.as_slice())
-                    .unwrap();
-                transaction
-                    .open_table(FORMAT_1_BODIES)
-                    .unwrap()
-                    .insert(number, format!("body {number}").as_bytes())
-                    .unwrap();
-                transaction
-                    .open_table(MAILBOX_MESSAGES)
-                    .unwrap()
-                    .insert((mailbox, 1), encode(&record).as_slice())
-                    .unwrap();
-                transaction
-                    .open_table(ORGANISATION_MESSAGES)
-                    .unwrap()
-                    .insert((organisation, number), encode(&record).as_slice())
-                    .unwrap();
-            }
+            write_format_1_message(&transaction, 7, [1; 32], "alpha");
+            write_format_1_message(&transaction, 8, [2; 32], "beta");
+            // Numbers up to 11 were given out; 9 to 11 (a third organisation's) were
+            // deleted by retention since. Offices may have seen them all.
             transaction
                 .open_table(COUNTERS)
                 .unwrap()
-                .insert("next_message", 9)
+                .insert("next_message", 12)
                 .unwrap();
             transaction.commit().unwrap();
         }
@@ -1440,27 +1566,47 @@ mod tests {
             store.mailbox_message([2; 32], 1).await.unwrap(),
             Some(b"body 8".to_vec())
         );
-        // Each organisation continues after its own highest number.
-        let next_alpha = store
-            .create_mailbox([3; 32], "alpha".into(), b"new".to_vec(), None)
-            .await
-            .unwrap();
-        let next_beta = store
-            .create_mailbox([4; 32], "beta".into(), b"new".to_vec(), None)
-            .await
-            .unwrap();
-        assert_eq!((next_alpha, next_beta), (8, 9));
+        // What each side had stored counts against its quota from now on.
+        assert_eq!(
+            store
+                .mailbox([1; 32])
+                .await
+                .unwrap()
+                .unwrap()
+                .reporter_bytes,
+            6
+        );
+        // Every organisation, the one whose messages were all deleted too, continues above
+        // every number given out before.
+        let mut next = Vec::new();
+        for (mailbox, organisation) in [([3; 32], "alpha"), ([4; 32], "gamma")] {
+            next.push(
+                store
+                    .create_mailbox(mailbox, organisation.into(), b"new".to_vec(), None)
+                    .await
+                    .unwrap(),
+            );
+        }
+        assert_eq!(next, [12, 12]);
         drop(store);
-        // Opening it again (once the writer thread has let go of it) changes nothing more.
-        let store = (0..100)
+        // Opening it again changes nothing more.
+        let store = reopen(&path);
+        assert_eq!(store.counts().await.unwrap().messages, 4);
+        let number = store
+            .create_mailbox([5; 32], "alpha".into(), b"newer".to_vec(), None)
+            .await
+            .unwrap();
+        assert_eq!(number, 13);
+        drop(store);
+        // A relay of format 1 cannot open the upgraded store: it would number from 1 again.
+        let database = (0..500)
             .find_map(|_| {
-                Store::open(&path)
+                Database::create(&path)
                     .inspect_err(|_| std::thread::sleep(std::time::Duration::from_millis(20)))
                     .ok()
             })
             .unwrap();
-        assert_eq!(store.counts().await.unwrap().messages, 4);
-        let transaction = store.database.begin_read().unwrap();
+        let transaction = database.begin_write().unwrap();
         assert!(transaction.open_table(FORMAT_1_BODIES).is_err());
     }
 

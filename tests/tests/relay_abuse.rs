@@ -155,16 +155,16 @@ async fn stamps_issued_far_below_the_current_difficulty_are_refused() {
     assert_eq!(late.create(&relay, "demo", report).await.status(), 201);
 }
 
-async fn ask_challenge(relay: &Relay, organisation: &str) -> (u16, Value) {
-    json(
-        client()
-            .post(format!("{}/api/v1/office/challenge", relay.url))
-            .json(&serde_json::json!({ "organisation": organisation, "recipient": "integrity-office" }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
+async fn ask_challenge(relay: &Relay, organisation: &str, stamp: Option<&str>) -> (u16, Value) {
+    let mut request = client()
+        .post(format!("{}/api/v1/office/challenge", relay.url))
+        .json(
+            &serde_json::json!({ "organisation": organisation, "recipient": "integrity-office" }),
+        );
+    if let Some(stamp) = stamp {
+        request = request.header("meldpunt-stamp", stamp);
+    }
+    json(request.send().await.unwrap()).await
 }
 
 #[tokio::test]
@@ -173,22 +173,45 @@ async fn office_challenges_are_rate_limited_and_write_nothing_until_answered() {
         extra_config: "[limits]\noffice_challenges_per_minute = 5\n".into(),
         ..RelayOptions::default()
     });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The retention task writes once at start; measure after it.
+    for _ in 0..600 {
+        if relay.log_text().contains("retention ran") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(relay.log_text().contains("retention ran"));
     let database = relay.data.join("meldpunt.redb");
     let before = std::fs::metadata(&database).unwrap();
-    let mut challenges = Vec::new();
     for _ in 0..5 {
-        let (status, body) = ask_challenge(&relay, "demo").await;
-        assert_eq!(status, 200);
-        challenges.push(body);
+        assert_eq!(ask_challenge(&relay, "demo", None).await.0, 200);
     }
-    let (status, body) = ask_challenge(&relay, "demo").await;
+    let (status, body) = ask_challenge(&relay, "demo", None).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (429, Some("rate-limited"))
     );
+    // Beyond the free rate the office still gets in, for a stamp solved for its
+    // organisation: whoever floods demo's challenges cannot lock its office out.
+    let answer: Value = client()
+        .get(format!("{}/api/v1/challenge", relay.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let stamp = Challenge::from_wire(answer["challenge"].as_str().unwrap())
+        .unwrap()
+        .solve(&meldpunt_crypto::office_stamp_subject("demo"), |_| true)
+        .unwrap()
+        .to_wire();
+    let (status, paid) = ask_challenge(&relay, "demo", Some(&stamp)).await;
+    assert_eq!(status, 200, "{paid}");
+    let (status, body) = ask_challenge(&relay, "demo", Some(&stamp)).await;
+    assert_eq!((status, body["error"].as_str()), (409, Some("stamp-spent")));
     // Someone asking for demo's challenges does not use up another organisation's.
-    assert_eq!(ask_challenge(&relay, "other").await.0, 200);
+    assert_eq!(ask_challenge(&relay, "other", None).await.0, 200);
     let after = std::fs::metadata(&database).unwrap();
     assert_eq!(
         (before.len(), before.modified().unwrap()),
@@ -196,9 +219,9 @@ async fn office_challenges_are_rate_limited_and_write_nothing_until_answered() {
         "asking for challenges wrote to the store"
     );
 
-    // An answer still opens a session, once.
+    // An answer opens a session, once; the paid-for challenge is as good as any.
     let sealed = STANDARD
-        .decode(challenges[0]["sealed_challenge"].as_str().unwrap())
+        .decode(paid["sealed_challenge"].as_str().unwrap())
         .unwrap();
     let answer =
         ChallengeAnswer::open(std::slice::from_ref(&relay.directory.demo_office), &sealed).unwrap();
@@ -291,37 +314,38 @@ async fn one_flooding_client_cannot_lock_an_honest_reporter_out_of_the_form_with
         .await
         .is_err());
 
-    // The flood: one client on one circuit, posting as fast as the relay answers until the
-    // honest reporter is done (at least 20 posts, at most 300).
+    // The flood: one client on three circuits in turn, posting as fast as the relay answers
+    // until the honest reporter is done (at least 30 posts, at most 300).
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flood = {
         let url = relay.url.clone();
         let stop = std::sync::Arc::clone(&stop);
         tokio::spawn(async move {
             let mut statuses = Vec::new();
-            for round in 0..300 {
-                if round >= 20 && stop.load(std::sync::atomic::Ordering::Relaxed) {
+            for round in 0..300u16 {
+                if round >= 30 && stop.load(std::sync::atomic::Ordering::Relaxed) {
                     break;
                 }
-                statuses.push(report_over_circuit(&url, 1, "spam").await.0);
+                statuses.push(report_over_circuit(&url, 1 + round % 3, "spam").await.0);
             }
             statuses
         })
     };
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let (status, page) = report_over_circuit(&relay.url, 2, "een eerlijke melding").await;
+    let (status, page) = report_over_circuit(&relay.url, 9, "een eerlijke melding").await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let statuses = flood.await.unwrap();
     assert_eq!(status, 201, "the honest report was refused: {page}");
     assert!(page.contains("id=\"receipt-code\""));
-    assert!(statuses.len() >= 20);
+    assert!(statuses.len() >= 30);
     assert!(
         statuses.iter().all(|status| [201, 429].contains(status)),
         "{statuses:?}"
     );
-    assert_eq!(
-        statuses.iter().filter(|status| **status == 201).count(),
-        2,
-        "the flooder gets its circuit's share and no more"
+    // Each circuit gets its share of 2 a minute (twice, if the flood outlasted a minute).
+    let admitted = statuses.iter().filter(|status| **status == 201).count();
+    assert!(
+        (6..=12).contains(&admitted),
+        "the flooder gets its circuits' shares and no more: {admitted}"
     );
 }

@@ -251,16 +251,26 @@ async function submitReport(form) {
   const sealed = await protocol.seal(sealTo, encoded);
   encoded.fill(0);
 
-  const challenge = await (await relay("/api/v1/challenge")).json();
-  const headers = { "Meldpunt-Organisation": organisation };
-  if (challenge.required) {
-    status(form, page.text.workingStamp);
-    headers["Meldpunt-Stamp"] = await protocol.solveStamp(challenge.challenge, derived.mailboxId, (tried) =>
-      status(form, `${page.text.workingStamp} ${tried.toLocaleString(page.language)}`),
-    );
+  // A stamp can go stale while it is solved (the relay raised its difficulty, or the
+  // challenge expired): then solve a new challenge, up to three times.
+  for (let attempt = 1; ; attempt += 1) {
+    const challenge = await (await relay("/api/v1/challenge")).json();
+    const headers = { "Meldpunt-Organisation": organisation };
+    if (challenge.required) {
+      status(form, page.text.workingStamp);
+      headers["Meldpunt-Stamp"] = await protocol.solveStamp(challenge.challenge, derived.mailboxId, (tried) =>
+        status(form, `${page.text.workingStamp} ${tried.toLocaleString(page.language)}`),
+      );
+    }
+    status(form, page.text.working);
+    try {
+      await relay("/api/v1/mailboxes", { method: "POST", token: derived.token, headers, body: sealed });
+      break;
+    } catch (error) {
+      const stale = error instanceof RelayError && ["stamp-outdated", "stamp-expired"].includes(error.code);
+      if (!stale || attempt >= 3) throw error;
+    }
   }
-  status(form, page.text.working);
-  await relay("/api/v1/mailboxes", { method: "POST", token: derived.token, headers, body: sealed });
 
   // From here on the report exists: the receipt code must be shown whatever happens next.
   const notes = [];

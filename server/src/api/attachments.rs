@@ -66,7 +66,7 @@ async fn receive(
     if declared.is_some_and(|length| length > limit) {
         return Err(Error::BodyTooLarge { limit });
     }
-    let size = store_attachment(state, id, mailbox, author, organisation, body).await?;
+    let size = store_attachment(state, id, mailbox, author, organisation, declared, body).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "id": URL_SAFE_NO_PAD.encode(id), "size": size })),
@@ -82,22 +82,30 @@ pub(crate) async fn store_attachment(
     mailbox: [u8; 32],
     author: Author,
     organisation: Option<String>,
+    declared: Option<u64>,
     body: Body,
 ) -> Result<u64, Error> {
-    let limits = state.settings.limits.mailbox();
-    let room = state
+    let largest = state.settings.limits.max_attachment_bytes;
+    let limit = state
         .store
-        .begin_attachment(id, mailbox, author, organisation, limits)
+        .begin_attachment(
+            id,
+            mailbox,
+            author,
+            organisation,
+            state.settings.limits.mailbox(),
+            declared,
+            largest,
+        )
         .await?;
-    let limit = state.settings.limits.max_attachment_bytes.min(room);
     let stored = match store_chunks(state, id, body, limit).await {
         Ok((size, chunks)) => state
             .store
-            .finish_attachment(id, size, chunks, limits.bytes)
+            .finish_attachment(id, size, chunks)
             .await
             .map(|()| size),
         // Refused for want of room in the mailbox rather than for the attachment's own size.
-        Err(Error::BodyTooLarge { .. }) if limit == room => Err(Error::MailboxFull("bytes")),
+        Err(Error::BodyTooLarge { .. }) if limit < largest => Err(Error::MailboxFull("bytes")),
         Err(error) => Err(error),
     };
     match stored {

@@ -13,7 +13,7 @@ use axum::{Json, Router};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use meldpunt_crypto::{
-    ChallengeAnswer, MailboxId, OfficeChallenge, RecipientAddress, SessionToken,
+    ChallengeAnswer, MailboxId, OfficeChallenge, RecipientAddress, SessionToken, Stamp,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -93,7 +93,21 @@ async fn challenge(
             organisation: address.organisation.chars().take(64).collect(),
             recipient: address.recipient.chars().take(64).collect(),
         })?;
-    state.office_challenges.admit(&address.organisation)?;
+    let stamp = headers
+        .get("meldpunt-stamp")
+        .map(|value| {
+            value
+                .to_str()
+                .map_err(|_| Error::StampMissing)
+                .and_then(|text| Stamp::from_wire(text).map_err(Error::Stamp))
+        })
+        .transpose()?;
+    state.office_challenges.admit(
+        &address.organisation,
+        stamp.as_ref(),
+        &state.stamp_key,
+        state.difficulty.least_accepted(),
+    )?;
     let challenge =
         OfficeChallenge::new(&keys).map_err(|error| Error::Storage(error.to_string()))?;
     let expires_at = unix_seconds() + CHALLENGE_SECONDS;
@@ -103,7 +117,7 @@ async fn challenge(
             organisation: address.organisation,
             expires_at,
         },
-    );
+    )?;
     Ok(Json(json!({
         "sealed_challenge": STANDARD.encode(challenge.sealed().as_bytes()),
         "expires_at": expires_at,

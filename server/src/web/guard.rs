@@ -210,7 +210,8 @@ impl FormGuard {
     pub fn admit(&self, token: &str, now: u64, circuit: Option<Circuit>) -> Result<(), Refusal> {
         let (nonce, expires) = self.check(token, now, true)?;
         Self::within_share(&self.circuit_submissions, circuit)?;
-        Self::take(&self.bucket, self.settings.no_script_submissions_per_minute)?;
+        Self::take(&self.bucket, self.settings.no_script_submissions_per_minute)
+            .inspect_err(|_| Self::refund(&self.circuit_submissions, circuit))?;
         self.spend(nonce, expires, now)
     }
 
@@ -224,8 +225,17 @@ impl FormGuard {
     ) -> Result<(), Refusal> {
         let (nonce, expires) = self.check(token, now, false)?;
         Self::within_share(&self.circuit_reads, circuit)?;
-        Self::take(&self.reads, self.settings.no_script_reads_per_minute)?;
+        Self::take(&self.reads, self.settings.no_script_reads_per_minute)
+            .inspect_err(|_| Self::refund(&self.circuit_reads, circuit))?;
         self.spend(nonce, expires, now)
+    }
+
+    /// A circuit told "busy" by the global rate keeps its share: only admitted requests
+    /// count against it.
+    fn refund(limiter: &WindowLimiter<Circuit>, circuit: Option<Circuit>) {
+        if let Some(circuit) = circuit {
+            limiter.refund(&circuit);
+        }
     }
 
     fn within_share(

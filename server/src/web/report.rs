@@ -187,6 +187,7 @@ pub async fn store_sealed_attachment(
         mailbox,
         Author::Reporter,
         None,
+        Some(sealed.len() as u64),
         Body::from(sealed),
     )
     .await
