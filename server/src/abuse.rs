@@ -178,16 +178,19 @@ impl PendingChallenges {
     }
 
     /// Admits a challenge for `organisation` (one the directory lists) before any work is
-    /// done for it: free within the rate, else only with an unspent stamp for it.
+    /// done for it: free within the rate, else only with an unspent stamp for it. Returns
+    /// whether a stamp paid for it (the caller counts it as load, so the difficulty follows a
+    /// flood of paid challenges as it follows a flood of new mailboxes).
     pub fn admit(
         &self,
         organisation: &str,
         stamp: Option<&Stamp>,
         key: &StampKey,
         least_difficulty: u8,
-    ) -> Result<(), Error> {
+    ) -> Result<bool, Error> {
+        self.make_room()?;
         if self.limiter.allow(organisation.to_owned()) {
-            return Ok(());
+            return Ok(false);
         }
         let Some(stamp) = stamp else {
             return Err(Error::RateLimited(
@@ -212,17 +215,18 @@ impl PendingChallenges {
         if spent_stamps.insert(spent.nonce, spent.expires_at).is_some() {
             return Err(Error::StampSpent);
         }
-        Ok(())
+        Ok(true)
     }
 
-    /// Keeps a challenge until its answer arrives or it expires.
-    pub fn insert(&self, answer_id: [u8; 32], grant: Grant) -> Result<(), Error> {
-        let now = crate::storage::unix_seconds();
+    /// Refuses, before a stamp is spent or any work done, when as many challenges wait as
+    /// the relay keeps.
+    fn make_room(&self) -> Result<(), Error> {
         let mut pending = self
             .pending
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if pending.len() >= MAXIMUM_PENDING {
+            let now = crate::storage::unix_seconds();
             pending.retain(|_, waiting| waiting.expires_at >= now);
             if pending.len() >= MAXIMUM_PENDING {
                 return Err(Error::RateLimited(
@@ -230,8 +234,15 @@ impl PendingChallenges {
                 ));
             }
         }
-        pending.insert(answer_id, grant);
         Ok(())
+    }
+
+    /// Keeps a challenge until its answer arrives or it expires.
+    pub fn insert(&self, answer_id: [u8; 32], grant: Grant) {
+        self.pending
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(answer_id, grant);
     }
 
     /// Takes the challenge an answer belongs to, once, if it has not expired.
@@ -297,11 +308,11 @@ mod tests {
             expires_at: crate::storage::unix_seconds().saturating_add_signed(seconds),
         };
         pending.admit("demo", None, &key, 4).unwrap();
-        pending.insert([1; 32], grant(60)).unwrap();
+        pending.insert([1; 32], grant(60));
         assert_eq!(pending.take([1; 32]).unwrap().organisation, "demo");
         assert!(pending.take([1; 32]).is_none(), "used once");
         pending.admit("demo", None, &key, 4).unwrap();
-        pending.insert([2; 32], grant(-1)).unwrap();
+        pending.insert([2; 32], grant(-1));
         assert!(pending.take([2; 32]).is_none(), "expired");
         assert!(matches!(
             pending.admit("demo", None, &key, 4),

@@ -185,6 +185,7 @@ impl Limits {
             messages: self.max_messages_per_mailbox,
             attachments: self.max_attachments_per_mailbox,
             bytes: self.max_mailbox_bytes,
+            attachment_bytes: self.max_attachment_bytes,
         }
     }
 }
@@ -379,6 +380,26 @@ mod tests {
         };
         let message = settings.check().unwrap_err().to_string();
         assert!(message.contains("loopback"), "{message}");
+    }
+
+    #[test]
+    fn tor_circuit_ids_are_trusted_only_on_a_loopback_listener() {
+        let settings = Settings {
+            listen: "0.0.0.0:8443".parse().unwrap(),
+            tor_circuit_ids: true,
+            tls: Some(TlsSettings {
+                certificate_chain: "chain.pem".into(),
+                private_key: "key.pem".into(),
+            }),
+            ..Settings::default()
+        };
+        let message = settings.check().unwrap_err().to_string();
+        assert!(message.contains("tor_circuit_ids"), "{message}");
+        let behind_tor = Settings {
+            tor_circuit_ids: true,
+            ..Settings::default()
+        };
+        behind_tor.check().unwrap();
     }
 
     #[test]

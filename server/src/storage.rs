@@ -152,6 +152,8 @@ pub struct MailboxLimits {
     pub attachments: u32,
     /// Sealed bytes each side (reporter, office) may store.
     pub bytes: u64,
+    /// Sealed bytes one attachment may have.
+    pub attachment_bytes: u64,
 }
 
 /// A message's metadata.
@@ -522,7 +524,7 @@ impl Store {
 
     /// Registers a new attachment upload for a mailbox (checks before writing), and holds
     /// room for it in its author's quota: its declared size, or as much as one attachment may
-    /// have (`largest`) when no size was declared, or what is left if that is less. Returns
+    /// have when no size was declared, or what is left if that is less. Returns
     /// the most the upload may send. Uploads that run at the same time each hold their own
     /// room, so together they cannot pass the quota.
     pub async fn begin_attachment(
@@ -533,7 +535,6 @@ impl Store {
         required_organisation: Option<String>,
         limits: MailboxLimits,
         declared: Option<u64>,
-        largest: u64,
     ) -> Result<u64, Error> {
         self.write(move |transaction| {
             let mut mailboxes = transaction.open_table(MAILBOXES)?;
@@ -556,7 +557,7 @@ impl Store {
             let reserved = match declared {
                 Some(size) => size,
                 None if room == 0 => return Err(Error::MailboxFull("bytes")),
-                None => largest.min(room),
+                None => limits.attachment_bytes.min(room),
             };
             record.take(author, reserved, limits.bytes)?;
             let day = today();
@@ -777,8 +778,8 @@ fn append(
 ///
 /// Format 1 kept sealed bodies by one relay-wide number. Format 2 keeps them by mailbox and
 /// position, and numbers each organisation's messages on its own. Messages stored before the
-/// upgrade keep the numbers their office has seen (offices' cursors stay valid); each
-/// organisation's counter continues after its highest one.
+/// upgrade keep the numbers their office has seen (offices' cursors stay valid); every
+/// organisation's numbering continues above every number format 1 gave out.
 fn upgrade(transaction: &WriteTransaction) -> Result<(), Error> {
     let format = transaction
         .open_table(COUNTERS)?
@@ -1094,6 +1095,7 @@ mod tests {
             messages,
             attachments: 10,
             bytes: u64::MAX,
+            attachment_bytes: 100,
         }
     }
 
@@ -1256,15 +1258,7 @@ mod tests {
             .await
             .unwrap();
         store
-            .begin_attachment(
-                [5; 16],
-                mailbox,
-                Author::Reporter,
-                None,
-                limits(10),
-                None,
-                100,
-            )
+            .begin_attachment([5; 16], mailbox, Author::Reporter, None, limits(10), None)
             .await
             .unwrap();
         store.put_chunk([5; 16], 0, vec![1; 10]).await.unwrap();
@@ -1384,6 +1378,7 @@ mod tests {
             messages: 100,
             attachments: 10,
             bytes: 250,
+            attachment_bytes: 1000,
         };
         store
             .append_message(mailbox, Author::Reporter, None, vec![0; 150], quota)
@@ -1408,7 +1403,7 @@ mod tests {
             .unwrap();
         assert!(matches!(
             store
-                .begin_attachment([9; 16], mailbox, Author::Reporter, None, quota, None, 1000)
+                .begin_attachment([9; 16], mailbox, Author::Reporter, None, quota, None)
                 .await,
             Err(Error::MailboxFull("bytes"))
         ));
@@ -1431,17 +1426,10 @@ mod tests {
             messages: 100,
             attachments: 10,
             bytes: 1000,
+            attachment_bytes: 600,
         };
         let begin = |id: u8, declared: Option<u64>| {
-            store.begin_attachment(
-                [id; 16],
-                mailbox,
-                Author::Reporter,
-                None,
-                quota,
-                declared,
-                600,
-            )
+            store.begin_attachment([id; 16], mailbox, Author::Reporter, None, quota, declared)
         };
         // Without a declared size an upload holds as much as one attachment may have.
         assert_eq!(begin(1, None).await.unwrap(), 600);

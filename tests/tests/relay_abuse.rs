@@ -349,3 +349,52 @@ async fn one_flooding_client_cannot_lock_an_honest_reporter_out_of_the_form_with
         "the flooder gets its circuits' shares and no more: {admitted}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_office_cli_pays_a_stamp_when_its_challenges_are_flooded() {
+    let relay = Relay::start(RelayOptions {
+        extra_config: "[limits]\noffice_challenges_per_minute = 1\n".into(),
+        ..RelayOptions::default()
+    });
+    let reporter = meldpunt_end_to_end::User::new();
+    reporter.report(
+        &relay,
+        "Een melding terwijl iemand de aanmelding overspoelt.",
+    );
+    // Someone has used this minute's free challenge for demo.
+    assert_eq!(ask_challenge(&relay, "demo", None).await.0, 200);
+    let office = meldpunt_end_to_end::User::new();
+    let identity = office.path("office.key");
+    meldpunt_end_to_end::write_identity(&identity, &relay.directory.demo_office);
+    let key = relay.directory.signing_key.directory_key().to_string();
+    let store = office.path("store");
+    let arguments = [
+        "--json",
+        "inbox",
+        "sync",
+        "--identity",
+        identity.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+        "--directory-key",
+        &key,
+    ];
+    let output = tokio::task::spawn_blocking({
+        let relay_url = relay.url.clone();
+        let arguments: Vec<String> = arguments
+            .iter()
+            .map(|argument| argument.to_string())
+            .collect();
+        move || {
+            let arguments: Vec<&str> = arguments.iter().map(String::as_str).collect();
+            office.run_at(&relay_url, &arguments, None)
+        }
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("anti-abuse work"), "{stderr}");
+    let synced: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(synced["arrived"][0]["kind"], "report");
+}

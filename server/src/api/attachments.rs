@@ -85,18 +85,10 @@ pub(crate) async fn store_attachment(
     declared: Option<u64>,
     body: Body,
 ) -> Result<u64, Error> {
-    let largest = state.settings.limits.max_attachment_bytes;
+    let limits = state.settings.limits.mailbox();
     let limit = state
         .store
-        .begin_attachment(
-            id,
-            mailbox,
-            author,
-            organisation,
-            state.settings.limits.mailbox(),
-            declared,
-            largest,
-        )
+        .begin_attachment(id, mailbox, author, organisation, limits, declared)
         .await?;
     let stored = match store_chunks(state, id, body, limit).await {
         Ok((size, chunks)) => state
@@ -105,7 +97,9 @@ pub(crate) async fn store_attachment(
             .await
             .map(|()| size),
         // Refused for want of room in the mailbox rather than for the attachment's own size.
-        Err(Error::BodyTooLarge { .. }) if limit < largest => Err(Error::MailboxFull("bytes")),
+        Err(Error::BodyTooLarge { .. }) if limit < limits.attachment_bytes => {
+            Err(Error::MailboxFull("bytes"))
+        }
         Err(error) => Err(error),
     };
     match stored {

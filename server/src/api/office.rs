@@ -102,12 +102,15 @@ async fn challenge(
                 .and_then(|text| Stamp::from_wire(text).map_err(Error::Stamp))
         })
         .transpose()?;
-    state.office_challenges.admit(
+    let paid = state.office_challenges.admit(
         &address.organisation,
         stamp.as_ref(),
         &state.stamp_key,
         state.difficulty.least_accepted(),
     )?;
+    if paid {
+        state.difficulty.record_creation();
+    }
     let challenge =
         OfficeChallenge::new(&keys).map_err(|error| Error::Storage(error.to_string()))?;
     let expires_at = unix_seconds() + CHALLENGE_SECONDS;
@@ -117,7 +120,7 @@ async fn challenge(
             organisation: address.organisation,
             expires_at,
         },
-    )?;
+    );
     Ok(Json(json!({
         "sealed_challenge": STANDARD.encode(challenge.sealed().as_bytes()),
         "expires_at": expires_at,
