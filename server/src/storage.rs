@@ -12,8 +12,9 @@
 //! stamp nonces. This module must never store a token, an address or a plaintext.
 
 use std::any::Any;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use redb::{
@@ -27,8 +28,10 @@ use crate::error::Error;
 
 /// mailbox id → [`MailboxRecord`] (JSON).
 const MAILBOXES: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("mailboxes");
-/// (mailbox id, position in mailbox) → sealed bytes.
-const SEALED_MESSAGES: TableDefinition<([u8; 32], u32), &[u8]> =
+/// (organisation, message number) → sealed bytes. Keyed like the office's view, so that new
+/// bodies go to the end of their organisation's range (a few places in the tree, rather than
+/// anywhere, as random mailbox ids would).
+const SEALED_MESSAGES: TableDefinition<(&str, u64), &[u8]> =
     TableDefinition::new("sealed_messages");
 /// Store format 1 only: relay-wide message number → sealed bytes. Moved into
 /// [`SEALED_MESSAGES`] when a format 1 store is opened.
@@ -228,11 +231,60 @@ struct Job {
     durable: bool,
 }
 
+/// The next message number of each organisation that has written since the last failed
+/// batch, kept by the writer thread: read from `counters` the first time, written back once
+/// per batch (an extra table opened and written for every message would cost a tenth of
+/// the write rate), and forgotten when a batch fails, so that the store stays the truth and
+/// a failed batch leaves no gap.
+#[derive(Debug, Default)]
+struct NumberCache {
+    next: HashMap<String, u64>,
+    unsaved: HashSet<String>,
+}
+
+impl NumberCache {
+    /// Takes the next number of `organisation`.
+    fn take(&mut self, transaction: &WriteTransaction, organisation: &str) -> Result<u64, Error> {
+        let number = match self.next.get(organisation) {
+            Some(next) => *next,
+            None => {
+                let counters = transaction.open_table(COUNTERS)?;
+                let stored = counters.get(counter_name(organisation).as_str())?;
+                match stored {
+                    Some(next) => next.value(),
+                    None => counters.get(FIRST_NUMBER)?.map_or(1, |first| first.value()),
+                }
+            }
+        };
+        self.next.insert(organisation.to_owned(), number + 1);
+        self.unsaved.insert(organisation.to_owned());
+        Ok(number)
+    }
+
+    /// Writes the numbers taken in this batch into its transaction.
+    fn save(&mut self, transaction: &WriteTransaction) -> Result<(), Error> {
+        if self.unsaved.is_empty() {
+            return Ok(());
+        }
+        let mut counters = transaction.open_table(COUNTERS)?;
+        for organisation in self.unsaved.drain() {
+            counters.insert(
+                counter_name(&organisation).as_str(),
+                self.next[&organisation],
+            )?;
+        }
+        Ok(())
+    }
+}
+
+type Numbers = Arc<Mutex<NumberCache>>;
+
 /// The relay's storage.
 #[derive(Clone)]
 pub struct Store {
     database: Arc<Database>,
     jobs: mpsc::UnboundedSender<Job>,
+    numbers: Numbers,
 }
 impl std::fmt::Debug for Store {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -263,11 +315,17 @@ impl Store {
         }
         let (jobs, receiver) = mpsc::unbounded_channel();
         let writer_database = Arc::clone(&database);
+        let numbers = Numbers::default();
+        let writer_numbers = Arc::clone(&numbers);
         std::thread::Builder::new()
             .name("meldpunt-writer".into())
-            .spawn(move || writer_loop(&writer_database, receiver))
+            .spawn(move || writer_loop(&writer_database, receiver, &writer_numbers))
             .map_err(|error| Error::Storage(format!("cannot start the writer: {error}")))?;
-        Ok(Store { database, jobs })
+        Ok(Store {
+            database,
+            jobs,
+            numbers,
+        })
     }
 
     /// Runs `work` in the next group-committed write transaction; returns once it is durable.
@@ -320,6 +378,7 @@ impl Store {
         sealed: Vec<u8>,
         spent_stamp: Option<meldpunt_crypto::SpentStamp>,
     ) -> Result<u64, Error> {
+        let numbers = Arc::clone(&self.numbers);
         self.write(move |transaction| {
             let mailboxes = transaction.open_table(MAILBOXES)?;
             if mailboxes.get(mailbox)?.is_some() {
@@ -345,6 +404,7 @@ impl Store {
             drop(mailboxes);
             append(
                 transaction,
+                &numbers,
                 mailbox,
                 record,
                 Author::Reporter,
@@ -364,6 +424,7 @@ impl Store {
         sealed: Vec<u8>,
         limits: MailboxLimits,
     ) -> Result<(u32, u64), Error> {
+        let numbers = Arc::clone(&self.numbers);
         self.write(move |transaction| {
             let record: MailboxRecord = {
                 let mailboxes = transaction.open_table(MAILBOXES)?;
@@ -380,7 +441,15 @@ impl Store {
                 return Err(Error::MailboxFull("messages"));
             }
             let position = record.messages + 1;
-            let number = append(transaction, mailbox, record, author, &sealed, limits.bytes)?;
+            let number = append(
+                transaction,
+                &numbers,
+                mailbox,
+                record,
+                author,
+                &sealed,
+                limits.bytes,
+            )?;
             Ok((position, number))
         })
         .await
@@ -431,9 +500,14 @@ impl Store {
         position: u32,
     ) -> Result<Option<Vec<u8>>, Error> {
         self.read(move |transaction| {
+            let index = transaction.open_table(MAILBOX_MESSAGES)?;
+            let Some(record) = index.get((mailbox, position))? else {
+                return Ok(None);
+            };
+            let record: MessageRecord = decode(record.value())?;
             let bodies = transaction.open_table(SEALED_MESSAGES)?;
             Ok(bodies
-                .get((mailbox, position))?
+                .get((record.organisation.as_str(), record.number))?
                 .map(|bytes| bytes.value().to_vec()))
         })
         .await
@@ -467,14 +541,9 @@ impl Store {
         number: u64,
     ) -> Result<Option<Vec<u8>>, Error> {
         self.read(move |transaction| {
-            let index = transaction.open_table(ORGANISATION_MESSAGES)?;
-            let Some(record) = index.get((organisation.as_str(), number))? else {
-                return Ok(None);
-            };
-            let record: MessageRecord = decode(record.value())?;
             let bodies = transaction.open_table(SEALED_MESSAGES)?;
             Ok(bodies
-                .get((record.mailbox, record.position))?
+                .get((organisation.as_str(), number))?
                 .map(|bytes| bytes.value().to_vec()))
         })
         .await
@@ -727,6 +796,7 @@ fn counter_name(organisation: &str) -> String {
 /// organisation; refuses (changing nothing) if it passes `author`'s byte quota.
 fn append(
     transaction: &WriteTransaction,
+    numbers: &Mutex<NumberCache>,
     mailbox: [u8; 32],
     mut record: MailboxRecord,
     author: Author,
@@ -734,16 +804,10 @@ fn append(
     quota: u64,
 ) -> Result<u64, Error> {
     record.take(author, sealed.len() as u64, quota)?;
-    let number = {
-        let mut counters = transaction.open_table(COUNTERS)?;
-        let name = counter_name(&record.organisation);
-        let number = match counters.get(name.as_str())? {
-            Some(next) => next.value(),
-            None => counters.get(FIRST_NUMBER)?.map_or(1, |first| first.value()),
-        };
-        counters.insert(name.as_str(), number + 1)?;
-        number
-    };
+    let number = numbers
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .take(transaction, &record.organisation)?;
     let day = today();
     record.messages += 1;
     record.last_activity = day;
@@ -760,7 +824,7 @@ fn append(
     let encoded = encode(&message);
     transaction
         .open_table(SEALED_MESSAGES)?
-        .insert((mailbox, record.messages), sealed)?;
+        .insert((record.organisation.as_str(), number), sealed)?;
     transaction
         .open_table(MAILBOX_MESSAGES)?
         .insert((mailbox, record.messages), encoded.as_slice())?;
@@ -804,10 +868,9 @@ fn upgrade(transaction: &WriteTransaction) -> Result<(), Error> {
         let mut bodies = transaction.open_table(SEALED_MESSAGES)?;
         let mut next_number = 1;
         for entry in index.iter()? {
-            let (key, record) = entry?;
-            let record: MessageRecord = decode(record.value())?;
+            let record: MessageRecord = decode(entry?.1.value())?;
             if let Some(body) = old.get(record.number)? {
-                bodies.insert(key.value(), body.value())?;
+                bodies.insert((record.organisation.as_str(), record.number), body.value())?;
             }
             next_number = next_number.max(record.number + 1);
         }
@@ -944,11 +1007,10 @@ fn purge(transaction: &WriteTransaction, retention_days: u32) -> Result<PurgeCou
         transaction
             .open_table(MAILBOX_MESSAGES)?
             .retain_in((mailbox, 0)..=(mailbox, u32::MAX), |_, _| false)?;
-        transaction
-            .open_table(SEALED_MESSAGES)?
-            .retain_in((mailbox, 0)..=(mailbox, u32::MAX), |_, _| false)?;
+        let mut bodies = transaction.open_table(SEALED_MESSAGES)?;
         let mut by_organisation = transaction.open_table(ORGANISATION_MESSAGES)?;
         for number in numbers {
+            bodies.remove((organisation.as_str(), number))?;
             by_organisation.remove((organisation.as_str(), number))?;
             counts.messages += 1;
         }
@@ -1011,7 +1073,11 @@ fn backup(database: &Database, target: &Path) -> Result<BackupCounts, Error> {
     Ok(counts)
 }
 
-fn writer_loop(database: &Database, mut receiver: mpsc::UnboundedReceiver<Job>) {
+fn writer_loop(
+    database: &Database,
+    mut receiver: mpsc::UnboundedReceiver<Job>,
+    numbers: &Mutex<NumberCache>,
+) {
     while let Some(first) = receiver.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAXIMUM_BATCH {
@@ -1020,11 +1086,11 @@ fn writer_loop(database: &Database, mut receiver: mpsc::UnboundedReceiver<Job>) 
                 Err(_) => break,
             }
         }
-        run_batch(database, batch);
+        run_batch(database, batch, numbers);
     }
 }
 
-fn run_batch(database: &Database, batch: Vec<Job>) {
+fn run_batch(database: &Database, batch: Vec<Job>, numbers: &Mutex<NumberCache>) {
     let durable = batch.iter().any(|job| job.durable);
     let transaction = match database.begin_write() {
         Ok(mut transaction) => {
@@ -1058,6 +1124,12 @@ fn run_batch(database: &Database, batch: Vec<Job>) {
             other => outcomes.push((job.reply, Some(other))),
         }
     }
+    let mut numbers = numbers
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if failure.is_none() {
+        failure = numbers.save(&transaction).err();
+    }
     let commit = match failure {
         Some(error) => {
             let _ = transaction.abort();
@@ -1065,6 +1137,10 @@ fn run_batch(database: &Database, batch: Vec<Job>) {
         }
         None => transaction.commit().map_err(Error::from),
     };
+    if commit.is_err() {
+        *numbers = NumberCache::default();
+    }
+    drop(numbers);
     match commit {
         Ok(()) => {
             for (reply, result) in outcomes {
