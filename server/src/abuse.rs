@@ -301,45 +301,56 @@ mod tests {
 
     #[test]
     fn challenges_are_answered_once_and_cost_a_stamp_beyond_the_free_rate() {
+        // 16 bits: a stamp solved for another organisation also fits this one only once in
+        // 65,536 runs.
+        const LEAST: u8 = 16;
         let pending = PendingChallenges::new(2);
         let key = StampKey::generate();
         let grant = |seconds: i64| Grant {
             organisation: "demo".into(),
             expires_at: crate::storage::unix_seconds().saturating_add_signed(seconds),
         };
-        pending.admit("demo", None, &key, 4).unwrap();
+        pending.admit("demo", None, &key, LEAST).unwrap();
         pending.insert([1; 32], grant(60));
         assert_eq!(pending.take([1; 32]).unwrap().organisation, "demo");
         assert!(pending.take([1; 32]).is_none(), "used once");
-        pending.admit("demo", None, &key, 4).unwrap();
+        pending.admit("demo", None, &key, LEAST).unwrap();
         pending.insert([2; 32], grant(-1));
         assert!(pending.take([2; 32]).is_none(), "expired");
         assert!(matches!(
-            pending.admit("demo", None, &key, 4),
+            pending.admit("demo", None, &key, LEAST),
             Err(Error::RateLimited(_))
         ));
         // Beyond the free rate a stamp for this organisation admits, once.
         let expires = crate::storage::unix_seconds() + 600;
         let subject = meldpunt_crypto::office_stamp_subject("demo");
-        let stamp = key.challenge(4, expires).solve(&subject, |_| true).unwrap();
-        pending.admit("demo", Some(&stamp), &key, 4).unwrap();
+        let stamp = key
+            .challenge(LEAST, expires)
+            .solve(&subject, |_| true)
+            .unwrap();
+        pending.admit("demo", Some(&stamp), &key, LEAST).unwrap();
         assert!(matches!(
-            pending.admit("demo", Some(&stamp), &key, 4),
+            pending.admit("demo", Some(&stamp), &key, LEAST),
             Err(Error::StampSpent)
         ));
         // A stamp for another organisation, or from before the difficulty rose, does not.
         let elsewhere = key
-            .challenge(4, expires)
+            .challenge(LEAST, expires)
             .solve(&meldpunt_crypto::office_stamp_subject("other"), |_| true)
             .unwrap();
-        assert!(pending.admit("demo", Some(&elsewhere), &key, 4).is_err());
-        let easy = key.challenge(2, expires).solve(&subject, |_| true).unwrap();
+        assert!(pending
+            .admit("demo", Some(&elsewhere), &key, LEAST)
+            .is_err());
+        let easy = key
+            .challenge(LEAST - 2, expires)
+            .solve(&subject, |_| true)
+            .unwrap();
         assert!(matches!(
-            pending.admit("demo", Some(&easy), &key, 4),
+            pending.admit("demo", Some(&easy), &key, LEAST),
             Err(Error::Stamp(meldpunt_crypto::Error::StampOutdated { .. }))
         ));
         // Another organisation's free rate is its own.
-        pending.admit("other", None, &key, 4).unwrap();
+        pending.admit("other", None, &key, LEAST).unwrap();
     }
 
     #[test]

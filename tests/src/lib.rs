@@ -329,6 +329,23 @@ impl Relay {
             .expect("the relay answers")
     }
 
+    /// A proof-of-work challenge from the relay, if it asks for stamps.
+    pub async fn challenge(&self) -> Option<meldpunt_crypto::Challenge> {
+        let answer: serde_json::Value = client()
+            .get(format!("{}/api/v1/challenge", self.url))
+            .send()
+            .await
+            .expect("challenge")
+            .json()
+            .await
+            .expect("json");
+        if answer["required"] == false {
+            return None;
+        }
+        let wire = answer["challenge"].as_str().expect("challenge");
+        Some(meldpunt_crypto::Challenge::from_wire(wire).expect("valid challenge"))
+    }
+
     /// The relay's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
@@ -482,20 +499,7 @@ impl Reporter {
 
     /// Fetches a challenge and solves it for this reporter's mailbox.
     pub async fn stamp(&self, relay: &Relay) -> Option<String> {
-        let answer: serde_json::Value = client()
-            .get(format!("{}/api/v1/challenge", relay.url))
-            .send()
-            .await
-            .expect("challenge")
-            .json()
-            .await
-            .expect("json");
-        if answer["required"] == false {
-            return None;
-        }
-        let challenge =
-            meldpunt_crypto::Challenge::from_wire(answer["challenge"].as_str().expect("challenge"))
-                .expect("valid challenge");
+        let challenge = relay.challenge().await?;
         let id = self.token().mailbox_id();
         let stamp: Stamp = challenge.solve(&id, |_| true).expect("solved");
         Some(stamp.to_wire())

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-use meldpunt_crypto::{Challenge, ChallengeAnswer};
+use meldpunt_crypto::ChallengeAnswer;
 use meldpunt_end_to_end::{client, form_token, Relay, RelayOptions, Reporter};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -108,19 +108,8 @@ async fn stamps_issued_far_below_the_current_difficulty_are_refused() {
         target_per_minute: 1,
         ..RelayOptions::default()
     });
-    let fetch_challenge = || async {
-        let answer: Value = client()
-            .get(format!("{}/api/v1/challenge", relay.url))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        Challenge::from_wire(answer["challenge"].as_str().unwrap()).unwrap()
-    };
     // Collected while the relay is quiet.
-    let hoarded = fetch_challenge().await;
+    let hoarded = relay.challenge().await.unwrap();
     assert_eq!(hoarded.difficulty(), 6);
     // Five mailboxes in a minute, against a target of one, raise the difficulty by three
     // bits: more than the two the relay forgives.
@@ -129,7 +118,7 @@ async fn stamps_issued_far_below_the_current_difficulty_are_refused() {
         let report = reporter.sealed_report(&relay, "x");
         assert_eq!(reporter.create(&relay, "demo", report).await.status(), 201);
     }
-    assert!(fetch_challenge().await.difficulty() >= 9);
+    assert!(relay.challenge().await.unwrap().difficulty() >= 9);
     let late = Reporter::new();
     let stamp = hoarded
         .solve(&late.token().mailbox_id(), |_| true)
@@ -193,15 +182,9 @@ async fn office_challenges_are_rate_limited_and_write_nothing_until_answered() {
     );
     // Beyond the free rate the office still gets in, for a stamp solved for its
     // organisation: whoever floods demo's challenges cannot lock its office out.
-    let answer: Value = client()
-        .get(format!("{}/api/v1/challenge", relay.url))
-        .send()
+    let stamp = relay
+        .challenge()
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let stamp = Challenge::from_wire(answer["challenge"].as_str().unwrap())
         .unwrap()
         .solve(&meldpunt_crypto::office_stamp_subject("demo"), |_| true)
         .unwrap()
