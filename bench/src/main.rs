@@ -310,12 +310,12 @@ async fn submit(client: &reqwest::Client, url: &str, body: Vec<u8>, proof_of_wor
         let Ok(response) = client.get(format!("{url}/api/v1/challenge")).send().await else {
             return false;
         };
-        let Ok(answer) = response.json::<serde_json::Value>().await else {
+        let Ok(offer) = response.json::<meldpunt_wire::ChallengeOffer>().await else {
             return false;
         };
-        let Some(challenge) = answer["challenge"]
-            .as_str()
-            .and_then(|text| meldpunt_crypto::Challenge::from_wire(text).ok())
+        let Some(challenge) = offer
+            .challenge
+            .and_then(|text| meldpunt_crypto::Challenge::from_wire(&text).ok())
         else {
             return false;
         };
@@ -357,32 +357,32 @@ pub(crate) async fn office_session(
     url: &str,
     office: &IdentityKey,
 ) -> String {
-    let challenge: serde_json::Value = client
+    let challenge: meldpunt_wire::OfficeChallenge = client
         .post(format!("{url}/api/v1/office/challenge"))
-        .json(&serde_json::json!({ "organisation": "demo", "recipient": "integrity-office" }))
+        .json(&meldpunt_wire::OfficeChallengeRequest {
+            organisation: "demo".into(),
+            recipient: "integrity-office".into(),
+        })
         .send()
         .await
         .expect("challenge")
         .json()
         .await
-        .expect("json");
-    let sealed = STANDARD
-        .decode(challenge["sealed_challenge"].as_str().expect("sealed"))
-        .expect("base64");
+        .expect("an office challenge");
+    let sealed = STANDARD.decode(challenge.sealed_challenge).expect("base64");
     let answer = ChallengeAnswer::open(std::slice::from_ref(office), &sealed).expect("opens");
-    let session: serde_json::Value = client
+    let session: meldpunt_wire::Session = client
         .post(format!("{url}/api/v1/office/session"))
-        .json(&serde_json::json!({ "answer": answer.to_wire().as_str() }))
+        .json(&meldpunt_wire::SessionRequest {
+            answer: answer.to_wire().to_string(),
+        })
         .send()
         .await
         .expect("session")
         .json()
         .await
-        .expect("json");
-    format!(
-        "Bearer {}",
-        session["session_token"].as_str().expect("token")
-    )
+        .expect("a session");
+    format!("Bearer {}", session.session_token)
 }
 
 async fn office_sync(url: &str, office: &IdentityKey, expected: usize) -> (f64, usize) {
@@ -392,7 +392,7 @@ async fn office_sync(url: &str, office: &IdentityKey, expected: usize) -> (f64, 
     let mut numbers = Vec::new();
     let mut after = 0u64;
     loop {
-        let page: serde_json::Value = client
+        let page: meldpunt_wire::OfficeMessages = client
             .get(format!(
                 "{url}/api/v1/office/messages?after={after}&limit=1000"
             ))
@@ -402,14 +402,11 @@ async fn office_sync(url: &str, office: &IdentityKey, expected: usize) -> (f64, 
             .expect("list")
             .json()
             .await
-            .expect("json");
-        let messages = page["messages"].as_array().expect("messages");
-        if messages.is_empty() {
+            .expect("a listing");
+        if page.messages.is_empty() {
             break;
         }
-        for message in messages {
-            numbers.push(message["number"].as_u64().expect("number"));
-        }
+        numbers.extend(page.messages.iter().map(|message| message.number));
         after = *numbers.last().expect("non-empty");
     }
     let numbers = Arc::new(numbers);

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::collections::HashSet;
 
 use meldpunt_crypto::{
-    Authenticity, Author, Directory, IdentityKey, Message, MessageKind, OfficeKey,
-    RecipientAddress, RecipientKey, SessionToken,
+    Authenticity, Directory, IdentityKey, Message, MessageKind, OfficeKey, RecipientAddress,
+    RecipientKey, SessionToken,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -21,8 +21,9 @@ use crate::error::{CliError, Result};
 use crate::input;
 use crate::paths::{create_private, create_private_dir, today};
 use crate::pins::verified_directory;
-use crate::relay::{OfficeEntry, Relay};
+use crate::relay::Relay;
 use crate::store::{Case, QuarantinedMessage, Status, Store, StoredMessage};
+use meldpunt_wire::OfficeEntry;
 
 /// The standard acknowledgement of receipt.
 pub const ACKNOWLEDGEMENT_TEXT: &str = "Wij hebben uw melding ontvangen. U hoort binnen drie maanden van ons wat er met uw melding gebeurt. \
@@ -239,6 +240,22 @@ impl Inbox {
                 .office_messages(&session.token, store.state.cursor)?;
             let before = store.state.cursor;
             for entry in entries {
+                let entry = match entry {
+                    Ok(entry) => entry,
+                    // A malformed entry is reported and passed (when its number can be
+                    // read); it never stops the others.
+                    Err(malformed) => {
+                        let number = malformed.key.unwrap_or(0);
+                        if !known.contains(&number) {
+                            report
+                                .quarantined
+                                .push(("-".into(), number, malformed.reason));
+                            known.insert(number);
+                        }
+                        store.state.cursor = store.state.cursor.max(number);
+                        continue;
+                    }
+                };
                 if !known.contains(&entry.number) {
                     // An error here (the relay gone, a full disk) stops the sync before the
                     // cursor passes this message, so the next sync lists it again.
@@ -808,23 +825,10 @@ fn file_entry(
         other => other,
     };
     // The relay's day, never one after today (a far-future day would break deadlines).
-    let today = today();
-    let day = entry
-        .day
-        .parse::<meldpunt_crypto::Day>()
-        .ok()
-        .filter(|day| *day <= today)
-        .unwrap_or(today);
-    let author = printable(&entry.author, 16);
-    let case_id = case_id(&entry.mailbox);
-    let Ok(mailbox) = meldpunt_crypto::MailboxId::from_wire(&entry.mailbox) else {
-        report.quarantined.push((
-            "-".into(),
-            entry.number,
-            "the relay listed it under a malformed mailbox id".into(),
-        ));
-        return Ok(());
-    };
+    let day = entry.day.min(today());
+    let author = entry.author.as_str().to_owned();
+    let mailbox = entry.mailbox;
+    let case_id = case_id(&mailbox.to_wire());
     store.keep_original(entry.number, &sealed)?;
     if !store.state.cases.contains_key(&case_id) {
         // Partial only when the first message this identity can open is not the mailbox's
@@ -844,7 +848,7 @@ fn file_entry(
         store.state.cases.insert(case_id.clone(), case);
     }
     let case = store.state.cases.get_mut(&case_id).expect("just inserted");
-    match file(case, entry, &author, opened, day) {
+    match file(case, entry, opened, day) {
         Ok(filed) => report.arrived.push((case_id, author, filed)),
         Err(reason) => {
             case.quarantined.push(QuarantinedMessage {
@@ -890,18 +894,14 @@ struct Filed {
 fn file(
     case: &mut Case,
     entry: &OfficeEntry,
-    recorded: &str,
     opened: meldpunt_crypto::Result<Message>,
     day: meldpunt_crypto::Day,
 ) -> std::result::Result<Filed, String> {
     let message =
         opened.map_err(|error| format!("it does not open as a Meldpunt message: {error}"))?;
-    let author: Author = recorded
-        .parse()
-        .map_err(|_| format!("the relay recorded an unknown author \"{recorded}\""))?;
     let admitted = case
         .check
-        .admit(&message, author)
+        .admit(&message, entry.author)
         .map_err(|error| format!("it does not fit the case: {error}"))?;
     let unverified = admitted.authenticity == Authenticity::UnverifiedFollowUp;
     apply(case, &message, day);
@@ -912,7 +912,7 @@ fn file(
     case.messages.push(StoredMessage {
         number: entry.number,
         position: entry.position,
-        author: recorded.to_owned(),
+        author: entry.author.as_str().to_owned(),
         stored_on: day.to_string(),
         message_json,
         unverified,

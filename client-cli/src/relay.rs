@@ -10,35 +10,41 @@ use std::time::Duration;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use meldpunt_crypto::{MailboxToken, SessionToken};
+use meldpunt_wire::{ChallengeOffer, MessageSummary, OfficeEntry};
 use reqwest::blocking::{Client, RequestBuilder, Response};
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use crate::error::{CliError, Result};
 
-/// A message as the relay lists it to a reporter.
-#[derive(Debug, Clone, Deserialize)]
-pub struct MailboxEntry {
-    /// Position in the mailbox (1 = the report).
-    pub position: u32,
-    /// `reporter` or `office`.
-    pub author: String,
-    /// Day stored, `YYYY-MM-DD`.
-    pub day: String,
+/// One entry of a listing: the relay's entry, typed, or why it is malformed. One malformed
+/// entry (a hostile relay's) never spoils the others: the caller marks it and goes on.
+pub type Listed<T> = std::result::Result<T, Malformed>;
+
+/// An entry of a listing that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed {
+    /// Its position (reporter) or number (office), if at least that much could be read.
+    pub key: Option<u64>,
+    /// What is wrong with it.
+    pub reason: String,
 }
 
-/// A message as the relay lists it to an office.
-#[derive(Debug, Clone, Deserialize)]
-pub struct OfficeEntry {
-    /// The organisation's own number for it (the cursor).
-    pub number: u64,
-    /// Mailbox id.
-    pub mailbox: String,
-    /// Position in its mailbox.
-    pub position: u32,
-    /// `reporter` or `office`.
-    pub author: String,
-    /// Day stored.
-    pub day: String,
+/// Most messages asked for in one page of a listing (the relay's maximum).
+const PAGE: u64 = 1000;
+
+/// Each entry of a listing parsed on its own, `key` naming the field that identifies it.
+fn entries<T: DeserializeOwned>(listed: Vec<serde_json::Value>, key: &str) -> Vec<Listed<T>> {
+    listed
+        .into_iter()
+        .map(|value| {
+            let key = value.get(key).and_then(serde_json::Value::as_u64);
+            serde_json::from_value(value).map_err(|error| Malformed {
+                key,
+                reason: format!("the relay listed it with a malformed field: {error}"),
+            })
+        })
+        .collect()
 }
 
 /// A relay at a base URL.
@@ -133,7 +139,7 @@ impl Relay {
             })
     }
 
-    fn json(&self, response: Response) -> Result<serde_json::Value> {
+    fn json<T: DeserializeOwned>(&self, response: Response) -> Result<T> {
         response.json().map_err(|error| CliError::Unreachable {
             relay: self.base.clone(),
             detail: format!("the answer was not the expected JSON: {}", describe(&error)),
@@ -149,12 +155,11 @@ impl Relay {
     /// A proof-of-work challenge, or `None` if the relay requires none.
     pub fn challenge(&self) -> Result<Option<meldpunt_crypto::Challenge>> {
         let response = self.send(self.client.get(format!("{}/api/v1/challenge", self.base)))?;
-        let answer = self.json(response)?;
-        if answer["required"] == false {
+        let offer: ChallengeOffer = self.json(response)?;
+        if !offer.required {
             return Ok(None);
         }
-        let text = answer["challenge"].as_str().unwrap_or_default();
-        meldpunt_crypto::Challenge::from_wire(text)
+        meldpunt_crypto::Challenge::from_wire(offer.challenge.as_deref().unwrap_or_default())
             .map(Some)
             .map_err(|_| {
                 CliError::Verification("the relay sent a malformed proof-of-work challenge".into())
@@ -186,19 +191,50 @@ impl Relay {
         self.send(request).map(drop)
     }
 
-    /// Lists a mailbox's messages.
-    pub fn mailbox_messages(&self, token: &MailboxToken) -> Result<Vec<MailboxEntry>> {
-        let response = self.send(
-            self.client
-                .get(format!(
-                    "{}/api/v1/mailbox/messages?after=0&limit=1000",
-                    self.base
-                ))
-                .header("authorization", Self::bearer(&token.to_wire())),
-        )?;
-        let answer = self.json(response)?;
-        serde_json::from_value(answer["messages"].clone())
-            .map_err(|_| CliError::Verification("the relay's message list is malformed".into()))
+    /// Lists every message of a mailbox, page by page.
+    pub fn mailbox_messages(&self, token: &MailboxToken) -> Result<Vec<Listed<MessageSummary>>> {
+        let mut listed = Vec::new();
+        let mut after = 0;
+        loop {
+            let response = self.send(
+                self.client
+                    .get(format!(
+                        "{}/api/v1/mailbox/messages?after={after}&limit={PAGE}",
+                        self.base
+                    ))
+                    .header("authorization", Self::bearer(&token.to_wire())),
+            )?;
+            let page = self.listing::<MessageSummary>(response, "position")?;
+            let count = page.len() as u64;
+            let last = page
+                .iter()
+                .filter_map(|entry| match entry {
+                    Ok(summary) => Some(u64::from(summary.position)),
+                    Err(malformed) => malformed.key,
+                })
+                .max();
+            listed.extend(page);
+            // A short page is the last; so is one that moves nowhere (a relay that lists the
+            // same page again would otherwise keep us here).
+            match last {
+                Some(last) if count == PAGE && last > after => after = last,
+                _ => return Ok(listed),
+            }
+        }
+    }
+
+    /// A page of a listing: `{"messages": [...]}`, each entry parsed on its own.
+    fn listing<T: DeserializeOwned>(
+        &self,
+        response: Response,
+        key: &str,
+    ) -> Result<Vec<Listed<T>>> {
+        #[derive(Deserialize)]
+        struct Page {
+            messages: Vec<serde_json::Value>,
+        }
+        let page: Page = self.json(response)?;
+        Ok(entries(page.messages, key))
     }
 
     /// Fetches one sealed message of a mailbox.
@@ -353,7 +389,10 @@ impl Relay {
             let mut request = self
                 .client
                 .post(format!("{}/api/v1/office/challenge", self.base))
-                .json(&serde_json::json!({ "organisation": organisation, "recipient": recipient }));
+                .json(&meldpunt_wire::OfficeChallengeRequest {
+                    organisation: organisation.to_owned(),
+                    recipient: recipient.to_owned(),
+                });
             if let Some(stamp) = stamp {
                 request = request.header("meldpunt-stamp", stamp);
             }
@@ -380,9 +419,9 @@ impl Relay {
             }
             other => other?,
         };
-        let challenge = self.json(response)?;
+        let challenge: meldpunt_wire::OfficeChallenge = self.json(response)?;
         let sealed = STANDARD
-            .decode(challenge["sealed_challenge"].as_str().unwrap_or_default())
+            .decode(challenge.sealed_challenge)
             .map_err(|_| CliError::Verification("the relay sent a malformed challenge".into()))?;
         let answer = meldpunt_crypto::ChallengeAnswer::open(identities, &sealed).map_err(|error| match error {
             meldpunt_crypto::Error::NotForThisIdentity => CliError::Verification(format!(
@@ -394,26 +433,30 @@ impl Relay {
         let response = self.send(
             self.client
                 .post(format!("{}/api/v1/office/session", self.base))
-                .json(&serde_json::json!({ "answer": answer.to_wire().as_str() })),
+                .json(&meldpunt_wire::SessionRequest {
+                    answer: answer.to_wire().to_string(),
+                }),
         )?;
-        let session = self.json(response)?;
-        SessionToken::from_wire(session["session_token"].as_str().unwrap_or_default())
+        let session: meldpunt_wire::Session = self.json(response)?;
+        SessionToken::from_wire(&session.session_token)
             .map_err(|_| CliError::Verification("the relay sent a malformed session token".into()))
     }
 
     /// Lists the organisation's messages after `after`.
-    pub fn office_messages(&self, session: &SessionToken, after: u64) -> Result<Vec<OfficeEntry>> {
+    pub fn office_messages(
+        &self,
+        session: &SessionToken,
+        after: u64,
+    ) -> Result<Vec<Listed<OfficeEntry>>> {
         let response = self.send(
             self.client
                 .get(format!(
-                    "{}/api/v1/office/messages?after={after}&limit=1000",
+                    "{}/api/v1/office/messages?after={after}&limit={PAGE}",
                     self.base
                 ))
                 .header("authorization", Self::bearer(&session.to_wire())),
         )?;
-        let answer = self.json(response)?;
-        serde_json::from_value(answer["messages"].clone())
-            .map_err(|_| CliError::Verification("the relay's message list is malformed".into()))
+        self.listing::<OfficeEntry>(response, "number")
     }
 
     /// Fetches one sealed message of the organisation.
@@ -599,5 +642,45 @@ mod tests {
         };
         assert!(message.contains("http://127.0.0.1:8080"), "{message}");
         assert!(!message.contains("8080/api"), "{message}");
+    }
+
+    #[test]
+    fn a_malformed_entry_is_marked_and_the_others_are_read() {
+        let listed: Vec<serde_json::Value> = serde_json::from_str(
+            r#"[
+                {"position":1,"author":"reporter","day":"2026-11-30","size":4400},
+                {"position":2,"author":"nobody","day":"2026-11-30","size":4400},
+                {"position":3,"author":"office","day":"2026-02-30","size":4400},
+                {"author":"office"},
+                {"position":5,"author":"office","day":"2026-11-30","size":4400}
+            ]"#,
+        )
+        .unwrap();
+        let entries = entries::<MessageSummary>(listed, "position");
+        let keys: Vec<_> = entries
+            .iter()
+            .map(|entry| match entry {
+                Ok(summary) => (true, Some(u64::from(summary.position))),
+                Err(malformed) => (false, malformed.key),
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                (true, Some(1)),
+                (false, Some(2)),
+                (false, Some(3)),
+                (false, None),
+                (true, Some(5))
+            ]
+        );
+        let Err(malformed) = &entries[1] else {
+            unreachable!()
+        };
+        assert!(
+            malformed.reason.contains("malformed"),
+            "{}",
+            malformed.reason
+        );
     }
 }

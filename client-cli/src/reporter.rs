@@ -234,11 +234,22 @@ pub fn report(
 /// not be. One bad message (a colleague's, a relay's, a tampered one) is marked in its
 /// place; it never hides the others or stops a follow-up.
 struct Thread {
-    entries: Vec<(
-        crate::relay::MailboxEntry,
-        std::result::Result<Checked, String>,
-    )>,
+    entries: Vec<(Listing, std::result::Result<Checked, String>)>,
     check: ThreadCheck,
+}
+
+/// What the relay listed for a message: its position, and what else it said if its entry
+/// was well-formed.
+struct Listing {
+    position: u32,
+    summary: Option<meldpunt_wire::MessageSummary>,
+}
+
+impl Listing {
+    /// The day the relay stored it, if it said so well-formed.
+    fn stored_on(&self) -> Option<String> {
+        self.summary.map(|summary| summary.day.to_string())
+    }
 }
 
 /// A message that opened and fits the thread.
@@ -277,22 +288,37 @@ fn read_thread(relay: &Relay, code: &ReceiptCode, directory: &Directory) -> Resu
     let mut check = ThreadCheck::new(token.mailbox_id(), directory.office_signers());
     check.expect_reporter_keys(reply.recipient(), follow_up_key);
     for entry in listed {
-        let sealed = relay.mailbox_message(token, entry.position)?;
-        let checked = entry
-            .author
-            .parse::<Author>()
-            .map_err(|error| error.to_string())
-            .and_then(|author| {
-                Message::open(std::slice::from_ref(reply), &sealed)
-                    .and_then(|message| {
-                        check.admit(&message, author).map(|admitted| Checked {
-                            message,
-                            missing_before: admitted.missing_before,
-                        })
+        let summary = match entry {
+            Ok(summary) => summary,
+            Err(malformed) => {
+                let position = malformed
+                    .key
+                    .and_then(|key| u32::try_from(key).ok())
+                    .unwrap_or(0);
+                let listing = Listing {
+                    position,
+                    summary: None,
+                };
+                entries.push((listing, Err(malformed.reason)));
+                continue;
+            }
+        };
+        let sealed = relay.mailbox_message(token, summary.position)?;
+        let checked = Message::open(std::slice::from_ref(reply), &sealed)
+            .and_then(|message| {
+                check
+                    .admit(&message, summary.author)
+                    .map(|admitted| Checked {
+                        message,
+                        missing_before: admitted.missing_before,
                     })
-                    .map_err(|error| error.to_string())
-            });
-        entries.push((entry, checked));
+            })
+            .map_err(|error| error.to_string());
+        let listing = Listing {
+            position: summary.position,
+            summary: Some(summary),
+        };
+        entries.push((listing, checked));
     }
     match entries.first() {
         Some((_, Ok(_))) => Ok(Thread { entries, check }),
@@ -378,7 +404,7 @@ pub fn check(
                     "kind": message.kind.as_str(),
                     "author": author(message, &directory),
                     "written_on": message.written_on.to_string(),
-                    "stored_on": entry.day,
+                    "stored_on": entry.stored_on(),
                     "body": message.body.as_str(),
                     "attachments": message.attachments.iter().map(|a| json!({"name": a.name, "size": a.size})).collect::<Vec<_>>(),
                 }),
@@ -386,7 +412,7 @@ pub fn check(
                     "position": entry.position,
                     "unreadable": true,
                     "reason": reason,
-                    "stored_on": entry.day,
+                    "stored_on": entry.stored_on(),
                 }),
             })
             .collect();
@@ -434,7 +460,12 @@ pub fn check(
     let replies = thread
         .entries
         .iter()
-        .filter(|(entry, checked)| entry.author == "office" && checked.is_ok())
+        .filter(|(entry, checked)| {
+            entry
+                .summary
+                .is_some_and(|summary| summary.author == Author::Office)
+                && checked.is_ok()
+        })
         .count();
     if replies == 0 {
         println!(

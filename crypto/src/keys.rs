@@ -186,6 +186,11 @@ impl AttachmentId {
         &self.0
     }
 
+    /// From the 16 stored bytes.
+    pub fn from_bytes(bytes: [u8; 16]) -> Self {
+        AttachmentId(bytes)
+    }
+
     /// The wire form: 22 characters of unpadded base64url.
     pub fn to_wire(&self) -> String {
         URL_SAFE_NO_PAD.encode(self.0)
@@ -206,6 +211,19 @@ impl AttachmentId {
             Ok(16) => Ok(AttachmentId(scratch[..16].try_into().expect("16 bytes"))),
             _ => Err(malformed()),
         }
+    }
+}
+
+impl serde::Serialize for AttachmentId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_wire())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AttachmentId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        AttachmentId::from_wire(&text).map_err(serde::de::Error::custom)
     }
 }
 

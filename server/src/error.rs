@@ -190,7 +190,10 @@ impl IntoResponse for Error {
         if let Error::Storage(detail) = &self {
             tracing::error!(detail = %detail, "storage failure");
         }
-        let body = serde_json::json!({ "error": self.code(), "message": self.to_string() });
+        let body = meldpunt_wire::ErrorBody {
+            error: self.code().to_owned(),
+            message: self.to_string(),
+        };
         (self.status(), Json(body)).into_response()
     }
 }

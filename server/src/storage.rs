@@ -87,10 +87,10 @@ pub fn unix_seconds() -> u64 {
         .map_or(0, |elapsed| elapsed.as_secs())
 }
 
-/// A day number as `YYYY-MM-DD`.
-pub fn day_text(day: u32) -> String {
+/// A stored day number as a calendar day.
+pub fn day(day: u32) -> meldpunt_crypto::Day {
     let date = time::Date::from_julian_day(2_440_588 + day as i32).unwrap_or(time::Date::MIN);
-    meldpunt_crypto::Day::from(date).to_string()
+    meldpunt_crypto::Day::from(date)
 }
 
 /// Who wrote a message: the protocol's own type, stored as `reporter` or `office`.

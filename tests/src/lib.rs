@@ -331,19 +331,16 @@ impl Relay {
 
     /// A proof-of-work challenge from the relay, if it asks for stamps.
     pub async fn challenge(&self) -> Option<meldpunt_crypto::Challenge> {
-        let answer: serde_json::Value = client()
+        let offer: meldpunt_wire::ChallengeOffer = client()
             .get(format!("{}/api/v1/challenge", self.url))
             .send()
             .await
             .expect("challenge")
             .json()
             .await
-            .expect("json");
-        if answer["required"] == false {
-            return None;
-        }
-        let wire = answer["challenge"].as_str().expect("challenge");
-        Some(meldpunt_crypto::Challenge::from_wire(wire).expect("valid challenge"))
+            .expect("a challenge offer");
+        let wire = offer.challenge.filter(|_| offer.required)?;
+        Some(meldpunt_crypto::Challenge::from_wire(&wire).expect("valid challenge"))
     }
 
     /// The relay's process id.
@@ -533,37 +530,33 @@ impl Default for Reporter {
 
 /// Opens an office session for `organisation` with `identity`; returns the bearer value.
 pub async fn office_session(relay: &Relay, organisation: &str, identity: &IdentityKey) -> String {
-    let challenge: serde_json::Value = client()
+    let challenge: meldpunt_wire::OfficeChallenge = client()
         .post(format!("{}/api/v1/office/challenge", relay.url))
-        .json(&serde_json::json!({ "organisation": organisation, "recipient": "integrity-office" }))
+        .json(&meldpunt_wire::OfficeChallengeRequest {
+            organisation: organisation.into(),
+            recipient: "integrity-office".into(),
+        })
         .send()
         .await
         .expect("challenge")
         .json()
         .await
-        .expect("json");
-    let sealed = STANDARD
-        .decode(
-            challenge["sealed_challenge"]
-                .as_str()
-                .expect("sealed challenge"),
-        )
-        .expect("base64");
+        .expect("an office challenge");
+    let sealed = STANDARD.decode(challenge.sealed_challenge).expect("base64");
     let answer =
         ChallengeAnswer::open(std::slice::from_ref(identity), &sealed).expect("our challenge");
-    let session: serde_json::Value = client()
+    let session: meldpunt_wire::Session = client()
         .post(format!("{}/api/v1/office/session", relay.url))
-        .json(&serde_json::json!({ "answer": answer.to_wire().as_str() }))
+        .json(&meldpunt_wire::SessionRequest {
+            answer: answer.to_wire().to_string(),
+        })
         .send()
         .await
         .expect("session")
         .json()
         .await
-        .expect("json");
-    format!(
-        "Bearer {}",
-        session["session_token"].as_str().expect("a session token")
-    )
+        .expect("a session");
+    format!("Bearer {}", session.session_token)
 }
 
 /// A colleague with an office key of the demo organisation (or a buggy client) posts a

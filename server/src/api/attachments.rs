@@ -12,10 +12,9 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::{Json, Router};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use futures_util::StreamExt;
-use serde_json::json;
+use meldpunt_crypto::AttachmentId;
+use meldpunt_wire::AttachmentStored;
 
 use super::office::path_mailbox;
 use super::{mailbox_id, office_session, require_octet_stream, ApiPath};
@@ -69,7 +68,10 @@ async fn receive(
     let size = store_attachment(state, id, mailbox, author, organisation, declared, body).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "id": URL_SAFE_NO_PAD.encode(id), "size": size })),
+        Json(AttachmentStored {
+            id: AttachmentId::from_bytes(id),
+            size,
+        }),
     )
         .into_response())
 }

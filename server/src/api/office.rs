@@ -15,15 +15,17 @@ use base64::Engine as _;
 use meldpunt_crypto::{
     ChallengeAnswer, MailboxId, OfficeChallenge, RecipientAddress, SessionToken, Stamp,
 };
+use meldpunt_wire::{
+    OfficeChallengeRequest, OfficeEntry, OfficeMessages, OfficeStored, Session, SessionRequest,
+};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::{limited_body, office_session, sealed_body, ApiPath, ApiQuery, Cursor};
 use crate::abuse::CHALLENGE_SECONDS;
 use crate::error::Error;
 use crate::metrics::Metrics;
 use crate::state::AppState;
-use crate::storage::{day_text, unix_seconds, Author, Grant};
+use crate::storage::{day, unix_seconds, Author, Grant};
 
 /// Routes of this module.
 pub fn router() -> Router<Arc<AppState>> {
@@ -41,13 +43,6 @@ pub fn router() -> Router<Arc<AppState>> {
 
 /// Largest JSON request body: the office's requests are a few hundred bytes.
 const MAXIMUM_JSON_BYTES: usize = 64 * 1024;
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ChallengeRequest {
-    organisation: String,
-    recipient: String,
-}
 
 fn json_body<T: for<'de> Deserialize<'de>>(headers: &HeaderMap, body: &[u8]) -> Result<T, Error> {
     let content_type = headers
@@ -74,9 +69,9 @@ async fn challenge(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Body,
-) -> Result<Json<serde_json::Value>, Error> {
+) -> Result<Json<meldpunt_wire::OfficeChallenge>, Error> {
     let body = limited_body(&headers, body, MAXIMUM_JSON_BYTES).await?;
-    let request: ChallengeRequest = json_body(&headers, &body)?;
+    let request: OfficeChallengeRequest = json_body(&headers, &body)?;
     let address = RecipientAddress {
         organisation: request.organisation.clone(),
         recipient: request.recipient.clone(),
@@ -121,23 +116,17 @@ async fn challenge(
             expires_at,
         },
     );
-    Ok(Json(json!({
-        "sealed_challenge": STANDARD.encode(challenge.sealed().as_bytes()),
-        "expires_at": expires_at,
-    })))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SessionRequest {
-    answer: String,
+    Ok(Json(meldpunt_wire::OfficeChallenge {
+        sealed_challenge: STANDARD.encode(challenge.sealed().as_bytes()),
+        expires_at,
+    }))
 }
 
 async fn session(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Body,
-) -> Result<Json<serde_json::Value>, Error> {
+) -> Result<Json<Session>, Error> {
     let body = limited_body(&headers, body, MAXIMUM_JSON_BYTES).await?;
     let request: SessionRequest = json_body(&headers, &body)?;
     let answer = ChallengeAnswer::from_wire(request.answer.trim())
@@ -156,39 +145,37 @@ async fn session(
         .open_session(token.session_id(), grant.clone())
         .await?;
     Metrics::increment(&state.metrics.office_sessions_opened);
-    Ok(Json(json!({
-        "session_token": token.to_wire().as_str(),
-        "organisation": grant.organisation,
-        "expires_at": grant.expires_at,
-    })))
+    Ok(Json(Session {
+        session_token: token.to_wire().to_string(),
+        organisation: grant.organisation,
+        expires_at: grant.expires_at,
+    }))
 }
 
 async fn list_messages(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     ApiQuery(cursor): ApiQuery<Cursor>,
-) -> Result<Json<serde_json::Value>, Error> {
+) -> Result<Json<OfficeMessages>, Error> {
     let (after, limit) = cursor.numbers()?;
     let organisation = office_session(&state, &headers).await?;
     let messages = state
         .store
         .list_organisation(organisation, after, limit)
         .await?;
-    let listed: Vec<_> = messages
+    let messages = messages
         .iter()
-        .map(|(number, record)| {
-            json!({
-                "number": number,
-                "mailbox": MailboxId::from_bytes(record.mailbox).to_wire(),
-                "position": record.position,
-                "author": record.author,
-                "day": day_text(record.day),
-                "size": record.size,
-                "fetched": record.fetched,
-            })
+        .map(|(number, record)| OfficeEntry {
+            number: *number,
+            mailbox: MailboxId::from_bytes(record.mailbox),
+            position: record.position,
+            author: record.author,
+            day: day(record.day),
+            size: record.size,
+            fetched: record.fetched,
         })
         .collect();
-    Ok(Json(json!({ "messages": listed })))
+    Ok(Json(OfficeMessages { messages }))
 }
 
 async fn fetch_message(
@@ -244,8 +231,5 @@ async fn reply(
         )
         .await?;
     Metrics::increment(&state.metrics.replies_stored);
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "position": position, "number": number })),
-    ))
+    Ok((StatusCode::CREATED, Json(OfficeStored { position, number })))
 }

@@ -9,7 +9,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::json;
+use meldpunt_wire::{ChallengeOffer, Status};
 
 use crate::error::Error;
 use crate::state::AppState;
@@ -35,29 +35,38 @@ async fn directory(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     )
 }
 
-async fn challenge(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
+async fn challenge(State(state): State<Arc<AppState>>) -> Json<ChallengeOffer> {
     let pow = &state.settings.proof_of_work;
     if !pow.enabled {
-        return Json(json!({ "required": false }));
+        return Json(ChallengeOffer {
+            required: false,
+            challenge: None,
+            difficulty: None,
+            expires_at: None,
+        });
     }
     let difficulty = state.difficulty.current();
     let expires_at = unix_seconds() + pow.challenge_seconds;
     let challenge = state.stamp_key.challenge(difficulty, expires_at);
-    Json(json!({
-        "required": true,
-        "challenge": challenge.to_wire(),
-        "difficulty": difficulty,
-        "expires_at": expires_at,
-    }))
+    Json(ChallengeOffer {
+        required: true,
+        challenge: Some(challenge.to_wire()),
+        difficulty: Some(difficulty),
+        expires_at: Some(expires_at),
+    })
 }
 
-async fn health() -> Json<serde_json::Value> {
-    Json(json!({ "status": "ok" }))
+async fn health() -> Json<Status> {
+    Json(Status {
+        status: "ok".into(),
+    })
 }
 
-async fn ready(State(state): State<Arc<AppState>>) -> Result<Json<serde_json::Value>, Error> {
+async fn ready(State(state): State<Arc<AppState>>) -> Result<Json<Status>, Error> {
     state.store.counts().await.map_err(|_| Error::NotReady)?;
-    Ok(Json(json!({ "status": "ready" })))
+    Ok(Json(Status {
+        status: "ready".into(),
+    }))
 }
 
 async fn openapi() -> impl IntoResponse {

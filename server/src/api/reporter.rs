@@ -14,13 +14,13 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use meldpunt_crypto::{MailboxId, Stamp};
-use serde_json::json;
+use meldpunt_wire::{MailboxMessages, MessageSummary, Stored};
 
 use super::{mailbox_id, sealed_body, ApiPath, ApiQuery, Cursor};
 use crate::error::Error;
 use crate::metrics::Metrics;
 use crate::state::AppState;
-use crate::storage::{day_text, unix_seconds, Author, MessageRecord};
+use crate::storage::{day, unix_seconds, Author, MessageRecord};
 
 /// Routes of this module.
 pub fn router() -> Router<Arc<AppState>> {
@@ -34,13 +34,13 @@ pub fn router() -> Router<Arc<AppState>> {
 }
 
 /// A message as a reporter sees it listed.
-pub(crate) fn summary(record: &MessageRecord) -> serde_json::Value {
-    json!({
-        "position": record.position,
-        "author": record.author,
-        "day": day_text(record.day),
-        "size": record.size,
-    })
+pub(crate) fn summary(record: &MessageRecord) -> MessageSummary {
+    MessageSummary {
+        position: record.position,
+        author: record.author,
+        day: day(record.day),
+        size: record.size,
+    }
 }
 
 async fn create_mailbox(
@@ -106,14 +106,14 @@ async fn create_mailbox(
     result?;
     state.difficulty.record_creation();
     Metrics::increment(&state.metrics.mailboxes_created);
-    Ok((StatusCode::CREATED, Json(json!({ "position": 1 }))))
+    Ok((StatusCode::CREATED, Json(Stored { position: 1 })))
 }
 
 async fn list_messages(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     ApiQuery(cursor): ApiQuery<Cursor>,
-) -> Result<Json<serde_json::Value>, Error> {
+) -> Result<Json<MailboxMessages>, Error> {
     let mailbox = mailbox_id(&headers)?;
     let (after, limit) = cursor.positions()?;
     let messages = state
@@ -121,9 +121,9 @@ async fn list_messages(
         .list_mailbox(mailbox, after, limit)
         .await?
         .ok_or(Error::MailboxNotFound)?;
-    Ok(Json(
-        json!({ "messages": messages.iter().map(summary).collect::<Vec<_>>() }),
-    ))
+    Ok(Json(MailboxMessages {
+        messages: messages.iter().map(summary).collect(),
+    }))
 }
 
 async fn fetch_message(
@@ -161,5 +161,5 @@ async fn follow_up(
         )
         .await?;
     Metrics::increment(&state.metrics.follow_ups_stored);
-    Ok((StatusCode::CREATED, Json(json!({ "position": position }))))
+    Ok((StatusCode::CREATED, Json(Stored { position })))
 }

@@ -57,9 +57,12 @@ async fn main() {
                 .unwrap_or_else(|| fail(format!("{identity_file} holds no age identity")));
             let client = reqwest::Client::new();
             let base = relay.trim_end_matches('/');
-            let challenge: serde_json::Value = client
+            let challenge: meldpunt_wire::OfficeChallenge = client
                 .post(format!("{base}/api/v1/office/challenge"))
-                .json(&serde_json::json!({ "organisation": organisation, "recipient": recipient }))
+                .json(&meldpunt_wire::OfficeChallengeRequest {
+                    organisation: organisation.to_string(),
+                    recipient: recipient.to_string(),
+                })
                 .send()
                 .await
                 .and_then(reqwest::Response::error_for_status)
@@ -67,15 +70,16 @@ async fn main() {
                 .json()
                 .await
                 .unwrap_or_else(|error| fail(format!("no challenge: {error}")));
-            let sealed = challenge["sealed_challenge"]
-                .as_str()
-                .and_then(|text| STANDARD.decode(text).ok())
-                .unwrap_or_else(|| fail("the relay sent no sealed challenge".into()));
+            let sealed = STANDARD
+                .decode(challenge.sealed_challenge)
+                .unwrap_or_else(|_| fail("the relay sent a malformed sealed challenge".into()));
             let answer = ChallengeAnswer::open(std::slice::from_ref(&identity), &sealed)
                 .unwrap_or_else(|error| fail(format!("cannot open the challenge: {error}")));
-            let session: serde_json::Value = client
+            let session: meldpunt_wire::Session = client
                 .post(format!("{base}/api/v1/office/session"))
-                .json(&serde_json::json!({ "answer": answer.to_wire().as_str() }))
+                .json(&meldpunt_wire::SessionRequest {
+                    answer: answer.to_wire().to_string(),
+                })
                 .send()
                 .await
                 .and_then(reqwest::Response::error_for_status)
@@ -83,10 +87,7 @@ async fn main() {
                 .json()
                 .await
                 .unwrap_or_else(|error| fail(format!("no session: {error}")));
-            match session["session_token"].as_str() {
-                Some(token) => println!("{token}"),
-                None => fail("the relay sent no session token".into()),
-            }
+            println!("{}", session.session_token);
         }
         _ => fail(
             "usage: contract-credentials mailbox RECEIPT-CODE | mailbox-id TOKEN | office RELAY IDENTITY-FILE ORGANISATION RECIPIENT"

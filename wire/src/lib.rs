@@ -1,0 +1,256 @@
+//! The relay's HTTP wire format (`/api/v1`): the body of every request and answer as a
+//! type, and the paths as constants, shared by the relay (which serialises them) and every
+//! client — the CLI, the end-to-end tests and the benchmark (which deserialise them). A
+//! field the relay sends malformed (a day that is no calendar day, an author that is neither
+//! `reporter` nor `office`, a mailbox id that is no id) fails to parse: no client replaces
+//! it with a guess.
+//!
+//! Requests are parsed strictly (`deny_unknown_fields`); answers are read leniently (a later
+//! relay may add a field), but every field named here must be there and well-formed.
+//!
+//! This crate must never do I/O, and holds no secret: tokens travel in headers, which the
+//! clients and the relay handle with the crypto crate's types.
+
+#![forbid(unsafe_code)]
+
+pub use meldpunt_crypto::{AttachmentId, Author, Day, MailboxId};
+use serde::{Deserialize, Serialize};
+
+/// The route paths (with `{name}` where a path parameter goes).
+pub mod paths {
+    /// `GET`: the signed recipient directory.
+    pub const DIRECTORY: &str = "/api/v1/directory";
+    /// `GET`: a proof-of-work challenge.
+    pub const CHALLENGE: &str = "/api/v1/challenge";
+    /// `POST`: create a mailbox with its report.
+    pub const MAILBOXES: &str = "/api/v1/mailboxes";
+    /// `GET`: list a mailbox's messages; `POST`: a follow-up.
+    pub const MAILBOX_MESSAGES: &str = "/api/v1/mailbox/messages";
+    /// `GET`: one sealed message of a mailbox.
+    pub const MAILBOX_MESSAGE: &str = "/api/v1/mailbox/messages/{position}";
+    /// `PUT`/`GET`: a sealed attachment of the reporter's mailbox.
+    pub const MAILBOX_ATTACHMENT: &str = "/api/v1/mailbox/attachments/{id}";
+    /// `POST`: an office challenge.
+    pub const OFFICE_CHALLENGE: &str = "/api/v1/office/challenge";
+    /// `POST`: trade a challenge answer for a session.
+    pub const OFFICE_SESSION: &str = "/api/v1/office/session";
+    /// `GET`: list the organisation's messages.
+    pub const OFFICE_MESSAGES: &str = "/api/v1/office/messages";
+    /// `GET`: one sealed message of the organisation.
+    pub const OFFICE_MESSAGE: &str = "/api/v1/office/messages/{number}";
+    /// `POST`: mark a message fetched.
+    pub const OFFICE_MESSAGE_FETCHED: &str = "/api/v1/office/messages/{number}/fetched";
+    /// `POST`: a reply or acknowledgement into a mailbox of the organisation.
+    pub const OFFICE_MAILBOX_MESSAGES: &str = "/api/v1/office/mailboxes/{mailbox}/messages";
+    /// `PUT`: an office's sealed attachment into a mailbox of the organisation.
+    pub const OFFICE_MAILBOX_ATTACHMENT: &str =
+        "/api/v1/office/mailboxes/{mailbox}/attachments/{id}";
+    /// `GET`: a sealed attachment of the organisation.
+    pub const OFFICE_ATTACHMENT: &str = "/api/v1/office/attachments/{id}";
+    /// `GET`: liveness.
+    pub const HEALTH: &str = "/api/v1/health";
+    /// `GET`: readiness (the store answers).
+    pub const READY: &str = "/api/v1/ready";
+    /// `GET`: the OpenAPI document.
+    pub const OPENAPI: &str = "/api/v1/openapi.json";
+}
+
+/// `GET /api/v1/challenge`: a proof-of-work challenge, if the relay asks for stamps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChallengeOffer {
+    /// Whether creating a mailbox needs a stamp.
+    pub required: bool,
+    /// The challenge, when required (wire form, see protocol.md section 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub challenge: Option<String>,
+    /// Its difficulty, when required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub difficulty: Option<u8>,
+    /// Its expiry (Unix seconds), when required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<u64>,
+}
+
+/// A message stored: its position in its mailbox (`POST /mailboxes`, a follow-up).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stored {
+    /// Position in the mailbox (1 = the report).
+    pub position: u32,
+}
+
+/// An office's message stored: its position and the organisation's number for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfficeStored {
+    /// Position in the mailbox.
+    pub position: u32,
+    /// The organisation's own number for it.
+    pub number: u64,
+}
+
+/// A sealed attachment stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentStored {
+    /// Its id.
+    pub id: AttachmentId,
+    /// Its sealed size, bytes.
+    pub size: u64,
+}
+
+/// A message as a reporter sees it listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageSummary {
+    /// Position in the mailbox (1 = the report).
+    pub position: u32,
+    /// Who wrote it, as the relay recorded.
+    pub author: Author,
+    /// Day stored.
+    pub day: Day,
+    /// Sealed size, bytes.
+    pub size: u64,
+}
+
+/// `GET /api/v1/mailbox/messages`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailboxMessages {
+    /// The messages after the cursor, in order.
+    pub messages: Vec<MessageSummary>,
+}
+
+/// A message as an office sees it listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfficeEntry {
+    /// The organisation's own number for it (the office's cursor).
+    pub number: u64,
+    /// Its mailbox.
+    pub mailbox: MailboxId,
+    /// Position in its mailbox.
+    pub position: u32,
+    /// Who wrote it, as the relay recorded.
+    pub author: Author,
+    /// Day stored.
+    pub day: Day,
+    /// Sealed size, bytes.
+    pub size: u64,
+    /// Whether an office marked it fetched.
+    pub fetched: bool,
+}
+
+/// `GET /api/v1/office/messages`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfficeMessages {
+    /// The messages after the cursor, in number order.
+    pub messages: Vec<OfficeEntry>,
+}
+
+/// `POST /api/v1/office/challenge`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfficeChallengeRequest {
+    /// The organisation's id in the directory.
+    pub organisation: String,
+    /// The recipient's id in that organisation.
+    pub recipient: String,
+}
+
+/// The answer to [`OfficeChallengeRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfficeChallenge {
+    /// The sealed challenge, standard base64.
+    pub sealed_challenge: String,
+    /// Its expiry, Unix seconds.
+    pub expires_at: u64,
+}
+
+/// `POST /api/v1/office/session`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionRequest {
+    /// The challenge answer (a hash, base64url).
+    pub answer: String,
+}
+
+/// The answer to [`SessionRequest`].
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// The session token (base64url): a secret, kept out of `Debug`.
+    pub session_token: String,
+    /// The organisation it is for.
+    pub organisation: String,
+    /// Its expiry, Unix seconds.
+    pub expires_at: u64,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Session")
+            .field("session_token", &"[redacted]")
+            .field("organisation", &self.organisation)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// `GET /api/v1/health` and `/ready`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    /// `ok` or `ready`.
+    pub status: String,
+}
+
+/// Every error answer: a stable machine-readable code and a sentence for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// The code (`mailbox-not-found`, `stamp-outdated`, …; docs/openapi.json lists them).
+    pub error: String,
+    /// What went wrong and what to do, in English.
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_parse_and_malformed_fields_are_refused() {
+        let listed: MailboxMessages = serde_json::from_str(
+            r#"{"messages":[{"position":1,"author":"reporter","day":"2026-11-30","size":4400,"later":1}]}"#,
+        )
+        .unwrap();
+        assert_eq!(listed.messages[0].author, Author::Reporter);
+        for malformed in [
+            r#"{"messages":[{"position":1,"author":"someone","day":"2026-11-30","size":1}]}"#,
+            r#"{"messages":[{"position":1,"author":"office","day":"2026-02-30","size":1}]}"#,
+            r#"{"messages":[{"position":1,"author":"office","day":"2026-11-30"}]}"#,
+        ] {
+            assert!(
+                serde_json::from_str::<MailboxMessages>(malformed).is_err(),
+                "{malformed}"
+            );
+        }
+        let office: OfficeMessages = serde_json::from_str(
+            r#"{"messages":[{"number":7,"mailbox":"ujvaQHCVtWbD7l-_ytuUtm4ZQPzHqQmspPQIF6cLu2Y","position":2,"author":"office","day":"2026-11-30","size":1,"fetched":false}]}"#,
+        )
+        .unwrap();
+        assert_eq!(office.messages[0].number, 7);
+        assert!(serde_json::from_str::<OfficeMessages>(
+            r#"{"messages":[{"number":7,"mailbox":"short","position":2,"author":"office","day":"2026-11-30","size":1,"fetched":false}]}"#
+        )
+        .is_err());
+        let stored: AttachmentStored =
+            serde_json::from_str(r#"{"id":"AAECAwQFBgcICQoLDA0ODw","size":9}"#).unwrap();
+        assert_eq!(stored.id.to_wire(), "AAECAwQFBgcICQoLDA0ODw");
+        assert!(serde_json::from_str::<AttachmentStored>(r#"{"id":"att_01","size":9}"#).is_err());
+    }
+
+    #[test]
+    fn requests_refuse_unknown_fields_and_sessions_hide_their_token() {
+        assert!(serde_json::from_str::<SessionRequest>(r#"{"answer":"a","extra":1}"#).is_err());
+        let session = Session {
+            session_token: "secret-token".into(),
+            organisation: "demo".into(),
+            expires_at: 1,
+        };
+        assert!(!format!("{session:?}").contains("secret-token"));
+    }
+}
