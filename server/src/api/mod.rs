@@ -10,6 +10,8 @@ pub mod attachments;
 pub mod office;
 pub mod public;
 pub mod reporter;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
