@@ -29,7 +29,7 @@ pub async fn launch(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
-    let app = crate::api::router(Arc::clone(&state));
+    let app = crate::router::router(Arc::clone(&state));
     let connections = Arc::new(Semaphore::new(state.settings.limits.max_connections));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let header_timeout = Duration::from_secs(state.settings.limits.header_timeout_seconds);

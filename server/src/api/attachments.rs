@@ -12,16 +12,15 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::{Json, Router};
-use futures_util::StreamExt;
 use meldpunt_crypto::AttachmentId;
 use meldpunt_wire::AttachmentStored;
 
 use super::office::path_mailbox;
 use super::{mailbox_id, office_session, require_octet_stream, ApiPath};
 use crate::error::Error;
-use crate::metrics::Metrics;
+use crate::service;
 use crate::state::AppState;
-use crate::storage::{AttachmentRecord, Author, CHUNK_LENGTH};
+use crate::storage::{AttachmentRecord, Author};
 
 /// Routes of this module.
 pub fn router() -> Router<Arc<AppState>> {
@@ -65,7 +64,8 @@ async fn receive(
     if declared.is_some_and(|length| length > limit) {
         return Err(Error::BodyTooLarge { limit });
     }
-    let size = store_attachment(state, id, mailbox, author, organisation, declared, body).await?;
+    let size =
+        service::store_attachment(state, id, mailbox, author, organisation, declared, body).await?;
     Ok((
         StatusCode::CREATED,
         Json(AttachmentStored {
@@ -74,99 +74,6 @@ async fn receive(
         }),
     )
         .into_response())
-}
-
-/// Stores a sealed attachment's bytes under `id` in `mailbox`, chunk by chunk; on any
-/// failure nothing of it remains. Returns the sealed size.
-pub(crate) async fn store_attachment(
-    state: &AppState,
-    id: [u8; 16],
-    mailbox: [u8; 32],
-    author: Author,
-    organisation: Option<String>,
-    declared: Option<u64>,
-    body: Body,
-) -> Result<u64, Error> {
-    let limits = state.settings.limits.mailbox();
-    let limit = state
-        .store
-        .begin_attachment(id, mailbox, author, organisation, limits, declared)
-        .await?;
-    let stored = match store_chunks(state, id, body, limit).await {
-        Ok((size, chunks)) => state
-            .store
-            .finish_attachment(id, size, chunks)
-            .await
-            .map(|()| size),
-        // Refused for want of room in the mailbox rather than for the attachment's own size.
-        Err(Error::BodyTooLarge { .. }) if limit < limits.attachment_bytes => {
-            Err(Error::MailboxFull("bytes"))
-        }
-        Err(error) => Err(error),
-    };
-    match stored {
-        Ok(size) => {
-            Metrics::increment(&state.metrics.attachments_stored);
-            state
-                .metrics
-                .attachment_bytes_stored
-                .fetch_add(size, std::sync::atomic::Ordering::Relaxed);
-            Ok(size)
-        }
-        Err(error) => {
-            if let Err(cleanup) = state.store.abort_attachment(id).await {
-                tracing::error!(error = %cleanup, "could not remove a failed upload; retention will");
-            }
-            Err(error)
-        }
-    }
-}
-
-async fn store_chunks(
-    state: &AppState,
-    id: [u8; 16],
-    body: Body,
-    limit: u64,
-) -> Result<(u64, u32), Error> {
-    let mut stream = body.into_data_stream();
-    let mut buffer: Vec<u8> = Vec::with_capacity(CHUNK_LENGTH);
-    let mut size: u64 = 0;
-    let mut index: u32 = 0;
-    while let Some(frame) = stream.next().await {
-        let frame = frame.map_err(|_| Error::TruncatedUpload)?;
-        size += frame.len() as u64;
-        if size > limit {
-            return Err(Error::BodyTooLarge { limit });
-        }
-        let mut rest = &frame[..];
-        while !rest.is_empty() {
-            let take = (CHUNK_LENGTH - buffer.len()).min(rest.len());
-            buffer.extend_from_slice(&rest[..take]);
-            rest = &rest[take..];
-            if buffer.len() == CHUNK_LENGTH {
-                let chunk = std::mem::replace(&mut buffer, Vec::with_capacity(CHUNK_LENGTH));
-                store_chunk(state, id, index, chunk).await?;
-                index += 1;
-            }
-        }
-    }
-    if !buffer.is_empty() || index == 0 {
-        store_chunk(state, id, index, buffer).await?;
-        index += 1;
-    }
-    Ok((size, index))
-}
-
-async fn store_chunk(
-    state: &AppState,
-    id: [u8; 16],
-    index: u32,
-    chunk: Vec<u8>,
-) -> Result<(), Error> {
-    if index == 0 && meldpunt_crypto::check_age_header(&chunk).is_err() {
-        return Err(Error::NotSealed);
-    }
-    state.store.put_chunk(id, index, chunk).await
 }
 
 fn send(state: Arc<AppState>, id: [u8; 16], record: AttachmentRecord) -> Response {

@@ -24,6 +24,7 @@ use super::{limited_body, office_session, sealed_body, ApiPath, ApiQuery, Cursor
 use crate::abuse::CHALLENGE_SECONDS;
 use crate::error::Error;
 use crate::metrics::Metrics;
+use crate::service;
 use crate::state::AppState;
 use crate::storage::{day, unix_seconds, Author, Grant};
 
@@ -220,16 +221,8 @@ async fn reply(
     let organisation = office_session(&state, &headers).await?;
     let mailbox = path_mailbox(&mailbox)?;
     let sealed = sealed_body(&headers, body, state.settings.limits.max_message_bytes).await?;
-    let (position, number) = state
-        .store
-        .append_message(
-            mailbox,
-            Author::Office,
-            Some(organisation),
-            sealed,
-            state.settings.limits.mailbox(),
-        )
-        .await?;
-    Metrics::increment(&state.metrics.replies_stored);
+    let (position, number) =
+        service::append_message(&state, mailbox, Author::Office, Some(organisation), sealed)
+            .await?;
     Ok((StatusCode::CREATED, Json(OfficeStored { position, number })))
 }

@@ -19,6 +19,7 @@ use meldpunt_wire::{MailboxMessages, MessageSummary, Stored};
 use super::{mailbox_id, sealed_body, ApiPath, ApiQuery, Cursor};
 use crate::error::Error;
 use crate::metrics::Metrics;
+use crate::service;
 use crate::state::AppState;
 use crate::storage::{day, unix_seconds, Author, MessageRecord};
 
@@ -96,16 +97,7 @@ async fn create_mailbox(
         None
     };
     let sealed = sealed_body(&headers, body, state.settings.limits.max_message_bytes).await?;
-    let result = state
-        .store
-        .create_mailbox(mailbox, organisation, sealed, spent)
-        .await;
-    if matches!(result, Err(Error::StampSpent)) {
-        Metrics::increment(&state.metrics.stamps_refused);
-    }
-    result?;
-    state.difficulty.record_creation();
-    Metrics::increment(&state.metrics.mailboxes_created);
+    service::create_mailbox(&state, mailbox, organisation, sealed, spent).await?;
     Ok((StatusCode::CREATED, Json(Stored { position: 1 })))
 }
 
@@ -150,16 +142,7 @@ async fn follow_up(
 ) -> Result<impl IntoResponse, Error> {
     let mailbox = mailbox_id(&headers)?;
     let sealed = sealed_body(&headers, body, state.settings.limits.max_message_bytes).await?;
-    let (position, _) = state
-        .store
-        .append_message(
-            mailbox,
-            Author::Reporter,
-            None,
-            sealed,
-            state.settings.limits.mailbox(),
-        )
-        .await?;
-    Metrics::increment(&state.metrics.follow_ups_stored);
+    let (position, _) =
+        service::append_message(&state, mailbox, Author::Reporter, None, sealed).await?;
     Ok((StatusCode::CREATED, Json(Stored { position })))
 }

@@ -25,7 +25,7 @@ fn relay() -> (tempfile::TempDir, Router) {
         ..Settings::default()
     };
     let state = AppState::open(settings).expect("the relay's state");
-    (folder, super::router(state))
+    (folder, crate::router::router(state))
 }
 
 /// A well-formed mailbox token that opens no mailbox.

@@ -587,16 +587,7 @@ async fn send_follow_up(state: &AppState, opened: &Opened, form: PostedForm) -> 
     if let Some((reference, sealed)) = attachment {
         store_sealed_attachment(state, opened.mailbox, &reference, sealed).await?;
     }
-    state
-        .store
-        .append_message(
-            opened.mailbox,
-            Author::Reporter,
-            None,
-            message,
-            state.settings.limits.mailbox(),
-        )
-        .await?;
+    crate::service::append_message(state, opened.mailbox, Author::Reporter, None, message).await?;
     Ok(())
 }
 
@@ -670,7 +661,9 @@ async fn open_attachment(
     if reference.size > limit {
         return Err(Error::BodyTooLarge { limit });
     }
-    let id = crate::api::attachments::attachment_id(&reference.location)?;
+    let id = *meldpunt_crypto::AttachmentId::from_wire(&reference.location)
+        .map_err(|_| Error::BadRequest("malformed attachment id".into()))?
+        .as_bytes();
     let record = state
         .store
         .attachment(id)

@@ -25,10 +25,9 @@ use super::guard::Refusal;
 use super::pages::{self, FieldErrors, ReportForm};
 use super::text::Language;
 use super::{frame, now, page};
-use crate::api::attachments::store_attachment;
 use crate::circuit::Circuit;
 use crate::error::Error;
-use crate::metrics::Metrics;
+use crate::service;
 use crate::state::AppState;
 use crate::storage::Author;
 
@@ -180,10 +179,11 @@ pub async fn store_sealed_attachment(
     reference: &AttachmentReference,
     sealed: Vec<u8>,
 ) -> Result<(), Error> {
-    let id = crate::api::attachments::attachment_id(&reference.location)?;
-    store_attachment(
+    let id = meldpunt_crypto::AttachmentId::from_wire(&reference.location)
+        .map_err(|_| Error::BadRequest("malformed attachment id".into()))?;
+    service::store_attachment(
         state,
-        id,
+        *id.as_bytes(),
         mailbox,
         Author::Reporter,
         None,
@@ -327,17 +327,13 @@ pub async fn submit(
         }
     };
     let mailbox = *code.mailbox_token().mailbox_id().as_bytes();
-    if let Err(error) = state
-        .store
-        .create_mailbox(mailbox, organisation_id, sealed_report, None)
-        .await
+    if let Err(error) =
+        service::create_mailbox(&state, mailbox, organisation_id, sealed_report, None).await
     {
         let mut errors = FieldErrors::default();
         errors.add("body", format!("{} {error}", text.error_relay));
         return form_page(&state, language, error.status(), &draft, &errors);
     }
-    state.difficulty.record_creation();
-    Metrics::increment(&state.metrics.mailboxes_created);
 
     // From here on the report exists: the receipt code must be shown whatever happens next.
     let mut notes = Vec::new();
