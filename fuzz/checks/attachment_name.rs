@@ -6,7 +6,7 @@
 use meldpunt_crypto::{
     AttachmentReference, Day, MailboxId, Message, MessageKind, ReceiptCode, RecipientAddress,
 };
-use meldpunt_server::web::forms::attachment_name;
+use meldpunt_server::internal::attachment_name;
 
 /// The property, for one input.
 pub(crate) fn check(given: &str) {

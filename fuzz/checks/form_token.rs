@@ -4,7 +4,7 @@
 //! Shared by the fuzz target `fuzz/fuzz_targets/form_token.rs` and the replay test that
 //! re-checks the corpus and regressions in an ordinary `cargo test`.
 use meldpunt_server::config::WebSettings;
-use meldpunt_server::web::guard::{FormGuard, Refusal};
+use meldpunt_server::internal::{FormGuard, Refusal};
 
 /// The property, for one input.
 pub(crate) fn check(token: &str) {

@@ -35,7 +35,7 @@ fn relay() -> &'static Relay {
             .unwrap();
         let state: Arc<AppState> = runtime.block_on(async { AppState::open(settings).unwrap() });
         Relay {
-            router: meldpunt_server::router::router(state),
+            router: meldpunt_server::internal::router(state),
             runtime,
             _folder: folder,
         }

@@ -68,10 +68,10 @@ impl Difficulty {
 }
 
 /// How far below the current difficulty a stamp may be.
-pub const STAMP_TOLERANCE_BITS: u8 = 2;
+pub(crate) const STAMP_TOLERANCE_BITS: u8 = 2;
 
 /// The difficulty for `per_minute` creations in the last minute.
-pub fn difficulty_for(settings: &ProofOfWork, per_minute: u64) -> u8 {
+pub(crate) fn difficulty_for(settings: &ProofOfWork, per_minute: u64) -> u8 {
     let target = u64::from(settings.target_per_minute.max(1));
     let mut extra = 0u8;
     let mut threshold = target;
@@ -101,7 +101,7 @@ struct Window<Key> {
 }
 
 /// The request limit per office session.
-pub type SessionLimiter = WindowLimiter<[u8; 32]>;
+pub(crate) type SessionLimiter = WindowLimiter<[u8; 32]>;
 
 impl<Key: std::hash::Hash + Eq> WindowLimiter<Key> {
     /// A limiter allowing `per_minute` requests per key per minute.
@@ -144,7 +144,7 @@ impl<Key: std::hash::Hash + Eq> WindowLimiter<Key> {
 }
 
 /// Seconds an office has to answer a challenge.
-pub const CHALLENGE_SECONDS: u64 = 300;
+pub(crate) const CHALLENGE_SECONDS: u64 = 300;
 /// Most challenges waiting at once, all organisations together.
 const MAXIMUM_PENDING: usize = 100_000;
 
@@ -198,7 +198,7 @@ impl PendingChallenges {
                  solved for the organisation (docs/protocol.md, section 8)",
             ));
         };
-        let now = crate::storage::unix_seconds();
+        let now = crate::clock::unix_seconds();
         let spent = key
             .verify(
                 stamp,
@@ -226,7 +226,7 @@ impl PendingChallenges {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if pending.len() >= MAXIMUM_PENDING {
-            let now = crate::storage::unix_seconds();
+            let now = crate::clock::unix_seconds();
             pending.retain(|_, waiting| waiting.expires_at >= now);
             if pending.len() >= MAXIMUM_PENDING {
                 return Err(Error::RateLimited(
@@ -252,7 +252,7 @@ impl PendingChallenges {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .remove(&answer_id)?;
-        (crate::storage::unix_seconds() <= grant.expires_at).then_some(grant)
+        (crate::clock::unix_seconds() <= grant.expires_at).then_some(grant)
     }
 }
 
@@ -308,7 +308,7 @@ mod tests {
         let key = StampKey::generate();
         let grant = |seconds: i64| Grant {
             organisation: "demo".into(),
-            expires_at: crate::storage::unix_seconds().saturating_add_signed(seconds),
+            expires_at: crate::clock::unix_seconds().saturating_add_signed(seconds),
         };
         pending.admit("demo", None, &key, LEAST).unwrap();
         pending.insert([1; 32], grant(60));
@@ -322,7 +322,7 @@ mod tests {
             Err(Error::RateLimited(_))
         ));
         // Beyond the free rate a stamp for this organisation admits, once.
-        let expires = crate::storage::unix_seconds() + 600;
+        let expires = crate::clock::unix_seconds() + 600;
         let subject = meldpunt_crypto::office_stamp_subject("demo");
         let stamp = key
             .challenge(LEAST, expires)

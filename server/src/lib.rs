@@ -11,20 +11,30 @@
 
 #![forbid(unsafe_code)]
 
-pub mod abuse;
+pub(crate) mod abuse;
 pub mod admin;
-pub mod api;
-pub mod circuit;
+pub(crate) mod api;
+pub(crate) mod circuit;
+pub mod clock;
 pub mod config;
-pub mod error;
-pub mod metrics;
+pub(crate) mod error;
+pub(crate) mod metrics;
 pub mod provisioning;
-pub mod router;
+pub(crate) mod router;
 pub mod serve;
-pub mod service;
-pub mod state;
-pub mod storage;
-pub mod web;
+pub(crate) mod service;
+pub(crate) mod state;
+pub(crate) mod storage;
+pub(crate) mod web;
+
+/// What the fuzz targets and the allocation test reach into; not an interface for anything
+/// else.
+#[doc(hidden)]
+pub mod internal {
+    pub use crate::router::router;
+    pub use crate::web::forms::{append_zeroizing, attachment_name, without_carriage_returns};
+    pub use crate::web::guard::{FormGuard, Refusal};
+}
 
 pub use config::Settings;
 pub use error::Error;

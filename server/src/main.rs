@@ -74,7 +74,7 @@ impl tracing_subscriber::fmt::time::FormatTime for DayOnly {
         &self,
         writer: &mut tracing_subscriber::fmt::format::Writer<'_>,
     ) -> std::fmt::Result {
-        let day = meldpunt_server::storage::day(meldpunt_server::storage::today());
+        let day = meldpunt_server::clock::today();
         write!(writer, "{day}")
     }
 }

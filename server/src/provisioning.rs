@@ -38,9 +38,7 @@ pub enum ProvisioningError {
     },
 }
 
-fn today() -> Day {
-    Day::from(time::OffsetDateTime::now_utc().date())
-}
+use crate::clock::today;
 
 fn file_error(path: &Path) -> impl FnOnce(std::io::Error) -> ProvisioningError + '_ {
     move |source| ProvisioningError::File {

@@ -16,7 +16,7 @@ use crate::state::AppState;
 use crate::storage::{Author, CHUNK_LENGTH};
 
 /// Creates a mailbox holding its report (with the spent stamp, if one was asked for).
-pub async fn create_mailbox(
+pub(crate) async fn create_mailbox(
     state: &AppState,
     mailbox: [u8; 32],
     organisation: String,
@@ -39,7 +39,7 @@ pub async fn create_mailbox(
 /// Appends a sealed message to a mailbox: a reporter's follow-up, or an office's reply or
 /// acknowledgement (then `organisation` must be the mailbox's). Returns its position and its
 /// organisation's number for it.
-pub async fn append_message(
+pub(crate) async fn append_message(
     state: &AppState,
     mailbox: [u8; 32],
     author: Author,
@@ -65,7 +65,7 @@ pub async fn append_message(
 
 /// Stores a sealed attachment's bytes under `id` in `mailbox`, chunk by chunk; on any
 /// failure nothing of it remains. Returns the sealed size.
-pub async fn store_attachment(
+pub(crate) async fn store_attachment(
     state: &AppState,
     id: [u8; 16],
     mailbox: [u8; 32],

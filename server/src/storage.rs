@@ -15,7 +15,6 @@ use std::any::Any;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use redb::{
     Database, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata,
@@ -70,31 +69,15 @@ const FIRST_NUMBER: &str = "first_number";
 const STORE_FORMAT: u64 = 2;
 
 /// Size of one stored attachment chunk.
-pub const CHUNK_LENGTH: usize = 256 * 1024;
+pub(crate) const CHUNK_LENGTH: usize = 256 * 1024;
 /// Most writes applied in one transaction.
 const MAXIMUM_BATCH: usize = 512;
 /// redb's page cache. The default (1 GiB) is far more than a relay on a small machine needs.
 const CACHE_BYTES: usize = 64 << 20;
-/// Days since 1970-01-01: the only time precision stored for anything a reporter does.
-pub fn today() -> u32 {
-    (unix_seconds() / 86_400) as u32
-}
-
-/// Seconds since 1970-01-01, for expiries of challenges, sessions and stamps.
-pub fn unix_seconds() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs())
-}
-
-/// A stored day number as a calendar day.
-pub fn day(day: u32) -> meldpunt_crypto::Day {
-    let date = time::Date::from_julian_day(2_440_588 + day as i32).unwrap_or(time::Date::MIN);
-    meldpunt_crypto::Day::from(date)
-}
+use crate::clock::{day_number, unix_seconds};
 
 /// Who wrote a message: the protocol's own type, stored as `reporter` or `office`.
-pub use meldpunt_crypto::Author;
+pub(crate) use meldpunt_crypto::Author;
 
 /// A mailbox.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -391,7 +374,7 @@ impl Store {
                 }
                 spent_stamps.insert(spent.nonce, spent.expires_at)?;
             }
-            let day = today();
+            let day = day_number();
             let record = MailboxRecord {
                 organisation,
                 created: day,
@@ -629,7 +612,7 @@ impl Store {
                 None => limits.attachment_bytes.min(room),
             };
             record.take(author, reserved, limits.bytes)?;
-            let day = today();
+            let day = day_number();
             let attachment = AttachmentRecord {
                 mailbox,
                 organisation: record.organisation.clone(),
@@ -686,7 +669,7 @@ impl Store {
                 return Err(Error::MailboxFull("bytes"));
             }
             mailbox.release(record.author, record.reserved - size);
-            mailbox.last_activity = today();
+            mailbox.last_activity = day_number();
             mailboxes.insert(record.mailbox, encode(&mailbox).as_slice())?;
             record.size = size;
             record.chunks = chunks;
@@ -808,7 +791,7 @@ fn append(
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
         .take(transaction, &record.organisation)?;
-    let day = today();
+    let day = day_number();
     record.messages += 1;
     record.last_activity = day;
     let message = MessageRecord {
@@ -964,7 +947,7 @@ fn remove_attachment(transaction: &WriteTransaction, id: [u8; 16]) -> Result<(),
 
 fn purge(transaction: &WriteTransaction, retention_days: u32) -> Result<PurgeCounts, Error> {
     let mut counts = PurgeCounts::default();
-    let today = today();
+    let today = day_number();
     let now = unix_seconds();
 
     let mut expired_mailboxes = Vec::new();
@@ -1561,14 +1544,14 @@ mod tests {
             position: 1,
             organisation: organisation.into(),
             author: Author::Reporter,
-            day: today(),
+            day: day_number(),
             size: 6,
             fetched: false,
         };
         // Format 1 mailbox records had no byte counts.
         let mailbox_record = format!(
             r#"{{"organisation":"{organisation}","created":{day},"last_activity":{day},"messages":1,"attachments":0}}"#,
-            day = today()
+            day = day_number()
         );
         transaction
             .open_table(MAILBOXES)

@@ -5,7 +5,7 @@
 //! Alone in its own test binary, with a counting global allocator, so that no other test
 //! thread allocates while the counts are taken.
 
-use meldpunt_server::web::forms::{append_zeroizing, without_carriage_returns};
+use meldpunt_server::internal::{append_zeroizing, without_carriage_returns};
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 use std::alloc::System;
 use zeroize::Zeroizing;

@@ -23,7 +23,7 @@ use crate::state::AppState;
 use crate::storage::{AttachmentRecord, Author};
 
 /// Routes of this module.
-pub fn router() -> Router<Arc<AppState>> {
+pub(crate) fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route(
             "/api/v1/mailbox/attachments/{id}",

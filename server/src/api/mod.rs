@@ -6,10 +6,10 @@
 //!
 //! This module must never read or log a client's address, user agent or referrer.
 
-pub mod attachments;
-pub mod office;
-pub mod public;
-pub mod reporter;
+pub(crate) mod attachments;
+pub(crate) mod office;
+pub(crate) mod public;
+pub(crate) mod reporter;
 #[cfg(test)]
 mod tests;
 

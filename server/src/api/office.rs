@@ -22,14 +22,15 @@ use serde::Deserialize;
 
 use super::{limited_body, office_session, sealed_body, ApiPath, ApiQuery, Cursor};
 use crate::abuse::CHALLENGE_SECONDS;
+use crate::clock::{day, unix_seconds};
 use crate::error::Error;
 use crate::metrics::Metrics;
 use crate::service;
 use crate::state::AppState;
-use crate::storage::{day, unix_seconds, Author, Grant};
+use crate::storage::{Author, Grant};
 
 /// Routes of this module.
-pub fn router() -> Router<Arc<AppState>> {
+pub(crate) fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/api/v1/office/challenge", post(challenge))
         .route("/api/v1/office/session", post(session))

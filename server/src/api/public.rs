@@ -11,15 +11,15 @@ use axum::routing::get;
 use axum::{Json, Router};
 use meldpunt_wire::{ChallengeOffer, Status};
 
+use crate::clock::unix_seconds;
 use crate::error::Error;
 use crate::state::AppState;
-use crate::storage::unix_seconds;
 
 /// The OpenAPI document, also in `docs/openapi.json`.
-pub const OPENAPI: &str = include_str!("../../../docs/openapi.json");
+pub(crate) const OPENAPI: &str = include_str!("../../../docs/openapi.json");
 
 /// Routes of this module.
-pub fn router() -> Router<Arc<AppState>> {
+pub(crate) fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/api/v1/directory", get(directory))
         .route("/api/v1/challenge", get(challenge))

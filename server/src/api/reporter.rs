@@ -17,14 +17,15 @@ use meldpunt_crypto::{MailboxId, Stamp};
 use meldpunt_wire::{MailboxMessages, MessageSummary, Stored};
 
 use super::{mailbox_id, sealed_body, ApiPath, ApiQuery, Cursor};
+use crate::clock::{day, unix_seconds};
 use crate::error::Error;
 use crate::metrics::Metrics;
 use crate::service;
 use crate::state::AppState;
-use crate::storage::{day, unix_seconds, Author, MessageRecord};
+use crate::storage::{Author, MessageRecord};
 
 /// Routes of this module.
-pub fn router() -> Router<Arc<AppState>> {
+pub(crate) fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/api/v1/mailboxes", post(create_mailbox))
         .route(

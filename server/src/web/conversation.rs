@@ -37,7 +37,7 @@ use crate::storage::{Author, MessageRecord};
 
 /// The fields of the check and download forms.
 #[derive(serde::Deserialize)]
-pub struct CodeForm {
+pub(crate) struct CodeForm {
     #[serde(default)]
     form_token: String,
     #[serde(default)]
@@ -416,7 +416,7 @@ fn admitted_code_form(
 }
 
 /// `POST /check`: the conversation of a receipt code.
-pub async fn open(
+pub(crate) async fn open(
     State(state): State<Arc<AppState>>,
     uri: Uri,
     circuit: Option<Extension<Circuit>>,
@@ -445,7 +445,7 @@ pub async fn open(
 }
 
 /// `POST /check/follow-up`: a follow-up sealed in memory.
-pub async fn follow_up(
+pub(crate) async fn follow_up(
     State(state): State<Arc<AppState>>,
     uri: Uri,
     circuit: Option<Extension<Circuit>>,
@@ -592,7 +592,7 @@ async fn send_follow_up(state: &AppState, opened: &Opened, form: PostedForm) -> 
 }
 
 /// `POST /check/attachment`: one of the office's attachments, opened in memory.
-pub async fn download(
+pub(crate) async fn download(
     State(state): State<Arc<AppState>>,
     uri: Uri,
     circuit: Option<Extension<Circuit>>,

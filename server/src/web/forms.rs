@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use zeroize::Zeroizing;
 
 /// An attached file, held in memory.
-pub struct Upload {
+pub(crate) struct Upload {
     /// The file name the browser gave (a base name; browsers send no folders).
     pub name: String,
     /// Its content.
@@ -34,7 +34,7 @@ impl std::fmt::Debug for Upload {
 
 /// The fields of a posted form.
 #[derive(Default)]
-pub struct PostedForm {
+pub(crate) struct PostedForm {
     fields: Vec<(String, Zeroizing<String>)>,
     /// The attachment, if one was chosen and fitted.
     pub attachment: Option<Upload>,
@@ -56,7 +56,7 @@ impl std::fmt::Debug for PostedForm {
 
 impl PostedForm {
     /// The first value of a field.
-    pub fn value(&self, name: &str) -> Option<&str> {
+    pub(crate) fn value(&self, name: &str) -> Option<&str> {
         self.fields
             .iter()
             .find(|(field, _)| field == name)
@@ -64,7 +64,7 @@ impl PostedForm {
     }
 
     /// Every value of a field (checkboxes).
-    pub fn values(&self, name: &str) -> Vec<String> {
+    pub(crate) fn values(&self, name: &str) -> Vec<String> {
         self.fields
             .iter()
             .filter(|(field, _)| field == name)
@@ -75,7 +75,7 @@ impl PostedForm {
 
 /// Why a form was not read.
 #[derive(Debug)]
-pub enum Unread {
+pub(crate) enum Unread {
     /// The body could not be read as a form at all.
     Malformed,
     /// Its first field was not a form token the guard accepts.
@@ -88,7 +88,7 @@ const MAXIMUM_TOKEN_FIELD: usize = 256;
 /// Reads a multipart form within the limits. Its first field must be `form_token`, accepted
 /// by `token_check`: that is checked before anything else is read, so a post without a valid
 /// token costs a few KiB, not the whole body.
-pub async fn read(
+pub(crate) async fn read(
     mut multipart: Multipart,
     max_text: usize,
     max_attachment: usize,

@@ -12,12 +12,12 @@
 //! This module must never log or store what a reporter wrote, a receipt code or a file
 //! name, and never put a receipt code in a URL.
 
-pub mod conversation;
-pub mod forms;
-pub mod guard;
-pub mod pages;
-pub mod report;
-pub mod text;
+pub(crate) mod conversation;
+pub(crate) mod forms;
+pub(crate) mod guard;
+pub(crate) mod pages;
+pub(crate) mod report;
+pub(crate) mod text;
 
 use std::sync::Arc;
 
@@ -34,7 +34,7 @@ use pages::{FieldErrors, Frame};
 use text::Language;
 
 /// The policy of every HTML page: nothing from elsewhere, no inline code, forms post here.
-pub const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+pub(crate) const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
     img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
     base-uri 'none'";
 
@@ -50,7 +50,7 @@ const CODE_FORM_LIMIT: usize = 16 * 1024;
 
 /// Routes of the web form (when enabled), with their own body limits; every post holds one
 /// of `concurrent_posts` slots while it runs.
-pub fn router(state: &Arc<AppState>) -> Router<Arc<AppState>> {
+pub(crate) fn router(state: &Arc<AppState>) -> Router<Arc<AppState>> {
     if !state.settings.web.enabled {
         return Router::new();
     }
@@ -105,7 +105,7 @@ async fn one_of_few_posts(
 }
 
 /// The language a request asks for with `?lang=en`.
-pub fn language(uri: &Uri) -> Language {
+pub(crate) fn language(uri: &Uri) -> Language {
     Language::from_code(
         uri.query()
             .and_then(|query| query.split('&').find_map(|pair| pair.strip_prefix("lang="))),
@@ -113,7 +113,7 @@ pub fn language(uri: &Uri) -> Language {
 }
 
 /// The frame of a page at `path` in `language`.
-pub fn frame<'a>(state: &'a AppState, language: Language, path: &'a str) -> Frame<'a> {
+pub(crate) fn frame<'a>(state: &'a AppState, language: Language, path: &'a str) -> Frame<'a> {
     Frame {
         language,
         path,
@@ -123,7 +123,7 @@ pub fn frame<'a>(state: &'a AppState, language: Language, path: &'a str) -> Fram
 }
 
 /// An HTML page with its policy.
-pub fn page(status: StatusCode, markup: Markup) -> Response {
+pub(crate) fn page(status: StatusCode, markup: Markup) -> Response {
     (
         status,
         [
@@ -142,7 +142,7 @@ pub fn page(status: StatusCode, markup: Markup) -> Response {
 }
 
 /// A page that says what went wrong, with the relay's own message for the error.
-pub fn failure(state: &AppState, language: Language, error: &Error) -> Response {
+pub(crate) fn failure(state: &AppState, language: Language, error: &Error) -> Response {
     let text = language.text();
     let detail = format!("{} {error}", text.error_relay);
     page(
@@ -156,7 +156,7 @@ pub fn failure(state: &AppState, language: Language, error: &Error) -> Response 
 }
 
 /// The page for paths that do not exist (outside the API).
-pub fn not_found(state: &AppState, uri: &Uri) -> Response {
+pub(crate) fn not_found(state: &AppState, uri: &Uri) -> Response {
     let language = language(uri);
     let text = language.text();
     page(
@@ -166,7 +166,7 @@ pub fn not_found(state: &AppState, uri: &Uri) -> Response {
 }
 
 fn now() -> u64 {
-    crate::storage::unix_seconds()
+    crate::clock::unix_seconds()
 }
 
 async fn start(State(state): State<Arc<AppState>>, uri: Uri) -> Response {

@@ -16,7 +16,7 @@ use super::text::{Language, Text};
 
 /// What every page needs besides its content.
 #[derive(Debug)]
-pub struct Frame<'a> {
+pub(crate) struct Frame<'a> {
     /// The language of the page.
     pub language: Language,
     /// The path the language switch links to (the same page in the other language).
@@ -29,16 +29,16 @@ pub struct Frame<'a> {
 
 /// Error messages by field id, in page order.
 #[derive(Debug, Default)]
-pub struct FieldErrors(pub Vec<(&'static str, String)>);
+pub(crate) struct FieldErrors(pub Vec<(&'static str, String)>);
 
 impl FieldErrors {
     /// Adds a message for a field.
-    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+    pub(crate) fn add(&mut self, field: &'static str, message: impl Into<String>) {
         self.0.push((field, message.into()));
     }
 
     /// Whether there is none.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
@@ -51,7 +51,7 @@ impl FieldErrors {
 }
 
 /// The whole page around `content`.
-pub fn layout(frame: &Frame<'_>, title: &str, content: Markup) -> Markup {
+pub(crate) fn layout(frame: &Frame<'_>, title: &str, content: Markup) -> Markup {
     let text = frame.language.text();
     let query = frame.language.query();
     let other = frame.language.other();
@@ -187,7 +187,7 @@ fn localised(name: &meldpunt_crypto::LocalisedName, language: Language) -> &str 
 }
 
 /// The start page.
-pub fn start(frame: &Frame<'_>, directory: &Directory) -> Markup {
+pub(crate) fn start(frame: &Frame<'_>, directory: &Directory) -> Markup {
     let language = frame.language;
     let text = language.text();
     let query = language.query();
@@ -224,7 +224,7 @@ pub fn start(frame: &Frame<'_>, directory: &Directory) -> Markup {
 
 /// What the report form shows: the choices and text so far, and any errors.
 #[derive(Debug)]
-pub struct ReportForm<'a> {
+pub(crate) struct ReportForm<'a> {
     /// The directory to choose from.
     pub directory: &'a Directory,
     /// A fresh form token.
@@ -275,7 +275,7 @@ fn text_and_attachment(
 }
 
 /// The report form.
-pub fn report_form(frame: &Frame<'_>, form: &ReportForm<'_>) -> Markup {
+pub(crate) fn report_form(frame: &Frame<'_>, form: &ReportForm<'_>) -> Markup {
     let language = frame.language;
     let text = language.text();
     let errors = form.errors;
@@ -335,7 +335,7 @@ pub fn report_form(frame: &Frame<'_>, form: &ReportForm<'_>) -> Markup {
 }
 
 /// The receipt page: the code, once, large.
-pub fn receipt(frame: &Frame<'_>, code: &str, notes: &[String]) -> Markup {
+pub(crate) fn receipt(frame: &Frame<'_>, code: &str, notes: &[String]) -> Markup {
     let language = frame.language;
     let text = language.text();
     layout(
@@ -354,7 +354,7 @@ pub fn receipt(frame: &Frame<'_>, code: &str, notes: &[String]) -> Markup {
 }
 
 /// The form that asks for a receipt code.
-pub fn check_form(
+pub(crate) fn check_form(
     frame: &Frame<'_>,
     typed: &str,
     errors: &FieldErrors,
@@ -389,7 +389,7 @@ pub fn check_form(
 
 /// One message of a conversation, opened.
 #[derive(Debug)]
-pub struct ThreadEntry {
+pub(crate) struct ThreadEntry {
     /// Its position in the mailbox.
     pub position: u32,
     /// Who wrote it, for display.
@@ -409,7 +409,7 @@ pub struct ThreadEntry {
 }
 
 /// A conversation and the follow-up form.
-pub struct Thread<'a> {
+pub(crate) struct Thread<'a> {
     /// The receipt code as typed (carried in hidden fields, never in a URL).
     pub code: &'a str,
     /// The messages.
@@ -442,7 +442,7 @@ impl std::fmt::Debug for Thread<'_> {
 }
 
 /// The conversation page.
-pub fn thread(frame: &Frame<'_>, thread: &Thread<'_>) -> Markup {
+pub(crate) fn thread(frame: &Frame<'_>, thread: &Thread<'_>) -> Markup {
     let language = frame.language;
     let text = language.text();
     let errors = thread.errors;
@@ -507,7 +507,7 @@ pub fn thread(frame: &Frame<'_>, thread: &Thread<'_>) -> Markup {
 }
 
 /// A page that only says something went wrong (a missing page, a refused request).
-pub fn message(frame: &Frame<'_>, title: &str, detail: &str) -> Markup {
+pub(crate) fn message(frame: &Frame<'_>, title: &str, detail: &str) -> Markup {
     layout(
         frame,
         title,

@@ -33,7 +33,7 @@ use crate::storage::Author;
 
 /// What the reporter filled in so far, to show again when the form is refused.
 #[derive(Debug, Default)]
-pub struct Draft {
+pub(crate) struct Draft {
     /// The chosen organisation.
     pub organisation: Option<String>,
     /// The chosen recipients (`organisation/recipient`).
@@ -43,7 +43,7 @@ pub struct Draft {
 }
 
 /// The report form with a fresh form token.
-pub fn form_page(
+pub(crate) fn form_page(
     state: &AppState,
     language: Language,
     status: StatusCode,
@@ -69,7 +69,7 @@ pub fn form_page(
 }
 
 /// The field errors of a refused form token.
-pub fn refusal_error(language: Language, refusal: Refusal) -> (StatusCode, &'static str) {
+pub(crate) fn refusal_error(language: Language, refusal: Refusal) -> (StatusCode, &'static str) {
     let text = language.text();
     match refusal {
         Refusal::Expired => (StatusCode::BAD_REQUEST, text.error_form_expired),
@@ -80,7 +80,7 @@ pub fn refusal_error(language: Language, refusal: Refusal) -> (StatusCode, &'sta
 
 /// The errors for a form refused at its first field: its text was not read, so the page
 /// cannot show it again, and says where it still is.
-pub fn unread_errors(language: Language, refusal: Refusal) -> FieldErrors {
+pub(crate) fn unread_errors(language: Language, refusal: Refusal) -> FieldErrors {
     let text = language.text();
     let mut errors = FieldErrors::default();
     errors.add(
@@ -96,7 +96,7 @@ pub fn unread_errors(language: Language, refusal: Refusal) -> FieldErrors {
 
 /// Checks the text of a report or follow-up, adding errors; returns the status to answer
 /// with if there was one.
-pub fn check_body(
+pub(crate) fn check_body(
     form: &PostedForm,
     language: Language,
     errors: &mut FieldErrors,
@@ -117,7 +117,7 @@ pub fn check_body(
 /// Checks the attachment and readies it for sealing in place — its name reduced to a base
 /// name, a photo's metadata removed — adding errors; returns the status to answer with if
 /// needed.
-pub fn check_attachment(
+pub(crate) fn check_attachment(
     form: &mut PostedForm,
     language: Language,
     limit: usize,
@@ -157,7 +157,7 @@ pub fn check_attachment(
 
 /// Seals an attachment, readied by [`check_attachment`], in memory; returns its reference
 /// and sealed bytes.
-pub fn seal_attachment(
+pub(crate) fn seal_attachment(
     keys: &[RecipientKey],
     upload: &Upload,
 ) -> Result<(AttachmentReference, Vec<u8>), Error> {
@@ -173,7 +173,7 @@ pub fn seal_attachment(
 }
 
 /// Stores a sealed attachment under its reference's location.
-pub async fn store_sealed_attachment(
+pub(crate) async fn store_sealed_attachment(
     state: &AppState,
     mailbox: [u8; 32],
     reference: &AttachmentReference,
@@ -194,13 +194,10 @@ pub async fn store_sealed_attachment(
     .map(|_| ())
 }
 
-/// Today, as written into messages.
-pub fn today() -> meldpunt_crypto::Day {
-    meldpunt_crypto::Day::from(time::OffsetDateTime::now_utc().date())
-}
+pub(crate) use crate::clock::today;
 
 /// `POST /report`.
-pub async fn submit(
+pub(crate) async fn submit(
     State(state): State<Arc<AppState>>,
     uri: axum::http::Uri,
     circuit: Option<axum::Extension<Circuit>>,

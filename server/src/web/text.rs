@@ -7,7 +7,7 @@
 
 /// The language of a page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Language {
+pub(crate) enum Language {
     /// Nederlands, the default.
     Dutch,
     /// English.
@@ -16,7 +16,7 @@ pub enum Language {
 
 impl Language {
     /// From the `lang` query or form field: `en` is English, anything else Dutch.
-    pub fn from_code(code: Option<&str>) -> Language {
+    pub(crate) fn from_code(code: Option<&str>) -> Language {
         match code {
             Some("en") => Language::English,
             _ => Language::Dutch,
@@ -24,7 +24,7 @@ impl Language {
     }
 
     /// The BCP 47 code for `<html lang>`.
-    pub fn code(self) -> &'static str {
+    pub(crate) fn code(self) -> &'static str {
         match self {
             Language::Dutch => "nl",
             Language::English => "en",
@@ -32,7 +32,7 @@ impl Language {
     }
 
     /// The other language (for the switch link).
-    pub fn other(self) -> Language {
+    pub(crate) fn other(self) -> Language {
         match self {
             Language::Dutch => Language::English,
             Language::English => Language::Dutch,
@@ -40,7 +40,7 @@ impl Language {
     }
 
     /// The query suffix that keeps this language on a link: empty for Dutch.
-    pub fn query(self) -> &'static str {
+    pub(crate) fn query(self) -> &'static str {
         match self {
             Language::Dutch => "",
             Language::English => "?lang=en",
@@ -48,7 +48,7 @@ impl Language {
     }
 
     /// The fixed text of this language.
-    pub fn text(self) -> &'static Text {
+    pub(crate) fn text(self) -> &'static Text {
         match self {
             Language::Dutch => &DUTCH,
             Language::English => &ENGLISH,
@@ -58,7 +58,7 @@ impl Language {
 
 /// The fixed text of the pages.
 #[derive(Debug)]
-pub struct Text {
+pub(crate) struct Text {
     pub switch_language: &'static str,
     pub site_name: &'static str,
     pub skip_to_content: &'static str,
@@ -140,7 +140,7 @@ pub struct Text {
 }
 
 /// Dutch.
-pub static DUTCH: Text = Text {
+pub(crate) static DUTCH: Text = Text {
     switch_language: "English",
     site_name: "Meldpunt",
     skip_to_content: "Naar de inhoud",
@@ -236,7 +236,7 @@ pub static DUTCH: Text = Text {
 };
 
 /// English.
-pub static ENGLISH: Text = Text {
+pub(crate) static ENGLISH: Text = Text {
     switch_language: "Nederlands",
     site_name: "Meldpunt",
     skip_to_content: "Skip to content",
