@@ -1,0 +1,246 @@
+//! Keeping the store over years: retention, online backups, counts for metrics, and the
+//! upgrade of a store written by an earlier format.
+
+use std::path::Path;
+
+use redb::{
+    Database, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableHandle,
+    WriteTransaction,
+};
+
+use super::attachments::remove_attachment;
+use super::*;
+use crate::clock::{day_number, unix_seconds};
+
+impl Store {
+    /// Deletes mailboxes idle for more than `retention_days` with all they hold, incomplete
+    /// uploads older than a day, and expired challenges, sessions and spent stamps.
+    pub async fn purge(&self, retention_days: u32) -> Result<PurgeCounts, Error> {
+        self.write(move |transaction| purge(transaction, retention_days))
+            .await
+    }
+
+    /// Copies a consistent snapshot of every table into a new database file at `target`.
+    pub async fn backup(&self, target: std::path::PathBuf) -> Result<BackupCounts, Error> {
+        let database = Arc::clone(&self.database);
+        tokio::task::spawn_blocking(move || backup(&database, &target))
+            .await
+            .map_err(|_| Error::Storage("the backup task failed".into()))?
+    }
+
+    /// Counts for the metrics page.
+    pub async fn counts(&self) -> Result<StoreCounts, Error> {
+        self.read(|transaction| {
+            Ok(StoreCounts {
+                mailboxes: transaction.open_table(MAILBOXES)?.len()?,
+                messages: transaction.open_table(SEALED_MESSAGES)?.len()?,
+                attachments: transaction.open_table(ATTACHMENTS)?.len()?,
+            })
+        })
+        .await
+    }
+}
+
+/// Brings a store of an earlier format to [`STORE_FORMAT`], in the opening transaction (so a
+/// failed upgrade changes nothing). A store of a later format is refused.
+///
+/// Format 1 kept sealed bodies by one relay-wide number. Format 2 keeps them by mailbox and
+/// position, and numbers each organisation's messages on its own. Messages stored before the
+/// upgrade keep the numbers their office has seen (offices' cursors stay valid); every
+/// organisation's numbering continues above every number format 1 gave out.
+pub(super) fn upgrade(transaction: &WriteTransaction) -> Result<(), Error> {
+    let format = transaction
+        .open_table(COUNTERS)?
+        .get("store_format")?
+        .map(|value| value.value());
+    match format {
+        Some(STORE_FORMAT) => return Ok(()),
+        Some(other) => {
+            return Err(Error::Storage(format!(
+                "the store has format {other}; this relay reads format {STORE_FORMAT} and \
+                 earlier: use a newer meldpunt-server"
+            )))
+        }
+        None => {}
+    }
+    let exists = |name: &str| -> Result<bool, Error> {
+        Ok(transaction.list_tables()?.any(|table| table.name() == name))
+    };
+    if exists(FORMAT_1_BODIES.name())? {
+        let old = transaction.open_table(FORMAT_1_BODIES)?;
+        let index = transaction.open_table(MAILBOX_MESSAGES)?;
+        let mut bodies = transaction.open_table(SEALED_MESSAGES)?;
+        let mut next_number = 1;
+        for entry in index.iter()? {
+            let record: MessageRecord = decode(entry?.1.value())?;
+            if let Some(body) = old.get(record.number)? {
+                bodies.insert((record.organisation.as_str(), record.number), body.value())?;
+            }
+            next_number = next_number.max(record.number + 1);
+        }
+        drop((old, index, bodies));
+        // Every organisation continues above every number format 1 ever gave, including
+        // numbers whose messages retention has deleted since: an office's cursor may be
+        // there, and a new message numbered below it would never be listed to it.
+        let mut counters = transaction.open_table(COUNTERS)?;
+        if let Some(relay_wide) = counters.remove("next_message")? {
+            next_number = next_number.max(relay_wide.value());
+        }
+        counters.insert(FIRST_NUMBER, next_number)?;
+        drop(counters);
+        transaction.delete_table(FORMAT_1_BODIES)?;
+    }
+    if exists(FORMAT_1_CHALLENGES.name())? {
+        transaction.delete_table(FORMAT_1_CHALLENGES)?;
+    }
+    count_stored_bytes(transaction)?;
+    // A relay of format 1 would open `message_bodies` with its own key type and number from
+    // 1 again over this store; a table of that name with another type makes it refuse to
+    // start instead.
+    transaction.open_table(FORMAT_1_GUARD)?;
+    transaction
+        .open_table(COUNTERS)?
+        .insert("store_format", STORE_FORMAT)?;
+    Ok(())
+}
+
+/// Fills in what each side of every mailbox has stored (format 1 did not count it), so that
+/// the byte quota applies to mailboxes from before the upgrade too.
+fn count_stored_bytes(transaction: &WriteTransaction) -> Result<(), Error> {
+    let mut used: std::collections::HashMap<([u8; 32], Author), u64> = Default::default();
+    for entry in transaction.open_table(MAILBOX_MESSAGES)?.iter()? {
+        let record: MessageRecord = decode(entry?.1.value())?;
+        *used.entry((record.mailbox, record.author)).or_default() += record.size;
+    }
+    for entry in transaction.open_table(ATTACHMENTS)?.iter()? {
+        let record: AttachmentRecord = decode(entry?.1.value())?;
+        if record.complete {
+            *used.entry((record.mailbox, record.author)).or_default() += record.size;
+        }
+    }
+    let mut mailboxes = transaction.open_table(MAILBOXES)?;
+    let mut updated = Vec::new();
+    for entry in mailboxes.iter()? {
+        let (id, bytes) = entry?;
+        let mut record: MailboxRecord = decode(bytes.value())?;
+        let id = id.value();
+        record.reporter_bytes = used.get(&(id, Author::Reporter)).copied().unwrap_or(0);
+        record.office_bytes = used.get(&(id, Author::Office)).copied().unwrap_or(0);
+        updated.push((id, record));
+    }
+    for (id, record) in updated {
+        mailboxes.insert(id, encode(&record).as_slice())?;
+    }
+    Ok(())
+}
+
+fn purge(transaction: &WriteTransaction, retention_days: u32) -> Result<PurgeCounts, Error> {
+    let mut counts = PurgeCounts::default();
+    let today = day_number();
+    let now = unix_seconds();
+
+    let mut expired_mailboxes = Vec::new();
+    {
+        let mailboxes = transaction.open_table(MAILBOXES)?;
+        for entry in mailboxes.iter()? {
+            let (id, bytes) = entry?;
+            let record: MailboxRecord = decode(bytes.value())?;
+            if today.saturating_sub(record.last_activity) > retention_days {
+                expired_mailboxes.push((id.value(), record.organisation));
+            }
+        }
+    }
+    let mut expired_attachments = Vec::new();
+    {
+        let attachments = transaction.open_table(ATTACHMENTS)?;
+        let expired: std::collections::HashSet<[u8; 32]> =
+            expired_mailboxes.iter().map(|(id, _)| *id).collect();
+        for entry in attachments.iter()? {
+            let (id, bytes) = entry?;
+            let record: AttachmentRecord = decode(bytes.value())?;
+            if expired.contains(&record.mailbox) || (!record.complete && today > record.day) {
+                expired_attachments.push(id.value());
+            }
+        }
+    }
+    for id in expired_attachments {
+        remove_attachment(transaction, id)?;
+        counts.attachments += 1;
+    }
+    for (mailbox, organisation) in expired_mailboxes {
+        let mut numbers = Vec::new();
+        {
+            let index = transaction.open_table(MAILBOX_MESSAGES)?;
+            for entry in index.range((mailbox, 0)..=(mailbox, u32::MAX))? {
+                let (_, record) = entry?;
+                numbers.push(decode::<MessageRecord>(record.value())?.number);
+            }
+        }
+        transaction
+            .open_table(MAILBOX_MESSAGES)?
+            .retain_in((mailbox, 0)..=(mailbox, u32::MAX), |_, _| false)?;
+        let mut bodies = transaction.open_table(SEALED_MESSAGES)?;
+        let mut by_organisation = transaction.open_table(ORGANISATION_MESSAGES)?;
+        for number in numbers {
+            bodies.remove((organisation.as_str(), number))?;
+            by_organisation.remove((organisation.as_str(), number))?;
+            counts.messages += 1;
+        }
+        transaction.open_table(MAILBOXES)?.remove(mailbox)?;
+        counts.mailboxes += 1;
+    }
+    let mut sessions = transaction.open_table(SESSIONS)?;
+    let before = sessions.len()?;
+    sessions.retain(|_, bytes| {
+        serde_json::from_slice::<Grant>(bytes).is_ok_and(|grant| grant.expires_at >= now)
+    })?;
+    counts.expired_grants += before - sessions.len()?;
+    drop(sessions);
+    let mut stamps = transaction.open_table(SPENT_STAMPS)?;
+    let before = stamps.len()?;
+    stamps.retain(|_, expires_at| expires_at >= now)?;
+    counts.expired_grants += before - stamps.len()?;
+    Ok(counts)
+}
+
+fn copy_table<K: redb::Key + 'static, V: redb::Value + 'static>(
+    source: &ReadTransaction,
+    target: &WriteTransaction,
+    definition: TableDefinition<K, V>,
+) -> Result<u64, Error> {
+    let from = source.open_table(definition)?;
+    let mut to = target.open_table(definition)?;
+    let mut copied = 0;
+    for entry in from.iter()? {
+        let (key, value) = entry?;
+        to.insert(key.value(), value.value())?;
+        copied += 1;
+    }
+    Ok(copied)
+}
+
+fn backup(database: &Database, target: &Path) -> Result<BackupCounts, Error> {
+    if target.exists() {
+        return Err(Error::BadRequest(format!(
+            "{} exists already; choose a new backup file",
+            target.display()
+        )));
+    }
+    let snapshot = database.begin_read()?;
+    let copy = Database::create(target)?;
+    let transaction = copy.begin_write()?;
+    let counts = BackupCounts {
+        mailboxes: copy_table(&snapshot, &transaction, MAILBOXES)?,
+        messages: copy_table(&snapshot, &transaction, SEALED_MESSAGES)?,
+        chunks: copy_table(&snapshot, &transaction, ATTACHMENT_CHUNKS)?,
+    };
+    copy_table(&snapshot, &transaction, MAILBOX_MESSAGES)?;
+    copy_table(&snapshot, &transaction, ORGANISATION_MESSAGES)?;
+    copy_table(&snapshot, &transaction, ATTACHMENTS)?;
+    copy_table(&snapshot, &transaction, SPENT_STAMPS)?;
+    copy_table(&snapshot, &transaction, COUNTERS)?;
+    // Office sessions are short-lived credentials: not worth restoring.
+    transaction.open_table(SESSIONS)?;
+    transaction.commit()?;
+    Ok(counts)
+}

@@ -1,0 +1,299 @@
+//! Durable storage in one redb file, with group commit.
+//!
+//! All writes go through one writer thread. It takes every write that is waiting, applies
+//! them in one transaction and commits it durably (fsync) once; only then does each caller
+//! hear "done". So a success answered to a client is always on disk (invariant 7), and under
+//! load hundreds of writes share one fsync. A write that is *refused* (say, a mailbox that
+//! exists already) must refuse before it changes anything, so the others in its batch are
+//! unaffected; a storage failure abandons the whole batch and every caller hears of it.
+//!
+//! What is stored: mailbox ids (hashes of tokens), organisation ids, sealed objects, days
+//! (never times of day), hashes of office session tokens, spent stamp nonces. This module
+//! must never store a token, an address or a plaintext.
+//!
+//! Here: the tables and their records. By job: `writer` (the group commit and the numbers
+//! each organisation gives its messages), `mailboxes` (mailboxes and messages),
+//! `attachments`, `sessions` (office sessions), `maintenance` (retention, backup, counts,
+//! upgrades of older store formats).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use redb::{Database, TableDefinition};
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use crate::error::Error;
+
+mod attachments;
+mod mailboxes;
+mod maintenance;
+mod sessions;
+#[cfg(test)]
+mod tests;
+mod writer;
+
+use maintenance::upgrade;
+use writer::{writer_loop, Job, Numbers};
+
+/// mailbox id → [`MailboxRecord`] (JSON).
+const MAILBOXES: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("mailboxes");
+/// (organisation, message number) → sealed bytes. Keyed like the office's view, so that new
+/// bodies go to the end of their organisation's range (a few places in the tree, rather than
+/// anywhere, as random mailbox ids would).
+const SEALED_MESSAGES: TableDefinition<(&str, u64), &[u8]> =
+    TableDefinition::new("sealed_messages");
+/// Store format 1 only: relay-wide message number → sealed bytes. Moved into
+/// [`SEALED_MESSAGES`] when a format 1 store is opened.
+const FORMAT_1_BODIES: TableDefinition<u64, &[u8]> = TableDefinition::new("message_bodies");
+/// (mailbox id, position in mailbox) → [`MessageRecord`] (JSON): the reporter's view.
+const MAILBOX_MESSAGES: TableDefinition<([u8; 32], u32), &[u8]> =
+    TableDefinition::new("mailbox_messages");
+/// (organisation, message number) → [`MessageRecord`] (JSON): the office's view. Numbers
+/// count per organisation, so nothing stored orders one organisation's messages against
+/// another's.
+const ORGANISATION_MESSAGES: TableDefinition<(&str, u64), &[u8]> =
+    TableDefinition::new("organisation_messages");
+/// attachment id → [`AttachmentRecord`] (JSON).
+const ATTACHMENTS: TableDefinition<[u8; 16], &[u8]> = TableDefinition::new("attachments");
+/// (attachment id, chunk index) → sealed bytes.
+const ATTACHMENT_CHUNKS: TableDefinition<([u8; 16], u32), &[u8]> =
+    TableDefinition::new("attachment_chunks");
+/// Format 2 keeps a table by format 1's body table's name, with another type, so that a
+/// relay of format 1 refuses this store instead of numbering from 1 again over it.
+const FORMAT_1_GUARD: TableDefinition<&str, &str> = TableDefinition::new("message_bodies");
+/// Store format 1 only: hash of a challenge answer → grant. Challenges now wait in memory
+/// (see `abuse::PendingChallenges`); the table is deleted when a format 1 store is opened.
+const FORMAT_1_CHALLENGES: TableDefinition<[u8; 32], &[u8]> =
+    TableDefinition::new("office_challenges");
+/// hash of a session token → [`Grant`] (JSON).
+const SESSIONS: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("office_sessions");
+/// spent stamp nonce → expiry (Unix seconds).
+const SPENT_STAMPS: TableDefinition<[u8; 16], u64> = TableDefinition::new("spent_stamps");
+/// name → value: `store_format`; `next_message/ORGANISATION`, the next number of that
+/// organisation's messages; and [`FIRST_NUMBER`].
+const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
+/// Where an organisation's numbering starts when it has no counter yet: 1, or above every
+/// number a format 1 store gave out.
+const FIRST_NUMBER: &str = "first_number";
+/// The layout this code reads and writes. 1: bodies by relay-wide number (migrated at open).
+const STORE_FORMAT: u64 = 2;
+
+/// Size of one stored attachment chunk.
+pub(crate) const CHUNK_LENGTH: usize = 256 * 1024;
+/// Most writes applied in one transaction.
+const MAXIMUM_BATCH: usize = 512;
+/// redb's page cache. The default (1 GiB) is far more than a relay on a small machine needs.
+const CACHE_BYTES: usize = 64 << 20;
+
+/// Who wrote a message: the protocol's own type, stored as `reporter` or `office`.
+pub(crate) use meldpunt_crypto::Author;
+
+/// A mailbox.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MailboxRecord {
+    /// The recipient organisation.
+    pub organisation: String,
+    /// Day created.
+    pub created: u32,
+    /// Day of the last write.
+    pub last_activity: u32,
+    /// Messages in it.
+    pub messages: u32,
+    /// Attachments in it.
+    pub attachments: u32,
+    /// Sealed bytes the reporter stored in it (messages and attachments).
+    #[serde(default)]
+    pub reporter_bytes: u64,
+    /// Sealed bytes the office stored in it.
+    #[serde(default)]
+    pub office_bytes: u64,
+}
+
+impl MailboxRecord {
+    /// The bytes `author` has stored in this mailbox: each side has its own quota, so that
+    /// neither can use up the other's room.
+    fn used_by(&mut self, author: Author) -> &mut u64 {
+        match author {
+            Author::Reporter => &mut self.reporter_bytes,
+            Author::Office => &mut self.office_bytes,
+        }
+    }
+
+    /// Counts `bytes` more for `author`, or refuses if that passes the quota.
+    fn take(&mut self, author: Author, bytes: u64, quota: u64) -> Result<(), Error> {
+        let used = self.used_by(author);
+        match used.checked_add(bytes) {
+            Some(total) if total <= quota => {
+                *used = total;
+                Ok(())
+            }
+            _ => Err(Error::MailboxFull("bytes")),
+        }
+    }
+
+    /// Gives `bytes` of `author`'s quota back.
+    fn release(&mut self, author: Author, bytes: u64) {
+        let used = self.used_by(author);
+        *used = used.saturating_sub(bytes);
+    }
+}
+
+/// What one mailbox may hold.
+#[derive(Debug, Clone, Copy)]
+pub struct MailboxLimits {
+    /// Messages, both sides together.
+    pub messages: u32,
+    /// Attachments, both sides together.
+    pub attachments: u32,
+    /// Sealed bytes each side (reporter, office) may store.
+    pub bytes: u64,
+    /// Sealed bytes one attachment may have.
+    pub attachment_bytes: u64,
+}
+
+/// A message's metadata.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MessageRecord {
+    /// Its number within its organisation (1, 2, …), the office's cursor.
+    pub number: u64,
+    /// Its mailbox.
+    pub mailbox: [u8; 32],
+    /// Its position in the mailbox (1, 2, …).
+    pub position: u32,
+    /// The mailbox's organisation.
+    pub organisation: String,
+    /// Who wrote it.
+    pub author: Author,
+    /// Day stored.
+    pub day: u32,
+    /// Sealed size in bytes.
+    pub size: u64,
+    /// Whether the office marked it fetched.
+    pub fetched: bool,
+}
+
+/// An attachment's metadata.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AttachmentRecord {
+    /// Its mailbox.
+    pub mailbox: [u8; 32],
+    /// The mailbox's organisation.
+    pub organisation: String,
+    /// Who uploaded it.
+    pub author: Author,
+    /// Day stored.
+    pub day: u32,
+    /// Sealed size, once complete.
+    pub size: u64,
+    /// Number of chunks, once complete.
+    pub chunks: u32,
+    /// Whether the upload completed.
+    pub complete: bool,
+    /// Bytes of its author's quota held for it while it uploads (0 once complete).
+    #[serde(default)]
+    pub reserved: u64,
+}
+
+/// What a challenge answer or session token grants.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Grant {
+    /// The organisation.
+    pub organisation: String,
+    /// Expiry, Unix seconds.
+    pub expires_at: u64,
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("records always serialise")
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, Error> {
+    serde_json::from_slice(bytes)
+        .map_err(|error| Error::Storage(format!("corrupt record: {error}")))
+}
+
+/// The relay's storage.
+#[derive(Clone)]
+pub struct Store {
+    database: Arc<Database>,
+    jobs: mpsc::UnboundedSender<Job>,
+    numbers: Numbers,
+}
+impl std::fmt::Debug for Store {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("Store")
+    }
+}
+
+/// Table sizes for metrics.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreCounts {
+    /// Mailboxes.
+    pub mailboxes: u64,
+    /// Messages.
+    pub messages: u64,
+    /// Attachments.
+    pub attachments: u64,
+}
+
+/// What a purge removed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PurgeCounts {
+    /// Mailboxes deleted.
+    pub mailboxes: u64,
+    /// Messages deleted.
+    pub messages: u64,
+    /// Attachments deleted.
+    pub attachments: u64,
+    /// Expired challenges, sessions and stamps forgotten.
+    pub expired_grants: u64,
+}
+
+/// What a backup copied.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct BackupCounts {
+    /// Mailboxes.
+    pub mailboxes: u64,
+    /// Messages.
+    pub messages: u64,
+    /// Attachment chunks.
+    pub chunks: u64,
+}
+
+impl Store {
+    /// Opens (or creates) the database file and starts the writer thread.
+    pub fn open(path: &Path) -> Result<Store, Error> {
+        let database = Arc::new(
+            Database::builder()
+                .set_cache_size(CACHE_BYTES)
+                .create(path)?,
+        );
+        {
+            let transaction = database.begin_write()?;
+            transaction.open_table(MAILBOXES)?;
+            transaction.open_table(SEALED_MESSAGES)?;
+            transaction.open_table(MAILBOX_MESSAGES)?;
+            transaction.open_table(ORGANISATION_MESSAGES)?;
+            transaction.open_table(ATTACHMENTS)?;
+            transaction.open_table(ATTACHMENT_CHUNKS)?;
+            transaction.open_table(SESSIONS)?;
+            transaction.open_table(SPENT_STAMPS)?;
+            upgrade(&transaction)?;
+            transaction.commit()?;
+        }
+        let (jobs, receiver) = mpsc::unbounded_channel();
+        let writer_database = Arc::clone(&database);
+        let numbers = Numbers::default();
+        let writer_numbers = Arc::clone(&numbers);
+        std::thread::Builder::new()
+            .name("meldpunt-writer".into())
+            .spawn(move || writer_loop(&writer_database, receiver, &writer_numbers))
+            .map_err(|error| Error::Storage(format!("cannot start the writer: {error}")))?;
+        Ok(Store {
+            database,
+            jobs,
+            numbers,
+        })
+    }
+}

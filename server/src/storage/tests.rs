@@ -1,0 +1,536 @@
+//! Tests of the store on real redb files in temporary folders.
+
+use std::path::Path;
+
+use redb::{Database, ReadableTable, WriteTransaction};
+
+use super::*;
+use crate::clock::{day_number, unix_seconds};
+
+fn limits(messages: u32) -> MailboxLimits {
+    MailboxLimits {
+        messages,
+        attachments: 10,
+        bytes: u64::MAX,
+        attachment_bytes: 100,
+    }
+}
+
+fn store() -> (tempfile::TempDir, Store) {
+    let directory = tempfile::tempdir().unwrap();
+    let store = Store::open(&directory.path().join("test.redb")).unwrap();
+    (directory, store)
+}
+
+#[tokio::test]
+async fn mailboxes_hold_messages_in_order() {
+    let (_directory, store) = store();
+    let mailbox = [1u8; 32];
+    let first = store
+        .create_mailbox(mailbox, "demo".into(), b"report".to_vec(), None)
+        .await
+        .unwrap();
+    let (position, second) = store
+        .append_message(
+            mailbox,
+            Author::Office,
+            Some("demo".into()),
+            b"reply".to_vec(),
+            limits(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(position, 2);
+    assert!(second > first);
+    let listed = store.list_mailbox(mailbox, 0, 10).await.unwrap().unwrap();
+    assert_eq!(
+        listed.iter().map(|m| m.author).collect::<Vec<_>>(),
+        [Author::Reporter, Author::Office]
+    );
+    assert_eq!(
+        store
+            .list_mailbox(mailbox, 1, 10)
+            .await
+            .unwrap()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        store.mailbox_message(mailbox, 2).await.unwrap().unwrap(),
+        b"reply"
+    );
+    assert!(matches!(
+        store
+            .create_mailbox(mailbox, "demo".into(), b"again".to_vec(), None)
+            .await,
+        Err(Error::MailboxExists)
+    ));
+    assert!(matches!(
+        store
+            .append_message(
+                mailbox,
+                Author::Office,
+                Some("other".into()),
+                b"x".to_vec(),
+                limits(10)
+            )
+            .await,
+        Err(Error::MailboxNotFound)
+    ));
+    assert!(matches!(
+        store
+            .append_message(mailbox, Author::Reporter, None, b"x".to_vec(), limits(2))
+            .await,
+        Err(Error::MailboxFull("messages"))
+    ));
+}
+
+#[tokio::test]
+async fn a_refused_write_does_not_spoil_its_batch() {
+    let (_directory, store) = store();
+    store
+        .create_mailbox([200u8; 32], "demo".into(), b"r".to_vec(), None)
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for index in 0..50u8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            // Every fifth one collides with the existing mailbox.
+            let id = if index % 5 == 0 {
+                [200u8; 32]
+            } else {
+                [index; 32]
+            };
+            store
+                .create_mailbox(id, "demo".into(), b"r".to_vec(), None)
+                .await
+        }));
+    }
+    let mut created = 0;
+    for task in tasks {
+        if task.await.unwrap().is_ok() {
+            created += 1;
+        }
+    }
+    assert_eq!(created, 40);
+    assert_eq!(store.counts().await.unwrap().mailboxes, 41);
+}
+
+#[tokio::test]
+async fn sessions_expire_and_purge_forgets_them() {
+    let (_directory, store) = store();
+    let grant = Grant {
+        organisation: "demo".into(),
+        expires_at: unix_seconds() + 60,
+    };
+    store.open_session([2; 32], grant).await.unwrap();
+    assert!(store.session([2; 32]).await.unwrap().is_some());
+    // An expired session grants nothing, and purge forgets it.
+    let expired = Grant {
+        organisation: "demo".into(),
+        expires_at: unix_seconds() - 1,
+    };
+    store
+        .write(move |transaction| {
+            transaction
+                .open_table(SESSIONS)?
+                .insert([4; 32], encode(&expired).as_slice())?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert!(store.session([4; 32]).await.unwrap().is_none());
+    assert_eq!(store.purge(365).await.unwrap().expired_grants, 1);
+    assert!(store.session([2; 32]).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn a_spent_stamp_is_refused() {
+    let (_directory, store) = store();
+    let spent = meldpunt_crypto::SpentStamp {
+        nonce: [3; 16],
+        expires_at: u64::MAX,
+    };
+    store
+        .create_mailbox([1; 32], "demo".into(), b"r".to_vec(), Some(spent))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .create_mailbox([2; 32], "demo".into(), b"r".to_vec(), Some(spent))
+            .await,
+        Err(Error::StampSpent)
+    ));
+    assert!(store.mailbox([2; 32]).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn purge_deletes_idle_mailboxes_with_everything_in_them() {
+    let (_directory, store) = store();
+    let mailbox = [4u8; 32];
+    store
+        .create_mailbox(mailbox, "demo".into(), b"r".to_vec(), None)
+        .await
+        .unwrap();
+    store
+        .begin_attachment([5; 16], mailbox, Author::Reporter, None, limits(10), None)
+        .await
+        .unwrap();
+    store.put_chunk([5; 16], 0, vec![1; 10]).await.unwrap();
+    store.finish_attachment([5; 16], 10, 1).await.unwrap();
+    // Age the mailbox by a year and a day.
+    store
+        .write(move |transaction| {
+            let mut mailboxes = transaction.open_table(MAILBOXES)?;
+            let mut record: MailboxRecord = decode(mailboxes.get(mailbox)?.unwrap().value())?;
+            record.last_activity -= 366;
+            mailboxes.insert(mailbox, encode(&record).as_slice())?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let kept = store
+        .create_mailbox([6; 32], "demo".into(), b"r".to_vec(), None)
+        .await;
+    assert!(kept.is_ok());
+    let counts = store.purge(365).await.unwrap();
+    assert_eq!(
+        (counts.mailboxes, counts.messages, counts.attachments),
+        (1, 1, 1)
+    );
+    assert!(store.mailbox(mailbox).await.unwrap().is_none());
+    assert!(store.attachment_chunk([5; 16], 0).unwrap().is_none());
+    assert_eq!(
+        store
+            .list_organisation("demo".into(), 0, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn backup_is_a_consistent_openable_copy() {
+    let (directory, store) = store();
+    store
+        .create_mailbox([7; 32], "demo".into(), b"r".to_vec(), None)
+        .await
+        .unwrap();
+    let target = directory.path().join("backup.redb");
+    let counts = store.backup(target.clone()).await.unwrap();
+    assert_eq!((counts.mailboxes, counts.messages), (1, 1));
+    assert!(matches!(
+        store.backup(target.clone()).await,
+        Err(Error::BadRequest(_))
+    ));
+    drop(store);
+    let restored = Store::open(&target).unwrap();
+    assert_eq!(
+        restored.mailbox_message([7; 32], 1).await.unwrap().unwrap(),
+        b"r"
+    );
+}
+
+#[tokio::test]
+async fn two_organisations_number_their_messages_independently() {
+    let (_directory, store) = store();
+    // Interleaved writes to two organisations: each counts 1, 2, 3 on its own, so an
+    // office learns nothing of the other organisation's activity from its numbers.
+    for round in 0..3u8 {
+        for (organisation, base) in [("alpha", 10u8), ("beta", 20u8)] {
+            let number = store
+                .create_mailbox(
+                    [base + round; 32],
+                    organisation.into(),
+                    b"report".to_vec(),
+                    None,
+                )
+                .await
+                .unwrap();
+            assert_eq!(number, u64::from(round) + 1, "{organisation}");
+        }
+    }
+    let (_, reply) = store
+        .append_message(
+            [20; 32],
+            Author::Office,
+            Some("beta".into()),
+            b"reply".to_vec(),
+            limits(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(reply, 4);
+    let alpha = store
+        .list_organisation("alpha".into(), 0, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        alpha.iter().map(|(number, _)| *number).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    // The same number in two organisations is two different messages.
+    assert_eq!(
+        store.organisation_message("beta".into(), 4).await.unwrap(),
+        Some(b"reply".to_vec())
+    );
+    assert_eq!(
+        store.organisation_message("alpha".into(), 4).await.unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn each_side_has_its_own_byte_quota_and_a_refusal_changes_nothing() {
+    let (_directory, store) = store();
+    let mailbox = [3u8; 32];
+    store
+        .create_mailbox(mailbox, "demo".into(), vec![0; 100], None)
+        .await
+        .unwrap();
+    let quota = MailboxLimits {
+        messages: 100,
+        attachments: 10,
+        bytes: 250,
+        attachment_bytes: 1000,
+    };
+    store
+        .append_message(mailbox, Author::Reporter, None, vec![0; 150], quota)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .append_message(mailbox, Author::Reporter, None, vec![0; 1], quota)
+            .await,
+        Err(Error::MailboxFull("bytes"))
+    ));
+    // The office's room is untouched by the reporter's use of theirs.
+    store
+        .append_message(
+            mailbox,
+            Author::Office,
+            Some("demo".into()),
+            vec![0; 250],
+            quota,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .begin_attachment([9; 16], mailbox, Author::Reporter, None, quota, None)
+            .await,
+        Err(Error::MailboxFull("bytes"))
+    ));
+    let record = store.mailbox(mailbox).await.unwrap().unwrap();
+    assert_eq!(
+        (record.messages, record.reporter_bytes, record.office_bytes),
+        (3, 250, 250)
+    );
+}
+
+#[tokio::test]
+async fn uploads_at_the_same_time_hold_their_room_and_cannot_pass_the_quota_together() {
+    let (_directory, store) = store();
+    let mailbox = [6u8; 32];
+    store
+        .create_mailbox(mailbox, "demo".into(), vec![0; 100], None)
+        .await
+        .unwrap();
+    let quota = MailboxLimits {
+        messages: 100,
+        attachments: 10,
+        bytes: 1000,
+        attachment_bytes: 600,
+    };
+    let begin = |id: u8, declared: Option<u64>| {
+        store.begin_attachment([id; 16], mailbox, Author::Reporter, None, quota, declared)
+    };
+    // Without a declared size an upload holds as much as one attachment may have.
+    assert_eq!(begin(1, None).await.unwrap(), 600);
+    // The next one gets only what is left; a declared size beyond it is refused at once.
+    assert!(matches!(
+        begin(2, Some(301)).await,
+        Err(Error::MailboxFull("bytes"))
+    ));
+    assert_eq!(begin(3, None).await.unwrap(), 300);
+    assert!(matches!(
+        begin(4, None).await,
+        Err(Error::MailboxFull("bytes"))
+    ));
+    // Completing gives back what an upload held beyond its size; aborting gives it all.
+    store.finish_attachment([1; 16], 50, 1).await.unwrap();
+    store.abort_attachment([3; 16]).await.unwrap();
+    assert_eq!(
+        store
+            .mailbox(mailbox)
+            .await
+            .unwrap()
+            .unwrap()
+            .reporter_bytes,
+        150
+    );
+    assert_eq!(begin(5, Some(850)).await.unwrap(), 850);
+    // An upload can never complete larger than the room it held.
+    assert!(matches!(
+        store.finish_attachment([5; 16], 851, 1).await,
+        Err(Error::MailboxFull("bytes"))
+    ));
+    assert_eq!(
+        store
+            .mailbox(mailbox)
+            .await
+            .unwrap()
+            .unwrap()
+            .reporter_bytes,
+        1000
+    );
+}
+
+/// Writes what a format 1 relay wrote for one message.
+fn write_format_1_message(
+    transaction: &WriteTransaction,
+    number: u64,
+    mailbox: [u8; 32],
+    organisation: &str,
+) {
+    let record = MessageRecord {
+        number,
+        mailbox,
+        position: 1,
+        organisation: organisation.into(),
+        author: Author::Reporter,
+        day: day_number(),
+        size: 6,
+        fetched: false,
+    };
+    // Format 1 mailbox records had no byte counts.
+    let mailbox_record = format!(
+        r#"{{"organisation":"{organisation}","created":{day},"last_activity":{day},"messages":1,"attachments":0}}"#,
+        day = day_number()
+    );
+    transaction
+        .open_table(MAILBOXES)
+        .unwrap()
+        .insert(mailbox, mailbox_record.as_bytes())
+        .unwrap();
+    transaction
+        .open_table(FORMAT_1_BODIES)
+        .unwrap()
+        .insert(number, format!("body {number}").as_bytes())
+        .unwrap();
+    transaction
+        .open_table(MAILBOX_MESSAGES)
+        .unwrap()
+        .insert((mailbox, 1), encode(&record).as_slice())
+        .unwrap();
+    transaction
+        .open_table(ORGANISATION_MESSAGES)
+        .unwrap()
+        .insert((organisation, number), encode(&record).as_slice())
+        .unwrap();
+}
+
+/// Opens a store again once the writer thread of the last one has let go of the file.
+fn reopen(path: &Path) -> Store {
+    for _ in 0..500 {
+        if let Ok(store) = Store::open(path) {
+            return store;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("the store stayed locked");
+}
+
+#[tokio::test]
+async fn a_format_1_store_is_upgraded_keeping_the_numbers_offices_have_seen() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("old.redb");
+    {
+        let database = Database::create(&path).unwrap();
+        let transaction = database.begin_write().unwrap();
+        write_format_1_message(&transaction, 7, [1; 32], "alpha");
+        write_format_1_message(&transaction, 8, [2; 32], "beta");
+        // Numbers up to 11 were given out; 9 to 11 (a third organisation's) were
+        // deleted by retention since. Offices may have seen them all.
+        transaction
+            .open_table(COUNTERS)
+            .unwrap()
+            .insert("next_message", 12)
+            .unwrap();
+        transaction.commit().unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(
+        store.organisation_message("alpha".into(), 7).await.unwrap(),
+        Some(b"body 7".to_vec())
+    );
+    assert_eq!(
+        store.mailbox_message([2; 32], 1).await.unwrap(),
+        Some(b"body 8".to_vec())
+    );
+    // What each side had stored counts against its quota from now on.
+    assert_eq!(
+        store
+            .mailbox([1; 32])
+            .await
+            .unwrap()
+            .unwrap()
+            .reporter_bytes,
+        6
+    );
+    // Every organisation, the one whose messages were all deleted too, continues above
+    // every number given out before.
+    let mut next = Vec::new();
+    for (mailbox, organisation) in [([3; 32], "alpha"), ([4; 32], "gamma")] {
+        next.push(
+            store
+                .create_mailbox(mailbox, organisation.into(), b"new".to_vec(), None)
+                .await
+                .unwrap(),
+        );
+    }
+    assert_eq!(next, [12, 12]);
+    drop(store);
+    // Opening it again changes nothing more.
+    let store = reopen(&path);
+    assert_eq!(store.counts().await.unwrap().messages, 4);
+    let number = store
+        .create_mailbox([5; 32], "alpha".into(), b"newer".to_vec(), None)
+        .await
+        .unwrap();
+    assert_eq!(number, 13);
+    drop(store);
+    // A relay of format 1 cannot open the upgraded store: it would number from 1 again.
+    let database = (0..500)
+        .find_map(|_| {
+            Database::create(&path)
+                .inspect_err(|_| std::thread::sleep(std::time::Duration::from_millis(20)))
+                .ok()
+        })
+        .unwrap();
+    let transaction = database.begin_write().unwrap();
+    assert!(transaction.open_table(FORMAT_1_BODIES).is_err());
+}
+
+#[tokio::test]
+async fn a_store_of_a_later_format_is_refused() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("future.redb");
+    {
+        let database = Database::create(&path).unwrap();
+        let transaction = database.begin_write().unwrap();
+        transaction
+            .open_table(COUNTERS)
+            .unwrap()
+            .insert("store_format", STORE_FORMAT + 1)
+            .unwrap();
+        transaction.commit().unwrap();
+    }
+    let Err(Error::Storage(refusal)) = Store::open(&path) else {
+        panic!("a later format must be refused");
+    };
+    assert!(refusal.contains("newer meldpunt-server"), "{refusal}");
+}

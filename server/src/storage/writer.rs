@@ -1,0 +1,214 @@
+//! The group-commit writer: one thread takes every write that is waiting, runs them in one
+//! transaction, commits it durably once and only then answers each caller; and the numbers
+//! each organisation gives its messages, kept by that thread.
+
+use std::any::Any;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Store, COUNTERS, FIRST_NUMBER, MAXIMUM_BATCH};
+use crate::error::Error;
+
+pub(super) type WorkResult = Result<Box<dyn Any + Send>, Error>;
+
+pub(super) struct Job {
+    work: Box<dyn FnOnce(&WriteTransaction) -> WorkResult + Send>,
+    reply: oneshot::Sender<WorkResult>,
+    /// Whether the caller needs this write on disk before hearing "done". Only the chunks of
+    /// an upload in progress do not: the durable commit that completes the upload persists
+    /// them too (redb makes every earlier commit durable with a durable one).
+    durable: bool,
+}
+
+/// The next message number of each organisation that has written since the last failed
+/// batch, kept by the writer thread: read from `counters` the first time, written back once
+/// per batch (an extra table opened and written for every message would cost a tenth of
+/// the write rate), and forgotten when a batch fails, so that the store stays the truth and
+/// a failed batch leaves no gap.
+#[derive(Debug, Default)]
+pub(super) struct NumberCache {
+    next: HashMap<String, u64>,
+    unsaved: HashSet<String>,
+}
+
+impl NumberCache {
+    /// Takes the next number of `organisation`.
+    pub(super) fn take(
+        &mut self,
+        transaction: &WriteTransaction,
+        organisation: &str,
+    ) -> Result<u64, Error> {
+        let number = match self.next.get(organisation) {
+            Some(next) => *next,
+            None => {
+                let counters = transaction.open_table(COUNTERS)?;
+                let stored = counters.get(counter_name(organisation).as_str())?;
+                match stored {
+                    Some(next) => next.value(),
+                    None => counters.get(FIRST_NUMBER)?.map_or(1, |first| first.value()),
+                }
+            }
+        };
+        self.next.insert(organisation.to_owned(), number + 1);
+        self.unsaved.insert(organisation.to_owned());
+        Ok(number)
+    }
+
+    /// Writes the numbers taken in this batch into its transaction.
+    pub(super) fn save(&mut self, transaction: &WriteTransaction) -> Result<(), Error> {
+        if self.unsaved.is_empty() {
+            return Ok(());
+        }
+        let mut counters = transaction.open_table(COUNTERS)?;
+        for organisation in self.unsaved.drain() {
+            counters.insert(
+                counter_name(&organisation).as_str(),
+                self.next[&organisation],
+            )?;
+        }
+        Ok(())
+    }
+}
+
+pub(super) type Numbers = Arc<Mutex<NumberCache>>;
+
+impl Store {
+    /// Runs `work` in the next group-committed write transaction; returns once it is durable.
+    pub async fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&WriteTransaction) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        self.submit(work, true).await
+    }
+
+    pub(super) async fn submit<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&WriteTransaction) -> Result<T, Error> + Send + 'static,
+        durable: bool,
+    ) -> Result<T, Error> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            work: Box::new(move |transaction| {
+                work(transaction).map(|value| Box::new(value) as Box<dyn Any + Send>)
+            }),
+            reply,
+            durable,
+        };
+        self.jobs.send(job).map_err(|_| Error::NotReady)?;
+        let result = answer.await.map_err(|_| Error::NotReady)??;
+        Ok(*result
+            .downcast::<T>()
+            .expect("the job returns its own type"))
+    }
+
+    /// Runs `work` in a read transaction on a blocking thread.
+    pub async fn read<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&ReadTransaction) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        let database = Arc::clone(&self.database);
+        tokio::task::spawn_blocking(move || {
+            let transaction = database.begin_read()?;
+            work(&transaction)
+        })
+        .await
+        .map_err(|_| Error::Storage("a read task failed".into()))?
+    }
+}
+
+pub(super) fn writer_loop(
+    database: &Database,
+    mut receiver: mpsc::UnboundedReceiver<Job>,
+    numbers: &Mutex<NumberCache>,
+) {
+    while let Some(first) = receiver.blocking_recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAXIMUM_BATCH {
+            match receiver.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        run_batch(database, batch, numbers);
+    }
+}
+
+fn run_batch(database: &Database, batch: Vec<Job>, numbers: &Mutex<NumberCache>) {
+    let durable = batch.iter().any(|job| job.durable);
+    let transaction = match database.begin_write() {
+        Ok(mut transaction) => {
+            if !durable {
+                // Cannot fail: no persistent savepoint is touched here.
+                let _ = transaction.set_durability(redb::Durability::None);
+            }
+            transaction
+        }
+        Err(error) => {
+            let error = Error::from(error);
+            for job in batch {
+                let _ = job.reply.send(Err(clone_error(&error)));
+            }
+            return;
+        }
+    };
+    let mut outcomes = Vec::with_capacity(batch.len());
+    let mut failure: Option<Error> = None;
+    for job in batch {
+        if failure.is_some() {
+            outcomes.push((job.reply, None));
+            continue;
+        }
+        let result = (job.work)(&transaction);
+        match result {
+            Err(error) if error.aborts_transaction() => {
+                failure = Some(error);
+                outcomes.push((job.reply, None));
+            }
+            other => outcomes.push((job.reply, Some(other))),
+        }
+    }
+    let mut numbers = numbers
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if failure.is_none() {
+        failure = numbers.save(&transaction).err();
+    }
+    let commit = match failure {
+        Some(error) => {
+            let _ = transaction.abort();
+            Err(error)
+        }
+        None => transaction.commit().map_err(Error::from),
+    };
+    if commit.is_err() {
+        *numbers = NumberCache::default();
+    }
+    drop(numbers);
+    match commit {
+        Ok(()) => {
+            for (reply, result) in outcomes {
+                let _ = reply.send(result.unwrap_or_else(|| Err(Error::Storage("not run".into()))));
+            }
+        }
+        Err(error) => {
+            for (reply, _) in outcomes {
+                let _ = reply.send(Err(clone_error(&error)));
+            }
+        }
+    }
+}
+
+fn clone_error(error: &Error) -> Error {
+    match error {
+        Error::StorageFull => Error::StorageFull,
+        other => Error::Storage(other.to_string()),
+    }
+}
+
+/// The counter that numbers an organisation's messages.
+fn counter_name(organisation: &str) -> String {
+    format!("next_message/{organisation}")
+}
