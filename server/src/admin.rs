@@ -177,10 +177,7 @@ pub async fn request_backup(data_dir: &Path, target: &Path) -> Result<serde_json
             };
         }
     }
-    let store = Store::open(&data_dir.join("meldpunt.redb")).map_err(|error| match error {
-        Error::Storage(detail) => detail,
-        other => other.to_string(),
-    })?;
+    let store = Store::open(&data_dir.join("meldpunt.redb")).map_err(|error| error.to_string())?;
     store
         .backup(target)
         .await

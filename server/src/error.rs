@@ -177,12 +177,6 @@ impl Error {
             Error::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
-
-    /// Whether this error means the storage transaction it happened in must be abandoned
-    /// (as opposed to a request refused before it wrote anything).
-    pub fn aborts_transaction(&self) -> bool {
-        matches!(self, Error::Storage(_) | Error::StorageFull)
-    }
 }
 
 impl IntoResponse for Error {
@@ -198,50 +192,30 @@ impl IntoResponse for Error {
     }
 }
 
-fn is_disk_full(error: &std::io::Error) -> bool {
-    // ENOSPC (28) and EDQUOT (122) on Linux.
-    matches!(error.raw_os_error(), Some(28) | Some(122))
-        || error.kind() == std::io::ErrorKind::StorageFull
-}
-
-macro_rules! storage_error {
-    ($($kind:ty),*) => {$(
-        impl From<$kind> for Error {
-            fn from(error: $kind) -> Self {
-                let error: redb::Error = error.into();
-                if let redb::Error::Io(io) = &error {
-                    if is_disk_full(io) {
-                        return Error::StorageFull;
-                    }
-                }
-                Error::Storage(error.to_string())
+impl From<crate::storage::StoreError> for Error {
+    fn from(error: crate::storage::StoreError) -> Self {
+        use crate::storage::StoreError;
+        match error {
+            StoreError::MailboxNotFound => Error::MailboxNotFound,
+            StoreError::MailboxExists => Error::MailboxExists,
+            StoreError::MessageNotFound => Error::MessageNotFound,
+            StoreError::AttachmentExists => Error::AttachmentExists,
+            StoreError::AttachmentNotFound => Error::AttachmentNotFound,
+            StoreError::MailboxFull(what) => Error::MailboxFull(what),
+            StoreError::StampSpent => Error::StampSpent,
+            StoreError::BackupExists(path) => {
+                Error::BadRequest(format!("{path} exists already; choose a new backup file"))
             }
+            StoreError::Closed => Error::NotReady,
+            StoreError::Full => Error::StorageFull,
+            StoreError::Failed(detail) => Error::Storage(detail),
         }
-    )*};
+    }
 }
-
-storage_error!(
-    redb::Error,
-    redb::DatabaseError,
-    redb::TransactionError,
-    redb::TableError,
-    redb::StorageError,
-    redb::CommitError
-);
 
 impl From<meldpunt_crypto::Error> for Error {
     fn from(error: meldpunt_crypto::Error) -> Self {
         Error::Crypto(error)
-    }
-}
-
-impl From<std::io::Error> for Error {
-    fn from(error: std::io::Error) -> Self {
-        if is_disk_full(&error) {
-            Error::StorageFull
-        } else {
-            Error::Storage(error.to_string())
-        }
     }
 }
 
@@ -250,18 +224,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_full_disk_is_its_own_error() {
-        let full = Error::from(std::io::Error::from_raw_os_error(28));
+    fn a_full_disk_answers_507_and_a_failure_keeps_its_detail_inside() {
+        let full = Error::from(crate::storage::StoreError::Full);
         assert!(matches!(full, Error::StorageFull));
         assert_eq!(full.status(), StatusCode::INSUFFICIENT_STORAGE);
-        let redb_full = Error::from(redb::StorageError::Io(std::io::Error::from_raw_os_error(
-            28,
-        )));
-        assert!(matches!(redb_full, Error::StorageFull));
-        assert!(matches!(
-            Error::from(std::io::Error::from_raw_os_error(5)),
-            Error::Storage(_)
-        ));
+        let failed = Error::from(crate::storage::StoreError::Failed("page 17".into()));
+        assert_eq!(failed.to_string(), "internal storage error");
     }
 
     #[test]
@@ -269,7 +237,5 @@ mod tests {
         let error = Error::Storage("page 17 checksum mismatch at /var/lib/x".into());
         assert_eq!(error.to_string(), "internal storage error");
         assert_eq!(error.code(), "internal-error");
-        assert!(Error::StorageFull.aborts_transaction());
-        assert!(!Error::MailboxExists.aborts_transaction());
     }
 }

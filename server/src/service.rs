@@ -13,7 +13,7 @@ use meldpunt_crypto::SpentStamp;
 use crate::error::Error;
 use crate::metrics::Metrics;
 use crate::state::AppState;
-use crate::storage::{Author, CHUNK_LENGTH};
+use crate::storage::{Author, StoreError, CHUNK_LENGTH};
 
 /// Creates a mailbox holding its report (with the spent stamp, if one was asked for).
 pub(crate) async fn create_mailbox(
@@ -27,7 +27,7 @@ pub(crate) async fn create_mailbox(
         .store
         .create_mailbox(mailbox, organisation, sealed, spent)
         .await;
-    if matches!(result, Err(Error::StampSpent)) {
+    if matches!(result, Err(StoreError::StampSpent)) {
         Metrics::increment(&state.metrics.stamps_refused);
     }
     result?;
@@ -84,7 +84,8 @@ pub(crate) async fn store_attachment(
             .store
             .finish_attachment(id, size, chunks)
             .await
-            .map(|()| size),
+            .map(|()| size)
+            .map_err(Error::from),
         // Refused for want of room in the mailbox rather than for the attachment's own size.
         Err(Error::BodyTooLarge { .. }) if limit < limits.attachment_bytes => {
             Err(Error::MailboxFull("bytes"))
@@ -153,5 +154,5 @@ async fn store_chunk(
     if index == 0 && meldpunt_crypto::check_age_header(&chunk).is_err() {
         return Err(Error::NotSealed);
     }
-    state.store.put_chunk(id, index, chunk).await
+    Ok(state.store.put_chunk(id, index, chunk).await?)
 }

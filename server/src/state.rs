@@ -8,7 +8,6 @@ use meldpunt_crypto::{Directory, DirectoryKey, SignedDirectory, StampKey};
 
 use crate::abuse::{Difficulty, PendingChallenges, SessionLimiter};
 use crate::config::Settings;
-use crate::error::Error;
 use crate::metrics::Metrics;
 use crate::storage::Store;
 
@@ -89,7 +88,7 @@ impl AppState {
             format!(
                 "cannot open {}: {}",
                 settings.data_dir.join("meldpunt.redb").display(),
-                describe(&error)
+                error
             )
         })?;
         let directory = ServedDirectory::load(&settings.directory_file, &settings.directory_key)?;
@@ -108,12 +107,5 @@ impl AppState {
             directory,
             settings,
         }))
-    }
-}
-
-fn describe(error: &Error) -> String {
-    match error {
-        Error::Storage(detail) => detail.clone(),
-        other => other.to_string(),
     }
 }

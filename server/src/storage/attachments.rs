@@ -3,12 +3,12 @@
 
 use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
 
+use super::StoreError;
 use super::{
     decode, encode, AttachmentRecord, Author, MailboxLimits, MailboxRecord, Store, ATTACHMENTS,
     ATTACHMENT_CHUNKS, MAILBOXES,
 };
 use crate::clock::day_number;
-use crate::error::Error;
 
 impl Store {
     /// Registers a new attachment upload for a mailbox (checks before writing), and holds
@@ -24,28 +24,28 @@ impl Store {
         required_organisation: Option<String>,
         limits: MailboxLimits,
         declared: Option<u64>,
-    ) -> Result<u64, Error> {
+    ) -> Result<u64, StoreError> {
         self.write(move |transaction| {
             let mut mailboxes = transaction.open_table(MAILBOXES)?;
             let mut record: MailboxRecord = match mailboxes.get(mailbox)? {
                 Some(bytes) => decode(bytes.value())?,
-                None => return Err(Error::MailboxNotFound),
+                None => return Err(StoreError::MailboxNotFound),
             };
             if required_organisation.is_some_and(|organisation| organisation != record.organisation)
             {
-                return Err(Error::MailboxNotFound);
+                return Err(StoreError::MailboxNotFound);
             }
             let mut attachments = transaction.open_table(ATTACHMENTS)?;
             if attachments.get(id)?.is_some() {
-                return Err(Error::AttachmentExists);
+                return Err(StoreError::AttachmentExists);
             }
             if record.attachments >= limits.attachments {
-                return Err(Error::MailboxFull("attachments"));
+                return Err(StoreError::MailboxFull("attachments"));
             }
             let room = limits.bytes.saturating_sub(*record.used_by(author));
             let reserved = match declared {
                 Some(size) => size,
-                None if room == 0 => return Err(Error::MailboxFull("bytes")),
+                None if room == 0 => return Err(StoreError::MailboxFull("bytes")),
                 None => limits.attachment_bytes.min(room),
             };
             record.take(author, reserved, limits.bytes)?;
@@ -70,7 +70,12 @@ impl Store {
 
     /// Stores one chunk of an upload in progress (not yet durably: [`Store::finish_attachment`]
     /// is, and makes the chunks durable with it).
-    pub async fn put_chunk(&self, id: [u8; 16], index: u32, bytes: Vec<u8>) -> Result<(), Error> {
+    pub async fn put_chunk(
+        &self,
+        id: [u8; 16],
+        index: u32,
+        bytes: Vec<u8>,
+    ) -> Result<(), StoreError> {
         self.submit(
             move |transaction| {
                 transaction
@@ -90,20 +95,20 @@ impl Store {
         id: [u8; 16],
         size: u64,
         chunks: u32,
-    ) -> Result<(), Error> {
+    ) -> Result<(), StoreError> {
         self.write(move |transaction| {
             let mut attachments = transaction.open_table(ATTACHMENTS)?;
             let mut record: AttachmentRecord = match attachments.get(id)? {
                 Some(bytes) => decode(bytes.value())?,
-                None => return Err(Error::AttachmentNotFound),
+                None => return Err(StoreError::AttachmentNotFound),
             };
             let mut mailboxes = transaction.open_table(MAILBOXES)?;
             let mut mailbox: MailboxRecord = match mailboxes.get(record.mailbox)? {
                 Some(bytes) => decode(bytes.value())?,
-                None => return Err(Error::MailboxNotFound),
+                None => return Err(StoreError::MailboxNotFound),
             };
             if size > record.reserved {
-                return Err(Error::MailboxFull("bytes"));
+                return Err(StoreError::MailboxFull("bytes"));
             }
             mailbox.release(record.author, record.reserved - size);
             mailbox.last_activity = day_number();
@@ -119,13 +124,13 @@ impl Store {
     }
 
     /// Removes an upload that failed, and everything it stored.
-    pub async fn abort_attachment(&self, id: [u8; 16]) -> Result<(), Error> {
+    pub async fn abort_attachment(&self, id: [u8; 16]) -> Result<(), StoreError> {
         self.write(move |transaction| remove_attachment(transaction, id))
             .await
     }
 
     /// A complete attachment's metadata.
-    pub async fn attachment(&self, id: [u8; 16]) -> Result<Option<AttachmentRecord>, Error> {
+    pub async fn attachment(&self, id: [u8; 16]) -> Result<Option<AttachmentRecord>, StoreError> {
         self.read(move |transaction| {
             let attachments = transaction.open_table(ATTACHMENTS)?;
             let Some(bytes) = attachments.get(id)? else {
@@ -138,14 +143,21 @@ impl Store {
     }
 
     /// One chunk of a stored attachment.
-    pub fn attachment_chunk(&self, id: [u8; 16], index: u32) -> Result<Option<Vec<u8>>, Error> {
+    pub fn attachment_chunk(
+        &self,
+        id: [u8; 16],
+        index: u32,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
         let transaction = self.database.begin_read()?;
         let chunks = transaction.open_table(ATTACHMENT_CHUNKS)?;
         Ok(chunks.get((id, index))?.map(|bytes| bytes.value().to_vec()))
     }
 }
 
-pub(super) fn remove_attachment(transaction: &WriteTransaction, id: [u8; 16]) -> Result<(), Error> {
+pub(super) fn remove_attachment(
+    transaction: &WriteTransaction,
+    id: [u8; 16],
+) -> Result<(), StoreError> {
     let mut chunks = transaction.open_table(ATTACHMENT_CHUNKS)?;
     chunks.retain_in((id, 0)..=(id, u32::MAX), |_, _| false)?;
     let mut attachments = transaction.open_table(ATTACHMENTS)?;

@@ -6,12 +6,12 @@ use std::sync::{Arc, Mutex};
 use redb::{ReadableTable, WriteTransaction};
 
 use super::writer::NumberCache;
+use super::StoreError;
 use super::{
     decode, encode, Author, MailboxLimits, MailboxRecord, MessageRecord, Store, MAILBOXES,
     MAILBOX_MESSAGES, ORGANISATION_MESSAGES, SEALED_MESSAGES, SPENT_STAMPS,
 };
 use crate::clock::day_number;
-use crate::error::Error;
 
 impl Store {
     /// Creates a mailbox holding its first message, recording the stamp nonce as spent.
@@ -21,17 +21,17 @@ impl Store {
         organisation: String,
         sealed: Vec<u8>,
         spent_stamp: Option<meldpunt_crypto::SpentStamp>,
-    ) -> Result<u64, Error> {
+    ) -> Result<u64, StoreError> {
         let numbers = Arc::clone(&self.numbers);
         self.write(move |transaction| {
             let mailboxes = transaction.open_table(MAILBOXES)?;
             if mailboxes.get(mailbox)?.is_some() {
-                return Err(Error::MailboxExists);
+                return Err(StoreError::MailboxExists);
             }
             if let Some(spent) = spent_stamp {
                 let mut spent_stamps = transaction.open_table(SPENT_STAMPS)?;
                 if spent_stamps.get(spent.nonce)?.is_some() {
-                    return Err(Error::StampSpent);
+                    return Err(StoreError::StampSpent);
                 }
                 spent_stamps.insert(spent.nonce, spent.expires_at)?;
             }
@@ -67,22 +67,22 @@ impl Store {
         required_organisation: Option<String>,
         sealed: Vec<u8>,
         limits: MailboxLimits,
-    ) -> Result<(u32, u64), Error> {
+    ) -> Result<(u32, u64), StoreError> {
         let numbers = Arc::clone(&self.numbers);
         self.write(move |transaction| {
             let record: MailboxRecord = {
                 let mailboxes = transaction.open_table(MAILBOXES)?;
                 let Some(bytes) = mailboxes.get(mailbox)? else {
-                    return Err(Error::MailboxNotFound);
+                    return Err(StoreError::MailboxNotFound);
                 };
                 decode(bytes.value())?
             };
             if required_organisation.is_some_and(|organisation| organisation != record.organisation)
             {
-                return Err(Error::MailboxNotFound);
+                return Err(StoreError::MailboxNotFound);
             }
             if record.messages >= limits.messages {
-                return Err(Error::MailboxFull("messages"));
+                return Err(StoreError::MailboxFull("messages"));
             }
             let position = record.messages + 1;
             let number = append(
@@ -100,7 +100,7 @@ impl Store {
     }
 
     /// The organisation of a mailbox, if it exists.
-    pub async fn mailbox(&self, mailbox: [u8; 32]) -> Result<Option<MailboxRecord>, Error> {
+    pub async fn mailbox(&self, mailbox: [u8; 32]) -> Result<Option<MailboxRecord>, StoreError> {
         self.read(move |transaction| {
             let mailboxes = transaction.open_table(MAILBOXES)?;
             mailboxes
@@ -117,7 +117,7 @@ impl Store {
         mailbox: [u8; 32],
         after: u32,
         limit: usize,
-    ) -> Result<Option<Vec<MessageRecord>>, Error> {
+    ) -> Result<Option<Vec<MessageRecord>>, StoreError> {
         self.read(move |transaction| {
             let mailboxes = transaction.open_table(MAILBOXES)?;
             if mailboxes.get(mailbox)?.is_none() {
@@ -142,7 +142,7 @@ impl Store {
         &self,
         mailbox: [u8; 32],
         position: u32,
-    ) -> Result<Option<Vec<u8>>, Error> {
+    ) -> Result<Option<Vec<u8>>, StoreError> {
         self.read(move |transaction| {
             let index = transaction.open_table(MAILBOX_MESSAGES)?;
             let Some(record) = index.get((mailbox, position))? else {
@@ -163,7 +163,7 @@ impl Store {
         organisation: String,
         after: u64,
         limit: usize,
-    ) -> Result<Vec<(u64, MessageRecord)>, Error> {
+    ) -> Result<Vec<(u64, MessageRecord)>, StoreError> {
         self.read(move |transaction| {
             let index = transaction.open_table(ORGANISATION_MESSAGES)?;
             let mut found = Vec::new();
@@ -183,7 +183,7 @@ impl Store {
         &self,
         organisation: String,
         number: u64,
-    ) -> Result<Option<Vec<u8>>, Error> {
+    ) -> Result<Option<Vec<u8>>, StoreError> {
         self.read(move |transaction| {
             let bodies = transaction.open_table(SEALED_MESSAGES)?;
             Ok(bodies
@@ -194,13 +194,13 @@ impl Store {
     }
 
     /// Marks message `number` fetched, if it belongs to `organisation`.
-    pub async fn mark_fetched(&self, organisation: String, number: u64) -> Result<(), Error> {
+    pub async fn mark_fetched(&self, organisation: String, number: u64) -> Result<(), StoreError> {
         self.write(move |transaction| {
             let mut index = transaction.open_table(ORGANISATION_MESSAGES)?;
             let key = (organisation.as_str(), number);
             let mut record: MessageRecord = match index.get(key)? {
                 Some(bytes) => decode(bytes.value())?,
-                None => return Err(Error::MessageNotFound),
+                None => return Err(StoreError::MessageNotFound),
             };
             if !record.fetched {
                 record.fetched = true;
@@ -222,7 +222,7 @@ fn append(
     author: Author,
     sealed: &[u8],
     quota: u64,
-) -> Result<u64, Error> {
+) -> Result<u64, StoreError> {
     record.take(author, sealed.len() as u64, quota)?;
     let number = numbers
         .lock()

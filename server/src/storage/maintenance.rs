@@ -15,21 +15,21 @@ use crate::clock::{day_number, unix_seconds};
 impl Store {
     /// Deletes mailboxes idle for more than `retention_days` with all they hold, incomplete
     /// uploads older than a day, and expired challenges, sessions and spent stamps.
-    pub async fn purge(&self, retention_days: u32) -> Result<PurgeCounts, Error> {
+    pub async fn purge(&self, retention_days: u32) -> Result<PurgeCounts, StoreError> {
         self.write(move |transaction| purge(transaction, retention_days))
             .await
     }
 
     /// Copies a consistent snapshot of every table into a new database file at `target`.
-    pub async fn backup(&self, target: std::path::PathBuf) -> Result<BackupCounts, Error> {
+    pub async fn backup(&self, target: std::path::PathBuf) -> Result<BackupCounts, StoreError> {
         let database = Arc::clone(&self.database);
         tokio::task::spawn_blocking(move || backup(&database, &target))
             .await
-            .map_err(|_| Error::Storage("the backup task failed".into()))?
+            .map_err(|_| StoreError::Failed("the backup task failed".into()))?
     }
 
     /// Counts for the metrics page.
-    pub async fn counts(&self) -> Result<StoreCounts, Error> {
+    pub async fn counts(&self) -> Result<StoreCounts, StoreError> {
         self.read(|transaction| {
             Ok(StoreCounts {
                 mailboxes: transaction.open_table(MAILBOXES)?.len()?,
@@ -48,7 +48,7 @@ impl Store {
 /// position, and numbers each organisation's messages on its own. Messages stored before the
 /// upgrade keep the numbers their office has seen (offices' cursors stay valid); every
 /// organisation's numbering continues above every number format 1 gave out.
-pub(super) fn upgrade(transaction: &WriteTransaction) -> Result<(), Error> {
+pub(super) fn upgrade(transaction: &WriteTransaction) -> Result<(), StoreError> {
     let format = transaction
         .open_table(COUNTERS)?
         .get("store_format")?
@@ -56,14 +56,14 @@ pub(super) fn upgrade(transaction: &WriteTransaction) -> Result<(), Error> {
     match format {
         Some(STORE_FORMAT) => return Ok(()),
         Some(other) => {
-            return Err(Error::Storage(format!(
+            return Err(StoreError::Failed(format!(
                 "the store has format {other}; this relay reads format {STORE_FORMAT} and \
                  earlier: use a newer meldpunt-server"
             )))
         }
         None => {}
     }
-    let exists = |name: &str| -> Result<bool, Error> {
+    let exists = |name: &str| -> Result<bool, StoreError> {
         Ok(transaction.list_tables()?.any(|table| table.name() == name))
     };
     if exists(FORMAT_1_BODIES.name())? {
@@ -106,7 +106,7 @@ pub(super) fn upgrade(transaction: &WriteTransaction) -> Result<(), Error> {
 
 /// Fills in what each side of every mailbox has stored (format 1 did not count it), so that
 /// the byte quota applies to mailboxes from before the upgrade too.
-fn count_stored_bytes(transaction: &WriteTransaction) -> Result<(), Error> {
+fn count_stored_bytes(transaction: &WriteTransaction) -> Result<(), StoreError> {
     let mut used: std::collections::HashMap<([u8; 32], Author), u64> = Default::default();
     for entry in transaction.open_table(MAILBOX_MESSAGES)?.iter()? {
         let record: MessageRecord = decode(entry?.1.value())?;
@@ -134,7 +134,7 @@ fn count_stored_bytes(transaction: &WriteTransaction) -> Result<(), Error> {
     Ok(())
 }
 
-fn purge(transaction: &WriteTransaction, retention_days: u32) -> Result<PurgeCounts, Error> {
+fn purge(transaction: &WriteTransaction, retention_days: u32) -> Result<PurgeCounts, StoreError> {
     let mut counts = PurgeCounts::default();
     let today = day_number();
     let now = unix_seconds();
@@ -207,7 +207,7 @@ fn copy_table<K: redb::Key + 'static, V: redb::Value + 'static>(
     source: &ReadTransaction,
     target: &WriteTransaction,
     definition: TableDefinition<K, V>,
-) -> Result<u64, Error> {
+) -> Result<u64, StoreError> {
     let from = source.open_table(definition)?;
     let mut to = target.open_table(definition)?;
     let mut copied = 0;
@@ -219,9 +219,9 @@ fn copy_table<K: redb::Key + 'static, V: redb::Value + 'static>(
     Ok(copied)
 }
 
-fn backup(database: &Database, target: &Path) -> Result<BackupCounts, Error> {
+fn backup(database: &Database, target: &Path) -> Result<BackupCounts, StoreError> {
     if target.exists() {
-        return Err(Error::BadRequest(format!(
+        return Err(StoreError::BackupExists(format!(
             "{} exists already; choose a new backup file",
             target.display()
         )));

@@ -23,9 +23,8 @@ use redb::{Database, TableDefinition};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
-use crate::error::Error;
-
 mod attachments;
+mod error;
 mod mailboxes;
 mod maintenance;
 mod sessions;
@@ -33,6 +32,7 @@ mod sessions;
 mod tests;
 mod writer;
 
+pub(crate) use error::StoreError;
 use maintenance::upgrade;
 use writer::{writer_loop, Job, Numbers};
 
@@ -121,14 +121,14 @@ impl MailboxRecord {
     }
 
     /// Counts `bytes` more for `author`, or refuses if that passes the quota.
-    fn take(&mut self, author: Author, bytes: u64, quota: u64) -> Result<(), Error> {
+    fn take(&mut self, author: Author, bytes: u64, quota: u64) -> Result<(), StoreError> {
         let used = self.used_by(author);
         match used.checked_add(bytes) {
             Some(total) if total <= quota => {
                 *used = total;
                 Ok(())
             }
-            _ => Err(Error::MailboxFull("bytes")),
+            _ => Err(StoreError::MailboxFull("bytes")),
         }
     }
 
@@ -208,9 +208,9 @@ fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("records always serialise")
 }
 
-fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, Error> {
+fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, StoreError> {
     serde_json::from_slice(bytes)
-        .map_err(|error| Error::Storage(format!("corrupt record: {error}")))
+        .map_err(|error| StoreError::Failed(format!("corrupt record: {error}")))
 }
 
 /// The relay's storage.
@@ -263,7 +263,7 @@ pub struct BackupCounts {
 
 impl Store {
     /// Opens (or creates) the database file and starts the writer thread.
-    pub fn open(path: &Path) -> Result<Store, Error> {
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
         let database = Arc::new(
             Database::builder()
                 .set_cache_size(CACHE_BYTES)
@@ -289,7 +289,7 @@ impl Store {
         std::thread::Builder::new()
             .name("meldpunt-writer".into())
             .spawn(move || writer_loop(&writer_database, receiver, &writer_numbers))
-            .map_err(|error| Error::Storage(format!("cannot start the writer: {error}")))?;
+            .map_err(|error| StoreError::Failed(format!("cannot start the writer: {error}")))?;
         Ok(Store {
             database,
             jobs,

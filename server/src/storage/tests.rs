@@ -64,7 +64,7 @@ async fn mailboxes_hold_messages_in_order() {
         store
             .create_mailbox(mailbox, "demo".into(), b"again".to_vec(), None)
             .await,
-        Err(Error::MailboxExists)
+        Err(StoreError::MailboxExists)
     ));
     assert!(matches!(
         store
@@ -76,13 +76,13 @@ async fn mailboxes_hold_messages_in_order() {
                 limits(10)
             )
             .await,
-        Err(Error::MailboxNotFound)
+        Err(StoreError::MailboxNotFound)
     ));
     assert!(matches!(
         store
             .append_message(mailbox, Author::Reporter, None, b"x".to_vec(), limits(2))
             .await,
-        Err(Error::MailboxFull("messages"))
+        Err(StoreError::MailboxFull("messages"))
     ));
 }
 
@@ -161,7 +161,7 @@ async fn a_spent_stamp_is_refused() {
         store
             .create_mailbox([2; 32], "demo".into(), b"r".to_vec(), Some(spent))
             .await,
-        Err(Error::StampSpent)
+        Err(StoreError::StampSpent)
     ));
     assert!(store.mailbox([2; 32]).await.unwrap().is_none());
 }
@@ -224,7 +224,7 @@ async fn backup_is_a_consistent_openable_copy() {
     assert_eq!((counts.mailboxes, counts.messages), (1, 1));
     assert!(matches!(
         store.backup(target.clone()).await,
-        Err(Error::BadRequest(_))
+        Err(StoreError::BackupExists(_))
     ));
     drop(store);
     let restored = Store::open(&target).unwrap();
@@ -305,7 +305,7 @@ async fn each_side_has_its_own_byte_quota_and_a_refusal_changes_nothing() {
         store
             .append_message(mailbox, Author::Reporter, None, vec![0; 1], quota)
             .await,
-        Err(Error::MailboxFull("bytes"))
+        Err(StoreError::MailboxFull("bytes"))
     ));
     // The office's room is untouched by the reporter's use of theirs.
     store
@@ -322,7 +322,7 @@ async fn each_side_has_its_own_byte_quota_and_a_refusal_changes_nothing() {
         store
             .begin_attachment([9; 16], mailbox, Author::Reporter, None, quota, None)
             .await,
-        Err(Error::MailboxFull("bytes"))
+        Err(StoreError::MailboxFull("bytes"))
     ));
     let record = store.mailbox(mailbox).await.unwrap().unwrap();
     assert_eq!(
@@ -353,12 +353,12 @@ async fn uploads_at_the_same_time_hold_their_room_and_cannot_pass_the_quota_toge
     // The next one gets only what is left; a declared size beyond it is refused at once.
     assert!(matches!(
         begin(2, Some(301)).await,
-        Err(Error::MailboxFull("bytes"))
+        Err(StoreError::MailboxFull("bytes"))
     ));
     assert_eq!(begin(3, None).await.unwrap(), 300);
     assert!(matches!(
         begin(4, None).await,
-        Err(Error::MailboxFull("bytes"))
+        Err(StoreError::MailboxFull("bytes"))
     ));
     // Completing gives back what an upload held beyond its size; aborting gives it all.
     store.finish_attachment([1; 16], 50, 1).await.unwrap();
@@ -376,7 +376,7 @@ async fn uploads_at_the_same_time_hold_their_room_and_cannot_pass_the_quota_toge
     // An upload can never complete larger than the room it held.
     assert!(matches!(
         store.finish_attachment([5; 16], 851, 1).await,
-        Err(Error::MailboxFull("bytes"))
+        Err(StoreError::MailboxFull("bytes"))
     ));
     assert_eq!(
         store
@@ -529,7 +529,7 @@ async fn a_store_of_a_later_format_is_refused() {
             .unwrap();
         transaction.commit().unwrap();
     }
-    let Err(Error::Storage(refusal)) = Store::open(&path) else {
+    let Err(StoreError::Failed(refusal)) = Store::open(&path) else {
         panic!("a later format must be refused");
     };
     assert!(refusal.contains("newer meldpunt-server"), "{refusal}");

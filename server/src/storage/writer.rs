@@ -9,10 +9,10 @@ use std::sync::{Arc, Mutex};
 use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
 use tokio::sync::{mpsc, oneshot};
 
+use super::StoreError;
 use super::{Store, COUNTERS, FIRST_NUMBER, MAXIMUM_BATCH};
-use crate::error::Error;
 
-pub(super) type WorkResult = Result<Box<dyn Any + Send>, Error>;
+pub(super) type WorkResult = Result<Box<dyn Any + Send>, StoreError>;
 
 pub(super) struct Job {
     work: Box<dyn FnOnce(&WriteTransaction) -> WorkResult + Send>,
@@ -40,7 +40,7 @@ impl NumberCache {
         &mut self,
         transaction: &WriteTransaction,
         organisation: &str,
-    ) -> Result<u64, Error> {
+    ) -> Result<u64, StoreError> {
         let number = match self.next.get(organisation) {
             Some(next) => *next,
             None => {
@@ -58,7 +58,7 @@ impl NumberCache {
     }
 
     /// Writes the numbers taken in this batch into its transaction.
-    pub(super) fn save(&mut self, transaction: &WriteTransaction) -> Result<(), Error> {
+    pub(super) fn save(&mut self, transaction: &WriteTransaction) -> Result<(), StoreError> {
         if self.unsaved.is_empty() {
             return Ok(());
         }
@@ -79,16 +79,16 @@ impl Store {
     /// Runs `work` in the next group-committed write transaction; returns once it is durable.
     pub async fn write<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&WriteTransaction) -> Result<T, Error> + Send + 'static,
-    ) -> Result<T, Error> {
+        work: impl FnOnce(&WriteTransaction) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
         self.submit(work, true).await
     }
 
     pub(super) async fn submit<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&WriteTransaction) -> Result<T, Error> + Send + 'static,
+        work: impl FnOnce(&WriteTransaction) -> Result<T, StoreError> + Send + 'static,
         durable: bool,
-    ) -> Result<T, Error> {
+    ) -> Result<T, StoreError> {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             work: Box::new(move |transaction| {
@@ -97,8 +97,8 @@ impl Store {
             reply,
             durable,
         };
-        self.jobs.send(job).map_err(|_| Error::NotReady)?;
-        let result = answer.await.map_err(|_| Error::NotReady)??;
+        self.jobs.send(job).map_err(|_| StoreError::Closed)?;
+        let result = answer.await.map_err(|_| StoreError::Closed)??;
         Ok(*result
             .downcast::<T>()
             .expect("the job returns its own type"))
@@ -107,15 +107,15 @@ impl Store {
     /// Runs `work` in a read transaction on a blocking thread.
     pub async fn read<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&ReadTransaction) -> Result<T, Error> + Send + 'static,
-    ) -> Result<T, Error> {
+        work: impl FnOnce(&ReadTransaction) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
         let database = Arc::clone(&self.database);
         tokio::task::spawn_blocking(move || {
             let transaction = database.begin_read()?;
             work(&transaction)
         })
         .await
-        .map_err(|_| Error::Storage("a read task failed".into()))?
+        .map_err(|_| StoreError::Failed("a read task failed".into()))?
     }
 }
 
@@ -147,15 +147,15 @@ fn run_batch(database: &Database, batch: Vec<Job>, numbers: &Mutex<NumberCache>)
             transaction
         }
         Err(error) => {
-            let error = Error::from(error);
+            let error = StoreError::from(error);
             for job in batch {
-                let _ = job.reply.send(Err(clone_error(&error)));
+                let _ = job.reply.send(Err(error.again()));
             }
             return;
         }
     };
     let mut outcomes = Vec::with_capacity(batch.len());
-    let mut failure: Option<Error> = None;
+    let mut failure: Option<StoreError> = None;
     for job in batch {
         if failure.is_some() {
             outcomes.push((job.reply, None));
@@ -181,7 +181,7 @@ fn run_batch(database: &Database, batch: Vec<Job>, numbers: &Mutex<NumberCache>)
             let _ = transaction.abort();
             Err(error)
         }
-        None => transaction.commit().map_err(Error::from),
+        None => transaction.commit().map_err(StoreError::from),
     };
     if commit.is_err() {
         *numbers = NumberCache::default();
@@ -190,21 +190,15 @@ fn run_batch(database: &Database, batch: Vec<Job>, numbers: &Mutex<NumberCache>)
     match commit {
         Ok(()) => {
             for (reply, result) in outcomes {
-                let _ = reply.send(result.unwrap_or_else(|| Err(Error::Storage("not run".into()))));
+                let _ =
+                    reply.send(result.unwrap_or_else(|| Err(StoreError::Failed("not run".into()))));
             }
         }
         Err(error) => {
             for (reply, _) in outcomes {
-                let _ = reply.send(Err(clone_error(&error)));
+                let _ = reply.send(Err(error.again()));
             }
         }
-    }
-}
-
-fn clone_error(error: &Error) -> Error {
-    match error {
-        Error::StorageFull => Error::StorageFull,
-        other => Error::Storage(other.to_string()),
     }
 }
 

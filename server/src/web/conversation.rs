@@ -118,8 +118,10 @@ async fn open_conversation(
     let mailbox = *code.mailbox_token().mailbox_id().as_bytes();
     let reply = code.reply_identity();
     let signing = code.follow_up_signing_key();
-    let relay_error =
-        |error: Error| Refused(error.status(), format!("{} {error}", text.error_relay));
+    let relay_error = |error: crate::storage::StoreError| {
+        let error = Error::from(error);
+        Refused(error.status(), format!("{} {error}", text.error_relay))
+    };
     let listed = state
         .store
         .list_mailbox(
