@@ -9,7 +9,7 @@ use meldpunt_crypto::{Directory, DirectoryKey, SignedDirectory, StampKey};
 use crate::abuse::{Difficulty, PendingChallenges, SessionLimiter};
 use crate::config::Settings;
 use crate::metrics::Metrics;
-use crate::storage::Store;
+use crate::storage::{Storage, Store};
 
 /// The signed directory the relay serves, verified at start.
 #[derive(Debug)]
@@ -55,7 +55,7 @@ pub struct AppState {
     /// Settings.
     pub settings: Settings,
     /// Storage.
-    pub store: Store,
+    pub(crate) store: Arc<dyn Storage>,
     /// The served directory.
     pub directory: ServedDirectory,
     /// Signs proof-of-work challenges (new at every start: outstanding challenges die with
@@ -103,7 +103,7 @@ impl AppState {
             metrics: Metrics::default(),
             form_guard,
             form_slots: tokio::sync::Semaphore::new(settings.web.concurrent_posts),
-            store,
+            store: Arc::new(store),
             directory,
             settings,
         }))

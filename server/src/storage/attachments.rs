@@ -16,7 +16,7 @@ impl Store {
     /// have when no size was declared, or what is left if that is less. Returns
     /// the most the upload may send. Uploads that run at the same time each hold their own
     /// room, so together they cannot pass the quota.
-    pub async fn begin_attachment(
+    pub(crate) async fn begin_attachment(
         &self,
         id: [u8; 16],
         mailbox: [u8; 32],
@@ -70,7 +70,7 @@ impl Store {
 
     /// Stores one chunk of an upload in progress (not yet durably: [`Store::finish_attachment`]
     /// is, and makes the chunks durable with it).
-    pub async fn put_chunk(
+    pub(crate) async fn put_chunk(
         &self,
         id: [u8; 16],
         index: u32,
@@ -90,7 +90,7 @@ impl Store {
 
     /// Marks an upload complete: its author's quota counts its size instead of the room held
     /// for it (the upload was never allowed to send more than that room).
-    pub async fn finish_attachment(
+    pub(crate) async fn finish_attachment(
         &self,
         id: [u8; 16],
         size: u64,
@@ -124,13 +124,16 @@ impl Store {
     }
 
     /// Removes an upload that failed, and everything it stored.
-    pub async fn abort_attachment(&self, id: [u8; 16]) -> Result<(), StoreError> {
+    pub(crate) async fn abort_attachment(&self, id: [u8; 16]) -> Result<(), StoreError> {
         self.write(move |transaction| remove_attachment(transaction, id))
             .await
     }
 
     /// A complete attachment's metadata.
-    pub async fn attachment(&self, id: [u8; 16]) -> Result<Option<AttachmentRecord>, StoreError> {
+    pub(crate) async fn attachment(
+        &self,
+        id: [u8; 16],
+    ) -> Result<Option<AttachmentRecord>, StoreError> {
         self.read(move |transaction| {
             let attachments = transaction.open_table(ATTACHMENTS)?;
             let Some(bytes) = attachments.get(id)? else {
@@ -143,7 +146,7 @@ impl Store {
     }
 
     /// One chunk of a stored attachment.
-    pub fn attachment_chunk(
+    pub(crate) fn attachment_chunk(
         &self,
         id: [u8; 16],
         index: u32,

@@ -15,7 +15,7 @@ use crate::clock::day_number;
 
 impl Store {
     /// Creates a mailbox holding its first message, recording the stamp nonce as spent.
-    pub async fn create_mailbox(
+    pub(crate) async fn create_mailbox(
         &self,
         mailbox: [u8; 32],
         organisation: String,
@@ -60,7 +60,7 @@ impl Store {
     }
 
     /// Appends a message to an existing mailbox. For an office, `organisation` must match.
-    pub async fn append_message(
+    pub(crate) async fn append_message(
         &self,
         mailbox: [u8; 32],
         author: Author,
@@ -100,7 +100,10 @@ impl Store {
     }
 
     /// The organisation of a mailbox, if it exists.
-    pub async fn mailbox(&self, mailbox: [u8; 32]) -> Result<Option<MailboxRecord>, StoreError> {
+    pub(crate) async fn mailbox(
+        &self,
+        mailbox: [u8; 32],
+    ) -> Result<Option<MailboxRecord>, StoreError> {
         self.read(move |transaction| {
             let mailboxes = transaction.open_table(MAILBOXES)?;
             mailboxes
@@ -112,7 +115,7 @@ impl Store {
     }
 
     /// A mailbox's messages after `after` (a position), at most `limit`.
-    pub async fn list_mailbox(
+    pub(crate) async fn list_mailbox(
         &self,
         mailbox: [u8; 32],
         after: u32,
@@ -138,7 +141,7 @@ impl Store {
     }
 
     /// The sealed bytes of the message at `position` in a mailbox.
-    pub async fn mailbox_message(
+    pub(crate) async fn mailbox_message(
         &self,
         mailbox: [u8; 32],
         position: u32,
@@ -158,7 +161,7 @@ impl Store {
     }
 
     /// An organisation's messages numbered after `after`, at most `limit`, with their numbers.
-    pub async fn list_organisation(
+    pub(crate) async fn list_organisation(
         &self,
         organisation: String,
         after: u64,
@@ -179,7 +182,7 @@ impl Store {
     }
 
     /// The sealed bytes of message `number`, if it belongs to `organisation`.
-    pub async fn organisation_message(
+    pub(crate) async fn organisation_message(
         &self,
         organisation: String,
         number: u64,
@@ -194,7 +197,11 @@ impl Store {
     }
 
     /// Marks message `number` fetched, if it belongs to `organisation`.
-    pub async fn mark_fetched(&self, organisation: String, number: u64) -> Result<(), StoreError> {
+    pub(crate) async fn mark_fetched(
+        &self,
+        organisation: String,
+        number: u64,
+    ) -> Result<(), StoreError> {
         self.write(move |transaction| {
             let mut index = transaction.open_table(ORGANISATION_MESSAGES)?;
             let key = (organisation.as_str(), number);

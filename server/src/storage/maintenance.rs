@@ -15,13 +15,16 @@ use crate::clock::{day_number, unix_seconds};
 impl Store {
     /// Deletes mailboxes idle for more than `retention_days` with all they hold, incomplete
     /// uploads older than a day, and expired challenges, sessions and spent stamps.
-    pub async fn purge(&self, retention_days: u32) -> Result<PurgeCounts, StoreError> {
+    pub(crate) async fn purge(&self, retention_days: u32) -> Result<PurgeCounts, StoreError> {
         self.write(move |transaction| purge(transaction, retention_days))
             .await
     }
 
     /// Copies a consistent snapshot of every table into a new database file at `target`.
-    pub async fn backup(&self, target: std::path::PathBuf) -> Result<BackupCounts, StoreError> {
+    pub(crate) async fn backup(
+        &self,
+        target: std::path::PathBuf,
+    ) -> Result<BackupCounts, StoreError> {
         let database = Arc::clone(&self.database);
         tokio::task::spawn_blocking(move || backup(&database, &target))
             .await
@@ -29,7 +32,7 @@ impl Store {
     }
 
     /// Counts for the metrics page.
-    pub async fn counts(&self) -> Result<StoreCounts, StoreError> {
+    pub(crate) async fn counts(&self) -> Result<StoreCounts, StoreError> {
         self.read(|transaction| {
             Ok(StoreCounts {
                 mailboxes: transaction.open_table(MAILBOXES)?.len()?,

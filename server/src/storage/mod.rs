@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 mod attachments;
+mod backend;
 mod error;
 mod mailboxes;
 mod maintenance;
@@ -32,6 +33,7 @@ mod sessions;
 mod tests;
 mod writer;
 
+pub(crate) use backend::Storage;
 pub(crate) use error::StoreError;
 use maintenance::upgrade;
 use writer::{writer_loop, Job, Numbers};
@@ -91,7 +93,7 @@ pub(crate) use meldpunt_crypto::Author;
 
 /// A mailbox.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MailboxRecord {
+pub(crate) struct MailboxRecord {
     /// The recipient organisation.
     pub organisation: String,
     /// Day created.
@@ -154,7 +156,7 @@ pub struct MailboxLimits {
 
 /// A message's metadata.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MessageRecord {
+pub(crate) struct MessageRecord {
     /// Its number within its organisation (1, 2, …), the office's cursor.
     pub number: u64,
     /// Its mailbox.
@@ -175,7 +177,7 @@ pub struct MessageRecord {
 
 /// An attachment's metadata.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AttachmentRecord {
+pub(crate) struct AttachmentRecord {
     /// Its mailbox.
     pub mailbox: [u8; 32],
     /// The mailbox's organisation.
@@ -215,7 +217,7 @@ fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, StoreError> {
 
 /// The relay's storage.
 #[derive(Clone)]
-pub struct Store {
+pub(crate) struct Store {
     database: Arc<Database>,
     jobs: mpsc::UnboundedSender<Job>,
     numbers: Numbers,
@@ -239,7 +241,7 @@ pub struct StoreCounts {
 
 /// What a purge removed.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct PurgeCounts {
+pub(crate) struct PurgeCounts {
     /// Mailboxes deleted.
     pub mailboxes: u64,
     /// Messages deleted.
@@ -252,7 +254,7 @@ pub struct PurgeCounts {
 
 /// What a backup copied.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct BackupCounts {
+pub(crate) struct BackupCounts {
     /// Mailboxes.
     pub mailboxes: u64,
     /// Messages.
@@ -263,7 +265,7 @@ pub struct BackupCounts {
 
 impl Store {
     /// Opens (or creates) the database file and starts the writer thread.
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
+    pub(crate) fn open(path: &Path) -> Result<Store, StoreError> {
         let database = Arc::new(
             Database::builder()
                 .set_cache_size(CACHE_BYTES)

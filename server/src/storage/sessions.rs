@@ -6,7 +6,11 @@ use crate::clock::unix_seconds;
 
 impl Store {
     /// Stores a new office session (the caller has checked the challenge answer).
-    pub async fn open_session(&self, session_id: [u8; 32], grant: Grant) -> Result<(), StoreError> {
+    pub(crate) async fn open_session(
+        &self,
+        session_id: [u8; 32],
+        grant: Grant,
+    ) -> Result<(), StoreError> {
         self.write(move |transaction| {
             transaction
                 .open_table(SESSIONS)?
@@ -17,7 +21,7 @@ impl Store {
     }
 
     /// The organisation an unexpired session grants.
-    pub async fn session(&self, session_id: [u8; 32]) -> Result<Option<Grant>, StoreError> {
+    pub(crate) async fn session(&self, session_id: [u8; 32]) -> Result<Option<Grant>, StoreError> {
         self.read(move |transaction| {
             let sessions = transaction.open_table(SESSIONS)?;
             let Some(bytes) = sessions.get(session_id)? else {

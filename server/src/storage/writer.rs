@@ -77,7 +77,7 @@ pub(super) type Numbers = Arc<Mutex<NumberCache>>;
 
 impl Store {
     /// Runs `work` in the next group-committed write transaction; returns once it is durable.
-    pub async fn write<T: Send + 'static>(
+    pub(crate) async fn write<T: Send + 'static>(
         &self,
         work: impl FnOnce(&WriteTransaction) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
@@ -105,7 +105,7 @@ impl Store {
     }
 
     /// Runs `work` in a read transaction on a blocking thread.
-    pub async fn read<T: Send + 'static>(
+    pub(crate) async fn read<T: Send + 'static>(
         &self,
         work: impl FnOnce(&ReadTransaction) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
