@@ -28,7 +28,7 @@ use base64::Engine as _;
 use clap::Parser;
 use meldpunt_crypto::{
     ChallengeAnswer, Day, Directory, DirectoryRecipient, DirectorySigningKey, IdentityKey,
-    LocalisedName, MailboxToken, Message, MessageKind, Organisation, RecipientAddress, Role,
+    LocalisedName, MailboxToken, Message, Organisation, RecipientAddress, Role,
 };
 use rand_core::{OsRng, RngCore};
 
@@ -262,30 +262,23 @@ pub(crate) fn client() -> reqwest::Client {
 }
 
 /// Reports sealed ahead of the load, reused across mailboxes (sealing is not what the load
-/// test measures), so they name a placeholder mailbox: no reader checks them.
+/// test measures), so each names the mailbox of its own throwaway receipt code, not the one
+/// it is posted to: no reader checks them.
 fn sealed_reports(office: &IdentityKey, count: usize) -> Vec<Vec<u8>> {
     (0..count)
         .map(|index| {
-            let reply = IdentityKey::generate();
             let body = format!("{index:06} {}", "x".repeat(1800));
-            Message {
-                mailbox: meldpunt_crypto::MailboxId::from_bytes([0; 32]),
-                sequence: 1,
-                signature: None,
-                kind: MessageKind::Report {
-                    reply_key: reply.recipient(),
-                    follow_up_key: meldpunt_crypto::ReceiptCode::generate()
-                        .follow_up_signing_key()
-                        .follow_up_key(),
-                    recipients: vec![RecipientAddress {
-                        organisation: "demo".into(),
-                        recipient: "integrity-office".into(),
-                    }],
-                },
-                written_on: Day::from_calendar_date(2026, 11, 28).expect("valid"),
-                body: body.into(),
-                attachments: vec![],
-            }
+            Message::report(
+                &meldpunt_crypto::ReceiptCode::generate(),
+                vec![RecipientAddress {
+                    organisation: "demo".into(),
+                    recipient: "integrity-office".into(),
+                }],
+                meldpunt_crypto::Content::text(
+                    Day::from_calendar_date(2026, 11, 28).expect("valid"),
+                    body,
+                ),
+            )
             .seal(&[office.recipient()])
             .expect("sealed")
             .into_bytes()

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::collections::HashSet;
 
 use meldpunt_crypto::{
-    Authenticity, Directory, IdentityKey, Message, MessageKind, OfficeKey, RecipientAddress,
-    RecipientKey, SessionToken,
+    Authenticity, Content, Directory, IdentityKey, Message, MessageKind, OfficeKey,
+    RecipientAddress, RecipientKey, SessionToken,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -531,32 +531,22 @@ impl Inbox {
         // Signed by this identity's office key; numbered in that key's own sequence, so that
         // colleagues replying at the same time never collide.
         let signing_key = identities[0].office_signing_key();
-        let signer = signing_key.office_key();
-        let kind = if acknowledgement {
-            MessageKind::Acknowledgement {
-                from: session.address.clone(),
-                signer,
-            }
-        } else {
-            MessageKind::Reply {
-                from: session.address.clone(),
-                signer,
-            }
-        };
         let sequence = case
             .check
-            .next_office_sequence(&signer)
+            .next_office_sequence(&signing_key.office_key())
             .max(case.sent_sequence + 1);
-        let mut message = Message {
-            mailbox: meldpunt_crypto::MailboxId::from_wire(&case.mailbox)?,
+        let message = Message::from_office(
+            &signing_key,
+            session.address.clone(),
+            meldpunt_crypto::MailboxId::from_wire(&case.mailbox)?,
+            acknowledgement,
             sequence,
-            signature: None,
-            kind,
-            written_on: today(),
-            body: body.to_string().into(),
-            attachments: references,
-        };
-        signing_key.sign(&mut message)?;
+            Content {
+                written_on: today(),
+                body: body.to_string().into(),
+                attachments: references,
+            },
+        )?;
         session.relay.reply(
             &session.token,
             &case.mailbox,

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use meldpunt_crypto::{
-    Author, Directory, MailboxToken, Message, MessageKind, ReceiptCode, RecipientAddress,
+    Author, Content, Directory, MailboxToken, Message, MessageKind, ReceiptCode, RecipientAddress,
     RecipientKey, Role, ThreadCheck,
 };
 use serde_json::json;
@@ -143,19 +143,15 @@ pub fn report(
     let token = code.mailbox_token();
     let reply = code.reply_identity();
     keys.push(reply.recipient());
-    let message = Message {
-        mailbox: token.mailbox_id(),
-        sequence: 1,
-        signature: None,
-        kind: MessageKind::Report {
-            reply_key: reply.recipient(),
-            follow_up_key: code.follow_up_signing_key().follow_up_key(),
-            recipients: addresses.clone(),
+    let message = Message::report(
+        &code,
+        addresses.clone(),
+        Content {
+            written_on: today(),
+            body: body.to_string().into(),
+            attachments: planned.iter().map(|plan| plan.reference.clone()).collect(),
         },
-        written_on: today(),
-        body: body.to_string().into(),
-        attachments: planned.iter().map(|plan| plan.reference.clone()).collect(),
-    };
+    );
     let sealed = message.seal(&keys)?.into_bytes();
     // A stamp can go stale while it is solved (the relay raised its difficulty, or the
     // challenge expired): then solve a new challenge, up to three times.
@@ -500,16 +496,15 @@ pub fn follow_up(
     for plan in planned {
         plan.upload(&common.relay, &token.to_wire(), None, &keys)?;
     }
-    let mut message = Message {
-        mailbox: token.mailbox_id(),
-        sequence: thread.check.next_reporter_sequence(),
-        signature: None,
-        kind: MessageKind::FollowUp,
-        written_on: today(),
-        body: body.to_string().into(),
-        attachments: references,
-    };
-    code.follow_up_signing_key().sign(&mut message);
+    let message = Message::follow_up(
+        &code,
+        thread.check.next_reporter_sequence(),
+        Content {
+            written_on: today(),
+            body: body.to_string().into(),
+            attachments: references,
+        },
+    );
     common
         .relay
         .follow_up(&token, message.seal(&keys)?.into_bytes())?;

@@ -62,6 +62,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod compose;
 mod day;
 mod directory;
 mod error;
@@ -74,6 +75,7 @@ mod seal;
 mod signing;
 mod stamp;
 
+pub use compose::Content;
 pub use day::Day;
 pub use directory::{
     Directory, DirectoryKey, DirectoryRecipient, DirectorySigningKey, LocalisedName, Organisation,

@@ -469,22 +469,17 @@ impl Reporter {
 
     /// A report to the demo organisation's integrity office, sealed as the CLI would.
     pub fn sealed_report(&self, relay: &Relay, text: &str) -> Vec<u8> {
-        meldpunt_crypto::Message {
-            mailbox: self.code.mailbox_token().mailbox_id(),
-            sequence: 1,
-            signature: None,
-            kind: meldpunt_crypto::MessageKind::Report {
-                reply_key: self.code.reply_identity().recipient(),
-                follow_up_key: self.code.follow_up_signing_key().follow_up_key(),
-                recipients: vec![meldpunt_crypto::RecipientAddress {
-                    organisation: "demo".into(),
-                    recipient: "integrity-office".into(),
-                }],
-            },
-            written_on: Day::from_calendar_date(2026, 11, 28).expect("valid"),
-            body: text.to_owned().into(),
-            attachments: vec![],
-        }
+        meldpunt_crypto::Message::report(
+            &self.code,
+            vec![meldpunt_crypto::RecipientAddress {
+                organisation: "demo".into(),
+                recipient: "integrity-office".into(),
+            }],
+            meldpunt_crypto::Content::text(
+                Day::from_calendar_date(2026, 11, 28).expect("valid"),
+                text,
+            ),
+        )
         .seal(&[
             relay.directory.demo_office.recipient(),
             relay.directory.demo_colleague.recipient(),

@@ -17,7 +17,7 @@ use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use meldpunt_crypto::{
-    FollowUpSigningKey, IdentityKey, MailboxId, Message, MessageKind, ReceiptCode,
+    Content, FollowUpSigningKey, IdentityKey, MailboxId, Message, MessageKind, ReceiptCode,
     RecipientAddress, RecipientKey, ThreadCheck,
 };
 use zeroize::Zeroizing;
@@ -567,11 +567,7 @@ async fn send_follow_up(state: &AppState, opened: &Opened, form: PostedForm) -> 
             .as_ref()
             .map(|upload| seal_attachment(&attachment_keys, upload))
             .transpose()?;
-        let message = Message {
-            mailbox,
-            sequence,
-            signature: None,
-            kind: MessageKind::FollowUp,
+        let content = Content {
             written_on: today(),
             body: Zeroizing::new(form.value("body").unwrap_or_default().to_owned()),
             attachments: attachment
@@ -579,12 +575,12 @@ async fn send_follow_up(state: &AppState, opened: &Opened, form: PostedForm) -> 
                 .map(|(reference, _)| reference.clone())
                 .collect(),
         };
-        Ok((message, attachment))
+        Ok((content, attachment))
     })
     .await
     .map_err(|_| Error::BadRequest("sealing failed".into()))??;
-    let (mut message, attachment) = prepared;
-    opened.signing.sign(&mut message);
+    let (content, attachment) = prepared;
+    let message = Message::follow_up_signed(&opened.signing, mailbox, sequence, content);
     let message = message.seal(&keys)?.into_bytes();
     if let Some((reference, sealed)) = attachment {
         store_sealed_attachment(state, opened.mailbox, &reference, sealed).await?;

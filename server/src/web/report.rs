@@ -16,7 +16,7 @@ use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use meldpunt_crypto::{
-    AttachmentReference, Message, MessageKind, ReceiptCode, RecipientAddress, RecipientKey,
+    AttachmentReference, Content, Message, ReceiptCode, RecipientAddress, RecipientKey,
 };
 use zeroize::Zeroizing;
 
@@ -363,22 +363,18 @@ fn seal_report(
         .as_ref()
         .map(|upload| seal_attachment(&keys, upload))
         .transpose()?;
-    let message = Message {
-        mailbox: code.mailbox_token().mailbox_id(),
-        sequence: 1,
-        signature: None,
-        kind: MessageKind::Report {
-            reply_key: reply.recipient(),
-            follow_up_key: code.follow_up_signing_key().follow_up_key(),
-            recipients: addresses,
+    let message = Message::report(
+        &code,
+        addresses,
+        Content {
+            written_on: today(),
+            body: Zeroizing::new(form.value("body").unwrap_or_default().to_owned()),
+            attachments: attachment
+                .iter()
+                .map(|(reference, _)| reference.clone())
+                .collect(),
         },
-        written_on: today(),
-        body: Zeroizing::new(form.value("body").unwrap_or_default().to_owned()),
-        attachments: attachment
-            .iter()
-            .map(|(reference, _)| reference.clone())
-            .collect(),
-    };
+    );
     let sealed = message.seal(&keys)?.into_bytes();
     Ok((code, sealed, attachment))
 }
