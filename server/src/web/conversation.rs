@@ -17,16 +17,14 @@ use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use meldpunt_crypto::{
-    Content, FollowUpSigningKey, IdentityKey, MailboxId, Message, MessageKind, ReceiptCode,
+    FollowUpSigningKey, IdentityKey, MailboxId, Message, MessageKind, ReceiptCode,
     RecipientAddress, RecipientKey, ThreadCheck,
 };
 use zeroize::Zeroizing;
 
 use super::forms::{self, PostedForm};
 use super::pages::{self, FieldErrors, Thread, ThreadEntry};
-use super::report::{
-    check_attachment, check_body, refusal_error, seal_attachment, store_sealed_attachment, today,
-};
+use super::report::{check_attachment, check_body, refusal_error, store_sealed_attachment};
 use super::text::Language;
 use super::{frame, now, page};
 use crate::circuit::Circuit;
@@ -561,24 +559,10 @@ async fn send_follow_up(state: &AppState, opened: &Opened, form: PostedForm) -> 
     let sequence = opened.check.next_reporter_sequence();
     let mailbox = MailboxId::from_bytes(opened.mailbox);
     let attachment_keys = keys.clone();
-    let prepared = tokio::task::spawn_blocking(move || -> Result<_, Error> {
-        let attachment = form
-            .attachment
-            .as_ref()
-            .map(|upload| seal_attachment(&attachment_keys, upload))
-            .transpose()?;
-        let content = Content {
-            written_on: today(),
-            body: Zeroizing::new(form.value("body").unwrap_or_default().to_owned()),
-            attachments: attachment
-                .iter()
-                .map(|(reference, _)| reference.clone())
-                .collect(),
-        };
-        Ok((content, attachment))
-    })
-    .await
-    .map_err(|_| Error::BadRequest("sealing failed".into()))??;
+    let prepared =
+        tokio::task::spawn_blocking(move || super::report::seal_form(&form, &attachment_keys))
+            .await
+            .map_err(|_| Error::BadRequest("sealing failed".into()))??;
     let (content, attachment) = prepared;
     let message = Message::follow_up_signed(&opened.signing, mailbox, sequence, content);
     let message = message.seal(&keys)?.into_bytes();

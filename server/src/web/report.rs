@@ -155,6 +155,31 @@ pub(crate) fn check_attachment(
     }
 }
 
+/// An attachment sealed in memory: its reference and its sealed bytes.
+pub(super) type SealedAttachment = (AttachmentReference, Vec<u8>);
+
+/// What a posted form says (its text, today, and its attachment sealed to `keys`), and the
+/// sealed attachment to store.
+pub(super) fn seal_form(
+    form: &PostedForm,
+    keys: &[RecipientKey],
+) -> Result<(Content, Option<SealedAttachment>), Error> {
+    let attachment = form
+        .attachment
+        .as_ref()
+        .map(|upload| seal_attachment(keys, upload))
+        .transpose()?;
+    let content = Content {
+        written_on: today(),
+        body: Zeroizing::new(form.value("body").unwrap_or_default().to_owned()),
+        attachments: attachment
+            .iter()
+            .map(|(reference, _)| reference.clone())
+            .collect(),
+    };
+    Ok((content, attachment))
+}
+
 /// Seals an attachment, readied by [`check_attachment`], in memory; returns its reference
 /// and sealed bytes.
 pub(crate) fn seal_attachment(
@@ -358,23 +383,8 @@ fn seal_report(
     let code = ReceiptCode::generate();
     let reply = code.reply_identity();
     keys.push(reply.recipient());
-    let attachment = form
-        .attachment
-        .as_ref()
-        .map(|upload| seal_attachment(&keys, upload))
-        .transpose()?;
-    let message = Message::report(
-        &code,
-        addresses,
-        Content {
-            written_on: today(),
-            body: Zeroizing::new(form.value("body").unwrap_or_default().to_owned()),
-            attachments: attachment
-                .iter()
-                .map(|(reference, _)| reference.clone())
-                .collect(),
-        },
-    );
+    let (content, attachment) = seal_form(&form, &keys)?;
+    let message = Message::report(&code, addresses, content);
     let sealed = message.seal(&keys)?.into_bytes();
     Ok((code, sealed, attachment))
 }
