@@ -2,7 +2,6 @@
 //! transaction, commits it durably once and only then answers each caller; and the numbers
 //! each organisation gives its messages, kept by that thread.
 
-use std::any::Any;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
@@ -12,16 +11,34 @@ use tokio::sync::{mpsc, oneshot};
 use super::StoreError;
 use super::{Store, COUNTERS, FIRST_NUMBER, MAXIMUM_BATCH};
 
-pub(super) type WorkResult = Result<Box<dyn Any + Send>, StoreError>;
-
+/// A write waiting for the writer thread, with its caller's typed answer inside.
 pub(super) struct Job {
-    work: Box<dyn FnOnce(&WriteTransaction) -> WorkResult + Send>,
-    reply: oneshot::Sender<WorkResult>,
+    /// Runs the write in the batch's transaction, or tells its caller the batch failed
+    /// before it ran.
+    work: Box<dyn FnOnce(Turn<'_>) -> Option<Ran> + Send>,
     /// Whether the caller needs this write on disk before hearing "done". Only the chunks of
     /// an upload in progress do not: the durable commit that completes the upload persists
     /// them too (redb makes every earlier commit durable with a durable one).
     durable: bool,
 }
+
+/// What the writer does with a job.
+enum Turn<'a> {
+    /// Run it in this transaction.
+    Run(&'a WriteTransaction),
+    /// Do not: the batch failed before it (the job answers its caller with this error).
+    Skip(StoreError),
+}
+
+/// A job that ran: whether it failed the whole batch, and how it answers its caller once the
+/// batch's commit is known.
+struct Ran {
+    aborts: Option<StoreError>,
+    answer: Answer,
+}
+
+/// Tells a caller how its write ended, given how its batch's commit ended.
+type Answer = Box<dyn FnOnce(Result<(), &StoreError>) + Send>;
 
 /// The next message number of each organisation that has written since the last failed
 /// batch, kept by the writer thread: read from `counters` the first time, written back once
@@ -89,19 +106,34 @@ impl Store {
         work: impl FnOnce(&WriteTransaction) -> Result<T, StoreError> + Send + 'static,
         durable: bool,
     ) -> Result<T, StoreError> {
-        let (reply, answer) = oneshot::channel();
+        let (reply, answer) = oneshot::channel::<Result<T, StoreError>>();
         let job = Job {
-            work: Box::new(move |transaction| {
-                work(transaction).map(|value| Box::new(value) as Box<dyn Any + Send>)
+            work: Box::new(move |turn| match turn {
+                Turn::Skip(error) => {
+                    let _ = reply.send(Err(error));
+                    None
+                }
+                Turn::Run(transaction) => {
+                    let result = work(transaction);
+                    let aborts = match &result {
+                        Err(error) if error.aborts_transaction() => Some(error.again()),
+                        _ => None,
+                    };
+                    Some(Ran {
+                        aborts,
+                        answer: Box::new(move |commit| {
+                            let _ = reply.send(match commit {
+                                Ok(()) => result,
+                                Err(error) => Err(error.again()),
+                            });
+                        }),
+                    })
+                }
             }),
-            reply,
             durable,
         };
         self.jobs.send(job).map_err(|_| StoreError::Closed)?;
-        let result = answer.await.map_err(|_| StoreError::Closed)??;
-        Ok(*result
-            .downcast::<T>()
-            .expect("the job returns its own type"))
+        answer.await.map_err(|_| StoreError::Closed)?
     }
 
     /// Runs `work` in a read transaction on a blocking thread.
@@ -149,25 +181,21 @@ fn run_batch(database: &Database, batch: Vec<Job>, numbers: &Mutex<NumberCache>)
         Err(error) => {
             let error = StoreError::from(error);
             for job in batch {
-                let _ = job.reply.send(Err(error.again()));
+                (job.work)(Turn::Skip(error.again()));
             }
             return;
         }
     };
-    let mut outcomes = Vec::with_capacity(batch.len());
+    let mut answers = Vec::with_capacity(batch.len());
     let mut failure: Option<StoreError> = None;
     for job in batch {
-        if failure.is_some() {
-            outcomes.push((job.reply, None));
+        if let Some(error) = &failure {
+            (job.work)(Turn::Skip(error.again()));
             continue;
         }
-        let result = (job.work)(&transaction);
-        match result {
-            Err(error) if error.aborts_transaction() => {
-                failure = Some(error);
-                outcomes.push((job.reply, None));
-            }
-            other => outcomes.push((job.reply, Some(other))),
+        if let Some(ran) = (job.work)(Turn::Run(&transaction)) {
+            failure = ran.aborts;
+            answers.push(ran.answer);
         }
     }
     let mut numbers = numbers
@@ -187,18 +215,8 @@ fn run_batch(database: &Database, batch: Vec<Job>, numbers: &Mutex<NumberCache>)
         *numbers = NumberCache::default();
     }
     drop(numbers);
-    match commit {
-        Ok(()) => {
-            for (reply, result) in outcomes {
-                let _ =
-                    reply.send(result.unwrap_or_else(|| Err(StoreError::Failed("not run".into()))));
-            }
-        }
-        Err(error) => {
-            for (reply, _) in outcomes {
-                let _ = reply.send(Err(error.again()));
-            }
-        }
+    for answer in answers {
+        answer(commit.as_ref().map(|_| ()));
     }
 }
 
