@@ -60,6 +60,12 @@ pub enum Misbehaviour {
         /// The relay's number of the message.
         number: u64,
     },
+    /// Lists one of the office's messages with an author that is neither `reporter` nor
+    /// `office` (a malformed entry among well-formed ones).
+    MalformOfficeEntry {
+        /// The organisation's number of the message.
+        number: u64,
+    },
     /// Lists the office's messages with every position moved up and this day.
     RelabelOfficeListing {
         /// Added to every position.
@@ -303,6 +309,15 @@ async fn forward(State(hostile): State<Arc<Hostile>>, request: Request) -> Respo
                 if message_position(&plain_path) == Some(*position) =>
             {
                 answer = answer.slice(..answer.len() / 2);
+            }
+            Misbehaviour::MalformOfficeEntry { number } if office_listing => {
+                answer = rewrite_listing(&answer, |messages| {
+                    for entry in messages.iter_mut() {
+                        if entry["number"] == *number {
+                            entry["author"] = "someone".into();
+                        }
+                    }
+                });
             }
             Misbehaviour::RelabelOfficeListing {
                 position_offset,

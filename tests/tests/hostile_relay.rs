@@ -612,6 +612,38 @@ async fn newest_office_number(conversation: &Conversation) -> u64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_listing_entry_is_reported_and_stops_nothing() {
+    let conversation = conversation();
+    // The third message of the organisation (the reporter's follow-up) is listed with an
+    // author that does not exist: the office reads every other entry, reports this one, and
+    // the next sync goes on past it.
+    let hostile = HostileRelay::start(
+        &conversation.relay.url,
+        Misbehaviour::MalformOfficeEntry { number: 3 },
+    )
+    .await;
+    let office = User::new();
+    let store = office.path("store");
+    let store = store.to_str().unwrap();
+    let (status, synced) = printed(office.run_at(
+        &hostile.url,
+        &conversation.office_arguments_with("sync", store),
+        None,
+    ));
+    assert_eq!(status, Some(0), "{synced}");
+    assert!(synced.contains("new report"), "{synced}");
+    assert!(synced.contains("message 3 QUARANTINED"), "{synced}");
+    assert!(synced.contains("malformed"), "{synced}");
+    let (status, again) = printed(office.run_at(
+        &hostile.url,
+        &conversation.office_arguments_with("sync", store),
+        None,
+    ));
+    assert_eq!(status, Some(0), "{again}");
+    assert!(!again.contains("QUARANTINED"), "{again}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lying_positions_and_days_cannot_make_a_case_partial_or_break_deadlines() {
     let conversation = conversation();
     let hostile = HostileRelay::start(
