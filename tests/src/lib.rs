@@ -329,6 +329,19 @@ impl Relay {
             .expect("the relay answers")
     }
 
+    /// A fresh form token from the web form page at `path`, as a browser would get it.
+    pub async fn form_token(&self, path: &str) -> String {
+        let page = client()
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .expect("the form page")
+            .text()
+            .await
+            .expect("its text");
+        form_token(&page)
+    }
+
     /// A proof-of-work challenge from the relay, if it asks for stamps.
     pub async fn challenge(&self) -> Option<meldpunt_crypto::Challenge> {
         let offer: meldpunt_wire::ChallengeOffer = client()

@@ -6,7 +6,7 @@
 //! In its own test binary: it stores half a gigabyte and measures the relay's peak memory.
 
 use meldpunt_crypto::{Message, MessageKind};
-use meldpunt_end_to_end::{client, form_token, Relay, RelayOptions, Reporter};
+use meldpunt_end_to_end::{client, Relay, RelayOptions, Reporter};
 
 /// The documented bound (docs/benchmarks.md): the relay's peak resident memory while
 /// serving these pages.
@@ -67,15 +67,7 @@ async fn large_conversations_opened_without_javascript_keep_memory_bounded() {
     // health checks keep being answered.
     let mut tokens = Vec::new();
     for _ in 0..8 {
-        let page = client()
-            .get(format!("{}/check?lang=en", relay.url))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        tokens.push(form_token(&page));
+        tokens.push(relay.form_token("/check?lang=en").await);
     }
     let posts: Vec<_> = tokens
         .into_iter()

@@ -6,8 +6,7 @@ use std::path::Path;
 
 use meldpunt_end_to_end::browser::{Browser, RecordingProxy};
 use meldpunt_end_to_end::{
-    client, contains, files_under, form_token, photo_with_metadata, write_identity, Relay,
-    RelayOptions, User,
+    client, contains, files_under, photo_with_metadata, write_identity, Relay, RelayOptions, User,
 };
 use serde_json::Value;
 
@@ -559,15 +558,7 @@ async fn every_page_in_both_languages_is_self_contained_and_has_its_screenshot()
 }
 
 async fn fresh_token(relay: &Relay) -> String {
-    let html = client()
-        .get(format!("{}/report?lang=en", relay.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    form_token(&html)
+    relay.form_token("/report?lang=en").await
 }
 
 fn report_form(token: &str, body: &str) -> reqwest::multipart::Form {
