@@ -23,12 +23,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use clap::Parser;
 use meldpunt_crypto::{
-    ChallengeAnswer, Day, Directory, DirectoryRecipient, DirectorySigningKey, IdentityKey,
-    LocalisedName, MailboxToken, Message, Organisation, RecipientAddress, Role,
+    Day, Directory, DirectoryRecipient, DirectorySigningKey, IdentityKey, LocalisedName,
+    MailboxToken, Message, Organisation, RecipientAddress, Role,
 };
 use rand_core::{OsRng, RngCore};
 
@@ -252,6 +252,13 @@ where
     }
 }
 
+/// The shared relay client at `url`, each request bounded in time.
+pub(crate) fn relay_client(url: &str) -> meldpunt_client::Relay {
+    meldpunt_client::Relay::new(url, None)
+        .expect("a loopback relay")
+        .with_request_timeout(Duration::from_secs(30))
+}
+
 pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .no_proxy()
@@ -292,33 +299,23 @@ pub(crate) fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-async fn submit(client: &reqwest::Client, url: &str, body: Vec<u8>, proof_of_work: bool) -> bool {
-    let token = random_token();
-    let mut request = client
-        .post(format!("{url}/api/v1/mailboxes"))
-        .header("authorization", format!("Bearer {token}"))
-        .header("meldpunt-organisation", "demo")
-        .header("content-type", "application/octet-stream");
-    if proof_of_work {
-        let Ok(response) = client.get(format!("{url}/api/v1/challenge")).send().await else {
+async fn submit(relay: &meldpunt_client::Relay, body: Vec<u8>, proof_of_work: bool) -> bool {
+    let token = MailboxToken::from_wire(&random_token()).expect("a mailbox token");
+    let stamp = if proof_of_work {
+        let Ok(Some(challenge)) = relay.challenge().await else {
             return false;
         };
-        let Ok(offer) = response.json::<meldpunt_wire::ChallengeOffer>().await else {
+        let Some(stamp) = challenge.solve(&token.mailbox_id(), |_| true) else {
             return false;
         };
-        let Some(challenge) = offer
-            .challenge
-            .and_then(|text| meldpunt_crypto::Challenge::from_wire(&text).ok())
-        else {
-            return false;
-        };
-        let id = MailboxToken::from_wire(&token).expect("valid").mailbox_id();
-        let Some(stamp) = challenge.solve(&id, |_| true) else {
-            return false;
-        };
-        request = request.header("meldpunt-stamp", stamp.to_wire());
-    }
-    matches!(request.body(body).send().await, Ok(response) if response.status().as_u16() == 201)
+        Some(stamp.to_wire())
+    } else {
+        None
+    };
+    relay
+        .create_mailbox(&token, "demo", stamp.as_deref(), body)
+        .await
+        .is_ok()
 }
 
 async fn run_baseline_server(address: SocketAddr) {
@@ -345,84 +342,63 @@ fn line(name: &str, result: &Load, baseline: Option<&Load>) {
 }
 
 /// Authenticates as the demo organisation's integrity office; returns the bearer header.
-pub(crate) async fn office_session(
-    client: &reqwest::Client,
-    url: &str,
-    office: &IdentityKey,
-) -> String {
-    let challenge: meldpunt_wire::OfficeChallenge = client
-        .post(format!("{url}/api/v1/office/challenge"))
-        .json(&meldpunt_wire::OfficeChallengeRequest {
-            organisation: "demo".into(),
-            recipient: "integrity-office".into(),
-        })
-        .send()
+pub(crate) async fn office_session(url: &str, office: &IdentityKey) -> String {
+    let session = relay_client(url)
+        .office_session(
+            "demo",
+            "integrity-office",
+            std::slice::from_ref(office),
+            || {},
+        )
         .await
-        .expect("challenge")
-        .json()
-        .await
-        .expect("an office challenge");
-    let sealed = STANDARD.decode(challenge.sealed_challenge).expect("base64");
-    let answer = ChallengeAnswer::open(std::slice::from_ref(office), &sealed).expect("opens");
-    let session: meldpunt_wire::Session = client
-        .post(format!("{url}/api/v1/office/session"))
-        .json(&meldpunt_wire::SessionRequest {
-            answer: answer.to_wire().to_string(),
-        })
-        .send()
-        .await
-        .expect("session")
-        .json()
-        .await
-        .expect("a session");
-    format!("Bearer {}", session.session_token)
+        .expect("an office session");
+    format!("Bearer {}", session.to_wire().as_str())
 }
 
 async fn office_sync(url: &str, office: &IdentityKey, expected: usize) -> (f64, usize) {
-    let client = client();
+    let relay = relay_client(url);
     let started = Instant::now();
-    let bearer = office_session(&client, url, office).await;
+    let session = relay
+        .office_session(
+            "demo",
+            "integrity-office",
+            std::slice::from_ref(office),
+            || {},
+        )
+        .await
+        .expect("an office session");
     let mut numbers = Vec::new();
     let mut after = 0u64;
     loop {
-        let page: meldpunt_wire::OfficeMessages = client
-            .get(format!(
-                "{url}/api/v1/office/messages?after={after}&limit=1000"
-            ))
-            .header("authorization", &bearer)
-            .send()
-            .await
-            .expect("list")
-            .json()
+        let page = relay
+            .office_messages(&session, after)
             .await
             .expect("a listing");
-        if page.messages.is_empty() {
+        if page.is_empty() {
             break;
         }
-        numbers.extend(page.messages.iter().map(|message| message.number));
+        numbers.extend(
+            page.into_iter()
+                .map(|entry| entry.expect("a well-formed entry").number),
+        );
         after = *numbers.last().expect("non-empty");
     }
     let numbers = Arc::new(numbers);
+    let session = Arc::new(session);
     let office_secret = office.to_secret_string();
     let mut workers = Vec::new();
     for worker in 0..8usize {
         let numbers = Arc::clone(&numbers);
-        let client = client.clone();
-        let bearer = bearer.clone();
-        let url = url.to_owned();
+        let relay = relay.clone();
+        let session = Arc::clone(&session);
         let identity = IdentityKey::parse(&office_secret).expect("identity");
         workers.push(tokio::spawn(async move {
             let mut opened = 0;
             for number in numbers.iter().skip(worker).step_by(8) {
-                let bytes = client
-                    .get(format!("{url}/api/v1/office/messages/{number}"))
-                    .header("authorization", &bearer)
-                    .send()
+                let bytes = relay
+                    .office_message(&session, *number)
                     .await
-                    .expect("fetch")
-                    .bytes()
-                    .await
-                    .expect("bytes");
+                    .expect("fetch");
                 if Message::open(std::slice::from_ref(&identity), &bytes).is_ok() {
                     opened += 1;
                 }
@@ -550,16 +526,15 @@ async fn main() {
             if proof_of_work { "on" } else { "off" }
         );
         let result = {
-            let client = client.clone();
+            let relay = relay_client(&url);
             let reports = Arc::clone(&reports);
             load(
                 arguments.concurrency,
                 arguments.seconds,
                 move |worker, sequence| {
-                    let client = client.clone();
+                    let relay = relay.clone();
                     let body = reports[(worker * 31 + sequence) % reports.len()].clone();
-                    let url = url.clone();
-                    async move { submit(&client, &url, body, proof_of_work).await }
+                    async move { submit(&relay, body, proof_of_work).await }
                 },
             )
             .await
@@ -583,14 +558,13 @@ async fn main() {
     );
     let mut fill = Vec::new();
     for worker in 0..32usize {
-        let client = client.clone();
+        let relay = relay_client(&url);
         let reports = Arc::clone(&reports);
-        let url = url.clone();
         let count = arguments.sync_messages;
         fill.push(tokio::spawn(async move {
             for index in (worker..count).step_by(32) {
                 assert!(
-                    submit(&client, &url, reports[index % reports.len()].clone(), false).await,
+                    submit(&relay, reports[index % reports.len()].clone(), false).await,
                     "fill failed"
                 );
             }

@@ -90,7 +90,7 @@ pub(crate) async fn run(url: &str, office: &IdentityKey, reports: &[Vec<u8>], sa
                 .to_wire(),
         );
     }
-    let bearer = crate::office_session(&client, url, office).await;
+    let bearer = crate::office_session(url, office).await;
     let body = &reports[0];
     let mut times = [Vec::with_capacity(samples), Vec::with_capacity(samples)];
     let mut answers: [Option<(u16, Vec<u8>)>; 2] = [None, None];

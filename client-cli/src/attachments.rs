@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::error::{CliError, Result};
-use crate::relay::Relay;
+use crate::relay::{Credential, Relay, Upload};
 
 /// Where an attachment's content comes from.
 enum Source {
@@ -141,10 +141,10 @@ impl Planned {
     pub fn upload(
         self,
         relay: &Relay,
-        credential: &str,
-        mailbox: Option<&str>,
+        target: Upload<'_>,
         recipients: &[RecipientKey],
     ) -> Result<()> {
+        let id = meldpunt_crypto::AttachmentId::from_wire(&self.reference.location)?;
         let (reader, writer) =
             std::io::pipe().map_err(|error| CliError::Local(error.to_string()))?;
         let reference = self.reference.clone();
@@ -194,12 +194,12 @@ impl Planned {
             bar.finish_and_clear();
             Ok(())
         });
-        let upload = relay.upload_chunked(credential, mailbox, &self.reference.location, reader);
+        let upload = relay.upload_attachment(target, &id, reader);
         let sealing = sealer
             .join()
             .map_err(|_| CliError::Local("the sealing thread failed".into()))?;
         sealing?;
-        upload
+        upload.map(drop).map_err(CliError::from)
     }
 }
 
@@ -207,8 +207,7 @@ impl Planned {
 /// the file written (a numbered name if the name is taken). Nothing is left on failure.
 pub fn download(
     relay: &Relay,
-    credential: &str,
-    office: bool,
+    credential: Credential<'_>,
     reference: &AttachmentReference,
     identities: &[IdentityKey],
     directory: &Path,
@@ -216,9 +215,10 @@ pub fn download(
     crate::paths::create_private_dir(directory)
         .map_err(|error| CliError::file(directory, error))?;
     let target = free_name(directory, &reference.name);
-    let (response, length) = relay.download_attachment(credential, office, &reference.location)?;
+    let id = meldpunt_crypto::AttachmentId::from_wire(&reference.location)?;
+    let response = relay.download_attachment(credential, &id)?;
     let bar = progress(
-        length.unwrap_or(0),
+        response.length().unwrap_or(0),
         &format!("receiving {}", reference.name),
     );
     let reader = std::io::BufReader::new(bar.wrap_read(response));

@@ -21,7 +21,7 @@ use crate::error::{CliError, Result};
 use crate::input;
 use crate::paths::{create_private, create_private_dir, today};
 use crate::pins::verified_directory;
-use crate::relay::Relay;
+use crate::relay::{Credential, Relay, Upload};
 use crate::store::{Case, QuarantinedMessage, Status, Store, StoredMessage};
 use meldpunt_wire::OfficeEntry;
 
@@ -100,7 +100,17 @@ impl Inbox {
                     )))
                 }
             })?;
-        let token = relay.office_session(&address.organisation, &address.recipient, identities)?;
+        let token = relay.office_session(
+            &address.organisation,
+            &address.recipient,
+            identities,
+            || {
+                eprintln!(
+                    "The relay is busy with logins for {}; doing anti-abuse work first.",
+                    address.organisation
+                );
+            },
+        )?;
         store.state.relay = Some(relay.url().to_owned());
         store.state.organisation = Some(address.organisation.clone());
         store.state.recipient = Some(address.recipient.clone());
@@ -516,6 +526,7 @@ impl Inbox {
         } else {
             input::message(message_file, "reply")?
         };
+        let mailbox = meldpunt_crypto::MailboxId::from_wire(&case.mailbox)?;
         let mut references = Vec::new();
         for path in files {
             let (planned, note) = attachments::plan(path, keep_metadata)?;
@@ -523,8 +534,10 @@ impl Inbox {
             references.push(planned.reference.clone());
             planned.upload(
                 &session.relay,
-                &session.token.to_wire(),
-                Some(&case.mailbox),
+                Upload::Office {
+                    session: &session.token,
+                    mailbox: &mailbox,
+                },
                 &keys,
             )?;
         }
@@ -538,7 +551,7 @@ impl Inbox {
         let message = Message::from_office(
             &signing_key,
             session.address.clone(),
-            meldpunt_crypto::MailboxId::from_wire(&case.mailbox)?,
+            mailbox,
             acknowledgement,
             sequence,
             Content {
@@ -547,11 +560,9 @@ impl Inbox {
                 attachments: references,
             },
         )?;
-        session.relay.reply(
-            &session.token,
-            &case.mailbox,
-            message.seal(&keys)?.into_bytes(),
-        )?;
+        session
+            .relay
+            .reply(&session.token, &mailbox, message.seal(&keys)?.into_bytes())?;
         let updated = store.case_mut(id)?;
         updated.sent_sequence = sequence;
         apply(updated, &message, today());
@@ -717,8 +728,7 @@ impl Inbox {
             for (_, reference) in case.attachments() {
                 let path = attachments::download(
                     &session.relay,
-                    &session.token.to_wire(),
-                    true,
+                    Credential::Office(&session.token),
                     &reference,
                     identities,
                     &out.join("attachments"),

@@ -57,6 +57,7 @@ impl RelayOptions {
                 )
             })?;
         relay::Relay::new(&url, self.proxy.as_deref().or(config.proxy.as_deref()))
+            .map_err(CliError::from)
     }
 
     fn directory_key(&self, config: &Config) -> Option<String> {

@@ -18,7 +18,7 @@ use crate::error::{CliError, Result};
 use crate::input;
 use crate::paths::today;
 use crate::pins::verified_directory;
-use crate::relay::Relay;
+use crate::relay::{Credential, Relay, Upload};
 
 /// Options shared by the reporter's commands.
 #[derive(Debug)]
@@ -162,13 +162,13 @@ pub fn report(
             .relay
             .create_mailbox(&token, organisation, stamp.as_deref(), sealed.clone())
         {
-            Err(CliError::Refused { code, .. })
+            Err(meldpunt_client::ClientError::Refused { code, .. })
                 if attempt < 3 && (code == "stamp-outdated" || code == "stamp-expired") =>
             {
                 eprintln!("The relay asks for a new anti-abuse stamp; solving again.");
                 attempt += 1;
             }
-            other => break other?,
+            other => break other.map(drop)?,
         }
     }
 
@@ -176,7 +176,7 @@ pub fn report(
     let mut failures = Vec::new();
     for plan in planned {
         let name = plan.reference.name.clone();
-        if let Err(error) = plan.upload(&common.relay, &token.to_wire(), None, &keys) {
+        if let Err(error) = plan.upload(&common.relay, Upload::Reporter(&token), &keys) {
             failures.push(format!("{name}: {error}"));
         }
     }
@@ -278,7 +278,7 @@ fn read_thread(relay: &Relay, code: &ReceiptCode, directory: &Directory) -> Resu
              the mailbox may have been deleted after a long time without activity, or this is another relay"
                 .into(),
         ),
-        _ => error,
+        _ => CliError::from(error),
     })?;
     let mut entries = Vec::new();
     let mut check = ThreadCheck::new(token.mailbox_id(), directory.office_signers());
@@ -370,8 +370,7 @@ pub fn check(
                 for reference in &message.attachments {
                     let path = attachments::download(
                         &common.relay,
-                        &token.to_wire(),
-                        false,
+                        Credential::Mailbox(&token),
                         reference,
                         std::slice::from_ref(&reply),
                         folder,
@@ -494,7 +493,7 @@ pub fn follow_up(
     let body = input::message(message_file, "follow-up")?;
     let references = planned.iter().map(|plan| plan.reference.clone()).collect();
     for plan in planned {
-        plan.upload(&common.relay, &token.to_wire(), None, &keys)?;
+        plan.upload(&common.relay, Upload::Reporter(&token), &keys)?;
     }
     let message = Message::follow_up(
         &code,

@@ -14,11 +14,9 @@ use std::time::Duration;
 pub mod browser;
 pub mod hostile;
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
 use meldpunt_crypto::{
-    ChallengeAnswer, Day, Directory, DirectoryRecipient, DirectorySigningKey, IdentityKey,
-    LocalisedName, MailboxToken, Organisation, ReceiptCode, Role, Stamp,
+    Day, Directory, DirectoryRecipient, DirectorySigningKey, IdentityKey, LocalisedName,
+    MailboxToken, Organisation, ReceiptCode, Role, Stamp,
 };
 
 /// Builds a workspace binary once per test process and returns its path.
@@ -538,33 +536,17 @@ impl Default for Reporter {
 
 /// Opens an office session for `organisation` with `identity`; returns the bearer value.
 pub async fn office_session(relay: &Relay, organisation: &str, identity: &IdentityKey) -> String {
-    let challenge: meldpunt_wire::OfficeChallenge = client()
-        .post(format!("{}/api/v1/office/challenge", relay.url))
-        .json(&meldpunt_wire::OfficeChallengeRequest {
-            organisation: organisation.into(),
-            recipient: "integrity-office".into(),
-        })
-        .send()
+    let session = meldpunt_client::Relay::new(&relay.url, None)
+        .expect("a loopback relay")
+        .office_session(
+            organisation,
+            "integrity-office",
+            std::slice::from_ref(identity),
+            || {},
+        )
         .await
-        .expect("challenge")
-        .json()
-        .await
-        .expect("an office challenge");
-    let sealed = STANDARD.decode(challenge.sealed_challenge).expect("base64");
-    let answer =
-        ChallengeAnswer::open(std::slice::from_ref(identity), &sealed).expect("our challenge");
-    let session: meldpunt_wire::Session = client()
-        .post(format!("{}/api/v1/office/session", relay.url))
-        .json(&meldpunt_wire::SessionRequest {
-            answer: answer.to_wire().to_string(),
-        })
-        .send()
-        .await
-        .expect("session")
-        .json()
-        .await
-        .expect("a session");
-    format!("Bearer {}", session.session_token)
+        .expect("an office session");
+    format!("Bearer {}", session.to_wire().as_str())
 }
 
 /// A colleague with an office key of the demo organisation (or a buggy client) posts a

@@ -12,9 +12,7 @@
 
 #![forbid(unsafe_code)]
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
-use meldpunt_crypto::{ChallengeAnswer, IdentityKey, ReceiptCode};
+use meldpunt_crypto::{IdentityKey, ReceiptCode};
 
 fn fail(message: String) -> ! {
     eprintln!("contract-credentials: {message}");
@@ -55,39 +53,17 @@ async fn main() {
                 .find(|line| line.starts_with("AGE-SECRET-KEY-1"))
                 .and_then(|line| IdentityKey::parse(line).ok())
                 .unwrap_or_else(|| fail(format!("{identity_file} holds no age identity")));
-            let client = reqwest::Client::new();
-            let base = relay.trim_end_matches('/');
-            let challenge: meldpunt_wire::OfficeChallenge = client
-                .post(format!("{base}/api/v1/office/challenge"))
-                .json(&meldpunt_wire::OfficeChallengeRequest {
-                    organisation: organisation.to_string(),
-                    recipient: recipient.to_string(),
-                })
-                .send()
-                .await
-                .and_then(reqwest::Response::error_for_status)
-                .unwrap_or_else(|error| fail(format!("no challenge: {error}")))
-                .json()
-                .await
-                .unwrap_or_else(|error| fail(format!("no challenge: {error}")));
-            let sealed = STANDARD
-                .decode(challenge.sealed_challenge)
-                .unwrap_or_else(|_| fail("the relay sent a malformed sealed challenge".into()));
-            let answer = ChallengeAnswer::open(std::slice::from_ref(&identity), &sealed)
-                .unwrap_or_else(|error| fail(format!("cannot open the challenge: {error}")));
-            let session: meldpunt_wire::Session = client
-                .post(format!("{base}/api/v1/office/session"))
-                .json(&meldpunt_wire::SessionRequest {
-                    answer: answer.to_wire().to_string(),
-                })
-                .send()
-                .await
-                .and_then(reqwest::Response::error_for_status)
-                .unwrap_or_else(|error| fail(format!("no session: {error}")))
-                .json()
+            let session = meldpunt_client::Relay::new(relay, None)
+                .unwrap_or_else(|error| fail(error.to_string()))
+                .office_session(
+                    organisation,
+                    recipient,
+                    std::slice::from_ref(&identity),
+                    || {},
+                )
                 .await
                 .unwrap_or_else(|error| fail(format!("no session: {error}")));
-            println!("{}", session.session_token);
+            println!("{}", session.to_wire().as_str());
         }
         _ => fail(
             "usage: contract-credentials mailbox RECEIPT-CODE | mailbox-id TOKEN | office RELAY IDENTITY-FILE ORGANISATION RECIPIENT"

@@ -1,0 +1,553 @@
+//! A typed client of a Meldpunt relay's `/api/v1`: every call the CLI, the end-to-end tests
+//! and the benchmark make, with the wire crate's types on the way in and out and the relay's
+//! errors as [`ClientError`]s. Async; [`blocking::Relay`] is the same client for a program
+//! without a runtime of its own (the CLI).
+//!
+//! Sealed objects go up and down as raw bytes; attachments stream both ways. The office's
+//! login (ask for a challenge, paying with proof-of-work when the relay is busy; open it with
+//! the identity; trade the answer for a session) is written here once.
+//!
+//! This crate must never send anything but ciphertext, tokens in the `Authorization` header
+//! (never in a URL), and control data; it sends no User-Agent, no cookies and no referrer,
+//! follows no redirect, and talks plain `http://` only to this machine or an onion service.
+//! It does no other I/O: no files, no terminal, no clock.
+
+#![forbid(unsafe_code)]
+
+mod address;
+pub mod blocking;
+mod error;
+mod listing;
+
+use std::time::Duration;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use meldpunt_crypto::{
+    AttachmentId, Challenge, IdentityKey, MailboxId, MailboxToken, SessionToken,
+};
+use meldpunt_wire::{
+    paths, AttachmentStored, ChallengeOffer, ErrorBody, MessageSummary, OfficeChallenge,
+    OfficeChallengeRequest, OfficeEntry, OfficeStored, Session, SessionRequest, Stored,
+};
+use serde::de::DeserializeOwned;
+
+pub use error::{ClientError, Result};
+pub use listing::{Listed, Malformed};
+
+/// Most messages asked for in one page of a listing (the relay's maximum).
+pub const PAGE: u64 = 1000;
+
+/// Who reads an attachment: a reporter with its mailbox token, or an office with a session.
+#[derive(Clone, Copy)]
+pub enum Credential<'a> {
+    /// A reporter's mailbox token.
+    Mailbox(&'a MailboxToken),
+    /// An office's session.
+    Office(&'a SessionToken),
+}
+
+impl std::fmt::Debug for Credential<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(match self {
+            Credential::Mailbox(_) => "Credential::Mailbox([redacted])",
+            Credential::Office(_) => "Credential::Office([redacted])",
+        })
+    }
+}
+
+/// Where an attachment goes up: into the reporter's own mailbox, or by an office into a
+/// reporter's mailbox.
+#[derive(Clone, Copy)]
+pub enum Upload<'a> {
+    /// A reporter's attachment, with its mailbox token.
+    Reporter(&'a MailboxToken),
+    /// An office's attachment to a reply in `mailbox`.
+    Office {
+        /// The office's session.
+        session: &'a SessionToken,
+        /// The reporter's mailbox.
+        mailbox: &'a MailboxId,
+    },
+}
+
+impl std::fmt::Debug for Upload<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Upload::Reporter(_) => formatter.write_str("Upload::Reporter([redacted])"),
+            Upload::Office { mailbox, .. } => formatter
+                .debug_struct("Upload::Office")
+                .field("session", &"[redacted]")
+                .field("mailbox", mailbox)
+                .finish(),
+        }
+    }
+}
+
+/// A relay at a base address.
+#[derive(Debug, Clone)]
+pub struct Relay {
+    base: String,
+    client: reqwest::Client,
+    request_timeout: Option<Duration>,
+}
+
+/// A sealed attachment on its way down.
+#[derive(Debug)]
+pub struct Download {
+    response: reqwest::Response,
+    relay: String,
+}
+
+impl Download {
+    /// Its sealed length, if the relay said.
+    pub fn length(&self) -> Option<u64> {
+        self.response.content_length()
+    }
+
+    /// The next piece, or `None` at the end.
+    pub async fn chunk(&mut self) -> Result<Option<bytes::Bytes>> {
+        self.response
+            .chunk()
+            .await
+            .map_err(|error| ClientError::Unreachable {
+                relay: self.relay.clone(),
+                detail: error::describe(&error),
+            })
+    }
+}
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+impl Relay {
+    /// A client for the relay at `url`, optionally through a proxy such as Tor's
+    /// `socks5h://127.0.0.1:9050` (the `h` makes the proxy resolve names, so onion addresses
+    /// work and no DNS query leaves this machine). An onion address without a proxy, plain
+    /// `http://` to another machine, and an address with the API path are refused.
+    pub fn new(url: &str, proxy: Option<&str>) -> Result<Relay> {
+        let base = url.trim_end_matches('/').to_owned();
+        address::check_address(&base)?;
+        if proxy.is_none() && address::is_onion(&base) {
+            return Err(ClientError::Address(format!(
+                "{base} is an onion address: reach it through Tor with --proxy socks5h://127.0.0.1:9050 \
+                 (without Tor its name would go to this network's resolver)"
+            )));
+        }
+        // No redirects: a relay (or something in front of it) could otherwise send the
+        // client to plain http:// elsewhere, around the address rules above.
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy();
+        if let Some(proxy) = proxy {
+            let proxy = reqwest::Proxy::all(proxy)
+                .map_err(|error| ClientError::Address(format!("invalid proxy {proxy}: {error}")))?;
+            builder = builder.proxy(proxy);
+        }
+        let client = builder
+            .build()
+            .map_err(|error| ClientError::Local(format!("cannot set up HTTP: {error}")))?;
+        Ok(Relay {
+            base,
+            client,
+            request_timeout: None,
+        })
+    }
+
+    /// The same client, each request (answer included) bounded by `timeout`. Without it only
+    /// connecting is bounded (30 s), so that a slow upload of a large attachment can finish.
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Relay {
+        self.request_timeout = Some(timeout);
+        self
+    }
+
+    /// The base address.
+    pub fn url(&self) -> &str {
+        &self.base
+    }
+
+    fn endpoint(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn unreachable(&self, error: &reqwest::Error) -> ClientError {
+        ClientError::Unreachable {
+            relay: self.base.clone(),
+            detail: error::describe(error),
+        }
+    }
+
+    /// Sends a request; a non-success answer becomes [`ClientError::Refused`] with the
+    /// relay's code and sentence.
+    async fn send(&self, mut request: reqwest::RequestBuilder) -> Result<reqwest::Response> {
+        if let Some(timeout) = self.request_timeout {
+            request = request.timeout(timeout);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|error| self.unreachable(&error))?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        let status = response.status().as_u16();
+        Err(match response.json::<ErrorBody>().await {
+            Ok(body) => ClientError::Refused {
+                status,
+                code: body.error,
+                message: body.message,
+            },
+            Err(_) => ClientError::Refused {
+                status,
+                code: format!("http-{status}"),
+                message: "the relay answered with an error and no explanation".into(),
+            },
+        })
+    }
+
+    async fn bytes(&self, response: reqwest::Response) -> Result<Vec<u8>> {
+        response
+            .bytes()
+            .await
+            .map(|bytes| bytes.to_vec())
+            .map_err(|error| self.unreachable(&error))
+    }
+
+    async fn json<T: DeserializeOwned>(&self, response: reqwest::Response) -> Result<T> {
+        response
+            .json()
+            .await
+            .map_err(|error| ClientError::Unreachable {
+                relay: self.base.clone(),
+                detail: format!(
+                    "the answer was not the expected JSON: {}",
+                    error::describe(&error)
+                ),
+            })
+    }
+
+    /// A page of a listing, each entry parsed on its own.
+    async fn listing<T: DeserializeOwned>(
+        &self,
+        response: reqwest::Response,
+        key: &str,
+    ) -> Result<Vec<Listed<T>>> {
+        let page: listing::Page = self.json(response).await?;
+        Ok(listing::entries(page.messages, key))
+    }
+
+    /// The signed directory's bytes (verify them with the directory key before use).
+    pub async fn directory(&self) -> Result<Vec<u8>> {
+        let response = self
+            .send(self.client.get(self.endpoint(paths::DIRECTORY)))
+            .await?;
+        self.bytes(response).await
+    }
+
+    /// A proof-of-work challenge, or `None` if the relay requires none.
+    pub async fn challenge(&self) -> Result<Option<Challenge>> {
+        let response = self
+            .send(self.client.get(self.endpoint(paths::CHALLENGE)))
+            .await?;
+        let offer: ChallengeOffer = self.json(response).await?;
+        if !offer.required {
+            return Ok(None);
+        }
+        Challenge::from_wire(offer.challenge.as_deref().unwrap_or_default())
+            .map(Some)
+            .map_err(|_| {
+                ClientError::Malformed("the relay sent a malformed proof-of-work challenge".into())
+            })
+    }
+
+    /// Creates a mailbox with its sealed report, for `organisation`, with a stamp (wire form)
+    /// if the relay asks for one.
+    pub async fn create_mailbox(
+        &self,
+        token: &MailboxToken,
+        organisation: &str,
+        stamp: Option<&str>,
+        sealed: Vec<u8>,
+    ) -> Result<Stored> {
+        let mut request = self
+            .client
+            .post(self.endpoint(paths::MAILBOXES))
+            .header("authorization", bearer(&token.to_wire()))
+            .header("meldpunt-organisation", organisation)
+            .header("content-type", "application/octet-stream")
+            .body(sealed);
+        if let Some(stamp) = stamp {
+            request = request.header("meldpunt-stamp", stamp);
+        }
+        let response = self.send(request).await?;
+        self.json(response).await
+    }
+
+    /// Every message of a mailbox, page by page until the end.
+    pub async fn mailbox_messages(
+        &self,
+        token: &MailboxToken,
+    ) -> Result<Vec<Listed<MessageSummary>>> {
+        let mut listed = Vec::new();
+        let mut after = 0;
+        loop {
+            let response = self
+                .send(
+                    self.client
+                        .get(format!(
+                            "{}?after={after}&limit={PAGE}",
+                            self.endpoint(paths::MAILBOX_MESSAGES)
+                        ))
+                        .header("authorization", bearer(&token.to_wire())),
+                )
+                .await?;
+            let page = self.listing::<MessageSummary>(response, "position").await?;
+            let count = page.len() as u64;
+            let last = listing::last_key(&page, |summary| u64::from(summary.position));
+            listed.extend(page);
+            // A short page is the last; so is one that moves nowhere (a relay that lists the
+            // same page again would otherwise keep us here).
+            match last {
+                Some(last) if count == PAGE && last > after => after = last,
+                _ => return Ok(listed),
+            }
+        }
+    }
+
+    /// One sealed message of a mailbox.
+    pub async fn mailbox_message(&self, token: &MailboxToken, position: u32) -> Result<Vec<u8>> {
+        let response = self
+            .send(
+                self.client
+                    .get(format!(
+                        "{}/{position}",
+                        self.endpoint(paths::MAILBOX_MESSAGES)
+                    ))
+                    .header("authorization", bearer(&token.to_wire())),
+            )
+            .await?;
+        self.bytes(response).await
+    }
+
+    /// Posts a sealed follow-up into the reporter's own mailbox.
+    pub async fn follow_up(&self, token: &MailboxToken, sealed: Vec<u8>) -> Result<Stored> {
+        let response = self
+            .send(
+                self.client
+                    .post(self.endpoint(paths::MAILBOX_MESSAGES))
+                    .header("authorization", bearer(&token.to_wire()))
+                    .header("content-type", "application/octet-stream")
+                    .body(sealed),
+            )
+            .await?;
+        self.json(response).await
+    }
+
+    /// Uploads a sealed attachment; `sealed` may be a stream of unknown length (sent chunked).
+    pub async fn upload_attachment(
+        &self,
+        target: Upload<'_>,
+        id: &AttachmentId,
+        sealed: impl Into<reqwest::Body>,
+    ) -> Result<AttachmentStored> {
+        let id = id.to_wire();
+        let (url, credential) = match target {
+            Upload::Reporter(token) => (
+                format!("{}/api/v1/mailbox/attachments/{id}", self.base),
+                bearer(&token.to_wire()),
+            ),
+            Upload::Office { session, mailbox } => (
+                format!(
+                    "{}/api/v1/office/mailboxes/{}/attachments/{id}",
+                    self.base,
+                    mailbox.to_wire()
+                ),
+                bearer(&session.to_wire()),
+            ),
+        };
+        let response = self
+            .send(
+                self.client
+                    .put(url)
+                    .header("authorization", credential)
+                    .header("content-type", "application/octet-stream")
+                    .body(sealed),
+            )
+            .await?;
+        self.json(response).await
+    }
+
+    /// Starts downloading a sealed attachment.
+    pub async fn download_attachment(
+        &self,
+        credential: Credential<'_>,
+        id: &AttachmentId,
+    ) -> Result<Download> {
+        let id = id.to_wire();
+        let (url, credential) = match credential {
+            Credential::Mailbox(token) => (
+                format!("{}/api/v1/mailbox/attachments/{id}", self.base),
+                bearer(&token.to_wire()),
+            ),
+            Credential::Office(session) => (
+                format!("{}/api/v1/office/attachments/{id}", self.base),
+                bearer(&session.to_wire()),
+            ),
+        };
+        let response = self
+            .send(self.client.get(url).header("authorization", credential))
+            .await?;
+        Ok(Download {
+            response,
+            relay: self.base.clone(),
+        })
+    }
+
+    /// Logs in as `recipient` of `organisation` with its identity; returns the session.
+    ///
+    /// The relay gives each organisation a few free challenges a minute; beyond that it asks
+    /// for proof-of-work, which this does (on a blocking thread) after calling `before_work`,
+    /// so that a person can be told why it takes a moment.
+    pub async fn office_session(
+        &self,
+        organisation: &str,
+        recipient: &str,
+        identities: &[IdentityKey],
+        before_work: impl FnOnce(),
+    ) -> Result<SessionToken> {
+        let ask = |stamp: Option<String>| {
+            let mut request = self
+                .client
+                .post(self.endpoint(paths::OFFICE_CHALLENGE))
+                .json(&OfficeChallengeRequest {
+                    organisation: organisation.to_owned(),
+                    recipient: recipient.to_owned(),
+                });
+            if let Some(stamp) = stamp {
+                request = request.header("meldpunt-stamp", stamp);
+            }
+            self.send(request)
+        };
+        let response = match ask(None).await {
+            // Someone is asking for this organisation's challenges faster than the relay
+            // gives them away: pay for one with proof-of-work instead.
+            Err(ClientError::Refused { status: 429, .. }) => {
+                let Some(challenge) = self.challenge().await? else {
+                    return Err(ClientError::Refused {
+                        status: 429,
+                        code: "rate-limited".into(),
+                        message: "the relay gives no more office challenges this minute; try again in a minute".into(),
+                    });
+                };
+                before_work();
+                let subject = meldpunt_crypto::office_stamp_subject(organisation);
+                let stamp = tokio::task::spawn_blocking(move || {
+                    challenge
+                        .solve(&subject, |_| true)
+                        .map(|stamp| stamp.to_wire())
+                })
+                .await
+                .map_err(|error| ClientError::Local(format!("the proof-of-work failed: {error}")))?
+                .ok_or_else(|| ClientError::Local("the proof-of-work was cancelled".into()))?;
+                ask(Some(stamp)).await?
+            }
+            other => other?,
+        };
+        let challenge: OfficeChallenge = self.json(response).await?;
+        let sealed = STANDARD
+            .decode(challenge.sealed_challenge)
+            .map_err(|_| ClientError::Malformed("the relay sent a malformed challenge".into()))?;
+        let answer = meldpunt_crypto::ChallengeAnswer::open(identities, &sealed).map_err(
+            |error| match error {
+                meldpunt_crypto::Error::NotForThisIdentity => ClientError::NotForThisIdentity {
+                    organisation: organisation.to_owned(),
+                    recipient: recipient.to_owned(),
+                },
+                other => ClientError::Crypto(other),
+            },
+        )?;
+        let response =
+            self.send(self.client.post(self.endpoint(paths::OFFICE_SESSION)).json(
+                &SessionRequest {
+                    answer: answer.to_wire().to_string(),
+                },
+            ))
+            .await?;
+        let session: Session = self.json(response).await?;
+        SessionToken::from_wire(&session.session_token)
+            .map_err(|_| ClientError::Malformed("the relay sent a malformed session token".into()))
+    }
+
+    /// One page of the organisation's messages after number `after`.
+    pub async fn office_messages(
+        &self,
+        session: &SessionToken,
+        after: u64,
+    ) -> Result<Vec<Listed<OfficeEntry>>> {
+        let response = self
+            .send(
+                self.client
+                    .get(format!(
+                        "{}?after={after}&limit={PAGE}",
+                        self.endpoint(paths::OFFICE_MESSAGES)
+                    ))
+                    .header("authorization", bearer(&session.to_wire())),
+            )
+            .await?;
+        self.listing::<OfficeEntry>(response, "number").await
+    }
+
+    /// One sealed message of the organisation.
+    pub async fn office_message(&self, session: &SessionToken, number: u64) -> Result<Vec<u8>> {
+        let response = self
+            .send(
+                self.client
+                    .get(format!(
+                        "{}/{number}",
+                        self.endpoint(paths::OFFICE_MESSAGES)
+                    ))
+                    .header("authorization", bearer(&session.to_wire())),
+            )
+            .await?;
+        self.bytes(response).await
+    }
+
+    /// Marks a message of the organisation fetched.
+    pub async fn mark_fetched(&self, session: &SessionToken, number: u64) -> Result<()> {
+        self.send(
+            self.client
+                .post(format!(
+                    "{}/{number}/fetched",
+                    self.endpoint(paths::OFFICE_MESSAGES)
+                ))
+                .header("authorization", bearer(&session.to_wire())),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Posts a sealed office message (a reply) into a reporter's mailbox.
+    pub async fn reply(
+        &self,
+        session: &SessionToken,
+        mailbox: &MailboxId,
+        sealed: Vec<u8>,
+    ) -> Result<OfficeStored> {
+        let response = self
+            .send(
+                self.client
+                    .post(format!(
+                        "{}/api/v1/office/mailboxes/{}/messages",
+                        self.base,
+                        mailbox.to_wire()
+                    ))
+                    .header("authorization", bearer(&session.to_wire()))
+                    .header("content-type", "application/octet-stream")
+                    .body(sealed),
+            )
+            .await?;
+        self.json(response).await
+    }
+}
