@@ -19,7 +19,7 @@ impl From<ClientError> for CliError {
                 message,
             } => CliError::Refused {
                 status,
-                code,
+                code: code.to_string(),
                 message,
             },
             ClientError::Malformed(message) => CliError::Verification(message),

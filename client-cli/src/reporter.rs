@@ -163,7 +163,12 @@ pub fn report(
             .create_mailbox(&token, organisation, stamp.as_deref(), sealed.clone())
         {
             Err(meldpunt_client::ClientError::Refused { code, .. })
-                if attempt < 3 && (code == "stamp-outdated" || code == "stamp-expired") =>
+                if attempt < 3
+                    && matches!(
+                        code,
+                        meldpunt_wire::ErrorCode::StampOutdated
+                            | meldpunt_wire::ErrorCode::StampExpired
+                    ) =>
             {
                 eprintln!("The relay asks for a new anti-abuse stamp; solving again.");
                 attempt += 1;

@@ -1,6 +1,8 @@
 //! The client's one error type. Its messages name the relay and what failed; they never hold
 //! a token, a key or message content.
 
+use meldpunt_wire::ErrorCode;
+
 /// What went wrong talking to a relay.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -20,9 +22,8 @@ pub enum ClientError {
     Refused {
         /// The HTTP status.
         status: u16,
-        /// The relay's error code (`mailbox-not-found`, `stamp-outdated`, …), or `http-STATUS`
-        /// if it gave none.
-        code: String,
+        /// The relay's error code, or `http-STATUS` (as [`ErrorCode::Other`]) if it gave none.
+        code: ErrorCode,
         /// The relay's sentence for people.
         message: String,
     },
@@ -52,7 +53,7 @@ impl ClientError {
     /// The relay's error code, if it refused.
     pub fn relay_code(&self) -> Option<&str> {
         match self {
-            ClientError::Refused { code, .. } => Some(code),
+            ClientError::Refused { code, .. } => Some(code.as_str()),
             _ => None,
         }
     }

@@ -201,7 +201,7 @@ impl Relay {
             },
             Err(_) => ClientError::Refused {
                 status,
-                code: format!("http-{status}"),
+                code: meldpunt_wire::ErrorCode::Other(format!("http-{status}")),
                 message: "the relay answered with an error and no explanation".into(),
             },
         })
@@ -437,7 +437,7 @@ impl Relay {
                 let Some(challenge) = self.challenge().await? else {
                     return Err(ClientError::Refused {
                         status: 429,
-                        code: "rate-limited".into(),
+                        code: meldpunt_wire::ErrorCode::RateLimited,
                         message: "the relay gives no more office challenges this minute; try again in a minute".into(),
                     });
                 };

@@ -7,6 +7,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use meldpunt_wire::ErrorCode;
 
 /// Everything that can go wrong in the relay.
 #[derive(Debug, thiserror::Error)]
@@ -110,41 +111,41 @@ pub enum Error {
 
 impl Error {
     /// The stable machine-readable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Error::MailboxNotFound => "mailbox-not-found",
-            Error::MailboxExists => "mailbox-exists",
-            Error::MessageNotFound => "message-not-found",
-            Error::AttachmentNotFound => "attachment-not-found",
-            Error::EndpointNotFound => "endpoint-not-found",
-            Error::CrossSite => "cross-site",
-            Error::AttachmentExists => "attachment-exists",
-            Error::MailboxFull(_) => "mailbox-full",
-            Error::UnknownOrganisation(_) => "unknown-organisation",
-            Error::UnknownRecipient { .. } => "unknown-recipient",
-            Error::MissingCredential(_) => "missing-credential",
-            Error::MalformedCredential(_) => "malformed-credential",
-            Error::SessionExpired => "session-expired",
-            Error::ChallengeFailed => "challenge-failed",
-            Error::StampMissing => "stamp-missing",
-            Error::StampSpent => "stamp-spent",
-            Error::Stamp(meldpunt_crypto::Error::StampExpired) => "stamp-expired",
+            Error::MailboxNotFound => ErrorCode::MailboxNotFound,
+            Error::MailboxExists => ErrorCode::MailboxExists,
+            Error::MessageNotFound => ErrorCode::MessageNotFound,
+            Error::AttachmentNotFound => ErrorCode::AttachmentNotFound,
+            Error::EndpointNotFound => ErrorCode::EndpointNotFound,
+            Error::CrossSite => ErrorCode::CrossSite,
+            Error::AttachmentExists => ErrorCode::AttachmentExists,
+            Error::MailboxFull(_) => ErrorCode::MailboxFull,
+            Error::UnknownOrganisation(_) => ErrorCode::UnknownOrganisation,
+            Error::UnknownRecipient { .. } => ErrorCode::UnknownRecipient,
+            Error::MissingCredential(_) => ErrorCode::MissingCredential,
+            Error::MalformedCredential(_) => ErrorCode::MalformedCredential,
+            Error::SessionExpired => ErrorCode::SessionExpired,
+            Error::ChallengeFailed => ErrorCode::ChallengeFailed,
+            Error::StampMissing => ErrorCode::StampMissing,
+            Error::StampSpent => ErrorCode::StampSpent,
+            Error::Stamp(meldpunt_crypto::Error::StampExpired) => ErrorCode::StampExpired,
             Error::Stamp(meldpunt_crypto::Error::StampInsufficientWork { .. }) => {
-                "stamp-insufficient-work"
+                ErrorCode::StampInsufficientWork
             }
-            Error::Stamp(meldpunt_crypto::Error::StampOutdated { .. }) => "stamp-outdated",
-            Error::Stamp(_) => "stamp-invalid",
-            Error::NotSealed => "not-sealed",
-            Error::WrongContentType(_) => "wrong-content-type",
-            Error::BodyTooLarge { .. } => "body-too-large",
-            Error::TruncatedUpload => "truncated-upload",
-            Error::BadRequest(_) => "bad-request",
-            Error::RateLimited(_) => "rate-limited",
-            Error::MethodNotAllowed => "method-not-allowed",
-            Error::StorageFull => "storage-full",
-            Error::NotReady => "not-ready",
-            Error::Crypto(_) => "crypto-failed",
-            Error::Storage(_) => "internal-error",
+            Error::Stamp(meldpunt_crypto::Error::StampOutdated { .. }) => ErrorCode::StampOutdated,
+            Error::Stamp(_) => ErrorCode::StampInvalid,
+            Error::NotSealed => ErrorCode::NotSealed,
+            Error::WrongContentType(_) => ErrorCode::WrongContentType,
+            Error::BodyTooLarge { .. } => ErrorCode::BodyTooLarge,
+            Error::TruncatedUpload => ErrorCode::TruncatedUpload,
+            Error::BadRequest(_) => ErrorCode::BadRequest,
+            Error::RateLimited(_) => ErrorCode::RateLimited,
+            Error::MethodNotAllowed => ErrorCode::MethodNotAllowed,
+            Error::StorageFull => ErrorCode::StorageFull,
+            Error::NotReady => ErrorCode::NotReady,
+            Error::Crypto(_) => ErrorCode::CryptoFailed,
+            Error::Storage(_) => ErrorCode::InternalError,
         }
     }
 
@@ -185,7 +186,7 @@ impl IntoResponse for Error {
             tracing::error!(detail = %detail, "storage failure");
         }
         let body = meldpunt_wire::ErrorBody {
-            error: self.code().to_owned(),
+            error: self.code(),
             message: self.to_string(),
         };
         (self.status(), Json(body)).into_response()
@@ -236,6 +237,6 @@ mod tests {
     fn every_error_has_a_code_and_status_and_internal_detail_stays_inside() {
         let error = Error::Storage("page 17 checksum mismatch at /var/lib/x".into());
         assert_eq!(error.to_string(), "internal storage error");
-        assert_eq!(error.code(), "internal-error");
+        assert_eq!(error.code(), ErrorCode::InternalError);
     }
 }

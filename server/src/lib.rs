@@ -36,6 +36,7 @@ pub mod internal {
     pub use crate::web::guard::{FormGuard, Refusal};
 }
 
+pub use api::openapi::document as openapi_document;
 pub use config::Settings;
 pub use error::Error;
 pub use serve::launch;

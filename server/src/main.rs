@@ -62,6 +62,9 @@ enum Command {
     },
     /// Print the example configuration.
     ExampleConfig,
+    /// Print the API's OpenAPI document (what /api/v1/openapi.json serves and
+    /// docs/openapi.json holds).
+    Openapi,
 }
 
 /// Log timestamps carry the day only, never a time of day: the protocol promises that the
@@ -185,6 +188,10 @@ fn main() -> ExitCode {
             .map(|metrics| print!("{metrics}")),
         Command::ExampleConfig => {
             print!("{}", meldpunt_server::config::EXAMPLE_CONFIG);
+            Ok(())
+        }
+        Command::Openapi => {
+            print!("{}", meldpunt_server::openapi_document());
             Ok(())
         }
     };

@@ -57,6 +57,7 @@ pub mod paths {
 
 /// `GET /api/v1/challenge`: a proof-of-work challenge, if the relay asks for stamps.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChallengeOffer {
     /// Whether creating a mailbox needs a stamp.
     pub required: bool,
@@ -73,6 +74,7 @@ pub struct ChallengeOffer {
 
 /// A message stored: its position in its mailbox (`POST /mailboxes`, a follow-up).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Stored {
     /// Position in the mailbox (1 = the report).
     pub position: u32,
@@ -80,6 +82,7 @@ pub struct Stored {
 
 /// An office's message stored: its position and the organisation's number for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OfficeStored {
     /// Position in the mailbox.
     pub position: u32,
@@ -89,8 +92,10 @@ pub struct OfficeStored {
 
 /// A sealed attachment stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttachmentStored {
     /// Its id.
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::attachment_id))]
     pub id: AttachmentId,
     /// Its sealed size, bytes.
     pub size: u64,
@@ -98,12 +103,15 @@ pub struct AttachmentStored {
 
 /// A message as a reporter sees it listed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MessageSummary {
     /// Position in the mailbox (1 = the report).
     pub position: u32,
     /// Who wrote it, as the relay recorded.
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::author))]
     pub author: Author,
     /// Day stored.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub day: Day,
     /// Sealed size, bytes.
     pub size: u64,
@@ -111,6 +119,7 @@ pub struct MessageSummary {
 
 /// `GET /api/v1/mailbox/messages`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MailboxMessages {
     /// The messages after the cursor, in order.
     pub messages: Vec<MessageSummary>,
@@ -118,16 +127,20 @@ pub struct MailboxMessages {
 
 /// A message as an office sees it listed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OfficeEntry {
     /// The organisation's own number for it (the office's cursor).
     pub number: u64,
     /// Its mailbox.
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::mailbox_id))]
     pub mailbox: MailboxId,
     /// Position in its mailbox.
     pub position: u32,
     /// Who wrote it, as the relay recorded.
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::author))]
     pub author: Author,
     /// Day stored.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub day: Day,
     /// Sealed size, bytes.
     pub size: u64,
@@ -137,6 +150,7 @@ pub struct OfficeEntry {
 
 /// `GET /api/v1/office/messages`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OfficeMessages {
     /// The messages after the cursor, in number order.
     pub messages: Vec<OfficeEntry>,
@@ -144,6 +158,7 @@ pub struct OfficeMessages {
 
 /// `POST /api/v1/office/challenge`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OfficeChallengeRequest {
     /// The organisation's id in the directory.
@@ -154,6 +169,7 @@ pub struct OfficeChallengeRequest {
 
 /// The answer to [`OfficeChallengeRequest`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OfficeChallenge {
     /// The sealed challenge, standard base64.
     pub sealed_challenge: String,
@@ -163,6 +179,7 @@ pub struct OfficeChallenge {
 
 /// `POST /api/v1/office/session`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SessionRequest {
     /// The challenge answer (a hash, base64url).
@@ -171,6 +188,7 @@ pub struct SessionRequest {
 
 /// The answer to [`SessionRequest`].
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Session {
     /// The session token (base64url): a secret, kept out of `Debug`.
     pub session_token: String,
@@ -193,6 +211,7 @@ impl std::fmt::Debug for Session {
 
 /// `GET /api/v1/health` and `/ready`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Status {
     /// `ok` or `ready`.
     pub status: String,
@@ -200,11 +219,224 @@ pub struct Status {
 
 /// Every error answer: a stable machine-readable code and a sentence for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
-    /// The code (`mailbox-not-found`, `stamp-outdated`, …; docs/openapi.json lists them).
-    pub error: String,
+    /// The code.
+    pub error: ErrorCode,
     /// What went wrong and what to do, in English.
     pub message: String,
+}
+
+/// Declares [`ErrorCode`] with each code's wire spelling, once.
+macro_rules! error_codes {
+    ($($(#[doc = $doc:literal])* $variant:ident = $code:literal,)*) => {
+        /// The stable, machine-readable code of an error answer. A code this client does not
+        /// know (from a later relay) is kept as [`ErrorCode::Other`], never refused.
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum ErrorCode {
+            $($(#[doc = $doc])* #[serde(rename = $code)] $variant,)*
+            /// A code this version does not know.
+            #[serde(untagged)]
+            Other(String),
+        }
+
+        impl ErrorCode {
+            /// Every code this version knows, in its wire spelling.
+            pub const KNOWN: &'static [&'static str] = &[$($code),*];
+
+            /// The wire spelling.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(ErrorCode::$variant => $code,)*
+                    ErrorCode::Other(code) => code,
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// No mailbox answers to this token or id.
+    MailboxNotFound = "mailbox-not-found",
+    /// A mailbox with this token exists already.
+    MailboxExists = "mailbox-exists",
+    /// No message at this position or number.
+    MessageNotFound = "message-not-found",
+    /// No attachment with this id for this credential.
+    AttachmentNotFound = "attachment-not-found",
+    /// No such endpoint.
+    EndpointNotFound = "endpoint-not-found",
+    /// A request from a page on another site.
+    CrossSite = "cross-site",
+    /// An attachment with this id exists already.
+    AttachmentExists = "attachment-exists",
+    /// The mailbox holds as much as it may.
+    MailboxFull = "mailbox-full",
+    /// The organisation is not in the directory.
+    UnknownOrganisation = "unknown-organisation",
+    /// The recipient is not in the organisation.
+    UnknownRecipient = "unknown-recipient",
+    /// No credential was sent.
+    MissingCredential = "missing-credential",
+    /// The credential is malformed or unknown.
+    MalformedCredential = "malformed-credential",
+    /// The office session has expired.
+    SessionExpired = "session-expired",
+    /// The office challenge's answer is wrong, spent or expired.
+    ChallengeFailed = "challenge-failed",
+    /// A proof-of-work stamp is needed.
+    StampMissing = "stamp-missing",
+    /// The stamp was used before.
+    StampSpent = "stamp-spent",
+    /// The stamp's challenge has expired.
+    StampExpired = "stamp-expired",
+    /// The stamp was solved at a difficulty too far below the current one.
+    StampOutdated = "stamp-outdated",
+    /// The stamp does not carry the work its challenge asks for.
+    StampInsufficientWork = "stamp-insufficient-work",
+    /// The stamp is malformed.
+    StampInvalid = "stamp-invalid",
+    /// The body is not a sealed age file.
+    NotSealed = "not-sealed",
+    /// The body has the wrong content type.
+    WrongContentType = "wrong-content-type",
+    /// The body is too large.
+    BodyTooLarge = "body-too-large",
+    /// An upload ended before its end.
+    TruncatedUpload = "truncated-upload",
+    /// The request is malformed.
+    BadRequest = "bad-request",
+    /// Too many requests.
+    RateLimited = "rate-limited",
+    /// The endpoint does not take this method.
+    MethodNotAllowed = "method-not-allowed",
+    /// The relay's storage is full.
+    StorageFull = "storage-full",
+    /// The relay is not ready.
+    NotReady = "not-ready",
+    /// A cryptographic operation failed on the relay.
+    CryptoFailed = "crypto-failed",
+    /// Something failed inside the relay.
+    InternalError = "internal-error",
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+/// `GET /api/v1/directory`: the signed directory's envelope, served as the office signed it
+/// (protocol.md section 3). Clients verify it with the crypto crate's `SignedDirectory`; this
+/// type describes its shape.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SignedDirectoryEnvelope {
+    /// The envelope's format version (1).
+    #[serde(rename = "meldpunt-signed-directory")]
+    pub format: u64,
+    /// The directory key it claims to be signed with (`mpdk1…`).
+    pub signing_key: String,
+    /// The directory's JSON, standard base64.
+    pub payload: String,
+    /// Ed25519 over `"meldpunt/v1/directory\n" || payload`, standard base64.
+    pub signature: String,
+}
+
+/// The spelling rule of each typed id, as the OpenAPI document states it.
+pub mod patterns {
+    /// A mailbox id: 32 bytes as 43 characters of canonical unpadded base64url.
+    pub const MAILBOX_ID: &str = "^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$";
+    /// An attachment id: 16 bytes as 22 characters of canonical unpadded base64url.
+    pub const ATTACHMENT_ID: &str = "^[A-Za-z0-9_-]{21}[AQgw]$";
+}
+
+/// Schemas of the crypto crate's types as they travel (the relay's OpenAPI document).
+#[cfg(feature = "openapi")]
+pub mod openapi {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    use utoipa::openapi::{RefOr, Schema};
+
+    fn text(description: &str) -> ObjectBuilder {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(description))
+    }
+
+    /// Who wrote a message: `reporter` or `office`.
+    pub fn author() -> ObjectBuilder {
+        text("Who wrote the message, as the relay recorded it.")
+            .enum_values(Some(["reporter", "office"]))
+    }
+
+    /// A mailbox id.
+    pub fn mailbox_id() -> ObjectBuilder {
+        text("A mailbox id: 32 bytes as 43 characters of canonical unpadded base64url.")
+            .pattern(Some(super::patterns::MAILBOX_ID))
+    }
+
+    /// An attachment id.
+    pub fn attachment_id() -> ObjectBuilder {
+        text("An attachment id: 16 bytes as 22 characters of canonical unpadded base64url.")
+            .pattern(Some(super::patterns::ATTACHMENT_ID))
+    }
+
+    /// A sealed object (an age file) as raw bytes.
+    #[derive(Debug)]
+    pub struct Sealed;
+
+    impl utoipa::PartialSchema for Sealed {
+        fn schema() -> RefOr<Schema> {
+            text("A sealed object: an age file, raw bytes (protocol.md section 4).")
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+                .into()
+        }
+    }
+
+    impl utoipa::ToSchema for Sealed {}
+
+    /// A mailbox id in a path.
+    #[derive(Debug)]
+    pub struct MailboxIdSchema;
+
+    impl utoipa::PartialSchema for MailboxIdSchema {
+        fn schema() -> RefOr<Schema> {
+            mailbox_id().into()
+        }
+    }
+
+    impl utoipa::ToSchema for MailboxIdSchema {
+        fn name() -> std::borrow::Cow<'static, str> {
+            "MailboxId".into()
+        }
+    }
+
+    /// An attachment id in a path.
+    #[derive(Debug)]
+    pub struct AttachmentIdSchema;
+
+    impl utoipa::PartialSchema for AttachmentIdSchema {
+        fn schema() -> RefOr<Schema> {
+            attachment_id().into()
+        }
+    }
+
+    impl utoipa::ToSchema for AttachmentIdSchema {
+        fn name() -> std::borrow::Cow<'static, str> {
+            "AttachmentId".into()
+        }
+    }
+
+    impl utoipa::PartialSchema for super::ErrorCode {
+        fn schema() -> RefOr<Schema> {
+            text("The stable, machine-readable code of the error.")
+                .enum_values(Some(super::ErrorCode::KNOWN.iter().copied()))
+                .into()
+        }
+    }
+
+    impl utoipa::ToSchema for super::ErrorCode {}
 }
 
 #[cfg(test)]
@@ -241,6 +473,25 @@ mod tests {
             serde_json::from_str(r#"{"id":"AAECAwQFBgcICQoLDA0ODw","size":9}"#).unwrap();
         assert_eq!(stored.id.to_wire(), "AAECAwQFBgcICQoLDA0ODw");
         assert!(serde_json::from_str::<AttachmentStored>(r#"{"id":"att_01","size":9}"#).is_err());
+    }
+
+    #[test]
+    fn error_codes_read_both_ways_and_unknown_ones_are_kept() {
+        for code in ErrorCode::KNOWN {
+            let parsed: ErrorCode = serde_json::from_value(serde_json::json!(code)).unwrap();
+            assert!(!matches!(parsed, ErrorCode::Other(_)), "{code}");
+            assert_eq!(parsed.as_str(), *code);
+            assert_eq!(
+                serde_json::to_value(&parsed).unwrap(),
+                serde_json::json!(code)
+            );
+        }
+        let body: ErrorBody =
+            serde_json::from_str(r#"{"error":"stamp-outdated","message":"solve again"}"#).unwrap();
+        assert_eq!(body.error, ErrorCode::StampOutdated);
+        let later: ErrorBody =
+            serde_json::from_str(r#"{"error":"a-later-code","message":"x"}"#).unwrap();
+        assert_eq!(later.error, ErrorCode::Other("a-later-code".into()));
     }
 
     #[test]

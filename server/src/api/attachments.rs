@@ -103,7 +103,31 @@ fn send(state: Arc<AppState>, id: [u8; 16], record: AttachmentRecord) -> Respons
         .into_response()
 }
 
-async fn reporter_upload(
+#[utoipa::path(
+    put,
+    path = "/api/v1/mailbox/attachments/{id}",
+    tag = "reporter",
+    operation_id = "upload_mailbox_attachment",
+    summary = "Upload a sealed attachment (streamed)",
+    security(("mailboxToken" = [])),
+    params(
+        ("id" = meldpunt_wire::openapi::AttachmentIdSchema, Path),
+    ),
+    request_body(content = inline(meldpunt_wire::openapi::Sealed), content_type = "application/octet-stream"),
+    responses(
+        (status = 201, description = "Stored and durable", body = meldpunt_wire::AttachmentStored),
+        (status = 400, description = "Truncated upload or malformed id", body = meldpunt_wire::ErrorBody),
+        (status = 401, description = "Missing or malformed credential", body = meldpunt_wire::ErrorBody),
+        (status = 403, description = "Mailbox full", body = meldpunt_wire::ErrorBody),
+        (status = 404, description = "No mailbox answers to this token", body = meldpunt_wire::ErrorBody),
+        (status = 409, description = "Attachment id taken", body = meldpunt_wire::ErrorBody),
+        (status = 413, description = "Too large", body = meldpunt_wire::ErrorBody),
+        (status = 415, description = "Wrong content type", body = meldpunt_wire::ErrorBody),
+        (status = 422, description = "Not a sealed age file", body = meldpunt_wire::ErrorBody),
+        (status = 507, description = "Storage full", body = meldpunt_wire::ErrorBody),
+    )
+)]
+pub(crate) async fn reporter_upload(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     ApiPath(id): ApiPath<String>,
@@ -114,7 +138,25 @@ async fn reporter_upload(
     receive(&state, id, mailbox, Author::Reporter, None, &headers, body).await
 }
 
-async fn reporter_download(
+#[utoipa::path(
+    get,
+    path = "/api/v1/mailbox/attachments/{id}",
+    tag = "reporter",
+    operation_id = "download_mailbox_attachment",
+    summary = "Download a sealed attachment of this mailbox (streamed)",
+    security(("mailboxToken" = [])),
+    params(
+        ("id" = meldpunt_wire::openapi::AttachmentIdSchema, Path),
+    ),
+    responses(
+        (status = 200, description = "The sealed attachment", body = inline(meldpunt_wire::openapi::Sealed), content_type = "application/octet-stream"),
+        (status = 400, description = "Malformed request (bad-request): a malformed attachment id", body = meldpunt_wire::ErrorBody),
+        (status = 401, description = "Missing or malformed credential", body = meldpunt_wire::ErrorBody),
+        (status = 404, description = "No such mailbox or attachment", body = meldpunt_wire::ErrorBody),
+        (status = 429, description = "Too many requests", body = meldpunt_wire::ErrorBody),
+    )
+)]
+pub(crate) async fn reporter_download(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     ApiPath(id): ApiPath<String>,
@@ -130,7 +172,32 @@ async fn reporter_download(
     }
 }
 
-async fn office_upload(
+#[utoipa::path(
+    put,
+    path = "/api/v1/office/mailboxes/{mailbox}/attachments/{id}",
+    tag = "office",
+    operation_id = "upload_office_attachment",
+    summary = "Upload a sealed attachment into a mailbox of the organisation (streamed)",
+    security(("officeSession" = [])),
+    params(
+        ("mailbox" = meldpunt_wire::openapi::MailboxIdSchema, Path),
+        ("id" = meldpunt_wire::openapi::AttachmentIdSchema, Path),
+    ),
+    request_body(content = inline(meldpunt_wire::openapi::Sealed), content_type = "application/octet-stream"),
+    responses(
+        (status = 201, description = "Stored and durable", body = meldpunt_wire::AttachmentStored),
+        (status = 400, description = "Malformed request (bad-request)", body = meldpunt_wire::ErrorBody),
+        (status = 401, description = "Missing or malformed credential, expired session", body = meldpunt_wire::ErrorBody),
+        (status = 403, description = "The mailbox holds as many messages, attachments or bytes as the relay allows (mailbox-full)", body = meldpunt_wire::ErrorBody),
+        (status = 404, description = "No such mailbox in this organisation", body = meldpunt_wire::ErrorBody),
+        (status = 409, description = "Attachment id taken", body = meldpunt_wire::ErrorBody),
+        (status = 413, description = "Too large", body = meldpunt_wire::ErrorBody),
+        (status = 415, description = "Content-Type is not application/octet-stream", body = meldpunt_wire::ErrorBody),
+        (status = 422, description = "Not a sealed age file", body = meldpunt_wire::ErrorBody),
+        (status = 429, description = "Too many requests for this session", body = meldpunt_wire::ErrorBody),
+    )
+)]
+pub(crate) async fn office_upload(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     ApiPath((mailbox, id)): ApiPath<(String, String)>,
@@ -151,7 +218,25 @@ async fn office_upload(
     .await
 }
 
-async fn office_download(
+#[utoipa::path(
+    get,
+    path = "/api/v1/office/attachments/{id}",
+    tag = "office",
+    operation_id = "download_office_attachment",
+    summary = "Download a sealed attachment of the organisation (streamed)",
+    security(("officeSession" = [])),
+    params(
+        ("id" = meldpunt_wire::openapi::AttachmentIdSchema, Path),
+    ),
+    responses(
+        (status = 200, description = "The sealed attachment", body = inline(meldpunt_wire::openapi::Sealed), content_type = "application/octet-stream"),
+        (status = 400, description = "Malformed request (bad-request)", body = meldpunt_wire::ErrorBody),
+        (status = 401, description = "Missing or malformed credential, expired session", body = meldpunt_wire::ErrorBody),
+        (status = 404, description = "No such attachment in this organisation", body = meldpunt_wire::ErrorBody),
+        (status = 429, description = "Too many requests for this session", body = meldpunt_wire::ErrorBody),
+    )
+)]
+pub(crate) async fn office_download(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     ApiPath(id): ApiPath<String>,

@@ -8,6 +8,7 @@
 
 pub(crate) mod attachments;
 pub(crate) mod office;
+pub(crate) mod openapi;
 pub(crate) mod public;
 pub(crate) mod reporter;
 #[cfg(test)]

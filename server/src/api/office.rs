@@ -67,7 +67,28 @@ fn json_body<T: for<'de> Deserialize<'de>>(headers: &HeaderMap, body: &[u8]) -> 
     })
 }
 
-async fn challenge(
+#[utoipa::path(
+    post,
+    path = "/api/v1/office/challenge",
+    tag = "office",
+    operation_id = "office_challenge",
+    summary = "Ask for a challenge sealed to a recipient's keys",
+    params(
+        ("Meldpunt-Stamp" = Option<String>, Header, nullable = false, description = "Needed only beyond the organisation's free challenges this minute (429 without it): a stamp from /api/v1/challenge solved for SHA-256(\"meldpunt/v1/office-stamp\" || 0x00 || organisation) in place of a mailbox id (protocol.md section 8)."),
+    ),
+    request_body = meldpunt_wire::OfficeChallengeRequest,
+    responses(
+        (status = 200, description = "The sealed challenge", body = meldpunt_wire::OfficeChallenge),
+        (status = 400, description = "Malformed JSON", body = meldpunt_wire::ErrorBody),
+        (status = 403, description = "The stamp is invalid, expired, lacks work or is outdated (stamp-invalid, stamp-expired, stamp-insufficient-work, stamp-outdated)", body = meldpunt_wire::ErrorBody),
+        (status = 404, description = "Unknown organisation or recipient", body = meldpunt_wire::ErrorBody),
+        (status = 409, description = "The stamp was used already (stamp-spent)", body = meldpunt_wire::ErrorBody),
+        (status = 413, description = "body-too-large: the JSON body is larger than 64 KiB", body = meldpunt_wire::ErrorBody),
+        (status = 415, description = "Not application/json", body = meldpunt_wire::ErrorBody),
+        (status = 429, description = "Beyond the organisation's free challenges this minute without a stamp, or too many challenges waiting on the relay (rate-limited)", body = meldpunt_wire::ErrorBody),
+    )
+)]
+pub(crate) async fn challenge(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Body,
@@ -124,7 +145,22 @@ async fn challenge(
     }))
 }
 
-async fn session(
+#[utoipa::path(
+    post,
+    path = "/api/v1/office/session",
+    tag = "office",
+    operation_id = "office_session",
+    summary = "Trade the opened challenge for a session token",
+    request_body = meldpunt_wire::SessionRequest,
+    responses(
+        (status = 200, description = "A session", body = meldpunt_wire::Session),
+        (status = 400, description = "Malformed JSON", body = meldpunt_wire::ErrorBody),
+        (status = 401, description = "Wrong, used or expired answer", body = meldpunt_wire::ErrorBody),
+        (status = 413, description = "body-too-large: the JSON body is larger than 64 KiB", body = meldpunt_wire::ErrorBody),
+        (status = 415, description = "Not application/json", body = meldpunt_wire::ErrorBody),
+    )
+)]
+pub(crate) async fn session(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Body,
@@ -154,7 +190,25 @@ async fn session(
     }))
 }
 
-async fn list_messages(
+#[utoipa::path(
+    get,
+    path = "/api/v1/office/messages",
+    tag = "office",
+    operation_id = "list_office_messages",
+    summary = "List the organisation's messages after a cursor",
+    security(("officeSession" = [])),
+    params(
+        ("after" = Option<u64>, Query, description = "Return messages after this number (0: from the start)."),
+        ("limit" = Option<u32>, Query, description = "At most this many messages (default 500); a value outside 1–1000 is refused with 400.", minimum = 1, maximum = 1000),
+    ),
+    responses(
+        (status = 200, description = "Messages", body = meldpunt_wire::OfficeMessages),
+        (status = 400, description = "Malformed request (bad-request)", body = meldpunt_wire::ErrorBody),
+        (status = 401, description = "Missing or malformed credential, expired session", body = meldpunt_wire::ErrorBody),
+        (status = 429, description = "Too many requests for this session", body = meldpunt_wire::ErrorBody),
+    )
+)]
+pub(crate) async fn list_messages(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     ApiQuery(cursor): ApiQuery<Cursor>,
@@ -180,7 +234,25 @@ async fn list_messages(
     Ok(Json(OfficeMessages { messages }))
 }
 
-async fn fetch_message(
+#[utoipa::path(
+    get,
+    path = "/api/v1/office/messages/{number}",
+    tag = "office",
+    operation_id = "fetch_office_message",
+    summary = "Fetch one sealed message of the organisation",
+    security(("officeSession" = [])),
+    params(
+        ("number" = u64, Path, description = "The organisation's own number for the message (1, 2, …), independent of other organisations.", minimum = 1),
+    ),
+    responses(
+        (status = 200, description = "The sealed message", body = inline(meldpunt_wire::openapi::Sealed), content_type = "application/octet-stream"),
+        (status = 400, description = "Malformed request (bad-request)", body = meldpunt_wire::ErrorBody),
+        (status = 401, description = "Missing or malformed credential, expired session", body = meldpunt_wire::ErrorBody),
+        (status = 404, description = "No such message in this organisation", body = meldpunt_wire::ErrorBody),
+        (status = 429, description = "Too many requests for this session", body = meldpunt_wire::ErrorBody),
+    )
+)]
+pub(crate) async fn fetch_message(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     ApiPath(number): ApiPath<NonZeroU64>,
@@ -194,7 +266,25 @@ async fn fetch_message(
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes))
 }
 
-async fn mark_fetched(
+#[utoipa::path(
+    post,
+    path = "/api/v1/office/messages/{number}/fetched",
+    tag = "office",
+    operation_id = "mark_fetched",
+    summary = "Mark a message fetched",
+    security(("officeSession" = [])),
+    params(
+        ("number" = u64, Path, description = "The organisation's own number for the message (1, 2, …), independent of other organisations.", minimum = 1),
+    ),
+    responses(
+        (status = 204, description = "Marked"),
+        (status = 400, description = "Malformed request (bad-request)", body = meldpunt_wire::ErrorBody),
+        (status = 401, description = "Missing or malformed credential, expired session", body = meldpunt_wire::ErrorBody),
+        (status = 404, description = "No such message in this organisation", body = meldpunt_wire::ErrorBody),
+        (status = 429, description = "Too many requests for this session", body = meldpunt_wire::ErrorBody),
+    )
+)]
+pub(crate) async fn mark_fetched(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     ApiPath(number): ApiPath<NonZeroU64>,
@@ -213,7 +303,31 @@ pub(crate) fn path_mailbox(text: &str) -> Result<[u8; 32], Error> {
         })
 }
 
-async fn reply(
+#[utoipa::path(
+    post,
+    path = "/api/v1/office/mailboxes/{mailbox}/messages",
+    tag = "office",
+    operation_id = "post_reply",
+    summary = "Post a sealed reply into a mailbox of the organisation",
+    security(("officeSession" = [])),
+    params(
+        ("mailbox" = meldpunt_wire::openapi::MailboxIdSchema, Path),
+    ),
+    request_body(content = inline(meldpunt_wire::openapi::Sealed), content_type = "application/octet-stream"),
+    responses(
+        (status = 201, description = "Stored and durable", body = meldpunt_wire::OfficeStored),
+        (status = 400, description = "Malformed request (bad-request)", body = meldpunt_wire::ErrorBody),
+        (status = 401, description = "Missing or malformed credential, expired session", body = meldpunt_wire::ErrorBody),
+        (status = 403, description = "The mailbox holds as many messages, attachments or bytes as the relay allows (mailbox-full)", body = meldpunt_wire::ErrorBody),
+        (status = 404, description = "No such mailbox in this organisation", body = meldpunt_wire::ErrorBody),
+        (status = 413, description = "Too large", body = meldpunt_wire::ErrorBody),
+        (status = 415, description = "Wrong content type", body = meldpunt_wire::ErrorBody),
+        (status = 422, description = "Not a sealed age file", body = meldpunt_wire::ErrorBody),
+        (status = 429, description = "Too many requests for this session", body = meldpunt_wire::ErrorBody),
+        (status = 507, description = "Storage full", body = meldpunt_wire::ErrorBody),
+    )
+)]
+pub(crate) async fn reply(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     ApiPath(mailbox): ApiPath<String>,

@@ -15,9 +15,6 @@ use crate::clock::unix_seconds;
 use crate::error::Error;
 use crate::state::AppState;
 
-/// The OpenAPI document, also in `docs/openapi.json`.
-pub(crate) const OPENAPI: &str = include_str!("../../../docs/openapi.json");
-
 /// Routes of this module.
 pub(crate) fn router() -> Router<Arc<AppState>> {
     Router::new()
@@ -28,14 +25,34 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
         .route("/api/v1/openapi.json", get(openapi))
 }
 
-async fn directory(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+#[utoipa::path(
+    get,
+    path = "/api/v1/directory",
+    tag = "public",
+    operation_id = "directory",
+    summary = "The signed recipient directory",
+    responses(
+        (status = 200, description = "The signed directory (docs/protocol.md §5)", body = meldpunt_wire::SignedDirectoryEnvelope),
+    )
+)]
+pub(crate) async fn directory(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "application/json")],
         state.directory.signed.clone(),
     )
 }
 
-async fn challenge(State(state): State<Arc<AppState>>) -> Json<ChallengeOffer> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/challenge",
+    tag = "public",
+    operation_id = "challenge",
+    summary = "A proof-of-work challenge for creating a mailbox",
+    responses(
+        (status = 200, description = "A challenge", body = meldpunt_wire::ChallengeOffer),
+    )
+)]
+pub(crate) async fn challenge(State(state): State<Arc<AppState>>) -> Json<ChallengeOffer> {
     let pow = &state.settings.proof_of_work;
     if !pow.enabled {
         return Json(ChallengeOffer {
@@ -56,19 +73,53 @@ async fn challenge(State(state): State<Arc<AppState>>) -> Json<ChallengeOffer> {
     })
 }
 
-async fn health() -> Json<Status> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/health",
+    tag = "public",
+    operation_id = "health",
+    summary = "Liveness",
+    responses(
+        (status = 200, description = "Alive", body = meldpunt_wire::Status),
+    )
+)]
+pub(crate) async fn health() -> Json<Status> {
     Json(Status {
         status: "ok".into(),
     })
 }
 
-async fn ready(State(state): State<Arc<AppState>>) -> Result<Json<Status>, Error> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/ready",
+    tag = "public",
+    operation_id = "ready",
+    summary = "Readiness (storage answers)",
+    responses(
+        (status = 200, description = "Ready", body = meldpunt_wire::Status),
+        (status = 503, description = "Not ready", body = meldpunt_wire::ErrorBody),
+    )
+)]
+pub(crate) async fn ready(State(state): State<Arc<AppState>>) -> Result<Json<Status>, Error> {
     state.store.counts().await.map_err(|_| Error::NotReady)?;
     Ok(Json(Status {
         status: "ready".into(),
     }))
 }
 
-async fn openapi() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    tag = "public",
+    operation_id = "openapi",
+    summary = "This document",
+    responses(
+        (status = 200, description = "OpenAPI 3.1"),
+    )
+)]
+pub(crate) async fn openapi() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        super::openapi::document(),
+    )
 }

@@ -45,7 +45,33 @@ pub(crate) fn summary(record: &MessageRecord) -> MessageSummary {
     }
 }
 
-async fn create_mailbox(
+#[utoipa::path(
+    post,
+    path = "/api/v1/mailboxes",
+    tag = "reporter",
+    operation_id = "create_mailbox",
+    summary = "Create a mailbox with its first sealed message (the report)",
+    security(("mailboxToken" = [])),
+    params(
+        ("Meldpunt-Organisation" = String, Header, description = "Recipient organisation id from the directory."),
+        ("Meldpunt-Stamp" = Option<String>, Header, nullable = false, description = "Solved proof-of-work stamp (required when the relay asks for one)."),
+    ),
+    request_body(content = inline(meldpunt_wire::openapi::Sealed), content_type = "application/octet-stream"),
+    responses(
+        (status = 201, description = "Created and durable", body = meldpunt_wire::Stored),
+        (status = 400, description = "Malformed request (bad-request)", body = meldpunt_wire::ErrorBody),
+        (status = 401, description = "Missing or malformed credential, expired session", body = meldpunt_wire::ErrorBody),
+        (status = 403, description = "Stamp missing, invalid, expired or lacking work; stamp-outdated: the stamp's challenge was issued at a difficulty more than two bits below the current one", body = meldpunt_wire::ErrorBody),
+        (status = 404, description = "Unknown organisation", body = meldpunt_wire::ErrorBody),
+        (status = 409, description = "Mailbox exists, or stamp spent", body = meldpunt_wire::ErrorBody),
+        (status = 413, description = "Body too large", body = meldpunt_wire::ErrorBody),
+        (status = 415, description = "Not application/octet-stream", body = meldpunt_wire::ErrorBody),
+        (status = 422, description = "Not a sealed age file", body = meldpunt_wire::ErrorBody),
+        (status = 429, description = "Too many requests for this session", body = meldpunt_wire::ErrorBody),
+        (status = 507, description = "Storage full", body = meldpunt_wire::ErrorBody),
+    )
+)]
+pub(crate) async fn create_mailbox(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Body,
@@ -102,7 +128,26 @@ async fn create_mailbox(
     Ok((StatusCode::CREATED, Json(Stored { position: 1 })))
 }
 
-async fn list_messages(
+#[utoipa::path(
+    get,
+    path = "/api/v1/mailbox/messages",
+    tag = "reporter",
+    operation_id = "list_mailbox_messages",
+    summary = "List a mailbox's messages after a cursor",
+    security(("mailboxToken" = [])),
+    params(
+        ("after" = Option<u32>, Query, description = "Return messages after this position (0: from the start).", maximum = 4294967295.0),
+        ("limit" = Option<u32>, Query, description = "At most this many messages (default 500); a value outside 1–1000 is refused with 400.", minimum = 1, maximum = 1000),
+    ),
+    responses(
+        (status = 200, description = "Messages", body = meldpunt_wire::MailboxMessages),
+        (status = 400, description = "Malformed request (bad-request)", body = meldpunt_wire::ErrorBody),
+        (status = 401, description = "Missing or malformed credential, expired session", body = meldpunt_wire::ErrorBody),
+        (status = 404, description = "No mailbox answers to this token", body = meldpunt_wire::ErrorBody),
+        (status = 429, description = "Too many requests for this session", body = meldpunt_wire::ErrorBody),
+    )
+)]
+pub(crate) async fn list_messages(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     ApiQuery(cursor): ApiQuery<Cursor>,
@@ -119,7 +164,25 @@ async fn list_messages(
     }))
 }
 
-async fn fetch_message(
+#[utoipa::path(
+    get,
+    path = "/api/v1/mailbox/messages/{position}",
+    tag = "reporter",
+    operation_id = "fetch_mailbox_message",
+    summary = "Fetch one sealed message",
+    security(("mailboxToken" = [])),
+    params(
+        ("position" = u32, Path, minimum = 1, maximum = 4294967295.0),
+    ),
+    responses(
+        (status = 200, description = "The sealed message", body = inline(meldpunt_wire::openapi::Sealed), content_type = "application/octet-stream"),
+        (status = 400, description = "Malformed request (bad-request)", body = meldpunt_wire::ErrorBody),
+        (status = 401, description = "Missing or malformed credential, expired session", body = meldpunt_wire::ErrorBody),
+        (status = 404, description = "No such mailbox or message", body = meldpunt_wire::ErrorBody),
+        (status = 429, description = "Too many requests for this session", body = meldpunt_wire::ErrorBody),
+    )
+)]
+pub(crate) async fn fetch_message(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     ApiPath(position): ApiPath<NonZeroU32>,
@@ -136,7 +199,28 @@ async fn fetch_message(
     }
 }
 
-async fn follow_up(
+#[utoipa::path(
+    post,
+    path = "/api/v1/mailbox/messages",
+    tag = "reporter",
+    operation_id = "post_follow_up",
+    summary = "Post a sealed follow-up",
+    security(("mailboxToken" = [])),
+    request_body(content = inline(meldpunt_wire::openapi::Sealed), content_type = "application/octet-stream"),
+    responses(
+        (status = 201, description = "Stored and durable", body = meldpunt_wire::Stored),
+        (status = 400, description = "Malformed request (bad-request)", body = meldpunt_wire::ErrorBody),
+        (status = 401, description = "Missing or malformed credential, expired session", body = meldpunt_wire::ErrorBody),
+        (status = 403, description = "The mailbox holds as many messages or bytes as the relay allows (mailbox-full)", body = meldpunt_wire::ErrorBody),
+        (status = 404, description = "No mailbox answers to this token", body = meldpunt_wire::ErrorBody),
+        (status = 413, description = "Body too large", body = meldpunt_wire::ErrorBody),
+        (status = 415, description = "Wrong content type", body = meldpunt_wire::ErrorBody),
+        (status = 422, description = "Not a sealed age file", body = meldpunt_wire::ErrorBody),
+        (status = 429, description = "Too many requests for this session", body = meldpunt_wire::ErrorBody),
+        (status = 507, description = "Storage full", body = meldpunt_wire::ErrorBody),
+    )
+)]
+pub(crate) async fn follow_up(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Body,
