@@ -396,6 +396,47 @@ pub mod openapi {
 
     impl utoipa::ToSchema for Sealed {}
 
+    /// An organisation's message number in a path (1, 2, …, up to 2^64 - 1): no `int64`
+    /// format, which would stop at 2^63 - 1.
+    #[derive(Debug)]
+    pub struct MessageNumberSchema;
+
+    impl utoipa::PartialSchema for MessageNumberSchema {
+        fn schema() -> RefOr<Schema> {
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1u64))
+                .maximum(Some(u64::MAX))
+                .into()
+        }
+    }
+
+    impl utoipa::ToSchema for MessageNumberSchema {
+        fn name() -> std::borrow::Cow<'static, str> {
+            "MessageNumber".into()
+        }
+    }
+
+    /// The office listing's cursor: a message number, or 0 for the start.
+    #[derive(Debug)]
+    pub struct OfficeCursorSchema;
+
+    impl utoipa::PartialSchema for OfficeCursorSchema {
+        fn schema() -> RefOr<Schema> {
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0u64))
+                .maximum(Some(u64::MAX))
+                .into()
+        }
+    }
+
+    impl utoipa::ToSchema for OfficeCursorSchema {
+        fn name() -> std::borrow::Cow<'static, str> {
+            "OfficeCursor".into()
+        }
+    }
+
     /// A mailbox id in a path.
     #[derive(Debug)]
     pub struct MailboxIdSchema;

@@ -198,7 +198,7 @@ pub(crate) async fn session(
     summary = "List the organisation's messages after a cursor",
     security(("officeSession" = [])),
     params(
-        ("after" = Option<u64>, Query, description = "Return messages after this number (0: from the start)."),
+        ("after" = Option<meldpunt_wire::openapi::OfficeCursorSchema>, Query, nullable = false, description = "Return messages after this number (0: from the start)."),
         ("limit" = Option<u32>, Query, description = "At most this many messages (default 500); a value outside 1–1000 is refused with 400.", minimum = 1, maximum = 1000),
     ),
     responses(
@@ -242,7 +242,7 @@ pub(crate) async fn list_messages(
     summary = "Fetch one sealed message of the organisation",
     security(("officeSession" = [])),
     params(
-        ("number" = u64, Path, description = "The organisation's own number for the message (1, 2, …), independent of other organisations.", minimum = 1),
+        ("number" = meldpunt_wire::openapi::MessageNumberSchema, Path, description = "The organisation's own number for the message (1, 2, …), independent of other organisations."),
     ),
     responses(
         (status = 200, description = "The sealed message", body = inline(meldpunt_wire::openapi::Sealed), content_type = "application/octet-stream"),
@@ -274,7 +274,7 @@ pub(crate) async fn fetch_message(
     summary = "Mark a message fetched",
     security(("officeSession" = [])),
     params(
-        ("number" = u64, Path, description = "The organisation's own number for the message (1, 2, …), independent of other organisations.", minimum = 1),
+        ("number" = meldpunt_wire::openapi::MessageNumberSchema, Path, description = "The organisation's own number for the message (1, 2, …), independent of other organisations."),
     ),
     responses(
         (status = 204, description = "Marked"),

@@ -43,6 +43,8 @@ use utoipa::{Modify, OpenApi};
     components(schemas(
         meldpunt_wire::openapi::MailboxIdSchema,
         meldpunt_wire::openapi::AttachmentIdSchema,
+        meldpunt_wire::openapi::MessageNumberSchema,
+        meldpunt_wire::openapi::OfficeCursorSchema,
     )),
     tags(
         (name = "public", description = "Anyone may call these: the directory, proof-of-work challenges, health."),
