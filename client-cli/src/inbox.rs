@@ -516,8 +516,8 @@ impl Inbox {
                 session.address.recipient
             )));
         }
-        let mut keys = session.directory.keys_for(&case.recipients)?;
-        keys.push(reply_key);
+        let conversation = meldpunt_crypto::Thread::new(case.check.clone(), reply_key)?;
+        let keys = conversation.seal_keys(&session.directory)?;
         let body = if acknowledgement {
             match message_file {
                 Some(path) => input::message(Some(path), "acknowledgement")?,
@@ -526,7 +526,7 @@ impl Inbox {
         } else {
             input::message(message_file, "reply")?
         };
-        let mailbox = meldpunt_crypto::MailboxId::from_wire(&case.mailbox)?;
+        let mailbox = case.check.mailbox();
         let mut references = Vec::new();
         for path in files {
             let (planned, note) = attachments::plan(path, keep_metadata)?;
@@ -541,19 +541,14 @@ impl Inbox {
                 &keys,
             )?;
         }
-        // Signed by this identity's office key; numbered in that key's own sequence, so that
-        // colleagues replying at the same time never collide.
-        let signing_key = identities[0].office_signing_key();
-        let sequence = case
-            .check
-            .next_office_sequence(&signing_key.office_key())
-            .max(case.sent_sequence + 1);
-        let message = Message::from_office(
-            &signing_key,
+        // Signed by this identity's office key; numbered in that key's own sequence (and after
+        // what it sent that the thread does not show yet), so that colleagues replying at the
+        // same time never collide.
+        let message = conversation.office_message(
+            &identities[0].office_signing_key(),
             session.address.clone(),
-            mailbox,
             acknowledgement,
-            sequence,
+            case.sent_sequence,
             Content {
                 written_on: today(),
                 body: body.to_string().into(),
@@ -564,7 +559,7 @@ impl Inbox {
             .relay
             .reply(&session.token, &mailbox, message.seal(&keys)?.into_bytes())?;
         let updated = store.case_mut(id)?;
-        updated.sent_sequence = sequence;
+        updated.sent_sequence = message.sequence;
         apply(updated, &message, today());
         store.save()?;
         if self.json {

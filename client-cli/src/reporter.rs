@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use meldpunt_crypto::{
     Author, Content, Directory, MailboxToken, Message, MessageKind, ReceiptCode, RecipientAddress,
-    RecipientKey, Role, ThreadCheck,
+    Role, ThreadCheck,
 };
 use serde_json::json;
 
@@ -260,19 +260,6 @@ struct Checked {
     missing_before: u32,
 }
 
-impl Thread {
-    /// The report's recipients (the report is always the first, checked message).
-    fn recipients(&self) -> Vec<RecipientAddress> {
-        match self.entries.first() {
-            Some((_, Ok(checked))) => match &checked.message.kind {
-                MessageKind::Report { recipients, .. } => recipients.clone(),
-                _ => Vec::new(),
-            },
-            _ => Vec::new(),
-        }
-    }
-}
-
 fn read_thread(relay: &Relay, code: &ReceiptCode, directory: &Directory) -> Result<Thread> {
     let token = &code.mailbox_token();
     let reply = &code.reply_identity();
@@ -491,24 +478,22 @@ pub fn follow_up(
     let reply = code.reply_identity();
     let directory = verified_directory(&common.relay, common.directory_key.as_deref())?;
     let thread = read_thread(&common.relay, &code, &directory)?;
-    let addresses = thread.recipients();
-    let mut keys: Vec<RecipientKey> = directory.keys_for(&addresses)?;
-    keys.push(reply.recipient());
+    let conversation = meldpunt_crypto::Thread::new(thread.check, reply.recipient())?;
+    let keys = conversation.seal_keys(&directory)?;
     let planned = plan_attachments(files, keep_metadata)?;
     let body = input::message(message_file, "follow-up")?;
     let references = planned.iter().map(|plan| plan.reference.clone()).collect();
     for plan in planned {
         plan.upload(&common.relay, Upload::Reporter(&token), &keys)?;
     }
-    let message = Message::follow_up(
-        &code,
-        thread.check.next_reporter_sequence(),
+    let message = conversation.follow_up(
+        &code.follow_up_signing_key(),
         Content {
             written_on: today(),
             body: body.to_string().into(),
             attachments: references,
         },
-    );
+    )?;
     common
         .relay
         .follow_up(&token, message.seal(&keys)?.into_bytes())?;

@@ -2,12 +2,15 @@
 //! tests, the benchmark) builds a report, a follow-up or an office's message, so that the
 //! keys a message carries come from the one place they belong (a report's reply key and
 //! follow-up key from its receipt code) and every message but a report leaves here signed.
+//! A [`Thread`] writes the next message of a conversation that was read: numbered after
+//! what its author wrote, signed, and with the keys it is to be sealed to.
 
 use zeroize::Zeroizing;
 
 use crate::{
-    AttachmentReference, Day, Error, FollowUpSigningKey, MailboxId, Message, MessageKind,
-    OfficeSigningKey, ReceiptCode, RecipientAddress,
+    AttachmentReference, Day, Directory, Error, FollowUpKey, FollowUpSigningKey, MailboxId,
+    Message, MessageKind, OfficeSigningKey, ReceiptCode, RecipientAddress, RecipientKey,
+    ThreadCheck,
 };
 
 /// What a writer says: the day, the text and the attachments (already sealed and uploaded,
@@ -56,19 +59,9 @@ impl Message {
         }
     }
 
-    /// A reporter's follow-up, numbered `sequence` (the next of the reporter's numbers in the
-    /// thread read) and signed with the follow-up key that `code` derives.
-    pub fn follow_up(code: &ReceiptCode, sequence: u32, content: Content) -> Message {
-        Message::follow_up_signed(
-            &code.follow_up_signing_key(),
-            code.mailbox_token().mailbox_id(),
-            sequence,
-            content,
-        )
-    }
-
-    /// A follow-up signed with a follow-up key kept without its receipt code (the web form
-    /// without JavaScript keeps only the key while a conversation is open).
+    /// A reporter's follow-up numbered `sequence` and signed with `signing_key` (the key the
+    /// receipt code derives). Clients write follow-ups with [`Thread::follow_up`], which
+    /// numbers them after the thread read; this is for tests that need a given number.
     pub fn follow_up_signed(
         signing_key: &FollowUpSigningKey,
         mailbox: MailboxId,
@@ -119,6 +112,106 @@ impl Message {
     }
 }
 
+/// A conversation as one of its writers knows it after reading it with a [`ThreadCheck`]:
+/// the report's recipients and keys, and each author's numbering so far. It writes the next
+/// follow-up or office message, numbered and signed, and names the keys to seal it to (the
+/// report's recipients and the reporter's reply key): no client numbers, signs or addresses
+/// a message by hand.
+#[derive(Debug, Clone)]
+pub struct Thread {
+    mailbox: MailboxId,
+    recipients: Vec<RecipientAddress>,
+    reply_key: RecipientKey,
+    follow_up_key: FollowUpKey,
+    check: ThreadCheck,
+}
+
+impl Thread {
+    /// The conversation `check` read, whose reporter reads replies with `reply_key`. The check
+    /// must have admitted the report: a partial check (its reader never saw the report) knows
+    /// neither its recipients nor its keys, and gives [`Error::ThreadWithoutReport`].
+    pub fn new(check: ThreadCheck, reply_key: RecipientKey) -> Result<Thread, Error> {
+        let (Some(recipients), Some(follow_up_key)) = (check.addressed(), check.follow_up_key())
+        else {
+            return Err(Error::ThreadWithoutReport);
+        };
+        Ok(Thread {
+            mailbox: check.mailbox(),
+            recipients: recipients.to_vec(),
+            reply_key,
+            follow_up_key,
+            check,
+        })
+    }
+
+    /// The recipients the reporter chose.
+    pub fn recipients(&self) -> &[RecipientAddress] {
+        &self.recipients
+    }
+
+    /// The check the conversation was read with.
+    pub fn check(&self) -> &ThreadCheck {
+        &self.check
+    }
+
+    /// Every key a message of this conversation is sealed to: each chosen recipient's keys as
+    /// `directory` lists them, and the reporter's reply key.
+    pub fn seal_keys(&self, directory: &Directory) -> Result<Vec<RecipientKey>, Error> {
+        let mut keys = directory.keys_for(&self.recipients)?;
+        if !keys.contains(&self.reply_key) {
+            keys.push(self.reply_key.clone());
+        }
+        Ok(keys)
+    }
+
+    /// The reporter's next follow-up, signed with `signing_key` (the receipt code's follow-up
+    /// key; another key gives [`Error::ForeignReport`]: the report does not carry it).
+    pub fn follow_up(
+        &self,
+        signing_key: &FollowUpSigningKey,
+        content: Content,
+    ) -> Result<Message, Error> {
+        if signing_key.follow_up_key() != self.follow_up_key {
+            return Err(Error::ForeignReport);
+        }
+        Ok(Message::follow_up_signed(
+            signing_key,
+            self.mailbox,
+            self.check.next_reporter_sequence(),
+            content,
+        ))
+    }
+
+    /// An office's next reply (or acknowledgement) from `from`, signed with `signing_key` and
+    /// numbered after the messages that key wrote in the thread, and after `already_sent`
+    /// (the highest number it used that the thread may not show yet). A sender the reporter
+    /// did not choose gives [`Error::SenderNotAddressed`]: the reporter would refuse it.
+    pub fn office_message(
+        &self,
+        signing_key: &OfficeSigningKey,
+        from: RecipientAddress,
+        acknowledgement: bool,
+        already_sent: u32,
+        content: Content,
+    ) -> Result<Message, Error> {
+        if !self.recipients.contains(&from) {
+            return Err(Error::SenderNotAddressed);
+        }
+        let sequence = self
+            .check
+            .next_office_sequence(&signing_key.office_key())
+            .max(already_sent.saturating_add(1));
+        Message::from_office(
+            signing_key,
+            from,
+            self.mailbox,
+            acknowledgement,
+            sequence,
+            content,
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,7 +245,12 @@ mod tests {
             Content::text(day(), "antwoord"),
         )
         .unwrap();
-        let follow_up = Message::follow_up(&code, 2, Content::text(day(), "aanvulling"));
+        let follow_up = Message::follow_up_signed(
+            &code.follow_up_signing_key(),
+            mailbox,
+            2,
+            Content::text(day(), "aanvulling"),
+        );
         let signers = vec![(address, signing_key.office_key())];
         let mut reporter = ThreadCheck::new(mailbox, signers.clone());
         reporter.expect_reporter_keys(
@@ -170,5 +268,124 @@ mod tests {
             reporter.admit(&decoded, author).unwrap();
             office_check.admit(&decoded, author).unwrap();
         }
+    }
+
+    fn address(recipient: &str) -> RecipientAddress {
+        RecipientAddress {
+            organisation: "demo".into(),
+            recipient: recipient.into(),
+        }
+    }
+
+    #[test]
+    fn a_thread_writes_the_next_messages_numbered_signed_and_sealed_to_the_right_keys() {
+        let code = ReceiptCode::generate();
+        let office = IdentityKey::generate();
+        let colleague = IdentityKey::generate();
+        let signing_key = office.office_signing_key();
+        let mailbox = code.mailbox_token().mailbox_id();
+        let recipient = |id: &str, role, identity: &IdentityKey| crate::DirectoryRecipient {
+            id: id.into(),
+            role,
+            name: crate::LocalisedName {
+                nl: id.into(),
+                en: id.into(),
+            },
+            keys: vec![identity.recipient()],
+            signing_keys: vec![identity.office_signing_key().office_key()],
+        };
+        let mut directory = crate::Directory::new(day(), "2027-11-30".parse().unwrap());
+        directory.organisations.push(crate::Organisation {
+            id: "demo".into(),
+            name: crate::LocalisedName {
+                nl: "Demo".into(),
+                en: "Demo".into(),
+            },
+            recipients: vec![
+                recipient("integrity-office", crate::Role::IntegrityOffice, &office),
+                recipient(
+                    "adviser",
+                    crate::Role::ExternalConfidentialAdviser,
+                    &colleague,
+                ),
+            ],
+        });
+        let signers = directory.office_signers();
+        let mut check = ThreadCheck::new(mailbox, signers.clone());
+        let report = Message::report(
+            &code,
+            vec![address("integrity-office")],
+            Content::text(day(), "melding"),
+        );
+        check.admit(&report, crate::Author::Reporter).unwrap();
+        let thread = Thread::new(check.clone(), code.reply_identity().recipient()).unwrap();
+
+        // Sealed to the chosen recipient and the reporter, not to the colleague nobody chose.
+        let keys = thread.seal_keys(&directory).unwrap();
+        assert_eq!(
+            keys,
+            vec![office.recipient(), code.reply_identity().recipient()]
+        );
+
+        // The office's first reply is 1, or after what it already sent.
+        let reply = thread
+            .office_message(
+                &signing_key,
+                address("integrity-office"),
+                false,
+                0,
+                Content::text(day(), "antwoord"),
+            )
+            .unwrap();
+        assert_eq!(reply.sequence, 1);
+        let later = thread
+            .office_message(
+                &signing_key,
+                address("integrity-office"),
+                true,
+                4,
+                Content::text(day(), "ontvangen"),
+            )
+            .unwrap();
+        assert_eq!(later.sequence, 5);
+        // A recipient the reporter did not choose cannot write into the thread.
+        assert!(matches!(
+            thread.office_message(
+                &colleague.office_signing_key(),
+                address("adviser"),
+                false,
+                0,
+                Content::text(day(), "x"),
+            ),
+            Err(Error::SenderNotAddressed)
+        ));
+
+        // The reporter's follow-up comes after the report, signed with the code's key only.
+        let follow_up = thread
+            .follow_up(
+                &code.follow_up_signing_key(),
+                Content::text(day(), "aanvulling"),
+            )
+            .unwrap();
+        assert_eq!(follow_up.sequence, 2);
+        assert!(matches!(
+            thread.follow_up(
+                &ReceiptCode::generate().follow_up_signing_key(),
+                Content::text(day(), "x")
+            ),
+            Err(Error::ForeignReport)
+        ));
+        let mut reader = check;
+        reader.admit(&reply, crate::Author::Office).unwrap();
+        reader.admit(&follow_up, crate::Author::Reporter).unwrap();
+
+        // A reader who never saw the report cannot write.
+        assert!(matches!(
+            Thread::new(
+                ThreadCheck::partial(mailbox, signers),
+                code.reply_identity().recipient()
+            ),
+            Err(Error::ThreadWithoutReport)
+        ));
     }
 }

@@ -75,7 +75,7 @@ mod seal;
 mod signing;
 mod stamp;
 
-pub use compose::Content;
+pub use compose::{Content, Thread};
 pub use day::Day;
 pub use directory::{
     Directory, DirectoryKey, DirectoryRecipient, DirectorySigningKey, LocalisedName, Organisation,

@@ -559,6 +559,21 @@ impl ThreadCheck {
         self.partial
     }
 
+    /// The mailbox of the thread.
+    pub fn mailbox(&self) -> MailboxId {
+        self.mailbox
+    }
+
+    /// The recipients the admitted report chose (`None` before the report).
+    pub fn addressed(&self) -> Option<&[RecipientAddress]> {
+        self.addressed.as_deref()
+    }
+
+    /// The follow-up key the admitted report carries (`None` before the report).
+    pub fn follow_up_key(&self) -> Option<FollowUpKey> {
+        self.follow_up_key
+    }
+
     fn started(&self) -> bool {
         self.reporter > 0 || !self.office.is_empty()
     }

@@ -17,8 +17,7 @@ use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use meldpunt_crypto::{
-    FollowUpSigningKey, IdentityKey, MailboxId, Message, MessageKind, ReceiptCode,
-    RecipientAddress, RecipientKey, ThreadCheck,
+    FollowUpSigningKey, IdentityKey, MailboxId, Message, MessageKind, ReceiptCode, ThreadCheck,
 };
 use zeroize::Zeroizing;
 
@@ -63,7 +62,6 @@ struct Opened {
     reply: IdentityKey,
     signing: FollowUpSigningKey,
     messages: Vec<(MessageRecord, Result<Checked, meldpunt_crypto::Error>)>,
-    recipients: Vec<RecipientAddress>,
     check: ThreadCheck,
     /// The first position shown, when older messages (after the report) are not.
     older: Option<u32>,
@@ -227,18 +225,18 @@ async fn open_conversation(
         }
     }
     // Without its report there is no conversation to show: nothing verifies the rest.
-    let recipients = match messages.first() {
+    match messages.first() {
         Some((
             _,
             Ok(Checked {
                 message:
                     Message {
-                        kind: MessageKind::Report { recipients, .. },
+                        kind: MessageKind::Report { .. },
                         ..
                     },
                 ..
             }),
-        )) => recipients.clone(),
+        )) => {}
         Some((_, Err(error))) => {
             return Err(Refused(
                 StatusCode::CONFLICT,
@@ -251,13 +249,12 @@ async fn open_conversation(
                 text.error_tampered.to_owned(),
             ))
         }
-    };
+    }
     Ok(Opened {
         mailbox,
         reply,
         signing,
         messages,
-        recipients,
         check,
         older,
     })
@@ -547,24 +544,16 @@ pub(crate) async fn follow_up(
     }
 }
 
-/// The keys a follow-up is sealed to: the report's recipients and the reply key.
-fn follow_up_keys(state: &AppState, opened: &Opened) -> Result<Vec<RecipientKey>, Error> {
-    let mut keys = state.directory.directory.keys_for(&opened.recipients)?;
-    keys.push(opened.reply.recipient());
-    Ok(keys)
-}
-
 async fn send_follow_up(state: &AppState, opened: &Opened, form: PostedForm) -> Result<(), Error> {
-    let keys = follow_up_keys(state, opened)?;
-    let sequence = opened.check.next_reporter_sequence();
-    let mailbox = MailboxId::from_bytes(opened.mailbox);
+    let thread = meldpunt_crypto::Thread::new(opened.check.clone(), opened.reply.recipient())?;
+    let keys = thread.seal_keys(&state.directory.directory)?;
     let attachment_keys = keys.clone();
     let prepared =
         tokio::task::spawn_blocking(move || super::report::seal_form(&form, &attachment_keys))
             .await
             .map_err(|_| Error::BadRequest("sealing failed".into()))??;
     let (content, attachment) = prepared;
-    let message = Message::follow_up_signed(&opened.signing, mailbox, sequence, content);
+    let message = thread.follow_up(&opened.signing, content)?;
     let message = message.seal(&keys)?.into_bytes();
     if let Some((reference, sealed)) = attachment {
         store_sealed_attachment(state, opened.mailbox, &reference, sealed).await?;
