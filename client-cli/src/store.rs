@@ -18,13 +18,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use chacha20poly1305::aead::{Aead, KeyInit};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use meldpunt_crypto::{
     AttachmentReference, Day, IdentityKey, Message, OfficeKey, RecipientAddress, RecipientKey,
-    ThreadCheck,
+    StoreKey, ThreadCheck,
 };
-use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -263,7 +260,7 @@ impl std::io::Write for LengthCounter {
 /// An open store, locked for this process until dropped.
 pub struct Store {
     folder: PathBuf,
-    cipher: XChaCha20Poly1305,
+    key: StoreKey,
     /// Its contents.
     pub state: State,
     _lock: FileLock,
@@ -282,41 +279,32 @@ impl Store {
         let lock =
             FileLock::acquire(&lock_path).map_err(|error| CliError::file(&lock_path, error))?;
         let key_path = folder.join("key.age");
-        let key: Zeroizing<Vec<u8>> = if key_path.exists() {
+        let key = if key_path.exists() {
             let sealed =
                 std::fs::read(&key_path).map_err(|error| CliError::file(&key_path, error))?;
-            let mut key = Zeroizing::new(Vec::with_capacity(32));
-            meldpunt_crypto::open_stream(identities, &sealed[..], 32, &mut *key).map_err(|error| match error {
+            StoreKey::open(identities, &sealed).map_err(|error| match error {
                 meldpunt_crypto::Error::NotForThisIdentity => CliError::Usage(format!(
                     "the store {} belongs to another identity; use --store to choose another folder",
                     folder.display()
                 )),
                 other => CliError::from(other),
-            })?;
-            key
+            })?
         } else {
-            let mut key = Zeroizing::new(vec![0u8; 32]);
-            OsRng.fill_bytes(&mut key);
-            let sealed = meldpunt_crypto::seal(&[identities[0].recipient()], &key)?;
+            let key = StoreKey::generate();
+            let sealed = key.seal_to(&identities[0].recipient())?;
             write_private(&key_path, sealed.as_bytes())
                 .map_err(|error| CliError::file(&key_path, error))?;
             key
         };
-        let cipher = XChaCha20Poly1305::new_from_slice(&key)
-            .map_err(|_| CliError::Local("bad store key".into()))?;
         let cases_path = folder.join("cases.sealed");
         let state = match std::fs::read(&cases_path) {
             Ok(bytes) if bytes.len() > 24 => {
-                let plaintext = Zeroizing::new(
-                    cipher
-                        .decrypt(XNonce::from_slice(&bytes[..24]), &bytes[24..])
-                        .map_err(|_| {
-                            CliError::Verification(format!(
-                                "{} is damaged or was altered",
-                                cases_path.display()
-                            ))
-                        })?,
-                );
+                let plaintext = key.decrypt(&bytes).map_err(|_| {
+                    CliError::Verification(format!(
+                        "{} is damaged or was altered",
+                        cases_path.display()
+                    ))
+                })?;
                 serde_json::from_slice(&plaintext).map_err(|_| {
                     CliError::Local(format!(
                         "{} is not a store this version reads",
@@ -335,7 +323,7 @@ impl Store {
         };
         Ok(Store {
             folder: folder.to_owned(),
-            cipher,
+            key,
             state,
             _lock: lock,
         })
@@ -349,14 +337,7 @@ impl Store {
         serde_json::to_writer(&mut counter, &self.state).expect("serialisable");
         let mut plaintext = Zeroizing::new(Vec::with_capacity(counter.0));
         serde_json::to_writer(&mut *plaintext, &self.state).expect("serialisable");
-        let mut nonce = [0u8; 24];
-        OsRng.fill_bytes(&mut nonce);
-        let ciphertext = self
-            .cipher
-            .encrypt(XNonce::from_slice(&nonce), plaintext.as_slice())
-            .map_err(|_| CliError::Local("encrypting the store failed".into()))?;
-        let mut bytes = nonce.to_vec();
-        bytes.extend_from_slice(&ciphertext);
+        let bytes = self.key.encrypt(&plaintext)?;
         let path = self.folder.join("cases.sealed");
         write_private(&path, &bytes).map_err(|error| CliError::file(&path, error))
     }

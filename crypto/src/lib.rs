@@ -13,6 +13,8 @@
 //!   [`ThreadCheck`] verifies each message against its author.
 //! - [`StampKey`] and [`Challenge`]: proof-of-work stamps, the relay's anti-abuse.
 //! - [`OfficeChallenge`]: how an office proves to the relay that it holds its identity.
+//! - [`Message::report`], [`Thread`]: the builders every client writes messages with.
+//! - [`StoreKey`]: encryption at rest of a client's local state (the office's case store).
 //!
 //! ```
 //! use meldpunt_crypto::{Day, IdentityKey, Message, MessageKind, ReceiptCode, RecipientAddress};
@@ -74,6 +76,7 @@ mod receipt;
 mod seal;
 mod signing;
 mod stamp;
+mod store_key;
 
 pub use compose::{Content, Thread};
 pub use day::Day;
@@ -106,3 +109,4 @@ pub use signing::{
     OFFICE_SIGNING_LABEL, OFFICE_SIGNING_SALT,
 };
 pub use stamp::{Challenge, SpentStamp, Stamp, StampKey, MAXIMUM_DIFFICULTY};
+pub use store_key::StoreKey;
