@@ -10,22 +10,82 @@ use meldpunt_wire::ErrorBody;
 use tower::ServiceExt as _;
 
 use crate::config::Settings;
-use crate::provisioning::provision_dev;
+use crate::provisioning::{provision_dev, DevSetup};
 use crate::state::AppState;
 
 /// The relay's router over a fresh development setup.
 fn relay() -> (tempfile::TempDir, Router) {
+    let (folder, router, _) = relay_with(|_| {});
+    (folder, router)
+}
+
+/// The relay's router over a fresh development setup with `configure`d settings, and the
+/// setup (for the office's public key).
+fn relay_with(configure: impl FnOnce(&mut Settings)) -> (tempfile::TempDir, Router, DevSetup) {
     let folder = tempfile::tempdir().expect("a temporary folder");
     let data = folder.path().to_owned();
     let setup = provision_dev(&data).expect("a development setup");
-    let settings = Settings {
+    let mut settings = Settings {
         data_dir: data.clone(),
         directory_file: data.join("directory.signed.json"),
         directory_key: setup.directory_key.to_string(),
         ..Settings::default()
     };
+    configure(&mut settings);
     let state = AppState::open(settings).expect("the relay's state");
-    (folder, crate::router::router(state))
+    (folder, crate::router::router(state), setup)
+}
+
+/// Any answer: its status and its body as JSON (`null` if it has none).
+async fn call(router: &Router, request: Request<Body>) -> (StatusCode, serde_json::Value) {
+    let response = router.clone().oneshot(request).await.expect("an answer");
+    let status = response.status();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("a body")
+        .to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// A stamp from `router`'s relay, solved for `mailbox`.
+async fn stamp(router: &Router, mailbox: &meldpunt_crypto::MailboxId) -> String {
+    let (status, offer) = call(
+        router,
+        Request::get("/api/v1/challenge")
+            .body(Body::empty())
+            .expect("a request"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let offer: meldpunt_wire::ChallengeOffer = serde_json::from_value(offer).expect("an offer");
+    meldpunt_crypto::Challenge::from_wire(&offer.challenge.expect("stamps are required"))
+        .expect("a challenge")
+        .solve(mailbox, |_| true)
+        .expect("solved")
+        .to_wire()
+}
+
+/// A report to the demo office, sealed as a client would.
+fn sealed_report(
+    code: &meldpunt_crypto::ReceiptCode,
+    office: &meldpunt_crypto::RecipientKey,
+) -> Vec<u8> {
+    meldpunt_crypto::Message::report(
+        code,
+        vec![meldpunt_crypto::RecipientAddress {
+            organisation: "demo".into(),
+            recipient: "integrity-office".into(),
+        }],
+        meldpunt_crypto::Content::text("2026-11-30".parse().expect("a day"), "x"),
+    )
+    .seal(std::slice::from_ref(office))
+    .expect("sealed")
+    .into_bytes()
 }
 
 /// A well-formed mailbox token that opens no mailbox.
@@ -232,4 +292,194 @@ async fn office_requests_are_checked_before_any_work() {
         (status, body.error.as_str()),
         (StatusCode::UNAUTHORIZED, "session-expired")
     );
+}
+
+#[tokio::test]
+async fn bad_input_gets_its_own_error_and_changes_nothing() {
+    let (_folder, router, setup) = relay_with(|settings| {
+        settings.limits.max_message_bytes = 65_536;
+        settings.limits.max_attachment_bytes = 1_000_000;
+        settings.proof_of_work.base_difficulty = 6;
+    });
+    let code = meldpunt_crypto::ReceiptCode::generate();
+    let token = code.mailbox_token();
+    let bearer = format!("Bearer {}", token.to_wire().as_str());
+    let report = sealed_report(&code, &setup.office_recipient);
+    let stamp_value = stamp(&router, &token.mailbox_id()).await;
+    let create = |headers: Vec<(&'static str, String)>, body: Vec<u8>| {
+        let mut request = Request::post("/api/v1/mailboxes");
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let request = request.body(Body::from(body)).expect("a request");
+        let router = router.clone();
+        async move { call(&router, request).await }
+    };
+    let good = || {
+        vec![
+            ("authorization", bearer.clone()),
+            ("meldpunt-organisation", "demo".to_owned()),
+            ("content-type", "application/octet-stream".to_owned()),
+            ("meldpunt-stamp", stamp_value.clone()),
+        ]
+    };
+    let without = |name: &str| {
+        good()
+            .into_iter()
+            .filter(|(header, _)| *header != name)
+            .collect::<Vec<_>>()
+    };
+    let with = |name: &'static str, value: &str| {
+        let mut headers = without(name);
+        headers.push((name, value.to_owned()));
+        headers
+    };
+    let cases = vec![
+        (
+            "missing-credential",
+            create(without("authorization"), report.clone()).await,
+        ),
+        (
+            "malformed-credential",
+            create(with("authorization", "Bearer not!base64"), report.clone()).await,
+        ),
+        (
+            "malformed-credential",
+            create(with("authorization", "Basic abc"), report.clone()).await,
+        ),
+        (
+            "bad-request",
+            create(without("meldpunt-organisation"), report.clone()).await,
+        ),
+        (
+            "unknown-organisation",
+            create(with("meldpunt-organisation", "nowhere"), report.clone()).await,
+        ),
+        (
+            "stamp-missing",
+            create(without("meldpunt-stamp"), report.clone()).await,
+        ),
+        (
+            "stamp-invalid",
+            create(with("meldpunt-stamp", "garbage"), report.clone()).await,
+        ),
+        (
+            "wrong-content-type",
+            create(with("content-type", "text/plain"), report.clone()).await,
+        ),
+        (
+            "not-sealed",
+            create(good(), b"a report in plain text".to_vec()).await,
+        ),
+        ("body-too-large", create(good(), vec![0u8; 70_000]).await),
+    ];
+    for (code, (status, body)) in &cases {
+        assert_eq!(body["error"], *code, "status {status}: {body}");
+        assert!(body["message"]
+            .as_str()
+            .is_some_and(|message| !message.is_empty()));
+    }
+    let statuses: Vec<u16> = cases
+        .iter()
+        .map(|(_, (status, _))| status.as_u16())
+        .collect();
+    assert_eq!(statuses, [401, 401, 401, 400, 404, 403, 403, 415, 422, 413]);
+    // None of that created the mailbox: the good request still works, once.
+    assert_eq!(create(good(), report.clone()).await.0, StatusCode::CREATED);
+    let (status, body) = create(good(), report.clone()).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::CONFLICT, Some("mailbox-exists"))
+    );
+
+    // A spent stamp is refused for a new mailbox: as work not done for this mailbox (403) or,
+    // when the low difficulty (6 bits) lets the same nonce pass for it too (1 in 64), as
+    // spent (409).
+    let second = meldpunt_crypto::ReceiptCode::generate();
+    let second_bearer = format!("Bearer {}", second.mailbox_token().to_wire().as_str());
+    let mut headers = good();
+    headers[0].1 = second_bearer.clone();
+    let (status, body) = create(headers, sealed_report(&second, &setup.office_recipient)).await;
+    assert!(
+        [StatusCode::FORBIDDEN, StatusCode::CONFLICT].contains(&status),
+        "{status}"
+    );
+    assert!(
+        body["error"].as_str().unwrap().starts_with("stamp-"),
+        "{body}"
+    );
+    // A stamp from another relay (another key) is refused.
+    let (_elsewhere_folder, elsewhere, _) = relay_with(|settings| {
+        settings.proof_of_work.base_difficulty = 6;
+    });
+    let mut headers = good();
+    headers[0].1 = second_bearer;
+    headers[3].1 = stamp(&elsewhere, &second.mailbox_token().mailbox_id()).await;
+    let (_, body) = create(headers, sealed_report(&second, &setup.office_recipient)).await;
+    assert_eq!(body["error"], "stamp-invalid");
+
+    // Attachments: too large, not sealed, malformed id — and none is kept: the id stays free.
+    let id = meldpunt_crypto::AttachmentId::from_bytes([1u8; 16]).to_wire();
+    let upload = |id: &str, body: Vec<u8>| {
+        Request::put(format!("/api/v1/mailbox/attachments/{id}"))
+            .header(header::AUTHORIZATION, &bearer)
+            .header(header::CONTENT_TYPE, "application/octet-stream")
+            .body(Body::from(body))
+            .expect("a request")
+    };
+    for (request, status, code) in [
+        (
+            upload(&id, vec![0u8; 1_100_000]),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body-too-large",
+        ),
+        (
+            upload(&id, b"plain attachment".to_vec()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not-sealed",
+        ),
+        (
+            upload("short", report.clone()),
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+        ),
+    ] {
+        let (answered, body) = call(&router, request).await;
+        assert_eq!((answered, body["error"].as_str()), (status, Some(code)));
+    }
+    let (status, _) = call(&router, upload(&id, report.clone())).await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    // Malformed query strings and path parameters get the JSON error, with what is expected.
+    for (path, message) in [
+        (
+            "/api/v1/mailbox/messages?after=abc",
+            "malformed query string: expected ?after=N&limit=M with whole numbers",
+        ),
+        (
+            "/api/v1/mailbox/messages/abc",
+            "malformed path: a message number or position is a whole number from 1 (positions up to 4294967295)",
+        ),
+    ] {
+        let (status, body) = call(&router, get(path, &bearer)).await;
+        assert_eq!(
+            (status, body),
+            (
+                StatusCode::BAD_REQUEST,
+                serde_json::json!({"error": "bad-request", "message": message})
+            ),
+            "{path}"
+        );
+    }
+    // Unknown paths (a client given the API path as its relay address, say) answer 404 with
+    // the JSON error, which says where the API is.
+    for path in ["/api/v1/nothing-here", "/api/v1/api/v1/directory"] {
+        let (status, body) = answer(&router, get(path, "")).await;
+        assert_eq!(
+            (status, body.error.as_str()),
+            (StatusCode::NOT_FOUND, "endpoint-not-found"),
+            "{path}"
+        );
+        assert!(body.message.contains("base address"), "{}", body.message);
+    }
 }
