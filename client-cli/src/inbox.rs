@@ -17,9 +17,10 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::attachments;
+use crate::clock::today;
 use crate::error::{CliError, Result};
 use crate::input;
-use crate::paths::{create_private, create_private_dir, today};
+use crate::paths::{create_private, create_private_dir};
 use crate::pins::verified_directory;
 use crate::relay::{Credential, Relay, Upload};
 use crate::store::{Case, QuarantinedMessage, Status, Store, StoredMessage};
@@ -904,16 +905,23 @@ fn file(
         Ok(encoded) => String::from_utf8(encoded.to_vec()).expect("JSON is UTF-8"),
         Err(error) => return Err(format!("it cannot be stored: {error}")),
     };
-    case.messages.push(StoredMessage {
-        number: entry.number,
-        position: entry.position,
-        author: entry.author.as_str().to_owned(),
-        stored_on: day.to_string(),
-        message_json,
-        unverified,
-        missing_before: admitted.missing_before,
-    });
-    case.messages.sort_by_key(|message| message.position);
+    // Kept in position order; a message that arrives in order goes at the end, so filing a
+    // case's messages one by one stays linear in their number (no sort per message).
+    let at = case
+        .messages
+        .partition_point(|stored| stored.position <= entry.position);
+    case.messages.insert(
+        at,
+        StoredMessage {
+            number: entry.number,
+            position: entry.position,
+            author: entry.author.as_str().to_owned(),
+            stored_on: day.to_string(),
+            message_json,
+            unverified,
+            missing_before: admitted.missing_before,
+        },
+    );
     Ok(Filed {
         kind: message.kind.as_str(),
         unverified,

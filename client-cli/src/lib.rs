@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod attachments;
+pub mod clock;
 pub mod error;
 pub mod inbox;
 pub mod input;

@@ -12,9 +12,10 @@ use meldpunt_crypto::{
 };
 use serde_json::json;
 
+use crate::clock::today;
 use crate::error::{CliError, Result};
 use crate::input;
-use crate::paths::{today, write_private};
+use crate::paths::write_private;
 
 fn create_private(path: &Path, contents: &[u8]) -> Result<()> {
     use std::io::Write;

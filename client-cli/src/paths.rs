@@ -113,8 +113,3 @@ impl FileLock {
         Ok(FileLock(file))
     }
 }
-
-/// Today, in UTC.
-pub fn today() -> meldpunt_crypto::Day {
-    meldpunt_crypto::Day::from(time::OffsetDateTime::now_utc().date())
-}

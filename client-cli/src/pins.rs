@@ -81,7 +81,7 @@ pub fn verified_directory(relay: &Relay, explicit_key: Option<&str>) -> Result<D
         .as_ref()
         .filter(|pin| pin.directory_key == key.to_string())
         .map(|pin| pin.highest_version);
-    let directory = signed.verify(&key, paths::today(), highest)?;
+    let directory = signed.verify(&key, crate::clock::today(), highest)?;
     pins.relays.insert(
         relay.url().to_owned(),
         Pin {

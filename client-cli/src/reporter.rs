@@ -14,9 +14,9 @@ use meldpunt_crypto::{
 use serde_json::json;
 
 use crate::attachments::{self, Planned};
+use crate::clock::today;
 use crate::error::{CliError, Result};
 use crate::input;
-use crate::paths::today;
 use crate::pins::verified_directory;
 use crate::relay::{Credential, Relay, Upload};
 
