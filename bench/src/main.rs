@@ -341,9 +341,12 @@ fn line(name: &str, result: &Load, baseline: Option<&Load>) {
     );
 }
 
-/// Authenticates as the demo organisation's integrity office; returns the bearer header.
-pub(crate) async fn office_session(url: &str, office: &IdentityKey) -> String {
-    let session = relay_client(url)
+/// Logs in as the demo organisation's integrity office.
+async fn demo_session(
+    relay: &meldpunt_client::Relay,
+    office: &IdentityKey,
+) -> meldpunt_crypto::SessionToken {
+    relay
         .office_session(
             "demo",
             "integrity-office",
@@ -351,22 +354,19 @@ pub(crate) async fn office_session(url: &str, office: &IdentityKey) -> String {
             || {},
         )
         .await
-        .expect("an office session");
+        .expect("an office session")
+}
+
+/// Authenticates as the demo organisation's integrity office; returns the bearer header.
+pub(crate) async fn office_session(url: &str, office: &IdentityKey) -> String {
+    let session = demo_session(&relay_client(url), office).await;
     format!("Bearer {}", session.to_wire().as_str())
 }
 
 async fn office_sync(url: &str, office: &IdentityKey, expected: usize) -> (f64, usize) {
     let relay = relay_client(url);
     let started = Instant::now();
-    let session = relay
-        .office_session(
-            "demo",
-            "integrity-office",
-            std::slice::from_ref(office),
-            || {},
-        )
-        .await
-        .expect("an office session");
+    let session = demo_session(&relay, office).await;
     let mut numbers = Vec::new();
     let mut after = 0u64;
     loop {

@@ -478,6 +478,18 @@ pub fn follow_up(
     let reply = code.reply_identity();
     let directory = verified_directory(&common.relay, common.directory_key.as_deref())?;
     let thread = read_thread(&common.relay, &code, &directory)?;
+    // A message the relay listed malformed may be one of your own follow-ups: numbering the
+    // next one without it could repeat its number, and the office would set it aside.
+    if let Some((listing, _)) = thread
+        .entries
+        .iter()
+        .find(|(listing, _)| listing.summary.is_none())
+    {
+        return Err(CliError::Verification(format!(
+            "the relay listed message {} of your mailbox malformed, so the next follow-up cannot be              numbered safely; nothing was sent. Try again later, or through another relay address",
+            listing.position
+        )));
+    }
     let conversation = meldpunt_crypto::Thread::new(thread.check, reply.recipient())?;
     let keys = conversation.seal_keys(&directory)?;
     let planned = plan_attachments(files, keep_metadata)?;

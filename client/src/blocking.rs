@@ -100,7 +100,12 @@ impl Relay {
             id,
             reqwest::Body::wrap_stream(stream),
         ));
-        let _ = reader.join();
+        // Waited for on the runtime, which goes on driving the connection: a relay that
+        // answered before the end of the body (a refusal) leaves the body to be taken or
+        // dropped there, and the reader is never left blocked on a full channel.
+        let _ = self
+            .runtime
+            .block_on(async move { tokio::task::spawn_blocking(move || reader.join()).await });
         result
     }
 
@@ -281,6 +286,48 @@ mod tests {
         assert!(second.is_err(), "the source's error is passed on");
         assert!(receiver.blocking_recv().is_none());
         reader.join().unwrap();
+    }
+
+    #[test]
+    fn an_upload_refused_before_its_end_returns_the_refusal_and_leaves_no_thread_waiting() {
+        use std::io::Write;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap() == 1 {
+                head.push(byte[0]);
+            }
+            let body = r#"{"error":"mailbox-not-found","message":"no such mailbox"}"#;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            // Like a relay that refused early: it reads on for a moment, then hangs up.
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_millis(500)));
+            let mut sink = [0u8; 65536];
+            while matches!(stream.read(&mut sink), Ok(read) if read > 0) {}
+        });
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let relay = Relay::new(&format!("http://{address}"), None).unwrap();
+            let token = meldpunt_crypto::ReceiptCode::generate().mailbox_token();
+            let id = AttachmentId::from_bytes([1; 16]);
+            // Far more than the channel, the socket buffers and the relay ever read.
+            let source = std::io::Read::take(std::io::repeat(0), 256 << 20);
+            let _ = done.send(relay.upload_attachment(Upload::Reporter(&token), &id, source));
+        });
+        let result = finished
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .expect("the upload returned");
+        assert!(
+            matches!(result, Err(ClientError::Refused { status: 404, .. })),
+            "{result:?}"
+        );
+        server.join().unwrap();
     }
 
     struct FailingReader;

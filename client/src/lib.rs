@@ -38,6 +38,26 @@ pub use listing::{Listed, Malformed};
 /// Most messages asked for in one page of a listing (the relay's maximum).
 pub const PAGE: u64 = 1000;
 
+/// Most messages a mailbox listing is read to (far above what a relay lets a mailbox hold):
+/// a relay that lists more is not believed, so that it cannot keep a client paging for ever.
+pub const MOST_LISTED: usize = 100_000;
+
+/// Text from the relay (an error's sentence, a listing's complaint quoting the relay's
+/// value) as it may be shown to people: control characters, which could move a terminal's
+/// cursor or fake lines, replaced; at most 300 characters.
+pub(crate) fn printable(text: &str) -> String {
+    text.chars()
+        .take(300)
+        .map(|character| {
+            if character.is_control() {
+                '\u{fffd}'
+            } else {
+                character
+            }
+        })
+        .collect()
+}
+
 /// Who reads an attachment: a reporter with its mailbox token, or an office with a session.
 #[derive(Clone, Copy)]
 pub enum Credential<'a> {
@@ -196,8 +216,13 @@ impl Relay {
         Err(match response.json::<ErrorBody>().await {
             Ok(body) => ClientError::Refused {
                 status,
-                code: body.error,
-                message: body.message,
+                code: match body.error {
+                    meldpunt_wire::ErrorCode::Other(code) => {
+                        meldpunt_wire::ErrorCode::Other(printable(&code))
+                    }
+                    known => known,
+                },
+                message: printable(&body.message),
             },
             Err(_) => ClientError::Refused {
                 status,
@@ -305,8 +330,14 @@ impl Relay {
                 .await?;
             let page = self.listing::<MessageSummary>(response, "position").await?;
             let count = page.len() as u64;
-            let last = listing::last_key(&page, |summary| u64::from(summary.position));
+            let last = listing::last_key(&page, |summary| u64::from(summary.position))
+                .filter(|last| *last <= u64::from(u32::MAX));
             listed.extend(page);
+            if listed.len() > MOST_LISTED {
+                return Err(ClientError::Malformed(format!(
+                    "the relay lists more than {MOST_LISTED} messages in one mailbox; it is not believed"
+                )));
+            }
             // A short page is the last; so is one that moves nowhere (a relay that lists the
             // same page again would otherwise keep us here).
             match last {
@@ -549,5 +580,17 @@ impl Relay {
             )
             .await?;
         self.json(response).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_relays_text_reaches_people_without_control_characters_and_cut_short() {
+        let hostile = format!("refused\u{1b}[2J\u{1b}[H\r\n{}", "x".repeat(1000));
+        let shown = super::printable(&hostile);
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        assert!(shown.starts_with("refused"));
+        assert_eq!(shown.chars().count(), 300);
     }
 }

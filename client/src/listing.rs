@@ -32,7 +32,10 @@ pub(crate) fn entries<T: DeserializeOwned>(
             let key = value.get(key).and_then(serde_json::Value::as_u64);
             serde_json::from_value(value).map_err(|error| Malformed {
                 key,
-                reason: format!("the relay listed it with a malformed field: {error}"),
+                reason: format!(
+                    "the relay listed it with a malformed field: {}",
+                    crate::printable(&error.to_string())
+                ),
             })
         })
         .collect()

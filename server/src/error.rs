@@ -27,6 +27,9 @@ pub enum Error {
     /// The endpoint exists, but not with this method (the `Allow` header lists those it has).
     #[error("this endpoint does not take this method; the Allow header lists the ones it takes")]
     MethodNotAllowed,
+    /// The request took longer than the relay allows (a slow upload, a stalled client).
+    #[error("the request took too long and was stopped; nothing of it was kept")]
+    RequestTimeout,
     /// No endpoint answers at this path.
     #[error("no such endpoint; the API is under /api/v1/ (see /api/v1/openapi.json), and clients take the relay's base address")]
     EndpointNotFound,
@@ -142,6 +145,7 @@ impl Error {
             Error::BadRequest(_) => ErrorCode::BadRequest,
             Error::RateLimited(_) => ErrorCode::RateLimited,
             Error::MethodNotAllowed => ErrorCode::MethodNotAllowed,
+            Error::RequestTimeout => ErrorCode::RequestTimeout,
             Error::StorageFull => ErrorCode::StorageFull,
             Error::NotReady => ErrorCode::NotReady,
             Error::Crypto(_) => ErrorCode::CryptoFailed,
@@ -173,6 +177,7 @@ impl Error {
             Error::TruncatedUpload | Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Error::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Error::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             Error::NotReady => StatusCode::SERVICE_UNAVAILABLE,
             Error::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -66,6 +66,12 @@ pub enum Misbehaviour {
         /// The organisation's number of the message.
         number: u64,
     },
+    /// Lists one of the reporter's messages with an author that is a terminal escape
+    /// sequence (a malformed entry among well-formed ones).
+    MalformMailboxEntry {
+        /// The message's position in the mailbox.
+        position: u32,
+    },
     /// Lists the office's messages with every position moved up and this day.
     RelabelOfficeListing {
         /// Added to every position.
@@ -315,6 +321,15 @@ async fn forward(State(hostile): State<Arc<Hostile>>, request: Request) -> Respo
                     for entry in messages.iter_mut() {
                         if entry["number"] == *number {
                             entry["author"] = "someone".into();
+                        }
+                    }
+                });
+            }
+            Misbehaviour::MalformMailboxEntry { position } if reporter_listing => {
+                answer = rewrite_listing(&answer, |messages| {
+                    for entry in messages.iter_mut() {
+                        if entry["position"] == *position {
+                            entry["author"] = "\u{1b}[2J\u{1b}[Hoffice".into();
                         }
                     }
                 });

@@ -612,6 +612,52 @@ async fn newest_office_number(conversation: &Conversation) -> u64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_entry_in_the_reporters_listing_is_marked_and_no_follow_up_takes_its_number() {
+    let conversation = conversation();
+    // The reporter's own last follow-up (position 6) is listed with an author that is a
+    // terminal escape sequence.
+    let hostile = HostileRelay::start(
+        &conversation.relay.url,
+        Misbehaviour::MalformMailboxEntry { position: 6 },
+    )
+    .await;
+    let (status, printed) = conversation.check_at(&hostile.url, &[]);
+    assert_eq!(status, Some(0), "{printed}");
+    assert!(printed.contains("malformed"), "{printed}");
+    assert!(printed.contains("Aanvulling een."), "{printed}");
+    assert!(
+        !printed.contains('\u{1b}'),
+        "the relay's text reached the terminal raw: {printed:?}"
+    );
+    // A follow-up through this relay would be numbered as if message 6 did not exist: it is
+    // refused, and nothing is sent.
+    let (status, printed) = printed_follow_up(&conversation, &hostile.url, "Aanvulling drie.");
+    assert_eq!(status, Some(5), "{printed}");
+    assert!(printed.contains("message 6"), "{printed}");
+    let (status, honest) = conversation.check_at(&conversation.relay.url, &[]);
+    assert_eq!(status, Some(0), "{honest}");
+    assert!(honest.contains("Aanvulling twee."), "{honest}");
+    assert!(!honest.contains("Aanvulling drie."), "{honest}");
+}
+
+/// The reporter sends a follow-up through `url`; the exit code and what it printed.
+fn printed_follow_up(conversation: &Conversation, url: &str, text: &str) -> (Option<i32>, String) {
+    printed(conversation.reporter.run_at(
+        url,
+        &[
+            "follow-up",
+            "--receipt-file",
+            conversation.code_file.to_str().unwrap(),
+            "--directory-key",
+            &conversation.key,
+            "--message-file",
+            "-",
+        ],
+        Some(text),
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_malformed_listing_entry_is_reported_and_stops_nothing() {
     let conversation = conversation();
     // The third message of the organisation (the reporter's follow-up) is listed with an

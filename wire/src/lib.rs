@@ -310,6 +310,8 @@ error_codes! {
     RateLimited = "rate-limited",
     /// The endpoint does not take this method.
     MethodNotAllowed = "method-not-allowed",
+    /// The request took longer than the relay allows.
+    RequestTimeout = "request-timeout",
     /// The relay's storage is full.
     StorageFull = "storage-full",
     /// The relay is not ready.
@@ -382,92 +384,66 @@ pub mod openapi {
             .pattern(Some(super::patterns::ATTACHMENT_ID))
     }
 
-    /// A sealed object (an age file) as raw bytes.
-    #[derive(Debug)]
-    pub struct Sealed;
+    /// Declares a type that only stands for a schema in the document, named `$name` there.
+    macro_rules! schema_type {
+        ($(#[doc = $doc:literal])* $type:ident, $name:literal, $schema:expr) => {
+            $(#[doc = $doc])*
+            #[derive(Debug)]
+            pub struct $type;
 
-    impl utoipa::PartialSchema for Sealed {
-        fn schema() -> RefOr<Schema> {
-            text("A sealed object: an age file, raw bytes (protocol.md section 4).")
-                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
-                .into()
-        }
+            impl utoipa::PartialSchema for $type {
+                fn schema() -> RefOr<Schema> {
+                    $schema.into()
+                }
+            }
+
+            impl utoipa::ToSchema for $type {
+                fn name() -> std::borrow::Cow<'static, str> {
+                    $name.into()
+                }
+            }
+        };
     }
 
-    impl utoipa::ToSchema for Sealed {}
-
-    /// An organisation's message number in a path (1, 2, …, up to 2^64 - 1): no `int64`
-    /// format, which would stop at 2^63 - 1.
-    #[derive(Debug)]
-    pub struct MessageNumberSchema;
-
-    impl utoipa::PartialSchema for MessageNumberSchema {
-        fn schema() -> RefOr<Schema> {
-            ObjectBuilder::new()
-                .schema_type(Type::Integer)
-                .minimum(Some(1u64))
-                .maximum(Some(u64::MAX))
-                .into()
-        }
+    fn whole_number(minimum: u64) -> ObjectBuilder {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(minimum))
+            .maximum(Some(u64::MAX))
     }
 
-    impl utoipa::ToSchema for MessageNumberSchema {
-        fn name() -> std::borrow::Cow<'static, str> {
-            "MessageNumber".into()
-        }
-    }
-
-    /// The office listing's cursor: a message number, or 0 for the start.
-    #[derive(Debug)]
-    pub struct OfficeCursorSchema;
-
-    impl utoipa::PartialSchema for OfficeCursorSchema {
-        fn schema() -> RefOr<Schema> {
-            ObjectBuilder::new()
-                .schema_type(Type::Integer)
-                .minimum(Some(0u64))
-                .maximum(Some(u64::MAX))
-                .into()
-        }
-    }
-
-    impl utoipa::ToSchema for OfficeCursorSchema {
-        fn name() -> std::borrow::Cow<'static, str> {
-            "OfficeCursor".into()
-        }
-    }
-
-    /// A mailbox id in a path.
-    #[derive(Debug)]
-    pub struct MailboxIdSchema;
-
-    impl utoipa::PartialSchema for MailboxIdSchema {
-        fn schema() -> RefOr<Schema> {
-            mailbox_id().into()
-        }
-    }
-
-    impl utoipa::ToSchema for MailboxIdSchema {
-        fn name() -> std::borrow::Cow<'static, str> {
-            "MailboxId".into()
-        }
-    }
-
-    /// An attachment id in a path.
-    #[derive(Debug)]
-    pub struct AttachmentIdSchema;
-
-    impl utoipa::PartialSchema for AttachmentIdSchema {
-        fn schema() -> RefOr<Schema> {
-            attachment_id().into()
-        }
-    }
-
-    impl utoipa::ToSchema for AttachmentIdSchema {
-        fn name() -> std::borrow::Cow<'static, str> {
-            "AttachmentId".into()
-        }
-    }
+    schema_type!(
+        /// A sealed object (an age file) as raw bytes.
+        Sealed,
+        "Sealed",
+        text("A sealed object: an age file, raw bytes (protocol.md section 4).")
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+    );
+    schema_type!(
+        /// An organisation's message number in a path (1, 2, …, up to 2^64 - 1): no `int64`
+        /// format, which would stop at 2^63 - 1.
+        MessageNumberSchema,
+        "MessageNumber",
+        whole_number(1)
+    );
+    schema_type!(
+        /// The office listing's cursor: a message number, or 0 for the start.
+        OfficeCursorSchema,
+        "OfficeCursor",
+        whole_number(0)
+    );
+    schema_type!(
+        /// A mailbox id in a path.
+        MailboxIdSchema,
+        "MailboxId",
+        mailbox_id()
+    );
+    schema_type!(
+        /// An attachment id in a path.
+        AttachmentIdSchema,
+        "AttachmentId",
+        attachment_id()
+    );
 
     impl utoipa::PartialSchema for super::ErrorCode {
         fn schema() -> RefOr<Schema> {

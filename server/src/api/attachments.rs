@@ -153,7 +153,6 @@ pub(crate) async fn reporter_upload(
         (status = 400, description = "Malformed request (bad-request): a malformed attachment id", body = meldpunt_wire::ErrorBody),
         (status = 401, description = "Missing or malformed credential", body = meldpunt_wire::ErrorBody),
         (status = 404, description = "No such mailbox or attachment", body = meldpunt_wire::ErrorBody),
-        (status = 429, description = "Too many requests", body = meldpunt_wire::ErrorBody),
     )
 )]
 pub(crate) async fn reporter_download(
@@ -195,6 +194,7 @@ pub(crate) async fn reporter_download(
         (status = 415, description = "Content-Type is not application/octet-stream", body = meldpunt_wire::ErrorBody),
         (status = 422, description = "Not a sealed age file", body = meldpunt_wire::ErrorBody),
         (status = 429, description = "Too many requests for this session", body = meldpunt_wire::ErrorBody),
+        (status = 507, description = "Storage full", body = meldpunt_wire::ErrorBody),
     )
 )]
 pub(crate) async fn office_upload(
@@ -233,7 +233,6 @@ pub(crate) async fn office_upload(
         (status = 400, description = "Malformed request (bad-request)", body = meldpunt_wire::ErrorBody),
         (status = 401, description = "Missing or malformed credential, expired session", body = meldpunt_wire::ErrorBody),
         (status = 404, description = "No such attachment in this organisation", body = meldpunt_wire::ErrorBody),
-        (status = 429, description = "Too many requests for this session", body = meldpunt_wire::ErrorBody),
     )
 )]
 pub(crate) async fn office_download(

@@ -43,7 +43,18 @@ pub(crate) fn routes(settings: &crate::config::Settings) -> Router<Arc<AppState>
             axum::http::StatusCode::REQUEST_TIMEOUT,
             attachment_timeout,
         ));
-    short_requests.merge(long_requests)
+    short_requests
+        .merge(long_requests)
+        .layer(axum::middleware::map_response(timeout_as_json))
+}
+
+/// The time limits answer 408 with an empty body; every error of the API is the JSON error.
+async fn timeout_as_json(response: axum::response::Response) -> axum::response::Response {
+    if response.status() == axum::http::StatusCode::REQUEST_TIMEOUT {
+        axum::response::IntoResponse::into_response(Error::RequestTimeout)
+    } else {
+        response
+    }
 }
 
 /// The bearer credential of a request.

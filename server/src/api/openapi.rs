@@ -60,6 +60,34 @@ struct Credentials;
 
 impl Modify for Credentials {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        // Every operation has a time limit (the API's routes), answered with the JSON error.
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                operation.responses.responses.insert(
+                    "408".into(),
+                    utoipa::openapi::ResponseBuilder::new()
+                        .description(
+                            "The request took longer than the relay allows (request-timeout)",
+                        )
+                        .content(
+                            "application/json",
+                            utoipa::openapi::ContentBuilder::new()
+                                .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                                .build(),
+                        )
+                        .build()
+                        .into(),
+                );
+            }
+        }
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "mailboxToken",

@@ -67,7 +67,6 @@ pub(crate) fn summary(record: &MessageRecord) -> MessageSummary {
         (status = 413, description = "Body too large", body = meldpunt_wire::ErrorBody),
         (status = 415, description = "Not application/octet-stream", body = meldpunt_wire::ErrorBody),
         (status = 422, description = "Not a sealed age file", body = meldpunt_wire::ErrorBody),
-        (status = 429, description = "Too many requests for this session", body = meldpunt_wire::ErrorBody),
         (status = 507, description = "Storage full", body = meldpunt_wire::ErrorBody),
     )
 )]
@@ -144,7 +143,6 @@ pub(crate) async fn create_mailbox(
         (status = 400, description = "Malformed request (bad-request)", body = meldpunt_wire::ErrorBody),
         (status = 401, description = "Missing or malformed credential, expired session", body = meldpunt_wire::ErrorBody),
         (status = 404, description = "No mailbox answers to this token", body = meldpunt_wire::ErrorBody),
-        (status = 429, description = "Too many requests for this session", body = meldpunt_wire::ErrorBody),
     )
 )]
 pub(crate) async fn list_messages(
@@ -179,7 +177,6 @@ pub(crate) async fn list_messages(
         (status = 400, description = "Malformed request (bad-request)", body = meldpunt_wire::ErrorBody),
         (status = 401, description = "Missing or malformed credential, expired session", body = meldpunt_wire::ErrorBody),
         (status = 404, description = "No such mailbox or message", body = meldpunt_wire::ErrorBody),
-        (status = 429, description = "Too many requests for this session", body = meldpunt_wire::ErrorBody),
     )
 )]
 pub(crate) async fn fetch_message(
@@ -216,7 +213,6 @@ pub(crate) async fn fetch_message(
         (status = 413, description = "Body too large", body = meldpunt_wire::ErrorBody),
         (status = 415, description = "Wrong content type", body = meldpunt_wire::ErrorBody),
         (status = 422, description = "Not a sealed age file", body = meldpunt_wire::ErrorBody),
-        (status = 429, description = "Too many requests for this session", body = meldpunt_wire::ErrorBody),
         (status = 507, description = "Storage full", body = meldpunt_wire::ErrorBody),
     )
 )]

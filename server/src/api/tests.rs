@@ -483,3 +483,27 @@ async fn bad_input_gets_its_own_error_and_changes_nothing() {
         assert!(body.message.contains("base address"), "{}", body.message);
     }
 }
+
+#[tokio::test]
+async fn a_request_that_takes_too_long_gets_the_json_error() {
+    let (_folder, router, _) = relay_with(|settings| {
+        settings.limits.request_timeout_seconds = 1;
+    });
+    // A follow-up whose body never comes.
+    let never = Body::from_stream(futures_util::stream::pending::<
+        Result<bytes::Bytes, std::io::Error>,
+    >());
+    let (status, body) = answer(
+        &router,
+        Request::post("/api/v1/mailbox/messages")
+            .header(header::AUTHORIZATION, stranger())
+            .header(header::CONTENT_TYPE, "application/octet-stream")
+            .body(never)
+            .expect("a request"),
+    )
+    .await;
+    assert_eq!(
+        (status, body.error.as_str()),
+        (StatusCode::REQUEST_TIMEOUT, "request-timeout")
+    );
+}

@@ -28,7 +28,6 @@ use super::text::Language;
 use super::{frame, now, page};
 use crate::circuit::Circuit;
 use crate::error::Error;
-use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::storage::{Author, MessageRecord};
 
@@ -511,7 +510,6 @@ pub(crate) async fn follow_up(
     }
     match send_follow_up(&state, &opened, form).await {
         Ok(()) => {
-            Metrics::increment(&state.metrics.follow_ups_stored);
             match open_conversation(&state, language, &typed, Selection::Page { before: None })
                 .await
             {
