@@ -435,8 +435,8 @@ async fn main() {
         let config = write_relay_files(folder.path(), &setup, address, false, 0);
         let text = std::fs::read_to_string(&config).expect("config");
         let limits = format!(
-            "[limits]\nmax_attachment_bytes = {}\nattachment_timeout_seconds = 3600\n",
-            (mebibytes << 20) * 2 + (1 << 20)
+            "[limits]\nmax_attachment_bytes = {bytes}\nmax_mailbox_bytes = {bytes}\nattachment_timeout_seconds = 3600\n",
+            bytes = (mebibytes << 20) * 2 + (1 << 20)
         );
         std::fs::write(&config, text.replace("[limits]\n", &limits)).expect("config");
         let relay = start_relay(&config);
