@@ -128,13 +128,8 @@ impl Inbox {
     /// (kept sealed, with the reason, its case flagged) and everything else is filed; the
     /// cursor is saved as it goes.
     pub fn sync(&self) -> Result<()> {
-        let (identities, mut store) = self.open()?;
-        let session = self.session(&identities, &mut store)?;
-        let mut report = SyncReport::default();
-        let outcome = self.sync_into(&identities, &session, &mut store, &mut report);
-        // What was filed before a failure (the relay gone, say) is kept.
-        store.save()?;
-        outcome?;
+        let identities = input::identities(&self.identity)?;
+        let (address, report) = self.sync_store(&identities)?;
         if self.json {
             let arrived: Vec<_> = report
                 .arrived
@@ -161,7 +156,7 @@ impl Inbox {
                     "quarantined": quarantined,
                     "partial_cases": report.partial,
                     "not_addressed_to_this_identity": report.not_addressed,
-                    "organisation": session.address.organisation,
+                    "organisation": address.organisation,
                 })
             );
             return Ok(());
@@ -169,7 +164,7 @@ impl Inbox {
         if report.arrived.is_empty() && report.quarantined.is_empty() {
             println!(
                 "Nothing new for {} ({}).",
-                session.address.organisation, session.address.recipient
+                address.organisation, address.recipient
             );
         }
         for (case, author, filed) in &report.arrived {
@@ -214,6 +209,35 @@ impl Inbox {
             );
         }
         Ok(())
+    }
+
+    /// Syncs the store with the relay as `identities`; returns what it did. What was filed
+    /// before a failure (the relay gone, say) is kept.
+    fn sync_store(&self, identities: &[IdentityKey]) -> Result<(RecipientAddress, SyncReport)> {
+        let mut store = Store::open(&self.store, identities)?;
+        let session = self.session(identities, &mut store)?;
+        let mut report = SyncReport::default();
+        let outcome = self.sync_into(identities, &session, &mut store, &mut report);
+        store.save()?;
+        outcome?;
+        Ok((session.address, report))
+    }
+
+    /// Syncs as `identities` (an identity already opened, as the office app holds it).
+    pub fn sync_with(&self, identities: &[IdentityKey]) -> Result<SyncSummary> {
+        let (_, report) = self.sync_store(identities)?;
+        Ok(SyncSummary {
+            arrived: report.arrived.len(),
+            quarantined: report.quarantined.len(),
+            partial: report.partial.len(),
+            not_addressed: report.not_addressed,
+        })
+    }
+
+    /// Every case in the store, as `identities` opens it.
+    pub fn cases(&self, identities: &[IdentityKey]) -> Result<Vec<Case>> {
+        let store = Store::open(&self.store, identities)?;
+        Ok(store.state.cases.into_values().collect())
     }
 
     fn sync_into(
@@ -488,7 +512,68 @@ impl Inbox {
         files: &[PathBuf],
         keep_metadata: bool,
     ) -> Result<()> {
-        let (identities, mut store) = self.open()?;
+        let identities = input::identities(&self.identity)?;
+        let message = self.send_with(
+            &identities,
+            id,
+            acknowledgement,
+            || {
+                if acknowledgement {
+                    match message_file {
+                        Some(path) => input::message(Some(path), "acknowledgement"),
+                        None => Ok(zeroize::Zeroizing::new(ACKNOWLEDGEMENT_TEXT.to_owned())),
+                    }
+                } else {
+                    input::message(message_file, "reply")
+                }
+            },
+            files,
+            keep_metadata,
+        )?;
+        if self.json {
+            println!("{}", json!({ "case": id, "sent": message.kind.as_str() }));
+        } else {
+            println!(
+                "Sent the {} to case {id}. Run meldpunt inbox sync to see it in the thread.",
+                message.kind.as_str(),
+            );
+        }
+        Ok(())
+    }
+
+    /// Sends an office message with `body` into case `id` as `identities` (the office app's
+    /// way: the text comes from its form).
+    pub fn send(
+        &self,
+        identities: &[IdentityKey],
+        id: &str,
+        acknowledgement: bool,
+        body: &str,
+        files: &[PathBuf],
+        keep_metadata: bool,
+    ) -> Result<Message> {
+        self.send_with(
+            identities,
+            id,
+            acknowledgement,
+            || Ok(zeroize::Zeroizing::new(body.to_owned())),
+            files,
+            keep_metadata,
+        )
+    }
+
+    /// Sends a reply or acknowledgement, its text read by `body` once the case is known to
+    /// take one.
+    fn send_with(
+        &self,
+        identities: &[IdentityKey],
+        id: &str,
+        acknowledgement: bool,
+        body: impl FnOnce() -> Result<zeroize::Zeroizing<String>>,
+        files: &[PathBuf],
+        keep_metadata: bool,
+    ) -> Result<Message> {
+        let mut store = Store::open(&self.store, identities)?;
         let case = store.case_mut(id)?.clone();
         if case.status == Status::Closed {
             return Err(CliError::Usage(format!("case {} is closed", case.id)));
@@ -504,7 +589,7 @@ impl Inbox {
                 format!("case {} has no report yet; run meldpunt inbox sync", case.id)
             })
         })?;
-        let session = self.session(&identities, &mut store)?;
+        let session = self.session(identities, &mut store)?;
         if !case.recipients.contains(&session.address) {
             return Err(CliError::Usage(format!(
                 "case {} was addressed to {}; this identity is {}, whose replies the reporter would not accept",
@@ -519,14 +604,7 @@ impl Inbox {
         }
         let conversation = meldpunt_crypto::Thread::new(case.check.clone(), reply_key)?;
         let keys = conversation.seal_keys(&session.directory)?;
-        let body = if acknowledgement {
-            match message_file {
-                Some(path) => input::message(Some(path), "acknowledgement")?,
-                None => zeroize::Zeroizing::new(ACKNOWLEDGEMENT_TEXT.to_owned()),
-            }
-        } else {
-            input::message(message_file, "reply")?
-        };
+        let body = body()?;
         let mailbox = case.check.mailbox();
         let mut references = Vec::new();
         for path in files {
@@ -563,35 +641,54 @@ impl Inbox {
         updated.sent_sequence = message.sequence;
         apply(updated, &message, today());
         store.save()?;
-        if self.json {
-            println!(
-                "{}",
-                json!({ "case": case.id, "sent": message.kind.as_str() })
-            );
-        } else {
-            println!(
-                "Sent the {} to case {}. Run meldpunt inbox sync to see it in the thread.",
-                message.kind.as_str(),
-                case.id
-            );
-        }
-        Ok(())
+        Ok(message)
     }
 
     /// `meldpunt inbox close`.
     pub fn close(&self, id: &str) -> Result<()> {
-        let (_, mut store) = self.open()?;
-        let case = store.case_mut(id)?;
-        case.status = Status::Closed;
-        case.closed_on = Some(today());
-        let case_id = case.id.clone();
-        store.save()?;
+        let identities = input::identities(&self.identity)?;
+        let case_id = self.set_closed(&identities, id, true)?;
         if self.json {
             println!("{}", json!({ "case": case_id, "status": "closed" }));
         } else {
             println!("Closed case {case_id}.");
         }
         Ok(())
+    }
+
+    /// `meldpunt inbox reopen`.
+    pub fn reopen(&self, id: &str) -> Result<()> {
+        let identities = input::identities(&self.identity)?;
+        let case_id = self.set_closed(&identities, id, false)?;
+        if self.json {
+            println!("{}", json!({ "case": case_id, "status": "reopened" }));
+        } else {
+            println!("Reopened case {case_id}.");
+        }
+        Ok(())
+    }
+
+    /// Closes case `id` (today), or reopens it with the status its thread gives; returns
+    /// its id.
+    pub fn set_closed(&self, identities: &[IdentityKey], id: &str, closed: bool) -> Result<String> {
+        let mut store = Store::open(&self.store, identities)?;
+        let case = store.case_mut(id)?;
+        if closed {
+            case.status = Status::Closed;
+            case.closed_on = Some(today());
+        } else if case.status == Status::Closed {
+            case.closed_on = None;
+            case.status = if case.feedback_on.is_some() {
+                Status::FeedbackGiven
+            } else if case.acknowledged_on.is_some() {
+                Status::Acknowledged
+            } else {
+                Status::New
+            };
+        }
+        let case_id = case.id.clone();
+        store.save()?;
+        Ok(case_id)
     }
 
     /// `meldpunt inbox export`. Checks everything it needs (the case, an empty target, the
@@ -765,6 +862,19 @@ impl Inbox {
         )?;
         Ok(files.len() + 1)
     }
+}
+
+/// How much one sync did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SyncSummary {
+    /// Messages filed.
+    pub arrived: usize,
+    /// Messages quarantined.
+    pub quarantined: usize,
+    /// Cases created partial.
+    pub partial: usize,
+    /// Messages sealed only to other recipients of the organisation.
+    pub not_addressed: usize,
 }
 
 /// What one sync did.

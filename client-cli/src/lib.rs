@@ -13,6 +13,7 @@ pub mod error;
 pub mod inbox;
 pub mod input;
 pub mod office;
+pub mod office_app;
 pub mod paths;
 pub mod pins;
 pub mod relay;

@@ -172,6 +172,21 @@ enum Command {
     /// The integrity office's inbox.
     #[command(subcommand)]
     Inbox(InboxCommand),
+    /// The integrity office's app: cases, threads, replies and deadlines in your browser,
+    /// served by this process on this computer only (decrypted here, nowhere else).
+    Office {
+        #[command(flatten)]
+        options: InboxOptions,
+        /// The loopback address and port to listen on (port 0: a free one).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: std::net::SocketAddr,
+        /// Only print the address; do not open a browser.
+        #[arg(long)]
+        no_open: bool,
+        /// Minutes between syncs with the relay in the background (0: only when asked).
+        #[arg(long, default_value_t = 5)]
+        sync_minutes: u64,
+    },
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -307,6 +322,13 @@ enum InboxCommand {
     },
     /// Close a case.
     Close {
+        #[command(flatten)]
+        options: InboxOptions,
+        /// The case id.
+        case: String,
+    },
+    /// Reopen a closed case.
+    Reopen {
         #[command(flatten)]
         options: InboxOptions,
         /// The case id.
@@ -451,6 +473,19 @@ fn run(arguments: Arguments) -> Result<()> {
                 directory_key,
             } => office::show(&file, directory_key.as_deref(), json),
         },
+        Command::Office {
+            options,
+            listen,
+            no_open,
+            sync_minutes,
+        } => meldpunt_cli::office_app::run(
+            inbox(options, json, true, &config)?,
+            meldpunt_cli::office_app::AppOptions {
+                listen,
+                open: !no_open,
+                sync_minutes,
+            },
+        ),
         Command::Inbox(command) => match command {
             InboxCommand::Sync { options } => inbox(options, json, true, &config)?.sync(),
             InboxCommand::List { options, overdue } => {
@@ -475,6 +510,9 @@ fn run(arguments: Arguments) -> Result<()> {
             ),
             InboxCommand::Close { options, case } => {
                 inbox(options, json, false, &config)?.close(&case)
+            }
+            InboxCommand::Reopen { options, case } => {
+                inbox(options, json, false, &config)?.reopen(&case)
             }
             InboxCommand::Export { options, case, out } => {
                 inbox(options, json, false, &config)?.export(&case, &out)

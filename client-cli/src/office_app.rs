@@ -1,0 +1,838 @@
+//! `meldpunt office`: the integrity office's local web app. The CLI process holds the
+//! identity (asked for once) and reaches the encrypted case store; a browser on the same
+//! workstation shows the pages this process renders. Nothing decrypted leaves the
+//! workstation: the pages go over loopback to the browser and nowhere else.
+//!
+//! What a page on another site, or another user of the machine, gets: nothing. The app
+//! listens on loopback only; every request needs this launch's random secret (in the first
+//! address, traded for a `HttpOnly; SameSite=Strict` cookie); a request whose `Host` is not
+//! the address served (DNS rebinding) is refused, and so is a state-changing request whose
+//! `Origin` is not this app's own (another site, or another port of this machine). Pages are
+//! sent with a strict CSP, no framing, no referrer and `Cache-Control: no-store`.
+//!
+//! This module must never listen beyond loopback, log a message's text, or write one
+//! anywhere but the encrypted store and the page it answers with.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Form, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use maud::{html, Markup, DOCTYPE};
+use meldpunt_crypto::{Day, IdentityKey, Message, MessageKind};
+use rand_core::{OsRng, RngCore};
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use crate::clock::today;
+use crate::error::{CliError, Result};
+use crate::inbox::{Inbox, SyncSummary, ACKNOWLEDGEMENT_TEXT};
+use crate::store::{Case, Status};
+
+/// How the app is started.
+#[derive(Debug, Clone)]
+pub struct AppOptions {
+    /// The loopback address to listen on (port 0: any free port).
+    pub listen: SocketAddr,
+    /// Whether to open the address in the default browser.
+    pub open: bool,
+    /// Minutes between background syncs with the relay (0: only when asked).
+    pub sync_minutes: u64,
+}
+
+/// What every request handler shares.
+struct App {
+    inbox: Inbox,
+    identities: Vec<IdentityKey>,
+    /// The secret of the first address.
+    secret: Zeroizing<String>,
+    /// The cookie it is traded for.
+    cookie: Zeroizing<String>,
+    /// The cookie's name (with the port: one launch's cookie is not another's).
+    cookie_name: String,
+    /// `127.0.0.1:PORT`, the only `Host` answered.
+    host: String,
+    /// `http://127.0.0.1:PORT`, the only `Origin` a change is accepted from.
+    origin: String,
+    sync: Mutex<SyncState>,
+}
+
+/// What the last sync did.
+#[derive(Debug, Default, Clone)]
+struct SyncState {
+    /// The day of the last sync that worked, and what it brought.
+    last: Option<(Day, SyncSummary)>,
+    /// New messages since the cases page was last shown.
+    unseen: usize,
+    /// Why the last sync failed, if it did.
+    error: Option<String>,
+}
+
+/// Starts the app and serves until the terminal process is stopped.
+pub fn run(inbox: Inbox, options: AppOptions) -> Result<()> {
+    if !options.listen.ip().is_loopback() {
+        return Err(CliError::Usage(format!(
+            "the office app listens on this machine only: give a loopback address (127.0.0.1 or ::1), not {}",
+            options.listen.ip()
+        )));
+    }
+    let identities = crate::input::identities(&inbox.identity)?;
+    // The store must open with this identity before anything is served.
+    drop(crate::store::Store::open(&inbox.store, &identities)?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|error| CliError::Local(format!("cannot start the app: {error}")))?;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(options.listen))
+        .map_err(|error| {
+            CliError::Local(format!("cannot listen on {}: {error}", options.listen))
+        })?;
+    let address = listener
+        .local_addr()
+        .map_err(|error| CliError::Local(error.to_string()))?;
+    let host = match address {
+        SocketAddr::V4(_) => format!("127.0.0.1:{}", address.port()),
+        SocketAddr::V6(_) => format!("[::1]:{}", address.port()),
+    };
+    let app = Arc::new(App {
+        inbox,
+        identities,
+        secret: random_secret(),
+        cookie: random_secret(),
+        cookie_name: format!("meldpunt_office_{}", address.port()),
+        origin: format!("http://{host}"),
+        host,
+        sync: Mutex::new(SyncState::default()),
+    });
+    let first = format!("{}/?key={}", app.origin, app.secret.as_str());
+    println!(
+        "The office app runs at {}/ on this computer only.",
+        app.origin
+    );
+    println!("Open it with this address (it holds this launch's key; do not share it):\n  {first}");
+    println!("Stop it with Ctrl-C: it then forgets the identity.");
+    if options.open {
+        open_in_browser(&first);
+    }
+    let served = runtime.block_on(serve(Arc::clone(&app), listener, options.sync_minutes));
+    // The runtime goes before the app: the app's relay client owns a runtime of its own,
+    // which may not be dropped inside another.
+    drop(runtime);
+    drop(app);
+    served
+}
+
+async fn serve(app: Arc<App>, listener: tokio::net::TcpListener, sync_minutes: u64) -> Result<()> {
+    let syncing = Arc::clone(&app);
+    let background = tokio::spawn(async move {
+        if sync_minutes == 0 {
+            return;
+        }
+        let mut interval = tokio::time::interval(Duration::from_secs(sync_minutes * 60));
+        loop {
+            interval.tick().await;
+            sync_now(&syncing).await;
+        }
+    });
+    let router = router(Arc::clone(&app));
+    let outcome = axum::serve(listener, router)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|error| CliError::Local(format!("the office app stopped: {error}")));
+    background.abort();
+    outcome
+}
+
+fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/", get(start))
+        .route("/cases", get(cases))
+        .route("/cases/{id}", get(case))
+        .route("/cases/{id}/reply", post(reply))
+        .route("/cases/{id}/close", post(close))
+        .route("/cases/{id}/reopen", post(reopen))
+        .route("/sync", post(sync))
+        .route("/settings", get(settings))
+        .route("/app.css", get(stylesheet))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&app),
+            guard,
+        ))
+        .with_state(app)
+}
+
+fn random_secret() -> Zeroizing<String> {
+    let mut bytes = Zeroizing::new([0u8; 32]);
+    OsRng.fill_bytes(&mut *bytes);
+    Zeroizing::new(URL_SAFE_NO_PAD.encode(*bytes))
+}
+
+fn open_in_browser(address: &str) {
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(target_os = "windows") {
+        "explorer"
+    } else {
+        "xdg-open"
+    };
+    let started = std::process::Command::new(opener)
+        .arg(address)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    if started.is_err() {
+        println!("(No browser could be opened here: open the address above yourself.)");
+    }
+}
+
+/// Every request: the right `Host`, this launch's cookie (or secret, on the first page),
+/// changes from this app's own pages only; every answer with the app's headers.
+async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    let mut response = if host != app.host {
+        refusal(
+            StatusCode::MISDIRECTED_REQUEST,
+            "This address is not the office app's. Open the address printed in the terminal.",
+        )
+    } else if request.method() != Method::GET && !same_origin(headers, &app.origin) {
+        refusal(
+            StatusCode::FORBIDDEN,
+            "This request came from another site or page and was not carried out.",
+        )
+    } else if request.uri().path() != "/" && !has_cookie(headers, &app) {
+        refusal(
+            StatusCode::UNAUTHORIZED,
+            "Open the office app with the address printed in the terminal where it was started.",
+        )
+    } else {
+        next.run(request).await
+    };
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+        (header::CACHE_CONTROL, "no-store"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (
+            header::HeaderName::from_static("cross-origin-resource-policy"),
+            "same-origin",
+        ),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// Whether a change comes from this app's own pages: its `Origin` (every current browser
+/// sends one with a form post), else `Sec-Fetch-Site: same-origin`.
+fn same_origin(headers: &HeaderMap, origin: &str) -> bool {
+    match headers.get(header::ORIGIN) {
+        Some(value) => value.as_bytes() == origin.as_bytes(),
+        None => headers
+            .get("sec-fetch-site")
+            .is_some_and(|value| value.as_bytes() == b"same-origin"),
+    }
+}
+
+fn has_cookie(headers: &HeaderMap, app: &App) -> bool {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .any(|(name, value)| {
+            name == app.cookie_name && bool::from(value.as_bytes().ct_eq(app.cookie.as_bytes()))
+        })
+}
+
+fn refusal(status: StatusCode, text: &'static str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        text,
+    )
+        .into_response()
+}
+
+/// The language of a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Language {
+    #[default]
+    Dutch,
+    English,
+}
+
+impl Language {
+    fn from_query(code: Option<&str>) -> Language {
+        match code {
+            Some("en") => Language::English,
+            _ => Language::Dutch,
+        }
+    }
+
+    fn code(self) -> &'static str {
+        match self {
+            Language::Dutch => "nl",
+            Language::English => "en",
+        }
+    }
+
+    /// The Dutch or the English text.
+    fn pick(self, dutch: &'static str, english: &'static str) -> &'static str {
+        match self {
+            Language::Dutch => dutch,
+            Language::English => english,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct PageQuery {
+    lang: Option<String>,
+    key: Option<String>,
+    status: Option<String>,
+    overdue: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct LanguageForm {
+    lang: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ReplyForm {
+    lang: Option<String>,
+    body: String,
+    acknowledgement: Option<String>,
+}
+
+/// `GET /`: the first address trades its secret for the cookie; then on to the cases.
+async fn start(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -> Response {
+    let language = Language::from_query(query.lang.as_deref());
+    let cases = format!("/cases?lang={}", language.code());
+    let offered = query.key.unwrap_or_default();
+    if bool::from(offered.as_bytes().ct_eq(app.secret.as_bytes())) {
+        let cookie = format!(
+            "{}={}; HttpOnly; SameSite=Strict; Path=/",
+            app.cookie_name,
+            app.cookie.as_str()
+        );
+        let mut response = Redirect::to(&cases).into_response();
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().insert(header::SET_COOKIE, value);
+        }
+        return response;
+    }
+    refusal(
+        StatusCode::UNAUTHORIZED,
+        "Open the office app with the address printed in the terminal where it was started.",
+    )
+}
+
+/// Runs a blocking inbox operation off the async threads.
+async fn blocking<T: Send + 'static>(
+    app: &Arc<App>,
+    work: impl FnOnce(&App) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let app = Arc::clone(app);
+    tokio::task::spawn_blocking(move || work(&app))
+        .await
+        .map_err(|_| CliError::Local("the operation failed".into()))?
+}
+
+async fn sync_now(app: &Arc<App>) {
+    let outcome = blocking(app, |app| app.inbox.sync_with(&app.identities)).await;
+    let mut state = app
+        .sync
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    match outcome {
+        Ok(summary) => {
+            state.unseen += summary.arrived;
+            state.last = Some((today(), summary));
+            state.error = None;
+        }
+        Err(error) => state.error = Some(error.to_string()),
+    }
+}
+
+/// `GET /cases`: every case, overdue ones first and marked; filters by status and overdue.
+async fn cases(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -> Response {
+    let language = Language::from_query(query.lang.as_deref());
+    let loaded = blocking(&app, |app| app.inbox.cases(&app.identities)).await;
+    let sync = {
+        let mut state = app
+            .sync
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let shown = state.clone();
+        state.unseen = 0;
+        shown
+    };
+    match loaded {
+        Ok(cases) => page(
+            language,
+            "/cases",
+            language.pick("Meldingen", "Cases"),
+            &sync,
+            cases_body(language, cases, &query, &sync),
+        ),
+        Err(error) => failure(language, &error),
+    }
+}
+
+fn cases_body(
+    language: Language,
+    mut cases: Vec<Case>,
+    query: &PageQuery,
+    sync: &SyncState,
+) -> Markup {
+    let today = today();
+    let status_filter = query.status.as_deref().filter(|status| !status.is_empty());
+    let overdue_only = query.overdue.is_some();
+    cases.retain(|case| {
+        status_filter.is_none_or(|status| case.status.as_str() == status)
+            && (!overdue_only || !case.overdue(today).is_empty())
+    });
+    cases.sort_by(|first, second| {
+        second
+            .overdue(today)
+            .len()
+            .cmp(&first.overdue(today).len())
+            .then(second.last_activity.cmp(&first.last_activity))
+    });
+    let lang = language.code();
+    html! {
+        form method="post" action="/sync" class="sync" {
+            input type="hidden" name="lang" value=(lang);
+            button type="submit" { (language.pick("Nu ophalen", "Sync now")) }
+            @if let Some((day, summary)) = &sync.last {
+                " " span { (language.pick("Laatst opgehaald", "Last synced")) " " (day) ": " (summary.arrived) " " (language.pick("nieuw", "new")) }
+            }
+        }
+        form method="get" action="/cases" class="filters" {
+            input type="hidden" name="lang" value=(lang);
+            label for="status" { (language.pick("Status", "Status")) }
+            select id="status" name="status" {
+                option value="" { (language.pick("alle", "all")) }
+                @for status in [Status::New, Status::Acknowledged, Status::FeedbackGiven, Status::Closed] {
+                    option value=(status.as_str()) selected[status_filter == Some(status.as_str())] { (status_label(language, status)) }
+                }
+            }
+            label { input type="checkbox" name="overdue" value="1" checked[overdue_only]; " " (language.pick("alleen te laat", "overdue only")) }
+            button type="submit" { (language.pick("Toon", "Show")) }
+        }
+        @if cases.is_empty() {
+            p { (language.pick("Geen meldingen.", "No cases.")) }
+        } @else {
+            table {
+                caption { (language.pick("Meldingen, te late eerst", "Cases, overdue first")) }
+                thead { tr {
+                    th scope="col" { (language.pick("Melding", "Case")) }
+                    th scope="col" { (language.pick("Status", "Status")) }
+                    th scope="col" { (language.pick("Ontvangen", "Received")) }
+                    th scope="col" { (language.pick("Laatste bericht", "Last activity")) }
+                    th scope="col" { (language.pick("Ontvangstbevestiging voor", "Acknowledge by")) }
+                    th scope="col" { (language.pick("Terugkoppeling voor", "Feedback by")) }
+                    th scope="col" { (language.pick("Let op", "Attention")) }
+                } }
+                tbody {
+                    @for case in &cases {
+                        @let overdue = case.overdue(today);
+                        tr class=[(!overdue.is_empty()).then_some("overdue")] {
+                            td { a href={ "/cases/" (case.id) "?lang=" (lang) } { (case.id) } }
+                            td { (status_label(language, case.status)) }
+                            td { (case.received_on) }
+                            td { (case.last_activity) }
+                            td { @if case.acknowledged_on.is_some() { (language.pick("gedaan", "done")) } @else { (case.acknowledgement_due()) } }
+                            td { @if case.feedback_on.is_some() { (language.pick("gedaan", "done")) } @else { (case.feedback_due()) } }
+                            td {
+                                @for what in &overdue {
+                                    strong { (language.pick("TE LAAT: ", "OVERDUE: ")) (overdue_label(language, what)) } " "
+                                }
+                                @if !case.quarantined.is_empty() {
+                                    span { (case.quarantined.len()) " " (language.pick("apart gezet", "quarantined")) }
+                                }
+                                @if case.is_partial() { " " span { (language.pick("gedeeltelijk", "partial")) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn status_label(language: Language, status: Status) -> &'static str {
+    match status {
+        Status::New => language.pick("nieuw", "new"),
+        Status::Acknowledged => language.pick("ontvangst bevestigd", "acknowledged"),
+        Status::FeedbackGiven => language.pick("terugkoppeling gegeven", "feedback given"),
+        Status::Closed => language.pick("gesloten", "closed"),
+    }
+}
+
+fn overdue_label(language: Language, what: &str) -> &'static str {
+    match what {
+        "acknowledgement" => language.pick("ontvangstbevestiging", "acknowledgement"),
+        _ => language.pick("terugkoppeling", "feedback"),
+    }
+}
+
+/// `GET /cases/{id}`: the whole thread, and what the office can do.
+async fn case(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    Query(query): Query<PageQuery>,
+) -> Response {
+    let language = Language::from_query(query.lang.as_deref());
+    let wanted = id.clone();
+    let loaded = blocking(&app, move |app| {
+        app.inbox
+            .cases(&app.identities)
+            .map(|cases| cases.into_iter().find(|case| case.id == wanted))
+    })
+    .await;
+    let sync = app
+        .sync
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    match loaded {
+        Ok(Some(case)) => page(
+            language,
+            &format!("/cases/{id}"),
+            &format!("{} {}", language.pick("Melding", "Case"), case.id),
+            &sync,
+            case_body(language, &case),
+        ),
+        Ok(None) => failure(
+            language,
+            &CliError::Usage(format!("no case {id} in this store")),
+        ),
+        Err(error) => failure(language, &error),
+    }
+}
+
+fn author_label(language: Language, message: &Message) -> String {
+    match &message.kind {
+        MessageKind::Report { .. } => language
+            .pick("melder (melding)", "reporter (report)")
+            .into(),
+        MessageKind::FollowUp => language
+            .pick("melder (aanvulling)", "reporter (follow-up)")
+            .into(),
+        MessageKind::Reply { from, .. } => format!(
+            "{} ({})",
+            from.recipient,
+            language.pick("antwoord", "reply")
+        ),
+        MessageKind::Acknowledgement { from, .. } => format!(
+            "{} ({})",
+            from.recipient,
+            language.pick("ontvangstbevestiging", "acknowledgement")
+        ),
+    }
+}
+
+fn case_body(language: Language, case: &Case) -> Markup {
+    let lang = language.code();
+    let today = today();
+    let overdue = case.overdue(today);
+    html! {
+        p { a href={ "/cases?lang=" (lang) } { (language.pick("← Alle meldingen", "← All cases")) } }
+        dl class="facts" {
+            dt { (language.pick("Status", "Status")) } dd { (status_label(language, case.status)) }
+            dt { (language.pick("Ontvangen", "Received")) } dd { (case.received_on) }
+            dt { (language.pick("Ontvangstbevestiging voor", "Acknowledge by")) }
+            dd { @if let Some(day) = case.acknowledged_on { (language.pick("gedaan op ", "done on ")) (day) } @else { (case.acknowledgement_due()) } }
+            dt { (language.pick("Terugkoppeling voor", "Feedback by")) }
+            dd { @if let Some(day) = case.feedback_on { (language.pick("gedaan op ", "done on ")) (day) } @else { (case.feedback_due()) } }
+        }
+        @for what in &overdue {
+            p class="notice" role="alert" { strong { (language.pick("TE LAAT: ", "OVERDUE: ")) (overdue_label(language, what)) } }
+        }
+        @if case.is_partial() {
+            p class="notice" { (language.pick(
+                "Gedeeltelijk: het begin van dit gesprek werd versleuteld voordat uw sleutel in de lijst stond.",
+                "Partial: the beginning of this conversation was sealed before your key was in the directory.")) }
+        }
+        h2 { (language.pick("Gesprek", "Conversation")) }
+        ol class="thread" {
+            @for stored in &case.messages {
+                li {
+                    @match stored.message() {
+                        Ok(message) => {
+                            p class="meta" {
+                                strong { (author_label(language, &message)) } " · " (stored.stored_on)
+                                @if stored.unverified { " · " (language.pick("niet geverifieerd", "not verified")) }
+                                @if stored.missing_before > 0 {
+                                    " · " strong { (stored.missing_before) " " (language.pick("eerdere bericht(en) ontbreken", "earlier message(s) missing")) }
+                                }
+                            }
+                            pre class="body" { (message.body.as_str()) }
+                            @if !message.attachments.is_empty() {
+                                p { (language.pick("Bijlagen (exporteer de melding om ze te openen): ", "Attachments (export the case to open them): "))
+                                    @for attachment in &message.attachments { span class="attachment" { (attachment.name) " (" (attachment.size) " bytes)" } " " }
+                                }
+                            }
+                        }
+                        Err(_) => p { (language.pick("Dit bericht kan niet worden gelezen.", "This message cannot be read.")) }
+                    }
+                }
+            }
+        }
+        @if !case.quarantined.is_empty() {
+            h2 { (language.pick("Apart gezet", "Quarantined")) }
+            ul {
+                @for message in &case.quarantined {
+                    li { (message.position) " · " (message.author) " · " (message.stored_on) ": " (message.reason) }
+                }
+            }
+        }
+        @if case.status == Status::Closed {
+            form method="post" action={ "/cases/" (case.id) "/reopen" } {
+                input type="hidden" name="lang" value=(lang);
+                button type="submit" { (language.pick("Heropen", "Reopen")) }
+            }
+        } @else if case.has_report() {
+            @if case.acknowledged_on.is_none() {
+                h2 { (language.pick("Ontvangst bevestigen", "Acknowledge receipt")) }
+                form method="post" action={ "/cases/" (case.id) "/reply" } {
+                    input type="hidden" name="lang" value=(lang);
+                    input type="hidden" name="acknowledgement" value="1";
+                    label for="acknowledgement-text" { (language.pick("Tekst (aan te passen)", "Text (you may edit it)")) }
+                    textarea id="acknowledgement-text" name="body" rows="6" { (ACKNOWLEDGEMENT_TEXT) }
+                    button type="submit" { (language.pick("Bevestig ontvangst", "Acknowledge")) }
+                }
+            }
+            h2 { (language.pick("Antwoorden", "Reply")) }
+            form method="post" action={ "/cases/" (case.id) "/reply" } {
+                input type="hidden" name="lang" value=(lang);
+                label for="reply-text" { (language.pick("Uw antwoord aan de melder", "Your reply to the reporter")) }
+                textarea id="reply-text" name="body" rows="8" required {}
+                button type="submit" { (language.pick("Verstuur antwoord", "Send reply")) }
+            }
+            form method="post" action={ "/cases/" (case.id) "/close" } {
+                input type="hidden" name="lang" value=(lang);
+                button type="submit" { (language.pick("Sluit de melding", "Close the case")) }
+            }
+        }
+    }
+}
+
+/// `POST /cases/{id}/reply`: an acknowledgement or a reply, sealed here and sent.
+async fn reply(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    Form(form): Form<ReplyForm>,
+) -> Response {
+    let language = Language::from_query(form.lang.as_deref());
+    let body = Zeroizing::new(form.body);
+    if body.trim().is_empty() {
+        return failure(
+            language,
+            &CliError::Usage(
+                language
+                    .pick("Het bericht is leeg.", "The message is empty.")
+                    .into(),
+            ),
+        );
+    }
+    let acknowledgement = form.acknowledgement.is_some();
+    let case_id = id.clone();
+    let sent = blocking(&app, move |app| {
+        app.inbox.send(
+            &app.identities,
+            &case_id,
+            acknowledgement,
+            &body,
+            &[],
+            false,
+        )
+    })
+    .await;
+    match sent {
+        Ok(_) => Redirect::to(&format!("/cases/{id}?lang={}", language.code())).into_response(),
+        Err(error) => failure(language, &error),
+    }
+}
+
+async fn close(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    Form(form): Form<LanguageForm>,
+) -> Response {
+    set_closed(app, id, form, true).await
+}
+
+async fn reopen(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    Form(form): Form<LanguageForm>,
+) -> Response {
+    set_closed(app, id, form, false).await
+}
+
+async fn set_closed(app: Arc<App>, id: String, form: LanguageForm, closed: bool) -> Response {
+    let language = Language::from_query(form.lang.as_deref());
+    let case_id = id.clone();
+    let done = blocking(&app, move |app| {
+        app.inbox
+            .set_closed(&app.identities, &case_id, closed)
+            .map(drop)
+    })
+    .await;
+    match done {
+        Ok(()) => Redirect::to(&format!("/cases/{id}?lang={}", language.code())).into_response(),
+        Err(error) => failure(language, &error),
+    }
+}
+
+/// `POST /sync`: syncs now, then back to the cases.
+async fn sync(State(app): State<Arc<App>>, Form(form): Form<LanguageForm>) -> Response {
+    let language = Language::from_query(form.lang.as_deref());
+    sync_now(&app).await;
+    Redirect::to(&format!("/cases?lang={}", language.code())).into_response()
+}
+
+/// `GET /settings`: the configuration in use (the same as the CLI's).
+async fn settings(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -> Response {
+    let language = Language::from_query(query.lang.as_deref());
+    let sync = app
+        .sync
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    let relay = app
+        .inbox
+        .relay
+        .as_ref()
+        .map(|relay| relay.url().to_owned())
+        .unwrap_or_else(|| language.pick("(geen)", "(none)").into());
+    let body = html! {
+        p { (language.pick(
+            "Deze instellingen komen uit de opdrachtregel en het configuratiebestand van meldpunt (docs/cli.md); wijzig ze daar en start de app opnieuw.",
+            "These settings come from meldpunt's command line and configuration file (docs/cli.md); change them there and start the app again.")) }
+        dl class="facts" {
+            dt { (language.pick("Relay", "Relay")) } dd { (relay) }
+            dt { (language.pick("Sleutel van de lijst", "Directory key")) } dd { (app.inbox.directory_key.as_deref().unwrap_or("-")) }
+            dt { (language.pick("Identiteitsbestand", "Identity file")) } dd { (app.inbox.identity.display()) }
+            dt { (language.pick("Map met meldingen (versleuteld)", "Case store (encrypted)")) } dd { (app.inbox.store.display()) }
+        }
+    };
+    page(
+        language,
+        "/settings",
+        language.pick("Instellingen", "Settings"),
+        &sync,
+        body,
+    )
+}
+
+async fn stylesheet() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        concat!(
+            include_str!("../../server/src/web/static/meldpunt.css"),
+            include_str!("office_app.css")
+        ),
+    )
+        .into_response()
+}
+
+/// A whole page: title with the count of new messages, navigation, notices, the body.
+fn page(language: Language, path: &str, title: &str, sync: &SyncState, body: Markup) -> Response {
+    let lang = language.code();
+    let other = match language {
+        Language::Dutch => ("en", "English"),
+        Language::English => ("nl", "Nederlands"),
+    };
+    let counted = if sync.unseen > 0 {
+        format!("({}) {title} · Meldpunt", sync.unseen)
+    } else {
+        format!("{title} · Meldpunt")
+    };
+    let markup = html! {
+        (DOCTYPE)
+        html lang=(lang) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                // Without JavaScript, the page reloads itself to show what the background
+                // sync brought.
+                meta http-equiv="refresh" content="300";
+                title { (counted) }
+                link rel="stylesheet" href="/app.css";
+            }
+            body {
+                header {
+                    p class="brand" { "Meldpunt · " (language.pick("integriteitsbureau", "integrity office")) }
+                    nav aria-label=(language.pick("Hoofdmenu", "Main menu")) {
+                        a href={ "/cases?lang=" (lang) } { (language.pick("Meldingen", "Cases")) } " "
+                        a href={ "/settings?lang=" (lang) } { (language.pick("Instellingen", "Settings")) } " "
+                        a href={ (path) "?lang=" (other.0) } lang=(other.0) hreflang=(other.0) { (other.1) }
+                    }
+                }
+                main {
+                    h1 { (title) }
+                    @if sync.unseen > 0 {
+                        p class="notice" role="status" { (sync.unseen) " " (language.pick("nieuw(e) bericht(en) opgehaald.", "new message(s) arrived.")) }
+                    }
+                    @if let Some(error) = &sync.error {
+                        p class="notice" role="alert" { (language.pick("Ophalen mislukt: ", "Sync failed: ")) (error) }
+                    }
+                    (body)
+                }
+            }
+        }
+    };
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        markup.into_string(),
+    )
+        .into_response()
+}
+
+fn failure(language: Language, error: &CliError) -> Response {
+    let status = match error {
+        CliError::Usage(_) => StatusCode::BAD_REQUEST,
+        CliError::Unreachable { .. } | CliError::Refused { .. } => StatusCode::BAD_GATEWAY,
+        CliError::Verification(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        CliError::Local(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let mut response = page(
+        language,
+        "/cases",
+        language.pick("Dat lukte niet", "That did not work"),
+        &SyncState::default(),
+        html! {
+            p role="alert" { (error.to_string()) }
+            p { a href={ "/cases?lang=" (language.code()) } { (language.pick("Terug naar de meldingen", "Back to the cases")) } }
+        },
+    );
+    *response.status_mut() = status;
+    response
+}

@@ -1,0 +1,321 @@
+//! The office app (`meldpunt office`) as a real process against a real relay: what a page on
+//! another site, another port or a rebinding DNS name gets (nothing), and the office's work
+//! through it (sync, read, acknowledge, reply, close, reopen) as the reporter's CLI sees it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use meldpunt_end_to_end::{binary, write_identity, Relay, RelayOptions, User};
+
+/// A running office app, stopped when dropped.
+struct OfficeApp {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    origin: String,
+    /// The first address, with this launch's secret.
+    first: String,
+}
+
+impl Drop for OfficeApp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl OfficeApp {
+    fn start(relay: &Relay, office: &User) -> OfficeApp {
+        let identity = office.path("office.key");
+        write_identity(&identity, &relay.directory.demo_office);
+        let key = relay.directory.signing_key.directory_key().to_string();
+        let mut child = Command::new(binary("meldpunt-cli", "meldpunt"))
+            .args(["office", "--no-open", "--sync-minutes", "0", "--identity"])
+            .arg(&identity)
+            .arg("--store")
+            .arg(office.path("store"))
+            .args(["--directory-key", &key, "--relay", &relay.url])
+            .env("MELDPUNT_HOME", office.path("home"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the office app starts");
+        let mut lines = BufReader::new(child.stdout.take().expect("its output")).lines();
+        let first = lines
+            .by_ref()
+            .take(10)
+            .map_while(Result::ok)
+            .find_map(|line| {
+                line.trim()
+                    .starts_with("http://")
+                    .then(|| line.trim().to_owned())
+            })
+            .expect("the app prints its first address");
+        // Its later output is not read; it prints nothing more.
+        std::thread::spawn(move || lines.for_each(drop));
+        let origin = first.split("/?key=").next().expect("an origin").to_owned();
+        OfficeApp {
+            child,
+            origin,
+            first,
+        }
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap()
+}
+
+/// The session cookie the first address gives.
+async fn cookie(app: &OfficeApp) -> String {
+    let response = client().get(&app.first).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    let set = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(set.contains("HttpOnly"), "{set}");
+    assert!(set.contains("SameSite=Strict"), "{set}");
+    set.split(';').next().unwrap().to_owned()
+}
+
+async fn page(app: &OfficeApp, cookie: &str, path: &str) -> (u16, String) {
+    let response = client()
+        .get(format!("{}{path}", app.origin))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    (
+        response.status().as_u16(),
+        response.text().await.unwrap_or_default(),
+    )
+}
+
+async fn post(app: &OfficeApp, cookie: &str, path: &str, form: &[(&str, &str)]) -> u16 {
+    client()
+        .post(format!("{}{path}", app.origin))
+        .header("cookie", cookie)
+        .header("origin", &app.origin)
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_elsewhere_gets_nothing_from_the_office_app() {
+    let relay = Relay::start(RelayOptions::default());
+    let office = User::new();
+    let app = OfficeApp::start(&relay, &office);
+    assert!(
+        app.origin.starts_with("http://127.0.0.1:"),
+        "{}",
+        app.origin
+    );
+
+    // Without the secret or the cookie: nothing.
+    for path in ["/cases", "/settings", "/cases/anything", "/?key=wrong", "/"] {
+        let (status, body) = page(&app, "", path).await;
+        assert_eq!(status, 401, "{path}");
+        assert!(!body.contains("<table"), "{path}");
+    }
+    let cookie = cookie(&app).await;
+    let (status, _) = page(&app, &cookie, "/cases").await;
+    assert_eq!(status, 200);
+    // Another launch's cookie name or a wrong value: nothing.
+    let (name, _) = cookie.split_once('=').unwrap();
+    let (status, _) = page(&app, &format!("{name}=guessed"), "/cases").await;
+    assert_eq!(status, 401);
+
+    // DNS rebinding: a name of the attacker's that points at 127.0.0.1.
+    let port = app.origin.rsplit(':').next().unwrap();
+    let response = client()
+        .get(format!("{}/cases", app.origin))
+        .header("host", format!("rebound.example:{port}"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 421);
+
+    // Changes from another site, another port of this machine, or with no origin at all.
+    for origin in [
+        Some("https://evil.example".to_owned()),
+        Some("http://127.0.0.1:1".to_owned()),
+        Some("null".to_owned()),
+        None,
+    ] {
+        let mut request = client()
+            .post(format!("{}/sync", app.origin))
+            .header("cookie", &cookie)
+            .form(&[("lang", "en")]);
+        if let Some(origin) = &origin {
+            request = request.header("origin", origin);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 403, "{origin:?}");
+    }
+
+    // Every answer: no caching, no framing, no outside resources.
+    let response = client()
+        .get(format!("{}/cases", app.origin))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    let headers = response.headers();
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    let policy = headers["content-security-policy"].to_str().unwrap();
+    assert!(policy.contains("default-src 'none'"), "{policy}");
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+}
+
+#[test]
+fn the_office_app_refuses_to_listen_beyond_loopback() {
+    let relay = Relay::start(RelayOptions::default());
+    let office = User::new();
+    let identity = office.path("office.key");
+    write_identity(&identity, &relay.directory.demo_office);
+    let output = office.run(
+        &relay,
+        &[
+            "office",
+            "--no-open",
+            "--listen",
+            "0.0.0.0:0",
+            "--identity",
+            identity.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("loopback"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_office_works_a_case_through_the_app_and_the_reporter_sees_each_step() {
+    let relay = Relay::start(RelayOptions::default());
+    let reporter = User::new();
+    let code = reporter.report(&relay, "Melding via de app: de kas klopt niet.");
+    let code_file = reporter.path("code.txt");
+    std::fs::write(&code_file, &code).unwrap();
+    let key = relay.directory.signing_key.directory_key().to_string();
+    let check = || {
+        reporter.ok(
+            &relay,
+            &[
+                "check",
+                "--receipt-file",
+                code_file.to_str().unwrap(),
+                "--directory-key",
+                &key,
+            ],
+            None,
+        )
+    };
+
+    let office = User::new();
+    let app = OfficeApp::start(&relay, &office);
+    let cookie = cookie(&app).await;
+    assert_eq!(post(&app, &cookie, "/sync", &[("lang", "nl")]).await, 303);
+    let (status, cases) = page(&app, &cookie, "/cases?lang=en").await;
+    assert_eq!(status, 200);
+    assert!(
+        cases.contains("(1) Cases"),
+        "the title counts what arrived: {cases}"
+    );
+    let case = cases
+        .split("href=\"/cases/")
+        .nth(1)
+        .and_then(|rest| rest.split('?').next())
+        .expect("a case in the list")
+        .to_owned();
+    let (status, thread) = page(&app, &cookie, &format!("/cases/{case}?lang=nl")).await;
+    assert_eq!(status, 200);
+    assert!(thread.contains("de kas klopt niet"), "{thread}");
+    assert!(thread.contains("Bevestig ontvangst"), "{thread}");
+
+    // Acknowledge (the standard text, edited), then reply.
+    assert_eq!(
+        post(
+            &app,
+            &cookie,
+            &format!("/cases/{case}/reply"),
+            &[
+                ("lang", "nl"),
+                ("acknowledgement", "1"),
+                (
+                    "body",
+                    "Ontvangen via de app; u hoort binnen drie maanden van ons."
+                ),
+            ],
+        )
+        .await,
+        303
+    );
+    assert!(check().contains("Ontvangen via de app"));
+    assert_eq!(
+        post(
+            &app,
+            &cookie,
+            &format!("/cases/{case}/reply"),
+            &[("lang", "nl"), ("body", "Een eerste antwoord via de app.")],
+        )
+        .await,
+        303
+    );
+    assert!(check().contains("Een eerste antwoord via de app."));
+    // An empty reply is refused and sends nothing.
+    assert_eq!(
+        post(
+            &app,
+            &cookie,
+            &format!("/cases/{case}/reply"),
+            &[("lang", "nl"), ("body", "   ")],
+        )
+        .await,
+        400
+    );
+
+    // Close, then reopen.
+    assert_eq!(
+        post(
+            &app,
+            &cookie,
+            &format!("/cases/{case}/close"),
+            &[("lang", "en")]
+        )
+        .await,
+        303
+    );
+    let (_, closed) = page(&app, &cookie, &format!("/cases/{case}?lang=en")).await;
+    assert!(
+        closed.contains("closed") && closed.contains("Reopen"),
+        "{closed}"
+    );
+    assert_eq!(
+        post(
+            &app,
+            &cookie,
+            &format!("/cases/{case}/reopen"),
+            &[("lang", "en")]
+        )
+        .await,
+        303
+    );
+    let (_, reopened) = page(&app, &cookie, &format!("/cases/{case}?lang=en")).await;
+    assert!(reopened.contains("Send reply"), "{reopened}");
+    // An unknown case is a clear error.
+    let (status, missing) = page(&app, &cookie, "/cases/nothing?lang=en").await;
+    assert_eq!(status, 400);
+    assert!(missing.contains("nothing"), "{missing}");
+}
