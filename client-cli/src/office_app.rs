@@ -8,7 +8,7 @@
 //! address, traded for a `HttpOnly; SameSite=Strict` cookie); a request whose `Host` is not
 //! the address served (DNS rebinding) is refused, and so is a state-changing request whose
 //! `Origin` is not this app's own (another site, or another port of this machine). Pages are
-//! sent with a strict CSP, no framing, no referrer and `Cache-Control: no-store`.
+//! sent with a strict CSP, no framing, no referrer beyond the app and `Cache-Control: no-store`.
 //!
 //! This module must never listen beyond loopback, log a message's text, or write one
 //! anywhere but the encrypted store and the page it answers with.
@@ -231,7 +231,9 @@ async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Res
             "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
         (header::CACHE_CONTROL, "no-store"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        // Not `no-referrer`: with it, browsers send `Origin: null` with the app's own forms,
+        // which could not be told from a sandboxed page elsewhere.
+        (header::REFERRER_POLICY, "same-origin"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (
@@ -675,7 +677,11 @@ async fn reply(
     })
     .await;
     match sent {
-        Ok(_) => Redirect::to(&format!("/cases/{id}?lang={}", language.code())).into_response(),
+        Ok(_) => {
+            // Fetched back at once, so that the thread shows what was just sent.
+            sync_now(&app).await;
+            Redirect::to(&format!("/cases/{id}?lang={}", language.code())).into_response()
+        }
         Err(error) => failure(language, &error),
     }
 }
@@ -781,9 +787,6 @@ fn page(language: Language, path: &str, title: &str, sync: &SyncState, body: Mar
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                // Without JavaScript, the page reloads itself to show what the background
-                // sync brought.
-                meta http-equiv="refresh" content="300";
                 title { (counted) }
                 link rel="stylesheet" href="/app.css";
             }

@@ -5,6 +5,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
+use meldpunt_end_to_end::browser::Browser;
 use meldpunt_end_to_end::{binary, write_identity, Relay, RelayOptions, User};
 
 /// A running office app, stopped when dropped.
@@ -318,4 +319,59 @@ async fn the_office_works_a_case_through_the_app_and_the_reporter_sees_each_step
     let (status, missing) = page(&app, &cookie, "/cases/nothing?lang=en").await;
     assert_eq!(status, 400);
     assert!(missing.contains("nothing"), "{missing}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_of_the_office_app_in_both_languages_passes_axe_and_has_its_screenshot() {
+    let relay = Relay::start(RelayOptions::default());
+    let reporter = User::new();
+    reporter.report(
+        &relay,
+        "Melding: bij de aanbesteding van de nieuwe kantoorinrichting kreeg steeds dezelfde leverancier de opdracht.",
+    );
+    let office = User::new();
+    let app = OfficeApp::start(&relay, &office);
+    let browser = Browser::start(true).await;
+    // The first address sets the cookie and leads to the cases.
+    browser.open(&app.first).await;
+    browser.wait_for("form.sync button").await;
+    browser.click("form.sync button").await;
+    browser.wait_for("table tbody tr").await;
+    let case = browser.text("table tbody tr td a").await;
+    for (name, path) in [
+        ("cases", "/cases".to_owned()),
+        ("case", format!("/cases/{case}")),
+        ("settings", "/settings".to_owned()),
+    ] {
+        for language in ["nl", "en"] {
+            browser
+                .open(&format!("{}{path}?lang={language}", app.origin))
+                .await;
+            browser.wait_for("main h1").await;
+            assert!(
+                browser
+                    .source()
+                    .await
+                    .contains(&format!("<html lang=\"{language}\"")),
+                "{name} {language}"
+            );
+            browser
+                .screenshot(&format!("office-{name}-{language}"))
+                .await;
+            let violations = browser.accessibility_violations().await;
+            assert!(violations.is_empty(), "{name} ({language}): {violations:?}");
+        }
+    }
+    // Acknowledge in the browser: the form posts with the app's own origin.
+    browser
+        .open(&format!("{}/cases/{case}?lang=en", app.origin))
+        .await;
+    browser.wait_for("#acknowledgement-text").await;
+    browser
+        .click("form[action$='/reply'] input[name=acknowledgement] ~ button")
+        .await;
+    browser.wait_for("main h1").await;
+    let source = browser.source().await;
+    assert!(source.contains("acknowledgement)"), "{source}");
+    assert!(!source.contains("id=\"acknowledgement-text\""), "{source}");
 }
