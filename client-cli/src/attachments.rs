@@ -232,6 +232,22 @@ pub fn download(
     Ok(target)
 }
 
+/// Downloads and opens an attachment into `output` as it arrives, verifying size and digest
+/// at the end (on failure, what was written must be discarded: the office app's download
+/// then breaks off, and the browser marks it failed).
+pub fn open_into(
+    relay: &Relay,
+    credential: Credential<'_>,
+    reference: &AttachmentReference,
+    identities: &[IdentityKey],
+    output: impl std::io::Write,
+) -> Result<()> {
+    let id = meldpunt_crypto::AttachmentId::from_wire(&reference.location)?;
+    let response = relay.download_attachment(credential, &id)?;
+    reference.open_stream(identities, std::io::BufReader::new(response), output)?;
+    Ok(())
+}
+
 /// `name` in `directory`, or `name (2)`, `name (3)`… if taken.
 pub fn free_name(directory: &Path, name: &str) -> PathBuf {
     let candidate = directory.join(name);

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::collections::HashSet;
 
 use meldpunt_crypto::{
-    Authenticity, Content, Directory, IdentityKey, Message, MessageKind, OfficeKey,
-    RecipientAddress, RecipientKey, SessionToken,
+    AttachmentReference, Authenticity, Content, Directory, IdentityKey, Message, MessageKind,
+    OfficeKey, RecipientAddress, RecipientKey, SessionToken,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -232,6 +232,34 @@ impl Inbox {
             partial: report.partial.len(),
             not_addressed: report.not_addressed,
         })
+    }
+
+    /// Opens attachment number `index` of case `id` (in the order of
+    /// [`Case::attachments`]) into `output` as it arrives from the relay, digest-checked at
+    /// the end. `before` hears its reference first (its name and size, for the answer's
+    /// headers) once it is known to exist.
+    pub fn open_attachment(
+        &self,
+        identities: &[IdentityKey],
+        id: &str,
+        index: usize,
+        before: impl FnOnce(&AttachmentReference),
+        output: impl std::io::Write,
+    ) -> Result<()> {
+        let mut store = Store::open(&self.store, identities)?;
+        let case = store.case_mut(id)?.clone();
+        let (_, reference) = case.attachments().into_iter().nth(index).ok_or_else(|| {
+            CliError::Usage(format!("case {} has no attachment {index}", case.id))
+        })?;
+        let session = self.session(identities, &mut store)?;
+        before(&reference);
+        attachments::open_into(
+            &session.relay,
+            Credential::Office(&session.token),
+            &reference,
+            identities,
+            output,
+        )
     }
 
     /// Every case in the store, as `identities` opens it.

@@ -161,6 +161,7 @@ fn router(app: Arc<App>) -> Router {
         .route("/cases", get(cases))
         .route("/cases/{id}", get(case))
         .route("/cases/{id}/reply", post(reply))
+        .route("/cases/{id}/attachments/{index}", get(attachment))
         .route("/cases/{id}/close", post(close))
         .route("/cases/{id}/reopen", post(reopen))
         .route("/sync", post(sync))
@@ -563,6 +564,19 @@ fn case_body(language: Language, case: &Case) -> Markup {
     let lang = language.code();
     let today = today();
     let overdue = case.overdue(today);
+    // Attachments are numbered across the thread in the order `Case::attachments` gives.
+    let mut next = 0;
+    let first_attachment: Vec<usize> = case
+        .messages
+        .iter()
+        .map(|stored| {
+            let first = next;
+            next += stored
+                .message()
+                .map_or(0, |message| message.attachments.len());
+            first
+        })
+        .collect();
     html! {
         p { a href={ "/cases?lang=" (lang) } { (language.pick("← Alle meldingen", "← All cases")) } }
         dl class="facts" {
@@ -583,7 +597,7 @@ fn case_body(language: Language, case: &Case) -> Markup {
         }
         h2 { (language.pick("Gesprek", "Conversation")) }
         ol class="thread" {
-            @for stored in &case.messages {
+            @for (position, stored) in case.messages.iter().enumerate() {
                 li {
                     @match stored.message() {
                         Ok(message) => {
@@ -596,8 +610,12 @@ fn case_body(language: Language, case: &Case) -> Markup {
                             }
                             pre class="body" { (message.body.as_str()) }
                             @if !message.attachments.is_empty() {
-                                p { (language.pick("Bijlagen (exporteer de melding om ze te openen): ", "Attachments (export the case to open them): "))
-                                    @for attachment in &message.attachments { span class="attachment" { (attachment.name) " (" (attachment.size) " bytes)" } " " }
+                                p { (language.pick("Bijlagen: ", "Attachments: "))
+                                    @for (offset, attachment) in message.attachments.iter().enumerate() {
+                                        a class="attachment" download href={ "/cases/" (case.id) "/attachments/" (first_attachment[position] + offset) "?lang=" (lang) } {
+                                            (attachment.name) " (" (attachment.size) " bytes)"
+                                        } " "
+                                    }
                                 }
                             }
                         }
@@ -643,6 +661,90 @@ fn case_body(language: Language, case: &Case) -> Markup {
             }
         }
     }
+}
+
+/// `GET /cases/{id}/attachments/{index}`: an attachment fetched from the relay, opened here
+/// and handed to the browser as it arrives; its size and digest are checked at the end, and
+/// a mismatch breaks the download off (the browser marks it failed).
+async fn attachment(
+    State(app): State<Arc<App>>,
+    Path((id, index)): Path<(String, usize)>,
+    Query(query): Query<PageQuery>,
+) -> Response {
+    let language = Language::from_query(query.lang.as_deref());
+    let (known, described) = tokio::sync::oneshot::channel::<(String, u64)>();
+    let (sender, receiver) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(4);
+    let worker = Arc::clone(&app);
+    let opening = tokio::task::spawn_blocking(move || {
+        let failed = sender.clone();
+        let outcome = worker.inbox.open_attachment(
+            &worker.identities,
+            &id,
+            index,
+            |reference| {
+                let _ = known.send((reference.name.clone(), reference.size));
+            },
+            ChannelWriter(sender),
+        );
+        if let Err(error) = &outcome {
+            let _ = failed.blocking_send(Err(std::io::Error::other(error.to_string())));
+        }
+        outcome
+    });
+    let Ok((name, size)) = described.await else {
+        return match opening.await {
+            Ok(Err(error)) => failure(language, &error),
+            _ => failure(
+                language,
+                &CliError::Local("the attachment could not be opened".into()),
+            ),
+        };
+    };
+    let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|item| (item, receiver))
+    });
+    (
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (header::CONTENT_LENGTH, size.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename*=UTF-8''{}", encode_file_name(&name)),
+            ),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response()
+}
+
+/// Hands what is written to the answer's body, a piece at a time.
+struct ChannelWriter(tokio::sync::mpsc::Sender<std::io::Result<bytes::Bytes>>);
+
+impl std::io::Write for ChannelWriter {
+    fn write(&mut self, buffer: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .blocking_send(Ok(bytes::Bytes::copy_from_slice(buffer)))
+            .map_err(|_| std::io::Error::other("the browser stopped the download"))?;
+        Ok(buffer.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A file name for `Content-Disposition` (RFC 5987): letters, digits and `-._` as they are,
+/// every other byte of its UTF-8 as `%XX`, so that no name can break the header.
+fn encode_file_name(name: &str) -> String {
+    name.bytes()
+        .map(|byte| {
+            if byte.is_ascii_alphanumeric() || b"-._".contains(&byte) {
+                char::from(byte).to_string()
+            } else {
+                format!("%{byte:02X}")
+            }
+        })
+        .collect()
 }
 
 /// `POST /cases/{id}/reply`: an acknowledgement or a reply, sealed here and sent.

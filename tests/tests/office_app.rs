@@ -206,10 +206,27 @@ fn the_office_app_refuses_to_listen_beyond_loopback() {
 async fn the_office_works_a_case_through_the_app_and_the_reporter_sees_each_step() {
     let relay = Relay::start(RelayOptions::default());
     let reporter = User::new();
-    let code = reporter.report(&relay, "Melding via de app: de kas klopt niet.");
+    let key = relay.directory.signing_key.directory_key().to_string();
+    let evidence = reporter.path("kasboek maart.csv");
+    std::fs::write(&evidence, "datum;bedrag\n2026-03-01;-4000\n").unwrap();
+    let answer = reporter.json(
+        &relay,
+        &[
+            "report",
+            "--to",
+            "demo",
+            "--directory-key",
+            &key,
+            "--message-file",
+            "-",
+            "--attach",
+            evidence.to_str().unwrap(),
+        ],
+        Some("Melding via de app: de kas klopt niet."),
+    );
+    let code = answer["receipt_code"].as_str().unwrap().to_owned();
     let code_file = reporter.path("code.txt");
     std::fs::write(&code_file, &code).unwrap();
-    let key = relay.directory.signing_key.directory_key().to_string();
     let check = || {
         reporter.ok(
             &relay,
@@ -244,6 +261,26 @@ async fn the_office_works_a_case_through_the_app_and_the_reporter_sees_each_step
     assert_eq!(status, 200);
     assert!(thread.contains("de kas klopt niet"), "{thread}");
     assert!(thread.contains("Bevestig ontvangst"), "{thread}");
+    // The attachment: fetched, opened and digest-checked by the app, handed to the browser.
+    let attachment_path = format!("/cases/{case}/attachments/0");
+    assert!(thread.contains(&attachment_path), "{thread}");
+    let response = client()
+        .get(format!("{}{attachment_path}", app.origin))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(
+        response.headers()["content-disposition"],
+        "attachment; filename*=UTF-8''kasboek%20maart.csv"
+    );
+    assert_eq!(
+        response.bytes().await.unwrap().as_ref(),
+        b"datum;bedrag\n2026-03-01;-4000\n"
+    );
+    let (status, _) = page(&app, &cookie, &format!("/cases/{case}/attachments/7")).await;
+    assert_eq!(status, 400);
 
     // Acknowledge (the standard text, edited), then reply.
     assert_eq!(
