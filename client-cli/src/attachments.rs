@@ -120,6 +120,37 @@ pub fn plan(path: &Path, keep_metadata: bool) -> Result<(Planned, String)> {
     ))
 }
 
+/// Prepares a file given as its bytes (a file chosen in the office app): images lose their
+/// metadata unless `keep_metadata`, as with [`plan`].
+pub fn plan_bytes(name: &str, bytes: Zeroizing<Vec<u8>>, keep_metadata: bool) -> Result<Planned> {
+    let kind = meldpunt_metadata::kind(&bytes[..bytes.len().min(8)], name);
+    let bytes = match (kind, keep_metadata) {
+        (meldpunt_metadata::Kind::Jpeg | meldpunt_metadata::Kind::Png, false) => {
+            meldpunt_metadata::strip(kind, &bytes).ok_or_else(|| {
+                CliError::Usage(format!(
+                    "{name} looks like an image but cannot be read to remove its metadata"
+                ))
+            })?
+        }
+        (meldpunt_metadata::Kind::MisnamedImage, false) => {
+            return Err(CliError::Usage(format!(
+                "{name} is named like an image but is not a JPEG or PNG; rename it"
+            )))
+        }
+        _ => bytes,
+    };
+    let reference = AttachmentReference {
+        name: name.to_owned(),
+        size: bytes.len() as u64,
+        sha256: Sha256::digest(&bytes[..]).into(),
+        location: meldpunt_crypto::AttachmentId::generate().to_wire(),
+    };
+    Ok(Planned {
+        reference,
+        source: Source::Cleaned(bytes),
+    })
+}
+
 /// A progress bar on standard error, or a hidden one when that is not a terminal.
 pub fn progress(length: u64, message: &str) -> ProgressBar {
     use std::io::IsTerminal;

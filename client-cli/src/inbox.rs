@@ -555,8 +555,16 @@ impl Inbox {
                     input::message(message_file, "reply")
                 }
             },
-            files,
-            keep_metadata,
+            || {
+                files
+                    .iter()
+                    .map(|path| {
+                        let (planned, note) = attachments::plan(path, keep_metadata)?;
+                        eprintln!("{note}");
+                        Ok(planned)
+                    })
+                    .collect()
+            },
         )?;
         if self.json {
             println!("{}", json!({ "case": id, "sent": message.kind.as_str() }));
@@ -569,24 +577,22 @@ impl Inbox {
         Ok(())
     }
 
-    /// Sends an office message with `body` into case `id` as `identities` (the office app's
-    /// way: the text comes from its form).
+    /// Sends an office message with `body` and the `planned` attachments into case `id` as
+    /// `identities` (the office app's way: text and files come from its form).
     pub fn send(
         &self,
         identities: &[IdentityKey],
         id: &str,
         acknowledgement: bool,
         body: &str,
-        files: &[PathBuf],
-        keep_metadata: bool,
+        planned: Vec<attachments::Planned>,
     ) -> Result<Message> {
         self.send_with(
             identities,
             id,
             acknowledgement,
             || Ok(zeroize::Zeroizing::new(body.to_owned())),
-            files,
-            keep_metadata,
+            || Ok(planned),
         )
     }
 
@@ -598,8 +604,7 @@ impl Inbox {
         id: &str,
         acknowledgement: bool,
         body: impl FnOnce() -> Result<zeroize::Zeroizing<String>>,
-        files: &[PathBuf],
-        keep_metadata: bool,
+        attachments: impl FnOnce() -> Result<Vec<attachments::Planned>>,
     ) -> Result<Message> {
         let mut store = Store::open(&self.store, identities)?;
         let case = store.case_mut(id)?.clone();
@@ -635,9 +640,7 @@ impl Inbox {
         let body = body()?;
         let mailbox = case.check.mailbox();
         let mut references = Vec::new();
-        for path in files {
-            let (planned, note) = attachments::plan(path, keep_metadata)?;
-            eprintln!("{note}");
+        for planned in attachments()? {
             references.push(planned.reference.clone());
             planned.upload(
                 &session.relay,

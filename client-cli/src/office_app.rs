@@ -160,7 +160,12 @@ fn router(app: Arc<App>) -> Router {
         .route("/", get(start))
         .route("/cases", get(cases))
         .route("/cases/{id}", get(case))
-        .route("/cases/{id}/reply", post(reply))
+        .route(
+            "/cases/{id}/reply",
+            post(reply).layer(axum::extract::DefaultBodyLimit::max(
+                MOST_ATTACHMENT_BYTES + (1 << 20),
+            )),
+        )
         .route("/cases/{id}/attachments/{index}", get(attachment))
         .route("/cases/{id}/close", post(close))
         .route("/cases/{id}/reopen", post(reopen))
@@ -324,12 +329,9 @@ struct LanguageForm {
     lang: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-struct ReplyForm {
-    lang: Option<String>,
-    body: String,
-    acknowledgement: Option<String>,
-}
+/// Most a reply's attachments may hold together, in the app (they are read into memory,
+/// then sealed): larger files go with `meldpunt inbox reply --attach`, which streams.
+const MOST_ATTACHMENT_BYTES: usize = 256 << 20;
 
 /// `GET /`: the first address trades its secret for the cookie; then on to the cases.
 async fn start(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -> Response {
@@ -640,7 +642,7 @@ fn case_body(language: Language, case: &Case) -> Markup {
         } @else if case.has_report() {
             @if case.acknowledged_on.is_none() {
                 h2 { (language.pick("Ontvangst bevestigen", "Acknowledge receipt")) }
-                form method="post" action={ "/cases/" (case.id) "/reply" } {
+                form method="post" enctype="multipart/form-data" action={ "/cases/" (case.id) "/reply" } {
                     input type="hidden" name="lang" value=(lang);
                     input type="hidden" name="acknowledgement" value="1";
                     label for="acknowledgement-text" { (language.pick("Tekst (aan te passen)", "Text (you may edit it)")) }
@@ -649,10 +651,12 @@ fn case_body(language: Language, case: &Case) -> Markup {
                 }
             }
             h2 { (language.pick("Antwoorden", "Reply")) }
-            form method="post" action={ "/cases/" (case.id) "/reply" } {
+            form method="post" enctype="multipart/form-data" action={ "/cases/" (case.id) "/reply" } {
                 input type="hidden" name="lang" value=(lang);
                 label for="reply-text" { (language.pick("Uw antwoord aan de melder", "Your reply to the reporter")) }
                 textarea id="reply-text" name="body" rows="8" required {}
+                label for="reply-attachments" { (language.pick("Bijlagen (foto's verliezen hun metadata)", "Attachments (photos lose their metadata)")) }
+                input type="file" id="reply-attachments" name="attachment" multiple;
                 button type="submit" { (language.pick("Verstuur antwoord", "Send reply")) }
             }
             form method="post" action={ "/cases/" (case.id) "/close" } {
@@ -747,14 +751,66 @@ fn encode_file_name(name: &str) -> String {
         .collect()
 }
 
-/// `POST /cases/{id}/reply`: an acknowledgement or a reply, sealed here and sent.
+/// What a reply form holds.
+#[derive(Default)]
+struct ReplyForm {
+    lang: Option<String>,
+    body: Zeroizing<String>,
+    acknowledgement: bool,
+    files: Vec<(String, Zeroizing<Vec<u8>>)>,
+}
+
+/// Reads a reply form (`multipart/form-data`: its files come with it).
+async fn read_reply_form(mut multipart: axum::extract::Multipart) -> Result<ReplyForm> {
+    let malformed = |_| CliError::Usage("the form could not be read".into());
+    let mut form = ReplyForm::default();
+    let mut total = 0;
+    while let Some(field) = multipart.next_field().await.map_err(malformed)? {
+        match field.name().unwrap_or_default() {
+            "lang" => form.lang = Some(field.text().await.map_err(malformed)?),
+            "body" => form.body = Zeroizing::new(field.text().await.map_err(malformed)?),
+            "acknowledgement" => form.acknowledgement = true,
+            "attachment" => {
+                // Only the name's last part: a browser may send a path.
+                let name = field
+                    .file_name()
+                    .unwrap_or_default()
+                    .rsplit(['/', '\\'])
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                let bytes = Zeroizing::new(field.bytes().await.map_err(malformed)?.to_vec());
+                if name.is_empty() && bytes.is_empty() {
+                    continue; // no file chosen
+                }
+                total += bytes.len();
+                if total > MOST_ATTACHMENT_BYTES {
+                    return Err(CliError::Usage(format!(
+                        "the attachments hold more than {} MiB together; send large files with meldpunt inbox reply --attach",
+                        MOST_ATTACHMENT_BYTES >> 20
+                    )));
+                }
+                form.files.push((name, bytes));
+            }
+            _ => {}
+        }
+    }
+    Ok(form)
+}
+
+/// `POST /cases/{id}/reply`: an acknowledgement or a reply, with its attachments, sealed
+/// here and sent.
 async fn reply(
     State(app): State<Arc<App>>,
     Path(id): Path<String>,
-    Form(form): Form<ReplyForm>,
+    multipart: axum::extract::Multipart,
 ) -> Response {
+    let form = match read_reply_form(multipart).await {
+        Ok(form) => form,
+        Err(error) => return failure(Language::Dutch, &error),
+    };
     let language = Language::from_query(form.lang.as_deref());
-    let body = Zeroizing::new(form.body);
+    let body = form.body;
     if body.trim().is_empty() {
         return failure(
             language,
@@ -765,17 +821,16 @@ async fn reply(
             ),
         );
     }
-    let acknowledgement = form.acknowledgement.is_some();
+    let acknowledgement = form.acknowledgement;
+    let files = form.files;
     let case_id = id.clone();
     let sent = blocking(&app, move |app| {
-        app.inbox.send(
-            &app.identities,
-            &case_id,
-            acknowledgement,
-            &body,
-            &[],
-            false,
-        )
+        let planned = files
+            .into_iter()
+            .map(|(name, bytes)| crate::attachments::plan_bytes(&name, bytes, false))
+            .collect::<Result<Vec<_>>>()?;
+        app.inbox
+            .send(&app.identities, &case_id, acknowledgement, &body, planned)
     })
     .await;
     match sent {

@@ -111,6 +111,38 @@ async fn post(app: &OfficeApp, cookie: &str, path: &str, form: &[(&str, &str)]) 
         .as_u16()
 }
 
+/// Posts a reply form (`multipart/form-data`, as the app's page does) with `files`.
+async fn post_reply(
+    app: &OfficeApp,
+    cookie: &str,
+    case: &str,
+    fields: &[(&'static str, &'static str)],
+    files: &[(&'static str, &'static [u8])],
+) -> (u16, String) {
+    let mut form = reqwest::multipart::Form::new();
+    for (name, value) in fields {
+        form = form.text(*name, *value);
+    }
+    for (name, bytes) in files {
+        form = form.part(
+            "attachment",
+            reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(*name),
+        );
+    }
+    let response = client()
+        .post(format!("{}/cases/{case}/reply", app.origin))
+        .header("cookie", cookie)
+        .header("origin", &app.origin)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    (
+        response.status().as_u16(),
+        response.text().await.unwrap_or_default(),
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_elsewhere_gets_nothing_from_the_office_app() {
     let relay = Relay::start(RelayOptions::default());
@@ -282,47 +314,58 @@ async fn the_office_works_a_case_through_the_app_and_the_reporter_sees_each_step
     let (status, _) = page(&app, &cookie, &format!("/cases/{case}/attachments/7")).await;
     assert_eq!(status, 400);
 
-    // Acknowledge (the standard text, edited), then reply.
-    assert_eq!(
-        post(
-            &app,
-            &cookie,
-            &format!("/cases/{case}/reply"),
-            &[
-                ("lang", "nl"),
-                ("acknowledgement", "1"),
-                (
-                    "body",
-                    "Ontvangen via de app; u hoort binnen drie maanden van ons."
-                ),
-            ],
-        )
-        .await,
-        303
-    );
+    // Acknowledge (the standard text, edited), then reply with an attachment.
+    let (status, _) = post_reply(
+        &app,
+        &cookie,
+        &case,
+        &[
+            ("lang", "nl"),
+            ("acknowledgement", "1"),
+            (
+                "body",
+                "Ontvangen via de app; u hoort binnen drie maanden van ons.",
+            ),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(status, 303);
     assert!(check().contains("Ontvangen via de app"));
-    assert_eq!(
-        post(
-            &app,
-            &cookie,
-            &format!("/cases/{case}/reply"),
-            &[("lang", "nl"), ("body", "Een eerste antwoord via de app.")],
-        )
-        .await,
-        303
-    );
-    assert!(check().contains("Een eerste antwoord via de app."));
-    // An empty reply is refused and sends nothing.
-    assert_eq!(
-        post(
-            &app,
-            &cookie,
-            &format!("/cases/{case}/reply"),
-            &[("lang", "nl"), ("body", "   ")],
-        )
-        .await,
-        400
-    );
+    let (status, _) = post_reply(
+        &app,
+        &cookie,
+        &case,
+        &[("lang", "nl"), ("body", "Een eerste antwoord via de app.")],
+        &[("vragenlijst.txt", b"Wie tekende de facturen?")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let seen = check();
+    assert!(seen.contains("Een eerste antwoord via de app."), "{seen}");
+    assert!(seen.contains("vragenlijst.txt"), "{seen}");
+    // An empty reply is refused and sends nothing; so is one with a photo that is not one
+    // (its metadata could not be removed).
+    let (status, _) = post_reply(
+        &app,
+        &cookie,
+        &case,
+        &[("lang", "nl"), ("body", "   ")],
+        &[],
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, refused) = post_reply(
+        &app,
+        &cookie,
+        &case,
+        &[("lang", "en"), ("body", "Met foto.")],
+        &[("foto.jpg", b"not a jpeg at all")],
+    )
+    .await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(refused.contains("foto.jpg"), "{refused}");
+    assert!(!check().contains("Met foto."));
 
     // Close, then reopen.
     assert_eq!(
