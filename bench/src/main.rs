@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 mod attachment;
+mod office_app;
 mod timing;
 
 use std::net::SocketAddr;
@@ -55,6 +56,13 @@ struct Arguments {
     /// organisation against as many for mailboxes that do not exist.
     #[arg(long)]
     mailbox_timing: Option<usize>,
+    /// Instead of the load phases, time the office app's pages over a store of this many
+    /// cases (and one long case of --case-messages messages).
+    #[arg(long)]
+    office_app_cases: Option<usize>,
+    /// Messages of the long case in the office app benchmark.
+    #[arg(long, default_value_t = 1000)]
+    case_messages: u32,
     /// Run as the bare baseline server on this address (used by the benchmark itself).
     #[arg(long, hide = true)]
     baseline_server: Option<SocketAddr>,
@@ -426,6 +434,14 @@ async fn main() {
         return;
     }
     let folder = tempfile::tempdir().expect("temporary folder");
+    if let Some(cases) = arguments.office_app_cases {
+        let work = folder.path().to_owned();
+        let messages = arguments.case_messages;
+        tokio::task::spawn_blocking(move || office_app::run(&work, cases, messages))
+            .await
+            .expect("office app benchmark");
+        return;
+    }
     let setup = Setup {
         office: IdentityKey::generate(),
         signing_key: DirectorySigningKey::generate(),

@@ -262,10 +262,9 @@ impl Inbox {
         )
     }
 
-    /// Every case in the store, as `identities` opens it.
-    pub fn cases(&self, identities: &[IdentityKey]) -> Result<Vec<Case>> {
-        let store = Store::open(&self.store, identities)?;
-        Ok(store.state.cases.into_values().collect())
+    /// What the store holds, as `identities` opens it.
+    pub fn state(&self, identities: &[IdentityKey]) -> Result<crate::store::State> {
+        Ok(Store::open(&self.store, identities)?.state)
     }
 
     fn sync_into(

@@ -63,6 +63,37 @@ struct App {
     /// `http://127.0.0.1:PORT`, the only `Origin` a change is accepted from.
     origin: String,
     sync: Mutex<SyncState>,
+    /// The store as last read, with the version it was read at: read again only when a
+    /// command (this app's sync or reply, or the CLI) has written it since.
+    cache: Mutex<Option<Cached>>,
+}
+
+/// The store's content as read at one version.
+struct Cached {
+    version: Option<(std::time::SystemTime, u64)>,
+    state: Arc<crate::store::State>,
+}
+
+impl App {
+    /// The store's content, read again only if it changed.
+    fn state(&self) -> Result<Arc<crate::store::State>> {
+        let version = crate::store::Store::version(&self.inbox.store);
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(cached) = cache.as_ref().filter(|cached| cached.version == version) {
+            return Ok(Arc::clone(&cached.state));
+        }
+        // Forgotten first: two copies of a large store are never held at once.
+        *cache = None;
+        let state = Arc::new(self.inbox.state(&self.identities)?);
+        *cache = Some(Cached {
+            version,
+            state: Arc::clone(&state),
+        });
+        Ok(state)
+    }
 }
 
 /// What the last sync did.
@@ -113,6 +144,7 @@ pub fn run(inbox: Inbox, options: AppOptions) -> Result<()> {
         origin: format!("http://{host}"),
         host,
         sync: Mutex::new(SyncState::default()),
+        cache: Mutex::new(None),
     });
     let first = format!("{}/?key={}", app.origin, app.secret.as_str());
     println!(
@@ -386,7 +418,6 @@ async fn sync_now(app: &Arc<App>) {
 /// `GET /cases`: every case, overdue ones first and marked; filters by status and overdue.
 async fn cases(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -> Response {
     let language = Language::from_query(query.lang.as_deref());
-    let loaded = blocking(&app, |app| app.inbox.cases(&app.identities)).await;
     let sync = {
         let mut state = app
             .sync
@@ -396,36 +427,43 @@ async fn cases(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -> R
         state.unseen = 0;
         shown
     };
-    match loaded {
-        Ok(cases) => page(
+    let shown = sync.clone();
+    let rendered = blocking(&app, move |app| {
+        let state = app.state()?;
+        Ok(cases_body(language, state.cases.values(), &query, &shown))
+    })
+    .await;
+    match rendered {
+        Ok(body) => page(
             language,
             "/cases",
             language.pick("Meldingen", "Cases"),
             &sync,
-            cases_body(language, cases, &query, &sync),
+            body,
         ),
         Err(error) => failure(language, &error),
     }
 }
 
-fn cases_body(
+fn cases_body<'a>(
     language: Language,
-    mut cases: Vec<Case>,
+    cases: impl Iterator<Item = &'a Case>,
     query: &PageQuery,
     sync: &SyncState,
 ) -> Markup {
     let today = today();
     let status_filter = query.status.as_deref().filter(|status| !status.is_empty());
     let overdue_only = query.overdue.is_some();
-    cases.retain(|case| {
-        status_filter.is_none_or(|status| case.status.as_str() == status)
-            && (!overdue_only || !case.overdue(today).is_empty())
-    });
-    cases.sort_by(|first, second| {
-        second
-            .overdue(today)
-            .len()
-            .cmp(&first.overdue(today).len())
+    let mut cases: Vec<(usize, &Case)> = cases
+        .map(|case| (case.overdue(today).len(), case))
+        .filter(|(overdue, case)| {
+            status_filter.is_none_or(|status| case.status.as_str() == status)
+                && (!overdue_only || *overdue > 0)
+        })
+        .collect();
+    cases.sort_by(|(first_overdue, first), (second_overdue, second)| {
+        second_overdue
+            .cmp(first_overdue)
             .then(second.last_activity.cmp(&first.last_activity))
     });
     let lang = language.code();
@@ -464,7 +502,7 @@ fn cases_body(
                     th scope="col" { (language.pick("Let op", "Attention")) }
                 } }
                 tbody {
-                    @for case in &cases {
+                    @for (_, case) in &cases {
                         @let overdue = case.overdue(today);
                         tr class=[(!overdue.is_empty()).then_some("overdue")] {
                             td { a href={ "/cases/" (case.id) "?lang=" (lang) } { (case.id) } }
@@ -514,10 +552,12 @@ async fn case(
 ) -> Response {
     let language = Language::from_query(query.lang.as_deref());
     let wanted = id.clone();
-    let loaded = blocking(&app, move |app| {
-        app.inbox
-            .cases(&app.identities)
-            .map(|cases| cases.into_iter().find(|case| case.id == wanted))
+    let rendered = blocking(&app, move |app| {
+        let state = app.state()?;
+        Ok(state
+            .cases
+            .get(&wanted)
+            .map(|case| case_body(language, case)))
     })
     .await;
     let sync = app
@@ -525,13 +565,13 @@ async fn case(
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .clone();
-    match loaded {
-        Ok(Some(case)) => page(
+    match rendered {
+        Ok(Some(body)) => page(
             language,
             &format!("/cases/{id}"),
-            &format!("{} {}", language.pick("Melding", "Case"), case.id),
+            &format!("{} {id}", language.pick("Melding", "Case")),
             &sync,
-            case_body(language, &case),
+            body,
         ),
         Ok(None) => failure(
             language,

@@ -329,6 +329,13 @@ impl Store {
         })
     }
 
+    /// When the store in `folder` was last written, and its size: what changes whenever a
+    /// command saves it (`None` before the first save).
+    pub fn version(folder: &Path) -> Option<(std::time::SystemTime, u64)> {
+        let metadata = std::fs::metadata(folder.join("cases.sealed")).ok()?;
+        Some((metadata.modified().ok()?, metadata.len()))
+    }
+
     /// Writes the state back, encrypted.
     pub fn save(&self) -> Result<()> {
         // Measured first, then written into a buffer of exactly that size: a growing buffer
