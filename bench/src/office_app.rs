@@ -38,8 +38,7 @@ fn stored(code: &ReceiptCode, position: u32, day: Day, text: String) -> StoredMe
         position,
         author: "reporter".into(),
         stored_on: day.to_string(),
-        message_json: String::from_utf8(message.encode().expect("encodes").to_vec())
-            .expect("JSON"),
+        message_json: String::from_utf8(message.encode().expect("encodes").to_vec()).expect("JSON"),
         unverified: false,
         missing_before: 0,
     }
@@ -82,8 +81,11 @@ fn fill(folder: &Path, office: &IdentityKey, cases: usize, messages: u32) -> Str
 pub(crate) fn run(work: &Path, cases: usize, messages: u32) {
     let office = IdentityKey::generate();
     let identity = work.join("office.key");
-    std::fs::write(&identity, format!("{}\n", office.to_secret_string().as_str()))
-        .expect("identity");
+    std::fs::write(
+        &identity,
+        format!("{}\n", office.to_secret_string().as_str()),
+    )
+    .expect("identity");
     let store = work.join("store");
     eprintln!("filling a store with {cases} cases and one of {messages} messages…");
     let long = fill(&store, &office, cases, messages);

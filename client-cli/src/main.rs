@@ -375,6 +375,7 @@ fn inbox(
 }
 
 fn run(arguments: Arguments) -> Result<()> {
+    meldpunt_cli::clock::check_override()?;
     let config = Config::load();
     let json = arguments.json;
     match arguments.command {

@@ -26,10 +26,19 @@ impl Drop for OfficeApp {
 
 impl OfficeApp {
     fn start(relay: &Relay, office: &User) -> OfficeApp {
+        OfficeApp::start_on(relay, office, None)
+    }
+
+    /// The app with its clock set to `today` (`MELDPUNT_TODAY`), if given.
+    fn start_on(relay: &Relay, office: &User, today: Option<&str>) -> OfficeApp {
         let identity = office.path("office.key");
         write_identity(&identity, &relay.directory.demo_office);
         let key = relay.directory.signing_key.directory_key().to_string();
-        let mut child = Command::new(binary("meldpunt-cli", "meldpunt"))
+        let mut command = Command::new(binary("meldpunt-cli", "meldpunt"));
+        if let Some(today) = today {
+            command.env("MELDPUNT_TODAY", today);
+        }
+        let mut child = command
             .args(["office", "--no-open", "--sync-minutes", "0", "--identity"])
             .arg(&identity)
             .arg("--store")
@@ -454,4 +463,52 @@ async fn every_page_of_the_office_app_in_both_languages_passes_axe_and_has_its_s
     let source = browser.source().await;
     assert!(source.contains("acknowledgement)"), "{source}");
     assert!(!source.contains("id=\"acknowledgement-text\""), "{source}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overdue_cases_come_first_and_are_marked_when_the_clock_passes_their_deadlines() {
+    let relay = Relay::start(RelayOptions::default());
+    let reporter = User::new();
+    reporter.report(&relay, "Een melding die blijft liggen.");
+    let office = User::new();
+    // The app's clock set past both deadlines: no waiting for them.
+    let app = OfficeApp::start_on(&relay, &office, Some("2030-01-01"));
+    let cookie = cookie(&app).await;
+    assert_eq!(post(&app, &cookie, "/sync", &[("lang", "en")]).await, 303);
+    let (status, cases) = page(&app, &cookie, "/cases?lang=en&overdue=1").await;
+    assert_eq!(status, 200);
+    assert!(cases.contains("class=\"overdue\""), "{cases}");
+    assert!(cases.contains("OVERDUE: acknowledgement"), "{cases}");
+    assert!(cases.contains("OVERDUE: feedback"), "{cases}");
+    // The CLI counts the same day the same way, and refuses a day that is not one.
+    let identity = office.path("office.key");
+    let listed = office.run(
+        &relay,
+        &[
+            "inbox",
+            "list",
+            "--overdue",
+            "--json",
+            "--identity",
+            identity.to_str().unwrap(),
+            "--store",
+            office.path("store").to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(listed.status.success());
+    let output = String::from_utf8_lossy(&listed.stdout).to_string();
+    assert!(
+        output.contains("\"cases\":[]"),
+        "the real day: nothing overdue yet: {output}"
+    );
+    let mut wrong = Command::new(binary("meldpunt-cli", "meldpunt"));
+    let refused = wrong
+        .args(["inbox", "list", "--identity", identity.to_str().unwrap()])
+        .env("MELDPUNT_TODAY", "2030-02-30")
+        .env("MELDPUNT_HOME", office.path("home"))
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("MELDPUNT_TODAY"));
 }
