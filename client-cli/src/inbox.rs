@@ -726,7 +726,32 @@ impl Inbox {
     /// every folder 0700 and every file 0600 (the folder holds the report in plaintext); and
     /// removes what it wrote if it fails halfway.
     pub fn export(&self, id: &str, out: &Path) -> Result<()> {
-        let (identities, mut store) = self.open()?;
+        let identities = input::identities(&self.identity)?;
+        let (case_id, files) = self.export_with(&identities, id, out)?;
+        if self.json {
+            println!(
+                "{}",
+                json!({ "case": case_id, "folder": out, "files": files })
+            );
+        } else {
+            println!(
+                "Exported case {case_id} to {}: sealed originals (open with age -d -i IDENTITY), opened texts, attachments, manifest.json with SHA-256 of every file.\n\
+                 WARNING: this folder holds the report in plaintext; keep it in the investigation file's protected storage.",
+                out.display()
+            );
+        }
+        Ok(())
+    }
+
+    /// Exports case `id` into `out` as `identities` (the office app's way); returns the
+    /// case's id and how many files were written.
+    pub fn export_with(
+        &self,
+        identities: &[IdentityKey],
+        id: &str,
+        out: &Path,
+    ) -> Result<(String, usize)> {
+        let mut store = Store::open(&self.store, identities)?;
         let case = store.case_mut(id)?.clone();
         let existed = out.exists();
         if existed
@@ -742,9 +767,9 @@ impl Inbox {
         let session = if case.attachments().is_empty() {
             None
         } else {
-            Some(self.session(&identities, &mut store)?)
+            Some(self.session(identities, &mut store)?)
         };
-        let written = self.write_export(&case, out, &store, &identities, session.as_ref());
+        let written = self.write_export(&case, out, &store, identities, session.as_ref());
         let files = match written {
             Ok(files) => files,
             Err(error) => {
@@ -771,20 +796,7 @@ impl Inbox {
                 return Err(error);
             }
         };
-        if self.json {
-            println!(
-                "{}",
-                json!({ "case": case.id, "folder": out, "files": files })
-            );
-        } else {
-            println!(
-                "Exported case {} to {}: sealed originals (open with age -d -i IDENTITY), opened texts, attachments, manifest.json with SHA-256 of every file.\n\
-                 WARNING: this folder holds the report in plaintext; keep it in the investigation file's protected storage.",
-                case.id,
-                out.display()
-            );
-        }
-        Ok(())
+        Ok((case.id, files))
     }
 
     /// Writes the export folder; returns how many files it wrote.

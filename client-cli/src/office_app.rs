@@ -200,6 +200,7 @@ fn router(app: Arc<App>) -> Router {
         )
         .route("/cases/{id}/attachments/{index}", get(attachment))
         .route("/cases/{id}/close", post(close))
+        .route("/cases/{id}/export", post(export))
         .route("/cases/{id}/reopen", post(reopen))
         .route("/sync", post(sync))
         .route("/settings", get(settings))
@@ -359,6 +360,12 @@ struct PageQuery {
 #[derive(Debug, Deserialize)]
 struct LanguageForm {
     lang: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ExportForm {
+    lang: Option<String>,
+    folder: String,
 }
 
 /// Most a reply's attachments may hold together, in the app (they are read into memory,
@@ -704,6 +711,15 @@ fn case_body(language: Language, case: &Case) -> Markup {
                 button type="submit" { (language.pick("Sluit de melding", "Close the case")) }
             }
         }
+        h2 { (language.pick("Exporteren", "Export")) }
+        form method="post" action={ "/cases/" (case.id) "/export" } {
+            input type="hidden" name="lang" value=(lang);
+            label for="export-folder" { (language.pick(
+                "Map voor het onderzoeksdossier (nieuw of leeg, volledig pad)",
+                "Folder for the investigation file (new or empty, full path)")) }
+            input type="text" id="export-folder" name="folder" required;
+            button type="submit" { (language.pick("Exporteer", "Export")) }
+        }
     }
 }
 
@@ -910,6 +926,60 @@ async fn set_closed(app: Arc<App>, id: String, form: LanguageForm, closed: bool)
     .await;
     match done {
         Ok(()) => Redirect::to(&format!("/cases/{id}?lang={}", language.code())).into_response(),
+        Err(error) => failure(language, &error),
+    }
+}
+
+/// `POST /cases/{id}/export`: the same export as `meldpunt inbox export`, into a folder on
+/// this workstation that the office names (absolute, new or empty).
+async fn export(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    Form(form): Form<ExportForm>,
+) -> Response {
+    let language = Language::from_query(form.lang.as_deref());
+    let folder = std::path::PathBuf::from(form.folder.trim());
+    if !folder.is_absolute() {
+        return failure(
+            language,
+            &CliError::Usage(
+                language
+                    .pick(
+                        "Geef het volledige pad van de map, zoals /home/u/dossier-2026-17.",
+                        "Give the folder's full path, such as /home/you/file-2026-17.",
+                    )
+                    .into(),
+            ),
+        );
+    }
+    let case_id = id.clone();
+    let target = folder.clone();
+    let exported = blocking(&app, move |app| {
+        app.inbox.export_with(&app.identities, &case_id, &target)
+    })
+    .await;
+    let sync = app
+        .sync
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    match exported {
+        Ok((_, files)) => page(
+            language,
+            &format!("/cases/{id}"),
+            language.pick("Geëxporteerd", "Exported"),
+            &sync,
+            html! {
+                p role="status" { (files) " " (language.pick("bestanden geschreven in", "files written to")) " " code { (folder.display()) } ": "
+                    (language.pick(
+                        "de verzegelde originelen, de geopende teksten, de bijlagen en manifest.json met de SHA-256 van elk bestand.",
+                        "the sealed originals, the opened texts, the attachments, and manifest.json with the SHA-256 of every file.")) }
+                p class="notice" { strong { (language.pick(
+                    "Deze map bevat de melding leesbaar: bewaar haar in de beveiligde opslag van het onderzoeksdossier.",
+                    "This folder holds the report in plaintext: keep it in the investigation file's protected storage.")) } }
+                p { a href={ "/cases/" (id) "?lang=" (language.code()) } { (language.pick("Terug naar de melding", "Back to the case")) } }
+            },
+        ),
         Err(error) => failure(language, &error),
     }
 }

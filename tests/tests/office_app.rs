@@ -376,6 +376,42 @@ async fn the_office_works_a_case_through_the_app_and_the_reporter_sees_each_step
     assert!(refused.contains("foto.jpg"), "{refused}");
     assert!(!check().contains("Met foto."));
 
+    // Export into a folder the office names: refused unless absolute and new or empty.
+    let folder = office.path("dossier");
+    assert_eq!(
+        post(
+            &app,
+            &cookie,
+            &format!("/cases/{case}/export"),
+            &[("lang", "en"), ("folder", "relative/folder")],
+        )
+        .await,
+        400
+    );
+    assert_eq!(
+        post(
+            &app,
+            &cookie,
+            &format!("/cases/{case}/export"),
+            &[("lang", "en"), ("folder", folder.to_str().unwrap())],
+        )
+        .await,
+        200
+    );
+    let manifest = std::fs::read_to_string(folder.join("manifest.json")).unwrap();
+    assert!(manifest.contains("sha256"), "{manifest}");
+    assert_eq!(
+        post(
+            &app,
+            &cookie,
+            &format!("/cases/{case}/export"),
+            &[("lang", "en"), ("folder", folder.to_str().unwrap())],
+        )
+        .await,
+        400,
+        "a folder that is not empty is never written into"
+    );
+
     // Close, then reopen.
     assert_eq!(
         post(
@@ -459,7 +495,7 @@ async fn every_page_of_the_office_app_in_both_languages_passes_axe_and_has_its_s
     browser
         .click("form[action$='/reply'] input[name=acknowledgement] ~ button")
         .await;
-    browser.wait_for("main h1").await;
+    browser.wait_for("ol.thread li:nth-child(2)").await;
     let source = browser.source().await;
     assert!(source.contains("acknowledgement)"), "{source}");
     assert!(!source.contains("id=\"acknowledgement-text\""), "{source}");
