@@ -108,9 +108,26 @@ fn is_encrypted(bytes: &[u8]) -> bool {
 
 /// Loads the identities in an identity file, asking for its passphrase if it has one.
 pub fn identities(path: &Path) -> Result<Vec<IdentityKey>> {
+    identities_with(path, || {
+        secret_line(&format!("Passphrase for {}: ", path.display()))
+    })
+}
+
+/// Whether the identity file at `path` is protected with a passphrase.
+pub fn identity_is_protected(path: &Path) -> Result<bool> {
+    let bytes = Zeroizing::new(std::fs::read(path).map_err(|error| CliError::file(path, error))?);
+    Ok(is_encrypted(&bytes))
+}
+
+/// The identities in `path`, asking `passphrase` for its passphrase if it has one (the office
+/// app asks in its own page).
+pub fn identities_with(
+    path: &Path,
+    passphrase: impl FnOnce() -> Result<Zeroizing<String>>,
+) -> Result<Vec<IdentityKey>> {
     let bytes = Zeroizing::new(std::fs::read(path).map_err(|error| CliError::file(path, error))?);
     let text = if is_encrypted(&bytes) {
-        let passphrase = secret_line(&format!("Passphrase for {}: ", path.display()))?;
+        let passphrase = passphrase()?;
         decrypt_with_passphrase(&bytes, &passphrase).map_err(|()| {
             CliError::Usage(format!(
                 "the passphrase for {} is wrong (or the file is damaged)",

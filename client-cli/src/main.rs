@@ -186,6 +186,10 @@ enum Command {
         /// Minutes between syncs with the relay in the background (0: only when asked).
         #[arg(long, default_value_t = 5)]
         sync_minutes: u64,
+        /// Minutes without use after which the app locks and asks for the passphrase
+        /// again (0: never).
+        #[arg(long, default_value_t = 15)]
+        idle_minutes: u64,
     },
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions {
@@ -479,12 +483,14 @@ fn run(arguments: Arguments) -> Result<()> {
             listen,
             no_open,
             sync_minutes,
+            idle_minutes,
         } => meldpunt_cli::office_app::run(
             inbox(options, json, true, &config)?,
             meldpunt_cli::office_app::AppOptions {
                 listen,
                 open: !no_open,
                 sync_minutes,
+                idle_minutes,
             },
         ),
         Command::Inbox(command) => match command {

@@ -46,12 +46,18 @@ pub struct AppOptions {
     pub open: bool,
     /// Minutes between background syncs with the relay (0: only when asked).
     pub sync_minutes: u64,
+    /// Minutes without a request after which the app locks: it forgets the identity and
+    /// what it read, and asks for the passphrase again (0: never).
+    pub idle_minutes: u64,
 }
 
 /// What every request handler shares.
 struct App {
     inbox: Inbox,
-    identities: Vec<IdentityKey>,
+    /// The identity while unlocked; `None` once locked.
+    identities: Mutex<Option<Arc<Vec<IdentityKey>>>>,
+    /// When the last request came.
+    last_request: Mutex<std::time::Instant>,
     /// The secret of the first address.
     secret: Zeroizing<String>,
     /// The cookie it is traded for.
@@ -75,6 +81,34 @@ struct Cached {
 }
 
 impl App {
+    /// The identity, unless the app is locked.
+    fn identities(&self) -> Result<Arc<Vec<IdentityKey>>> {
+        self.identities
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+            .ok_or_else(|| CliError::Usage("the office app is locked; unlock it first".into()))
+    }
+
+    fn is_locked(&self) -> bool {
+        self.identities
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_none()
+    }
+
+    /// Forgets the identity and everything read with it.
+    fn lock(&self) {
+        *self
+            .identities
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        *self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+
     /// The store's content, read again only if it changed.
     fn state(&self) -> Result<Arc<crate::store::State>> {
         let version = crate::store::Store::version(&self.inbox.store);
@@ -87,7 +121,7 @@ impl App {
         }
         // Forgotten first: two copies of a large store are never held at once.
         *cache = None;
-        let state = Arc::new(self.inbox.state(&self.identities)?);
+        let state = Arc::new(self.inbox.state(&self.identities()?)?);
         *cache = Some(Cached {
             version,
             state: Arc::clone(&state),
@@ -137,7 +171,8 @@ pub fn run(inbox: Inbox, options: AppOptions) -> Result<()> {
     };
     let app = Arc::new(App {
         inbox,
-        identities,
+        identities: Mutex::new(Some(Arc::new(identities))),
+        last_request: Mutex::new(std::time::Instant::now()),
         secret: random_secret(),
         cookie: random_secret(),
         cookie_name: format!("meldpunt_office_{}", address.port()),
@@ -156,7 +191,7 @@ pub fn run(inbox: Inbox, options: AppOptions) -> Result<()> {
     if options.open {
         open_in_browser(&first);
     }
-    let served = runtime.block_on(serve(Arc::clone(&app), listener, options.sync_minutes));
+    let served = runtime.block_on(serve(Arc::clone(&app), listener, &options));
     // The runtime goes before the app: the app's relay client owns a runtime of its own,
     // which may not be dropped inside another.
     drop(runtime);
@@ -164,7 +199,31 @@ pub fn run(inbox: Inbox, options: AppOptions) -> Result<()> {
     served
 }
 
-async fn serve(app: Arc<App>, listener: tokio::net::TcpListener, sync_minutes: u64) -> Result<()> {
+async fn serve(
+    app: Arc<App>,
+    listener: tokio::net::TcpListener,
+    options: &AppOptions,
+) -> Result<()> {
+    let sync_minutes = options.sync_minutes;
+    let idle = Duration::from_secs(options.idle_minutes * 60);
+    let watching = Arc::clone(&app);
+    let idle_lock = tokio::spawn(async move {
+        if idle.is_zero() {
+            return;
+        }
+        let mut interval = tokio::time::interval(Duration::from_secs(15));
+        loop {
+            interval.tick().await;
+            let quiet = watching
+                .last_request
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .elapsed();
+            if quiet >= idle && !watching.is_locked() {
+                watching.lock();
+            }
+        }
+    });
     let syncing = Arc::clone(&app);
     let background = tokio::spawn(async move {
         if sync_minutes == 0 {
@@ -173,7 +232,9 @@ async fn serve(app: Arc<App>, listener: tokio::net::TcpListener, sync_minutes: u
         let mut interval = tokio::time::interval(Duration::from_secs(sync_minutes * 60));
         loop {
             interval.tick().await;
-            sync_now(&syncing).await;
+            if !syncing.is_locked() {
+                sync_now(&syncing).await;
+            }
         }
     });
     let router = router(Arc::clone(&app));
@@ -184,6 +245,7 @@ async fn serve(app: Arc<App>, listener: tokio::net::TcpListener, sync_minutes: u
         .await
         .map_err(|error| CliError::Local(format!("the office app stopped: {error}")));
     background.abort();
+    idle_lock.abort();
     outcome
 }
 
@@ -204,6 +266,8 @@ fn router(app: Arc<App>) -> Router {
         .route("/cases/{id}/reopen", post(reopen))
         .route("/sync", post(sync))
         .route("/settings", get(settings))
+        .route("/lock", post(lock))
+        .route("/unlock", get(unlock_page).post(unlock))
         .route("/app.css", get(stylesheet))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&app),
@@ -260,7 +324,22 @@ async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Res
             StatusCode::UNAUTHORIZED,
             "Open the office app with the address printed in the terminal where it was started.",
         )
+    } else if app.is_locked() && !["/unlock", "/app.css"].contains(&request.uri().path()) {
+        let language = if request
+            .uri()
+            .query()
+            .unwrap_or_default()
+            .contains("lang=en")
+        {
+            "en"
+        } else {
+            "nl"
+        };
+        Redirect::to(&format!("/unlock?lang={language}")).into_response()
     } else {
+        *app.last_request
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = std::time::Instant::now();
         next.run(request).await
     };
     let headers = response.headers_mut();
@@ -407,7 +486,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 async fn sync_now(app: &Arc<App>) {
-    let outcome = blocking(app, |app| app.inbox.sync_with(&app.identities)).await;
+    let outcome = blocking(app, |app| app.inbox.sync_with(&app.identities()?)).await;
     let mut state = app
         .sync
         .lock()
@@ -737,15 +816,17 @@ async fn attachment(
     let worker = Arc::clone(&app);
     let opening = tokio::task::spawn_blocking(move || {
         let failed = sender.clone();
-        let outcome = worker.inbox.open_attachment(
-            &worker.identities,
-            &id,
-            index,
-            |reference| {
-                let _ = known.send((reference.name.clone(), reference.size));
-            },
-            ChannelWriter(sender),
-        );
+        let outcome = worker.identities().and_then(|identities| {
+            worker.inbox.open_attachment(
+                &identities,
+                &id,
+                index,
+                |reference| {
+                    let _ = known.send((reference.name.clone(), reference.size));
+                },
+                ChannelWriter(sender),
+            )
+        });
         if let Err(error) = &outcome {
             let _ = failed.blocking_send(Err(std::io::Error::other(error.to_string())));
         }
@@ -885,8 +966,13 @@ async fn reply(
             .into_iter()
             .map(|(name, bytes)| crate::attachments::plan_bytes(&name, bytes, false))
             .collect::<Result<Vec<_>>>()?;
-        app.inbox
-            .send(&app.identities, &case_id, acknowledgement, &body, planned)
+        app.inbox.send(
+            &app.identities()?,
+            &case_id,
+            acknowledgement,
+            &body,
+            planned,
+        )
     })
     .await;
     match sent {
@@ -920,7 +1006,7 @@ async fn set_closed(app: Arc<App>, id: String, form: LanguageForm, closed: bool)
     let case_id = id.clone();
     let done = blocking(&app, move |app| {
         app.inbox
-            .set_closed(&app.identities, &case_id, closed)
+            .set_closed(&app.identities()?, &case_id, closed)
             .map(drop)
     })
     .await;
@@ -955,7 +1041,7 @@ async fn export(
     let case_id = id.clone();
     let target = folder.clone();
     let exported = blocking(&app, move |app| {
-        app.inbox.export_with(&app.identities, &case_id, &target)
+        app.inbox.export_with(&app.identities()?, &case_id, &target)
     })
     .await;
     let sync = app
@@ -981,6 +1067,81 @@ async fn export(
             },
         ),
         Err(error) => failure(language, &error),
+    }
+}
+
+#[derive(Deserialize)]
+struct UnlockForm {
+    lang: Option<String>,
+    #[serde(default)]
+    passphrase: Zeroizing<String>,
+}
+
+/// `POST /lock`: forgets the identity and what was read with it, now.
+async fn lock(State(app): State<Arc<App>>, Form(form): Form<LanguageForm>) -> Response {
+    app.lock();
+    let language = Language::from_query(form.lang.as_deref());
+    Redirect::to(&format!("/unlock?lang={}", language.code())).into_response()
+}
+
+/// `GET /unlock`: the locked app asks for the identity's passphrase again.
+async fn unlock_page(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -> Response {
+    let language = Language::from_query(query.lang.as_deref());
+    if !app.is_locked() {
+        return Redirect::to(&format!("/cases?lang={}", language.code())).into_response();
+    }
+    unlock_form(&app, language, None)
+}
+
+fn unlock_form(app: &App, language: Language, error: Option<&str>) -> Response {
+    let protected = crate::input::identity_is_protected(&app.inbox.identity).unwrap_or(true);
+    let lang = language.code();
+    let mut response = page(
+        language,
+        "/unlock",
+        language.pick("Vergrendeld", "Locked"),
+        &SyncState::default(),
+        html! {
+            p { (language.pick(
+                "De app is vergrendeld: hij is de identiteit en alles wat hij ermee las vergeten.",
+                "The app is locked: it has forgotten the identity and everything it read with it.")) }
+            @if let Some(error) = error {
+                p class="notice" role="alert" { (error) }
+            }
+            form method="post" action="/unlock" {
+                input type="hidden" name="lang" value=(lang);
+                @if protected {
+                    label for="passphrase" { (language.pick("Wachtwoordzin van ", "Passphrase of ")) (app.inbox.identity.display()) }
+                    input type="password" id="passphrase" name="passphrase" autocomplete="current-password" required;
+                }
+                button type="submit" { (language.pick("Ontgrendel", "Unlock")) }
+            }
+        },
+    );
+    if error.is_some() {
+        *response.status_mut() = StatusCode::UNAUTHORIZED;
+    }
+    response
+}
+
+/// `POST /unlock`: reads the identity again with the passphrase given.
+async fn unlock(State(app): State<Arc<App>>, Form(form): Form<UnlockForm>) -> Response {
+    let language = Language::from_query(form.lang.as_deref());
+    let passphrase = form.passphrase;
+    let opened = blocking(&app, move |app| {
+        let identities = crate::input::identities_with(&app.inbox.identity, || Ok(passphrase))?;
+        drop(crate::store::Store::open(&app.inbox.store, &identities)?);
+        Ok(identities)
+    })
+    .await;
+    match opened {
+        Ok(identities) => {
+            *app.identities
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::new(identities));
+            Redirect::to(&format!("/cases?lang={}", language.code())).into_response()
+        }
+        Err(error) => unlock_form(&app, language, Some(&error.to_string())),
     }
 }
 
@@ -1064,6 +1225,12 @@ fn page(language: Language, path: &str, title: &str, sync: &SyncState, body: Mar
                         a href={ "/cases?lang=" (lang) } { (language.pick("Meldingen", "Cases")) } " "
                         a href={ "/settings?lang=" (lang) } { (language.pick("Instellingen", "Settings")) } " "
                         a href={ (path) "?lang=" (other.0) } lang=(other.0) hreflang=(other.0) { (other.1) }
+                    }
+                    @if path != "/unlock" {
+                        form method="post" action="/lock" class="lock" {
+                            input type="hidden" name="lang" value=(lang);
+                            button type="submit" class="secondary" { (language.pick("Vergrendel", "Lock")) }
+                        }
                     }
                 }
                 main {

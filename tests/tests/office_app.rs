@@ -548,3 +548,65 @@ async fn overdue_cases_come_first_and_are_marked_when_the_clock_passes_their_dea
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("MELDPUNT_TODAY"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_app_shows_nothing_until_it_is_unlocked() {
+    let relay = Relay::start(RelayOptions::default());
+    let reporter = User::new();
+    reporter.report(&relay, "Een melding achter slot.");
+    let office = User::new();
+    let app = OfficeApp::start(&relay, &office);
+    let cookie = cookie(&app).await;
+    assert_eq!(post(&app, &cookie, "/sync", &[("lang", "en")]).await, 303);
+    let (_, cases) = page(&app, &cookie, "/cases?lang=en").await;
+    let case = cases
+        .split("href=\"/cases/")
+        .nth(1)
+        .and_then(|rest| rest.split('?').next())
+        .unwrap()
+        .to_owned();
+    // Locked (as the idle timer does): every page leads to the unlock page, none shows a case.
+    assert_eq!(post(&app, &cookie, "/lock", &[("lang", "en")]).await, 303);
+    for path in [
+        "/cases?lang=en".to_owned(),
+        format!("/cases/{case}?lang=en"),
+        format!("/cases/{case}/attachments/0"),
+        "/settings".to_owned(),
+    ] {
+        let response = client()
+            .get(format!("{}{path}", app.origin))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 303, "{path}");
+        assert!(response.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/unlock"));
+        assert!(!response.text().await.unwrap().contains("achter slot"));
+    }
+    assert_eq!(
+        post(
+            &app,
+            &cookie,
+            &format!("/cases/{case}/close"),
+            &[("lang", "en")]
+        )
+        .await,
+        303,
+        "a change while locked leads to the unlock page"
+    );
+    let (status, locked) = page(&app, &cookie, "/unlock?lang=en").await;
+    assert_eq!(status, 200);
+    assert!(locked.contains("locked"), "{locked}");
+    // Unlocking (this identity has no passphrase) reads the identity again.
+    assert_eq!(post(&app, &cookie, "/unlock", &[("lang", "en")]).await, 303);
+    let (status, thread) = page(&app, &cookie, &format!("/cases/{case}?lang=en")).await;
+    assert_eq!(status, 200);
+    assert!(thread.contains("achter slot"), "{thread}");
+    assert!(
+        !thread.contains(">closed<"),
+        "nothing was changed while locked: {thread}"
+    );
+}
