@@ -26,6 +26,13 @@ pub fn check_override() -> crate::error::Result<()> {
                 "{TODAY_VARIABLE} must be a day written YYYY-MM-DD, not {text:?}"
             )))
         }
-        _ => Ok(()),
+        Ok(text) => {
+            // Messages sent now carry this day too: never set it unnoticed.
+            eprintln!(
+                "WARNING: {TODAY_VARIABLE} is set: deadlines are counted, and messages dated, as of {text}."
+            );
+            Ok(())
+        }
+        Err(_) => Ok(()),
     }
 }

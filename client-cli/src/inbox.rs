@@ -234,24 +234,29 @@ impl Inbox {
         })
     }
 
-    /// Opens attachment number `index` of case `id` (in the order of
-    /// [`Case::attachments`]) into `output` as it arrives from the relay, digest-checked at
-    /// the end. `before` hears its reference first (its name and size, for the answer's
-    /// headers) once it is known to exist.
+    /// Opens the attachment at `location` of case `id` into `output` as it arrives from the
+    /// relay, digest-checked at the end. `before` hears its reference first (its name and
+    /// size, for the answer's headers) once it is known to exist. The store is let go before
+    /// the download: a long one keeps no other command waiting.
     pub fn open_attachment(
         &self,
         identities: &[IdentityKey],
         id: &str,
-        index: usize,
+        location: &str,
         before: impl FnOnce(&AttachmentReference),
         output: impl std::io::Write,
     ) -> Result<()> {
         let mut store = Store::open(&self.store, identities)?;
         let case = store.case_mut(id)?.clone();
-        let (_, reference) = case.attachments().into_iter().nth(index).ok_or_else(|| {
-            CliError::Usage(format!("case {} has no attachment {index}", case.id))
-        })?;
+        let (_, reference) = case
+            .attachments()
+            .into_iter()
+            .find(|(_, reference)| reference.location == location)
+            .ok_or_else(|| CliError::Usage(format!("case {} has no such attachment", case.id)))?;
         let session = self.session(identities, &mut store)?;
+        // The session noted which relay and recipient this store is for.
+        store.save()?;
+        drop(store);
         before(&reference);
         attachments::open_into(
             &session.relay,
@@ -540,7 +545,7 @@ impl Inbox {
         keep_metadata: bool,
     ) -> Result<()> {
         let identities = input::identities(&self.identity)?;
-        let message = self.send_with(
+        let (case_id, message) = self.send_with(
             &identities,
             id,
             acknowledgement,
@@ -566,10 +571,13 @@ impl Inbox {
             },
         )?;
         if self.json {
-            println!("{}", json!({ "case": id, "sent": message.kind.as_str() }));
+            println!(
+                "{}",
+                json!({ "case": case_id, "sent": message.kind.as_str() })
+            );
         } else {
             println!(
-                "Sent the {} to case {id}. Run meldpunt inbox sync to see it in the thread.",
+                "Sent the {} to case {case_id}. Run meldpunt inbox sync to see it in the thread.",
                 message.kind.as_str(),
             );
         }
@@ -593,6 +601,7 @@ impl Inbox {
             || Ok(zeroize::Zeroizing::new(body.to_owned())),
             || Ok(planned),
         )
+        .map(|(_, message)| message)
     }
 
     /// Sends a reply or acknowledgement, its text read by `body` once the case is known to
@@ -604,7 +613,7 @@ impl Inbox {
         acknowledgement: bool,
         body: impl FnOnce() -> Result<zeroize::Zeroizing<String>>,
         attachments: impl FnOnce() -> Result<Vec<attachments::Planned>>,
-    ) -> Result<Message> {
+    ) -> Result<(String, Message)> {
         let mut store = Store::open(&self.store, identities)?;
         let case = store.case_mut(id)?.clone();
         if case.status == Status::Closed {
@@ -671,7 +680,7 @@ impl Inbox {
         updated.sent_sequence = message.sequence;
         apply(updated, &message, today());
         store.save()?;
-        Ok(message)
+        Ok((case.id, message))
     }
 
     /// `meldpunt inbox close`.

@@ -58,14 +58,16 @@ struct App {
     identities: Mutex<Option<Arc<Vec<IdentityKey>>>>,
     /// When the last request came.
     last_request: Mutex<std::time::Instant>,
-    /// The secret of the first address.
-    secret: Zeroizing<String>,
+    /// The secret of the first address, until it is used (once).
+    secret: Mutex<Option<Zeroizing<String>>>,
     /// The cookie it is traded for.
     cookie: Zeroizing<String>,
     /// The cookie's name (with the port: one launch's cookie is not another's).
     cookie_name: String,
     /// `127.0.0.1:PORT`, the only `Host` answered.
     host: String,
+    /// The port served.
+    port: u16,
     /// `http://127.0.0.1:PORT`, the only `Origin` a change is accepted from.
     origin: String,
     sync: Mutex<SyncState>,
@@ -76,7 +78,7 @@ struct App {
 
 /// The store's content as read at one version.
 struct Cached {
-    version: Option<(std::time::SystemTime, u64)>,
+    version: Option<[u8; 24]>,
     state: Arc<crate::store::State>,
 }
 
@@ -112,20 +114,28 @@ impl App {
     /// The store's content, read again only if it changed.
     fn state(&self) -> Result<Arc<crate::store::State>> {
         let version = crate::store::Store::version(&self.inbox.store);
-        let mut cache = self
-            .cache
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(cached) = cache.as_ref().filter(|cached| cached.version == version) {
-            return Ok(Arc::clone(&cached.state));
+        {
+            let mut cache = self
+                .cache
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(cached) = cache.as_ref().filter(|cached| cached.version == version) {
+                return Ok(Arc::clone(&cached.state));
+            }
+            // Forgotten first: two copies of a large store are never held at once.
+            *cache = None;
         }
-        // Forgotten first: two copies of a large store are never held at once.
-        *cache = None;
+        // Read without holding the cache: the store's own lock may make this wait.
         let state = Arc::new(self.inbox.state(&self.identities()?)?);
-        *cache = Some(Cached {
-            version,
-            state: Arc::clone(&state),
-        });
+        if !self.is_locked() {
+            *self
+                .cache
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Cached {
+                version,
+                state: Arc::clone(&state),
+            });
+        }
         Ok(state)
     }
 }
@@ -165,36 +175,46 @@ pub fn run(inbox: Inbox, options: AppOptions) -> Result<()> {
     let address = listener
         .local_addr()
         .map_err(|error| CliError::Local(error.to_string()))?;
-    let host = match address {
-        SocketAddr::V4(_) => format!("127.0.0.1:{}", address.port()),
-        SocketAddr::V6(_) => format!("[::1]:{}", address.port()),
-    };
+    // The address bound, as browsers write it in `Host` (`127.0.0.1:PORT`, `[::1]:PORT`).
+    let host = address.to_string();
     let app = Arc::new(App {
         inbox,
         identities: Mutex::new(Some(Arc::new(identities))),
         last_request: Mutex::new(std::time::Instant::now()),
-        secret: random_secret(),
+        secret: Mutex::new(Some(random_secret())),
         cookie: random_secret(),
         cookie_name: format!("meldpunt_office_{}", address.port()),
         origin: format!("http://{host}"),
         host,
+        port: address.port(),
         sync: Mutex::new(SyncState::default()),
         cache: Mutex::new(None),
     });
-    let first = format!("{}/?key={}", app.origin, app.secret.as_str());
+    let first = format!(
+        "{}/?key={}",
+        app.origin,
+        app.secret
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_deref()
+            .map(String::as_str)
+            .unwrap_or_default()
+    );
     println!(
         "The office app runs at {}/ on this computer only.",
         app.origin
     );
-    println!("Open it with this address (it holds this launch's key; do not share it):\n  {first}");
+    println!(
+        "Open it with this address (it holds this launch's key, which works once; do not share it):\n  {first}"
+    );
     println!("Stop it with Ctrl-C: it then forgets the identity.");
     if options.open {
         open_in_browser(&first);
     }
     let served = runtime.block_on(serve(Arc::clone(&app), listener, &options));
     // The runtime goes before the app: the app's relay client owns a runtime of its own,
-    // which may not be dropped inside another.
-    drop(runtime);
+    // which may not be dropped inside another. Work still under way gets a moment.
+    runtime.shutdown_timeout(Duration::from_secs(2));
     drop(app);
     served
 }
@@ -238,12 +258,23 @@ async fn serve(
         }
     });
     let router = router(Arc::clone(&app));
-    let outcome = axum::serve(listener, router)
-        .with_graceful_shutdown(async {
+    let serving = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    });
+    // Ctrl-C stops it: requests under way get two seconds (a download the browser paused
+    // does not keep the identity alive).
+    let outcome = tokio::select! {
+        served = serving => served
+            .map_err(|error| CliError::Local(format!("the office app stopped: {error}"))),
+        () = async {
             let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|error| CliError::Local(format!("the office app stopped: {error}")));
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        } => Ok(()),
+    };
     background.abort();
     idle_lock.abort();
     outcome
@@ -260,7 +291,7 @@ fn router(app: Arc<App>) -> Router {
                 MOST_ATTACHMENT_BYTES + (1 << 20),
             )),
         )
-        .route("/cases/{id}/attachments/{index}", get(attachment))
+        .route("/cases/{id}/attachments/{location}", get(attachment))
         .route("/cases/{id}/close", post(close))
         .route("/cases/{id}/export", post(export))
         .route("/cases/{id}/reopen", post(reopen))
@@ -309,7 +340,16 @@ async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Res
         .get(header::HOST)
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default();
-    let mut response = if host != app.host {
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|info| info.0);
+    let mut response = if !peer.is_some_and(|peer| peer_is_this_user(peer, app.port)) {
+        refusal(
+            StatusCode::FORBIDDEN,
+            "The office app answers only its own user on this computer.",
+        )
+    } else if host != app.host {
         refusal(
             StatusCode::MISDIRECTED_REQUEST,
             "This address is not the office app's. Open the address printed in the terminal.",
@@ -362,6 +402,46 @@ async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Res
         headers.insert(name, HeaderValue::from_static(value));
     }
     response
+}
+
+/// Whether the other end of a loopback connection to `port` belongs to a process of the user
+/// running the app. Browsers send the app's cookie to every port of 127.0.0.1, so another
+/// user's server could be handed it; this keeps that user out even with the cookie. Read
+/// from the kernel's socket tables (`/proc/net/tcp`, `tcp6`: Linux); where there are none,
+/// not known, and allowed.
+fn peer_is_this_user(peer: SocketAddr, port: u16) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        let Ok(own) = std::fs::metadata("/proc/self").map(|metadata| metadata.uid()) else {
+            return true;
+        };
+        let tables: Vec<String> = ["/proc/net/tcp", "/proc/net/tcp6"]
+            .iter()
+            .filter_map(|path| std::fs::read_to_string(path).ok())
+            .collect();
+        if tables.is_empty() {
+            return true;
+        }
+        let wanted_local = format!(":{:04X}", peer.port());
+        let wanted_remote = format!(":{port:04X}");
+        tables
+            .iter()
+            .flat_map(|table| table.lines().skip(1))
+            .filter_map(|line| {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                let (local, remote, uid) = (fields.get(1)?, fields.get(2)?, fields.get(7)?);
+                (local.ends_with(&wanted_local) && remote.ends_with(&wanted_remote))
+                    .then(|| uid.parse::<u32>().ok())
+                    .flatten()
+            })
+            .any(|uid| uid == own)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (peer, port);
+        true
+    }
 }
 
 /// Whether a change comes from this app's own pages: its `Origin` (every current browser
@@ -456,7 +536,22 @@ async fn start(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -> R
     let language = Language::from_query(query.lang.as_deref());
     let cases = format!("/cases?lang={}", language.code());
     let offered = query.key.unwrap_or_default();
-    if bool::from(offered.as_bytes().ct_eq(app.secret.as_bytes())) {
+    // The key works once: an address seen elsewhere afterwards (in a process list, a
+    // browser's history) opens nothing.
+    let accepted = {
+        let mut secret = app
+            .secret
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let matches = secret
+            .as_ref()
+            .is_some_and(|secret| bool::from(offered.as_bytes().ct_eq(secret.as_bytes())));
+        if matches {
+            *secret = None;
+        }
+        matches
+    };
+    if accepted {
         let cookie = format!(
             "{}={}; HttpOnly; SameSite=Strict; Path=/",
             app.cookie_name,
@@ -470,7 +565,8 @@ async fn start(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -> R
     }
     refusal(
         StatusCode::UNAUTHORIZED,
-        "Open the office app with the address printed in the terminal where it was started.",
+        "Open the office app with the address printed in the terminal where it was started. \
+         That address works once: to open the app in another browser, stop it and start it again.",
     )
 }
 
@@ -692,19 +788,6 @@ fn case_body(language: Language, case: &Case) -> Markup {
     let lang = language.code();
     let today = today();
     let overdue = case.overdue(today);
-    // Attachments are numbered across the thread in the order `Case::attachments` gives.
-    let mut next = 0;
-    let first_attachment: Vec<usize> = case
-        .messages
-        .iter()
-        .map(|stored| {
-            let first = next;
-            next += stored
-                .message()
-                .map_or(0, |message| message.attachments.len());
-            first
-        })
-        .collect();
     html! {
         p { a href={ "/cases?lang=" (lang) } { (language.pick("← Alle meldingen", "← All cases")) } }
         dl class="facts" {
@@ -725,7 +808,7 @@ fn case_body(language: Language, case: &Case) -> Markup {
         }
         h2 { (language.pick("Gesprek", "Conversation")) }
         ol class="thread" {
-            @for (position, stored) in case.messages.iter().enumerate() {
+            @for stored in &case.messages {
                 li {
                     @match stored.message() {
                         Ok(message) => {
@@ -739,8 +822,8 @@ fn case_body(language: Language, case: &Case) -> Markup {
                             pre class="body" { (message.body.as_str()) }
                             @if !message.attachments.is_empty() {
                                 p { (language.pick("Bijlagen: ", "Attachments: "))
-                                    @for (offset, attachment) in message.attachments.iter().enumerate() {
-                                        a class="attachment" download href={ "/cases/" (case.id) "/attachments/" (first_attachment[position] + offset) "?lang=" (lang) } {
+                                    @for attachment in &message.attachments {
+                                        a class="attachment" download href={ "/cases/" (case.id) "/attachments/" (attachment.location) "?lang=" (lang) } {
                                             (attachment.name) " (" (attachment.size) " bytes)"
                                         } " "
                                     }
@@ -807,7 +890,7 @@ fn case_body(language: Language, case: &Case) -> Markup {
 /// a mismatch breaks the download off (the browser marks it failed).
 async fn attachment(
     State(app): State<Arc<App>>,
-    Path((id, index)): Path<(String, usize)>,
+    Path((id, location)): Path<(String, String)>,
     Query(query): Query<PageQuery>,
 ) -> Response {
     let language = Language::from_query(query.lang.as_deref());
@@ -820,7 +903,7 @@ async fn attachment(
             worker.inbox.open_attachment(
                 &identities,
                 &id,
-                index,
+                &location,
                 |reference| {
                     let _ = known.send((reference.name.clone(), reference.size));
                 },
@@ -1113,6 +1196,10 @@ fn unlock_form(app: &App, language: Language, error: Option<&str>) -> Response {
                 @if protected {
                     label for="passphrase" { (language.pick("Wachtwoordzin van ", "Passphrase of ")) (app.inbox.identity.display()) }
                     input type="password" id="passphrase" name="passphrase" autocomplete="current-password" required;
+                } @else {
+                    p class="notice" { (language.pick(
+                        "Let op: deze identiteit heeft geen wachtwoordzin, dus iedereen aan deze computer kan de app ontgrendelen. Maak er een met meldpunt keygen --passphrase.",
+                        "Note: this identity has no passphrase, so anyone at this computer can unlock the app. Make one with meldpunt keygen --passphrase.")) }
                 }
                 button type="submit" { (language.pick("Ontgrendel", "Unlock")) }
             }

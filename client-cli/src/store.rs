@@ -329,11 +329,15 @@ impl Store {
         })
     }
 
-    /// When the store in `folder` was last written, and its size: what changes whenever a
-    /// command saves it (`None` before the first save).
-    pub fn version(folder: &Path) -> Option<(std::time::SystemTime, u64)> {
-        let metadata = std::fs::metadata(folder.join("cases.sealed")).ok()?;
-        Some((metadata.modified().ok()?, metadata.len()))
+    /// What changes whenever a command saves the store in `folder`: the random nonce it
+    /// was last encrypted under (`None` before the first save).
+    pub fn version(folder: &Path) -> Option<[u8; 24]> {
+        use std::io::Read as _;
+        let mut nonce = [0u8; 24];
+        std::fs::File::open(folder.join("cases.sealed"))
+            .and_then(|mut file| file.read_exact(&mut nonce))
+            .ok()?;
+        Some(nonce)
     }
 
     /// Writes the state back, encrypted.

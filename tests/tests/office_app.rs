@@ -172,6 +172,39 @@ async fn a_page_elsewhere_gets_nothing_from_the_office_app() {
     let cookie = cookie(&app).await;
     let (status, _) = page(&app, &cookie, "/cases").await;
     assert_eq!(status, 200);
+    // The first address works once: seen later (in a process list, a history), it opens
+    // nothing.
+    let again = client().get(&app.first).send().await.unwrap();
+    assert_eq!(again.status().as_u16(), 401);
+    assert!(again.headers().get("set-cookie").is_none());
+    // Another user of this computer, even with the cookie (browsers hand it to every port
+    // of 127.0.0.1), gets nothing. (Needs root to act as another user, as CI runs.)
+    if std::fs::metadata("/proc/self")
+        .map(|metadata| std::os::unix::fs::MetadataExt::uid(&metadata))
+        .ok()
+        == Some(0)
+    {
+        let other = Command::new("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "curl",
+                "-s",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "-H",
+            ])
+            .arg(format!("Cookie: {cookie}"))
+            .arg(format!("{}/cases", app.origin))
+            .output()
+            .expect("setpriv and curl run");
+        assert_eq!(String::from_utf8_lossy(&other.stdout), "403");
+    } else {
+        eprintln!("not root: the test as another user of this computer is left out");
+    }
     // Another launch's cookie name or a wrong value: nothing.
     let (name, _) = cookie.split_once('=').unwrap();
     let (status, _) = page(&app, &format!("{name}=guessed"), "/cases").await;
@@ -303,8 +336,12 @@ async fn the_office_works_a_case_through_the_app_and_the_reporter_sees_each_step
     assert!(thread.contains("de kas klopt niet"), "{thread}");
     assert!(thread.contains("Bevestig ontvangst"), "{thread}");
     // The attachment: fetched, opened and digest-checked by the app, handed to the browser.
-    let attachment_path = format!("/cases/{case}/attachments/0");
-    assert!(thread.contains(&attachment_path), "{thread}");
+    let attachment_path = thread
+        .split("href=\"")
+        .find(|link| link.starts_with(&format!("/cases/{case}/attachments/")))
+        .and_then(|link| link.split('?').next())
+        .expect("a link to the attachment")
+        .to_owned();
     let response = client()
         .get(format!("{}{attachment_path}", app.origin))
         .header("cookie", &cookie)
@@ -320,8 +357,15 @@ async fn the_office_works_a_case_through_the_app_and_the_reporter_sees_each_step
         response.bytes().await.unwrap().as_ref(),
         b"datum;bedrag\n2026-03-01;-4000\n"
     );
-    let (status, _) = page(&app, &cookie, &format!("/cases/{case}/attachments/7")).await;
-    assert_eq!(status, 400);
+    for unknown in ["AAAAAAAAAAAAAAAAAAAAAA", "..%2F..%2Fkey.age"] {
+        let (status, _) = page(
+            &app,
+            &cookie,
+            &format!("/cases/{case}/attachments/{unknown}"),
+        )
+        .await;
+        assert_eq!(status, 400, "{unknown}");
+    }
 
     // Acknowledge (the standard text, edited), then reply with an attachment.
     let (status, _) = post_reply(
