@@ -300,6 +300,8 @@ fn router(app: Arc<App>) -> Router {
         .route("/lock", post(lock))
         .route("/unlock", get(unlock_page).post(unlock))
         .route("/app.css", get(stylesheet))
+        .route("/app.js", get(script))
+        .route("/status", get(status))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&app),
             guard,
@@ -377,16 +379,19 @@ async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Res
         };
         Redirect::to(&format!("/unlock?lang={language}")).into_response()
     } else {
-        *app.last_request
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = std::time::Instant::now();
+        // The page's own polling is not use: it must not keep the app from locking.
+        if request.uri().path() != "/status" {
+            *app.last_request
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = std::time::Instant::now();
+        }
         next.run(request).await
     };
     let headers = response.headers_mut();
     for (name, value) in [
         (
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
         (header::CACHE_CONTROL, "no-store"),
         // Not `no-referrer`: with it, browsers send `Origin: null` with the app's own forms,
@@ -1273,6 +1278,32 @@ async fn settings(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -
     )
 }
 
+async fn script() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("office_app.js"),
+    )
+        .into_response()
+}
+
+/// `GET /status`: how many new messages the background sync brought (for the script).
+async fn status(State(app): State<Arc<App>>) -> Response {
+    let state = app
+        .sync
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        format!(
+            "{{\"unseen\":{},\"sync_failed\":{}}}",
+            state.unseen,
+            state.error.is_some()
+        ),
+    )
+        .into_response()
+}
+
 async fn stylesheet() -> Response {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
@@ -1304,6 +1335,7 @@ fn page(language: Language, path: &str, title: &str, sync: &SyncState, body: Mar
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (counted) }
                 link rel="stylesheet" href="/app.css";
+                script src="/app.js" defer {}
             }
             body {
                 header {
@@ -1322,6 +1354,9 @@ fn page(language: Language, path: &str, title: &str, sync: &SyncState, body: Mar
                 }
                 main {
                     h1 { (title) }
+                    p id="live-notice" class="live" role="status" data-template=(language.pick(
+                        "{count} nieuw(e) bericht(en) opgehaald; open de meldingen om ze te zien.",
+                        "{count} new message(s) arrived; open the cases to see them.")) {}
                     @if sync.unseen > 0 {
                         p class="notice" role="status" { (sync.unseen) " " (language.pick("nieuw(e) bericht(en) opgehaald.", "new message(s) arrived.")) }
                     }

@@ -164,7 +164,14 @@ async fn a_page_elsewhere_gets_nothing_from_the_office_app() {
     );
 
     // Without the secret or the cookie: nothing.
-    for path in ["/cases", "/settings", "/cases/anything", "/?key=wrong", "/"] {
+    for path in [
+        "/cases",
+        "/settings",
+        "/status",
+        "/cases/anything",
+        "/?key=wrong",
+        "/",
+    ] {
         let (status, body) = page(&app, "", path).await;
         assert_eq!(status, 401, "{path}");
         assert!(!body.contains("<table"), "{path}");
@@ -319,11 +326,21 @@ async fn the_office_works_a_case_through_the_app_and_the_reporter_sees_each_step
     let app = OfficeApp::start(&relay, &office);
     let cookie = cookie(&app).await;
     assert_eq!(post(&app, &cookie, "/sync", &[("lang", "nl")]).await, 303);
+    // What the page's script asks every minute (the count it puts in the title).
+    let (status, counted) = page(&app, &cookie, "/status").await;
+    assert_eq!(status, 200);
+    assert_eq!(counted, r#"{"unseen":1,"sync_failed":false}"#);
     let (status, cases) = page(&app, &cookie, "/cases?lang=en").await;
     assert_eq!(status, 200);
     assert!(
         cases.contains("(1) Cases"),
         "the title counts what arrived: {cases}"
+    );
+    assert!(cases.contains("<script src=\"/app.js\" defer>"), "{cases}");
+    let (_, counted) = page(&app, &cookie, "/status").await;
+    assert_eq!(
+        counted, r#"{"unseen":0,"sync_failed":false}"#,
+        "seen once shown"
     );
     let case = cases
         .split("href=\"/cases/")
