@@ -1,6 +1,6 @@
-// The office app's one convenience script: every minute it asks how many new messages the
-// background sync brought, and shows the count in the page title and a notice, without a
-// reload. Without it the count shows on the next page opened. When the app has locked, it
+// The office app's one convenience script: every minute, and when its tab is shown again, it
+// asks how many new messages the background sync brought, and shows the count in the page
+// title and a notice, without a reload. Without it the count shows on the next page opened. When the app has locked, it
 // reloads the page, which then asks for the passphrase.
 "use strict";
 (function () {
@@ -30,4 +30,9 @@
       .catch(function () {});
   }
   window.setInterval(check, 60000);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") {
+      check();
+    }
+  });
 })();

@@ -671,3 +671,53 @@ async fn a_locked_app_shows_nothing_until_it_is_unlocked() {
         "nothing was changed while locked: {thread}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_javascript_the_title_counts_new_messages_without_a_reload() {
+    let relay = Relay::start(RelayOptions::default());
+    let reporter = User::new();
+    reporter.report(&relay, "De eerste melding.");
+    let office = User::new();
+    let app = OfficeApp::start(&relay, &office);
+    let browser = Browser::start(true).await;
+    browser.open(&app.first).await;
+    browser.wait_for("form.sync button").await;
+    browser
+        .open(&format!("{}/settings?lang=en", app.origin))
+        .await;
+    browser.wait_for("main h1").await;
+    assert_eq!(browser.client.title().await.unwrap(), "Settings · Meldpunt");
+    // A new report arrives and the app fetches it while this page stays open (as the
+    // background sync would; posted from the page itself, so with its own origin).
+    reporter.report(&relay, "Een tweede melding.");
+    browser
+        .client
+        .execute(
+            "return fetch('/sync', {method: 'POST', redirect: 'manual', body: new URLSearchParams('lang=en')}).then(function (r) { return r.type; });",
+            vec![],
+        )
+        .await
+        .unwrap();
+    // The tab is shown again: the script asks and the title counts what arrived.
+    browser
+        .client
+        .execute(
+            "document.dispatchEvent(new Event('visibilitychange'));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let mut title = String::new();
+    for _ in 0..50 {
+        title = browser.client.title().await.unwrap();
+        if title.starts_with("(2)") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(title, "(2) Settings · Meldpunt");
+    assert!(browser
+        .text("#live-notice")
+        .await
+        .contains("2 new message(s) arrived"));
+}
