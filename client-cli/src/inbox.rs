@@ -1121,7 +1121,7 @@ fn apply(case: &mut Case, message: &Message, day: meldpunt_crypto::Day) {
                 case.status = Status::FeedbackGiven;
             }
         }
-        MessageKind::FollowUp => {}
+        MessageKind::FollowUp { .. } => {}
     }
 }
 

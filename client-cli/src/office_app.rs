@@ -773,7 +773,7 @@ fn author_label(language: Language, message: &Message) -> String {
         MessageKind::Report { .. } => language
             .pick("melder (melding)", "reporter (report)")
             .into(),
-        MessageKind::FollowUp => language
+        MessageKind::FollowUp { .. } => language
             .pick("melder (aanvulling)", "reporter (follow-up)")
             .into(),
         MessageKind::Reply { from, .. } => format!(

@@ -322,7 +322,7 @@ fn read_thread(relay: &Relay, code: &ReceiptCode, directory: &Directory) -> Resu
 fn author(message: &Message, directory: &Directory) -> String {
     match &message.kind {
         MessageKind::Report { .. } => "you (report)".into(),
-        MessageKind::FollowUp => "you (follow-up)".into(),
+        MessageKind::FollowUp { .. } => "you (follow-up)".into(),
         MessageKind::Reply { from, .. } | MessageKind::Acknowledgement { from, .. } => {
             let name = directory.recipient(from).map_or_else(
                 |_| format!("{}/{}", from.organisation, from.recipient),

@@ -148,7 +148,6 @@ fn main() {
         let report = Message {
             mailbox: code.mailbox_token().mailbox_id(),
             sequence: 1,
-            signature: None,
             kind: MessageKind::Report {
                 reply_key: code.reply_identity().recipient(),
                 follow_up_key: code.follow_up_signing_key().follow_up_key(),
@@ -178,8 +177,9 @@ fn main() {
     let mut follow_up = Message {
         mailbox: code.mailbox_token().mailbox_id(),
         sequence: 2,
-        signature: None,
-        kind: MessageKind::FollowUp,
+        kind: MessageKind::FollowUp {
+            signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
+        },
         written_on: day("2026-11-29"),
         body: String::from(
             "Aanvulling: het gebeurt sinds maart, elke week. \"Één\" <voorbeeld> \u{1f}",
@@ -204,13 +204,13 @@ fn main() {
     let mut reply = Message {
         mailbox: code.mailbox_token().mailbox_id(),
         sequence: 1,
-        signature: None,
         kind: MessageKind::Reply {
             from: RecipientAddress {
                 organisation: "demo".into(),
                 recipient: "integrity-office".into(),
             },
             signer: office.office_signing_key().office_key(),
+            signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
         },
         written_on: day("2026-11-30"),
         body: String::from("Dank voor uw melding. \"Wij\" <onderzoeken> het.").into(),

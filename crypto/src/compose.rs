@@ -47,7 +47,6 @@ impl Message {
         Message {
             mailbox: code.mailbox_token().mailbox_id(),
             sequence: 1,
-            signature: None,
             kind: MessageKind::Report {
                 reply_key: code.reply_identity().recipient(),
                 follow_up_key: code.follow_up_signing_key().follow_up_key(),
@@ -71,8 +70,9 @@ impl Message {
         let mut message = Message {
             mailbox,
             sequence,
-            signature: None,
-            kind: MessageKind::FollowUp,
+            kind: MessageKind::FollowUp {
+                signature: crate::MessageSignature::from_bytes([0; 64]),
+            },
             written_on: content.written_on,
             body: content.body,
             attachments: content.attachments,
@@ -94,14 +94,21 @@ impl Message {
     ) -> Result<Message, Error> {
         let signer = signing_key.office_key();
         let kind = if acknowledgement {
-            MessageKind::Acknowledgement { from, signer }
+            MessageKind::Acknowledgement {
+                from,
+                signer,
+                signature: crate::MessageSignature::from_bytes([0; 64]),
+            }
         } else {
-            MessageKind::Reply { from, signer }
+            MessageKind::Reply {
+                from,
+                signer,
+                signature: crate::MessageSignature::from_bytes([0; 64]),
+            }
         };
         let mut message = Message {
             mailbox,
             sequence,
-            signature: None,
             kind,
             written_on: content.written_on,
             body: content.body,

@@ -17,31 +17,27 @@
 //! - [`StoreKey`]: encryption at rest of a client's local state (the office's case store).
 //!
 //! ```
-//! use meldpunt_crypto::{Day, IdentityKey, Message, MessageKind, ReceiptCode, RecipientAddress};
+//! use meldpunt_crypto::{Content, Day, IdentityKey, Message, ReceiptCode, RecipientAddress};
 //!
 //! // The office has an age identity; its public key is in the signed directory.
 //! let office = IdentityKey::generate();
 //!
-//! // A reporter gets a new receipt code and derives everything from it.
+//! // A reporter gets a new receipt code and derives everything from it: the token shown to
+//! // the relay, the mailbox id it stores, the reply and follow-up keys the report carries.
 //! let code = ReceiptCode::generate();
+//! let report = Message::report(
+//!     &code,
+//!     vec![RecipientAddress {
+//!         organisation: "demo".into(),
+//!         recipient: "integrity-office".into(),
+//!     }],
+//!     Content::text(
+//!         "2026-11-28".parse::<Day>()?,
+//!         "Er wordt gefraudeerd met subsidies.",
+//!     ),
+//! );
 //! let token = code.mailbox_token(); // shown to the relay
-//! let mailbox_id = token.mailbox_id(); // all the relay stores
-//! let report = Message {
-//!     mailbox: mailbox_id,
-//!     sequence: 1,
-//!     signature: None,
-//!     kind: MessageKind::Report {
-//!         reply_key: code.reply_identity().recipient(),
-//!         follow_up_key: code.follow_up_signing_key().follow_up_key(),
-//!         recipients: vec![RecipientAddress {
-//!             organisation: "demo".into(),
-//!             recipient: "integrity-office".into(),
-//!         }],
-//!     },
-//!     written_on: "2026-11-28".parse::<Day>()?,
-//!     body: String::from("Er wordt gefraudeerd met subsidies.").into(),
-//!     attachments: vec![],
-//! };
+//! assert_eq!(report.mailbox, token.mailbox_id()); // all the relay stores
 //! let sealed = report.seal(&[office.recipient()])?;
 //!
 //! // The office opens it on its own workstation.

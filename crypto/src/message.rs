@@ -79,14 +79,20 @@ pub enum MessageKind {
         /// The recipients the reporter chose.
         recipients: Vec<RecipientAddress>,
     },
-    /// A later message from the reporter.
-    FollowUp,
+    /// A later message from the reporter, signed with the follow-up key its report carries:
+    /// a follow-up cannot be built without a signature.
+    FollowUp {
+        /// The signature (set by [`crate::FollowUpSigningKey::sign`]).
+        signature: MessageSignature,
+    },
     /// A message from a recipient to the reporter.
     Reply {
         /// Who wrote it.
         from: RecipientAddress,
         /// The office key it is signed with (set by [`crate::OfficeSigningKey::sign`]).
         signer: OfficeKey,
+        /// The signature (set by [`crate::OfficeSigningKey::sign`]).
+        signature: MessageSignature,
     },
     /// The acknowledgement of receipt a recipient sends (due within 7 days).
     Acknowledgement {
@@ -94,6 +100,8 @@ pub enum MessageKind {
         from: RecipientAddress,
         /// The office key it is signed with (set by [`crate::OfficeSigningKey::sign`]).
         signer: OfficeKey,
+        /// The signature (set by [`crate::OfficeSigningKey::sign`]).
+        signature: MessageSignature,
     },
 }
 
@@ -138,7 +146,7 @@ impl MessageKind {
     pub fn as_str(&self) -> &'static str {
         match self {
             MessageKind::Report { .. } => "report",
-            MessageKind::FollowUp => "follow-up",
+            MessageKind::FollowUp { .. } => "follow-up",
             MessageKind::Reply { .. } => "reply",
             MessageKind::Acknowledgement { .. } => "acknowledgement",
         }
@@ -156,10 +164,6 @@ pub struct Message {
     /// 2, 3…; each office signing key numbers its own replies and acknowledgements 1, 2…
     /// (so that two members of an office who write at once never collide).
     pub sequence: u32,
-    /// The signature: a follow-up's by the reporter's follow-up key (set by
-    /// [`crate::FollowUpSigningKey::sign`]), an office message's by its signer (set by
-    /// [`crate::OfficeSigningKey::sign`]); `None` for a report.
-    pub signature: Option<MessageSignature>,
     /// The day it was written (never a time of day).
     pub written_on: Day,
     /// The text. Zeroized on drop.
@@ -297,17 +301,21 @@ impl Message {
                 }
                 recipients.iter().try_for_each(check_address)
             }
-            MessageKind::FollowUp => Ok(()),
+            MessageKind::FollowUp { .. } => Ok(()),
             MessageKind::Reply { from, .. } | MessageKind::Acknowledgement { from, .. } => {
                 check_address(from)
             }
-        }?;
-        if self.signature.is_some() == matches!(self.kind, MessageKind::Report { .. }) {
-            return Err(malformed(
-                "every message but a report carries its author's signature, and a report none",
-            ));
         }
-        Ok(())
+    }
+
+    /// The author's signature (every kind but a report carries one).
+    pub fn signature(&self) -> Option<MessageSignature> {
+        match &self.kind {
+            MessageKind::Report { .. } => None,
+            MessageKind::FollowUp { signature }
+            | MessageKind::Reply { signature, .. }
+            | MessageKind::Acknowledgement { signature, .. } => Some(*signature),
+        }
     }
 
     /// Encodes the message as compact JSON (without padding). Zeroized on drop.
@@ -326,8 +334,8 @@ impl Message {
                 None,
                 None,
             ),
-            MessageKind::FollowUp => (WireKind::FollowUp, None, None, None, None, None),
-            MessageKind::Reply { from, signer } => (
+            MessageKind::FollowUp { .. } => (WireKind::FollowUp, None, None, None, None, None),
+            MessageKind::Reply { from, signer, .. } => (
                 WireKind::Reply,
                 None,
                 None,
@@ -335,7 +343,7 @@ impl Message {
                 Some(from.clone()),
                 Some(*signer),
             ),
-            MessageKind::Acknowledgement { from, signer } => (
+            MessageKind::Acknowledgement { from, signer, .. } => (
                 WireKind::Acknowledgement,
                 None,
                 None,
@@ -357,7 +365,7 @@ impl Message {
             recipients,
             from,
             signer,
-            signature: self.signature,
+            signature: self.signature(),
         };
         // Measured first, then written into a buffer of exactly that size: a growing buffer
         // would leave earlier copies of the text behind in freed memory, unwiped.
@@ -397,6 +405,14 @@ impl Message {
         }
         let wire: WireMessage = serde_json::from_slice(encoded)
             .map_err(|error| malformed(describe_json_error(&error)))?;
+        let signature =
+            match (&wire.kind, wire.signature) {
+                (WireKind::Report, None) => None,
+                (WireKind::Report, Some(_)) | (_, None) => return Err(malformed(
+                    "every message but a report carries its author's signature, and a report none",
+                )),
+                (_, Some(signature)) => Some(signature),
+            };
         let kind = match (
             wire.kind,
             wire.reply_key,
@@ -404,6 +420,7 @@ impl Message {
             wire.recipients,
             wire.from,
             wire.signer,
+            signature,
         ) {
             (
                 WireKind::Report,
@@ -412,18 +429,35 @@ impl Message {
                 Some(recipients),
                 None,
                 None,
+                None,
             ) => MessageKind::Report {
                 reply_key,
                 follow_up_key,
                 recipients,
             },
-            (WireKind::FollowUp, None, None, None, None, None) => MessageKind::FollowUp,
-            (WireKind::Reply, None, None, None, Some(from), Some(signer)) => {
-                MessageKind::Reply { from, signer }
+            (WireKind::FollowUp, None, None, None, None, None, Some(signature)) => {
+                MessageKind::FollowUp { signature }
             }
-            (WireKind::Acknowledgement, None, None, None, Some(from), Some(signer)) => {
-                MessageKind::Acknowledgement { from, signer }
+            (WireKind::Reply, None, None, None, Some(from), Some(signer), Some(signature)) => {
+                MessageKind::Reply {
+                    from,
+                    signer,
+                    signature,
+                }
             }
+            (
+                WireKind::Acknowledgement,
+                None,
+                None,
+                None,
+                Some(from),
+                Some(signer),
+                Some(signature),
+            ) => MessageKind::Acknowledgement {
+                from,
+                signer,
+                signature,
+            },
             _ => {
                 return Err(malformed(
                     "fields do not fit the kind: a report has reply_key, follow_up_key and recipients, a reply or acknowledgement has from and signer, a follow-up none of them",
@@ -436,7 +470,6 @@ impl Message {
             kind,
             mailbox,
             sequence: wire.sequence,
-            signature: wire.signature,
             written_on: wire.written_on,
             body: wire.body,
             attachments: wire.attachments,
@@ -621,7 +654,7 @@ impl ThreadCheck {
             return Err(Error::WrongMailbox);
         }
         let writer = match message.kind {
-            MessageKind::Report { .. } | MessageKind::FollowUp => Author::Reporter,
+            MessageKind::Report { .. } | MessageKind::FollowUp { .. } => Author::Reporter,
             MessageKind::Reply { .. } | MessageKind::Acknowledgement { .. } => Author::Office,
         };
         if writer != recorded {
@@ -656,7 +689,7 @@ impl ThreadCheck {
                     missing_before: 0,
                 })
             }
-            MessageKind::FollowUp => {
+            MessageKind::FollowUp { .. } => {
                 if !self.started() && !self.partial {
                     return Err(Error::ThreadWithoutReport);
                 }
@@ -676,7 +709,8 @@ impl ThreadCheck {
                     missing_before,
                 })
             }
-            MessageKind::Reply { from, signer } | MessageKind::Acknowledgement { from, signer } => {
+            MessageKind::Reply { from, signer, .. }
+            | MessageKind::Acknowledgement { from, signer, .. } => {
                 if !self.started() && !self.partial {
                     return Err(Error::ThreadWithoutReport);
                 }
@@ -913,14 +947,18 @@ mod tests {
                 follow_up_key: code().follow_up_signing_key().follow_up_key(),
                 recipients: vec![address()],
             },
-            MessageKind::FollowUp,
+            MessageKind::FollowUp {
+                signature: crate::MessageSignature::from_bytes([0; 64]),
+            },
             MessageKind::Reply {
                 from: address(),
                 signer: office_key(),
+                signature: crate::MessageSignature::from_bytes([0; 64]),
             },
             MessageKind::Acknowledgement {
                 from: address(),
                 signer: office_key(),
+                signature: crate::MessageSignature::from_bytes([0; 64]),
             },
         ]
     }
@@ -940,13 +978,12 @@ mod tests {
             kind,
             mailbox: MailboxId::from_bytes([7; 32]),
             sequence,
-            signature: None,
             written_on: "2026-11-28".parse().unwrap(),
             body: body.to_owned().into(),
             attachments: vec![attachment()],
         };
         match message.kind {
-            MessageKind::FollowUp => code().follow_up_signing_key().sign(&mut message),
+            MessageKind::FollowUp { .. } => code().follow_up_signing_key().sign(&mut message),
             MessageKind::Reply { .. } | MessageKind::Acknowledgement { .. } => {
                 office.office_signing_key().sign(&mut message).unwrap()
             }
@@ -970,7 +1007,12 @@ mod tests {
 
     #[test]
     fn debug_hides_the_body() {
-        let original = message(MessageKind::FollowUp, "geheime tekst");
+        let original = message(
+            MessageKind::FollowUp {
+                signature: crate::MessageSignature::from_bytes([0; 64]),
+            },
+            "geheime tekst",
+        );
         assert!(!format!("{original:?}").contains("geheime"));
     }
 
@@ -1063,6 +1105,7 @@ mod tests {
             MessageKind::Reply {
                 from,
                 signer: member.office_signing_key().office_key(),
+                signature: crate::MessageSignature::from_bytes([0; 64]),
             },
             "x",
             sequence,
@@ -1070,12 +1113,18 @@ mod tests {
     }
 
     fn follow_up(sequence: u32) -> Message {
-        numbered(MessageKind::FollowUp, "x", sequence)
+        numbered(
+            MessageKind::FollowUp {
+                signature: crate::MessageSignature::from_bytes([0; 64]),
+            },
+            "x",
+            sequence,
+        )
     }
 
     fn author_of(message: &Message) -> Author {
         match message.kind {
-            MessageKind::Report { .. } | MessageKind::FollowUp => Author::Reporter,
+            MessageKind::Report { .. } | MessageKind::FollowUp { .. } => Author::Reporter,
             _ => Author::Office,
         }
     }
@@ -1210,7 +1259,8 @@ mod tests {
         };
         assert!(matches!(refused(&[elsewhere]), Error::WrongMailbox));
 
-        // A follow-up signed by anyone but the reporter, unsigned, or altered after signing.
+        // A follow-up signed by anyone but the reporter, with a signature of zeros (one
+        // without a signature cannot be built), or altered after signing.
         let mut forged = follow_up(2);
         crate::ReceiptCode::from_entropy([2; 16])
             .follow_up_signing_key()
@@ -1219,12 +1269,14 @@ mod tests {
             refused(&[report.clone(), forged]),
             Error::ForgedFollowUp
         ));
-        let unsigned = Message {
-            signature: None,
+        let zeroed = Message {
+            kind: MessageKind::FollowUp {
+                signature: crate::MessageSignature::from_bytes([0; 64]),
+            },
             ..follow_up(2)
         };
         assert!(matches!(
-            refused(&[report.clone(), unsigned]),
+            refused(&[report.clone(), zeroed]),
             Error::ForgedFollowUp
         ));
         let altered = Message {
@@ -1286,6 +1338,7 @@ mod tests {
             MessageKind::Acknowledgement {
                 from: address(),
                 signer: stranger.office_signing_key().office_key(),
+                signature: crate::MessageSignature::from_bytes([0; 64]),
             },
             "x",
             1,
@@ -1299,6 +1352,7 @@ mod tests {
             MessageKind::Acknowledgement {
                 from: address(),
                 signer: stranger.office_signing_key().office_key(),
+                signature: crate::MessageSignature::from_bytes([0; 64]),
             },
             "x",
             1,
@@ -1313,12 +1367,16 @@ mod tests {
             ]),
             Err(Error::ForgedOfficeMessage)
         ));
-        // An unsigned reply cannot even be encoded, and a decoded one is refused.
-        let unsigned = Message {
-            signature: None,
-            ..good.clone()
-        };
-        assert!(unsigned.encode().is_err());
+        // A reply cannot be built without a signature; one with a signature of zeros is
+        // refused.
+        let mut zeroed = good.clone();
+        if let MessageKind::Reply { signature, .. } = &mut zeroed.kind {
+            *signature = crate::MessageSignature::from_bytes([0; 64]);
+        }
+        assert!(matches!(
+            admit(&[(report.clone(), Author::Reporter), (zeroed, Author::Office)]),
+            Err(Error::ForgedOfficeMessage)
+        ));
         // An altered reply.
         let altered = Message {
             body: String::from("anders").into(),
@@ -1447,7 +1505,12 @@ mod tests {
 
     #[test]
     fn oversize_body_is_refused() {
-        let large = message(MessageKind::FollowUp, &"a".repeat(MAXIMUM_BODY_LENGTH + 1));
+        let large = message(
+            MessageKind::FollowUp {
+                signature: crate::MessageSignature::from_bytes([0; 64]),
+            },
+            &"a".repeat(MAXIMUM_BODY_LENGTH + 1),
+        );
         assert!(matches!(large.encode(), Err(Error::TooLarge { .. })));
     }
 
@@ -1481,7 +1544,14 @@ mod tests {
     fn wrong_padding_is_refused() {
         // A well-formed message sealed without Meldpunt's padding.
         let office = IdentityKey::generate();
-        let encoded = message(MessageKind::FollowUp, "x").encode().unwrap();
+        let encoded = message(
+            MessageKind::FollowUp {
+                signature: crate::MessageSignature::from_bytes([0; 64]),
+            },
+            "x",
+        )
+        .encode()
+        .unwrap();
         let mut sealed = Vec::new();
         let mut writer = age::Encryptor::with_recipients(std::iter::once(
             office.recipient().as_age() as &dyn age::Recipient,
@@ -1518,7 +1588,7 @@ mod tests {
         #[test]
         fn flipped_bits_in_sealed_messages_are_refused(position in any::<prop::sample::Index>(), bit in 0u8..8) {
             let office = IdentityKey::generate();
-            let mut sealed = message(MessageKind::FollowUp, "melding").seal(&[office.recipient()]).unwrap().into_bytes();
+            let mut sealed = message(MessageKind::FollowUp { signature: crate::MessageSignature::from_bytes([0; 64]) }, "melding").seal(&[office.recipient()]).unwrap().into_bytes();
             let index = position.index(sealed.len());
             sealed[index] ^= 1 << bit;
             prop_assert!(Message::open(&[office], &sealed).is_err());

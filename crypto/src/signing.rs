@@ -58,11 +58,12 @@ impl FollowUpSigningKey {
         FollowUpKey(self.0.verifying_key())
     }
 
-    /// Signs a follow-up (sets its signature).
+    /// Signs a follow-up (sets its signature; another kind is left as it is).
     pub fn sign(&self, message: &mut Message) {
-        message.signature = None;
-        let signature = self.0.sign(&message.signing_bytes());
-        message.signature = Some(MessageSignature(signature.to_bytes()));
+        let signed = MessageSignature(self.0.sign(&message.signing_bytes()).to_bytes());
+        if let MessageKind::FollowUp { signature } = &mut message.kind {
+            *signature = signed;
+        }
     }
 }
 
@@ -79,10 +80,9 @@ pub struct FollowUpKey(VerifyingKey);
 impl FollowUpKey {
     /// Checks a follow-up's signature.
     pub fn verify(&self, message: &Message) -> Result<(), Error> {
-        if !matches!(message.kind, MessageKind::FollowUp) {
+        let MessageKind::FollowUp { signature } = &message.kind else {
             return Err(Error::ForgedFollowUp);
-        }
-        let signature = message.signature.ok_or(Error::ForgedFollowUp)?;
+        };
         self.0
             .verify_strict(
                 &message.signing_bytes(),
@@ -125,6 +125,12 @@ impl fmt::Debug for FollowUpKey {
 pub struct MessageSignature(pub(crate) [u8; 64]);
 
 impl MessageSignature {
+    /// A signature's 64 bytes as they are (a message being built holds these until it is
+    /// signed; readers verify every signature).
+    pub fn from_bytes(bytes: [u8; 64]) -> MessageSignature {
+        MessageSignature(bytes)
+    }
+
     /// The wire form.
     pub fn to_wire(&self) -> String {
         URL_SAFE_NO_PAD.encode(self.0)
@@ -188,9 +194,12 @@ impl OfficeSigningKey {
                 ))
             }
         }
-        message.signature = None;
-        let signature = self.0.sign(&message.signing_bytes());
-        message.signature = Some(MessageSignature(signature.to_bytes()));
+        let signed = MessageSignature(self.0.sign(&message.signing_bytes()).to_bytes());
+        if let MessageKind::Reply { signature, .. }
+        | MessageKind::Acknowledgement { signature, .. } = &mut message.kind
+        {
+            *signature = signed;
+        }
         Ok(())
     }
 }
@@ -212,13 +221,15 @@ pub struct OfficeKey(VerifyingKey);
 impl OfficeKey {
     /// Checks an office message's signature by this key (the message must name it).
     pub fn verify(&self, message: &Message) -> Result<(), Error> {
-        let named = match &message.kind {
-            MessageKind::Reply { signer, .. } | MessageKind::Acknowledgement { signer, .. } => {
-                *signer
+        let (named, signature) = match &message.kind {
+            MessageKind::Reply {
+                signer, signature, ..
             }
+            | MessageKind::Acknowledgement {
+                signer, signature, ..
+            } => (*signer, *signature),
             _ => return Err(Error::ForgedOfficeMessage),
         };
-        let signature = message.signature.ok_or(Error::ForgedOfficeMessage)?;
         if named != *self {
             return Err(Error::ForgedOfficeMessage);
         }
@@ -303,8 +314,9 @@ impl Message {
             OFFICE_SIGNATURE_CONTEXT.len() + 4 * 32 + 90 + 104 * self.attachments.len(),
         ));
         match &self.kind {
-            MessageKind::FollowUp => bytes.extend_from_slice(FOLLOW_UP_SIGNATURE_CONTEXT),
-            MessageKind::Reply { from, signer } | MessageKind::Acknowledgement { from, signer } => {
+            MessageKind::FollowUp { .. } => bytes.extend_from_slice(FOLLOW_UP_SIGNATURE_CONTEXT),
+            MessageKind::Reply { from, signer, .. }
+            | MessageKind::Acknowledgement { from, signer, .. } => {
                 bytes.extend_from_slice(OFFICE_SIGNATURE_CONTEXT);
                 bytes.extend_from_slice(&Sha256::digest(self.kind.as_str().as_bytes()));
                 bytes.extend_from_slice(&Sha256::digest(from.organisation.as_bytes()));

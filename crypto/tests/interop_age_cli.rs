@@ -124,7 +124,6 @@ fn a_sealed_message_is_readable_json_with_stock_age() {
     let report = Message {
         mailbox: code.mailbox_token().mailbox_id(),
         sequence: 1,
-        signature: None,
         kind: MessageKind::Report {
             reply_key: code.reply_identity().recipient(),
             follow_up_key: code.follow_up_signing_key().follow_up_key(),
@@ -163,13 +162,13 @@ fn files_sealed_by_stock_age_open_with_the_crate() {
     let mut reply = Message {
         mailbox: code.mailbox_token().mailbox_id(),
         sequence: 1,
-        signature: None,
         kind: MessageKind::Reply {
             from: RecipientAddress {
                 organisation: "demo".into(),
                 recipient: "integrity-office".into(),
             },
             signer: office.office_signing_key().office_key(),
+            signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
         },
         written_on: "2026-11-29".parse().unwrap(),
         body: String::from("Dank voor uw melding.").into(),

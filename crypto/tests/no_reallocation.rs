@@ -24,8 +24,9 @@ fn encoding_a_message_never_reallocates_its_plaintext() {
         let mut message = Message {
             mailbox: MailboxId::from_bytes([1; 32]),
             sequence: 2,
-            signature: None,
-            kind: MessageKind::FollowUp,
+            kind: MessageKind::FollowUp {
+                signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
+            },
             written_on: Day::from_calendar_date(2026, 11, 30).unwrap(),
             body: body.into(),
             attachments: vec![],

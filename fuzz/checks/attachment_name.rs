@@ -26,10 +26,10 @@ pub(crate) fn check(given: &str) {
                 recipient: "integrity-office".into(),
             },
             signer: office.office_key(),
+            signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
         },
         mailbox: MailboxId::from_bytes([0; 32]),
         sequence: 2,
-        signature: None,
         written_on: Day::from_calendar_date(2026, 11, 28).unwrap(),
         body: String::new().into(),
         attachments: vec![AttachmentReference {

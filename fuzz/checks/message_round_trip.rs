@@ -25,12 +25,21 @@ pub(crate) fn check(bytes: &[u8]) {
         .office_signing_key();
     let signer = signing_key.office_key();
     let kind = match head[1] % 3 {
-        0 => MessageKind::FollowUp,
-        1 => MessageKind::Reply { from, signer },
-        _ => MessageKind::Acknowledgement { from, signer },
+        0 => MessageKind::FollowUp {
+            signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
+        },
+        1 => MessageKind::Reply {
+            from,
+            signer,
+            signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
+        },
+        _ => MessageKind::Acknowledgement {
+            from,
+            signer,
+            signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
+        },
     };
     let mut message = Message {
-        signature: None,
         kind,
         mailbox: MailboxId::from_bytes([head[2]; 32]),
         sequence: u32::from_le_bytes([head[3], head[4], 0, 0]),
@@ -52,7 +61,7 @@ pub(crate) fn check(bytes: &[u8]) {
             }]
         },
     };
-    if matches!(message.kind, MessageKind::FollowUp) {
+    if matches!(message.kind, MessageKind::FollowUp { .. }) {
         ReceiptCode::from_entropy([head[2]; 16])
             .follow_up_signing_key()
             .sign(&mut message);

@@ -62,21 +62,24 @@ fn message(byte: u8, sequence: u8) -> (Message, Author) {
                 .follow_up_key(),
             recipients: vec![from("integrity-office")],
         },
-        1 => MessageKind::FollowUp,
+        1 => MessageKind::FollowUp {
+            signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
+        },
         2 => MessageKind::Reply {
             from: from(sender),
             signer,
+            signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
         },
         _ => MessageKind::Acknowledgement {
             from: from(sender),
             signer,
+            signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
         },
     };
     let mut message = Message {
         kind,
         mailbox: MailboxId::from_bytes([(byte >> 7) & 1; 32]),
         sequence: u32::from(sequence & 0x7f),
-        signature: None,
         written_on: Day::from_calendar_date(2026, 11, 28).unwrap(),
         body: String::new().into(),
         attachments: vec![],
@@ -85,7 +88,7 @@ fn message(byte: u8, sequence: u8) -> (Message, Author) {
     // it (the reporter's key from another code; the office's signature left off).
     let forged = sequence & 0x80 != 0;
     match message.kind {
-        MessageKind::FollowUp => ReceiptCode::from_entropy([if forged { 2 } else { 1 }; 16])
+        MessageKind::FollowUp { .. } => ReceiptCode::from_entropy([if forged { 2 } else { 1 }; 16])
             .follow_up_signing_key()
             .sign(&mut message),
         MessageKind::Reply { .. } | MessageKind::Acknowledgement { .. } => {
@@ -99,7 +102,7 @@ fn message(byte: u8, sequence: u8) -> (Message, Author) {
     // The relay's recorded author: right, unless bit 5 says it lies.
     let honest = matches!(
         message.kind,
-        MessageKind::Report { .. } | MessageKind::FollowUp
+        MessageKind::Report { .. } | MessageKind::FollowUp { .. }
     );
     let recorded = if (byte & 0x20 == 0) == honest {
         Author::Reporter
@@ -123,7 +126,7 @@ pub(crate) fn check(bytes: &[u8]) {
         }
         assert_eq!(message.mailbox, mailbox);
         match &message.kind {
-            MessageKind::Report { .. } | MessageKind::FollowUp => {
+            MessageKind::Report { .. } | MessageKind::FollowUp { .. } => {
                 assert_eq!(recorded, Author::Reporter);
                 assert!(message.sequence > reporter, "a repeat or a step back");
                 reporter = message.sequence;
@@ -132,7 +135,8 @@ pub(crate) fn check(bytes: &[u8]) {
                     matches!(message.kind, MessageKind::Report { .. })
                 );
             }
-            MessageKind::Reply { from, signer } | MessageKind::Acknowledgement { from, signer } => {
+            MessageKind::Reply { from, signer, .. }
+            | MessageKind::Acknowledgement { from, signer, .. } => {
                 assert_eq!(recorded, Author::Office);
                 assert!(reporter >= 1, "an office message before the report");
                 assert_eq!(from.recipient, "integrity-office");

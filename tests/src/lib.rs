@@ -558,13 +558,13 @@ pub async fn post_reply_the_reporter_cannot_open(relay: &Relay, code: &ReceiptCo
     let mut message = meldpunt_crypto::Message {
         mailbox: code.mailbox_token().mailbox_id(),
         sequence: 1,
-        signature: None,
         kind: meldpunt_crypto::MessageKind::Reply {
             from: meldpunt_crypto::RecipientAddress {
                 organisation: "demo".into(),
                 recipient: "integrity-office".into(),
             },
             signer: signing_key.office_key(),
+            signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
         },
         written_on: Day::from_calendar_date(2026, 11, 30).expect("valid"),
         body: String::from("Alleen voor collega's.").into(),

@@ -336,8 +336,9 @@ fn a_tampered_message_is_refused_and_an_absent_relay_reported() {
     let mut message = meldpunt_crypto::Message {
         mailbox: code.mailbox_token().mailbox_id(),
         sequence: 2,
-        signature: None,
-        kind: meldpunt_crypto::MessageKind::FollowUp,
+        kind: meldpunt_crypto::MessageKind::FollowUp {
+            signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
+        },
         written_on: "2026-11-28".parse().unwrap(),
         body: String::from("vervalst").into(),
         attachments: vec![],

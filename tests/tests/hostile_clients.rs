@@ -309,7 +309,6 @@ async fn a_flood_of_mailbox_creations_raises_the_difficulty_and_honest_reports_s
                 let sealed = meldpunt_crypto::Message {
                     mailbox: reporter.token().mailbox_id(),
                     sequence: 1,
-                    signature: None,
                     kind: meldpunt_crypto::MessageKind::Report {
                         reply_key: reporter.code.reply_identity().recipient(),
                         follow_up_key: reporter.code.follow_up_signing_key().follow_up_key(),

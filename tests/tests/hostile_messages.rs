@@ -178,8 +178,9 @@ async fn one_bad_message_never_stops_the_office_intake() {
         let mut message = Message {
             mailbox,
             sequence,
-            signature: None,
-            kind: MessageKind::FollowUp,
+            kind: MessageKind::FollowUp {
+                signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
+            },
             written_on: day(),
             body: String::from("aanvulling").into(),
             attachments: vec![],
@@ -195,7 +196,6 @@ async fn one_bad_message_never_stops_the_office_intake() {
     let report = Message {
         mailbox: stranger.token().mailbox_id(),
         sequence: 1,
-        signature: None,
         kind: MessageKind::Report {
             reply_key: stranger.code.reply_identity().recipient(),
             follow_up_key: stranger.code.follow_up_signing_key().follow_up_key(),
@@ -304,16 +304,17 @@ async fn a_reporter_written_reply_a_relay_forged_acknowledgement_and_an_unsigned
             let mut message = Message {
                 mailbox,
                 sequence,
-                signature: None,
                 kind: if acknowledgement {
                     MessageKind::Acknowledgement {
                         from,
                         signer: signing_key.office_key(),
+                        signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
                     }
                 } else {
                     MessageKind::Reply {
                         from,
                         signer: signing_key.office_key(),
+                        signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
                     }
                 },
                 written_on: day(),

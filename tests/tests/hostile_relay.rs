@@ -517,8 +517,9 @@ async fn a_follow_up_forged_by_the_relay_is_caught() {
     let mut forged = Message {
         mailbox: code.mailbox_token().mailbox_id(),
         sequence: 4,
-        signature: None,
-        kind: meldpunt_crypto::MessageKind::FollowUp,
+        kind: meldpunt_crypto::MessageKind::FollowUp {
+            signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
+        },
         written_on: "2026-11-28".parse().unwrap(),
         body: String::from("Ik trek mijn melding in.").into(),
         attachments: vec![],

@@ -40,8 +40,9 @@ async fn large_conversations_opened_without_javascript_keep_memory_bounded() {
         let mut message = Message {
             mailbox: reporter.token().mailbox_id(),
             sequence,
-            signature: None,
-            kind: MessageKind::FollowUp,
+            kind: MessageKind::FollowUp {
+                signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
+            },
             written_on: "2026-11-30".parse().unwrap(),
             body: body.clone().into(),
             attachments: vec![],

@@ -86,10 +86,10 @@ async fn a_report_reaches_the_office_and_the_conversation_goes_on() {
     let mut reply = Message {
         mailbox: reporter.token().mailbox_id(),
         sequence: 1,
-        signature: None,
         kind: MessageKind::Acknowledgement {
             from: address("demo"),
             signer: signing_key.office_key(),
+            signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
         },
         written_on: day(),
         body: String::from("Wij hebben uw melding ontvangen.").into(),
@@ -139,8 +139,9 @@ async fn a_report_reaches_the_office_and_the_conversation_goes_on() {
     let mut follow_up = Message {
         mailbox: reporter.token().mailbox_id(),
         sequence: 2,
-        signature: None,
-        kind: MessageKind::FollowUp,
+        kind: MessageKind::FollowUp {
+            signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
+        },
         written_on: day(),
         body: String::from("Aanvulling.").into(),
         attachments: vec![],
@@ -675,7 +676,6 @@ async fn every_acknowledged_submission_survives_a_kill() {
                 let report = Message {
                     mailbox: reporter.token().mailbox_id(),
                     sequence: 1,
-                    signature: None,
                     kind: MessageKind::Report {
                         reply_key: reporter.code.reply_identity().recipient(),
                         follow_up_key: reporter.code.follow_up_signing_key().follow_up_key(),

@@ -288,7 +288,7 @@ fn entries(state: &AppState, language: Language, opened: &Opened) -> Vec<ThreadE
             };
             let author = match &message.kind {
                 MessageKind::Report { .. } => text.thread_you.to_owned(),
-                MessageKind::FollowUp => text.thread_you_follow_up.to_owned(),
+                MessageKind::FollowUp { .. } => text.thread_you_follow_up.to_owned(),
                 MessageKind::Reply { from, .. } | MessageKind::Acknowledgement { from, .. } => {
                     let name = state
                         .directory
