@@ -85,40 +85,26 @@ struct Cached {
 impl App {
     /// The identity, unless the app is locked.
     fn identities(&self) -> Result<Arc<Vec<IdentityKey>>> {
-        self.identities
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        locked(&self.identities)
             .clone()
             .ok_or_else(|| CliError::Usage("the office app is locked; unlock it first".into()))
     }
 
     fn is_locked(&self) -> bool {
-        self.identities
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .is_none()
+        locked(&self.identities).is_none()
     }
 
     /// Forgets the identity and everything read with it.
     fn lock(&self) {
-        *self
-            .identities
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
-        *self
-            .cache
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        *locked(&self.identities) = None;
+        *locked(&self.cache) = None;
     }
 
     /// The store's content, read again only if it changed.
     fn state(&self) -> Result<Arc<crate::store::State>> {
         let version = crate::store::Store::version(&self.inbox.store);
         {
-            let mut cache = self
-                .cache
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut cache = locked(&self.cache);
             if let Some(cached) = cache.as_ref().filter(|cached| cached.version == version) {
                 return Ok(Arc::clone(&cached.state));
             }
@@ -128,10 +114,7 @@ impl App {
         // Read without holding the cache: the store's own lock may make this wait.
         let state = Arc::new(self.inbox.state(&self.identities()?)?);
         if !self.is_locked() {
-            *self
-                .cache
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Cached {
+            *locked(&self.cache) = Some(Cached {
                 version,
                 state: Arc::clone(&state),
             });
@@ -149,6 +132,14 @@ struct SyncState {
     unseen: usize,
     /// Why the last sync failed, if it did.
     error: Option<String>,
+}
+
+/// A mutex's guard; one poisoned by a panic elsewhere is still used (what it guards stays
+/// consistent: every holder only reads or replaces it whole).
+fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Starts the app and serves until the terminal process is stopped.
@@ -193,9 +184,7 @@ pub fn run(inbox: Inbox, options: AppOptions) -> Result<()> {
     let first = format!(
         "{}/?key={}",
         app.origin,
-        app.secret
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        locked(&app.secret)
             .as_deref()
             .map(String::as_str)
             .unwrap_or_default()
@@ -234,11 +223,7 @@ async fn serve(
         let mut interval = tokio::time::interval(Duration::from_secs(15));
         loop {
             interval.tick().await;
-            let quiet = watching
-                .last_request
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .elapsed();
+            let quiet = locked(&watching.last_request).elapsed();
             if quiet >= idle && !watching.is_locked() {
                 watching.lock();
             }
@@ -381,9 +366,7 @@ async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Res
     } else {
         // The page's own polling is not use: it must not keep the app from locking.
         if request.uri().path() != "/status" {
-            *app.last_request
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = std::time::Instant::now();
+            *locked(&app.last_request) = std::time::Instant::now();
         }
         next.run(request).await
     };
@@ -544,10 +527,7 @@ async fn start(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -> R
     // The key works once: an address seen elsewhere afterwards (in a process list, a
     // browser's history) opens nothing.
     let accepted = {
-        let mut secret = app
-            .secret
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut secret = locked(&app.secret);
         let matches = secret
             .as_ref()
             .is_some_and(|secret| bool::from(offered.as_bytes().ct_eq(secret.as_bytes())));
@@ -588,10 +568,7 @@ async fn blocking<T: Send + 'static>(
 
 async fn sync_now(app: &Arc<App>) {
     let outcome = blocking(app, |app| app.inbox.sync_with(&app.identities()?)).await;
-    let mut state = app
-        .sync
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut state = locked(&app.sync);
     match outcome {
         Ok(summary) => {
             state.unseen += summary.arrived;
@@ -606,10 +583,7 @@ async fn sync_now(app: &Arc<App>) {
 async fn cases(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -> Response {
     let language = Language::from_query(query.lang.as_deref());
     let sync = {
-        let mut state = app
-            .sync
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut state = locked(&app.sync);
         let shown = state.clone();
         state.unseen = 0;
         shown
@@ -747,11 +721,7 @@ async fn case(
             .map(|case| case_body(language, case)))
     })
     .await;
-    let sync = app
-        .sync
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clone();
+    let sync = locked(&app.sync).clone();
     match rendered {
         Ok(Some(body)) => page(
             language,
@@ -1067,10 +1037,15 @@ async fn reply(
         Ok(_) => {
             // Fetched back at once, so that the thread shows what was just sent.
             sync_now(&app).await;
-            Redirect::to(&format!("/cases/{id}?lang={}", language.code())).into_response()
+            to_case(&id, language)
         }
         Err(error) => failure(language, &error),
     }
+}
+
+/// Back to a case's page.
+fn to_case(id: &str, language: Language) -> Response {
+    Redirect::to(&format!("/cases/{id}?lang={}", language.code())).into_response()
 }
 
 async fn close(
@@ -1099,7 +1074,7 @@ async fn set_closed(app: Arc<App>, id: String, form: LanguageForm, closed: bool)
     })
     .await;
     match done {
-        Ok(()) => Redirect::to(&format!("/cases/{id}?lang={}", language.code())).into_response(),
+        Ok(()) => to_case(&id, language),
         Err(error) => failure(language, &error),
     }
 }
@@ -1132,11 +1107,7 @@ async fn export(
         app.inbox.export_with(&app.identities()?, &case_id, &target)
     })
     .await;
-    let sync = app
-        .sync
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clone();
+    let sync = locked(&app.sync).clone();
     match exported {
         Ok((_, files)) => page(
             language,
@@ -1228,9 +1199,7 @@ async fn unlock(State(app): State<Arc<App>>, Form(form): Form<UnlockForm>) -> Re
     .await;
     match opened {
         Ok(identities) => {
-            *app.identities
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::new(identities));
+            *locked(&app.identities) = Some(Arc::new(identities));
             Redirect::to(&format!("/cases?lang={}", language.code())).into_response()
         }
         Err(error) => unlock_form(&app, language, Some(&error.to_string())),
@@ -1247,11 +1216,7 @@ async fn sync(State(app): State<Arc<App>>, Form(form): Form<LanguageForm>) -> Re
 /// `GET /settings`: the configuration in use (the same as the CLI's).
 async fn settings(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -> Response {
     let language = Language::from_query(query.lang.as_deref());
-    let sync = app
-        .sync
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clone();
+    let sync = locked(&app.sync).clone();
     let relay = app
         .inbox
         .relay
@@ -1288,11 +1253,7 @@ async fn script() -> Response {
 
 /// `GET /status`: how many new messages the background sync brought (for the script).
 async fn status(State(app): State<Arc<App>>) -> Response {
-    let state = app
-        .sync
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clone();
+    let state = locked(&app.sync).clone();
     (
         [(header::CONTENT_TYPE, "application/json")],
         format!(
