@@ -120,6 +120,18 @@ pub fn plan(path: &Path, keep_metadata: bool) -> Result<(Planned, String)> {
     ))
 }
 
+/// Plans every file, telling the user (on standard error) what happens to its metadata.
+pub fn plan_files(files: &[PathBuf], keep_metadata: bool) -> Result<Vec<Planned>> {
+    files
+        .iter()
+        .map(|path| {
+            let (planned, note) = plan(path, keep_metadata)?;
+            eprintln!("{note}");
+            Ok(planned)
+        })
+        .collect()
+}
+
 /// Prepares a file given as its bytes (a file chosen in the office app): images lose their
 /// metadata unless `keep_metadata`, as with [`plan`].
 pub fn plan_bytes(name: &str, bytes: Zeroizing<Vec<u8>>, keep_metadata: bool) -> Result<Planned> {

@@ -559,16 +559,7 @@ impl Inbox {
                     input::message(message_file, "reply")
                 }
             },
-            || {
-                files
-                    .iter()
-                    .map(|path| {
-                        let (planned, note) = attachments::plan(path, keep_metadata)?;
-                        eprintln!("{note}");
-                        Ok(planned)
-                    })
-                    .collect()
-            },
+            || attachments::plan_files(files, keep_metadata),
         )?;
         if self.json {
             println!(

@@ -11,7 +11,9 @@
 //! sent with a strict CSP, no framing, no referrer beyond the app and `Cache-Control: no-store`.
 //!
 //! This module must never listen beyond loopback, log a message's text, or write one
-//! anywhere but the encrypted store and the page it answers with.
+//! anywhere but the encrypted store and the page it answers with; it logs nothing at all,
+//! and of a connection it reads only the other end's port (to look up its user), never
+//! keeping it.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -82,6 +84,13 @@ struct Cached {
     state: Arc<crate::store::State>,
 }
 
+/// The store as `identities` opens it now, with its version.
+fn read_store(inbox: &Inbox, identities: &[IdentityKey]) -> Result<Cached> {
+    let version = crate::store::Store::version(&inbox.store);
+    let state = Arc::new(inbox.state(identities)?);
+    Ok(Cached { version, state })
+}
+
 impl App {
     /// The identity, unless the app is locked.
     fn identities(&self) -> Result<Arc<Vec<IdentityKey>>> {
@@ -112,12 +121,10 @@ impl App {
             *cache = None;
         }
         // Read without holding the cache: the store's own lock may make this wait.
-        let state = Arc::new(self.inbox.state(&self.identities()?)?);
+        let read = read_store(&self.inbox, &self.identities()?)?;
+        let state = Arc::clone(&read.state);
         if !self.is_locked() {
-            *locked(&self.cache) = Some(Cached {
-                version,
-                state: Arc::clone(&state),
-            });
+            *locked(&self.cache) = Some(read);
         }
         Ok(state)
     }
@@ -151,8 +158,9 @@ pub fn run(inbox: Inbox, options: AppOptions) -> Result<()> {
         )));
     }
     let identities = crate::input::identities(&inbox.identity)?;
-    // The store must open with this identity before anything is served.
-    drop(crate::store::Store::open(&inbox.store, &identities)?);
+    // The store must open with this identity before anything is served; what it holds is
+    // what the first page shows.
+    let read = read_store(&inbox, &identities)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -179,7 +187,7 @@ pub fn run(inbox: Inbox, options: AppOptions) -> Result<()> {
         host,
         port: address.port(),
         sync: Mutex::new(SyncState::default()),
-        cache: Mutex::new(None),
+        cache: Mutex::new(Some(read)),
     });
     let first = format!(
         "{}/?key={}",
@@ -327,11 +335,14 @@ async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Res
         .get(header::HOST)
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default();
-    let peer = request
+    // Only the other end's port is read (to look up its user); the address is neither kept
+    // nor logged: it is always this machine's loopback anyway.
+    let peer_port = request
         .extensions()
         .get::<axum::extract::ConnectInfo<SocketAddr>>()
-        .map(|info| info.0);
-    let mut response = if !peer.is_some_and(|peer| peer_is_this_user(peer, app.port)) {
+        .map(|info| info.0.port());
+    let mut response = if !peer_port.is_some_and(|peer_port| peer_is_this_user(peer_port, app.port))
+    {
         refusal(
             StatusCode::FORBIDDEN,
             "The office app answers only its own user on this computer.",
@@ -397,7 +408,7 @@ async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Res
 /// user's server could be handed it; this keeps that user out even with the cookie. Read
 /// from the kernel's socket tables (`/proc/net/tcp`, `tcp6`: Linux); where there are none,
 /// not known, and allowed.
-fn peer_is_this_user(peer: SocketAddr, port: u16) -> bool {
+fn peer_is_this_user(peer_port: u16, port: u16) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt as _;
@@ -411,7 +422,7 @@ fn peer_is_this_user(peer: SocketAddr, port: u16) -> bool {
         if tables.is_empty() {
             return true;
         }
-        let wanted_local = format!(":{:04X}", peer.port());
+        let wanted_local = format!(":{peer_port:04X}");
         let wanted_remote = format!(":{port:04X}");
         tables
             .iter()
@@ -427,7 +438,7 @@ fn peer_is_this_user(peer: SocketAddr, port: u16) -> bool {
     }
     #[cfg(not(unix))]
     {
-        let _ = (peer, port);
+        let _ = (peer_port, port);
         true
     }
 }
@@ -1193,12 +1204,13 @@ async fn unlock(State(app): State<Arc<App>>, Form(form): Form<UnlockForm>) -> Re
     let passphrase = form.passphrase;
     let opened = blocking(&app, move |app| {
         let identities = crate::input::identities_with(&app.inbox.identity, || Ok(passphrase))?;
-        drop(crate::store::Store::open(&app.inbox.store, &identities)?);
-        Ok(identities)
+        let read = read_store(&app.inbox, &identities)?;
+        Ok((identities, read))
     })
     .await;
     match opened {
-        Ok(identities) => {
+        Ok((identities, read)) => {
+            *locked(&app.cache) = Some(read);
             *locked(&app.identities) = Some(Arc::new(identities));
             Redirect::to(&format!("/cases?lang={}", language.code())).into_response()
         }

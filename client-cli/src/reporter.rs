@@ -13,7 +13,7 @@ use meldpunt_crypto::{
 };
 use serde_json::json;
 
-use crate::attachments::{self, Planned};
+use crate::attachments;
 use crate::clock::today;
 use crate::error::{CliError, Result};
 use crate::input;
@@ -91,18 +91,6 @@ pub fn choose_recipients(
     Ok(addresses)
 }
 
-/// Plans the attachments, telling the user (on standard error) what happens to metadata.
-fn plan_attachments(files: &[PathBuf], keep_metadata: bool) -> Result<Vec<Planned>> {
-    files
-        .iter()
-        .map(|path| {
-            let (planned, note) = attachments::plan(path, keep_metadata)?;
-            eprintln!("{note}");
-            Ok(planned)
-        })
-        .collect()
-}
-
 fn solve(relay: &Relay, token: &MailboxToken) -> Result<Option<String>> {
     let Some(challenge) = relay.challenge()? else {
         return Ok(None);
@@ -136,7 +124,7 @@ pub fn report(
     let directory = verified_directory(&common.relay, common.directory_key.as_deref())?;
     let addresses = choose_recipients(&directory, organisation, roles)?;
     let mut keys = directory.keys_for(&addresses)?;
-    let planned = plan_attachments(files, keep_metadata)?;
+    let planned = attachments::plan_files(files, keep_metadata)?;
     let body = input::message(message_file, "report")?;
 
     let code = ReceiptCode::generate();
@@ -492,7 +480,7 @@ pub fn follow_up(
     }
     let conversation = meldpunt_crypto::Thread::new(thread.check, reply.recipient())?;
     let keys = conversation.seal_keys(&directory)?;
-    let planned = plan_attachments(files, keep_metadata)?;
+    let planned = attachments::plan_files(files, keep_metadata)?;
     let body = input::message(message_file, "follow-up")?;
     let references = planned.iter().map(|plan| plan.reference.clone()).collect();
     for plan in planned {
