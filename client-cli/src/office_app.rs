@@ -885,19 +885,33 @@ async fn attachment(
     let worker = Arc::clone(&app);
     let opening = tokio::task::spawn_blocking(move || {
         let failed = sender.clone();
+        let declared = std::rc::Rc::new(std::cell::Cell::new(0));
+        let mut writer = ChannelWriter {
+            sender,
+            declared: std::rc::Rc::clone(&declared),
+            forwarded: 0,
+            held: Vec::new(),
+        };
         let outcome = worker.identities().and_then(|identities| {
             worker.inbox.open_attachment(
                 &identities,
                 &id,
                 &location,
                 |reference| {
+                    declared.set(reference.size);
                     let _ = known.send((reference.name.clone(), reference.size));
                 },
-                ChannelWriter(sender),
+                &mut writer,
             )
         });
-        if let Err(error) = &outcome {
-            let _ = failed.blocking_send(Err(std::io::Error::other(error.to_string())));
+        match &outcome {
+            // Verified: its last byte may go now.
+            Ok(()) => {
+                let _ = writer.finish();
+            }
+            Err(error) => {
+                let _ = failed.blocking_send(Err(std::io::Error::other(error.to_string())));
+            }
         }
         outcome
     });
@@ -927,14 +941,54 @@ async fn attachment(
         .into_response()
 }
 
-/// Hands what is written to the answer's body, a piece at a time.
-struct ChannelWriter(tokio::sync::mpsc::Sender<std::io::Result<bytes::Bytes>>);
+/// Hands what is written to the answer's body, a piece at a time, but never the declared
+/// size's last byte before the digest is checked ([`ChannelWriter::finish`]): the answer's
+/// `Content-Length` is that size, so a body that reached it would look whole to the browser
+/// even when the check then fails.
+struct ChannelWriter {
+    sender: tokio::sync::mpsc::Sender<std::io::Result<bytes::Bytes>>,
+    /// The size the message declares (set once the reference is known).
+    declared: std::rc::Rc<std::cell::Cell<u64>>,
+    /// Bytes handed on.
+    forwarded: u64,
+    /// Bytes held back.
+    held: Vec<u8>,
+}
+
+impl ChannelWriter {
+    fn send(&mut self, count: usize) -> std::io::Result<()> {
+        let piece: Vec<u8> = self.held.drain(..count).collect();
+        self.forwarded += piece.len() as u64;
+        self.sender
+            .blocking_send(Ok(bytes::Bytes::from(piece)))
+            .map_err(|_| std::io::Error::other("the browser stopped the download"))
+    }
+
+    /// Hands on what was held back (after the digest checked out).
+    fn finish(mut self) -> std::io::Result<()> {
+        let count = self.held.len();
+        if count == 0 {
+            return Ok(());
+        }
+        self.send(count)
+    }
+}
 
 impl std::io::Write for ChannelWriter {
     fn write(&mut self, buffer: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .blocking_send(Ok(bytes::Bytes::copy_from_slice(buffer)))
-            .map_err(|_| std::io::Error::other("the browser stopped the download"))?;
+        self.held.extend_from_slice(buffer);
+        let room = self
+            .declared
+            .get()
+            .saturating_sub(1)
+            .saturating_sub(self.forwarded);
+        let count = self
+            .held
+            .len()
+            .min(usize::try_from(room).unwrap_or(usize::MAX));
+        if count > 0 {
+            self.send(count)?;
+        }
         Ok(buffer.len())
     }
 

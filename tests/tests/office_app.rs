@@ -6,6 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
 use meldpunt_end_to_end::browser::Browser;
+use meldpunt_end_to_end::hostile::{HostileRelay, Misbehaviour};
 use meldpunt_end_to_end::{binary, write_identity, Relay, RelayOptions, User};
 
 /// A running office app, stopped when dropped.
@@ -31,6 +32,11 @@ impl OfficeApp {
 
     /// The app with its clock set to `today` (`MELDPUNT_TODAY`), if given.
     fn start_on(relay: &Relay, office: &User, today: Option<&str>) -> OfficeApp {
+        OfficeApp::start_through(relay, &relay.url, office, today)
+    }
+
+    /// The app talking to `relay` through the address `url` (a hostile relay in front of it).
+    fn start_through(relay: &Relay, url: &str, office: &User, today: Option<&str>) -> OfficeApp {
         let identity = office.path("office.key");
         write_identity(&identity, &relay.directory.demo_office);
         let key = relay.directory.signing_key.directory_key().to_string();
@@ -43,7 +49,7 @@ impl OfficeApp {
             .arg(&identity)
             .arg("--store")
             .arg(office.path("store"))
-            .args(["--directory-key", &key, "--relay", &relay.url])
+            .args(["--directory-key", &key, "--relay", url])
             .env("MELDPUNT_HOME", office.path("home"))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -720,4 +726,99 @@ async fn with_javascript_the_title_counts_new_messages_without_a_reload() {
         .text("#live-notice")
         .await
         .contains("2 new message(s) arrived"));
+}
+
+/// The attachment links on a case page, in order.
+fn attachment_links(page: &str, case: &str) -> Vec<String> {
+    page.split("href=\"")
+        .filter(|link| link.starts_with(&format!("/cases/{case}/attachments/")))
+        .filter_map(|link| link.split('?').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attachment_a_hostile_relay_swaps_is_never_handed_over_whole() {
+    let relay = Relay::start(RelayOptions::default());
+    let reporter = User::new();
+    let key = relay.directory.signing_key.directory_key().to_string();
+    let (first, second) = (reporter.path("een.txt"), reporter.path("twee.txt"));
+    std::fs::write(&first, "het eerste bewijsstuk").unwrap();
+    std::fs::write(&second, "een heel ander en langer tweede bewijsstuk").unwrap();
+    reporter.json(
+        &relay,
+        &[
+            "report",
+            "--to",
+            "demo",
+            "--directory-key",
+            &key,
+            "--message-file",
+            "-",
+            "--attach",
+            first.to_str().unwrap(),
+            "--attach",
+            second.to_str().unwrap(),
+        ],
+        Some("Twee bijlagen."),
+    );
+    // The attachments' locations, as an honest relay shows them.
+    let honest_office = User::new();
+    let honest = OfficeApp::start(&relay, &honest_office);
+    let cookie_honest = cookie(&honest).await;
+    assert_eq!(
+        post(&honest, &cookie_honest, "/sync", &[("lang", "en")]).await,
+        303
+    );
+    let (_, cases) = page(&honest, &cookie_honest, "/cases?lang=en").await;
+    let case = cases
+        .split("href=\"/cases/")
+        .nth(1)
+        .and_then(|rest| rest.split('?').next())
+        .unwrap()
+        .to_owned();
+    let (_, thread) = page(&honest, &cookie_honest, &format!("/cases/{case}?lang=en")).await;
+    let links = attachment_links(&thread, &case);
+    assert_eq!(links.len(), 2, "{thread}");
+    let location = |link: &str| link.rsplit('/').next().unwrap().to_owned();
+    drop(honest);
+
+    // A relay that serves the second attachment's sealed bytes for the first.
+    let hostile = HostileRelay::start(
+        &relay.url,
+        Misbehaviour::SwapAttachment {
+            asked: location(&links[0]),
+            served: location(&links[1]),
+        },
+    )
+    .await;
+    let office = User::new();
+    let app = OfficeApp::start_through(&relay, &hostile.url, &office, None);
+    let cookie = cookie(&app).await;
+    assert_eq!(post(&app, &cookie, "/sync", &[("lang", "en")]).await, 303);
+    let response = client()
+        .get(format!("{}{}", app.origin, links[0]))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    // Either refused outright or broken off: the browser never gets a whole file.
+    if response.status().as_u16() == 200 {
+        assert!(
+            response.bytes().await.is_err(),
+            "a swapped attachment was handed over as if whole"
+        );
+    }
+    // The other attachment still comes, whole, and the app goes on serving.
+    let response = client()
+        .get(format!("{}{}", app.origin, links[1]))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(
+        response.bytes().await.unwrap().as_ref(),
+        b"een heel ander en langer tweede bewijsstuk"
+    );
 }
