@@ -23,6 +23,7 @@ use crate::input;
 use crate::paths::{create_private, create_private_dir};
 use crate::pins::verified_directory;
 use crate::relay::{Credential, Relay, Upload};
+use crate::reminder::{self, DeadlineSummary, Reminder};
 use crate::store::{Case, QuarantinedMessage, Status, Store, StoredMessage};
 use meldpunt_wire::OfficeEntry;
 
@@ -338,6 +339,72 @@ impl Inbox {
                 return Ok(());
             }
         }
+    }
+
+    /// `meldpunt inbox remind`: fetches new messages when the identity needs no passphrase
+    /// and a relay is configured (a timer cannot ask for a passphrase; a protected identity
+    /// is reminded from the deadline summary the last save left), then says what is overdue,
+    /// what falls due within `within_days` and what arrived — as a desktop notification
+    /// unless `print_only`, and always on standard output. Silent when nothing is due.
+    pub fn remind(&self, within_days: u32, print_only: bool) -> Result<()> {
+        let today = today();
+        let mut new_messages = 0;
+        let summary = if input::identity_is_protected(&self.identity)? {
+            let summary = DeadlineSummary::load(&self.store)?;
+            eprintln!(
+                "{} has a passphrase: reminding from the deadlines as saved on {} (new messages are fetched when the office app or an inbox command runs).",
+                self.identity.display(),
+                summary.written_on
+            );
+            summary
+        } else {
+            let identities = input::identities(&self.identity)?;
+            if self.relay.is_some() {
+                match self.sync_with(&identities) {
+                    Ok(synced) => new_messages = synced.arrived,
+                    Err(error) => {
+                        eprintln!("Could not fetch new messages ({error}); reminding from the store as it is.")
+                    }
+                }
+            }
+            let store = Store::open(&self.store, &identities)?;
+            let summary = DeadlineSummary::of(&store.state, today);
+            summary.save(&self.store)?;
+            summary
+        };
+        let reminder = Reminder {
+            new_messages,
+            ..summary.reminder(today, within_days)
+        };
+        let notified = if reminder.is_empty() || print_only {
+            false
+        } else {
+            match reminder::notify(&reminder.text()) {
+                Ok(()) => true,
+                Err(reason) => {
+                    eprintln!("No desktop notification ({reason}); the reminder is below.");
+                    false
+                }
+            }
+        };
+        if self.json {
+            println!(
+                "{}",
+                json!({
+                    "overdue": reminder.overdue,
+                    "due_soon": reminder.due_soon,
+                    "within_days": within_days,
+                    "new_messages": reminder.new_messages,
+                    "notified": notified,
+                    "deadlines_as_of": summary.written_on.to_string(),
+                })
+            );
+        } else if reminder.is_empty() {
+            println!("Nothing overdue, nothing due within {within_days} day(s), nothing new.");
+        } else {
+            println!("{}", reminder.text());
+        }
+        Ok(())
     }
 
     /// `meldpunt inbox list`.

@@ -17,5 +17,6 @@ pub mod office_app;
 pub mod paths;
 pub mod pins;
 pub mod relay;
+pub mod reminder;
 pub mod reporter;
 pub mod store;

@@ -338,6 +338,19 @@ enum InboxCommand {
         /// The case id.
         case: String,
     },
+    /// Remind of overdue deadlines, deadlines due soon and new messages, as a desktop
+    /// notification (for a timer: docs/office-app.md). Fetches first when the identity has no
+    /// passphrase; with one, reminds from the deadlines the last save left.
+    Remind {
+        #[command(flatten)]
+        options: InboxOptions,
+        /// Also remind of deadlines due within this many days.
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=92))]
+        within_days: u32,
+        /// Only print the reminder; raise no desktop notification.
+        #[arg(long)]
+        print: bool,
+    },
     /// Export a case for an investigation file.
     Export {
         #[command(flatten)]
@@ -521,6 +534,11 @@ fn run(arguments: Arguments) -> Result<()> {
             InboxCommand::Reopen { options, case } => {
                 inbox(options, json, false, &config)?.reopen(&case)
             }
+            InboxCommand::Remind {
+                options,
+                within_days,
+                print,
+            } => inbox(options, json, false, &config)?.remind(within_days, print),
             InboxCommand::Export { options, case, out } => {
                 inbox(options, json, false, &config)?.export(&case, &out)
             }

@@ -12,8 +12,11 @@
 //!
 //! The folder and everything in it are readable by their owner only (0700, 0600).
 //!
-//! Nothing in the folder is plaintext. This module never writes an opened message anywhere
-//! but into `cases.sealed`.
+//! - `deadlines.json` — the open deadlines as days and counts only (crate::reminder), so that
+//!   a timer can remind without the passphrase.
+//!
+//! Nothing else in the folder is plaintext. This module never writes an opened message
+//! anywhere but into `cases.sealed`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -27,6 +30,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{CliError, Result};
 use crate::paths::{write_private, FileLock};
+use crate::reminder::{Deadline, DeadlineSummary};
 
 /// Where a case stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -193,19 +197,28 @@ impl Case {
             .plus_months(3)
     }
 
+    /// The legal deadlines still open, with their day: none once the case is closed.
+    pub fn open_deadlines(&self) -> Vec<(Deadline, Day)> {
+        let mut open = Vec::new();
+        if self.status == Status::Closed || !(self.has_report() || self.is_partial()) {
+            return open;
+        }
+        if self.acknowledged_on.is_none() {
+            open.push((Deadline::Acknowledgement, self.acknowledgement_due()));
+        }
+        if self.feedback_on.is_none() {
+            open.push((Deadline::Feedback, self.feedback_due()));
+        }
+        open
+    }
+
     /// What is overdue on `today`.
     pub fn overdue(&self, today: Day) -> Vec<&'static str> {
-        let mut overdue = Vec::new();
-        if self.status == Status::Closed || !(self.has_report() || self.is_partial()) {
-            return overdue;
-        }
-        if self.acknowledged_on.is_none() && today > self.acknowledgement_due() {
-            overdue.push("acknowledgement");
-        }
-        if self.feedback_on.is_none() && today > self.feedback_due() {
-            overdue.push("feedback");
-        }
-        overdue
+        self.open_deadlines()
+            .into_iter()
+            .filter(|(_, due)| today > *due)
+            .map(|(deadline, _)| deadline.as_str())
+            .collect()
     }
 
     /// All attachment references in the thread, with the author of their message.
@@ -350,7 +363,9 @@ impl Store {
         serde_json::to_writer(&mut *plaintext, &self.state).expect("serialisable");
         let bytes = self.key.encrypt(&plaintext)?;
         let path = self.folder.join("cases.sealed");
-        write_private(&path, &bytes).map_err(|error| CliError::file(&path, error))
+        write_private(&path, &bytes).map_err(|error| CliError::file(&path, error))?;
+        // Days and counts only, for a reminder that cannot ask for the passphrase.
+        DeadlineSummary::of(&self.state, crate::clock::today()).save(&self.folder)
     }
 
     /// Keeps a sealed original as served.

@@ -713,6 +713,27 @@ pub fn write_identity(path: &Path, identity: &meldpunt_crypto::IdentityKey) {
     .unwrap();
 }
 
+/// Writes an identity file protected with `passphrase`, the way `age -p -a` (and
+/// `meldpunt keygen --passphrase`) does it.
+pub fn write_protected_identity(
+    path: &Path,
+    identity: &meldpunt_crypto::IdentityKey,
+    passphrase: &str,
+) {
+    use std::io::Write as _;
+    let text = format!("{}\n", identity.to_secret_string().as_str());
+    let encryptor =
+        age::Encryptor::with_user_passphrase(age::secrecy::SecretString::from(passphrase));
+    let mut protected = Vec::new();
+    let armor =
+        age::armor::ArmoredWriter::wrap_output(&mut protected, age::armor::Format::AsciiArmor)
+            .unwrap();
+    let mut writer = encryptor.wrap_output(armor).unwrap();
+    writer.write_all(text.as_bytes()).unwrap();
+    writer.finish().unwrap().finish().unwrap();
+    std::fs::write(path, protected).unwrap();
+}
+
 /// Whether `needle` occurs in `haystack`.
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack

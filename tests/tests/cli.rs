@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use meldpunt_end_to_end::{
-    client, contains, files_under, photo_with_metadata, write_identity, Relay, RelayOptions, User,
+    client, contains, files_under, photo_with_metadata, write_identity, write_protected_identity,
+    Relay, RelayOptions, User,
 };
 use serde_json::Value;
 
@@ -418,26 +419,10 @@ fn a_tampered_message_is_refused_and_an_absent_relay_reported() {
 
 #[test]
 fn a_passphrase_protected_identity_asks_once_and_refuses_a_wrong_passphrase() {
-    use std::io::Write;
     let relay = Relay::start(RelayOptions::default());
     let office = User::new();
-    // The office identity, protected the way `age -p -a` (and `meldpunt keygen --passphrase`) does it.
-    let text = format!(
-        "{}\n",
-        relay.directory.demo_office.to_secret_string().as_str()
-    );
-    let encryptor = age::Encryptor::with_user_passphrase(age::secrecy::SecretString::from(
-        "lange wachtzin 42".to_owned(),
-    ));
-    let mut protected = Vec::new();
-    let armor =
-        age::armor::ArmoredWriter::wrap_output(&mut protected, age::armor::Format::AsciiArmor)
-            .unwrap();
-    let mut writer = encryptor.wrap_output(armor).unwrap();
-    writer.write_all(text.as_bytes()).unwrap();
-    writer.finish().unwrap().finish().unwrap();
     let identity = office.path("office.key.age");
-    std::fs::write(&identity, protected).unwrap();
+    write_protected_identity(&identity, &relay.directory.demo_office, "lange wachtzin 42");
     let identity = identity.to_str().unwrap();
     let store = office.path("store");
     let store = store.to_str().unwrap();
