@@ -321,7 +321,13 @@ async fn submit(relay: &meldpunt_client::Relay, body: Vec<u8>, proof_of_work: bo
         None
     };
     relay
-        .create_mailbox(&token, "demo", stamp.as_deref(), body)
+        .create_mailbox(
+            &token,
+            "demo",
+            &["integrity-office".to_owned()],
+            stamp.as_deref(),
+            body,
+        )
         .await
         .is_ok()
 }

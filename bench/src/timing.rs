@@ -73,6 +73,7 @@ pub(crate) async fn run(url: &str, office: &IdentityKey, reports: &[Vec<u8>], sa
             .post(format!("{url}/api/v1/mailboxes"))
             .header("authorization", format!("Bearer {token}"))
             .header("meldpunt-organisation", "other")
+            .header("meldpunt-recipients", "integrity-office")
             .header("content-type", "application/octet-stream")
             .body(report.clone())
             .send()

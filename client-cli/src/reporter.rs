@@ -141,15 +141,24 @@ pub fn report(
         },
     );
     let sealed = message.seal(&keys)?.into_bytes();
+    // The relay learns which recipients the report went to (not what it says), so that only
+    // their office sessions reach the mailbox.
+    let recipients: Vec<String> = addresses
+        .iter()
+        .map(|address| address.recipient.clone())
+        .collect();
     // A stamp can go stale while it is solved (the relay raised its difficulty, or the
     // challenge expired): then solve a new challenge, up to three times.
     let mut attempt = 1;
     loop {
         let stamp = solve(&common.relay, &token)?;
-        match common
-            .relay
-            .create_mailbox(&token, organisation, stamp.as_deref(), sealed.clone())
-        {
+        match common.relay.create_mailbox(
+            &token,
+            organisation,
+            &recipients,
+            stamp.as_deref(),
+            sealed.clone(),
+        ) {
             Err(meldpunt_client::ClientError::Refused { code, .. })
                 if attempt < 3
                     && matches!(

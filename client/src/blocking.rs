@@ -57,13 +57,27 @@ impl Relay {
         &self,
         token: &MailboxToken,
         organisation: &str,
+        recipients: &[String],
         stamp: Option<&str>,
         sealed: Vec<u8>,
     ) -> Result<Stored> {
-        self.runtime.block_on(
-            self.inner
-                .create_mailbox(token, organisation, stamp, sealed),
-        )
+        self.runtime.block_on(self.inner.create_mailbox(
+            token,
+            organisation,
+            recipients,
+            stamp,
+            sealed,
+        ))
+    }
+
+    /// See [`crate::Relay::add_recipients`].
+    pub fn add_recipients(
+        &self,
+        token: &MailboxToken,
+        recipients: &[String],
+    ) -> Result<Vec<String>> {
+        self.runtime
+            .block_on(self.inner.add_recipients(token, recipients))
     }
 
     /// See [`crate::Relay::mailbox_messages`].

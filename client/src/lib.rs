@@ -287,12 +287,14 @@ impl Relay {
             })
     }
 
-    /// Creates a mailbox with its sealed report, for `organisation`, with a stamp (wire form)
-    /// if the relay asks for one.
+    /// Creates a mailbox with its sealed report, for `recipients` (ids) of `organisation` —
+    /// the recipients it is sealed to: only their office sessions will reach it — with a
+    /// stamp (wire form) if the relay asks for one.
     pub async fn create_mailbox(
         &self,
         token: &MailboxToken,
         organisation: &str,
+        recipients: &[String],
         stamp: Option<&str>,
         sealed: Vec<u8>,
     ) -> Result<Stored> {
@@ -301,6 +303,7 @@ impl Relay {
             .post(self.endpoint(paths::MAILBOXES))
             .header("authorization", bearer(&token.to_wire()))
             .header("meldpunt-organisation", organisation)
+            .header(meldpunt_wire::RECIPIENTS_HEADER, recipients.join(","))
             .header("content-type", "application/octet-stream")
             .body(sealed);
         if let Some(stamp) = stamp {
@@ -308,6 +311,25 @@ impl Relay {
         }
         let response = self.send(request).await?;
         self.json(response).await
+    }
+
+    /// Addresses the mailbox to more recipients (ids) of its organisation, who then reach
+    /// it and everything already in it; returns all its recipients.
+    pub async fn add_recipients(
+        &self,
+        token: &MailboxToken,
+        recipients: &[String],
+    ) -> Result<Vec<String>> {
+        let request = self
+            .client
+            .post(self.endpoint(paths::MAILBOX_RECIPIENTS))
+            .header("authorization", bearer(&token.to_wire()))
+            .json(&meldpunt_wire::AddRecipients {
+                recipients: recipients.to_vec(),
+            });
+        let response = self.send(request).await?;
+        let answer: meldpunt_wire::MailboxRecipients = self.json(response).await?;
+        Ok(answer.recipients)
     }
 
     /// Every message of a mailbox, page by page until the end.

@@ -308,6 +308,7 @@ mod tests {
         let key = StampKey::generate();
         let grant = |seconds: i64| Grant {
             organisation: "demo".into(),
+            recipient: "integrity-office".into(),
             expires_at: crate::clock::unix_seconds().saturating_add_signed(seconds),
         };
         pending.admit("demo", None, &key, LEAST).unwrap();

@@ -96,6 +96,7 @@ fn init_logging() {
 
 async fn run(settings: Settings, banner: Option<String>) -> Result<(), String> {
     let state = AppState::open(settings)?;
+    state.address_earlier_mailboxes().await?;
     let listener = tokio::net::TcpListener::bind(state.settings.listen)
         .await
         .map_err(|error| format!("cannot listen on {}: {error}", state.settings.listen))?;

@@ -13,19 +13,71 @@ use meldpunt_crypto::SpentStamp;
 use crate::error::Error;
 use crate::metrics::Metrics;
 use crate::state::AppState;
-use crate::storage::{Author, StoreError, CHUNK_LENGTH};
+use crate::storage::{Author, RecipientScope, StoreError, CHUNK_LENGTH};
 
-/// Creates a mailbox holding its report (with the spent stamp, if one was asked for).
+/// Most recipients one mailbox is addressed to (as many as one report may be sealed to).
+pub(crate) const MOST_RECIPIENTS: usize = 16;
+
+/// The recipients of one organisation a mailbox is addressed to, as checked against the
+/// directory by [`addressed_recipients`] (the only way to make one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AddressedRecipients(Vec<String>);
+
+/// The recipient ids a reporter named for a mailbox of `organisation`, checked against the
+/// directory: at least one, at most [`MOST_RECIPIENTS`], each a recipient of that
+/// organisation; repeats count once.
+pub(crate) fn addressed_recipients(
+    state: &AppState,
+    organisation: &str,
+    named: &[String],
+) -> Result<AddressedRecipients, Error> {
+    let Some(listed) = state.directory.directory.organisation(organisation) else {
+        return Err(Error::UnknownOrganisation(
+            organisation.chars().take(64).collect(),
+        ));
+    };
+    if named.len() > MOST_RECIPIENTS {
+        return Err(Error::BadRequest(format!(
+            "name at most {MOST_RECIPIENTS} recipients"
+        )));
+    }
+    let mut recipients: Vec<String> = Vec::new();
+    for id in named {
+        if !listed
+            .recipients
+            .iter()
+            .any(|recipient| recipient.id == *id)
+        {
+            return Err(Error::UnknownRecipient {
+                organisation: organisation.chars().take(64).collect(),
+                recipient: id.chars().take(64).collect(),
+            });
+        }
+        if !recipients.contains(id) {
+            recipients.push(id.clone());
+        }
+    }
+    if recipients.is_empty() {
+        return Err(Error::BadRequest(format!(
+            "name at least one recipient of {organisation}"
+        )));
+    }
+    Ok(AddressedRecipients(recipients))
+}
+
+/// Creates a mailbox addressed to `recipients` (checked with [`addressed_recipients`])
+/// holding its report (with the spent stamp, if one was asked for).
 pub(crate) async fn create_mailbox(
     state: &AppState,
     mailbox: [u8; 32],
     organisation: String,
+    recipients: AddressedRecipients,
     sealed: Vec<u8>,
     spent: Option<SpentStamp>,
 ) -> Result<(), Error> {
     let result = state
         .store
-        .create_mailbox(mailbox, organisation, sealed, spent)
+        .create_mailbox(mailbox, organisation, recipients.0, sealed, spent)
         .await;
     if matches!(result, Err(StoreError::StampSpent)) {
         Metrics::increment(&state.metrics.stamps_refused);
@@ -36,14 +88,30 @@ pub(crate) async fn create_mailbox(
     Ok(())
 }
 
+/// Addresses the reporter's mailbox to more recipients of its organisation (a process
+/// guide, say); returns all its recipients.
+pub(crate) async fn add_recipients(
+    state: &AppState,
+    mailbox: [u8; 32],
+    named: &[String],
+) -> Result<Vec<String>, Error> {
+    let record = state
+        .store
+        .mailbox(mailbox)
+        .await?
+        .ok_or(Error::MailboxNotFound)?;
+    let recipients = addressed_recipients(state, &record.organisation, named)?;
+    Ok(state.store.add_recipients(mailbox, recipients.0).await?)
+}
+
 /// Appends a sealed message to a mailbox: a reporter's follow-up, or an office's reply or
-/// acknowledgement (then `organisation` must be the mailbox's). Returns its position and its
-/// organisation's number for it.
+/// acknowledgement (then the mailbox must be addressed to the office's recipient). Returns
+/// its position and its number.
 pub(crate) async fn append_message(
     state: &AppState,
     mailbox: [u8; 32],
     author: Author,
-    organisation: Option<String>,
+    office: Option<RecipientScope>,
     sealed: Vec<u8>,
 ) -> Result<(u32, u64), Error> {
     let stored = state
@@ -51,7 +119,7 @@ pub(crate) async fn append_message(
         .append_message(
             mailbox,
             author,
-            organisation,
+            office,
             sealed,
             state.settings.limits.mailbox(),
         )
@@ -70,14 +138,14 @@ pub(crate) async fn store_attachment(
     id: [u8; 16],
     mailbox: [u8; 32],
     author: Author,
-    organisation: Option<String>,
+    office: Option<RecipientScope>,
     declared: Option<u64>,
     body: Body,
 ) -> Result<u64, Error> {
     let limits = state.settings.limits.mailbox();
     let limit = state
         .store
-        .begin_attachment(id, mailbox, author, organisation, limits, declared)
+        .begin_attachment(id, mailbox, author, office, limits, declared)
         .await?;
     let stored = match store_chunks(state, id, body, limit).await {
         Ok((size, chunks)) => state

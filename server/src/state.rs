@@ -76,6 +76,40 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Addresses mailboxes from before walls between recipients (store format 2) to the
+    /// recipients their organisation has in the directory, so that the offices that saw
+    /// them still do; once, at the first start after the upgrade.
+    pub async fn address_earlier_mailboxes(&self) -> Result<(), String> {
+        let recipients = self
+            .directory
+            .directory
+            .organisations
+            .iter()
+            .map(|organisation| {
+                let ids = organisation
+                    .recipients
+                    .iter()
+                    .map(|recipient| recipient.id.clone())
+                    .collect();
+                (organisation.id.clone(), ids)
+            })
+            .collect();
+        let addressed = self
+            .store
+            .address_earlier_mailboxes(recipients)
+            .await
+            .map_err(|error| {
+                format!("cannot address the mailboxes from before format 3: {error}")
+            })?;
+        if addressed > 0 {
+            tracing::info!(
+                mailboxes = addressed,
+                "mailboxes from before walls between recipients addressed to every recipient of their organisation"
+            );
+        }
+        Ok(())
+    }
+
     /// Opens storage and the directory as the settings say.
     pub fn open(settings: Settings) -> Result<Arc<AppState>, String> {
         std::fs::create_dir_all(&settings.data_dir).map_err(|error| {

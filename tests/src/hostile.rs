@@ -169,6 +169,7 @@ impl Hostile {
             "authorization",
             "content-type",
             "meldpunt-organisation",
+            "meldpunt-recipients",
             "meldpunt-stamp",
         ] {
             if let Some(value) = headers.get(name) {

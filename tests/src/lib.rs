@@ -47,9 +47,10 @@ pub fn workspace_root() -> PathBuf {
         .to_owned()
 }
 
-/// A directory for tests: organisations `demo` and `other`, each with an integrity office.
-/// The demo office has two members (`demo_office`, `demo_colleague`); a third
-/// (`demo_newcomer`) is listed only in the directories [`TestDirectory::with_newcomer`] signs.
+/// A directory for tests: organisations `demo` and `other`, each with an integrity office;
+/// `demo` also has an external confidential adviser (`demo_adviser`). The demo office has
+/// two members (`demo_office`, `demo_colleague`); a third (`demo_newcomer`) is listed only
+/// in the directories [`TestDirectory::with_newcomer`] signs.
 #[derive(Debug)]
 pub struct TestDirectory {
     /// The directory signing key.
@@ -62,6 +63,9 @@ pub struct TestDirectory {
     pub demo_newcomer: IdentityKey,
     /// The other organisation's office identity.
     pub other_office: IdentityKey,
+    /// The demo organisation's external confidential adviser (recipient
+    /// `external-confidential-adviser`).
+    pub demo_adviser: IdentityKey,
 }
 
 impl TestDirectory {
@@ -73,6 +77,7 @@ impl TestDirectory {
             demo_colleague: IdentityKey::generate(),
             demo_newcomer: IdentityKey::generate(),
             other_office: IdentityKey::generate(),
+            demo_adviser: IdentityKey::generate(),
         }
     }
 
@@ -160,6 +165,18 @@ impl TestDirectory {
                 }],
             });
         }
+        directory.organisations[0]
+            .recipients
+            .push(DirectoryRecipient {
+                id: "external-confidential-adviser".into(),
+                role: Role::ExternalConfidentialAdviser,
+                name: LocalisedName {
+                    nl: "Externe vertrouwenspersoon".into(),
+                    en: "External confidential adviser".into(),
+                },
+                keys: vec![self.demo_adviser.recipient()],
+                signing_keys: vec![self.demo_adviser.office_signing_key().office_key()],
+            });
         directory.version = version - 1;
         let (_, signed) = directory.sign(signing_key).expect("valid directory");
         signed.as_bytes().to_vec()
@@ -519,6 +536,7 @@ impl Reporter {
             .post(format!("{}/api/v1/mailboxes", relay.url))
             .header("authorization", self.bearer())
             .header("meldpunt-organisation", organisation)
+            .header("meldpunt-recipients", "integrity-office")
             .header("content-type", "application/octet-stream")
             .body(sealed);
         if let Some(stamp) = self.stamp(relay).await {
@@ -534,13 +552,25 @@ impl Default for Reporter {
     }
 }
 
-/// Opens an office session for `organisation` with `identity`; returns the bearer value.
+/// Opens an office session for the integrity office of `organisation` with `identity`;
+/// returns the bearer value.
 pub async fn office_session(relay: &Relay, organisation: &str, identity: &IdentityKey) -> String {
+    recipient_session(relay, organisation, "integrity-office", identity).await
+}
+
+/// Opens an office session for `recipient` of `organisation` with `identity`; returns the
+/// bearer value.
+pub async fn recipient_session(
+    relay: &Relay,
+    organisation: &str,
+    recipient: &str,
+    identity: &IdentityKey,
+) -> String {
     let session = meldpunt_client::Relay::new(&relay.url, None)
         .expect("a loopback relay")
         .office_session(
             organisation,
-            "integrity-office",
+            recipient,
             std::slice::from_ref(identity),
             || {},
         )

@@ -94,6 +94,7 @@ async fn invalid_utf8_gets_a_clear_error_wherever_it_is_sent() {
             "meldpunt-organisation",
             reqwest::header::HeaderValue::from_bytes(b"demo\xff").unwrap(),
         )
+        .header("meldpunt-recipients", "integrity-office")
         .header("content-type", "application/octet-stream")
         .body(reporter.sealed_report(&relay, "x"))
         .send()
@@ -328,6 +329,7 @@ async fn a_flood_of_mailbox_creations_raises_the_difficulty_and_honest_reports_s
                     .post(format!("{url}/api/v1/mailboxes"))
                     .header("authorization", reporter.bearer())
                     .header("meldpunt-organisation", "demo")
+                    .header("meldpunt-recipients", "integrity-office")
                     .header("meldpunt-stamp", stamp.to_wire())
                     .header("content-type", "application/octet-stream")
                     .body(sealed)
@@ -377,6 +379,7 @@ async fn proof_of_work_replay_and_forgery_are_refused() {
             .post(format!("{}/api/v1/mailboxes", relay.url))
             .header("authorization", reporter.bearer())
             .header("meldpunt-organisation", "demo")
+            .header("meldpunt-recipients", "integrity-office")
             .header("meldpunt-stamp", stamp)
             .header("content-type", "application/octet-stream")
             .body(reporter.sealed_report(&relay, "melding"));

@@ -7,7 +7,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use meldpunt_crypto::{AttachmentReference, Day, Message, MessageKind, RecipientAddress};
 use meldpunt_end_to_end::{
-    client, contains, form_token, office_session, Relay, RelayOptions, Reporter,
+    client, contains, form_token, office_session, recipient_session, write_identity, Relay,
+    RelayOptions, Reporter, User,
 };
 use serde_json::Value;
 
@@ -474,6 +475,7 @@ async fn the_relay_records_no_addresses_agents_or_plaintext() {
         .post(format!("{}/api/v1/mailboxes", relay.url))
         .header("authorization", reporter.bearer())
         .header("meldpunt-organisation", "demo")
+        .header("meldpunt-recipients", "integrity-office")
         .header("meldpunt-stamp", reporter.stamp(&relay).await.unwrap())
         .header("content-type", "application/octet-stream")
         .header("user-agent", "TrackingAgent/9.9 UNIQUE-AGENT-MARKER")
@@ -704,6 +706,7 @@ async fn every_acknowledged_submission_survives_a_kill() {
                     .post(format!("{url}/api/v1/mailboxes"))
                     .header("authorization", reporter.bearer())
                     .header("meldpunt-organisation", "demo")
+                    .header("meldpunt-recipients", "integrity-office")
                     .header("meldpunt-stamp", stamp.to_wire())
                     .header("content-type", "application/octet-stream")
                     .body(sealed)
@@ -1029,4 +1032,212 @@ async fn the_relay_and_its_openapi_document_agree_on_bounds_ids_and_errors() {
             "{method} {path} {status}"
         );
     }
+}
+
+/// A report sealed only to the external confidential adviser — the person the reporter chose
+/// instead of the integrity office — stays out of the integrity office's reach on the relay:
+/// its session cannot list it, count it, fetch it, its attachment, mark it or write into it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_integrity_office_cannot_see_fetch_count_or_post_into_an_adviser_only_mailbox() {
+    let relay = Relay::start(RelayOptions::default());
+    let reporter = User::new();
+    let attachment = reporter.path("bewijs.txt");
+    std::fs::write(&attachment, "bewijsstuk").unwrap();
+    let key = relay.directory.signing_key.directory_key().to_string();
+    let answer = reporter.json(
+        &relay,
+        &[
+            "report",
+            "--to",
+            "demo",
+            "--role",
+            "external-confidential-adviser",
+            "--directory-key",
+            &key,
+            "--attach",
+            attachment.to_str().unwrap(),
+            "--message-file",
+            "-",
+        ],
+        Some("Alleen voor de vertrouwenspersoon."),
+    );
+    let code =
+        meldpunt_crypto::ReceiptCode::parse(answer["receipt_code"].as_str().unwrap()).unwrap();
+    let mailbox = code.mailbox_token().mailbox_id().to_wire();
+    // A report to the integrity office, so that its listing is not empty by accident.
+    let other_reporter = Reporter::new();
+    assert_eq!(
+        other_reporter
+            .create(&relay, "demo", other_reporter.sealed_report(&relay, "x"))
+            .await
+            .status()
+            .as_u16(),
+        201
+    );
+
+    let adviser = recipient_session(
+        &relay,
+        "demo",
+        "external-confidential-adviser",
+        &relay.directory.demo_adviser,
+    )
+    .await;
+    let (_, listing) = json(relay.get("/api/v1/office/messages", &adviser).await).await;
+    let entries = listing["messages"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{listing}");
+    assert_eq!(entries[0]["mailbox"], mailbox.as_str());
+    assert_eq!(entries[0]["number"], 1, "numbered from 1 for the adviser");
+
+    let office = office_session(&relay, "demo", &relay.directory.demo_office).await;
+    let (_, listing) = json(relay.get("/api/v1/office/messages", &office).await).await;
+    let entries = listing["messages"].as_array().unwrap();
+    assert_eq!(
+        entries.len(),
+        1,
+        "only the report addressed to it: {listing}"
+    );
+    assert_ne!(entries[0]["mailbox"], mailbox.as_str());
+    assert_eq!(
+        entries[0]["number"], 1,
+        "no gap in its numbering tells of the adviser's report"
+    );
+    for number in [2, 3] {
+        let response = relay
+            .get(&format!("/api/v1/office/messages/{number}"), &office)
+            .await;
+        assert_eq!(json(response).await.1["error"], "message-not-found");
+        let response = client()
+            .post(format!(
+                "{}/api/v1/office/messages/{number}/fetched",
+                relay.url
+            ))
+            .header("authorization", &office)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 404);
+    }
+    let attachment_id = {
+        // The attachment's id is in the sealed report only the adviser opens: fetched as the
+        // adviser's client would, then tried as the office.
+        let sealed = relay
+            .get("/api/v1/office/messages/1", &adviser)
+            .await
+            .bytes()
+            .await
+            .unwrap();
+        let message = meldpunt_crypto::Message::open(
+            std::slice::from_ref(&relay.directory.demo_adviser),
+            &sealed,
+        )
+        .unwrap();
+        message.attachments[0].location.clone()
+    };
+    let response = relay
+        .get(
+            &format!("/api/v1/office/attachments/{attachment_id}"),
+            &office,
+        )
+        .await;
+    assert_eq!(json(response).await.1["error"], "attachment-not-found");
+    let response = relay
+        .get(
+            &format!("/api/v1/office/attachments/{attachment_id}"),
+            &adviser,
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+    let response = client()
+        .post(format!(
+            "{}/api/v1/office/mailboxes/{mailbox}/messages",
+            relay.url
+        ))
+        .header("authorization", &office)
+        .header("content-type", "application/octet-stream")
+        .body(other_reporter.sealed_report(&relay, "injected"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json(response).await.1["error"], "mailbox-not-found");
+    let response = client()
+        .put(format!(
+            "{}/api/v1/office/mailboxes/{mailbox}/attachments/{}",
+            relay.url,
+            URL_SAFE_NO_PAD.encode([7u8; 16])
+        ))
+        .header("authorization", &office)
+        .header("content-type", "application/octet-stream")
+        .body(other_reporter.sealed_report(&relay, "injected"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json(response).await.1["error"], "mailbox-not-found");
+    // The integrity office's own CLI finds nothing of it either.
+    let office_user = User::new();
+    let identity = office_user.path("office.key");
+    write_identity(&identity, &relay.directory.demo_office);
+    let synced = office_user.json(
+        &relay,
+        &[
+            "inbox",
+            "sync",
+            "--identity",
+            identity.to_str().unwrap(),
+            "--store",
+            office_user.path("store").to_str().unwrap(),
+            "--directory-key",
+            &key,
+        ],
+        None,
+    );
+    assert_eq!(synced["arrived"].as_array().unwrap().len(), 1, "{synced}");
+    assert_eq!(synced["not_addressed_to_this_identity"], 0, "{synced}");
+
+    // The reporter alone can address the mailbox to the office too; a stranger's token, an
+    // unknown recipient or a malformed body change nothing.
+    let add = |bearer: String, body: &'static str| {
+        let url = format!("{}/api/v1/mailbox/recipients", relay.url);
+        async move {
+            json(
+                client()
+                    .post(url)
+                    .header("authorization", bearer)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let owner = format!("Bearer {}", code.mailbox_token().to_wire().as_str());
+    let stranger = Reporter::new();
+    let (status, body) = add(stranger.bearer(), r#"{"recipients":["integrity-office"]}"#).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (404, Some("mailbox-not-found"))
+    );
+    let (status, body) = add(owner.clone(), r#"{"recipients":["nobody"]}"#).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (404, Some("unknown-recipient"))
+    );
+    let (status, body) = add(owner.clone(), r#"{"recipients":[]}"#).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("bad-request")));
+    let (status, body) = add(owner.clone(), r#"{"recipients":"integrity-office"}"#).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("bad-request")));
+    let (_, listing) = json(relay.get("/api/v1/office/messages", &office).await).await;
+    assert_eq!(listing["messages"].as_array().unwrap().len(), 1);
+    let (status, body) = add(owner, r#"{"recipients":["integrity-office"]}"#).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["recipients"],
+        serde_json::json!(["external-confidential-adviser", "integrity-office"])
+    );
+    let (_, listing) = json(relay.get("/api/v1/office/messages", &office).await).await;
+    let entries = listing["messages"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{listing}");
+    assert_eq!(entries[1]["mailbox"], mailbox.as_str());
+    assert_eq!(entries[1]["number"], 2);
 }

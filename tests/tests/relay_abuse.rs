@@ -128,6 +128,7 @@ async fn stamps_issued_far_below_the_current_difficulty_are_refused() {
         .post(format!("{}/api/v1/mailboxes", relay.url))
         .header("authorization", late.bearer())
         .header("meldpunt-organisation", "demo")
+        .header("meldpunt-recipients", "integrity-office")
         .header("meldpunt-stamp", stamp)
         .header("content-type", "application/octet-stream")
         .body(late.sealed_report(&relay, "x"))

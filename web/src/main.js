@@ -255,7 +255,12 @@ async function submitReport(form) {
   // challenge expired): then solve a new challenge, up to three times.
   for (let attempt = 1; ; attempt += 1) {
     const challenge = await (await relay("/api/v1/challenge")).json();
-    const headers = { "Meldpunt-Organisation": organisation };
+    // The relay learns which recipients the report went to, so that only their office
+    // sessions reach the mailbox.
+    const headers = {
+      "Meldpunt-Organisation": organisation,
+      "Meldpunt-Recipients": addresses.map((address) => address.recipient).join(","),
+    };
     if (challenge.required) {
       status(form, page.text.workingStamp);
       headers["Meldpunt-Stamp"] = await protocol.solveStamp(challenge.challenge, derived.mailboxId, (tried) =>

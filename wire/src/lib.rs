@@ -28,6 +28,8 @@ pub mod paths {
     pub const MAILBOX_MESSAGES: &str = "/api/v1/mailbox/messages";
     /// `GET`: one sealed message of a mailbox.
     pub const MAILBOX_MESSAGE: &str = "/api/v1/mailbox/messages/{position}";
+    /// `POST`: address the reporter's mailbox to more recipients.
+    pub const MAILBOX_RECIPIENTS: &str = "/api/v1/mailbox/recipients";
     /// `PUT`/`GET`: a sealed attachment of the reporter's mailbox.
     pub const MAILBOX_ATTACHMENT: &str = "/api/v1/mailbox/attachments/{id}";
     /// `POST`: an office challenge.
@@ -194,6 +196,9 @@ pub struct Session {
     pub session_token: String,
     /// The organisation it is for.
     pub organisation: String,
+    /// The recipient within the organisation it is for: it reaches only mailboxes
+    /// addressed to this recipient.
+    pub recipient: String,
     /// Its expiry, Unix seconds.
     pub expires_at: u64,
 }
@@ -204,9 +209,33 @@ impl std::fmt::Debug for Session {
             .debug_struct("Session")
             .field("session_token", &"[redacted]")
             .field("organisation", &self.organisation)
+            .field("recipient", &self.recipient)
             .field("expires_at", &self.expires_at)
             .finish()
     }
+}
+
+/// The header that names, when a mailbox is created, the recipients (ids within the
+/// organisation, comma-separated) it is addressed to: only their office sessions reach it.
+pub const RECIPIENTS_HEADER: &str = "meldpunt-recipients";
+
+/// `POST /api/v1/mailbox/recipients`: address the reporter's mailbox to more recipients of
+/// its organisation (a process guide who joins, say).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AddRecipients {
+    /// Recipient ids within the mailbox's organisation (1 to 16).
+    pub recipients: Vec<String>,
+}
+
+/// The answer to [`AddRecipients`]: every recipient the mailbox is now addressed to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MailboxRecipients {
+    /// Recipient ids within the mailbox's organisation.
+    pub recipients: Vec<String>,
 }
 
 /// `GET /api/v1/health` and `/ready`.
@@ -352,6 +381,8 @@ pub mod patterns {
     pub const MAILBOX_ID: &str = "^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$";
     /// An attachment id: 16 bytes as 22 characters of canonical unpadded base64url.
     pub const ATTACHMENT_ID: &str = "^[A-Za-z0-9_-]{21}[AQgw]$";
+    /// The `Meldpunt-Recipients` header: 1 to 16 recipient ids, comma-separated.
+    pub const RECIPIENTS: &str = "^[a-z0-9][a-z0-9-]{0,63}(,[a-z0-9][a-z0-9-]{0,63}){0,15}$";
 }
 
 /// Schemas of the crypto crate's types as they travel (the relay's OpenAPI document).
@@ -517,6 +548,7 @@ mod tests {
         let session = Session {
             session_token: "secret-token".into(),
             organisation: "demo".into(),
+            recipient: "integrity-office".into(),
             expires_at: 1,
         };
         assert!(!format!("{session:?}").contains("secret-token"));

@@ -20,7 +20,7 @@ use super::{mailbox_id, office_session, require_octet_stream, ApiPath};
 use crate::error::Error;
 use crate::service;
 use crate::state::AppState;
-use crate::storage::{AttachmentRecord, Author};
+use crate::storage::{AttachmentRecord, Author, RecipientScope};
 
 /// Routes of this module.
 pub(crate) fn router() -> Router<Arc<AppState>> {
@@ -51,7 +51,7 @@ async fn receive(
     id: [u8; 16],
     mailbox: [u8; 32],
     author: Author,
-    organisation: Option<String>,
+    office: Option<RecipientScope>,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Response, Error> {
@@ -65,7 +65,7 @@ async fn receive(
         return Err(Error::BodyTooLarge { limit });
     }
     let size =
-        service::store_attachment(state, id, mailbox, author, organisation, declared, body).await?;
+        service::store_attachment(state, id, mailbox, author, office, declared, body).await?;
     Ok((
         StatusCode::CREATED,
         Json(AttachmentStored {
@@ -176,7 +176,7 @@ pub(crate) async fn reporter_download(
     path = "/api/v1/office/mailboxes/{mailbox}/attachments/{id}",
     tag = "office",
     operation_id = "upload_office_attachment",
-    summary = "Upload a sealed attachment into a mailbox of the organisation (streamed)",
+    summary = "Upload a sealed attachment into a mailbox addressed to the session's recipient (streamed)",
     security(("officeSession" = [])),
     params(
         ("mailbox" = meldpunt_wire::openapi::MailboxIdSchema, Path),
@@ -188,7 +188,7 @@ pub(crate) async fn reporter_download(
         (status = 400, description = "Malformed request (bad-request)", body = meldpunt_wire::ErrorBody),
         (status = 401, description = "Missing or malformed credential, expired session", body = meldpunt_wire::ErrorBody),
         (status = 403, description = "The mailbox holds as many messages, attachments or bytes as the relay allows (mailbox-full)", body = meldpunt_wire::ErrorBody),
-        (status = 404, description = "No such mailbox in this organisation", body = meldpunt_wire::ErrorBody),
+        (status = 404, description = "No such mailbox addressed to this recipient", body = meldpunt_wire::ErrorBody),
         (status = 409, description = "Attachment id taken", body = meldpunt_wire::ErrorBody),
         (status = 413, description = "Too large", body = meldpunt_wire::ErrorBody),
         (status = 415, description = "Content-Type is not application/octet-stream", body = meldpunt_wire::ErrorBody),
@@ -203,7 +203,7 @@ pub(crate) async fn office_upload(
     ApiPath((mailbox, id)): ApiPath<(String, String)>,
     body: Body,
 ) -> Result<Response, Error> {
-    let organisation = office_session(&state, &headers).await?;
+    let scope = office_session(&state, &headers).await?;
     let mailbox = path_mailbox(&mailbox)?;
     let id = attachment_id(&id)?;
     receive(
@@ -211,7 +211,7 @@ pub(crate) async fn office_upload(
         id,
         mailbox,
         Author::Office,
-        Some(organisation),
+        Some(scope),
         &headers,
         body,
     )
@@ -223,7 +223,7 @@ pub(crate) async fn office_upload(
     path = "/api/v1/office/attachments/{id}",
     tag = "office",
     operation_id = "download_office_attachment",
-    summary = "Download a sealed attachment of the organisation (streamed)",
+    summary = "Download a sealed attachment of a mailbox addressed to the session's recipient (streamed)",
     security(("officeSession" = [])),
     params(
         ("id" = meldpunt_wire::openapi::AttachmentIdSchema, Path),
@@ -232,7 +232,7 @@ pub(crate) async fn office_upload(
         (status = 200, description = "The sealed attachment", body = inline(meldpunt_wire::openapi::Sealed), content_type = "application/octet-stream"),
         (status = 400, description = "Malformed request (bad-request)", body = meldpunt_wire::ErrorBody),
         (status = 401, description = "Missing or malformed credential, expired session", body = meldpunt_wire::ErrorBody),
-        (status = 404, description = "No such attachment in this organisation", body = meldpunt_wire::ErrorBody),
+        (status = 404, description = "No such attachment in a mailbox addressed to this recipient", body = meldpunt_wire::ErrorBody),
     )
 )]
 pub(crate) async fn office_download(
@@ -240,12 +240,13 @@ pub(crate) async fn office_download(
     headers: HeaderMap,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Response, Error> {
-    let organisation = office_session(&state, &headers).await?;
+    let scope = office_session(&state, &headers).await?;
     let id = attachment_id(&id)?;
-    match state.store.attachment(id).await? {
-        Some(record) if record.organisation == organisation => {
-            Ok(send(Arc::clone(&state), id, record))
-        }
+    let Some(record) = state.store.attachment(id).await? else {
+        return Err(Error::AttachmentNotFound);
+    };
+    match state.store.mailbox(record.mailbox).await? {
+        Some(mailbox) if mailbox.addressed_to(&scope) => Ok(send(Arc::clone(&state), id, record)),
         _ => Err(Error::AttachmentNotFound),
     }
 }

@@ -77,8 +77,12 @@ pub(crate) fn mailbox_id(headers: &HeaderMap) -> Result<[u8; 32], Error> {
     Ok(*token.mailbox_id().as_bytes())
 }
 
-/// An office's session: its organisation, after checking expiry and the rate limit.
-pub(crate) async fn office_session(state: &AppState, headers: &HeaderMap) -> Result<String, Error> {
+/// What an office's session reaches (one recipient of one organisation), after checking
+/// expiry and the rate limit.
+pub(crate) async fn office_session(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<crate::storage::RecipientScope, Error> {
     let token = SessionToken::from_wire(bearer(headers, "session token")?)
         .map_err(|_| Error::MalformedCredential("session token"))?;
     let session_id = token.session_id();
@@ -90,7 +94,35 @@ pub(crate) async fn office_session(state: &AppState, headers: &HeaderMap) -> Res
     if !state.office_limiter.allow(session_id) {
         return Err(Error::RateLimited("this office session"));
     }
-    Ok(grant.organisation)
+    Ok(grant.scope())
+}
+
+/// Largest JSON request body: JSON requests are a few hundred bytes.
+pub(crate) const MAXIMUM_JSON_BYTES: usize = 64 * 1024;
+
+/// Parses a JSON request body (`Content-Type: application/json`).
+pub(crate) fn json_body<T: for<'de> serde::Deserialize<'de>>(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<T, Error> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    if content_type.split(';').next().map(str::trim) != Some("application/json") {
+        return Err(Error::WrongContentType("application/json"));
+    }
+    serde_json::from_slice(body).map_err(|error| {
+        Error::BadRequest(format!(
+            "the JSON body is not valid: {}",
+            match error.classify() {
+                serde_json::error::Category::Data =>
+                    "a field is missing, unknown or of the wrong type",
+                serde_json::error::Category::Eof => "it ends too early",
+                _ => "it is not JSON",
+            }
+        ))
+    })
 }
 
 /// Requires `Content-Type: application/octet-stream` (sealed objects).

@@ -18,9 +18,11 @@ use meldpunt_crypto::{
 use meldpunt_wire::{
     OfficeChallengeRequest, OfficeEntry, OfficeMessages, OfficeStored, Session, SessionRequest,
 };
-use serde::Deserialize;
 
-use super::{limited_body, office_session, sealed_body, ApiPath, ApiQuery, Cursor};
+use super::{
+    json_body, limited_body, office_session, sealed_body, ApiPath, ApiQuery, Cursor,
+    MAXIMUM_JSON_BYTES,
+};
 use crate::abuse::CHALLENGE_SECONDS;
 use crate::clock::{day, unix_seconds};
 use crate::error::Error;
@@ -41,30 +43,6 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
             post(mark_fetched),
         )
         .route("/api/v1/office/mailboxes/{mailbox}/messages", post(reply))
-}
-
-/// Largest JSON request body: the office's requests are a few hundred bytes.
-const MAXIMUM_JSON_BYTES: usize = 64 * 1024;
-
-fn json_body<T: for<'de> Deserialize<'de>>(headers: &HeaderMap, body: &[u8]) -> Result<T, Error> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("");
-    if content_type.split(';').next().map(str::trim) != Some("application/json") {
-        return Err(Error::WrongContentType("application/json"));
-    }
-    serde_json::from_slice(body).map_err(|error| {
-        Error::BadRequest(format!(
-            "the JSON body is not valid: {}",
-            match error.classify() {
-                serde_json::error::Category::Data =>
-                    "a field is missing, unknown or of the wrong type",
-                serde_json::error::Category::Eof => "it ends too early",
-                _ => "it is not JSON",
-            }
-        ))
-    })
 }
 
 #[utoipa::path(
@@ -136,6 +114,7 @@ pub(crate) async fn challenge(
         challenge.answer_id(),
         Grant {
             organisation: address.organisation,
+            recipient: address.recipient,
             expires_at,
         },
     );
@@ -176,6 +155,7 @@ pub(crate) async fn session(
     let token = SessionToken::generate();
     let grant = Grant {
         organisation: challenge.organisation,
+        recipient: challenge.recipient,
         expires_at: unix_seconds() + u64::from(state.settings.session_minutes) * 60,
     };
     state
@@ -186,6 +166,7 @@ pub(crate) async fn session(
     Ok(Json(Session {
         session_token: token.to_wire().to_string(),
         organisation: grant.organisation,
+        recipient: grant.recipient,
         expires_at: grant.expires_at,
     }))
 }
@@ -195,10 +176,10 @@ pub(crate) async fn session(
     path = "/api/v1/office/messages",
     tag = "office",
     operation_id = "list_office_messages",
-    summary = "List the organisation's messages after a cursor",
+    summary = "List the messages addressed to the session's recipient after a cursor",
     security(("officeSession" = [])),
     params(
-        ("after" = Option<meldpunt_wire::openapi::OfficeCursorSchema>, Query, nullable = false, description = "Return messages after this number (0: from the start)."),
+        ("after" = Option<meldpunt_wire::openapi::OfficeCursorSchema>, Query, nullable = false, description = "Return messages after this number, in the recipient's own numbering (0: from the start)."),
         ("limit" = Option<u32>, Query, description = "At most this many messages (default 500); a value outside 1–1000 is refused with 400.", minimum = 1, maximum = 1000),
     ),
     responses(
@@ -214,11 +195,8 @@ pub(crate) async fn list_messages(
     ApiQuery(cursor): ApiQuery<Cursor>,
 ) -> Result<Json<OfficeMessages>, Error> {
     let (after, limit) = cursor.numbers()?;
-    let organisation = office_session(&state, &headers).await?;
-    let messages = state
-        .store
-        .list_organisation(organisation, after, limit)
-        .await?;
+    let scope = office_session(&state, &headers).await?;
+    let messages = state.store.list_recipient(scope, after, limit).await?;
     let messages = messages
         .iter()
         .map(|(number, record)| OfficeEntry {
@@ -239,16 +217,16 @@ pub(crate) async fn list_messages(
     path = "/api/v1/office/messages/{number}",
     tag = "office",
     operation_id = "fetch_office_message",
-    summary = "Fetch one sealed message of the organisation",
+    summary = "Fetch one sealed message addressed to the session's recipient",
     security(("officeSession" = [])),
     params(
-        ("number" = meldpunt_wire::openapi::MessageNumberSchema, Path, description = "The organisation's own number for the message (1, 2, …), independent of other organisations."),
+        ("number" = meldpunt_wire::openapi::MessageNumberSchema, Path, description = "The recipient's own number for the message (1, 2, …), independent of other recipients."),
     ),
     responses(
         (status = 200, description = "The sealed message", body = inline(meldpunt_wire::openapi::Sealed), content_type = "application/octet-stream"),
         (status = 400, description = "Malformed request (bad-request)", body = meldpunt_wire::ErrorBody),
         (status = 401, description = "Missing or malformed credential, expired session", body = meldpunt_wire::ErrorBody),
-        (status = 404, description = "No such message in this organisation", body = meldpunt_wire::ErrorBody),
+        (status = 404, description = "No such message addressed to this recipient", body = meldpunt_wire::ErrorBody),
         (status = 429, description = "Too many requests for this session", body = meldpunt_wire::ErrorBody),
     )
 )]
@@ -257,10 +235,10 @@ pub(crate) async fn fetch_message(
     headers: HeaderMap,
     ApiPath(number): ApiPath<NonZeroU64>,
 ) -> Result<impl IntoResponse, Error> {
-    let organisation = office_session(&state, &headers).await?;
+    let scope = office_session(&state, &headers).await?;
     let bytes = state
         .store
-        .organisation_message(organisation, number.get())
+        .recipient_message(scope, number.get())
         .await?
         .ok_or(Error::MessageNotFound)?;
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes))
@@ -274,13 +252,13 @@ pub(crate) async fn fetch_message(
     summary = "Mark a message fetched",
     security(("officeSession" = [])),
     params(
-        ("number" = meldpunt_wire::openapi::MessageNumberSchema, Path, description = "The organisation's own number for the message (1, 2, …), independent of other organisations."),
+        ("number" = meldpunt_wire::openapi::MessageNumberSchema, Path, description = "The recipient's own number for the message (1, 2, …), independent of other recipients."),
     ),
     responses(
         (status = 204, description = "Marked"),
         (status = 400, description = "Malformed request (bad-request)", body = meldpunt_wire::ErrorBody),
         (status = 401, description = "Missing or malformed credential, expired session", body = meldpunt_wire::ErrorBody),
-        (status = 404, description = "No such message in this organisation", body = meldpunt_wire::ErrorBody),
+        (status = 404, description = "No such message addressed to this recipient", body = meldpunt_wire::ErrorBody),
         (status = 429, description = "Too many requests for this session", body = meldpunt_wire::ErrorBody),
     )
 )]
@@ -289,8 +267,8 @@ pub(crate) async fn mark_fetched(
     headers: HeaderMap,
     ApiPath(number): ApiPath<NonZeroU64>,
 ) -> Result<StatusCode, Error> {
-    let organisation = office_session(&state, &headers).await?;
-    state.store.mark_fetched(organisation, number.get()).await?;
+    let scope = office_session(&state, &headers).await?;
+    state.store.mark_fetched(scope, number.get()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -308,7 +286,7 @@ pub(crate) fn path_mailbox(text: &str) -> Result<[u8; 32], Error> {
     path = "/api/v1/office/mailboxes/{mailbox}/messages",
     tag = "office",
     operation_id = "post_reply",
-    summary = "Post a sealed reply into a mailbox of the organisation",
+    summary = "Post a sealed reply into a mailbox addressed to the session's recipient",
     security(("officeSession" = [])),
     params(
         ("mailbox" = meldpunt_wire::openapi::MailboxIdSchema, Path),
@@ -319,7 +297,7 @@ pub(crate) fn path_mailbox(text: &str) -> Result<[u8; 32], Error> {
         (status = 400, description = "Malformed request (bad-request)", body = meldpunt_wire::ErrorBody),
         (status = 401, description = "Missing or malformed credential, expired session", body = meldpunt_wire::ErrorBody),
         (status = 403, description = "The mailbox holds as many messages, attachments or bytes as the relay allows (mailbox-full)", body = meldpunt_wire::ErrorBody),
-        (status = 404, description = "No such mailbox in this organisation", body = meldpunt_wire::ErrorBody),
+        (status = 404, description = "No such mailbox addressed to this recipient", body = meldpunt_wire::ErrorBody),
         (status = 413, description = "Too large", body = meldpunt_wire::ErrorBody),
         (status = 415, description = "Wrong content type", body = meldpunt_wire::ErrorBody),
         (status = 422, description = "Not a sealed age file", body = meldpunt_wire::ErrorBody),
@@ -333,11 +311,10 @@ pub(crate) async fn reply(
     ApiPath(mailbox): ApiPath<String>,
     body: Body,
 ) -> Result<impl IntoResponse, Error> {
-    let organisation = office_session(&state, &headers).await?;
+    let scope = office_session(&state, &headers).await?;
     let mailbox = path_mailbox(&mailbox)?;
     let sealed = sealed_body(&headers, body, state.settings.limits.max_message_bytes).await?;
     let (position, number) =
-        service::append_message(&state, mailbox, Author::Office, Some(organisation), sealed)
-            .await?;
+        service::append_message(&state, mailbox, Author::Office, Some(scope), sealed).await?;
     Ok((StatusCode::CREATED, Json(OfficeStored { position, number })))
 }

@@ -14,9 +14,11 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use meldpunt_crypto::{MailboxId, Stamp};
-use meldpunt_wire::{MailboxMessages, MessageSummary, Stored};
+use meldpunt_wire::{AddRecipients, MailboxMessages, MailboxRecipients, MessageSummary, Stored};
 
-use super::{mailbox_id, sealed_body, ApiPath, ApiQuery, Cursor};
+use super::{
+    json_body, limited_body, mailbox_id, sealed_body, ApiPath, ApiQuery, Cursor, MAXIMUM_JSON_BYTES,
+};
 use crate::clock::{day, unix_seconds};
 use crate::error::Error;
 use crate::metrics::Metrics;
@@ -33,6 +35,7 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
             get(list_messages).post(follow_up),
         )
         .route("/api/v1/mailbox/messages/{position}", get(fetch_message))
+        .route("/api/v1/mailbox/recipients", post(add_recipients))
 }
 
 /// A message as a reporter sees it listed.
@@ -54,6 +57,7 @@ pub(crate) fn summary(record: &MessageRecord) -> MessageSummary {
     security(("mailboxToken" = [])),
     params(
         ("Meldpunt-Organisation" = String, Header, description = "Recipient organisation id from the directory."),
+        ("Meldpunt-Recipients" = String, Header, pattern = r"^[a-z0-9][a-z0-9-]{0,63}(,[a-z0-9][a-z0-9-]{0,63}){0,15}$", description = "The recipients within the organisation (directory ids, comma-separated, 1 to 16) the report is sealed to: only their office sessions list, fetch or write this mailbox."),
         ("Meldpunt-Stamp" = Option<String>, Header, nullable = false, description = "Solved proof-of-work stamp (required when the relay asks for one)."),
     ),
     request_body(content = inline(meldpunt_wire::openapi::Sealed), content_type = "application/octet-stream"),
@@ -85,16 +89,25 @@ pub(crate) async fn create_mailbox(
             )
         })?
         .to_owned();
-    if state
-        .directory
-        .directory
-        .organisation(&organisation)
-        .is_none()
-    {
-        return Err(Error::UnknownOrganisation(
-            organisation.chars().take(64).collect(),
+    let named: Vec<String> = headers
+        .get(meldpunt_wire::RECIPIENTS_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .ok_or_else(|| {
+            Error::BadRequest(
+                "the Meldpunt-Recipients header names the recipients (comma-separated ids) the report is sealed to"
+                    .into(),
+            )
+        })?
+        .split(',')
+        .map(|id| id.trim().to_owned())
+        .collect();
+    if named.iter().any(String::is_empty) {
+        return Err(Error::BadRequest(
+            "the Meldpunt-Recipients header names recipient ids separated by commas, none empty"
+                .into(),
         ));
     }
+    let recipients = service::addressed_recipients(&state, &organisation, &named)?;
     let spent = if state.settings.proof_of_work.enabled {
         let result = headers
             .get("meldpunt-stamp")
@@ -123,7 +136,7 @@ pub(crate) async fn create_mailbox(
         None
     };
     let sealed = sealed_body(&headers, body, state.settings.limits.max_message_bytes).await?;
-    service::create_mailbox(&state, mailbox, organisation, sealed, spent).await?;
+    service::create_mailbox(&state, mailbox, organisation, recipients, sealed, spent).await?;
     Ok((StatusCode::CREATED, Json(Stored { position: 1 })))
 }
 
@@ -226,4 +239,34 @@ pub(crate) async fn follow_up(
     let (position, _) =
         service::append_message(&state, mailbox, Author::Reporter, None, sealed).await?;
     Ok((StatusCode::CREATED, Json(Stored { position })))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/mailbox/recipients",
+    tag = "reporter",
+    operation_id = "add_mailbox_recipients",
+    summary = "Address the mailbox to more recipients of its organisation",
+    description = "For a recipient who joins later (a process guide, say): from now on its office sessions list, fetch and write this mailbox, the messages already in it included. Recipients cannot be taken away.",
+    security(("mailboxToken" = [])),
+    request_body = meldpunt_wire::AddRecipients,
+    responses(
+        (status = 200, description = "Every recipient the mailbox is addressed to", body = meldpunt_wire::MailboxRecipients),
+        (status = 400, description = "Malformed JSON, or no recipients or more than 16", body = meldpunt_wire::ErrorBody),
+        (status = 401, description = "Missing or malformed credential", body = meldpunt_wire::ErrorBody),
+        (status = 404, description = "No mailbox answers to this token, or a recipient the organisation does not have", body = meldpunt_wire::ErrorBody),
+        (status = 413, description = "body-too-large: the JSON body is larger than 64 KiB", body = meldpunt_wire::ErrorBody),
+        (status = 415, description = "Not application/json", body = meldpunt_wire::ErrorBody),
+    )
+)]
+pub(crate) async fn add_recipients(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<MailboxRecipients>, Error> {
+    let mailbox = mailbox_id(&headers)?;
+    let body = limited_body(&headers, body, MAXIMUM_JSON_BYTES).await?;
+    let request: AddRecipients = json_body(&headers, &body)?;
+    let recipients = service::add_recipients(&state, mailbox, &request.recipients).await?;
+    Ok(Json(MailboxRecipients { recipients }))
 }

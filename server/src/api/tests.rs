@@ -319,6 +319,7 @@ async fn bad_input_gets_its_own_error_and_changes_nothing() {
         vec![
             ("authorization", bearer.clone()),
             ("meldpunt-organisation", "demo".to_owned()),
+            ("meldpunt-recipients", "integrity-office".to_owned()),
             ("content-type", "application/octet-stream".to_owned()),
             ("meldpunt-stamp", stamp_value.clone()),
         ]
@@ -356,6 +357,33 @@ async fn bad_input_gets_its_own_error_and_changes_nothing() {
             create(with("meldpunt-organisation", "nowhere"), report.clone()).await,
         ),
         (
+            "bad-request",
+            create(without("meldpunt-recipients"), report.clone()).await,
+        ),
+        (
+            "bad-request",
+            create(with("meldpunt-recipients", ""), report.clone()).await,
+        ),
+        (
+            "unknown-recipient",
+            create(
+                with("meldpunt-recipients", "integrity-office,nobody"),
+                report.clone(),
+            )
+            .await,
+        ),
+        (
+            "bad-request",
+            create(
+                with(
+                    "meldpunt-recipients",
+                    &vec!["integrity-office"; 17].join(","),
+                ),
+                report.clone(),
+            )
+            .await,
+        ),
+        (
             "stamp-missing",
             create(without("meldpunt-stamp"), report.clone()).await,
         ),
@@ -383,7 +411,10 @@ async fn bad_input_gets_its_own_error_and_changes_nothing() {
         .iter()
         .map(|(_, (status, _))| status.as_u16())
         .collect();
-    assert_eq!(statuses, [401, 401, 401, 400, 404, 403, 403, 415, 422, 413]);
+    assert_eq!(
+        statuses,
+        [401, 401, 401, 400, 404, 400, 400, 404, 400, 403, 403, 415, 422, 413]
+    );
     // None of that created the mailbox: the good request still works, once.
     assert_eq!(create(good(), report.clone()).await.0, StatusCode::CREATED);
     let (status, body) = create(good(), report.clone()).await;
@@ -412,9 +443,11 @@ async fn bad_input_gets_its_own_error_and_changes_nothing() {
     let (_elsewhere_folder, elsewhere, _) = relay_with(|settings| {
         settings.proof_of_work.base_difficulty = 6;
     });
-    let mut headers = good();
+    let mut headers = with(
+        "meldpunt-stamp",
+        &stamp(&elsewhere, &second.mailbox_token().mailbox_id()).await,
+    );
     headers[0].1 = second_bearer;
-    headers[3].1 = stamp(&elsewhere, &second.mailbox_token().mailbox_id()).await;
     let (_, body) = create(headers, sealed_report(&second, &setup.office_recipient)).await;
     assert_eq!(body["error"], "stamp-invalid");
 

@@ -5,8 +5,8 @@ use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
 
 use super::StoreError;
 use super::{
-    decode, encode, AttachmentRecord, Author, MailboxLimits, MailboxRecord, Store, ATTACHMENTS,
-    ATTACHMENT_CHUNKS, MAILBOXES,
+    decode, encode, AttachmentRecord, Author, MailboxLimits, MailboxRecord, RecipientScope, Store,
+    ATTACHMENTS, ATTACHMENT_CHUNKS, MAILBOXES,
 };
 use crate::clock::day_number;
 
@@ -21,7 +21,7 @@ impl Store {
         id: [u8; 16],
         mailbox: [u8; 32],
         author: Author,
-        required_organisation: Option<String>,
+        office: Option<RecipientScope>,
         limits: MailboxLimits,
         declared: Option<u64>,
     ) -> Result<u64, StoreError> {
@@ -31,7 +31,9 @@ impl Store {
                 Some(bytes) => decode(bytes.value())?,
                 None => return Err(StoreError::MailboxNotFound),
             };
-            if required_organisation.is_some_and(|organisation| organisation != record.organisation)
+            if office
+                .as_ref()
+                .is_some_and(|scope| !record.addressed_to(scope))
             {
                 return Err(StoreError::MailboxNotFound);
             }

@@ -12,7 +12,7 @@ use meldpunt_crypto::SpentStamp;
 
 use super::{
     AttachmentRecord, Author, BackupCounts, Grant, MailboxLimits, MailboxRecord, MessageRecord,
-    PurgeCounts, Store, StoreCounts, StoreError,
+    PurgeCounts, RecipientScope, Store, StoreCounts, StoreError,
 };
 
 /// What a store's asynchronous methods return.
@@ -20,25 +20,36 @@ pub(crate) type Answer<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError
 
 /// A store of mailboxes, messages, attachments, office sessions and spent stamps.
 pub(crate) trait Storage: std::fmt::Debug + Send + Sync + 'static {
-    /// Creates a mailbox holding its first message (recording the stamp as spent); returns
-    /// its organisation's number for the message.
+    /// Creates a mailbox addressed to `recipients` of `organisation`, holding its first
+    /// message (recording the stamp as spent); returns its organisation's number for it.
     fn create_mailbox(
         &self,
         mailbox: [u8; 32],
         organisation: String,
+        recipients: Vec<String>,
         sealed: Vec<u8>,
         spent_stamp: Option<SpentStamp>,
     ) -> Answer<'_, u64>;
-    /// Appends a message (for an office, `organisation` must be the mailbox's); returns its
-    /// position and its organisation's number for it.
+    /// Appends a message (for an office, the mailbox must be addressed to its recipient);
+    /// returns its position and its number (the office's recipient's, else the
+    /// organisation's).
     fn append_message(
         &self,
         mailbox: [u8; 32],
         author: Author,
-        organisation: Option<String>,
+        office: Option<RecipientScope>,
         sealed: Vec<u8>,
         limits: MailboxLimits,
     ) -> Answer<'_, (u32, u64)>;
+    /// Addresses a mailbox to more recipients; returns all of its recipients.
+    fn add_recipients(&self, mailbox: [u8; 32], recipients: Vec<String>)
+        -> Answer<'_, Vec<String>>;
+    /// Addresses mailboxes from before walls to their organisation's recipients in the
+    /// directory (organisation → recipients), once; returns how many.
+    fn address_earlier_mailboxes(
+        &self,
+        directory: std::collections::BTreeMap<String, Vec<String>>,
+    ) -> Answer<'_, u64>;
     /// A mailbox, if it exists.
     fn mailbox(&self, mailbox: [u8; 32]) -> Answer<'_, Option<MailboxRecord>>;
     /// A mailbox's messages after a position, at most `limit`; `None` if there is no mailbox.
@@ -50,24 +61,21 @@ pub(crate) trait Storage: std::fmt::Debug + Send + Sync + 'static {
     ) -> Answer<'_, Option<Vec<MessageRecord>>>;
     /// The sealed message at a position of a mailbox.
     fn mailbox_message(&self, mailbox: [u8; 32], position: u32) -> Answer<'_, Option<Vec<u8>>>;
-    /// An organisation's messages numbered after `after`, at most `limit`.
-    fn list_organisation(
+    /// The messages addressed to a recipient, numbered in its own numbering after `after`,
+    /// at most `limit`.
+    fn list_recipient(
         &self,
-        organisation: String,
+        scope: RecipientScope,
         after: u64,
         limit: usize,
     ) -> Answer<'_, Vec<(u64, MessageRecord)>>;
-    /// The sealed message an organisation numbered `number`.
-    fn organisation_message(
-        &self,
-        organisation: String,
-        number: u64,
-    ) -> Answer<'_, Option<Vec<u8>>>;
-    /// Marks an organisation's message fetched.
-    fn mark_fetched(&self, organisation: String, number: u64) -> Answer<'_, ()>;
+    /// The sealed message a recipient numbers `number`.
+    fn recipient_message(&self, scope: RecipientScope, number: u64) -> Answer<'_, Option<Vec<u8>>>;
+    /// Marks the message a recipient numbers `number` fetched.
+    fn mark_fetched(&self, scope: RecipientScope, number: u64) -> Answer<'_, ()>;
     /// Stores an office session (by the hash of its token).
     fn open_session(&self, session_id: [u8; 32], grant: Grant) -> Answer<'_, ()>;
-    /// The organisation an unexpired session grants.
+    /// The recipient an unexpired session grants.
     fn session(&self, session_id: [u8; 32]) -> Answer<'_, Option<Grant>>;
     /// Registers an upload and holds room for it; returns the most it may send.
     fn begin_attachment(
@@ -75,7 +83,7 @@ pub(crate) trait Storage: std::fmt::Debug + Send + Sync + 'static {
         id: [u8; 16],
         mailbox: [u8; 32],
         author: Author,
-        organisation: Option<String>,
+        office: Option<RecipientScope>,
         limits: MailboxLimits,
         declared: Option<u64>,
     ) -> Answer<'_, u64>;
@@ -102,6 +110,7 @@ impl Storage for Store {
         &self,
         mailbox: [u8; 32],
         organisation: String,
+        recipients: Vec<String>,
         sealed: Vec<u8>,
         spent_stamp: Option<SpentStamp>,
     ) -> Answer<'_, u64> {
@@ -109,6 +118,7 @@ impl Storage for Store {
             self,
             mailbox,
             organisation,
+            recipients,
             sealed,
             spent_stamp,
         ))
@@ -118,18 +128,28 @@ impl Storage for Store {
         &self,
         mailbox: [u8; 32],
         author: Author,
-        organisation: Option<String>,
+        office: Option<RecipientScope>,
         sealed: Vec<u8>,
         limits: MailboxLimits,
     ) -> Answer<'_, (u32, u64)> {
         Box::pin(Store::append_message(
-            self,
-            mailbox,
-            author,
-            organisation,
-            sealed,
-            limits,
+            self, mailbox, author, office, sealed, limits,
         ))
+    }
+
+    fn add_recipients(
+        &self,
+        mailbox: [u8; 32],
+        recipients: Vec<String>,
+    ) -> Answer<'_, Vec<String>> {
+        Box::pin(Store::add_recipients(self, mailbox, recipients))
+    }
+
+    fn address_earlier_mailboxes(
+        &self,
+        directory: std::collections::BTreeMap<String, Vec<String>>,
+    ) -> Answer<'_, u64> {
+        Box::pin(Store::address_earlier_mailboxes(self, directory))
     }
 
     fn mailbox(&self, mailbox: [u8; 32]) -> Answer<'_, Option<MailboxRecord>> {
@@ -149,25 +169,21 @@ impl Storage for Store {
         Box::pin(Store::mailbox_message(self, mailbox, position))
     }
 
-    fn list_organisation(
+    fn list_recipient(
         &self,
-        organisation: String,
+        scope: RecipientScope,
         after: u64,
         limit: usize,
     ) -> Answer<'_, Vec<(u64, MessageRecord)>> {
-        Box::pin(Store::list_organisation(self, organisation, after, limit))
+        Box::pin(Store::list_recipient(self, scope, after, limit))
     }
 
-    fn organisation_message(
-        &self,
-        organisation: String,
-        number: u64,
-    ) -> Answer<'_, Option<Vec<u8>>> {
-        Box::pin(Store::organisation_message(self, organisation, number))
+    fn recipient_message(&self, scope: RecipientScope, number: u64) -> Answer<'_, Option<Vec<u8>>> {
+        Box::pin(Store::recipient_message(self, scope, number))
     }
 
-    fn mark_fetched(&self, organisation: String, number: u64) -> Answer<'_, ()> {
-        Box::pin(Store::mark_fetched(self, organisation, number))
+    fn mark_fetched(&self, scope: RecipientScope, number: u64) -> Answer<'_, ()> {
+        Box::pin(Store::mark_fetched(self, scope, number))
     }
 
     fn open_session(&self, session_id: [u8; 32], grant: Grant) -> Answer<'_, ()> {
@@ -183,18 +199,12 @@ impl Storage for Store {
         id: [u8; 16],
         mailbox: [u8; 32],
         author: Author,
-        organisation: Option<String>,
+        office: Option<RecipientScope>,
         limits: MailboxLimits,
         declared: Option<u64>,
     ) -> Answer<'_, u64> {
         Box::pin(Store::begin_attachment(
-            self,
-            id,
-            mailbox,
-            author,
-            organisation,
-            limits,
-            declared,
+            self, id, mailbox, author, office, limits, declared,
         ))
     }
 

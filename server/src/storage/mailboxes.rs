@@ -1,5 +1,7 @@
 //! Mailboxes and their messages: creating a mailbox with its report, appending, listing
-//! for the reporter (by position) and the office (by its organisation's number).
+//! for the reporter (by position) and for an office session (by its recipient's own
+//! number). An office session reaches only mailboxes addressed to its recipient: this module
+//! never lists, counts, serves or writes anything of another recipient's mailbox to it.
 
 use std::sync::{Arc, Mutex};
 
@@ -8,17 +10,20 @@ use redb::{ReadableTable, WriteTransaction};
 use super::writer::NumberCache;
 use super::StoreError;
 use super::{
-    decode, encode, Author, MailboxLimits, MailboxRecord, MessageRecord, Store, MAILBOXES,
-    MAILBOX_MESSAGES, ORGANISATION_MESSAGES, SEALED_MESSAGES, SPENT_STAMPS,
+    decode, encode, Author, MailboxLimits, MailboxRecord, MessageRecord, RecipientScope, Store,
+    COUNTERS, MAILBOXES, MAILBOX_MESSAGES, ORGANISATION_MESSAGES, RECIPIENT_MESSAGES,
+    SEALED_MESSAGES, SPENT_STAMPS, WALLS_PENDING,
 };
 use crate::clock::day_number;
 
 impl Store {
-    /// Creates a mailbox holding its first message, recording the stamp nonce as spent.
+    /// Creates a mailbox addressed to `recipients` of `organisation` holding its first
+    /// message, recording the stamp nonce as spent.
     pub(crate) async fn create_mailbox(
         &self,
         mailbox: [u8; 32],
         organisation: String,
+        recipients: Vec<String>,
         sealed: Vec<u8>,
         spent_stamp: Option<meldpunt_crypto::SpentStamp>,
     ) -> Result<u64, StoreError> {
@@ -38,6 +43,7 @@ impl Store {
             let day = day_number();
             let record = MailboxRecord {
                 organisation,
+                recipients,
                 created: day,
                 last_activity: day,
                 messages: 0,
@@ -55,16 +61,19 @@ impl Store {
                 &sealed,
                 u64::MAX,
             )
+            .map(|message| message.number)
         })
         .await
     }
 
-    /// Appends a message to an existing mailbox. For an office, `organisation` must match.
+    /// Appends a message to an existing mailbox. An office session (`office`) may append only
+    /// to a mailbox addressed to its recipient. Returns the position and, for an office, its
+    /// recipient's number of the message (else the organisation's).
     pub(crate) async fn append_message(
         &self,
         mailbox: [u8; 32],
         author: Author,
-        required_organisation: Option<String>,
+        office: Option<RecipientScope>,
         sealed: Vec<u8>,
         limits: MailboxLimits,
     ) -> Result<(u32, u64), StoreError> {
@@ -77,15 +86,16 @@ impl Store {
                 };
                 decode(bytes.value())?
             };
-            if required_organisation.is_some_and(|organisation| organisation != record.organisation)
+            if office
+                .as_ref()
+                .is_some_and(|scope| !record.addressed_to(scope))
             {
                 return Err(StoreError::MailboxNotFound);
             }
             if record.messages >= limits.messages {
                 return Err(StoreError::MailboxFull("messages"));
             }
-            let position = record.messages + 1;
-            let number = append(
+            let message = append(
                 transaction,
                 &numbers,
                 mailbox,
@@ -94,7 +104,10 @@ impl Store {
                 &sealed,
                 limits.bytes,
             )?;
-            Ok((position, number))
+            let number = office
+                .and_then(|scope| message.recipient_numbers.get(&scope.recipient).copied())
+                .unwrap_or(message.number);
+            Ok((message.position, number))
         })
         .await
     }
@@ -160,51 +173,71 @@ impl Store {
         .await
     }
 
-    /// An organisation's messages numbered after `after`, at most `limit`, with their numbers.
-    pub(crate) async fn list_organisation(
+    /// The messages addressed to `scope`'s recipient numbered (in its own numbering) after
+    /// `after`, at most `limit`, with those numbers.
+    pub(crate) async fn list_recipient(
         &self,
-        organisation: String,
+        scope: RecipientScope,
         after: u64,
         limit: usize,
     ) -> Result<Vec<(u64, MessageRecord)>, StoreError> {
         self.read(move |transaction| {
-            let index = transaction.open_table(ORGANISATION_MESSAGES)?;
+            let index = transaction.open_table(RECIPIENT_MESSAGES)?;
+            let records = transaction.open_table(ORGANISATION_MESSAGES)?;
             let mut found = Vec::new();
-            let start = (organisation.as_str(), after.saturating_add(1));
-            let end = (organisation.as_str(), u64::MAX);
+            let (organisation, recipient) = (scope.organisation.as_str(), scope.recipient.as_str());
+            let start = (organisation, recipient, after.saturating_add(1));
+            let end = (organisation, recipient, u64::MAX);
             for entry in index.range(start..=end)?.take(limit) {
-                let (key, record) = entry?;
-                found.push((key.value().1, decode(record.value())?));
+                let (key, number) = entry?;
+                if let Some(record) = records.get((organisation, number.value()))? {
+                    found.push((key.value().2, decode(record.value())?));
+                }
             }
             Ok(found)
         })
         .await
     }
 
-    /// The sealed bytes of message `number`, if it belongs to `organisation`.
-    pub(crate) async fn organisation_message(
+    /// The sealed bytes of the message `scope`'s recipient numbers `number`.
+    pub(crate) async fn recipient_message(
         &self,
-        organisation: String,
+        scope: RecipientScope,
         number: u64,
     ) -> Result<Option<Vec<u8>>, StoreError> {
         self.read(move |transaction| {
+            let index = transaction.open_table(RECIPIENT_MESSAGES)?;
+            let key = (
+                scope.organisation.as_str(),
+                scope.recipient.as_str(),
+                number,
+            );
+            let Some(number) = index.get(key)?.map(|number| number.value()) else {
+                return Ok(None);
+            };
             let bodies = transaction.open_table(SEALED_MESSAGES)?;
             Ok(bodies
-                .get((organisation.as_str(), number))?
+                .get((scope.organisation.as_str(), number))?
                 .map(|bytes| bytes.value().to_vec()))
         })
         .await
     }
 
-    /// Marks message `number` fetched, if it belongs to `organisation`.
+    /// Marks the message `scope`'s recipient numbers `number` fetched.
     pub(crate) async fn mark_fetched(
         &self,
-        organisation: String,
+        scope: RecipientScope,
         number: u64,
     ) -> Result<(), StoreError> {
         self.write(move |transaction| {
+            let organisation = scope.organisation.as_str();
+            let number = transaction
+                .open_table(RECIPIENT_MESSAGES)?
+                .get((organisation, scope.recipient.as_str(), number))?
+                .map(|number| number.value())
+                .ok_or(StoreError::MessageNotFound)?;
             let mut index = transaction.open_table(ORGANISATION_MESSAGES)?;
-            let key = (organisation.as_str(), number);
+            let key = (organisation, number);
             let mut record: MessageRecord = match index.get(key)? {
                 Some(bytes) => decode(bytes.value())?,
                 None => return Err(StoreError::MessageNotFound),
@@ -217,10 +250,170 @@ impl Store {
         })
         .await
     }
+
+    /// Addresses a mailbox to `recipients` too (a process guide who joins, say): each new
+    /// one gets every message already in it, in its own numbering, and every later one.
+    /// Returns all the mailbox's recipients.
+    pub(crate) async fn add_recipients(
+        &self,
+        mailbox: [u8; 32],
+        recipients: Vec<String>,
+    ) -> Result<Vec<String>, StoreError> {
+        let numbers = Arc::clone(&self.numbers);
+        self.write(move |transaction| {
+            let mut record: MailboxRecord = {
+                let mailboxes = transaction.open_table(MAILBOXES)?;
+                let Some(bytes) = mailboxes.get(mailbox)? else {
+                    return Err(StoreError::MailboxNotFound);
+                };
+                decode(bytes.value())?
+            };
+            let new: Vec<String> = recipients
+                .into_iter()
+                .filter(|recipient| !record.recipients.contains(recipient))
+                .collect();
+            if new.is_empty() {
+                return Ok(record.recipients);
+            }
+            let mut messages: Vec<MessageRecord> = Vec::new();
+            for entry in transaction
+                .open_table(MAILBOX_MESSAGES)?
+                .range((mailbox, 0)..=(mailbox, u32::MAX))?
+            {
+                messages.push(decode(entry?.1.value())?);
+            }
+            let mut numbers = numbers
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            for recipient in &new {
+                for message in &mut messages {
+                    let own =
+                        numbers.take_for_recipient(transaction, &record.organisation, recipient)?;
+                    message.recipient_numbers.insert(recipient.clone(), own);
+                }
+            }
+            drop(numbers);
+            for message in &messages {
+                index_for_recipients(transaction, message, &new)?;
+                save_message(transaction, message)?;
+            }
+            record.recipients.extend(new);
+            transaction
+                .open_table(MAILBOXES)?
+                .insert(mailbox, encode(&record).as_slice())?;
+            Ok(record.recipients)
+        })
+        .await
+    }
+
+    /// Addresses every mailbox from before store format 3 to the recipients its
+    /// organisation has in `directory` (organisation id → recipient ids): the office
+    /// sessions that could see it before still do, under the numbers they saw it by; and
+    /// starts each of those recipients' numbering where its organisation's stands, so that
+    /// an office cursor from before misses nothing after. Runs once, at the first start
+    /// after the upgrade; returns how many mailboxes it addressed.
+    pub(crate) async fn address_earlier_mailboxes(
+        &self,
+        directory: std::collections::BTreeMap<String, Vec<String>>,
+    ) -> Result<u64, StoreError> {
+        let numbers = Arc::clone(&self.numbers);
+        self.write(move |transaction| {
+            let pending = transaction
+                .open_table(COUNTERS)?
+                .get(WALLS_PENDING)?
+                .is_some_and(|flag| flag.value() == 1);
+            if !pending {
+                return Ok(0);
+            }
+            let mut addressed = std::collections::HashMap::new();
+            {
+                let mut mailboxes = transaction.open_table(MAILBOXES)?;
+                let mut updated = Vec::new();
+                for entry in mailboxes.iter()? {
+                    let (id, bytes) = entry?;
+                    let mut record: MailboxRecord = decode(bytes.value())?;
+                    if !record.recipients.is_empty() {
+                        continue;
+                    }
+                    if let Some(recipients) = directory.get(&record.organisation) {
+                        record.recipients = recipients.clone();
+                        addressed.insert(id.value(), record.recipients.clone());
+                        updated.push((id.value(), record));
+                    }
+                }
+                for (id, record) in updated {
+                    mailboxes.insert(id, encode(&record).as_slice())?;
+                }
+            }
+            let mut messages = Vec::new();
+            for entry in transaction.open_table(ORGANISATION_MESSAGES)?.iter()? {
+                let message: MessageRecord = decode(entry?.1.value())?;
+                if addressed.contains_key(&message.mailbox) {
+                    messages.push(message);
+                }
+            }
+            let mut numbers = numbers
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            for message in &mut messages {
+                let recipients = &addressed[&message.mailbox];
+                for recipient in recipients {
+                    message
+                        .recipient_numbers
+                        .insert(recipient.clone(), message.number);
+                }
+                index_for_recipients(transaction, message, recipients)?;
+                save_message(transaction, message)?;
+            }
+            // Numbering goes on above every number an office has seen.
+            for (organisation, recipients) in &directory {
+                let next = numbers.peek(transaction, organisation)?;
+                for recipient in recipients {
+                    numbers.start_recipient_at(organisation, recipient, next);
+                }
+            }
+            drop(numbers);
+            transaction.open_table(COUNTERS)?.remove(WALLS_PENDING)?;
+            Ok(addressed.len() as u64)
+        })
+        .await
+    }
 }
 
-/// Stores a message at the next position of its mailbox and the next number of its
-/// organisation; refuses (changing nothing) if it passes `author`'s byte quota.
+/// Files `message` in the index of each of `recipients`, under its number for them.
+fn index_for_recipients(
+    transaction: &WriteTransaction,
+    message: &MessageRecord,
+    recipients: &[String],
+) -> Result<(), StoreError> {
+    let mut index = transaction.open_table(RECIPIENT_MESSAGES)?;
+    for recipient in recipients {
+        if let Some(own) = message.recipient_numbers.get(recipient) {
+            index.insert(
+                (message.organisation.as_str(), recipient.as_str(), *own),
+                message.number,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes a message's record into both indexes that hold it.
+fn save_message(transaction: &WriteTransaction, message: &MessageRecord) -> Result<(), StoreError> {
+    let encoded = encode(message);
+    transaction
+        .open_table(MAILBOX_MESSAGES)?
+        .insert((message.mailbox, message.position), encoded.as_slice())?;
+    transaction.open_table(ORGANISATION_MESSAGES)?.insert(
+        (message.organisation.as_str(), message.number),
+        encoded.as_slice(),
+    )?;
+    Ok(())
+}
+
+/// Stores a message at the next position of its mailbox, the next number of its
+/// organisation and the next number of each of its recipients; refuses (changing nothing) if
+/// it passes `author`'s byte quota.
 fn append(
     transaction: &WriteTransaction,
     numbers: &Mutex<NumberCache>,
@@ -229,12 +422,18 @@ fn append(
     author: Author,
     sealed: &[u8],
     quota: u64,
-) -> Result<u64, StoreError> {
+) -> Result<MessageRecord, StoreError> {
     record.take(author, sealed.len() as u64, quota)?;
-    let number = numbers
+    let mut numbers = numbers
         .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .take(transaction, &record.organisation)?;
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut recipient_numbers = std::collections::BTreeMap::new();
+    for recipient in &record.recipients {
+        let own = numbers.take_for_recipient(transaction, &record.organisation, recipient)?;
+        recipient_numbers.insert(recipient.clone(), own);
+    }
+    let number = numbers.take(transaction, &record.organisation)?;
+    drop(numbers);
     let day = day_number();
     record.messages += 1;
     record.last_activity = day;
@@ -247,19 +446,15 @@ fn append(
         day,
         size: sealed.len() as u64,
         fetched: false,
+        recipient_numbers,
     };
-    let encoded = encode(&message);
     transaction
         .open_table(SEALED_MESSAGES)?
         .insert((record.organisation.as_str(), number), sealed)?;
-    transaction
-        .open_table(MAILBOX_MESSAGES)?
-        .insert((mailbox, record.messages), encoded.as_slice())?;
-    transaction
-        .open_table(ORGANISATION_MESSAGES)?
-        .insert((record.organisation.as_str(), number), encoded.as_slice())?;
+    save_message(transaction, &message)?;
+    index_for_recipients(transaction, &message, &record.recipients)?;
     transaction
         .open_table(MAILBOXES)?
         .insert(mailbox, encode(&record).as_slice())?;
-    Ok(number)
+    Ok(message)
 }

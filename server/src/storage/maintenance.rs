@@ -58,6 +58,7 @@ pub(super) fn upgrade(transaction: &WriteTransaction) -> Result<(), StoreError> 
         .map(|value| value.value());
     match format {
         Some(STORE_FORMAT) => return Ok(()),
+        Some(2) => return upgrade_to_walls(transaction),
         Some(other) => {
             return Err(StoreError::Failed(format!(
                 "the store has format {other}; this relay reads format {STORE_FORMAT} and \
@@ -101,9 +102,18 @@ pub(super) fn upgrade(transaction: &WriteTransaction) -> Result<(), StoreError> 
     // 1 again over this store; a table of that name with another type makes it refuse to
     // start instead.
     transaction.open_table(FORMAT_1_GUARD)?;
-    transaction
-        .open_table(COUNTERS)?
-        .insert("store_format", STORE_FORMAT)?;
+    upgrade_to_walls(transaction)
+}
+
+/// Format 3 addresses each mailbox to the recipients the reporter chose, and numbers each
+/// recipient's messages on its own. Mailboxes from before it name no recipients: they are
+/// addressed at start, when the relay has its directory, and each recipient's numbering
+/// starts there too ([`Store::address_earlier_mailboxes`]); until then no office session
+/// sees them.
+fn upgrade_to_walls(transaction: &WriteTransaction) -> Result<(), StoreError> {
+    let mut counters = transaction.open_table(COUNTERS)?;
+    counters.insert(WALLS_PENDING, 1)?;
+    counters.insert("store_format", STORE_FORMAT)?;
     Ok(())
 }
 
@@ -171,12 +181,12 @@ fn purge(transaction: &WriteTransaction, retention_days: u32) -> Result<PurgeCou
         counts.attachments += 1;
     }
     for (mailbox, organisation) in expired_mailboxes {
-        let mut numbers = Vec::new();
+        let mut messages = Vec::new();
         {
             let index = transaction.open_table(MAILBOX_MESSAGES)?;
             for entry in index.range((mailbox, 0)..=(mailbox, u32::MAX))? {
                 let (_, record) = entry?;
-                numbers.push(decode::<MessageRecord>(record.value())?.number);
+                messages.push(decode::<MessageRecord>(record.value())?);
             }
         }
         transaction
@@ -184,9 +194,13 @@ fn purge(transaction: &WriteTransaction, retention_days: u32) -> Result<PurgeCou
             .retain_in((mailbox, 0)..=(mailbox, u32::MAX), |_, _| false)?;
         let mut bodies = transaction.open_table(SEALED_MESSAGES)?;
         let mut by_organisation = transaction.open_table(ORGANISATION_MESSAGES)?;
-        for number in numbers {
-            bodies.remove((organisation.as_str(), number))?;
-            by_organisation.remove((organisation.as_str(), number))?;
+        let mut by_recipient = transaction.open_table(RECIPIENT_MESSAGES)?;
+        for message in messages {
+            bodies.remove((organisation.as_str(), message.number))?;
+            by_organisation.remove((organisation.as_str(), message.number))?;
+            for (recipient, own) in &message.recipient_numbers {
+                by_recipient.remove((organisation.as_str(), recipient.as_str(), *own))?;
+            }
             counts.messages += 1;
         }
         transaction.open_table(MAILBOXES)?.remove(mailbox)?;
@@ -239,6 +253,7 @@ fn backup(database: &Database, target: &Path) -> Result<BackupCounts, StoreError
     };
     copy_table(&snapshot, &transaction, MAILBOX_MESSAGES)?;
     copy_table(&snapshot, &transaction, ORGANISATION_MESSAGES)?;
+    copy_table(&snapshot, &transaction, RECIPIENT_MESSAGES)?;
     copy_table(&snapshot, &transaction, ATTACHMENTS)?;
     copy_table(&snapshot, &transaction, SPENT_STAMPS)?;
     copy_table(&snapshot, &transaction, COUNTERS)?;

@@ -57,6 +57,11 @@ const MAILBOX_MESSAGES: TableDefinition<([u8; 32], u32), &[u8]> =
 const ORGANISATION_MESSAGES: TableDefinition<(&str, u64), &[u8]> =
     TableDefinition::new("organisation_messages");
 /// attachment id → [`AttachmentRecord`] (JSON).
+/// Each recipient's own numbering of the messages addressed to it (organisation, recipient,
+/// its number) → the organisation's number: an office session lists, counts and fetches
+/// only through its recipient's.
+const RECIPIENT_MESSAGES: TableDefinition<(&str, &str, u64), u64> =
+    TableDefinition::new("recipient_messages");
 const ATTACHMENTS: TableDefinition<[u8; 16], &[u8]> = TableDefinition::new("attachments");
 /// (attachment id, chunk index) → sealed bytes.
 const ATTACHMENT_CHUNKS: TableDefinition<([u8; 16], u32), &[u8]> =
@@ -79,7 +84,11 @@ const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 /// number a format 1 store gave out.
 const FIRST_NUMBER: &str = "first_number";
 /// The layout this code reads and writes. 1: bodies by relay-wide number (migrated at open).
-const STORE_FORMAT: u64 = 2;
+const STORE_FORMAT: u64 = 3;
+/// Set (1) while a store upgraded to format 3 waits for the relay to address its earlier
+/// mailboxes and start its recipients' numbering (at start, from its directory:
+/// [`Store::address_earlier_mailboxes`]).
+const WALLS_PENDING: &str = "walls_pending";
 
 /// Size of one stored attachment chunk.
 pub(crate) const CHUNK_LENGTH: usize = 256 * 1024;
@@ -96,6 +105,11 @@ pub(crate) use meldpunt_crypto::Author;
 pub(crate) struct MailboxRecord {
     /// The recipient organisation.
     pub organisation: String,
+    /// The recipients (ids within the organisation) the reporter addressed it to: only
+    /// their office sessions see it. Empty only for a mailbox from before store format 3
+    /// that the relay has not yet addressed (then nobody's session sees it).
+    #[serde(default)]
+    pub recipients: Vec<String>,
     /// Day created.
     pub created: u32,
     /// Day of the last write.
@@ -113,6 +127,11 @@ pub(crate) struct MailboxRecord {
 }
 
 impl MailboxRecord {
+    /// Whether an office session for `scope` may see and write this mailbox.
+    pub(crate) fn addressed_to(&self, scope: &RecipientScope) -> bool {
+        self.organisation == scope.organisation && self.recipients.contains(&scope.recipient)
+    }
+
     /// The bytes `author` has stored in this mailbox: each side has its own quota, so that
     /// neither can use up the other's room.
     fn used_by(&mut self, author: Author) -> &mut u64 {
@@ -173,6 +192,9 @@ pub(crate) struct MessageRecord {
     pub size: u64,
     /// Whether the office marked it fetched.
     pub fetched: bool,
+    /// Its number in each of its mailbox's recipients' own numbering.
+    #[serde(default)]
+    pub recipient_numbers: std::collections::BTreeMap<String, u64>,
 }
 
 /// An attachment's metadata.
@@ -202,8 +224,31 @@ pub(crate) struct AttachmentRecord {
 pub struct Grant {
     /// The organisation.
     pub organisation: String,
+    /// The recipient within it (a session from before walls had none, and sees nothing).
+    #[serde(default)]
+    pub recipient: String,
     /// Expiry, Unix seconds.
     pub expires_at: u64,
+}
+
+impl Grant {
+    /// The mailboxes it reaches.
+    pub(crate) fn scope(&self) -> RecipientScope {
+        RecipientScope {
+            organisation: self.organisation.clone(),
+            recipient: self.recipient.clone(),
+        }
+    }
+}
+
+/// The one recipient of one organisation an office session acts for: it lists, counts,
+/// fetches and writes only in mailboxes addressed to that recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RecipientScope {
+    /// The organisation's id.
+    pub organisation: String,
+    /// The recipient's id within it.
+    pub recipient: String,
 }
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
@@ -277,6 +322,7 @@ impl Store {
             transaction.open_table(SEALED_MESSAGES)?;
             transaction.open_table(MAILBOX_MESSAGES)?;
             transaction.open_table(ORGANISATION_MESSAGES)?;
+            transaction.open_table(RECIPIENT_MESSAGES)?;
             transaction.open_table(ATTACHMENTS)?;
             transaction.open_table(ATTACHMENT_CHUNKS)?;
             transaction.open_table(SESSIONS)?;

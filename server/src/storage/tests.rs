@@ -16,6 +16,19 @@ fn limits(messages: u32) -> MailboxLimits {
     }
 }
 
+/// The one recipient the tests' mailboxes are addressed to.
+fn recipients() -> Vec<String> {
+    vec!["integrity-office".into()]
+}
+
+/// An office session for that recipient of `organisation`.
+fn office(organisation: &str) -> RecipientScope {
+    RecipientScope {
+        organisation: organisation.into(),
+        recipient: "integrity-office".into(),
+    }
+}
+
 fn store() -> (tempfile::TempDir, Store) {
     let directory = tempfile::tempdir().unwrap();
     let store = Store::open(&directory.path().join("test.redb")).unwrap();
@@ -27,14 +40,20 @@ async fn mailboxes_hold_messages_in_order() {
     let (_directory, store) = store();
     let mailbox = [1u8; 32];
     let first = store
-        .create_mailbox(mailbox, "demo".into(), b"report".to_vec(), None)
+        .create_mailbox(
+            mailbox,
+            "demo".into(),
+            recipients(),
+            b"report".to_vec(),
+            None,
+        )
         .await
         .unwrap();
     let (position, second) = store
         .append_message(
             mailbox,
             Author::Office,
-            Some("demo".into()),
+            Some(office("demo")),
             b"reply".to_vec(),
             limits(10),
         )
@@ -62,7 +81,13 @@ async fn mailboxes_hold_messages_in_order() {
     );
     assert!(matches!(
         store
-            .create_mailbox(mailbox, "demo".into(), b"again".to_vec(), None)
+            .create_mailbox(
+                mailbox,
+                "demo".into(),
+                recipients(),
+                b"again".to_vec(),
+                None
+            )
             .await,
         Err(StoreError::MailboxExists)
     ));
@@ -71,7 +96,7 @@ async fn mailboxes_hold_messages_in_order() {
             .append_message(
                 mailbox,
                 Author::Office,
-                Some("other".into()),
+                Some(office("other")),
                 b"x".to_vec(),
                 limits(10)
             )
@@ -90,7 +115,13 @@ async fn mailboxes_hold_messages_in_order() {
 async fn a_refused_write_does_not_spoil_its_batch() {
     let (_directory, store) = store();
     store
-        .create_mailbox([200u8; 32], "demo".into(), b"r".to_vec(), None)
+        .create_mailbox(
+            [200u8; 32],
+            "demo".into(),
+            recipients(),
+            b"r".to_vec(),
+            None,
+        )
         .await
         .unwrap();
     let mut tasks = Vec::new();
@@ -104,7 +135,7 @@ async fn a_refused_write_does_not_spoil_its_batch() {
                 [index; 32]
             };
             store
-                .create_mailbox(id, "demo".into(), b"r".to_vec(), None)
+                .create_mailbox(id, "demo".into(), recipients(), b"r".to_vec(), None)
                 .await
         }));
     }
@@ -123,6 +154,7 @@ async fn sessions_expire_and_purge_forgets_them() {
     let (_directory, store) = store();
     let grant = Grant {
         organisation: "demo".into(),
+        recipient: "integrity-office".into(),
         expires_at: unix_seconds() + 60,
     };
     store.open_session([2; 32], grant).await.unwrap();
@@ -130,6 +162,7 @@ async fn sessions_expire_and_purge_forgets_them() {
     // An expired session grants nothing, and purge forgets it.
     let expired = Grant {
         organisation: "demo".into(),
+        recipient: "integrity-office".into(),
         expires_at: unix_seconds() - 1,
     };
     store
@@ -154,12 +187,24 @@ async fn a_spent_stamp_is_refused() {
         expires_at: u64::MAX,
     };
     store
-        .create_mailbox([1; 32], "demo".into(), b"r".to_vec(), Some(spent))
+        .create_mailbox(
+            [1; 32],
+            "demo".into(),
+            recipients(),
+            b"r".to_vec(),
+            Some(spent),
+        )
         .await
         .unwrap();
     assert!(matches!(
         store
-            .create_mailbox([2; 32], "demo".into(), b"r".to_vec(), Some(spent))
+            .create_mailbox(
+                [2; 32],
+                "demo".into(),
+                recipients(),
+                b"r".to_vec(),
+                Some(spent)
+            )
             .await,
         Err(StoreError::StampSpent)
     ));
@@ -171,7 +216,7 @@ async fn purge_deletes_idle_mailboxes_with_everything_in_them() {
     let (_directory, store) = store();
     let mailbox = [4u8; 32];
     store
-        .create_mailbox(mailbox, "demo".into(), b"r".to_vec(), None)
+        .create_mailbox(mailbox, "demo".into(), recipients(), b"r".to_vec(), None)
         .await
         .unwrap();
     store
@@ -192,7 +237,7 @@ async fn purge_deletes_idle_mailboxes_with_everything_in_them() {
         .await
         .unwrap();
     let kept = store
-        .create_mailbox([6; 32], "demo".into(), b"r".to_vec(), None)
+        .create_mailbox([6; 32], "demo".into(), recipients(), b"r".to_vec(), None)
         .await;
     assert!(kept.is_ok());
     let counts = store.purge(365).await.unwrap();
@@ -204,7 +249,7 @@ async fn purge_deletes_idle_mailboxes_with_everything_in_them() {
     assert!(store.attachment_chunk([5; 16], 0).unwrap().is_none());
     assert_eq!(
         store
-            .list_organisation("demo".into(), 0, 10)
+            .list_recipient(office("demo"), 0, 10)
             .await
             .unwrap()
             .len(),
@@ -216,7 +261,7 @@ async fn purge_deletes_idle_mailboxes_with_everything_in_them() {
 async fn backup_is_a_consistent_openable_copy() {
     let (directory, store) = store();
     store
-        .create_mailbox([7; 32], "demo".into(), b"r".to_vec(), None)
+        .create_mailbox([7; 32], "demo".into(), recipients(), b"r".to_vec(), None)
         .await
         .unwrap();
     let target = directory.path().join("backup.redb");
@@ -245,6 +290,7 @@ async fn two_organisations_number_their_messages_independently() {
                 .create_mailbox(
                     [base + round; 32],
                     organisation.into(),
+                    recipients(),
                     b"report".to_vec(),
                     None,
                 )
@@ -257,28 +303,25 @@ async fn two_organisations_number_their_messages_independently() {
         .append_message(
             [20; 32],
             Author::Office,
-            Some("beta".into()),
+            Some(office("beta")),
             b"reply".to_vec(),
             limits(10),
         )
         .await
         .unwrap();
     assert_eq!(reply, 4);
-    let alpha = store
-        .list_organisation("alpha".into(), 0, 100)
-        .await
-        .unwrap();
+    let alpha = store.list_recipient(office("alpha"), 0, 100).await.unwrap();
     assert_eq!(
         alpha.iter().map(|(number, _)| *number).collect::<Vec<_>>(),
         [1, 2, 3]
     );
     // The same number in two organisations is two different messages.
     assert_eq!(
-        store.organisation_message("beta".into(), 4).await.unwrap(),
+        store.recipient_message(office("beta"), 4).await.unwrap(),
         Some(b"reply".to_vec())
     );
     assert_eq!(
-        store.organisation_message("alpha".into(), 4).await.unwrap(),
+        store.recipient_message(office("alpha"), 4).await.unwrap(),
         None
     );
 }
@@ -288,7 +331,7 @@ async fn each_side_has_its_own_byte_quota_and_a_refusal_changes_nothing() {
     let (_directory, store) = store();
     let mailbox = [3u8; 32];
     store
-        .create_mailbox(mailbox, "demo".into(), vec![0; 100], None)
+        .create_mailbox(mailbox, "demo".into(), recipients(), vec![0; 100], None)
         .await
         .unwrap();
     let quota = MailboxLimits {
@@ -312,7 +355,7 @@ async fn each_side_has_its_own_byte_quota_and_a_refusal_changes_nothing() {
         .append_message(
             mailbox,
             Author::Office,
-            Some("demo".into()),
+            Some(office("demo")),
             vec![0; 250],
             quota,
         )
@@ -336,7 +379,7 @@ async fn uploads_at_the_same_time_hold_their_room_and_cannot_pass_the_quota_toge
     let (_directory, store) = store();
     let mailbox = [6u8; 32];
     store
-        .create_mailbox(mailbox, "demo".into(), vec![0; 100], None)
+        .create_mailbox(mailbox, "demo".into(), recipients(), vec![0; 100], None)
         .await
         .unwrap();
     let quota = MailboxLimits {
@@ -405,6 +448,7 @@ fn write_format_1_message(
         day: day_number(),
         size: 6,
         fetched: false,
+        recipient_numbers: Default::default(),
     };
     // Format 1 mailbox records had no byte counts.
     let mailbox_record = format!(
@@ -463,9 +507,38 @@ async fn a_format_1_store_is_upgraded_keeping_the_numbers_offices_have_seen() {
         transaction.commit().unwrap();
     }
     let store = Store::open(&path).unwrap();
+    // Until the relay addresses the earlier mailboxes (at start, from its directory), no
+    // office session reaches them; then every recipient of their organisation does, under
+    // the numbers its office saw them by; once.
     assert_eq!(
-        store.organisation_message("alpha".into(), 7).await.unwrap(),
+        store.recipient_message(office("alpha"), 7).await.unwrap(),
+        None
+    );
+    let directory = std::collections::BTreeMap::from([
+        ("alpha".to_owned(), recipients()),
+        ("beta".to_owned(), recipients()),
+    ]);
+    assert_eq!(
+        store
+            .address_earlier_mailboxes(directory.clone())
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(store.address_earlier_mailboxes(directory).await.unwrap(), 0);
+    assert_eq!(
+        store.recipient_message(office("alpha"), 7).await.unwrap(),
         Some(b"body 7".to_vec())
+    );
+    assert_eq!(
+        store
+            .list_recipient(office("beta"), 0, 10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|(number, _)| *number)
+            .collect::<Vec<_>>(),
+        [8]
     );
     assert_eq!(
         store.mailbox_message([2; 32], 1).await.unwrap(),
@@ -487,7 +560,13 @@ async fn a_format_1_store_is_upgraded_keeping_the_numbers_offices_have_seen() {
     for (mailbox, organisation) in [([3; 32], "alpha"), ([4; 32], "gamma")] {
         next.push(
             store
-                .create_mailbox(mailbox, organisation.into(), b"new".to_vec(), None)
+                .create_mailbox(
+                    mailbox,
+                    organisation.into(),
+                    recipients(),
+                    b"new".to_vec(),
+                    None,
+                )
                 .await
                 .unwrap(),
         );
@@ -498,7 +577,13 @@ async fn a_format_1_store_is_upgraded_keeping_the_numbers_offices_have_seen() {
     let store = reopen(&path);
     assert_eq!(store.counts().await.unwrap().messages, 4);
     let number = store
-        .create_mailbox([5; 32], "alpha".into(), b"newer".to_vec(), None)
+        .create_mailbox(
+            [5; 32],
+            "alpha".into(),
+            recipients(),
+            b"newer".to_vec(),
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(number, 13);
@@ -533,4 +618,132 @@ async fn a_store_of_a_later_format_is_refused() {
         panic!("a later format must be refused");
     };
     assert!(refusal.contains("newer meldpunt-server"), "{refusal}");
+}
+
+#[tokio::test]
+async fn an_office_session_reaches_only_mailboxes_addressed_to_its_recipient() {
+    let (_directory, store) = store();
+    let adviser = RecipientScope {
+        organisation: "demo".into(),
+        recipient: "external-confidential-adviser".into(),
+    };
+    let integrity = office("demo");
+    // One report to the adviser only, one to the integrity office only.
+    store
+        .create_mailbox(
+            [1; 32],
+            "demo".into(),
+            vec![adviser.recipient.clone()],
+            b"for the adviser".to_vec(),
+            None,
+        )
+        .await
+        .unwrap();
+    store
+        .create_mailbox(
+            [2; 32],
+            "demo".into(),
+            recipients(),
+            b"for the office".to_vec(),
+            None,
+        )
+        .await
+        .unwrap();
+    let listed = |scope: RecipientScope| {
+        let store = store.clone();
+        async move {
+            store
+                .list_recipient(scope, 0, 100)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|(number, record)| (number, record.mailbox))
+                .collect::<Vec<_>>()
+        }
+    };
+    // Each sees its own, numbered from 1: no gap tells it of the other's.
+    assert_eq!(listed(integrity.clone()).await, [(1, [2; 32])]);
+    assert_eq!(listed(adviser.clone()).await, [(1, [1; 32])]);
+    assert_eq!(
+        store.recipient_message(integrity.clone(), 1).await.unwrap(),
+        Some(b"for the office".to_vec())
+    );
+    assert!(store
+        .recipient_message(integrity.clone(), 2)
+        .await
+        .unwrap()
+        .is_none());
+    // The office cannot write into the adviser's mailbox: no message, no attachment.
+    assert!(matches!(
+        store
+            .append_message(
+                [1; 32],
+                Author::Office,
+                Some(integrity.clone()),
+                b"x".to_vec(),
+                limits(10)
+            )
+            .await,
+        Err(StoreError::MailboxNotFound)
+    ));
+    assert!(matches!(
+        store
+            .begin_attachment(
+                [3; 16],
+                [1; 32],
+                Author::Office,
+                Some(integrity.clone()),
+                limits(10),
+                Some(10)
+            )
+            .await,
+        Err(StoreError::MailboxNotFound)
+    ));
+    assert!(matches!(
+        store.mark_fetched(integrity.clone(), 2).await,
+        Err(StoreError::MessageNotFound)
+    ));
+    // The adviser answers; the office still sees nothing of it.
+    let (position, number) = store
+        .append_message(
+            [1; 32],
+            Author::Office,
+            Some(adviser.clone()),
+            b"answer".to_vec(),
+            limits(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!((position, number), (2, 2));
+    assert_eq!(listed(integrity.clone()).await, [(1, [2; 32])]);
+    // The reporter addresses the mailbox to the office too: it gets the whole thread, in
+    // its own numbering, after what it had; adding it again changes nothing.
+    for _ in 0..2 {
+        assert_eq!(
+            store.add_recipients([1; 32], recipients()).await.unwrap(),
+            ["external-confidential-adviser", "integrity-office"]
+        );
+    }
+    assert_eq!(
+        listed(integrity.clone()).await,
+        [(1, [2; 32]), (2, [1; 32]), (3, [1; 32])]
+    );
+    assert_eq!(
+        store.recipient_message(integrity.clone(), 3).await.unwrap(),
+        Some(b"answer".to_vec())
+    );
+    // Retention forgets the recipients' numbers with the mailbox.
+    store
+        .write(|transaction| {
+            let mut mailboxes = transaction.open_table(MAILBOXES)?;
+            let mut record: MailboxRecord = decode(mailboxes.get([1; 32])?.unwrap().value())?;
+            record.last_activity = 0;
+            mailboxes.insert([1; 32], encode(&record).as_slice())?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.purge(365).await.unwrap().messages, 2);
+    assert_eq!(listed(integrity).await, [(1, [2; 32])]);
+    assert!(listed(adviser).await.is_empty());
 }

@@ -58,20 +58,69 @@ impl NumberCache {
         transaction: &WriteTransaction,
         organisation: &str,
     ) -> Result<u64, StoreError> {
-        let number = match self.next.get(organisation) {
-            Some(next) => *next,
-            None => {
-                let counters = transaction.open_table(COUNTERS)?;
-                let stored = counters.get(counter_name(organisation).as_str())?;
-                match stored {
-                    Some(next) => next.value(),
-                    None => counters.get(FIRST_NUMBER)?.map_or(1, |first| first.value()),
-                }
-            }
-        };
-        self.next.insert(organisation.to_owned(), number + 1);
-        self.unsaved.insert(organisation.to_owned());
+        let number = self.peek(transaction, organisation)?;
+        self.taken(organisation, number);
         Ok(number)
+    }
+
+    /// Takes the next number of `recipient` of `organisation`: from 1, whatever the other
+    /// recipients have (a gap would tell of their messages); from where the organisation's
+    /// stood for a recipient an upgrade started ([`NumberCache::start_recipient_at`]).
+    pub(super) fn take_for_recipient(
+        &mut self,
+        transaction: &WriteTransaction,
+        organisation: &str,
+        recipient: &str,
+    ) -> Result<u64, StoreError> {
+        let key = recipient_counter(organisation, recipient);
+        let number = self.next_of(transaction, &key, |_| Ok(1))?;
+        self.taken(&key, number);
+        Ok(number)
+    }
+
+    /// The next number of `organisation`, without taking it.
+    pub(super) fn peek(
+        &self,
+        transaction: &WriteTransaction,
+        organisation: &str,
+    ) -> Result<u64, StoreError> {
+        self.next_of(transaction, organisation, |transaction| {
+            Ok(transaction
+                .open_table(COUNTERS)?
+                .get(FIRST_NUMBER)?
+                .map_or(1, |first| first.value()))
+        })
+    }
+
+    /// Starts `recipient`'s numbering at `next` (for mailboxes addressed at an upgrade).
+    pub(super) fn start_recipient_at(&mut self, organisation: &str, recipient: &str, next: u64) {
+        self.taken(&recipient_counter(organisation, recipient), next - 1);
+    }
+
+    /// The next number of the counter `key`, without taking it: cached, stored, or
+    /// `otherwise`.
+    fn next_of(
+        &self,
+        transaction: &WriteTransaction,
+        key: &str,
+        otherwise: impl FnOnce(&WriteTransaction) -> Result<u64, StoreError>,
+    ) -> Result<u64, StoreError> {
+        if let Some(next) = self.next.get(key) {
+            return Ok(*next);
+        }
+        let stored = transaction
+            .open_table(COUNTERS)?
+            .get(counter_name(key).as_str())?
+            .map(|next| next.value());
+        match stored {
+            Some(next) => Ok(next),
+            None => otherwise(transaction),
+        }
+    }
+
+    fn taken(&mut self, key: &str, number: u64) {
+        self.next.insert(key.to_owned(), number + 1);
+        self.unsaved.insert(key.to_owned());
     }
 
     /// Writes the numbers taken in this batch into its transaction.
@@ -221,6 +270,11 @@ fn run_batch(database: &Database, batch: Vec<Job>, numbers: &Mutex<NumberCache>)
 }
 
 /// The counter that numbers an organisation's messages.
-fn counter_name(organisation: &str) -> String {
-    format!("next_message/{organisation}")
+fn counter_name(key: &str) -> String {
+    format!("next_message/{key}")
+}
+
+/// The counter of a recipient's own numbering (`/` appears in no directory id).
+fn recipient_counter(organisation: &str, recipient: &str) -> String {
+    format!("{organisation}/{recipient}")
 }

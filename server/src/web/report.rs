@@ -332,6 +332,14 @@ pub(crate) async fn submit(
     let organisation_id = organisation
         .map(|found| found.id.clone())
         .unwrap_or_default();
+    let named: Vec<String> = addresses
+        .iter()
+        .map(|address| address.recipient.clone())
+        .collect();
+    let recipients = match service::addressed_recipients(&state, &organisation_id, &named) {
+        Ok(recipients) => recipients,
+        Err(error) => return super::failure(&state, language, &error),
+    };
     let keys = match directory.keys_for(&addresses) {
         Ok(keys) => keys,
         Err(error) => return super::failure(&state, language, &Error::from(error)),
@@ -349,8 +357,15 @@ pub(crate) async fn submit(
         }
     };
     let mailbox = *code.mailbox_token().mailbox_id().as_bytes();
-    if let Err(error) =
-        service::create_mailbox(&state, mailbox, organisation_id, sealed_report, None).await
+    if let Err(error) = service::create_mailbox(
+        &state,
+        mailbox,
+        organisation_id,
+        recipients,
+        sealed_report,
+        None,
+    )
+    .await
     {
         let mut errors = FieldErrors::default();
         errors.add("body", format!("{} {error}", text.error_relay));
