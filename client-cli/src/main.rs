@@ -43,6 +43,10 @@ struct RelayOptions {
     /// Send everything through this proxy, e.g. socks5h://127.0.0.1:9050 for Tor.
     #[arg(long, env = "MELDPUNT_PROXY")]
     proxy: Option<String>,
+    /// Also trust the certificate authorities in this PEM file (a relay with a private or
+    /// self-signed certificate).
+    #[arg(long, env = "MELDPUNT_CA_FILE")]
+    ca_file: Option<PathBuf>,
 }
 
 impl RelayOptions {
@@ -56,8 +60,12 @@ impl RelayOptions {
                     "give the relay's address with --relay URL (or MELDPUNT_RELAY)".into(),
                 )
             })?;
-        relay::Relay::new(&url, self.proxy.as_deref().or(config.proxy.as_deref()))
-            .map_err(CliError::from)
+        relay::Relay::trusting(
+            &url,
+            self.proxy.as_deref().or(config.proxy.as_deref()),
+            self.ca_file.as_deref().or(config.ca_file.as_deref()),
+        )
+        .map_err(CliError::from)
     }
 
     fn directory_key(&self, config: &Config) -> Option<String> {
@@ -77,20 +85,30 @@ impl RelayOptions {
 
 /// `config.json` in the configuration folder: defaults for the options above.
 #[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Config {
     relay: Option<String>,
     identity: Option<PathBuf>,
     directory_key: Option<String>,
     proxy: Option<String>,
+    ca_file: Option<PathBuf>,
 }
 
 impl Config {
-    fn load() -> Config {
+    /// The configuration file, if there is one; a file that is there but not a
+    /// configuration is refused with its path (never silently passed over).
+    fn load() -> Result<Config> {
         let path = paths::config_dir().join("config.json");
-        std::fs::read(path)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or_default()
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|error| {
+                CliError::Usage(format!(
+                    "{} is not a Meldpunt configuration ({error}); see docs/cli.md",
+                    path.display()
+                ))
+            }),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(error) => Err(CliError::file(&path, error)),
+        }
     }
 }
 
@@ -393,7 +411,7 @@ fn inbox(
 
 fn run(arguments: Arguments) -> Result<()> {
     meldpunt_cli::clock::check_override()?;
-    let config = Config::load();
+    let config = Config::load()?;
     let json = arguments.json;
     match arguments.command {
         Command::Report {

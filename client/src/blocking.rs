@@ -26,7 +26,16 @@ pub struct Relay {
 impl Relay {
     /// See [`crate::Relay::new`].
     pub fn new(url: &str, proxy: Option<&str>) -> Result<Relay> {
-        let inner = crate::Relay::new(url, proxy)?;
+        Relay::trusting(url, proxy, None)
+    }
+
+    /// See [`crate::Relay::trusting`].
+    pub fn trusting(
+        url: &str,
+        proxy: Option<&str>,
+        ca_file: Option<&std::path::Path>,
+    ) -> Result<Relay> {
+        let inner = crate::Relay::trusting(url, proxy, ca_file)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

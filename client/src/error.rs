@@ -64,6 +64,9 @@ pub type Result<T, E = ClientError> = std::result::Result<T, E>;
 
 /// A reqwest failure, for people: what probably went wrong, then the chain of causes.
 pub(crate) fn describe(error: &reqwest::Error) -> String {
+    if let Some(tls) = tls_failure(error) {
+        return tls;
+    }
     if error.is_connect() {
         "the connection was refused or failed (is the relay running, the address right, Tor started?)".into()
     } else if error.is_timeout() {
@@ -78,4 +81,48 @@ pub(crate) fn describe(error: &reqwest::Error) -> String {
         }
         text
     }
+}
+
+/// What a TLS failure somewhere in `error`'s causes means, if there is one: the relay's
+/// certificate is the usual reason, and each case has its own remedy.
+fn tls_failure(error: &reqwest::Error) -> Option<String> {
+    let mut source = std::error::Error::source(error);
+    while let Some(inner) = source {
+        // An I/O error that wraps another gives that one's source, not itself: look inside.
+        let mut candidate = Some(inner);
+        while let Some(error) = candidate {
+            if let Some(tls) = error.downcast_ref::<rustls::Error>() {
+                return Some(describe_tls(tls));
+            }
+            candidate = error
+                .downcast_ref::<std::io::Error>()
+                .and_then(std::io::Error::get_ref)
+                .map(|wrapped| wrapped as &(dyn std::error::Error + 'static));
+        }
+        source = inner.source();
+    }
+    None
+}
+
+fn describe_tls(error: &rustls::Error) -> String {
+    use rustls::CertificateError;
+    let reason = match error {
+        rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
+            "its certificate is issued by an authority this computer does not trust \
+             (a relay with a private or self-signed certificate: give its CA with --ca-file)"
+                .to_owned()
+        }
+        rustls::Error::InvalidCertificate(
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+        ) => "its certificate is for another name than the address you gave (check the address)"
+            .to_owned(),
+        rustls::Error::InvalidCertificate(
+            CertificateError::Expired | CertificateError::ExpiredContext { .. },
+        ) => "its certificate has expired (tell the relay's administrator)".to_owned(),
+        rustls::Error::InvalidCertificate(
+            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. },
+        ) => "its certificate is not valid yet (check this computer's clock)".to_owned(),
+        other => other.to_string(),
+    };
+    format!("TLS failed: {reason}")
 }

@@ -137,6 +137,23 @@ impl Download {
     }
 }
 
+/// The certificates in the PEM file at `path`, to trust as certificate authorities.
+fn trust_anchors(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>> {
+    let pem = std::fs::read(path).map_err(|error| {
+        ClientError::Local(format!(
+            "cannot read the CA file {}: {error}",
+            path.display()
+        ))
+    })?;
+    match reqwest::Certificate::from_pem_bundle(&pem) {
+        Ok(certificates) if !certificates.is_empty() => Ok(certificates),
+        _ => Err(ClientError::Local(format!(
+            "the CA file {} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+            path.display()
+        ))),
+    }
+}
+
 fn bearer(token: &str) -> String {
     format!("Bearer {token}")
 }
@@ -147,6 +164,16 @@ impl Relay {
     /// work and no DNS query leaves this machine). An onion address without a proxy, plain
     /// `http://` to another machine, and an address with the API path are refused.
     pub fn new(url: &str, proxy: Option<&str>) -> Result<Relay> {
+        Relay::trusting(url, proxy, None)
+    }
+
+    /// As [`Relay::new`], also trusting the certificate authorities in the PEM file
+    /// `ca_file` (a relay with a private or self-signed certificate), beside the system's.
+    pub fn trusting(
+        url: &str,
+        proxy: Option<&str>,
+        ca_file: Option<&std::path::Path>,
+    ) -> Result<Relay> {
         let base = url.trim_end_matches('/').to_owned();
         address::check_address(&base)?;
         if proxy.is_none() && address::is_onion(&base) {
@@ -165,6 +192,11 @@ impl Relay {
             let proxy = reqwest::Proxy::all(proxy)
                 .map_err(|error| ClientError::Address(format!("invalid proxy {proxy}: {error}")))?;
             builder = builder.proxy(proxy);
+        }
+        if let Some(path) = ca_file {
+            for certificate in trust_anchors(path)? {
+                builder = builder.add_root_certificate(certificate);
+            }
         }
         let client = builder
             .build()

@@ -464,3 +464,136 @@ fn a_passphrase_protected_identity_asks_once_and_refuses_a_wrong_passphrase() {
     );
     assert_eq!(synced["organisation"], "demo");
 }
+
+/// A relay with a certificate from a private authority: refused, with the reason, until the
+/// CLI is given that authority with `--ca-file`; a certificate for another name or an expired
+/// one is refused with its own reason even then, and a CA file that is not one is named.
+#[test]
+fn a_relay_with_a_private_certificate_is_trusted_only_with_its_ca_file() {
+    let folder = tempfile::tempdir().unwrap();
+    let authority_key = rcgen::KeyPair::generate().unwrap();
+    let mut authority = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    authority.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    authority
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "Meldpunt test authority");
+    let authority = authority.self_signed(&authority_key).unwrap();
+    let ca_file = folder.path().join("ca.pem");
+    std::fs::write(&ca_file, authority.pem()).unwrap();
+    // A relay with a certificate for `names`, valid until `not_after`, from that authority.
+    let start = |name: &str, names: Vec<String>, not_after: (i32, u8, u8)| {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(names).unwrap();
+        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        params.not_after = rcgen::date_time_ymd(not_after.0, not_after.1, not_after.2);
+        let certificate = params.signed_by(&key, &authority, &authority_key).unwrap();
+        let chain = folder.path().join(format!("{name}.pem"));
+        let private_key = folder.path().join(format!("{name}.key"));
+        std::fs::write(&chain, certificate.pem()).unwrap();
+        std::fs::write(&private_key, key.serialize_pem()).unwrap();
+        let relay = Relay::start(RelayOptions {
+            extra_config: format!(
+                "[tls]\ncertificate_chain = \"{}\"\nprivate_key = \"{}\"\n",
+                chain.display(),
+                private_key.display()
+            ),
+            ..RelayOptions::default()
+        });
+        let url = relay.url.replace("http://", "https://");
+        (relay, url)
+    };
+    let report = |url: &str, ca_file: Option<&Path>, relay: &Relay| {
+        let reporter = User::new();
+        let key = relay.directory.signing_key.directory_key().to_string();
+        let mut arguments = vec![
+            "report",
+            "--to",
+            "demo",
+            "--directory-key",
+            &key,
+            "--message-file",
+            "-",
+        ];
+        let ca = ca_file.map(|path| path.to_str().unwrap().to_owned());
+        if let Some(ca) = &ca {
+            arguments.extend(["--ca-file", ca.as_str()]);
+        }
+        let output = reporter.run_at(url, &arguments, Some("Via TLS."));
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+
+    let (good, url) = start("good", vec!["127.0.0.1".into()], (2099, 1, 1));
+    let (code, message) = report(&url, None, &good);
+    assert_eq!(code, Some(3), "{message}");
+    assert!(message.contains("TLS failed"), "{message}");
+    assert!(message.contains("--ca-file"), "{message}");
+    let (code, message) = report(&url, Some(&ca_file), &good);
+    assert_eq!(code, Some(0), "{message}");
+    // The environment and the configuration file say the same.
+    let reporter = User::new();
+    let key = good.directory.signing_key.directory_key().to_string();
+    let mut command = Command::new(meldpunt_end_to_end::binary("meldpunt-cli", "meldpunt"));
+    let message_file = reporter.path("message.txt");
+    std::fs::write(&message_file, "Via TLS, trusted by the environment.").unwrap();
+    let output = command
+        .args([
+            "report",
+            "--to",
+            "demo",
+            "--directory-key",
+            &key,
+            "--message-file",
+        ])
+        .arg(&message_file)
+        .env("MELDPUNT_HOME", reporter.path("home"))
+        .env("MELDPUNT_RELAY", &url)
+        .env("MELDPUNT_CA_FILE", &ca_file)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let (elsewhere, url) = start("elsewhere", vec!["example.org".into()], (2099, 1, 1));
+    let (code, message) = report(&url, Some(&ca_file), &elsewhere);
+    assert_eq!(code, Some(3), "{message}");
+    assert!(message.contains("for another name"), "{message}");
+
+    let (expired, url) = start("expired", vec!["127.0.0.1".into()], (2021, 1, 1));
+    let (code, message) = report(&url, Some(&ca_file), &expired);
+    assert_eq!(code, Some(3), "{message}");
+    assert!(message.contains("expired"), "{message}");
+
+    let not_a_ca = folder.path().join("not-a-ca.pem");
+    std::fs::write(&not_a_ca, "nothing here").unwrap();
+    let (code, message) = report(&url, Some(&not_a_ca), &expired);
+    assert_eq!(code, Some(1), "{message}");
+    assert!(message.contains("holds no PEM certificate"), "{message}");
+    assert!(message.contains("not-a-ca.pem"), "{message}");
+}
+
+#[test]
+fn a_configuration_file_that_is_not_one_is_refused_with_its_path() {
+    let user = User::new();
+    let folder = user.path("home").join("config");
+    std::fs::create_dir_all(&folder).unwrap();
+    for text in [
+        "{ not json",
+        r#"{"relay": "https://example.nl", "relais": "typo"}"#,
+    ] {
+        std::fs::write(folder.join("config.json"), text).unwrap();
+        let output = user.run_at("", &["inbox", "list", "--identity", "x"], None);
+        assert_eq!(output.status.code(), Some(2));
+        let message = String::from_utf8_lossy(&output.stderr);
+        assert!(message.contains("config.json"), "{message}");
+        assert!(
+            message.contains("is not a Meldpunt configuration"),
+            "{message}"
+        );
+    }
+}
