@@ -2,6 +2,10 @@
 //! `meldpunt-server backup` asks a running relay for a consistent copy of its database and
 //! `meldpunt-server metrics` reads its counters.
 //!
+//! A backup travels through the socket: the relay writes the snapshot into its own data
+//! folder, streams it, and deletes it; the command writes it where its user chose, as that
+//! user. The relay never writes outside its data folder (the shipped unit confines it).
+//!
 //! The admin socket is a Unix socket in the data folder, readable and writable by the
 //! relay's own user only; it is never exposed on the network. Metrics live only here: on
 //! the public listener, counters polled every few seconds would tell anyone when a report
@@ -13,11 +17,10 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::routing::get;
+use axum::Router;
 use http_body_util::BodyExt;
 use hyper_util::rt::TokioIo;
-use serde::Deserialize;
 use serde_json::json;
 
 use crate::config::TlsSettings;
@@ -57,22 +60,55 @@ pub fn socket_path(data_dir: &Path) -> PathBuf {
     data_dir.join("admin.sock")
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BackupRequest {
-    to: PathBuf,
-}
-
 fn counts_json(counts: BackupCounts) -> serde_json::Value {
     json!({ "mailboxes": counts.mailboxes, "messages": counts.messages, "attachment_chunks": counts.chunks })
 }
 
-async fn backup(
-    State(state): State<Arc<AppState>>,
-    Json(request): Json<BackupRequest>,
-) -> Result<Json<serde_json::Value>, Error> {
-    let counts = state.store.backup(request.to).await?;
-    Ok(Json(counts_json(counts)))
+/// The header that carries a streamed backup's counts (JSON).
+const COUNTS_HEADER: &str = "meldpunt-backup-counts";
+
+/// A snapshot being streamed out of the data folder, deleted when the stream ends (sent,
+/// failed or dropped).
+struct Snapshot(PathBuf);
+
+impl Drop for Snapshot {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// `GET /backup`: a consistent snapshot of the database, streamed; its counts in a header.
+async fn backup(State(state): State<Arc<AppState>>) -> Result<axum::response::Response, Error> {
+    let mut name = [0u8; 8];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut name);
+    let path = state.settings.data_dir.join(format!(
+        ".backup-{}.redb",
+        name.iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect::<String>()
+    ));
+    let snapshot = Snapshot(path.clone());
+    let counts = state.store.backup(path.clone()).await?;
+    let file = tokio::fs::File::open(&path)
+        .await
+        .map_err(|error| Error::Storage(format!("cannot read the snapshot: {error}")))?;
+    let stream =
+        futures_util::StreamExt::map(tokio_util::io::ReaderStream::new(file), move |chunk| {
+            // Held until the last chunk is sent: then the snapshot is deleted.
+            let _held = &snapshot;
+            chunk
+        });
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (
+                header::HeaderName::from_static(COUNTS_HEADER),
+                counts_json(counts).to_string(),
+            ),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response())
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
@@ -92,7 +128,7 @@ pub async fn serve_admin(state: Arc<AppState>) -> std::io::Result<()> {
     let listener = tokio::net::UnixListener::bind(&path)?;
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
     let app = Router::new()
-        .route("/backup", post(backup))
+        .route("/backup", get(backup))
         .route("/metrics", get(metrics))
         .with_state(state);
     axum::serve(listener, app).await
@@ -153,28 +189,42 @@ pub async fn request_metrics(data_dir: &Path) -> Result<String, String> {
     ))
 }
 
-/// Asks the relay running on `data_dir` for a backup; if none is running, copies the
-/// database directly. Returns what was copied, as JSON.
+/// Writes a backup of the relay's database on `data_dir` to `target`, a new file (0600)
+/// created by this process — the invoking user, where they chose: streamed from the running
+/// relay through its admin socket, or, if none runs, copied from the database directly.
+/// Returns what was copied, as JSON. A failed backup leaves no file behind.
 pub async fn request_backup(data_dir: &Path, target: &Path) -> Result<serde_json::Value, String> {
     let target = std::path::absolute(target).map_err(|error| error.to_string())?;
+    if !data_dir.join("meldpunt.redb").is_file() {
+        return Err(format!(
+            "{} holds no relay database (meldpunt.redb): give the relay's data folder with --data",
+            data_dir.display()
+        ));
+    }
     #[cfg(unix)]
-    {
-        let body = serde_json::to_vec(&json!({ "to": target })).expect("serialisable");
-        let request = hyper::Request::post("/backup")
-            .header("host", "admin")
-            .header("content-type", "application/json")
-            .body(http_body_util::Full::new(bytes::Bytes::from(body)))
-            .expect("valid request");
-        if let Some((status, bytes)) = admin_request(data_dir, request).await? {
-            let answer: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-            return if status.is_success() {
-                Ok(answer)
-            } else {
-                Err(answer["message"]
-                    .as_str()
-                    .unwrap_or("the backup failed")
-                    .to_owned())
-            };
+    match tokio::net::UnixStream::connect(socket_path(data_dir)).await {
+        Ok(stream) => {
+            let file = crate::files::create_private_file(&target)
+                .map_err(|error| backup_target_error(&target, &error))?;
+            let result = stream_backup(stream, file).await;
+            if result.is_err() {
+                let _ = std::fs::remove_file(&target);
+            }
+            return result
+                .map_err(|error| format!("the backup to {} failed: {error}", target.display()));
+        }
+        // No relay runs there (a socket left by one that stopped is refused): copied
+        // directly below.
+        Err(error)
+            if matches!(
+                error.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused
+            ) => {}
+        Err(error) => {
+            return Err(format!(
+            "cannot open the relay's admin socket {}: {error} (run the backup as the relay's user)",
+            socket_path(data_dir).display()
+        ))
         }
     }
     let store = Store::open(&data_dir.join("meldpunt.redb")).map_err(|error| error.to_string())?;
@@ -183,4 +233,73 @@ pub async fn request_backup(data_dir: &Path, target: &Path) -> Result<serde_json
         .await
         .map(counts_json)
         .map_err(|error| error.to_string())
+}
+
+/// What to tell about a backup file that cannot be created.
+fn backup_target_error(target: &Path, error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::AlreadyExists => format!(
+            "{} exists already; choose a new backup file",
+            target.display()
+        ),
+        std::io::ErrorKind::NotFound => format!(
+            "cannot create the backup file {}: its folder does not exist",
+            target.display()
+        ),
+        _ => format!(
+            "cannot create the backup file {}: {error}",
+            target.display()
+        ),
+    }
+}
+
+/// Receives a streamed snapshot over the admin socket into `file`, synced.
+#[cfg(unix)]
+async fn stream_backup(
+    stream: tokio::net::UnixStream,
+    file: std::fs::File,
+) -> Result<serde_json::Value, String> {
+    use tokio::io::AsyncWriteExt as _;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|error| format!("the relay's admin socket did not answer: {error}"))?;
+    tokio::spawn(connection);
+    let request = hyper::Request::get("/backup")
+        .header("host", "admin")
+        .body(http_body_util::Full::new(bytes::Bytes::new()))
+        .expect("valid request");
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|error| format!("the relay's admin socket failed: {error}"))?;
+    let status = response.status();
+    let counts = response
+        .headers()
+        .get(COUNTS_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok());
+    let mut body = response.into_body();
+    if !status.is_success() {
+        let bytes = body
+            .collect()
+            .await
+            .map_err(|error| error.to_string())?
+            .to_bytes();
+        let answer: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        return Err(answer["message"]
+            .as_str()
+            .unwrap_or("the relay refused")
+            .to_owned());
+    }
+    let mut file = tokio::fs::File::from_std(file);
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|error| format!("the stream broke off: {error}"))?;
+        if let Some(data) = frame.data_ref() {
+            file.write_all(data)
+                .await
+                .map_err(|error| error.to_string())?;
+        }
+    }
+    file.sync_all().await.map_err(|error| error.to_string())?;
+    counts.ok_or_else(|| "the relay sent no counts with the backup".to_owned())
 }

@@ -209,9 +209,7 @@ impl From<crate::storage::StoreError> for Error {
             StoreError::AttachmentNotFound => Error::AttachmentNotFound,
             StoreError::MailboxFull(what) => Error::MailboxFull(what),
             StoreError::StampSpent => Error::StampSpent,
-            StoreError::BackupExists(path) => {
-                Error::BadRequest(format!("{path} exists already; choose a new backup file"))
-            }
+            StoreError::BackupRefused(message) => Error::BadRequest(message),
             StoreError::Closed => Error::NotReady,
             StoreError::Full => Error::StorageFull,
             StoreError::Failed(detail) => Error::Storage(detail),

@@ -18,6 +18,7 @@ pub(crate) mod circuit;
 pub mod clock;
 pub mod config;
 pub(crate) mod error;
+pub(crate) mod files;
 pub(crate) mod metrics;
 pub mod provisioning;
 pub(crate) mod router;

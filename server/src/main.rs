@@ -122,9 +122,14 @@ async fn run(settings: Settings, banner: Option<String>) -> Result<(), String> {
             banner.replace("{relay}", &format!("{scheme}://{address}"))
         );
     }
-    meldpunt_server::launch(state, listener, meldpunt_server::serve::shutdown_signal())
-        .await
-        .map_err(|error| error.to_string())
+    let socket = meldpunt_server::admin::socket_path(&state.settings.data_dir);
+    let served =
+        meldpunt_server::launch(state, listener, meldpunt_server::serve::shutdown_signal())
+            .await
+            .map_err(|error| error.to_string());
+    // No stale socket left for the next start or a backup to trip over.
+    let _ = std::fs::remove_file(socket);
+    served
 }
 
 fn dev_settings(

@@ -6,7 +6,6 @@
 //! is about to expire. Secret files are created with mode 0600 and never printed.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use meldpunt_crypto::{
@@ -48,21 +47,13 @@ fn file_error(path: &Path) -> impl FnOnce(std::io::Error) -> ProvisioningError +
 }
 
 fn write_secret(path: &Path, contents: &str) -> Result<(), ProvisioningError> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(file_error(path))?;
-    file.write_all(contents.as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(file_error(path))
+    crate::files::write_new_private(path, contents.as_bytes()).map_err(file_error(path))
 }
 
+/// A file others may be given (the signed directory, the configuration): still written
+/// 0600, as everything the relay creates; its owner hands it out.
 fn write_public(path: &Path, contents: &[u8]) -> Result<(), ProvisioningError> {
-    let temporary = path.with_extension("tmp");
-    fs::write(&temporary, contents)
-        .and_then(|()| fs::rename(&temporary, path))
-        .map_err(file_error(path))
+    crate::files::replace_private(path, contents).map_err(file_error(path))
 }
 
 fn secret_line(path: &Path, prefix: &str) -> Result<Option<String>, ProvisioningError> {
@@ -85,7 +76,7 @@ fn invalid(path: &Path) -> impl FnOnce(meldpunt_crypto::Error) -> ProvisioningEr
 
 /// Creates (or reuses) the development setup under `data`.
 pub fn provision_dev(data: &Path) -> Result<DevSetup, ProvisioningError> {
-    fs::create_dir_all(data).map_err(file_error(data))?;
+    crate::files::create_private_dir(data).map_err(file_error(data))?;
     let mut reused = true;
 
     let office_path = data.join("office.key");

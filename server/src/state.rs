@@ -112,7 +112,7 @@ impl AppState {
 
     /// Opens storage and the directory as the settings say.
     pub fn open(settings: Settings) -> Result<Arc<AppState>, String> {
-        std::fs::create_dir_all(&settings.data_dir).map_err(|error| {
+        crate::files::create_private_dir(&settings.data_dir).map_err(|error| {
             format!(
                 "cannot create the data folder {}: {error}",
                 settings.data_dir.display()

@@ -267,7 +267,11 @@ impl Relay {
         config: PathBuf,
         directory: Arc<TestDirectory>,
     ) -> Relay {
-        let mut child = Command::new(binary("meldpunt-server", "meldpunt-server"))
+        // Under an ordinary umask (022), as a relay started by hand would be: what it creates
+        // must be its owner's only all the same.
+        let mut child = Command::new("sh")
+            .args(["-c", "umask 022 && exec \"$0\" \"$@\""])
+            .arg(binary("meldpunt-server", "meldpunt-server"))
             .arg("serve")
             .arg("--config")
             .arg(&config)
@@ -656,8 +660,11 @@ impl User {
         arguments: &[&str],
         stdin: Option<&str>,
     ) -> std::process::Output {
-        let mut command = Command::new(binary("meldpunt-cli", "meldpunt"));
+        // Under an ordinary umask (022): what the CLI creates must be its user's only anyway.
+        let mut command = Command::new("sh");
         command
+            .args(["-c", "umask 022 && exec \"$0\" \"$@\""])
+            .arg(binary("meldpunt-cli", "meldpunt"))
             .args(arguments)
             .env("MELDPUNT_HOME", self.home.path().join("home"))
             .env("MELDPUNT_RELAY", url)

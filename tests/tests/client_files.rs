@@ -41,6 +41,9 @@ fn inbox<'a>(
     arguments
 }
 
+/// Everything the CLI and the relay create is their owner's only — folders 0700, files (and
+/// the relay's admin socket) 0600 — though both run under the ordinary umask 022 here (the
+/// test harness starts every relay and CLI command so).
 #[test]
 fn every_file_the_cli_writes_with_plaintext_or_keys_is_private() {
     let relay = Relay::start(RelayOptions::default());
@@ -157,10 +160,13 @@ fn every_file_the_cli_writes_with_plaintext_or_keys_is_private() {
         Path::new(store).to_owned(),
         export,
         saved,
+        relay.data.clone(),
     ] {
         wrong.extend(not_private(&root));
     }
     assert_eq!(wrong, Vec::<String>::new());
+    assert!(relay.data.join("meldpunt.redb").exists());
+    assert!(relay.data.join("admin.sock").exists());
 }
 
 #[test]

@@ -771,22 +771,55 @@ async fn an_online_backup_is_consistent_and_restorable() {
         201
     );
     let backup = relay.data.parent().unwrap().join("backup.redb");
-    let output = std::process::Command::new(meldpunt_end_to_end::binary(
-        "meldpunt-server",
-        "meldpunt-server",
-    ))
-    .args(["backup", "--data"])
-    .arg(&relay.data)
-    .arg("--to")
-    .arg(&backup)
-    .output()
-    .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let run_backup = |data: &std::path::Path, to: &std::path::Path| {
+        let output = std::process::Command::new(meldpunt_end_to_end::binary(
+            "meldpunt-server",
+            "meldpunt-server",
+        ))
+        .args(["backup", "--data"])
+        .arg(data)
+        .arg("--to")
+        .arg(to)
+        .output()
+        .unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (success, stdout, stderr) = run_backup(&relay.data, &backup);
+    assert!(success, "{stderr}");
+    assert!(stdout.contains("\"mailboxes\":1"), "{stdout}");
+    // Streamed through the admin socket and written by the command, 0600; the relay's own
+    // snapshot in its data folder is gone.
+    use std::os::unix::fs::PermissionsExt as _;
+    assert_eq!(
+        std::fs::metadata(&backup).unwrap().permissions().mode() & 0o777,
+        0o600
     );
-    assert!(String::from_utf8_lossy(&output.stdout).contains("\"mailboxes\":1"));
+    let leftovers: Vec<_> = std::fs::read_dir(&relay.data)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(".backup-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // Bad targets and a folder without a relay are named, and leave nothing.
+    let before = std::fs::read(&backup).unwrap();
+    let (success, _, stderr) = run_backup(&relay.data, &backup);
+    assert!(!success);
+    assert!(stderr.contains("exists already"), "{stderr}");
+    assert_eq!(std::fs::read(&backup).unwrap(), before);
+    let nowhere = relay.data.parent().unwrap().join("missing").join("b.redb");
+    let (success, _, stderr) = run_backup(&relay.data, &nowhere);
+    assert!(!success);
+    assert!(stderr.contains("its folder does not exist"), "{stderr}");
+    assert!(stderr.contains("missing"), "{stderr}");
+    let empty = tempfile::tempdir().unwrap();
+    let (success, _, stderr) = run_backup(empty.path(), &empty.path().join("b.redb"));
+    assert!(!success);
+    assert!(stderr.contains("holds no relay database"), "{stderr}");
+    assert!(!empty.path().join("b.redb").exists());
     // The relay kept running while it was copied.
     assert_eq!(
         client()
@@ -798,9 +831,15 @@ async fn an_online_backup_is_consistent_and_restorable() {
             .as_u16(),
         200
     );
-    // Restore: put the backup in place of the database and start again.
+    // Restore: put the backup in place of the database and start again. A stopped relay
+    // leaves no socket behind, and is copied directly.
     let mut relay = relay;
     relay.stop();
+    assert!(!relay.data.join("admin.sock").exists());
+    let offline = relay.data.parent().unwrap().join("offline.redb");
+    let (success, stdout, stderr) = run_backup(&relay.data, &offline);
+    assert!(success, "{stderr}");
+    assert!(stdout.contains("\"mailboxes\":1"), "{stdout}");
     std::fs::rename(&backup, relay.data.join("meldpunt.redb")).unwrap();
     let relay = relay.restart();
     let response = relay

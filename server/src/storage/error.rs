@@ -25,9 +25,10 @@ pub enum StoreError {
     /// The stamp's nonce was spent already.
     #[error("the stamp was spent already")]
     StampSpent,
-    /// A backup would overwrite a file.
-    #[error("{0} exists already; choose a new backup file")]
-    BackupExists(String),
+    /// The backup file cannot be created where asked (it exists, or its folder does not):
+    /// what to do, with the path.
+    #[error("{0}")]
+    BackupRefused(String),
     /// The writer has stopped (the relay is shutting down).
     #[error("the store is closed")]
     Closed,

@@ -311,6 +311,14 @@ pub(crate) struct BackupCounts {
 impl Store {
     /// Opens (or creates) the database file and starts the writer thread.
     pub(crate) fn open(path: &Path) -> Result<Store, StoreError> {
+        // redb creates its file with the umask's mode: created first (and kept) 0600 here.
+        match crate::files::create_private_file(path) {
+            Ok(_) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                crate::files::make_private(path)?
+            }
+            Err(error) => return Err(error.into()),
+        }
         let database = Arc::new(
             Database::builder()
                 .set_cache_size(CACHE_BYTES)

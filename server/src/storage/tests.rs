@@ -269,7 +269,7 @@ async fn backup_is_a_consistent_openable_copy() {
     assert_eq!((counts.mailboxes, counts.messages), (1, 1));
     assert!(matches!(
         store.backup(target.clone()).await,
-        Err(StoreError::BackupExists(_))
+        Err(StoreError::BackupRefused(_))
     ));
     drop(store);
     let restored = Store::open(&target).unwrap();

@@ -114,15 +114,8 @@ impl FormGuard {
                 ))
             }
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                use std::io::Write;
                 OsRng.fill_bytes(&mut key[..]);
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create_new(true);
-                #[cfg(unix)]
-                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-                let mut file = options.open(path)?;
-                file.write_all(&key[..])?;
-                file.sync_all()?;
+                crate::files::write_new_private(path, &key[..])?;
             }
             Err(error) => return Err(error),
         }
