@@ -218,6 +218,15 @@ enum Command {
     Man,
 }
 
+/// The draft alone, for the commands that change it without signing (their `--signing-key`
+/// is a recipient's office key, never the directory's signing key).
+#[derive(Debug, Args)]
+struct DraftFile {
+    /// The unsigned draft.
+    #[arg(long, default_value = "directory.json")]
+    file: PathBuf,
+}
+
 #[derive(Debug, Args)]
 struct DirectoryFiles {
     /// The unsigned draft.
@@ -238,7 +247,7 @@ enum DirectoryCommand {
     /// Add a recipient (or more keys to one) to the draft.
     AddRecipient {
         #[command(flatten)]
-        files: DirectoryFiles,
+        files: DraftFile,
         /// Organisation id (lower-case letters, digits, dashes).
         #[arg(long)]
         organisation: String,
@@ -271,7 +280,7 @@ enum DirectoryCommand {
     /// Remove a recipient from the draft.
     RemoveRecipient {
         #[command(flatten)]
-        files: DirectoryFiles,
+        files: DraftFile,
         /// Organisation id.
         #[arg(long)]
         organisation: String,
@@ -286,8 +295,8 @@ enum DirectoryCommand {
         /// The signed file to write.
         #[arg(long, default_value = "directory.signed.json")]
         out: PathBuf,
-        /// Days the signed directory stays valid.
-        #[arg(long, default_value_t = 365)]
+        /// Days the signed directory stays valid (1 to 400; above 180 is warned about).
+        #[arg(long, default_value_t = 180)]
         valid_days: i64,
     },
     /// Show a signed directory (verified with --directory-key) or a draft.
@@ -599,5 +608,18 @@ fn main() -> ExitCode {
             }
             error.exit_code()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every subcommand's options are consistent (clap checks names, ids and defaults): an
+    /// option two flattened groups both define would otherwise surface only when a user
+    /// runs that command.
+    #[test]
+    fn the_command_line_is_consistent() {
+        Arguments::command().debug_assert();
     }
 }

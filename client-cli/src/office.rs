@@ -276,6 +276,11 @@ pub fn remove_recipient(draft: &Path, organisation: &str, recipient: &str) -> Re
     Ok(())
 }
 
+/// The longest a signed directory may stay valid, in days.
+const MOST_VALID_DAYS: i64 = 400;
+/// Above this many days, signing warns.
+const WARNED_VALID_DAYS: i64 = 180;
+
 /// `meldpunt directory sign`.
 pub fn sign(
     draft: &Path,
@@ -284,11 +289,23 @@ pub fn sign(
     valid_days: i64,
     json_output: bool,
 ) -> Result<()> {
+    if !(1..=MOST_VALID_DAYS).contains(&valid_days) {
+        return Err(CliError::Usage(format!(
+            "--valid-days {valid_days} is not between 1 and {MOST_VALID_DAYS}: a directory must be \
+             signed again at least every {MOST_VALID_DAYS} days, so that retired keys drop out of it"
+        )));
+    }
+    if valid_days > WARNED_VALID_DAYS {
+        eprintln!(
+            "Warning: valid for {valid_days} days. A retired or lost key stays listed until the \
+             directory expires; {WARNED_VALID_DAYS} days or fewer is advised."
+        );
+    }
     let mut directory = read_draft(draft)?;
     let key = read_signing_key(signing_key)?;
     let today = today();
     directory.issued_on = today;
-    directory.expires_on = today.plus_days(valid_days.max(1));
+    directory.expires_on = today.plus_days(valid_days);
     let (signed_directory, signed) = directory.sign(&key)?;
     write_private(out, signed.as_bytes()).map_err(|error| CliError::file(out, error))?;
     write_draft(draft, &signed_directory)?;

@@ -115,7 +115,11 @@ async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     let stored = state.store.counts().await.ok();
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(state.difficulty.current(), stored),
+        state.metrics.render(
+            state.difficulty.current(),
+            stored,
+            state.directory().days_left(crate::clock::today()),
+        ),
     )
 }
 

@@ -97,6 +97,25 @@ fn init_logging() {
 async fn run(settings: Settings, banner: Option<String>) -> Result<(), String> {
     let state = AppState::open(settings)?;
     state.address_earlier_mailboxes().await?;
+    // SIGHUP (systemctl reload) reloads the directory and the TLS certificate; installed
+    // before the relay listens, so that an early one cannot end the process.
+    #[cfg(unix)]
+    {
+        let mut hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            .map_err(|error| format!("cannot handle SIGHUP: {error}"))?;
+        let reloading = std::sync::Arc::clone(&state);
+        tokio::spawn(async move {
+            while hangups.recv().await.is_some() {
+                match reloading.reload() {
+                    Ok(what) => tracing::info!(reloaded = %what, "reloaded"),
+                    Err(error) => tracing::error!(
+                        error = %error,
+                        "reload refused: still serving what was loaded before"
+                    ),
+                }
+            }
+        });
+    }
     let listener = tokio::net::TcpListener::bind(state.settings.listen)
         .await
         .map_err(|error| format!("cannot listen on {}: {error}", state.settings.listen))?;
@@ -207,5 +226,16 @@ fn main() -> ExitCode {
             eprintln!("meldpunt-server: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every subcommand's options are consistent (clap checks names, ids and defaults).
+    #[test]
+    fn the_command_line_is_consistent() {
+        <Arguments as clap::CommandFactory>::command().debug_assert();
     }
 }

@@ -40,7 +40,12 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition.
-    pub fn render(&self, difficulty: u8, stored: Option<crate::storage::StoreCounts>) -> String {
+    pub fn render(
+        &self,
+        difficulty: u8,
+        stored: Option<crate::storage::StoreCounts>,
+        directory_days_left: i64,
+    ) -> String {
         let mut text = String::new();
         let mut counter = |name: &str, help: &str, value: u64| {
             let _ = writeln!(
@@ -97,6 +102,7 @@ impl Metrics {
                 load(&self.responses[class])
             );
         }
+        let _ = writeln!(text, "# HELP meldpunt_directory_expires_in_days Days until the served directory expires (negative once expired); alert from 30.\n# TYPE meldpunt_directory_expires_in_days gauge\nmeldpunt_directory_expires_in_days {directory_days_left}");
         let _ = writeln!(text, "# HELP meldpunt_proof_of_work_difficulty Leading zero bits asked of new mailboxes.\n# TYPE meldpunt_proof_of_work_difficulty gauge\nmeldpunt_proof_of_work_difficulty {difficulty}");
         if let Some(stored) = stored {
             let _ = writeln!(

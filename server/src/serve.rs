@@ -35,10 +35,7 @@ pub async fn launch(
     let header_timeout = Duration::from_secs(state.settings.limits.header_timeout_seconds);
     let write_stall = Duration::from_secs(state.settings.limits.write_stall_seconds);
     let retention = tokio::spawn(retention_loop(Arc::clone(&state)));
-    let tls = match &state.settings.tls {
-        Some(tls) => Some(crate::admin::tls_acceptor(tls)?),
-        None => None,
-    };
+    let expiry = tokio::spawn(expiry_loop(Arc::clone(&state)));
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -67,7 +64,7 @@ pub async fn launch(
             .header_read_timeout(header_timeout)
             .max_buf_size(MAXIMUM_HEADER_BYTES.max(8192));
         let app = app.clone();
-        let acceptor = tls.clone();
+        let acceptor = state.tls_acceptor();
         let watcher = graceful.watcher();
         let tor_circuit_ids = state.settings.tor_circuit_ids;
         tokio::spawn(async move {
@@ -111,6 +108,7 @@ pub async fn launch(
     }
     drop(listener);
     retention.abort();
+    expiry.abort();
     tokio::select! {
         () = graceful.shutdown() => {}
         () = tokio::time::sleep(Duration::from_secs(10)) => {
@@ -118,6 +116,30 @@ pub async fn launch(
         }
     }
     Ok(())
+}
+
+/// Days before the served directory expires from which the relay warns, once a day.
+pub const DIRECTORY_WARNING_DAYS: i64 = 30;
+
+/// Warns, at start and then once a day, from [`DIRECTORY_WARNING_DAYS`] before the served
+/// directory expires: clients refuse an expired one, so reporters could no longer report.
+async fn expiry_loop(state: Arc<AppState>) {
+    let mut interval = tokio::time::interval(RETENTION_INTERVAL);
+    let mut warned_on = None;
+    loop {
+        interval.tick().await;
+        let today = crate::clock::today();
+        let served = state.directory();
+        let days_left = served.days_left(today);
+        if days_left <= DIRECTORY_WARNING_DAYS && warned_on != Some(today) {
+            warned_on = Some(today);
+            tracing::warn!(
+                days_left,
+                expires_on = %served.directory.expires_on,
+                "the served directory expires soon: sign a new version (meldpunt directory sign) and reload the relay (SIGHUP, systemctl reload meldpunt)"
+            );
+        }
+    }
 }
 
 async fn retention_loop(state: Arc<AppState>) {

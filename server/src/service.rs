@@ -31,7 +31,8 @@ pub(crate) fn addressed_recipients(
     organisation: &str,
     named: &[String],
 ) -> Result<AddressedRecipients, Error> {
-    let Some(listed) = state.directory.directory.organisation(organisation) else {
+    let served = state.directory();
+    let Some(listed) = served.directory.organisation(organisation) else {
         return Err(Error::UnknownOrganisation(
             organisation.chars().take(64).collect(),
         ));

@@ -2,7 +2,7 @@
 //! the anti-abuse and metrics counters.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use meldpunt_crypto::{Directory, DirectoryKey, SignedDirectory, StampKey};
 
@@ -24,9 +24,20 @@ impl ServedDirectory {
     /// Loads and verifies the directory file against the configured key. An expired
     /// directory is still loaded (clients refuse it and say why), with a warning.
     pub fn load(path: &Path, key: &str) -> Result<ServedDirectory, String> {
-        let key: DirectoryKey = key
-            .parse()
-            .map_err(|_| "directory_key is not a Meldpunt directory key (mpdk1…)".to_owned())?;
+        if key.trim().is_empty() {
+            return Err(
+                "directory_key is empty in the configuration: set it to the directory key (mpdk1…) \
+                 that `meldpunt directory init` printed when the directory was made"
+                    .to_owned(),
+            );
+        }
+        let key: DirectoryKey = key.parse().map_err(|_| {
+            format!(
+                "directory_key \"{}\" is not a Meldpunt directory key: it starts with mpdk1, as \
+                 `meldpunt directory init` printed it",
+                key.chars().take(80).collect::<String>()
+            )
+        })?;
         let bytes = std::fs::read(path)
             .map_err(|error| format!("cannot read the directory {}: {error}", path.display()))?;
         let signed = SignedDirectory::from_bytes(bytes.clone())
@@ -47,17 +58,74 @@ impl ServedDirectory {
             directory,
         })
     }
+
+    /// Days from `today` until the last day it is valid (negative once it has expired).
+    pub fn days_left(&self, today: meldpunt_crypto::Day) -> i64 {
+        (self.directory.expires_on.date() - today.date()).whole_days()
+    }
+}
+
+/// The file in the data folder that remembers the newest directory version the relay has
+/// served: it never serves an older one (a client that pinned the newer would refuse it, and
+/// an older directory may list keys that were retired).
+const SERVED_VERSION_FILE: &str = "directory-version";
+
+/// Refuses `directory` if this relay has served a newer version before; else remembers its
+/// version as served.
+fn check_and_record_version(
+    data_dir: &Path,
+    path: &Path,
+    directory: &ServedDirectory,
+) -> Result<(), String> {
+    let record = data_dir.join(SERVED_VERSION_FILE);
+    let served = match std::fs::read_to_string(&record) {
+        Ok(text) => text.trim().parse::<u64>().map_err(|_| {
+            format!(
+                "{} is damaged (it should hold the newest directory version served); delete it to accept the directory as it is",
+                record.display()
+            )
+        })?,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => 0,
+        Err(error) => return Err(format!("cannot read {}: {error}", record.display())),
+    };
+    let version = directory.directory.version;
+    if version < served {
+        return Err(format!(
+            "{} is directory version {version}, older than version {served} this relay has served: \
+             sign a new version (meldpunt directory sign) instead of going back",
+            path.display()
+        ));
+    }
+    if version > served {
+        crate::files::replace_private(&record, version.to_string().as_bytes())
+            .map_err(|error| format!("cannot write {}: {error}", record.display()))?;
+    }
+    Ok(())
+}
+
+/// The TLS acceptor the settings ask for, if any; an error names the file and what is wrong.
+fn tls_acceptor(settings: &Settings) -> Result<Option<tokio_rustls::TlsAcceptor>, String> {
+    settings
+        .tls
+        .as_ref()
+        .map(|tls| {
+            crate::admin::tls_acceptor(tls)
+                .map_err(|error| format!("cannot use the TLS certificate or key: {error}"))
+        })
+        .transpose()
 }
 
 /// Shared state of the relay.
-#[derive(Debug)]
 pub struct AppState {
     /// Settings.
     pub settings: Settings,
     /// Storage.
     pub(crate) store: Arc<dyn Storage>,
-    /// The served directory.
-    pub directory: ServedDirectory,
+    /// The served directory: replaced whole when a new one is loaded (SIGHUP).
+    directory: RwLock<Arc<ServedDirectory>>,
+    /// The TLS acceptor, if TLS is configured: replaced whole when the certificate is
+    /// reloaded (SIGHUP); connections already open keep theirs.
+    tls: RwLock<Option<tokio_rustls::TlsAcceptor>>,
     /// Signs proof-of-work challenges (new at every start: outstanding challenges die with
     /// the process, and clients simply ask again).
     pub stamp_key: StampKey,
@@ -75,13 +143,71 @@ pub struct AppState {
     pub form_slots: tokio::sync::Semaphore,
 }
 
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("AppState")
+            .field("settings", &self.settings)
+            .field("directory_version", &self.directory().directory.version)
+            .finish_non_exhaustive()
+    }
+}
+
 impl AppState {
+    /// The directory served now.
+    pub fn directory(&self) -> Arc<ServedDirectory> {
+        Arc::clone(
+            &self
+                .directory
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        )
+    }
+
+    /// The TLS acceptor for a new connection, if TLS is configured.
+    pub fn tls_acceptor(&self) -> Option<tokio_rustls::TlsAcceptor> {
+        self.tls
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Reads the directory and the TLS certificate and key again (SIGHUP, `systemctl reload`)
+    /// and serves them from the next request and connection on; nothing open is dropped.
+    /// A file that does not load — or a directory older than one served before — is refused
+    /// with the reason, and what was served stays. Other settings need a restart.
+    pub fn reload(&self) -> Result<String, String> {
+        let settings = &self.settings;
+        let directory = ServedDirectory::load(&settings.directory_file, &settings.directory_key)?;
+        let tls = tls_acceptor(settings)?;
+        check_and_record_version(&settings.data_dir, &settings.directory_file, &directory)?;
+        let version = directory.directory.version;
+        *self
+            .directory
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(directory);
+        if tls.is_some() {
+            *self
+                .tls
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()) = tls;
+        }
+        Ok(format!(
+            "directory version {version}{}",
+            if settings.tls.is_some() {
+                " and the TLS certificate"
+            } else {
+                ""
+            }
+        ))
+    }
+
     /// Addresses mailboxes from before walls between recipients (store format 2) to the
     /// recipients their organisation has in the directory, so that the offices that saw
     /// them still do; once, at the first start after the upgrade.
     pub async fn address_earlier_mailboxes(&self) -> Result<(), String> {
         let recipients = self
-            .directory
+            .directory()
             .directory
             .organisations
             .iter()
@@ -111,7 +237,11 @@ impl AppState {
     }
 
     /// Opens storage and the directory as the settings say.
+    /// Everything is checked before anything listens: the directory key and directory, the
+    /// TLS files, then the data folder and database; each error names its file.
     pub fn open(settings: Settings) -> Result<Arc<AppState>, String> {
+        let directory = ServedDirectory::load(&settings.directory_file, &settings.directory_key)?;
+        let tls = tls_acceptor(&settings)?;
         crate::files::create_private_dir(&settings.data_dir).map_err(|error| {
             format!(
                 "cannot create the data folder {}: {error}",
@@ -125,7 +255,7 @@ impl AppState {
                 error
             )
         })?;
-        let directory = ServedDirectory::load(&settings.directory_file, &settings.directory_key)?;
+        check_and_record_version(&settings.data_dir, &settings.directory_file, &directory)?;
         let key_path = settings.data_dir.join("form-token.key");
         let form_guard = crate::web::guard::FormGuard::kept_in(settings.web.clone(), &key_path)
             .map_err(|error| format!("cannot use {}: {error}", key_path.display()))?;
@@ -138,7 +268,8 @@ impl AppState {
             form_guard,
             form_slots: tokio::sync::Semaphore::new(settings.web.concurrent_posts),
             store: Arc::new(store),
-            directory,
+            directory: RwLock::new(Arc::new(directory)),
+            tls: RwLock::new(tls),
             settings,
         }))
     }

@@ -597,3 +597,81 @@ fn a_configuration_file_that_is_not_one_is_refused_with_its_path() {
         );
     }
 }
+
+#[test]
+fn a_directory_is_signed_for_at_most_400_days_and_more_than_180_is_warned_about() {
+    let administrator = User::new();
+    let path = |name: &str| administrator.path(name).to_str().unwrap().to_owned();
+    let run = |arguments: &[&str]| administrator.run_at("", arguments, None);
+    let generated: Value =
+        serde_json::from_slice(&run(&["keygen", "--out", &path("member.key"), "--json"]).stdout)
+            .unwrap();
+    let files = [
+        "--file",
+        &path("directory.json"),
+        "--signing-key",
+        &path("directory.key"),
+    ];
+    let mut init = vec!["directory", "init"];
+    init.extend(files);
+    assert!(run(&init).status.success());
+    let mut add = vec![
+        "directory",
+        "add-recipient",
+        "--organisation",
+        "demo",
+        "--organisation-name-nl",
+        "Demo",
+        "--organisation-name-en",
+        "Demo",
+        "--recipient",
+        "integrity-office",
+        "--role",
+        "integrity-office",
+        "--name-nl",
+        "Bureau Integriteit",
+        "--name-en",
+        "Integrity office",
+        "--key",
+        generated["public_key"].as_str().unwrap(),
+        "--signing-key",
+        generated["office_key"].as_str().unwrap(),
+    ];
+    let draft = path("directory.json");
+    add.extend(["--file", &draft]);
+    let added = run(&add);
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let sign = |days: Option<&str>| {
+        let mut arguments = vec!["directory", "sign", "--json", "--out"];
+        let out = path("directory.signed.json");
+        arguments.push(&out);
+        arguments.extend(files);
+        if let Some(days) = days {
+            arguments.extend(["--valid-days", days]);
+        }
+        let output = run(&arguments);
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    for refused in ["99999", "401", "0"] {
+        let (code, _, message) = sign(Some(refused));
+        assert_eq!(code, Some(2), "{refused}: {message}");
+        assert!(message.contains("between 1 and 400"), "{message}");
+    }
+    assert!(!administrator.path("directory.signed.json").exists());
+    let (code, _, message) = sign(Some("365"));
+    assert_eq!(code, Some(0), "{message}");
+    assert!(message.contains("Warning: valid for 365 days"), "{message}");
+    let (code, answer, message) = sign(None);
+    assert_eq!(code, Some(0), "{message}");
+    assert!(!message.contains("Warning"), "{message}");
+    let answer: Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(answer["version"], 2);
+}

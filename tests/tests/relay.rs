@@ -1280,3 +1280,92 @@ async fn the_integrity_office_cannot_see_fetch_count_or_post_into_an_adviser_onl
     assert_eq!(entries[1]["mailbox"], mailbox.as_str());
     assert_eq!(entries[1]["number"], 2);
 }
+
+/// The served directory's version, as a client reads it.
+async fn served_version(relay: &Relay) -> u64 {
+    let envelope: Value = client()
+        .get(format!("{}/api/v1/directory", relay.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let payload = base64::engine::general_purpose::STANDARD
+        .decode(envelope["payload"].as_str().unwrap())
+        .unwrap();
+    serde_json::from_slice::<Value>(&payload).unwrap()["version"]
+        .as_u64()
+        .unwrap()
+}
+
+/// Sends SIGHUP and waits (at most 10 s) until the relay serves `version` or logs a refusal.
+async fn hang_up(relay: &Relay, version: u64) -> u64 {
+    let before = relay.log_text().matches("reload").count();
+    let status = std::process::Command::new("kill")
+        .args(["-HUP", &relay.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for _ in 0..200 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if served_version(relay).await == version
+            || relay.log_text().matches("reload").count() > before
+        {
+            break;
+        }
+    }
+    served_version(relay).await
+}
+
+#[tokio::test]
+async fn sighup_reloads_the_directory_and_never_goes_back_to_an_older_one() {
+    let relay = Relay::start(RelayOptions::default());
+    assert_eq!(served_version(&relay).await, 1);
+    // A new version: served from the next request on, the relay still up.
+    std::fs::write(&relay.directory_file, relay.directory.signed_version(2)).unwrap();
+    assert_eq!(hang_up(&relay, 2).await, 2);
+    assert!(
+        relay.log_text().contains("reloaded"),
+        "{}",
+        relay.log_text()
+    );
+    // A damaged file and an older version are refused with a line each; version 2 stays.
+    std::fs::write(&relay.directory_file, b"{ not a directory").unwrap();
+    assert_eq!(hang_up(&relay, 0).await, 2);
+    std::fs::write(&relay.directory_file, relay.directory.signed_version(1)).unwrap();
+    assert_eq!(hang_up(&relay, 1).await, 2);
+    let log = relay.log_text();
+    assert_eq!(log.matches("reload refused").count(), 2, "{log}");
+    assert!(
+        log.contains("older than version 2 this relay has served"),
+        "{log}"
+    );
+    // The operator sees how long the directory has left.
+    assert!(
+        relay
+            .metrics()
+            .contains("meldpunt_directory_expires_in_days "),
+        "{}",
+        relay.metrics()
+    );
+    // Started again on the older file, it refuses to start and says why.
+    let mut relay = relay;
+    relay.stop();
+    let output = std::process::Command::new(meldpunt_end_to_end::binary(
+        "meldpunt-server",
+        "meldpunt-server",
+    ))
+    .arg("serve")
+    .arg("--config")
+    .arg(&relay.config)
+    .output()
+    .unwrap();
+    assert!(!output.status.success());
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(message.contains("older than version 2"), "{message}");
+    assert!(
+        message.contains(relay.directory_file.to_str().unwrap()),
+        "{message}"
+    );
+}

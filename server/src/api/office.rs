@@ -77,7 +77,7 @@ pub(crate) async fn challenge(
         organisation: request.organisation.clone(),
         recipient: request.recipient.clone(),
     };
-    let directory = &state.directory.directory;
+    let directory = &state.directory().directory;
     if directory.organisation(&address.organisation).is_none() {
         return Err(Error::UnknownOrganisation(
             address.organisation.chars().take(64).collect(),

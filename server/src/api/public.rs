@@ -38,7 +38,7 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
 pub(crate) async fn directory(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "application/json")],
-        state.directory.signed.clone(),
+        state.directory().signed.clone(),
     )
 }
 

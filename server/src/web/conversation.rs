@@ -173,7 +173,7 @@ async fn open_conversation(
     let mut messages = Vec::new();
     let mut check = ThreadCheck::new(
         MailboxId::from_bytes(mailbox),
-        state.directory.directory.office_signers(),
+        state.directory().directory.office_signers(),
     );
     check.expect_reporter_keys(reply.recipient(), signing.follow_up_key());
     // A gap in an author's numbering is shown as missing only where this request opened
@@ -291,7 +291,7 @@ fn entries(state: &AppState, language: Language, opened: &Opened) -> Vec<ThreadE
                 MessageKind::FollowUp { .. } => text.thread_you_follow_up.to_owned(),
                 MessageKind::Reply { from, .. } | MessageKind::Acknowledgement { from, .. } => {
                     let name = state
-                        .directory
+                        .directory()
                         .directory
                         .recipient(from)
                         .map(|recipient| match language {
@@ -544,7 +544,7 @@ pub(crate) async fn follow_up(
 
 async fn send_follow_up(state: &AppState, opened: &Opened, form: PostedForm) -> Result<(), Error> {
     let thread = meldpunt_crypto::Thread::new(opened.check.clone(), opened.reply.recipient())?;
-    let keys = thread.seal_keys(&state.directory.directory)?;
+    let keys = thread.seal_keys(&state.directory().directory)?;
     let attachment_keys = keys.clone();
     let prepared =
         tokio::task::spawn_blocking(move || super::report::seal_form(&form, &attachment_keys))

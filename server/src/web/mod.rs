@@ -173,7 +173,7 @@ async fn start(State(state): State<Arc<AppState>>, uri: Uri) -> Response {
     let language = language(&uri);
     page(
         StatusCode::OK,
-        pages::start(&frame(&state, language, "/"), &state.directory.directory),
+        pages::start(&frame(&state, language, "/"), &state.directory().directory),
     )
 }
 

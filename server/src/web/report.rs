@@ -56,7 +56,7 @@ pub(crate) fn form_page(
         pages::report_form(
             &frame(state, language, "/report"),
             &ReportForm {
-                directory: &state.directory.directory,
+                directory: &state.directory().directory,
                 form_token: &token,
                 organisation: draft.organisation.as_deref(),
                 recipients: &draft.recipients,
@@ -274,7 +274,7 @@ pub(crate) async fn submit(
 
     let mut errors = FieldErrors::default();
     let mut status = None;
-    let directory = &state.directory.directory;
+    let directory = &state.directory().directory;
     let organisation = draft
         .organisation
         .as_deref()
