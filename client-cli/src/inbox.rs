@@ -97,8 +97,13 @@ impl Inbox {
                 } else {
                     Err(CliError::Usage(format!(
                         "the relay's directory lists this identity's public key under {} but not its office key {office_key}; \
-                         add it with meldpunt directory add-recipient … --signing-key {office_key} and sign",
-                        recipient.id
+                         add it with meldpunt directory add-member --organisation {} --recipient {} --key {} --signing-key {office_key} and sign \
+                         (retire the key alone first if it is listed: meldpunt directory retire-member … --key {})",
+                        recipient.id,
+                        organisation.id,
+                        recipient.id,
+                        own[0],
+                        own[0]
                     )))
                 }
             })?;

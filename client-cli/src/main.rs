@@ -227,6 +227,45 @@ struct DraftFile {
     file: PathBuf,
 }
 
+/// One member's keys for `add-member`.
+#[derive(Debug, Args)]
+struct MemberKeys {
+    #[command(flatten)]
+    files: DraftFile,
+    /// Organisation id.
+    #[arg(long)]
+    organisation: String,
+    /// Recipient id.
+    #[arg(long)]
+    recipient: String,
+    /// The member's age public key (age1…).
+    #[arg(long, required = true)]
+    key: Vec<String>,
+    /// The member's office key (mpok1…).
+    #[arg(long, required = true)]
+    signing_key: Vec<String>,
+}
+
+/// The keys `retire-member` takes out.
+#[derive(Debug, Args)]
+struct RetiredKeys {
+    #[command(flatten)]
+    files: DraftFile,
+    /// Organisation id.
+    #[arg(long)]
+    organisation: String,
+    /// Recipient id.
+    #[arg(long)]
+    recipient: String,
+    /// The member's age public key (age1…): nothing new is sealed to it.
+    #[arg(long, required = true)]
+    key: Vec<String>,
+    /// Also their office key (mpok1…): their earlier replies then show as not verified.
+    /// Leave it listed unless their signature must no longer count.
+    #[arg(long)]
+    signing_key: Vec<String>,
+}
+
 #[derive(Debug, Args)]
 struct DirectoryFiles {
     /// The unsigned draft.
@@ -244,7 +283,7 @@ enum DirectoryCommand {
         #[command(flatten)]
         files: DirectoryFiles,
     },
-    /// Add a recipient (or more keys to one) to the draft.
+    /// Add a new recipient (a role, with its first members' keys) to the draft.
     AddRecipient {
         #[command(flatten)]
         files: DraftFile,
@@ -276,6 +315,36 @@ enum DirectoryCommand {
         /// for several people.
         #[arg(long, required = true)]
         signing_key: Vec<String>,
+    },
+    /// Add a member (their age key and office key, from meldpunt keygen) to a recipient.
+    AddMember {
+        #[command(flatten)]
+        member: MemberKeys,
+    },
+    /// Retire a member's keys from a recipient: nothing new is sealed to them.
+    RetireMember {
+        #[command(flatten)]
+        member: RetiredKeys,
+    },
+    /// Change a recipient's names or role.
+    ChangeRecipient {
+        #[command(flatten)]
+        files: DraftFile,
+        /// Organisation id.
+        #[arg(long)]
+        organisation: String,
+        /// Recipient id.
+        #[arg(long)]
+        recipient: String,
+        /// The new role.
+        #[arg(long)]
+        role: Option<String>,
+        /// The new Dutch name.
+        #[arg(long)]
+        name_nl: Option<String>,
+        /// The new English name.
+        #[arg(long)]
+        name_en: Option<String>,
     },
     /// Remove a recipient from the draft.
     RemoveRecipient {
@@ -418,6 +487,15 @@ fn inbox(
     })
 }
 
+fn parse_role(role: &str) -> Result<Role> {
+    role.parse().map_err(|_| {
+        CliError::Usage(format!(
+            "unknown role {role}; the roles are {}",
+            Role::ALL.map(Role::as_str).join(", ")
+        ))
+    })
+}
+
 fn run(arguments: Arguments) -> Result<()> {
     meldpunt_cli::clock::check_override()?;
     let config = Config::load()?;
@@ -484,12 +562,7 @@ fn run(arguments: Arguments) -> Result<()> {
                 key,
                 signing_key,
             } => {
-                let role: Role = role.parse().map_err(|_| {
-                    CliError::Usage(format!(
-                        "unknown role {role}; the roles are {}",
-                        Role::ALL.map(Role::as_str).join(", ")
-                    ))
-                })?;
+                let role = parse_role(&role)?;
                 office::add_recipient(
                     &files.file,
                     office::NewRecipient {
@@ -501,6 +574,37 @@ fn run(arguments: Arguments) -> Result<()> {
                         keys: key,
                         signing_keys: signing_key,
                     },
+                )
+            }
+            DirectoryCommand::AddMember { member } => office::add_member(
+                &member.files.file,
+                &member.organisation,
+                &member.recipient,
+                &member.key,
+                &member.signing_key,
+            ),
+            DirectoryCommand::RetireMember { member } => office::retire_member(
+                &member.files.file,
+                &member.organisation,
+                &member.recipient,
+                &member.key,
+                &member.signing_key,
+            ),
+            DirectoryCommand::ChangeRecipient {
+                files,
+                organisation,
+                recipient,
+                role,
+                name_nl,
+                name_en,
+            } => {
+                let role = role.map(|role| parse_role(&role)).transpose()?;
+                office::change_recipient(
+                    &files.file,
+                    &organisation,
+                    &recipient,
+                    role,
+                    (name_nl, name_en),
                 )
             }
             DirectoryCommand::RemoveRecipient {

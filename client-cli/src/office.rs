@@ -73,7 +73,8 @@ pub fn keygen(out: &Path, passphrase: bool, json_output: bool) -> Result<()> {
         eprintln!(
             "Wrote a new identity to {}. Keep it secret and backed up.\n\
              Give both keys below to whoever keeps the directory: \
-             meldpunt directory add-recipient … --key {public} --signing-key {office_key}",
+             meldpunt directory add-member … --key {public} --signing-key {office_key} \
+             (or add-recipient … for a new recipient)",
             out.display()
         );
         println!("public key: {public}");
@@ -167,25 +168,7 @@ pub struct NewRecipient {
 /// `meldpunt directory add-recipient`.
 pub fn add_recipient(draft: &Path, new: NewRecipient) -> Result<()> {
     let mut directory = read_draft(draft)?;
-    let keys: Vec<RecipientKey> = new
-        .keys
-        .iter()
-        .map(|key| {
-            key.parse()
-                .map_err(|_| CliError::Usage(format!("{key} is not an age public key (age1…)")))
-        })
-        .collect::<Result<_>>()?;
-    let signing_keys: Vec<OfficeKey> = new
-        .signing_keys
-        .iter()
-        .map(|key| {
-            key.parse().map_err(|_| {
-                CliError::Usage(format!(
-                    "{key} is not an office key (mpok1…, printed by meldpunt keygen)"
-                ))
-            })
-        })
-        .collect::<Result<_>>()?;
+    let (keys, signing_keys) = parse_keys(&new.keys, &new.signing_keys)?;
     let organisation = match directory
         .organisations
         .iter_mut()
@@ -207,38 +190,32 @@ pub fn add_recipient(draft: &Path, new: NewRecipient) -> Result<()> {
             directory.organisations.last_mut().expect("just pushed")
         }
     };
-    match organisation
+    if let Some(existing) = organisation
         .recipients
-        .iter_mut()
+        .iter()
         .find(|r| r.id == new.recipient)
     {
-        Some(existing) => {
-            for key in keys {
-                if !existing.keys.contains(&key) {
-                    existing.keys.push(key);
-                }
-            }
-            for key in signing_keys {
-                if !existing.signing_keys.contains(&key) {
-                    existing.signing_keys.push(key);
-                }
-            }
-        }
-        None => organisation.recipients.push(DirectoryRecipient {
-            id: new.recipient.clone(),
-            role: new.role,
-            name: LocalisedName {
-                nl: new.name.0,
-                en: new.name.1,
-            },
-            keys,
-            signing_keys,
-        }),
+        return Err(CliError::Usage(format!(
+            "{} already has a recipient {} ({}, \"{}\"); nothing changed. Add a member's keys \
+             with meldpunt directory add-member; change its names or role with meldpunt \
+             directory change-recipient",
+            new.organisation,
+            existing.id,
+            existing.role.as_str(),
+            existing.name.en
+        )));
     }
-    let mut check = directory.clone();
-    check.version = check.version.saturating_add(1);
-    check.check()?;
-    write_draft(draft, &directory)?;
+    organisation.recipients.push(DirectoryRecipient {
+        id: new.recipient.clone(),
+        role: new.role,
+        name: LocalisedName {
+            nl: new.name.0,
+            en: new.name.1,
+        },
+        keys,
+        signing_keys,
+    });
+    save_checked(draft, &directory)?;
     eprintln!(
         "Added {} to {} in {}. Sign it to publish: meldpunt directory sign",
         new.recipient,
@@ -246,6 +223,284 @@ pub fn add_recipient(draft: &Path, new: NewRecipient) -> Result<()> {
         draft.display()
     );
     Ok(())
+}
+
+/// Age keys and office keys as given on the command line.
+fn parse_keys(
+    keys: &[String],
+    signing_keys: &[String],
+) -> Result<(Vec<RecipientKey>, Vec<OfficeKey>)> {
+    let keys = keys
+        .iter()
+        .map(|key| {
+            key.parse()
+                .map_err(|_| CliError::Usage(format!("{key} is not an age public key (age1…)")))
+        })
+        .collect::<Result<_>>()?;
+    let signing_keys = signing_keys
+        .iter()
+        .map(|key| {
+            key.parse().map_err(|_| {
+                CliError::Usage(format!(
+                    "{key} is not an office key (mpok1…, printed by meldpunt keygen)"
+                ))
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok((keys, signing_keys))
+}
+
+/// Refuses a directory in which one key (age or office) belongs to two recipients: a member
+/// of one would read, or sign as, the other.
+fn check_keys_unique(directory: &Directory) -> Result<()> {
+    let mut owners: std::collections::HashMap<String, String> = Default::default();
+    for organisation in &directory.organisations {
+        for recipient in &organisation.recipients {
+            let owner = format!("{}/{}", organisation.id, recipient.id);
+            let keys = recipient.keys.iter().map(ToString::to_string);
+            let office_keys = recipient.signing_keys.iter().map(ToString::to_string);
+            for key in keys.chain(office_keys) {
+                if let Some(other) = owners.insert(key.clone(), owner.clone()) {
+                    if other != owner {
+                        return Err(CliError::Usage(format!(
+                            "{key} belongs to {other} already and cannot belong to {owner} too: \
+                             each person needs their own identity per recipient (meldpunt keygen)"
+                        )));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks a changed draft as signing will (and its keys unique), then writes it.
+fn save_checked(draft: &Path, directory: &Directory) -> Result<()> {
+    check_keys_unique(directory)?;
+    let mut check = directory.clone();
+    check.version = check.version.saturating_add(1);
+    check.check()?;
+    write_draft(draft, directory)
+}
+
+/// The recipient `recipient` of `organisation` in a draft.
+fn recipient_mut<'a>(
+    directory: &'a mut Directory,
+    organisation: &str,
+    recipient: &str,
+) -> Result<&'a mut DirectoryRecipient> {
+    directory
+        .organisations
+        .iter_mut()
+        .find(|o| o.id == organisation)
+        .ok_or_else(|| CliError::Usage(format!("no organisation {organisation} in the draft")))?
+        .recipients
+        .iter_mut()
+        .find(|r| r.id == recipient)
+        .ok_or_else(|| {
+            CliError::Usage(format!(
+                "no recipient {recipient} in {organisation}; add it with meldpunt directory add-recipient"
+            ))
+        })
+}
+
+/// `meldpunt directory add-member`: a new person's keys for an existing recipient.
+pub fn add_member(
+    draft: &Path,
+    organisation: &str,
+    recipient: &str,
+    keys: &[String],
+    signing_keys: &[String],
+) -> Result<()> {
+    let mut directory = read_draft(draft)?;
+    let (keys, signing_keys) = parse_keys(keys, signing_keys)?;
+    let found = recipient_mut(&mut directory, organisation, recipient)?;
+    for key in keys {
+        if found.keys.contains(&key) {
+            return Err(CliError::Usage(format!(
+                "{key} is listed under {organisation}/{recipient} already; nothing changed"
+            )));
+        }
+        found.keys.push(key);
+    }
+    for key in signing_keys {
+        if found.signing_keys.contains(&key) {
+            return Err(CliError::Usage(format!(
+                "{key} is listed under {organisation}/{recipient} already; nothing changed"
+            )));
+        }
+        found.signing_keys.push(key);
+    }
+    let members = found.keys.len();
+    save_checked(draft, &directory)?;
+    eprintln!(
+        "Added the member to {organisation}/{recipient} ({members} age key(s) now). They receive \
+         what is sealed after the signed directory reaches the relay; for earlier cases, see \
+         docs/operations.md (Members and keys over time). Sign it to publish: meldpunt directory sign"
+    );
+    Ok(())
+}
+
+/// `meldpunt directory retire-member`: a person's keys leave a recipient.
+pub fn retire_member(
+    draft: &Path,
+    organisation: &str,
+    recipient: &str,
+    keys: &[String],
+    signing_keys: &[String],
+) -> Result<()> {
+    let mut directory = read_draft(draft)?;
+    let (keys, signing_keys) = parse_keys(keys, signing_keys)?;
+    let found = recipient_mut(&mut directory, organisation, recipient)?;
+    for key in &keys {
+        let before = found.keys.len();
+        found.keys.retain(|listed| listed != key);
+        if found.keys.len() == before {
+            return Err(CliError::Usage(format!(
+                "{key} is not listed under {organisation}/{recipient}; nothing changed"
+            )));
+        }
+    }
+    for key in &signing_keys {
+        let before = found.signing_keys.len();
+        found.signing_keys.retain(|listed| listed != key);
+        if found.signing_keys.len() == before {
+            return Err(CliError::Usage(format!(
+                "{key} is not listed under {organisation}/{recipient}; nothing changed"
+            )));
+        }
+    }
+    if found.keys.is_empty() || found.signing_keys.is_empty() {
+        return Err(CliError::Usage(format!(
+            "that would leave {organisation}/{recipient} without a member; remove the recipient \
+             with meldpunt directory remove-recipient instead; nothing changed"
+        )));
+    }
+    save_checked(draft, &directory)?;
+    eprintln!(
+        "Retired the key(s) from {organisation}/{recipient}. Once the signed directory reaches \
+         the relay nothing new is sealed to them and they cannot log in{}. Sign it to publish: \
+         meldpunt directory sign",
+        if signing_keys.is_empty() {
+            "; their office key stays listed, so their earlier replies still verify"
+        } else {
+            "; their earlier replies now show as not verified"
+        }
+    );
+    Ok(())
+}
+
+/// `meldpunt directory change-recipient`: new names or a new role for a recipient.
+pub fn change_recipient(
+    draft: &Path,
+    organisation: &str,
+    recipient: &str,
+    role: Option<Role>,
+    name: (Option<String>, Option<String>),
+) -> Result<()> {
+    if role.is_none() && name.0.is_none() && name.1.is_none() {
+        return Err(CliError::Usage(
+            "give what to change: --role, --name-nl and/or --name-en".into(),
+        ));
+    }
+    let mut directory = read_draft(draft)?;
+    let found = recipient_mut(&mut directory, organisation, recipient)?;
+    let mut changes = Vec::new();
+    if let Some(role) = role {
+        changes.push(format!("role {} → {}", found.role.as_str(), role.as_str()));
+        found.role = role;
+    }
+    if let Some(nl) = name.0 {
+        changes.push(format!("Dutch name \"{}\" → \"{nl}\"", found.name.nl));
+        found.name.nl = nl;
+    }
+    if let Some(en) = name.1 {
+        changes.push(format!("English name \"{}\" → \"{en}\"", found.name.en));
+        found.name.en = en;
+    }
+    save_checked(draft, &directory)?;
+    eprintln!(
+        "Changed {organisation}/{recipient}: {}. Sign it to publish: meldpunt directory sign",
+        changes.join(", ")
+    );
+    Ok(())
+}
+
+/// What changed from `before` (the directory signed last) to `after`, a line each.
+fn changes(before: &Directory, after: &Directory) -> Vec<String> {
+    let mut lines = Vec::new();
+    let index = |directory: &Directory| {
+        directory
+            .organisations
+            .iter()
+            .flat_map(|organisation| {
+                organisation.recipients.iter().map(move |recipient| {
+                    (
+                        format!("{}/{}", organisation.id, recipient.id),
+                        recipient.clone(),
+                    )
+                })
+            })
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let (old, new) = (index(before), index(after));
+    for (id, recipient) in &new {
+        match old.get(id) {
+            None => lines.push(format!(
+                "+ recipient {id} ({}, \"{}\"), {} member key(s)",
+                recipient.role.as_str(),
+                recipient.name.en,
+                recipient.keys.len()
+            )),
+            Some(previous) => {
+                if previous.role != recipient.role {
+                    lines.push(format!(
+                        "~ {id}: role {} → {}",
+                        previous.role.as_str(),
+                        recipient.role.as_str()
+                    ));
+                }
+                if previous.name != recipient.name {
+                    lines.push(format!(
+                        "~ {id}: names \"{}\" / \"{}\" → \"{}\" / \"{}\"",
+                        previous.name.nl, previous.name.en, recipient.name.nl, recipient.name.en
+                    ));
+                }
+                for key in recipient
+                    .keys
+                    .iter()
+                    .filter(|key| !previous.keys.contains(key))
+                {
+                    lines.push(format!("+ {id}: key {key}"));
+                }
+                for key in previous
+                    .keys
+                    .iter()
+                    .filter(|key| !recipient.keys.contains(key))
+                {
+                    lines.push(format!("- {id}: key {key}"));
+                }
+                for key in recipient
+                    .signing_keys
+                    .iter()
+                    .filter(|key| !previous.signing_keys.contains(key))
+                {
+                    lines.push(format!("+ {id}: office key {key}"));
+                }
+                for key in previous
+                    .signing_keys
+                    .iter()
+                    .filter(|key| !recipient.signing_keys.contains(key))
+                {
+                    lines.push(format!("- {id}: office key {key}"));
+                }
+            }
+        }
+    }
+    for id in old.keys().filter(|id| !new.contains_key(*id)) {
+        lines.push(format!("- recipient {id}"));
+    }
+    lines
 }
 
 /// `meldpunt directory remove-recipient`.
@@ -302,7 +557,39 @@ pub fn sign(
         );
     }
     let mut directory = read_draft(draft)?;
+    check_keys_unique(&directory)?;
     let key = read_signing_key(signing_key)?;
+    // The change is shown before it is signed: against the file signed last, if it is there
+    // and signed by this key.
+    let previous = std::fs::read(out).ok().and_then(|bytes| {
+        SignedDirectory::from_bytes(bytes)
+            .ok()?
+            .verify(
+                &key.directory_key(),
+                meldpunt_crypto::Day::from(time::Date::MIN),
+                None,
+            )
+            .ok()
+    });
+    if let Some(previous) = &previous {
+        let lines = changes(previous, &directory);
+        if lines.is_empty() {
+            eprintln!(
+                "No change to recipients or keys since version {} ({}); signing new dates.",
+                previous.version,
+                out.display()
+            );
+        } else {
+            eprintln!(
+                "Changes since version {} ({}):",
+                previous.version,
+                out.display()
+            );
+            for line in &lines {
+                eprintln!("  {line}");
+            }
+        }
+    }
     let today = today();
     directory.issued_on = today;
     directory.expires_on = today.plus_days(valid_days);

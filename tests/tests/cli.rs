@@ -675,3 +675,188 @@ fn a_directory_is_signed_for_at_most_400_days_and_more_than_180_is_warned_about(
     let answer: Value = serde_json::from_str(&answer).unwrap();
     assert_eq!(answer["version"], 2);
 }
+
+#[test]
+fn members_join_and_leave_a_recipient_and_every_change_is_shown_before_signing() {
+    let administrator = User::new();
+    let path = |name: &str| administrator.path(name).to_str().unwrap().to_owned();
+    let run = |arguments: &[&str]| {
+        let mut with_draft = arguments.to_vec();
+        let draft = path("directory.json");
+        with_draft.extend(["--file", draft.as_str()]);
+        let output = administrator.run_at("", &with_draft, None);
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let person = |name: &str| -> (String, String) {
+        let output = administrator.run_at("", &["keygen", "--json", "--out", &path(name)], None);
+        let keys: Value = serde_json::from_slice(&output.stdout).unwrap();
+        (
+            keys["public_key"].as_str().unwrap().to_owned(),
+            keys["office_key"].as_str().unwrap().to_owned(),
+        )
+    };
+    let (anna, bram, carla) = (person("anna.key"), person("bram.key"), person("carla.key"));
+    let signing_key = path("directory.key");
+    assert_eq!(
+        run(&["directory", "init", "--signing-key", &signing_key]).0,
+        Some(0)
+    );
+    let add_recipient = |recipient: &str, role: &str, name: &str, keys: &(String, String)| {
+        run(&[
+            "directory",
+            "add-recipient",
+            "--organisation",
+            "demo",
+            "--organisation-name-nl",
+            "Demo",
+            "--organisation-name-en",
+            "Demo",
+            "--recipient",
+            recipient,
+            "--role",
+            role,
+            "--name-nl",
+            name,
+            "--name-en",
+            name,
+            "--key",
+            &keys.0,
+            "--signing-key",
+            &keys.1,
+        ])
+    };
+    let sign = || {
+        run(&[
+            "directory",
+            "sign",
+            "--signing-key",
+            &signing_key,
+            "--out",
+            &path("directory.signed.json"),
+        ])
+    };
+    assert_eq!(
+        add_recipient("integrity-office", "integrity-office", "Integriteit", &anna).0,
+        Some(0)
+    );
+    assert_eq!(sign().0, Some(0));
+    let draft = std::fs::read(path("directory.json")).unwrap();
+
+    // Adding an existing recipient again, or one person's key to a second recipient, is
+    // refused with what to do instead, and changes nothing.
+    let (code, message) = add_recipient("integrity-office", "process-guide", "Anders", &bram);
+    assert_eq!(code, Some(2));
+    assert!(
+        message.contains("already has a recipient integrity-office"),
+        "{message}"
+    );
+    assert!(message.contains("add-member"), "{message}");
+    let (code, message) = add_recipient(
+        "external-confidential-adviser",
+        "external-confidential-adviser",
+        "Vertrouwenspersoon",
+        &anna,
+    );
+    assert_eq!(code, Some(2));
+    assert!(
+        message.contains("belongs to demo/integrity-office"),
+        "{message}"
+    );
+    assert_eq!(std::fs::read(path("directory.json")).unwrap(), draft);
+
+    // A new recipient, a new member, new names.
+    assert_eq!(
+        add_recipient(
+            "external-confidential-adviser",
+            "external-confidential-adviser",
+            "Vertrouwenspersoon",
+            &carla
+        )
+        .0,
+        Some(0)
+    );
+    let member = |command: &str, recipient: &str, keys: &(String, String), office_key: bool| {
+        let mut arguments = vec![
+            "directory",
+            command,
+            "--organisation",
+            "demo",
+            "--recipient",
+            recipient,
+            "--key",
+            &keys.0,
+        ];
+        if office_key {
+            arguments.extend(["--signing-key", &keys.1]);
+        }
+        run(&arguments)
+    };
+    assert_eq!(
+        member("add-member", "integrity-office", &bram, true).0,
+        Some(0)
+    );
+    let (code, message) = member("add-member", "external-confidential-adviser", &bram, true);
+    assert_eq!(code, Some(2));
+    assert!(
+        message.contains("belongs to demo/integrity-office"),
+        "{message}"
+    );
+    let (code, message) = run(&[
+        "directory",
+        "change-recipient",
+        "--organisation",
+        "demo",
+        "--recipient",
+        "integrity-office",
+        "--name-en",
+        "Integrity bureau",
+    ]);
+    assert_eq!(code, Some(0), "{message}");
+    assert!(
+        message.contains("\"Integriteit\" → \"Integrity bureau\""),
+        "{message}"
+    );
+    let (code, message) = sign();
+    assert_eq!(code, Some(0), "{message}");
+    assert!(message.contains("Changes since version 1"), "{message}");
+    assert!(
+        message.contains("+ recipient demo/external-confidential-adviser"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("+ demo/integrity-office: key {}", bram.0)),
+        "{message}"
+    );
+    assert!(
+        message.contains("~ demo/integrity-office: names"),
+        "{message}"
+    );
+
+    // Anna leaves: her age key goes (nothing new is sealed to her), her office key stays so
+    // that her earlier replies still verify. The last member cannot be retired.
+    let (code, message) = member("retire-member", "integrity-office", &anna, false);
+    assert_eq!(code, Some(0), "{message}");
+    assert!(
+        message.contains("earlier replies still verify"),
+        "{message}"
+    );
+    let (code, message) = member("retire-member", "integrity-office", &bram, false);
+    assert_eq!(code, Some(2));
+    assert!(message.contains("without a member"), "{message}");
+    let (code, message) = sign();
+    assert_eq!(code, Some(0), "{message}");
+    assert!(
+        message.contains(&format!("- demo/integrity-office: key {}", anna.0)),
+        "{message}"
+    );
+    assert!(!message.contains("office key"), "{message}");
+    let (code, message) = sign();
+    assert_eq!(code, Some(0), "{message}");
+    assert!(
+        message.contains("No change to recipients or keys"),
+        "{message}"
+    );
+}
