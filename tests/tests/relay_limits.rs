@@ -271,3 +271,72 @@ async fn connections_beyond_the_limit_wait_for_a_free_slot() {
     let answer = read_all(&mut third, Duration::from_secs(30)).await;
     assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"));
 }
+
+/// The example configuration, as `meldpunt-server example-config` prints it: as shipped it
+/// says which required value is missing; with its two required values filled in it starts.
+#[test]
+fn the_example_configuration_starts_once_its_two_required_values_are_filled_in() {
+    let server = meldpunt_end_to_end::binary("meldpunt-server", "meldpunt-server");
+    let example = std::process::Command::new(&server)
+        .arg("example-config")
+        .output()
+        .unwrap();
+    let example = String::from_utf8(example.stdout).unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let directory = meldpunt_end_to_end::TestDirectory::new();
+    let directory_file = folder.path().join("directory.signed.json");
+    std::fs::write(&directory_file, directory.signed()).unwrap();
+    let start = |config: &str| {
+        let path = folder.path().join("meldpunt.toml");
+        std::fs::write(&path, config).unwrap();
+        std::process::Command::new(&server)
+            .args(["serve", "--config"])
+            .arg(&path)
+            .env("MELDPUNT_DATA_DIR", folder.path().join("data"))
+            .env("MELDPUNT_LISTEN", "127.0.0.1:0")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // As shipped: refused, saying what to fill in; nothing was created.
+    let shipped = start(&example).wait_with_output().unwrap();
+    assert!(!shipped.status.success());
+    let message = String::from_utf8_lossy(&shipped.stderr);
+    assert!(message.contains("directory_key is empty"), "{message}");
+    assert!(!folder.path().join("data").exists());
+    // Filled in: it listens.
+    let filled = example
+        .replace(
+            "directory_file = \"/etc/meldpunt/directory.signed.json\"",
+            &format!("directory_file = \"{}\"", directory_file.display()),
+        )
+        .replace(
+            "directory_key = \"\"",
+            &format!(
+                "directory_key = \"{}\"",
+                directory.signing_key.directory_key()
+            ),
+        );
+    assert_ne!(filled, example);
+    let mut relay = start(&filled);
+    let mut log = std::io::BufReader::new(relay.stderr.take().unwrap());
+    let mut listening = false;
+    for _ in 0..50 {
+        let mut line = String::new();
+        if std::io::BufRead::read_line(&mut log, &mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        if line.contains("relay listening") {
+            listening = true;
+            break;
+        }
+    }
+    let _ = relay.kill();
+    let _ = relay.wait();
+    assert!(
+        listening,
+        "the filled-in example configuration did not start"
+    );
+}
