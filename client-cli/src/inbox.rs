@@ -72,6 +72,24 @@ impl Inbox {
         let relay = self.relay()?.clone();
         let directory = verified_directory(&relay, self.directory_key.as_deref())?;
         let own: Vec<RecipientKey> = identities.iter().map(IdentityKey::recipient).collect();
+        let listed_under: Vec<String> = directory
+            .organisations
+            .iter()
+            .flat_map(|organisation| {
+                organisation
+                    .recipients
+                    .iter()
+                    .filter(|recipient| recipient.keys.iter().any(|key| own.contains(key)))
+                    .map(move |recipient| format!("{}/{}", organisation.id, recipient.id))
+            })
+            .collect();
+        if listed_under.len() > 1 {
+            eprintln!(
+                "Warning: this identity's key is listed under {}; only the first one's cases are synced \
+                 into this store (walls between recipients). Give each recipient its own identity.",
+                listed_under.join(" and ")
+            );
+        }
         let address = directory
             .organisations
             .iter()
@@ -118,6 +136,21 @@ impl Inbox {
                 );
             },
         )?;
+        // One store keeps one recipient's cases, in its numbering: an identity that now acts
+        // for another recipient (moved by the directory) starts a new store.
+        if let (Some(organisation), Some(recipient)) =
+            (&store.state.organisation, &store.state.recipient)
+        {
+            if *organisation != address.organisation || *recipient != address.recipient {
+                return Err(CliError::Usage(format!(
+                    "the store {} holds the cases of {organisation}/{recipient}, but the directory now \
+                     lists this identity under {}/{}; use a new store (--store) for those",
+                    self.store.display(),
+                    address.organisation,
+                    address.recipient
+                )));
+            }
+        }
         store.state.relay = Some(relay.url().to_owned());
         store.state.organisation = Some(address.organisation.clone());
         store.state.recipient = Some(address.recipient.clone());

@@ -22,6 +22,7 @@ const SUMMARY_FILE: &str = "deadlines.json";
 
 /// How many open deadlines fall on one day.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DueCounts {
     /// Acknowledgements of receipt (7 days).
     pub acknowledgements: u32,
@@ -47,8 +48,10 @@ impl DeadlineSummary {
             for (what, day) in case.open_deadlines() {
                 let counts = due.entry(day).or_default();
                 match what {
-                    Deadline::Acknowledgement => counts.acknowledgements += 1,
-                    Deadline::Feedback => counts.feedback += 1,
+                    Deadline::Acknowledgement => {
+                        counts.acknowledgements = counts.acknowledgements.saturating_add(1)
+                    }
+                    Deadline::Feedback => counts.feedback = counts.feedback.saturating_add(1),
                 }
             }
         }
@@ -96,11 +99,11 @@ impl DeadlineSummary {
         let horizon = today.plus_days(i64::from(within_days));
         let mut reminder = Reminder::default();
         for (day, counts) in &self.due {
-            let count = counts.acknowledgements + counts.feedback;
+            let count = counts.acknowledgements.saturating_add(counts.feedback);
             if *day < today {
-                reminder.overdue += count;
+                reminder.overdue = reminder.overdue.saturating_add(count);
             } else if *day <= horizon {
-                reminder.due_soon += count;
+                reminder.due_soon = reminder.due_soon.saturating_add(count);
             }
         }
         reminder.within_days = within_days;
@@ -265,6 +268,12 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("is not a deadline summary"), "{error}");
+        std::fs::write(
+            DeadlineSummary::path(folder.path()),
+            r#"{"written_on":"2026-12-01","due":{"2026-12-01":{"acknowledgements":1,"feedback":0,"case":"c0ffee"}}}"#,
+        )
+        .unwrap();
+        assert!(DeadlineSummary::load(folder.path()).is_err());
         std::fs::write(DeadlineSummary::path(folder.path()), b"\xff\x00").unwrap();
         assert!(DeadlineSummary::load(folder.path()).is_err());
     }

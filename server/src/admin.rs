@@ -199,11 +199,19 @@ pub async fn request_metrics(data_dir: &Path) -> Result<String, String> {
 /// Returns what was copied, as JSON. A failed backup leaves no file behind.
 pub async fn request_backup(data_dir: &Path, target: &Path) -> Result<serde_json::Value, String> {
     let target = std::path::absolute(target).map_err(|error| error.to_string())?;
-    if !data_dir.join("meldpunt.redb").is_file() {
-        return Err(format!(
+    let database = data_dir.join("meldpunt.redb");
+    match std::fs::metadata(&database) {
+        Ok(metadata) if metadata.is_file() => {}
+        Err(error) if error.kind() == std::io::ErrorKind::PermissionDenied => {
+            return Err(format!(
+                "cannot reach {}: permission denied (run the backup as the relay's user)",
+                database.display()
+            ))
+        }
+        _ => return Err(format!(
             "{} holds no relay database (meldpunt.redb): give the relay's data folder with --data",
             data_dir.display()
-        ));
+        )),
     }
     #[cfg(unix)]
     match tokio::net::UnixStream::connect(socket_path(data_dir)).await {
@@ -231,12 +239,18 @@ pub async fn request_backup(data_dir: &Path, target: &Path) -> Result<serde_json
         ))
         }
     }
-    let store = Store::open(&data_dir.join("meldpunt.redb")).map_err(|error| error.to_string())?;
+    let store = Store::open(&database).map_err(|error| error.to_string())?;
     store
-        .backup(target)
+        .backup(target.clone())
         .await
         .map(counts_json)
-        .map_err(|error| error.to_string())
+        .map_err(|error| {
+            // Created by this backup (a refused target was never created): not left half-written.
+            if !matches!(error, crate::storage::StoreError::BackupRefused(_)) {
+                let _ = std::fs::remove_file(&target);
+            }
+            error.to_string()
+        })
 }
 
 /// What to tell about a backup file that cannot be created.

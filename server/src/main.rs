@@ -95,14 +95,14 @@ fn init_logging() {
 }
 
 async fn run(settings: Settings, banner: Option<String>) -> Result<(), String> {
+    // SIGHUP (systemctl reload) reloads the directory and the TLS certificate; taken over
+    // first thing, so that an early one (during a long first start) cannot end the process.
+    #[cfg(unix)]
+    let mut hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .map_err(|error| format!("cannot handle SIGHUP: {error}"))?;
     let state = AppState::open(settings)?;
-    state.address_earlier_mailboxes().await?;
-    // SIGHUP (systemctl reload) reloads the directory and the TLS certificate; installed
-    // before the relay listens, so that an early one cannot end the process.
     #[cfg(unix)]
     {
-        let mut hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-            .map_err(|error| format!("cannot handle SIGHUP: {error}"))?;
         let reloading = std::sync::Arc::clone(&state);
         tokio::spawn(async move {
             while hangups.recv().await.is_some() {

@@ -202,12 +202,20 @@ impl AppState {
         ))
     }
 
-    /// Addresses mailboxes from before walls between recipients (store format 2) to the
-    /// recipients their organisation has in the directory, so that the offices that saw
-    /// them still do; once, at the first start after the upgrade.
-    pub async fn address_earlier_mailboxes(&self) -> Result<(), String> {
-        let recipients = self
-            .directory()
+    /// Everything is checked before anything listens: the directory key and directory, the
+    /// TLS files, then the data folder and database; each error names its file.
+    pub fn open(settings: Settings) -> Result<Arc<AppState>, String> {
+        let directory = ServedDirectory::load(&settings.directory_file, &settings.directory_key)?;
+        let tls = tls_acceptor(&settings)?;
+        crate::files::create_private_dir(&settings.data_dir).map_err(|error| {
+            format!(
+                "cannot create the data folder {}: {error}",
+                settings.data_dir.display()
+            )
+        })?;
+        // Mailboxes from before walls between recipients (store format 2) are addressed to
+        // the recipients their organisation has in the directory, before anything is served.
+        let recipients: std::collections::BTreeMap<String, Vec<String>> = directory
             .directory
             .organisations
             .iter()
@@ -220,41 +228,31 @@ impl AppState {
                 (organisation.id.clone(), ids)
             })
             .collect();
-        let addressed = self
-            .store
-            .address_earlier_mailboxes(recipients)
-            .await
-            .map_err(|error| {
-                format!("cannot address the mailboxes from before format 3: {error}")
-            })?;
-        if addressed > 0 {
+        let database = settings.data_dir.join("meldpunt.redb");
+        let (store, earlier) = Store::open_addressing(&database, Some(&recipients))
+            .map_err(|error| format!("cannot open {}: {error}", database.display()))?;
+        if earlier.addressed > 0 {
             tracing::info!(
-                mailboxes = addressed,
+                mailboxes = earlier.addressed,
                 "mailboxes from before walls between recipients addressed to every recipient of their organisation"
             );
         }
-        Ok(())
-    }
-
-    /// Opens storage and the directory as the settings say.
-    /// Everything is checked before anything listens: the directory key and directory, the
-    /// TLS files, then the data folder and database; each error names its file.
-    pub fn open(settings: Settings) -> Result<Arc<AppState>, String> {
-        let directory = ServedDirectory::load(&settings.directory_file, &settings.directory_key)?;
-        let tls = tls_acceptor(&settings)?;
-        crate::files::create_private_dir(&settings.data_dir).map_err(|error| {
-            format!(
-                "cannot create the data folder {}: {error}",
-                settings.data_dir.display()
-            )
-        })?;
-        let store = Store::open(&settings.data_dir.join("meldpunt.redb")).map_err(|error| {
-            format!(
-                "cannot open {}: {}",
-                settings.data_dir.join("meldpunt.redb").display(),
-                error
-            )
-        })?;
+        if earlier.unaddressed > 0 {
+            tracing::warn!(
+                mailboxes = earlier.unaddressed,
+                "mailboxes from before walls between recipients whose organisation the directory does not list: no office sees them until it does (tried again at every start)"
+            );
+        }
+        // Snapshots a backup left behind when the relay stopped while streaming it.
+        if let Ok(entries) = std::fs::read_dir(&settings.data_dir) {
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                if name.starts_with(".backup-") && name.ends_with(".redb") {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
         check_and_record_version(&settings.data_dir, &settings.directory_file, &directory)?;
         let key_path = settings.data_dir.join("form-token.key");
         let form_guard = crate::web::guard::FormGuard::kept_in(settings.web.clone(), &key_path)

@@ -310,7 +310,10 @@ fn a_swapped_or_rolled_back_directory_is_refused() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(String::from_utf8_lossy(&output.stderr).contains("WARNING: no directory key is pinned"));
+    // An honest relay refuses to go back (it remembers the newest version it served); a
+    // hostile one that forgets is played by deleting that memory.
     std::fs::write(&relay.directory_file, relay.directory.signed_version(3)).unwrap();
+    std::fs::remove_file(relay.data.join("directory-version")).unwrap();
     let relay = relay.restart();
     let output = user.run(
         &relay,

@@ -197,7 +197,8 @@ pub struct Session {
     /// The organisation it is for.
     pub organisation: String,
     /// The recipient within the organisation it is for: it reaches only mailboxes
-    /// addressed to this recipient.
+    /// addressed to this recipient (empty from a relay before walls between recipients).
+    #[serde(default)]
     pub recipient: String,
     /// Its expiry, Unix seconds.
     pub expires_at: u64,
@@ -232,7 +233,6 @@ pub struct AddRecipients {
 /// The answer to [`AddRecipients`]: every recipient the mailbox is now addressed to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct MailboxRecipients {
     /// Recipient ids within the mailbox's organisation.
     pub recipients: Vec<String>,

@@ -44,12 +44,6 @@ pub(crate) trait Storage: std::fmt::Debug + Send + Sync + 'static {
     /// Addresses a mailbox to more recipients; returns all of its recipients.
     fn add_recipients(&self, mailbox: [u8; 32], recipients: Vec<String>)
         -> Answer<'_, Vec<String>>;
-    /// Addresses mailboxes from before walls to their organisation's recipients in the
-    /// directory (organisation → recipients), once; returns how many.
-    fn address_earlier_mailboxes(
-        &self,
-        directory: std::collections::BTreeMap<String, Vec<String>>,
-    ) -> Answer<'_, u64>;
     /// A mailbox, if it exists.
     fn mailbox(&self, mailbox: [u8; 32]) -> Answer<'_, Option<MailboxRecord>>;
     /// A mailbox's messages after a position, at most `limit`; `None` if there is no mailbox.
@@ -143,13 +137,6 @@ impl Storage for Store {
         recipients: Vec<String>,
     ) -> Answer<'_, Vec<String>> {
         Box::pin(Store::add_recipients(self, mailbox, recipients))
-    }
-
-    fn address_earlier_mailboxes(
-        &self,
-        directory: std::collections::BTreeMap<String, Vec<String>>,
-    ) -> Answer<'_, u64> {
-        Box::pin(Store::address_earlier_mailboxes(self, directory))
     }
 
     fn mailbox(&self, mailbox: [u8; 32]) -> Answer<'_, Option<MailboxRecord>> {

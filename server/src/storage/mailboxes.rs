@@ -189,9 +189,12 @@ impl Store {
             let start = (organisation, recipient, after.saturating_add(1));
             let end = (organisation, recipient, u64::MAX);
             for entry in index.range(start..=end)?.take(limit) {
-                let (key, number) = entry?;
-                if let Some(record) = records.get((organisation, number.value()))? {
-                    found.push((key.value().2, decode(record.value())?));
+                let (key, value) = entry?;
+                let (number, fetched) = value.value();
+                if let Some(record) = records.get((organisation, number))? {
+                    let mut record: MessageRecord = decode(record.value())?;
+                    record.fetched = fetched;
+                    found.push((key.value().2, record));
                 }
             }
             Ok(found)
@@ -212,7 +215,7 @@ impl Store {
                 scope.recipient.as_str(),
                 number,
             );
-            let Some(number) = index.get(key)?.map(|number| number.value()) else {
+            let Some((number, _)) = index.get(key)?.map(|value| value.value()) else {
                 return Ok(None);
             };
             let bodies = transaction.open_table(SEALED_MESSAGES)?;
@@ -230,21 +233,18 @@ impl Store {
         number: u64,
     ) -> Result<(), StoreError> {
         self.write(move |transaction| {
-            let organisation = scope.organisation.as_str();
-            let number = transaction
-                .open_table(RECIPIENT_MESSAGES)?
-                .get((organisation, scope.recipient.as_str(), number))?
-                .map(|number| number.value())
+            let mut index = transaction.open_table(RECIPIENT_MESSAGES)?;
+            let key = (
+                scope.organisation.as_str(),
+                scope.recipient.as_str(),
+                number,
+            );
+            let (organisation_number, fetched) = index
+                .get(key)?
+                .map(|value| value.value())
                 .ok_or(StoreError::MessageNotFound)?;
-            let mut index = transaction.open_table(ORGANISATION_MESSAGES)?;
-            let key = (organisation, number);
-            let mut record: MessageRecord = match index.get(key)? {
-                Some(bytes) => decode(bytes.value())?,
-                None => return Err(StoreError::MessageNotFound),
-            };
-            if !record.fetched {
-                record.fetched = true;
-                index.insert(key, encode(&record).as_slice())?;
+            if !fetched {
+                index.insert(key, (organisation_number, true))?;
             }
             Ok(())
         })
@@ -305,79 +305,90 @@ impl Store {
         })
         .await
     }
+}
 
-    /// Addresses every mailbox from before store format 3 to the recipients its
-    /// organisation has in `directory` (organisation id → recipient ids): the office
-    /// sessions that could see it before still do, under the numbers they saw it by; and
-    /// starts each of those recipients' numbering where its organisation's stands, so that
-    /// an office cursor from before misses nothing after. Runs once, at the first start
-    /// after the upgrade; returns how many mailboxes it addressed.
-    pub(crate) async fn address_earlier_mailboxes(
-        &self,
-        directory: std::collections::BTreeMap<String, Vec<String>>,
-    ) -> Result<u64, StoreError> {
-        let numbers = Arc::clone(&self.numbers);
-        self.write(move |transaction| {
-            let pending = transaction
-                .open_table(COUNTERS)?
-                .get(WALLS_PENDING)?
-                .is_some_and(|flag| flag.value() == 1);
-            if !pending {
-                return Ok(0);
-            }
-            let mut addressed = std::collections::HashMap::new();
-            {
-                let mut mailboxes = transaction.open_table(MAILBOXES)?;
-                let mut updated = Vec::new();
-                for entry in mailboxes.iter()? {
-                    let (id, bytes) = entry?;
-                    let mut record: MailboxRecord = decode(bytes.value())?;
-                    if !record.recipients.is_empty() {
-                        continue;
-                    }
-                    if let Some(recipients) = directory.get(&record.organisation) {
-                        record.recipients = recipients.clone();
-                        addressed.insert(id.value(), record.recipients.clone());
-                        updated.push((id.value(), record));
-                    }
-                }
-                for (id, record) in updated {
-                    mailboxes.insert(id, encode(&record).as_slice())?;
-                }
-            }
-            let mut messages = Vec::new();
-            for entry in transaction.open_table(ORGANISATION_MESSAGES)?.iter()? {
-                let message: MessageRecord = decode(entry?.1.value())?;
-                if addressed.contains_key(&message.mailbox) {
-                    messages.push(message);
-                }
-            }
-            let mut numbers = numbers
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            for message in &mut messages {
-                let recipients = &addressed[&message.mailbox];
-                for recipient in recipients {
-                    message
-                        .recipient_numbers
-                        .insert(recipient.clone(), message.number);
-                }
-                index_for_recipients(transaction, message, recipients)?;
-                save_message(transaction, message)?;
-            }
-            // Numbering goes on above every number an office has seen.
-            for (organisation, recipients) in &directory {
-                let next = numbers.peek(transaction, organisation)?;
-                for recipient in recipients {
-                    numbers.start_recipient_at(organisation, recipient, next);
-                }
-            }
-            drop(numbers);
-            transaction.open_table(COUNTERS)?.remove(WALLS_PENDING)?;
-            Ok(addressed.len() as u64)
-        })
-        .await
+/// Addresses every mailbox from before store format 3 to the recipients its organisation has
+/// in `directory` (organisation id → recipient ids): the office sessions that could see it
+/// before still do, under the numbers they saw it by, with the fetched marks they had; and
+/// starts each of those recipients' numbering where its organisation's stands (never lower
+/// than it is), so that an office cursor from before misses nothing after. Runs in the
+/// transaction that opens the store, before anything is served. A mailbox whose organisation
+/// the directory does not list stays unaddressed (no session sees it) and is tried again at
+/// the next start.
+pub(super) fn address_earlier_mailboxes(
+    transaction: &WriteTransaction,
+    numbers: &mut NumberCache,
+    directory: &std::collections::BTreeMap<String, Vec<String>>,
+) -> Result<EarlierMailboxes, StoreError> {
+    let pending = transaction
+        .open_table(COUNTERS)?
+        .get(WALLS_PENDING)?
+        .is_some_and(|flag| flag.value() == 1);
+    let mut outcome = EarlierMailboxes::default();
+    if !pending {
+        return Ok(outcome);
     }
+    let mut addressed = std::collections::HashMap::new();
+    {
+        let mut mailboxes = transaction.open_table(MAILBOXES)?;
+        let mut updated = Vec::new();
+        for entry in mailboxes.iter()? {
+            let (id, bytes) = entry?;
+            let mut record: MailboxRecord = decode(bytes.value())?;
+            if !record.recipients.is_empty() {
+                continue;
+            }
+            match directory.get(&record.organisation) {
+                Some(recipients) if !recipients.is_empty() => {
+                    record.recipients = recipients.clone();
+                    addressed.insert(id.value(), record.recipients.clone());
+                    updated.push((id.value(), record));
+                }
+                _ => outcome.unaddressed += 1,
+            }
+        }
+        for (id, record) in updated {
+            mailboxes.insert(id, encode(&record).as_slice())?;
+        }
+    }
+    let mut messages = Vec::new();
+    for entry in transaction.open_table(ORGANISATION_MESSAGES)?.iter()? {
+        let message: MessageRecord = decode(entry?.1.value())?;
+        if addressed.contains_key(&message.mailbox) {
+            messages.push(message);
+        }
+    }
+    for message in &mut messages {
+        let recipients = &addressed[&message.mailbox];
+        for recipient in recipients {
+            message
+                .recipient_numbers
+                .insert(recipient.clone(), message.number);
+        }
+        index_for_recipients(transaction, message, recipients)?;
+        save_message(transaction, message)?;
+    }
+    // Numbering goes on above every number an office has seen.
+    for (organisation, recipients) in directory {
+        let next = numbers.peek(transaction, organisation)?;
+        for recipient in recipients {
+            numbers.start_recipient_at(transaction, organisation, recipient, next)?;
+        }
+    }
+    if outcome.unaddressed == 0 {
+        transaction.open_table(COUNTERS)?.remove(WALLS_PENDING)?;
+    }
+    outcome.addressed = addressed.len() as u64;
+    Ok(outcome)
+}
+
+/// What addressing the mailboxes from before store format 3 did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct EarlierMailboxes {
+    /// Mailboxes addressed to their organisation's recipients.
+    pub addressed: u64,
+    /// Mailboxes left unaddressed: their organisation is not in the directory.
+    pub unaddressed: u64,
 }
 
 /// Files `message` in the index of each of `recipients`, under its number for them.
@@ -389,10 +400,16 @@ fn index_for_recipients(
     let mut index = transaction.open_table(RECIPIENT_MESSAGES)?;
     for recipient in recipients {
         if let Some(own) = message.recipient_numbers.get(recipient) {
-            index.insert(
-                (message.organisation.as_str(), recipient.as_str(), *own),
-                message.number,
-            )?;
+            let key = (message.organisation.as_str(), recipient.as_str(), *own);
+            // A number is never given twice: one taken already is a broken counter, and
+            // overwriting it would hide a message from its office.
+            if index.get(key)?.is_some() {
+                return Err(StoreError::Failed(format!(
+                    "message number {own} of {}/{recipient} is taken already",
+                    message.organisation
+                )));
+            }
+            index.insert(key, (message.number, message.fetched))?;
         }
     }
     Ok(())

@@ -35,6 +35,7 @@ mod writer;
 
 pub(crate) use backend::Storage;
 pub(crate) use error::StoreError;
+pub(crate) use mailboxes::EarlierMailboxes;
 use maintenance::upgrade;
 use writer::{writer_loop, Job, Numbers};
 
@@ -58,9 +59,9 @@ const ORGANISATION_MESSAGES: TableDefinition<(&str, u64), &[u8]> =
     TableDefinition::new("organisation_messages");
 /// attachment id → [`AttachmentRecord`] (JSON).
 /// Each recipient's own numbering of the messages addressed to it (organisation, recipient,
-/// its number) → the organisation's number: an office session lists, counts and fetches
-/// only through its recipient's.
-const RECIPIENT_MESSAGES: TableDefinition<(&str, &str, u64), u64> =
+/// its number) → (the organisation's number, whether this recipient marked it fetched): an
+/// office session lists, counts, fetches and marks only through its recipient's.
+const RECIPIENT_MESSAGES: TableDefinition<(&str, &str, u64), (u64, bool)> =
     TableDefinition::new("recipient_messages");
 const ATTACHMENTS: TableDefinition<[u8; 16], &[u8]> = TableDefinition::new("attachments");
 /// (attachment id, chunk index) → sealed bytes.
@@ -190,7 +191,10 @@ pub(crate) struct MessageRecord {
     pub day: u32,
     /// Sealed size in bytes.
     pub size: u64,
-    /// Whether the office marked it fetched.
+    /// Whether the office session listing it marked it fetched: each recipient's own (kept in
+    /// its index, filled in when listed); stored here only by stores before format 3, whose
+    /// organisation-wide mark each recipient starts from.
+    #[serde(default, skip_serializing)]
     pub fetched: bool,
     /// Its number in each of its mailbox's recipients' own numbering.
     #[serde(default)]
@@ -309,8 +313,19 @@ pub(crate) struct BackupCounts {
 }
 
 impl Store {
-    /// Opens (or creates) the database file and starts the writer thread.
+    /// Opens (or creates) the database file and starts the writer thread; mailboxes from
+    /// before store format 3 stay unaddressed (see [`Store::open_addressing`]).
     pub(crate) fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::open_addressing(path, None).map(|(store, _)| store)
+    }
+
+    /// Opens the store as the relay does before it serves: with `directory` (organisation →
+    /// recipient ids), mailboxes from before store format 3 are addressed to their
+    /// organisation's recipients in the opening transaction.
+    pub(crate) fn open_addressing(
+        path: &Path,
+        directory: Option<&std::collections::BTreeMap<String, Vec<String>>>,
+    ) -> Result<(Store, EarlierMailboxes), StoreError> {
         // redb creates its file with the umask's mode: created first (and kept) 0600 here.
         match crate::files::create_private_file(path) {
             Ok(_) => {}
@@ -319,6 +334,7 @@ impl Store {
             }
             Err(error) => return Err(error.into()),
         }
+        let mut earlier = EarlierMailboxes::default();
         let database = Arc::new(
             Database::builder()
                 .set_cache_size(CACHE_BYTES)
@@ -336,6 +352,12 @@ impl Store {
             transaction.open_table(SESSIONS)?;
             transaction.open_table(SPENT_STAMPS)?;
             upgrade(&transaction)?;
+            if let Some(directory) = directory {
+                let mut numbers = writer::NumberCache::default();
+                earlier =
+                    mailboxes::address_earlier_mailboxes(&transaction, &mut numbers, directory)?;
+                numbers.save(&transaction)?;
+            }
             transaction.commit()?;
         }
         let (jobs, receiver) = mpsc::unbounded_channel();
@@ -346,10 +368,13 @@ impl Store {
             .name("meldpunt-writer".into())
             .spawn(move || writer_loop(&writer_database, receiver, &writer_numbers))
             .map_err(|error| StoreError::Failed(format!("cannot start the writer: {error}")))?;
-        Ok(Store {
-            database,
-            jobs,
-            numbers,
-        })
+        Ok((
+            Store {
+                database,
+                jobs,
+                numbers,
+            },
+            earlier,
+        ))
     }
 }

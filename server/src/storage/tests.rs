@@ -507,25 +507,41 @@ async fn a_format_1_store_is_upgraded_keeping_the_numbers_offices_have_seen() {
         transaction.commit().unwrap();
     }
     let store = Store::open(&path).unwrap();
-    // Until the relay addresses the earlier mailboxes (at start, from its directory), no
-    // office session reaches them; then every recipient of their organisation does, under
-    // the numbers its office saw them by; once.
+    // Until the relay addresses the earlier mailboxes (when it opens the store before it
+    // serves, from its directory), no office session reaches them; then every recipient of
+    // their organisation does, under the numbers its office saw them by. An organisation the
+    // directory does not list yet is addressed at a later start, once it does.
     assert_eq!(
         store.recipient_message(office("alpha"), 7).await.unwrap(),
         None
     );
-    let directory = std::collections::BTreeMap::from([
-        ("alpha".to_owned(), recipients()),
-        ("beta".to_owned(), recipients()),
-    ]);
-    assert_eq!(
-        store
-            .address_earlier_mailboxes(directory.clone())
-            .await
-            .unwrap(),
-        2
-    );
-    assert_eq!(store.address_earlier_mailboxes(directory).await.unwrap(), 0);
+    drop(store);
+    let open_with = |organisations: &[&str]| {
+        let directory: std::collections::BTreeMap<String, Vec<String>> = organisations
+            .iter()
+            .map(|organisation| ((*organisation).to_owned(), recipients()))
+            .collect();
+        for _ in 0..500 {
+            if let Ok(opened) = Store::open_addressing(&path, Some(&directory)) {
+                return opened;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        panic!("the store stayed locked");
+    };
+    let (store, earlier) = open_with(&["alpha"]);
+    assert_eq!((earlier.addressed, earlier.unaddressed), (1, 1));
+    assert!(store
+        .list_recipient(office("beta"), 0, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    drop(store);
+    let (store, earlier) = open_with(&["alpha", "beta"]);
+    assert_eq!((earlier.addressed, earlier.unaddressed), (1, 0));
+    drop(store);
+    let (store, earlier) = open_with(&["alpha", "beta"]);
+    assert_eq!((earlier.addressed, earlier.unaddressed), (0, 0));
     assert_eq!(
         store.recipient_message(office("alpha"), 7).await.unwrap(),
         Some(b"body 7".to_vec())
@@ -746,4 +762,51 @@ async fn an_office_session_reaches_only_mailboxes_addressed_to_its_recipient() {
     assert_eq!(store.purge(365).await.unwrap().messages, 2);
     assert_eq!(listed(integrity).await, [(1, [2; 32])]);
     assert!(listed(adviser).await.is_empty());
+}
+
+#[tokio::test]
+async fn each_recipient_marks_its_own_messages_fetched() {
+    let (_directory, store) = store();
+    let adviser = RecipientScope {
+        organisation: "demo".into(),
+        recipient: "external-confidential-adviser".into(),
+    };
+    let integrity = office("demo");
+    store
+        .create_mailbox(
+            [1; 32],
+            "demo".into(),
+            vec![integrity.recipient.clone(), adviser.recipient.clone()],
+            b"for both".to_vec(),
+            None,
+        )
+        .await
+        .unwrap();
+    let fetched = |scope: RecipientScope| {
+        let store = store.clone();
+        async move {
+            store
+                .list_recipient(scope, 0, 10)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|(_, record)| record.fetched)
+                .collect::<Vec<_>>()
+        }
+    };
+    store.mark_fetched(integrity.clone(), 1).await.unwrap();
+    // The adviser does not learn when the office read it.
+    assert_eq!(fetched(integrity.clone()).await, [true]);
+    assert_eq!(fetched(adviser.clone()).await, [false]);
+    // A recipient added later starts unfetched, and nobody else's mark is reset.
+    store
+        .add_recipients([1; 32], vec!["process-guide".into()])
+        .await
+        .unwrap();
+    let guide = RecipientScope {
+        organisation: "demo".into(),
+        recipient: "process-guide".into(),
+    };
+    assert_eq!(fetched(integrity).await, [true]);
+    assert_eq!(fetched(guide).await, [false]);
 }

@@ -92,9 +92,19 @@ impl NumberCache {
         })
     }
 
-    /// Starts `recipient`'s numbering at `next` (for mailboxes addressed at an upgrade).
-    pub(super) fn start_recipient_at(&mut self, organisation: &str, recipient: &str, next: u64) {
-        self.taken(&recipient_counter(organisation, recipient), next - 1);
+    /// Starts `recipient`'s numbering at `next`, or leaves it where it is if that is higher
+    /// (for mailboxes addressed at an upgrade).
+    pub(super) fn start_recipient_at(
+        &mut self,
+        transaction: &WriteTransaction,
+        organisation: &str,
+        recipient: &str,
+        next: u64,
+    ) -> Result<(), StoreError> {
+        let key = recipient_counter(organisation, recipient);
+        let current = self.next_of(transaction, &key, |_| Ok(1))?;
+        self.taken(&key, current.max(next).saturating_sub(1));
+        Ok(())
     }
 
     /// The next number of the counter `key`, without taking it: cached, stored, or
@@ -119,7 +129,7 @@ impl NumberCache {
     }
 
     fn taken(&mut self, key: &str, number: u64) {
-        self.next.insert(key.to_owned(), number + 1);
+        self.next.insert(key.to_owned(), number.saturating_add(1));
         self.unsaved.insert(key.to_owned());
     }
 
