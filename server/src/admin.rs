@@ -208,10 +208,12 @@ pub async fn request_backup(data_dir: &Path, target: &Path) -> Result<serde_json
                 database.display()
             ))
         }
-        _ => return Err(format!(
+        _ => {
+            return Err(format!(
             "{} holds no relay database (meldpunt.redb): give the relay's data folder with --data",
             data_dir.display()
-        )),
+        ))
+        }
     }
     #[cfg(unix)]
     match tokio::net::UnixStream::connect(socket_path(data_dir)).await {
