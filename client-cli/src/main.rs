@@ -227,9 +227,9 @@ struct DraftFile {
     file: PathBuf,
 }
 
-/// One member's keys for `add-member`.
+/// Which recipient of the draft a command changes.
 #[derive(Debug, Args)]
-struct MemberKeys {
+struct ChosenRecipient {
     #[command(flatten)]
     files: DraftFile,
     /// Organisation id.
@@ -238,6 +238,13 @@ struct MemberKeys {
     /// Recipient id.
     #[arg(long)]
     recipient: String,
+}
+
+/// One member's keys for `add-member`.
+#[derive(Debug, Args)]
+struct MemberKeys {
+    #[command(flatten)]
+    chosen: ChosenRecipient,
     /// The member's age public key (age1…).
     #[arg(long, required = true)]
     key: Vec<String>,
@@ -250,13 +257,7 @@ struct MemberKeys {
 #[derive(Debug, Args)]
 struct RetiredKeys {
     #[command(flatten)]
-    files: DraftFile,
-    /// Organisation id.
-    #[arg(long)]
-    organisation: String,
-    /// Recipient id.
-    #[arg(long)]
-    recipient: String,
+    chosen: ChosenRecipient,
     /// The member's age public key (age1…): nothing new is sealed to it.
     #[arg(long, required = true)]
     key: Vec<String>,
@@ -329,13 +330,7 @@ enum DirectoryCommand {
     /// Change a recipient's names or role.
     ChangeRecipient {
         #[command(flatten)]
-        files: DraftFile,
-        /// Organisation id.
-        #[arg(long)]
-        organisation: String,
-        /// Recipient id.
-        #[arg(long)]
-        recipient: String,
+        chosen: ChosenRecipient,
         /// The new role.
         #[arg(long)]
         role: Option<String>,
@@ -349,13 +344,7 @@ enum DirectoryCommand {
     /// Remove a recipient from the draft.
     RemoveRecipient {
         #[command(flatten)]
-        files: DraftFile,
-        /// Organisation id.
-        #[arg(long)]
-        organisation: String,
-        /// Recipient id.
-        #[arg(long)]
-        recipient: String,
+        chosen: ChosenRecipient,
     },
     /// Sign the draft: version + 1, valid for --valid-days.
     Sign {
@@ -577,41 +566,39 @@ fn run(arguments: Arguments) -> Result<()> {
                 )
             }
             DirectoryCommand::AddMember { member } => office::add_member(
-                &member.files.file,
-                &member.organisation,
-                &member.recipient,
+                &member.chosen.files.file,
+                &member.chosen.organisation,
+                &member.chosen.recipient,
                 &member.key,
                 &member.signing_key,
             ),
             DirectoryCommand::RetireMember { member } => office::retire_member(
-                &member.files.file,
-                &member.organisation,
-                &member.recipient,
+                &member.chosen.files.file,
+                &member.chosen.organisation,
+                &member.chosen.recipient,
                 &member.key,
                 &member.signing_key,
             ),
             DirectoryCommand::ChangeRecipient {
-                files,
-                organisation,
-                recipient,
+                chosen,
                 role,
                 name_nl,
                 name_en,
             } => {
                 let role = role.map(|role| parse_role(&role)).transpose()?;
                 office::change_recipient(
-                    &files.file,
-                    &organisation,
-                    &recipient,
+                    &chosen.files.file,
+                    &chosen.organisation,
+                    &chosen.recipient,
                     role,
                     (name_nl, name_en),
                 )
             }
-            DirectoryCommand::RemoveRecipient {
-                files,
-                organisation,
-                recipient,
-            } => office::remove_recipient(&files.file, &organisation, &recipient),
+            DirectoryCommand::RemoveRecipient { chosen } => office::remove_recipient(
+                &chosen.files.file,
+                &chosen.organisation,
+                &chosen.recipient,
+            ),
             DirectoryCommand::Sign {
                 files,
                 out,

@@ -304,6 +304,41 @@ fn recipient_mut<'a>(
         })
 }
 
+/// Adds `keys` to the ones `listed` under `place`; refuses one listed there already.
+fn put_in<T: PartialEq + std::fmt::Display>(
+    listed: &mut Vec<T>,
+    keys: Vec<T>,
+    place: &str,
+) -> Result<()> {
+    for key in keys {
+        if listed.contains(&key) {
+            return Err(CliError::Usage(format!(
+                "{key} is listed under {place} already; nothing changed"
+            )));
+        }
+        listed.push(key);
+    }
+    Ok(())
+}
+
+/// Takes `keys` out of the ones `listed` under `place`; refuses one not listed there.
+fn take_out<T: PartialEq + std::fmt::Display>(
+    listed: &mut Vec<T>,
+    keys: &[T],
+    place: &str,
+) -> Result<()> {
+    for key in keys {
+        let before = listed.len();
+        listed.retain(|other| other != key);
+        if listed.len() == before {
+            return Err(CliError::Usage(format!(
+                "{key} is not listed under {place}; nothing changed"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// `meldpunt directory add-member`: a new person's keys for an existing recipient.
 pub fn add_member(
     draft: &Path,
@@ -315,22 +350,9 @@ pub fn add_member(
     let mut directory = read_draft(draft)?;
     let (keys, signing_keys) = parse_keys(keys, signing_keys)?;
     let found = recipient_mut(&mut directory, organisation, recipient)?;
-    for key in keys {
-        if found.keys.contains(&key) {
-            return Err(CliError::Usage(format!(
-                "{key} is listed under {organisation}/{recipient} already; nothing changed"
-            )));
-        }
-        found.keys.push(key);
-    }
-    for key in signing_keys {
-        if found.signing_keys.contains(&key) {
-            return Err(CliError::Usage(format!(
-                "{key} is listed under {organisation}/{recipient} already; nothing changed"
-            )));
-        }
-        found.signing_keys.push(key);
-    }
+    let place = format!("{organisation}/{recipient}");
+    put_in(&mut found.keys, keys, &place)?;
+    put_in(&mut found.signing_keys, signing_keys, &place)?;
     let members = found.keys.len();
     save_checked(draft, &directory)?;
     eprintln!(
@@ -352,24 +374,9 @@ pub fn retire_member(
     let mut directory = read_draft(draft)?;
     let (keys, signing_keys) = parse_keys(keys, signing_keys)?;
     let found = recipient_mut(&mut directory, organisation, recipient)?;
-    for key in &keys {
-        let before = found.keys.len();
-        found.keys.retain(|listed| listed != key);
-        if found.keys.len() == before {
-            return Err(CliError::Usage(format!(
-                "{key} is not listed under {organisation}/{recipient}; nothing changed"
-            )));
-        }
-    }
-    for key in &signing_keys {
-        let before = found.signing_keys.len();
-        found.signing_keys.retain(|listed| listed != key);
-        if found.signing_keys.len() == before {
-            return Err(CliError::Usage(format!(
-                "{key} is not listed under {organisation}/{recipient}; nothing changed"
-            )));
-        }
-    }
+    let place = format!("{organisation}/{recipient}");
+    take_out(&mut found.keys, &keys, &place)?;
+    take_out(&mut found.signing_keys, &signing_keys, &place)?;
     if found.keys.is_empty() || found.signing_keys.is_empty() {
         return Err(CliError::Usage(format!(
             "that would leave {organisation}/{recipient} without a member; remove the recipient \
@@ -466,34 +473,25 @@ fn changes(before: &Directory, after: &Directory) -> Vec<String> {
                         previous.name.nl, previous.name.en, recipient.name.nl, recipient.name.en
                     ));
                 }
-                for key in recipient
-                    .keys
-                    .iter()
-                    .filter(|key| !previous.keys.contains(key))
-                {
-                    lines.push(format!("+ {id}: key {key}"));
-                }
-                for key in previous
-                    .keys
-                    .iter()
-                    .filter(|key| !recipient.keys.contains(key))
-                {
-                    lines.push(format!("- {id}: key {key}"));
-                }
-                for key in recipient
-                    .signing_keys
-                    .iter()
-                    .filter(|key| !previous.signing_keys.contains(key))
-                {
-                    lines.push(format!("+ {id}: office key {key}"));
-                }
-                for key in previous
-                    .signing_keys
-                    .iter()
-                    .filter(|key| !recipient.signing_keys.contains(key))
-                {
-                    lines.push(format!("- {id}: office key {key}"));
-                }
+                let mut differences = |what: &str, before: &[String], after: &[String]| {
+                    for key in after.iter().filter(|key| !before.contains(key)) {
+                        lines.push(format!("+ {id}: {what} {key}"));
+                    }
+                    for key in before.iter().filter(|key| !after.contains(key)) {
+                        lines.push(format!("- {id}: {what} {key}"));
+                    }
+                };
+                let texts = |keys: &[RecipientKey]| {
+                    keys.iter().map(ToString::to_string).collect::<Vec<_>>()
+                };
+                let office_texts =
+                    |keys: &[OfficeKey]| keys.iter().map(ToString::to_string).collect::<Vec<_>>();
+                differences("key", &texts(&previous.keys), &texts(&recipient.keys));
+                differences(
+                    "office key",
+                    &office_texts(&previous.signing_keys),
+                    &office_texts(&recipient.signing_keys),
+                );
             }
         }
     }

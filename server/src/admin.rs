@@ -218,8 +218,7 @@ pub async fn request_backup(data_dir: &Path, target: &Path) -> Result<serde_json
     #[cfg(unix)]
     match tokio::net::UnixStream::connect(socket_path(data_dir)).await {
         Ok(stream) => {
-            let file = crate::files::create_private_file(&target)
-                .map_err(|error| backup_target_error(&target, &error))?;
+            let file = crate::files::create_backup_file(&target)?;
             let result = stream_backup(stream, file).await;
             if result.is_err() {
                 let _ = std::fs::remove_file(&target);
@@ -253,24 +252,6 @@ pub async fn request_backup(data_dir: &Path, target: &Path) -> Result<serde_json
             }
             error.to_string()
         })
-}
-
-/// What to tell about a backup file that cannot be created.
-fn backup_target_error(target: &Path, error: &std::io::Error) -> String {
-    match error.kind() {
-        std::io::ErrorKind::AlreadyExists => format!(
-            "{} exists already; choose a new backup file",
-            target.display()
-        ),
-        std::io::ErrorKind::NotFound => format!(
-            "cannot create the backup file {}: its folder does not exist",
-            target.display()
-        ),
-        _ => format!(
-            "cannot create the backup file {}: {error}",
-            target.display()
-        ),
-    }
 }
 
 /// Receives a streamed snapshot over the admin socket into `file`, synced.

@@ -41,6 +41,25 @@ pub(crate) fn replace_private(path: &Path, contents: &[u8]) -> std::io::Result<(
     fs::rename(&temporary, path)
 }
 
+/// A new backup file at `target`, 0600, or what to tell its user when it cannot be made
+/// (it exists, its folder does not, …), with the path.
+pub(crate) fn create_backup_file(target: &Path) -> Result<fs::File, String> {
+    create_private_file(target).map_err(|error| match error.kind() {
+        std::io::ErrorKind::AlreadyExists => format!(
+            "{} exists already; choose a new backup file",
+            target.display()
+        ),
+        std::io::ErrorKind::NotFound => format!(
+            "cannot create the backup file {}: its folder does not exist",
+            target.display()
+        ),
+        _ => format!(
+            "cannot create the backup file {}: {error}",
+            target.display()
+        ),
+    })
+}
+
 /// Makes an existing file its owner's only (0600): the relay's database, say, created by a
 /// library that knows nothing of modes.
 pub(crate) fn make_private(path: &Path) -> std::io::Result<()> {

@@ -238,22 +238,7 @@ fn copy_table<K: redb::Key + 'static, V: redb::Value + 'static>(
 
 fn backup(database: &Database, target: &Path) -> Result<BackupCounts, StoreError> {
     // Created new and 0600 before redb writes into it (it would use the umask's mode).
-    crate::files::create_private_file(target).map_err(|error| {
-        StoreError::BackupRefused(match error.kind() {
-            std::io::ErrorKind::AlreadyExists => format!(
-                "{} exists already; choose a new backup file",
-                target.display()
-            ),
-            std::io::ErrorKind::NotFound => format!(
-                "cannot create the backup file {}: its folder does not exist",
-                target.display()
-            ),
-            _ => format!(
-                "cannot create the backup file {}: {error}",
-                target.display()
-            ),
-        })
-    })?;
+    crate::files::create_backup_file(target).map_err(StoreError::BackupRefused)?;
     let snapshot = database.begin_read()?;
     let copy = Database::create(target)?;
     let transaction = copy.begin_write()?;
