@@ -245,6 +245,14 @@ impl PendingChallenges {
             .insert(answer_id, grant);
     }
 
+    /// Forgets the waiting challenges of `scopes` (recipients whose keys changed).
+    pub(crate) fn forget(&self, scopes: &[crate::storage::RecipientScope]) {
+        self.pending
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .retain(|_, grant| !scopes.contains(&grant.scope()));
+    }
+
     /// Takes the challenge an answer belongs to, once, if it has not expired.
     pub fn take(&self, answer_id: [u8; 32]) -> Option<Grant> {
         let grant = self

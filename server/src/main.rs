@@ -106,7 +106,7 @@ async fn run(settings: Settings, banner: Option<String>) -> Result<(), String> {
         let reloading = std::sync::Arc::clone(&state);
         tokio::spawn(async move {
             while hangups.recv().await.is_some() {
-                match reloading.reload() {
+                match reloading.reload().await {
                     Ok(what) => tracing::info!(reloaded = %what, "reloaded"),
                     Err(error) => tracing::error!(
                         error = %error,

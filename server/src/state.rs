@@ -65,6 +65,34 @@ impl ServedDirectory {
     }
 }
 
+/// The recipients of `before` that `after` lists with fewer keys, or not at all.
+fn recipients_that_lost_keys(
+    before: &Directory,
+    after: &Directory,
+) -> Vec<crate::storage::RecipientScope> {
+    let mut changed = Vec::new();
+    for organisation in &before.organisations {
+        for recipient in &organisation.recipients {
+            let address = meldpunt_crypto::RecipientAddress {
+                organisation: organisation.id.clone(),
+                recipient: recipient.id.clone(),
+            };
+            let kept = after.recipient(&address).ok();
+            let lost = match kept {
+                None => true,
+                Some(kept) => recipient.keys.iter().any(|key| !kept.keys.contains(key)),
+            };
+            if lost {
+                changed.push(crate::storage::RecipientScope {
+                    organisation: address.organisation,
+                    recipient: address.recipient,
+                });
+            }
+        }
+    }
+    changed
+}
+
 /// The file in the data folder that remembers the newest directory version the relay has
 /// served: it never serves an older one (a client that pinned the newer would refuse it, and
 /// an older directory may list keys that were retired).
@@ -176,16 +204,34 @@ impl AppState {
     /// and serves them from the next request and connection on; nothing open is dropped.
     /// A file that does not load — or a directory older than one served before — is refused
     /// with the reason, and what was served stays. Other settings need a restart.
-    pub fn reload(&self) -> Result<String, String> {
+    /// Office sessions and waiting challenges of a recipient that lost a key (a retired or
+    /// stolen one) end: its members log in again, and the retired key cannot.
+    pub async fn reload(&self) -> Result<String, String> {
         let settings = &self.settings;
         let directory = ServedDirectory::load(&settings.directory_file, &settings.directory_key)?;
         let tls = tls_acceptor(settings)?;
         check_and_record_version(&settings.data_dir, &settings.directory_file, &directory)?;
         let version = directory.directory.version;
+        let changed = recipients_that_lost_keys(&self.directory().directory, &directory.directory);
         *self
             .directory
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(directory);
+        self.office_challenges.forget(&changed);
+        let ended = if changed.is_empty() {
+            0
+        } else {
+            self.store
+                .end_sessions(changed)
+                .await
+                .map_err(|error| format!("the new directory is served, but ending the sessions of recipients that lost a key failed: {error}"))?
+        };
+        if ended > 0 {
+            tracing::info!(
+                sessions = ended,
+                "office sessions of recipients that lost a key ended"
+            );
+        }
         if tls.is_some() {
             *self
                 .tls

@@ -1322,23 +1322,54 @@ async fn hang_up(relay: &Relay, version: u64) -> u64 {
 async fn sighup_reloads_the_directory_and_never_goes_back_to_an_older_one() {
     let relay = Relay::start(RelayOptions::default());
     assert_eq!(served_version(&relay).await, 1);
-    // A new version: served from the next request on, the relay still up.
-    std::fs::write(&relay.directory_file, relay.directory.signed_version(2)).unwrap();
+    let listing = |session: String| {
+        let relay = &relay;
+        async move {
+            relay
+                .get("/api/v1/office/messages", &session)
+                .await
+                .status()
+                .as_u16()
+        }
+    };
+    let office = office_session(&relay, "demo", &relay.directory.demo_office).await;
+    // A new version with a new member: served from the next request on, the relay still up,
+    // open sessions kept (no key was taken away).
+    std::fs::write(&relay.directory_file, relay.directory.with_newcomer(2)).unwrap();
     assert_eq!(hang_up(&relay, 2).await, 2);
     assert!(
         relay.log_text().contains("reloaded"),
         "{}",
         relay.log_text()
     );
-    // A damaged file and an older version are refused with a line each; version 2 stays.
+    assert_eq!(listing(office.clone()).await, 200);
+    let newcomer = office_session(&relay, "demo", &relay.directory.demo_newcomer).await;
+    assert_eq!(listing(newcomer.clone()).await, 200);
+    // The newcomer's key is retired: the recipient's open sessions end (its members log in
+    // again; the retired key cannot).
+    std::fs::write(&relay.directory_file, relay.directory.signed_version(3)).unwrap();
+    assert_eq!(hang_up(&relay, 3).await, 3);
+    // (The sessions end right after the new directory is served: wait for the reload's line.)
+    for _ in 0..200 {
+        if relay.log_text().contains("lost a key ended") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(relay.log_text().contains("lost a key ended"));
+    assert_eq!(listing(newcomer).await, 401);
+    assert_eq!(listing(office).await, 401);
+    let office = office_session(&relay, "demo", &relay.directory.demo_office).await;
+    assert_eq!(listing(office).await, 200);
+    // A damaged file and an older version are refused with a line each; version 3 stays.
     std::fs::write(&relay.directory_file, b"{ not a directory").unwrap();
-    assert_eq!(hang_up(&relay, 0).await, 2);
+    assert_eq!(hang_up(&relay, 0).await, 3);
     std::fs::write(&relay.directory_file, relay.directory.signed_version(1)).unwrap();
-    assert_eq!(hang_up(&relay, 1).await, 2);
+    assert_eq!(hang_up(&relay, 1).await, 3);
     let log = relay.log_text();
     assert_eq!(log.matches("reload refused").count(), 2, "{log}");
     assert!(
-        log.contains("older than version 2 this relay has served"),
+        log.contains("older than version 3 this relay has served"),
         "{log}"
     );
     // The operator sees how long the directory has left.
@@ -1363,7 +1394,7 @@ async fn sighup_reloads_the_directory_and_never_goes_back_to_an_older_one() {
     .unwrap();
     assert!(!output.status.success());
     let message = String::from_utf8_lossy(&output.stderr);
-    assert!(message.contains("older than version 2"), "{message}");
+    assert!(message.contains("older than version 3"), "{message}");
     assert!(
         message.contains(relay.directory_file.to_str().unwrap()),
         "{message}"

@@ -69,6 +69,8 @@ pub(crate) trait Storage: std::fmt::Debug + Send + Sync + 'static {
     fn mark_fetched(&self, scope: RecipientScope, number: u64) -> Answer<'_, ()>;
     /// Stores an office session (by the hash of its token).
     fn open_session(&self, session_id: [u8; 32], grant: Grant) -> Answer<'_, ()>;
+    /// Ends every session of these recipients; returns how many.
+    fn end_sessions(&self, scopes: Vec<RecipientScope>) -> Answer<'_, u64>;
     /// The recipient an unexpired session grants.
     fn session(&self, session_id: [u8; 32]) -> Answer<'_, Option<Grant>>;
     /// Registers an upload and holds room for it; returns the most it may send.
@@ -175,6 +177,10 @@ impl Storage for Store {
 
     fn open_session(&self, session_id: [u8; 32], grant: Grant) -> Answer<'_, ()> {
         Box::pin(Store::open_session(self, session_id, grant))
+    }
+
+    fn end_sessions(&self, scopes: Vec<RecipientScope>) -> Answer<'_, u64> {
+        Box::pin(Store::end_sessions(self, scopes))
     }
 
     fn session(&self, session_id: [u8; 32]) -> Answer<'_, Option<Grant>> {

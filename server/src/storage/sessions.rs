@@ -1,7 +1,9 @@
 //! Office sessions: stored as hashes of their tokens, with their organisation and expiry.
 
 use super::StoreError;
-use super::{decode, encode, Grant, Store, SESSIONS};
+use redb::ReadableTableMetadata;
+
+use super::{decode, encode, Grant, RecipientScope, Store, SESSIONS};
 use crate::clock::unix_seconds;
 
 impl Store {
@@ -16,6 +18,23 @@ impl Store {
                 .open_table(SESSIONS)?
                 .insert(session_id, encode(&grant).as_slice())?;
             Ok(())
+        })
+        .await
+    }
+
+    /// Ends every session of `scopes` (recipients whose keys changed); returns how many.
+    pub(crate) async fn end_sessions(
+        &self,
+        scopes: Vec<RecipientScope>,
+    ) -> Result<u64, StoreError> {
+        self.write(move |transaction| {
+            let mut sessions = transaction.open_table(SESSIONS)?;
+            let before = sessions.len()?;
+            sessions.retain(|_, bytes| {
+                serde_json::from_slice::<Grant>(bytes)
+                    .is_ok_and(|grant| !scopes.contains(&grant.scope()))
+            })?;
+            Ok(before - sessions.len()?)
         })
         .await
     }
