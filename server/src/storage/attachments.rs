@@ -54,7 +54,6 @@ impl Store {
             let day = day_number();
             let attachment = AttachmentRecord {
                 mailbox,
-                organisation: record.organisation.clone(),
                 author,
                 day,
                 size: 0,

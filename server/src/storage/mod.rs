@@ -204,10 +204,8 @@ pub(crate) struct MessageRecord {
 /// An attachment's metadata.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct AttachmentRecord {
-    /// Its mailbox.
+    /// Its mailbox (whose recipients decide which office sessions reach it).
     pub mailbox: [u8; 32],
-    /// The mailbox's organisation.
-    pub organisation: String,
     /// Who uploaded it.
     pub author: Author,
     /// Day stored.
