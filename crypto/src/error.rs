@@ -138,6 +138,10 @@ pub enum Error {
         /// The number that came.
         found: u32,
     },
+    /// A hand-over from a colleague cannot be believed: it is for another member, from
+    /// another recipient, or its signature does not check out.
+    #[error("a hand-over was refused: {0}")]
+    HandOverRefused(&'static str),
     /// An opened message is not well-formed.
     #[error("malformed message: {0}")]
     MalformedMessage(String),

@@ -14,6 +14,8 @@
 //! - [`StampKey`] and [`Challenge`]: proof-of-work stamps, the relay's anti-abuse.
 //! - [`OfficeChallenge`]: how an office proves to the relay that it holds its identity.
 //! - [`Message::report`], [`Thread`]: the builders every client writes messages with.
+//! - [`HandOver`]: a case's message handed from one member of a recipient to a colleague who
+//!   joined later, signed and sealed to the colleague alone.
 //! - [`StoreKey`]: encryption at rest of a client's local state (the office's case store).
 //!
 //! ```
@@ -64,6 +66,7 @@ mod compose;
 mod day;
 mod directory;
 mod error;
+mod hand_over;
 mod keys;
 mod message;
 mod office;
@@ -82,6 +85,10 @@ pub use directory::{
     MAXIMUM_DIRECTORY_LENGTH,
 };
 pub use error::{Error, Result};
+pub use hand_over::{
+    HandOver, HandedMessage, HAND_OVER_FORMAT_VERSION, HAND_OVER_SIGNATURE_CONTEXT,
+    MAXIMUM_HAND_OVER_LENGTH,
+};
 pub use keys::{
     AttachmentId, IdentityKey, MailboxId, MailboxToken, RecipientKey, MAILBOX_ID_LABEL,
     MAILBOX_TOKEN_LABEL, RECEIPT_SALT, REPLY_KEY_LABEL,

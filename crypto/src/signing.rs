@@ -181,6 +181,11 @@ impl OfficeSigningKey {
         OfficeKey(self.0.verifying_key())
     }
 
+    /// The Ed25519 key itself, for the other things an office member signs (hand-overs).
+    pub(crate) fn signing_key(&self) -> &SigningKey {
+        &self.0
+    }
+
     /// Signs a reply or acknowledgement: names this key as its signer and sets its
     /// signature. Refuses every other kind.
     pub fn sign(&self, message: &mut Message) -> Result<(), Error> {
@@ -244,6 +249,11 @@ impl OfficeKey {
     /// The raw 32 bytes.
     pub fn as_bytes(&self) -> &[u8; 32] {
         self.0.as_bytes()
+    }
+
+    /// The Ed25519 key itself.
+    pub(crate) fn verifying_key(&self) -> &VerifyingKey {
+        &self.0
     }
 }
 
