@@ -41,6 +41,7 @@ fn stored(code: &ReceiptCode, position: u32, day: Day, text: String) -> StoredMe
         message_json: String::from_utf8(message.encode().expect("encodes").to_vec()).expect("JSON"),
         unverified: false,
         missing_before: 0,
+        handed_over_by: None,
     }
 }
 

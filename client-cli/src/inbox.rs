@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::attachments;
 use crate::clock::today;
 use crate::error::{CliError, Result};
+use crate::hand_over;
 use crate::input;
 use crate::paths::{create_private, create_private_dir};
 use crate::pins::verified_directory;
@@ -48,11 +49,12 @@ pub struct Inbox {
     pub json: bool,
 }
 
-struct Session {
-    relay: Relay,
-    directory: Directory,
-    token: SessionToken,
-    address: RecipientAddress,
+/// A relay session of this member, with the relay's verified directory.
+pub(crate) struct Session {
+    pub(crate) relay: Relay,
+    pub(crate) directory: Directory,
+    pub(crate) token: SessionToken,
+    pub(crate) address: RecipientAddress,
 }
 
 impl Inbox {
@@ -68,7 +70,7 @@ impl Inbox {
         Ok((identities, store))
     }
 
-    fn session(&self, identities: &[IdentityKey], store: &mut Store) -> Result<Session> {
+    pub(crate) fn session(&self, identities: &[IdentityKey], store: &mut Store) -> Result<Session> {
         let relay = self.relay()?.clone();
         let directory = verified_directory(&relay, self.directory_key.as_deref())?;
         let own: Vec<RecipientKey> = identities.iter().map(IdentityKey::recipient).collect();
@@ -195,12 +197,18 @@ impl Inbox {
                     "quarantined": quarantined,
                     "partial_cases": report.partial,
                     "not_addressed_to_this_identity": report.not_addressed,
+                    "handed_over": report.received.handed.iter().map(|(case, position)| json!({"case": case, "position": position})).collect::<Vec<_>>(),
+                    "refused_hand_overs": report.received.refused.iter().map(|refused| json!({"number": refused.number, "case": refused.case, "reason": refused.reason})).collect::<Vec<_>>(),
                     "organisation": address.organisation,
                 })
             );
             return Ok(());
         }
-        if report.arrived.is_empty() && report.quarantined.is_empty() {
+        if report.arrived.is_empty()
+            && report.quarantined.is_empty()
+            && report.received.handed.is_empty()
+            && report.received.refused.is_empty()
+        {
             println!(
                 "Nothing new for {} ({}).",
                 address.organisation, address.recipient
@@ -238,7 +246,36 @@ impl Inbox {
         for case in &report.partial {
             println!(
                 "case {case}: partial — its earlier messages were sealed before your key was in the directory; \
-                 ask a colleague for them."
+                 a colleague hands them over with meldpunt inbox hand-over --to {} --case {case}",
+                identities[0].recipient()
+            );
+        }
+        let mut handed: Vec<&str> = report
+            .received
+            .handed
+            .iter()
+            .map(|(case, _)| case.as_str())
+            .collect();
+        handed.dedup();
+        for case in handed {
+            let count = report
+                .received
+                .handed
+                .iter()
+                .filter(|(handed, _)| handed == case)
+                .count();
+            println!("case {case}: {count} message(s) handed over by a colleague and filed.");
+        }
+        for refused in &report.received.refused {
+            println!(
+                "hand-over {}{}: REFUSED: {} (nothing of it was filed)",
+                refused.number,
+                refused
+                    .case
+                    .as_ref()
+                    .map(|case| format!(" for case {case}"))
+                    .unwrap_or_default(),
+                refused.reason
             );
         }
         if report.not_addressed > 0 {
@@ -256,7 +293,23 @@ impl Inbox {
         let mut store = Store::open(&self.store, identities)?;
         let session = self.session(identities, &mut store)?;
         let mut report = SyncReport::default();
-        let outcome = self.sync_into(identities, &session, &mut store, &mut report);
+        let signers: Vec<_> = session
+            .directory
+            .office_signers()
+            .into_iter()
+            .filter(|(address, _)| address.organisation == session.address.organisation)
+            .collect();
+        let outcome = self
+            .sync_into(identities, &session, &mut store, &mut report, &signers)
+            .and_then(|()| {
+                hand_over::receive(
+                    identities,
+                    &session,
+                    &mut store,
+                    &signers,
+                    &mut report.received,
+                )
+            });
         store.save()?;
         outcome?;
         Ok((session.address, report))
@@ -266,8 +319,8 @@ impl Inbox {
     pub fn sync_with(&self, identities: &[IdentityKey]) -> Result<SyncSummary> {
         let (_, report) = self.sync_store(identities)?;
         Ok(SyncSummary {
-            arrived: report.arrived.len(),
-            quarantined: report.quarantined.len(),
+            arrived: report.arrived.len() + report.received.handed.len(),
+            quarantined: report.quarantined.len() + report.received.refused.len(),
             partial: report.partial.len(),
             not_addressed: report.not_addressed,
         })
@@ -317,17 +370,12 @@ impl Inbox {
         session: &Session,
         store: &mut Store,
         report: &mut SyncReport,
+        signers: &[(RecipientAddress, OfficeKey)],
     ) -> Result<()> {
         // The office keys of this organisation, given once to every case (a check keeps its
         // numbering in the store, not the keys: the directory may have changed since).
-        let signers: Vec<_> = session
-            .directory
-            .office_signers()
-            .into_iter()
-            .filter(|(address, _)| address.organisation == session.address.organisation)
-            .collect();
         for case in store.state.cases.values_mut() {
-            case.check.set_signers(signers.clone());
+            case.check.set_signers(signers.to_vec());
         }
         let mut known: HashSet<u64> = store
             .state
@@ -365,7 +413,7 @@ impl Inbox {
                 if !known.contains(&entry.number) {
                     // An error here (the relay gone, a full disk) stops the sync before the
                     // cursor passes this message, so the next sync lists it again.
-                    file_entry(identities, session, store, report, &signers, &entry)?;
+                    file_entry(identities, session, store, report, signers, &entry)?;
                     known.insert(entry.number);
                 }
                 store.state.cursor = store.state.cursor.max(entry.number);
@@ -554,6 +602,13 @@ impl Inbox {
     pub fn show(&self, id: &str) -> Result<()> {
         let (_, mut store) = self.open()?;
         let case = store.case_mut(id)?.clone();
+        let refused_hand_overs: Vec<_> = store
+            .state
+            .refused_hand_overs
+            .iter()
+            .filter(|refused| refused.case.as_deref() == Some(case.id.as_str()))
+            .cloned()
+            .collect();
         let thread: Vec<(StoredMessage, Message)> = case
             .messages
             .iter()
@@ -571,6 +626,7 @@ impl Inbox {
                         "stored_on": stored.stored_on,
                         "unverified": stored.unverified,
                         "missing_before": stored.missing_before,
+                        "handed_over_by": stored.handed_over_by.map(|key| key.to_string()),
                         "body": message.body.as_str(),
                         "attachments": message.attachments.iter().map(|a| json!({"name": a.name, "size": a.size, "id": a.location})).collect::<Vec<_>>(),
                     })
@@ -589,9 +645,13 @@ impl Inbox {
                     })
                 })
                 .collect();
+            let refused: Vec<_> = refused_hand_overs
+                .iter()
+                .map(|refused| json!({"number": refused.number, "reason": refused.reason}))
+                .collect();
             println!(
                 "{}",
-                json!({ "case": case.id, "status": case.status, "partial": case.is_partial(), "messages": messages, "quarantined": quarantined })
+                json!({ "case": case.id, "status": case.status, "partial": case.is_partial(), "messages": messages, "quarantined": quarantined, "refused_hand_overs": refused })
             );
             return Ok(());
         }
@@ -611,7 +671,7 @@ impl Inbox {
         }
         for (stored, message) in &thread {
             println!(
-                "\n── {} · {} · {} · written {}{} ──{}",
+                "\n── {} · {} · {} · written {}{}{} ──{}",
                 stored.position,
                 stored.author,
                 message.kind.as_str(),
@@ -621,6 +681,7 @@ impl Inbox {
                 } else {
                     ""
                 },
+                handed_note(stored.handed_over_by.as_ref(), message),
                 missing_note(stored.missing_before)
             );
             println!("{}", printable(message.body.trim_end(), 0));
@@ -635,6 +696,12 @@ impl Inbox {
             println!(
                 "\n── {} · {} · QUARANTINED (relay message {}, stored {}) ──\n{}\n  The sealed original is kept in the store; it is not shown.",
                 message.position, message.author, message.number, message.stored_on, message.reason
+            );
+        }
+        for refused in &refused_hand_overs {
+            println!(
+                "\n── hand-over {} REFUSED ──\n{}\n  Nothing of it was filed.",
+                refused.number, refused.reason
             );
         }
         Ok(())
@@ -1014,9 +1081,9 @@ impl Inbox {
 /// How much one sync did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct SyncSummary {
-    /// Messages filed.
+    /// Messages filed (handed over by colleagues included).
     pub arrived: usize,
-    /// Messages quarantined.
+    /// Messages quarantined and hand-overs refused.
     pub quarantined: usize,
     /// Cases created partial.
     pub partial: usize,
@@ -1035,6 +1102,8 @@ struct SyncReport {
     partial: Vec<String>,
     /// Messages sealed only to other recipients.
     not_addressed: usize,
+    /// Hand-overs from colleagues taken in or refused.
+    received: hand_over::Received,
 }
 
 /// What to say of messages missing before one (withheld by the relay, or not sealed to
@@ -1050,8 +1119,20 @@ fn missing_note(missing: u32) -> String {
     }
 }
 
+/// What to say of a message a colleague handed over: who, and for a report that it rests on
+/// their word (a report is never signed; every other kind was checked against its author).
+fn handed_note(by: Option<&OfficeKey>, message: &Message) -> String {
+    match (by, &message.kind) {
+        (None, _) => String::new(),
+        (Some(key), MessageKind::Report { .. }) => {
+            format!(" · handed over by {key} (a report is not signed: on their word)")
+        }
+        (Some(key), _) => format!(" · handed over by {key}"),
+    }
+}
+
 /// The short case id shown to people: from the mailbox id.
-fn case_id(mailbox: &str) -> String {
+pub(crate) fn case_id(mailbox: &str) -> String {
     mailbox
         .chars()
         .filter(char::is_ascii_alphanumeric)
@@ -1177,6 +1258,7 @@ fn file(
             message_json,
             unverified,
             missing_before: admitted.missing_before,
+            handed_over_by: None,
         },
     );
     Ok(Filed {
@@ -1187,7 +1269,7 @@ fn file(
 }
 
 /// Updates a case's status from a message in its thread.
-fn apply(case: &mut Case, message: &Message, day: meldpunt_crypto::Day) {
+pub(crate) fn apply(case: &mut Case, message: &Message, day: meldpunt_crypto::Day) {
     case.last_activity = case.last_activity.max(day);
     match &message.kind {
         MessageKind::Report {

@@ -10,6 +10,7 @@
 pub mod attachments;
 pub mod clock;
 pub mod error;
+pub mod hand_over;
 pub mod inbox;
 pub mod input;
 pub mod office;

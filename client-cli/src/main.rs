@@ -436,6 +436,24 @@ enum InboxCommand {
         #[arg(long)]
         print: bool,
     },
+    /// Hand cases over to a colleague of your recipient who joined later: every message,
+    /// re-sealed to their key alone and signed with yours, through the relay (which the
+    /// reporter never sees and which cannot read them). They get them at their next sync.
+    #[command(group(clap::ArgGroup::new("cases").required(true).args(["case", "open"])))]
+    HandOver {
+        #[command(flatten)]
+        options: InboxOptions,
+        /// The colleague's age public key (age1…), as the signed directory lists it under
+        /// your recipient.
+        #[arg(long)]
+        to: String,
+        /// A case id (or its first characters); repeat for several.
+        #[arg(long)]
+        case: Vec<String>,
+        /// Every case that is not closed.
+        #[arg(long)]
+        open: bool,
+    },
     /// Export a case for an investigation file.
     Export {
         #[command(flatten)]
@@ -657,6 +675,12 @@ fn run(arguments: Arguments) -> Result<()> {
                 within_days,
                 print,
             } => inbox(options, json, false, &config)?.remind(within_days, print),
+            InboxCommand::HandOver {
+                options,
+                to,
+                case,
+                open,
+            } => inbox(options, json, true, &config)?.hand_over(&to, &case, open),
             InboxCommand::Export { options, case, out } => {
                 inbox(options, json, false, &config)?.export(&case, &out)
             }

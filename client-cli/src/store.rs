@@ -79,6 +79,10 @@ pub struct StoredMessage {
     /// relay, or not sealed to this identity).
     #[serde(default)]
     pub missing_before: u32,
+    /// The office key of the colleague who handed it over, when it came in a hand-over
+    /// rather than from the relay (sealed before this member's key was in the directory).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handed_over_by: Option<OfficeKey>,
 }
 
 /// A message that was sealed to this office but could not be filed: it does not open as a
@@ -252,6 +256,12 @@ pub struct State {
     pub recipient: Option<String>,
     /// The highest message number seen.
     pub cursor: u64,
+    /// The highest hand-over number dealt with.
+    #[serde(default)]
+    pub hand_over_cursor: u64,
+    /// Hand-overs refused, with why.
+    #[serde(default)]
+    pub refused_hand_overs: Vec<crate::hand_over::RefusedHandOver>,
     /// Cases by id.
     pub cases: BTreeMap<String, Case>,
 }

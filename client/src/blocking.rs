@@ -8,7 +8,10 @@ use std::sync::Arc;
 use meldpunt_crypto::{
     AttachmentId, Challenge, IdentityKey, MailboxId, MailboxToken, SessionToken,
 };
-use meldpunt_wire::{AttachmentStored, MessageSummary, OfficeEntry, OfficeStored, Stored};
+use meldpunt_wire::{
+    AttachmentStored, HandOverEntry, HandOverStored, MessageSummary, OfficeEntry, OfficeStored,
+    Stored,
+};
 
 use crate::{ClientError, Credential, Listed, Result, Upload};
 
@@ -195,6 +198,32 @@ impl Relay {
     ) -> Result<OfficeStored> {
         self.runtime
             .block_on(self.inner.reply(session, mailbox, sealed))
+    }
+
+    /// See [`crate::Relay::hand_over`].
+    pub fn hand_over(
+        &self,
+        session: &SessionToken,
+        mailbox: &MailboxId,
+        sealed: Vec<u8>,
+    ) -> Result<HandOverStored> {
+        self.runtime
+            .block_on(self.inner.hand_over(session, mailbox, sealed))
+    }
+
+    /// See [`crate::Relay::hand_overs`].
+    pub fn hand_overs(
+        &self,
+        session: &SessionToken,
+        after: u64,
+    ) -> Result<Vec<Listed<HandOverEntry>>> {
+        self.runtime.block_on(self.inner.hand_overs(session, after))
+    }
+
+    /// See [`crate::Relay::fetch_hand_over`].
+    pub fn fetch_hand_over(&self, session: &SessionToken, number: u64) -> Result<Vec<u8>> {
+        self.runtime
+            .block_on(self.inner.fetch_hand_over(session, number))
     }
 }
 

@@ -27,8 +27,9 @@ use meldpunt_crypto::{
     AttachmentId, Challenge, IdentityKey, MailboxId, MailboxToken, SessionToken,
 };
 use meldpunt_wire::{
-    paths, AttachmentStored, ChallengeOffer, ErrorBody, MessageSummary, OfficeChallenge,
-    OfficeChallengeRequest, OfficeEntry, OfficeStored, Session, SessionRequest, Stored,
+    paths, AttachmentStored, ChallengeOffer, ErrorBody, HandOverEntry, HandOverStored,
+    MessageSummary, OfficeChallenge, OfficeChallengeRequest, OfficeEntry, OfficeStored, Session,
+    SessionRequest, Stored,
 };
 use serde::de::DeserializeOwned;
 
@@ -634,6 +635,64 @@ impl Relay {
             )
             .await?;
         self.json(response).await
+    }
+
+    /// Posts a sealed hand-over about a mailbox of the session's recipient.
+    pub async fn hand_over(
+        &self,
+        session: &SessionToken,
+        mailbox: &MailboxId,
+        sealed: Vec<u8>,
+    ) -> Result<HandOverStored> {
+        let response = self
+            .send(
+                self.client
+                    .post(format!(
+                        "{}/api/v1/office/mailboxes/{}/hand-overs",
+                        self.base,
+                        mailbox.to_wire()
+                    ))
+                    .header("authorization", bearer(&session.to_wire()))
+                    .header("content-type", "application/octet-stream")
+                    .body(sealed),
+            )
+            .await?;
+        self.json(response).await
+    }
+
+    /// One page of the hand-overs to the session's recipient after `after`, each entry
+    /// parsed on its own.
+    pub async fn hand_overs(
+        &self,
+        session: &SessionToken,
+        after: u64,
+    ) -> Result<Vec<Listed<HandOverEntry>>> {
+        let response = self
+            .send(
+                self.client
+                    .get(format!(
+                        "{}?after={after}&limit={PAGE}",
+                        self.endpoint(paths::OFFICE_HAND_OVERS)
+                    ))
+                    .header("authorization", bearer(&session.to_wire())),
+            )
+            .await?;
+        self.listing::<HandOverEntry>(response, "number").await
+    }
+
+    /// One sealed hand-over.
+    pub async fn fetch_hand_over(&self, session: &SessionToken, number: u64) -> Result<Vec<u8>> {
+        let response = self
+            .send(
+                self.client
+                    .get(format!(
+                        "{}/{number}",
+                        self.endpoint(paths::OFFICE_HAND_OVERS)
+                    ))
+                    .header("authorization", bearer(&session.to_wire())),
+            )
+            .await?;
+        self.bytes(response).await
     }
 }
 

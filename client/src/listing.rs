@@ -15,9 +15,11 @@ pub struct Malformed {
     pub reason: String,
 }
 
-/// A page of a listing as the relay sent it: `{"messages": [...]}`, entries still unparsed.
+/// A page of a listing as the relay sent it: `{"messages": [...]}` (or `{"hand_overs":
+/// [...]}`), entries still unparsed.
 #[derive(serde::Deserialize)]
 pub(crate) struct Page {
+    #[serde(alias = "hand_overs")]
     pub(crate) messages: Vec<serde_json::Value>,
 }
 

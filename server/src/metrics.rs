@@ -15,6 +15,8 @@ pub struct Metrics {
     pub follow_ups_stored: AtomicU64,
     /// Replies stored.
     pub replies_stored: AtomicU64,
+    /// Hand-overs stored.
+    pub hand_overs_stored: AtomicU64,
     /// Attachments stored.
     pub attachments_stored: AtomicU64,
     /// Attachment bytes stored.
@@ -68,6 +70,11 @@ impl Metrics {
             "meldpunt_replies_stored_total",
             "Replies and acknowledgements stored.",
             load(&self.replies_stored),
+        );
+        counter(
+            "meldpunt_hand_overs_stored_total",
+            "Hand-overs (a case's message one office member seals to a colleague) stored.",
+            load(&self.hand_overs_stored),
         );
         counter(
             "meldpunt_attachments_stored_total",

@@ -158,6 +158,7 @@ async fn retention_loop(state: Arc<AppState>) {
                     mailboxes = counts.mailboxes,
                     messages = counts.messages,
                     attachments = counts.attachments,
+                    hand_overs = counts.hand_overs,
                     expired_credentials = counts.expired_grants,
                     "retention ran"
                 );

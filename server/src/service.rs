@@ -132,6 +132,30 @@ pub(crate) async fn append_message(
     Ok(stored)
 }
 
+/// Stores a sealed hand-over (a case's message one member of the session's recipient seals
+/// to a colleague of it) about `mailbox`, which must be addressed to that recipient. Its
+/// size limit is a message's with room for the hand-over's own header and the padding that
+/// header may cost. Returns the recipient's hand-over number for it.
+pub(crate) async fn store_hand_over(
+    state: &AppState,
+    mailbox: [u8; 32],
+    scope: RecipientScope,
+    sealed: Vec<u8>,
+) -> Result<u64, Error> {
+    let number = state
+        .store
+        .put_hand_over(mailbox, scope, sealed, state.settings.limits.mailbox())
+        .await?;
+    Metrics::increment(&state.metrics.hand_overs_stored);
+    Ok(number)
+}
+
+/// The most bytes a sealed hand-over may have: a message's limit, an eighth more for the
+/// padding a longer plaintext may cost, and 8 KiB for the hand-over's header.
+pub(crate) fn hand_over_limit(max_message_bytes: usize) -> usize {
+    max_message_bytes + max_message_bytes / 8 + 8192
+}
+
 /// Stores a sealed attachment's bytes under `id` in `mailbox`, chunk by chunk; on any
 /// failure nothing of it remains. Returns the sealed size.
 pub(crate) async fn store_attachment(

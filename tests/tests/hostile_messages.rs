@@ -588,3 +588,328 @@ async fn a_message_the_reporter_cannot_open_is_marked_and_the_reporter_keeps_goi
         "{checked}"
     );
 }
+
+/// A relay answer's status and JSON body.
+async fn json(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// A member's CLI hands `case` to `to`; its JSON answer.
+fn hand_over(member: &Member, relay: &Relay, to: &IdentityKey, extra: &[&str]) -> Value {
+    let key = to.recipient().to_string();
+    let mut arguments = vec!["--to", key.as_str()];
+    arguments.extend_from_slice(extra);
+    let (status, answer, printed) = member.run_at(&relay.url, "hand-over", &arguments, None);
+    assert_eq!(status, Some(0), "{printed}");
+    answer
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_colleague_hands_a_partial_case_to_a_newcomer_who_then_holds_and_answers_it_whole() {
+    let relay = Relay::start(RelayOptions::default());
+    let reporter = User::new();
+    let code = ReceiptCode::parse(&reporter.report(&relay, "Een oude zaak.")).unwrap();
+    let old = Member::new(&relay, &relay.directory.demo_office);
+    old.sync(&relay);
+    let case = old.list(&relay)["cases"][0]["case"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    old.reply(&relay, &case, &["--ack"], None);
+    std::fs::write(&relay.directory_file, relay.directory.with_newcomer(2)).unwrap();
+    let relay = relay.restart();
+    old.reply(&relay, &case, &[], Some("Wij onderzoeken het."));
+    follow_up(&reporter, &relay, &code, "Nog iets.");
+    let newcomer = Member::new(&relay, &relay.directory.demo_newcomer);
+    assert_eq!(
+        newcomer.sync(&relay)["partial_cases"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    old.sync(&relay);
+    let handed = hand_over(
+        &old,
+        &relay,
+        &relay.directory.demo_newcomer,
+        &["--case", &case],
+    );
+    assert_eq!(handed["cases"][0]["messages"], 4, "{handed}");
+
+    // Relay-blind and reporter-blind: the reporter's mailbox holds what it held; each
+    // hand-over opens with stock age for the newcomer alone, and none for the old member.
+    assert_eq!(
+        check(&reporter, &relay, &code)["messages"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    let session = office_session(&relay, "demo", &relay.directory.demo_newcomer).await;
+    let (status, listing) = json(relay.get("/api/v1/office/hand-overs", &session).await).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        listing["hand_overs"].as_array().unwrap().len(),
+        4,
+        "{listing}"
+    );
+    let sealed = relay
+        .get("/api/v1/office/hand-overs/1", &session)
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let (sealed_path, newcomer_key, old_key) = (
+        folder.path().join("hand-over.age"),
+        folder.path().join("newcomer.key"),
+        folder.path().join("old.key"),
+    );
+    std::fs::write(&sealed_path, &sealed).unwrap();
+    write_identity(&newcomer_key, &relay.directory.demo_newcomer);
+    write_identity(&old_key, &relay.directory.demo_office);
+    let age = |identity: &std::path::Path| {
+        std::process::Command::new("age")
+            .arg("--decrypt")
+            .arg("--identity")
+            .arg(identity)
+            .arg(&sealed_path)
+            .output()
+            .unwrap()
+    };
+    let opened = age(&newcomer_key);
+    assert!(
+        opened.status.success(),
+        "{}",
+        String::from_utf8_lossy(&opened.stderr)
+    );
+    assert!(opened.stdout.starts_with(b"{\"meldpunt-hand-over\":1"));
+    assert!(!age(&old_key).status.success());
+    assert!(!sealed.windows(6).any(|window| window == b"oude z"));
+
+    // The newcomer's next sync files the two messages it could not open; the case is whole,
+    // every author checked, the report marked as handed over.
+    let synced = newcomer.sync(&relay);
+    assert_eq!(
+        synced["handed_over"].as_array().unwrap().len(),
+        2,
+        "{synced}"
+    );
+    assert_eq!(
+        synced["refused_hand_overs"].as_array().unwrap().len(),
+        0,
+        "{synced}"
+    );
+    let shown = newcomer.show(&relay, &case);
+    assert_eq!(shown["partial"], false, "{shown}");
+    assert_eq!(shown["status"], "feedback-given", "{shown}");
+    let messages = shown["messages"].as_array().unwrap();
+    let bodies: Vec<&str> = messages
+        .iter()
+        .map(|message| message["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies[0], "Een oude zaak.");
+    assert_eq!(&bodies[2..], ["Wij onderzoeken het.", "Nog iets."]);
+    let office_key = relay
+        .directory
+        .demo_office
+        .office_signing_key()
+        .office_key()
+        .to_string();
+    assert_eq!(messages[0]["handed_over_by"], office_key.as_str());
+    assert_eq!(messages[1]["handed_over_by"], office_key.as_str());
+    assert_eq!(messages[2]["handed_over_by"], Value::Null);
+    assert!(
+        messages
+            .iter()
+            .all(|message| message["unverified"] == false),
+        "{shown}"
+    );
+    let output = newcomer
+        .user
+        .run_at(&relay.url, &newcomer.arguments("show", &[&case]), None);
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(printed.contains("handed over by"), "{printed}");
+    // Nothing twice; and the newcomer, holding the report's reply key now, answers.
+    let again = newcomer.sync(&relay);
+    assert_eq!(again["handed_over"].as_array().unwrap().len(), 0, "{again}");
+    newcomer.reply(&relay, &case, &[], Some("Ik neem het over."));
+    let checked = check(&reporter, &relay, &code);
+    assert_eq!(checked["unreadable"], 0, "{checked}");
+    assert_eq!(checked["messages"][4]["body"], "Ik neem het over.");
+    assert_eq!(old.sync(&relay)["quarantined"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_misdirected_or_outside_hand_over_is_refused_and_changes_nothing() {
+    let relay = Relay::start(RelayOptions::default());
+    let reporter = User::new();
+    let code = ReceiptCode::parse(&reporter.report(&relay, "De echte melding.")).unwrap();
+    let old = Member::new(&relay, &relay.directory.demo_office);
+    old.sync(&relay);
+    let case = old.list(&relay)["cases"][0]["case"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    std::fs::write(&relay.directory_file, relay.directory.with_newcomer(2)).unwrap();
+    let relay = relay.restart();
+    follow_up(&reporter, &relay, &code, "Een aanvulling.");
+    let newcomer = Member::new(&relay, &relay.directory.demo_newcomer);
+    newcomer.sync(&relay);
+    old.sync(&relay);
+
+    // The CLI hands over only to a colleague of the same recipient.
+    for (to, expected) in [
+        (
+            relay.directory.demo_adviser.recipient().to_string(),
+            "not a member",
+        ),
+        (
+            relay.directory.demo_office.recipient().to_string(),
+            "your own key",
+        ),
+        ("age1nietsleutel".to_owned(), "age public key"),
+    ] {
+        let (status, _, printed) = old.run_at(
+            &relay.url,
+            "hand-over",
+            &["--to", &to, "--case", &case],
+            None,
+        );
+        assert_eq!(status, Some(2), "{printed}");
+        assert!(printed.contains(expected), "{printed}");
+    }
+    let (status, _, printed) = old.run_at(
+        &relay.url,
+        "hand-over",
+        &[
+            "--to",
+            &relay.directory.demo_newcomer.recipient().to_string(),
+        ],
+        None,
+    );
+    assert_eq!(status, Some(2), "{printed}");
+
+    // The adviser, whom the reporter did not choose, can neither post nor list hand-overs
+    // of this mailbox.
+    let mailbox = code.mailbox_token().mailbox_id();
+    let path = format!("/api/v1/office/mailboxes/{}/hand-overs", mailbox.to_wire());
+    let adviser = meldpunt_end_to_end::recipient_session(
+        &relay,
+        "demo",
+        "external-confidential-adviser",
+        &relay.directory.demo_adviser,
+    )
+    .await;
+    let sealed_junk = sealed_unpadded(&[relay.directory.demo_newcomer.recipient()], b"junk");
+    let (status, body) = json(
+        relay
+            .post_sealed(&path, &adviser, sealed_junk.clone())
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (404, Some("mailbox-not-found"))
+    );
+
+    // A genuine member of the office forges the report (its own keys in place of the
+    // reporter's); an outsider signs a hand-over; a sealed file that is no hand-over.
+    let office = office_session(&relay, "demo", &relay.directory.demo_office).await;
+    let forged_code = ReceiptCode::generate();
+    let mut forged = Message::report(
+        &forged_code,
+        vec![address()],
+        meldpunt_crypto::Content::text(day(), "Een verzonnen melding."),
+    );
+    forged.mailbox = mailbox;
+    let handed = |message: Message| meldpunt_crypto::HandedMessage {
+        number: 1,
+        position: 1,
+        author: meldpunt_crypto::Author::Reporter,
+        stored_on: day(),
+        message,
+    };
+    let newcomer_key = relay.directory.demo_newcomer.recipient();
+    let by_member = relay
+        .directory
+        .demo_office
+        .office_signing_key()
+        .hand_over(
+            address(),
+            newcomer_key.clone(),
+            day(),
+            handed(forged.clone()),
+        )
+        .unwrap()
+        .seal()
+        .unwrap()
+        .into_bytes();
+    let by_outsider = IdentityKey::generate()
+        .office_signing_key()
+        .hand_over(address(), newcomer_key.clone(), day(), handed(forged))
+        .unwrap()
+        .seal()
+        .unwrap()
+        .into_bytes();
+    for sealed in [by_member, by_outsider, sealed_junk] {
+        let (status, body) = json(relay.post_sealed(&path, &office, sealed).await).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let (_, listing) = json(relay.get("/api/v1/office/hand-overs", &adviser).await).await;
+    assert_eq!(
+        listing["hand_overs"].as_array().unwrap().len(),
+        0,
+        "{listing}"
+    );
+
+    let synced = newcomer.sync(&relay);
+    assert_eq!(
+        synced["handed_over"].as_array().unwrap().len(),
+        0,
+        "{synced}"
+    );
+    let reasons: Vec<&str> = synced["refused_hand_overs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|refused| refused["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons.len(), 3, "{synced}");
+    assert!(reasons[0].contains("no longer fits"), "{}", reasons[0]);
+    assert!(reasons[1].contains("not a member"), "{}", reasons[1]);
+    assert!(reasons[2].contains("does not open"), "{}", reasons[2]);
+    let shown = newcomer.show(&relay, &case);
+    assert_eq!(shown["partial"], true);
+    assert_eq!(shown["messages"].as_array().unwrap().len(), 1, "{shown}");
+    assert_eq!(shown["refused_hand_overs"].as_array().unwrap().len(), 3);
+    assert!(!shown.to_string().contains("verzonnen"));
+    // Refused once, not again at every sync; the genuine hand-over still comes through.
+    assert_eq!(
+        newcomer.sync(&relay)["refused_hand_overs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    hand_over(&old, &relay, &relay.directory.demo_newcomer, &["--open"]);
+    let synced = newcomer.sync(&relay);
+    assert_eq!(
+        synced["handed_over"].as_array().unwrap().len(),
+        1,
+        "{synced}"
+    );
+    let shown = newcomer.show(&relay, &case);
+    assert_eq!(shown["partial"], false, "{shown}");
+    assert_eq!(shown["messages"][0]["body"], "De echte melding.");
+    assert_eq!(shown["messages"][1]["unverified"], false);
+    assert_eq!(
+        check(&reporter, &relay, &code)["messages"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}

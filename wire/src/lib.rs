@@ -49,6 +49,12 @@ pub mod paths {
         "/api/v1/office/mailboxes/{mailbox}/attachments/{id}";
     /// `GET`: a sealed attachment of the organisation.
     pub const OFFICE_ATTACHMENT: &str = "/api/v1/office/attachments/{id}";
+    /// `POST`: hand a message of a mailbox over to a colleague of the session's recipient.
+    pub const OFFICE_MAILBOX_HAND_OVERS: &str = "/api/v1/office/mailboxes/{mailbox}/hand-overs";
+    /// `GET`: list the hand-overs to the session's recipient.
+    pub const OFFICE_HAND_OVERS: &str = "/api/v1/office/hand-overs";
+    /// `GET`: one sealed hand-over.
+    pub const OFFICE_HAND_OVER: &str = "/api/v1/office/hand-overs/{number}";
     /// `GET`: liveness.
     pub const HEALTH: &str = "/api/v1/health";
     /// `GET`: readiness (the store answers).
@@ -156,6 +162,39 @@ pub struct OfficeEntry {
 pub struct OfficeMessages {
     /// The messages after the cursor, in number order.
     pub messages: Vec<OfficeEntry>,
+}
+
+/// A hand-over as an office session sees it listed: a message of a case that one member
+/// of the session's recipient sealed to a colleague (the relay cannot tell to whom).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HandOverEntry {
+    /// The recipient's own number for it (the cursor), independent of its messages'.
+    pub number: u64,
+    /// The mailbox it is about.
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::mailbox_id))]
+    pub mailbox: MailboxId,
+    /// Day stored.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub day: Day,
+    /// Sealed size, bytes.
+    pub size: u64,
+}
+
+/// `GET /api/v1/office/hand-overs`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HandOvers {
+    /// The hand-overs after the cursor, in number order.
+    pub hand_overs: Vec<HandOverEntry>,
+}
+
+/// A hand-over stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HandOverStored {
+    /// The recipient's own number for it.
+    pub number: u64,
 }
 
 /// `POST /api/v1/office/challenge`.

@@ -16,7 +16,8 @@ use meldpunt_crypto::{
     ChallengeAnswer, MailboxId, OfficeChallenge, RecipientAddress, SessionToken, Stamp,
 };
 use meldpunt_wire::{
-    OfficeChallengeRequest, OfficeEntry, OfficeMessages, OfficeStored, Session, SessionRequest,
+    HandOverEntry, HandOverStored, HandOvers, OfficeChallengeRequest, OfficeEntry, OfficeMessages,
+    OfficeStored, Session, SessionRequest,
 };
 
 use super::{
@@ -43,6 +44,12 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
             post(mark_fetched),
         )
         .route("/api/v1/office/mailboxes/{mailbox}/messages", post(reply))
+        .route(
+            "/api/v1/office/mailboxes/{mailbox}/hand-overs",
+            post(post_hand_over),
+        )
+        .route("/api/v1/office/hand-overs", get(list_hand_overs))
+        .route("/api/v1/office/hand-overs/{number}", get(fetch_hand_over))
 }
 
 #[utoipa::path(
@@ -317,4 +324,115 @@ pub(crate) async fn reply(
     let (position, number) =
         service::append_message(&state, mailbox, Author::Office, Some(scope), sealed).await?;
     Ok((StatusCode::CREATED, Json(OfficeStored { position, number })))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/office/mailboxes/{mailbox}/hand-overs",
+    tag = "office",
+    operation_id = "post_hand_over",
+    summary = "Hand a message of a mailbox over to a colleague of the session's recipient",
+    description = "The body is a sealed hand-over (protocol.md section 10): a message of the case, as one member of the recipient opened it, signed by them and sealed to a colleague who joined later. The reporter never sees hand-overs; only sessions of the same recipient list them. They count against the office's byte quota of the mailbox and are deleted with it.",
+    security(("officeSession" = [])),
+    params(
+        ("mailbox" = meldpunt_wire::openapi::MailboxIdSchema, Path),
+    ),
+    request_body(content = inline(meldpunt_wire::openapi::Sealed), content_type = "application/octet-stream"),
+    responses(
+        (status = 201, description = "Stored and durable", body = meldpunt_wire::HandOverStored),
+        (status = 400, description = "Malformed request (bad-request)", body = meldpunt_wire::ErrorBody),
+        (status = 401, description = "Missing or malformed credential, expired session", body = meldpunt_wire::ErrorBody),
+        (status = 403, description = "The mailbox holds as many hand-overs or bytes as the relay allows (mailbox-full)", body = meldpunt_wire::ErrorBody),
+        (status = 404, description = "No such mailbox addressed to this recipient", body = meldpunt_wire::ErrorBody),
+        (status = 413, description = "Too large: more than a message may have, an eighth, and 8 KiB", body = meldpunt_wire::ErrorBody),
+        (status = 415, description = "Wrong content type", body = meldpunt_wire::ErrorBody),
+        (status = 422, description = "Not a sealed age file", body = meldpunt_wire::ErrorBody),
+        (status = 429, description = "Too many requests for this session", body = meldpunt_wire::ErrorBody),
+        (status = 507, description = "Storage full", body = meldpunt_wire::ErrorBody),
+    )
+)]
+pub(crate) async fn post_hand_over(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    ApiPath(mailbox): ApiPath<String>,
+    body: Body,
+) -> Result<impl IntoResponse, Error> {
+    let scope = office_session(&state, &headers).await?;
+    let mailbox = path_mailbox(&mailbox)?;
+    let limit = service::hand_over_limit(state.settings.limits.max_message_bytes);
+    let sealed = sealed_body(&headers, body, limit).await?;
+    let number = service::store_hand_over(&state, mailbox, scope, sealed).await?;
+    Ok((StatusCode::CREATED, Json(HandOverStored { number })))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/office/hand-overs",
+    tag = "office",
+    operation_id = "list_hand_overs",
+    summary = "List the hand-overs to the session's recipient after a cursor",
+    security(("officeSession" = [])),
+    params(
+        ("after" = Option<meldpunt_wire::openapi::OfficeCursorSchema>, Query, nullable = false, description = "Return hand-overs after this number, in the recipient's own hand-over numbering (0: from the start)."),
+        ("limit" = Option<u32>, Query, description = "At most this many (default 500); a value outside 1–1000 is refused with 400.", minimum = 1, maximum = 1000),
+    ),
+    responses(
+        (status = 200, description = "Hand-overs", body = meldpunt_wire::HandOvers),
+        (status = 400, description = "Malformed request (bad-request)", body = meldpunt_wire::ErrorBody),
+        (status = 401, description = "Missing or malformed credential, expired session", body = meldpunt_wire::ErrorBody),
+        (status = 429, description = "Too many requests for this session", body = meldpunt_wire::ErrorBody),
+    )
+)]
+pub(crate) async fn list_hand_overs(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    ApiQuery(cursor): ApiQuery<Cursor>,
+) -> Result<Json<HandOvers>, Error> {
+    let (after, limit) = cursor.numbers()?;
+    let scope = office_session(&state, &headers).await?;
+    let hand_overs = state
+        .store
+        .list_hand_overs(scope, after, limit)
+        .await?
+        .into_iter()
+        .map(|(number, record)| HandOverEntry {
+            number,
+            mailbox: MailboxId::from_bytes(record.mailbox),
+            day: day(record.day),
+            size: record.size,
+        })
+        .collect();
+    Ok(Json(HandOvers { hand_overs }))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/office/hand-overs/{number}",
+    tag = "office",
+    operation_id = "fetch_hand_over",
+    summary = "Fetch one sealed hand-over to the session's recipient",
+    security(("officeSession" = [])),
+    params(
+        ("number" = meldpunt_wire::openapi::MessageNumberSchema, Path, description = "The recipient's own hand-over number (1, 2, …)."),
+    ),
+    responses(
+        (status = 200, description = "The sealed hand-over", body = inline(meldpunt_wire::openapi::Sealed), content_type = "application/octet-stream"),
+        (status = 400, description = "Malformed request (bad-request)", body = meldpunt_wire::ErrorBody),
+        (status = 401, description = "Missing or malformed credential, expired session", body = meldpunt_wire::ErrorBody),
+        (status = 404, description = "No such hand-over to this recipient", body = meldpunt_wire::ErrorBody),
+        (status = 429, description = "Too many requests for this session", body = meldpunt_wire::ErrorBody),
+    )
+)]
+pub(crate) async fn fetch_hand_over(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    ApiPath(number): ApiPath<NonZeroU64>,
+) -> Result<impl IntoResponse, Error> {
+    let scope = office_session(&state, &headers).await?;
+    let bytes = state
+        .store
+        .hand_over(scope, number.get())
+        .await?
+        .ok_or(Error::MessageNotFound)?;
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes))
 }

@@ -34,6 +34,9 @@ use utoipa::{Modify, OpenApi};
         super::office::fetch_message,
         super::office::mark_fetched,
         super::office::reply,
+        super::office::post_hand_over,
+        super::office::list_hand_overs,
+        super::office::fetch_hand_over,
         super::attachments::office_upload,
         super::attachments::office_download,
         super::public::health,
@@ -157,6 +160,9 @@ mod tests {
             meldpunt_wire::paths::OFFICE_MAILBOX_MESSAGES,
             meldpunt_wire::paths::OFFICE_MAILBOX_ATTACHMENT,
             meldpunt_wire::paths::OFFICE_ATTACHMENT,
+            meldpunt_wire::paths::OFFICE_MAILBOX_HAND_OVERS,
+            meldpunt_wire::paths::OFFICE_HAND_OVERS,
+            meldpunt_wire::paths::OFFICE_HAND_OVER,
             meldpunt_wire::paths::HEALTH,
             meldpunt_wire::paths::READY,
             meldpunt_wire::paths::OPENAPI,
@@ -165,7 +171,7 @@ mod tests {
         }
         assert_eq!(
             paths.len(),
-            17,
+            20,
             "a documented path the wire crate does not name"
         );
         for (path, operations) in paths {

@@ -287,7 +287,33 @@ async fn office_requests_are_checked_before_any_work() {
         (status, body.error.as_str()),
         (StatusCode::UNAUTHORIZED, "challenge-failed")
     );
-    let (status, body) = answer(&router, get("/api/v1/office/messages", &stranger())).await;
+    for path in [
+        "/api/v1/office/messages",
+        "/api/v1/office/hand-overs",
+        "/api/v1/office/hand-overs/1",
+    ] {
+        let (status, body) = answer(&router, get(path, &stranger())).await;
+        assert_eq!(
+            (status, body.error.as_str()),
+            (StatusCode::UNAUTHORIZED, "session-expired"),
+            "{path}"
+        );
+    }
+    let (status, body) = answer(
+        &router,
+        Request::post(format!(
+            "/api/v1/office/mailboxes/{}/hand-overs",
+            meldpunt_crypto::ReceiptCode::generate()
+                .mailbox_token()
+                .mailbox_id()
+                .to_wire()
+        ))
+        .header(header::AUTHORIZATION, stranger())
+        .header(header::CONTENT_TYPE, "application/octet-stream")
+        .body(Body::from("not sealed"))
+        .expect("a request"),
+    )
+    .await;
     assert_eq!(
         (status, body.error.as_str()),
         (StatusCode::UNAUTHORIZED, "session-expired")

@@ -11,8 +11,8 @@ use std::pin::Pin;
 use meldpunt_crypto::SpentStamp;
 
 use super::{
-    AttachmentRecord, Author, BackupCounts, Grant, MailboxLimits, MailboxRecord, MessageRecord,
-    PurgeCounts, RecipientScope, Store, StoreCounts, StoreError,
+    AttachmentRecord, Author, BackupCounts, Grant, HandOverRecord, MailboxLimits, MailboxRecord,
+    MessageRecord, PurgeCounts, RecipientScope, Store, StoreCounts, StoreError,
 };
 
 /// What a store's asynchronous methods return.
@@ -67,6 +67,25 @@ pub(crate) trait Storage: std::fmt::Debug + Send + Sync + 'static {
     fn recipient_message(&self, scope: RecipientScope, number: u64) -> Answer<'_, Option<Vec<u8>>>;
     /// Marks the message a recipient numbers `number` fetched.
     fn mark_fetched(&self, scope: RecipientScope, number: u64) -> Answer<'_, ()>;
+    /// Stores a sealed hand-over about a mailbox addressed to the session's recipient;
+    /// returns the recipient's hand-over number for it.
+    fn put_hand_over(
+        &self,
+        mailbox: [u8; 32],
+        scope: RecipientScope,
+        sealed: Vec<u8>,
+        limits: MailboxLimits,
+    ) -> Answer<'_, u64>;
+    /// The hand-overs to a recipient after `after` in its hand-over numbering, at most
+    /// `limit`.
+    fn list_hand_overs(
+        &self,
+        scope: RecipientScope,
+        after: u64,
+        limit: usize,
+    ) -> Answer<'_, Vec<(u64, HandOverRecord)>>;
+    /// The sealed hand-over a recipient numbers `number`.
+    fn hand_over(&self, scope: RecipientScope, number: u64) -> Answer<'_, Option<Vec<u8>>>;
     /// Stores an office session (by the hash of its token).
     fn open_session(&self, session_id: [u8; 32], grant: Grant) -> Answer<'_, ()>;
     /// Ends every session of these recipients; returns how many.
@@ -173,6 +192,29 @@ impl Storage for Store {
 
     fn mark_fetched(&self, scope: RecipientScope, number: u64) -> Answer<'_, ()> {
         Box::pin(Store::mark_fetched(self, scope, number))
+    }
+
+    fn put_hand_over(
+        &self,
+        mailbox: [u8; 32],
+        scope: RecipientScope,
+        sealed: Vec<u8>,
+        limits: MailboxLimits,
+    ) -> Answer<'_, u64> {
+        Box::pin(Store::put_hand_over(self, mailbox, scope, sealed, limits))
+    }
+
+    fn list_hand_overs(
+        &self,
+        scope: RecipientScope,
+        after: u64,
+        limit: usize,
+    ) -> Answer<'_, Vec<(u64, HandOverRecord)>> {
+        Box::pin(Store::list_hand_overs(self, scope, after, limit))
+    }
+
+    fn hand_over(&self, scope: RecipientScope, number: u64) -> Answer<'_, Option<Vec<u8>>> {
+        Box::pin(Store::hand_over(self, scope, number))
     }
 
     fn open_session(&self, session_id: [u8; 32], grant: Grant) -> Answer<'_, ()> {

@@ -50,6 +50,7 @@ impl Store {
                 attachments: 0,
                 reporter_bytes: 0,
                 office_bytes: 0,
+                hand_overs: Vec::new(),
             };
             drop(mailboxes);
             append(

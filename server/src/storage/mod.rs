@@ -26,6 +26,7 @@ use tokio::sync::mpsc;
 mod attachments;
 mod backend;
 mod error;
+mod hand_overs;
 mod mailboxes;
 mod maintenance;
 mod sessions;
@@ -35,6 +36,7 @@ mod writer;
 
 pub(crate) use backend::Storage;
 pub(crate) use error::StoreError;
+pub(crate) use hand_overs::HandOverRecord;
 pub(crate) use mailboxes::EarlierMailboxes;
 use maintenance::upgrade;
 use writer::{writer_loop, Job, Numbers};
@@ -64,6 +66,12 @@ const ORGANISATION_MESSAGES: TableDefinition<(&str, u64), &[u8]> =
 const RECIPIENT_MESSAGES: TableDefinition<(&str, &str, u64), (u64, bool)> =
     TableDefinition::new("recipient_messages");
 const ATTACHMENTS: TableDefinition<[u8; 16], &[u8]> = TableDefinition::new("attachments");
+/// (organisation, recipient, its hand-over number) → [`hand_overs::HandOverRecord`] (JSON):
+/// messages of a case one member of a recipient handed to a colleague of it.
+const HAND_OVERS: TableDefinition<(&str, &str, u64), &[u8]> = TableDefinition::new("hand_overs");
+/// (organisation, recipient, its hand-over number) → sealed bytes.
+const HAND_OVER_BODIES: TableDefinition<(&str, &str, u64), &[u8]> =
+    TableDefinition::new("hand_over_bodies");
 /// (attachment id, chunk index) → sealed bytes.
 const ATTACHMENT_CHUNKS: TableDefinition<([u8; 16], u32), &[u8]> =
     TableDefinition::new("attachment_chunks");
@@ -122,9 +130,12 @@ pub(crate) struct MailboxRecord {
     /// Sealed bytes the reporter stored in it (messages and attachments).
     #[serde(default)]
     pub reporter_bytes: u64,
-    /// Sealed bytes the office stored in it.
+    /// Sealed bytes the office stored in it (hand-overs included).
     #[serde(default)]
     pub office_bytes: u64,
+    /// Its hand-overs: (recipient, that recipient's hand-over number).
+    #[serde(default)]
+    pub hand_overs: Vec<(String, u64)>,
 }
 
 impl MailboxRecord {
@@ -295,6 +306,8 @@ pub(crate) struct PurgeCounts {
     pub messages: u64,
     /// Attachments deleted.
     pub attachments: u64,
+    /// Hand-overs deleted.
+    pub hand_overs: u64,
     /// Expired challenges, sessions and stamps forgotten.
     pub expired_grants: u64,
 }
@@ -349,6 +362,8 @@ impl Store {
             transaction.open_table(ATTACHMENT_CHUNKS)?;
             transaction.open_table(SESSIONS)?;
             transaction.open_table(SPENT_STAMPS)?;
+            transaction.open_table(HAND_OVERS)?;
+            transaction.open_table(HAND_OVER_BODIES)?;
             upgrade(&transaction)?;
             if let Some(directory) = directory {
                 let mut numbers = writer::NumberCache::default();

@@ -810,3 +810,141 @@ async fn each_recipient_marks_its_own_messages_fetched() {
     assert_eq!(fetched(integrity).await, [true]);
     assert_eq!(fetched(guide).await, [false]);
 }
+
+#[tokio::test]
+async fn hand_overs_reach_only_their_recipient_count_against_the_office_quota_and_go_with_the_mailbox(
+) {
+    let (directory, store) = store();
+    let mailbox = [9u8; 32];
+    store
+        .create_mailbox(mailbox, "demo".into(), recipients(), b"r".to_vec(), None)
+        .await
+        .unwrap();
+    let adviser = RecipientScope {
+        organisation: "demo".into(),
+        recipient: "external-confidential-adviser".into(),
+    };
+    // Another recipient's session, another organisation's, or a mailbox that does not
+    // exist: refused as not found, and nothing is stored.
+    for (scope, target) in [
+        (adviser.clone(), mailbox),
+        (office("other"), mailbox),
+        (office("demo"), [8u8; 32]),
+    ] {
+        assert!(matches!(
+            store
+                .put_hand_over(target, scope, b"sealed".to_vec(), limits(10))
+                .await,
+            Err(StoreError::MailboxNotFound)
+        ));
+    }
+    // The office's byte quota counts hand-overs, and a refusal changes nothing.
+    let tight = MailboxLimits {
+        bytes: 10,
+        ..limits(10)
+    };
+    assert!(matches!(
+        store
+            .put_hand_over(mailbox, office("demo"), vec![1; 11], tight)
+            .await,
+        Err(StoreError::MailboxFull("bytes"))
+    ));
+    let first = store
+        .put_hand_over(mailbox, office("demo"), b"first".to_vec(), limits(2))
+        .await
+        .unwrap();
+    let second = store
+        .put_hand_over(mailbox, office("demo"), b"second".to_vec(), limits(2))
+        .await
+        .unwrap();
+    assert_eq!((first, second), (1, 2));
+    assert!(matches!(
+        store
+            .put_hand_over(mailbox, office("demo"), b"third".to_vec(), limits(2))
+            .await,
+        Err(StoreError::MailboxFull("hand-overs"))
+    ));
+    assert_eq!(
+        store.mailbox(mailbox).await.unwrap().unwrap().office_bytes,
+        11
+    );
+    let listed = store.list_hand_overs(office("demo"), 0, 10).await.unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .map(|(number, record)| (*number, record.mailbox, record.size))
+            .collect::<Vec<_>>(),
+        [(1, mailbox, 5), (2, mailbox, 6)]
+    );
+    assert_eq!(
+        store
+            .list_hand_overs(office("demo"), 1, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(store
+        .list_hand_overs(adviser.clone(), 0, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store.hand_over(office("demo"), 2).await.unwrap().unwrap(),
+        b"second"
+    );
+    assert!(store.hand_over(adviser, 2).await.unwrap().is_none());
+    // Never among the reporter's messages.
+    assert_eq!(
+        store
+            .list_mailbox(mailbox, 0, 10)
+            .await
+            .unwrap()
+            .unwrap()
+            .len(),
+        1
+    );
+    // A backup keeps them.
+    let target = directory.path().join("backup.redb");
+    store.backup(target.clone()).await.unwrap();
+    let restored = Store::open(&target).unwrap();
+    assert_eq!(
+        restored
+            .hand_over(office("demo"), 1)
+            .await
+            .unwrap()
+            .unwrap(),
+        b"first"
+    );
+    drop(restored);
+    // Retention deletes them with their mailbox; their numbers are never given again.
+    store
+        .write(move |transaction| {
+            let mut mailboxes = transaction.open_table(MAILBOXES)?;
+            let mut record: MailboxRecord = decode(mailboxes.get(mailbox)?.unwrap().value())?;
+            record.last_activity -= 366;
+            mailboxes.insert(mailbox, encode(&record).as_slice())?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.purge(365).await.unwrap().hand_overs, 2);
+    assert!(store
+        .list_hand_overs(office("demo"), 0, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store.hand_over(office("demo"), 1).await.unwrap().is_none());
+    let later = [10u8; 32];
+    store
+        .create_mailbox(later, "demo".into(), recipients(), b"r".to_vec(), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .put_hand_over(later, office("demo"), b"later".to_vec(), limits(2))
+            .await
+            .unwrap(),
+        3
+    );
+}

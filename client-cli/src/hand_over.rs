@@ -1,0 +1,365 @@
+//! Hand-overs between members of one recipient (see `meldpunt_crypto::HandOver`).
+//!
+//! `meldpunt inbox hand-over --to KEY` re-seals every message of the chosen (or all open)
+//! cases to a colleague who joined the recipient later, each signed with this member's
+//! office key, and posts them to the relay, which keeps them apart from the reporter's
+//! mailbox. `meldpunt inbox sync` takes in what colleagues handed to this member: each
+//! hand-over is checked against the signed directory (a member of this member's own
+//! recipient signed it, for this member's key) and then, with the case's other messages,
+//! through a fresh thread check, as if the relay had served it; one that does not fit is
+//! refused with why, and never stops the sync or changes the case.
+//!
+//! This module never seals a case to a key the signed directory does not list for this
+//! member's own recipient, and never lets a handed message replace one this member opened
+//! from the relay.
+
+use meldpunt_crypto::{
+    Authenticity, Author, Day, HandOver, HandedMessage, IdentityKey, Message, MessageKind,
+    OfficeKey, RecipientAddress, RecipientKey,
+};
+use meldpunt_wire::HandOverEntry;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::clock::today;
+use crate::error::{CliError, Result};
+use crate::inbox::{apply, case_id, Inbox, Session};
+use crate::input;
+use crate::store::{Case, Status, Store, StoredMessage};
+
+/// A hand-over this member's client refused, kept in the store to be shown.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RefusedHandOver {
+    /// The relay's hand-over number.
+    pub number: u64,
+    /// The case it was about, when that could be told.
+    pub case: Option<String>,
+    /// Why it was refused.
+    pub reason: String,
+}
+
+/// What taking in hand-overs did in one sync.
+#[derive(Debug, Default)]
+pub(crate) struct Received {
+    /// Filed: case, position.
+    pub handed: Vec<(String, u32)>,
+    /// Refused: hand-over number, case if known, reason.
+    pub refused: Vec<RefusedHandOver>,
+}
+
+impl Inbox {
+    /// `meldpunt inbox hand-over`: hands the cases `chosen` (ids or their first characters),
+    /// or every open case when `open`, to the colleague whose age key is `to`.
+    pub fn hand_over(&self, to: &str, chosen: &[String], open: bool) -> Result<()> {
+        let to: RecipientKey = to.trim().parse().map_err(|_| {
+            CliError::Usage("--to takes the colleague's age public key (age1…)".into())
+        })?;
+        let identities = input::identities(&self.identity)?;
+        let mut store = Store::open(&self.store, &identities)?;
+        let session = self.session(&identities, &mut store)?;
+        store.save()?;
+        if identities.iter().any(|identity| identity.recipient() == to) {
+            return Err(CliError::Usage(
+                "--to is your own key; give the key of the colleague who joined".into(),
+            ));
+        }
+        let members = &session.directory.recipient(&session.address)?.keys;
+        if !members.contains(&to) {
+            return Err(CliError::Usage(format!(
+                "{to} is not a member of {}/{} in the relay's signed directory: a case is handed only \
+                 to a colleague of the same recipient (add them with meldpunt directory add-member and sign first)",
+                session.address.organisation, session.address.recipient
+            )));
+        }
+        let ids: Vec<String> = if open {
+            store
+                .state
+                .cases
+                .values()
+                .filter(|case| case.status != Status::Closed && !case.messages.is_empty())
+                .map(|case| case.id.clone())
+                .collect()
+        } else {
+            chosen
+                .iter()
+                .map(|id| store.case_mut(id).map(|case| case.id.clone()))
+                .collect::<Result<_>>()?
+        };
+        if ids.is_empty() {
+            return Err(CliError::Usage(
+                "there is no open case with messages to hand over".into(),
+            ));
+        }
+        // Everything to send, gathered first: the store is let go before the relay is.
+        let mut cases: Vec<(String, meldpunt_crypto::MailboxId, Vec<HandedMessage>)> = Vec::new();
+        for id in &ids {
+            let case = &store.state.cases[id];
+            let handed = case
+                .messages
+                .iter()
+                .map(handed_message)
+                .collect::<Result<Vec<_>>>()?;
+            cases.push((id.clone(), case.check.mailbox(), handed));
+        }
+        drop(store);
+        let signing_key = identities[0].office_signing_key();
+        let day = today();
+        let mut sent = Vec::new();
+        for (id, mailbox, handed) in cases {
+            let count = handed.len();
+            for message in handed {
+                let sealed = signing_key
+                    .hand_over(session.address.clone(), to.clone(), day, message)?
+                    .seal()?;
+                session
+                    .relay
+                    .hand_over(&session.token, &mailbox, sealed.into_bytes())?;
+            }
+            sent.push((id, count));
+        }
+        if self.json {
+            let cases: Vec<_> = sent
+                .iter()
+                .map(|(case, messages)| json!({"case": case, "messages": messages}))
+                .collect();
+            println!("{}", json!({"to": to.to_string(), "cases": cases}));
+        } else {
+            for (case, messages) in &sent {
+                println!("case {case}: {messages} message(s) handed over.");
+            }
+            println!(
+                "Sealed to {to} alone and signed with your office key; they appear in your colleague's \
+                 store at their next meldpunt inbox sync."
+            );
+        }
+        Ok(())
+    }
+}
+
+/// A stored message as it is handed over.
+fn handed_message(stored: &StoredMessage) -> Result<HandedMessage> {
+    Ok(HandedMessage {
+        number: stored.number,
+        position: stored.position,
+        author: stored.author.parse().map_err(|_| {
+            CliError::Local(format!(
+                "the store holds an unknown author {}",
+                stored.author
+            ))
+        })?,
+        stored_on: stored.stored_on.parse().map_err(|_| {
+            CliError::Local(format!(
+                "the store holds an unknown day {}",
+                stored.stored_on
+            ))
+        })?,
+        message: stored.message()?,
+    })
+}
+
+/// Takes in the hand-overs to this member's recipient after the store's cursor: files what
+/// is for this member and fits its case, refuses (and notes) what does not. What was taken
+/// before a failure (the relay gone) is kept; the cursor never passes a hand-over that was
+/// not dealt with.
+pub(crate) fn receive(
+    identities: &[IdentityKey],
+    session: &Session,
+    store: &mut Store,
+    signers: &[(RecipientAddress, OfficeKey)],
+    received: &mut Received,
+) -> Result<()> {
+    let own: Vec<RecipientKey> = identities.iter().map(IdentityKey::recipient).collect();
+    loop {
+        let before = store.state.hand_over_cursor;
+        let entries = session.relay.hand_overs(&session.token, before)?;
+        for entry in entries {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(malformed) => {
+                    let number = malformed.key.unwrap_or(0);
+                    refuse(store, received, number, None, malformed.reason);
+                    store.state.hand_over_cursor = store.state.hand_over_cursor.max(number);
+                    continue;
+                }
+            };
+            if entry.number > store.state.hand_over_cursor {
+                let sealed = session
+                    .relay
+                    .fetch_hand_over(&session.token, entry.number)?;
+                let case = case_id(&entry.mailbox.to_wire());
+                match take(identities, &own, session, store, signers, &entry, &sealed) {
+                    Ok(Some(position)) => received.handed.push((case, position)),
+                    Ok(None) => {}
+                    Err(reason) => refuse(store, received, entry.number, Some(case), reason),
+                }
+                store.state.hand_over_cursor = entry.number;
+            }
+        }
+        store.save()?;
+        if store.state.hand_over_cursor == before {
+            return Ok(());
+        }
+    }
+}
+
+fn refuse(
+    store: &mut Store,
+    received: &mut Received,
+    number: u64,
+    case: Option<String>,
+    reason: String,
+) {
+    let refused = RefusedHandOver {
+        number,
+        case,
+        reason,
+    };
+    store.state.refused_hand_overs.push(refused.clone());
+    received.refused.push(refused);
+}
+
+/// Opens, checks and files one hand-over. `Ok(None)`: not for this member (sealed to a
+/// colleague), or a message this member holds already.
+fn take(
+    identities: &[IdentityKey],
+    own: &[RecipientKey],
+    session: &Session,
+    store: &mut Store,
+    signers: &[(RecipientAddress, OfficeKey)],
+    entry: &HandOverEntry,
+    sealed: &[u8],
+) -> std::result::Result<Option<u32>, String> {
+    let hand_over = match HandOver::open(identities, sealed) {
+        Err(meldpunt_crypto::Error::NotForThisIdentity) => return Ok(None),
+        Err(error) => return Err(format!("it does not open as a hand-over: {error}")),
+        Ok(hand_over) => hand_over,
+    };
+    let handed = hand_over
+        .verify(&session.address, own, signers)
+        .map_err(|error| error.to_string())?;
+    if !hand_over.mailbox().matches(&entry.mailbox) {
+        return Err(
+            "the relay listed it under another mailbox than the one its message belongs to".into(),
+        );
+    }
+    let message_json = String::from_utf8(
+        handed
+            .message
+            .encode()
+            .map_err(|error| error.to_string())?
+            .to_vec(),
+    )
+    .expect("JSON is UTF-8");
+    let id = case_id(&entry.mailbox.to_wire());
+    let stored_on = handed.stored_on.min(today());
+    let case = store.state.cases.get(&id).cloned().unwrap_or_else(|| {
+        Case::new(
+            id.clone(),
+            hand_over.mailbox(),
+            stored_on,
+            true,
+            signers.to_vec(),
+        )
+    });
+    if let Some(held) = case
+        .messages
+        .iter()
+        .find(|stored| stored.position == handed.position)
+    {
+        return if held.message_json == message_json {
+            Ok(None)
+        } else {
+            Err(format!(
+                "position {} of the case holds another message already{}; the one you hold is kept",
+                handed.position,
+                if held.handed_over_by.is_some() {
+                    " (handed over before)"
+                } else {
+                    " (opened by you from the relay)"
+                }
+            ))
+        };
+    }
+    let mut messages = case.messages.clone();
+    messages.push(StoredMessage {
+        number: handed.number,
+        position: handed.position,
+        author: handed.author.as_str().to_owned(),
+        stored_on: stored_on.to_string(),
+        message_json,
+        unverified: false,
+        missing_before: 0,
+        handed_over_by: Some(hand_over.signer()),
+    });
+    let rebuilt = rebuild(&case, messages, signers, handed.position)?;
+    store.state.cases.insert(id, rebuilt);
+    Ok(Some(handed.position))
+}
+
+/// The case again from `messages`, through a fresh thread check (complete if they start with
+/// a report, else partial), keeping what only this store knows (closed, what it sent,
+/// quarantined messages); or why it cannot be, naming the new message at `added` or the
+/// message it would no longer let fit.
+fn rebuild(
+    case: &Case,
+    mut messages: Vec<StoredMessage>,
+    signers: &[(RecipientAddress, OfficeKey)],
+    added: u32,
+) -> std::result::Result<Case, String> {
+    messages.sort_by_key(|stored| stored.position);
+    let opened: Vec<Message> = messages
+        .iter()
+        .map(StoredMessage::message)
+        .collect::<Result<_>>()
+        .map_err(|error| format!("a message of the case cannot be read: {error}"))?;
+    let partial = !matches!(
+        opened.first().map(|message| &message.kind),
+        Some(MessageKind::Report { .. })
+    );
+    let first_day: Day = messages[0]
+        .stored_on
+        .parse()
+        .map_err(|_| "a message of the case has no valid day".to_owned())?;
+    let mut fresh = Case::new(
+        case.id.clone(),
+        case.check.mailbox(),
+        first_day,
+        partial,
+        signers.to_vec(),
+    );
+    fresh.sent_sequence = case.sent_sequence;
+    fresh.quarantined = case.quarantined.clone();
+    for (stored, message) in messages.into_iter().zip(opened) {
+        let author: Author = stored.author.parse().map_err(|_| {
+            format!(
+                "a message of the case has an unknown author {}",
+                stored.author
+            )
+        })?;
+        let admitted = fresh.check.admit(&message, author).map_err(|error| {
+            if stored.position == added {
+                format!("it does not fit the case: {error}")
+            } else {
+                format!(
+                    "with it, the message at position {} no longer fits the case: {error}",
+                    stored.position
+                )
+            }
+        })?;
+        let day: Day = stored
+            .stored_on
+            .parse()
+            .map_err(|_| "a message of the case has no valid day".to_owned())?;
+        apply(&mut fresh, &message, day);
+        fresh.messages.push(StoredMessage {
+            unverified: admitted.authenticity == Authenticity::UnverifiedFollowUp,
+            missing_before: admitted.missing_before,
+            ..stored
+        });
+    }
+    if case.status == Status::Closed {
+        fresh.status = Status::Closed;
+        fresh.closed_on = case.closed_on;
+    }
+    Ok(fresh)
+}
