@@ -42,6 +42,8 @@ fn stored(code: &ReceiptCode, position: u32, day: Day, text: String) -> StoredMe
         unverified: false,
         missing_before: 0,
         handed_over_by: None,
+        hand_over: None,
+        attachment_copies: Default::default(),
     }
 }
 

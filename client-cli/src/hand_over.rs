@@ -13,9 +13,11 @@
 //! member's own recipient, and never lets a handed message replace one this member opened
 //! from the relay.
 
+use std::io::{BufReader, Seek as _, SeekFrom};
+
 use meldpunt_crypto::{
-    Authenticity, Author, Day, HandOver, HandedMessage, IdentityKey, Message, MessageKind,
-    OfficeKey, RecipientAddress, RecipientKey,
+    AttachmentCopy, AttachmentId, AttachmentReference, Authenticity, Author, Day, HandOver,
+    HandedMessage, IdentityKey, Message, MessageKind, OfficeKey, RecipientAddress, RecipientKey,
 };
 use meldpunt_wire::HandOverEntry;
 use serde::{Deserialize, Serialize};
@@ -25,6 +27,7 @@ use crate::clock::today;
 use crate::error::{CliError, Result};
 use crate::inbox::{apply, case_id, Inbox, Session};
 use crate::input;
+use crate::relay::{Credential, Upload};
 use crate::store::{Case, Status, Store, StoredMessage};
 
 /// A hand-over this member's client refused, kept in the store to be shown.
@@ -91,23 +94,25 @@ impl Inbox {
             ));
         }
         // Everything to send, gathered first: the store is let go before the relay is.
-        let mut cases: Vec<(String, meldpunt_crypto::MailboxId, Vec<HandedMessage>)> = Vec::new();
+        let mut cases: Vec<(Case, Vec<HandedMessage>)> = Vec::new();
         for id in &ids {
-            let case = &store.state.cases[id];
+            let case = store.state.cases[id].clone();
             let handed = case
                 .messages
                 .iter()
                 .map(handed_message)
                 .collect::<Result<Vec<_>>>()?;
-            cases.push((id.clone(), case.check.mailbox(), handed));
+            cases.push((case, handed));
         }
         drop(store);
         let signing_key = identities[0].office_signing_key();
         let day = today();
         let mut sent = Vec::new();
-        for (id, mailbox, handed) in cases {
-            let count = handed.len();
-            for message in handed {
+        for (case, handed) in cases {
+            let (id, mailbox, count) = (case.id.clone(), case.check.mailbox(), handed.len());
+            for mut message in handed {
+                message.copies =
+                    copy_attachments(&session, &identities, &case, &to, &message.message)?;
                 let sealed = signing_key
                     .hand_over(session.address.clone(), to.clone(), day, message)?
                     .seal()?;
@@ -154,7 +159,82 @@ fn handed_message(stored: &StoredMessage) -> Result<HandedMessage> {
             ))
         })?,
         message: stored.message()?,
+        copies: Vec::new(),
     })
+}
+
+/// Opens each attachment of `message` (from where this store fetches it) and seals it again
+/// to `to` alone, uploading the copy into the case's mailbox under a new id. The download is
+/// spooled to an unnamed temporary file, as the ciphertext it is; the plaintext passes only
+/// through a pipe, from opening to sealing, and is never held whole or written anywhere.
+fn copy_attachments(
+    session: &Session,
+    identities: &[IdentityKey],
+    case: &Case,
+    to: &RecipientKey,
+    message: &Message,
+) -> Result<Vec<AttachmentCopy>> {
+    let local = |error: std::io::Error| CliError::Local(error.to_string());
+    let mailbox = case.check.mailbox();
+    let mut copies = Vec::new();
+    for original in &message.attachments {
+        let fetched = case.fetch_reference(original);
+        let mut spool = tempfile::tempfile().map_err(local)?;
+        let mut download = session.relay.download_attachment(
+            Credential::Office(&session.token),
+            &AttachmentId::from_wire(&fetched.location)?,
+        )?;
+        std::io::copy(&mut download, &mut spool).map_err(local)?;
+        spool.seek(SeekFrom::Start(0)).map_err(local)?;
+        let copy = AttachmentId::generate();
+        let location = copy.to_wire();
+        let (plain_reader, plain_writer) = std::io::pipe().map_err(local)?;
+        let (sealed_reader, sealed_writer) = std::io::pipe().map_err(local)?;
+        let (opened, sealed, uploaded) = std::thread::scope(|scope| {
+            let opening = scope
+                .spawn(|| fetched.open_stream(identities, BufReader::new(spool), plain_writer));
+            let sealing = scope.spawn(|| {
+                // The pipe's writing end is closed here, when sealing ends (not when the
+                // thread is joined): the upload reads to its end.
+                AttachmentReference::seal_stream(
+                    std::slice::from_ref(to),
+                    &original.name,
+                    &location,
+                    plain_reader,
+                    original.size,
+                    sealed_writer,
+                )
+                .map(|(sealed, writer)| {
+                    drop(writer);
+                    sealed
+                })
+            });
+            let uploaded = session.relay.upload_attachment(
+                Upload::Office {
+                    session: &session.token,
+                    mailbox: &mailbox,
+                },
+                &copy,
+                sealed_reader,
+            );
+            (opening.join(), sealing.join(), uploaded)
+        });
+        let failed = || CliError::Local("a thread copying an attachment failed".into());
+        opened.map_err(|_| failed())??;
+        let sealed = sealed.map_err(|_| failed())??;
+        uploaded?;
+        if sealed.sha256 != original.sha256 || sealed.size != original.size {
+            return Err(CliError::Verification(format!(
+                "the attachment {} did not open to what its message announced",
+                original.name
+            )));
+        }
+        copies.push(AttachmentCopy {
+            location: original.location.clone(),
+            copy: location,
+        });
+    }
+    Ok(copies)
 }
 
 /// Takes in the hand-overs to this member's recipient after the store's cursor: files what
@@ -290,8 +370,17 @@ fn take(
         unverified: false,
         missing_before: 0,
         handed_over_by: Some(hand_over.signer()),
+        hand_over: Some(entry.number),
+        attachment_copies: handed
+            .copies
+            .iter()
+            .map(|copy| (copy.location.clone(), copy.copy.clone()))
+            .collect(),
     });
     let rebuilt = rebuild(&case, messages, signers, handed.position)?;
+    store
+        .keep_hand_over(entry.number, sealed)
+        .map_err(|error| format!("it cannot be kept: {error}"))?;
     store.state.cases.insert(id, rebuilt);
     Ok(Some(handed.position))
 }

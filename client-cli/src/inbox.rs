@@ -353,7 +353,7 @@ impl Inbox {
         attachments::open_into(
             &session.relay,
             Credential::Office(&session.token),
-            &reference,
+            &case.fetch_reference(&reference),
             identities,
             output,
         )
@@ -998,8 +998,17 @@ impl Inbox {
                 stored.number,
                 message.kind.as_str()
             );
-            let original = out.join("originals").join(format!("{stem}.age"));
-            let source = store.original_path(stored.number);
+            let (original, source) = match stored.hand_over {
+                Some(number) => (
+                    out.join("originals")
+                        .join(format!("{stem}-handed-over.age")),
+                    store.hand_over_path(number),
+                ),
+                None => (
+                    out.join("originals").join(format!("{stem}.age")),
+                    store.original_path(stored.number),
+                ),
+            };
             let sealed = std::fs::read(&source).map_err(|error| CliError::file(&source, error))?;
             write(&original, &sealed)?;
             files.push(original);
@@ -1013,7 +1022,11 @@ impl Inbox {
                 stored.position,
                 message.kind.as_str(),
                 stored.author,
-                if stored.unverified { " (NOT VERIFIED: the report was not sealed to this identity)" } else { "" },
+                match (stored.unverified, &stored.handed_over_by) {
+                    (true, _) => " (NOT VERIFIED: the report was not sealed to this identity)".to_owned(),
+                    (false, Some(key)) => format!(" (handed over by the colleague with office key {key})"),
+                    (false, None) => String::new(),
+                },
                 message.written_on,
                 stored.stored_on,
                 message.body.as_str()
@@ -1036,7 +1049,7 @@ impl Inbox {
                 let path = attachments::download(
                     &session.relay,
                     Credential::Office(&session.token),
-                    &reference,
+                    &case.fetch_reference(&reference),
                     identities,
                     &out.join("attachments"),
                 )?;
@@ -1259,6 +1272,8 @@ fn file(
             unverified,
             missing_before: admitted.missing_before,
             handed_over_by: None,
+            hand_over: None,
+            attachment_copies: Default::default(),
         },
     );
     Ok(Filed {

@@ -6,7 +6,8 @@
 //! - `cases.sealed` — the cases and the opened messages, as JSON encrypted with
 //!   XChaCha20-Poly1305 under the store key (24-byte random nonce || ciphertext);
 //! - `originals/<number>.age` — every sealed message exactly as the relay served it (age
-//!   files: ciphertext already), quarantined ones included;
+//!   files: ciphertext already), quarantined ones included; `originals/hand-over-<number>.age`
+//!   — every hand-over filed, as the relay served it;
 //! - `lock` — held by the command using the store, so that two commands (two syncs, a sync
 //!   and a reply) wait for each other instead of losing each other's changes.
 //!
@@ -83,6 +84,15 @@ pub struct StoredMessage {
     /// rather than from the relay (sealed before this member's key was in the directory).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handed_over_by: Option<OfficeKey>,
+    /// The relay's number of the hand-over it came in (its sealed original is kept under
+    /// [`Store::hand_over_path`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hand_over: Option<u64>,
+    /// For a handed-over message: its attachments' copies sealed to this member (original
+    /// location → the copy's), fetched in their place and checked against the original
+    /// reference's size and digest.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attachment_copies: BTreeMap<String, String>,
 }
 
 /// A message that was sealed to this office but could not be filed: it does not open as a
@@ -223,6 +233,20 @@ impl Case {
             .filter(|(_, due)| today > *due)
             .map(|(deadline, _)| deadline.as_str())
             .collect()
+    }
+
+    /// Where to fetch the attachment `reference` from: the copy a colleague sealed to this
+    /// member when they handed its message over, else where the message says. Size and
+    /// digest stay the original's, so a copy is checked against what the author sealed.
+    pub fn fetch_reference(&self, reference: &AttachmentReference) -> AttachmentReference {
+        let copy = self
+            .messages
+            .iter()
+            .find_map(|stored| stored.attachment_copies.get(&reference.location));
+        AttachmentReference {
+            location: copy.cloned().unwrap_or_else(|| reference.location.clone()),
+            ..reference.clone()
+        }
     }
 
     /// All attachment references in the thread, with the author of their message.
@@ -382,6 +406,19 @@ impl Store {
     pub fn keep_original(&self, number: u64, sealed: &[u8]) -> Result<()> {
         let path = self.original_path(number);
         write_private(&path, sealed).map_err(|error| CliError::file(&path, error))
+    }
+
+    /// Keeps a sealed hand-over as served.
+    pub fn keep_hand_over(&self, number: u64, sealed: &[u8]) -> Result<()> {
+        let path = self.hand_over_path(number);
+        write_private(&path, sealed).map_err(|error| CliError::file(&path, error))
+    }
+
+    /// Where a sealed hand-over is kept.
+    pub fn hand_over_path(&self, number: u64) -> PathBuf {
+        self.folder
+            .join("originals")
+            .join(format!("hand-over-{number:08}.age"))
     }
 
     /// Where a sealed original is kept.

@@ -18,6 +18,13 @@
 //! takes on the colleague's word is what nobody can check anyway: the report itself (a
 //! report is never signed; its own keys start the thread).
 //!
+//! Attachments go along as copies: the colleague opens each attachment the message refers
+//! to, seals it again to the new member alone and uploads it into the mailbox under a new
+//! id; the hand-over names, for each original location, the copy's ([`AttachmentCopy`]).
+//! The message keeps its original references (its author's signature covers them); the new
+//! member fetches the copy and checks it against the original reference's size and SHA-256,
+//! so a copy cannot be swapped for other content.
+//!
 //! The encoding is the hand-over's header (compact JSON, one line), a newline, then the
 //! handed message's own encoding ([`Message::encode`]) byte for byte: nothing of the message
 //! is re-encoded, and the signature covers the SHA-256 of exactly those bytes.
@@ -59,6 +66,19 @@ pub struct HandedMessage {
     pub stored_on: Day,
     /// The message, as opened.
     pub message: Message,
+    /// Copies of its attachments sealed to the new member (none for an attachment the new
+    /// member is left to fetch as it is).
+    pub copies: Vec<AttachmentCopy>,
+}
+
+/// Where the copy of one of a handed message's attachments is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentCopy {
+    /// The original's location, as the message refers to it.
+    pub location: String,
+    /// The copy's location: an attachment id in the same mailbox.
+    pub copy: String,
 }
 
 /// A message of a case handed from one member of a recipient to another: signed by the
@@ -102,6 +122,8 @@ struct WireHeader {
     position: u32,
     author: Author,
     stored_on: Day,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    copies: Vec<AttachmentCopy>,
     signature: MessageSignature,
 }
 
@@ -126,6 +148,26 @@ fn check_handed(handed: &HandedMessage) -> Result<(), Error> {
             "the handed message's kind does not fit its recorded author",
         ));
     }
+    for (index, copy) in handed.copies.iter().enumerate() {
+        if !handed
+            .message
+            .attachments
+            .iter()
+            .any(|attachment| attachment.location == copy.location)
+            || handed.copies[..index]
+                .iter()
+                .any(|earlier| earlier.location == copy.location)
+        {
+            return Err(refused(
+                "an attachment copy names an attachment the message does not refer to, or one twice",
+            ));
+        }
+        if crate::AttachmentId::from_wire(&copy.copy).is_err() {
+            return Err(refused(
+                "an attachment copy's location is not an attachment id",
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -134,7 +176,8 @@ fn check_handed(handed: &HandedMessage) -> Result<(), Error> {
 /// bytes) || SHA-256 of the new member's age key (its `age1…` text) || day written (10
 /// ASCII bytes) || number (8 bytes, big-endian) || position (4 bytes, big-endian) || SHA-256
 /// of the recorded author (`reporter` or `office`) || day stored (10 ASCII bytes) || SHA-256
-/// of the handed message's encoding as sent.
+/// of the handed message's encoding as sent || number of attachment copies (4 bytes,
+/// big-endian) || for each: SHA-256 of the original's location || SHA-256 of the copy's.
 fn signing_bytes(
     from: &RecipientAddress,
     signer: &OfficeKey,
@@ -155,6 +198,11 @@ fn signing_bytes(
     bytes.extend_from_slice(&Sha256::digest(handed.author.as_str().as_bytes()));
     bytes.extend_from_slice(handed.stored_on.to_string().as_bytes());
     bytes.extend_from_slice(&Sha256::digest(encoded_message));
+    bytes.extend_from_slice(&(handed.copies.len() as u32).to_be_bytes());
+    for copy in &handed.copies {
+        bytes.extend_from_slice(&Sha256::digest(copy.location.as_bytes()));
+        bytes.extend_from_slice(&Sha256::digest(copy.copy.as_bytes()));
+    }
     bytes
 }
 
@@ -278,6 +326,7 @@ impl HandOver {
             position: self.handed.position,
             author: self.handed.author,
             stored_on: self.handed.stored_on,
+            copies: self.handed.copies.clone(),
             signature: self.signature,
         };
         let mut encoded =
@@ -318,6 +367,7 @@ impl HandOver {
             author: header.author,
             stored_on: header.stored_on,
             message: Message::decode(message)?,
+            copies: header.copies,
         };
         check_handed(&handed)?;
         Ok(HandOver {
@@ -424,6 +474,7 @@ mod tests {
             author: Author::Reporter,
             stored_on: day("2026-11-20"),
             message: scene.report.clone(),
+            copies: Vec::new(),
         }
     }
 
@@ -540,6 +591,81 @@ mod tests {
                 &signers(&scene)
             )
             .is_err());
+    }
+
+    #[test]
+    fn attachment_copies_must_be_the_messages_own_and_are_covered_by_the_signature() {
+        let scene = scene();
+        let original = crate::AttachmentId::generate().to_wire();
+        let copy = crate::AttachmentId::generate().to_wire();
+        let mut message = scene.report.clone();
+        message.attachments.push(crate::AttachmentReference {
+            name: "bewijs.pdf".into(),
+            size: 10,
+            sha256: [7; 32],
+            location: original.clone(),
+        });
+        let with = |copies: Vec<AttachmentCopy>| HandedMessage {
+            copies,
+            message: message.clone(),
+            ..handed(&scene)
+        };
+        let sign = |handed: HandedMessage| {
+            scene.colleague.office_signing_key().hand_over(
+                scene.office.clone(),
+                scene.newcomer.recipient(),
+                day("2026-12-02"),
+                handed,
+            )
+        };
+        let genuine = sign(with(vec![AttachmentCopy {
+            location: original.clone(),
+            copy: copy.clone(),
+        }]))
+        .unwrap();
+        let opened = HandOver::decode(&genuine.encode().unwrap()).unwrap();
+        let verified = opened
+            .verify(
+                &scene.office,
+                &[scene.newcomer.recipient()],
+                &signers(&scene),
+            )
+            .unwrap();
+        assert_eq!(verified.copies[0].copy, copy);
+        // A relay (or anyone) pointing the copy elsewhere breaks the signature.
+        let text = String::from_utf8(genuine.encode().unwrap().to_vec()).unwrap();
+        let elsewhere = crate::AttachmentId::generate().to_wire();
+        let swapped = HandOver::decode(text.replacen(&copy, &elsewhere, 1).as_bytes()).unwrap();
+        assert!(swapped
+            .verify(
+                &scene.office,
+                &[scene.newcomer.recipient()],
+                &signers(&scene)
+            )
+            .is_err());
+        // Copies of attachments the message does not have, twice, or to no attachment id.
+        for copies in [
+            vec![AttachmentCopy {
+                location: crate::AttachmentId::generate().to_wire(),
+                copy: copy.clone(),
+            }],
+            vec![
+                AttachmentCopy {
+                    location: original.clone(),
+                    copy: copy.clone(),
+                },
+                AttachmentCopy {
+                    location: original.clone(),
+                    copy: elsewhere.clone(),
+                },
+            ],
+            vec![AttachmentCopy {
+                location: original.clone(),
+                copy: "../../etc/passwd".into(),
+            }],
+        ] {
+            assert!(matches!(sign(with(copies)), Err(Error::HandOverRefused(_))));
+        }
     }
 
     #[test]

@@ -86,7 +86,7 @@ pub use directory::{
 };
 pub use error::{Error, Result};
 pub use hand_over::{
-    HandOver, HandedMessage, HAND_OVER_FORMAT_VERSION, HAND_OVER_SIGNATURE_CONTEXT,
+    AttachmentCopy, HandOver, HandedMessage, HAND_OVER_FORMAT_VERSION, HAND_OVER_SIGNATURE_CONTEXT,
     MAXIMUM_HAND_OVER_LENGTH,
 };
 pub use keys::{

@@ -609,7 +609,26 @@ fn hand_over(member: &Member, relay: &Relay, to: &IdentityKey, extra: &[&str]) -
 async fn a_colleague_hands_a_partial_case_to_a_newcomer_who_then_holds_and_answers_it_whole() {
     let relay = Relay::start(RelayOptions::default());
     let reporter = User::new();
-    let code = ReceiptCode::parse(&reporter.report(&relay, "Een oude zaak.")).unwrap();
+    let evidence = reporter.path("bewijs.txt");
+    let evidence_bytes = b"Factuur 2026-117, dubbel betaald.\n".repeat(5000);
+    std::fs::write(&evidence, &evidence_bytes).unwrap();
+    let directory_key = relay.directory.signing_key.directory_key().to_string();
+    let reported = reporter.json(
+        &relay,
+        &[
+            "report",
+            "--to",
+            "demo",
+            "--directory-key",
+            &directory_key,
+            "--message-file",
+            "-",
+            "--attach",
+            evidence.to_str().unwrap(),
+        ],
+        Some("Een oude zaak."),
+    );
+    let code = ReceiptCode::parse(reported["receipt_code"].as_str().unwrap()).unwrap();
     let old = Member::new(&relay, &relay.directory.demo_office);
     old.sync(&relay);
     let case = old.list(&relay)["cases"][0]["case"]
@@ -740,6 +759,35 @@ async fn a_colleague_hands_a_partial_case_to_a_newcomer_who_then_holds_and_answe
     assert_eq!(checked["unreadable"], 0, "{checked}");
     assert_eq!(checked["messages"][4]["body"], "Ik neem het over.");
     assert_eq!(old.sync(&relay)["quarantined"].as_array().unwrap().len(), 0);
+    // The report's attachment came along as a copy sealed to the newcomer, checked against
+    // the digest the reporter sealed: the newcomer's export holds it whole.
+    let out = newcomer.user.path("export");
+    let (status, _, printed) = newcomer.run_at(
+        &relay.url,
+        "export",
+        &[&case, "--out", out.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(status, Some(0), "{printed}");
+    assert_eq!(
+        std::fs::read(out.join("attachments").join("bewijs.txt")).unwrap(),
+        evidence_bytes
+    );
+    // Its originals: the two hand-overs as the relay served them, the rest as messages.
+    let mut originals: Vec<String> = std::fs::read_dir(out.join("originals"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    originals.sort();
+    assert_eq!(originals.len(), 4, "{originals:?}");
+    assert!(
+        originals[0].ends_with("-report-handed-over.age"),
+        "{originals:?}"
+    );
+    assert!(
+        originals[1].ends_with("-acknowledgement-handed-over.age"),
+        "{originals:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -831,6 +879,7 @@ async fn a_forged_misdirected_or_outside_hand_over_is_refused_and_changes_nothin
         author: meldpunt_crypto::Author::Reporter,
         stored_on: day(),
         message,
+        copies: Vec::new(),
     };
     let newcomer_key = relay.directory.demo_newcomer.recipient();
     let by_member = relay
