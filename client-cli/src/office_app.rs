@@ -789,8 +789,8 @@ fn case_body(language: Language, case: &Case) -> Markup {
         }
         @if case.is_partial() {
             p class="notice" { (language.pick(
-                "Gedeeltelijk: het begin van dit gesprek werd versleuteld voordat uw sleutel in de lijst stond.",
-                "Partial: the beginning of this conversation was sealed before your key was in the directory.")) }
+                "Gedeeltelijk: het begin van dit gesprek werd versleuteld voordat uw sleutel in de lijst stond. Een collega die de zaak heeft, draagt die aan u over met meldpunt inbox hand-over.",
+                "Partial: the beginning of this conversation was sealed before your key was in the directory. A colleague who holds the case hands it over to you with meldpunt inbox hand-over.")) }
         }
         h2 { (language.pick("Gesprek", "Conversation")) }
         ol class="thread" {
@@ -801,6 +801,9 @@ fn case_body(language: Language, case: &Case) -> Markup {
                             p class="meta" {
                                 strong { (author_label(language, &message)) } " · " (stored.stored_on)
                                 @if stored.unverified { " · " (language.pick("niet geverifieerd", "not verified")) }
+                                @if let Some(key) = &stored.handed_over_by {
+                                    " · " span title=(key.to_string()) { (language.pick("overgedragen door een collega", "handed over by a colleague")) }
+                                }
                                 @if stored.missing_before > 0 {
                                     " · " strong { (stored.missing_before) " " (language.pick("eerdere bericht(en) ontbreken", "earlier message(s) missing")) }
                                 }
