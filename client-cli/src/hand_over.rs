@@ -22,13 +22,14 @@ use meldpunt_crypto::{
 use meldpunt_wire::HandOverEntry;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
 use crate::clock::today;
 use crate::error::{CliError, Result};
 use crate::inbox::{apply, case_id, Inbox, Session};
 use crate::input;
 use crate::relay::{Credential, Upload};
-use crate::store::{Case, Status, Store, StoredMessage};
+use crate::store::{Case, QuarantinedMessage, Status, Store, StoredMessage};
 
 /// A hand-over this member's client refused, kept in the store to be shown.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -105,40 +106,81 @@ impl Inbox {
             cases.push((case, handed));
         }
         drop(store);
-        let signing_key = identities[0].office_signing_key();
         let day = today();
+        // One case that cannot be handed over (the relay refuses, an attachment fails) is
+        // reported and the others are still handed over.
         let mut sent = Vec::new();
+        let mut failed = Vec::new();
         for (case, handed) in cases {
-            let (id, mailbox, count) = (case.id.clone(), case.check.mailbox(), handed.len());
-            for mut message in handed {
-                message.copies =
-                    copy_attachments(&session, &identities, &case, &to, &message.message)?;
-                let sealed = signing_key
-                    .hand_over(session.address.clone(), to.clone(), day, message)?
-                    .seal()?;
-                session
-                    .relay
-                    .hand_over(&session.token, &mailbox, sealed.into_bytes())?;
+            match send_case(&session, &identities, &case, &to, day, handed) {
+                Ok(count) => sent.push((case.id, count)),
+                Err(error) => failed.push((case.id, error)),
             }
-            sent.push((id, count));
         }
         if self.json {
             let cases: Vec<_> = sent
                 .iter()
                 .map(|(case, messages)| json!({"case": case, "messages": messages}))
                 .collect();
-            println!("{}", json!({"to": to.to_string(), "cases": cases}));
+            let failures: Vec<_> = failed
+                .iter()
+                .map(|(case, error)| json!({"case": case, "reason": error.to_string()}))
+                .collect();
+            println!(
+                "{}",
+                json!({"to": to.to_string(), "cases": cases, "failed": failures})
+            );
         } else {
             for (case, messages) in &sent {
                 println!("case {case}: {messages} message(s) handed over.");
             }
-            println!(
-                "Sealed to {to} alone and signed with your office key; they appear in your colleague's \
-                 store at their next meldpunt inbox sync."
-            );
+            for (case, error) in &failed {
+                println!("case {case}: NOT handed over: {error}");
+            }
+            if !sent.is_empty() {
+                println!(
+                    "Sealed to {to} alone and signed with your office key; they appear in your colleague's \
+                     store at their next meldpunt inbox sync."
+                );
+            }
         }
-        Ok(())
+        match failed.into_iter().next() {
+            None => Ok(()),
+            Some((case, error)) => Err(CliError::Local(format!(
+                "case {case} (and any other listed above) was not handed over: {error}"
+            ))),
+        }
     }
+}
+
+/// Hands over every message of `case`; returns how many.
+fn send_case(
+    session: &Session,
+    identities: &[IdentityKey],
+    case: &Case,
+    to: &RecipientKey,
+    day: Day,
+    handed: Vec<HandedMessage>,
+) -> Result<usize> {
+    let signing_key = identities[0].office_signing_key();
+    let mailbox = case.check.mailbox();
+    let count = handed.len();
+    for mut message in handed {
+        // What the relay serves under the message's number, hashed: the colleague checks the
+        // hand-over against it.
+        let sealed_original = session
+            .relay
+            .office_message(&session.token, message.number)?;
+        message.sealed_sha256 = Sha256::digest(&sealed_original).into();
+        message.copies = copy_attachments(session, identities, case, to, &message.message)?;
+        let sealed = signing_key
+            .hand_over(session.address.clone(), to.clone(), day, message)?
+            .seal()?;
+        session
+            .relay
+            .hand_over(&session.token, &mailbox, sealed.into_bytes())?;
+    }
+    Ok(count)
 }
 
 /// A stored message as it is handed over.
@@ -158,6 +200,7 @@ fn handed_message(stored: &StoredMessage) -> Result<HandedMessage> {
                 stored.stored_on
             ))
         })?,
+        sealed_sha256: [0; 32],
         message: stored.message()?,
         copies: Vec::new(),
     })
@@ -237,10 +280,13 @@ fn copy_attachments(
     Ok(copies)
 }
 
+/// Most refused hand-overs the store remembers (the oldest are forgotten first).
+const REMEMBERED_REFUSALS: usize = 1000;
+
 /// Takes in the hand-overs to this member's recipient after the store's cursor: files what
-/// is for this member and fits its case, refuses (and notes) what does not. What was taken
-/// before a failure (the relay gone) is kept; the cursor never passes a hand-over that was
-/// not dealt with.
+/// is for this member and fits its case, refuses (and notes, once) what does not. What was
+/// taken before a failure (the relay gone, a full disk) is kept, and the cursor never passes
+/// a hand-over that was not dealt with: a local failure stops the sync before it.
 pub(crate) fn receive(
     identities: &[IdentityKey],
     session: &Session,
@@ -255,25 +301,44 @@ pub(crate) fn receive(
         for entry in entries {
             let entry = match entry {
                 Ok(entry) => entry,
+                // Noted once (by its number, if it has one) and passed; it never moves the
+                // cursor, so a relay cannot make the client skip what comes after it.
                 Err(malformed) => {
                     let number = malformed.key.unwrap_or(0);
-                    refuse(store, received, number, None, malformed.reason);
-                    store.state.hand_over_cursor = store.state.hand_over_cursor.max(number);
+                    let known = store
+                        .state
+                        .refused_hand_overs
+                        .iter()
+                        .any(|refused| refused.number == number);
+                    if number > store.state.hand_over_cursor && !known {
+                        refuse(store, received, number, None, malformed.reason);
+                    }
                     continue;
                 }
             };
-            if entry.number > store.state.hand_over_cursor {
-                let sealed = session
-                    .relay
-                    .fetch_hand_over(&session.token, entry.number)?;
-                let case = case_id(&entry.mailbox.to_wire());
-                match take(identities, &own, session, store, signers, &entry, &sealed) {
-                    Ok(Some(position)) => received.handed.push((case, position)),
-                    Ok(None) => {}
-                    Err(reason) => refuse(store, received, entry.number, Some(case), reason),
-                }
-                store.state.hand_over_cursor = entry.number;
+            // Listed before, or out of order: not taken again.
+            if entry.number <= store.state.hand_over_cursor {
+                continue;
             }
+            let sealed = session
+                .relay
+                .fetch_hand_over(&session.token, entry.number)?;
+            let case = case_id(&entry.mailbox.to_wire());
+            let outcome = match HandOver::open(identities, &sealed) {
+                // Sealed to a colleague.
+                Err(meldpunt_crypto::Error::NotForThisIdentity) => Ok(None),
+                Err(error) => Err(format!("it does not open as a hand-over: {error}")),
+                Ok(hand_over) => {
+                    store.keep_hand_over(entry.number, &sealed)?;
+                    take(&own, session, store, signers, &entry, &hand_over)?
+                }
+            };
+            match outcome {
+                Ok(Some(position)) => received.handed.push((case, position)),
+                Ok(None) => {}
+                Err(reason) => refuse(store, received, entry.number, Some(case), reason),
+            }
+            store.state.hand_over_cursor = entry.number;
         }
         store.save()?;
         if store.state.hand_over_cursor == before {
@@ -294,34 +359,82 @@ fn refuse(
         case,
         reason,
     };
-    store.state.refused_hand_overs.push(refused.clone());
+    let remembered = &mut store.state.refused_hand_overs;
+    remembered.push(refused.clone());
+    if remembered.len() > REMEMBERED_REFUSALS {
+        remembered.remove(0);
+    }
     received.refused.push(refused);
 }
 
-/// Opens, checks and files one hand-over. `Ok(None)`: not for this member (sealed to a
-/// colleague), or a message this member holds already.
+/// Checks one opened hand-over and files its message. The outer error is a failure to talk
+/// to the relay (the sync stops); the inner one why the hand-over is refused. `Ok(Ok(None))`:
+/// a message this member holds already.
 fn take(
-    identities: &[IdentityKey],
     own: &[RecipientKey],
     session: &Session,
     store: &mut Store,
     signers: &[(RecipientAddress, OfficeKey)],
     entry: &HandOverEntry,
-    sealed: &[u8],
-) -> std::result::Result<Option<u32>, String> {
-    let hand_over = match HandOver::open(identities, sealed) {
-        Err(meldpunt_crypto::Error::NotForThisIdentity) => return Ok(None),
-        Err(error) => return Err(format!("it does not open as a hand-over: {error}")),
-        Ok(hand_over) => hand_over,
+    hand_over: &HandOver,
+) -> Result<std::result::Result<Option<u32>, String>> {
+    let handed = match hand_over.verify(&session.address, own, signers) {
+        Ok(handed) => handed,
+        Err(error) => return Ok(Err(error.to_string())),
     };
-    let handed = hand_over
-        .verify(&session.address, own, signers)
-        .map_err(|error| error.to_string())?;
     if !hand_over.mailbox().matches(&entry.mailbox) {
-        return Err(
+        return Ok(Err(
             "the relay listed it under another mailbox than the one its message belongs to".into(),
-        );
+        ));
     }
+    // The relay must list the message under its number, in its mailbox, at its position,
+    // by its author, and serve under that number the very ciphertext the colleague opened:
+    // a colleague cannot invent a message, move one, or put another in its place.
+    let listed = match session.relay.office_entry(&session.token, handed.number)? {
+        Some(Ok(listed)) => listed,
+        Some(Err(malformed)) => {
+            return Ok(Err(format!(
+                "the relay lists the message it names malformed: {}",
+                malformed.reason
+            )))
+        }
+        None => {
+            return Ok(Err(format!(
+                "it names message {}, which the relay does not list to you",
+                handed.number
+            )))
+        }
+    };
+    if !listed.mailbox.matches(&hand_over.mailbox())
+        || listed.position != handed.position
+        || listed.author != handed.author
+    {
+        return Ok(Err(format!(
+            "it does not match how the relay lists message {} (mailbox, position or author)",
+            handed.number
+        )));
+    }
+    let original = session
+        .relay
+        .office_message(&session.token, handed.number)?;
+    if <[u8; 32]>::from(Sha256::digest(&original)) != handed.sealed_sha256 {
+        return Ok(Err(format!(
+            "it is not the message the relay holds as number {}",
+            handed.number
+        )));
+    }
+    Ok(file(store, signers, hand_over, handed, entry.number))
+}
+
+/// Files a verified handed message into its case (made if this member has none yet), or says
+/// why not; the case is unchanged then.
+fn file(
+    store: &mut Store,
+    signers: &[(RecipientAddress, OfficeKey)],
+    hand_over: &HandOver,
+    handed: &HandedMessage,
+    number: u64,
+) -> std::result::Result<Option<u32>, String> {
     let message_json = String::from_utf8(
         handed
             .message
@@ -330,7 +443,7 @@ fn take(
             .to_vec(),
     )
     .expect("JSON is UTF-8");
-    let id = case_id(&entry.mailbox.to_wire());
+    let id = case_id(&hand_over.mailbox().to_wire());
     let stored_on = handed.stored_on.min(today());
     let case = store.state.cases.get(&id).cloned().unwrap_or_else(|| {
         Case::new(
@@ -370,7 +483,7 @@ fn take(
         unverified: false,
         missing_before: 0,
         handed_over_by: Some(hand_over.signer()),
-        hand_over: Some(entry.number),
+        hand_over: Some(number),
         attachment_copies: handed
             .copies
             .iter()
@@ -378,9 +491,6 @@ fn take(
             .collect(),
     });
     let rebuilt = rebuild(&case, messages, signers, handed.position)?;
-    store
-        .keep_hand_over(entry.number, sealed)
-        .map_err(|error| format!("it cannot be kept: {error}"))?;
     store.state.cases.insert(id, rebuilt);
     Ok(Some(handed.position))
 }
@@ -389,6 +499,12 @@ fn take(
 /// a report, else partial), keeping what only this store knows (closed, what it sent,
 /// quarantined messages); or why it cannot be, naming the new message at `added` or the
 /// message it would no longer let fit.
+///
+/// A message this member holds that was *not verified* (a follow-up in a partial case) and
+/// does not fit the thread once its report is there is forged: it is quarantined, and the
+/// rest goes on. A verified one that no longer fits makes the new message refused. Office
+/// keys that signed a held message count as the directory's (a member retired since still
+/// wrote what they wrote when it was filed).
 fn rebuild(
     case: &Case,
     mut messages: Vec<StoredMessage>,
@@ -401,6 +517,19 @@ fn rebuild(
         .map(StoredMessage::message)
         .collect::<Result<_>>()
         .map_err(|error| format!("a message of the case cannot be read: {error}"))?;
+    let mut known_signers = signers.to_vec();
+    for (stored, message) in messages.iter().zip(&opened) {
+        if let (
+            false,
+            MessageKind::Reply { from, signer, .. }
+            | MessageKind::Acknowledgement { from, signer, .. },
+        ) = (stored.position == added, &message.kind)
+        {
+            if !known_signers.contains(&(from.clone(), *signer)) {
+                known_signers.push((from.clone(), *signer));
+            }
+        }
+    }
     let partial = !matches!(
         opened.first().map(|message| &message.kind),
         Some(MessageKind::Report { .. })
@@ -414,7 +543,7 @@ fn rebuild(
         case.check.mailbox(),
         first_day,
         partial,
-        signers.to_vec(),
+        known_signers,
     );
     fresh.sent_sequence = case.sent_sequence;
     fresh.quarantined = case.quarantined.clone();
@@ -425,16 +554,30 @@ fn rebuild(
                 stored.author
             )
         })?;
-        let admitted = fresh.check.admit(&message, author).map_err(|error| {
-            if stored.position == added {
-                format!("it does not fit the case: {error}")
-            } else {
-                format!(
+        let admitted = match fresh.check.admit(&message, author) {
+            Ok(admitted) => admitted,
+            Err(error) if stored.position == added => {
+                return Err(format!("it does not fit the case: {error}"))
+            }
+            Err(error) if stored.unverified => {
+                fresh.quarantined.push(QuarantinedMessage {
+                    number: stored.number,
+                    position: stored.position,
+                    author: stored.author.clone(),
+                    stored_on: stored.stored_on.clone(),
+                    reason: format!(
+                        "with the report a colleague handed over, it does not fit the case: {error}"
+                    ),
+                });
+                continue;
+            }
+            Err(error) => {
+                return Err(format!(
                     "with it, the message at position {} no longer fits the case: {error}",
                     stored.position
-                )
+                ))
             }
-        })?;
+        };
         let day: Day = stored
             .stored_on
             .parse()

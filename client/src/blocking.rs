@@ -177,6 +177,16 @@ impl Relay {
             .block_on(self.inner.office_messages(session, after))
     }
 
+    /// See [`crate::Relay::office_entry`].
+    pub fn office_entry(
+        &self,
+        session: &SessionToken,
+        number: u64,
+    ) -> Result<Option<Listed<OfficeEntry>>> {
+        self.runtime
+            .block_on(self.inner.office_entry(session, number))
+    }
+
     /// See [`crate::Relay::office_message`].
     pub fn office_message(&self, session: &SessionToken, number: u64) -> Result<Vec<u8>> {
         self.runtime

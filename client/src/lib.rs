@@ -585,6 +585,31 @@ impl Relay {
         self.listing::<OfficeEntry>(response, "number").await
     }
 
+    /// How the relay lists the message the session's recipient numbers `number` (`None` if
+    /// it lists none by that number).
+    pub async fn office_entry(
+        &self,
+        session: &SessionToken,
+        number: u64,
+    ) -> Result<Option<Listed<OfficeEntry>>> {
+        let response = self
+            .send(
+                self.client
+                    .get(format!(
+                        "{}?after={}&limit=1",
+                        self.endpoint(paths::OFFICE_MESSAGES),
+                        number.saturating_sub(1)
+                    ))
+                    .header("authorization", bearer(&session.to_wire())),
+            )
+            .await?;
+        let listed = self.listing::<OfficeEntry>(response, "number").await?;
+        Ok(listed.into_iter().find(|entry| match entry {
+            Ok(entry) => entry.number == number,
+            Err(malformed) => malformed.key == Some(number),
+        }))
+    }
+
     /// One sealed message of the organisation.
     pub async fn office_message(&self, session: &SessionToken, number: u64) -> Result<Vec<u8>> {
         let response = self

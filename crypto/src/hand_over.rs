@@ -50,8 +50,9 @@ use crate::{
 pub const HAND_OVER_FORMAT_VERSION: u64 = 1;
 /// Prefix of the bytes a hand-over's signature covers.
 pub const HAND_OVER_SIGNATURE_CONTEXT: &[u8] = b"meldpunt/v1/hand-over\n";
-/// Longest encoded hand-over: one message of the longest kind and its header.
-pub const MAXIMUM_HAND_OVER_LENGTH: u64 = MAXIMUM_MESSAGE_LENGTH + 4096;
+/// Longest encoded hand-over: one message of the longest kind and its header, with room for
+/// [`crate::MAXIMUM_ATTACHMENTS`] attachment copies.
+pub const MAXIMUM_HAND_OVER_LENGTH: u64 = MAXIMUM_MESSAGE_LENGTH + 16 * 1024;
 
 /// One message of a case, as the member handing it over holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +65,10 @@ pub struct HandedMessage {
     pub author: Author,
     /// The day the relay stored it.
     pub stored_on: Day,
+    /// SHA-256 of the sealed message as the relay serves it under `number`: the new member
+    /// cannot open that ciphertext, but can fetch and hash it, so a hand-over cannot put
+    /// another message in its place.
+    pub sealed_sha256: [u8; 32],
     /// The message, as opened.
     pub message: Message,
     /// Copies of its attachments sealed to the new member (none for an attachment the new
@@ -122,6 +127,8 @@ struct WireHeader {
     position: u32,
     author: Author,
     stored_on: Day,
+    #[serde(with = "crate::message::hex_digest")]
+    sealed_sha256: [u8; 32],
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     copies: Vec<AttachmentCopy>,
     signature: MessageSignature,
@@ -176,7 +183,8 @@ fn check_handed(handed: &HandedMessage) -> Result<(), Error> {
 /// bytes) || SHA-256 of the new member's age key (its `age1…` text) || day written (10
 /// ASCII bytes) || number (8 bytes, big-endian) || position (4 bytes, big-endian) || SHA-256
 /// of the recorded author (`reporter` or `office`) || day stored (10 ASCII bytes) || SHA-256
-/// of the handed message's encoding as sent || number of attachment copies (4 bytes,
+/// of the sealed original (32 bytes) || SHA-256 of the handed message's encoding as sent ||
+/// number of attachment copies (4 bytes,
 /// big-endian) || for each: SHA-256 of the original's location || SHA-256 of the copy's.
 fn signing_bytes(
     from: &RecipientAddress,
@@ -197,6 +205,7 @@ fn signing_bytes(
     bytes.extend_from_slice(&handed.position.to_be_bytes());
     bytes.extend_from_slice(&Sha256::digest(handed.author.as_str().as_bytes()));
     bytes.extend_from_slice(handed.stored_on.to_string().as_bytes());
+    bytes.extend_from_slice(&handed.sealed_sha256);
     bytes.extend_from_slice(&Sha256::digest(encoded_message));
     bytes.extend_from_slice(&(handed.copies.len() as u32).to_be_bytes());
     for copy in &handed.copies {
@@ -326,6 +335,7 @@ impl HandOver {
             position: self.handed.position,
             author: self.handed.author,
             stored_on: self.handed.stored_on,
+            sealed_sha256: self.handed.sealed_sha256,
             copies: self.handed.copies.clone(),
             signature: self.signature,
         };
@@ -333,6 +343,12 @@ impl HandOver {
             Zeroizing::new(serde_json::to_vec(&header).map_err(|error| refused_encoding(&error))?);
         encoded.push(b'\n');
         encoded.extend_from_slice(&self.encoded_message);
+        if encoded.len() as u64 > MAXIMUM_HAND_OVER_LENGTH {
+            return Err(Error::TooLarge {
+                what: "an encoded hand-over",
+                limit: MAXIMUM_HAND_OVER_LENGTH,
+            });
+        }
         Ok(encoded)
     }
 
@@ -366,6 +382,7 @@ impl HandOver {
             position: header.position,
             author: header.author,
             stored_on: header.stored_on,
+            sealed_sha256: header.sealed_sha256,
             message: Message::decode(message)?,
             copies: header.copies,
         };
@@ -473,6 +490,7 @@ mod tests {
             position: 1,
             author: Author::Reporter,
             stored_on: day("2026-11-20"),
+            sealed_sha256: [3; 32],
             message: scene.report.clone(),
             copies: Vec::new(),
         }
@@ -548,6 +566,7 @@ mod tests {
             .unwrap();
         let text = String::from_utf8(genuine.to_vec()).unwrap();
         let tamperings = [
+            text.replacen(&"03".repeat(32), &"04".repeat(32), 1),
             text.replacen("\"number\":4", "\"number\":5", 1),
             text.replacen("\"position\":1", "\"position\":2", 1),
             text.replacen(

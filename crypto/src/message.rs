@@ -868,10 +868,10 @@ impl<R: Read> Read for HashingReader<R> {
     }
 }
 
-mod hex_digest {
+pub(crate) mod hex_digest {
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub(super) fn serialize<S: Serializer>(
+    pub(crate) fn serialize<S: Serializer>(
         digest: &[u8; 32],
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
@@ -882,7 +882,7 @@ mod hex_digest {
         serializer.serialize_str(&text)
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<[u8; 32], D::Error> {
         let text = String::deserialize(deserializer)?;

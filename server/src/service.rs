@@ -151,9 +151,10 @@ pub(crate) async fn store_hand_over(
 }
 
 /// The most bytes a sealed hand-over may have: a message's limit, an eighth more for the
-/// padding a longer plaintext may cost, and 8 KiB for the hand-over's header.
+/// padding a longer plaintext may cost, and 24 KiB for the hand-over's header (up to 64
+/// attachment copies) and its padding.
 pub(crate) fn hand_over_limit(max_message_bytes: usize) -> usize {
-    max_message_bytes + max_message_bytes / 8 + 8192
+    max_message_bytes + max_message_bytes / 8 + 24 * 1024
 }
 
 /// Stores a sealed attachment's bytes under `id` in `mailbox`, chunk by chunk; on any

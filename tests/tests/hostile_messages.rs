@@ -863,8 +863,43 @@ async fn a_forged_misdirected_or_outside_hand_over_is_refused_and_changes_nothin
         (404, Some("mailbox-not-found"))
     );
 
-    // A genuine member of the office forges the report (its own keys in place of the
-    // reporter's); an outsider signs a hand-over; a sealed file that is no hand-over.
+    // A hostile relay (it sees the mailbox token in flight) slips in a follow-up of its own,
+    // sealed to the office: the newcomer, without the report, can only file it unverified.
+    let fake_key = ReceiptCode::generate().follow_up_signing_key();
+    let mut fake = Message {
+        kind: MessageKind::FollowUp {
+            signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
+        },
+        mailbox,
+        sequence: 3,
+        written_on: day(),
+        body: "Een valse aanvulling.".to_owned().into(),
+        attachments: Vec::new(),
+    };
+    fake_key.sign(&mut fake);
+    let office_keys = [
+        relay.directory.demo_office.recipient(),
+        relay.directory.demo_colleague.recipient(),
+        relay.directory.demo_newcomer.recipient(),
+    ];
+    let reporter_bearer = format!("Bearer {}", code.mailbox_token().to_wire().as_str());
+    let (status, body) = json(
+        relay
+            .post_sealed(
+                "/api/v1/mailbox/messages",
+                &reporter_bearer,
+                fake.seal(&office_keys).unwrap().into_bytes(),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let synced = newcomer.sync(&relay);
+    assert_eq!(synced["arrived"][0]["unverified"], true, "{synced}");
+
+    // A genuine member hands over a report that is not the relay's message 1 (its hash
+    // differs), and one under a number the relay never gave; an outsider signs one; and a
+    // sealed file that is no hand-over.
     let office = office_session(&relay, "demo", &relay.directory.demo_office).await;
     let forged_code = ReceiptCode::generate();
     let mut forged = Message::report(
@@ -873,37 +908,32 @@ async fn a_forged_misdirected_or_outside_hand_over_is_refused_and_changes_nothin
         meldpunt_crypto::Content::text(day(), "Een verzonnen melding."),
     );
     forged.mailbox = mailbox;
-    let handed = |message: Message| meldpunt_crypto::HandedMessage {
-        number: 1,
+    let handed = |number: u64| meldpunt_crypto::HandedMessage {
+        number,
         position: 1,
         author: meldpunt_crypto::Author::Reporter,
         stored_on: day(),
-        message,
+        sealed_sha256: [0; 32],
+        message: forged.clone(),
         copies: Vec::new(),
     };
     let newcomer_key = relay.directory.demo_newcomer.recipient();
-    let by_member = relay
-        .directory
-        .demo_office
-        .office_signing_key()
-        .hand_over(
-            address(),
-            newcomer_key.clone(),
-            day(),
-            handed(forged.clone()),
-        )
-        .unwrap()
-        .seal()
-        .unwrap()
-        .into_bytes();
-    let by_outsider = IdentityKey::generate()
-        .office_signing_key()
-        .hand_over(address(), newcomer_key.clone(), day(), handed(forged))
-        .unwrap()
-        .seal()
-        .unwrap()
-        .into_bytes();
-    for sealed in [by_member, by_outsider, sealed_junk] {
+    let member_key = relay.directory.demo_office.office_signing_key();
+    let seal = |signing_key: meldpunt_crypto::OfficeSigningKey, handed| {
+        signing_key
+            .hand_over(address(), newcomer_key.clone(), day(), handed)
+            .unwrap()
+            .seal()
+            .unwrap()
+            .into_bytes()
+    };
+    let posted = [
+        seal(relay.directory.demo_office.office_signing_key(), handed(1)),
+        seal(member_key, handed(99)),
+        seal(IdentityKey::generate().office_signing_key(), handed(1)),
+        sealed_junk,
+    ];
+    for sealed in posted {
         let (status, body) = json(relay.post_sealed(&path, &office, sealed).await).await;
         assert_eq!(status, 201, "{body}");
     }
@@ -926,16 +956,21 @@ async fn a_forged_misdirected_or_outside_hand_over_is_refused_and_changes_nothin
         .iter()
         .map(|refused| refused["reason"].as_str().unwrap())
         .collect();
-    assert_eq!(reasons.len(), 3, "{synced}");
-    assert!(reasons[0].contains("no longer fits"), "{}", reasons[0]);
-    assert!(reasons[1].contains("not a member"), "{}", reasons[1]);
-    assert!(reasons[2].contains("does not open"), "{}", reasons[2]);
+    assert_eq!(reasons.len(), 4, "{synced}");
+    assert!(
+        reasons[0].contains("not the message the relay holds"),
+        "{}",
+        reasons[0]
+    );
+    assert!(reasons[1].contains("does not list"), "{}", reasons[1]);
+    assert!(reasons[2].contains("not a member"), "{}", reasons[2]);
+    assert!(reasons[3].contains("does not open"), "{}", reasons[3]);
     let shown = newcomer.show(&relay, &case);
     assert_eq!(shown["partial"], true);
-    assert_eq!(shown["messages"].as_array().unwrap().len(), 1, "{shown}");
-    assert_eq!(shown["refused_hand_overs"].as_array().unwrap().len(), 3);
+    assert_eq!(shown["messages"].as_array().unwrap().len(), 2, "{shown}");
+    assert_eq!(shown["refused_hand_overs"].as_array().unwrap().len(), 4);
     assert!(!shown.to_string().contains("verzonnen"));
-    // Refused once, not again at every sync; the genuine hand-over still comes through.
+    // Refused once, not again at every sync.
     assert_eq!(
         newcomer.sync(&relay)["refused_hand_overs"]
             .as_array()
@@ -943,7 +978,12 @@ async fn a_forged_misdirected_or_outside_hand_over_is_refused_and_changes_nothin
             .len(),
         0
     );
-    hand_over(&old, &relay, &relay.directory.demo_newcomer, &["--open"]);
+    // The genuine hand-over comes through: the report verifies the reporter's follow-up,
+    // and the relay's fake, which the old member quarantined (so did not hand over), no
+    // longer fits and is quarantined here too.
+    assert_eq!(old.sync(&relay)["quarantined"].as_array().unwrap().len(), 1);
+    let handed_over = hand_over(&old, &relay, &relay.directory.demo_newcomer, &["--open"]);
+    assert_eq!(handed_over["cases"][0]["messages"], 2, "{handed_over}");
     let synced = newcomer.sync(&relay);
     assert_eq!(
         synced["handed_over"].as_array().unwrap().len(),
@@ -952,13 +992,14 @@ async fn a_forged_misdirected_or_outside_hand_over_is_refused_and_changes_nothin
     );
     let shown = newcomer.show(&relay, &case);
     assert_eq!(shown["partial"], false, "{shown}");
-    assert_eq!(shown["messages"][0]["body"], "De echte melding.");
-    assert_eq!(shown["messages"][1]["unverified"], false);
-    assert_eq!(
-        check(&reporter, &relay, &code)["messages"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    let messages = shown["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 2, "{shown}");
+    assert_eq!(messages[0]["body"], "De echte melding.");
+    assert_eq!(messages[1]["body"], "Een aanvulling.");
+    assert_eq!(messages[1]["unverified"], false);
+    assert_eq!(shown["quarantined"][0]["position"], 3, "{shown}");
+    assert!(shown["quarantined"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("does not fit"));
 }

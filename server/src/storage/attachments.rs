@@ -41,7 +41,7 @@ impl Store {
             if attachments.get(id)?.is_some() {
                 return Err(StoreError::AttachmentExists);
             }
-            if record.attachments >= limits.attachments {
+            if *record.attachments_of(author) >= limits.attachments_of(author) {
                 return Err(StoreError::MailboxFull("attachments"));
             }
             let room = limits.bytes.saturating_sub(*record.used_by(author));
@@ -62,7 +62,7 @@ impl Store {
                 reserved,
             };
             attachments.insert(id, encode(&attachment).as_slice())?;
-            record.attachments += 1;
+            *record.attachments_of(author) += 1;
             mailboxes.insert(mailbox, encode(&record).as_slice())?;
             Ok(reserved)
         })
@@ -174,7 +174,8 @@ pub(super) fn remove_attachment(
         let updated = match mailboxes.get(record.mailbox)? {
             Some(bytes) => {
                 let mut mailbox: MailboxRecord = decode(bytes.value())?;
-                mailbox.attachments = mailbox.attachments.saturating_sub(1);
+                let count = mailbox.attachments_of(record.author);
+                *count = count.saturating_sub(1);
                 // An upload in progress gives back the room it held, a complete one its size.
                 let held = if record.complete {
                     record.size

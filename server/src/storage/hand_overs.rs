@@ -56,7 +56,7 @@ impl Store {
             if !record.addressed_to(&scope) {
                 return Err(StoreError::MailboxNotFound);
             }
-            if record.hand_overs.len() >= limits.messages as usize {
+            if record.hand_overs.len() >= limits.hand_overs() {
                 return Err(StoreError::MailboxFull("hand-overs"));
             }
             let size = sealed.len() as u64;

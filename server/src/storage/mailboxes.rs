@@ -48,6 +48,7 @@ impl Store {
                 last_activity: day,
                 messages: 0,
                 attachments: 0,
+                office_attachments: 0,
                 reporter_bytes: 0,
                 office_bytes: 0,
                 hand_overs: Vec::new(),

@@ -125,8 +125,12 @@ pub(crate) struct MailboxRecord {
     pub last_activity: u32,
     /// Messages in it.
     pub messages: u32,
-    /// Attachments in it.
+    /// Attachments the reporter stored in it (before hand-overs, the office's too).
     pub attachments: u32,
+    /// Attachments the office stored in it (attachments of replies, and copies handed over
+    /// to a colleague): counted apart, so that neither side can use up the other's.
+    #[serde(default)]
+    pub office_attachments: u32,
     /// Sealed bytes the reporter stored in it (messages and attachments).
     #[serde(default)]
     pub reporter_bytes: u64,
@@ -165,6 +169,14 @@ impl MailboxRecord {
         }
     }
 
+    /// The attachments `author` has stored in this mailbox.
+    pub(crate) fn attachments_of(&mut self, author: Author) -> &mut u32 {
+        match author {
+            Author::Reporter => &mut self.attachments,
+            Author::Office => &mut self.office_attachments,
+        }
+    }
+
     /// Gives `bytes` of `author`'s quota back.
     fn release(&mut self, author: Author, bytes: u64) {
         let used = self.used_by(author);
@@ -177,12 +189,36 @@ impl MailboxRecord {
 pub struct MailboxLimits {
     /// Messages, both sides together.
     pub messages: u32,
-    /// Attachments, both sides together.
+    /// Attachments the reporter may store; the office may store [`OFFICE_ATTACHMENT_FACTOR`]
+    /// times as many (its replies' and the copies it hands over to colleagues).
     pub attachments: u32,
     /// Sealed bytes each side (reporter, office) may store.
     pub bytes: u64,
     /// Sealed bytes one attachment may have.
     pub attachment_bytes: u64,
+}
+
+/// How many times the reporter's attachments the office may store in a mailbox: each
+/// hand-over of a case to a colleague copies its attachments (bytes stay bounded by the
+/// office's byte quota).
+pub(crate) const OFFICE_ATTACHMENT_FACTOR: u32 = 16;
+/// How many times a mailbox's message limit its hand-overs may number (each hand-over of a
+/// whole case to a colleague takes one per message).
+pub(crate) const HAND_OVER_FACTOR: u32 = 4;
+
+impl MailboxLimits {
+    /// The attachments `author` may store in one mailbox.
+    pub(crate) fn attachments_of(&self, author: Author) -> u32 {
+        match author {
+            Author::Reporter => self.attachments,
+            Author::Office => self.attachments.saturating_mul(OFFICE_ATTACHMENT_FACTOR),
+        }
+    }
+
+    /// The hand-overs one mailbox may hold.
+    pub(crate) fn hand_overs(&self) -> usize {
+        self.messages.saturating_mul(HAND_OVER_FACTOR) as usize
+    }
 }
 
 /// A message's metadata.

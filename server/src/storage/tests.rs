@@ -849,29 +849,32 @@ async fn hand_overs_reach_only_their_recipient_count_against_the_office_quota_an
             .await,
         Err(StoreError::MailboxFull("bytes"))
     ));
-    let first = store
-        .put_hand_over(mailbox, office("demo"), b"first".to_vec(), limits(2))
-        .await
-        .unwrap();
-    let second = store
-        .put_hand_over(mailbox, office("demo"), b"second".to_vec(), limits(2))
-        .await
-        .unwrap();
-    assert_eq!((first, second), (1, 2));
+    // A mailbox of at most one message holds HAND_OVER_FACTOR hand-overs.
+    let mut numbers = Vec::new();
+    for sealed in [&b"first"[..], b"second", b"3", b"4"] {
+        numbers.push(
+            store
+                .put_hand_over(mailbox, office("demo"), sealed.to_vec(), limits(1))
+                .await
+                .unwrap(),
+        );
+    }
+    assert_eq!(numbers, [1, 2, 3, 4]);
     assert!(matches!(
         store
-            .put_hand_over(mailbox, office("demo"), b"third".to_vec(), limits(2))
+            .put_hand_over(mailbox, office("demo"), b"fifth".to_vec(), limits(1))
             .await,
         Err(StoreError::MailboxFull("hand-overs"))
     ));
     assert_eq!(
         store.mailbox(mailbox).await.unwrap().unwrap().office_bytes,
-        11
+        13
     );
     let listed = store.list_hand_overs(office("demo"), 0, 10).await.unwrap();
     assert_eq!(
         listed
             .iter()
+            .take(2)
             .map(|(number, record)| (*number, record.mailbox, record.size))
             .collect::<Vec<_>>(),
         [(1, mailbox, 5), (2, mailbox, 6)]
@@ -882,7 +885,7 @@ async fn hand_overs_reach_only_their_recipient_count_against_the_office_quota_an
             .await
             .unwrap()
             .len(),
-        1
+        3
     );
     assert!(store
         .list_hand_overs(adviser.clone(), 0, 10)
@@ -928,7 +931,7 @@ async fn hand_overs_reach_only_their_recipient_count_against_the_office_quota_an
         })
         .await
         .unwrap();
-    assert_eq!(store.purge(365).await.unwrap().hand_overs, 2);
+    assert_eq!(store.purge(365).await.unwrap().hand_overs, 4);
     assert!(store
         .list_hand_overs(office("demo"), 0, 10)
         .await
@@ -945,6 +948,41 @@ async fn hand_overs_reach_only_their_recipient_count_against_the_office_quota_an
             .put_hand_over(later, office("demo"), b"later".to_vec(), limits(2))
             .await
             .unwrap(),
-        3
+        5
     );
+}
+
+#[tokio::test]
+async fn each_side_has_its_own_attachment_count() {
+    let (_directory, store) = store();
+    let mailbox = [11u8; 32];
+    store
+        .create_mailbox(mailbox, "demo".into(), recipients(), b"r".to_vec(), None)
+        .await
+        .unwrap();
+    let one = MailboxLimits {
+        attachments: 1,
+        ..limits(10)
+    };
+    let begin = |id: u8, author: Author| {
+        let office = (author == Author::Office).then(|| office("demo"));
+        store.begin_attachment([id; 16], mailbox, author, office, one, Some(1))
+    };
+    // The office's copies (for hand-overs) and reply attachments never take the reporter's
+    // room: the reporter still stores its one attachment after the office stored many.
+    for id in 0..OFFICE_ATTACHMENT_FACTOR as u8 {
+        begin(100 + id, Author::Office).await.unwrap();
+    }
+    assert!(matches!(
+        begin(99, Author::Office).await,
+        Err(StoreError::MailboxFull("attachments"))
+    ));
+    begin(1, Author::Reporter).await.unwrap();
+    assert!(matches!(
+        begin(2, Author::Reporter).await,
+        Err(StoreError::MailboxFull("attachments"))
+    ));
+    // Removing one gives its own side's room back.
+    store.abort_attachment([100; 16]).await.unwrap();
+    begin(99, Author::Office).await.unwrap();
 }
