@@ -13,7 +13,7 @@
 //! member's own recipient, and never lets a handed message replace one this member opened
 //! from the relay.
 
-use std::io::{BufReader, Seek as _, SeekFrom};
+use std::io::{BufReader, Read as _, Seek as _, SeekFrom};
 
 use meldpunt_crypto::{
     AttachmentCopy, AttachmentId, AttachmentReference, Authenticity, Author, Day, HandOver,
@@ -227,7 +227,18 @@ fn copy_attachments(
             Credential::Office(&session.token),
             &AttachmentId::from_wire(&fetched.location)?,
         )?;
-        std::io::copy(&mut download, &mut spool).map_err(local)?;
+        // No more than an age file of the attachment's padded size can be: a relay cannot
+        // fill the disk through the spool.
+        let most = meldpunt_crypto::padded_length(original.size)
+            .map_or(u64::MAX, |padded| padded + padded / 4096 + 65536);
+        let spooled =
+            std::io::copy(&mut (&mut download).take(most + 1), &mut spool).map_err(local)?;
+        if spooled > most {
+            return Err(CliError::Verification(format!(
+                "the relay served more for the attachment {} than its size allows",
+                original.name
+            )));
+        }
         spool.seek(SeekFrom::Start(0)).map_err(local)?;
         let copy = AttachmentId::generate();
         let location = copy.to_wire();

@@ -39,6 +39,10 @@ pub use listing::{Listed, Malformed};
 /// Most messages asked for in one page of a listing (the relay's maximum).
 pub const PAGE: u64 = 1000;
 
+/// Most bytes a directory, sealed message or hand-over answer is read to (each is at most a
+/// few MiB).
+pub const MOST_BYTES: usize = 16 << 20;
+
 /// Most messages a mailbox listing is read to (far above what a relay lets a mailbox hold):
 /// a relay that lists more is not believed, so that it cannot keep a client paging for ever.
 pub const MOST_LISTED: usize = 100_000;
@@ -265,12 +269,24 @@ impl Relay {
         })
     }
 
-    async fn bytes(&self, response: reqwest::Response) -> Result<Vec<u8>> {
-        response
-            .bytes()
+    /// The body of an answer that is a directory, a sealed message or a hand-over, read as
+    /// it arrives and refused past [`MOST_BYTES`]: a relay cannot make a client hold more.
+    async fn bytes(&self, mut response: reqwest::Response) -> Result<Vec<u8>> {
+        let mut body = Vec::new();
+        while let Some(piece) = response
+            .chunk()
             .await
-            .map(|bytes| bytes.to_vec())
-            .map_err(|error| self.unreachable(&error))
+            .map_err(|error| self.unreachable(&error))?
+        {
+            if body.len() + piece.len() > MOST_BYTES {
+                return Err(ClientError::Malformed(format!(
+                    "the relay's answer is larger than {} MiB, more than any directory or sealed message can be",
+                    MOST_BYTES >> 20
+                )));
+            }
+            body.extend_from_slice(&piece);
+        }
+        Ok(body)
     }
 
     async fn json<T: DeserializeOwned>(&self, response: reqwest::Response) -> Result<T> {
