@@ -39,10 +39,10 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::message::describe_json_error;
-use crate::seal::open_padded;
+use crate::seal::open_content;
 use crate::{
-    padded_length, seal, Author, Day, Error, IdentityKey, MailboxId, Message, MessageKind,
-    MessageSignature, OfficeKey, OfficeSigningKey, RecipientAddress, RecipientKey, SealedObject,
+    seal, Author, Day, Error, IdentityKey, MailboxId, Message, MessageKind, MessageSignature,
+    OfficeKey, OfficeSigningKey, RecipientAddress, RecipientKey, SealedObject,
     MAXIMUM_MESSAGE_LENGTH,
 };
 
@@ -405,16 +405,7 @@ impl HandOver {
 
     /// Opens and decodes a sealed hand-over.
     pub fn open(identities: &[IdentityKey], sealed: &[u8]) -> Result<HandOver, Error> {
-        let limit = padded_length(MAXIMUM_HAND_OVER_LENGTH).expect("within limits");
-        let padded = open_padded(identities, sealed, limit)?;
-        let content_length = padded
-            .iter()
-            .rposition(|&byte| byte != 0)
-            .map_or(0, |last| last + 1);
-        if padded_length(content_length as u64) != Some(padded.len() as u64) {
-            return Err(Error::BadPadding);
-        }
-        HandOver::decode(&padded[..content_length])
+        HandOver::decode(&open_content(identities, sealed, MAXIMUM_HAND_OVER_LENGTH)?)
     }
 }
 

@@ -24,10 +24,10 @@ use std::io::{Read, Write};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::seal::{open_padded, open_stream, seal};
+use crate::seal::{open_content, open_stream, seal};
 use crate::{
-    padded_length, Day, Error, FollowUpKey, IdentityKey, MailboxId, MessageSignature, OfficeKey,
-    RecipientKey, SealedObject,
+    Day, Error, FollowUpKey, IdentityKey, MailboxId, MessageSignature, OfficeKey, RecipientKey,
+    SealedObject,
 };
 
 /// The message format version this crate writes and reads.
@@ -485,16 +485,7 @@ impl Message {
 
     /// Opens and decodes a sealed message.
     pub fn open(identities: &[IdentityKey], sealed: &[u8]) -> Result<Message, Error> {
-        let limit = padded_length(MAXIMUM_MESSAGE_LENGTH).expect("within limits");
-        let padded = open_padded(identities, sealed, limit)?;
-        let content_length = padded
-            .iter()
-            .rposition(|&byte| byte != 0)
-            .map_or(0, |last| last + 1);
-        if padded_length(content_length as u64) != Some(padded.len() as u64) {
-            return Err(Error::BadPadding);
-        }
-        Message::decode(&padded[..content_length])
+        Message::decode(&open_content(identities, sealed, MAXIMUM_MESSAGE_LENGTH)?)
     }
 }
 

@@ -254,6 +254,28 @@ pub fn open_unpadded_stream<R: BufRead, W: Write>(
 /// Opens a sealed object completely into memory, refusing plaintexts longer than `limit`.
 /// Returns the padded plaintext; the caller removes the padding according to the object's
 /// kind (see [`crate::Message`]). Zeroized on drop.
+/// Opens a sealed object whose content is at most `maximum_content` bytes and strips its
+/// padding: the content is everything up to the last non-zero byte (every Meldpunt content
+/// that is opened this way — JSON — ends in one), and the padded length must be the one
+/// that content length pads to.
+pub(crate) fn open_content(
+    identities: &[IdentityKey],
+    sealed: &[u8],
+    maximum_content: u64,
+) -> Result<Zeroizing<Vec<u8>>, Error> {
+    let limit = padded_length(maximum_content).expect("within limits");
+    let mut padded = open_padded(identities, sealed, limit)?;
+    let content_length = padded
+        .iter()
+        .rposition(|&byte| byte != 0)
+        .map_or(0, |last| last + 1);
+    if padded_length(content_length as u64) != Some(padded.len() as u64) {
+        return Err(Error::BadPadding);
+    }
+    padded.truncate(content_length);
+    Ok(padded)
+}
+
 pub(crate) fn open_padded(
     identities: &[IdentityKey],
     sealed: &[u8],

@@ -29,6 +29,20 @@ fn office(organisation: &str) -> RecipientScope {
     }
 }
 
+/// Makes `mailbox` look idle for a year and a day, for retention.
+async fn age_by_a_year_and_a_day(store: &Store, mailbox: [u8; 32]) {
+    store
+        .write(move |transaction| {
+            let mut mailboxes = transaction.open_table(MAILBOXES)?;
+            let mut record: MailboxRecord = decode(mailboxes.get(mailbox)?.unwrap().value())?;
+            record.last_activity -= 366;
+            mailboxes.insert(mailbox, encode(&record).as_slice())?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
 fn store() -> (tempfile::TempDir, Store) {
     let directory = tempfile::tempdir().unwrap();
     let store = Store::open(&directory.path().join("test.redb")).unwrap();
@@ -225,17 +239,7 @@ async fn purge_deletes_idle_mailboxes_with_everything_in_them() {
         .unwrap();
     store.put_chunk([5; 16], 0, vec![1; 10]).await.unwrap();
     store.finish_attachment([5; 16], 10, 1).await.unwrap();
-    // Age the mailbox by a year and a day.
-    store
-        .write(move |transaction| {
-            let mut mailboxes = transaction.open_table(MAILBOXES)?;
-            let mut record: MailboxRecord = decode(mailboxes.get(mailbox)?.unwrap().value())?;
-            record.last_activity -= 366;
-            mailboxes.insert(mailbox, encode(&record).as_slice())?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    age_by_a_year_and_a_day(&store, mailbox).await;
     let kept = store
         .create_mailbox([6; 32], "demo".into(), recipients(), b"r".to_vec(), None)
         .await;
@@ -921,16 +925,7 @@ async fn hand_overs_reach_only_their_recipient_count_against_the_office_quota_an
     );
     drop(restored);
     // Retention deletes them with their mailbox; their numbers are never given again.
-    store
-        .write(move |transaction| {
-            let mut mailboxes = transaction.open_table(MAILBOXES)?;
-            let mut record: MailboxRecord = decode(mailboxes.get(mailbox)?.unwrap().value())?;
-            record.last_activity -= 366;
-            mailboxes.insert(mailbox, encode(&record).as_slice())?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    age_by_a_year_and_a_day(&store, mailbox).await;
     assert_eq!(store.purge(365).await.unwrap().hand_overs, 4);
     assert!(store
         .list_hand_overs(office("demo"), 0, 10)
