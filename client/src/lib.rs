@@ -320,11 +320,20 @@ impl Relay {
         self.bytes(response).await
     }
 
-    /// A proof-of-work challenge, or `None` if the relay requires none.
+    /// A proof-of-work challenge for a new mailbox, or `None` if the relay requires none.
     pub async fn challenge(&self) -> Result<Option<Challenge>> {
-        let response = self
-            .send(self.client.get(self.endpoint(paths::CHALLENGE)))
-            .await?;
+        self.challenge_for(paths::CHALLENGE).await
+    }
+
+    /// A proof-of-work challenge for an office login beyond the free ones (harder than a
+    /// mailbox's: solved in native code), or `None` if the relay requires none.
+    pub async fn office_login_challenge(&self) -> Result<Option<Challenge>> {
+        self.challenge_for(&format!("{}?purpose=office", paths::CHALLENGE))
+            .await
+    }
+
+    async fn challenge_for(&self, path: &str) -> Result<Option<Challenge>> {
+        let response = self.send(self.client.get(self.endpoint(path))).await?;
         let offer: ChallengeOffer = self.json(response).await?;
         if !offer.required {
             return Ok(None);
@@ -536,7 +545,7 @@ impl Relay {
             // Someone is asking for this organisation's challenges faster than the relay
             // gives them away: pay for one with proof-of-work instead.
             Err(ClientError::Refused { status: 429, .. }) => {
-                let Some(challenge) = self.challenge().await? else {
+                let Some(challenge) = self.office_login_challenge().await? else {
                     return Err(ClientError::Refused {
                         status: 429,
                         code: meldpunt_wire::ErrorCode::RateLimited,

@@ -67,6 +67,12 @@ impl Difficulty {
     }
 }
 
+/// The least difficulty of a stamp that pays for an office challenge beyond the free ones.
+/// Offices solve in native code (the CLI and the office app), a 2^20 search in well under a
+/// second, so it need not stay within a reporter's browser's ceiling; high enough that filling
+/// the relay's waiting challenges costs a flooder hundreds of millions of hashes a second.
+pub(crate) const OFFICE_STAMP_DIFFICULTY: u8 = 20;
+
 /// How far below the current difficulty a stamp may be.
 pub(crate) const STAMP_TOLERANCE_BITS: u8 = 2;
 
@@ -281,6 +287,22 @@ mod tests {
         assert_eq!(difficulty_for(&settings, 61), 19);
         assert_eq!(difficulty_for(&settings, 240), 20);
         assert_eq!(difficulty_for(&settings, 1_000_000), 22);
+    }
+
+    #[test]
+    fn by_default_little_is_asked_at_rest_and_no_load_passes_the_reporter_ceiling() {
+        let settings = ProofOfWork::default();
+        assert_eq!(difficulty_for(&settings, 0), crate::config::BASE_DIFFICULTY);
+        assert_eq!(
+            difficulty_for(&settings, u64::MAX),
+            crate::config::REPORTER_CEILING
+        );
+        let flood = Difficulty::new(settings);
+        for _ in 0..100_000 {
+            flood.record_creation();
+        }
+        assert_eq!(flood.current(), crate::config::REPORTER_CEILING);
+        assert!(flood.least_accepted() <= crate::config::REPORTER_CEILING);
     }
 
     #[test]

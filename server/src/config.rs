@@ -143,6 +143,15 @@ pub struct Limits {
     pub office_challenges_per_minute: u32,
 }
 
+/// The difficulty asked for at rest: a browser without the JIT (Tor Browser at "Safer") at a
+/// quarter of this machine's speed (a cheap phone) solves it within 5 s at the 95th
+/// percentile (measured in docs/web-form.md).
+pub const BASE_DIFFICULTY: u8 = 14;
+/// The most a relay asks of a reporter's browser, however high the load: what that same
+/// browser solves within 60 s at the 95th percentile (docs/web-form.md). Beyond it, load is
+/// shed by means that do not punish the slowest honest reporter (docs/operations.md).
+pub const REPORTER_CEILING: u8 = 18;
+
 /// Proof-of-work for mailbox creation.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -213,8 +222,8 @@ impl Default for ProofOfWork {
     fn default() -> Self {
         ProofOfWork {
             enabled: true,
-            base_difficulty: 18,
-            max_difficulty: 26,
+            base_difficulty: BASE_DIFFICULTY,
+            max_difficulty: REPORTER_CEILING,
             target_per_minute: 60,
             challenge_seconds: 600,
         }
@@ -321,12 +330,16 @@ impl Settings {
             ));
         }
         let pow = &self.proof_of_work;
-        if pow.base_difficulty > pow.max_difficulty
-            || pow.max_difficulty > meldpunt_crypto::MAXIMUM_DIFFICULTY
-        {
+        if pow.base_difficulty > pow.max_difficulty {
+            return Err(ConfigError::Invalid(
+                "proof_of_work: base_difficulty ≤ max_difficulty is required".into(),
+            ));
+        }
+        if pow.max_difficulty > REPORTER_CEILING {
             return Err(ConfigError::Invalid(format!(
-                "proof_of_work: base_difficulty ≤ max_difficulty ≤ {} is required",
-                meldpunt_crypto::MAXIMUM_DIFFICULTY
+                "proof_of_work.max_difficulty is at most {REPORTER_CEILING}: above it a reporter's \
+                 browser without the JIT, on a slow phone, needs more than a minute (docs/web-form.md); \
+                 shed load beyond it with Tor's own proof-of-work (docs/operations.md)"
             )));
         }
         if self.limits.max_message_bytes < 8192 {
@@ -414,6 +427,37 @@ mod tests {
         assert!(settings
             .apply_environment([("MELDPUNT_LISTEN".to_owned(), "nope".to_owned())].into_iter())
             .is_err());
+    }
+
+    #[test]
+    fn no_relay_asks_more_of_a_reporter_than_the_ceiling() {
+        for (base, max, refused) in [
+            (14, 18, false),
+            (14, 19, true),
+            (19, 19, true),
+            (18, 14, true),
+        ] {
+            let settings = Settings {
+                proof_of_work: ProofOfWork {
+                    base_difficulty: base,
+                    max_difficulty: max,
+                    ..ProofOfWork::default()
+                },
+                ..Settings::default()
+            };
+            assert_eq!(settings.check().is_err(), refused, "{base} {max}");
+        }
+        let message = Settings {
+            proof_of_work: ProofOfWork {
+                max_difficulty: REPORTER_CEILING + 1,
+                ..ProofOfWork::default()
+            },
+            ..Settings::default()
+        }
+        .check()
+        .unwrap_err()
+        .to_string();
+        assert!(message.contains("more than a minute"), "{message}");
     }
 
     #[test]

@@ -35,7 +35,7 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
         /// Proof-of-work difficulty for new mailboxes (leading zero bits).
-        #[arg(long, default_value_t = 16)]
+        #[arg(long, default_value_t = meldpunt_server::config::BASE_DIFFICULTY)]
         difficulty: u8,
     },
     /// Start the production relay from a configuration file.

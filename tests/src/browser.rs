@@ -44,6 +44,16 @@ fn free_port() -> u16 {
 impl Browser {
     /// Starts Chromium, with JavaScript on or off (as Tor Browser's "Safest" level has it).
     pub async fn start(javascript: bool) -> Browser {
+        Browser::start_with(javascript, false).await
+    }
+
+    /// Starts Chromium with JavaScript on but without its JIT (`--js-flags=--jitless`), as
+    /// Tor Browser's "Safer" level runs scripts.
+    pub async fn start_without_jit() -> Browser {
+        Browser::start_with(true, true).await
+    }
+
+    async fn start_with(javascript: bool, jitless: bool) -> Browser {
         assert!(
             Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists(),
             "the browser tests need Debian's chromium and chromium-driver: \
@@ -86,6 +96,12 @@ impl Browser {
         if !javascript {
             options["prefs"]["profile.managed_default_content_settings.javascript"] =
                 serde_json::json!(2);
+        }
+        if jitless {
+            options["args"]
+                .as_array_mut()
+                .expect("a list")
+                .push("--js-flags=--jitless".into());
         }
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("goog:chromeOptions".into(), options);

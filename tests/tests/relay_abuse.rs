@@ -183,9 +183,31 @@ async fn office_challenges_are_rate_limited_and_write_nothing_until_answered() {
     );
     // Beyond the free rate the office still gets in, for a stamp solved for its
     // organisation: whoever floods demo's challenges cannot lock its office out.
-    let stamp = relay
+    // A stamp solved at a mailbox's difficulty does not pay for it: an office login's is
+    // harder (offices solve in native code).
+    let cheap = relay
         .challenge()
         .await
+        .unwrap()
+        .solve(&meldpunt_crypto::office_stamp_subject("demo"), |_| true)
+        .unwrap()
+        .to_wire();
+    let (status, body) = ask_challenge(&relay, "demo", Some(&cheap)).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("stamp-outdated")),
+        "{body}"
+    );
+    let offer: meldpunt_wire::ChallengeOffer = client()
+        .get(format!("{}/api/v1/challenge?purpose=office", relay.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(offer.difficulty.unwrap() >= 20);
+    let stamp = meldpunt_crypto::Challenge::from_wire(&offer.challenge.unwrap())
         .unwrap()
         .solve(&meldpunt_crypto::office_stamp_subject("demo"), |_| true)
         .unwrap()

@@ -882,3 +882,87 @@ async fn photos_posted_without_javascript_lose_their_metadata() {
     assert!(!contains(&cleaned, b"GPS") && !contains(&cleaned, b"Jansen"));
     assert!(contains(&cleaned, b"JFIF"));
 }
+
+/// Polls the page until its status line holds `expected`, and returns that line; `None` if
+/// the receipt code came first (at most a minute).
+async fn status_while_solving(browser: &Browser, expected: &str) -> Option<String> {
+    for _ in 0..600 {
+        let source = browser.source().await;
+        if source.contains("id=\"receipt-code\"") {
+            return None;
+        }
+        if let Some(line) = source
+            .split("id=\"status\"")
+            .nth(1)
+            .and_then(|rest| rest.split('<').next())
+            .filter(|line| line.contains(expected))
+        {
+            return Some(line.to_owned());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the status line never said {expected:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_jit_a_report_is_made_at_the_default_base_difficulty_in_the_stamp_worker() {
+    // Tor Browser at "Safer" runs scripts without the JIT: the proof-of-work, solved with
+    // WebCrypto in the stamp worker, still passes at the relay's default base difficulty.
+    let relay = Relay::start(RelayOptions {
+        extra_config: QUICK_FORMS.into(),
+        difficulty: 14, // meldpunt_server::config::BASE_DIFFICULTY
+        ..RelayOptions::default()
+    });
+    let proxy = RecordingProxy::start(&relay.url).await;
+    let browser = Browser::start_without_jit().await;
+    browser.open(&format!("{}/report", proxy.url)).await;
+    browser.wait_for("#mode[data-mode=script]").await;
+    browser.click("#organisation-demo").await;
+    browser.set_value("#body", REPORT_TEXT).await;
+    browser.click("#report-form button[type=submit]").await;
+    let code = browser.text("#receipt-code").await;
+    assert_eq!(code.len(), 39, "{code}");
+    let sent = proxy.received();
+    assert!(contains(&sent, b"GET /static/meldpunt-stamp.js"));
+    assert!(contains(&sent, b"POST /api/v1/mailboxes"));
+    assert_eq!(stored(&relay, "mailboxes").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_shows_progress_and_an_honest_estimate_while_it_solves() {
+    // At the ceiling a flood can push the relay to, the work takes seconds: the page says
+    // how long it takes on this device on average, and how long it has run, in its language.
+    let relay = Relay::start(RelayOptions {
+        extra_config: QUICK_FORMS.into(),
+        difficulty: 18, // meldpunt_server::config::REPORTER_CEILING
+        ..RelayOptions::default()
+    });
+    for (language, average, attempts) in [
+        ("en", "on average", "attempts"),
+        ("nl", "gemiddeld", "pogingen"),
+    ] {
+        let browser = Browser::start(true).await;
+        // A solution found within the first batch (one time in 256 at this difficulty)
+        // leaves nothing to show: then the report is made again.
+        let mut shown = None;
+        for _ in 0..3 {
+            browser
+                .open(&format!("{}/report?lang={language}", relay.url))
+                .await;
+            browser.wait_for("#mode[data-mode=script]").await;
+            browser.click("#organisation-demo").await;
+            browser.set_value("#body", REPORT_TEXT).await;
+            browser.click("#report-form button[type=submit]").await;
+            shown = status_while_solving(&browser, average).await;
+            if shown.is_some() {
+                break;
+            }
+        }
+        let line = shown.expect("the page showed its progress");
+        assert!(line.contains(attempts), "{line}");
+        // The page answers while the worker works: its text can still be read.
+        assert_eq!(browser.value("#body").await, REPORT_TEXT);
+        let code = browser.text("#receipt-code").await;
+        assert_eq!(code.len(), 39, "{code}");
+    }
+}

@@ -80,6 +80,66 @@ function sizeText(bytes) {
   return bytes >= 1 << 20 ? `${Math.floor(bytes / (1 << 20))} MiB` : `${Math.max(1, Math.floor(bytes / 1024))} KiB`;
 }
 
+// What the page says while the anti-abuse work runs, in both languages: how long it takes
+// on average on this device, honestly (the wait is random: one in twenty waits three times
+// the average), and how long it has run.
+const stampText = {
+  nl: {
+    average: (seconds) => `op dit apparaat gemiddeld ${seconds} s, soms tot drie keer zo lang`,
+    elapsed: (seconds) => `bezig sinds ${seconds} s`,
+    tried: (count) => `${count} pogingen`,
+  },
+  en: {
+    average: (seconds) => `about ${seconds} s on this device on average, sometimes up to three times as long`,
+    elapsed: (seconds) => `running for ${seconds} s`,
+    tried: (count) => `${count} attempts`,
+  },
+};
+
+function stampProgress(difficulty, tried, rate, elapsedMilliseconds) {
+  const words = stampText[page.language] ?? stampText.nl;
+  const parts = [words.tried(tried.toLocaleString(page.language)), words.elapsed(Math.round(elapsedMilliseconds / 1000))];
+  if (rate > 0 && Number.isInteger(difficulty)) {
+    parts.unshift(words.average(Math.max(1, Math.round(2 ** difficulty / rate))));
+  }
+  return `${page.text.workingStamp} (${parts.join("; ")})`;
+}
+
+/**
+ * Solves a stamp in the stamp worker, so that the page never freezes; where a worker cannot
+ * run (its script refused or missing), in the page, which yields between batches.
+ */
+function solveOffThePage(challenge, mailboxId, progress) {
+  const inPage = () => protocol.solveStamp(challenge, mailboxId, progress);
+  if (typeof Worker !== "function") return inPage();
+  return new Promise((resolve, reject) => {
+    let worker;
+    try {
+      worker = new Worker("/static/meldpunt-stamp.js");
+    } catch {
+      resolve(inPage());
+      return;
+    }
+    worker.onmessage = ({ data }) => {
+      if (data.stamp) {
+        worker.terminate();
+        resolve(data.stamp);
+      } else if (data.error) {
+        worker.terminate();
+        reject(new protocol.ProtocolError(data.error, data.message));
+      } else {
+        progress(data.tried, data.rate);
+      }
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      worker.terminate();
+      resolve(inPage());
+    };
+    worker.postMessage({ challenge, mailboxId: Array.from(mailboxId) });
+  });
+}
+
 function status(form, message) {
   const line = form.querySelector("#status");
   if (line) line.textContent = message;
@@ -262,9 +322,11 @@ async function submitReport(form) {
       "Meldpunt-Recipients": addresses.map((address) => address.recipient).join(","),
     };
     if (challenge.required) {
+      const started = Date.now();
+      const difficulty = challenge.difficulty;
       status(form, page.text.workingStamp);
-      headers["Meldpunt-Stamp"] = await protocol.solveStamp(challenge.challenge, derived.mailboxId, (tried) =>
-        status(form, `${page.text.workingStamp} ${tried.toLocaleString(page.language)}`),
+      headers["Meldpunt-Stamp"] = await solveOffThePage(challenge.challenge, derived.mailboxId, (tried, rate) =>
+        status(form, stampProgress(difficulty, tried, rate, Date.now() - started)),
       );
     }
     status(form, page.text.working);

@@ -15,6 +15,8 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, hexToBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import { base64, base64urlnopad, bech32, bech32m } from "@scure/base";
 
+import { ProtocolError } from "./errors.js";
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 // For messages: a byte order mark is kept, so that JSON.parse refuses it as serde_json does.
@@ -28,7 +30,6 @@ export const FOLLOW_UP_SIGNING_LABEL = utf8ToBytes("meldpunt/v1/follow-up-signin
 export const FOLLOW_UP_SIGNATURE_CONTEXT = utf8ToBytes("meldpunt/v1/follow-up\n");
 export const OFFICE_SIGNATURE_CONTEXT = utf8ToBytes("meldpunt/v1/office-message\n");
 export const DIRECTORY_SIGNATURE_CONTEXT = utf8ToBytes("meldpunt/v1/directory\n");
-const STAMP_LABEL = utf8ToBytes("meldpunt/v1/stamp");
 const HUMAN_READABLE_PART = "meldpunt";
 const RECEIPT_CODE_CHARACTERS = 32;
 const GROUP_LENGTH = 4;
@@ -44,14 +45,8 @@ const MAXIMUM_ATTACHMENT_NAME_LENGTH = 255;
 const MAXIMUM_CONTENT_LENGTH = 2 ** 40;
 
 /** A protocol error: `kind` is a stable name, `detail` what the user needs to know. */
-export class ProtocolError extends Error {
-  constructor(kind, message, detail = {}) {
-    super(message);
-    this.name = "ProtocolError";
-    this.kind = kind;
-    this.detail = detail;
-  }
-}
+export { ProtocolError };
+export { solveStamp } from "./stamp.js";
 
 // ---------------------------------------------------------------------------------------
 // Receipt codes
@@ -894,47 +889,6 @@ export function recipientKeys(directory, organisationId, recipientIds) {
     for (const key of recipient.keys) if (!keys.includes(key)) keys.push(key);
   }
   return { keys, addresses };
-}
-
-// ---------------------------------------------------------------------------------------
-// Proof-of-work stamps
-
-function leadingZeroBits(hash) {
-  let bits = 0;
-  for (const byte of hash) {
-    if (byte === 0) {
-      bits += 8;
-      continue;
-    }
-    return bits + Math.clz32(byte) - 24;
-  }
-  return bits;
-}
-
-/**
- * Solves a relay challenge for a mailbox id. Calls `progress(tried)` every 16 384 attempts
- * and yields to the page then, so that it stays responsive. Returns the stamp's wire form.
- */
-export async function solveStamp(challengeWire, mailboxId, progress = () => {}) {
-  const challenge = base64urlnopad.decode(challengeWire);
-  if (challenge.length !== 58) {
-    throw new ProtocolError("malformed-challenge", "the relay's challenge is malformed");
-  }
-  const difficulty = challenge[1];
-  const prefix = sha256.create().update(STAMP_LABEL).update(challenge).update(mailboxId);
-  const counter = new Uint8Array(8);
-  const view = new DataView(counter.buffer);
-  for (let solution = 0; solution < Number.MAX_SAFE_INTEGER; solution++) {
-    view.setUint32(0, Math.floor(solution / 2 ** 32));
-    view.setUint32(4, solution >>> 0);
-    const hash = prefix.clone().update(counter).digest();
-    if (leadingZeroBits(hash) >= difficulty) return `${challengeWire}.${solution}`;
-    if (solution % 16384 === 16383) {
-      progress(solution + 1);
-      await new Promise((resolve) => setTimeout(resolve, 0));
-    }
-  }
-  throw new ProtocolError("stamp-unsolved", "no proof-of-work solution was found");
 }
 
 // ---------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { base64urlnopad, bech32 } from "@scure/base";
 import * as protocol from "../src/protocol.js";
+import { solveStamp } from "../src/stamp.js";
 
 const testdata = (name) => fileURLToPath(new URL(`../../crypto/testdata/${name}`, import.meta.url));
 const read = (name) => readFileSync(testdata(name), "utf8");
@@ -712,5 +713,15 @@ test("proof-of-work stamps find the same first solution as the Rust crate", asyn
   for (const vector of vectors) {
     const mailboxId = Buffer.from(vector["mailbox-id"], "base64url");
     assert.equal(await protocol.solveStamp(vector.challenge, new Uint8Array(mailboxId)), vector.stamp);
+    // Both engines, WebCrypto (native, fast without the JIT) and @noble/hashes, find it.
+    for (const engine of ["webcrypto", "noble"]) {
+      assert.equal(await solveStamp(vector.challenge, new Uint8Array(mailboxId), () => {}, { engine }), vector.stamp);
+    }
+  }
+});
+
+test("a malformed challenge is refused before any work", async () => {
+  for (const wire of ["", "AAAA", "!!!!", "A".repeat(200)]) {
+    await assert.rejects(solveStamp(wire, new Uint8Array(32)), (error) => error.kind === "malformed-challenge");
   }
 });

@@ -109,7 +109,10 @@ pub(crate) async fn challenge(
         &address.organisation,
         stamp.as_ref(),
         &state.stamp_key,
-        state.difficulty.least_accepted(),
+        state
+            .difficulty
+            .least_accepted()
+            .max(crate::abuse::OFFICE_STAMP_DIFFICULTY),
     )?;
     if paid {
         state.difficulty.record_creation();

@@ -11,6 +11,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use meldpunt_wire::{ChallengeOffer, Status};
 
+use super::ApiQuery;
 use crate::clock::unix_seconds;
 use crate::error::Error;
 use crate::state::AppState;
@@ -47,30 +48,57 @@ pub(crate) async fn directory(State(state): State<Arc<AppState>>) -> impl IntoRe
     path = "/api/v1/challenge",
     tag = "public",
     operation_id = "challenge",
-    summary = "A proof-of-work challenge for creating a mailbox",
+    summary = "A proof-of-work challenge for creating a mailbox (or for an office login)",
+    params(
+        ("purpose" = Option<String>, Query, nullable = false, description = "`office`: a challenge for an office login beyond the free ones, at least 20 bits (offices solve in native code); absent: for a new mailbox, at the relay's current difficulty (a reporter's browser solves it; at most 18 bits)."),
+    ),
     responses(
         (status = 200, description = "A challenge", body = meldpunt_wire::ChallengeOffer),
+        (status = 400, description = "An unknown purpose or query parameter (bad-request)", body = meldpunt_wire::ErrorBody),
     )
 )]
-pub(crate) async fn challenge(State(state): State<Arc<AppState>>) -> Json<ChallengeOffer> {
+pub(crate) async fn challenge(
+    State(state): State<Arc<AppState>>,
+    ApiQuery(query): ApiQuery<ChallengeQuery>,
+) -> Result<Json<ChallengeOffer>, Error> {
+    let office = match query.purpose.as_deref() {
+        None => false,
+        Some("office") => true,
+        Some(_) => {
+            return Err(Error::BadRequest(
+                "purpose is office, or absent for a new mailbox".into(),
+            ))
+        }
+    };
     let pow = &state.settings.proof_of_work;
     if !pow.enabled {
-        return Json(ChallengeOffer {
+        return Ok(Json(ChallengeOffer {
             required: false,
             challenge: None,
             difficulty: None,
             expires_at: None,
-        });
+        }));
     }
-    let difficulty = state.difficulty.current();
+    let mut difficulty = state.difficulty.current();
+    if office {
+        difficulty = difficulty.max(crate::abuse::OFFICE_STAMP_DIFFICULTY);
+    }
     let expires_at = unix_seconds() + pow.challenge_seconds;
     let challenge = state.stamp_key.challenge(difficulty, expires_at);
-    Json(ChallengeOffer {
+    Ok(Json(ChallengeOffer {
         required: true,
         challenge: Some(challenge.to_wire()),
         difficulty: Some(difficulty),
         expires_at: Some(expires_at),
-    })
+    }))
+}
+
+/// `GET /api/v1/challenge?purpose=office`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ChallengeQuery {
+    #[serde(default)]
+    purpose: Option<String>,
 }
 
 #[utoipa::path(

@@ -44,6 +44,8 @@ const STYLESHEET: &str = include_str!("static/meldpunt.css");
 const SCRIPT: &str = include_str!("../../../web/dist/meldpunt.js");
 /// The same, gzipped by the same build, for browsers that accept it.
 const SCRIPT_GZIP: &[u8] = include_bytes!("../../../web/dist/meldpunt.js.gz");
+/// The stamp worker the browser script solves proof-of-work in, built by the same build.
+const STAMP_WORKER: &str = include_str!("../../../web/dist/meldpunt-stamp.js");
 
 /// Largest body of a form that carries only a receipt code and a few fields.
 const CODE_FORM_LIMIT: usize = 16 * 1024;
@@ -71,6 +73,7 @@ pub(crate) fn router(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         .merge(code_forms)
         .route("/static/meldpunt.css", get(stylesheet))
         .route("/static/meldpunt.js", get(script))
+        .route("/static/meldpunt-stamp.js", get(stamp_worker))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(state),
             one_of_few_posts,
@@ -205,6 +208,15 @@ async fn stylesheet() -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
         STYLESHEET,
     )
+}
+
+/// The stamp worker's script (small: served as it is).
+async fn stamp_worker() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        STAMP_WORKER,
+    )
+        .into_response()
 }
 
 async fn script(headers: axum::http::HeaderMap) -> Response {
