@@ -566,3 +566,68 @@ async fn a_request_that_takes_too_long_gets_the_json_error() {
         (StatusCode::REQUEST_TIMEOUT, "request-timeout")
     );
 }
+
+/// Creates a mailbox for a new receipt code with a fresh stamp; the answer.
+async fn create_one(
+    router: &Router,
+    office: &meldpunt_crypto::RecipientKey,
+) -> (StatusCode, serde_json::Value, meldpunt_crypto::ReceiptCode) {
+    let code = meldpunt_crypto::ReceiptCode::generate();
+    let token = code.mailbox_token();
+    let stamp = stamp(router, &token.mailbox_id()).await;
+    let request = Request::post("/api/v1/mailboxes")
+        .header(
+            "authorization",
+            format!("Bearer {}", token.to_wire().as_str()),
+        )
+        .header("meldpunt-organisation", "demo")
+        .header("meldpunt-recipients", "integrity-office")
+        .header("content-type", "application/octet-stream")
+        .header("meldpunt-stamp", stamp)
+        .body(Body::from(sealed_report(&code, office)))
+        .expect("a request");
+    let (status, body) = call(router, request).await;
+    (status, body, code)
+}
+
+#[tokio::test]
+async fn under_a_flood_at_the_ceiling_an_organisation_takes_its_budget_and_then_says_it_is_busy() {
+    // The difficulty at its ceiling (base = max): the budget applies.
+    let (_folder, router, setup) = relay_with(|settings| {
+        settings.proof_of_work.base_difficulty = 6;
+        settings.proof_of_work.max_difficulty = 6;
+        settings.proof_of_work.busy_above_per_organisation = 2;
+    });
+    for _ in 0..2 {
+        assert_eq!(
+            create_one(&router, &setup.office_recipient).await.0,
+            StatusCode::CREATED
+        );
+    }
+    let (status, body, code) = create_one(&router, &setup.office_recipient).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("organisation-busy"))
+    );
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .contains("try again in about a minute"));
+    // Nothing of it was stored.
+    let bearer = format!("Bearer {}", code.mailbox_token().to_wire().as_str());
+    let (status, _) = call(&router, get("/api/v1/mailbox/messages", &bearer)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Below the ceiling there is no budget: the stamps are what a flood pays.
+    let (_folder, router, setup) = relay_with(|settings| {
+        settings.proof_of_work.base_difficulty = 6;
+        settings.proof_of_work.max_difficulty = 8;
+        settings.proof_of_work.busy_above_per_organisation = 1;
+    });
+    for _ in 0..3 {
+        assert_eq!(
+            create_one(&router, &setup.office_recipient).await.0,
+            StatusCode::CREATED
+        );
+    }
+}
