@@ -166,9 +166,6 @@ pub struct ProofOfWork {
     pub target_per_minute: u32,
     /// Seconds a challenge stays valid.
     pub challenge_seconds: u64,
-    /// While the difficulty is at `max_difficulty` (a flood): new mailboxes one organisation
-    /// takes a minute; beyond, 503 `organisation-busy` until the minute ends. 0: no budget.
-    pub busy_above_per_organisation: u32,
 }
 
 impl Default for Settings {
@@ -229,7 +226,6 @@ impl Default for ProofOfWork {
             max_difficulty: REPORTER_CEILING,
             target_per_minute: 60,
             challenge_seconds: 600,
-            busy_above_per_organisation: 300,
         }
     }
 }

@@ -97,13 +97,6 @@ pub enum Error {
     /// Too many requests of one kind (for this session, for this organisation's challenges).
     #[error("too many requests: {0}; slow down and try again in a minute")]
     RateLimited(&'static str),
-    /// Under a flood (the difficulty at its ceiling) the organisation's budget of new
-    /// mailboxes for this minute is spent.
-    #[error(
-        "the relay is receiving more new reports for this organisation than it takes in a minute \
-             (it is under a flood); nothing was stored: try again in about a minute"
-    )]
-    OrganisationBusy,
     /// The disk is full.
     #[error("the relay's storage is full; nothing was stored, try again later")]
     StorageFull,
@@ -151,7 +144,6 @@ impl Error {
             Error::TruncatedUpload => ErrorCode::TruncatedUpload,
             Error::BadRequest(_) => ErrorCode::BadRequest,
             Error::RateLimited(_) => ErrorCode::RateLimited,
-            Error::OrganisationBusy => ErrorCode::OrganisationBusy,
             Error::MethodNotAllowed => ErrorCode::MethodNotAllowed,
             Error::RequestTimeout => ErrorCode::RequestTimeout,
             Error::StorageFull => ErrorCode::StorageFull,
@@ -187,7 +179,7 @@ impl Error {
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Error::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Error::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
-            Error::NotReady | Error::OrganisationBusy => StatusCode::SERVICE_UNAVAILABLE,
+            Error::NotReady => StatusCode::SERVICE_UNAVAILABLE,
             Error::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

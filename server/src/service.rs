@@ -76,26 +76,10 @@ pub(crate) async fn create_mailbox(
     sealed: Vec<u8>,
     spent: Option<SpentStamp>,
 ) -> Result<(), Error> {
-    // Beyond the difficulty's ceiling a flood is not slowed by stamps any more (a browser
-    // without the JIT must still pass them): each organisation then takes a budget of new
-    // mailboxes a minute, first come first served, whatever a reporter's device.
-    let pow = &state.settings.proof_of_work;
-    let budgeted = pow.enabled
-        && pow.busy_above_per_organisation > 0
-        && state.difficulty.current() >= pow.max_difficulty;
-    if budgeted && !state.new_mailboxes.allow(organisation.clone()) {
-        state.new_mailboxes.refund(&organisation);
-        return Err(Error::OrganisationBusy);
-    }
     let result = state
         .store
-        .create_mailbox(mailbox, organisation.clone(), recipients.0, sealed, spent)
+        .create_mailbox(mailbox, organisation, recipients.0, sealed, spent)
         .await;
-    // Only a mailbox made counts: a replayed stamp (refused as spent) or a taken id spends
-    // nothing of the organisation's budget.
-    if budgeted && result.is_err() {
-        state.new_mailboxes.refund(&organisation);
-    }
     if matches!(result, Err(StoreError::StampSpent)) {
         Metrics::increment(&state.metrics.stamps_refused);
     }

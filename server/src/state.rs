@@ -161,9 +161,6 @@ pub struct AppState {
     pub difficulty: Difficulty,
     /// Office request limits.
     pub office_limiter: SessionLimiter,
-    /// New mailboxes per organisation this minute, counted while the difficulty is at its
-    /// ceiling (`proof_of_work.busy_above_per_organisation`).
-    pub new_mailboxes: crate::abuse::WindowLimiter<String>,
     /// Office challenges waiting for their answer.
     pub office_challenges: PendingChallenges,
     /// Counters.
@@ -309,9 +306,6 @@ impl AppState {
         Ok(Arc::new(AppState {
             difficulty: Difficulty::new(settings.proof_of_work.clone()),
             office_limiter: SessionLimiter::new(settings.limits.office_requests_per_minute),
-            new_mailboxes: crate::abuse::WindowLimiter::new(
-                settings.proof_of_work.busy_above_per_organisation,
-            ),
             office_challenges: PendingChallenges::new(settings.limits.office_challenges_per_minute),
             stamp_key: StampKey::generate(),
             metrics: Metrics::default(),

@@ -376,9 +376,6 @@ error_codes! {
     BadRequest = "bad-request",
     /// Too many requests.
     RateLimited = "rate-limited",
-    /// Under a flood the relay takes no more new mailboxes for this organisation this
-    /// minute: nothing was stored; try again in a minute.
-    OrganisationBusy = "organisation-busy",
     /// The endpoint does not take this method.
     MethodNotAllowed = "method-not-allowed",
     /// The request took longer than the relay allows.

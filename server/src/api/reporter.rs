@@ -71,7 +71,6 @@ pub(crate) fn summary(record: &MessageRecord) -> MessageSummary {
         (status = 413, description = "Body too large", body = meldpunt_wire::ErrorBody),
         (status = 415, description = "Not application/octet-stream", body = meldpunt_wire::ErrorBody),
         (status = 422, description = "Not a sealed age file", body = meldpunt_wire::ErrorBody),
-        (status = 503, description = "organisation-busy: under a flood (the difficulty at its ceiling) the organisation's budget of new mailboxes for this minute is spent; nothing stored, try again in a minute", body = meldpunt_wire::ErrorBody),
         (status = 507, description = "Storage full", body = meldpunt_wire::ErrorBody),
     )
 )]
