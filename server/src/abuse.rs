@@ -185,8 +185,8 @@ impl PendingChallenges {
 
     /// Admits a challenge for `organisation` (one the directory lists) before any work is
     /// done for it: free within the rate, else only with an unspent stamp for it. Returns
-    /// whether a stamp paid for it (the caller counts it as load, so the difficulty follows a
-    /// flood of paid challenges as it follows a flood of new mailboxes).
+    /// whether a stamp paid for it. Paid logins are not counted as load: the difficulty they
+    /// would raise is the one new mailboxes ask of reporters.
     pub fn admit(
         &self,
         organisation: &str,

@@ -963,8 +963,6 @@ async fn the_page_shows_progress_and_an_honest_estimate_while_it_solves() {
         browser
             .screenshot(&format!("stamp-progress-{language}"))
             .await;
-        // The page answers while the worker works: its text can still be read.
-        assert_eq!(browser.value("#body").await, REPORT_TEXT);
         let code = browser.text("#receipt-code").await;
         assert_eq!(code.len(), 39, "{code}");
     }

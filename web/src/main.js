@@ -85,12 +85,14 @@ function sizeText(bytes) {
 // the average), and how long it has run.
 const stampText = {
   nl: {
-    average: (seconds) => `op dit apparaat gemiddeld ${seconds} s, soms tot drie keer zo lang`,
+    average: (seconds) =>
+      `op dit apparaat gemiddeld ${seconds} s; de duur is toeval: één keer op de twintig duurt het meer dan drie keer zo lang`,
     elapsed: (seconds) => `bezig sinds ${seconds} s`,
     tried: (count) => `${count} pogingen`,
   },
   en: {
-    average: (seconds) => `about ${seconds} s on this device on average, sometimes up to three times as long`,
+    average: (seconds) =>
+      `about ${seconds} s on this device on average; the wait is random: one time in twenty it takes more than three times as long`,
     elapsed: (seconds) => `running for ${seconds} s`,
     tried: (count) => `${count} attempts`,
   },
@@ -124,9 +126,13 @@ function solveOffThePage(challenge, mailboxId, progress) {
       if (data.stamp) {
         worker.terminate();
         resolve(data.stamp);
-      } else if (data.error) {
+      } else if (data.error === "malformed-challenge") {
         worker.terminate();
         reject(new protocol.ProtocolError(data.error, data.message));
+      } else if (data.error) {
+        // Anything else (WebCrypto refusing in the worker, say): solved in the page instead.
+        worker.terminate();
+        resolve(inPage());
       } else {
         progress(data.tried, data.rate);
       }

@@ -44,7 +44,9 @@ export function readChallenge(challengeWire) {
   } catch {
     challenge = new Uint8Array(0);
   }
-  if (challenge.length !== 58) {
+  // A relay asking more than 32 bits (protocol.md section 7) would keep the page searching
+  // for ever: refused like a malformed challenge.
+  if (challenge.length !== 58 || challenge[1] > 32) {
     throw new ProtocolError("malformed-challenge", "the relay's challenge is malformed");
   }
   return { challenge, difficulty: challenge[1] };

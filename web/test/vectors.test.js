@@ -721,7 +721,10 @@ test("proof-of-work stamps find the same first solution as the Rust crate", asyn
 });
 
 test("a malformed challenge is refused before any work", async () => {
-  for (const wire of ["", "AAAA", "!!!!", "A".repeat(200)]) {
+  const greedy = new Uint8Array(58);
+  greedy[0] = 1;
+  greedy[1] = 33;
+  for (const wire of ["", "AAAA", "!!!!", "A".repeat(200), base64urlnopad.encode(greedy)]) {
     await assert.rejects(solveStamp(wire, new Uint8Array(32)), (error) => error.kind === "malformed-challenge");
   }
 });

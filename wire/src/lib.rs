@@ -503,6 +503,13 @@ pub mod openapi {
         whole_number(0)
     );
     schema_type!(
+        /// What a proof-of-work challenge is for: `office` (a login), or absent (a mailbox).
+        ChallengePurposeSchema,
+        "ChallengePurpose",
+        text("office: a challenge for an office login beyond the free ones.")
+            .enum_values(Some(["office"]))
+    );
+    schema_type!(
         /// A mailbox id in a path.
         MailboxIdSchema,
         "MailboxId",

@@ -199,7 +199,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequestP
             .map(|axum::extract::Query(value)| ApiQuery(value))
             .map_err(|_| {
                 Error::BadRequest(
-                    "malformed query string: expected ?after=N&limit=M with whole numbers".into(),
+                    "malformed query string: a cursor is ?after=N&limit=M with whole numbers, a challenge's purpose is office; /api/v1/openapi.json lists each endpoint's parameters".into(),
                 )
             })
     }

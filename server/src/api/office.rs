@@ -59,7 +59,7 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
     operation_id = "office_challenge",
     summary = "Ask for a challenge sealed to a recipient's keys",
     params(
-        ("Meldpunt-Stamp" = Option<String>, Header, nullable = false, description = "Needed only beyond the organisation's free challenges this minute (429 without it): a stamp from /api/v1/challenge solved for SHA-256(\"meldpunt/v1/office-stamp\" || 0x00 || organisation) in place of a mailbox id (protocol.md section 8)."),
+        ("Meldpunt-Stamp" = Option<String>, Header, nullable = false, description = "Needed only beyond the organisation's free challenges this minute (429 without it): a stamp from /api/v1/challenge?purpose=office (at least 20 bits) solved for SHA-256(\"meldpunt/v1/office-stamp\" || 0x00 || organisation) in place of a mailbox id (protocol.md section 8)."),
     ),
     request_body = meldpunt_wire::OfficeChallengeRequest,
     responses(
@@ -105,7 +105,9 @@ pub(crate) async fn challenge(
                 .and_then(|text| Stamp::from_wire(text).map_err(Error::Stamp))
         })
         .transpose()?;
-    let paid = state.office_challenges.admit(
+    // A paid login does not raise the difficulty new mailboxes ask of reporters: a flood of
+    // logins would only slow honest reporters, and it pays 20 bits a stamp anyway.
+    state.office_challenges.admit(
         &address.organisation,
         stamp.as_ref(),
         &state.stamp_key,
@@ -114,9 +116,6 @@ pub(crate) async fn challenge(
             .least_accepted()
             .max(crate::abuse::OFFICE_STAMP_DIFFICULTY),
     )?;
-    if paid {
-        state.difficulty.record_creation();
-    }
     let challenge =
         OfficeChallenge::new(&keys).map_err(|error| Error::Storage(error.to_string()))?;
     let expires_at = unix_seconds() + CHALLENGE_SECONDS;

@@ -48,6 +48,7 @@ use utoipa::{Modify, OpenApi};
         meldpunt_wire::openapi::AttachmentIdSchema,
         meldpunt_wire::openapi::MessageNumberSchema,
         meldpunt_wire::openapi::OfficeCursorSchema,
+        meldpunt_wire::openapi::ChallengePurposeSchema,
     )),
     tags(
         (name = "public", description = "Anyone may call these: the directory, proof-of-work challenges, health."),

@@ -50,7 +50,7 @@ pub(crate) async fn directory(State(state): State<Arc<AppState>>) -> impl IntoRe
     operation_id = "challenge",
     summary = "A proof-of-work challenge for creating a mailbox (or for an office login)",
     params(
-        ("purpose" = Option<String>, Query, nullable = false, description = "`office`: a challenge for an office login beyond the free ones, at least 20 bits (offices solve in native code); absent: for a new mailbox, at the relay's current difficulty (a reporter's browser solves it; at most 18 bits)."),
+        ("purpose" = Option<meldpunt_wire::openapi::ChallengePurposeSchema>, Query, nullable = false, description = "`office`: a challenge for an office login beyond the free ones, at least 20 bits (offices solve in native code); absent: for a new mailbox, at the relay's current difficulty (a reporter's browser solves it; at most 18 bits)."),
     ),
     responses(
         (status = 200, description = "A challenge", body = meldpunt_wire::ChallengeOffer),

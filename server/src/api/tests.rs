@@ -513,7 +513,7 @@ async fn bad_input_gets_its_own_error_and_changes_nothing() {
     for (path, message) in [
         (
             "/api/v1/mailbox/messages?after=abc",
-            "malformed query string: expected ?after=N&limit=M with whole numbers",
+            "malformed query string: a cursor is ?after=N&limit=M with whole numbers, a challenge's purpose is office; /api/v1/openapi.json lists each endpoint's parameters",
         ),
         (
             "/api/v1/mailbox/messages/abc",
