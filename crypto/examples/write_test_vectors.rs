@@ -227,6 +227,36 @@ fn main() {
         reply.encode().unwrap().as_slice(),
     )
     .unwrap();
+    // A hand-over of that follow-up from the integrity office's member to a colleague's key
+    // (here the adviser's identity stands in for the colleague): deterministic too.
+    let hand_over = office
+        .office_signing_key()
+        .hand_over(
+            RecipientAddress {
+                organisation: "demo".into(),
+                recipient: "integrity-office".into(),
+            },
+            adviser.recipient(),
+            day("2026-12-02"),
+            meldpunt_crypto::HandedMessage {
+                number: 7,
+                position: 2,
+                author: meldpunt_crypto::Author::Reporter,
+                stored_on: day("2026-11-29"),
+                sealed_sha256: Sha256::digest(b"the sealed follow-up").into(),
+                message: follow_up.clone(),
+                copies: vec![meldpunt_crypto::AttachmentCopy {
+                    location: "AAECAwQFBgcICQoLDA0ODw".into(),
+                    copy: "ICEiIyQlJicoKSorLC0uLw".into(),
+                }],
+            },
+        )
+        .unwrap();
+    fs::write(
+        testdata.join("hand-over.txt"),
+        hand_over.encode().unwrap().as_slice(),
+    )
+    .unwrap();
     let mut keys = String::from(
         "# Office signing keys (docs/protocol.md, \"Office signatures\"): an age identity -> the\n\
          # Ed25519 office key it derives (HKDF-SHA256, salt \"meldpunt office identity v1\", label\n\

@@ -279,3 +279,45 @@ fn the_signed_office_reply_verifies_and_is_byte_stable() {
         key.office_key()
     )));
 }
+
+#[test]
+fn the_signed_hand_over_verifies_and_is_byte_stable() {
+    let bytes = fs::read(testdata("hand-over.txt")).unwrap();
+    let hand_over = meldpunt_crypto::HandOver::decode(&bytes).unwrap();
+    let office = identity("office.identity.txt");
+    let colleague = identity("adviser.identity.txt");
+    let recipient = RecipientAddress {
+        organisation: "demo".into(),
+        recipient: "integrity-office".into(),
+    };
+    let signers = vec![(recipient.clone(), office.office_signing_key().office_key())];
+    let handed = hand_over
+        .verify(&recipient, &[colleague.recipient()], &signers)
+        .unwrap();
+    // It carries the signed follow-up of follow-up.json, byte for byte after its header.
+    let follow_up = fs::read(testdata("follow-up.json")).unwrap();
+    assert!(bytes.ends_with(&follow_up));
+    assert_eq!(handed.message, Message::decode(&follow_up).unwrap());
+    // Signing the same again gives the same bytes (Ed25519 is deterministic).
+    let again = office
+        .office_signing_key()
+        .hand_over(
+            recipient.clone(),
+            colleague.recipient(),
+            hand_over.written_on(),
+            handed.clone(),
+        )
+        .unwrap();
+    assert_eq!(again.encode().unwrap().as_slice(), &bytes[..]);
+    // Another member's key or another recipient does not verify it.
+    assert!(hand_over
+        .verify(&recipient, &[office.recipient()], &signers)
+        .is_err());
+    let adviser = RecipientAddress {
+        organisation: "demo".into(),
+        recipient: "external-confidential-adviser".into(),
+    };
+    assert!(hand_over
+        .verify(&adviser, &[colleague.recipient()], &signers)
+        .is_err());
+}
