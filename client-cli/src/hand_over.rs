@@ -95,13 +95,13 @@ impl Inbox {
             ));
         }
         // Everything to send, gathered first: the store is let go before the relay is.
-        let mut cases: Vec<(Case, Vec<HandedMessage>)> = Vec::new();
+        let mut cases: Vec<(Case, Vec<(HandedMessage, bool)>)> = Vec::new();
         for id in &ids {
             let case = store.state.cases[id].clone();
             let handed = case
                 .messages
                 .iter()
-                .map(handed_message)
+                .map(|stored| handed_message(&store, stored))
                 .collect::<Result<Vec<_>>>()?;
             cases.push((case, handed));
         }
@@ -160,18 +160,18 @@ fn send_case(
     case: &Case,
     to: &RecipientKey,
     day: Day,
-    handed: Vec<HandedMessage>,
+    handed: Vec<(HandedMessage, bool)>,
 ) -> Result<usize> {
     let signing_key = identities[0].office_signing_key();
     let mailbox = case.check.mailbox();
     let count = handed.len();
-    for mut message in handed {
-        // What the relay serves under the message's number, hashed: the colleague checks the
-        // hand-over against it.
-        let sealed_original = session
-            .relay
-            .office_message(&session.token, message.number)?;
-        message.sealed_sha256 = Sha256::digest(&sealed_original).into();
+    for (mut message, hashed) in handed {
+        if !hashed {
+            let sealed_original = session
+                .relay
+                .office_message(&session.token, message.number)?;
+            message.sealed_sha256 = Sha256::digest(&sealed_original).into();
+        }
         message.copies = copy_attachments(session, identities, case, to, &message.message)?;
         let sealed = signing_key
             .hand_over(session.address.clone(), to.clone(), day, message)?
@@ -183,9 +183,16 @@ fn send_case(
     Ok(count)
 }
 
-/// A stored message as it is handed over.
-fn handed_message(stored: &StoredMessage) -> Result<HandedMessage> {
-    Ok(HandedMessage {
+/// A stored message as it is handed over, and whether it carries the SHA-256 of what the
+/// relay serves under its number (which the colleague checks the hand-over against): taken
+/// from the sealed original the store kept when it opened the message, else (a message
+/// this store got handed over itself) to be fetched from the relay.
+fn handed_message(store: &Store, stored: &StoredMessage) -> Result<(HandedMessage, bool)> {
+    let original = match stored.hand_over {
+        None => std::fs::read(store.original_path(stored.number)).ok(),
+        Some(_) => None,
+    };
+    let message = HandedMessage {
         number: stored.number,
         position: stored.position,
         author: stored.author.parse().map_err(|_| {
@@ -200,10 +207,13 @@ fn handed_message(stored: &StoredMessage) -> Result<HandedMessage> {
                 stored.stored_on
             ))
         })?,
-        sealed_sha256: [0; 32],
+        sealed_sha256: original
+            .as_deref()
+            .map_or([0; 32], |sealed| Sha256::digest(sealed).into()),
         message: stored.message()?,
         copies: Vec::new(),
-    })
+    };
+    Ok((message, original.is_some()))
 }
 
 /// Opens each attachment of `message` (from where this store fetches it) and seals it again

@@ -357,8 +357,9 @@ pub fn add_member(
     save_checked(draft, &directory)?;
     eprintln!(
         "Added the member to {organisation}/{recipient} ({members} age key(s) now). They receive \
-         what is sealed after the signed directory reaches the relay; for earlier cases, see \
-         docs/operations.md (Members and keys over time). Sign it to publish: meldpunt directory sign"
+         what is sealed after the signed directory reaches the relay; a colleague hands them the \
+         earlier cases with meldpunt inbox hand-over --to THEIR-AGE-KEY --open. Sign it to publish: \
+         meldpunt directory sign"
     );
     Ok(())
 }

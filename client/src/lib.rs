@@ -591,22 +591,43 @@ impl Relay {
             .map_err(|_| ClientError::Malformed("the relay sent a malformed session token".into()))
     }
 
+    /// An office session's GET of `path` (with its query).
+    async fn office_get(&self, session: &SessionToken, path: &str) -> Result<reqwest::Response> {
+        self.send(
+            self.client
+                .get(self.endpoint(path))
+                .header("authorization", bearer(&session.to_wire())),
+        )
+        .await
+    }
+
+    /// An office session's POST of sealed bytes to `path`, answered with JSON.
+    async fn office_post_sealed<T: DeserializeOwned>(
+        &self,
+        session: &SessionToken,
+        path: &str,
+        sealed: Vec<u8>,
+    ) -> Result<T> {
+        let response = self
+            .send(
+                self.client
+                    .post(self.endpoint(path))
+                    .header("authorization", bearer(&session.to_wire()))
+                    .header("content-type", "application/octet-stream")
+                    .body(sealed),
+            )
+            .await?;
+        self.json(response).await
+    }
+
     /// One page of the organisation's messages after number `after`.
     pub async fn office_messages(
         &self,
         session: &SessionToken,
         after: u64,
     ) -> Result<Vec<Listed<OfficeEntry>>> {
-        let response = self
-            .send(
-                self.client
-                    .get(format!(
-                        "{}?after={after}&limit={PAGE}",
-                        self.endpoint(paths::OFFICE_MESSAGES)
-                    ))
-                    .header("authorization", bearer(&session.to_wire())),
-            )
-            .await?;
+        let path = format!("{}?after={after}&limit={PAGE}", paths::OFFICE_MESSAGES);
+        let response = self.office_get(session, &path).await?;
         self.listing::<OfficeEntry>(response, "number").await
     }
 
@@ -617,17 +638,12 @@ impl Relay {
         session: &SessionToken,
         number: u64,
     ) -> Result<Option<Listed<OfficeEntry>>> {
-        let response = self
-            .send(
-                self.client
-                    .get(format!(
-                        "{}?after={}&limit=1",
-                        self.endpoint(paths::OFFICE_MESSAGES),
-                        number.saturating_sub(1)
-                    ))
-                    .header("authorization", bearer(&session.to_wire())),
-            )
-            .await?;
+        let path = format!(
+            "{}?after={}&limit=1",
+            paths::OFFICE_MESSAGES,
+            number.saturating_sub(1)
+        );
+        let response = self.office_get(session, &path).await?;
         let listed = self.listing::<OfficeEntry>(response, "number").await?;
         Ok(listed.into_iter().find(|entry| match entry {
             Ok(entry) => entry.number == number,
@@ -637,16 +653,8 @@ impl Relay {
 
     /// One sealed message of the organisation.
     pub async fn office_message(&self, session: &SessionToken, number: u64) -> Result<Vec<u8>> {
-        let response = self
-            .send(
-                self.client
-                    .get(format!(
-                        "{}/{number}",
-                        self.endpoint(paths::OFFICE_MESSAGES)
-                    ))
-                    .header("authorization", bearer(&session.to_wire())),
-            )
-            .await?;
+        let path = format!("{}/{number}", paths::OFFICE_MESSAGES);
+        let response = self.office_get(session, &path).await?;
         self.bytes(response).await
     }
 
@@ -671,20 +679,8 @@ impl Relay {
         mailbox: &MailboxId,
         sealed: Vec<u8>,
     ) -> Result<OfficeStored> {
-        let response = self
-            .send(
-                self.client
-                    .post(format!(
-                        "{}/api/v1/office/mailboxes/{}/messages",
-                        self.base,
-                        mailbox.to_wire()
-                    ))
-                    .header("authorization", bearer(&session.to_wire()))
-                    .header("content-type", "application/octet-stream")
-                    .body(sealed),
-            )
-            .await?;
-        self.json(response).await
+        let path = paths::OFFICE_MAILBOX_MESSAGES.replace("{mailbox}", &mailbox.to_wire());
+        self.office_post_sealed(session, &path, sealed).await
     }
 
     /// Posts a sealed hand-over about a mailbox of the session's recipient.
@@ -694,20 +690,8 @@ impl Relay {
         mailbox: &MailboxId,
         sealed: Vec<u8>,
     ) -> Result<HandOverStored> {
-        let response = self
-            .send(
-                self.client
-                    .post(format!(
-                        "{}/api/v1/office/mailboxes/{}/hand-overs",
-                        self.base,
-                        mailbox.to_wire()
-                    ))
-                    .header("authorization", bearer(&session.to_wire()))
-                    .header("content-type", "application/octet-stream")
-                    .body(sealed),
-            )
-            .await?;
-        self.json(response).await
+        let path = paths::OFFICE_MAILBOX_HAND_OVERS.replace("{mailbox}", &mailbox.to_wire());
+        self.office_post_sealed(session, &path, sealed).await
     }
 
     /// One page of the hand-overs to the session's recipient after `after`, each entry
@@ -717,31 +701,15 @@ impl Relay {
         session: &SessionToken,
         after: u64,
     ) -> Result<Vec<Listed<HandOverEntry>>> {
-        let response = self
-            .send(
-                self.client
-                    .get(format!(
-                        "{}?after={after}&limit={PAGE}",
-                        self.endpoint(paths::OFFICE_HAND_OVERS)
-                    ))
-                    .header("authorization", bearer(&session.to_wire())),
-            )
-            .await?;
+        let path = format!("{}?after={after}&limit={PAGE}", paths::OFFICE_HAND_OVERS);
+        let response = self.office_get(session, &path).await?;
         self.listing::<HandOverEntry>(response, "number").await
     }
 
     /// One sealed hand-over.
     pub async fn fetch_hand_over(&self, session: &SessionToken, number: u64) -> Result<Vec<u8>> {
-        let response = self
-            .send(
-                self.client
-                    .get(format!(
-                        "{}/{number}",
-                        self.endpoint(paths::OFFICE_HAND_OVERS)
-                    ))
-                    .header("authorization", bearer(&session.to_wire())),
-            )
-            .await?;
+        let path = format!("{}/{number}", paths::OFFICE_HAND_OVERS);
+        let response = self.office_get(session, &path).await?;
         self.bytes(response).await
     }
 }
