@@ -361,10 +361,19 @@ impl Relay {
         form_token(&page)
     }
 
-    /// A proof-of-work challenge from the relay, if it asks for stamps.
+    /// A proof-of-work challenge from the relay for a new mailbox, if it asks for stamps.
     pub async fn challenge(&self) -> Option<meldpunt_crypto::Challenge> {
+        self.challenge_at("/api/v1/challenge").await
+    }
+
+    /// A proof-of-work challenge for an office login beyond the free ones (20 bits at least).
+    pub async fn office_login_challenge(&self) -> Option<meldpunt_crypto::Challenge> {
+        self.challenge_at("/api/v1/challenge?purpose=office").await
+    }
+
+    async fn challenge_at(&self, path: &str) -> Option<meldpunt_crypto::Challenge> {
         let offer: meldpunt_wire::ChallengeOffer = client()
-            .get(format!("{}/api/v1/challenge", self.url))
+            .get(format!("{}{path}", self.url))
             .send()
             .await
             .expect("challenge")

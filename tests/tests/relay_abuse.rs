@@ -198,17 +198,9 @@ async fn office_challenges_are_rate_limited_and_write_nothing_until_answered() {
         (403, Some("stamp-outdated")),
         "{body}"
     );
-    let offer: meldpunt_wire::ChallengeOffer = client()
-        .get(format!("{}/api/v1/challenge?purpose=office", relay.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(offer.difficulty.unwrap() >= 20);
-    let stamp = meldpunt_crypto::Challenge::from_wire(&offer.challenge.unwrap())
-        .unwrap()
+    let challenge = relay.office_login_challenge().await.unwrap();
+    assert!(challenge.difficulty() >= 20);
+    let stamp = challenge
         .solve(&meldpunt_crypto::office_stamp_subject("demo"), |_| true)
         .unwrap()
         .to_wire();
