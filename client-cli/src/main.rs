@@ -183,6 +183,10 @@ enum Command {
         /// Protect the file with a passphrase (asked for, never an argument).
         #[arg(long)]
         passphrase: bool,
+        /// A hybrid post-quantum identity (age's mlkem768x25519, age1pq1…): what is sealed
+        /// to it stays closed for a future quantum computer. Opens with age 1.3 or later.
+        #[arg(long)]
+        pq: bool,
     },
     /// Build and sign the recipient directory the relay serves.
     #[command(subcommand)]
@@ -554,7 +558,11 @@ fn run(arguments: Arguments) -> Result<()> {
                 keep_metadata,
             )
         }
-        Command::Keygen { out, passphrase } => office::keygen(&out, passphrase, json),
+        Command::Keygen {
+            out,
+            passphrase,
+            pq,
+        } => office::keygen(&out, passphrase, pq, json),
         Command::Directory(command) => match command {
             DirectoryCommand::Init { files } => office::init(&files.file, &files.signing_key, json),
             DirectoryCommand::AddRecipient {

@@ -36,12 +36,19 @@ fn create_private(path: &Path, contents: &[u8]) -> Result<()> {
 }
 
 /// `meldpunt keygen`.
-pub fn keygen(out: &Path, passphrase: bool, json_output: bool) -> Result<()> {
-    let identity = IdentityKey::generate();
+pub fn keygen(out: &Path, passphrase: bool, post_quantum: bool, json_output: bool) -> Result<()> {
+    let (identity, kind) = if post_quantum {
+        (
+            IdentityKey::generate_post_quantum(),
+            "age mlkem768x25519, hybrid post-quantum; opens with age 1.3 or later",
+        )
+    } else {
+        (IdentityKey::generate(), "age X25519")
+    };
     let public = identity.recipient().to_string();
     let office_key = identity.office_signing_key().office_key().to_string();
     let text = zeroize::Zeroizing::new(format!(
-        "# Meldpunt office identity (age X25519). Keep this file secret.\n# public key: {public}\n# office key: {office_key}\n{}\n",
+        "# Meldpunt office identity ({kind}). Keep this file secret.\n# public key: {public}\n# office key: {office_key}\n{}\n",
         identity.to_secret_string().as_str()
     ));
     let contents = if passphrase {
@@ -67,7 +74,7 @@ pub fn keygen(out: &Path, passphrase: bool, json_output: bool) -> Result<()> {
     if json_output {
         println!(
             "{}",
-            json!({ "public_key": public, "office_key": office_key, "identity_file": out, "passphrase": passphrase })
+            json!({ "public_key": public, "office_key": office_key, "identity_file": out, "passphrase": passphrase, "post_quantum": post_quantum })
         );
     } else {
         eprintln!(

@@ -259,8 +259,9 @@ struct Checked {
 
 fn read_thread(relay: &Relay, code: &ReceiptCode, directory: &Directory) -> Result<Thread> {
     let token = &code.mailbox_token();
-    let reply = &code.reply_identity();
-    let follow_up_key = code.follow_up_signing_key().follow_up_key();
+    // Every reply key the code derives: reports made before hybrid reply keys carry the
+    // classic one.
+    let reply = &code.reply_identities();
     let listed = relay.mailbox_messages(token).map_err(|error| match error.relay_code() {
         Some("mailbox-not-found") => CliError::Usage(
             "no mailbox answers to this receipt code: it may be mistyped in a way the checksum cannot catch, \
@@ -271,7 +272,7 @@ fn read_thread(relay: &Relay, code: &ReceiptCode, directory: &Directory) -> Resu
     })?;
     let mut entries = Vec::new();
     let mut check = ThreadCheck::new(token.mailbox_id(), directory.office_signers());
-    check.expect_reporter_keys(reply.recipient(), follow_up_key);
+    check.expect_reporter(code);
     for entry in listed {
         let summary = match entry {
             Ok(summary) => summary,
@@ -289,7 +290,7 @@ fn read_thread(relay: &Relay, code: &ReceiptCode, directory: &Directory) -> Resu
             }
         };
         let sealed = relay.mailbox_message(token, summary.position)?;
-        let checked = Message::open(std::slice::from_ref(reply), &sealed)
+        let checked = Message::open(reply, &sealed)
             .and_then(|message| {
                 check
                     .admit(&message, summary.author)
@@ -342,7 +343,7 @@ pub fn check(
 ) -> Result<()> {
     let code = input::receipt_code(receipt_file)?;
     let token = code.mailbox_token();
-    let reply = code.reply_identity();
+    let reply = code.reply_identities();
     // The directory says which office keys may write to you: without it no reply is checked.
     let directory = verified_directory(&common.relay, common.directory_key.as_deref())?;
     let thread = read_thread(&common.relay, &code, &directory)?;
@@ -361,7 +362,7 @@ pub fn check(
                         &common.relay,
                         Credential::Mailbox(&token),
                         reference,
-                        std::slice::from_ref(&reply),
+                        &reply,
                         folder,
                     )?;
                     saved.push(path);
@@ -472,7 +473,6 @@ pub fn follow_up(
 ) -> Result<()> {
     let code = input::receipt_code(receipt_file)?;
     let token = code.mailbox_token();
-    let reply = code.reply_identity();
     let directory = verified_directory(&common.relay, common.directory_key.as_deref())?;
     let thread = read_thread(&common.relay, &code, &directory)?;
     // A message the relay listed malformed may be one of your own follow-ups: numbering the
@@ -487,7 +487,7 @@ pub fn follow_up(
             listing.position
         )));
     }
-    let conversation = meldpunt_crypto::Thread::new(thread.check, reply.recipient())?;
+    let conversation = meldpunt_crypto::Thread::from_check(thread.check)?;
     let keys = conversation.seal_keys(&directory)?;
     let planned = attachments::plan_files(files, keep_metadata)?;
     let body = input::message(message_file, "follow-up")?;

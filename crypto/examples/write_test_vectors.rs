@@ -32,8 +32,10 @@ fn main() {
     let mut receipt = String::from(
         "# Receipt code derivation vectors (docs/protocol.md, \"Receipt codes\" and \"Derivation\").\n\
          # Each block: entropy (hex) -> the written code, the mailbox token and mailbox id (unpadded\n\
-         # base64url), the reporter's reply identity and its public key (age X25519), and the\n\
-         # public key that verifies the reporter's follow-ups (Ed25519, unpadded base64url).\n\n",
+         # base64url), the reporter's reply identity and its public key (age mlkem768x25519, label\n\
+         # meldpunt/v2/reply-key-pq: what a new report carries), the classic reply identity and key\n\
+         # (age X25519, label meldpunt/v1/reply-key: what reports made before hybrid keys carry),\n\
+         # and the public key that verifies the reporter's follow-ups (Ed25519, unpadded base64url).\n\n",
     );
     let mut entropies = vec![[0u8; 16], [0xff; 16]];
     entropies.extend((0..6).map(entropy));
@@ -52,6 +54,14 @@ fn main() {
         )
         .unwrap();
         writeln!(receipt, "reply-recipient: {}", reply.recipient()).unwrap();
+        let classic = code.classic_reply_identity();
+        writeln!(
+            receipt,
+            "classic-reply-identity: {}",
+            classic.to_secret_string().as_str()
+        )
+        .unwrap();
+        writeln!(receipt, "classic-reply-recipient: {}", classic.recipient()).unwrap();
         writeln!(
             receipt,
             "follow-up-key: {}\n",
@@ -149,7 +159,8 @@ fn main() {
             mailbox: code.mailbox_token().mailbox_id(),
             sequence: 1,
             kind: MessageKind::Report {
-                reply_key: code.reply_identity().recipient(),
+                // Sealed before hybrid reply keys: it carries the classic one.
+                reply_key: code.classic_reply_identity().recipient(),
                 follow_up_key: code.follow_up_signing_key().follow_up_key(),
                 recipients: vec![RecipientAddress {
                     organisation: "demo".into(),
@@ -172,6 +183,8 @@ fn main() {
         )
         .unwrap();
     }
+    write_hybrid_vectors(&testdata);
+
     // A signed follow-up: Ed25519 is deterministic, so this file is too.
     let code = ReceiptCode::from_entropy([0u8; 16]);
     let mut follow_up = Message {
@@ -303,6 +316,90 @@ fn day(text: &str) -> Day {
 }
 
 /// An identity kept in `testdata/` so that the fixtures stay openable.
+/// Hybrid post-quantum keys (age mlkem768x25519): the specification's example identity and
+/// three from fixed seeds, each with its recipient and office key; and a frozen report sealed
+/// to a hybrid office identity and the hybrid reply key of the all-zero receipt code.
+fn write_hybrid_vectors(testdata: &Path) {
+    let mut text = String::from(
+        "# Hybrid post-quantum keys (docs/protocol.md, \"Keys\"; age mlkem768x25519, c2sp.org/age):\n\
+         # an identity (AGE-SECRET-KEY-PQ-1…, the 32-byte X-Wing seed) -> its recipient (age1pq1…,\n\
+         # the 1,216-byte X-Wing key) and the Ed25519 office key it derives. The first identity is\n\
+         # the age specification's example; the others have the seeds\n\
+         # SHA-256(\"meldpunt hybrid vector N\").\n\n",
+    );
+    let hrp = bech32::Hrp::parse_unchecked("AGE-SECRET-KEY-PQ-");
+    let mut identities = vec![
+        "AGE-SECRET-KEY-PQ-1XX76JRALNLXDMEW0CRK45QMCCH4X06SE84UN3VPM33W6HWDX0H3SK3ZQFR".to_owned(),
+    ];
+    for index in 0..3 {
+        let seed = Sha256::digest(format!("meldpunt hybrid vector {index}"));
+        identities.push(bech32::encode_upper::<bech32::Bech32>(hrp, &seed).unwrap());
+    }
+    for written in identities {
+        let identity = IdentityKey::parse(&written).unwrap();
+        writeln!(text, "identity: {}", identity.to_secret_string().as_str()).unwrap();
+        writeln!(text, "recipient: {}", identity.recipient()).unwrap();
+        writeln!(
+            text,
+            "office-key: {}\n",
+            identity.office_signing_key().office_key()
+        )
+        .unwrap();
+    }
+    fs::write(testdata.join("hybrid-keys.txt"), text).unwrap();
+
+    let fixture = testdata.join("hybrid-report.age");
+    if std::env::args().any(|argument| argument == "--regenerate-sealed-fixture")
+        || !fixture.exists()
+    {
+        let office = fixed_post_quantum_identity(testdata, "office-pq.identity.txt");
+        let code = ReceiptCode::from_entropy([0u8; 16]);
+        let report = Message::report(
+            &code,
+            vec![RecipientAddress {
+                organisation: "demo".into(),
+                recipient: "integrity-office".into(),
+            }],
+            meldpunt_crypto::Content::text(
+                day("2026-11-30"),
+                "Sealed to hybrid keys only: it stays closed for a quantum computer.",
+            ),
+        );
+        let sealed = report
+            .seal(&[office.recipient(), code.reply_identity().recipient()])
+            .unwrap();
+        fs::write(&fixture, sealed.as_bytes()).unwrap();
+        fs::write(
+            testdata.join("hybrid-report.json"),
+            report.encode().unwrap().as_slice(),
+        )
+        .unwrap();
+    }
+}
+
+fn fixed_post_quantum_identity(testdata: &Path, name: &str) -> IdentityKey {
+    let path = testdata.join(name);
+    if let Ok(text) = fs::read_to_string(&path) {
+        if let Some(line) = text
+            .lines()
+            .find(|line| line.starts_with("AGE-SECRET-KEY-"))
+        {
+            return IdentityKey::parse(line).unwrap();
+        }
+    }
+    let identity = IdentityKey::generate_post_quantum();
+    fs::write(
+        &path,
+        format!(
+            "# Test-only hybrid post-quantum age identity (age 1.3 and typage read this file as is)\n# public key: {}\n{}\n",
+            identity.recipient(),
+            identity.to_secret_string().as_str()
+        ),
+    )
+    .unwrap();
+    identity
+}
+
 fn fixed_identity(testdata: &Path, name: &str) -> IdentityKey {
     let path = testdata.join(name);
     if let Ok(text) = fs::read_to_string(&path) {

@@ -151,6 +151,16 @@ impl Thread {
         })
     }
 
+    /// The conversation `check` read, with the reply key its report carries (the reporter's
+    /// side: whichever of the code's reply keys the report was made with).
+    pub fn from_check(check: ThreadCheck) -> Result<Thread, Error> {
+        let reply_key = check
+            .reply_key()
+            .cloned()
+            .ok_or(Error::ThreadWithoutReport)?;
+        Thread::new(check, reply_key)
+    }
+
     /// The recipients the reporter chose.
     pub fn recipients(&self) -> &[RecipientAddress] {
         &self.recipients
@@ -260,10 +270,7 @@ mod tests {
         );
         let signers = vec![(address, signing_key.office_key())];
         let mut reporter = ThreadCheck::new(mailbox, signers.clone());
-        reporter.expect_reporter_keys(
-            code.reply_identity().recipient(),
-            code.follow_up_signing_key().follow_up_key(),
-        );
+        reporter.expect_reporter(&code);
         let mut office_check = ThreadCheck::new(mailbox, signers);
         for (message, author) in [
             (&report, crate::Author::Reporter),

@@ -6,7 +6,8 @@
 //! | label (HKDF `info`)          | output   | what it is                                     |
 //! |------------------------------|----------|------------------------------------------------|
 //! | `meldpunt/v1/mailbox-token`  | 32 bytes | [`MailboxToken`]: the secret the client shows the relay |
-//! | `meldpunt/v1/reply-key`      | 32 bytes | the reporter's X25519 reply identity ([`IdentityKey`]) |
+//! | `meldpunt/v1/reply-key`      | 32 bytes | the reporter's classic X25519 reply identity (reports made before hybrid keys) |
+//! | `meldpunt/v2/reply-key-pq`   | 32 bytes | the seed of the reporter's hybrid post-quantum reply identity (`mlkem768x25519`), which new reports carry |
 //!
 //! The relay stores only the [`MailboxId`]: `SHA-256("meldpunt/v1/mailbox-id" || 0x00 || token)`.
 //!
@@ -25,14 +26,17 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, Zeroizing};
 
+use crate::hybrid::{HybridIdentity, HybridRecipient};
 use crate::{Error, ReceiptCode};
 
 /// HKDF salt for every derivation from a receipt code.
 pub const RECEIPT_SALT: &[u8] = b"meldpunt receipt code v1";
 /// HKDF label of the mailbox token.
 pub const MAILBOX_TOKEN_LABEL: &[u8] = b"meldpunt/v1/mailbox-token";
-/// HKDF label of the reporter's reply key.
+/// HKDF label of the reporter's classic reply key (reports made before hybrid reply keys).
 pub const REPLY_KEY_LABEL: &[u8] = b"meldpunt/v1/reply-key";
+/// HKDF label of the seed of the reporter's hybrid post-quantum reply key.
+pub const HYBRID_REPLY_KEY_LABEL: &[u8] = b"meldpunt/v2/reply-key-pq";
 /// Domain-separation prefix of the mailbox id hash.
 pub const MAILBOX_ID_LABEL: &[u8] = b"meldpunt/v1/mailbox-id";
 
@@ -50,9 +54,21 @@ impl ReceiptCode {
         MailboxToken(derive(self, MAILBOX_TOKEN_LABEL))
     }
 
-    /// The reporter's reply identity: replies are sealed to its public half.
+    /// The reporter's reply identity, which a new report carries: replies are sealed to its
+    /// public half. A hybrid post-quantum key, so that a reply recorded today stays closed.
     pub fn reply_identity(&self) -> IdentityKey {
+        IdentityKey::from_hybrid_seed(&derive(self, HYBRID_REPLY_KEY_LABEL))
+    }
+
+    /// The classic X25519 reply identity, which reports made before hybrid reply keys carry.
+    pub fn classic_reply_identity(&self) -> IdentityKey {
         IdentityKey::from_secret_bytes(&derive(self, REPLY_KEY_LABEL))
+    }
+
+    /// Every reply identity this code derives, the current one first: the reporter's readers
+    /// open with all of them, so that codes from before hybrid reply keys keep working.
+    pub fn reply_identities(&self) -> [IdentityKey; 2] {
+        [self.reply_identity(), self.classic_reply_identity()]
     }
 }
 
@@ -233,13 +249,37 @@ impl fmt::Debug for AttachmentId {
     }
 }
 
-/// An age X25519 public key: someone reports, replies or follow-ups can be sealed to.
+/// An age public key someone reports, replies or follow-ups can be sealed to: a classic
+/// X25519 key (`age1…`) or an age v1.3 hybrid post-quantum key (`age1pq1…`, ML-KEM-768 with
+/// X25519), which keeps what is sealed today closed for a quantum computer of tomorrow.
 #[derive(Clone, PartialEq, Eq)]
-pub struct RecipientKey(age::x25519::Recipient);
+pub struct RecipientKey(Recipient);
+
+#[derive(Clone, PartialEq, Eq)]
+enum Recipient {
+    X25519(age::x25519::Recipient),
+    Hybrid(Box<HybridRecipient>),
+}
 
 impl RecipientKey {
-    pub(crate) fn as_age(&self) -> &age::x25519::Recipient {
-        &self.0
+    /// Whether this is a hybrid post-quantum key.
+    pub fn is_post_quantum(&self) -> bool {
+        matches!(self.0, Recipient::Hybrid(_))
+    }
+
+    /// The hybrid key itself, for sealing.
+    pub(crate) fn as_hybrid(&self) -> Option<&HybridRecipient> {
+        match &self.0 {
+            Recipient::Hybrid(recipient) => Some(recipient),
+            Recipient::X25519(_) => None,
+        }
+    }
+
+    pub(crate) fn as_age(&self) -> &dyn age::Recipient {
+        match &self.0 {
+            Recipient::X25519(recipient) => recipient,
+            Recipient::Hybrid(recipient) => &**recipient,
+        }
     }
 }
 
@@ -247,22 +287,42 @@ impl FromStr for RecipientKey {
     type Err = Error;
 
     fn from_str(text: &str) -> Result<Self, Error> {
-        text.trim()
-            .parse::<age::x25519::Recipient>()
-            .map(RecipientKey)
+        let text = text.trim();
+        if text.starts_with("age1pq1") {
+            return HybridRecipient::parse(text)
+                .map(|recipient| RecipientKey(Recipient::Hybrid(Box::new(recipient))))
+                .ok_or(Error::MalformedRecipientKey);
+        }
+        text.parse::<age::x25519::Recipient>()
+            .map(|recipient| RecipientKey(Recipient::X25519(recipient)))
             .map_err(|_| Error::MalformedRecipientKey)
     }
 }
 
 impl fmt::Display for RecipientKey {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(formatter)
+        match &self.0 {
+            Recipient::X25519(recipient) => recipient.fmt(formatter),
+            Recipient::Hybrid(recipient) => formatter.write_str(recipient.as_str()),
+        }
     }
 }
 
 impl fmt::Debug for RecipientKey {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(formatter, "RecipientKey({})", self.0)
+        match &self.0 {
+            Recipient::X25519(recipient) => write!(formatter, "RecipientKey({recipient})"),
+            // 1,959 characters: the start and the checksum tell keys apart in a log.
+            Recipient::Hybrid(recipient) => {
+                let text = recipient.as_str();
+                write!(
+                    formatter,
+                    "RecipientKey({}…{})",
+                    &text[..20],
+                    &text[text.len() - 8..]
+                )
+            }
+        }
     }
 }
 
@@ -279,18 +339,32 @@ impl<'de> serde::Deserialize<'de> for RecipientKey {
     }
 }
 
-/// An age X25519 identity (secret key). Not `Clone`; redacted in `Debug`; the inner
-/// secret is zeroized on drop by age.
-pub struct IdentityKey(age::x25519::Identity);
+/// An age identity (secret key): classic X25519 (`AGE-SECRET-KEY-1…`) or hybrid
+/// post-quantum (`AGE-SECRET-KEY-PQ-1…`). Not `Clone`; redacted in `Debug`; the secret is
+/// zeroized on drop.
+pub struct IdentityKey(Identity);
+
+enum Identity {
+    X25519(age::x25519::Identity),
+    Hybrid(Box<HybridIdentity>),
+}
 
 impl IdentityKey {
-    /// A new random identity from the operating system's random number generator.
+    /// A new random classic X25519 identity from the operating system's random number
+    /// generator.
     pub fn generate() -> Self {
-        IdentityKey(age::x25519::Identity::generate())
+        IdentityKey(Identity::X25519(age::x25519::Identity::generate()))
     }
 
-    /// An identity from 32 secret bytes. age accepts raw keys only in their Bech32 form,
-    /// so the bytes pass through a zeroized `AGE-SECRET-KEY-1…` string.
+    /// A new random hybrid post-quantum identity (age's `mlkem768x25519`).
+    pub fn generate_post_quantum() -> Self {
+        let mut seed = Zeroizing::new([0u8; 32]);
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut seed[..]);
+        Self::from_hybrid_seed(&seed)
+    }
+
+    /// A classic identity from 32 secret bytes. age accepts raw keys only in their Bech32
+    /// form, so the bytes pass through a zeroized `AGE-SECRET-KEY-1…` string.
     pub(crate) fn from_secret_bytes(bytes: &[u8; 32]) -> Self {
         let hrp = Hrp::parse_unchecked("AGE-SECRET-KEY-");
         let mut encoded = bech32::encode_upper::<Bech32>(hrp, bytes)
@@ -299,29 +373,72 @@ impl IdentityKey {
             .parse::<age::x25519::Identity>()
             .expect("a freshly encoded identity parses");
         encoded.zeroize();
-        IdentityKey(identity)
+        IdentityKey(Identity::X25519(identity))
     }
 
-    /// Parses an `AGE-SECRET-KEY-1…` string (surrounding whitespace allowed).
+    /// A hybrid identity from its 32-byte seed.
+    pub(crate) fn from_hybrid_seed(seed: &[u8; 32]) -> Self {
+        IdentityKey(Identity::Hybrid(Box::new(HybridIdentity::from_seed(seed))))
+    }
+
+    /// Parses an `AGE-SECRET-KEY-1…` or `AGE-SECRET-KEY-PQ-1…` string (surrounding
+    /// whitespace allowed).
     pub fn parse(text: &str) -> Result<Self, Error> {
-        text.trim()
-            .parse::<age::x25519::Identity>()
-            .map(IdentityKey)
+        let text = text.trim();
+        if text.to_ascii_uppercase().starts_with("AGE-SECRET-KEY-PQ-") {
+            return HybridIdentity::parse(text)
+                .map(|identity| IdentityKey(Identity::Hybrid(Box::new(identity))))
+                .ok_or(Error::MalformedIdentity);
+        }
+        text.parse::<age::x25519::Identity>()
+            .map(|identity| IdentityKey(Identity::X25519(identity)))
             .map_err(|_| Error::MalformedIdentity)
     }
 
-    /// The `AGE-SECRET-KEY-1…` string, as in an age identity file. Zeroized on drop.
+    /// The `AGE-SECRET-KEY-1…` or `AGE-SECRET-KEY-PQ-1…` string, as in an age identity file.
+    /// Zeroized on drop.
     pub fn to_secret_string(&self) -> Zeroizing<String> {
-        Zeroizing::new(self.0.to_string().expose_secret().to_owned())
+        match &self.0 {
+            Identity::X25519(identity) => {
+                Zeroizing::new(identity.to_string().expose_secret().to_owned())
+            }
+            Identity::Hybrid(identity) => identity.to_secret_string(),
+        }
+    }
+
+    /// The 32 secret bytes (the X25519 scalar or the hybrid seed), for derivations.
+    pub(crate) fn secret_bytes(&self) -> Zeroizing<[u8; 32]> {
+        match &self.0 {
+            Identity::X25519(_) => {
+                let secret = self.to_secret_string();
+                let (_, bytes) = bech32::decode(&secret).expect("an age identity is valid Bech32");
+                let bytes = Zeroizing::new(bytes);
+                Zeroizing::new(bytes[..].try_into().expect("32 secret bytes"))
+            }
+            Identity::Hybrid(identity) => Zeroizing::new(*identity.seed()),
+        }
+    }
+
+    /// Whether this is a hybrid post-quantum identity.
+    pub fn is_post_quantum(&self) -> bool {
+        matches!(self.0, Identity::Hybrid(_))
     }
 
     /// The public half.
     pub fn recipient(&self) -> RecipientKey {
-        RecipientKey(self.0.to_public())
+        match &self.0 {
+            Identity::X25519(identity) => RecipientKey(Recipient::X25519(identity.to_public())),
+            Identity::Hybrid(identity) => {
+                RecipientKey(Recipient::Hybrid(Box::new(identity.recipient().clone())))
+            }
+        }
     }
 
-    pub(crate) fn as_age(&self) -> &age::x25519::Identity {
-        &self.0
+    pub(crate) fn as_age(&self) -> &dyn age::Identity {
+        match &self.0 {
+            Identity::X25519(identity) => identity,
+            Identity::Hybrid(identity) => &**identity,
+        }
     }
 }
 
@@ -329,8 +446,8 @@ impl fmt::Debug for IdentityKey {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             formatter,
-            "IdentityKey([redacted], public: {})",
-            self.0.to_public()
+            "IdentityKey([redacted], public: {:?})",
+            self.recipient()
         )
     }
 }

@@ -67,6 +67,7 @@ mod day;
 mod directory;
 mod error;
 mod hand_over;
+mod hybrid;
 mod keys;
 mod message;
 mod office;
@@ -90,8 +91,8 @@ pub use hand_over::{
     MAXIMUM_HAND_OVER_LENGTH,
 };
 pub use keys::{
-    AttachmentId, IdentityKey, MailboxId, MailboxToken, RecipientKey, MAILBOX_ID_LABEL,
-    MAILBOX_TOKEN_LABEL, RECEIPT_SALT, REPLY_KEY_LABEL,
+    AttachmentId, IdentityKey, MailboxId, MailboxToken, RecipientKey, HYBRID_REPLY_KEY_LABEL,
+    MAILBOX_ID_LABEL, MAILBOX_TOKEN_LABEL, RECEIPT_SALT, REPLY_KEY_LABEL,
 };
 pub use message::{
     Admitted, AttachmentReference, Authenticity, Author, Message, MessageKind, RecipientAddress,
@@ -104,7 +105,8 @@ pub use office::{
 pub use padding::{padded_length, MAXIMUM_CONTENT_LENGTH, PADDING_FLOOR};
 pub use receipt::{ReceiptCode, RECEIPT_CODE_CHARACTERS, RECEIPT_CODE_ENTROPY_BYTES};
 pub use seal::{
-    check_age_header, open_stream, open_unpadded_stream, seal, seal_stream, SealedObject,
+    all_post_quantum, check_age_header, open_stream, open_unpadded_stream, seal, seal_stream,
+    SealedObject,
 };
 pub use signing::{
     FollowUpKey, FollowUpSigningKey, MessageSignature, OfficeKey, OfficeSigningKey,

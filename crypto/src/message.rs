@@ -26,8 +26,8 @@ use zeroize::Zeroizing;
 
 use crate::seal::{open_content, open_stream, seal};
 use crate::{
-    Day, Error, FollowUpKey, IdentityKey, MailboxId, MessageSignature, OfficeKey, RecipientKey,
-    SealedObject,
+    Day, Error, FollowUpKey, IdentityKey, MailboxId, MessageSignature, OfficeKey, ReceiptCode,
+    RecipientKey, SealedObject,
 };
 
 /// The message format version this crate writes and reads.
@@ -543,8 +543,11 @@ pub struct ThreadCheck {
     office: Vec<(OfficeKey, u32)>,
     #[serde(skip)]
     signers: Vec<(RecipientAddress, OfficeKey)>,
+    /// The reply key the admitted report carries (absent in stores written before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reply_key: Option<RecipientKey>,
     #[serde(skip)]
-    expected_reporter: Option<(RecipientKey, FollowUpKey)>,
+    expected_reporter: Option<(Vec<RecipientKey>, FollowUpKey)>,
 }
 
 impl ThreadCheck {
@@ -560,6 +563,7 @@ impl ThreadCheck {
             reporter: 0,
             office: Vec::new(),
             signers,
+            reply_key: None,
             expected_reporter: None,
         }
     }
@@ -591,6 +595,11 @@ impl ThreadCheck {
     /// The recipients the admitted report chose (`None` before the report).
     pub fn addressed(&self) -> Option<&[RecipientAddress]> {
         self.addressed.as_deref()
+    }
+
+    /// The reply key the admitted report carries (`None` before the report).
+    pub fn reply_key(&self) -> Option<&RecipientKey> {
+        self.reply_key.as_ref()
     }
 
     /// The follow-up key the admitted report carries (`None` before the report).
@@ -661,7 +670,7 @@ impl ThreadCheck {
                 reply_key,
             } => {
                 if let Some((expected_reply, expected_follow_up)) = &self.expected_reporter {
-                    if reply_key != expected_reply || follow_up_key != expected_follow_up {
+                    if !expected_reply.contains(reply_key) || follow_up_key != expected_follow_up {
                         return Err(Error::ForeignReport);
                     }
                 }
@@ -673,6 +682,7 @@ impl ThreadCheck {
                     });
                 }
                 self.follow_up_key = Some(*follow_up_key);
+                self.reply_key = Some(reply_key.clone());
                 self.addressed = Some(recipients.clone());
                 self.reporter = 1;
                 Ok(Admitted {
@@ -746,8 +756,16 @@ impl ThreadCheck {
     /// derives. Without this, whoever can replace the report (a relay working with a
     /// recipient who knows the reply key) could change which recipients the reporter's next
     /// follow-up is sealed to, and which key the follow-ups are checked against.
-    pub fn expect_reporter_keys(&mut self, reply_key: RecipientKey, follow_up_key: FollowUpKey) {
-        self.expected_reporter = Some((reply_key, follow_up_key));
+    ///
+    /// The report may carry any reply key `code` derives: the hybrid one of reports made now,
+    /// or the classic one of reports made before hybrid reply keys.
+    pub fn expect_reporter(&mut self, code: &ReceiptCode) {
+        let reply_keys = code
+            .reply_identities()
+            .iter()
+            .map(IdentityKey::recipient)
+            .collect();
+        self.expected_reporter = Some((reply_keys, code.follow_up_signing_key().follow_up_key()));
     }
 }
 
@@ -1399,24 +1417,34 @@ mod tests {
     #[test]
     fn a_reporters_reader_refuses_a_report_with_other_keys() {
         let mailbox = MailboxId::from_bytes([7; 32]);
-        let report = report_to(vec![address()]);
-        let MessageKind::Report {
-            reply_key,
-            follow_up_key,
-            ..
-        } = report.kind.clone()
-        else {
-            unreachable!()
-        };
+        let code = code();
+        let mut report = report_to(vec![address()]);
+        let reply_key = code.reply_identity().recipient();
+        if let MessageKind::Report {
+            reply_key: carried, ..
+        } = &mut report.kind
+        {
+            *carried = reply_key.clone();
+        }
         let mut check = ThreadCheck::new(mailbox, Vec::new());
-        check.expect_reporter_keys(IdentityKey::generate().recipient(), follow_up_key);
+        check.expect_reporter(&crate::ReceiptCode::from_entropy([4; 16]));
         assert!(matches!(
             check.admit(&report, Author::Reporter),
             Err(Error::ForeignReport)
         ));
         let mut check = ThreadCheck::new(mailbox, Vec::new());
-        check.expect_reporter_keys(reply_key, follow_up_key);
+        check.expect_reporter(&code);
         assert!(check.admit(&report, Author::Reporter).is_ok());
+        assert_eq!(check.reply_key(), Some(&reply_key));
+        // A report made before hybrid reply keys carries the classic one: still the reporter's.
+        let mut classic = report.clone();
+        if let MessageKind::Report { reply_key, .. } = &mut classic.kind {
+            *reply_key = code.classic_reply_identity().recipient();
+        }
+        let mut check = ThreadCheck::new(mailbox, Vec::new());
+        check.expect_reporter(&code);
+        assert!(check.admit(&classic, Author::Reporter).is_ok());
+        assert!(!check.reply_key().unwrap().is_post_quantum());
     }
 
     #[test]
@@ -1544,12 +1572,11 @@ mod tests {
         .encode()
         .unwrap();
         let mut sealed = Vec::new();
-        let mut writer = age::Encryptor::with_recipients(std::iter::once(
-            office.recipient().as_age() as &dyn age::Recipient,
-        ))
-        .unwrap()
-        .wrap_output(&mut sealed)
-        .unwrap();
+        let mut writer =
+            age::Encryptor::with_recipients(std::iter::once(office.recipient().as_age()))
+                .unwrap()
+                .wrap_output(&mut sealed)
+                .unwrap();
         writer.write_all(&encoded).unwrap();
         writer.finish().unwrap();
         assert!(matches!(

@@ -14,6 +14,7 @@ use std::io::{self, BufRead, Read, Write};
 
 use zeroize::Zeroizing;
 
+use crate::hybrid::Unlabelled;
 use crate::{padded_length, Error, IdentityKey, RecipientKey};
 
 /// Copy buffer size: one age STREAM chunk.
@@ -69,16 +70,42 @@ pub fn check_age_header(prefix: &[u8]) -> Result<(), Error> {
     }
 }
 
+/// The age encryptor for `recipients`. When hybrid and classic keys are mixed (an office
+/// half-way through moving to post-quantum keys, or a reporter whose receipt code predates
+/// them), the hybrid stanzas go without their `postquantum` label, which age would otherwise
+/// refuse to mix: the message must reach every member it is meant for, and is then only as
+/// strong as X25519 (docs/threat-model.md). [`all_post_quantum`] tells the two apart.
 fn encryptor(recipients: &[RecipientKey]) -> Result<age::Encryptor, Error> {
     if recipients.is_empty() {
         return Err(Error::NoRecipients);
     }
-    age::Encryptor::with_recipients(
+    let unlabelled: Vec<Unlabelled<'_>> = if all_post_quantum(recipients) {
+        Vec::new()
+    } else {
         recipients
             .iter()
-            .map(|recipient| recipient.as_age() as &dyn age::Recipient),
+            .filter_map(RecipientKey::as_hybrid)
+            .map(Unlabelled)
+            .collect()
+    };
+    let classic_or_all = recipients
+        .iter()
+        .filter(|recipient| unlabelled.is_empty() || !recipient.is_post_quantum())
+        .map(RecipientKey::as_age);
+    age::Encryptor::with_recipients(
+        classic_or_all.chain(
+            unlabelled
+                .iter()
+                .map(|hybrid| hybrid as &dyn age::Recipient),
+        ),
     )
     .map_err(|_| Error::NoRecipients)
+}
+
+/// Whether a file sealed to `recipients` stays closed for a quantum computer: every one of
+/// them is a hybrid post-quantum key (one classic key opens the file key for everyone).
+pub fn all_post_quantum(recipients: &[RecipientKey]) -> bool {
+    !recipients.is_empty() && recipients.iter().all(RecipientKey::is_post_quantum)
 }
 
 /// Seals `content_length` bytes read from `content` to every recipient, writing the age file
@@ -154,8 +181,8 @@ fn read_some<R: Read>(reader: &mut R, buffer: &mut [u8]) -> Result<usize, Error>
     }
 }
 
-fn decryptor_for<'a, R: BufRead>(
-    identities: &'a [IdentityKey],
+fn decryptor_for<R: BufRead>(
+    identities: &[IdentityKey],
     sealed: R,
 ) -> Result<age::stream::StreamReader<R>, Error> {
     if identities.is_empty() {
@@ -170,11 +197,7 @@ fn decryptor_for<'a, R: BufRead>(
         _ => Error::NotSealed,
     })?;
     decryptor
-        .decrypt(
-            identities
-                .iter()
-                .map(|identity| identity.as_age() as &'a dyn age::Identity),
-        )
+        .decrypt(identities.iter().map(|identity| identity.as_age()))
         .map_err(|error| match error {
             age::DecryptError::NoMatchingKeys => Error::NotForThisIdentity,
             age::DecryptError::Io(error) if error.kind() != io::ErrorKind::UnexpectedEof => {

@@ -161,10 +161,8 @@ impl IdentityKey {
     /// [`OFFICE_SIGNING_SALT`] over the identity's 32 secret bytes, label
     /// [`OFFICE_SIGNING_LABEL`]. Derived, so an office keeps one identity file.
     pub fn office_signing_key(&self) -> OfficeSigningKey {
-        let secret = self.to_secret_string();
-        let (_, bytes) = bech32::decode(&secret).expect("an age identity is valid Bech32");
-        let bytes = Zeroizing::new(bytes);
-        let hkdf = hkdf::Hkdf::<Sha256>::new(Some(OFFICE_SIGNING_SALT), &bytes);
+        let bytes = self.secret_bytes();
+        let hkdf = hkdf::Hkdf::<Sha256>::new(Some(OFFICE_SIGNING_SALT), &bytes[..]);
         let mut seed = Zeroizing::new([0u8; 32]);
         hkdf.expand(OFFICE_SIGNING_LABEL, &mut seed[..])
             .expect("32 bytes is a valid HKDF-SHA256 output length");

@@ -146,15 +146,33 @@ fn a_sealed_message_is_readable_json_with_stock_age() {
 }
 
 #[test]
+fn a_file_sealed_to_hybrid_and_classic_keys_opens_with_stock_age_for_the_classic_one() {
+    // An office half-way through moving to hybrid keys: a member on a classic key still
+    // opens with stock age, which skips the mlkem768x25519 stanzas it does not know.
+    let folder = tempfile::tempdir().unwrap();
+    let classic = IdentityKey::generate();
+    let hybrid = IdentityKey::generate_post_quantum();
+    let sealed = seal(&[hybrid.recipient(), classic.recipient()], b"gemengd").unwrap();
+    let header = String::from_utf8_lossy(&sealed.as_bytes()[..4000]).into_owned();
+    assert!(header.contains("-> mlkem768x25519 ") && header.contains("-> X25519 "));
+    let identity_file = write_identity(folder.path(), "classic", &classic);
+    let opened = age_decrypt(&identity_file, sealed.as_bytes());
+    assert_eq!(&opened[..7], b"gemengd");
+    let mut opened_by_the_crate = Vec::new();
+    open_unpadded_stream(&[hybrid], sealed.as_bytes(), &mut opened_by_the_crate).unwrap();
+    assert_eq!(opened_by_the_crate, opened);
+}
+
+#[test]
 fn files_sealed_by_stock_age_open_with_the_crate() {
-    // Stock age seals to a reporter's derived reply key; the crate opens it with the key
-    // derived again from the receipt code.
+    // Stock age seals to a reporter's derived classic reply key (Debian's age 1.1 predates
+    // hybrid keys); the crate opens it with the keys derived again from the receipt code.
     let code = ReceiptCode::generate();
-    let reply_recipient = code.reply_identity().recipient().to_string();
+    let reply_recipient = code.classic_reply_identity().recipient().to_string();
     let sealed = age_encrypt(&[reply_recipient], b"Een antwoord van het bureau.");
     let mut opened = Vec::new();
     let typed = ReceiptCode::parse(&code.to_written_form()).unwrap();
-    open_unpadded_stream(&[typed.reply_identity()], &sealed[..], &mut opened).unwrap();
+    open_unpadded_stream(&typed.reply_identities(), &sealed[..], &mut opened).unwrap();
     assert_eq!(opened, b"Een antwoord van het bureau.");
 
     // A message padded by hand and sealed by stock age opens as a Meldpunt message.

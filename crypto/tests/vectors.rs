@@ -69,6 +69,16 @@ fn receipt_code_derivations_match_the_vectors() {
         let reply = parsed.reply_identity();
         assert_eq!(reply.to_secret_string().as_str(), field("reply-identity"));
         assert_eq!(reply.recipient().to_string(), *field("reply-recipient"));
+        assert!(reply.is_post_quantum());
+        let classic = parsed.classic_reply_identity();
+        assert_eq!(
+            classic.to_secret_string().as_str(),
+            field("classic-reply-identity")
+        );
+        assert_eq!(
+            classic.recipient().to_string(),
+            *field("classic-reply-recipient")
+        );
         assert_eq!(
             parsed.follow_up_signing_key().follow_up_key().to_wire(),
             *field("follow-up-key")
@@ -166,6 +176,44 @@ fn signed_directory_verifies_and_is_byte_stable() {
     assert_eq!(again.as_bytes(), &bytes[..]);
 }
 
+#[test]
+fn hybrid_keys_match_the_vectors() {
+    let vectors = blocks(&read("hybrid-keys.txt"));
+    assert_eq!(vectors.len(), 4);
+    for vector in vectors {
+        let field = |name: &str| &vector.iter().find(|(key, _)| key == name).unwrap().1;
+        let identity = IdentityKey::parse(field("identity")).unwrap();
+        assert!(identity.is_post_quantum());
+        assert_eq!(identity.to_secret_string().as_str(), field("identity"));
+        assert_eq!(identity.recipient().to_string(), *field("recipient"));
+        let recipient: meldpunt_crypto::RecipientKey = field("recipient").parse().unwrap();
+        assert_eq!(recipient, identity.recipient());
+        assert_eq!(
+            identity.office_signing_key().office_key().to_string(),
+            *field("office-key")
+        );
+    }
+}
+
+/// The frozen hybrid fixture: a report sealed to a hybrid office key and the hybrid reply key
+/// of the all-zero receipt code. Both open it; so does the browser script (web/test).
+#[test]
+fn frozen_hybrid_report_opens_for_the_office_and_the_reporter() {
+    let sealed = fs::read(testdata("hybrid-report.age")).unwrap();
+    let expected = Message::decode(&fs::read(testdata("hybrid-report.json")).unwrap()).unwrap();
+    let office = identity("office-pq.identity.txt");
+    assert!(office.is_post_quantum());
+    assert_eq!(Message::open(&[office], &sealed).unwrap(), expected);
+    let code = ReceiptCode::from_entropy([0; 16]);
+    let [hybrid, classic] = code.reply_identities();
+    assert_eq!(Message::open(&[hybrid], &sealed).unwrap(), expected);
+    assert!(Message::open(&[classic], &sealed).is_err());
+    let MessageKind::Report { reply_key, .. } = &expected.kind else {
+        panic!("not a report")
+    };
+    assert_eq!(*reply_key, code.reply_identity().recipient());
+}
+
 /// The frozen fixture: a report sealed once and kept. If this fails, the format changed.
 #[test]
 fn frozen_sealed_report_still_opens() {
@@ -176,10 +224,11 @@ fn frozen_sealed_report_still_opens() {
     let MessageKind::Report { reply_key, .. } = &report.kind else {
         panic!("not a report")
     };
+    // Sealed before hybrid reply keys: it carries the classic one, which still opens replies.
     assert_eq!(
         *reply_key,
         ReceiptCode::from_entropy([0; 16])
-            .reply_identity()
+            .classic_reply_identity()
             .recipient()
     );
     assert!(matches!(

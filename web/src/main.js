@@ -416,14 +416,14 @@ async function openConversation(derived, directory) {
       await (await relay(`/api/v1/mailbox/messages/${listed.position}`, { token: derived.token })).arrayBuffer(),
     );
     try {
-      entries.push({ author: listed.author, message: protocol.decodeMessage(await protocol.open(derived.replyIdentity, sealed)) });
+      entries.push({ author: listed.author, message: protocol.decodeMessage(await protocol.open(derived.replyIdentities, sealed)) });
     } catch (error) {
       entries.push({ author: listed.author, error });
     }
   }
   // The report must carry the keys this receipt code derives (as the Rust readers check it).
   const { outcomes, nextReporterSequence } = protocol.checkThread(derived.mailboxIdWire, directory, entries, {
-    replyKey: derived.replyRecipient,
+    replyKeys: derived.replyRecipients,
     followUpKey: derived.followUpKey,
   });
   const messages = entries.map((entry, index) => ({ ...entry, outcome: outcomes[index] }));
@@ -453,7 +453,7 @@ async function download(derived, reference, button) {
     const sealed = new Uint8Array(
       await (await relay(`/api/v1/mailbox/attachments/${reference.location}`, { token: derived.token })).arrayBuffer(),
     );
-    const content = await protocol.openAttachment(derived.replyIdentity, reference, sealed);
+    const content = await protocol.openAttachment(derived.replyIdentities, reference, sealed);
     const url = URL.createObjectURL(new Blob([content], { type: "application/octet-stream" }));
     const link = element("a", { href: url, download: reference.name, hidden: true });
     document.body.append(link);
@@ -556,7 +556,8 @@ async function sendFollowUp(form, derived, conversation) {
       if (!keys.includes(key)) keys.push(key);
     }
   }
-  keys.push(derived.replyRecipient);
+  // The reply key the report carries: the hybrid one, or the classic one of an older report.
+  keys.push(conversation.report.replyKey);
   const file = await readFile(form.querySelector("#attachment"));
   const attachments = file ? [await uploadAttachment(derived.token, keys, file)] : [];
   const followUp = protocol.signFollowUp(

@@ -25,6 +25,7 @@ const messageDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }
 export const RECEIPT_SALT = utf8ToBytes("meldpunt receipt code v1");
 export const MAILBOX_TOKEN_LABEL = utf8ToBytes("meldpunt/v1/mailbox-token");
 export const REPLY_KEY_LABEL = utf8ToBytes("meldpunt/v1/reply-key");
+export const HYBRID_REPLY_KEY_LABEL = utf8ToBytes("meldpunt/v2/reply-key-pq");
 export const MAILBOX_ID_LABEL = utf8ToBytes("meldpunt/v1/mailbox-id");
 export const FOLLOW_UP_SIGNING_LABEL = utf8ToBytes("meldpunt/v1/follow-up-signing");
 export const FOLLOW_UP_SIGNATURE_CONTEXT = utf8ToBytes("meldpunt/v1/follow-up\n");
@@ -152,20 +153,34 @@ function derive(entropy, label) {
   return hkdf(sha256, entropy, RECEIPT_SALT, label, 32);
 }
 
-/** Everything a receipt code opens: the token (wire form), the mailbox id, the reply key. */
+/**
+ * Everything a receipt code opens: the token (wire form), the mailbox id, the reply keys.
+ * `replyIdentity` is the hybrid post-quantum one (age mlkem768x25519) that a new report
+ * carries; `classicReplyIdentity` the X25519 one that reports made before hybrid reply keys
+ * carry. A reader opens with both (`replyIdentities`).
+ */
 export async function deriveKeys(entropy) {
   const token = derive(entropy, MAILBOX_TOKEN_LABEL);
   const mailboxId = sha256(concat(MAILBOX_ID_LABEL, new Uint8Array([0]), token));
   const followUpSeed = derive(entropy, FOLLOW_UP_SIGNING_LABEL);
   const replyIdentity = bech32
+    .encode("AGE-SECRET-KEY-PQ-", bech32.toWords(derive(entropy, HYBRID_REPLY_KEY_LABEL)), false)
+    .toUpperCase();
+  const classicReplyIdentity = bech32
     .encode("AGE-SECRET-KEY-", bech32.toWords(derive(entropy, REPLY_KEY_LABEL)), false)
     .toUpperCase();
+  const replyRecipient = await age.identityToRecipient(replyIdentity);
+  const classicReplyRecipient = await age.identityToRecipient(classicReplyIdentity);
   return {
     token: base64urlnopad.encode(token),
     mailboxId,
     mailboxIdWire: base64urlnopad.encode(mailboxId),
     replyIdentity,
-    replyRecipient: await age.identityToRecipient(replyIdentity),
+    replyRecipient,
+    classicReplyIdentity,
+    classicReplyRecipient,
+    replyIdentities: [replyIdentity, classicReplyIdentity],
+    replyRecipients: [replyRecipient, classicReplyRecipient],
     followUpSeed,
     followUpKey: base64urlnopad.encode(ed25519.getPublicKey(followUpSeed)),
   };
@@ -197,9 +212,10 @@ export async function seal(recipients, content) {
 }
 
 /** Opens a sealed object with an identity; returns the padded plaintext. */
+/** Opens `sealed` with `identity` (an age identity string) or any of an array of them. */
 export async function open(identity, sealed) {
   const decrypter = new age.Decrypter();
-  decrypter.addIdentity(identity);
+  for (const each of Array.isArray(identity) ? identity : [identity]) decrypter.addIdentity(each);
   try {
     return await decrypter.decrypt(sealed, "uint8array");
   } catch (error) {
@@ -232,29 +248,33 @@ function bech32KeyBytes(text, prefix) {
 const RUST_TRIM = /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
 
 /**
- * The 32 bytes of an age X25519 recipient (`age1…`) as the Rust crate's `RecipientKey`
- * parses it (trimmed; Bech32, either all lower or all upper case; padding bits ignored, as
- * the bech32 crate ignores them); null if it is not one.
+ * An age recipient as the Rust crate's `RecipientKey` parses it (trimmed; Bech32, either all
+ * lower or all upper case; padding bits ignored, as the bech32 crate ignores them): a
+ * classic X25519 key (`age1…`, 32 bytes) or a hybrid post-quantum one (`age1pq1…`, the
+ * 1,216-byte X-Wing key). Returns its type and bytes, the same for every spelling of one
+ * key; null if it is not one.
  */
 function ageRecipientBytes(text) {
   if (typeof text !== "string") return null;
   let decoded;
   try {
-    decoded = bech32.decode(text.replace(RUST_TRIM, ""), 1023);
+    decoded = bech32.decode(text.replace(RUST_TRIM, ""), false);
   } catch {
     return null;
   }
-  if (decoded.prefix !== "age" || decoded.words.length !== 52) return null;
-  const bytes = new Uint8Array(32);
+  const [prefix, length] = decoded.prefix === "age" ? ["age", 32] : decoded.prefix === "age1pq" ? ["age1pq", 1216] : [null, 0];
+  if (prefix === null || decoded.words.length !== Math.ceil((length * 8) / 5)) return null;
+  const bytes = new Uint8Array(length + 1);
+  bytes[0] = prefix === "age" ? 0 : 1;
   let accumulator = 0;
   let bits = 0;
-  let length = 0;
+  let filled = 1;
   for (const word of decoded.words) {
     accumulator = ((accumulator << 5) | word) & 0xfff;
     bits += 5;
     if (bits >= 8) {
       bits -= 8;
-      bytes[length++] = (accumulator >> bits) & 0xff;
+      bytes[filled++] = (accumulator >> bits) & 0xff;
     }
   }
   return bytes;
@@ -666,10 +686,10 @@ function missingBefore(author, last, found) {
  * author is admitted with `missingBefore` saying how many of its author's earlier messages
  * never arrived (so that one withheld message does not hide every later one).
  *
- * `reporterKeys`, for the reporter's own reader, is `{replyKey, followUpKey}` as their receipt
- * code derives them (`deriveKeys`: `replyRecipient` and `followUpKey`): a report that carries
- * other keys is refused (`foreign-report`), as the Rust crate's
- * `ThreadCheck::expect_reporter_keys` makes it, so that whoever can replace the report cannot
+ * `reporterKeys`, for the reporter's own reader, is `{replyKeys, followUpKey}` as their receipt
+ * code derives them (`deriveKeys`: `replyRecipients` and `followUpKey`; a report may carry
+ * either reply key): a report that carries other keys is refused (`foreign-report`), as the
+ * Rust crate's `ThreadCheck::expect_reporter` makes it, so that whoever can replace the report cannot
  * change which recipients the reporter's follow-ups are sealed to, or which key they are
  * checked against. Null (an office member's reader) checks no report's keys.
  *
@@ -684,9 +704,9 @@ export function checkThread(mailboxIdWire, directory, entries, reporterKeys = nu
   const expected =
     reporterKeys === null
       ? null
-      : { replyKey: ageRecipientBytes(reporterKeys.replyKey), followUpKey: followUpKeyBytes(reporterKeys.followUpKey) };
-  if (expected !== null && (expected.replyKey === null || expected.followUpKey === null)) {
-    throw new TypeError("checkThread: reporterKeys must be an age recipient and a follow-up key");
+      : { replyKeys: reporterKeys.replyKeys.map(ageRecipientBytes), followUpKey: followUpKeyBytes(reporterKeys.followUpKey) };
+  if (expected !== null && (expected.replyKeys.length === 0 || expected.replyKeys.includes(null) || expected.followUpKey === null)) {
+    throw new TypeError("checkThread: reporterKeys must be age recipients and a follow-up key");
   }
   let reporter = 0;
   let report = null;
@@ -706,7 +726,7 @@ export function checkThread(mailboxIdWire, directory, entries, reporterKeys = nu
       if (
         expected !== null &&
         !(
-          sameBytes(ageRecipientBytes(message.replyKey) ?? [], expected.replyKey) &&
+          expected.replyKeys.some((replyKey) => sameBytes(ageRecipientBytes(message.replyKey) ?? [], replyKey)) &&
           sameBytes(followUpKeyBytes(message.followUpKey) ?? [], expected.followUpKey)
         )
       ) {

@@ -114,6 +114,9 @@ test("receipt codes and their derivations match the Rust crate", async () => {
     assert.equal(keys.mailboxIdWire, vector["mailbox-id"]);
     assert.equal(keys.replyIdentity, vector["reply-identity"]);
     assert.equal(keys.replyRecipient, vector["reply-recipient"]);
+    assert.ok(keys.replyRecipient.startsWith("age1pq1"));
+    assert.equal(keys.classicReplyIdentity, vector["classic-reply-identity"]);
+    assert.equal(keys.classicReplyRecipient, vector["classic-reply-recipient"]);
     assert.equal(keys.followUpKey, vector["follow-up-key"]);
   }
 });
@@ -467,6 +470,23 @@ test("an entry that cannot be opened is marked in its place, and the rest of the
   assert.equal(headless.nextReporterSequence, 1);
 });
 
+test("hybrid post-quantum keys and the frozen hybrid report match the Rust crate", async () => {
+  const vectors = blocks(read("hybrid-keys.txt"));
+  assert.equal(vectors.length, 4);
+  for (const vector of vectors) {
+    assert.equal(await age.identityToRecipient(vector.identity), vector.recipient);
+    assert.equal(officeKey(ed25519.getPublicKey(officeSigningSeed(vector.identity))), vector["office-key"]);
+  }
+  // Sealed by the Rust crate to a hybrid office key and the all-zero code's hybrid reply key.
+  const sealed = readFileSync(testdata("hybrid-report.age"));
+  const expected = vector("hybrid-report.json");
+  const keys = await protocol.deriveKeys(new Uint8Array(16));
+  assert.deepEqual(protocol.decodeMessage(await protocol.open(keys.replyIdentities, sealed)), expected);
+  assert.deepEqual(protocol.decodeMessage(await protocol.open(ageIdentity("office-pq.identity.txt"), sealed)), expected);
+  await assert.rejects(protocol.open(keys.classicReplyIdentity, sealed), (error) => error.kind === "cannot-open");
+  assert.equal(expected.replyKey, keys.replyRecipient);
+});
+
 /** Decodes a message's JSON text (a string, or bytes) padded as it is once opened. */
 const decodeText = (text) => protocol.decodeMessage(padded(typeof text === "string" ? Buffer.from(text, "utf8") : text));
 const refusedAs = (kind, text, note) =>
@@ -476,7 +496,8 @@ test("the report must carry the reporter's own keys", async () => {
   const office = await thread();
   const member = office.member();
   const directory = office.directory({ "integrity-office": [member], adviser: [office.member()] });
-  const own = { replyKey: office.keys.replyRecipient, followUpKey: office.keys.followUpKey };
+  const own = { replyKeys: office.keys.replyRecipients, followUpKey: office.keys.followUpKey };
+  own.replyKey = own.replyKeys[0];
   const other = await protocol.deriveKeys(new Uint8Array(16).fill(2));
   const report = office.report([integrityOffice]);
   const check = (messages, reporterKeys = own) =>
@@ -484,10 +505,13 @@ test("the report must carry the reporter's own keys", async () => {
   assert.deepEqual(verdicts(check([report, office.reply(member, integrityOffice, 1), office.followUp(2)])), ["ok", "ok", "ok"]);
   // The same key written in upper case is the same key, as the Rust crate parses it.
   assert.deepEqual(verdicts(check([{ ...report, replyKey: own.replyKey.toUpperCase() }])), ["ok"]);
+  // A report made before hybrid reply keys carries the classic one: still the reporter's.
+  assert.deepEqual(verdicts(check([{ ...report, replyKey: office.keys.classicReplyRecipient }])), ["ok"]);
   // Another reply key, another follow-up key, or both: refused, and with it the thread has
   // no report (main.js then shows no conversation at all).
   for (const foreign of [
     { ...report, replyKey: other.replyRecipient },
+    { ...report, replyKey: other.classicReplyRecipient },
     { ...report, followUpKey: other.followUpKey },
     { ...report, replyKey: other.replyRecipient, followUpKey: other.followUpKey },
   ]) {
@@ -516,14 +540,15 @@ test("the report must carry the reporter's own keys", async () => {
   const opened = protocol.decodeMessage(await protocol.open(office.keys.replyIdentity, sealed));
   assert.deepEqual(verdicts(check([opened])), ["foreign-report"]);
   // Keys that are not keys are a caller's mistake, not a verdict on the report.
-  assert.throws(() => check([report], { replyKey: "age1", followUpKey: own.followUpKey }), TypeError);
+  assert.throws(() => check([report], { replyKeys: ["age1"], followUpKey: own.followUpKey }), TypeError);
 });
 
 test("the report must be the first message", async () => {
   const office = await thread();
   const member = office.member();
   const directory = office.directory({ "integrity-office": [member], adviser: [office.member()] });
-  const own = { replyKey: office.keys.replyRecipient, followUpKey: office.keys.followUpKey };
+  const own = { replyKeys: office.keys.replyRecipients, followUpKey: office.keys.followUpKey };
+  own.replyKey = own.replyKeys[0];
   const report = office.report([integrityOffice]);
   const reply = (sequence) => office.reply(member, integrityOffice, sequence);
   for (const reporterKeys of [own, null]) {

@@ -58,7 +58,8 @@ impl std::fmt::Debug for CodeForm {
 /// it could not be (shown as such in its place; one bad message never hides the others).
 struct Opened {
     mailbox: [u8; 32],
-    reply: IdentityKey,
+    /// Every reply identity the code derives (hybrid, then classic for older reports).
+    reply: [IdentityKey; 2],
     signing: FollowUpSigningKey,
     messages: Vec<(MessageRecord, Result<Checked, meldpunt_crypto::Error>)>,
     check: ThreadCheck,
@@ -111,7 +112,7 @@ async fn open_conversation(
     let text = language.text();
     let code = ReceiptCode::parse(typed).map_err(|error| code_error(language, &error))?;
     let mailbox = *code.mailbox_token().mailbox_id().as_bytes();
-    let reply = code.reply_identity();
+    let reply = code.reply_identities();
     let signing = code.follow_up_signing_key();
     let relay_error = |error: crate::storage::StoreError| {
         let error = Error::from(error);
@@ -175,7 +176,7 @@ async fn open_conversation(
         MailboxId::from_bytes(mailbox),
         state.directory().directory.office_signers(),
     );
-    check.expect_reporter_keys(reply.recipient(), signing.follow_up_key());
+    check.expect_reporter(&code);
     // A gap in an author's numbering is shown as missing only where this request opened
     // everything between the author's previous message and this one (the page is contiguous
     // after the report); a gap back to before the page is the page's own doing.
@@ -202,7 +203,7 @@ async fn open_conversation(
             .map_err(relay_error)?
             .ok_or_else(|| Refused(StatusCode::NOT_FOUND, text.error_tampered.to_owned()))?;
         let on_page = complete || (display && position > 1);
-        let checked = Message::open(std::slice::from_ref(&reply), &sealed).and_then(|message| {
+        let checked = Message::open(&reply, &sealed).and_then(|message| {
             let admitted = check.admit(&message, record.author)?;
             let writer = match &message.kind {
                 MessageKind::Reply { signer, .. } | MessageKind::Acknowledgement { signer, .. } => {
@@ -543,7 +544,7 @@ pub(crate) async fn follow_up(
 }
 
 async fn send_follow_up(state: &AppState, opened: &Opened, form: PostedForm) -> Result<(), Error> {
-    let thread = meldpunt_crypto::Thread::new(opened.check.clone(), opened.reply.recipient())?;
+    let thread = meldpunt_crypto::Thread::from_check(opened.check.clone())?;
     let keys = thread.seal_keys(&state.directory().directory)?;
     let attachment_keys = keys.clone();
     let prepared =
@@ -650,10 +651,6 @@ async fn open_attachment(
     }
     // Bounded by `max_form_attachment_bytes`: opened in place.
     let mut content = Zeroizing::new(Vec::with_capacity(reference.size as usize));
-    reference.open_stream(
-        std::slice::from_ref(&opened.reply),
-        &sealed[..],
-        &mut *content,
-    )?;
+    reference.open_stream(&opened.reply, &sealed[..], &mut *content)?;
     Ok(content)
 }
