@@ -61,6 +61,7 @@ impl Inbox {
         let identities = input::identities(&self.identity)?;
         let mut store = Store::open(&self.store, &identities)?;
         let session = self.session(&identities, &mut store)?;
+        session.require_office_key()?;
         store.save()?;
         if identities.iter().any(|identity| identity.recipient() == to) {
             return Err(CliError::Usage(

@@ -55,6 +55,25 @@ pub(crate) struct Session {
     pub(crate) directory: Directory,
     pub(crate) token: SessionToken,
     pub(crate) address: RecipientAddress,
+    /// Whether the directory lists this identity's office key: without it (a recovery key)
+    /// it reads, and cannot answer or hand over.
+    pub(crate) answers: bool,
+}
+
+impl Session {
+    /// Refuses, before anything is sent, to write as an identity whose office key the
+    /// directory does not list: the reporter (or a colleague) would refuse what it signs.
+    pub(crate) fn require_office_key(&self) -> Result<()> {
+        if self.answers {
+            return Ok(());
+        }
+        Err(CliError::Usage(format!(
+            "the directory lists this identity under {}/{} without its office key (a recovery key): \
+             it reads, but what it signs would be refused; nothing was sent. Answer with a member's \
+             identity, or add this one's office key with meldpunt directory add-member",
+            self.address.organisation, self.address.recipient
+        )))
+    }
 }
 
 impl Inbox {
@@ -105,28 +124,30 @@ impl Inbox {
                     own[0]
                 ))
             })
-            .and_then(|(organisation, recipient)| {
+            .map(|(organisation, recipient)| {
                 // Replies are checked against the office keys the directory lists: without
-                // this identity's, every reader would show them as unreadable.
+                // this identity's, every reader would show them as unreadable. A key listed
+                // without its office key is a recovery key (or a member added halfway): it
+                // reads, and is refused where it would write ([`Session::require_office_key`]).
                 let office_key = identities[0].office_signing_key().office_key();
-                if recipient.signing_keys.contains(&office_key) {
-                    Ok(RecipientAddress {
+                let answers = recipient.signing_keys.contains(&office_key);
+                if !answers {
+                    eprintln!(
+                        "Note: the directory lists this identity's public key under {}/{} without its \
+                         office key {office_key}: it reads (a recovery key), it cannot answer. If it is a \
+                         member's key, add the office key with meldpunt directory add-member.",
+                        organisation.id, recipient.id
+                    );
+                }
+                (
+                    RecipientAddress {
                         organisation: organisation.id.clone(),
                         recipient: recipient.id.clone(),
-                    })
-                } else {
-                    Err(CliError::Usage(format!(
-                        "the relay's directory lists this identity's public key under {} but not its office key {office_key}; \
-                         add it with meldpunt directory add-member --organisation {} --recipient {} --key {} --signing-key {office_key} and sign \
-                         (retire the key alone first if it is listed: meldpunt directory retire-member … --key {})",
-                        recipient.id,
-                        organisation.id,
-                        recipient.id,
-                        own[0],
-                        own[0]
-                    )))
-                }
+                    },
+                    answers,
+                )
             })?;
+        let (address, answers) = address;
         let token = relay.office_session(
             &address.organisation,
             &address.recipient,
@@ -161,6 +182,7 @@ impl Inbox {
             directory,
             token,
             address,
+            answers,
         })
     }
 
@@ -794,6 +816,7 @@ impl Inbox {
             })
         })?;
         let session = self.session(identities, &mut store)?;
+        session.require_office_key()?;
         if !case.recipients.contains(&session.address) {
             return Err(CliError::Usage(format!(
                 "case {} was addressed to {}; this identity is {}, whose replies the reporter would not accept",

@@ -326,6 +326,16 @@ enum DirectoryCommand {
         #[command(flatten)]
         member: MemberKeys,
     },
+    /// Add an offline recovery key (keep its identity on paper or a hardware token) to a
+    /// recipient: everything for the recipient is sealed to it too, so that losing every
+    /// member's laptop loses nothing. It reads; having no office key, it never answers.
+    AddRecoveryKey {
+        #[command(flatten)]
+        chosen: ChosenRecipient,
+        /// The recovery key's age public key (age1pq1…, from meldpunt keygen --pq).
+        #[arg(long)]
+        key: String,
+    },
     /// Retire a member's keys from a recipient: nothing new is sealed to them.
     RetireMember {
         #[command(flatten)]
@@ -597,6 +607,12 @@ fn run(arguments: Arguments) -> Result<()> {
                 &member.chosen.recipient,
                 &member.key,
                 &member.signing_key,
+            ),
+            DirectoryCommand::AddRecoveryKey { chosen, key } => office::add_recovery_key(
+                &chosen.files.file,
+                &chosen.organisation,
+                &chosen.recipient,
+                &key,
             ),
             DirectoryCommand::RetireMember { member } => office::retire_member(
                 &member.chosen.files.file,

@@ -371,6 +371,32 @@ pub fn add_member(
     Ok(())
 }
 
+/// `meldpunt directory add-recovery-key`: an offline key every report to the recipient is
+/// also sealed to, with no office key (it reads, it never answers).
+pub fn add_recovery_key(
+    draft: &Path,
+    organisation: &str,
+    recipient: &str,
+    key: &str,
+) -> Result<()> {
+    let mut directory = read_draft(draft)?;
+    let (keys, _) = parse_keys(&[key.to_owned()], &[])?;
+    let post_quantum = keys.iter().all(RecipientKey::is_post_quantum);
+    let found = recipient_mut(&mut directory, organisation, recipient)?;
+    let place = format!("{organisation}/{recipient}");
+    put_in(&mut found.keys, keys, &place)?;
+    save_checked(draft, &directory)?;
+    if !post_quantum {
+        eprintln!(
+            "Warning: this is a classic X25519 key. A recovery key is kept for decades: make it a              hybrid post-quantum one (meldpunt keygen --pq), or every report sealed to it can be              opened by whoever breaks X25519."
+        );
+    }
+    eprintln!(
+        "Added the recovery key to {place}. Once the signed directory reaches the relay,          everything for {place} is sealed to it too. Keep its identity offline (paper or a          hardware token); to recover: meldpunt inbox sync --identity THAT-FILE. Retire it with          meldpunt directory retire-member --key. Sign it to publish: meldpunt directory sign"
+    );
+    Ok(())
+}
+
 /// `meldpunt directory retire-member`: a person's keys leave a recipient.
 pub fn retire_member(
     draft: &Path,
@@ -664,8 +690,29 @@ pub fn show(file: &Path, directory_key: Option<&str>, json_output: bool) -> Resu
                 recipient.name.nl,
                 recipient.name.en
             );
+            let hybrid = recipient
+                .keys
+                .iter()
+                .filter(|key| key.is_post_quantum())
+                .count();
+            println!(
+                "    {} key(s), {hybrid} hybrid post-quantum{}",
+                recipient.keys.len(),
+                if hybrid == recipient.keys.len() {
+                    ": reports to it stay closed for a quantum computer"
+                } else if hybrid > 0 {
+                    ": one classic key is enough to expose reports to a quantum computer"
+                } else {
+                    ""
+                }
+            );
             for key in &recipient.keys {
-                println!("    {key}");
+                let kind = if key.is_post_quantum() {
+                    "hybrid "
+                } else {
+                    "classic"
+                };
+                println!("    [{kind}] {key}");
             }
         }
     }

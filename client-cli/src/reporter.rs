@@ -191,6 +191,7 @@ pub fn report(
                 "organisation": organisation,
                 "recipients": addresses.iter().map(|a| &a.recipient).collect::<Vec<_>>(),
                 "attachment_failures": failures,
+                "post_quantum": meldpunt_crypto::all_post_quantum(&keys),
             })
         );
     } else {
@@ -203,6 +204,11 @@ pub fn report(
             "Your report was received by the relay, sealed for: {}.",
             names.join(", ")
         );
+        if !meldpunt_crypto::all_post_quantum(&keys) {
+            println!(
+                "(Sealed with classic keys: the office has not moved all its keys to post-quantum ones yet.)"
+            );
+        }
         println!();
         println!("    Your receipt code:   {}", written.as_str());
         println!();

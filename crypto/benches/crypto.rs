@@ -145,6 +145,49 @@ fn seal_to_many(criterion: &mut Criterion) {
     group.finish();
 }
 
+/// Hybrid post-quantum keys (age mlkem768x25519) against classic X25519 keys, in one run:
+/// sealing 1 KiB and 1 MiB to 1 and 5 keys, and opening with the last of 5 keys (each
+/// earlier stanza is tried first, as a member's client does).
+fn hybrid_against_classic(criterion: &mut Criterion) {
+    for (name, length) in [("1KiB", 1024usize), ("1MiB", 1 << 20)] {
+        let data = content(length);
+        for count in [1usize, 5] {
+            let mut group = criterion.benchmark_group(format!("keys-seal-{name}-to-{count}"));
+            group.throughput(Throughput::Bytes(length as u64));
+            for (kind, generate) in [
+                ("classic", IdentityKey::generate as fn() -> IdentityKey),
+                ("hybrid", IdentityKey::generate_post_quantum),
+            ] {
+                let recipients: Vec<_> = (0..count).map(|_| generate().recipient()).collect();
+                group.bench_function(kind, |bencher| {
+                    bencher.iter(|| {
+                        seal_stream(&recipients, black_box(&data[..]), length as u64, io::sink())
+                            .unwrap()
+                    })
+                });
+            }
+            group.finish();
+        }
+        let mut group = criterion.benchmark_group(format!("keys-open-{name}-from-5"));
+        group.throughput(Throughput::Bytes(length as u64));
+        for (kind, generate) in [
+            ("classic", IdentityKey::generate as fn() -> IdentityKey),
+            ("hybrid", IdentityKey::generate_post_quantum),
+        ] {
+            let mut identities: Vec<IdentityKey> = (0..5).map(|_| generate()).collect();
+            let recipients: Vec<_> = identities.iter().map(IdentityKey::recipient).collect();
+            let sealed = seal_stream(&recipients, &data[..], length as u64, Vec::new()).unwrap();
+            let last = [identities.pop().unwrap()];
+            group.bench_function(kind, |bencher| {
+                bencher.iter(|| {
+                    open_stream(&last, black_box(&sealed[..]), length as u64, io::sink()).unwrap()
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
 fn derivation(criterion: &mut Criterion) {
     let written = ReceiptCode::generate().to_written_form();
     criterion.bench_function("derive/parse-code-token-id-reply-key", |bencher| {
@@ -207,5 +250,12 @@ fn directory(criterion: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, seal_and_open, seal_to_many, derivation, directory);
+criterion_group!(
+    benches,
+    seal_and_open,
+    seal_to_many,
+    hybrid_against_classic,
+    derivation,
+    directory
+);
 criterion_main!(benches);

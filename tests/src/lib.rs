@@ -66,6 +66,9 @@ pub struct TestDirectory {
     /// The demo organisation's external confidential adviser (recipient
     /// `external-confidential-adviser`).
     pub demo_adviser: IdentityKey,
+    /// An offline recovery key listed under the demo integrity office (with no office key:
+    /// it reads, it never writes), in the directories [`TestDirectory::post_quantum`] makes.
+    pub demo_recovery: Option<IdentityKey>,
 }
 
 impl TestDirectory {
@@ -78,6 +81,21 @@ impl TestDirectory {
             demo_newcomer: IdentityKey::generate(),
             other_office: IdentityKey::generate(),
             demo_adviser: IdentityKey::generate(),
+            demo_recovery: None,
+        }
+    }
+
+    /// New keys, every one a hybrid post-quantum key (age mlkem768x25519), and a hybrid
+    /// recovery key listed beside the demo integrity office's members.
+    pub fn post_quantum() -> Self {
+        TestDirectory {
+            signing_key: DirectorySigningKey::generate(),
+            demo_office: IdentityKey::generate_post_quantum(),
+            demo_colleague: IdentityKey::generate_post_quantum(),
+            demo_newcomer: IdentityKey::generate_post_quantum(),
+            other_office: IdentityKey::generate_post_quantum(),
+            demo_adviser: IdentityKey::generate_post_quantum(),
+            demo_recovery: Some(IdentityKey::generate_post_quantum()),
         }
     }
 
@@ -136,6 +154,7 @@ impl TestDirectory {
         }
         let mut demo_keys = vec![demo_key.clone()];
         demo_keys.extend(demo_members[1..].iter().map(|member| member.recipient()));
+        demo_keys.extend(self.demo_recovery.iter().map(IdentityKey::recipient));
         let demo_signing_keys = demo_members
             .iter()
             .map(|member| member.office_signing_key().office_key())
@@ -219,6 +238,9 @@ pub struct RelayOptions {
     pub data_dir: Option<PathBuf>,
     /// Mailbox creations a minute above which the proof-of-work difficulty rises.
     pub target_per_minute: u32,
+    /// Hybrid post-quantum keys for every recipient, and a recovery key
+    /// ([`TestDirectory::post_quantum`]).
+    pub post_quantum: bool,
 }
 
 impl Default for RelayOptions {
@@ -228,6 +250,7 @@ impl Default for RelayOptions {
             difficulty: 6,
             data_dir: None,
             target_per_minute: 100_000,
+            post_quantum: false,
         }
     }
 }
@@ -236,7 +259,11 @@ impl Relay {
     /// Starts a relay with a fresh folder and directory.
     pub fn start(options: RelayOptions) -> Relay {
         let folder = Arc::new(tempfile::tempdir().expect("temporary folder"));
-        let directory = Arc::new(TestDirectory::new());
+        let directory = Arc::new(if options.post_quantum {
+            TestDirectory::post_quantum()
+        } else {
+            TestDirectory::new()
+        });
         let data = options
             .data_dir
             .clone()

@@ -863,3 +863,125 @@ fn members_join_and_leave_a_recipient_and_every_change_is_shown_before_signing()
         "{message}"
     );
 }
+
+#[test]
+fn hybrid_keys_and_a_recovery_key_are_added_and_shown_for_what_they_are() {
+    let administrator = User::new();
+    let path = |name: &str| administrator.path(name).to_str().unwrap().to_owned();
+    let run = |arguments: &[&str]| {
+        let output = administrator.run_at("", arguments, None);
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let keygen = |name: &str, post_quantum: bool| -> Value {
+        let mut arguments = vec!["keygen", "--json"];
+        if post_quantum {
+            arguments.push("--pq");
+        }
+        let out = path(name);
+        arguments.extend(["--out", out.as_str()]);
+        let (code, stdout, stderr) = run(&arguments);
+        assert_eq!(code, Some(0), "{stderr}");
+        serde_json::from_str(&stdout).unwrap()
+    };
+    let member = keygen("member.key", true);
+    assert_eq!(member["post_quantum"], true);
+    let member_key = member["public_key"].as_str().unwrap().to_owned();
+    assert!(member_key.starts_with("age1pq1"));
+    let identity_file = std::fs::read_to_string(path("member.key")).unwrap();
+    assert!(identity_file.contains("\nAGE-SECRET-KEY-PQ-1"));
+    let recovery = keygen("recovery.key", true)["public_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let classic = keygen("classic.key", false)["public_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let draft = path("directory.json");
+    let signing_key = path("directory.key");
+    let (code, _, stderr) = run(&[
+        "directory",
+        "init",
+        "--signing-key",
+        &signing_key,
+        "--file",
+        &draft,
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, _, stderr) = run(&[
+        "directory",
+        "add-recipient",
+        "--file",
+        &draft,
+        "--organisation",
+        "demo",
+        "--organisation-name-nl",
+        "Demo",
+        "--organisation-name-en",
+        "Demo",
+        "--recipient",
+        "integrity-office",
+        "--role",
+        "integrity-office",
+        "--name-nl",
+        "Integriteit",
+        "--name-en",
+        "Integrity",
+        "--key",
+        &member_key,
+        "--signing-key",
+        member["office_key"].as_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let add_recovery = |key: &str| {
+        run(&[
+            "directory",
+            "add-recovery-key",
+            "--file",
+            &draft,
+            "--organisation",
+            "demo",
+            "--recipient",
+            "integrity-office",
+            "--key",
+            key,
+        ])
+    };
+    // Not a key, or a key already listed: refused, nothing changes.
+    let before = std::fs::read(&draft).unwrap();
+    for bad in ["age1pq1nope", member_key.as_str()] {
+        let (code, _, stderr) = add_recovery(bad);
+        assert_eq!(code, Some(2), "{stderr}");
+        assert_eq!(std::fs::read(&draft).unwrap(), before);
+    }
+    let (code, _, stderr) = add_recovery(&recovery);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("recovery key"), "{stderr}");
+    assert!(!stderr.contains("Warning"), "{stderr}");
+    let (_, stdout, _) = run(&["directory", "show", &draft]);
+    assert!(
+        stdout.contains("2 key(s), 2 hybrid post-quantum: reports to it stay closed"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("[hybrid ] {recovery}")),
+        "{stdout}"
+    );
+    // A classic recovery key is taken, with a warning; the recipient is then exposed.
+    let (code, _, stderr) = add_recovery(&classic);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("Warning: this is a classic X25519 key"),
+        "{stderr}"
+    );
+    let (_, stdout, _) = run(&["directory", "show", &draft]);
+    assert!(
+        stdout.contains("3 key(s), 2 hybrid post-quantum: one classic key is enough"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(&format!("[classic] {classic}")), "{stdout}");
+}
