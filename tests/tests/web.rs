@@ -195,8 +195,20 @@ const REPORT_TEXT: &str =
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn javascript_on_seals_in_the_browser_and_the_relay_sees_only_ciphertext() {
+    sealed_in_the_browser(false).await;
+}
+
+/// The same, for an office on hybrid post-quantum keys: the browser script seals everything
+/// with age's `mlkem768x25519` stanzas only (its reply key is hybrid too).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn javascript_on_seals_to_hybrid_post_quantum_keys() {
+    sealed_in_the_browser(true).await;
+}
+
+async fn sealed_in_the_browser(post_quantum: bool) {
     let relay = Relay::start(RelayOptions {
         extra_config: QUICK_FORMS.into(),
+        post_quantum,
         ..RelayOptions::default()
     });
     let proxy = RecordingProxy::start(&relay.url).await;
@@ -216,7 +228,9 @@ async fn javascript_on_seals_in_the_browser_and_the_relay_sees_only_ciphertext()
     browser.choose_file("#attachment", &evidence).await;
     browser.click("#report-form button[type=submit]").await;
     let code = browser.text("#receipt-code").await;
-    browser.screenshot("receipt-script-en").await;
+    if !post_quantum {
+        browser.screenshot("receipt-script-en").await;
+    }
     assert_eq!(code.len(), 39, "{code}");
 
     // What crossed the wire to the relay: ciphertext, tokens and the stamp, never the text,
@@ -224,7 +238,12 @@ async fn javascript_on_seals_in_the_browser_and_the_relay_sees_only_ciphertext()
     let sent = proxy.received();
     assert!(contains(&sent, b"POST /api/v1/mailboxes"));
     assert!(contains(&sent, b"PUT /api/v1/mailbox/attachments/"));
-    assert!(contains(&sent, b"age-encryption.org/v1\n-> X25519 "));
+    if post_quantum {
+        assert!(contains(&sent, b"age-encryption.org/v1\n-> mlkem768x25519 "));
+        assert!(!contains(&sent, b"\n-> X25519 "));
+    } else {
+        assert!(contains(&sent, b"age-encryption.org/v1\n-> X25519 "));
+    }
     for secret in [
         "REPORT-MARKER-5a1f",
         "EVIDENCE-MARKER-9d",
@@ -247,6 +266,10 @@ async fn javascript_on_seals_in_the_browser_and_the_relay_sees_only_ciphertext()
     read_replies_and_follow_up(&browser, &proxy.url, &code, true).await;
     office_reads_the_follow_up(&relay, &office);
     let sent = proxy.received();
+    if post_quantum {
+        // The follow-up too: sealed by the browser to hybrid keys only.
+        assert!(!contains(&sent, b"\n-> X25519 "));
+    }
     for secret in [
         "FOLLOW-UP-MARKER-c3",
         "REPLY-MARKER-77",
@@ -261,8 +284,20 @@ async fn javascript_on_seals_in_the_browser_and_the_relay_sees_only_ciphertext()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn javascript_off_works_through_plain_form_posts_sealed_on_arrival() {
+    sealed_on_arrival(false).await;
+}
+
+/// The same, for an office on hybrid post-quantum keys: the relay seals the posted form
+/// with `mlkem768x25519` stanzas only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn javascript_off_seals_to_hybrid_post_quantum_keys() {
+    sealed_on_arrival(true).await;
+}
+
+async fn sealed_on_arrival(post_quantum: bool) {
     let relay = Relay::start(RelayOptions {
         extra_config: QUICK_FORMS.into(),
+        post_quantum,
         ..RelayOptions::default()
     });
     let folder = tempfile::tempdir().unwrap();
@@ -285,7 +320,9 @@ async fn javascript_off_works_through_plain_form_posts_sealed_on_arrival() {
     browser.choose_file("#attachment", &evidence).await;
     browser.click("#report-form button[type=submit]").await;
     let code = browser.text("#receipt-code").await;
-    browser.screenshot("receipt-no-script-nl").await;
+    if !post_quantum {
+        browser.screenshot("receipt-no-script-nl").await;
+    }
     assert_eq!(code.len(), 39, "{code}");
 
     let office = Office::new(&relay);
@@ -299,6 +336,20 @@ async fn javascript_off_works_through_plain_form_posts_sealed_on_arrival() {
     read_replies_and_follow_up(&browser, &relay.url, &code, false).await;
     office_reads_the_follow_up(&relay, &office);
     assert_nowhere_on_the_relay(&relay, &["FOLLOW-UP-MARKER-c3", "REPLY-MARKER-77", &code]);
+    if post_quantum {
+        // Everything the relay stored for the mailbox is sealed to hybrid keys only.
+        let reporter = meldpunt_crypto::ReceiptCode::parse(&code).unwrap();
+        let bearer = format!("Bearer {}", reporter.mailbox_token().to_wire().as_str());
+        for position in 1..=3 {
+            let response = relay
+                .get(&format!("/api/v1/mailbox/messages/{position}"), &bearer)
+                .await;
+            assert_eq!(response.status(), 200, "message {position}");
+            let sealed = response.bytes().await.unwrap();
+            assert!(contains(&sealed, b"\n-> mlkem768x25519 "), "message {position}");
+            assert!(!contains(&sealed, b"\n-> X25519 "), "message {position}");
+        }
+    }
 }
 
 async fn field_error(browser: &Browser, field: &str) -> String {
