@@ -87,6 +87,7 @@ impl From<meldpunt_crypto::Error> for CliError {
             | Crypto::DirectorySignedByOtherKey
             | Crypto::DirectorySignature
             | Crypto::DirectoryRollback { .. }
+            | Crypto::DirectoryChain(_)
             | Crypto::DirectoryExpired { .. }
             | Crypto::UnsupportedDirectoryVersion(_)
             | Crypto::MalformedDirectory(_)

@@ -371,6 +371,13 @@ enum DirectoryCommand {
         #[arg(long, default_value_t = 180)]
         valid_days: i64,
     },
+    /// What changed when: every version of the relay's directory, from the first it kept,
+    /// each checked to continue the one before (keys added and retired, recipients added,
+    /// renamed and removed).
+    History {
+        #[command(flatten)]
+        relay: RelayOptions,
+    },
     /// Show a signed directory (verified with --directory-key) or a draft.
     Show {
         /// The file.
@@ -650,6 +657,7 @@ fn run(arguments: Arguments) -> Result<()> {
                 file,
                 directory_key,
             } => office::show(&file, directory_key.as_deref(), json),
+            DirectoryCommand::History { relay } => office::history(&relay.reporter(json, &config)?),
         },
         Command::Office {
             options,

@@ -625,8 +625,33 @@ pub fn sign(
     let today = today();
     directory.issued_on = today;
     directory.expires_on = today.plus_days(valid_days);
-    let (signed_directory, signed) = directory.sign(&key)?;
+    // Each version names the one signed before it, so that clients can follow the history:
+    // that one must be at `out` (the file signed last), unless this is the first.
+    let last_signed = std::fs::read(out)
+        .ok()
+        .and_then(|bytes| SignedDirectory::from_bytes(bytes).ok());
+    let (signed_directory, signed) = match (&previous, &last_signed) {
+        (Some(previous), Some(last_signed)) if previous.version == directory.version => {
+            directory.sign_after(last_signed, &key)?
+        }
+        _ if directory.version == 0 => directory.sign(&key)?,
+        _ => {
+            return Err(CliError::Usage(format!(
+                "{} is not version {} of this directory, signed by this key: each version names the \
+                 one signed before it, so that clients can check the history. Give --out the file \
+                 signed last (or copy it there from the history folder beside it); nothing was signed",
+                out.display(),
+                directory.version
+            )))
+        }
+    };
     write_private(out, signed.as_bytes()).map_err(|error| CliError::file(out, error))?;
+    // Every version is kept beside it: the relay must serve each one it has not served yet
+    // (docs/operations.md, "The directory's history").
+    let history = history_folder(out);
+    std::fs::create_dir_all(&history).map_err(|error| CliError::file(&history, error))?;
+    let kept = history.join(format!("{}.json", signed_directory.version));
+    write_private(&kept, signed.as_bytes()).map_err(|error| CliError::file(&kept, error))?;
     write_draft(draft, &signed_directory)?;
     if json_output {
         println!(
@@ -642,6 +667,83 @@ pub fn sign(
         );
     }
     Ok(())
+}
+
+/// `meldpunt directory history`: every version the relay kept, from its first, each checked
+/// (signature by the pinned key, and the link to the one before), with what changed.
+pub fn history(common: &crate::reporter::Common) -> Result<()> {
+    // The current directory, checked against the pinned key and history as always.
+    let current = crate::pins::verified_directory(&common.relay, common.directory_key.as_deref())?;
+    let signed = SignedDirectory::from_bytes(common.relay.directory()?)?;
+    let key = signed.claimed_signing_key()?;
+    let versions: Vec<SignedDirectory> = common
+        .relay
+        .directory_history(0, 10_000)?
+        .into_iter()
+        .map(SignedDirectory::from_bytes)
+        .collect::<std::result::Result<_, _>>()?;
+    let mut lines = Vec::new();
+    let mut before: Option<(Directory, meldpunt_crypto::DirectoryHash)> = None;
+    for version in &versions {
+        let directory = version.verify_history(&key)?;
+        let hash = version.hash()?;
+        let (changed, linked) = match &before {
+            None => (vec!["(the first version this relay kept)".to_owned()], true),
+            Some((previous, previous_hash)) => (
+                changes(previous, &directory),
+                directory.version == previous.version + 1
+                    && directory.previous == Some(*previous_hash),
+            ),
+        };
+        if !linked {
+            return Err(meldpunt_crypto::Error::DirectoryChain(format!(
+                "version {} does not continue version {}",
+                directory.version,
+                directory.version - 1
+            ))
+            .into());
+        }
+        lines.push((directory.version, directory.issued_on, changed));
+        before = Some((directory, hash));
+    }
+    if before.as_ref().map(|(directory, _)| directory.version) != Some(current.version) {
+        return Err(meldpunt_crypto::Error::DirectoryChain(format!(
+            "the relay's history does not end at the version it serves ({})",
+            current.version
+        ))
+        .into());
+    }
+    if common.json {
+        let versions: Vec<_> = lines
+            .iter()
+            .map(|(version, issued_on, changed)| {
+                json!({ "version": version, "issued_on": issued_on.to_string(), "changes": changed })
+            })
+            .collect();
+        println!("{}", json!({ "versions": versions }));
+    } else {
+        for (version, issued_on, changed) in &lines {
+            println!("Version {version}, signed {issued_on}:");
+            if changed.is_empty() {
+                println!("  no change to recipients or keys (new dates)");
+            }
+            for line in changed {
+                println!("  {line}");
+            }
+        }
+        println!("Each version continues the one before it, signed by {key}.");
+    }
+    Ok(())
+}
+
+/// The folder beside the signed file where every signed version is kept:
+/// `directory.signed.json` → `directory.signed.history/`.
+fn history_folder(out: &Path) -> std::path::PathBuf {
+    let stem = out
+        .file_stem()
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "directory".into());
+    out.with_file_name(format!("{stem}.history"))
 }
 
 /// `meldpunt directory show`: a signed file (verified if a key is given) or a draft.

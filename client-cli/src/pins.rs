@@ -23,7 +23,14 @@ struct Pins {
 struct Pin {
     directory_key: String,
     highest_version: u64,
+    /// The hash of that version ([`SignedDirectory::hash`]): every later directory must
+    /// continue it. Absent in pins written before directory histories.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    highest_hash: Option<String>,
 }
+
+/// Most directory versions one check fetches to follow a history.
+const MOST_HISTORY: usize = 10_000;
 
 fn pins_path() -> std::path::PathBuf {
     paths::config_dir().join("pins.json")
@@ -82,11 +89,37 @@ pub fn verified_directory(relay: &Relay, explicit_key: Option<&str>) -> Result<D
         .filter(|pin| pin.directory_key == key.to_string())
         .map(|pin| pin.highest_version);
     let directory = signed.verify(&key, crate::clock::today(), highest)?;
+    // The directory must continue the one pinned: the relay serves the versions between,
+    // and each names the hash of the one before it (a fork or a key swapped in the middle
+    // breaks a link).
+    let pinned_hash = pinned
+        .as_ref()
+        .filter(|pin| pin.directory_key == key.to_string())
+        .and_then(|pin| Some((pin.highest_version, pin.highest_hash.as_deref()?)));
+    if let Some((version, hash)) = pinned_hash {
+        let hash = meldpunt_crypto::DirectoryHash::from_wire(hash)
+            .map_err(|_| CliError::Local(format!("{} is damaged", pins_path().display())))?;
+        let history = if directory.version > version {
+            relay
+                .directory_history(version, MOST_HISTORY)?
+                .into_iter()
+                .map(SignedDirectory::from_bytes)
+                .collect::<std::result::Result<Vec<_>, _>>()?
+        } else {
+            Vec::new()
+        };
+        meldpunt_crypto::verify_continuation(&key, version, hash, &history, &signed)?;
+    }
+    let (highest_version, highest_hash) = match pinned_hash {
+        Some((version, hash)) if version > directory.version => (version, Some(hash.to_owned())),
+        _ => (directory.version, Some(signed.hash()?.to_wire())),
+    };
     pins.relays.insert(
         relay.url().to_owned(),
         Pin {
             directory_key: key.to_string(),
-            highest_version: directory.version.max(highest.unwrap_or(0)),
+            highest_version: highest_version.max(highest.unwrap_or(0)),
+            highest_hash,
         },
     );
     let bytes = serde_json::to_vec_pretty(&pins).expect("serialisable");

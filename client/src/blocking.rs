@@ -59,6 +59,12 @@ impl Relay {
         self.runtime.block_on(self.inner.directory())
     }
 
+    /// See [`crate::Relay::directory_history`].
+    pub fn directory_history(&self, after: u64, limit: usize) -> Result<Vec<Vec<u8>>> {
+        self.runtime
+            .block_on(self.inner.directory_history(after, limit))
+    }
+
     /// See [`crate::Relay::challenge`].
     pub fn challenge(&self) -> Result<Option<Challenge>> {
         self.runtime.block_on(self.inner.challenge())

@@ -320,6 +320,40 @@ impl Relay {
         self.bytes(response).await
     }
 
+    /// The signed directories of the versions after `after` (each verified by the caller
+    /// with [`meldpunt_crypto::verify_continuation`]), every page of them, at most
+    /// `limit` in all (a relay that pages forever is cut off).
+    pub async fn directory_history(&self, after: u64, limit: usize) -> Result<Vec<Vec<u8>>> {
+        let mut directories = Vec::new();
+        let mut after = after;
+        loop {
+            let response = self
+                .send(
+                    self.client
+                        .get(self.endpoint(paths::DIRECTORY_HISTORY))
+                        .query(&[("after", after)]),
+                )
+                .await?;
+            let page: meldpunt_wire::DirectoryHistory = self.json(response).await?;
+            let count = page.directories.len();
+            directories.extend(page.directories.into_iter().map(String::into_bytes));
+            if !page.more || count == 0 || directories.len() >= limit {
+                break;
+            }
+            // The relay pages by version: the next page starts after the last one here.
+            let last = directories
+                .last()
+                .and_then(|bytes| meldpunt_crypto::SignedDirectory::from_bytes(bytes.clone()).ok())
+                .and_then(|signed| directory_version(&signed));
+            match last {
+                Some(version) if version > after => after = version,
+                _ => break,
+            }
+        }
+        directories.truncate(limit);
+        Ok(directories)
+    }
+
     /// A proof-of-work challenge for a new mailbox, or `None` if the relay requires none.
     pub async fn challenge(&self) -> Result<Option<Challenge>> {
         self.challenge_for(paths::CHALLENGE).await
@@ -724,4 +758,13 @@ mod tests {
         assert!(shown.starts_with("refused"));
         assert_eq!(shown.chars().count(), 300);
     }
+}
+
+/// The version a signed directory claims, read without verifying it (only to page on).
+fn directory_version(signed: &meldpunt_crypto::SignedDirectory) -> Option<u64> {
+    signed
+        .claimed_signing_key()
+        .ok()
+        .and_then(|key| signed.verify_history(&key).ok())
+        .map(|directory| directory.version)
 }

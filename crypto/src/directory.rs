@@ -142,8 +142,67 @@ pub struct Directory {
     pub issued_on: Day,
     /// The last day on which it is valid.
     pub expires_on: Day,
+    /// The hash of the version before ([`SignedDirectory::hash`]): every directory names the
+    /// one it continues, so that a client can check that the directories it sees form one
+    /// history. Absent in a first version (and in directories signed before this field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<DirectoryHash>,
     /// The organisations.
     pub organisations: Vec<Organisation>,
+}
+
+/// Domain-separation prefix of a directory's hash.
+pub const DIRECTORY_HASH_LABEL: &[u8] = b"meldpunt/v1/directory-hash\n";
+
+/// A signed directory's hash: SHA-256 of [`DIRECTORY_HASH_LABEL`] and the signed payload
+/// bytes. Written as 43 characters of unpadded base64url.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DirectoryHash([u8; 32]);
+
+impl DirectoryHash {
+    /// The wire form.
+    pub fn to_wire(&self) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.0)
+    }
+
+    /// Parses the wire form.
+    pub fn from_wire(text: &str) -> Result<Self, Error> {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text)
+            .ok()
+            .filter(|_| text.len() == 43)
+            .and_then(|bytes| bytes.try_into().ok())
+            .map(DirectoryHash)
+            .ok_or(Error::MalformedValue {
+                what: "directory hash",
+                expected: "43 characters of unpadded base64url",
+            })
+    }
+}
+
+impl fmt::Display for DirectoryHash {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(&self.to_wire())
+    }
+}
+
+impl fmt::Debug for DirectoryHash {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "DirectoryHash({})", self.to_wire())
+    }
+}
+
+impl Serialize for DirectoryHash {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_wire())
+    }
+}
+
+impl<'de> Deserialize<'de> for DirectoryHash {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        DirectoryHash::from_wire(&text).map_err(serde::de::Error::custom)
+    }
 }
 
 fn invalid(reason: impl Into<String>) -> Error {
@@ -169,6 +228,7 @@ impl Directory {
             version: 0,
             issued_on,
             expires_on,
+            previous: None,
             organisations: Vec::new(),
         }
     }
@@ -292,7 +352,28 @@ impl Directory {
             .collect()
     }
 
-    /// Signs the directory with `key`, as version `self.version + 1`.
+    /// Signs the directory with `key` as version `self.version + 1`, continuing `previous`
+    /// (the directory signed last, version `self.version`, by the same key): the new version
+    /// names its hash. Refuses a `previous` that is not that version or not signed by `key`.
+    pub fn sign_after(
+        &self,
+        previous: &SignedDirectory,
+        key: &DirectorySigningKey,
+    ) -> Result<(Directory, SignedDirectory), Error> {
+        let before = previous.verify_history(&key.directory_key())?;
+        if before.version != self.version {
+            return Err(invalid(format!(
+                "the directory signed last is version {}, but this draft follows version {}",
+                before.version, self.version
+            )));
+        }
+        let mut next = self.clone();
+        next.previous = Some(previous.hash()?);
+        next.sign(key)
+    }
+
+    /// Signs the directory with `key`, as version `self.version + 1`, naming no previous
+    /// version: for a first version (later ones use [`Directory::sign_after`]).
     pub fn sign(&self, key: &DirectorySigningKey) -> Result<(Directory, SignedDirectory), Error> {
         let mut next = self.clone();
         next.version = self
@@ -366,6 +447,23 @@ impl SignedDirectory {
         self.envelope.signing_key.parse()
     }
 
+    /// Its hash, which the next version names ([`Directory::previous`]) and clients pin.
+    pub fn hash(&self) -> Result<DirectoryHash, Error> {
+        let payload = STANDARD
+            .decode(&self.envelope.payload)
+            .map_err(|_| invalid("the payload is not base64"))?;
+        let mut hash = <sha2::Sha256 as sha2::Digest>::new();
+        sha2::Digest::update(&mut hash, DIRECTORY_HASH_LABEL);
+        sha2::Digest::update(&mut hash, &payload);
+        Ok(DirectoryHash(sha2::Digest::finalize(hash).into()))
+    }
+
+    /// Verifies signature and content against the pinned key, without expiry or rollback:
+    /// for a directory of the past, in a history ([`verify_continuation`]).
+    pub fn verify_history(&self, pinned: &DirectoryKey) -> Result<Directory, Error> {
+        self.verify(pinned, Day::from(time::Date::MIN), None)
+    }
+
     /// Verifies the signature against the pinned key, then checks expiry against `today` and
     /// rollback against the highest version this client has seen, and returns the directory.
     pub fn verify(
@@ -425,6 +523,69 @@ impl SignedDirectory {
         }
         Ok(directory)
     }
+}
+
+/// Checks that `current` honestly continues the directory a client pinned before (version
+/// `pinned_version` with hash `pinned_hash`), through `history`: the signed directories of
+/// every version after the pinned one, in order, ending with `current` (as the relay serves
+/// them). Each must be signed by `key`, carry the next version number and name the hash of
+/// the one before it. A different directory under the pinned version (a fork), a missing
+/// version (a gap) or a link that does not match (a directory swapped in the middle) is
+/// refused. Expiry is not checked here: past versions may have expired.
+pub fn verify_continuation(
+    key: &DirectoryKey,
+    pinned_version: u64,
+    pinned_hash: DirectoryHash,
+    history: &[SignedDirectory],
+    current: &SignedDirectory,
+) -> Result<(), Error> {
+    let current_hash = current.hash()?;
+    let current_version = current.verify_history(key)?.version;
+    if current_version == pinned_version {
+        return if current_hash == pinned_hash {
+            Ok(())
+        } else {
+            Err(Error::DirectoryChain(format!(
+                "version {pinned_version} is not the one seen before (a fork)"
+            )))
+        };
+    }
+    let mut expected_version = pinned_version;
+    let mut expected_previous = pinned_hash;
+    for signed in history {
+        let directory = signed.verify_history(key)?;
+        if directory.version <= pinned_version {
+            continue;
+        }
+        expected_version += 1;
+        if directory.version != expected_version {
+            return Err(Error::DirectoryChain(format!(
+                "version {expected_version} is missing from its history (a gap)"
+            )));
+        }
+        if directory.previous != Some(expected_previous) {
+            return Err(Error::DirectoryChain(format!(
+                "version {} does not name version {} as the one it continues",
+                directory.version,
+                directory.version - 1
+            )));
+        }
+        expected_previous = signed.hash()?;
+        if directory.version == current_version {
+            break;
+        }
+    }
+    if expected_version != current_version {
+        return Err(Error::DirectoryChain(format!(
+            "the history stops at version {expected_version}, before the current version {current_version} (a gap)"
+        )));
+    }
+    if expected_previous != current_hash {
+        return Err(Error::DirectoryChain(format!(
+            "the history's version {current_version} is not the directory served now"
+        )));
+    }
+    Ok(())
 }
 
 /// The public key that signs directories; clients pin it. Written `mpdk1…` (Bech32).
@@ -553,6 +714,102 @@ mod tests {
             ],
         });
         directory
+    }
+
+    /// Versions 1 to 5 of one honest history, each continuing the one before.
+    fn history(key: &DirectorySigningKey) -> Vec<SignedDirectory> {
+        let (mut draft, first) = sample().sign(key).unwrap();
+        let mut signed = vec![first];
+        for _ in 2..=5 {
+            draft.organisations[0].recipients[0]
+                .keys
+                .push(IdentityKey::generate().recipient());
+            let (next, next_signed) = draft.sign_after(signed.last().unwrap(), key).unwrap();
+            draft = next;
+            signed.push(next_signed);
+        }
+        signed
+    }
+
+    #[test]
+    fn an_honest_history_continues_every_version_it_passes() {
+        let key = DirectorySigningKey::generate();
+        let chain = history(&key);
+        let pinned = key.directory_key();
+        for (index, start) in chain.iter().enumerate() {
+            let version = index as u64 + 1;
+            let hash = start.hash().unwrap();
+            for end in index..chain.len() {
+                verify_continuation(&pinned, version, hash, &chain[index + 1..=end], &chain[end])
+                    .unwrap();
+                // The relay may serve the whole history: versions up to the pinned one are
+                // skipped.
+                verify_continuation(&pinned, version, hash, &chain[..=end], &chain[end]).unwrap();
+            }
+        }
+        let second = chain[1].verify_history(&pinned).unwrap();
+        assert_eq!(second.previous, Some(chain[0].hash().unwrap()));
+        assert_eq!(chain[0].verify_history(&pinned).unwrap().previous, None);
+        // Signing after anything but the last signed version is refused.
+        let draft = chain[4].verify_history(&pinned).unwrap();
+        assert!(draft.sign_after(&chain[3], &key).is_err());
+        let stranger = DirectorySigningKey::generate();
+        assert!(draft.sign_after(&chain[4], &stranger).is_err());
+    }
+
+    #[test]
+    fn forks_gaps_and_swapped_versions_are_refused() {
+        let key = DirectorySigningKey::generate();
+        let chain = history(&key);
+        let pinned = key.directory_key();
+        let chained = |version: u64, history: &[SignedDirectory], current: &SignedDirectory| {
+            let hash = chain[version as usize - 1].hash().unwrap();
+            verify_continuation(&pinned, version, hash, history, current)
+        };
+        // A fork: another version 3, signed by the same key, continuing version 2.
+        let two = chain[1].verify_history(&pinned).unwrap();
+        let mut other = two.clone();
+        other.organisations[0].recipients[0].keys[0] = IdentityKey::generate().recipient();
+        let (_, fork) = other.sign_after(&chain[1], &key).unwrap();
+        let refused = chained(3, &[], &fork);
+        assert!(matches!(refused, Err(Error::DirectoryChain(ref why)) if why.contains("fork")));
+        // The fork served as version 3 of a history leading to version 5.
+        let swapped = [fork.clone(), chain[3].clone(), chain[4].clone()];
+        assert!(matches!(
+            chained(2, &swapped, &chain[4]),
+            Err(Error::DirectoryChain(_))
+        ));
+        // A gap: version 4 left out.
+        let gap = [chain[2].clone(), chain[4].clone()];
+        assert!(matches!(
+            chained(2, &gap, &chain[4]),
+            Err(Error::DirectoryChain(ref why)) if why.contains("gap")
+        ));
+        // A history that stops early, or leads to another current directory.
+        assert!(matches!(
+            chained(2, &chain[2..4], &chain[4]),
+            Err(Error::DirectoryChain(_))
+        ));
+        let (_, other_five) = chain[3]
+            .verify_history(&pinned)
+            .unwrap()
+            .sign_after(&chain[3], &key)
+            .unwrap();
+        assert!(matches!(
+            chained(2, &chain[2..], &other_five),
+            Err(Error::DirectoryChain(_))
+        ));
+        // A version that names no previous one (signed without the chain).
+        let (_, unlinked) = two.sign(&key).unwrap();
+        assert!(matches!(
+            chained(2, std::slice::from_ref(&unlinked), &unlinked),
+            Err(Error::DirectoryChain(_))
+        ));
+        // Another key anywhere in the history.
+        let (_, foreign) = two.sign_after(&chain[1], &key).unwrap();
+        let stranger = DirectorySigningKey::generate();
+        let (_, strange) = two.sign(&stranger).unwrap();
+        assert!(chained(2, &[strange], &foreign).is_err());
     }
 
     #[test]

@@ -166,6 +166,10 @@ pub enum Error {
         /// The version offered now.
         offered: u64,
     },
+    /// The directory does not continue the one this client saw before: a fork (two
+    /// different directories under one version), a gap, or a link that does not match.
+    #[error("the recipient directory's history does not continue the version seen before: {0}; a relay may be showing you a different directory than others see, so nothing was sent")]
+    DirectoryChain(String),
     /// The directory's expiry day has passed.
     #[error("the recipient directory expired on {expired_on}; a relay may be serving a stale directory, so nothing was sent")]
     DirectoryExpired {

@@ -81,8 +81,9 @@ mod store_key;
 pub use compose::{Content, Thread};
 pub use day::Day;
 pub use directory::{
-    Directory, DirectoryKey, DirectoryRecipient, DirectorySigningKey, LocalisedName, Organisation,
-    Role, SignedDirectory, DIRECTORY_FORMAT_VERSION, DIRECTORY_SIGNATURE_CONTEXT,
+    verify_continuation, Directory, DirectoryHash, DirectoryKey, DirectoryRecipient,
+    DirectorySigningKey, LocalisedName, Organisation, Role, SignedDirectory,
+    DIRECTORY_FORMAT_VERSION, DIRECTORY_HASH_LABEL, DIRECTORY_SIGNATURE_CONTEXT,
     MAXIMUM_DIRECTORY_LENGTH,
 };
 pub use error::{Error, Result};

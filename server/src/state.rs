@@ -18,6 +18,9 @@ pub struct ServedDirectory {
     pub signed: Vec<u8>,
     /// What they say (used to seal office challenges).
     pub directory: Directory,
+    /// Every version this relay has served, by version, up to this one: the history clients
+    /// check the current one against (`data_dir/directories/`).
+    pub history: std::collections::BTreeMap<u64, Arc<str>>,
 }
 
 impl ServedDirectory {
@@ -56,7 +59,43 @@ impl ServedDirectory {
         Ok(ServedDirectory {
             signed: bytes,
             directory,
+            history: Default::default(),
         })
+    }
+
+    /// Reads the history this relay keeps in `data_dir/directories/` (one file per version it
+    /// served, signed by `key`), up to this version. A file that is not a directory signed by
+    /// the key is left out, with a warning: clients then see a gap and refuse, rather than
+    /// trust a history the relay cannot vouch for.
+    fn read_history(&mut self, data_dir: &Path, key: &str) {
+        let Ok(key) = key.parse::<DirectoryKey>() else {
+            return;
+        };
+        let folder = data_dir.join(HISTORY_FOLDER);
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let accepted = std::fs::read(&path)
+                .ok()
+                .and_then(|bytes| {
+                    let signed = SignedDirectory::from_bytes(bytes.clone()).ok()?;
+                    let directory = signed.verify_history(&key).ok()?;
+                    let text = String::from_utf8(bytes).ok()?;
+                    Some((directory.version, text))
+                })
+                .filter(|(version, _)| *version <= self.directory.version);
+            match accepted {
+                Some((version, text)) => {
+                    self.history.insert(version, Arc::from(text));
+                }
+                None => tracing::warn!(
+                    file = %path.display(),
+                    "a file in the directory history is not a directory signed by directory_key; it is not served"
+                ),
+            }
+        }
     }
 
     /// Days from `today` until the last day it is valid (negative once it has expired).
@@ -98,13 +137,40 @@ fn recipients_that_lost_keys(
 /// an older directory may list keys that were retired).
 const SERVED_VERSION_FILE: &str = "directory-version";
 
+/// The folder in the data folder where the relay keeps every directory version it served
+/// (`<version>.json`), the history it serves at `/api/v1/directory/history`.
+const HISTORY_FOLDER: &str = "directories";
+
 /// Refuses `directory` if this relay has served a newer version before; else remembers its
-/// version as served.
+/// version as served, keeps it in the history folder and reads that history.
 fn check_and_record_version(
     data_dir: &Path,
     path: &Path,
-    directory: &ServedDirectory,
+    key: &str,
+    directory: &mut ServedDirectory,
 ) -> Result<(), String> {
+    check_version(data_dir, path, directory)?;
+    let folder = data_dir.join(HISTORY_FOLDER);
+    crate::files::create_private_dir(&folder)
+        .map_err(|error| format!("cannot create {}: {error}", folder.display()))?;
+    let file = folder.join(format!("{}.json", directory.directory.version));
+    match std::fs::read(&file) {
+        Ok(kept) if kept == directory.signed => {}
+        Ok(_) => tracing::warn!(
+            version = directory.directory.version,
+            file = %file.display(),
+            "another directory of this version was served before; the history keeps the first (clients that saw it will refuse this one as a fork): sign a new version instead"
+        ),
+        Err(_) => crate::files::replace_private(&file, &directory.signed)
+            .map_err(|error| format!("cannot write {}: {error}", file.display()))?,
+    }
+    directory.read_history(data_dir, key);
+    Ok(())
+}
+
+/// Refuses `directory` if this relay has served a newer version before; else remembers its
+/// version as served.
+fn check_version(data_dir: &Path, path: &Path, directory: &ServedDirectory) -> Result<(), String> {
     let record = data_dir.join(SERVED_VERSION_FILE);
     let served = match std::fs::read_to_string(&record) {
         Ok(text) => text.trim().parse::<u64>().map_err(|_| {
@@ -208,9 +274,15 @@ impl AppState {
     /// stolen one) end: its members log in again, and the retired key cannot.
     pub async fn reload(&self) -> Result<String, String> {
         let settings = &self.settings;
-        let directory = ServedDirectory::load(&settings.directory_file, &settings.directory_key)?;
+        let mut directory =
+            ServedDirectory::load(&settings.directory_file, &settings.directory_key)?;
         let tls = tls_acceptor(settings)?;
-        check_and_record_version(&settings.data_dir, &settings.directory_file, &directory)?;
+        check_and_record_version(
+            &settings.data_dir,
+            &settings.directory_file,
+            &settings.directory_key,
+            &mut directory,
+        )?;
         let version = directory.directory.version;
         let changed = recipients_that_lost_keys(&self.directory().directory, &directory.directory);
         *self
@@ -251,7 +323,8 @@ impl AppState {
     /// Everything is checked before anything listens: the directory key and directory, the
     /// TLS files, then the data folder and database; each error names its file.
     pub fn open(settings: Settings) -> Result<Arc<AppState>, String> {
-        let directory = ServedDirectory::load(&settings.directory_file, &settings.directory_key)?;
+        let mut directory =
+            ServedDirectory::load(&settings.directory_file, &settings.directory_key)?;
         let tls = tls_acceptor(&settings)?;
         crate::files::create_private_dir(&settings.data_dir).map_err(|error| {
             format!(
@@ -299,7 +372,12 @@ impl AppState {
                 }
             }
         }
-        check_and_record_version(&settings.data_dir, &settings.directory_file, &directory)?;
+        check_and_record_version(
+            &settings.data_dir,
+            &settings.directory_file,
+            &settings.directory_key,
+            &mut directory,
+        )?;
         let key_path = settings.data_dir.join("form-token.key");
         let form_guard = crate::web::guard::FormGuard::kept_in(settings.web.clone(), &key_path)
             .map_err(|error| format!("cannot use {}: {error}", key_path.display()))?;

@@ -55,6 +55,14 @@ pub enum Misbehaviour {
     },
     /// Serves this signed directory instead of the relay's.
     Directory(Vec<u8>),
+    /// Serves this signed directory, and this history of signed directories (every version
+    /// from the first), instead of the relay's.
+    DirectoryHistory {
+        /// The current directory.
+        current: Vec<u8>,
+        /// The versions it claims came before, and itself.
+        history: Vec<Vec<u8>>,
+    },
     /// Answers the first request for this office message with 503, then behaves.
     FailOnce {
         /// The relay's number of the message.
@@ -349,6 +357,20 @@ async fn forward(State(hostile): State<Arc<Hostile>>, request: Request) -> Respo
             }
             Misbehaviour::Directory(bytes) if plain_path == "/api/v1/directory" => {
                 answer = Bytes::from(bytes.clone());
+            }
+            Misbehaviour::DirectoryHistory { current, .. } if plain_path == "/api/v1/directory" => {
+                answer = Bytes::from(current.clone());
+            }
+            Misbehaviour::DirectoryHistory { history, .. }
+                if plain_path == "/api/v1/directory/history" =>
+            {
+                let directories: Vec<String> = history
+                    .iter()
+                    .map(|bytes| String::from_utf8(bytes.clone()).expect("JSON"))
+                    .collect();
+                answer = Bytes::from(
+                    serde_json::json!({ "directories": directories, "more": false }).to_string(),
+                );
             }
             Misbehaviour::SwapAttachment { asked, served }
                 if plain_path.ends_with(&format!("/attachments/{asked}")) =>

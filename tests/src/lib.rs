@@ -197,6 +197,19 @@ impl TestDirectory {
                 signing_keys: vec![self.demo_adviser.office_signing_key().office_key()],
             });
         directory.version = version - 1;
+        // Each version continues the one `signed_version` signs before it, as an office's
+        // `meldpunt directory sign` chains them.
+        if version > 1 {
+            let before = self.sign(
+                version - 1,
+                Day::from_calendar_date(2099, 12, 31).expect("valid"),
+                &self.demo_office.recipient(),
+                signing_key,
+                false,
+            );
+            let before = meldpunt_crypto::SignedDirectory::from_bytes(before).expect("signed");
+            directory.previous = Some(before.hash().expect("a hash"));
+        }
         let (_, signed) = directory.sign(signing_key).expect("valid directory");
         signed.as_bytes().to_vec()
     }

@@ -443,6 +443,121 @@ async fn a_directory_with_a_swapped_recipient_key_is_refused() {
     );
 }
 
+/// Version 2 of the test directory as a relay might forge it with the office's own signing
+/// key (stolen, or a colleague's): continuing version 1, with the attacker's key in place of
+/// the demo office's.
+fn forged_version_two(directory: &meldpunt_end_to_end::TestDirectory) -> Vec<u8> {
+    let first = meldpunt_crypto::SignedDirectory::from_bytes(directory.signed()).unwrap();
+    let mut draft = first
+        .verify_history(&directory.signing_key.directory_key())
+        .unwrap();
+    draft.organisations[0].recipients[0].keys[0] =
+        meldpunt_crypto::IdentityKey::generate().recipient();
+    let (_, forged) = draft.sign_after(&first, &directory.signing_key).unwrap();
+    forged.as_bytes().to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forked_directory_history_is_refused() {
+    let conversation = conversation();
+    let directory = &conversation.relay.directory;
+    let user = User::new();
+    // The user sees version 2 as everyone else does (and pins it)...
+    let honest = HostileRelay::start(
+        &conversation.relay.url,
+        Misbehaviour::DirectoryHistory {
+            current: directory.with_newcomer(2),
+            history: vec![directory.signed(), directory.with_newcomer(2)],
+        },
+    )
+    .await;
+    let (status, stderr) = report_at(&conversation, &user, &honest.url);
+    assert_eq!(status, Some(0), "{stderr}");
+    let address = honest.url.clone();
+    drop(honest);
+    // ...then the relay shows them another version 2, validly signed and linked to version
+    // 1: a fork of the history, one for this reporter and one for everyone else.
+    let fork = HostileRelay::start_at(
+        &address,
+        &conversation.relay.url,
+        Misbehaviour::DirectoryHistory {
+            current: forged_version_two(directory),
+            history: vec![directory.signed(), forged_version_two(directory)],
+        },
+    )
+    .await;
+    assert_refused(report_at(&conversation, &user, &fork.url), "fork");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_history_with_a_key_swapped_in_the_middle_or_a_gap_is_refused() {
+    let conversation = conversation();
+    let directory = &conversation.relay.directory;
+    let user = User::new();
+    // The user pins version 1 (pins are per relay address: every step below is served at
+    // the same one).
+    let first = HostileRelay::start(
+        &conversation.relay.url,
+        Misbehaviour::DirectoryHistory {
+            current: directory.signed(),
+            history: vec![directory.signed()],
+        },
+    )
+    .await;
+    let (status, stderr) = report_at(&conversation, &user, &first.url);
+    assert_eq!(status, Some(0), "{stderr}");
+    let address = first.url.clone();
+    drop(first);
+    // The relay serves the genuine version 3, but a history whose version 2 is swapped for
+    // one with the attacker's key (which it may have shown this reporter in between).
+    let swapped = HostileRelay::start_at(
+        &address,
+        &conversation.relay.url,
+        Misbehaviour::DirectoryHistory {
+            current: directory.signed_version(3),
+            history: vec![
+                directory.signed(),
+                forged_version_two(directory),
+                directory.signed_version(3),
+            ],
+        },
+    )
+    .await;
+    assert_refused(
+        report_at(&conversation, &user, &swapped.url),
+        "does not name version 2",
+    );
+    drop(swapped);
+    // Leaving version 2 out is a gap.
+    let gap = HostileRelay::start_at(
+        &address,
+        &conversation.relay.url,
+        Misbehaviour::DirectoryHistory {
+            current: directory.signed_version(3),
+            history: vec![directory.signed(), directory.signed_version(3)],
+        },
+    )
+    .await;
+    assert_refused(report_at(&conversation, &user, &gap.url), "gap");
+    drop(gap);
+    // The honest history passes (version 2 as signed_version signs it).
+    let honest = HostileRelay::start_at(
+        &address,
+        &conversation.relay.url,
+        Misbehaviour::DirectoryHistory {
+            current: directory.signed_version(3),
+            history: vec![
+                directory.signed(),
+                directory.signed_version(2),
+                directory.signed_version(3),
+            ],
+        },
+    )
+    .await;
+    let (status, stderr) = report_at(&conversation, &user, &honest.url);
+    assert_eq!(status, Some(0), "{stderr}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_directory_signed_by_another_key_is_refused() {
     let conversation = conversation();

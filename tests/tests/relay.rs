@@ -1361,6 +1361,39 @@ async fn sighup_reloads_the_directory_and_never_goes_back_to_an_older_one() {
     assert_eq!(listing(office).await, 401);
     let office = office_session(&relay, "demo", &relay.directory.demo_office).await;
     assert_eq!(listing(office).await, 200);
+    // Every version it served is kept and served as the history clients check: after 0 all
+    // three, oldest first, each exactly as served; after 2 only version 3.
+    let history = |after: u64| {
+        let relay = &relay;
+        async move {
+            let response = relay
+                .get(&format!("/api/v1/directory/history?after={after}"), "")
+                .await;
+            assert_eq!(response.status(), 200);
+            let page: serde_json::Value = response.json().await.unwrap();
+            assert_eq!(page["more"], false);
+            page["directories"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|text| text.as_str().unwrap().as_bytes().to_vec())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        history(0).await,
+        [
+            relay.directory.signed(),
+            relay.directory.with_newcomer(2),
+            relay.directory.signed_version(3)
+        ]
+    );
+    assert_eq!(history(2).await, [relay.directory.signed_version(3)]);
+    assert!(history(3).await.is_empty());
+    let refused = relay
+        .get("/api/v1/directory/history?after=minus-one", "")
+        .await;
+    assert_eq!(refused.status(), 400);
     // A damaged file and an older version are refused with a line each; version 3 stays.
     std::fs::write(&relay.directory_file, b"{ not a directory").unwrap();
     assert_eq!(hang_up(&relay, 0).await, 3);

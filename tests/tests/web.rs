@@ -239,7 +239,10 @@ async fn sealed_in_the_browser(post_quantum: bool) {
     assert!(contains(&sent, b"POST /api/v1/mailboxes"));
     assert!(contains(&sent, b"PUT /api/v1/mailbox/attachments/"));
     if post_quantum {
-        assert!(contains(&sent, b"age-encryption.org/v1\n-> mlkem768x25519 "));
+        assert!(contains(
+            &sent,
+            b"age-encryption.org/v1\n-> mlkem768x25519 "
+        ));
         assert!(!contains(&sent, b"\n-> X25519 "));
     } else {
         assert!(contains(&sent, b"age-encryption.org/v1\n-> X25519 "));
@@ -346,7 +349,10 @@ async fn sealed_on_arrival(post_quantum: bool) {
                 .await;
             assert_eq!(response.status(), 200, "message {position}");
             let sealed = response.bytes().await.unwrap();
-            assert!(contains(&sealed, b"\n-> mlkem768x25519 "), "message {position}");
+            assert!(
+                contains(&sealed, b"\n-> mlkem768x25519 "),
+                "message {position}"
+            );
             assert!(!contains(&sealed, b"\n-> X25519 "), "message {position}");
         }
     }

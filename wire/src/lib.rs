@@ -20,6 +20,8 @@ use serde::{Deserialize, Serialize};
 pub mod paths {
     /// `GET`: the signed recipient directory.
     pub const DIRECTORY: &str = "/api/v1/directory";
+    /// `GET`: the signed directories of the versions after `?after=`, in order.
+    pub const DIRECTORY_HISTORY: &str = "/api/v1/directory/history";
     /// `GET`: a proof-of-work challenge.
     pub const CHALLENGE: &str = "/api/v1/challenge";
     /// `POST`: create a mailbox with its report.
@@ -414,6 +416,20 @@ pub struct SignedDirectoryEnvelope {
     pub signature: String,
 }
 
+/// `GET /api/v1/directory/history?after=N`: the signed directories this relay has served,
+/// of the versions after `N` up to the one it serves now, oldest first (protocol.md section
+/// 5, "History"). Each names the hash of the one before it; a client checks the links from
+/// the version it pinned to the current one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DirectoryHistory {
+    /// Each signed directory exactly as it was served (the JSON text of its envelope).
+    pub directories: Vec<String>,
+    /// Whether later versions follow: ask again with `after` = the last version here.
+    pub more: bool,
+}
+
 /// The spelling rule of each typed id, as the OpenAPI document states it.
 pub mod patterns {
     /// A mailbox id: 32 bytes as 43 characters of canonical unpadded base64url.
@@ -500,6 +516,12 @@ pub mod openapi {
         /// The office listing's cursor: a message number, or 0 for the start.
         OfficeCursorSchema,
         "OfficeCursor",
+        whole_number(0)
+    );
+    schema_type!(
+        /// A directory version, or 0 for before the first.
+        DirectoryVersionSchema,
+        "DirectoryVersion",
         whole_number(0)
     );
     schema_type!(

@@ -21,6 +21,7 @@ use utoipa::{Modify, OpenApi};
     servers((url = "/")),
     paths(
         super::public::directory,
+        super::public::directory_history,
         super::public::challenge,
         super::reporter::create_mailbox,
         super::reporter::list_messages,
@@ -48,6 +49,7 @@ use utoipa::{Modify, OpenApi};
         meldpunt_wire::openapi::AttachmentIdSchema,
         meldpunt_wire::openapi::MessageNumberSchema,
         meldpunt_wire::openapi::OfficeCursorSchema,
+        meldpunt_wire::openapi::DirectoryVersionSchema,
         meldpunt_wire::openapi::ChallengePurposeSchema,
     )),
     tags(
@@ -148,6 +150,7 @@ mod tests {
         let paths = document["paths"].as_object().unwrap();
         for path in [
             meldpunt_wire::paths::DIRECTORY,
+            meldpunt_wire::paths::DIRECTORY_HISTORY,
             meldpunt_wire::paths::CHALLENGE,
             meldpunt_wire::paths::MAILBOXES,
             meldpunt_wire::paths::MAILBOX_MESSAGES,

@@ -20,6 +20,7 @@ use crate::state::AppState;
 pub(crate) fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/api/v1/directory", get(directory))
+        .route("/api/v1/directory/history", get(directory_history))
         .route("/api/v1/challenge", get(challenge))
         .route("/api/v1/health", get(health))
         .route("/api/v1/ready", get(ready))
@@ -41,6 +42,48 @@ pub(crate) async fn directory(State(state): State<Arc<AppState>>) -> impl IntoRe
         [(header::CONTENT_TYPE, "application/json")],
         state.directory().signed.clone(),
     )
+}
+
+/// Most directories in one history answer (each at most 4 MiB; usually a few KiB).
+const HISTORY_PAGE: usize = 32;
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/directory/history",
+    tag = "public",
+    operation_id = "directory_history",
+    summary = "The signed directories of the versions after one a client pinned",
+    params(
+        ("after" = Option<meldpunt_wire::openapi::DirectoryVersionSchema>, Query, nullable = false, description = "Return the versions after this one (0: from the first), up to the one served now, at most 32 at a time."),
+    ),
+    responses(
+        (status = 200, description = "The history (docs/protocol.md §5, History)", body = meldpunt_wire::DirectoryHistory),
+        (status = 400, description = "A malformed or unknown query parameter (bad-request)", body = meldpunt_wire::ErrorBody),
+    )
+)]
+pub(crate) async fn directory_history(
+    State(state): State<Arc<AppState>>,
+    ApiQuery(query): ApiQuery<HistoryQuery>,
+) -> Json<meldpunt_wire::DirectoryHistory> {
+    let served = state.directory();
+    let after = query.after.unwrap_or(0);
+    let mut later = served
+        .history
+        .range(after.saturating_add(1)..)
+        .map(|(_, text)| text.to_string());
+    let directories: Vec<String> = later.by_ref().take(HISTORY_PAGE).collect();
+    Json(meldpunt_wire::DirectoryHistory {
+        directories,
+        more: later.next().is_some(),
+    })
+}
+
+/// `GET /api/v1/directory/history?after=N`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HistoryQuery {
+    #[serde(default)]
+    after: Option<u64>,
 }
 
 #[utoipa::path(
