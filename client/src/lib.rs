@@ -748,6 +748,15 @@ impl Relay {
     }
 }
 
+/// The version a signed directory claims, read without verifying it (only to page on).
+fn directory_version(signed: &meldpunt_crypto::SignedDirectory) -> Option<u64> {
+    signed
+        .claimed_signing_key()
+        .ok()
+        .and_then(|key| signed.verify_history(&key).ok())
+        .map(|directory| directory.version)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -758,13 +767,4 @@ mod tests {
         assert!(shown.starts_with("refused"));
         assert_eq!(shown.chars().count(), 300);
     }
-}
-
-/// The version a signed directory claims, read without verifying it (only to page on).
-fn directory_version(signed: &meldpunt_crypto::SignedDirectory) -> Option<u64> {
-    signed
-        .claimed_signing_key()
-        .ok()
-        .and_then(|key| signed.verify_history(&key).ok())
-        .map(|directory| directory.version)
 }
