@@ -703,7 +703,7 @@ pub fn history(common: &crate::reporter::Common) -> Result<()> {
             ))
             .into());
         }
-        lines.push((directory.version, directory.issued_on, changed));
+        lines.push((directory.version, directory.issued_on, hash, changed));
         before = Some((directory, hash));
     }
     if before.as_ref().map(|(directory, _)| directory.version) != Some(current.version) {
@@ -716,14 +716,14 @@ pub fn history(common: &crate::reporter::Common) -> Result<()> {
     if common.json {
         let versions: Vec<_> = lines
             .iter()
-            .map(|(version, issued_on, changed)| {
-                json!({ "version": version, "issued_on": issued_on.to_string(), "changes": changed })
+            .map(|(version, issued_on, hash, changed)| {
+                json!({ "version": version, "issued_on": issued_on.to_string(), "hash": hash.to_wire(), "changes": changed })
             })
             .collect();
         println!("{}", json!({ "versions": versions }));
     } else {
-        for (version, issued_on, changed) in &lines {
-            println!("Version {version}, signed {issued_on}:");
+        for (version, issued_on, hash, changed) in &lines {
+            println!("Version {version}, signed {issued_on} (hash {hash}):");
             if changed.is_empty() {
                 println!("  no change to recipients or keys (new dates)");
             }

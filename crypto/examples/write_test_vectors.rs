@@ -147,8 +147,9 @@ fn main() {
             },
         ],
     });
-    let (_, signed) = directory.sign(&signing_key).unwrap();
+    let (first, signed) = directory.sign(&signing_key).unwrap();
     fs::write(testdata.join("directory.signed.json"), signed.as_bytes()).unwrap();
+    write_directory_history(&testdata, first, signed, &signing_key);
 
     let fixture = testdata.join("report.age");
     if std::env::args().any(|argument| argument == "--regenerate-sealed-fixture")
@@ -316,6 +317,54 @@ fn day(text: &str) -> Day {
 }
 
 /// An identity kept in `testdata/` so that the fixtures stay openable.
+/// A directory history (docs/protocol.md section 5, "History"): the signed directory vector
+/// (version 7) and versions 8 and 9, each naming the hash of the one before, and a fork
+/// (another version 8, also continuing version 7).
+/// Ed25519 and the hashes are deterministic, so these files are too.
+fn write_directory_history(
+    testdata: &Path,
+    first: Directory,
+    first_signed: meldpunt_crypto::SignedDirectory,
+    signing_key: &DirectorySigningKey,
+) {
+    let folder = testdata.join("directory-history");
+    fs::create_dir_all(&folder).unwrap();
+    let seeded_key = |index: usize| {
+        let seed = Sha256::digest(format!("meldpunt directory history key {index}"));
+        let hrp = bech32::Hrp::parse_unchecked("AGE-SECRET-KEY-");
+        IdentityKey::parse(&bech32::encode_upper::<bech32::Bech32>(hrp, &seed).unwrap())
+            .unwrap()
+            .recipient()
+    };
+    let mut second = first.clone();
+    second.organisations[0].recipients[0]
+        .keys
+        .push(seeded_key(0));
+    let (second, second_signed) = second.sign_after(&first_signed, signing_key).unwrap();
+    let mut third = second.clone();
+    third.organisations[0].recipients[0].name.en = "Integrity office (renamed)".into();
+    let (_, third_signed) = third.sign_after(&second_signed, signing_key).unwrap();
+    let mut fork = first.clone();
+    fork.organisations[0].recipients[0].keys[0] = seeded_key(1);
+    let (_, fork_signed) = fork.sign_after(&first_signed, signing_key).unwrap();
+    let mut hashes = String::from(
+        "# Directory hashes (docs/protocol.md section 5, \"History\"): SHA-256 of\n\
+         # \"meldpunt/v1/directory-hash\\n\" and the signed payload, unpadded base64url. Each file is\n\
+         # named by its version; 8-fork.json is another version 8 continuing version 7: a client\n\
+         # that pinned 8.json refuses it.\n\n",
+    );
+    for (name, signed) in [
+        ("7.json", &first_signed),
+        ("8.json", &second_signed),
+        ("9.json", &third_signed),
+        ("8-fork.json", &fork_signed),
+    ] {
+        fs::write(folder.join(name), signed.as_bytes()).unwrap();
+        writeln!(hashes, "{name}: {}", signed.hash().unwrap()).unwrap();
+    }
+    fs::write(folder.join("hashes.txt"), hashes).unwrap();
+}
+
 /// Hybrid post-quantum keys (age mlkem768x25519): the specification's example identity and
 /// three from fixed seeds, each with its recipient and office key; and a frozen report sealed
 /// to a hybrid office identity and the hybrid reply key of the all-zero receipt code.

@@ -195,6 +195,70 @@ fn hybrid_keys_match_the_vectors() {
     }
 }
 
+#[test]
+fn the_directory_history_vectors_continue_and_the_fork_is_refused() {
+    let signed = |name: &str| {
+        SignedDirectory::from_bytes(
+            fs::read(testdata(&format!("directory-history/{name}"))).unwrap(),
+        )
+        .unwrap()
+    };
+    let hashes = read("directory-history/hashes.txt");
+    let hash = |name: &str| {
+        let line = hashes
+            .lines()
+            .find(|line| line.starts_with(&format!("{name}: ")))
+            .unwrap();
+        meldpunt_crypto::DirectoryHash::from_wire(&line[name.len() + 2..]).unwrap()
+    };
+    let (one, two, three, fork) = (
+        signed("7.json"),
+        signed("8.json"),
+        signed("9.json"),
+        signed("8-fork.json"),
+    );
+    for (name, directory) in [
+        ("7.json", &one),
+        ("8.json", &two),
+        ("9.json", &three),
+        ("8-fork.json", &fork),
+    ] {
+        assert_eq!(directory.hash().unwrap(), hash(name), "{name}");
+    }
+    // Version 7 is the signed directory vector itself.
+    assert_eq!(
+        one.as_bytes(),
+        &fs::read(testdata("directory.signed.json")).unwrap()[..]
+    );
+    let key = one.claimed_signing_key().unwrap();
+    meldpunt_crypto::verify_continuation(
+        &key,
+        7,
+        hash("7.json"),
+        &[two.clone(), three.clone()],
+        &three,
+    )
+    .unwrap();
+    meldpunt_crypto::verify_continuation(&key, 8, hash("8.json"), &[three.clone()], &three)
+        .unwrap();
+    // The fork continues version 7 too, but not the version 8 a client pinned.
+    meldpunt_crypto::verify_continuation(&key, 7, hash("7.json"), &[fork.clone()], &fork).unwrap();
+    assert!(matches!(
+        meldpunt_crypto::verify_continuation(&key, 8, hash("8.json"), &[], &fork),
+        Err(meldpunt_crypto::Error::DirectoryChain(_))
+    ));
+    assert!(matches!(
+        meldpunt_crypto::verify_continuation(
+            &key,
+            7,
+            hash("7.json"),
+            &[fork, three.clone()],
+            &three
+        ),
+        Err(meldpunt_crypto::Error::DirectoryChain(_))
+    ));
+}
+
 /// The frozen hybrid fixture: a report sealed to a hybrid office key and the hybrid reply key
 /// of the all-zero receipt code. Both open it; so does the browser script (web/test).
 #[test]

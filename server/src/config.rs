@@ -78,6 +78,21 @@ pub struct WebSettings {
     /// Most sealed bytes opened for one page of a conversation without JavaScript (besides
     /// the report and the reporter's last message, which are always opened).
     pub thread_bytes: u64,
+    /// A directory version the office vouches for, `VERSION:HASH` (as `meldpunt directory
+    /// history --json` prints them), written into every page: the browser script checks
+    /// that the directory it is served continues that one (docs/operations.md).
+    pub directory_pin: Option<String>,
+}
+
+impl WebSettings {
+    /// The pinned version and hash, if one is configured (checked at start).
+    pub fn directory_pin(&self) -> Option<(u64, meldpunt_crypto::DirectoryHash)> {
+        let (version, hash) = self.directory_pin.as_deref()?.split_once(':')?;
+        Some((
+            version.parse().ok()?,
+            meldpunt_crypto::DirectoryHash::from_wire(hash).ok()?,
+        ))
+    }
 }
 
 impl Default for WebSettings {
@@ -95,6 +110,7 @@ impl Default for WebSettings {
             form_timeout_seconds: 300,
             thread_messages: 20,
             thread_bytes: 2 << 20,
+            directory_pin: None,
         }
     }
 }
@@ -323,6 +339,13 @@ impl Settings {
                  Tor onion service may send: listen on a loopback address, not {}",
                 self.listen
             )));
+        }
+        if self.web.directory_pin.is_some() && self.web.directory_pin().is_none() {
+            return Err(ConfigError::Invalid(
+                "web.directory_pin is VERSION:HASH, the version and hash of a directory the office \
+                 vouches for (meldpunt directory history --json prints them)"
+                    .into(),
+            ));
         }
         if self.retention_days == 0 {
             return Err(ConfigError::Invalid(

@@ -291,7 +291,17 @@ impl Relay {
                 data.display(),
                 directory_file.display(),
                 directory.signing_key.directory_key(),
-                options.extra_config,
+                // `{directory_pin}` stands for version 1 of this relay's directory and its
+                // hash (`web.directory_pin`), which only exist once its keys are made.
+                options.extra_config.replace(
+                    "{directory_pin}",
+                    &format!(
+                        "1:{}",
+                        meldpunt_crypto::SignedDirectory::from_bytes(directory.signed())
+                            .and_then(|signed| signed.hash())
+                            .expect("a signed directory")
+                    )
+                ),
                 options.difficulty,
                 options.difficulty.max(12),
                 options.target_per_minute,

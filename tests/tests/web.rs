@@ -759,6 +759,77 @@ async fn form_posts_without_javascript_answer_with_their_status_and_store_nothin
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_browser_script_follows_the_history_from_the_version_the_page_vouches_for() {
+    use meldpunt_end_to_end::hostile::{HostileRelay, Misbehaviour};
+    // The page vouches for version 1 (web.directory_pin); the relay serves version 3.
+    let relay = Relay::start(RelayOptions {
+        extra_config: format!("{QUICK_FORMS}directory_pin = \"{{directory_pin}}\"\n"),
+        ..RelayOptions::default()
+    });
+    let report = |url: String| async move {
+        let browser = Browser::start(true).await;
+        browser.open(&format!("{url}/report?lang=en")).await;
+        browser.wait_for("#mode[data-mode=script]").await;
+        browser.wait_for("body[data-directory-version='1']").await;
+        browser.click("#organisation-demo").await;
+        browser
+            .set_value("#body", "Een melding die de geschiedenis volgt.")
+            .await;
+        browser.click("#report-form button[type=submit]").await;
+        browser
+    };
+    let swapped_second = {
+        let signed =
+            meldpunt_crypto::SignedDirectory::from_bytes(relay.directory.signed()).unwrap();
+        let mut draft = signed
+            .verify_history(&relay.directory.signing_key.directory_key())
+            .unwrap();
+        draft.organisations[0].recipients[0].keys[0] =
+            meldpunt_crypto::IdentityKey::generate().recipient();
+        let (_, forged) = draft
+            .sign_after(&signed, &relay.directory.signing_key)
+            .unwrap();
+        forged.as_bytes().to_vec()
+    };
+    // A history with version 2 swapped for one with another key: refused, nothing sent.
+    let hostile = HostileRelay::start(
+        &relay.url,
+        Misbehaviour::DirectoryHistory {
+            current: relay.directory.signed_version(3),
+            history: vec![
+                relay.directory.signed(),
+                swapped_second,
+                relay.directory.signed_version(3),
+            ],
+        },
+    )
+    .await;
+    let browser = report(hostile.url.clone()).await;
+    let message = browser.text("#body-error").await;
+    assert!(message.contains("does not name version 2"), "{message}");
+    assert_eq!(stored(&relay, "mailboxes").await, 0);
+    drop(browser);
+    drop(hostile);
+    // The honest history: the report goes.
+    let honest = HostileRelay::start(
+        &relay.url,
+        Misbehaviour::DirectoryHistory {
+            current: relay.directory.signed_version(3),
+            history: vec![
+                relay.directory.signed(),
+                relay.directory.signed_version(2),
+                relay.directory.signed_version(3),
+            ],
+        },
+    )
+    .await;
+    let browser = report(honest.url.clone()).await;
+    let code = browser.text("#receipt-code").await;
+    assert_eq!(code.len(), 39, "{code}");
+    assert_eq!(stored(&relay, "mailboxes").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_browser_script_refuses_a_tampered_directory_and_sends_nothing() {
     use base64::Engine as _;
     use meldpunt_end_to_end::hostile::{HostileRelay, Misbehaviour};

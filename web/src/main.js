@@ -9,6 +9,8 @@ import * as protocol from "./protocol.js";
 
 const page = {
   directoryKey: document.body.dataset.directoryKey,
+  directoryVersion: document.body.dataset.directoryVersion ? Number(document.body.dataset.directoryVersion) : null,
+  directoryHash: document.body.dataset.directoryHash ?? null,
   language: document.body.dataset.language,
   maxAttachment: Number(document.body.dataset.maxAttachment),
   text: JSON.parse(document.getElementById("meldpunt-text")?.textContent ?? "{}"),
@@ -236,7 +238,23 @@ function today() {
 
 async function verifiedDirectory() {
   const response = await relay("/api/v1/directory");
-  return protocol.verifyDirectory(await response.text(), page.directoryKey, today());
+  const text = await response.text();
+  const directory = protocol.verifyDirectory(text, page.directoryKey, today());
+  // A page that vouches for a directory version checks that the one served continues it.
+  if (page.directoryVersion !== null && directory.version !== page.directoryVersion) {
+    const history = [];
+    let after = page.directoryVersion;
+    for (let pages = 0; pages < 400; pages += 1) {
+      const answer = await (await relay(`/api/v1/directory/history?after=${after}`)).json();
+      history.push(...answer.directories);
+      if (!answer.more || answer.directories.length === 0) break;
+      after = protocol.claimedDirectoryVersion(answer.directories.at(-1));
+    }
+    protocol.verifyContinuation(page.directoryKey, page.directoryVersion, page.directoryHash, history, text);
+  } else if (page.directoryVersion !== null) {
+    protocol.verifyContinuation(page.directoryKey, page.directoryVersion, page.directoryHash, [], text);
+  }
+  return directory;
 }
 
 function describe(error) {

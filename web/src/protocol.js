@@ -25,6 +25,7 @@ const messageDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }
 export const RECEIPT_SALT = utf8ToBytes("meldpunt receipt code v1");
 export const MAILBOX_TOKEN_LABEL = utf8ToBytes("meldpunt/v1/mailbox-token");
 export const REPLY_KEY_LABEL = utf8ToBytes("meldpunt/v1/reply-key");
+export const DIRECTORY_HASH_LABEL = utf8ToBytes("meldpunt/v1/directory-hash\n");
 export const HYBRID_REPLY_KEY_LABEL = utf8ToBytes("meldpunt/v2/reply-key-pq");
 export const MAILBOX_ID_LABEL = utf8ToBytes("meldpunt/v1/mailbox-id");
 export const FOLLOW_UP_SIGNING_LABEL = utf8ToBytes("meldpunt/v1/follow-up-signing");
@@ -843,6 +844,63 @@ function isWellFormedOrganisation(organisation) {
  * Refuses another key, a bad signature, another format or expiry.
  */
 export function verifyDirectory(signedText, pinnedKey, today) {
+  const directory = verifySignedDirectory(signedText, pinnedKey);
+  if (today > directory.expires_on) {
+    throw new ProtocolError("directory-expired", `the directory expired on ${directory.expires_on}`, {
+      expiredOn: directory.expires_on,
+    });
+  }
+  return directory;
+}
+
+/** The version a signed directory claims, unverified (only to ask for the next page of a history). */
+export function claimedDirectoryVersion(signedText) {
+  return JSON.parse(decoder.decode(base64.decode(JSON.parse(signedText).payload))).version;
+}
+
+/** A signed directory's hash (base64url), which the next version names as `previous`. */
+export function directoryHash(signedText) {
+  const payload = base64.decode(JSON.parse(signedText).payload);
+  return base64urlnopad.encode(sha256(concat(DIRECTORY_HASH_LABEL, payload)));
+}
+
+/**
+ * Checks that `currentText` honestly continues the directory version `pinnedVersion` with
+ * hash `pinnedHash` (written into the page), through `historyTexts` (every version after the
+ * pinned one, in order, as the relay serves them), as the Rust crate's `verify_continuation`
+ * does: each signed by the pinned key, numbered one more, naming the hash of the one before;
+ * a fork, a gap or a version swapped in the middle throws `directory-history`.
+ */
+export function verifyContinuation(pinnedKey, pinnedVersion, pinnedHash, historyTexts, currentText) {
+  const refused = (why) =>
+    new ProtocolError("directory-history", `the directory's history does not continue the version this page vouches for: ${why}`);
+  const current = verifySignedDirectory(currentText, pinnedKey);
+  const currentHash = directoryHash(currentText);
+  if (current.version < pinnedVersion) throw refused(`version ${current.version} is older than version ${pinnedVersion}`);
+  if (current.version === pinnedVersion) {
+    if (currentHash !== pinnedHash) throw refused(`version ${pinnedVersion} is not the one vouched for (a fork)`);
+    return current;
+  }
+  let expectedVersion = pinnedVersion;
+  let expectedPrevious = pinnedHash;
+  for (const text of historyTexts) {
+    const directory = verifySignedDirectory(text, pinnedKey);
+    if (directory.version <= pinnedVersion) continue;
+    expectedVersion += 1;
+    if (directory.version !== expectedVersion) throw refused(`version ${expectedVersion} is missing (a gap)`);
+    if (directory.previous !== expectedPrevious) {
+      throw refused(`version ${directory.version} does not name version ${directory.version - 1} as the one it continues`);
+    }
+    expectedPrevious = directoryHash(text);
+    if (directory.version === current.version) break;
+  }
+  if (expectedVersion !== current.version) throw refused(`the history stops at version ${expectedVersion} (a gap)`);
+  if (expectedPrevious !== currentHash) throw refused(`the history's version ${current.version} is not the directory served now`);
+  return current;
+}
+
+/** Verifies a signed directory's signature and format against the pinned key (no expiry). */
+function verifySignedDirectory(signedText, pinnedKey) {
   const pinned = directoryKeyBytes(pinnedKey);
   let envelope;
   try {
@@ -883,11 +941,6 @@ export function verifyDirectory(signedText, pinnedKey, today) {
     !directory.organisations.every(isWellFormedOrganisation)
   ) {
     throw new ProtocolError("malformed-directory", "the directory is not in a format this page knows");
-  }
-  if (today > directory.expires_on) {
-    throw new ProtocolError("directory-expired", `the directory expired on ${directory.expires_on}`, {
-      expiredOn: directory.expires_on,
-    });
   }
   return directory;
 }

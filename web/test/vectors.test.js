@@ -487,6 +487,31 @@ test("hybrid post-quantum keys and the frozen hybrid report match the Rust crate
   assert.equal(expected.replyKey, keys.replyRecipient);
 });
 
+test("the directory history: hashes, links and a fork, as the Rust crate makes them", () => {
+  const version = (name) => read(`directory-history/${name}`);
+  const hashes = Object.fromEntries(
+    read("directory-history/hashes.txt")
+      .split("\n")
+      .filter((line) => line.includes(".json: "))
+      .map((line) => line.split(": ")),
+  );
+  for (const name of ["7.json", "8.json", "9.json", "8-fork.json"]) {
+    assert.equal(protocol.directoryHash(version(name)), hashes[name], name);
+  }
+  const key = JSON.parse(version("7.json")).signing_key;
+  const [one, two, three, fork] = ["7.json", "8.json", "9.json", "8-fork.json"].map(version);
+  assert.equal(protocol.verifyContinuation(key, 7, hashes["7.json"], [two, three], three).version, 9);
+  assert.equal(protocol.verifyContinuation(key, 7, hashes["7.json"], [one, two, three], three).version, 9);
+  assert.equal(protocol.verifyContinuation(key, 9, hashes["9.json"], [], three).version, 9);
+  const refused = (why) => (error) => error.kind === "directory-history" && error.message.includes(why);
+  assert.throws(() => protocol.verifyContinuation(key, 8, hashes["8.json"], [], fork), refused("fork"));
+  assert.throws(() => protocol.verifyContinuation(key, 7, hashes["7.json"], [fork, three], three), refused("does not name version 8"));
+  assert.throws(() => protocol.verifyContinuation(key, 7, hashes["7.json"], [three], three), refused("gap"));
+  assert.throws(() => protocol.verifyContinuation(key, 9, hashes["9.json"], [], two), refused("older"));
+  // Another key anywhere is a signature error before any link is looked at.
+  assert.throws(() => protocol.verifyContinuation(key, 7, hashes["7.json"], [two, three], read("directory.signed.json").replace(/"signature":"[^"]+"/, '"signature":"AAAA"')));
+});
+
 /** Decodes a message's JSON text (a string, or bytes) padded as it is once opened. */
 const decodeText = (text) => protocol.decodeMessage(padded(typeof text === "string" ? Buffer.from(text, "utf8") : text));
 const refusedAs = (kind, text, note) =>

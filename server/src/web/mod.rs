@@ -121,6 +121,7 @@ pub(crate) fn frame<'a>(state: &'a AppState, language: Language, path: &'a str) 
         language,
         path,
         directory_key: &state.settings.directory_key,
+        directory_pin: state.settings.web.directory_pin(),
         max_script_attachment: state.settings.limits.max_attachment_bytes,
     }
 }

@@ -23,6 +23,8 @@ pub(crate) struct Frame<'a> {
     pub path: &'a str,
     /// The directory key the script verifies the directory against.
     pub directory_key: &'a str,
+    /// The directory version (and hash) the script checks the served one continues.
+    pub directory_pin: Option<(u64, meldpunt_crypto::DirectoryHash)>,
     /// The largest attachment the relay takes from the script, bytes.
     pub max_script_attachment: u64,
 }
@@ -67,6 +69,8 @@ pub(crate) fn layout(frame: &Frame<'_>, title: &str, content: Markup) -> Markup 
                 script src="/static/meldpunt.js" defer {}
             }
             body data-directory-key=(frame.directory_key)
+                data-directory-version=[frame.directory_pin.map(|(version, _)| version)]
+                data-directory-hash=[frame.directory_pin.map(|(_, hash)| hash.to_wire())]
                 data-language=(frame.language.code())
                 data-max-attachment=(frame.max_script_attachment) {
                 a class="skip" href="#content" { (text.skip_to_content) }
