@@ -239,10 +239,23 @@ fn the_directory_history_vectors_continue_and_the_fork_is_refused() {
         &three,
     )
     .unwrap();
-    meldpunt_crypto::verify_continuation(&key, 8, hash("8.json"), &[three.clone()], &three)
-        .unwrap();
+    meldpunt_crypto::verify_continuation(
+        &key,
+        8,
+        hash("8.json"),
+        std::slice::from_ref(&three),
+        &three,
+    )
+    .unwrap();
     // The fork continues version 7 too, but not the version 8 a client pinned.
-    meldpunt_crypto::verify_continuation(&key, 7, hash("7.json"), &[fork.clone()], &fork).unwrap();
+    meldpunt_crypto::verify_continuation(
+        &key,
+        7,
+        hash("7.json"),
+        std::slice::from_ref(&fork),
+        &fork,
+    )
+    .unwrap();
     assert!(matches!(
         meldpunt_crypto::verify_continuation(&key, 8, hash("8.json"), &[], &fork),
         Err(meldpunt_crypto::Error::DirectoryChain(_))
