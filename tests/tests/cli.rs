@@ -747,6 +747,22 @@ fn members_join_and_leave_a_recipient_and_every_change_is_shown_before_signing()
     );
     assert_eq!(sign().0, Some(0));
     let draft = std::fs::read(path("directory.json")).unwrap();
+    // Every later version must continue the file signed last: signing into another file
+    // would break the history, and is refused.
+    let (code, message) = run(&[
+        "directory",
+        "sign",
+        "--signing-key",
+        &signing_key,
+        "--out",
+        &path("elsewhere.signed.json"),
+    ]);
+    assert_eq!(code, Some(2), "{message}");
+    assert!(
+        message.contains("names the one signed before it"),
+        "{message}"
+    );
+    assert_eq!(std::fs::read(path("directory.json")).unwrap(), draft);
 
     // Adding an existing recipient again, or one person's key to a second recipient, is
     // refused with what to do instead, and changes nothing.
@@ -862,6 +878,28 @@ fn members_join_and_leave_a_recipient_and_every_change_is_shown_before_signing()
         message.contains("No change to recipients or keys"),
         "{message}"
     );
+    // Every version was kept beside the signed file, each naming the hash of the one
+    // before: one history, from version 1 to the last.
+    let history = administrator.path("directory.signed.history");
+    let mut signed: Vec<meldpunt_crypto::SignedDirectory> = std::fs::read_dir(&history)
+        .unwrap()
+        .map(|entry| {
+            meldpunt_crypto::SignedDirectory::from_bytes(
+                std::fs::read(entry.unwrap().path()).unwrap(),
+            )
+            .unwrap()
+        })
+        .collect();
+    let key = signed[0].claimed_signing_key().unwrap();
+    signed.sort_by_key(|directory| directory.verify_history(&key).unwrap().version);
+    let last = signed.last().unwrap().clone();
+    assert!(signed.len() >= 4, "{}", signed.len());
+    assert_eq!(
+        last.as_bytes(),
+        &std::fs::read(path("directory.signed.json")).unwrap()[..]
+    );
+    meldpunt_crypto::verify_continuation(&key, 1, signed[0].hash().unwrap(), &signed, &last)
+        .unwrap();
 }
 
 #[test]

@@ -556,6 +556,57 @@ async fn a_history_with_a_key_swapped_in_the_middle_or_a_gap_is_refused() {
     .await;
     let (status, stderr) = report_at(&conversation, &user, &honest.url);
     assert_eq!(status, Some(0), "{stderr}");
+    // `directory history` lists every version with its hash and what changed.
+    let output = user.run_at(
+        &honest.url,
+        &[
+            "directory",
+            "history",
+            "--directory-key",
+            &conversation.key,
+            "--json",
+        ],
+        None,
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let listed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let versions: Vec<u64> = listed["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|version| version["version"].as_u64().unwrap())
+        .collect();
+    assert_eq!(versions, [1, 2, 3]);
+    let third = meldpunt_crypto::SignedDirectory::from_bytes(directory.signed_version(3)).unwrap();
+    assert_eq!(
+        listed["versions"][2]["hash"],
+        third.hash().unwrap().to_wire()
+    );
+    drop(honest);
+    // Against the relay with the swapped version, it refuses.
+    let swapped = HostileRelay::start_at(
+        &address,
+        &conversation.relay.url,
+        Misbehaviour::DirectoryHistory {
+            current: directory.signed_version(3),
+            history: vec![
+                directory.signed(),
+                forged_version_two(directory),
+                directory.signed_version(3),
+            ],
+        },
+    )
+    .await;
+    let output = user.run_at(
+        &swapped.url,
+        &["directory", "history", "--directory-key", &conversation.key],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(5));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
