@@ -388,11 +388,11 @@ pub fn add_recovery_key(
     save_checked(draft, &directory)?;
     if !post_quantum {
         eprintln!(
-            "Warning: this is a classic X25519 key. A recovery key is kept for decades: make it a              hybrid post-quantum one (meldpunt keygen --pq), or every report sealed to it can be              opened by whoever breaks X25519."
+            "Warning: this is a classic X25519 key. A recovery key is kept for decades: make it a hybrid post-quantum one (meldpunt keygen --pq), or every report sealed to it can be opened by whoever breaks X25519."
         );
     }
     eprintln!(
-        "Added the recovery key to {place}. Once the signed directory reaches the relay,          everything for {place} is sealed to it too. Keep its identity offline (paper or a          hardware token); to recover: meldpunt inbox sync --identity THAT-FILE. Retire it with          meldpunt directory retire-member --key. Sign it to publish: meldpunt directory sign"
+        "Added the recovery key to {place}. Once the signed directory reaches the relay, everything for {place} is sealed to it too. Keep its identity offline (paper or a hardware token); to recover: meldpunt inbox sync --identity THAT-FILE. Retire it with meldpunt directory retire-member --key. Sign it to publish: meldpunt directory sign"
     );
     Ok(())
 }
@@ -634,7 +634,8 @@ pub fn sign(
         (Some(previous), Some(last_signed)) if previous.version == directory.version => {
             directory.sign_after(last_signed, &key)?
         }
-        _ if directory.version == 0 => directory.sign(&key)?,
+        // A first version, unless it would replace a later one signed by this key.
+        _ if directory.version == 0 && previous.is_none() => directory.sign(&key)?,
         _ => {
             return Err(CliError::Usage(format!(
                 "{} is not version {} of this directory, signed by this key: each version names the \
@@ -646,13 +647,13 @@ pub fn sign(
         }
     };
     write_private(out, signed.as_bytes()).map_err(|error| CliError::file(out, error))?;
+    write_draft(draft, &signed_directory)?;
     // Every version is kept beside it: the relay must serve each one it has not served yet
     // (docs/operations.md, "The directory's history").
     let history = history_folder(out);
     std::fs::create_dir_all(&history).map_err(|error| CliError::file(&history, error))?;
     let kept = history.join(format!("{}.json", signed_directory.version));
     write_private(&kept, signed.as_bytes()).map_err(|error| CliError::file(&kept, error))?;
-    write_draft(draft, &signed_directory)?;
     if json_output {
         println!(
             "{}",
@@ -672,10 +673,10 @@ pub fn sign(
 /// `meldpunt directory history`: every version the relay kept, from its first, each checked
 /// (signature by the pinned key, and the link to the one before), with what changed.
 pub fn history(common: &crate::reporter::Common) -> Result<()> {
-    // The current directory, checked against the pinned key and history as always.
-    let current = crate::pins::verified_directory(&common.relay, common.directory_key.as_deref())?;
-    let signed = SignedDirectory::from_bytes(common.relay.directory()?)?;
-    let key = signed.claimed_signing_key()?;
+    // The current directory, checked against the pinned key and history as always; the
+    // history is checked against the same key and must end with the same directory.
+    let (current, key, signed) =
+        crate::pins::verified_signed_directory(&common.relay, common.directory_key.as_deref())?;
     let versions: Vec<SignedDirectory> = common
         .relay
         .directory_history(0, 10_000)?
@@ -691,22 +692,25 @@ pub fn history(common: &crate::reporter::Common) -> Result<()> {
             None => (vec!["(the first version this relay kept)".to_owned()], true),
             Some((previous, previous_hash)) => (
                 changes(previous, &directory),
-                directory.version == previous.version + 1
+                previous.version.checked_add(1) == Some(directory.version)
                     && directory.previous == Some(*previous_hash),
             ),
         };
         if !linked {
             return Err(meldpunt_crypto::Error::DirectoryChain(format!(
-                "version {} does not continue version {}",
-                directory.version,
-                directory.version - 1
+                "version {} does not continue the version before it",
+                directory.version
             ))
             .into());
         }
         lines.push((directory.version, directory.issued_on, hash, changed));
         before = Some((directory, hash));
     }
-    if before.as_ref().map(|(directory, _)| directory.version) != Some(current.version) {
+    if before
+        .as_ref()
+        .map(|(directory, hash)| (directory.version, *hash))
+        != Some((current.version, signed.hash()?))
+    {
         return Err(meldpunt_crypto::Error::DirectoryChain(format!(
             "the relay's history does not end at the version it serves ({})",
             current.version

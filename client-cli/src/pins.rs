@@ -57,6 +57,15 @@ fn load() -> Result<Pins> {
 
 /// Fetches the relay's directory and verifies it (see the module documentation).
 pub fn verified_directory(relay: &Relay, explicit_key: Option<&str>) -> Result<Directory> {
+    verified_signed_directory(relay, explicit_key).map(|(directory, _, _)| directory)
+}
+
+/// [`verified_directory`], with the key it was verified against and the signed directory
+/// itself.
+pub fn verified_signed_directory(
+    relay: &Relay,
+    explicit_key: Option<&str>,
+) -> Result<(Directory, DirectoryKey, SignedDirectory)> {
     let signed = SignedDirectory::from_bytes(relay.directory()?)?;
     // Read, check and write the pins under one lock: concurrent commands wait their turn
     // and none loses another's pin.
@@ -125,5 +134,5 @@ pub fn verified_directory(relay: &Relay, explicit_key: Option<&str>) -> Result<D
     let bytes = serde_json::to_vec_pretty(&pins).expect("serialisable");
     paths::write_private(&pins_path(), &bytes)
         .map_err(|error| CliError::file(&pins_path(), error))?;
-    Ok(directory)
+    Ok((directory, key, signed))
 }

@@ -489,7 +489,7 @@ pub fn follow_up(
         .find(|(listing, _)| listing.summary.is_none())
     {
         return Err(CliError::Verification(format!(
-            "the relay listed message {} of your mailbox malformed, so the next follow-up cannot be              numbered safely; nothing was sent. Try again later, or through another relay address",
+            "the relay listed message {} of your mailbox malformed, so the next follow-up cannot be numbered safely; nothing was sent. Try again later, or through another relay address",
             listing.position
         )));
     }

@@ -326,6 +326,7 @@ impl Relay {
     pub async fn directory_history(&self, after: u64, limit: usize) -> Result<Vec<Vec<u8>>> {
         let mut directories = Vec::new();
         let mut after = after;
+        let mut total = 0usize;
         loop {
             let response = self
                 .send(
@@ -334,9 +335,24 @@ impl Relay {
                         .query(&[("after", after)]),
                 )
                 .await?;
-            let page: meldpunt_wire::DirectoryHistory = self.json(response).await?;
+            // A page is at most a few MiB (the relay's budget): read it capped, like every
+            // answer, and stop at a total no honest history reaches.
+            let body = self.bytes(response).await?;
+            let page: meldpunt_wire::DirectoryHistory =
+                serde_json::from_slice(&body).map_err(|_| {
+                    ClientError::Malformed(
+                        "the relay's directory history is not the expected JSON".into(),
+                    )
+                })?;
             let count = page.directories.len();
+            total += body.len();
             directories.extend(page.directories.into_iter().map(String::into_bytes));
+            if total > MOST_HISTORY_BYTES {
+                return Err(ClientError::Malformed(format!(
+                    "the relay's directory history is larger than {} MiB",
+                    MOST_HISTORY_BYTES >> 20
+                )));
+            }
             if !page.more || count == 0 || directories.len() >= limit {
                 break;
             }
@@ -747,6 +763,10 @@ impl Relay {
         self.bytes(response).await
     }
 }
+
+/// Most bytes of directory history one client fetches (about a hundred versions of a large
+/// directory; thousands of a usual one).
+const MOST_HISTORY_BYTES: usize = 256 << 20;
 
 /// The version a signed directory claims, read without verifying it (only to page on).
 fn directory_version(signed: &meldpunt_crypto::SignedDirectory) -> Option<u64> {

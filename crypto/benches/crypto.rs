@@ -97,7 +97,7 @@ fn seal_and_open(criterion: &mut Criterion) {
         let (reference, sealed) = AttachmentReference::seal_stream(
             &recipients,
             "file.bin",
-            "attachment",
+            &meldpunt_crypto::AttachmentId::generate().to_wire(),
             &data[..],
             length as u64,
             Vec::new(),
@@ -108,7 +108,7 @@ fn seal_and_open(criterion: &mut Criterion) {
                 AttachmentReference::seal_stream(
                     &recipients,
                     "file.bin",
-                    "attachment",
+                    &meldpunt_crypto::AttachmentId::generate().to_wire(),
                     black_box(&data[..]),
                     length as u64,
                     io::sink(),

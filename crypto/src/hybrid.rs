@@ -161,6 +161,13 @@ impl age::Recipient for Unlabelled<'_> {
     }
 }
 
+/// Whether `text` starts like a hybrid identity (`AGE-SECRET-KEY-PQ-1`, either case), looked
+/// at without copying the secret.
+pub(crate) fn is_hybrid_identity(text: &str) -> bool {
+    text.get(..19)
+        .is_some_and(|start| start.eq_ignore_ascii_case("AGE-SECRET-KEY-PQ-1"))
+}
+
 /// An `AGE-SECRET-KEY-PQ-1…` identity: the 32-byte X-Wing seed (zeroized on drop, also inside
 /// `hpke`'s key) and its recipient.
 pub(crate) struct HybridIdentity {
@@ -188,7 +195,7 @@ impl HybridIdentity {
 
     /// Parses `AGE-SECRET-KEY-PQ-1…` (uppercase, as age writes it; lowercase too).
     pub(crate) fn parse(text: &str) -> Option<HybridIdentity> {
-        if !text.to_ascii_uppercase().starts_with("AGE-SECRET-KEY-PQ-1") {
+        if !is_hybrid_identity(text) {
             return None;
         }
         let seed = bech32_decode(
@@ -214,7 +221,9 @@ impl HybridIdentity {
 
     /// The `AGE-SECRET-KEY-PQ-1…` string. Zeroized on drop.
     pub(crate) fn to_secret_string(&self) -> Zeroizing<String> {
-        Zeroizing::new(bech32_encode(IDENTITY_PREFIX, &self.seed[..]).to_ascii_uppercase())
+        let mut text = Zeroizing::new(bech32_encode(IDENTITY_PREFIX, &self.seed[..]));
+        text.make_ascii_uppercase();
+        text
     }
 
     /// The 32 secret bytes (what the office's signing key is derived from).

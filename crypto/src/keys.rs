@@ -288,6 +288,14 @@ impl FromStr for RecipientKey {
 
     fn from_str(text: &str) -> Result<Self, Error> {
         let text = text.trim();
+        // Bech32 may be written all upper case (never mixed): read it as its lower-case form.
+        let lower;
+        let text = if text.bytes().all(|byte| !byte.is_ascii_lowercase()) {
+            lower = text.to_ascii_lowercase();
+            lower.as_str()
+        } else {
+            text
+        };
         if text.starts_with("age1pq1") {
             return HybridRecipient::parse(text)
                 .map(|recipient| RecipientKey(Recipient::Hybrid(Box::new(recipient))))
@@ -385,7 +393,7 @@ impl IdentityKey {
     /// whitespace allowed).
     pub fn parse(text: &str) -> Result<Self, Error> {
         let text = text.trim();
-        if text.to_ascii_uppercase().starts_with("AGE-SECRET-KEY-PQ-") {
+        if crate::hybrid::is_hybrid_identity(text) {
             return HybridIdentity::parse(text)
                 .map(|identity| IdentityKey(Identity::Hybrid(Box::new(identity))))
                 .ok_or(Error::MalformedIdentity);
@@ -484,6 +492,20 @@ mod tests {
         let identity = code.reply_identity();
         let secret = identity.to_secret_string();
         assert!(!format!("{identity:?}").contains(&secret[16..]));
+    }
+
+    #[test]
+    fn hybrid_keys_parse_in_either_case_but_not_mixed() {
+        let identity = IdentityKey::generate_post_quantum();
+        let recipient = identity.recipient().to_string();
+        let upper: RecipientKey = recipient.to_uppercase().parse().unwrap();
+        assert_eq!(upper, identity.recipient());
+        let mixed = format!("AGE1PQ1{}", &recipient[7..]);
+        assert!(RecipientKey::from_str(&mixed).is_err());
+        let secret = identity.to_secret_string();
+        let lower = IdentityKey::parse(&secret.to_lowercase()).unwrap();
+        assert_eq!(lower.recipient(), identity.recipient());
+        assert!(lower.is_post_quantum());
     }
 
     #[test]

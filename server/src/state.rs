@@ -149,20 +149,54 @@ fn check_and_record_version(
     key: &str,
     directory: &mut ServedDirectory,
 ) -> Result<(), String> {
-    check_version(data_dir, path, directory)?;
     let folder = data_dir.join(HISTORY_FOLDER);
     crate::files::create_private_dir(&folder)
         .map_err(|error| format!("cannot create {}: {error}", folder.display()))?;
-    let file = folder.join(format!("{}.json", directory.directory.version));
-    match std::fs::read(&file) {
-        Ok(kept) if kept == directory.signed => {}
-        Ok(_) => tracing::warn!(
-            version = directory.directory.version,
-            file = %file.display(),
-            "another directory of this version was served before; the history keeps the first (clients that saw it will refuse this one as a fork): sign a new version instead"
+    let version = directory.directory.version;
+    let file = folder.join(format!("{version}.json"));
+    let kept = std::fs::read(&file).ok();
+    if kept.as_ref().is_some_and(|kept| *kept != directory.signed) {
+        return Err(format!(
+            "{} is another directory version {version} than the one this relay served before \
+             ({}): clients that saw that one would refuse it as a fork; sign a new version \
+             (meldpunt directory sign) instead",
+            path.display(),
+            file.display()
+        ));
+    }
+    // It must continue the version before, if this relay served that one.
+    let before = folder.join(format!("{}.json", version.saturating_sub(1)));
+    match (
+        std::fs::read(&before)
+            .ok()
+            .and_then(|bytes| SignedDirectory::from_bytes(bytes).ok())
+            .and_then(|signed| signed.hash().ok()),
+        directory.directory.previous,
+    ) {
+        (Some(hash), Some(previous)) if hash != previous => {
+            return Err(format!(
+                "{} (version {version}) does not continue version {} this relay served: its \
+                 `previous` names another directory, and clients would refuse it; sign it with \
+                 meldpunt directory sign from the file signed last",
+                path.display(),
+                version - 1
+            ))
+        }
+        (None, Some(_)) if version > 1 => tracing::warn!(
+            version,
+            "this relay never served the version before this one: clients that pinned it see a gap and refuse; copy its file from directory.signed.history/ into the data folder's directories/"
         ),
-        Err(_) => crate::files::replace_private(&file, &directory.signed)
-            .map_err(|error| format!("cannot write {}: {error}", file.display()))?,
+        (Some(_), None) => tracing::warn!(
+            version,
+            "this directory names no previous version: clients that pinned an earlier one refuse it; sign it with a current meldpunt directory sign"
+        ),
+        _ => {}
+    }
+    // Only a directory that passed every check is recorded as served.
+    check_version(data_dir, path, directory)?;
+    if kept.is_none() {
+        crate::files::replace_private(&file, &directory.signed)
+            .map_err(|error| format!("cannot write {}: {error}", file.display()))?;
     }
     directory.read_history(data_dir, key);
     Ok(())

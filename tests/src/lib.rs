@@ -138,6 +138,22 @@ impl TestDirectory {
         self.sign(version, expires_on, demo_key, signing_key, false)
     }
 
+    /// The signed directory's bytes as version `version` (without the newcomer), continuing
+    /// `previous` (another version before it, such as [`TestDirectory::with_newcomer`]).
+    pub fn signed_version_after(&self, version: u64, previous: &[u8]) -> Vec<u8> {
+        let previous = meldpunt_crypto::SignedDirectory::from_bytes(previous.to_vec())
+            .and_then(|signed| signed.hash())
+            .expect("a signed directory");
+        self.sign_continuing(
+            version,
+            Day::from_calendar_date(2099, 12, 31).expect("valid"),
+            &self.demo_office.recipient(),
+            &self.signing_key,
+            false,
+            Some(previous),
+        )
+    }
+
     fn sign(
         &self,
         version: u64,
@@ -145,6 +161,18 @@ impl TestDirectory {
         demo_key: &meldpunt_crypto::RecipientKey,
         signing_key: &DirectorySigningKey,
         newcomer: bool,
+    ) -> Vec<u8> {
+        self.sign_continuing(version, expires_on, demo_key, signing_key, newcomer, None)
+    }
+
+    fn sign_continuing(
+        &self,
+        version: u64,
+        expires_on: Day,
+        demo_key: &meldpunt_crypto::RecipientKey,
+        signing_key: &DirectorySigningKey,
+        newcomer: bool,
+        previous: Option<meldpunt_crypto::DirectoryHash>,
     ) -> Vec<u8> {
         let today = Day::from_calendar_date(2026, 1, 1).expect("valid");
         let mut directory = Directory::new(today, expires_on);
@@ -199,7 +227,9 @@ impl TestDirectory {
         directory.version = version - 1;
         // Each version continues the one `signed_version` signs before it, as an office's
         // `meldpunt directory sign` chains them.
-        if version > 1 {
+        if let Some(previous) = previous {
+            directory.previous = Some(previous);
+        } else if version > 1 {
             let before = self.sign(
                 version - 1,
                 Day::from_calendar_date(2099, 12, 31).expect("valid"),

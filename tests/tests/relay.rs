@@ -1347,7 +1347,10 @@ async fn sighup_reloads_the_directory_and_never_goes_back_to_an_older_one() {
     assert_eq!(listing(newcomer.clone()).await, 200);
     // The newcomer's key is retired: the recipient's open sessions end (its members log in
     // again; the retired key cannot).
-    std::fs::write(&relay.directory_file, relay.directory.signed_version(3)).unwrap();
+    let third = relay
+        .directory
+        .signed_version_after(3, &relay.directory.with_newcomer(2));
+    std::fs::write(&relay.directory_file, &third).unwrap();
     assert_eq!(hang_up(&relay, 3).await, 3);
     // (The sessions end right after the new directory is served: wait for the reload's line.)
     for _ in 0..200 {
@@ -1385,22 +1388,29 @@ async fn sighup_reloads_the_directory_and_never_goes_back_to_an_older_one() {
         [
             relay.directory.signed(),
             relay.directory.with_newcomer(2),
-            relay.directory.signed_version(3)
+            third.clone()
         ]
     );
-    assert_eq!(history(2).await, [relay.directory.signed_version(3)]);
+    assert_eq!(history(2).await, std::slice::from_ref(&third));
     assert!(history(3).await.is_empty());
     let refused = relay
         .get("/api/v1/directory/history?after=minus-one", "")
         .await;
     assert_eq!(refused.status(), 400);
-    // A damaged file and an older version are refused with a line each; version 3 stays.
+    // A damaged file, an older version, a version 4 that does not continue version 3, and
+    // another version 3 (a fork) are refused with a line each; version 3 stays.
     std::fs::write(&relay.directory_file, b"{ not a directory").unwrap();
     assert_eq!(hang_up(&relay, 0).await, 3);
     std::fs::write(&relay.directory_file, relay.directory.signed_version(1)).unwrap();
     assert_eq!(hang_up(&relay, 1).await, 3);
+    std::fs::write(&relay.directory_file, relay.directory.signed_version(4)).unwrap();
+    assert_eq!(hang_up(&relay, 4).await, 3);
+    std::fs::write(&relay.directory_file, relay.directory.signed_version(3)).unwrap();
+    assert_eq!(hang_up(&relay, 3).await, 3);
     let log = relay.log_text();
-    assert_eq!(log.matches("reload refused").count(), 2, "{log}");
+    assert_eq!(log.matches("reload refused").count(), 4, "{log}");
+    assert!(log.contains("does not continue version 3"), "{log}");
+    assert!(log.contains("another directory version 3"), "{log}");
     assert!(
         log.contains("older than version 3 this relay has served"),
         "{log}"
@@ -1414,6 +1424,7 @@ async fn sighup_reloads_the_directory_and_never_goes_back_to_an_older_one() {
         relay.metrics()
     );
     // Started again on the older file, it refuses to start and says why.
+    std::fs::write(&relay.directory_file, relay.directory.signed_version(1)).unwrap();
     let mut relay = relay;
     relay.stop();
     let output = std::process::Command::new(meldpunt_end_to_end::binary(

@@ -575,7 +575,8 @@ async function sendFollowUp(form, derived, conversation) {
     }
   }
   // The reply key the report carries: the hybrid one, or the classic one of an older report.
-  keys.push(conversation.report.replyKey);
+  // (as this code derives it: the report's spelling of it was checked to be the same key).
+  keys.push(derived.replyRecipients.find((key) => protocol.sameAgeRecipient(key, conversation.report.replyKey)));
   const file = await readFile(form.querySelector("#attachment"));
   const attachments = file ? [await uploadAttachment(derived.token, keys, file)] : [];
   const followUp = protocol.signFollowUp(

@@ -281,6 +281,13 @@ function ageRecipientBytes(text) {
   return bytes;
 }
 
+/** Whether two age recipients are the same key, as the Rust crate parses them. */
+export function sameAgeRecipient(left, right) {
+  const a = ageRecipientBytes(left);
+  const b = ageRecipientBytes(right);
+  return a !== null && b !== null && sameBytes(a, b);
+}
+
 /** The 32 bytes of a follow-up key (base64url) that is an Ed25519 point, as ed25519-dalek accepts it; null otherwise. */
 function followUpKeyBytes(text) {
   try {

@@ -44,8 +44,11 @@ pub(crate) async fn directory(State(state): State<Arc<AppState>>) -> impl IntoRe
     )
 }
 
-/// Most directories in one history answer (each at most 4 MiB; usually a few KiB).
+/// Most directories in one history answer.
 const HISTORY_PAGE: usize = 32;
+/// Most bytes of directories in one history answer (beyond the first): a client reads a page
+/// capped at 16 MiB, and a stranger's request should not make the relay copy more.
+const HISTORY_PAGE_BYTES: usize = 4 << 20;
 
 #[utoipa::path(
     get,
@@ -54,7 +57,7 @@ const HISTORY_PAGE: usize = 32;
     operation_id = "directory_history",
     summary = "The signed directories of the versions after one a client pinned",
     params(
-        ("after" = Option<meldpunt_wire::openapi::DirectoryVersionSchema>, Query, nullable = false, description = "Return the versions after this one (0: from the first), up to the one served now, at most 32 at a time."),
+        ("after" = Option<meldpunt_wire::openapi::DirectoryVersionSchema>, Query, nullable = false, description = "Return the versions after this one (0: from the first), up to the one served now, at most 32 (and 4 MiB beyond the first) at a time."),
     ),
     responses(
         (status = 200, description = "The history (docs/protocol.md §5, History)", body = meldpunt_wire::DirectoryHistory),
@@ -67,14 +70,22 @@ pub(crate) async fn directory_history(
 ) -> Json<meldpunt_wire::DirectoryHistory> {
     let served = state.directory();
     let after = query.after.unwrap_or(0);
-    let mut later = served
-        .history
-        .range(after.saturating_add(1)..)
-        .map(|(_, text)| text.to_string());
-    let directories: Vec<String> = later.by_ref().take(HISTORY_PAGE).collect();
+    let mut later = served.history.range(after.saturating_add(1)..).peekable();
+    let mut directories: Vec<String> = Vec::new();
+    let mut bytes = 0usize;
+    while let Some((_, text)) = later.peek() {
+        if directories.len() == HISTORY_PAGE
+            || (!directories.is_empty() && bytes + text.len() > HISTORY_PAGE_BYTES)
+        {
+            break;
+        }
+        bytes += text.len();
+        directories.push(text.to_string());
+        later.next();
+    }
     Json(meldpunt_wire::DirectoryHistory {
         directories,
-        more: later.next().is_some(),
+        more: later.peek().is_some(),
     })
 }
 
