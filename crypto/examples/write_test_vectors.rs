@@ -427,29 +427,31 @@ fn write_hybrid_vectors(testdata: &Path) {
 }
 
 fn fixed_post_quantum_identity(testdata: &Path, name: &str) -> IdentityKey {
-    let path = testdata.join(name);
-    if let Ok(text) = fs::read_to_string(&path) {
-        if let Some(line) = text
-            .lines()
-            .find(|line| line.starts_with("AGE-SECRET-KEY-"))
-        {
-            return IdentityKey::parse(line).unwrap();
-        }
-    }
-    let identity = IdentityKey::generate_post_quantum();
-    fs::write(
-        &path,
-        format!(
-            "# Test-only hybrid post-quantum age identity (age 1.3 and typage read this file as is)\n# public key: {}\n{}\n",
-            identity.recipient(),
-            identity.to_secret_string().as_str()
-        ),
+    kept_identity(
+        testdata,
+        name,
+        IdentityKey::generate_post_quantum,
+        "Test-only hybrid post-quantum age identity (age 1.3 and typage read this file as is)",
     )
-    .unwrap();
-    identity
 }
 
 fn fixed_identity(testdata: &Path, name: &str) -> IdentityKey {
+    kept_identity(
+        testdata,
+        name,
+        IdentityKey::generate,
+        "Test-only age identity (stock age reads this file as is)",
+    )
+}
+
+/// The identity kept in `testdata/name`, made with `generate` (and written, with `what` as
+/// its comment) the first time.
+fn kept_identity(
+    testdata: &Path,
+    name: &str,
+    generate: fn() -> IdentityKey,
+    what: &str,
+) -> IdentityKey {
     let path = testdata.join(name);
     if let Ok(text) = fs::read_to_string(&path) {
         if let Some(line) = text
@@ -459,11 +461,11 @@ fn fixed_identity(testdata: &Path, name: &str) -> IdentityKey {
             return IdentityKey::parse(line).unwrap();
         }
     }
-    let identity = IdentityKey::generate();
+    let identity = generate();
     fs::write(
         &path,
         format!(
-            "# Test-only age identity (stock age reads this file as is)\n# public key: {}\n{}\n",
+            "# {what}\n# public key: {}\n{}\n",
             identity.recipient(),
             identity.to_secret_string().as_str()
         ),
