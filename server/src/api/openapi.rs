@@ -175,7 +175,7 @@ mod tests {
         }
         assert_eq!(
             paths.len(),
-            20,
+            21,
             "a documented path the wire crate does not name"
         );
         for (path, operations) in paths {
