@@ -62,6 +62,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod case_record;
 mod compose;
 mod day;
 mod directory;
@@ -78,6 +79,11 @@ mod signing;
 mod stamp;
 mod store_key;
 
+pub use case_record::{
+    BoardEntry, CaseBoard, CaseChange, CaseRecord, CaseStatus, SignedCaseRecord, Standing,
+    CASE_RECORD_FORMAT_VERSION, CASE_RECORD_SIGNATURE_CONTEXT, MAXIMUM_CASE_RECORD_LENGTH,
+    MAXIMUM_LABEL_LENGTH, MAXIMUM_NOTE_LENGTH,
+};
 pub use compose::{Content, Thread};
 pub use day::Day;
 pub use directory::{

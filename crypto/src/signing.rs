@@ -255,6 +255,19 @@ impl OfficeKey {
     }
 }
 
+impl PartialOrd for OfficeKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Ordered by their bytes (case records break ties between writers this way).
+impl Ord for OfficeKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
+
 impl fmt::Display for OfficeKey {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         let hrp = Hrp::parse_unchecked(OFFICE_KEY_HRP);
