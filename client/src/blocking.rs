@@ -9,8 +9,8 @@ use meldpunt_crypto::{
     AttachmentId, Challenge, IdentityKey, MailboxId, MailboxToken, SessionToken,
 };
 use meldpunt_wire::{
-    AttachmentStored, HandOverEntry, HandOverStored, MessageSummary, OfficeEntry, OfficeStored,
-    Stored,
+    AttachmentStored, CaseRecordEntry, CaseRecordStored, HandOverEntry, HandOverStored,
+    MessageSummary, OfficeEntry, OfficeStored, Stored,
 };
 
 use crate::{ClientError, Credential, Listed, Result, Upload};
@@ -240,6 +240,33 @@ impl Relay {
     pub fn fetch_hand_over(&self, session: &SessionToken, number: u64) -> Result<Vec<u8>> {
         self.runtime
             .block_on(self.inner.fetch_hand_over(session, number))
+    }
+
+    /// See [`crate::Relay::post_case_record`].
+    pub fn post_case_record(
+        &self,
+        session: &SessionToken,
+        mailbox: &MailboxId,
+        sealed: Vec<u8>,
+    ) -> Result<CaseRecordStored> {
+        self.runtime
+            .block_on(self.inner.post_case_record(session, mailbox, sealed))
+    }
+
+    /// See [`crate::Relay::case_records`].
+    pub fn case_records(
+        &self,
+        session: &SessionToken,
+        after: u64,
+    ) -> Result<Vec<Listed<CaseRecordEntry>>> {
+        self.runtime
+            .block_on(self.inner.case_records(session, after))
+    }
+
+    /// See [`crate::Relay::fetch_case_record`].
+    pub fn fetch_case_record(&self, session: &SessionToken, number: u64) -> Result<Vec<u8>> {
+        self.runtime
+            .block_on(self.inner.fetch_case_record(session, number))
     }
 }
 

@@ -27,9 +27,9 @@ use meldpunt_crypto::{
     AttachmentId, Challenge, IdentityKey, MailboxId, MailboxToken, SessionToken,
 };
 use meldpunt_wire::{
-    paths, AttachmentStored, ChallengeOffer, ErrorBody, HandOverEntry, HandOverStored,
-    MessageSummary, OfficeChallenge, OfficeChallengeRequest, OfficeEntry, OfficeStored, Session,
-    SessionRequest, Stored,
+    paths, AttachmentStored, CaseRecordEntry, CaseRecordStored, ChallengeOffer, ErrorBody,
+    HandOverEntry, HandOverStored, MessageSummary, OfficeChallenge, OfficeChallengeRequest,
+    OfficeEntry, OfficeStored, Session, SessionRequest, Stored,
 };
 use serde::de::DeserializeOwned;
 
@@ -759,6 +759,37 @@ impl Relay {
     /// One sealed hand-over.
     pub async fn fetch_hand_over(&self, session: &SessionToken, number: u64) -> Result<Vec<u8>> {
         let path = format!("{}/{number}", paths::OFFICE_HAND_OVERS);
+        let response = self.office_get(session, &path).await?;
+        self.bytes(response).await
+    }
+
+    /// Posts a sealed case record (a change to a case's shared office state) about a
+    /// mailbox of the session's recipient.
+    pub async fn post_case_record(
+        &self,
+        session: &SessionToken,
+        mailbox: &MailboxId,
+        sealed: Vec<u8>,
+    ) -> Result<CaseRecordStored> {
+        let path = paths::OFFICE_MAILBOX_CASE_RECORDS.replace("{mailbox}", &mailbox.to_wire());
+        self.office_post_sealed(session, &path, sealed).await
+    }
+
+    /// One page of the case records of the session's recipient after `after`, each entry
+    /// parsed on its own.
+    pub async fn case_records(
+        &self,
+        session: &SessionToken,
+        after: u64,
+    ) -> Result<Vec<Listed<CaseRecordEntry>>> {
+        let path = format!("{}?after={after}&limit={PAGE}", paths::OFFICE_CASE_RECORDS);
+        let response = self.office_get(session, &path).await?;
+        self.listing::<CaseRecordEntry>(response, "number").await
+    }
+
+    /// One sealed case record.
+    pub async fn fetch_case_record(&self, session: &SessionToken, number: u64) -> Result<Vec<u8>> {
+        let path = format!("{}/{number}", paths::OFFICE_CASE_RECORDS);
         let response = self.office_get(session, &path).await?;
         self.bytes(response).await
     }

@@ -17,6 +17,8 @@ pub struct Metrics {
     pub replies_stored: AtomicU64,
     /// Hand-overs stored.
     pub hand_overs_stored: AtomicU64,
+    /// Case records stored.
+    pub case_records_stored: AtomicU64,
     /// Attachments stored.
     pub attachments_stored: AtomicU64,
     /// Attachment bytes stored.
@@ -75,6 +77,11 @@ impl Metrics {
             "meldpunt_hand_overs_stored_total",
             "Hand-overs (a case's message one office member seals to a colleague) stored.",
             load(&self.hand_overs_stored),
+        );
+        counter(
+            "meldpunt_case_records_stored_total",
+            "Case records (the office's shared state of a case) stored.",
+            load(&self.case_records_stored),
         );
         counter(
             "meldpunt_attachments_stored_total",

@@ -159,6 +159,7 @@ async fn retention_loop(state: Arc<AppState>) {
                     messages = counts.messages,
                     attachments = counts.attachments,
                     hand_overs = counts.hand_overs,
+                    case_records = counts.case_records,
                     expired_credentials = counts.expired_grants,
                     "retention ran"
                 );

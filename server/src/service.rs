@@ -150,6 +150,27 @@ pub(crate) async fn store_hand_over(
     Ok(number)
 }
 
+/// Stores a sealed case record (a change to a case's shared office state, sealed by a member
+/// of the session's recipient) about `mailbox`, which must be addressed to that recipient.
+/// Returns the recipient's record number for it.
+pub(crate) async fn store_case_record(
+    state: &AppState,
+    mailbox: [u8; 32],
+    scope: RecipientScope,
+    sealed: Vec<u8>,
+) -> Result<u64, Error> {
+    let number = state
+        .store
+        .put_case_record(mailbox, scope, sealed, state.settings.limits.mailbox())
+        .await?;
+    Metrics::increment(&state.metrics.case_records_stored);
+    Ok(number)
+}
+
+/// The most bytes a sealed case record may have: the largest record, padded, with room for
+/// the age header of a recipient with many keys.
+pub(crate) const CASE_RECORD_LIMIT: usize = 64 * 1024;
+
 /// The most bytes a sealed hand-over may have: a message's limit, an eighth more for the
 /// padding a longer plaintext may cost, and 24 KiB for the hand-over's header (up to 64
 /// attachment copies) and its padding.

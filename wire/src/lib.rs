@@ -57,6 +57,12 @@ pub mod paths {
     pub const OFFICE_HAND_OVERS: &str = "/api/v1/office/hand-overs";
     /// `GET`: one sealed hand-over.
     pub const OFFICE_HAND_OVER: &str = "/api/v1/office/hand-overs/{number}";
+    /// `POST`: store a case record (the office's shared state of a case).
+    pub const OFFICE_MAILBOX_CASE_RECORDS: &str = "/api/v1/office/mailboxes/{mailbox}/records";
+    /// `GET`: the case records of the session's recipient after a cursor.
+    pub const OFFICE_CASE_RECORDS: &str = "/api/v1/office/records";
+    /// `GET`: one sealed case record.
+    pub const OFFICE_CASE_RECORD: &str = "/api/v1/office/records/{number}";
     /// `GET`: liveness.
     pub const HEALTH: &str = "/api/v1/health";
     /// `GET`: readiness (the store answers).
@@ -196,6 +202,40 @@ pub struct HandOvers {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HandOverStored {
     /// The recipient's own number for it.
+    pub number: u64,
+}
+
+/// A case record as an office session sees it listed: a change to a case's shared state
+/// (status, assignee, labels, notes) that a member of one of the case's recipients sealed
+/// to the members of all of them. Never listed to a reporter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CaseRecordEntry {
+    /// The recipient's own number for it (the cursor), independent of its messages'.
+    pub number: u64,
+    /// The mailbox (case) it is about.
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::mailbox_id))]
+    pub mailbox: MailboxId,
+    /// Day stored.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub day: Day,
+    /// Sealed size, bytes.
+    pub size: u64,
+}
+
+/// `GET /api/v1/office/records`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CaseRecords {
+    /// The case records after the cursor, in number order.
+    pub case_records: Vec<CaseRecordEntry>,
+}
+
+/// A case record stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CaseRecordStored {
+    /// The session's recipient's own number for it.
     pub number: u64,
 }
 

@@ -7,6 +7,7 @@
 //! This module must never read or log a client's address, user agent or referrer.
 
 pub(crate) mod attachments;
+pub(crate) mod case_records;
 pub(crate) mod office;
 pub(crate) mod openapi;
 pub(crate) mod public;
@@ -33,6 +34,7 @@ pub(crate) fn routes(settings: &crate::config::Settings) -> Router<Arc<AppState>
         .merge(public::router())
         .merge(reporter::router())
         .merge(office::router())
+        .merge(case_records::router())
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             timeout,

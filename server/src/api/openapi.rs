@@ -38,6 +38,9 @@ use utoipa::{Modify, OpenApi};
         super::office::post_hand_over,
         super::office::list_hand_overs,
         super::office::fetch_hand_over,
+        super::case_records::post_case_record,
+        super::case_records::list_case_records,
+        super::case_records::fetch_case_record,
         super::attachments::office_upload,
         super::attachments::office_download,
         super::public::health,
@@ -167,6 +170,9 @@ mod tests {
             meldpunt_wire::paths::OFFICE_MAILBOX_HAND_OVERS,
             meldpunt_wire::paths::OFFICE_HAND_OVERS,
             meldpunt_wire::paths::OFFICE_HAND_OVER,
+            meldpunt_wire::paths::OFFICE_MAILBOX_CASE_RECORDS,
+            meldpunt_wire::paths::OFFICE_CASE_RECORDS,
+            meldpunt_wire::paths::OFFICE_CASE_RECORD,
             meldpunt_wire::paths::HEALTH,
             meldpunt_wire::paths::READY,
             meldpunt_wire::paths::OPENAPI,
@@ -175,7 +181,7 @@ mod tests {
         }
         assert_eq!(
             paths.len(),
-            21,
+            24,
             "a documented path the wire crate does not name"
         );
         for (path, operations) in paths {

@@ -291,6 +291,8 @@ async fn office_requests_are_checked_before_any_work() {
         "/api/v1/office/messages",
         "/api/v1/office/hand-overs",
         "/api/v1/office/hand-overs/1",
+        "/api/v1/office/records",
+        "/api/v1/office/records/1",
     ] {
         let (status, body) = answer(&router, get(path, &stranger())).await;
         assert_eq!(
@@ -299,25 +301,28 @@ async fn office_requests_are_checked_before_any_work() {
             "{path}"
         );
     }
-    let (status, body) = answer(
-        &router,
-        Request::post(format!(
-            "/api/v1/office/mailboxes/{}/hand-overs",
-            meldpunt_crypto::ReceiptCode::generate()
-                .mailbox_token()
-                .mailbox_id()
-                .to_wire()
-        ))
-        .header(header::AUTHORIZATION, stranger())
-        .header(header::CONTENT_TYPE, "application/octet-stream")
-        .body(Body::from("not sealed"))
-        .expect("a request"),
-    )
-    .await;
-    assert_eq!(
-        (status, body.error.as_str()),
-        (StatusCode::UNAUTHORIZED, "session-expired")
-    );
+    for what in ["hand-overs", "records"] {
+        let (status, body) = answer(
+            &router,
+            Request::post(format!(
+                "/api/v1/office/mailboxes/{}/{what}",
+                meldpunt_crypto::ReceiptCode::generate()
+                    .mailbox_token()
+                    .mailbox_id()
+                    .to_wire()
+            ))
+            .header(header::AUTHORIZATION, stranger())
+            .header(header::CONTENT_TYPE, "application/octet-stream")
+            .body(Body::from("not sealed"))
+            .expect("a request"),
+        )
+        .await;
+        assert_eq!(
+            (status, body.error.as_str()),
+            (StatusCode::UNAUTHORIZED, "session-expired"),
+            "{what}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -11,8 +11,8 @@ use std::pin::Pin;
 use meldpunt_crypto::SpentStamp;
 
 use super::{
-    AttachmentRecord, Author, BackupCounts, Grant, HandOverRecord, MailboxLimits, MailboxRecord,
-    MessageRecord, PurgeCounts, RecipientScope, Store, StoreCounts, StoreError,
+    AttachmentRecord, Author, BackupCounts, CaseRecordEntry, Grant, HandOverRecord, MailboxLimits,
+    MailboxRecord, MessageRecord, PurgeCounts, RecipientScope, Store, StoreCounts, StoreError,
 };
 
 /// What a store's asynchronous methods return.
@@ -86,6 +86,25 @@ pub(crate) trait Storage: std::fmt::Debug + Send + Sync + 'static {
     ) -> Answer<'_, Vec<(u64, HandOverRecord)>>;
     /// The sealed hand-over a recipient numbers `number`.
     fn hand_over(&self, scope: RecipientScope, number: u64) -> Answer<'_, Option<Vec<u8>>>;
+    /// Stores a sealed case record about a mailbox addressed to the session's recipient,
+    /// numbered for every recipient the mailbox is addressed to; returns the session's
+    /// recipient's number for it.
+    fn put_case_record(
+        &self,
+        mailbox: [u8; 32],
+        scope: RecipientScope,
+        sealed: Vec<u8>,
+        limits: MailboxLimits,
+    ) -> Answer<'_, u64>;
+    /// The case records a recipient numbers after `after`, at most `limit`.
+    fn list_case_records(
+        &self,
+        scope: RecipientScope,
+        after: u64,
+        limit: usize,
+    ) -> Answer<'_, Vec<(u64, CaseRecordEntry)>>;
+    /// The sealed case record a recipient numbers `number`.
+    fn case_record(&self, scope: RecipientScope, number: u64) -> Answer<'_, Option<Vec<u8>>>;
     /// Stores an office session (by the hash of its token).
     fn open_session(&self, session_id: [u8; 32], grant: Grant) -> Answer<'_, ()>;
     /// Ends every session of these recipients; returns how many.
@@ -215,6 +234,29 @@ impl Storage for Store {
 
     fn hand_over(&self, scope: RecipientScope, number: u64) -> Answer<'_, Option<Vec<u8>>> {
         Box::pin(Store::hand_over(self, scope, number))
+    }
+
+    fn put_case_record(
+        &self,
+        mailbox: [u8; 32],
+        scope: RecipientScope,
+        sealed: Vec<u8>,
+        limits: MailboxLimits,
+    ) -> Answer<'_, u64> {
+        Box::pin(Store::put_case_record(self, mailbox, scope, sealed, limits))
+    }
+
+    fn list_case_records(
+        &self,
+        scope: RecipientScope,
+        after: u64,
+        limit: usize,
+    ) -> Answer<'_, Vec<(u64, CaseRecordEntry)>> {
+        Box::pin(Store::list_case_records(self, scope, after, limit))
+    }
+
+    fn case_record(&self, scope: RecipientScope, number: u64) -> Answer<'_, Option<Vec<u8>>> {
+        Box::pin(Store::case_record(self, scope, number))
     }
 
     fn open_session(&self, session_id: [u8; 32], grant: Grant) -> Answer<'_, ()> {

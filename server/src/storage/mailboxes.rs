@@ -52,6 +52,8 @@ impl Store {
                 reporter_bytes: 0,
                 office_bytes: 0,
                 hand_overs: Vec::new(),
+                case_records: 0,
+                case_record_numbers: Vec::new(),
             };
             drop(mailboxes);
             append(

@@ -9,6 +9,7 @@ use redb::{
 };
 
 use super::attachments::remove_attachment;
+use super::case_records::remove_case_records;
 use super::hand_overs::remove_hand_overs;
 use super::*;
 use crate::clock::{day_number, unix_seconds};
@@ -160,7 +161,7 @@ fn purge(transaction: &WriteTransaction, retention_days: u32) -> Result<PurgeCou
             let (id, bytes) = entry?;
             let record: MailboxRecord = decode(bytes.value())?;
             if today.saturating_sub(record.last_activity) > retention_days {
-                expired_mailboxes.push((id.value(), record.organisation, record.hand_overs));
+                expired_mailboxes.push((id.value(), record));
             }
         }
     }
@@ -168,7 +169,7 @@ fn purge(transaction: &WriteTransaction, retention_days: u32) -> Result<PurgeCou
     {
         let attachments = transaction.open_table(ATTACHMENTS)?;
         let expired: std::collections::HashSet<[u8; 32]> =
-            expired_mailboxes.iter().map(|(id, _, _)| *id).collect();
+            expired_mailboxes.iter().map(|(id, _)| *id).collect();
         for entry in attachments.iter()? {
             let (id, bytes) = entry?;
             let record: AttachmentRecord = decode(bytes.value())?;
@@ -181,8 +182,10 @@ fn purge(transaction: &WriteTransaction, retention_days: u32) -> Result<PurgeCou
         remove_attachment(transaction, id)?;
         counts.attachments += 1;
     }
-    for (mailbox, organisation, hand_overs) in expired_mailboxes {
-        counts.hand_overs += remove_hand_overs(transaction, &organisation, &hand_overs)?;
+    for (mailbox, record) in expired_mailboxes {
+        let organisation = record.organisation.clone();
+        counts.hand_overs += remove_hand_overs(transaction, &organisation, &record.hand_overs)?;
+        counts.case_records += remove_case_records(transaction, mailbox, &record)?;
         let mut messages = Vec::new();
         {
             let index = transaction.open_table(MAILBOX_MESSAGES)?;
@@ -255,6 +258,8 @@ fn backup(database: &Database, target: &Path) -> Result<BackupCounts, StoreError
     copy_table(&snapshot, &transaction, ATTACHMENTS)?;
     copy_table(&snapshot, &transaction, HAND_OVERS)?;
     copy_table(&snapshot, &transaction, HAND_OVER_BODIES)?;
+    copy_table(&snapshot, &transaction, CASE_RECORDS)?;
+    copy_table(&snapshot, &transaction, CASE_RECORD_BODIES)?;
     copy_table(&snapshot, &transaction, SPENT_STAMPS)?;
     copy_table(&snapshot, &transaction, COUNTERS)?;
     // Office sessions are short-lived credentials: not worth restoring.

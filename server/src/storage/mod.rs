@@ -25,6 +25,7 @@ use tokio::sync::mpsc;
 
 mod attachments;
 mod backend;
+mod case_records;
 mod error;
 mod hand_overs;
 mod mailboxes;
@@ -35,6 +36,7 @@ mod tests;
 mod writer;
 
 pub(crate) use backend::Storage;
+pub(crate) use case_records::CaseRecordEntry;
 pub(crate) use error::StoreError;
 pub(crate) use hand_overs::HandOverRecord;
 pub(crate) use mailboxes::EarlierMailboxes;
@@ -72,6 +74,13 @@ const HAND_OVERS: TableDefinition<(&str, &str, u64), &[u8]> = TableDefinition::n
 /// (organisation, recipient, its hand-over number) → sealed bytes.
 const HAND_OVER_BODIES: TableDefinition<(&str, &str, u64), &[u8]> =
     TableDefinition::new("hand_over_bodies");
+/// (organisation, recipient, its case record number) → [`case_records::CaseRecordEntry`]
+/// (JSON): the office's shared records of a case, in each addressed recipient's numbering.
+const CASE_RECORDS: TableDefinition<(&str, &str, u64), &[u8]> =
+    TableDefinition::new("case_records");
+/// (mailbox id, the record's place among the mailbox's records) → sealed bytes.
+const CASE_RECORD_BODIES: TableDefinition<([u8; 32], u32), &[u8]> =
+    TableDefinition::new("case_record_bodies");
 /// (attachment id, chunk index) → sealed bytes.
 const ATTACHMENT_CHUNKS: TableDefinition<([u8; 16], u32), &[u8]> =
     TableDefinition::new("attachment_chunks");
@@ -140,6 +149,12 @@ pub(crate) struct MailboxRecord {
     /// Its hand-overs: (recipient, that recipient's hand-over number).
     #[serde(default)]
     pub hand_overs: Vec<(String, u64)>,
+    /// How many case records (the office's shared state of the case) it holds.
+    #[serde(default)]
+    pub case_records: u32,
+    /// Its case records' numbers: (recipient, that recipient's record number).
+    #[serde(default)]
+    pub case_record_numbers: Vec<(String, u64)>,
 }
 
 impl MailboxRecord {
@@ -205,6 +220,9 @@ pub(crate) const OFFICE_ATTACHMENT_FACTOR: u32 = 16;
 /// How many times a mailbox's message limit its hand-overs may number (each hand-over of a
 /// whole case to a colleague takes one per message).
 pub(crate) const HAND_OVER_FACTOR: u32 = 4;
+/// How many times a mailbox's message limit its case records may number (status changes,
+/// assignments, labels and notes of the office team).
+pub(crate) const CASE_RECORD_FACTOR: u32 = 4;
 
 impl MailboxLimits {
     /// The attachments `author` may store in one mailbox.
@@ -218,6 +236,11 @@ impl MailboxLimits {
     /// The hand-overs one mailbox may hold.
     pub(crate) fn hand_overs(&self) -> usize {
         self.messages.saturating_mul(HAND_OVER_FACTOR) as usize
+    }
+
+    /// The case records one mailbox may hold.
+    pub(crate) fn case_records(&self) -> usize {
+        self.messages.saturating_mul(CASE_RECORD_FACTOR) as usize
     }
 }
 
@@ -344,6 +367,8 @@ pub(crate) struct PurgeCounts {
     pub attachments: u64,
     /// Hand-overs deleted.
     pub hand_overs: u64,
+    /// Case records deleted.
+    pub case_records: u64,
     /// Expired challenges, sessions and stamps forgotten.
     pub expired_grants: u64,
 }
@@ -400,6 +425,8 @@ impl Store {
             transaction.open_table(SPENT_STAMPS)?;
             transaction.open_table(HAND_OVERS)?;
             transaction.open_table(HAND_OVER_BODIES)?;
+            transaction.open_table(CASE_RECORDS)?;
+            transaction.open_table(CASE_RECORD_BODIES)?;
             upgrade(&transaction)?;
             if let Some(directory) = directory {
                 let mut numbers = writer::NumberCache::default();

@@ -981,3 +981,144 @@ async fn each_side_has_its_own_attachment_count() {
     store.abort_attachment([100; 16]).await.unwrap();
     begin(99, Author::Office).await.unwrap();
 }
+
+#[tokio::test]
+async fn case_records_reach_every_addressed_recipient_and_nobody_else_and_go_with_the_mailbox() {
+    let (directory, store) = store();
+    let mailbox = [12u8; 32];
+    let both = vec!["integrity-office".to_owned(), "adviser".to_owned()];
+    store
+        .create_mailbox(mailbox, "demo".into(), both, b"r".to_vec(), None)
+        .await
+        .unwrap();
+    let adviser = RecipientScope {
+        organisation: "demo".into(),
+        recipient: "adviser".into(),
+    };
+    let guide = RecipientScope {
+        organisation: "demo".into(),
+        recipient: "process-guide".into(),
+    };
+    // A recipient the mailbox is not addressed to, another organisation, no such mailbox:
+    // refused as not found, nothing stored.
+    for (scope, target) in [
+        (guide.clone(), mailbox),
+        (office("other"), mailbox),
+        (office("demo"), [8u8; 32]),
+    ] {
+        assert!(matches!(
+            store
+                .put_case_record(target, scope, b"sealed".to_vec(), limits(10))
+                .await,
+            Err(StoreError::MailboxNotFound)
+        ));
+    }
+    let tight = MailboxLimits {
+        bytes: 10,
+        ..limits(10)
+    };
+    assert!(matches!(
+        store
+            .put_case_record(mailbox, office("demo"), vec![1; 11], tight)
+            .await,
+        Err(StoreError::MailboxFull("bytes"))
+    ));
+    // Written by either recipient, listed to both, each in its own numbering.
+    assert_eq!(
+        store
+            .put_case_record(mailbox, office("demo"), b"status".to_vec(), limits(1))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .put_case_record(mailbox, adviser.clone(), b"label".to_vec(), limits(1))
+            .await
+            .unwrap(),
+        2
+    );
+    for sealed in [&b"3"[..], b"4"] {
+        store
+            .put_case_record(mailbox, office("demo"), sealed.to_vec(), limits(1))
+            .await
+            .unwrap();
+    }
+    assert!(matches!(
+        store
+            .put_case_record(mailbox, office("demo"), b"fifth".to_vec(), limits(1))
+            .await,
+        Err(StoreError::MailboxFull("case records"))
+    ));
+    for scope in [office("demo"), adviser.clone()] {
+        let listed = store.list_case_records(scope.clone(), 0, 10).await.unwrap();
+        assert_eq!(
+            listed
+                .iter()
+                .map(|(number, entry)| (*number, entry.mailbox, entry.size))
+                .collect::<Vec<_>>(),
+            [
+                (1, mailbox, 6),
+                (2, mailbox, 5),
+                (3, mailbox, 1),
+                (4, mailbox, 1)
+            ]
+        );
+        assert_eq!(
+            store.case_record(scope, 2).await.unwrap().unwrap(),
+            b"label"
+        );
+    }
+    assert!(store
+        .list_case_records(guide.clone(), 0, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store.case_record(guide, 1).await.unwrap().is_none());
+    // Never among the reporter's messages, never in the mailbox's message count.
+    let record = store.mailbox(mailbox).await.unwrap().unwrap();
+    assert_eq!(record.messages, 1);
+    assert_eq!(record.office_bytes, 13);
+    assert_eq!(
+        store
+            .list_mailbox(mailbox, 0, 10)
+            .await
+            .unwrap()
+            .unwrap()
+            .len(),
+        1
+    );
+    // A backup keeps them.
+    let target = directory.path().join("backup.redb");
+    store.backup(target.clone()).await.unwrap();
+    let restored = Store::open(&target).unwrap();
+    assert_eq!(
+        restored
+            .case_record(office("demo"), 1)
+            .await
+            .unwrap()
+            .unwrap(),
+        b"status"
+    );
+    drop(restored);
+    // Retention deletes them with their mailbox; their numbers are never given again.
+    age_by_a_year_and_a_day(&store, mailbox).await;
+    assert_eq!(store.purge(365).await.unwrap().case_records, 4);
+    assert!(store
+        .list_case_records(office("demo"), 0, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let later = [13u8; 32];
+    store
+        .create_mailbox(later, "demo".into(), recipients(), b"r".to_vec(), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .put_case_record(later, office("demo"), b"later".to_vec(), limits(2))
+            .await
+            .unwrap(),
+        5
+    );
+}
