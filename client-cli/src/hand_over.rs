@@ -16,8 +16,9 @@
 use std::io::{BufReader, Read as _, Seek as _, SeekFrom};
 
 use meldpunt_crypto::{
-    AttachmentCopy, AttachmentId, AttachmentReference, Authenticity, Author, Day, HandOver,
-    HandedMessage, IdentityKey, Message, MessageKind, OfficeKey, RecipientAddress, RecipientKey,
+    AttachmentCopy, AttachmentId, AttachmentReference, Authenticity, Author, CaseStatus, Day,
+    HandOver, HandedMessage, IdentityKey, Message, MessageKind, OfficeKey, RecipientAddress,
+    RecipientKey,
 };
 use meldpunt_wire::HandOverEntry;
 use serde::{Deserialize, Serialize};
@@ -29,7 +30,7 @@ use crate::error::{CliError, Result};
 use crate::inbox::{apply, case_id, Inbox, Session};
 use crate::input;
 use crate::relay::{Credential, Upload};
-use crate::store::{Case, QuarantinedMessage, Status, Store, StoredMessage};
+use crate::store::{Case, QuarantinedMessage, Store, StoredMessage};
 
 /// A hand-over this member's client refused, kept in the store to be shown.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -81,7 +82,7 @@ impl Inbox {
                 .state
                 .cases
                 .values()
-                .filter(|case| case.status != Status::Closed && !case.messages.is_empty())
+                .filter(|case| !case.current_status().is_closed() && !case.messages.is_empty())
                 .map(|case| case.id.clone())
                 .collect()
         } else {
@@ -611,9 +612,11 @@ fn rebuild(
             ..stored
         });
     }
-    if case.status == Status::Closed {
-        fresh.status = Status::Closed;
+    if case.status == CaseStatus::Closed {
+        fresh.status = CaseStatus::Closed;
         fresh.closed_on = case.closed_on;
     }
+    fresh.records = case.records.clone();
+    fresh.team = case.team.clone();
     Ok(fresh)
 }

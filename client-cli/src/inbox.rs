@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::collections::HashSet;
 
 use meldpunt_crypto::{
-    AttachmentReference, Authenticity, Content, Directory, IdentityKey, Message, MessageKind,
-    OfficeKey, RecipientAddress, RecipientKey, SessionToken,
+    AttachmentReference, Authenticity, CaseChange, CaseStatus, Content, Directory, IdentityKey,
+    Message, MessageKind, OfficeKey, RecipientAddress, RecipientKey, SessionToken,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -25,7 +25,8 @@ use crate::paths::{create_private, create_private_dir};
 use crate::pins::verified_directory;
 use crate::relay::{Credential, Relay, Upload};
 use crate::reminder::{self, DeadlineSummary, Reminder};
-use crate::store::{Case, QuarantinedMessage, Status, Store, StoredMessage};
+use crate::store::{Case, QuarantinedMessage, Store, StoredMessage};
+use crate::team;
 use meldpunt_wire::OfficeEntry;
 
 /// The standard acknowledgement of receipt.
@@ -221,6 +222,8 @@ impl Inbox {
                     "not_addressed_to_this_identity": report.not_addressed,
                     "handed_over": report.received.handed.iter().map(|(case, position)| json!({"case": case, "position": position})).collect::<Vec<_>>(),
                     "refused_hand_overs": report.received.refused.iter().map(|refused| json!({"number": refused.number, "case": refused.case, "reason": refused.reason})).collect::<Vec<_>>(),
+                    "case_records": report.team.filed,
+                    "refused_case_records": report.team.refused.iter().map(|(number, reason)| json!({"number": number, "reason": reason})).collect::<Vec<_>>(),
                     "organisation": address.organisation,
                 })
             );
@@ -230,6 +233,8 @@ impl Inbox {
             && report.quarantined.is_empty()
             && report.received.handed.is_empty()
             && report.received.refused.is_empty()
+            && report.team.filed.is_empty()
+            && report.team.refused.is_empty()
         {
             println!(
                 "Nothing new for {} ({}).",
@@ -300,6 +305,14 @@ impl Inbox {
                 refused.reason
             );
         }
+        let mut updated = report.team.filed.clone();
+        updated.dedup();
+        for case in updated {
+            println!("case {case}: the team's status, assignee, labels or notes changed.");
+        }
+        for (number, reason) in &report.team.refused {
+            println!("case record {number}: SET ASIDE: {reason} (it does not count)");
+        }
         if report.not_addressed > 0 {
             println!(
                 "{} message(s) were addressed only to other recipients of the organisation.",
@@ -331,6 +344,10 @@ impl Inbox {
                     &signers,
                     &mut report.received,
                 )
+            })
+            .and_then(|()| {
+                store.state.office_signers = signers.clone();
+                team::receive(identities, &session, &mut store, &signers, &mut report.team)
             });
         store.save()?;
         outcome?;
@@ -532,7 +549,10 @@ impl Inbox {
                     json!({
                         "case": case.id,
                         "received_on": case.received_on.to_string(),
-                        "status": case.status,
+                        "status": case.current_status(),
+                        "assignee": case.team.assignee.map(|key| key.to_string()),
+                        "labels": case.team.labels,
+                        "notes": case.team.notes,
                         "last_activity": case.last_activity.to_string(),
                         "acknowledgement_due": case.acknowledgement_due().to_string(),
                         "feedback_due": case.feedback_due().to_string(),
@@ -570,19 +590,33 @@ impl Inbox {
                 "{:<10}  {:<10}  {:<14}  {:<10}  {:<14}  {:<14}",
                 case.id,
                 case.received_on,
-                case.status.as_str(),
+                case.current_status().as_str(),
                 case.last_activity,
                 mark(
                     "acknowledgement",
                     case.acknowledgement_due(),
-                    case.acknowledged_on.is_some() || case.status == Status::Closed
+                    case.acknowledged_on.is_some() || case.current_status().is_closed()
                 ),
                 mark(
                     "feedback",
                     case.feedback_due(),
-                    case.feedback_on.is_some() || case.status == Status::Closed
+                    case.feedback_on.is_some() || case.current_status().is_closed()
                 ),
             );
+            if case.team.assignee.is_some() || !case.team.labels.is_empty() {
+                println!(
+                    "{:<10}  assigned to {}{}",
+                    "",
+                    case.team
+                        .assignee
+                        .map_or_else(|| "nobody".to_owned(), |key| short_key(&key)),
+                    if case.team.labels.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; labels: {}", printable(&case.team.labels.join(", "), 0))
+                    }
+                );
+            }
             if !case.quarantined.is_empty() {
                 flagged += 1;
                 println!(
@@ -599,21 +633,22 @@ impl Inbox {
                 );
             }
         }
-        let count = |status: Status| {
-            store
-                .state
-                .cases
-                .values()
-                .filter(|case| case.status == status)
-                .count()
-        };
+        let counts: Vec<String> = CaseStatus::ALL
+            .into_iter()
+            .map(|status| {
+                let count = store
+                    .state
+                    .cases
+                    .values()
+                    .filter(|case| case.current_status() == status)
+                    .count();
+                format!("{count} {}", status.as_str())
+            })
+            .collect();
         println!(
-            "\n{} case(s): {} new, {} acknowledged, {} feedback given, {} closed; {} overdue; {} with quarantined messages.",
+            "\n{} case(s): {}; {} overdue; {} with quarantined messages.",
             store.state.cases.len(),
-            count(Status::New),
-            count(Status::Acknowledged),
-            count(Status::FeedbackGiven),
-            count(Status::Closed),
+            counts.join(", "),
             overdue_count,
             flagged
         );
@@ -631,6 +666,7 @@ impl Inbox {
             .filter(|refused| refused.case.as_deref() == Some(case.id.as_str()))
             .cloned()
             .collect();
+        let history = team::history(&case, &store.state.office_signers);
         let thread: Vec<(StoredMessage, Message)> = case
             .messages
             .iter()
@@ -673,18 +709,62 @@ impl Inbox {
                 .collect();
             println!(
                 "{}",
-                json!({ "case": case.id, "status": case.status, "partial": case.is_partial(), "messages": messages, "quarantined": quarantined, "refused_hand_overs": refused })
+                json!({
+                    "case": case.id,
+                    "status": case.current_status(),
+                    "assignee": case.team.assignee.map(|key| key.to_string()),
+                    "labels": case.team.labels,
+                    "team_history": history.iter().map(team::HistoryEntry::to_json).collect::<Vec<_>>(),
+                    "team_records_missing": case.team.missing,
+                    "partial": case.is_partial(),
+                    "messages": messages,
+                    "quarantined": quarantined,
+                    "refused_hand_overs": refused,
+                })
             );
             return Ok(());
         }
         println!(
             "Case {} — {} — received {}, acknowledgement due {}, feedback due {}",
             case.id,
-            case.status.as_str(),
+            case.current_status().as_str(),
             case.received_on,
             case.acknowledgement_due(),
             case.feedback_due()
         );
+        if !history.is_empty() {
+            println!(
+                "Team: assigned to {}; labels: {}",
+                case.team
+                    .assignee
+                    .map_or_else(|| "nobody".to_owned(), |key| short_key(&key)),
+                if case.team.labels.is_empty() {
+                    "none".to_owned()
+                } else {
+                    printable(&case.team.labels.join(", "), 0)
+                }
+            );
+            for entry in &history {
+                println!(
+                    "  {} · {} ({}) · {}{}",
+                    entry.written_on,
+                    entry.from,
+                    short_key(&entry.signer),
+                    entry.describe(),
+                    entry
+                        .standing
+                        .as_ref()
+                        .map(|why| format!(" — DOES NOT COUNT: {why}"))
+                        .unwrap_or_default()
+                );
+            }
+            if case.team.missing > 0 {
+                println!(
+                    "  ! {} of the team's records are missing before later ones (withheld by the relay?)",
+                    case.team.missing
+                );
+            }
+        }
         if case.is_partial() {
             println!(
                 "PARTIAL: the beginning of this case was sealed before your key was in the directory; \
@@ -801,7 +881,7 @@ impl Inbox {
     ) -> Result<(String, Message)> {
         let mut store = Store::open(&self.store, identities)?;
         let case = store.case_mut(id)?.clone();
-        if case.status == Status::Closed {
+        if case.current_status().is_closed() {
             return Err(CliError::Usage(format!("case {} is closed", case.id)));
         }
         let reply_key = case.reply_key.clone().ok_or_else(|| {
@@ -865,7 +945,15 @@ impl Inbox {
         let updated = store.case_mut(id)?;
         updated.sent_sequence = message.sequence;
         apply(updated, &message, today());
+        // What the message did to the case's status, recorded for the whole team when it
+        // moves the status on.
+        let reached = updated.status;
+        let moves_on = updated.current_status() < reached && !updated.current_status().is_closed();
         store.save()?;
+        drop(store);
+        if moves_on {
+            self.record_change(identities, id, CaseChange::Status(reached))?;
+        }
         Ok((case.id, message))
     }
 
@@ -895,25 +983,24 @@ impl Inbox {
 
     /// Closes case `id` (today), or reopens it with the status its thread gives; returns
     /// its id.
+    ///
+    /// The status is the team's: it is recorded for every member (a case record) rather
+    /// than kept in this store alone.
     pub fn set_closed(&self, identities: &[IdentityKey], id: &str, closed: bool) -> Result<String> {
-        let mut store = Store::open(&self.store, identities)?;
-        let case = store.case_mut(id)?;
-        if closed {
-            case.status = Status::Closed;
-            case.closed_on = Some(today());
-        } else if case.status == Status::Closed {
-            case.closed_on = None;
-            case.status = if case.feedback_on.is_some() {
-                Status::FeedbackGiven
+        let status = {
+            let mut store = Store::open(&self.store, identities)?;
+            let case = store.case_mut(id)?;
+            if closed {
+                CaseStatus::Closed
+            } else if case.feedback_on.is_some() {
+                CaseStatus::FeedbackGiven
             } else if case.acknowledged_on.is_some() {
-                Status::Acknowledged
+                CaseStatus::Acknowledged
             } else {
-                Status::New
-            };
-        }
-        let case_id = case.id.clone();
-        store.save()?;
-        Ok(case_id)
+                CaseStatus::New
+            }
+        };
+        self.record_change(identities, id, CaseChange::Status(status))
     }
 
     /// `meldpunt inbox export`. Checks everything it needs (the case, an empty target, the
@@ -1096,12 +1183,12 @@ impl Inbox {
         let document = json!({
             "case": case.id,
             "mailbox": case.mailbox,
-            "status": case.status,
+            "status": case.current_status(),
             "partial": case.is_partial(),
             "received_on": case.received_on.to_string(),
             "acknowledged_on": case.acknowledged_on.map(|day| day.to_string()),
             "feedback_on": case.feedback_on.map(|day| day.to_string()),
-            "closed_on": case.closed_on.map(|day| day.to_string()),
+            "closed_on": case.closed_day().map(|day| day.to_string()),
             "exported_on": today().to_string(),
             "quarantined": case.quarantined.iter().map(|message| json!({"position": message.position, "reason": message.reason})).collect::<Vec<_>>(),
             "files": manifest,
@@ -1140,6 +1227,13 @@ struct SyncReport {
     not_addressed: usize,
     /// Hand-overs from colleagues taken in or refused.
     received: hand_over::Received,
+    /// Colleagues' case records taken in or set aside.
+    team: team::TeamReceived,
+}
+
+/// An office key shortened for a terminal line: `mpok1` and its next 8 characters.
+pub(crate) fn short_key(key: &OfficeKey) -> String {
+    key.to_string().chars().take(13).collect::<String>() + "…"
 }
 
 /// What to say of messages missing before one (withheld by the relay, or not sealed to
@@ -1323,18 +1417,18 @@ pub(crate) fn apply(case: &mut Case, message: &Message, day: meldpunt_crypto::Da
             if case.acknowledged_on.is_none() {
                 case.acknowledged_on = Some(day);
             }
-            if case.status == Status::New {
-                case.status = Status::Acknowledged;
+            if case.status == CaseStatus::New {
+                case.status = CaseStatus::Acknowledged;
             }
         }
         MessageKind::Reply { .. } => {
             if case.acknowledged_on.is_some() && case.feedback_on.is_none() {
                 case.feedback_on = Some(day);
             }
-            if matches!(case.status, Status::New | Status::Acknowledged)
+            if matches!(case.status, CaseStatus::New | CaseStatus::Acknowledged)
                 && case.acknowledged_on.is_some()
             {
-                case.status = Status::FeedbackGiven;
+                case.status = CaseStatus::FeedbackGiven;
             }
         }
         MessageKind::FollowUp { .. } => {}

@@ -21,3 +21,4 @@ pub mod relay;
 pub mod reminder;
 pub mod reporter;
 pub mod store;
+pub mod team;

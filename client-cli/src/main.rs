@@ -430,7 +430,56 @@ enum InboxCommand {
         #[arg(long)]
         keep_metadata: bool,
     },
-    /// Close a case.
+    /// Set a case's status for the whole team (new, acknowledged, in-investigation,
+    /// feedback-given, closed, aftercare): a signed record every colleague's client takes in.
+    Status {
+        #[command(flatten)]
+        options: InboxOptions,
+        /// The case id.
+        case: String,
+        /// The status.
+        status: String,
+    },
+    /// Assign a case to yourself, to a colleague (their office key, mpok1…) or to nobody.
+    Assign {
+        #[command(flatten)]
+        options: InboxOptions,
+        /// The case id.
+        case: String,
+        /// Assign it to yourself.
+        #[arg(long, conflicts_with_all = ["to", "nobody"])]
+        me: bool,
+        /// Assign it to the colleague with this office key (see meldpunt directory show).
+        #[arg(long, conflicts_with = "nobody")]
+        to: Option<String>,
+        /// Assign it to nobody.
+        #[arg(long)]
+        nobody: bool,
+    },
+    /// Add a label to a case (or remove it), for the whole team.
+    Label {
+        #[command(flatten)]
+        options: InboxOptions,
+        /// The case id.
+        case: String,
+        /// The label (1 to 40 characters).
+        label: String,
+        /// Remove the label instead.
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Add an internal note to a case: read by the office team only, never by the reporter.
+    Note {
+        #[command(flatten)]
+        options: InboxOptions,
+        /// The case id.
+        case: String,
+        /// Read the note from this file, or - for standard input (never from the command
+        /// line, which other users of the machine can see).
+        #[arg(long)]
+        message_file: Option<PathBuf>,
+    },
+    /// Close a case (for the whole team).
     Close {
         #[command(flatten)]
         options: InboxOptions,
@@ -697,11 +746,41 @@ fn run(arguments: Arguments) -> Result<()> {
                 keep_metadata,
             ),
             InboxCommand::Close { options, case } => {
-                inbox(options, json, false, &config)?.close(&case)
+                inbox(options, json, true, &config)?.close(&case)
             }
             InboxCommand::Reopen { options, case } => {
-                inbox(options, json, false, &config)?.reopen(&case)
+                inbox(options, json, true, &config)?.reopen(&case)
             }
+            InboxCommand::Status {
+                options,
+                case,
+                status,
+            } => inbox(options, json, true, &config)?.set_status(&case, &status),
+            InboxCommand::Assign {
+                options,
+                case,
+                me,
+                to,
+                nobody,
+            } => {
+                if !me && !nobody && to.is_none() {
+                    return Err(CliError::Usage(
+                        "say who: --me, --to OFFICE_KEY or --nobody".into(),
+                    ));
+                }
+                inbox(options, json, true, &config)?.assign(&case, to.as_deref(), me)
+            }
+            InboxCommand::Label {
+                options,
+                case,
+                label,
+                remove,
+            } => inbox(options, json, true, &config)?.label(&case, &label, remove),
+            InboxCommand::Note {
+                options,
+                case,
+                message_file,
+            } => inbox(options, json, true, &config)?.note(&case, message_file.as_deref()),
             InboxCommand::Remind {
                 options,
                 within_days,

@@ -28,7 +28,9 @@ use axum::Router;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use maud::{html, Markup, DOCTYPE};
-use meldpunt_crypto::{Day, IdentityKey, Message, MessageKind};
+use meldpunt_crypto::{
+    CaseChange, CaseStatus, Day, IdentityKey, Message, MessageKind, OfficeKey, RecipientAddress,
+};
 use rand_core::{OsRng, RngCore};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
@@ -37,7 +39,8 @@ use zeroize::Zeroizing;
 use crate::clock::today;
 use crate::error::{CliError, Result};
 use crate::inbox::{Inbox, SyncSummary, ACKNOWLEDGEMENT_TEXT};
-use crate::store::{Case, Status};
+use crate::store::Case;
+use crate::team;
 
 /// How the app is started.
 #[derive(Debug, Clone)]
@@ -288,6 +291,7 @@ fn router(app: Arc<App>) -> Router {
         .route("/cases/{id}/close", post(close))
         .route("/cases/{id}/export", post(export))
         .route("/cases/{id}/reopen", post(reopen))
+        .route("/cases/{id}/team", post(team_change))
         .route("/sync", post(sync))
         .route("/settings", get(settings))
         .route("/lock", post(lock))
@@ -520,6 +524,17 @@ struct LanguageForm {
     lang: Option<String>,
 }
 
+/// `POST /cases/{id}/team`: one change to the case's shared state.
+#[derive(Debug, Deserialize)]
+struct TeamForm {
+    lang: Option<String>,
+    /// `status`, `assign`, `add-label`, `remove-label` or `note`.
+    action: String,
+    /// The status, the assignee's office key (empty: nobody), the label or the note.
+    #[serde(default)]
+    value: Zeroizing<String>,
+}
+
 #[derive(Debug, Deserialize)]
 struct ExportForm {
     lang: Option<String>,
@@ -629,7 +644,7 @@ fn cases_body<'a>(
     let mut cases: Vec<(usize, &Case)> = cases
         .map(|case| (case.overdue(today).len(), case))
         .filter(|(overdue, case)| {
-            status_filter.is_none_or(|status| case.status.as_str() == status)
+            status_filter.is_none_or(|status| case.current_status().as_str() == status)
                 && (!overdue_only || *overdue > 0)
         })
         .collect();
@@ -652,7 +667,7 @@ fn cases_body<'a>(
             label for="status" { (language.pick("Status", "Status")) }
             select id="status" name="status" {
                 option value="" { (language.pick("alle", "all")) }
-                @for status in [Status::New, Status::Acknowledged, Status::FeedbackGiven, Status::Closed] {
+                @for status in CaseStatus::ALL {
                     option value=(status.as_str()) selected[status_filter == Some(status.as_str())] { (status_label(language, status)) }
                 }
             }
@@ -667,6 +682,8 @@ fn cases_body<'a>(
                 thead { tr {
                     th scope="col" { (language.pick("Melding", "Case")) }
                     th scope="col" { (language.pick("Status", "Status")) }
+                    th scope="col" { (language.pick("Toegewezen aan", "Assigned to")) }
+                    th scope="col" { (language.pick("Labels", "Labels")) }
                     th scope="col" { (language.pick("Ontvangen", "Received")) }
                     th scope="col" { (language.pick("Laatste bericht", "Last activity")) }
                     th scope="col" { (language.pick("Ontvangstbevestiging voor", "Acknowledge by")) }
@@ -678,7 +695,9 @@ fn cases_body<'a>(
                         @let overdue = case.overdue(today);
                         tr class=[(!overdue.is_empty()).then_some("overdue")] {
                             td { a href={ "/cases/" (case.id) "?lang=" (lang) } { (case.id) } }
-                            td { (status_label(language, case.status)) }
+                            td { (status_label(language, case.current_status())) }
+                            td { @if let Some(key) = &case.team.assignee { span class="key" title=(key.to_string()) { (crate::inbox::short_key(key)) } } }
+                            td { (case.team.labels.join(", ")) }
                             td { (case.received_on) }
                             td { (case.last_activity) }
                             td { @if case.acknowledged_on.is_some() { (language.pick("gedaan", "done")) } @else { (case.acknowledgement_due()) } }
@@ -700,12 +719,139 @@ fn cases_body<'a>(
     }
 }
 
-fn status_label(language: Language, status: Status) -> &'static str {
+fn status_label(language: Language, status: CaseStatus) -> &'static str {
     match status {
-        Status::New => language.pick("nieuw", "new"),
-        Status::Acknowledged => language.pick("ontvangst bevestigd", "acknowledged"),
-        Status::FeedbackGiven => language.pick("terugkoppeling gegeven", "feedback given"),
-        Status::Closed => language.pick("gesloten", "closed"),
+        CaseStatus::New => language.pick("nieuw", "new"),
+        CaseStatus::Acknowledged => language.pick("ontvangst bevestigd", "acknowledged"),
+        CaseStatus::InInvestigation => language.pick("in onderzoek", "in investigation"),
+        CaseStatus::FeedbackGiven => language.pick("terugkoppeling gegeven", "feedback given"),
+        CaseStatus::Closed => language.pick("gesloten", "closed"),
+        CaseStatus::Aftercare => language.pick("nazorg", "aftercare"),
+    }
+}
+
+/// A team history line's change, in the page's language (a note's text included).
+fn change_label(language: Language, change: &CaseChange) -> String {
+    match change {
+        CaseChange::Status(status) => format!(
+            "{} {}",
+            language.pick("status:", "status:"),
+            status_label(language, *status)
+        ),
+        CaseChange::Assignee(Some(key)) => format!(
+            "{} {}",
+            language.pick("toegewezen aan", "assigned to"),
+            crate::inbox::short_key(key)
+        ),
+        CaseChange::Assignee(None) => language
+            .pick("aan niemand toegewezen", "assigned to nobody")
+            .to_owned(),
+        CaseChange::AddLabel(label) => {
+            format!("{} {label}", language.pick("label erbij:", "label added:"))
+        }
+        CaseChange::RemoveLabel(label) => {
+            format!("{} {label}", language.pick("label eraf:", "label removed:"))
+        }
+        CaseChange::Note(text) => {
+            format!("{} {}", language.pick("notitie:", "note:"), text.as_str())
+        }
+    }
+}
+
+/// The team part of a case's page: status, assignee, labels, notes and who changed what.
+fn team_section(
+    language: Language,
+    case: &Case,
+    signers: &[(RecipientAddress, OfficeKey)],
+    own: &OfficeKey,
+) -> Markup {
+    let lang = language.code();
+    let history = team::history(case, signers);
+    let action = format!("/cases/{}/team", case.id);
+    let colleagues: Vec<&OfficeKey> = signers
+        .iter()
+        .filter(|(address, _)| case.recipients.is_empty() || case.recipients.contains(address))
+        .map(|(_, key)| key)
+        .collect();
+    html! {
+        h2 { (language.pick("Team", "Team")) }
+        p class="meta" { (language.pick(
+            "Alleen voor het team: de melder ziet status, toewijzing, labels en notities nooit.",
+            "For the team only: the reporter never sees status, assignment, labels or notes.")) }
+        div class="team" {
+            form method="post" action=(action) {
+                input type="hidden" name="lang" value=(lang);
+                input type="hidden" name="action" value="status";
+                label for="team-status" { (language.pick("Status", "Status")) }
+                select id="team-status" name="value" {
+                    @for status in CaseStatus::ALL {
+                        option value=(status.as_str()) selected[case.current_status() == status] { (status_label(language, status)) }
+                    }
+                }
+                button type="submit" { (language.pick("Zet status", "Set status")) }
+            }
+            form method="post" action=(action) {
+                input type="hidden" name="lang" value=(lang);
+                input type="hidden" name="action" value="assign";
+                label for="team-assignee" { (language.pick("Toegewezen aan", "Assigned to")) }
+                select id="team-assignee" name="value" {
+                    option value="" selected[case.team.assignee.is_none()] { (language.pick("niemand", "nobody")) }
+                    @for key in &colleagues {
+                        option value=(key.to_string()) selected[case.team.assignee.as_ref() == Some(*key)] {
+                            (crate::inbox::short_key(key))
+                            @if *key == own { " " (language.pick("(u)", "(you)")) }
+                        }
+                    }
+                }
+                button type="submit" { (language.pick("Wijs toe", "Assign")) }
+            }
+            form method="post" action=(action) {
+                input type="hidden" name="lang" value=(lang);
+                input type="hidden" name="action" value="add-label";
+                label for="team-label" { (language.pick("Label", "Label")) }
+                input type="text" id="team-label" name="value" maxlength="40" required;
+                button type="submit" { (language.pick("Voeg toe", "Add")) }
+            }
+            @if !case.team.labels.is_empty() {
+                p { (language.pick("Labels: ", "Labels: "))
+                    @for label in &case.team.labels {
+                        form method="post" action=(action) class="inline" {
+                            input type="hidden" name="lang" value=(lang);
+                            input type="hidden" name="action" value="remove-label";
+                            input type="hidden" name="value" value=(label);
+                            span class="label" { (label) } " "
+                            button type="submit" aria-label={ (language.pick("Verwijder label ", "Remove label ")) (label) } { "×" }
+                        }
+                    }
+                }
+            }
+            form method="post" action=(action) {
+                input type="hidden" name="lang" value=(lang);
+                input type="hidden" name="action" value="note";
+                label for="team-note" { (language.pick("Interne notitie", "Internal note")) }
+                textarea id="team-note" name="value" rows="3" required {}
+                button type="submit" { (language.pick("Voeg notitie toe", "Add note")) }
+            }
+        }
+        @if !history.is_empty() {
+            h3 { (language.pick("Wie wat veranderde", "Who changed what")) }
+            ol class="team-history" {
+                @for entry in &history {
+                    li class=[entry.standing.is_some().then_some("not-counted")] {
+                        span class="meta" { (entry.written_on) " · " (entry.from) " · " span class="key" title=(entry.signer.to_string()) { (crate::inbox::short_key(&entry.signer)) } }
+                        " " span class="change" { (change_label(language, &entry.change)) }
+                        @if let Some(why) = &entry.standing {
+                            " " strong { (language.pick("telt niet: ", "does not count: ")) (why) }
+                        }
+                    }
+                }
+            }
+        }
+        @if case.team.missing > 0 {
+            p class="notice" role="alert" { (case.team.missing) " " (language.pick(
+                "teamregistratie(s) ontbreken vóór latere (achtergehouden door de relay?).",
+                "of the team's records are missing before later ones (withheld by the relay?).")) }
+        }
     }
 }
 
@@ -725,11 +871,12 @@ async fn case(
     let language = Language::from_query(query.lang.as_deref());
     let wanted = id.clone();
     let rendered = blocking(&app, move |app| {
+        let own = app.identities()?[0].office_signing_key().office_key();
         let state = app.state()?;
         Ok(state
             .cases
             .get(&wanted)
-            .map(|case| case_body(language, case)))
+            .map(|case| case_body(language, case, &state.office_signers, &own)))
     })
     .await;
     let sync = locked(&app.sync).clone();
@@ -770,14 +917,21 @@ fn author_label(language: Language, message: &Message) -> String {
     }
 }
 
-fn case_body(language: Language, case: &Case) -> Markup {
+fn case_body(
+    language: Language,
+    case: &Case,
+    signers: &[(RecipientAddress, OfficeKey)],
+    own: &OfficeKey,
+) -> Markup {
     let lang = language.code();
     let today = today();
     let overdue = case.overdue(today);
     html! {
         p { a href={ "/cases?lang=" (lang) } { (language.pick("← Alle meldingen", "← All cases")) } }
         dl class="facts" {
-            dt { (language.pick("Status", "Status")) } dd { (status_label(language, case.status)) }
+            dt { (language.pick("Status", "Status")) } dd { (status_label(language, case.current_status())) }
+            dt { (language.pick("Toegewezen aan", "Assigned to")) }
+            dd { @if let Some(key) = &case.team.assignee { span class="key" title=(key.to_string()) { (crate::inbox::short_key(key)) } } @else { (language.pick("niemand", "nobody")) } }
             dt { (language.pick("Ontvangen", "Received")) } dd { (case.received_on) }
             dt { (language.pick("Ontvangstbevestiging voor", "Acknowledge by")) }
             dd { @if let Some(day) = case.acknowledged_on { (language.pick("gedaan op ", "done on ")) (day) } @else { (case.acknowledgement_due()) } }
@@ -832,7 +986,8 @@ fn case_body(language: Language, case: &Case) -> Markup {
                 }
             }
         }
-        @if case.status == Status::Closed {
+        (team_section(language, case, signers, own))
+        @if case.current_status().is_closed() {
             form method="post" action={ "/cases/" (case.id) "/reopen" } {
                 input type="hidden" name="lang" value=(lang);
                 button type="submit" { (language.pick("Heropen", "Reopen")) }
@@ -1138,6 +1293,50 @@ async fn set_closed(app: Arc<App>, id: String, form: LanguageForm, closed: bool)
     let done = blocking(&app, move |app| {
         app.inbox
             .set_closed(&app.identities()?, &case_id, closed)
+            .map(drop)
+    })
+    .await;
+    match done {
+        Ok(()) => to_case(&id, language),
+        Err(error) => failure(language, &error),
+    }
+}
+
+/// `POST /cases/{id}/team`: records one change to the case's shared state for the team.
+async fn team_change(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    Form(form): Form<TeamForm>,
+) -> Response {
+    let language = Language::from_query(form.lang.as_deref());
+    let value = form.value.trim().to_owned();
+    let change = match form.action.as_str() {
+        "status" => value.parse().map(CaseChange::Status).map_err(|_| {
+            CliError::Usage(format!(
+                "the statuses are {}",
+                CaseStatus::ALL.map(CaseStatus::as_str).join(", ")
+            ))
+        }),
+        "assign" if value.is_empty() => Ok(CaseChange::Assignee(None)),
+        "assign" => value
+            .parse()
+            .map(|key| CaseChange::Assignee(Some(key)))
+            .map_err(|_| CliError::Usage("an assignee is an office key (mpok1…)".into())),
+        "add-label" => Ok(CaseChange::AddLabel(value)),
+        "remove-label" => Ok(CaseChange::RemoveLabel(value)),
+        "note" => Ok(CaseChange::Note(Zeroizing::new(value))),
+        _ => Err(CliError::Usage(
+            "the action is status, assign, add-label, remove-label or note".into(),
+        )),
+    };
+    let change = match change {
+        Ok(change) => change,
+        Err(error) => return failure(language, &error),
+    };
+    let case_id = id.clone();
+    let done = blocking(&app, move |app| {
+        app.inbox
+            .record_change(&app.identities()?, &case_id, change)
             .map(drop)
     })
     .await;

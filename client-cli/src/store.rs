@@ -23,8 +23,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use meldpunt_crypto::{
-    AttachmentReference, Day, IdentityKey, Message, OfficeKey, RecipientAddress, RecipientKey,
-    StoreKey, ThreadCheck,
+    AttachmentReference, CaseBoard, CaseChange, CaseStatus, Day, IdentityKey, Message, OfficeKey,
+    RecipientAddress, RecipientKey, SignedCaseRecord, Standing, StoreKey, ThreadCheck,
 };
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -32,32 +32,6 @@ use zeroize::Zeroizing;
 use crate::error::{CliError, Result};
 use crate::paths::{write_private, FileLock};
 use crate::reminder::{Deadline, DeadlineSummary};
-
-/// Where a case stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Status {
-    /// Received, not yet acknowledged.
-    New,
-    /// Receipt acknowledged.
-    Acknowledged,
-    /// Feedback (a reply after the acknowledgement) given.
-    FeedbackGiven,
-    /// Closed.
-    Closed,
-}
-
-impl Status {
-    /// As shown.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::New => "new",
-            Status::Acknowledged => "acknowledged",
-            Status::FeedbackGiven => "feedback given",
-            Status::Closed => "closed",
-        }
-    }
-}
 
 /// One message of a case, opened.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -128,8 +102,10 @@ pub struct Case {
     pub mailbox: String,
     /// Day the report was stored.
     pub received_on: Day,
-    /// Status.
-    pub status: Status,
+    /// The status its thread gives (new, acknowledged, feedback given), or closed by this
+    /// store before the team's records. What is shown is [`Case::current_status`]: the
+    /// team's, once a member recorded one.
+    pub status: CaseStatus,
     /// When receipt was acknowledged.
     pub acknowledged_on: Option<Day>,
     /// When feedback was first given.
@@ -153,8 +129,46 @@ pub struct Case {
     /// Messages that could not be filed, with why.
     #[serde(default)]
     pub quarantined: Vec<QuarantinedMessage>,
+    /// The team's case records (status, assignee, labels, notes), opened and verified.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub records: Vec<StoredRecord>,
+    /// What the records fold into ([`Case::refresh_team`]).
+    #[serde(default)]
+    pub team: TeamState,
 }
 
+/// A case record as the relay served it, opened (its encoding: signature line and JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredRecord {
+    /// The recipient's record number on the relay.
+    pub number: u64,
+    /// The record's encoding ([`SignedCaseRecord::encode`]).
+    pub encoded: String,
+}
+
+impl StoredRecord {
+    /// The signed record (its signature checked again).
+    pub fn record(&self) -> Result<SignedCaseRecord> {
+        Ok(SignedCaseRecord::decode(self.encoded.as_bytes())?)
+    }
+}
+
+/// A case's shared state as the team's records give it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamState {
+    /// The status a member recorded last, and the day it was written.
+    pub status: Option<(CaseStatus, Day)>,
+    /// Who the case is assigned to.
+    pub assignee: Option<OfficeKey>,
+    /// Its labels.
+    pub labels: Vec<String>,
+    /// How many internal notes it has.
+    pub notes: usize,
+    /// Records that do not count (refused, conflicting) or wait for earlier ones.
+    pub not_counted: usize,
+    /// Records of colleagues missing before their last one.
+    pub missing: u32,
+}
 impl Case {
     /// A new case for `mailbox`, first seen on `day`. It is *partial* when its first message
     /// this identity can open is not the mailbox's first (the report was sealed before this
@@ -175,7 +189,7 @@ impl Case {
             id,
             mailbox: mailbox.to_wire(),
             received_on: day,
-            status: Status::New,
+            status: CaseStatus::New,
             acknowledged_on: None,
             feedback_on: None,
             closed_on: None,
@@ -186,7 +200,61 @@ impl Case {
             sent_sequence: 0,
             check,
             quarantined: Vec::new(),
+            records: Vec::new(),
+            team: TeamState::default(),
         }
+    }
+
+    /// The status shown: the team's last recorded one, else what the thread gives.
+    pub fn current_status(&self) -> CaseStatus {
+        self.team.status.map_or(self.status, |(status, _)| status)
+    }
+
+    /// The day the case was closed, when it is.
+    pub fn closed_day(&self) -> Option<Day> {
+        match self.team.status {
+            Some((status, day)) if status.is_closed() => Some(day),
+            Some(_) => None,
+            None => self.closed_on,
+        }
+    }
+
+    /// The team's records folded into one board, with the office keys the directory lists
+    /// (`signers`).
+    pub fn board(&self, signers: &[(RecipientAddress, OfficeKey)]) -> CaseBoard {
+        CaseBoard::fold(
+            &self.check.mailbox(),
+            self.check.addressed(),
+            signers,
+            self.records
+                .iter()
+                .filter_map(|stored| stored.record().ok()),
+        )
+    }
+
+    /// Folds the team's records again into [`Case::team`].
+    pub fn refresh_team(&mut self, signers: &[(RecipientAddress, OfficeKey)]) {
+        let board = self.board(signers);
+        let status_day = board
+            .admitted()
+            .filter(|record| matches!(record.record().change, CaseChange::Status(_)))
+            .last()
+            .map(|record| record.record().written_on);
+        self.team = TeamState {
+            status: board.status.zip(status_day),
+            assignee: board.assignee,
+            labels: board.labels.iter().cloned().collect(),
+            notes: board
+                .admitted()
+                .filter(|record| matches!(record.record().change, CaseChange::Note(_)))
+                .count(),
+            not_counted: board
+                .entries
+                .iter()
+                .filter(|entry| entry.standing != Standing::Admitted)
+                .count(),
+            missing: board.missing.values().sum(),
+        };
     }
 
     /// Whether the beginning of the thread was not sealed to this identity.
@@ -214,7 +282,7 @@ impl Case {
     /// The legal deadlines still open, with their day: none once the case is closed.
     pub fn open_deadlines(&self) -> Vec<(Deadline, Day)> {
         let mut open = Vec::new();
-        if self.status == Status::Closed || !(self.has_report() || self.is_partial()) {
+        if self.current_status().is_closed() || !(self.has_report() || self.is_partial()) {
             return open;
         }
         if self.acknowledged_on.is_none() {
@@ -286,6 +354,19 @@ pub struct State {
     /// Hand-overs refused, with why.
     #[serde(default)]
     pub refused_hand_overs: Vec<crate::hand_over::RefusedHandOver>,
+    /// The office keys the signed directory listed for this organisation at the last sync
+    /// (case records are folded against them when the relay is not asked).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub office_signers: Vec<(RecipientAddress, OfficeKey)>,
+    /// The highest case record number dealt with.
+    #[serde(default)]
+    pub record_cursor: u64,
+    /// Case records for cases this store does not hold yet (filed when the case arrives).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unfiled_records: Vec<(String, StoredRecord)>,
+    /// Case records that could not be opened or read, with why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused_records: Vec<(u64, String)>,
     /// Cases by id.
     pub cases: BTreeMap<String, Case>,
 }

@@ -16,10 +16,10 @@ pub struct Malformed {
 }
 
 /// A page of a listing as the relay sent it: `{"messages": [...]}` (or `{"hand_overs":
-/// [...]}`), entries still unparsed.
+/// [...]}`, `{"case_records": [...]}`), entries still unparsed.
 #[derive(serde::Deserialize)]
 pub(crate) struct Page {
-    #[serde(alias = "hand_overs")]
+    #[serde(alias = "hand_overs", alias = "case_records")]
     pub(crate) messages: Vec<serde_json::Value>,
 }
 

@@ -152,6 +152,19 @@ impl fmt::Debug for CaseChange {
 }
 
 impl CaseChange {
+    /// Checks what the change carries: a label 1 to [`MAXIMUM_LABEL_LENGTH`] characters
+    /// without control characters or spaces at either end, a note 1 to
+    /// [`MAXIMUM_NOTE_LENGTH`] bytes.
+    pub fn check(&self) -> Result<(), Error> {
+        match self {
+            CaseChange::AddLabel(label) | CaseChange::RemoveLabel(label) => check_label(label),
+            CaseChange::Note(text) if text.is_empty() || text.len() > MAXIMUM_NOTE_LENGTH => Err(
+                malformed(format!("a note is 1 to {MAXIMUM_NOTE_LENGTH} bytes")),
+            ),
+            _ => Ok(()),
+        }
+    }
+
     /// The wire name of the change: `status`, `assignee`, `add-label`, `remove-label` or
     /// `note`.
     pub fn as_str(&self) -> &'static str {
@@ -268,13 +281,7 @@ impl CaseRecord {
                 "organisation and recipient ids are 1 to 64 lower-case letters, digits and dashes",
             ));
         }
-        match &self.change {
-            CaseChange::AddLabel(label) | CaseChange::RemoveLabel(label) => check_label(label),
-            CaseChange::Note(text) if text.is_empty() || text.len() > MAXIMUM_NOTE_LENGTH => Err(
-                malformed(format!("a note is 1 to {MAXIMUM_NOTE_LENGTH} bytes")),
-            ),
-            _ => Ok(()),
-        }
+        self.change.check()
     }
 
     /// Signs the record with `key`, which it will name as its signer.
@@ -479,8 +486,8 @@ pub struct CaseBoard {
     pub assignee: Option<OfficeKey>,
     /// The labels the case has.
     pub labels: BTreeSet<String>,
-    /// For each signer, how many of their records are missing before their last one
-    /// (withheld by the relay, or not sealed to this member).
+    /// For each signer, how many of their records are missing before their last one that
+    /// counts or waits (withheld by the relay, or not sealed to this member).
     pub missing: BTreeMap<OfficeKey, u32>,
 }
 
@@ -531,11 +538,13 @@ impl CaseBoard {
             } else {
                 Standing::Admitted
             };
-            if standing == Standing::Admitted {
-                admitted += 1;
+            if matches!(standing, Standing::Admitted | Standing::Waiting) {
                 let (count, last) = highest.entry(record.signer).or_default();
                 *count += 1;
                 *last = (*last).max(inner.sequence);
+            }
+            if standing == Standing::Admitted {
+                admitted += 1;
                 match &inner.change {
                     CaseChange::Status(status) => board.status = Some(*status),
                     CaseChange::Assignee(assignee) => board.assignee = *assignee,

@@ -92,6 +92,25 @@ pub enum Misbehaviour {
     /// Answers an office's login with these sealed bytes as the challenge (an attachment
     /// sealed to the office, say), hoping the office opens them and answers with the content.
     Challenge(Vec<u8>),
+    /// Leaves the office's case record with this number out of every record listing.
+    WithholdRecord {
+        /// The recipient's record number.
+        number: u64,
+    },
+    /// Lists the office's case records in reverse order.
+    ReverseRecords,
+    /// Serves, for one case record, another one (of another case, say).
+    SwapRecord {
+        /// The record asked for.
+        asked: u64,
+        /// The record served instead.
+        served: u64,
+    },
+    /// Flips one byte in the middle of this case record as served.
+    CorruptRecord {
+        /// The recipient's record number.
+        number: u64,
+    },
     /// Serves one attachment's bytes for another's (to the reporter or the office).
     SwapAttachment {
         /// The attachment asked for.
@@ -207,11 +226,20 @@ fn message_position(path: &str) -> Option<u32> {
 }
 
 fn rewrite_listing(body: &Bytes, change: impl FnOnce(&mut Vec<Value>)) -> Bytes {
+    rewrite_list(body, "messages", change)
+}
+
+fn rewrite_list(body: &Bytes, field: &str, change: impl FnOnce(&mut Vec<Value>)) -> Bytes {
     let mut listing: Value = serde_json::from_slice(body).expect("a JSON listing");
-    if let Some(messages) = listing["messages"].as_array_mut() {
-        change(messages);
+    if let Some(entries) = listing[field].as_array_mut() {
+        change(entries);
     }
     Bytes::from(listing.to_string())
+}
+
+fn record_number(path: &str) -> Option<u64> {
+    path.strip_prefix("/api/v1/office/records/")
+        .and_then(|rest| rest.parse().ok())
 }
 
 async fn forward(State(hostile): State<Arc<Hostile>>, request: Request) -> Response {
@@ -371,6 +399,29 @@ async fn forward(State(hostile): State<Arc<Hostile>>, request: Request) -> Respo
                 answer = Bytes::from(
                     serde_json::json!({ "directories": directories, "more": false }).to_string(),
                 );
+            }
+            Misbehaviour::WithholdRecord { number } if plain_path == "/api/v1/office/records" => {
+                answer = rewrite_list(&answer, "case_records", |records| {
+                    records.retain(|entry| entry["number"] != *number)
+                });
+            }
+            Misbehaviour::ReverseRecords if plain_path == "/api/v1/office/records" => {
+                answer = rewrite_list(&answer, "case_records", |records| records.reverse());
+            }
+            Misbehaviour::SwapRecord { asked, served }
+                if record_number(&plain_path) == Some(*asked) =>
+            {
+                answer = hostile
+                    .get_with(&format!("/api/v1/office/records/{served}"), &authorization)
+                    .await;
+            }
+            Misbehaviour::CorruptRecord { number }
+                if record_number(&plain_path) == Some(*number) =>
+            {
+                let mut bytes = answer.to_vec();
+                let middle = bytes.len() / 2;
+                bytes[middle] ^= 0x01;
+                answer = Bytes::from(bytes);
             }
             Misbehaviour::SwapAttachment { asked, served }
                 if plain_path.ends_with(&format!("/attachments/{asked}")) =>

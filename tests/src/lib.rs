@@ -830,6 +830,101 @@ impl User {
     }
 }
 
+/// An office member's CLI: its identity file and case store, in its own home.
+#[derive(Debug)]
+pub struct Member {
+    /// The member's user (home folder).
+    pub user: User,
+    /// The identity file.
+    pub identity: String,
+    /// The case store folder.
+    pub store: String,
+    /// The pinned directory key.
+    pub key: String,
+}
+
+impl Member {
+    /// A member with `identity`, in a home of their own.
+    pub fn new(relay: &Relay, identity: &meldpunt_crypto::IdentityKey) -> Member {
+        let user = User::new();
+        let path = user.path("office.key");
+        write_identity(&path, identity);
+        Member {
+            identity: path.display().to_string(),
+            store: user.path("store").display().to_string(),
+            key: relay.directory.signing_key.directory_key().to_string(),
+            user,
+        }
+    }
+
+    /// `inbox COMMAND EXTRA…` with the member's identity, store and pinned key.
+    pub fn arguments<'a>(&'a self, command: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+        let mut arguments = vec!["inbox", command];
+        arguments.extend_from_slice(extra);
+        arguments.extend_from_slice(&[
+            "--identity",
+            &self.identity,
+            "--store",
+            &self.store,
+            "--directory-key",
+            &self.key,
+        ]);
+        arguments
+    }
+
+    /// `inbox COMMAND … --json` at `url`; exit code and parsed output (or the raw text).
+    pub fn run_at(
+        &self,
+        url: &str,
+        command: &str,
+        extra: &[&str],
+        stdin: Option<&str>,
+    ) -> (Option<i32>, serde_json::Value, String) {
+        let mut arguments = self.arguments(command, extra);
+        arguments.push("--json");
+        let output = self.user.run_at(url, &arguments, stdin);
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let printed = format!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
+        (
+            output.status.code(),
+            serde_json::from_str(&stdout).unwrap_or(serde_json::Value::Null),
+            printed,
+        )
+    }
+
+    /// `inbox sync --json`, required to succeed.
+    pub fn sync(&self, relay: &Relay) -> serde_json::Value {
+        let (status, answer, printed) = self.run_at(&relay.url, "sync", &[], None);
+        assert_eq!(status, Some(0), "{printed}");
+        answer
+    }
+
+    /// `inbox list --json`, required to succeed.
+    pub fn list(&self, relay: &Relay) -> serde_json::Value {
+        let (status, answer, printed) = self.run_at(&relay.url, "list", &[], None);
+        assert_eq!(status, Some(0), "{printed}");
+        answer
+    }
+
+    /// `inbox show CASE --json`, required to succeed.
+    pub fn show(&self, relay: &Relay, case: &str) -> serde_json::Value {
+        let (status, answer, printed) = self.run_at(&relay.url, "show", &[case], None);
+        assert_eq!(status, Some(0), "{printed}");
+        answer
+    }
+
+    /// `inbox reply CASE EXTRA…`, the text from standard input when given.
+    pub fn reply(&self, relay: &Relay, case: &str, extra: &[&str], text: Option<&str>) {
+        let mut arguments = vec![case];
+        arguments.extend_from_slice(extra);
+        if text.is_some() {
+            arguments.extend_from_slice(&["--message-file", "-"]);
+        }
+        let (status, _, printed) = self.run_at(&relay.url, "reply", &arguments, text);
+        assert_eq!(status, Some(0), "{printed}");
+    }
+}
+
 /// Writes an identity file as `meldpunt keygen` does.
 pub fn write_identity(path: &Path, identity: &meldpunt_crypto::IdentityKey) {
     std::fs::write(

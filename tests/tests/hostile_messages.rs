@@ -10,92 +10,10 @@ use meldpunt_crypto::{
     Day, IdentityKey, Message, MessageKind, ReceiptCode, RecipientAddress, RecipientKey,
 };
 use meldpunt_end_to_end::hostile::{HostileRelay, Misbehaviour};
-use meldpunt_end_to_end::{office_session, write_identity, Relay, RelayOptions, Reporter, User};
+use meldpunt_end_to_end::{
+    office_session, write_identity, Member, Relay, RelayOptions, Reporter, User,
+};
 use serde_json::Value;
-
-/// An office member's CLI: its identity file and case store, in its own home.
-struct Member {
-    user: User,
-    identity: String,
-    store: String,
-    key: String,
-}
-
-impl Member {
-    fn new(relay: &Relay, identity: &IdentityKey) -> Member {
-        let user = User::new();
-        let path = user.path("office.key");
-        write_identity(&path, identity);
-        Member {
-            identity: path.display().to_string(),
-            store: user.path("store").display().to_string(),
-            key: relay.directory.signing_key.directory_key().to_string(),
-            user,
-        }
-    }
-
-    fn arguments<'a>(&'a self, command: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-        let mut arguments = vec!["inbox", command];
-        arguments.extend_from_slice(extra);
-        arguments.extend_from_slice(&[
-            "--identity",
-            &self.identity,
-            "--store",
-            &self.store,
-            "--directory-key",
-            &self.key,
-        ]);
-        arguments
-    }
-
-    /// `inbox COMMAND … --json` at `url`; exit code and parsed output (or the raw text).
-    fn run_at(
-        &self,
-        url: &str,
-        command: &str,
-        extra: &[&str],
-        stdin: Option<&str>,
-    ) -> (Option<i32>, Value, String) {
-        let mut arguments = self.arguments(command, extra);
-        arguments.push("--json");
-        let output = self.user.run_at(url, &arguments, stdin);
-        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-        let printed = format!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
-        (
-            output.status.code(),
-            serde_json::from_str(&stdout).unwrap_or(Value::Null),
-            printed,
-        )
-    }
-
-    fn sync(&self, relay: &Relay) -> Value {
-        let (status, answer, printed) = self.run_at(&relay.url, "sync", &[], None);
-        assert_eq!(status, Some(0), "{printed}");
-        answer
-    }
-
-    fn list(&self, relay: &Relay) -> Value {
-        let (status, answer, printed) = self.run_at(&relay.url, "list", &[], None);
-        assert_eq!(status, Some(0), "{printed}");
-        answer
-    }
-
-    fn show(&self, relay: &Relay, case: &str) -> Value {
-        let (status, answer, printed) = self.run_at(&relay.url, "show", &[case], None);
-        assert_eq!(status, Some(0), "{printed}");
-        answer
-    }
-
-    fn reply(&self, relay: &Relay, case: &str, extra: &[&str], text: Option<&str>) {
-        let mut arguments = vec![case];
-        arguments.extend_from_slice(extra);
-        if text.is_some() {
-            arguments.extend_from_slice(&["--message-file", "-"]);
-        }
-        let (status, _, printed) = self.run_at(&relay.url, "reply", &arguments, text);
-        assert_eq!(status, Some(0), "{printed}");
-    }
-}
 
 fn address() -> RecipientAddress {
     RecipientAddress {

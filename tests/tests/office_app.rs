@@ -479,6 +479,69 @@ async fn the_office_works_a_case_through_the_app_and_the_reporter_sees_each_step
         "a folder that is not empty is never written into"
     );
 
+    // The team's part: status, assignee, a label and an internal note, recorded for every
+    // member; a bad change is refused with its reason and records nothing.
+    let own_key = relay
+        .directory
+        .demo_office
+        .office_signing_key()
+        .office_key()
+        .to_string();
+    for (action, value) in [
+        ("status", "in-investigation"),
+        ("assign", own_key.as_str()),
+        ("add-label", "fraude"),
+        ("note", "Interne notitie: eerst de teamleider spreken."),
+    ] {
+        assert_eq!(
+            post(
+                &app,
+                &cookie,
+                &format!("/cases/{case}/team"),
+                &[("lang", "en"), ("action", action), ("value", value)],
+            )
+            .await,
+            303,
+            "{action}"
+        );
+    }
+    for (action, value) in [
+        ("status", "finished"),
+        ("assign", "someone"),
+        ("add-label", " "),
+        ("shout", "x"),
+    ] {
+        assert_eq!(
+            post(
+                &app,
+                &cookie,
+                &format!("/cases/{case}/team"),
+                &[("lang", "en"), ("action", action), ("value", value)],
+            )
+            .await,
+            400,
+            "{action} {value}"
+        );
+    }
+    let (_, worked) = page(&app, &cookie, &format!("/cases/{case}?lang=en")).await;
+    assert!(
+        worked.contains("<dt>Status</dt><dd>in investigation</dd>")
+            && worked.contains("Interne notitie: eerst de teamleider spreken.")
+            && worked.contains(r#"<span class="label">fraude</span>"#),
+        "{worked}"
+    );
+    assert_eq!(
+        worked.matches(r#"<li><span class="meta">"#).count(),
+        4,
+        "four changes in the team's history: {worked}"
+    );
+    // The reporter's view shows none of it.
+    let seen = check();
+    assert!(
+        !seen.contains("Interne notitie") && !seen.contains("fraude"),
+        "{seen}"
+    );
+
     // Close, then reopen.
     assert_eq!(
         post(
@@ -673,7 +736,7 @@ async fn a_locked_app_shows_nothing_until_it_is_unlocked() {
     assert_eq!(status, 200);
     assert!(thread.contains("achter slot"), "{thread}");
     assert!(
-        !thread.contains(">closed<"),
+        thread.contains("<dt>Status</dt><dd>new</dd>"),
         "nothing was changed while locked: {thread}"
     );
 }

@@ -1,0 +1,264 @@
+//! One case, one state, for the whole office team: status, assignee, labels and internal
+//! notes travel as signed case records that only office members read. Two members edit one
+//! case at once and converge whatever order they sync in; the reporter's token never
+//! lists, fetches or counts a record; a relay that withholds, reorders, swaps or damages
+//! records is caught, and never stops a sync.
+
+use meldpunt_crypto::ReceiptCode;
+use meldpunt_end_to_end::hostile::{HostileRelay, Misbehaviour};
+use meldpunt_end_to_end::{client, Member, Relay, RelayOptions, User};
+use serde_json::Value;
+
+/// Runs `inbox COMMAND EXTRA…` for `member` at `url` and requires success.
+fn team(member: &Member, url: &str, command: &str, extra: &[&str], stdin: Option<&str>) -> Value {
+    let (status, answer, printed) = member.run_at(url, command, extra, stdin);
+    assert_eq!(status, Some(0), "inbox {command} {extra:?}: {printed}");
+    answer
+}
+
+/// What every member must agree on: status, assignee, labels and the whole history.
+fn shared_state(shown: &Value) -> Value {
+    serde_json::json!({
+        "status": shown["status"],
+        "assignee": shown["assignee"],
+        "labels": shown["labels"],
+        "history": shown["team_history"],
+    })
+}
+
+fn only_case(member: &Member, relay: &Relay) -> String {
+    member.sync(relay);
+    member.list(relay)["cases"][0]["case"]
+        .as_str()
+        .expect("a case")
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_members_edit_one_case_at_once_and_converge_and_the_reporter_sees_none_of_it() {
+    let relay = Relay::start(RelayOptions::default());
+    let reporter = User::new();
+    let code = reporter.report(&relay, "Er verdwijnt geld uit de kas.");
+    let first = Member::new(&relay, &relay.directory.demo_office);
+    let second = Member::new(&relay, &relay.directory.demo_colleague);
+    let case = only_case(&first, &relay);
+    assert_eq!(only_case(&second, &relay), case);
+    let first_key = relay
+        .directory
+        .demo_office
+        .office_signing_key()
+        .office_key()
+        .to_string();
+    // Both edit the case without syncing in between: the same fields at once.
+    team(
+        &first,
+        &relay.url,
+        "status",
+        &[&case, "in-investigation"],
+        None,
+    );
+    team(
+        &second,
+        &relay.url,
+        "status",
+        &[&case, "acknowledged"],
+        None,
+    );
+    team(&first, &relay.url, "assign", &[&case, "--me"], None);
+    team(&second, &relay.url, "label", &[&case, "fraude"], None);
+    team(&first, &relay.url, "label", &[&case, "kas"], None);
+    team(
+        &second,
+        &relay.url,
+        "label",
+        &[&case, "kas", "--remove"],
+        None,
+    );
+    team(
+        &first,
+        &relay.url,
+        "note",
+        &[&case, "--message-file", "-"],
+        Some("Gesprek met de teamleider gepland."),
+    );
+    // A note never comes from the command line.
+    let (status, _, printed) = second.run_at(&relay.url, "note", &[&case, "tekst"], None);
+    assert_eq!(status, Some(2), "{printed}");
+    // They sync in different orders; then each once more.
+    for member in [&second, &first, &second, &first] {
+        let synced = member.sync(&relay);
+        assert_eq!(
+            synced["refused_case_records"].as_array().map(Vec::len),
+            Some(0),
+            "{synced}"
+        );
+    }
+    let seen_by_first = first.show(&relay, &case);
+    let seen_by_second = second.show(&relay, &case);
+    assert_eq!(
+        shared_state(&seen_by_first),
+        shared_state(&seen_by_second),
+        "the members did not converge"
+    );
+    assert_eq!(seen_by_first["assignee"], first_key.as_str());
+    let history = seen_by_first["team_history"].as_array().expect("a history");
+    assert_eq!(history.len(), 7, "{seen_by_first}");
+    assert!(history.iter().all(|entry| entry["counts"] == true));
+    assert!(history
+        .iter()
+        .any(|entry| entry["text"] == "note: Gesprek met de teamleider gepland."));
+    // The same-day status changes: both listed, one wins, the same one for both members.
+    let status = seen_by_first["status"].as_str().unwrap();
+    assert!(["in-investigation", "acknowledged"].contains(&status));
+    // "kas" was added by one and removed by the other at the same clock or later: both
+    // agree either way; "fraude" stays.
+    assert!(seen_by_first["labels"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("fraude")));
+    let listed = second.list(&relay);
+    assert_eq!(listed["cases"][0]["status"], status);
+    assert_eq!(listed["cases"][0]["notes"], 1);
+    // Closing is a team record too: the colleague sees the case closed after a sync.
+    team(&second, &relay.url, "close", &[&case], None);
+    first.sync(&relay);
+    assert_eq!(first.list(&relay)["cases"][0]["status"], "closed");
+
+    // The reporter: the office-only routes refuse the mailbox token, and the mailbox lists
+    // only the report, whatever the team wrote.
+    let token = ReceiptCode::parse(&code).unwrap().mailbox_token();
+    let bearer = format!("Bearer {}", token.to_wire().as_str());
+    for path in ["/api/v1/office/records", "/api/v1/office/records/1"] {
+        let answer = client()
+            .get(format!("{}{path}", relay.url))
+            .header("authorization", &bearer)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 401, "{path}");
+    }
+    let posted = client()
+        .post(format!(
+            "{}/api/v1/office/mailboxes/{}/records",
+            relay.url,
+            token.mailbox_id().to_wire()
+        ))
+        .header("authorization", &bearer)
+        .header("content-type", "application/octet-stream")
+        .body("age-encryption.org/v1\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 401);
+    let listing: Value = client()
+        .get(format!("{}/api/v1/mailbox/messages", relay.url))
+        .header("authorization", &bearer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        listing["messages"].as_array().unwrap().len(),
+        1,
+        "{listing}"
+    );
+    assert!(!listing.to_string().contains("record"), "{listing}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_that_withholds_reorders_swaps_or_damages_team_records_is_caught() {
+    let relay = Relay::start(RelayOptions::default());
+    let reporter = User::new();
+    reporter.report(&relay, "Eerste melding.");
+    reporter.report(&relay, "Tweede melding.");
+    let writer = Member::new(&relay, &relay.directory.demo_office);
+    writer.sync(&relay);
+    let cases: Vec<String> = writer.list(&relay)["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|case| case["case"].as_str().unwrap().to_owned())
+        .collect();
+    let (case, other_case) = (&cases[0], &cases[1]);
+    // Colleagues who hold both cases, and none of the records yet.
+    let colleagues: Vec<Member> = (0..4)
+        .map(|_| Member::new(&relay, &relay.directory.demo_colleague))
+        .collect();
+    for colleague in &colleagues {
+        colleague.sync(&relay);
+    }
+    let [reader, reordering, victim, damaged] =
+        <[Member; 4]>::try_from(colleagues).unwrap_or_else(|_| unreachable!("four colleagues"));
+    // Records 1–3 in the case, 4 in the other case.
+    team(
+        &writer,
+        &relay.url,
+        "status",
+        &[case, "in-investigation"],
+        None,
+    );
+    team(&writer, &relay.url, "label", &[case, "a"], None);
+    team(&writer, &relay.url, "label", &[case, "b"], None);
+    team(&writer, &relay.url, "label", &[other_case, "elders"], None);
+    let honest = writer.show(&relay, case);
+
+    // Withheld from the middle: counted missing, the record after it waits; the next
+    // honest sync fills the gap.
+    let withholding =
+        HostileRelay::start(&relay.url, Misbehaviour::WithholdRecord { number: 2 }).await;
+    team(&reader, &withholding.url, "sync", &[], None);
+    let shown = team(&reader, &withholding.url, "show", &[case], None);
+    assert_eq!(shown["team_records_missing"], 1, "{shown}");
+    assert!(shown["team_history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|entry| entry["why_not"] == "waits for earlier records"));
+    assert_eq!(shown["labels"], serde_json::json!([]));
+    reader.sync(&relay);
+    assert_eq!(
+        shared_state(&reader.show(&relay, case)),
+        shared_state(&honest)
+    );
+
+    // Reordered: the same state.
+    let reversing = HostileRelay::start(&relay.url, Misbehaviour::ReverseRecords).await;
+    team(&reordering, &reversing.url, "sync", &[], None);
+    assert_eq!(
+        shared_state(&team(&reordering, &reversing.url, "show", &[case], None)),
+        shared_state(&honest)
+    );
+
+    // Another case's record served in place of one of this case's, and a damaged record:
+    // one filed where it belongs (or refused), the other set aside; the sync goes on and
+    // nothing false counts.
+    let swapping = HostileRelay::start(
+        &relay.url,
+        Misbehaviour::SwapRecord {
+            asked: 2,
+            served: 4,
+        },
+    )
+    .await;
+    team(&victim, &swapping.url, "sync", &[], None);
+    let shown = team(&victim, &swapping.url, "show", &[case], None);
+    assert_eq!(shown["team_records_missing"], 1, "{shown}");
+    assert_eq!(shown["labels"], serde_json::json!([]), "{shown}");
+    let other = team(&victim, &swapping.url, "show", &[other_case], None);
+    assert_eq!(other["labels"], serde_json::json!(["elders"]), "{other}");
+
+    let corrupting =
+        HostileRelay::start(&relay.url, Misbehaviour::CorruptRecord { number: 2 }).await;
+    let synced = team(&damaged, &corrupting.url, "sync", &[], None);
+    let refused = synced["refused_case_records"].as_array().unwrap();
+    assert_eq!(refused.len(), 1, "{synced}");
+    assert_eq!(refused[0]["number"], 2);
+    let shown = team(&damaged, &corrupting.url, "show", &[case], None);
+    assert_eq!(shown["status"], "in-investigation", "{shown}");
+    assert_eq!(shown["team_records_missing"], 1, "{shown}");
+    assert_eq!(shown["labels"], serde_json::json!([]), "{shown}");
+    let shown = team(&damaged, &corrupting.url, "show", &[other_case], None);
+    assert_eq!(shown["labels"], serde_json::json!(["elders"]), "{shown}");
+}
