@@ -593,6 +593,41 @@ async fn every_page_of_the_office_app_in_both_languages_passes_axe_and_has_its_s
     browser.click("form.sync button").await;
     browser.wait_for("table tbody tr").await;
     let case = browser.text("table tbody tr td a").await;
+    // The team's part, through its forms in the browser: assigned to this member, a label
+    // and an internal note (the screenshots show them).
+    browser
+        .open(&format!("{}/cases/{case}?lang=en", app.origin))
+        .await;
+    browser.wait_for("#team-assignee").await;
+    browser
+        .set_value(
+            "#team-assignee",
+            &browser.value("#team-assignee option:nth-child(2)").await,
+        )
+        .await;
+    browser
+        .click("form[action$='/team'] input[value=assign] ~ button")
+        .await;
+    browser.wait_for("#team-label").await;
+    browser.type_into("#team-label", "aanbesteding").await;
+    browser
+        .click("form[action$='/team'] input[value=add-label] ~ button")
+        .await;
+    browser.wait_for("span.label").await;
+    browser
+        .type_into("#team-note", "Eerst de inkoopstukken opvragen.")
+        .await;
+    browser
+        .click("form[action$='/team'] input[value=note] ~ button")
+        .await;
+    browser.wait_for("ol.team-history li:nth-child(3)").await;
+    let source = browser.source().await;
+    assert!(
+        source.contains("Eerst de inkoopstukken opvragen.")
+            && source.contains(r#"<span class="label">aanbesteding</span>"#)
+            && source.contains("(you)</option>"),
+        "{source}"
+    );
     for (name, path) in [
         ("cases", "/cases".to_owned()),
         ("case", format!("/cases/{case}")),
