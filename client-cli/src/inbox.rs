@@ -657,7 +657,7 @@ impl Inbox {
 
     /// `meldpunt inbox show`.
     pub fn show(&self, id: &str) -> Result<()> {
-        let (_, mut store) = self.open()?;
+        let (identities, mut store) = self.open()?;
         let case = store.case_mut(id)?.clone();
         let refused_hand_overs: Vec<_> = store
             .state
@@ -687,6 +687,8 @@ impl Inbox {
                         "handed_over_by": stored.handed_over_by.map(|key| key.to_string()),
                         "body": message.body.as_str(),
                         "attachments": message.attachments.iter().map(|a| json!({"name": a.name, "size": a.size, "id": a.location})).collect::<Vec<_>>(),
+                        "identity_shared_with": crate::reporter::shared_with(message),
+                        "shared_identity": shared_identity(message, &identities).as_deref().map(String::as_str),
                     })
                 })
                 .collect();
@@ -787,6 +789,17 @@ impl Inbox {
                 missing_note(stored.missing_before)
             );
             println!("{}", printable(message.body.trim_end(), 0));
+            if let Some(with) = crate::reporter::shared_with(message) {
+                match shared_identity(message, &identities) {
+                    Some(identity) => println!(
+                        "  IDENTITY, shared with {with} only (yours to protect):\n  {}",
+                        printable(identity.trim_end(), 0).replace('\n', "\n  ")
+                    ),
+                    None => println!(
+                        "  [the reporter shared their identity with {with} only; it is not readable here]"
+                    ),
+                }
+            }
             for reference in &message.attachments {
                 println!(
                     "  attachment: {} ({} bytes)",
@@ -1229,6 +1242,21 @@ struct SyncReport {
     received: hand_over::Received,
     /// Colleagues' case records taken in or set aside.
     team: team::TeamReceived,
+}
+
+/// The identity a follow-up shares, when it is sealed to one of `identities` (the chosen
+/// recipient's); `None` for everyone else, and for messages that share none.
+pub(crate) fn shared_identity(
+    message: &Message,
+    identities: &[IdentityKey],
+) -> Option<zeroize::Zeroizing<String>> {
+    match &message.kind {
+        MessageKind::FollowUp {
+            shared_identity: Some(shared),
+            ..
+        } => shared.open(identities).ok(),
+        _ => None,
+    }
 }
 
 /// An office key shortened for a terminal line: `mpok1` and its next 8 characters.

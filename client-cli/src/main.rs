@@ -175,6 +175,26 @@ enum Command {
         #[arg(long)]
         keep_metadata: bool,
     },
+    /// Share your name or contact details with one recipient of your report only (say the
+    /// external confidential adviser): sealed to their keys alone; the other recipients see
+    /// that you shared it with them, never what. Asks for your receipt code.
+    ShareIdentity {
+        #[command(flatten)]
+        relay: RelayOptions,
+        /// Read the receipt code from this file instead of a hidden prompt.
+        #[arg(long)]
+        receipt_file: Option<PathBuf>,
+        /// The recipient (its id, e.g. external-confidential-adviser) to share it with.
+        #[arg(long)]
+        with: String,
+        /// Read your name and contact details from this file, or - for standard input
+        /// (never from the command line, which other users of the machine can see).
+        #[arg(long)]
+        identity_file: Option<PathBuf>,
+        /// A message to go with it (default: a sentence saying with whom you shared it).
+        #[arg(long)]
+        message_file: Option<PathBuf>,
+    },
     /// Create an age identity for an integrity office and print its public key.
     Keygen {
         /// Where to write the identity; refused if the file exists.
@@ -606,6 +626,22 @@ fn run(arguments: Arguments) -> Result<()> {
                 &common,
                 receipt_file.as_deref(),
                 save_attachments.as_deref(),
+            )
+        }
+        Command::ShareIdentity {
+            relay,
+            receipt_file,
+            with,
+            identity_file,
+            message_file,
+        } => {
+            let common = relay.reporter(json, &config)?;
+            reporter::share_identity(
+                &common,
+                receipt_file.as_deref(),
+                &with,
+                identity_file.as_deref(),
+                message_file.as_deref(),
             )
         }
         Command::FollowUp {

@@ -871,12 +871,12 @@ async fn case(
     let language = Language::from_query(query.lang.as_deref());
     let wanted = id.clone();
     let rendered = blocking(&app, move |app| {
-        let own = app.identities()?[0].office_signing_key().office_key();
+        let identities = app.identities()?;
         let state = app.state()?;
         Ok(state
             .cases
             .get(&wanted)
-            .map(|case| case_body(language, case, &state.office_signers, &own)))
+            .map(|case| case_body(language, case, &state.office_signers, &identities)))
     })
     .await;
     let sync = locked(&app.sync).clone();
@@ -921,8 +921,9 @@ fn case_body(
     language: Language,
     case: &Case,
     signers: &[(RecipientAddress, OfficeKey)],
-    own: &OfficeKey,
+    identities: &[IdentityKey],
 ) -> Markup {
+    let own = &identities[0].office_signing_key().office_key();
     let lang = language.code();
     let today = today();
     let overdue = case.overdue(today);
@@ -963,6 +964,15 @@ fn case_body(
                                 }
                             }
                             pre class="body" { (message.body.as_str()) }
+                            @if let Some(with) = crate::reporter::shared_with(&message) {
+                                @match crate::inbox::shared_identity(&message, identities) {
+                                    Some(identity) => {
+                                        p class="notice" { strong { (language.pick("Identiteit van de melder, alleen met u gedeeld", "The reporter's identity, shared with you only")) } " (" (with) ")" }
+                                        pre class="body identity" { (identity.as_str()) }
+                                    }
+                                    None => p class="meta" { (language.pick("De melder deelde zijn of haar identiteit alleen met ", "The reporter shared their identity with ")) (with) (language.pick("; u kunt die niet lezen.", " only; you cannot read it.")) }
+                                }
+                            }
                             @if !message.attachments.is_empty() {
                                 p { (language.pick("Bijlagen: ", "Attachments: "))
                                     @for attachment in &message.attachments {

@@ -398,6 +398,7 @@ pub fn check(
                     "stored_on": entry.stored_on(),
                     "body": message.body.as_str(),
                     "attachments": message.attachments.iter().map(|a| json!({"name": a.name, "size": a.size})).collect::<Vec<_>>(),
+                    "identity_shared_with": shared_with(message),
                 }),
                 Err(reason) => json!({
                     "position": entry.position,
@@ -431,6 +432,9 @@ pub fn check(
                     message.written_on
                 );
                 println!("{}", crate::inbox::printable(message.body.trim_end(), 0));
+                if let Some(with) = shared_with(message) {
+                    println!("  [you shared your identity with {with} only]");
+                }
                 for reference in &message.attachments {
                     println!(
                         "  attachment: {} ({} bytes)",
@@ -518,4 +522,92 @@ pub fn follow_up(
         println!("Your follow-up was received by the relay.");
     }
     Ok(())
+}
+
+/// `meldpunt share-identity --with RECIPIENT`: the reporter's name or contact details
+/// (from `identity_file`, or standard input; never an argument), sealed to the keys of one
+/// recipient their report chose and to nobody else, in a signed follow-up every recipient
+/// reads: the others see that the identity was shared, and with whom, never what.
+pub fn share_identity(
+    common: &Common,
+    receipt_file: Option<&Path>,
+    with: &str,
+    identity_file: Option<&Path>,
+    message_file: Option<&Path>,
+) -> Result<()> {
+    let code = input::receipt_code(receipt_file)?;
+    let token = code.mailbox_token();
+    let directory = verified_directory(&common.relay, common.directory_key.as_deref())?;
+    let thread = read_thread(&common.relay, &code, &directory)?;
+    let conversation = meldpunt_crypto::Thread::from_check(thread.check)?;
+    let chosen = conversation
+        .recipients()
+        .iter()
+        .find(|address| address.recipient == with)
+        .cloned()
+        .ok_or_else(|| {
+            CliError::Usage(format!(
+                "your report went to {}; share your identity with one of them",
+                conversation
+                    .recipients()
+                    .iter()
+                    .map(|address| address.recipient.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?;
+    let name = directory.recipient(&chosen)?.name.en.clone();
+    let identity = input::message(identity_file, "identity (your name or contact details)")?;
+    let shared = meldpunt_crypto::SharedIdentity::seal(
+        chosen.clone(),
+        &directory.keys_for(std::slice::from_ref(&chosen))?,
+        identity.trim(),
+    )?;
+    let body = match message_file {
+        Some(path) => input::message(Some(path), "message")?,
+        None => zeroize::Zeroizing::new(format!(
+            "Ik deel mijn naam en contactgegevens alleen met {name}. / I share my name and contact details with {name} only."
+        )),
+    };
+    let message = conversation.follow_up_sharing_identity(
+        &code.follow_up_signing_key(),
+        Content {
+            written_on: today(),
+            body: body.to_string().into(),
+            attachments: Vec::new(),
+        },
+        shared,
+    )?;
+    common.relay.follow_up(
+        &token,
+        message
+            .seal(&conversation.seal_keys(&directory)?)?
+            .into_bytes(),
+    )?;
+    if common.json {
+        println!(
+            "{}",
+            json!({ "sent": true, "shared_with": chosen.recipient })
+        );
+    } else {
+        println!(
+            "Your identity was sealed for {name} ({}) only and sent. The other recipients see that you shared it with them, not what.",
+            chosen.recipient
+        );
+    }
+    Ok(())
+}
+
+/// Whom a message shares the reporter's identity with, if it does.
+pub(crate) fn shared_with(message: &meldpunt_crypto::Message) -> Option<String> {
+    match &message.kind {
+        meldpunt_crypto::MessageKind::FollowUp {
+            shared_identity: Some(shared),
+            ..
+        } => Some(format!(
+            "{}/{}",
+            shared.with.organisation, shared.with.recipient
+        )),
+        _ => None,
+    }
 }

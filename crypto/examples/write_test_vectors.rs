@@ -193,6 +193,7 @@ fn main() {
         sequence: 2,
         kind: MessageKind::FollowUp {
             signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
+            shared_identity: None,
         },
         written_on: day("2026-11-29"),
         body: String::from(
@@ -212,6 +213,35 @@ fn main() {
         follow_up.encode().unwrap().as_slice(),
     )
     .unwrap();
+
+    // The reporter's next follow-up, sharing their identity with the external adviser only:
+    // the sealed identity is random by nature, so the file is frozen.
+    let identity_vector = testdata.join("follow-up-identity.json");
+    if !identity_vector.exists() {
+        let mut sharing = Message {
+            mailbox: code.mailbox_token().mailbox_id(),
+            sequence: 3,
+            kind: MessageKind::FollowUp {
+                signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
+                shared_identity: Some(
+                    meldpunt_crypto::SharedIdentity::seal(
+                        RecipientAddress {
+                            organisation: "demo".into(),
+                            recipient: "external-adviser".into(),
+                        },
+                        &[adviser.recipient()],
+                        "Jan Jansen, 06-12345678",
+                    )
+                    .unwrap(),
+                ),
+            },
+            written_on: day("2026-12-03"),
+            body: String::from("Mijn naam, alleen voor de vertrouwenspersoon.").into(),
+            attachments: Vec::new(),
+        };
+        code.follow_up_signing_key().sign(&mut sharing);
+        fs::write(&identity_vector, sharing.encode().unwrap().as_slice()).unwrap();
+    }
 
     // A signed reply from the integrity office (deterministic like the follow-up), and the
     // office keys the fixed identities derive.

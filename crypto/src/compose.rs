@@ -72,6 +72,7 @@ impl Message {
             sequence,
             kind: MessageKind::FollowUp {
                 signature: crate::MessageSignature::from_bytes([0; 64]),
+                shared_identity: None,
             },
             written_on: content.written_on,
             body: content.body,
@@ -197,6 +198,30 @@ impl Thread {
             self.check.next_reporter_sequence(),
             content,
         ))
+    }
+
+    /// The reporter's next follow-up, sharing their identity with one chosen recipient
+    /// (`shared`, sealed to that recipient's keys only; it must be one of the recipients the
+    /// report chose, else [`Error::SenderNotAddressed`]). Signed like every follow-up, the
+    /// identity's recipient and ciphertext included.
+    pub fn follow_up_sharing_identity(
+        &self,
+        signing_key: &FollowUpSigningKey,
+        content: Content,
+        shared: crate::SharedIdentity,
+    ) -> Result<Message, Error> {
+        if !self.recipients.contains(&shared.with) {
+            return Err(Error::SenderNotAddressed);
+        }
+        let mut message = self.follow_up(signing_key, content)?;
+        if let MessageKind::FollowUp {
+            shared_identity, ..
+        } = &mut message.kind
+        {
+            *shared_identity = Some(shared);
+        }
+        signing_key.sign(&mut message);
+        Ok(message)
     }
 
     /// An office's next reply (or acknowledgement) from `from`, signed with `signing_key` and
@@ -401,5 +426,93 @@ mod tests {
             ),
             Err(Error::ThreadWithoutReport)
         ));
+    }
+}
+
+#[cfg(test)]
+mod shared_identity_tests {
+    use super::*;
+    use crate::{IdentityKey, SharedIdentity};
+
+    #[test]
+    fn only_the_chosen_recipient_opens_a_shared_identity_and_its_signature_covers_it() {
+        let code = ReceiptCode::generate();
+        let office = IdentityKey::generate();
+        let adviser = IdentityKey::generate();
+        let to = |recipient: &str| RecipientAddress {
+            organisation: "demo".into(),
+            recipient: recipient.into(),
+        };
+        let report = Message::report(
+            &code,
+            vec![to("integrity-office"), to("adviser")],
+            Content::text("2026-12-03".parse().unwrap(), "melding"),
+        );
+        let mut check = ThreadCheck::new(report.mailbox, Vec::new());
+        check
+            .admit(&report, crate::Author::Reporter)
+            .expect("the report");
+        let thread = Thread::from_check(check.clone()).unwrap();
+        let shared = SharedIdentity::seal(
+            to("adviser"),
+            &[adviser.recipient()],
+            "Jan Jansen, 06-12345678",
+        )
+        .unwrap();
+        let content = Content::text("2026-12-03".parse().unwrap(), "Mijn naam, alleen voor u.");
+        let message = thread
+            .follow_up_sharing_identity(&code.follow_up_signing_key(), content.clone(), shared)
+            .unwrap();
+        // Sealed to everyone, decoded and admitted by every reader.
+        let sealed = message
+            .seal(&[office.recipient(), adviser.recipient()])
+            .unwrap();
+        let opened = Message::open(std::slice::from_ref(&office), sealed.as_bytes()).unwrap();
+        assert_eq!(opened, message);
+        check.admit(&opened, crate::Author::Reporter).unwrap();
+        let MessageKind::FollowUp {
+            shared_identity: Some(identity),
+            ..
+        } = &opened.kind
+        else {
+            panic!("a shared identity");
+        };
+        assert_eq!(identity.with, to("adviser"));
+        assert!(!format!("{opened:?}").contains("Jan"));
+        // The office sees that it was shared, never what.
+        assert!(identity.open(std::slice::from_ref(&office)).is_err());
+        assert_eq!(
+            identity
+                .open(std::slice::from_ref(&adviser))
+                .unwrap()
+                .as_str(),
+            "Jan Jansen, 06-12345678"
+        );
+        // Moving it to another recipient breaks the reporter's signature.
+        let mut moved = opened.clone();
+        if let MessageKind::FollowUp {
+            shared_identity: Some(identity),
+            ..
+        } = &mut moved.kind
+        {
+            identity.with = to("integrity-office");
+        }
+        let mut fresh = ThreadCheck::new(report.mailbox, Vec::new());
+        fresh.admit(&report, crate::Author::Reporter).unwrap();
+        assert!(matches!(
+            fresh.admit(&moved, crate::Author::Reporter),
+            Err(Error::ForgedFollowUp)
+        ));
+        // Only to a recipient the report chose; never on an office message.
+        let elsewhere =
+            SharedIdentity::seal(to("minister"), &[adviser.recipient()], "Jan").unwrap();
+        assert!(matches!(
+            thread.follow_up_sharing_identity(&code.follow_up_signing_key(), content, elsewhere),
+            Err(Error::SenderNotAddressed)
+        ));
+        let encoded = String::from_utf8(opened.encode().unwrap().to_vec()).unwrap();
+        let on_a_reply = encoded.replace(r#""kind":"follow-up""#, r#""kind":"reply""#);
+        assert!(Message::decode(on_a_reply.as_bytes()).is_err());
+        assert!(SharedIdentity::seal(to("adviser"), &[adviser.recipient()], " ").is_err());
     }
 }

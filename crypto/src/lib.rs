@@ -103,8 +103,8 @@ pub use keys::{
 };
 pub use message::{
     Admitted, AttachmentReference, Authenticity, Author, Message, MessageKind, RecipientAddress,
-    ThreadCheck, MAXIMUM_ATTACHMENTS, MAXIMUM_ATTACHMENT_NAME_LENGTH, MAXIMUM_BODY_LENGTH,
-    MAXIMUM_MESSAGE_LENGTH, MESSAGE_FORMAT_VERSION,
+    SharedIdentity, ThreadCheck, MAXIMUM_ATTACHMENTS, MAXIMUM_ATTACHMENT_NAME_LENGTH,
+    MAXIMUM_BODY_LENGTH, MAXIMUM_IDENTITY_LENGTH, MAXIMUM_MESSAGE_LENGTH, MESSAGE_FORMAT_VERSION,
 };
 pub use office::{
     office_stamp_subject, ChallengeAnswer, OfficeChallenge, SessionToken, CHALLENGE_CONTENT_LABEL,

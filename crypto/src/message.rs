@@ -84,6 +84,9 @@ pub enum MessageKind {
     FollowUp {
         /// The signature (set by [`crate::FollowUpSigningKey::sign`]).
         signature: MessageSignature,
+        /// The reporter's name or contact details, sealed to one chosen recipient only,
+        /// when the reporter chose to share them ([`SharedIdentity`]).
+        shared_identity: Option<SharedIdentity>,
     },
     /// A message from a recipient to the reporter.
     Reply {
@@ -103,6 +106,89 @@ pub enum MessageKind {
         /// The signature (set by [`crate::OfficeSigningKey::sign`]).
         signature: MessageSignature,
     },
+}
+
+/// Longest identity a reporter shares (name, contact details), in bytes of UTF-8.
+pub const MAXIMUM_IDENTITY_LENGTH: usize = 4096;
+/// Longest sealed identity a follow-up carries.
+const MAXIMUM_SEALED_IDENTITY_LENGTH: usize = 64 * 1024;
+
+/// The reporter's identity (name, contact details), shared with consent with one recipient:
+/// sealed to that recipient's keys only, inside a follow-up that every recipient reads. The
+/// others see *that* the reporter shared their identity, and with whom, never what (EU
+/// Directive 2019/1937, art. 16). The follow-up's signature covers it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharedIdentity {
+    /// The one recipient it is sealed to.
+    pub with: RecipientAddress,
+    /// The age file, sealed to that recipient's keys (standard base64 in JSON).
+    #[serde(with = "base64_bytes")]
+    pub sealed: Vec<u8>,
+}
+
+impl fmt::Debug for SharedIdentity {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("SharedIdentity")
+            .field("with", &self.with)
+            .field("sealed", &format_args!("[{} bytes]", self.sealed.len()))
+            .finish()
+    }
+}
+
+impl SharedIdentity {
+    /// Seals `identity` (at most [`MAXIMUM_IDENTITY_LENGTH`] bytes) to `keys`, the keys the
+    /// signed directory lists for `with`, and to nobody else.
+    pub fn seal(
+        with: RecipientAddress,
+        keys: &[RecipientKey],
+        identity: &str,
+    ) -> Result<SharedIdentity, Error> {
+        if identity.trim().is_empty() || identity.len() > MAXIMUM_IDENTITY_LENGTH {
+            return Err(malformed(format!(
+                "a shared identity is 1 to {MAXIMUM_IDENTITY_LENGTH} bytes"
+            )));
+        }
+        check_address(&with)?;
+        let sealed = seal(keys, identity.as_bytes())?.into_bytes();
+        Ok(SharedIdentity { with, sealed })
+    }
+
+    /// Opens the identity with the chosen recipient's identities.
+    pub fn open(&self, identities: &[IdentityKey]) -> Result<Zeroizing<String>, Error> {
+        let content = open_content(identities, &self.sealed, MAXIMUM_IDENTITY_LENGTH as u64)?;
+        String::from_utf8(content.to_vec())
+            .map(Zeroizing::new)
+            .map_err(|_| malformed("a shared identity is not UTF-8"))
+    }
+
+    fn check(&self) -> Result<(), Error> {
+        check_address(&self.with)?;
+        if self.sealed.is_empty() || self.sealed.len() > MAXIMUM_SEALED_IDENTITY_LENGTH {
+            return Err(malformed("a sealed identity is 1 byte to 64 KiB"));
+        }
+        Ok(())
+    }
+}
+
+mod base64_bytes {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        STANDARD
+            .decode(text.as_bytes())
+            .map_err(|_| serde::de::Error::custom("sealed must be standard base64"))
+    }
 }
 
 /// Who posted a message, as the relay recorded it: the reporter (with the mailbox token) or
@@ -221,6 +307,8 @@ struct WireMessage {
     signer: Option<OfficeKey>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     signature: Option<MessageSignature>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    shared_identity: Option<SharedIdentity>,
 }
 
 #[derive(Deserialize)]
@@ -301,7 +389,11 @@ impl Message {
                 }
                 recipients.iter().try_for_each(check_address)
             }
-            MessageKind::FollowUp { .. } => Ok(()),
+            MessageKind::FollowUp {
+                shared_identity, ..
+            } => shared_identity
+                .as_ref()
+                .map_or(Ok(()), SharedIdentity::check),
             MessageKind::Reply { from, .. } | MessageKind::Acknowledgement { from, .. } => {
                 check_address(from)
             }
@@ -312,7 +404,7 @@ impl Message {
     pub fn signature(&self) -> Option<MessageSignature> {
         match &self.kind {
             MessageKind::Report { .. } => None,
-            MessageKind::FollowUp { signature }
+            MessageKind::FollowUp { signature, .. }
             | MessageKind::Reply { signature, .. }
             | MessageKind::Acknowledgement { signature, .. } => Some(*signature),
         }
@@ -366,6 +458,12 @@ impl Message {
             from,
             signer,
             signature: self.signature(),
+            shared_identity: match &self.kind {
+                MessageKind::FollowUp {
+                    shared_identity, ..
+                } => shared_identity.clone(),
+                _ => None,
+            },
         };
         // Measured first, then written into a buffer of exactly that size: a growing buffer
         // would leave earlier copies of the text behind in freed memory, unwiped.
@@ -436,7 +534,13 @@ impl Message {
                 recipients,
             },
             (WireKind::FollowUp, None, None, None, None, None, Some(signature)) => {
-                MessageKind::FollowUp { signature }
+                MessageKind::FollowUp {
+                    signature,
+                    shared_identity: wire.shared_identity,
+                }
+            }
+            _ if wire.shared_identity.is_some() => {
+                return Err(malformed("only a follow-up shares the reporter's identity"))
             }
             (WireKind::Reply, None, None, None, Some(from), Some(signer), Some(signature)) => {
                 MessageKind::Reply {
@@ -958,6 +1062,7 @@ mod tests {
             },
             MessageKind::FollowUp {
                 signature: crate::MessageSignature::from_bytes([0; 64]),
+                shared_identity: None,
             },
             MessageKind::Reply {
                 from: address(),
@@ -1019,6 +1124,7 @@ mod tests {
         let original = message(
             MessageKind::FollowUp {
                 signature: crate::MessageSignature::from_bytes([0; 64]),
+                shared_identity: None,
             },
             "geheime tekst",
         );
@@ -1125,6 +1231,7 @@ mod tests {
         numbered(
             MessageKind::FollowUp {
                 signature: crate::MessageSignature::from_bytes([0; 64]),
+                shared_identity: None,
             },
             "x",
             sequence,
@@ -1281,6 +1388,7 @@ mod tests {
         let zeroed = Message {
             kind: MessageKind::FollowUp {
                 signature: crate::MessageSignature::from_bytes([0; 64]),
+                shared_identity: None,
             },
             ..follow_up(2)
         };
@@ -1527,6 +1635,7 @@ mod tests {
         let large = message(
             MessageKind::FollowUp {
                 signature: crate::MessageSignature::from_bytes([0; 64]),
+                shared_identity: None,
             },
             &"a".repeat(MAXIMUM_BODY_LENGTH + 1),
         );
@@ -1566,6 +1675,7 @@ mod tests {
         let encoded = message(
             MessageKind::FollowUp {
                 signature: crate::MessageSignature::from_bytes([0; 64]),
+                shared_identity: None,
             },
             "x",
         )
@@ -1606,7 +1716,7 @@ mod tests {
         #[test]
         fn flipped_bits_in_sealed_messages_are_refused(position in any::<prop::sample::Index>(), bit in 0u8..8) {
             let office = IdentityKey::generate();
-            let mut sealed = message(MessageKind::FollowUp { signature: crate::MessageSignature::from_bytes([0; 64]) }, "melding").seal(&[office.recipient()]).unwrap().into_bytes();
+            let mut sealed = message(MessageKind::FollowUp { signature: crate::MessageSignature::from_bytes([0; 64]), shared_identity: None }, "melding").seal(&[office.recipient()]).unwrap().into_bytes();
             let index = position.index(sealed.len());
             sealed[index] ^= 1 << bit;
             prop_assert!(Message::open(&[office], &sealed).is_err());

@@ -61,7 +61,7 @@ impl FollowUpSigningKey {
     /// Signs a follow-up (sets its signature; another kind is left as it is).
     pub fn sign(&self, message: &mut Message) {
         let signed = MessageSignature(self.0.sign(&message.signing_bytes()).to_bytes());
-        if let MessageKind::FollowUp { signature } = &mut message.kind {
+        if let MessageKind::FollowUp { signature, .. } = &mut message.kind {
             *signature = signed;
         }
     }
@@ -80,7 +80,7 @@ pub struct FollowUpKey(VerifyingKey);
 impl FollowUpKey {
     /// Checks a follow-up's signature.
     pub fn verify(&self, message: &Message) -> Result<(), Error> {
-        let MessageKind::FollowUp { signature } = &message.kind else {
+        let MessageKind::FollowUp { signature, .. } = &message.kind else {
             return Err(Error::ForgedFollowUp);
         };
         self.0
@@ -326,7 +326,9 @@ impl Message {
     /// The common part: mailbox id (32 bytes) || sequence (4 bytes, big-endian) || day
     /// written (10 ASCII bytes, `YYYY-MM-DD`) || SHA-256 of the text || number of attachments
     /// (4 bytes, big-endian) || for each: SHA-256 of its name || size (8 bytes, big-endian) ||
-    /// its SHA-256 || SHA-256 of its location.
+    /// its SHA-256 || SHA-256 of its location; then, for a follow-up that shares the
+    /// reporter's identity: SHA-256 of the chosen organisation id || SHA-256 of its recipient
+    /// id || SHA-256 of the sealed identity.
     ///
     /// A report is not signed: its own keys start the thread. Its bytes are the common part
     /// alone, and nothing verifies them.
@@ -356,6 +358,15 @@ impl Message {
             bytes.extend_from_slice(&attachment.size.to_be_bytes());
             bytes.extend_from_slice(&attachment.sha256);
             bytes.extend_from_slice(&Sha256::digest(attachment.location.as_bytes()));
+        }
+        if let MessageKind::FollowUp {
+            shared_identity: Some(shared),
+            ..
+        } = &self.kind
+        {
+            bytes.extend_from_slice(&Sha256::digest(shared.with.organisation.as_bytes()));
+            bytes.extend_from_slice(&Sha256::digest(shared.with.recipient.as_bytes()));
+            bytes.extend_from_slice(&Sha256::digest(&shared.sealed));
         }
         bytes
     }

@@ -26,6 +26,7 @@ fn encoding_a_message_never_reallocates_its_plaintext() {
             sequence: 2,
             kind: MessageKind::FollowUp {
                 signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
+                shared_identity: None,
             },
             written_on: Day::from_calendar_date(2026, 11, 30).unwrap(),
             body: body.into(),

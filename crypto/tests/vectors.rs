@@ -351,6 +351,34 @@ fn the_signed_follow_up_verifies_and_is_byte_stable() {
 }
 
 #[test]
+fn the_follow_up_sharing_an_identity_opens_only_for_the_adviser_and_is_byte_stable() {
+    let bytes = fs::read(testdata("follow-up-identity.json")).unwrap();
+    let sharing = Message::decode(&bytes).unwrap();
+    let key = ReceiptCode::from_entropy([0u8; 16]).follow_up_signing_key();
+    key.follow_up_key().verify(&sharing).unwrap();
+    let mut again = sharing.clone();
+    key.sign(&mut again);
+    assert_eq!(again, sharing);
+    assert_eq!(sharing.encode().unwrap().as_slice(), &bytes[..]);
+    let meldpunt_crypto::MessageKind::FollowUp {
+        shared_identity: Some(shared),
+        ..
+    } = &sharing.kind
+    else {
+        panic!("the vector shares an identity");
+    };
+    assert_eq!(shared.with.recipient, "external-adviser");
+    assert_eq!(
+        shared
+            .open(&[identity("adviser.identity.txt")])
+            .unwrap()
+            .as_str(),
+        "Jan Jansen, 06-12345678"
+    );
+    assert!(shared.open(&[identity("office.identity.txt")]).is_err());
+}
+
+#[test]
 fn office_keys_are_derived_from_their_identities() {
     let text = read("office-keys.txt");
     let lines: Vec<&str> = text.lines().filter(|line| !line.starts_with('#')).collect();

@@ -27,6 +27,7 @@ pub(crate) fn check(bytes: &[u8]) {
     let kind = match head[1] % 3 {
         0 => MessageKind::FollowUp {
             signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
+            shared_identity: None,
         },
         1 => MessageKind::Reply {
             from,

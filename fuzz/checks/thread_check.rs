@@ -64,6 +64,7 @@ fn message(byte: u8, sequence: u8) -> (Message, Author) {
         },
         1 => MessageKind::FollowUp {
             signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
+            shared_identity: None,
         },
         2 => MessageKind::Reply {
             from: from(sender),

@@ -342,6 +342,7 @@ fn a_tampered_message_is_refused_and_an_absent_relay_reported() {
         sequence: 2,
         kind: meldpunt_crypto::MessageKind::FollowUp {
             signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
+            shared_identity: None,
         },
         written_on: "2026-11-28".parse().unwrap(),
         body: String::from("vervalst").into(),

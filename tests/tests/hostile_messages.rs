@@ -98,6 +98,7 @@ async fn one_bad_message_never_stops_the_office_intake() {
             sequence,
             kind: MessageKind::FollowUp {
                 signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
+                shared_identity: None,
             },
             written_on: day(),
             body: String::from("aanvulling").into(),
@@ -787,6 +788,7 @@ async fn a_forged_misdirected_or_outside_hand_over_is_refused_and_changes_nothin
     let mut fake = Message {
         kind: MessageKind::FollowUp {
             signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
+            shared_identity: None,
         },
         mailbox,
         sequence: 3,

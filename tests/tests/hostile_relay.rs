@@ -685,6 +685,7 @@ async fn a_follow_up_forged_by_the_relay_is_caught() {
         sequence: 4,
         kind: meldpunt_crypto::MessageKind::FollowUp {
             signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
+            shared_identity: None,
         },
         written_on: "2026-11-28".parse().unwrap(),
         body: String::from("Ik trek mijn melding in.").into(),

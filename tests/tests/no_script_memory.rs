@@ -42,6 +42,7 @@ async fn large_conversations_opened_without_javascript_keep_memory_bounded() {
             sequence,
             kind: MessageKind::FollowUp {
                 signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
+                shared_identity: None,
             },
             written_on: "2026-11-30".parse().unwrap(),
             body: body.clone().into(),

@@ -142,6 +142,7 @@ async fn a_report_reaches_the_office_and_the_conversation_goes_on() {
         sequence: 2,
         kind: MessageKind::FollowUp {
             signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
+            shared_identity: None,
         },
         written_on: day(),
         body: String::from("Aanvulling.").into(),

@@ -262,3 +262,113 @@ async fn a_relay_that_withholds_reorders_swaps_or_damages_team_records_is_caught
     let shown = team(&damaged, &corrupting.url, "show", &[other_case], None);
     assert_eq!(shown["labels"], serde_json::json!(["elders"]), "{shown}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_identity_shared_with_the_adviser_opens_for_the_adviser_only() {
+    let relay = Relay::start(RelayOptions::default());
+    let reporter = User::new();
+    let key = relay.directory.signing_key.directory_key().to_string();
+    let answer = reporter.json(
+        &relay,
+        &[
+            "report",
+            "--to",
+            "demo",
+            "--role",
+            "integrity-office",
+            "--role",
+            "external-confidential-adviser",
+            "--directory-key",
+            &key,
+            "--message-file",
+            "-",
+        ],
+        Some("Ik meld, en wil alleen de vertrouwenspersoon mijn naam geven."),
+    );
+    let code_file = reporter.path("code.txt");
+    std::fs::write(&code_file, answer["receipt_code"].as_str().unwrap()).unwrap();
+    let code = code_file.to_str().unwrap();
+    let share = |with: &str| {
+        reporter.run(
+            &relay,
+            &[
+                "share-identity",
+                "--receipt-file",
+                code,
+                "--with",
+                with,
+                "--identity-file",
+                "-",
+                "--directory-key",
+                &key,
+                "--json",
+            ],
+            Some("Jan Jansen, 06-12345678"),
+        )
+    };
+    // Only with a recipient the report chose; nothing is sent otherwise.
+    let refused = share("process-guide");
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    // The identity never comes from the command line.
+    let argv = reporter.run(
+        &relay,
+        &[
+            "share-identity",
+            "--receipt-file",
+            code,
+            "--with",
+            "external-confidential-adviser",
+            "Jan Jansen",
+        ],
+        None,
+    );
+    assert_eq!(argv.status.code(), Some(2));
+    let shared = share("external-confidential-adviser");
+    assert!(shared.status.success(), "{shared:?}");
+
+    let adviser = Member::new(&relay, &relay.directory.demo_adviser);
+    let office = Member::new(&relay, &relay.directory.demo_office);
+    let case = only_case(&adviser, &relay);
+    only_case(&office, &relay);
+    let message = |member: &Member| {
+        member.show(&relay, &case)["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|message| !message["identity_shared_with"].is_null())
+            .cloned()
+            .expect("the follow-up sharing the identity")
+    };
+    let seen_by_adviser = message(&adviser);
+    assert_eq!(
+        seen_by_adviser["identity_shared_with"],
+        "demo/external-confidential-adviser"
+    );
+    assert_eq!(
+        seen_by_adviser["shared_identity"],
+        "Jan Jansen, 06-12345678"
+    );
+    let seen_by_office = message(&office);
+    assert_eq!(
+        seen_by_office["identity_shared_with"],
+        "demo/external-confidential-adviser"
+    );
+    assert!(
+        seen_by_office["shared_identity"].is_null(),
+        "{seen_by_office}"
+    );
+    let (_, _, printed) = office.run_at(&relay.url, "show", &[&case], None);
+    assert!(!printed.contains("Jansen"), "{printed}");
+    // The reporter's own view says with whom, and the thread still checks.
+    let checked = reporter.json(
+        &relay,
+        &["check", "--receipt-file", code, "--directory-key", &key],
+        None,
+    );
+    assert_eq!(checked["unreadable"], 0, "{checked}");
+    assert!(checked["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|message| message["identity_shared_with"] == "demo/external-confidential-adviser"));
+}

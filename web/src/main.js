@@ -457,12 +457,22 @@ async function openConversation(derived, directory) {
 /** Who wrote a verified message (an office message's sender is in the directory it was verified with). */
 function authorName(directory, message) {
   if (message.kind === "report") return page.text.threadYou;
-  if (message.kind === "follow-up") return page.text.threadYouFollowUp;
-  const recipient = directory.organisations
-    .find((candidate) => candidate.id === message.from.organisation)
-    .recipients.find((candidate) => candidate.id === message.from.recipient);
-  const name = recipient.name[page.language] ?? recipient.name.nl;
+  if (message.kind === "follow-up") {
+    if (!message.sharedIdentity) return page.text.threadYouFollowUp;
+    const shared = recipientName(directory, message.sharedIdentity.with);
+    return `${page.text.threadYouFollowUp} — ${page.text.threadIdentityShared} ${shared}`;
+  }
+  const name = recipientName(directory, message.from);
   return message.kind === "acknowledgement" ? `${name} (${page.text.threadAcknowledgement})` : name;
+}
+
+/** A recipient's name in the page's language (its address when the directory lacks it). */
+function recipientName(directory, address) {
+  const recipient = directory.organisations
+    .find((candidate) => candidate.id === address.organisation)
+    ?.recipients.find((candidate) => candidate.id === address.recipient);
+  if (!recipient) return `${address.organisation}/${address.recipient}`;
+  return recipient.name[page.language] ?? recipient.name.nl;
 }
 
 async function download(derived, reference, button) {

@@ -339,7 +339,10 @@ const MESSAGE_FIELDS = [
   "attachments",
   ...KIND_SPECIFIC_FIELDS,
   "signature",
+  "shared_identity",
 ];
+/** Longest sealed identity a follow-up carries (bytes). */
+const MAXIMUM_SEALED_IDENTITY_LENGTH = 64 * 1024;
 
 function malformed(reason) {
   return new ProtocolError("malformed-message", reason);
@@ -490,6 +493,9 @@ export function encodeMessage(message) {
     }
     wire.signature = message.signature;
   }
+  if (message.kind === "follow-up" && message.sharedIdentity) {
+    wire.shared_identity = { with: address(message.sharedIdentity.with), sealed: base64.encode(message.sharedIdentity.sealed) };
+  }
   return encoder.encode(JSON.stringify(wire));
 }
 
@@ -570,6 +576,28 @@ export function decodeMessage(padded) {
       throw malformed("a report names 1 to 16 recipients");
     }
   }
+  let sharedIdentity;
+  if (present("shared_identity")) {
+    const shared = wire.shared_identity;
+    if (wire.kind !== "follow-up") throw malformed("only a follow-up shares the reporter's identity");
+    let sealed = null;
+    if (hasExactly(shared, ["with", "sealed"]) && typeof shared.sealed === "string") {
+      try {
+        sealed = base64.decode(shared.sealed);
+      } catch {
+        sealed = null;
+      }
+    }
+    if (
+      sealed === null ||
+      !isValidAddress(shared.with) ||
+      sealed.length < 1 ||
+      sealed.length > MAXIMUM_SEALED_IDENTITY_LENGTH
+    ) {
+      throw malformed("the shared identity is malformed");
+    }
+    sharedIdentity = { with: shared.with, sealed };
+  }
   if (OFFICE_KINDS.includes(wire.kind)) {
     if (!isValidAddress(wire.from)) throw malformed("the sender's address is malformed");
     if (typeof wire.signer !== "string" || bech32KeyBytes(wire.signer, "mpok") === null) {
@@ -589,6 +617,7 @@ export function decodeMessage(padded) {
     from: wire.from,
     signer: wire.signer,
     signature: wire.signature,
+    sharedIdentity,
   };
 }
 
@@ -600,7 +629,9 @@ export function decodeMessage(padded) {
  *
  * The common part: the mailbox id (32 bytes) || the sequence number (4 bytes, big-endian) ||
  * the day (10 ASCII bytes) || SHA-256 of the text || the number of attachments (4 bytes) ||
- * for each SHA-256 of its name, its size (8 bytes), its SHA-256 and SHA-256 of its location.
+ * for each SHA-256 of its name, its size (8 bytes), its SHA-256 and SHA-256 of its location;
+ * then, for a follow-up that shares the reporter's identity: SHA-256 of the chosen
+ * organisation id || SHA-256 of its recipient id || SHA-256 of the sealed identity.
  * A report is not signed: its bytes are the common part alone, and nothing verifies them.
  */
 export function signingBytes(message) {
@@ -625,6 +656,10 @@ export function signingBytes(message) {
     const size = new Uint8Array(8);
     new DataView(size.buffer).setBigUint64(0, BigInt(attachment.size));
     parts.push(digest(attachment.name), size, hexToBytes(attachment.sha256), digest(attachment.location));
+  }
+  if (message.kind === "follow-up" && message.sharedIdentity) {
+    const { with: chosen, sealed } = message.sharedIdentity;
+    parts.push(digest(chosen.organisation), digest(chosen.recipient), sha256(sealed));
   }
   return concat(...parts);
 }

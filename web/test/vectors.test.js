@@ -193,6 +193,33 @@ test("the signed follow-up vector: same signing bytes, same signature, same enco
   assert.equal(refused.nextReporterSequence, 2);
 });
 
+test("a follow-up sharing the reporter's identity: same signing bytes, same signature, same encoding", async () => {
+  const bytes = readFileSync(testdata("follow-up-identity.json"));
+  const message = protocol.decodeMessage(padded(bytes));
+  assert.deepEqual(message.sharedIdentity.with, { organisation: "demo", recipient: "external-adviser" });
+  const keys = await protocol.deriveKeys(new Uint8Array(16));
+  const again = protocol.signFollowUp({ ...message, signature: undefined }, keys.followUpSeed);
+  assert.equal(again.signature, message.signature);
+  assert.deepEqual(Buffer.from(protocol.encodeMessage(message)), bytes);
+  const report = vector("report.json");
+  const followUp = vector("follow-up.json");
+  const thread = protocol.checkThread(message.mailbox, null, [written(report), written(followUp), written(message)]);
+  assert.deepEqual(verdicts(thread), ["ok", "ok", "ok"]);
+  // Moved to another recipient, the reporter's signature no longer covers it.
+  const moved = { ...message, sharedIdentity: { ...message.sharedIdentity, with: { organisation: "demo", recipient: "integrity-office" } } };
+  const refused = protocol.checkThread(message.mailbox, null, [written(report), written(followUp), written(moved)]);
+  assert.deepEqual(verdicts(refused), ["ok", "ok", "forged-follow-up"]);
+  // Only a follow-up may carry one, and only in its exact form.
+  const text = bytes.toString("utf8");
+  for (const bad of [
+    text.replace('"kind":"follow-up"', '"kind":"report"'),
+    text.replace('"sealed":"', '"sealed":"!'),
+    text.replace('"with":', '"extra":1,"with":'),
+  ]) {
+    assert.throws(() => protocol.decodeMessage(padded(Buffer.from(bad))), /malformed|fit/);
+  }
+});
+
 test("office keys derive from their age identities as the Rust crate derives them", () => {
   const vectors = blocks(read("office-keys.txt"));
   assert.equal(vectors.length, 2);

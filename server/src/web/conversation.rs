@@ -289,17 +289,21 @@ fn entries(state: &AppState, language: Language, opened: &Opened) -> Vec<ThreadE
             };
             let author = match &message.kind {
                 MessageKind::Report { .. } => text.thread_you.to_owned(),
-                MessageKind::FollowUp { .. } => text.thread_you_follow_up.to_owned(),
+                MessageKind::FollowUp {
+                    shared_identity: None,
+                    ..
+                } => text.thread_you_follow_up.to_owned(),
+                MessageKind::FollowUp {
+                    shared_identity: Some(shared),
+                    ..
+                } => format!(
+                    "{} — {} {}",
+                    text.thread_you_follow_up,
+                    text.thread_identity_shared,
+                    recipient_name(state, language, &shared.with)
+                ),
                 MessageKind::Reply { from, .. } | MessageKind::Acknowledgement { from, .. } => {
-                    let name = state
-                        .directory()
-                        .directory
-                        .recipient(from)
-                        .map(|recipient| match language {
-                            Language::Dutch => recipient.name.nl.clone(),
-                            Language::English => recipient.name.en.clone(),
-                        })
-                        .unwrap_or_else(|_| format!("{}/{}", from.organisation, from.recipient));
+                    let name = recipient_name(state, language, from);
                     if matches!(message.kind, MessageKind::Acknowledgement { .. }) {
                         format!("{name} ({})", text.thread_acknowledgement)
                     } else {
@@ -329,6 +333,23 @@ fn entries(state: &AppState, language: Language, opened: &Opened) -> Vec<ThreadE
             }
         })
         .collect()
+}
+
+/// A recipient's name in the page's language, as the directory lists it.
+fn recipient_name(
+    state: &AppState,
+    language: Language,
+    address: &meldpunt_crypto::RecipientAddress,
+) -> String {
+    state
+        .directory()
+        .directory
+        .recipient(address)
+        .map(|recipient| match language {
+            Language::Dutch => recipient.name.nl.clone(),
+            Language::English => recipient.name.en.clone(),
+        })
+        .unwrap_or_else(|_| format!("{}/{}", address.organisation, address.recipient))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -111,6 +111,7 @@ fn script_text(text: &Text) -> String {
         "threadTitle": text.thread_title,
         "threadYou": text.thread_you,
         "threadYouFollowUp": text.thread_you_follow_up,
+        "threadIdentityShared": text.thread_identity_shared,
         "threadAcknowledgement": text.thread_acknowledgement,
         "threadWritten": text.thread_written,
         "threadNoReply": text.thread_no_reply,
