@@ -666,7 +666,11 @@ impl Inbox {
             .filter(|refused| refused.case.as_deref() == Some(case.id.as_str()))
             .cloned()
             .collect();
-        let history = team::history(&case, &store.state.office_signers);
+        let history = team::history(
+            &case,
+            &store.state.office_signers,
+            store.state.address().as_ref(),
+        );
         let thread: Vec<(StoredMessage, Message)> = case
             .messages
             .iter()
@@ -958,14 +962,29 @@ impl Inbox {
         let updated = store.case_mut(id)?;
         updated.sent_sequence = message.sequence;
         apply(updated, &message, today());
-        // What the message did to the case's status, recorded for the whole team when it
-        // moves the status on.
-        let reached = updated.status;
-        let moves_on = updated.current_status() < reached && !updated.current_status().is_closed();
+        // What the message did to the case's status (by what was sent, never by a status
+        // this store kept from before the team's records), recorded for the whole team when
+        // it moves the status on.
+        let reached = if acknowledgement {
+            CaseStatus::Acknowledged
+        } else if updated.acknowledged_on.is_some() {
+            CaseStatus::FeedbackGiven
+        } else {
+            CaseStatus::New
+        };
+        let shown = updated.current_status();
+        let moves_on = shown < reached && !shown.is_closed();
         store.save()?;
         drop(store);
         if moves_on {
-            self.record_change(identities, id, CaseChange::Status(reached))?;
+            // The message is sent whatever happens here: a failure is a warning, never an
+            // error that would make the office send it again.
+            if let Err(error) = self.record_change(identities, id, CaseChange::Status(reached)) {
+                eprintln!(
+                    "Warning: the {} was sent, but the case's status could not be recorded for the team: {error}",
+                    message.kind.as_str()
+                );
+            }
         }
         Ok((case.id, message))
     }

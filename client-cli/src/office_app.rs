@@ -524,8 +524,9 @@ struct LanguageForm {
     lang: Option<String>,
 }
 
-/// `POST /cases/{id}/team`: one change to the case's shared state.
-#[derive(Debug, Deserialize)]
+/// `POST /cases/{id}/team`: one change to the case's shared state. No `Debug`: a note's
+/// text must never reach a log or an error.
+#[derive(Deserialize)]
 struct TeamForm {
     lang: Option<String>,
     /// `status`, `assign`, `add-label`, `remove-label` or `note`.
@@ -764,9 +765,10 @@ fn team_section(
     case: &Case,
     signers: &[(RecipientAddress, OfficeKey)],
     own: &OfficeKey,
+    own_address: Option<&RecipientAddress>,
 ) -> Markup {
     let lang = language.code();
-    let history = team::history(case, signers);
+    let history = team::history(case, signers, own_address);
     let action = format!("/cases/{}/team", case.id);
     let colleagues: Vec<&OfficeKey> = signers
         .iter()
@@ -839,7 +841,13 @@ fn team_section(
                 @for entry in &history {
                     li class=[entry.standing.is_some().then_some("not-counted")] {
                         span class="meta" { (entry.written_on) " · " (entry.from) " · " span class="key" title=(entry.signer.to_string()) { (crate::inbox::short_key(&entry.signer)) } }
-                        " " span class="change" { (change_label(language, &entry.change)) }
+                        " " span class="change" {
+                            @if entry.standing.is_some() && matches!(entry.change, CaseChange::Note(_)) {
+                                (language.pick("notitie (niet getoond)", "note (not shown)"))
+                            } @else {
+                                (change_label(language, &entry.change))
+                            }
+                        }
                         @if let Some(why) = &entry.standing {
                             " " strong { (language.pick("telt niet: ", "does not count: ")) (why) }
                         }
@@ -873,10 +881,15 @@ async fn case(
     let rendered = blocking(&app, move |app| {
         let identities = app.identities()?;
         let state = app.state()?;
-        Ok(state
-            .cases
-            .get(&wanted)
-            .map(|case| case_body(language, case, &state.office_signers, &identities)))
+        Ok(state.cases.get(&wanted).map(|case| {
+            case_body(
+                language,
+                case,
+                &state.office_signers,
+                state.address().as_ref(),
+                &identities,
+            )
+        }))
     })
     .await;
     let sync = locked(&app.sync).clone();
@@ -921,6 +934,7 @@ fn case_body(
     language: Language,
     case: &Case,
     signers: &[(RecipientAddress, OfficeKey)],
+    own_address: Option<&RecipientAddress>,
     identities: &[IdentityKey],
 ) -> Markup {
     let own = &identities[0].office_signing_key().office_key();
@@ -996,7 +1010,7 @@ fn case_body(
                 }
             }
         }
-        (team_section(language, case, signers, own))
+        (team_section(language, case, signers, own, own_address))
         @if case.current_status().is_closed() {
             form method="post" action={ "/cases/" (case.id) "/reopen" } {
                 input type="hidden" name="lang" value=(lang);

@@ -135,6 +135,11 @@ pub struct Case {
     /// What the records fold into ([`Case::refresh_team`]).
     #[serde(default)]
     pub team: TeamState,
+    /// The relay's numbers of records listed for this case that were not sealed to this
+    /// member (written before their key was in the directory): counted when this member
+    /// writes a record, so that it comes after them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unopened_records: Vec<u64>,
 }
 
 /// A case record as the relay served it, opened (its encoding: signature line and JSON).
@@ -202,6 +207,7 @@ impl Case {
             quarantined: Vec::new(),
             records: Vec::new(),
             team: TeamState::default(),
+            unopened_records: Vec::new(),
         }
     }
 
@@ -220,11 +226,18 @@ impl Case {
     }
 
     /// The team's records folded into one board, with the office keys the directory lists
-    /// (`signers`).
-    pub fn board(&self, signers: &[(RecipientAddress, OfficeKey)]) -> CaseBoard {
+    /// (`signers`). A member who could not open the report (a partial case) does not know
+    /// whom the case is addressed to, and takes records from their own recipient (`own`)
+    /// only.
+    pub fn board(
+        &self,
+        signers: &[(RecipientAddress, OfficeKey)],
+        own: Option<&RecipientAddress>,
+    ) -> CaseBoard {
+        let own_only: Vec<RecipientAddress> = own.into_iter().cloned().collect();
         CaseBoard::fold(
             &self.check.mailbox(),
-            self.check.addressed(),
+            Some(self.check.addressed().unwrap_or(&own_only)),
             signers,
             self.records
                 .iter()
@@ -233,8 +246,12 @@ impl Case {
     }
 
     /// Folds the team's records again into [`Case::team`].
-    pub fn refresh_team(&mut self, signers: &[(RecipientAddress, OfficeKey)]) {
-        let board = self.board(signers);
+    pub fn refresh_team(
+        &mut self,
+        signers: &[(RecipientAddress, OfficeKey)],
+        own: Option<&RecipientAddress>,
+    ) {
+        let board = self.board(signers, own);
         let status_day = board
             .admitted()
             .filter(|record| matches!(record.record().change, CaseChange::Status(_)))
@@ -369,6 +386,16 @@ pub struct State {
     pub refused_records: Vec<(u64, String)>,
     /// Cases by id.
     pub cases: BTreeMap<String, Case>,
+}
+
+impl State {
+    /// The recipient this store's cases belong to, once a session named it.
+    pub fn address(&self) -> Option<RecipientAddress> {
+        Some(RecipientAddress {
+            organisation: self.organisation.clone()?,
+            recipient: self.recipient.clone()?,
+        })
+    }
 }
 
 /// Counts the bytes written to it (to size a buffer before writing into it).

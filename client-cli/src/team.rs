@@ -51,15 +51,12 @@ impl Inbox {
         let case_id = store.case_mut(id)?.id.clone();
         let session = self.session(identities, &mut store)?;
         session.require_office_key()?;
+        // What an earlier command could not deliver goes first, so that numbers stay in order.
+        post_pending(&session, &mut store)?;
         let signers = organisation_signers(&session);
         let case = store.case_mut(&case_id)?;
-        let mut addressed: Vec<RecipientAddress> = case.recipients.clone();
-        if !addressed.contains(&session.address) {
-            addressed.push(session.address.clone());
-        }
-        let keys = session.directory.keys_for(&addressed)?;
         let key = identities[0].office_signing_key();
-        let board = case.board(&signers);
+        let board = case.board(&signers, Some(&session.address));
         let signed = board
             .next_record(
                 &key,
@@ -67,18 +64,19 @@ impl Inbox {
                 session.address.clone(),
                 today(),
                 change,
+                case.unopened_records.len() as u64,
             )
             .sign(&key)?;
-        let stored = session.relay.post_case_record(
-            &session.token,
-            &case.check.mailbox(),
-            signed.seal(&keys)?.into_bytes(),
-        )?;
+        // Kept first, as not yet delivered (number 0): if the relay stored it but its answer
+        // was lost, the next command delivers the same record again rather than writing
+        // another one under the same sequence number.
         case.records.push(StoredRecord {
-            number: stored.number,
+            number: PENDING,
             encoded: encoded_text(&signed),
         });
-        case.refresh_team(&signers);
+        case.refresh_team(&signers, Some(&session.address));
+        store.save()?;
+        post_pending(&session, &mut store)?;
         store.save()?;
         Ok(case_id)
     }
@@ -173,6 +171,65 @@ impl Inbox {
     }
 }
 
+/// The number of a record this member wrote that the relay has not confirmed storing.
+const PENDING: u64 = 0;
+
+/// The keys a record of `case` is sealed to: every key the directory lists for the case's
+/// recipients and for the member's own recipient.
+fn record_keys(case: &Case, session: &Session) -> Result<Vec<meldpunt_crypto::RecipientKey>> {
+    let mut addressed: Vec<RecipientAddress> = case.recipients.clone();
+    if !addressed.contains(&session.address) {
+        addressed.push(session.address.clone());
+    }
+    Ok(session.directory.keys_for(&addressed)?)
+}
+
+/// Delivers the records this member wrote that the relay has not confirmed. A record the
+/// relay refuses (its mailbox gone, full) is dropped with a warning: it never reached the
+/// team, and keeping it would stop every later command. A relay that cannot be reached
+/// stops here; the records wait for the next command.
+fn post_pending(session: &Session, store: &mut Store) -> Result<()> {
+    let signers = organisation_signers(session);
+    for case in store.state.cases.values_mut() {
+        if !case.records.iter().any(|record| record.number == PENDING) {
+            continue;
+        }
+        let keys = record_keys(case, session)?;
+        let mailbox = case.check.mailbox();
+        let mut index = 0;
+        while index < case.records.len() {
+            if case.records[index].number != PENDING {
+                index += 1;
+                continue;
+            }
+            let record = case.records[index].record()?;
+            match session.relay.post_case_record(
+                &session.token,
+                &mailbox,
+                record.seal(&keys)?.into_bytes(),
+            ) {
+                Ok(stored) => {
+                    case.records[index].number = stored.number;
+                    index += 1;
+                }
+                Err(meldpunt_client::ClientError::Refused {
+                    status, message, ..
+                }) if (400..500).contains(&status) && status != 429 => {
+                    eprintln!(
+                        "Warning: the relay refused a change to case {} ({}); it was not recorded for the team.",
+                        case.id,
+                        printable(&message, 200)
+                    );
+                    case.records.remove(index);
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+        case.refresh_team(&signers, Some(&session.address));
+    }
+    Ok(())
+}
+
 /// The office keys the directory lists for the session's organisation.
 pub(crate) fn organisation_signers(session: &Session) -> Vec<(RecipientAddress, OfficeKey)> {
     session
@@ -218,7 +275,16 @@ pub(crate) fn receive(
                 .iter()
                 .map(|(number, _)| *number),
         )
+        .chain(
+            store
+                .state
+                .cases
+                .values()
+                .flat_map(|case| case.unopened_records.iter().copied()),
+        )
         .collect();
+    post_pending(session, store)?;
+    let own = Some(&session.address);
     // A case missing records before later ones (a relay withheld them, say) is listed again
     // from the start: what was seen is skipped, what turns up is filed.
     if store.state.cases.values().any(|case| case.team.missing > 0) {
@@ -226,7 +292,13 @@ pub(crate) fn receive(
     }
     loop {
         let before = store.state.record_cursor;
-        for entry in session.relay.case_records(&session.token, before)? {
+        let listed = match session.relay.case_records(&session.token, before) {
+            Ok(listed) => listed,
+            // A relay from before case records: there are none.
+            Err(meldpunt_client::ClientError::Refused { status: 404, .. }) => return Ok(()),
+            Err(error) => return Err(error.into()),
+        };
+        for entry in listed {
             let entry = match entry {
                 Ok(entry) => entry,
                 Err(malformed) => {
@@ -242,15 +314,31 @@ pub(crate) fn receive(
                 let sealed = session
                     .relay
                     .fetch_case_record(&session.token, entry.number)?;
+                let listed_case = case_id(&entry.mailbox.to_wire());
                 match SignedCaseRecord::open(identities, &sealed) {
+                    Ok(record) if !record.record().mailbox.matches(&entry.mailbox) => set_aside(
+                        store,
+                        received,
+                        entry.number,
+                        "listed under another case than the one it names".to_owned(),
+                    ),
                     Ok(record) => {
-                        let case = case_id(&record.record().mailbox.to_wire());
                         let stored = StoredRecord {
                             number: entry.number,
                             encoded: encoded_text(&record),
                         };
-                        file_record(store, case.clone(), stored);
-                        received.filed.push(case);
+                        file_record(store, listed_case.clone(), stored);
+                        received.filed.push(listed_case);
+                    }
+                    // Written before this member's key was listed: counted, so that this
+                    // member's own records come after it.
+                    Err(meldpunt_crypto::Error::NotForThisIdentity) => {
+                        match store.state.cases.get_mut(&listed_case) {
+                            Some(case) if !case.unopened_records.contains(&entry.number) => {
+                                case.unopened_records.push(entry.number)
+                            }
+                            _ => {}
+                        }
                     }
                     Err(error) => set_aside(store, received, entry.number, error.to_string()),
                 }
@@ -268,7 +356,7 @@ pub(crate) fn receive(
         file_record(store, case, record);
     }
     for case in store.state.cases.values_mut() {
-        case.refresh_team(signers);
+        case.refresh_team(signers, own);
     }
     Ok(())
 }
@@ -280,23 +368,37 @@ fn set_aside(store: &mut Store, received: &mut TeamReceived, number: u64, reason
 
 fn file_record(store: &mut Store, case: String, record: StoredRecord) {
     match store.state.cases.get_mut(&case) {
-        Some(held) => {
-            if !held
-                .records
+        Some(held) => match held
+            .records
+            .iter_mut()
+            .find(|known| known.encoded == record.encoded)
+        {
+            // This member's own record, not yet confirmed: the relay has it.
+            Some(known) if known.number == PENDING => known.number = record.number,
+            Some(_) => {}
+            None => held.records.push(record),
+        },
+        None => {
+            if !store
+                .state
+                .unfiled_records
                 .iter()
-                .any(|known| known.encoded == record.encoded)
+                .any(|(_, known)| known.encoded == record.encoded)
             {
-                held.records.push(record);
+                store.state.unfiled_records.push((case, record));
             }
         }
-        None => store.state.unfiled_records.push((case, record)),
     }
 }
 
 /// The team's records of `case`, for `inbox show --json` and the office app: every record in
 /// record order, with whether it counts.
-pub fn history(case: &Case, signers: &[(RecipientAddress, OfficeKey)]) -> Vec<HistoryEntry> {
-    case.board(signers)
+pub fn history(
+    case: &Case,
+    signers: &[(RecipientAddress, OfficeKey)],
+    own: Option<&RecipientAddress>,
+) -> Vec<HistoryEntry> {
+    case.board(signers, own)
         .entries
         .into_iter()
         .map(|entry| {
@@ -344,6 +446,9 @@ impl HistoryEntry {
             CaseChange::Assignee(None) => "assigned to nobody".to_owned(),
             CaseChange::AddLabel(label) => format!("label added: {}", printable(label, 0)),
             CaseChange::RemoveLabel(label) => format!("label removed: {}", printable(label, 0)),
+            // A note that does not count is not shown: it may come from someone the case is
+            // not addressed to.
+            CaseChange::Note(_) if self.standing.is_some() => "note (not shown)".to_owned(),
             CaseChange::Note(text) => format!("note: {}", printable(text, 0)),
         }
     }

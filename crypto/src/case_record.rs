@@ -25,9 +25,13 @@
 //! recipient it names, one from a recipient the case is not addressed to, and both of two
 //! different records under one signer's sequence number (a colleague saying two things at
 //! once: neither counts). A record whose clock is ahead of what the reader holds (its clock
-//! is more than its place in record order) waits: an honest writer's clock never runs ahead
-//! of the records before it, so a colleague cannot pin a field forever with a huge clock,
-//! and a record whose predecessors were withheld waits for them. Each signer numbers its
+//! is more than [`CLOCK_SLACK`] + 1 above the number of this case's records before it in
+//! record order, of any standing) waits: an honest writer's clock never runs ahead of the records it held,
+//! so a colleague cannot jump the clock out of reach with a huge one, and a record whose
+//! predecessors were withheld waits for them. A new record's clock is one more than every
+//! record of the case its writer holds ([`CaseBoard::next_clock`]), so it comes after all
+//! of them: a record that stops counting (its signer retired from the directory, say) never
+//! holds later ones back, and a later change never loses to an earlier one. Each signer numbers its
 //! records 1, 2, 3…, so records withheld from the middle are counted as missing; records
 //! withheld from the end cannot be seen (nothing follows them yet).
 //!
@@ -37,11 +41,12 @@
 //!
 //! This module does no I/O and never shows a note's text in `Debug` or an error.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 use ed25519_dalek::{Signature, Signer};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::message::describe_json_error;
@@ -59,6 +64,10 @@ pub const CASE_RECORD_SIGNATURE_CONTEXT: &[u8] = b"meldpunt/v1/case-record\n";
 pub const MAXIMUM_CASE_RECORD_LENGTH: u64 = 24 * 1024;
 /// Longest internal note, in bytes of UTF-8.
 pub const MAXIMUM_NOTE_LENGTH: usize = 16 * 1024;
+/// How far a record's clock may run ahead of the records before it (in record order) and
+/// still count: a writer who could not open some of the case's records (a newcomer) counts
+/// them without knowing their clocks. A record further ahead waits.
+pub const CLOCK_SLACK: u64 = 64;
 /// Longest label, in characters.
 pub const MAXIMUM_LABEL_LENGTH: usize = 40;
 
@@ -487,8 +496,13 @@ pub struct CaseBoard {
     /// The labels the case has.
     pub labels: BTreeSet<String>,
     /// For each signer, how many of their records are missing before their last one that
-    /// counts or waits (withheld by the relay, or not sealed to this member).
+    /// counts, waits or conflicts (withheld by the relay, or not sealed to this member).
     pub missing: BTreeMap<OfficeKey, u32>,
+    /// How many distinct records of this case the board holds whose clock is in range
+    /// (not ahead of the records before them), whatever their standing.
+    pub held: u64,
+    /// The highest clock among them.
+    pub highest_clock: u64,
 }
 
 impl CaseBoard {
@@ -501,28 +515,35 @@ impl CaseBoard {
         signers: &[(RecipientAddress, OfficeKey)],
         records: impl IntoIterator<Item = SignedCaseRecord>,
     ) -> CaseBoard {
-        let mut distinct: Vec<SignedCaseRecord> = Vec::new();
-        for record in records {
-            if !distinct.contains(&record) {
-                distinct.push(record);
-            }
-        }
+        let mut seen = HashSet::new();
+        let mut distinct: Vec<SignedCaseRecord> = records
+            .into_iter()
+            .filter(|record| seen.insert(<[u8; 32]>::from(Sha256::digest(&*record.encode()))))
+            .collect();
+        // A total order: ties (the same clock, signer and sequence) by the bytes.
         distinct.sort_by(|one, other| {
             one.order()
                 .cmp(&other.order())
                 .then_with(|| one.encoded_record.cmp(&other.encoded_record))
+                .then_with(|| one.signature.0.cmp(&other.signature.0))
         });
+        let mut numbers: HashMap<(OfficeKey, u32), u32> = HashMap::new();
+        for record in &distinct {
+            *numbers
+                .entry((record.signer, record.record.sequence))
+                .or_default() += 1;
+        }
         let mut board = CaseBoard::default();
-        let mut admitted = 0u64;
+        let mut held = 0u64;
         let mut highest: BTreeMap<OfficeKey, (u32, u32)> = BTreeMap::new();
-        for (index, record) in distinct.iter().enumerate() {
-            let conflicting = distinct.iter().enumerate().any(|(other_index, other)| {
-                other_index != index
-                    && other.signer == record.signer
-                    && other.record.sequence == record.record.sequence
-            });
+        for record in &distinct {
             let inner = &record.record;
-            let standing = if !inner.mailbox.matches(mailbox) {
+            let this_case = inner.mailbox.matches(mailbox);
+            // In range: its clock is at most [`CLOCK_SLACK`] more than one above the records of
+            // this case in range before it, whatever their standing.
+            let in_range =
+                this_case && inner.clock <= held.saturating_add(1).saturating_add(CLOCK_SLACK);
+            let standing = if !this_case {
                 Standing::Refused("written for another case")
             } else if !signers
                 .iter()
@@ -531,20 +552,26 @@ impl CaseBoard {
                 Standing::Refused("signed by a key the directory does not list for its sender")
             } else if addressed.is_some_and(|addressed| !addressed.contains(&inner.from)) {
                 Standing::Refused("from a recipient the case is not addressed to")
-            } else if conflicting {
+            } else if numbers[&(record.signer, inner.sequence)] > 1 {
                 Standing::Conflicting
-            } else if inner.clock > admitted + 1 {
+            } else if !in_range {
                 Standing::Waiting
             } else {
                 Standing::Admitted
             };
-            if matches!(standing, Standing::Admitted | Standing::Waiting) {
+            if in_range {
+                held += 1;
+                board.highest_clock = board.highest_clock.max(inner.clock);
+            }
+            if matches!(
+                standing,
+                Standing::Admitted | Standing::Waiting | Standing::Conflicting
+            ) {
                 let (count, last) = highest.entry(record.signer).or_default();
                 *count += 1;
                 *last = (*last).max(inner.sequence);
             }
             if standing == Standing::Admitted {
-                admitted += 1;
                 match &inner.change {
                     CaseChange::Status(status) => board.status = Some(*status),
                     CaseChange::Assignee(assignee) => board.assignee = *assignee,
@@ -562,6 +589,7 @@ impl CaseBoard {
                 standing,
             });
         }
+        board.held = held;
         board.missing = highest
             .into_iter()
             .filter(|(_, (count, last))| last > count)
@@ -578,12 +606,15 @@ impl CaseBoard {
             .map(|entry| &entry.record)
     }
 
-    /// The clock a new record takes: one more than the highest admitted clock.
-    pub fn next_clock(&self) -> u64 {
-        self.admitted()
-            .map(|record| record.record.clock)
-            .max()
-            .unwrap_or(0)
+    /// The clock a new record takes: one more than every record of the case this member
+    /// holds in range ([`CaseBoard::held`], whatever their standing, and the highest clock
+    /// among them), counting `unopened` more, the records the relay listed for the case that
+    /// were not sealed to this member (sealed before their key was listed). So it comes after
+    /// every record there is, and a member who holds them all does not make it wait.
+    pub fn next_clock(&self, unopened: u64) -> u64 {
+        self.held
+            .saturating_add(unopened)
+            .max(self.highest_clock)
             .saturating_add(1)
     }
 
@@ -601,6 +632,7 @@ impl CaseBoard {
     }
 
     /// The next record `key` writes into this case, ready to sign.
+    #[allow(clippy::too_many_arguments)]
     pub fn next_record(
         &self,
         key: &OfficeSigningKey,
@@ -608,12 +640,13 @@ impl CaseBoard {
         from: RecipientAddress,
         written_on: Day,
         change: CaseChange,
+        unopened: u64,
     ) -> CaseRecord {
         CaseRecord {
             mailbox,
             from,
             sequence: self.next_sequence(&key.office_key()),
-            clock: self.next_clock(),
+            clock: self.next_clock(unopened),
             written_on,
             change,
         }
@@ -876,6 +909,7 @@ mod tests {
             office(),
             "2026-12-03".parse().unwrap(),
             CaseChange::Status(CaseStatus::Closed),
+            0,
         );
         assert_eq!((next.sequence, next.clock), (2, 3));
         let signed = next.sign(&alice.office_signing_key()).unwrap();
@@ -883,6 +917,89 @@ mod tests {
         records.push(signed);
         assert_eq!(
             fold(&[&alice, &bob], records).status,
+            Some(CaseStatus::Closed)
+        );
+    }
+
+    #[test]
+    fn a_record_that_stops_counting_never_holds_later_ones_back_and_later_changes_win() {
+        let alice = member(1);
+        let bob = member(2);
+        let retired = member(3);
+        // The retired member set the status first; then Alice and Bob worked on the case.
+        let records = vec![
+            record(
+                &retired,
+                1,
+                1,
+                CaseChange::Status(CaseStatus::InInvestigation),
+            ),
+            record(&alice, 1, 2, CaseChange::AddLabel("fraude".into())),
+            record(
+                &bob,
+                1,
+                3,
+                CaseChange::Assignee(Some(alice.office_signing_key().office_key())),
+            ),
+            // Bob says two things under one number, and a colleague tries a huge clock.
+            record(&bob, 2, 4, CaseChange::Status(CaseStatus::Closed)),
+            record(&bob, 2, 4, CaseChange::Status(CaseStatus::New)),
+            record(
+                &alice,
+                2,
+                1_000_000,
+                CaseChange::Status(CaseStatus::Aftercare),
+            ),
+            record(&alice, 3, 5, CaseChange::AddLabel("kas".into())),
+        ];
+        // The directory no longer lists the retired member.
+        let board = fold(&[&alice, &bob], records.clone());
+        assert_eq!(board.status, None);
+        assert_eq!(
+            board.assignee,
+            Some(alice.office_signing_key().office_key())
+        );
+        assert_eq!(
+            board.labels.iter().collect::<Vec<_>>(),
+            vec!["fraude", "kas"]
+        );
+        // The next change comes after everything held, and every member admits it.
+        let next = board
+            .next_record(
+                &bob.office_signing_key(),
+                mailbox(),
+                office(),
+                "2026-12-03".parse().unwrap(),
+                CaseChange::Status(CaseStatus::FeedbackGiven),
+                0,
+            )
+            .sign(&bob.office_signing_key())
+            .unwrap();
+        assert_eq!(next.record().sequence, 3);
+        let mut more = records.clone();
+        more.push(next.clone());
+        let after = fold(&[&alice, &bob], more);
+        assert_eq!(after.status, Some(CaseStatus::FeedbackGiven));
+        // A newcomer who could open none of them, told of 7 records it cannot open, writes a
+        // change that comes after all of them for the members who hold them.
+        let carol = member(4);
+        let newcomer_board = fold(&[&alice, &bob, &carol], Vec::new());
+        let late = newcomer_board
+            .next_record(
+                &carol.office_signing_key(),
+                mailbox(),
+                office(),
+                "2026-12-03".parse().unwrap(),
+                CaseChange::Status(CaseStatus::Closed),
+                8,
+            )
+            .sign(&carol.office_signing_key())
+            .unwrap();
+        let mut all = records;
+        all.push(next);
+        all.push(late);
+        assert_eq!(
+            fold(&[&alice, &bob, &carol], all).status,
             Some(CaseStatus::Closed)
         );
     }

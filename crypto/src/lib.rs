@@ -81,8 +81,8 @@ mod store_key;
 
 pub use case_record::{
     BoardEntry, CaseBoard, CaseChange, CaseRecord, CaseStatus, SignedCaseRecord, Standing,
-    CASE_RECORD_FORMAT_VERSION, CASE_RECORD_SIGNATURE_CONTEXT, MAXIMUM_CASE_RECORD_LENGTH,
-    MAXIMUM_LABEL_LENGTH, MAXIMUM_NOTE_LENGTH,
+    CASE_RECORD_FORMAT_VERSION, CASE_RECORD_SIGNATURE_CONTEXT, CLOCK_SLACK,
+    MAXIMUM_CASE_RECORD_LENGTH, MAXIMUM_LABEL_LENGTH, MAXIMUM_NOTE_LENGTH,
 };
 pub use compose::{Content, Thread};
 pub use day::Day;

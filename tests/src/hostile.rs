@@ -106,6 +106,8 @@ pub enum Misbehaviour {
         /// The record served instead.
         served: u64,
     },
+    /// Stores the first case record posted, then answers 503 as if it had not.
+    LoseRecordAnswer,
     /// Flips one byte in the middle of this case record as served.
     CorruptRecord {
         /// The recipient's record number.
@@ -431,6 +433,16 @@ async fn forward(State(hostile): State<Arc<Hostile>>, request: Request) -> Respo
                     .await;
             }
             _ => {}
+        }
+    }
+    if let (&Method::POST, Misbehaviour::LoseRecordAnswer) = (&method, &hostile.misbehaviour) {
+        if plain_path.ends_with("/records")
+            && status.is_success()
+            && !hostile
+                .failed
+                .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            return (StatusCode::SERVICE_UNAVAILABLE, "").into_response();
         }
     }
     if let (&Method::POST, Misbehaviour::Challenge(sealed)) = (&method, &hostile.misbehaviour) {

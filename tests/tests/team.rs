@@ -204,19 +204,14 @@ async fn a_relay_that_withholds_reorders_swaps_or_damages_team_records_is_caught
     team(&writer, &relay.url, "label", &[other_case, "elders"], None);
     let honest = writer.show(&relay, case);
 
-    // Withheld from the middle: counted missing, the record after it waits; the next
-    // honest sync fills the gap.
+    // Withheld from the middle: counted missing (the record after it still counts); the
+    // next honest sync fills the gap.
     let withholding =
         HostileRelay::start(&relay.url, Misbehaviour::WithholdRecord { number: 2 }).await;
     team(&reader, &withholding.url, "sync", &[], None);
     let shown = team(&reader, &withholding.url, "show", &[case], None);
     assert_eq!(shown["team_records_missing"], 1, "{shown}");
-    assert!(shown["team_history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|entry| entry["why_not"] == "waits for earlier records"));
-    assert_eq!(shown["labels"], serde_json::json!([]));
+    assert_eq!(shown["labels"], serde_json::json!(["b"]));
     reader.sync(&relay);
     assert_eq!(
         shared_state(&reader.show(&relay, case)),
@@ -245,7 +240,7 @@ async fn a_relay_that_withholds_reorders_swaps_or_damages_team_records_is_caught
     team(&victim, &swapping.url, "sync", &[], None);
     let shown = team(&victim, &swapping.url, "show", &[case], None);
     assert_eq!(shown["team_records_missing"], 1, "{shown}");
-    assert_eq!(shown["labels"], serde_json::json!([]), "{shown}");
+    assert_eq!(shown["labels"], serde_json::json!(["b"]), "{shown}");
     let other = team(&victim, &swapping.url, "show", &[other_case], None);
     assert_eq!(other["labels"], serde_json::json!(["elders"]), "{other}");
 
@@ -258,7 +253,7 @@ async fn a_relay_that_withholds_reorders_swaps_or_damages_team_records_is_caught
     let shown = team(&damaged, &corrupting.url, "show", &[case], None);
     assert_eq!(shown["status"], "in-investigation", "{shown}");
     assert_eq!(shown["team_records_missing"], 1, "{shown}");
-    assert_eq!(shown["labels"], serde_json::json!([]), "{shown}");
+    assert_eq!(shown["labels"], serde_json::json!(["b"]), "{shown}");
     let shown = team(&damaged, &corrupting.url, "show", &[other_case], None);
     assert_eq!(shown["labels"], serde_json::json!(["elders"]), "{shown}");
 }
@@ -371,4 +366,33 @@ async fn an_identity_shared_with_the_adviser_opens_for_the_adviser_only() {
         .unwrap()
         .iter()
         .any(|message| message["identity_shared_with"] == "demo/external-confidential-adviser"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_whose_answer_was_lost_is_delivered_again_and_counts_once() {
+    let relay = Relay::start(RelayOptions::default());
+    User::new().report(&relay, "Melding.");
+    let writer = Member::new(&relay, &relay.directory.demo_office);
+    let colleague = Member::new(&relay, &relay.directory.demo_colleague);
+    let case = only_case(&writer, &relay);
+    only_case(&colleague, &relay);
+    // The relay stores the record but answers as if it had not.
+    let lossy = HostileRelay::start(&relay.url, Misbehaviour::LoseRecordAnswer).await;
+    let (status, _, printed) = writer.run_at(&lossy.url, "label", &[&case, "a"], None);
+    assert_ne!(status, Some(0), "{printed}");
+    // The next command delivers the same record again before its own.
+    team(&writer, &relay.url, "label", &[&case, "b"], None);
+    writer.sync(&relay);
+    colleague.sync(&relay);
+    for member in [&writer, &colleague] {
+        let shown = member.show(&relay, &case);
+        assert_eq!(shown["labels"], serde_json::json!(["a", "b"]), "{shown}");
+        let history = shown["team_history"].as_array().unwrap();
+        assert_eq!(history.len(), 2, "{shown}");
+        assert!(
+            history.iter().all(|entry| entry["counts"] == true),
+            "{shown}"
+        );
+        assert_eq!(shown["team_records_missing"], 0, "{shown}");
+    }
 }

@@ -974,6 +974,89 @@ async fn a_message_the_reporter_cannot_open_is_marked_and_the_conversation_goes_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shared_identity_is_shown_to_the_reporter_with_whom_and_the_conversation_goes_on() {
+    let relay = Relay::start(RelayOptions {
+        extra_config: QUICK_FORMS.into(),
+        ..RelayOptions::default()
+    });
+    let reporter = User::new();
+    let key = relay.directory.signing_key.directory_key().to_string();
+    let answer = reporter.json(
+        &relay,
+        &[
+            "report",
+            "--to",
+            "demo",
+            "--role",
+            "integrity-office",
+            "--role",
+            "external-confidential-adviser",
+            "--directory-key",
+            &key,
+            "--message-file",
+            "-",
+        ],
+        Some(REPORT_TEXT),
+    );
+    let code = answer["receipt_code"].as_str().unwrap().to_owned();
+    let code_file = reporter.path("code.txt");
+    std::fs::write(&code_file, &code).unwrap();
+    reporter.ok(
+        &relay,
+        &[
+            "share-identity",
+            "--receipt-file",
+            code_file.to_str().unwrap(),
+            "--with",
+            "external-confidential-adviser",
+            "--identity-file",
+            "-",
+            "--directory-key",
+            &key,
+        ],
+        Some("Jan Jansen, 06-12345678"),
+    );
+    // With JavaScript (in English) and without (in Dutch): the follow-up says with whom the
+    // identity was shared, never the identity; a follow-up still goes out after it.
+    for (javascript, query, shared, sent) in [
+        (
+            true,
+            "?lang=en",
+            "your identity, shared only with",
+            "follow-up was received",
+        ),
+        (
+            false,
+            "",
+            "uw identiteit, alleen gedeeld met",
+            "aanvulling is ontvangen",
+        ),
+    ] {
+        let browser = Browser::start(javascript).await;
+        browser.open(&format!("{}/check{query}", relay.url)).await;
+        let mode = if javascript { "script" } else { "no-script" };
+        browser.wait_for(&format!("#mode[data-mode={mode}]")).await;
+        browser.type_into("#receipt_code", &code).await;
+        browser.click("#check-form button[type=submit]").await;
+        browser.wait_for("#follow-up-form").await;
+        let thread = browser.text("main").await;
+        assert!(thread.contains(shared), "{thread}");
+        assert!(!thread.contains("Jansen"), "{thread}");
+        browser
+            .type_into("#follow-up-form #body", "Nog een aanvulling.")
+            .await;
+        browser.click("#follow-up-form button[type=submit]").await;
+        let notice = browser.text(".notice").await;
+        assert!(notice.contains(sent), "{notice}");
+    }
+    let office = Office::new(&relay);
+    assert_eq!(
+        office.sync(&relay),
+        ["report", "follow-up", "follow-up", "follow-up"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn photos_posted_without_javascript_lose_their_metadata() {
     let relay = Relay::start(RelayOptions {
         extra_config: QUICK_FORMS.into(),
