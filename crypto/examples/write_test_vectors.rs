@@ -255,6 +255,7 @@ fn main() {
             },
             signer: office.office_signing_key().office_key(),
             signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
+            process_guide: None,
         },
         written_on: day("2026-11-30"),
         body: String::from("Dank voor uw melding. \"Wij\" <onderzoeken> het.").into(),

@@ -105,6 +105,7 @@ impl Message {
                 from,
                 signer,
                 signature: crate::MessageSignature::from_bytes([0; 64]),
+                process_guide: None,
             }
         };
         let mut message = Message {
@@ -139,13 +140,13 @@ impl Thread {
     /// must have admitted the report: a partial check (its reader never saw the report) knows
     /// neither its recipients nor its keys, and gives [`Error::ThreadWithoutReport`].
     pub fn new(check: ThreadCheck, reply_key: RecipientKey) -> Result<Thread, Error> {
-        let (Some(recipients), Some(follow_up_key)) = (check.addressed(), check.follow_up_key())
+        let (Some(recipients), Some(follow_up_key)) = (check.participants(), check.follow_up_key())
         else {
             return Err(Error::ThreadWithoutReport);
         };
         Ok(Thread {
             mailbox: check.mailbox(),
-            recipients: recipients.to_vec(),
+            recipients,
             reply_key,
             follow_up_key,
             check,
@@ -162,7 +163,7 @@ impl Thread {
         Thread::new(check, reply_key)
     }
 
-    /// The recipients the reporter chose.
+    /// The recipients the reporter chose, and the process guides appointed since.
     pub fn recipients(&self) -> &[RecipientAddress] {
         &self.recipients
     }
@@ -221,6 +222,33 @@ impl Thread {
             *shared_identity = Some(shared);
         }
         signing_key.sign(&mut message);
+        Ok(message)
+    }
+
+    /// A reply from `from` (a recipient the report chose) announcing that the process guide
+    /// `change` names joins or leaves the case, signed and numbered like every office
+    /// message. Sealed with [`Thread::seal_keys`] and the guide's keys, so that a joining
+    /// guide reads it.
+    pub fn process_guide_message(
+        &self,
+        signing_key: &OfficeSigningKey,
+        from: RecipientAddress,
+        change: crate::ProcessGuideChange,
+        already_sent: u32,
+        content: Content,
+    ) -> Result<Message, Error> {
+        if !self
+            .check
+            .addressed()
+            .is_some_and(|addressed| addressed.contains(&from))
+        {
+            return Err(Error::SenderNotAddressed);
+        }
+        let mut message = self.office_message(signing_key, from, false, already_sent, content)?;
+        if let MessageKind::Reply { process_guide, .. } = &mut message.kind {
+            *process_guide = Some(change);
+        }
+        signing_key.sign(&mut message)?;
         Ok(message)
     }
 
@@ -514,5 +542,126 @@ mod shared_identity_tests {
         let on_a_reply = encoded.replace(r#""kind":"follow-up""#, r#""kind":"reply""#);
         assert!(Message::decode(on_a_reply.as_bytes()).is_err());
         assert!(SharedIdentity::seal(to("adviser"), &[adviser.recipient()], " ").is_err());
+    }
+}
+
+#[cfg(test)]
+mod process_guide_tests {
+    use super::*;
+    use crate::{Author, IdentityKey, ProcessGuideChange};
+
+    fn to(recipient: &str) -> RecipientAddress {
+        RecipientAddress {
+            organisation: "demo".into(),
+            recipient: recipient.into(),
+        }
+    }
+
+    #[test]
+    fn a_guide_appointed_by_the_office_joins_the_thread_and_only_a_listed_guide_can_be() {
+        let code = ReceiptCode::generate();
+        let office = IdentityKey::generate();
+        let guide = IdentityKey::generate();
+        let day: Day = "2026-12-03".parse().unwrap();
+        let signers = vec![
+            (
+                to("integrity-office"),
+                office.office_signing_key().office_key(),
+            ),
+            (to("process-guide"), guide.office_signing_key().office_key()),
+        ];
+        let report = Message::report(&code, vec![to("integrity-office")], Content::text(day, "m"));
+        let mut check = ThreadCheck::new(report.mailbox, signers.clone());
+        check.set_process_guides(vec![to("process-guide")]);
+        check.admit(&report, Author::Reporter).unwrap();
+        let thread = Thread::from_check(check.clone()).unwrap();
+        let joined = ProcessGuideChange {
+            recipient: to("process-guide"),
+            joined: true,
+        };
+        let notice = thread
+            .process_guide_message(
+                &office.office_signing_key(),
+                to("integrity-office"),
+                joined.clone(),
+                0,
+                Content::text(day, "Een procesbegeleider begeleidt uw melding."),
+            )
+            .unwrap();
+        // A changed flag breaks the office's signature.
+        let mut flipped = notice.clone();
+        if let MessageKind::Reply {
+            process_guide: Some(change),
+            ..
+        } = &mut flipped.kind
+        {
+            change.joined = false;
+        }
+        assert!(check.clone().admit(&flipped, Author::Office).is_err());
+        // Without the directory's guides, nobody can be appointed.
+        let mut blind = check.clone();
+        blind.set_process_guides(Vec::new());
+        assert!(blind.admit(&notice, Author::Office).is_err());
+        check.admit(&notice, Author::Office).unwrap();
+        assert_eq!(check.guides(), [to("process-guide")]);
+        let thread = Thread::from_check(check.clone()).unwrap();
+        assert!(thread.recipients().contains(&to("process-guide")));
+        // The guide writes in the thread; a guide cannot appoint.
+        let from_guide = thread
+            .office_message(
+                &guide.office_signing_key(),
+                to("process-guide"),
+                false,
+                0,
+                Content::text(day, "Ik ben uw procesbegeleider."),
+            )
+            .unwrap();
+        check.admit(&from_guide, Author::Office).unwrap();
+        assert!(matches!(
+            thread.process_guide_message(
+                &guide.office_signing_key(),
+                to("process-guide"),
+                joined,
+                1,
+                Content::text(day, "x"),
+            ),
+            Err(Error::SenderNotAddressed)
+        ));
+        // Someone who is not a process guide cannot be appointed.
+        let thread = Thread::from_check(check.clone()).unwrap();
+        let outsider = thread
+            .process_guide_message(
+                &office.office_signing_key(),
+                to("integrity-office"),
+                ProcessGuideChange {
+                    recipient: to("manager"),
+                    joined: true,
+                },
+                1,
+                Content::text(day, "x"),
+            )
+            .unwrap();
+        assert!(check.clone().admit(&outsider, Author::Office).is_err());
+        // Leaving: no longer sealed to, earlier and later messages still admitted.
+        let left = thread
+            .process_guide_message(
+                &office.office_signing_key(),
+                to("integrity-office"),
+                ProcessGuideChange {
+                    recipient: to("process-guide"),
+                    joined: false,
+                },
+                1,
+                Content::text(day, "De procesbegeleider is gestopt."),
+            )
+            .unwrap();
+        check.admit(&left, Author::Office).unwrap();
+        assert!(check.guides().is_empty());
+        assert!(!Thread::from_check(check.clone())
+            .unwrap()
+            .recipients()
+            .contains(&to("process-guide")));
+        let encoded = left.encode().unwrap();
+        assert_eq!(Message::decode(&encoded).unwrap(), left);
     }
 }

@@ -352,6 +352,23 @@ impl Directory {
             .collect()
     }
 
+    /// Every recipient of role `process-guide`, who may be appointed to a case.
+    pub fn process_guides(&self) -> Vec<RecipientAddress> {
+        self.organisations
+            .iter()
+            .flat_map(|organisation| {
+                organisation
+                    .recipients
+                    .iter()
+                    .filter(|recipient| recipient.role == Role::ProcessGuide)
+                    .map(move |recipient| RecipientAddress {
+                        organisation: organisation.id.clone(),
+                        recipient: recipient.id.clone(),
+                    })
+            })
+            .collect()
+    }
+
     /// Signs the directory with `key` as version `self.version + 1`, continuing `previous`
     /// (the directory signed last, version `self.version`, by the same key): the new version
     /// names its hash. Refuses a `previous` that is not that version or not signed by `key`.

@@ -102,9 +102,10 @@ pub use keys::{
     MAILBOX_ID_LABEL, MAILBOX_TOKEN_LABEL, RECEIPT_SALT, REPLY_KEY_LABEL,
 };
 pub use message::{
-    Admitted, AttachmentReference, Authenticity, Author, Message, MessageKind, RecipientAddress,
-    SharedIdentity, ThreadCheck, MAXIMUM_ATTACHMENTS, MAXIMUM_ATTACHMENT_NAME_LENGTH,
-    MAXIMUM_BODY_LENGTH, MAXIMUM_IDENTITY_LENGTH, MAXIMUM_MESSAGE_LENGTH, MESSAGE_FORMAT_VERSION,
+    Admitted, AttachmentReference, Authenticity, Author, Message, MessageKind, ProcessGuideChange,
+    RecipientAddress, SharedIdentity, ThreadCheck, MAXIMUM_ATTACHMENTS,
+    MAXIMUM_ATTACHMENT_NAME_LENGTH, MAXIMUM_BODY_LENGTH, MAXIMUM_IDENTITY_LENGTH,
+    MAXIMUM_MESSAGE_LENGTH, MESSAGE_FORMAT_VERSION,
 };
 pub use office::{
     office_stamp_subject, ChallengeAnswer, OfficeChallenge, SessionToken, CHALLENGE_CONTENT_LABEL,

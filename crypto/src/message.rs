@@ -96,6 +96,8 @@ pub enum MessageKind {
         signer: OfficeKey,
         /// The signature (set by [`crate::OfficeSigningKey::sign`]).
         signature: MessageSignature,
+        /// A process guide joining or leaving the case, when the reply announces one.
+        process_guide: Option<ProcessGuideChange>,
     },
     /// The acknowledgement of receipt a recipient sends (due within 7 days).
     Acknowledgement {
@@ -106,6 +108,18 @@ pub enum MessageKind {
         /// The signature (set by [`crate::OfficeSigningKey::sign`]).
         signature: MessageSignature,
     },
+}
+
+/// A process guide (a recipient of role `process-guide` in the directory) joining or leaving
+/// a case, announced by a recipient the report chose in a signed reply. From then on every
+/// reader seals the case's messages to the guide too (or, once they left, no longer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProcessGuideChange {
+    /// The guide.
+    pub recipient: RecipientAddress,
+    /// Whether they join (true) or leave (false).
+    pub joined: bool,
 }
 
 /// Longest identity a reporter shares (name, contact details), in bytes of UTF-8.
@@ -309,6 +323,8 @@ struct WireMessage {
     signature: Option<MessageSignature>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     shared_identity: Option<SharedIdentity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    process_guide: Option<ProcessGuideChange>,
 }
 
 #[derive(Deserialize)]
@@ -394,9 +410,17 @@ impl Message {
             } => shared_identity
                 .as_ref()
                 .map_or(Ok(()), SharedIdentity::check),
-            MessageKind::Reply { from, .. } | MessageKind::Acknowledgement { from, .. } => {
-                check_address(from)
+            MessageKind::Reply {
+                from,
+                process_guide,
+                ..
+            } => {
+                check_address(from)?;
+                process_guide
+                    .as_ref()
+                    .map_or(Ok(()), |change| check_address(&change.recipient))
             }
+            MessageKind::Acknowledgement { from, .. } => check_address(from),
         }
     }
 
@@ -464,6 +488,10 @@ impl Message {
                 } => shared_identity.clone(),
                 _ => None,
             },
+            process_guide: match &self.kind {
+                MessageKind::Reply { process_guide, .. } => process_guide.clone(),
+                _ => None,
+            },
         };
         // Measured first, then written into a buffer of exactly that size: a growing buffer
         // would leave earlier copies of the text behind in freed memory, unwiped.
@@ -511,6 +539,12 @@ impl Message {
                 )),
                 (_, Some(signature)) => Some(signature),
             };
+        if wire.shared_identity.is_some() && !matches!(wire.kind, WireKind::FollowUp) {
+            return Err(malformed("only a follow-up shares the reporter's identity"));
+        }
+        if wire.process_guide.is_some() && !matches!(wire.kind, WireKind::Reply) {
+            return Err(malformed("only a reply announces a process guide"));
+        }
         let kind = match (
             wire.kind,
             wire.reply_key,
@@ -539,14 +573,12 @@ impl Message {
                     shared_identity: wire.shared_identity,
                 }
             }
-            _ if wire.shared_identity.is_some() => {
-                return Err(malformed("only a follow-up shares the reporter's identity"))
-            }
             (WireKind::Reply, None, None, None, Some(from), Some(signer), Some(signature)) => {
                 MessageKind::Reply {
                     from,
                     signer,
                     signature,
+                    process_guide: wire.process_guide,
                 }
             }
             (
@@ -652,6 +684,16 @@ pub struct ThreadCheck {
     reply_key: Option<RecipientKey>,
     #[serde(skip)]
     expected_reporter: Option<(Vec<RecipientKey>, FollowUpKey)>,
+    /// The process guides who joined the case (and have not left), in the order they joined.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    guides: Vec<RecipientAddress>,
+    /// Every process guide who ever joined: their messages stay admitted after they left.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    former_guides: Vec<RecipientAddress>,
+    /// The recipients of role `process-guide` in the signed directory: only they can be
+    /// appointed.
+    #[serde(skip)]
+    process_guides: Vec<RecipientAddress>,
 }
 
 impl ThreadCheck {
@@ -669,6 +711,9 @@ impl ThreadCheck {
             signers,
             reply_key: None,
             expected_reporter: None,
+            guides: Vec::new(),
+            former_guides: Vec::new(),
+            process_guides: Vec::new(),
         }
     }
 
@@ -684,6 +729,32 @@ impl ThreadCheck {
     /// directory changed).
     pub fn set_signers(&mut self, signers: Vec<(RecipientAddress, OfficeKey)>) {
         self.signers = signers;
+    }
+
+    /// The recipients the signed directory lists with role `process-guide`
+    /// ([`crate::Directory::process_guides`]): without them, every appointment is refused.
+    pub fn set_process_guides(&mut self, process_guides: Vec<RecipientAddress>) {
+        self.process_guides = process_guides;
+    }
+
+    /// The process guides appointed to the case who have not left.
+    pub fn guides(&self) -> &[RecipientAddress] {
+        &self.guides
+    }
+
+    /// Everyone a message of the case is sealed to besides the reporter: the recipients the
+    /// report chose and the process guides appointed since (`None` before the report).
+    pub fn participants(&self) -> Option<Vec<RecipientAddress>> {
+        self.addressed.as_ref().map(|addressed| {
+            let mut participants = addressed.clone();
+            participants.extend(
+                self.guides
+                    .iter()
+                    .filter(|guide| !addressed.contains(guide))
+                    .cloned(),
+            );
+            participants
+        })
     }
 
     /// Whether this is a partial check.
@@ -820,8 +891,32 @@ impl ThreadCheck {
                     return Err(Error::ThreadWithoutReport);
                 }
                 if let Some(addressed) = &self.addressed {
-                    if !addressed.contains(from) {
+                    if !addressed.contains(from) && !self.former_guides.contains(from) {
                         return Err(Error::SenderNotAddressed);
+                    }
+                }
+                let change = match &message.kind {
+                    MessageKind::Reply {
+                        process_guide: Some(change),
+                        ..
+                    } => Some(change),
+                    _ => None,
+                };
+                if let Some(change) = change {
+                    // Only a recipient the reporter chose appoints, and only a recipient the
+                    // directory lists as a process guide is appointed.
+                    if self
+                        .addressed
+                        .as_ref()
+                        .is_some_and(|addressed| !addressed.contains(from))
+                    {
+                        return Err(Error::SenderNotAddressed);
+                    }
+                    if !self.process_guides.contains(&change.recipient) {
+                        return Err(Error::MalformedMessage(
+                            "it appoints a recipient the directory does not list as a process guide"
+                                .into(),
+                        ));
                     }
                 }
                 if !self
@@ -837,6 +932,15 @@ impl ThreadCheck {
                 match self.office.iter_mut().find(|(key, _)| key == signer) {
                     Some((_, stored)) => *stored = message.sequence,
                     None => self.office.push((*signer, message.sequence)),
+                }
+                if let Some(change) = change {
+                    self.guides.retain(|guide| *guide != change.recipient);
+                    if change.joined {
+                        self.guides.push(change.recipient.clone());
+                        if !self.former_guides.contains(&change.recipient) {
+                            self.former_guides.push(change.recipient.clone());
+                        }
+                    }
                 }
                 Ok(Admitted {
                     authenticity: Authenticity::Verified,
@@ -1068,6 +1172,7 @@ mod tests {
                 from: address(),
                 signer: office_key(),
                 signature: crate::MessageSignature::from_bytes([0; 64]),
+                process_guide: None,
             },
             MessageKind::Acknowledgement {
                 from: address(),
@@ -1221,6 +1326,7 @@ mod tests {
                 from,
                 signer: member.office_signing_key().office_key(),
                 signature: crate::MessageSignature::from_bytes([0; 64]),
+                process_guide: None,
             },
             "x",
             sequence,

@@ -328,7 +328,9 @@ impl Message {
     /// (4 bytes, big-endian) || for each: SHA-256 of its name || size (8 bytes, big-endian) ||
     /// its SHA-256 || SHA-256 of its location; then, for a follow-up that shares the
     /// reporter's identity: SHA-256 of the chosen organisation id || SHA-256 of its recipient
-    /// id || SHA-256 of the sealed identity.
+    /// id || SHA-256 of the sealed identity; for a reply that announces a process guide:
+    /// SHA-256 of the guide's organisation id || SHA-256 of its recipient id || 1 if they
+    /// join, 0 if they leave.
     ///
     /// A report is not signed: its own keys start the thread. Its bytes are the common part
     /// alone, and nothing verifies them.
@@ -367,6 +369,15 @@ impl Message {
             bytes.extend_from_slice(&Sha256::digest(shared.with.organisation.as_bytes()));
             bytes.extend_from_slice(&Sha256::digest(shared.with.recipient.as_bytes()));
             bytes.extend_from_slice(&Sha256::digest(&shared.sealed));
+        }
+        if let MessageKind::Reply {
+            process_guide: Some(change),
+            ..
+        } = &self.kind
+        {
+            bytes.extend_from_slice(&Sha256::digest(change.recipient.organisation.as_bytes()));
+            bytes.extend_from_slice(&Sha256::digest(change.recipient.recipient.as_bytes()));
+            bytes.push(u8::from(change.joined));
         }
         bytes
     }

@@ -33,6 +33,7 @@ pub(crate) fn check(bytes: &[u8]) {
             from,
             signer,
             signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
+            process_guide: None,
         },
         _ => MessageKind::Acknowledgement {
             from,

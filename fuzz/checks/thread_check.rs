@@ -70,6 +70,7 @@ fn message(byte: u8, sequence: u8) -> (Message, Author) {
             from: from(sender),
             signer,
             signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
+            process_guide: None,
         },
         _ => MessageKind::Acknowledgement {
             from: from(sender),
