@@ -105,6 +105,47 @@ pub(crate) async fn add_recipients(
     Ok(state.store.add_recipients(mailbox, recipients.0).await?)
 }
 
+/// Addresses a mailbox of the session's recipient to process guides of its organisation (an
+/// office member appoints one to a case); returns all its recipients. Only recipients the
+/// directory lists with role `process-guide` are added this way.
+pub(crate) async fn add_process_guides(
+    state: &AppState,
+    mailbox: [u8; 32],
+    scope: &RecipientScope,
+    named: &[String],
+) -> Result<Vec<String>, Error> {
+    let record = state
+        .store
+        .mailbox(mailbox)
+        .await?
+        .ok_or(Error::MailboxNotFound)?;
+    if !record.addressed_to(scope) {
+        return Err(Error::MailboxNotFound);
+    }
+    let recipients = addressed_recipients(state, &record.organisation, named)?;
+    {
+        let served = state.directory();
+        let organisation = served.directory.organisation(&record.organisation);
+        for id in &recipients.0 {
+            let is_guide = organisation
+                .and_then(|organisation| {
+                    organisation
+                        .recipients
+                        .iter()
+                        .find(|recipient| recipient.id == *id)
+                })
+                .is_some_and(|recipient| recipient.role == meldpunt_crypto::Role::ProcessGuide);
+            if !is_guide {
+                return Err(Error::BadRequest(format!(
+                    "{} is not a process guide in the directory; an office appoints only process guides",
+                    id.chars().take(64).collect::<String>()
+                )));
+            }
+        }
+    }
+    Ok(state.store.add_recipients(mailbox, recipients.0).await?)
+}
+
 /// Appends a sealed message to a mailbox: a reporter's follow-up, or an office's reply or
 /// acknowledgement (then the mailbox must be addressed to the office's recipient). Returns
 /// its position and its number.
@@ -140,11 +181,12 @@ pub(crate) async fn store_hand_over(
     state: &AppState,
     mailbox: [u8; 32],
     scope: RecipientScope,
+    to: Option<String>,
     sealed: Vec<u8>,
 ) -> Result<u64, Error> {
     let number = state
         .store
-        .put_hand_over(mailbox, scope, sealed, state.settings.limits.mailbox())
+        .put_hand_over(mailbox, scope, to, sealed, state.settings.limits.mailbox())
         .await?;
     Metrics::increment(&state.metrics.hand_overs_stored);
     Ok(number)

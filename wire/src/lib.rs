@@ -53,6 +53,9 @@ pub mod paths {
     pub const OFFICE_ATTACHMENT: &str = "/api/v1/office/attachments/{id}";
     /// `POST`: hand a message of a mailbox over to a colleague of the session's recipient.
     pub const OFFICE_MAILBOX_HAND_OVERS: &str = "/api/v1/office/mailboxes/{mailbox}/hand-overs";
+    /// `POST`: appoint process guides to a case (address its mailbox to them).
+    pub const OFFICE_MAILBOX_PROCESS_GUIDES: &str =
+        "/api/v1/office/mailboxes/{mailbox}/process-guides";
     /// `GET`: list the hand-overs to the session's recipient.
     pub const OFFICE_HAND_OVERS: &str = "/api/v1/office/hand-overs";
     /// `GET`: one sealed hand-over.

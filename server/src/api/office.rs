@@ -48,6 +48,10 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
             "/api/v1/office/mailboxes/{mailbox}/hand-overs",
             post(post_hand_over),
         )
+        .route(
+            "/api/v1/office/mailboxes/{mailbox}/process-guides",
+            post(add_process_guides),
+        )
         .route("/api/v1/office/hand-overs", get(list_hand_overs))
         .route("/api/v1/office/hand-overs/{number}", get(fetch_hand_over))
 }
@@ -334,10 +338,11 @@ pub(crate) async fn reply(
     tag = "office",
     operation_id = "post_hand_over",
     summary = "Hand a message of a mailbox over to a colleague of the session's recipient",
-    description = "The body is a sealed hand-over (protocol.md section 10): a message of the case, as one member of the recipient opened it, signed by them and sealed to a colleague who joined later. The reporter never sees hand-overs; only sessions of the same recipient list them. They count against the office's byte quota of the mailbox and are deleted with it.",
+    description = "The body is a sealed hand-over (protocol.md section 10): a message of the case, as one member of the recipient opened it, signed by them and sealed to a colleague who joined later, or (with `to`) to a process guide appointed to the case. The reporter never sees hand-overs; only sessions of the recipient it is for list them. They count against the office's byte quota of the mailbox and are deleted with it.",
     security(("officeSession" = [])),
     params(
         ("mailbox" = meldpunt_wire::openapi::MailboxIdSchema, Path),
+        ("to" = Option<String>, Query, description = "Another recipient the mailbox is addressed to (a process guide) whose members it is for; absent: the session's own recipient."),
     ),
     request_body(content = inline(meldpunt_wire::openapi::Sealed), content_type = "application/octet-stream"),
     responses(
@@ -357,14 +362,66 @@ pub(crate) async fn post_hand_over(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     ApiPath(mailbox): ApiPath<String>,
+    ApiQuery(target): ApiQuery<HandOverTarget>,
     body: Body,
 ) -> Result<impl IntoResponse, Error> {
     let scope = office_session(&state, &headers).await?;
     let mailbox = path_mailbox(&mailbox)?;
+    if target
+        .to
+        .as_deref()
+        .is_some_and(|to| to.is_empty() || to.len() > 64)
+    {
+        return Err(Error::BadRequest("to names a recipient id".into()));
+    }
     let limit = service::hand_over_limit(state.settings.limits.max_message_bytes);
     let sealed = sealed_body(&headers, body, limit).await?;
-    let number = service::store_hand_over(&state, mailbox, scope, sealed).await?;
+    let number = service::store_hand_over(&state, mailbox, scope, target.to, sealed).await?;
     Ok((StatusCode::CREATED, Json(HandOverStored { number })))
+}
+
+/// The query of a hand-over: for whom, when not the session's own recipient.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HandOverTarget {
+    to: Option<String>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/office/mailboxes/{mailbox}/process-guides",
+    tag = "office",
+    operation_id = "add_process_guides",
+    summary = "Appoint process guides to a case of the session's recipient",
+    description = "Addresses the mailbox to recipients of role process-guide of its organisation (protocol.md section 12), so that their sessions list the case; the office member's client then tells the reporter in a signed reply and hands the case's history over to the guide. Only process guides are added this way.",
+    security(("officeSession" = [])),
+    params(
+        ("mailbox" = meldpunt_wire::openapi::MailboxIdSchema, Path),
+    ),
+    request_body(content = meldpunt_wire::AddRecipients, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Every recipient the mailbox is now addressed to", body = meldpunt_wire::MailboxRecipients),
+        (status = 400, description = "Malformed JSON, or a recipient who is not a process guide", body = meldpunt_wire::ErrorBody),
+        (status = 401, description = "Missing or malformed credential, expired session", body = meldpunt_wire::ErrorBody),
+        (status = 404, description = "No such mailbox addressed to this recipient, or a recipient the organisation does not have", body = meldpunt_wire::ErrorBody),
+        (status = 413, description = "body-too-large: the JSON body is larger than 64 KiB", body = meldpunt_wire::ErrorBody),
+        (status = 415, description = "Not application/json", body = meldpunt_wire::ErrorBody),
+        (status = 429, description = "Too many requests for this session", body = meldpunt_wire::ErrorBody),
+    )
+)]
+pub(crate) async fn add_process_guides(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    ApiPath(mailbox): ApiPath<String>,
+    body: Body,
+) -> Result<Json<meldpunt_wire::MailboxRecipients>, Error> {
+    let scope = office_session(&state, &headers).await?;
+    let mailbox = path_mailbox(&mailbox)?;
+    let body = limited_body(&headers, body, MAXIMUM_JSON_BYTES).await?;
+    let request: meldpunt_wire::AddRecipients = json_body(&headers, &body)?;
+    let recipients =
+        service::add_process_guides(&state, mailbox, &scope, &request.recipients).await?;
+    Ok(Json(meldpunt_wire::MailboxRecipients { recipients }))
 }
 
 #[utoipa::path(

@@ -36,6 +36,7 @@ use utoipa::{Modify, OpenApi};
         super::office::mark_fetched,
         super::office::reply,
         super::office::post_hand_over,
+        super::office::add_process_guides,
         super::office::list_hand_overs,
         super::office::fetch_hand_over,
         super::case_records::post_case_record,
@@ -169,6 +170,7 @@ mod tests {
             meldpunt_wire::paths::OFFICE_ATTACHMENT,
             meldpunt_wire::paths::OFFICE_MAILBOX_HAND_OVERS,
             meldpunt_wire::paths::OFFICE_HAND_OVERS,
+            meldpunt_wire::paths::OFFICE_MAILBOX_PROCESS_GUIDES,
             meldpunt_wire::paths::OFFICE_HAND_OVER,
             meldpunt_wire::paths::OFFICE_MAILBOX_CASE_RECORDS,
             meldpunt_wire::paths::OFFICE_CASE_RECORDS,
@@ -181,7 +183,7 @@ mod tests {
         }
         assert_eq!(
             paths.len(),
-            24,
+            25,
             "a documented path the wire crate does not name"
         );
         for (path, operations) in paths {

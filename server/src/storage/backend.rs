@@ -73,6 +73,7 @@ pub(crate) trait Storage: std::fmt::Debug + Send + Sync + 'static {
         &self,
         mailbox: [u8; 32],
         scope: RecipientScope,
+        to: Option<String>,
         sealed: Vec<u8>,
         limits: MailboxLimits,
     ) -> Answer<'_, u64>;
@@ -217,10 +218,13 @@ impl Storage for Store {
         &self,
         mailbox: [u8; 32],
         scope: RecipientScope,
+        to: Option<String>,
         sealed: Vec<u8>,
         limits: MailboxLimits,
     ) -> Answer<'_, u64> {
-        Box::pin(Store::put_hand_over(self, mailbox, scope, sealed, limits))
+        Box::pin(Store::put_hand_over(
+            self, mailbox, scope, to, sealed, limits,
+        ))
     }
 
     fn list_hand_overs(

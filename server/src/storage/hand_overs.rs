@@ -37,11 +37,14 @@ fn counter_name(scope: &RecipientScope) -> String {
 
 impl Store {
     /// Stores a sealed hand-over about `mailbox`, which must be addressed to `scope`'s
-    /// recipient; returns the recipient's number for it.
+    /// recipient, for a colleague of that recipient, or (`to`) of another recipient the
+    /// mailbox is addressed to (a process guide appointed to the case); returns that
+    /// recipient's number for it.
     pub(crate) async fn put_hand_over(
         &self,
         mailbox: [u8; 32],
         scope: RecipientScope,
+        to: Option<String>,
         sealed: Vec<u8>,
         limits: MailboxLimits,
     ) -> Result<u64, StoreError> {
@@ -56,6 +59,19 @@ impl Store {
             if !record.addressed_to(&scope) {
                 return Err(StoreError::MailboxNotFound);
             }
+            let scope = match to {
+                Some(recipient) if recipient != scope.recipient => {
+                    let target = RecipientScope {
+                        organisation: scope.organisation.clone(),
+                        recipient,
+                    };
+                    if !record.addressed_to(&target) {
+                        return Err(StoreError::MailboxNotFound);
+                    }
+                    target
+                }
+                _ => scope,
+            };
             if record.hand_overs.len() >= limits.hand_overs() {
                 return Err(StoreError::MailboxFull("hand-overs"));
             }

@@ -837,7 +837,7 @@ async fn hand_overs_reach_only_their_recipient_count_against_the_office_quota_an
     ] {
         assert!(matches!(
             store
-                .put_hand_over(target, scope, b"sealed".to_vec(), limits(10))
+                .put_hand_over(target, scope, None, b"sealed".to_vec(), limits(10))
                 .await,
             Err(StoreError::MailboxNotFound)
         ));
@@ -849,7 +849,7 @@ async fn hand_overs_reach_only_their_recipient_count_against_the_office_quota_an
     };
     assert!(matches!(
         store
-            .put_hand_over(mailbox, office("demo"), vec![1; 11], tight)
+            .put_hand_over(mailbox, office("demo"), None, vec![1; 11], tight)
             .await,
         Err(StoreError::MailboxFull("bytes"))
     ));
@@ -858,7 +858,7 @@ async fn hand_overs_reach_only_their_recipient_count_against_the_office_quota_an
     for sealed in [&b"first"[..], b"second", b"3", b"4"] {
         numbers.push(
             store
-                .put_hand_over(mailbox, office("demo"), sealed.to_vec(), limits(1))
+                .put_hand_over(mailbox, office("demo"), None, sealed.to_vec(), limits(1))
                 .await
                 .unwrap(),
         );
@@ -866,7 +866,7 @@ async fn hand_overs_reach_only_their_recipient_count_against_the_office_quota_an
     assert_eq!(numbers, [1, 2, 3, 4]);
     assert!(matches!(
         store
-            .put_hand_over(mailbox, office("demo"), b"fifth".to_vec(), limits(1))
+            .put_hand_over(mailbox, office("demo"), None, b"fifth".to_vec(), limits(1))
             .await,
         Err(StoreError::MailboxFull("hand-overs"))
     ));
@@ -940,7 +940,7 @@ async fn hand_overs_reach_only_their_recipient_count_against_the_office_quota_an
         .unwrap();
     assert_eq!(
         store
-            .put_hand_over(later, office("demo"), b"later".to_vec(), limits(2))
+            .put_hand_over(later, office("demo"), None, b"later".to_vec(), limits(2))
             .await
             .unwrap(),
         5
@@ -1121,4 +1121,56 @@ async fn case_records_reach_every_addressed_recipient_and_nobody_else_and_go_wit
             .unwrap(),
         5
     );
+}
+
+#[tokio::test]
+async fn a_hand_over_for_a_process_guide_reaches_the_guide_only_once_the_case_is_addressed_to_them()
+{
+    let (_directory, store) = store();
+    let mailbox = [14u8; 32];
+    store
+        .create_mailbox(mailbox, "demo".into(), recipients(), b"r".to_vec(), None)
+        .await
+        .unwrap();
+    let guide = RecipientScope {
+        organisation: "demo".into(),
+        recipient: "process-guide".into(),
+    };
+    let for_guide = || Some("process-guide".to_owned());
+    assert!(matches!(
+        store
+            .put_hand_over(
+                mailbox,
+                office("demo"),
+                for_guide(),
+                b"h".to_vec(),
+                limits(10)
+            )
+            .await,
+        Err(StoreError::MailboxNotFound)
+    ));
+    store
+        .add_recipients(mailbox, vec!["process-guide".into()])
+        .await
+        .unwrap();
+    // The guide cannot hand over into the office's numbering either way round without
+    // being addressed; now both are.
+    let number = store
+        .put_hand_over(
+            mailbox,
+            office("demo"),
+            for_guide(),
+            b"h".to_vec(),
+            limits(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(number, 1);
+    assert_eq!(
+        store.hand_over(guide.clone(), 1).await.unwrap().unwrap(),
+        b"h"
+    );
+    assert!(store.hand_over(office("demo"), 1).await.unwrap().is_none());
+    // The earlier message is listed to the guide in its own numbering.
+    assert_eq!(store.list_recipient(guide, 0, 10).await.unwrap().len(), 1);
 }
