@@ -221,10 +221,22 @@ impl Relay {
         &self,
         session: &SessionToken,
         mailbox: &MailboxId,
+        to: Option<&str>,
         sealed: Vec<u8>,
     ) -> Result<HandOverStored> {
         self.runtime
-            .block_on(self.inner.hand_over(session, mailbox, sealed))
+            .block_on(self.inner.hand_over(session, mailbox, to, sealed))
+    }
+
+    /// See [`crate::Relay::add_process_guides`].
+    pub fn add_process_guides(
+        &self,
+        session: &SessionToken,
+        mailbox: &MailboxId,
+        guides: &[String],
+    ) -> Result<Vec<String>> {
+        self.runtime
+            .block_on(self.inner.add_process_guides(session, mailbox, guides))
     }
 
     /// See [`crate::Relay::hand_overs`].

@@ -733,15 +733,42 @@ impl Relay {
         self.office_post_sealed(session, &path, sealed).await
     }
 
-    /// Posts a sealed hand-over about a mailbox of the session's recipient.
+    /// Posts a sealed hand-over about a mailbox of the session's recipient, for a colleague
+    /// of that recipient, or (`to`) for the members of another recipient of the case (a
+    /// process guide appointed to it).
     pub async fn hand_over(
         &self,
         session: &SessionToken,
         mailbox: &MailboxId,
+        to: Option<&str>,
         sealed: Vec<u8>,
     ) -> Result<HandOverStored> {
-        let path = paths::OFFICE_MAILBOX_HAND_OVERS.replace("{mailbox}", &mailbox.to_wire());
+        let mut path = paths::OFFICE_MAILBOX_HAND_OVERS.replace("{mailbox}", &mailbox.to_wire());
+        if let Some(recipient) = to {
+            path = format!("{path}?to={recipient}");
+        }
         self.office_post_sealed(session, &path, sealed).await
+    }
+
+    /// Appoints process guides (recipient ids of the mailbox's organisation) to a case of the
+    /// session's recipient; returns every recipient the mailbox is addressed to.
+    pub async fn add_process_guides(
+        &self,
+        session: &SessionToken,
+        mailbox: &MailboxId,
+        guides: &[String],
+    ) -> Result<Vec<String>> {
+        let path = paths::OFFICE_MAILBOX_PROCESS_GUIDES.replace("{mailbox}", &mailbox.to_wire());
+        let request = self
+            .client
+            .post(self.endpoint(&path))
+            .header("authorization", bearer(&session.to_wire()))
+            .json(&meldpunt_wire::AddRecipients {
+                recipients: guides.to_vec(),
+            });
+        let response = self.send(request).await?;
+        let answer: meldpunt_wire::MailboxRecipients = self.json(response).await?;
+        Ok(answer.recipients)
     }
 
     /// One page of the hand-overs to the session's recipient after `after`, each entry
