@@ -114,7 +114,7 @@ impl Inbox {
         let mut sent = Vec::new();
         let mut failed = Vec::new();
         for (case, handed) in cases {
-            match send_case(&session, &identities, &case, &to, day, handed) {
+            match send_case(&session, &identities, &case, &to, None, day, handed) {
                 Ok(count) => sent.push((case.id, count)),
                 Err(error) => failed.push((case.id, error)),
             }
@@ -161,6 +161,7 @@ fn send_case(
     identities: &[IdentityKey],
     case: &Case,
     to: &RecipientKey,
+    to_recipient: Option<&str>,
     day: Day,
     handed: Vec<(HandedMessage, bool)>,
 ) -> Result<usize> {
@@ -180,9 +181,136 @@ fn send_case(
             .seal()?;
         session
             .relay
-            .hand_over(&session.token, &mailbox, sealed.into_bytes())?;
+            .hand_over(&session.token, &mailbox, to_recipient, sealed.into_bytes())?;
     }
     Ok(count)
+}
+
+impl Inbox {
+    /// `meldpunt inbox appoint-guide CASE --guide ID [--remove]`: appoints the process guide
+    /// `guide` (a recipient of role `process-guide` in the directory) to case `id`: the relay
+    /// addresses the case to them, a signed reply tells the reporter (whose clients seal to the
+    /// guide from then on), and the case's history is handed over to each of the guide's keys.
+    /// With `remove`, a signed reply says the guide left: nothing is sealed to them any more.
+    pub fn appoint_guide(&self, id: &str, guide: &str, remove: bool) -> Result<()> {
+        let identities = input::identities(&self.identity)?;
+        let mut store = Store::open(&self.store, &identities)?;
+        let case = store.case_mut(id)?.clone();
+        let session = self.session(&identities, &mut store)?;
+        session.require_office_key()?;
+        let reply_key = case.reply_key.clone().ok_or_else(|| {
+            CliError::Usage(format!(
+                "case {} has no report here; a colleague who holds it appoints the guide",
+                case.id
+            ))
+        })?;
+        if !case.recipients.contains(&session.address) {
+            return Err(CliError::Usage(format!(
+                "case {} was not addressed to {}: only a recipient the reporter chose appoints a process guide",
+                case.id, session.address.recipient
+            )));
+        }
+        let address = RecipientAddress {
+            organisation: session.address.organisation.clone(),
+            recipient: guide.to_owned(),
+        };
+        let listed = session.directory.recipient(&address).map_err(|_| {
+            CliError::Usage(format!(
+                "the directory lists no recipient {guide} in {}",
+                address.organisation
+            ))
+        })?;
+        if listed.role != meldpunt_crypto::Role::ProcessGuide {
+            return Err(CliError::Usage(format!(
+                "{guide} is a {}, not a process guide",
+                listed.role.as_str()
+            )));
+        }
+        let name = listed.name.clone();
+        let guide_keys = listed.keys.clone();
+        let mailbox = case.check.mailbox();
+        if !remove {
+            session
+                .relay
+                .add_process_guides(&session.token, &mailbox, &[guide.to_owned()])?;
+        }
+        let mut check = case.check.clone();
+        check.set_process_guides(store.state.process_guides.clone());
+        let thread = meldpunt_crypto::Thread::new(check, reply_key)?;
+        let text = if remove {
+            format!(
+                "Procesbegeleider {} begeleidt uw melding niet langer. / Process guide {} no longer accompanies your report.",
+                name.nl, name.en
+            )
+        } else {
+            format!(
+                "Procesbegeleider {} begeleidt vanaf nu uw melding: zij of hij let op het proces en op uw rechten, en leest mee. /                  Process guide {} now accompanies your report: they watch over the process and your rights, and read along.",
+                name.nl, name.en
+            )
+        };
+        let message = thread.process_guide_message(
+            &identities[0].office_signing_key(),
+            session.address.clone(),
+            meldpunt_crypto::ProcessGuideChange {
+                recipient: address.clone(),
+                joined: !remove,
+            },
+            case.sent_sequence,
+            meldpunt_crypto::Content::text(today(), text),
+        )?;
+        let mut keys = thread.seal_keys(&session.directory)?;
+        for key in &guide_keys {
+            if !keys.contains(key) {
+                keys.push(key.clone());
+            }
+        }
+        session
+            .relay
+            .reply(&session.token, &mailbox, message.seal(&keys)?.into_bytes())?;
+        store.case_mut(id)?.sent_sequence = message.sequence;
+        store.save()?;
+        let mut handed_over = 0;
+        if !remove {
+            let handed = case
+                .messages
+                .iter()
+                .map(|stored| handed_message(&store, stored))
+                .collect::<Result<Vec<_>>>()?;
+            drop(store);
+            for key in &guide_keys {
+                handed_over += send_case(
+                    &session,
+                    &identities,
+                    &case,
+                    key,
+                    Some(guide),
+                    today(),
+                    handed.clone(),
+                )?;
+            }
+        } else {
+            drop(store);
+        }
+        // Taken back in at once, so that the next reply is sealed to the guide too.
+        self.sync_with(&identities)?;
+        if self.json {
+            println!(
+                "{}",
+                json!({"case": case.id, "guide": guide, "joined": !remove, "handed_over": handed_over})
+            );
+        } else if remove {
+            println!(
+                "Process guide {guide} left case {}; the reporter was told.",
+                case.id
+            );
+        } else {
+            println!(
+                "Process guide {guide} joined case {}: the reporter was told, and {handed_over} message(s) were handed over to the guide.",
+                case.id
+            );
+        }
+        Ok(())
+    }
 }
 
 /// A stored message as it is handed over, and whether it carries the SHA-256 of what the
@@ -401,7 +529,13 @@ fn take(
     entry: &HandOverEntry,
     hand_over: &HandOver,
 ) -> Result<std::result::Result<Option<u32>, String>> {
-    let handed = match hand_over.verify(&session.address, own, signers) {
+    // From the member's own recipient, or from a recipient that appointed this member's
+    // recipient as the case's process guide (in a reply this member opened and filed).
+    let mut accepted = vec![session.address.clone()];
+    if let Some(case) = store.state.cases.get(&case_id(&entry.mailbox.to_wire())) {
+        accepted.extend(appointed_by(case, &session.address));
+    }
+    let handed = match hand_over.verify_from(&accepted, own, signers) {
         Ok(handed) => handed,
         Err(error) => return Ok(Err(error.to_string())),
     };
@@ -410,10 +544,29 @@ fn take(
             "the relay listed it under another mailbox than the one its message belongs to".into(),
         ));
     }
+    // A colleague of another recipient names the message by their own recipient's number:
+    // this member's number for it is the one the relay listed at that position.
+    let number = if *hand_over.from() == session.address {
+        handed.number
+    } else {
+        match store.state.sealed_elsewhere.get(&format!(
+            "{}/{}",
+            entry.mailbox.to_wire(),
+            handed.position
+        )) {
+            Some(number) => *number,
+            None => {
+                return Ok(Err(format!(
+                    "it hands over position {} of the case, which the relay does not list to you",
+                    handed.position
+                )))
+            }
+        }
+    };
     // The relay must list the message under its number, in its mailbox, at its position,
     // by its author, and serve under that number the very ciphertext the colleague opened:
     // a colleague cannot invent a message, move one, or put another in its place.
-    let listed = match session.relay.office_entry(&session.token, handed.number)? {
+    let listed = match session.relay.office_entry(&session.token, number)? {
         Some(Ok(listed)) => listed,
         Some(Err(malformed)) => {
             return Ok(Err(format!(
@@ -437,16 +590,38 @@ fn take(
             handed.number
         )));
     }
-    let original = session
-        .relay
-        .office_message(&session.token, handed.number)?;
+    let original = session.relay.office_message(&session.token, number)?;
     if <[u8; 32]>::from(Sha256::digest(&original)) != handed.sealed_sha256 {
         return Ok(Err(format!(
             "it is not the message the relay holds as number {}",
             handed.number
         )));
     }
-    Ok(file(store, signers, hand_over, handed, entry.number))
+    Ok(file(
+        store,
+        signers,
+        hand_over,
+        handed,
+        number,
+        entry.number,
+    ))
+}
+
+/// The recipients that appointed `own` as the process guide of `case`, by the replies in it
+/// this member opened.
+fn appointed_by(case: &Case, own: &RecipientAddress) -> Vec<RecipientAddress> {
+    case.messages
+        .iter()
+        .filter_map(|stored| stored.message().ok())
+        .filter_map(|message| match message.kind {
+            MessageKind::Reply {
+                from,
+                process_guide: Some(change),
+                ..
+            } if change.joined && change.recipient == *own => Some(from),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Files a verified handed message into its case (made if this member has none yet), or says
@@ -456,6 +631,7 @@ fn file(
     signers: &[(RecipientAddress, OfficeKey)],
     hand_over: &HandOver,
     handed: &HandedMessage,
+    message_number: u64,
     number: u64,
 ) -> std::result::Result<Option<u32>, String> {
     let message_json = String::from_utf8(
@@ -475,6 +651,7 @@ fn file(
             stored_on,
             true,
             signers.to_vec(),
+            store.state.process_guides.clone(),
         )
     });
     if let Some(held) = case
@@ -498,7 +675,7 @@ fn file(
     }
     let mut messages = case.messages.clone();
     messages.push(StoredMessage {
-        number: handed.number,
+        number: message_number,
         position: handed.position,
         author: handed.author.as_str().to_owned(),
         stored_on: stored_on.to_string(),
@@ -567,6 +744,7 @@ fn rebuild(
         first_day,
         partial,
         known_signers,
+        case.check.process_guides().to_vec(),
     );
     fresh.sent_sequence = case.sent_sequence;
     fresh.quarantined = case.quarantined.clone();

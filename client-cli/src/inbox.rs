@@ -413,8 +413,16 @@ impl Inbox {
     ) -> Result<()> {
         // The office keys of this organisation, given once to every case (a check keeps its
         // numbering in the store, not the keys: the directory may have changed since).
+        let process_guides = session
+            .directory
+            .process_guides()
+            .into_iter()
+            .filter(|guide| guide.organisation == session.address.organisation)
+            .collect::<Vec<_>>();
+        store.state.process_guides = process_guides.clone();
         for case in store.state.cases.values_mut() {
             case.check.set_signers(signers.to_vec());
+            case.check.set_process_guides(process_guides.clone());
         }
         let mut known: HashSet<u64> = store
             .state
@@ -914,11 +922,15 @@ impl Inbox {
         })?;
         let session = self.session(identities, &mut store)?;
         session.require_office_key()?;
-        if !case.recipients.contains(&session.address) {
+        let participants = case
+            .check
+            .participants()
+            .unwrap_or_else(|| case.recipients.clone());
+        if !participants.contains(&session.address) {
             return Err(CliError::Usage(format!(
                 "case {} was addressed to {}; this identity is {}, whose replies the reporter would not accept",
                 case.id,
-                case.recipients
+                participants
                     .iter()
                     .map(|address| address.recipient.as_str())
                     .collect::<Vec<_>>()
@@ -1328,9 +1340,14 @@ fn file_entry(
 ) -> Result<()> {
     let sealed = session.relay.office_message(&session.token, entry.number)?;
     let opened = match Message::open(identities, &sealed) {
-        // Addressed to another recipient of the organisation only.
+        // Addressed to another recipient of the organisation only (or sealed before this
+        // member's recipient joined the case: noted, for a hand-over of it).
         Err(meldpunt_crypto::Error::NotForThisIdentity) => {
             report.not_addressed += 1;
+            store.state.sealed_elsewhere.insert(
+                format!("{}/{}", entry.mailbox.to_wire(), entry.position),
+                entry.number,
+            );
             return Ok(());
         }
         other => other,
@@ -1352,7 +1369,14 @@ fn file_entry(
             })
         );
         let partial = entry.position > 1 && !is_report;
-        let case = Case::new(case_id.clone(), mailbox, day, partial, signers.to_vec());
+        let case = Case::new(
+            case_id.clone(),
+            mailbox,
+            day,
+            partial,
+            signers.to_vec(),
+            store.state.process_guides.clone(),
+        );
         if partial {
             report.partial.push(case_id.clone());
         }

@@ -499,6 +499,21 @@ enum InboxCommand {
         #[arg(long)]
         message_file: Option<PathBuf>,
     },
+    /// Appoint a process guide (a recipient of role process-guide in the directory) to a case:
+    /// the reporter is told in a signed reply and seals to the guide from then on, and the
+    /// case's history is handed over to the guide. --remove: the guide leaves the case.
+    AppointGuide {
+        #[command(flatten)]
+        options: InboxOptions,
+        /// The case id.
+        case: String,
+        /// The process guide's recipient id in the directory (e.g. process-guide).
+        #[arg(long)]
+        guide: String,
+        /// The guide leaves the case instead.
+        #[arg(long)]
+        remove: bool,
+    },
     /// Close a case (for the whole team).
     Close {
         #[command(flatten)]
@@ -787,6 +802,12 @@ fn run(arguments: Arguments) -> Result<()> {
             InboxCommand::Reopen { options, case } => {
                 inbox(options, json, true, &config)?.reopen(&case)
             }
+            InboxCommand::AppointGuide {
+                options,
+                case,
+                guide,
+                remove,
+            } => inbox(options, json, true, &config)?.appoint_guide(&case, &guide, remove),
             InboxCommand::Status {
                 options,
                 case,

@@ -278,6 +278,7 @@ fn read_thread(relay: &Relay, code: &ReceiptCode, directory: &Directory) -> Resu
     })?;
     let mut entries = Vec::new();
     let mut check = ThreadCheck::new(token.mailbox_id(), directory.office_signers());
+    check.set_process_guides(directory.process_guides());
     check.expect_reporter(code);
     for entry in listed {
         let summary = match entry {

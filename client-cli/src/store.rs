@@ -184,12 +184,14 @@ impl Case {
         day: Day,
         partial: bool,
         signers: Vec<(RecipientAddress, OfficeKey)>,
+        process_guides: Vec<RecipientAddress>,
     ) -> Case {
-        let check = if partial {
+        let mut check = if partial {
             ThreadCheck::partial(mailbox, signers)
         } else {
             ThreadCheck::new(mailbox, signers)
         };
+        check.set_process_guides(process_guides);
         Case {
             id,
             mailbox: mailbox.to_wire(),
@@ -375,6 +377,15 @@ pub struct State {
     /// (case records are folded against them when the relay is not asked).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub office_signers: Vec<(RecipientAddress, OfficeKey)>,
+    /// The recipients of role `process-guide` the directory listed for this organisation at
+    /// the last sync (only they can be appointed to a case).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub process_guides: Vec<RecipientAddress>,
+    /// Messages listed to this member that were not sealed to them (mailbox id and position
+    /// → this recipient's number): a process guide finds there the number of a message an
+    /// office member hands over to them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sealed_elsewhere: BTreeMap<String, u64>,
     /// The highest case record number dealt with.
     #[serde(default)]
     pub record_cursor: u64,

@@ -294,15 +294,28 @@ impl HandOver {
         own_keys: &[RecipientKey],
         signers: &[(RecipientAddress, OfficeKey)],
     ) -> Result<&HandedMessage, Error> {
+        self.verify_from(std::slice::from_ref(recipient), own_keys, signers)
+    }
+
+    /// As [`HandOver::verify`], from a member of any of `recipients`: a process guide takes
+    /// the history of a case from the recipients that appointed them.
+    pub fn verify_from(
+        &self,
+        recipients: &[RecipientAddress],
+        own_keys: &[RecipientKey],
+        signers: &[(RecipientAddress, OfficeKey)],
+    ) -> Result<&HandedMessage, Error> {
         if !own_keys.contains(&self.to) {
             return Err(refused("it is addressed to another member's key"));
         }
-        if self.from != *recipient {
-            return Err(refused("it comes from another recipient than yours"));
+        if !recipients.contains(&self.from) {
+            return Err(refused(
+                "it comes from another recipient than yours (or one that appointed you)",
+            ));
         }
         if !signers
             .iter()
-            .any(|(address, key)| address == recipient && *key == self.signer)
+            .any(|(address, key)| *address == self.from && *key == self.signer)
         {
             return Err(refused(
                 "its signer is not a member of your recipient in the signed directory",

@@ -737,6 +737,11 @@ impl ThreadCheck {
         self.process_guides = process_guides;
     }
 
+    /// The recipients that may be appointed ([`ThreadCheck::set_process_guides`]).
+    pub fn process_guides(&self) -> &[RecipientAddress] {
+        &self.process_guides
+    }
+
     /// The process guides appointed to the case who have not left.
     pub fn guides(&self) -> &[RecipientAddress] {
         &self.guides

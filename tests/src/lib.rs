@@ -66,6 +66,8 @@ pub struct TestDirectory {
     /// The demo organisation's external confidential adviser (recipient
     /// `external-confidential-adviser`).
     pub demo_adviser: IdentityKey,
+    /// The demo organisation's process guide (recipient `process-guide`).
+    pub demo_guide: IdentityKey,
     /// An offline recovery key listed under the demo integrity office (with no office key:
     /// it reads, it never writes), in the directories [`TestDirectory::post_quantum`] makes.
     pub demo_recovery: Option<IdentityKey>,
@@ -81,6 +83,7 @@ impl TestDirectory {
             demo_newcomer: IdentityKey::generate(),
             other_office: IdentityKey::generate(),
             demo_adviser: IdentityKey::generate(),
+            demo_guide: IdentityKey::generate(),
             demo_recovery: None,
         }
     }
@@ -95,6 +98,7 @@ impl TestDirectory {
             demo_newcomer: IdentityKey::generate_post_quantum(),
             other_office: IdentityKey::generate_post_quantum(),
             demo_adviser: IdentityKey::generate_post_quantum(),
+            demo_guide: IdentityKey::generate_post_quantum(),
             demo_recovery: Some(IdentityKey::generate_post_quantum()),
         }
     }
@@ -223,6 +227,18 @@ impl TestDirectory {
                 },
                 keys: vec![self.demo_adviser.recipient()],
                 signing_keys: vec![self.demo_adviser.office_signing_key().office_key()],
+            });
+        directory.organisations[0]
+            .recipients
+            .push(DirectoryRecipient {
+                id: "process-guide".into(),
+                role: Role::ProcessGuide,
+                name: LocalisedName {
+                    nl: "Procesbegeleider".into(),
+                    en: "Process guide".into(),
+                },
+                keys: vec![self.demo_guide.recipient()],
+                signing_keys: vec![self.demo_guide.office_signing_key().office_key()],
             });
         directory.version = version - 1;
         // Each version continues the one `signed_version` signs before it, as an office's

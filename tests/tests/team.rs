@@ -396,3 +396,134 @@ async fn a_record_whose_answer_was_lost_is_delivered_again_and_counts_once() {
         assert_eq!(shown["team_records_missing"], 0, "{shown}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_guide_appointed_mid_case_reads_it_whole_and_the_reporter_seals_to_them() {
+    let relay = Relay::start(RelayOptions::default());
+    let reporter = User::new();
+    let key = relay.directory.signing_key.directory_key().to_string();
+    let code = reporter.report(&relay, "Melding: de aanbesteding is doorgestoken.");
+    let code_file = reporter.path("code.txt");
+    std::fs::write(&code_file, &code).unwrap();
+    let receipt = code_file.to_str().unwrap();
+    let follow_up = |text: &str| {
+        reporter.ok(
+            &relay,
+            &[
+                "follow-up",
+                "--receipt-file",
+                receipt,
+                "--directory-key",
+                &key,
+                "--message-file",
+                "-",
+            ],
+            Some(text),
+        );
+    };
+    let check = || {
+        reporter.json(
+            &relay,
+            &["check", "--receipt-file", receipt, "--directory-key", &key],
+            None,
+        )
+    };
+    let office = Member::new(&relay, &relay.directory.demo_office);
+    let guide = Member::new(&relay, &relay.directory.demo_guide);
+    let case = only_case(&office, &relay);
+    office.reply(&relay, &case, &["--ack"], None);
+    follow_up("Nog een detail, voor de begeleider.");
+    office.sync(&relay);
+    // Only a process guide of the directory can be appointed, only by a recipient the
+    // reporter chose.
+    let (status, _, printed) = office.run_at(
+        &relay.url,
+        "appoint-guide",
+        &[&case, "--guide", "external-confidential-adviser"],
+        None,
+    );
+    assert_eq!(status, Some(2), "{printed}");
+    team(
+        &office,
+        &relay.url,
+        "appoint-guide",
+        &[&case, "--guide", "process-guide"],
+        None,
+    );
+
+    // The guide reads the case whole: the report and follow-up handed over, the
+    // acknowledgement and the notice.
+    guide.sync(&relay);
+    let shown = guide.show(&relay, &case);
+    let kinds: Vec<&str> = shown["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|message| message["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["report", "acknowledgement", "follow-up", "reply"],
+        "{shown}"
+    );
+    assert_eq!(shown["partial"], false, "{shown}");
+    assert_eq!(shown["quarantined"].as_array().unwrap().len(), 0, "{shown}");
+
+    // The reporter is told, and seals the next follow-up to the guide.
+    let checked = check();
+    assert_eq!(checked["unreadable"], 0, "{checked}");
+    assert!(
+        checked
+            .to_string()
+            .contains("Process guide Process guide now accompanies"),
+        "{checked}"
+    );
+    follow_up("Dank, fijn dat er een begeleider is.");
+    let synced = guide.sync(&relay);
+    assert_eq!(synced["arrived"][0]["kind"], "follow-up", "{synced}");
+    assert_eq!(synced["arrived"][0]["unverified"], false, "{synced}");
+    // The guide writes to the reporter; the reporter and the office read it.
+    guide.reply(&relay, &case, &[], Some("Ik ben uw procesbegeleider."));
+    let checked = check();
+    assert_eq!(checked["unreadable"], 0, "{checked}");
+    assert!(
+        checked.to_string().contains("Ik ben uw procesbegeleider."),
+        "{checked}"
+    );
+    let synced = office.sync(&relay);
+    assert_eq!(
+        synced["quarantined"].as_array().unwrap().len(),
+        0,
+        "{synced}"
+    );
+
+    // The guide leaves: the next follow-up is no longer sealed to them.
+    team(
+        &office,
+        &relay.url,
+        "appoint-guide",
+        &[&case, "--guide", "process-guide", "--remove"],
+        None,
+    );
+    follow_up("Alleen voor het bureau.");
+    let synced = guide.sync(&relay);
+    let arrived: Vec<&str> = synced["arrived"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|arrived| arrived["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        arrived,
+        ["reply", "reply"],
+        "their own reply coming back and the notice that they left, not the follow-up: {synced}"
+    );
+    assert_eq!(synced["not_addressed_to_this_identity"], 1, "{synced}");
+    assert!(!guide
+        .show(&relay, &case)
+        .to_string()
+        .contains("Alleen voor het bureau."));
+    office.sync(&relay);
+    let office_view = office.show(&relay, &case).to_string();
+    assert!(office_view.contains("Alleen voor het bureau."));
+}

@@ -176,6 +176,7 @@ async fn open_conversation(
         MailboxId::from_bytes(mailbox),
         state.directory().directory.office_signers(),
     );
+    check.set_process_guides(state.directory().directory.process_guides());
     check.expect_reporter(&code);
     // A gap in an author's numbering is shown as missing only where this request opened
     // everything between the author's previous message and this one (the page is contiguous
