@@ -272,6 +272,35 @@ fn main() {
         reply.encode().unwrap().as_slice(),
     )
     .unwrap();
+    // The office's next reply, appointing a process guide (deterministic too).
+    let mut appointment = Message {
+        sequence: 2,
+        kind: MessageKind::Reply {
+            from: RecipientAddress {
+                organisation: "demo".into(),
+                recipient: "integrity-office".into(),
+            },
+            signer: office.office_signing_key().office_key(),
+            signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
+            process_guide: Some(meldpunt_crypto::ProcessGuideChange {
+                recipient: RecipientAddress {
+                    organisation: "demo".into(),
+                    recipient: "process-guide".into(),
+                },
+                joined: true,
+            }),
+        },
+        written_on: day("2026-12-03"),
+        body: String::from("Een procesbegeleider begeleidt vanaf nu uw melding.").into(),
+        attachments: Vec::new(),
+        ..reply.clone()
+    };
+    office.office_signing_key().sign(&mut appointment).unwrap();
+    fs::write(
+        testdata.join("office-appointment.json"),
+        appointment.encode().unwrap().as_slice(),
+    )
+    .unwrap();
     // A hand-over of that follow-up from the integrity office's member to a colleague's key
     // (here the adviser's identity stands in for the colleague): deterministic too.
     let hand_over = office

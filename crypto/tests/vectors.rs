@@ -379,6 +379,27 @@ fn the_follow_up_sharing_an_identity_opens_only_for_the_adviser_and_is_byte_stab
 }
 
 #[test]
+fn the_reply_appointing_a_process_guide_verifies_and_is_byte_stable() {
+    let bytes = fs::read(testdata("office-appointment.json")).unwrap();
+    let appointment = Message::decode(&bytes).unwrap();
+    let office = identity("office.identity.txt").office_signing_key();
+    office.office_key().verify(&appointment).unwrap();
+    let mut again = appointment.clone();
+    office.sign(&mut again).unwrap();
+    assert_eq!(again, appointment);
+    assert_eq!(appointment.encode().unwrap().as_slice(), &bytes[..]);
+    let meldpunt_crypto::MessageKind::Reply {
+        process_guide: Some(change),
+        ..
+    } = &appointment.kind
+    else {
+        panic!("the vector appoints a process guide");
+    };
+    assert_eq!(change.recipient.recipient, "process-guide");
+    assert!(change.joined);
+}
+
+#[test]
 fn office_keys_are_derived_from_their_identities() {
     let text = read("office-keys.txt");
     let lines: Vec<&str> = text.lines().filter(|line| !line.starts_with('#')).collect();

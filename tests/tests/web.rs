@@ -1057,6 +1057,67 @@ async fn a_shared_identity_is_shown_to_the_reporter_with_whom_and_the_conversati
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_guide_appointed_mid_case_is_shown_and_sealed_to_by_both_web_modes() {
+    let relay = Relay::start(RelayOptions {
+        extra_config: QUICK_FORMS.into(),
+        ..RelayOptions::default()
+    });
+    let code = User::new().report(&relay, REPORT_TEXT);
+    let office = meldpunt_end_to_end::Member::new(&relay, &relay.directory.demo_office);
+    let guide = meldpunt_end_to_end::Member::new(&relay, &relay.directory.demo_guide);
+    office.sync(&relay);
+    let case = office.list(&relay)["cases"][0]["case"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, _, printed) = office.run_at(
+        &relay.url,
+        "appoint-guide",
+        &[&case, "--guide", "process-guide"],
+        None,
+    );
+    assert_eq!(status, Some(0), "{printed}");
+    guide.sync(&relay);
+    // With JavaScript (in English) and without (in Dutch): the notice is in the thread, and
+    // the next follow-up is sealed to the guide too.
+    for (javascript, query, sent, text) in [
+        (
+            true,
+            "?lang=en",
+            "follow-up was received",
+            "Voor de begeleider, met script.",
+        ),
+        (
+            false,
+            "",
+            "aanvulling is ontvangen",
+            "Voor de begeleider, zonder script.",
+        ),
+    ] {
+        let browser = Browser::start(javascript).await;
+        browser.open(&format!("{}/check{query}", relay.url)).await;
+        let mode = if javascript { "script" } else { "no-script" };
+        browser.wait_for(&format!("#mode[data-mode={mode}]")).await;
+        browser.type_into("#receipt_code", &code).await;
+        browser.click("#check-form button[type=submit]").await;
+        browser.wait_for("#follow-up-form").await;
+        let thread = browser.text("main").await;
+        assert!(
+            thread.contains("Process guide Process guide now accompanies your report"),
+            "{thread}"
+        );
+        browser.type_into("#follow-up-form #body", text).await;
+        browser.click("#follow-up-form button[type=submit]").await;
+        let notice = browser.text(".notice").await;
+        assert!(notice.contains(sent), "{notice}");
+        let synced = guide.sync(&relay);
+        assert_eq!(synced["arrived"][0]["kind"], "follow-up", "{synced}");
+        assert_eq!(synced["arrived"][0]["unverified"], false, "{synced}");
+        assert!(guide.show(&relay, &case).to_string().contains(text));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn photos_posted_without_javascript_lose_their_metadata() {
     let relay = Relay::start(RelayOptions {
         extra_config: QUICK_FORMS.into(),

@@ -440,7 +440,7 @@ async function openConversation(derived, directory) {
     }
   }
   // The report must carry the keys this receipt code derives (as the Rust readers check it).
-  const { outcomes, nextReporterSequence } = protocol.checkThread(derived.mailboxIdWire, directory, entries, {
+  const { outcomes, nextReporterSequence, guides } = protocol.checkThread(derived.mailboxIdWire, directory, entries, {
     replyKeys: derived.replyRecipients,
     followUpKey: derived.followUpKey,
   });
@@ -451,7 +451,7 @@ async function openConversation(derived, directory) {
     const why = first ? `${conversationText.report} ${unreadableReason(first.reason)}` : conversationText.report;
     throw new protocol.ProtocolError("tampered", why);
   }
-  return { messages, report, nextReporterSequence };
+  return { messages, report, nextReporterSequence, guides };
 }
 
 /** Who wrote a verified message (an office message's sender is in the directory it was verified with). */
@@ -579,7 +579,8 @@ async function sendFollowUp(form, derived, conversation) {
   status(form, page.text.working);
   const directory = await verifiedDirectory();
   const keys = [];
-  for (const address of conversation.report.recipients) {
+  // The recipients the report chose, and the process guides appointed since.
+  for (const address of [...conversation.report.recipients, ...conversation.guides]) {
     for (const key of protocol.recipientKeys(directory, address.organisation, [address.recipient]).keys) {
       if (!keys.includes(key)) keys.push(key);
     }

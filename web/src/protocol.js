@@ -340,6 +340,7 @@ const MESSAGE_FIELDS = [
   ...KIND_SPECIFIC_FIELDS,
   "signature",
   "shared_identity",
+  "process_guide",
 ];
 /** Longest sealed identity a follow-up carries (bytes). */
 const MAXIMUM_SEALED_IDENTITY_LENGTH = 64 * 1024;
@@ -496,6 +497,9 @@ export function encodeMessage(message) {
   if (message.kind === "follow-up" && message.sharedIdentity) {
     wire.shared_identity = { with: address(message.sharedIdentity.with), sealed: base64.encode(message.sharedIdentity.sealed) };
   }
+  if (message.kind === "reply" && message.processGuide) {
+    wire.process_guide = { recipient: address(message.processGuide.recipient), joined: message.processGuide.joined };
+  }
   return encoder.encode(JSON.stringify(wire));
 }
 
@@ -598,6 +602,15 @@ export function decodeMessage(padded) {
     }
     sharedIdentity = { with: shared.with, sealed };
   }
+  let processGuide;
+  if (present("process_guide")) {
+    const change = wire.process_guide;
+    if (wire.kind !== "reply") throw malformed("only a reply announces a process guide");
+    if (!hasExactly(change, ["recipient", "joined"]) || !isValidAddress(change.recipient) || typeof change.joined !== "boolean") {
+      throw malformed("the process guide change is malformed");
+    }
+    processGuide = { recipient: change.recipient, joined: change.joined };
+  }
   if (OFFICE_KINDS.includes(wire.kind)) {
     if (!isValidAddress(wire.from)) throw malformed("the sender's address is malformed");
     if (typeof wire.signer !== "string" || bech32KeyBytes(wire.signer, "mpok") === null) {
@@ -618,6 +631,7 @@ export function decodeMessage(padded) {
     signer: wire.signer,
     signature: wire.signature,
     sharedIdentity,
+    processGuide,
   };
 }
 
@@ -660,6 +674,10 @@ export function signingBytes(message) {
   if (message.kind === "follow-up" && message.sharedIdentity) {
     const { with: chosen, sealed } = message.sharedIdentity;
     parts.push(digest(chosen.organisation), digest(chosen.recipient), sha256(sealed));
+  }
+  if (message.kind === "reply" && message.processGuide) {
+    const { recipient, joined } = message.processGuide;
+    parts.push(digest(recipient.organisation), digest(recipient.recipient), new Uint8Array([joined ? 1 : 0]));
   }
   return concat(...parts);
 }
@@ -739,8 +757,10 @@ function missingBefore(author, last, found) {
  * A message that does not fit changes nothing, and neither does an entry that did not open:
  * the check goes on with the next one, so that no message can hide the others. Returns
  * `outcomes`, for each entry `{ok: true, missingBefore}` (0 in a complete thread) or
- * `{ok: false, reason}` (a ProtocolError), and `nextReporterSequence`, the number the
- * reporter's next follow-up takes.
+ * `{ok: false, reason}` (a ProtocolError), `nextReporterSequence`, the number the
+ * reporter's next follow-up takes, and `guides`, the process guides appointed to the case (by
+ * a signed reply of a recipient the report chose, naming a recipient the directory lists as
+ * a process guide) who have not left: the next follow-up is sealed to them too.
  */
 export function checkThread(mailboxIdWire, directory, entries, reporterKeys = null) {
   const signers = directory === null ? null : officeSigners(directory);
@@ -755,6 +775,18 @@ export function checkThread(mailboxIdWire, directory, entries, reporterKeys = nu
   let report = null;
   const office = new Map();
   const started = () => reporter > 0 || office.size > 0;
+  const sameAddress = (one) => (other) => one.organisation === other.organisation && one.recipient === other.recipient;
+  // Process guides appointed since the report (and not left), and every one who ever was.
+  let guides = [];
+  const formerGuides = [];
+  const processGuides =
+    directory === null
+      ? []
+      : directory.organisations.flatMap((organisation) =>
+          organisation.recipients
+            .filter((candidate) => candidate.role === "process-guide")
+            .map((candidate) => ({ organisation: organisation.id, recipient: candidate.id })),
+        );
 
   /** Takes the next message, or throws why it does not fit (and then changes nothing). */
   function admit(message, recorded) {
@@ -794,8 +826,16 @@ export function checkThread(mailboxIdWire, directory, entries, reporterKeys = nu
       return missing;
     }
     const { organisation, recipient } = message.from;
-    if (!report.recipients.some((address) => address.organisation === organisation && address.recipient === recipient)) {
+    const chosen = report.recipients.some(sameAddress(message.from));
+    if (!chosen && !formerGuides.some(sameAddress(message.from))) {
       throw new ProtocolError("sender-not-addressed", "an office message comes from a recipient the reporter did not choose");
+    }
+    const change = message.kind === "reply" ? message.processGuide : undefined;
+    if (change && !chosen) {
+      throw new ProtocolError("sender-not-addressed", "a process guide is appointed only by a recipient the reporter chose");
+    }
+    if (change && !processGuides.some(sameAddress(change.recipient))) {
+      throw malformed("it appoints a recipient the directory does not list as a process guide");
     }
     if (signers === null) {
       throw new ProtocolError("no-directory", "the recipient directory could not be verified, so no office message can be");
@@ -817,6 +857,13 @@ export function checkThread(mailboxIdWire, directory, entries, reporterKeys = nu
     if (!listed || !isSignedBy(message, signer)) throw forged();
     const missing = missingBefore("office", office.get(bytesToHex(signer)) ?? 0, message.sequence);
     office.set(bytesToHex(signer), message.sequence);
+    if (change) {
+      guides = guides.filter((guide) => !sameAddress(guide)(change.recipient));
+      if (change.joined) {
+        guides.push(change.recipient);
+        if (!formerGuides.some(sameAddress(change.recipient))) formerGuides.push(change.recipient);
+      }
+    }
     return missing;
   }
 
@@ -829,7 +876,7 @@ export function checkThread(mailboxIdWire, directory, entries, reporterKeys = nu
       return { ok: false, reason: error };
     }
   });
-  return { outcomes, nextReporterSequence: reporter + 1 };
+  return { outcomes, nextReporterSequence: reporter + 1, guides };
 }
 
 /** A new attachment id: 16 random bytes, base64url (22 characters). */

@@ -247,6 +247,33 @@ test("the signed office reply vector: same signing bytes, same signature, same e
   assert.equal(checked.nextReporterSequence, 3);
 });
 
+test("a reply appointing a process guide: same signing bytes, same signature, same encoding", () => {
+  const bytes = readFileSync(testdata("office-appointment.json"));
+  const appointment = protocol.decodeMessage(padded(bytes));
+  assert.deepEqual(appointment.processGuide, { recipient: { organisation: "demo", recipient: "process-guide" }, joined: true });
+  const seed = officeSigningSeed(ageIdentity("office.identity.txt"));
+  assert.equal(base64urlnopad.encode(ed25519.sign(protocol.signingBytes(appointment), seed)), appointment.signature);
+  assert.deepEqual(Buffer.from(protocol.encodeMessage(appointment)), bytes);
+  // The vector directory lists no process guide: the appointment does not count there, and
+  // the thread goes on.
+  const directory = vectorDirectory();
+  const thread = [written(vector("report.json")), written(vector("follow-up.json")), written(vector("office-reply.json")), written(appointment)];
+  const refused = protocol.checkThread(appointment.mailbox, directory, thread);
+  assert.deepEqual(verdicts(refused), ["ok", "ok", "ok", "malformed-message"]);
+  assert.deepEqual(refused.guides, []);
+  // With a process guide in the directory, the guide joins the thread.
+  const withGuide = structuredClone(directory);
+  withGuide.organisations[0].recipients.push({ id: "process-guide", role: "process-guide", name: { nl: "Procesbegeleider", en: "Process guide" }, keys: [], signing_keys: [] });
+  const admitted = protocol.checkThread(appointment.mailbox, withGuide, thread);
+  assert.deepEqual(verdicts(admitted), ["ok", "ok", "ok", "ok"]);
+  assert.deepEqual(admitted.guides, [{ organisation: "demo", recipient: "process-guide" }]);
+  // A flipped flag breaks the office's signature; a follow-up cannot carry one.
+  const flipped = { ...appointment, processGuide: { ...appointment.processGuide, joined: false } };
+  assert.deepEqual(verdicts(protocol.checkThread(appointment.mailbox, withGuide, [...thread.slice(0, 3), written(flipped)])), ["ok", "ok", "ok", "forged-office-message"]);
+  const text = bytes.toString("utf8");
+  assert.throws(() => protocol.decodeMessage(padded(Buffer.from(text.replace('"joined":true', '"joined":1')))), /malformed/);
+});
+
 test("an office reply altered in its body, signer or sender, unsigned or mis-recorded, is refused", () => {
   const bytes = readFileSync(testdata("office-reply.json"));
   const reply = protocol.decodeMessage(padded(bytes));
