@@ -194,9 +194,35 @@ impl Inbox {
     /// With `remove`, a signed reply says the guide left: nothing is sealed to them any more.
     pub fn appoint_guide(&self, id: &str, guide: &str, remove: bool) -> Result<()> {
         let identities = input::identities(&self.identity)?;
-        let mut store = Store::open(&self.store, &identities)?;
+        let (case_id, handed_over) = self.appoint_guide_with(&identities, id, guide, remove)?;
+        if self.json {
+            println!(
+                "{}",
+                json!({"case": case_id, "guide": guide, "joined": !remove, "handed_over": handed_over})
+            );
+        } else if remove {
+            println!("Process guide {guide} left case {case_id}; the reporter was told.");
+        } else {
+            println!(
+                "Process guide {guide} joined case {case_id}: the reporter was told, and {handed_over} message(s) were handed over to the guide."
+            );
+        }
+        Ok(())
+    }
+
+    /// Appoints (or, with `remove`, releases) the process guide `guide` to case `id` as
+    /// `identities` (the office app's way); returns the case id and how many messages were
+    /// handed over to the guide.
+    pub fn appoint_guide_with(
+        &self,
+        identities: &[IdentityKey],
+        id: &str,
+        guide: &str,
+        remove: bool,
+    ) -> Result<(String, usize)> {
+        let mut store = Store::open(&self.store, identities)?;
         let case = store.case_mut(id)?.clone();
-        let session = self.session(&identities, &mut store)?;
+        let session = self.session(identities, &mut store)?;
         session.require_office_key()?;
         let reply_key = case.reply_key.clone().ok_or_else(|| {
             CliError::Usage(format!(
@@ -280,7 +306,7 @@ impl Inbox {
             for key in &guide_keys {
                 handed_over += send_case(
                     &session,
-                    &identities,
+                    identities,
                     &case,
                     key,
                     Some(guide),
@@ -292,24 +318,8 @@ impl Inbox {
             drop(store);
         }
         // Taken back in at once, so that the next reply is sealed to the guide too.
-        self.sync_with(&identities)?;
-        if self.json {
-            println!(
-                "{}",
-                json!({"case": case.id, "guide": guide, "joined": !remove, "handed_over": handed_over})
-            );
-        } else if remove {
-            println!(
-                "Process guide {guide} left case {}; the reporter was told.",
-                case.id
-            );
-        } else {
-            println!(
-                "Process guide {guide} joined case {}: the reporter was told, and {handed_over} message(s) were handed over to the guide.",
-                case.id
-            );
-        }
-        Ok(())
+        self.sync_with(identities)?;
+        Ok((case.id, handed_over))
     }
 }
 

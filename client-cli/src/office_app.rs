@@ -292,6 +292,7 @@ fn router(app: Arc<App>) -> Router {
         .route("/cases/{id}/export", post(export))
         .route("/cases/{id}/reopen", post(reopen))
         .route("/cases/{id}/team", post(team_change))
+        .route("/cases/{id}/guide", post(appoint_guide))
         .route("/sync", post(sync))
         .route("/settings", get(settings))
         .route("/lock", post(lock))
@@ -766,6 +767,7 @@ fn team_section(
     signers: &[(RecipientAddress, OfficeKey)],
     own: &OfficeKey,
     own_address: Option<&RecipientAddress>,
+    process_guides: &[RecipientAddress],
 ) -> Markup {
     let lang = language.code();
     let history = team::history(case, signers, own_address);
@@ -835,6 +837,34 @@ fn team_section(
                 button type="submit" { (language.pick("Voeg notitie toe", "Add note")) }
             }
         }
+        @if case.has_report() && !process_guides.is_empty() {
+            h3 { (language.pick("Procesbegeleider", "Process guide")) }
+            @if !case.check.guides().is_empty() {
+                p { (language.pick("Begeleidt deze melding: ", "Accompanies this case: "))
+                    @for guide in case.check.guides() {
+                        form method="post" action={ "/cases/" (case.id) "/guide" } class="inline" {
+                            input type="hidden" name="lang" value=(lang);
+                            input type="hidden" name="guide" value=(guide.recipient);
+                            input type="hidden" name="remove" value="1";
+                            span class="label" { (guide.recipient) } " "
+                            button type="submit" class="secondary" { (language.pick("Beëindig begeleiding", "End guidance")) }
+                        }
+                    }
+                }
+            }
+            form method="post" action={ "/cases/" (case.id) "/guide" } {
+                input type="hidden" name="lang" value=(lang);
+                label for="guide" { (language.pick(
+                    "Wijs een procesbegeleider aan (de melder hoort het, de geschiedenis wordt aan de begeleider overgedragen)",
+                    "Appoint a process guide (the reporter is told; the history is handed over to the guide)")) }
+                select id="guide" name="guide" {
+                    @for guide in process_guides {
+                        option value=(guide.recipient) { (guide.recipient) }
+                    }
+                }
+                button type="submit" { (language.pick("Wijs aan", "Appoint")) }
+            }
+        }
         @if !history.is_empty() {
             h3 { (language.pick("Wie wat veranderde", "Who changed what")) }
             ol class="team-history" {
@@ -887,6 +917,7 @@ async fn case(
                 case,
                 &state.office_signers,
                 state.address().as_ref(),
+                &state.process_guides,
                 &identities,
             )
         }))
@@ -935,6 +966,7 @@ fn case_body(
     case: &Case,
     signers: &[(RecipientAddress, OfficeKey)],
     own_address: Option<&RecipientAddress>,
+    process_guides: &[RecipientAddress],
     identities: &[IdentityKey],
 ) -> Markup {
     let own = &identities[0].office_signing_key().office_key();
@@ -1010,7 +1042,7 @@ fn case_body(
                 }
             }
         }
-        (team_section(language, case, signers, own, own_address))
+        (team_section(language, case, signers, own, own_address, process_guides))
         @if case.current_status().is_closed() {
             form method="post" action={ "/cases/" (case.id) "/reopen" } {
                 input type="hidden" name="lang" value=(lang);
@@ -1361,6 +1393,36 @@ async fn team_change(
     let done = blocking(&app, move |app| {
         app.inbox
             .record_change(&app.identities()?, &case_id, change)
+            .map(drop)
+    })
+    .await;
+    match done {
+        Ok(()) => to_case(&id, language),
+        Err(error) => failure(language, &error),
+    }
+}
+
+/// `POST /cases/{id}/guide`: appoints a process guide to the case (or, with `remove`,
+/// releases them), as `meldpunt inbox appoint-guide` does.
+#[derive(Deserialize)]
+struct GuideForm {
+    lang: Option<String>,
+    guide: String,
+    #[serde(default)]
+    remove: Option<String>,
+}
+
+async fn appoint_guide(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    Form(form): Form<GuideForm>,
+) -> Response {
+    let language = Language::from_query(form.lang.as_deref());
+    let case_id = id.clone();
+    let remove = form.remove.is_some();
+    let done = blocking(&app, move |app| {
+        app.inbox
+            .appoint_guide_with(&app.identities()?, &case_id, &form.guide, remove)
             .map(drop)
     })
     .await;

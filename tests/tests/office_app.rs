@@ -535,7 +535,31 @@ async fn the_office_works_a_case_through_the_app_and_the_reporter_sees_each_step
         4,
         "four changes in the team's history: {worked}"
     );
-    // The reporter's view shows none of it.
+    // A process guide, appointed through the app: only one the directory lists as such.
+    assert_eq!(
+        post(
+            &app,
+            &cookie,
+            &format!("/cases/{case}/guide"),
+            &[("lang", "en"), ("guide", "external-confidential-adviser")],
+        )
+        .await,
+        400
+    );
+    assert_eq!(
+        post(
+            &app,
+            &cookie,
+            &format!("/cases/{case}/guide"),
+            &[("lang", "en"), ("guide", "process-guide")],
+        )
+        .await,
+        303
+    );
+    let (_, guided) = page(&app, &cookie, &format!("/cases/{case}?lang=en")).await;
+    assert!(guided.contains("Accompanies this case: "), "{guided}");
+    assert!(check().contains("Process guide Process guide now accompanies your report"));
+    // The reporter's view shows none of the team's records.
     let seen = check();
     assert!(
         !seen.contains("Interne notitie") && !seen.contains("fraude"),
