@@ -296,6 +296,7 @@ impl Inbox {
         store.case_mut(id)?.sent_sequence = message.sequence;
         store.save()?;
         let mut handed_over = 0;
+        let mut failures = Vec::new();
         if !remove {
             let handed = case
                 .messages
@@ -304,7 +305,9 @@ impl Inbox {
                 .collect::<Result<Vec<_>>>()?;
             drop(store);
             for key in &guide_keys {
-                handed_over += send_case(
+                // One key that cannot be handed the case (the relay refuses, an attachment
+                // fails) does not keep the others from theirs.
+                match send_case(
                     &session,
                     identities,
                     &case,
@@ -312,13 +315,24 @@ impl Inbox {
                     Some(guide),
                     today(),
                     handed.clone(),
-                )?;
+                ) {
+                    Ok(count) => handed_over += count,
+                    Err(error) => failures.push(format!("{key}: {error}")),
+                }
             }
         } else {
             drop(store);
         }
         // Taken back in at once, so that the next reply is sealed to the guide too.
         self.sync_with(identities)?;
+        if !failures.is_empty() {
+            return Err(CliError::Local(format!(
+                "the process guide joined case {} and the reporter was told, but the history was not handed over to every key of the guide ({}); \
+                 run meldpunt inbox appoint-guide again to hand it over",
+                case.id,
+                failures.join("; ")
+            )));
+        }
         Ok((case.id, handed_over))
     }
 }

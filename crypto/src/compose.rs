@@ -176,7 +176,22 @@ impl Thread {
     /// Every key a message of this conversation is sealed to: each chosen recipient's keys as
     /// `directory` lists them, and the reporter's reply key.
     pub fn seal_keys(&self, directory: &Directory) -> Result<Vec<RecipientKey>, Error> {
-        let mut keys = directory.keys_for(&self.recipients)?;
+        let mut keys = Vec::new();
+        for address in &self.recipients {
+            match directory.keys_for(std::slice::from_ref(address)) {
+                Ok(listed) => {
+                    for key in listed {
+                        if !keys.contains(&key) {
+                            keys.push(key);
+                        }
+                    }
+                }
+                // A process guide the directory no longer lists is no longer sealed to; a
+                // recipient the reporter chose must be listed.
+                Err(_) if self.check.guides().contains(address) => {}
+                Err(error) => return Err(error),
+            }
+        }
         if !keys.contains(&self.reply_key) {
             keys.push(self.reply_key.clone());
         }
@@ -642,7 +657,32 @@ mod process_guide_tests {
             )
             .unwrap();
         assert!(check.clone().admit(&outsider, Author::Office).is_err());
-        // Leaving: no longer sealed to, earlier and later messages still admitted.
+        // A guide from another organisation is refused.
+        let foreign = thread
+            .process_guide_message(
+                &office.office_signing_key(),
+                to("integrity-office"),
+                ProcessGuideChange {
+                    recipient: RecipientAddress {
+                        organisation: "other".into(),
+                        recipient: "process-guide".into(),
+                    },
+                    joined: true,
+                },
+                1,
+                Content::text(day, "x"),
+            )
+            .unwrap();
+        let mut across = check.clone();
+        across.set_process_guides(vec![
+            to("process-guide"),
+            RecipientAddress {
+                organisation: "other".into(),
+                recipient: "process-guide".into(),
+            },
+        ]);
+        assert!(across.admit(&foreign, Author::Office).is_err());
+        // Leaving: no longer sealed to; their later messages are refused.
         let left = thread
             .process_guide_message(
                 &office.office_signing_key(),
@@ -663,5 +703,42 @@ mod process_guide_tests {
             .contains(&to("process-guide")));
         let encoded = left.encode().unwrap();
         assert_eq!(Message::decode(&encoded).unwrap(), left);
+        let after_leaving = Message::from_office(
+            &guide.office_signing_key(),
+            to("process-guide"),
+            report.mailbox,
+            false,
+            2,
+            Content::text(day, "Ik schrijf nog."),
+        )
+        .unwrap();
+        assert!(matches!(
+            check.admit(&after_leaving, Author::Office),
+            Err(Error::SenderNotAddressed)
+        ));
+        // Where the report is not known (a partial reader), a process guide still cannot
+        // appoint anyone.
+        let mut partial = ThreadCheck::partial(report.mailbox, signers);
+        partial.set_process_guides(vec![to("process-guide"), to("second-guide")]);
+        let mut by_guide = Message::from_office(
+            &guide.office_signing_key(),
+            to("process-guide"),
+            report.mailbox,
+            false,
+            3,
+            Content::text(day, "x"),
+        )
+        .unwrap();
+        if let MessageKind::Reply { process_guide, .. } = &mut by_guide.kind {
+            *process_guide = Some(ProcessGuideChange {
+                recipient: to("second-guide"),
+                joined: true,
+            });
+        }
+        guide.office_signing_key().sign(&mut by_guide).unwrap();
+        assert!(matches!(
+            partial.admit(&by_guide, Author::Office),
+            Err(Error::SenderNotAddressed)
+        ));
     }
 }

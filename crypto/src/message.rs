@@ -687,9 +687,6 @@ pub struct ThreadCheck {
     /// The process guides who joined the case (and have not left), in the order they joined.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     guides: Vec<RecipientAddress>,
-    /// Every process guide who ever joined: their messages stay admitted after they left.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    former_guides: Vec<RecipientAddress>,
     /// The recipients of role `process-guide` in the signed directory: only they can be
     /// appointed.
     #[serde(skip)]
@@ -712,7 +709,6 @@ impl ThreadCheck {
             reply_key: None,
             expected_reporter: None,
             guides: Vec::new(),
-            former_guides: Vec::new(),
             process_guides: Vec::new(),
         }
     }
@@ -896,7 +892,7 @@ impl ThreadCheck {
                     return Err(Error::ThreadWithoutReport);
                 }
                 if let Some(addressed) = &self.addressed {
-                    if !addressed.contains(from) && !self.former_guides.contains(from) {
+                    if !addressed.contains(from) && !self.guides.contains(from) {
                         return Err(Error::SenderNotAddressed);
                     }
                 }
@@ -908,18 +904,24 @@ impl ThreadCheck {
                     _ => None,
                 };
                 if let Some(change) = change {
-                    // Only a recipient the reporter chose appoints, and only a recipient the
-                    // directory lists as a process guide is appointed.
-                    if self
-                        .addressed
-                        .as_ref()
-                        .is_some_and(|addressed| !addressed.contains(from))
+                    // Only a recipient the reporter chose appoints (never a process guide, not
+                    // even where the report is not known), only a process guide of the same
+                    // organisation the directory lists is appointed, and a guide who joined
+                    // can always be released.
+                    if self.process_guides.contains(from)
+                        || self
+                            .addressed
+                            .as_ref()
+                            .is_some_and(|addressed| !addressed.contains(from))
                     {
                         return Err(Error::SenderNotAddressed);
                     }
-                    if !self.process_guides.contains(&change.recipient) {
+                    let releasing = !change.joined && self.guides.contains(&change.recipient);
+                    if change.recipient.organisation != from.organisation
+                        || !(releasing || self.process_guides.contains(&change.recipient))
+                    {
                         return Err(Error::MalformedMessage(
-                            "it appoints a recipient the directory does not list as a process guide"
+                            "it appoints a recipient the directory does not list as a process guide of its organisation"
                                 .into(),
                         ));
                     }
@@ -942,9 +944,6 @@ impl ThreadCheck {
                     self.guides.retain(|guide| *guide != change.recipient);
                     if change.joined {
                         self.guides.push(change.recipient.clone());
-                        if !self.former_guides.contains(&change.recipient) {
-                            self.former_guides.push(change.recipient.clone());
-                        }
                     }
                 }
                 Ok(Admitted {

@@ -114,6 +114,7 @@ pub(crate) async fn add_process_guides(
     scope: &RecipientScope,
     named: &[String],
 ) -> Result<Vec<String>, Error> {
+    refuse_process_guide(state, scope)?;
     let record = state
         .store
         .mailbox(mailbox)
@@ -144,6 +145,50 @@ pub(crate) async fn add_process_guides(
         }
     }
     Ok(state.store.add_recipients(mailbox, recipients.0).await?)
+}
+
+/// Whom a hand-over may be for: a colleague of the session's recipient, or (`to`) a process
+/// guide of the case, and then only from a recipient that is not a guide itself. Checked
+/// before the body is read.
+pub(crate) fn check_hand_over_target(
+    state: &AppState,
+    scope: &RecipientScope,
+    to: Option<&str>,
+) -> Result<(), Error> {
+    if let Some(target) = to.filter(|target| *target != scope.recipient) {
+        refuse_process_guide(state, scope)?;
+        if role_of(state, &scope.organisation, target) != Some(meldpunt_crypto::Role::ProcessGuide)
+        {
+            return Err(Error::BadRequest(
+                "a hand-over goes to a colleague of the same recipient, or to a process guide of the case"
+                    .into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The role the served directory gives a recipient, if it lists it.
+fn role_of(state: &AppState, organisation: &str, recipient: &str) -> Option<meldpunt_crypto::Role> {
+    let served = state.directory();
+    served
+        .directory
+        .organisation(organisation)
+        .and_then(|listed| listed.recipients.iter().find(|found| found.id == recipient))
+        .map(|found| found.role)
+}
+
+/// A process guide's session appoints nobody and hands nothing to another recipient: only the
+/// recipients the reporter chose do.
+fn refuse_process_guide(state: &AppState, scope: &RecipientScope) -> Result<(), Error> {
+    if role_of(state, &scope.organisation, &scope.recipient)
+        == Some(meldpunt_crypto::Role::ProcessGuide)
+    {
+        return Err(Error::BadRequest(
+            "a process guide appoints no one and hands a case to no one".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Appends a sealed message to a mailbox: a reporter's follow-up, or an office's reply or
@@ -184,6 +229,7 @@ pub(crate) async fn store_hand_over(
     to: Option<String>,
     sealed: Vec<u8>,
 ) -> Result<u64, Error> {
+    check_hand_over_target(state, &scope, to.as_deref())?;
     let number = state
         .store
         .put_hand_over(mailbox, scope, to, sealed, state.settings.limits.mailbox())

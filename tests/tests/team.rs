@@ -451,6 +451,53 @@ async fn a_process_guide_appointed_mid_case_reads_it_whole_and_the_reporter_seal
         None,
     );
 
+    // The relay lets a guide appoint no one and hand the case to no one, and hands a case
+    // over to no other recipient than a guide.
+    let mailbox = meldpunt_crypto::ReceiptCode::parse(&code)
+        .unwrap()
+        .mailbox_token()
+        .mailbox_id()
+        .to_wire();
+    let guide_session = meldpunt_end_to_end::recipient_session(
+        &relay,
+        "demo",
+        "process-guide",
+        &relay.directory.demo_guide,
+    )
+    .await;
+    let office_session =
+        meldpunt_end_to_end::office_session(&relay, "demo", &relay.directory.demo_office).await;
+    for (session, path) in [
+        (
+            &guide_session,
+            format!("/api/v1/office/mailboxes/{mailbox}/process-guides"),
+        ),
+        (
+            &guide_session,
+            format!("/api/v1/office/mailboxes/{mailbox}/hand-overs?to=integrity-office"),
+        ),
+        (
+            &office_session,
+            format!(
+                "/api/v1/office/mailboxes/{mailbox}/hand-overs?to=external-confidential-adviser"
+            ),
+        ),
+    ] {
+        let json_body = path.ends_with("process-guides");
+        let request = client()
+            .post(format!("{}{path}", relay.url))
+            .header("authorization", session.as_str());
+        let request = if json_body {
+            request.json(&serde_json::json!({"recipients": ["process-guide"]}))
+        } else {
+            request
+                .header("content-type", "application/octet-stream")
+                .body(b"age-encryption.org/v1\n".to_vec())
+        };
+        let answer = request.send().await.unwrap();
+        assert_eq!(answer.status().as_u16(), 400, "{path}");
+    }
+
     // The guide reads the case whole: the report and follow-up handed over, the
     // acknowledgement and the notice.
     guide.sync(&relay);

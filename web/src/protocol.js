@@ -776,9 +776,8 @@ export function checkThread(mailboxIdWire, directory, entries, reporterKeys = nu
   const office = new Map();
   const started = () => reporter > 0 || office.size > 0;
   const sameAddress = (one) => (other) => one.organisation === other.organisation && one.recipient === other.recipient;
-  // Process guides appointed since the report (and not left), and every one who ever was.
+  // Process guides appointed since the report (and not left).
   let guides = [];
-  const formerGuides = [];
   const processGuides =
     directory === null
       ? []
@@ -827,15 +826,16 @@ export function checkThread(mailboxIdWire, directory, entries, reporterKeys = nu
     }
     const { organisation, recipient } = message.from;
     const chosen = report.recipients.some(sameAddress(message.from));
-    if (!chosen && !formerGuides.some(sameAddress(message.from))) {
+    if (!chosen && !guides.some(sameAddress(message.from))) {
       throw new ProtocolError("sender-not-addressed", "an office message comes from a recipient the reporter did not choose");
     }
     const change = message.kind === "reply" ? message.processGuide : undefined;
-    if (change && !chosen) {
+    if (change && (!chosen || processGuides.some(sameAddress(message.from)))) {
       throw new ProtocolError("sender-not-addressed", "a process guide is appointed only by a recipient the reporter chose");
     }
-    if (change && !processGuides.some(sameAddress(change.recipient))) {
-      throw malformed("it appoints a recipient the directory does not list as a process guide");
+    const releasing = change && !change.joined && guides.some(sameAddress(change.recipient));
+    if (change && (change.recipient.organisation !== organisation || !(releasing || processGuides.some(sameAddress(change.recipient))))) {
+      throw malformed("it appoints a recipient the directory does not list as a process guide of its organisation");
     }
     if (signers === null) {
       throw new ProtocolError("no-directory", "the recipient directory could not be verified, so no office message can be");
@@ -859,10 +859,7 @@ export function checkThread(mailboxIdWire, directory, entries, reporterKeys = nu
     office.set(bytesToHex(signer), message.sequence);
     if (change) {
       guides = guides.filter((guide) => !sameAddress(guide)(change.recipient));
-      if (change.joined) {
-        guides.push(change.recipient);
-        if (!formerGuides.some(sameAddress(change.recipient))) formerGuides.push(change.recipient);
-      }
+      if (change.joined) guides.push(change.recipient);
     }
     return missing;
   }

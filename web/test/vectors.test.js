@@ -270,6 +270,12 @@ test("a reply appointing a process guide: same signing bytes, same signature, sa
   // A flipped flag breaks the office's signature; a follow-up cannot carry one.
   const flipped = { ...appointment, processGuide: { ...appointment.processGuide, joined: false } };
   assert.deepEqual(verdicts(protocol.checkThread(appointment.mailbox, withGuide, [...thread.slice(0, 3), written(flipped)])), ["ok", "ok", "ok", "forged-office-message"]);
+  // A guide of another organisation is refused, as the Rust crate refuses it.
+  const across = structuredClone(withGuide);
+  across.organisations[0].recipients = across.organisations[0].recipients.filter((recipient) => recipient.id !== "process-guide");
+  across.organisations.push({ id: "other", name: { nl: "Ander", en: "Other" }, recipients: [{ id: "process-guide", role: "process-guide", name: { nl: "P", en: "P" }, keys: [], signing_keys: [] }] });
+  const foreign = { ...appointment, processGuide: { recipient: { organisation: "other", recipient: "process-guide" }, joined: true } };
+  assert.equal(verdicts(protocol.checkThread(appointment.mailbox, across, [...thread.slice(0, 3), written(foreign)])).at(-1), "malformed-message");
   const text = bytes.toString("utf8");
   assert.throws(() => protocol.decodeMessage(padded(Buffer.from(text.replace('"joined":true', '"joined":1')))), /malformed/);
 });

@@ -374,6 +374,7 @@ pub(crate) async fn post_hand_over(
     {
         return Err(Error::BadRequest("to names a recipient id".into()));
     }
+    service::check_hand_over_target(&state, &scope, target.to.as_deref())?;
     let limit = service::hand_over_limit(state.settings.limits.max_message_bytes);
     let sealed = sealed_body(&headers, body, limit).await?;
     let number = service::store_hand_over(&state, mailbox, scope, target.to, sealed).await?;
@@ -407,6 +408,7 @@ pub(crate) struct HandOverTarget {
         (status = 413, description = "body-too-large: the JSON body is larger than 64 KiB", body = meldpunt_wire::ErrorBody),
         (status = 415, description = "Not application/json", body = meldpunt_wire::ErrorBody),
         (status = 429, description = "Too many requests for this session", body = meldpunt_wire::ErrorBody),
+        (status = 507, description = "Storage full", body = meldpunt_wire::ErrorBody),
     )
 )]
 pub(crate) async fn add_process_guides(

@@ -171,6 +171,17 @@ async fn open_conversation(
             }
         }
     }
+    // Every office message is opened for the check (not shown unless on the page): a process
+    // guide appointed before the page must be known, to admit their messages and to seal the
+    // next follow-up to them.
+    for record in listed
+        .iter()
+        .filter(|record| record.author == Author::Office)
+    {
+        if !shown.contains(&record.position) {
+            opened_only.insert(record.position);
+        }
+    }
     let mut messages = Vec::new();
     let mut check = ThreadCheck::new(
         MailboxId::from_bytes(mailbox),
