@@ -136,11 +136,13 @@ pub(crate) async fn add_process_guides(
                         .find(|recipient| recipient.id == *id)
                 })
                 .is_some_and(|recipient| recipient.role == meldpunt_crypto::Role::ProcessGuide);
+            // Only process guides are added this way: another recipient is, for this route,
+            // one the organisation does not have.
             if !is_guide {
-                return Err(Error::BadRequest(format!(
-                    "{} is not a process guide in the directory; an office appoints only process guides",
-                    id.chars().take(64).collect::<String>()
-                )));
+                return Err(Error::UnknownRecipient {
+                    organisation: record.organisation.chars().take(64).collect(),
+                    recipient: id.chars().take(64).collect(),
+                });
             }
         }
     }
@@ -157,12 +159,14 @@ pub(crate) fn check_hand_over_target(
 ) -> Result<(), Error> {
     if let Some(target) = to.filter(|target| *target != scope.recipient) {
         refuse_process_guide(state, scope)?;
+        // A hand-over goes to a colleague of the same recipient, or to a process guide of
+        // the case: any other recipient is, for this route, one there is not.
         if role_of(state, &scope.organisation, target) != Some(meldpunt_crypto::Role::ProcessGuide)
         {
-            return Err(Error::BadRequest(
-                "a hand-over goes to a colleague of the same recipient, or to a process guide of the case"
-                    .into(),
-            ));
+            return Err(Error::UnknownRecipient {
+                organisation: scope.organisation.chars().take(64).collect(),
+                recipient: target.chars().take(64).collect(),
+            });
         }
     }
     Ok(())
@@ -179,14 +183,13 @@ fn role_of(state: &AppState, organisation: &str, recipient: &str) -> Option<meld
 }
 
 /// A process guide's session appoints nobody and hands nothing to another recipient: only the
-/// recipients the reporter chose do.
+/// recipients the reporter chose do. To a guide's session, the mailbox is not one it may do
+/// that in (404, as for a mailbox not addressed to it).
 fn refuse_process_guide(state: &AppState, scope: &RecipientScope) -> Result<(), Error> {
     if role_of(state, &scope.organisation, &scope.recipient)
         == Some(meldpunt_crypto::Role::ProcessGuide)
     {
-        return Err(Error::BadRequest(
-            "a process guide appoints no one and hands a case to no one".into(),
-        ));
+        return Err(Error::MailboxNotFound);
     }
     Ok(())
 }

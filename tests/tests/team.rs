@@ -495,7 +495,7 @@ async fn a_process_guide_appointed_mid_case_reads_it_whole_and_the_reporter_seal
                 .body(b"age-encryption.org/v1\n".to_vec())
         };
         let answer = request.send().await.unwrap();
-        assert_eq!(answer.status().as_u16(), 400, "{path}");
+        assert_eq!(answer.status().as_u16(), 404, "{path}");
     }
 
     // The guide reads the case whole: the report and follow-up handed over, the

@@ -311,6 +311,7 @@ pub const RECIPIENTS_HEADER: &str = "meldpunt-recipients";
 #[serde(deny_unknown_fields)]
 pub struct AddRecipients {
     /// Recipient ids within the mailbox's organisation (1 to 16).
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 16))]
     pub recipients: Vec<String>,
 }
 

@@ -14,8 +14,8 @@ use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    decode, encode, Author, MailboxLimits, MailboxRecord, RecipientScope, Store, StoreError,
-    CASE_RECORDS, CASE_RECORD_BODIES, COUNTERS, MAILBOXES,
+    decode, encode, list_numbered, Author, MailboxLimits, MailboxRecord, RecipientScope, Store,
+    StoreError, CASE_RECORDS, CASE_RECORD_BODIES, COUNTERS, MAILBOXES,
 };
 use crate::clock::day_number;
 
@@ -110,16 +110,7 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<(u64, CaseRecordEntry)>, StoreError> {
         self.read(move |transaction| {
-            let table = transaction.open_table(CASE_RECORDS)?;
-            let (organisation, recipient) = (scope.organisation.as_str(), scope.recipient.as_str());
-            let start = (organisation, recipient, after.saturating_add(1));
-            let end = (organisation, recipient, u64::MAX);
-            let mut found = Vec::new();
-            for entry in table.range(start..=end)?.take(limit) {
-                let (key, value) = entry?;
-                found.push((key.value().2, decode(value.value())?));
-            }
-            Ok(found)
+            list_numbered(&transaction.open_table(CASE_RECORDS)?, &scope, after, limit)
         })
         .await
     }

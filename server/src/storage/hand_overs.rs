@@ -12,8 +12,8 @@ use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    decode, encode, Author, MailboxLimits, MailboxRecord, RecipientScope, Store, StoreError,
-    COUNTERS, HAND_OVERS, HAND_OVER_BODIES, MAILBOXES,
+    decode, encode, list_numbered, Author, MailboxLimits, MailboxRecord, RecipientScope, Store,
+    StoreError, COUNTERS, HAND_OVERS, HAND_OVER_BODIES, MAILBOXES,
 };
 use crate::clock::day_number;
 
@@ -116,16 +116,7 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<(u64, HandOverRecord)>, StoreError> {
         self.read(move |transaction| {
-            let table = transaction.open_table(HAND_OVERS)?;
-            let (organisation, recipient) = (scope.organisation.as_str(), scope.recipient.as_str());
-            let start = (organisation, recipient, after.saturating_add(1));
-            let end = (organisation, recipient, u64::MAX);
-            let mut found = Vec::new();
-            for entry in table.range(start..=end)?.take(limit) {
-                let (key, value) = entry?;
-                found.push((key.value().2, decode(value.value())?));
-            }
-            Ok(found)
+            list_numbered(&transaction.open_table(HAND_OVERS)?, &scope, after, limit)
         })
         .await
     }

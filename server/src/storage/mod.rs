@@ -199,6 +199,25 @@ impl MailboxRecord {
     }
 }
 
+/// The entries of a table numbered per recipient ((organisation, recipient, number) → JSON)
+/// that `scope`'s recipient numbers after `after`, at most `limit`, with their numbers.
+fn list_numbered<T: serde::de::DeserializeOwned>(
+    table: &redb::ReadOnlyTable<(&str, &str, u64), &[u8]>,
+    scope: &RecipientScope,
+    after: u64,
+    limit: usize,
+) -> Result<Vec<(u64, T)>, StoreError> {
+    let (organisation, recipient) = (scope.organisation.as_str(), scope.recipient.as_str());
+    let start = (organisation, recipient, after.saturating_add(1));
+    let end = (organisation, recipient, u64::MAX);
+    let mut found = Vec::new();
+    for entry in table.range(start..=end)?.take(limit) {
+        let (key, value) = entry?;
+        found.push((key.value().2, decode(value.value())?));
+    }
+    Ok(found)
+}
+
 /// What one mailbox may hold.
 #[derive(Debug, Clone, Copy)]
 pub struct MailboxLimits {
