@@ -342,7 +342,7 @@ pub(crate) async fn reply(
     security(("officeSession" = [])),
     params(
         ("mailbox" = meldpunt_wire::openapi::MailboxIdSchema, Path),
-        ("to" = Option<String>, Query, description = "Another recipient the mailbox is addressed to (a process guide) whose members it is for; absent: the session's own recipient."),
+        ("to" = Option<String>, Query, pattern = "^[a-z0-9][a-z0-9-]{0,63}$", description = "Another recipient the mailbox is addressed to (a process guide) whose members it is for; absent: the session's own recipient."),
     ),
     request_body(content = inline(meldpunt_wire::openapi::Sealed), content_type = "application/octet-stream"),
     responses(
@@ -367,11 +367,14 @@ pub(crate) async fn post_hand_over(
 ) -> Result<impl IntoResponse, Error> {
     let scope = office_session(&state, &headers).await?;
     let mailbox = path_mailbox(&mailbox)?;
-    if target
-        .to
-        .as_deref()
-        .is_some_and(|to| to.is_empty() || to.len() > 64)
-    {
+    if target.to.as_deref().is_some_and(|to| {
+        to.is_empty()
+            || to.len() > 64
+            || to.starts_with('-')
+            || !to
+                .bytes()
+                .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-')
+    }) {
         return Err(Error::BadRequest("to names a recipient id".into()));
     }
     service::check_hand_over_target(&state, &scope, target.to.as_deref())?;
