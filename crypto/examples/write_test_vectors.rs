@@ -167,6 +167,8 @@ fn main() {
                     organisation: "demo".into(),
                     recipient: "integrity-office".into(),
                 }],
+                conversation: meldpunt_crypto::Conversation::Report,
+                earlier_consultation: None,
             },
             written_on: day("2026-11-28"),
             body: String::from(

@@ -8,9 +8,9 @@
 use zeroize::Zeroizing;
 
 use crate::{
-    AttachmentReference, Day, Directory, Error, FollowUpKey, FollowUpSigningKey, MailboxId,
-    Message, MessageKind, OfficeSigningKey, ReceiptCode, RecipientAddress, RecipientKey,
-    ThreadCheck,
+    AttachmentReference, CarriedConsultation, Conversation, Day, Directory, Error, FollowUpKey,
+    FollowUpSigningKey, MailboxId, Message, MessageKind, OfficeSigningKey, ReceiptCode,
+    RecipientAddress, RecipientKey, ThreadCheck,
 };
 
 /// What a writer says: the day, the text and the attachments (already sealed and uploaded,
@@ -44,6 +44,17 @@ impl Message {
         recipients: Vec<RecipientAddress>,
         content: Content,
     ) -> Message {
+        Message::opening(code, recipients, Conversation::Report, content)
+    }
+
+    /// The first message of the conversation that `code` opens, to `recipients`: a report, or
+    /// a consultation with confidential advisers (no deadlines, not a report).
+    pub fn opening(
+        code: &ReceiptCode,
+        recipients: Vec<RecipientAddress>,
+        conversation: Conversation,
+        content: Content,
+    ) -> Message {
         Message {
             mailbox: code.mailbox_token().mailbox_id(),
             sequence: 1,
@@ -51,11 +62,35 @@ impl Message {
                 reply_key: code.reply_identity().recipient(),
                 follow_up_key: code.follow_up_signing_key().follow_up_key(),
                 recipients,
+                conversation,
+                earlier_consultation: None,
             },
             written_on: content.written_on,
             body: content.body,
             attachments: content.attachments,
         }
+    }
+
+    /// A report to `recipients` that carries the consultation before it: `consultation` are
+    /// the consultation's messages as the holder of `consultation_code` read them; the report
+    /// is the first message of the new conversation that `code` opens.
+    pub fn report_after_consultation(
+        code: &ReceiptCode,
+        recipients: Vec<RecipientAddress>,
+        content: Content,
+        consultation_code: &ReceiptCode,
+        consultation: Vec<Message>,
+    ) -> Result<Message, Error> {
+        let mut report = Message::report(code, recipients, content);
+        let carried = CarriedConsultation::new(consultation_code, report.mailbox, consultation)?;
+        if let MessageKind::Report {
+            earlier_consultation,
+            ..
+        } = &mut report.kind
+        {
+            *earlier_consultation = Some(Box::new(carried));
+        }
+        Ok(report)
     }
 
     /// A reporter's follow-up numbered `sequence` and signed with `signing_key` (the key the

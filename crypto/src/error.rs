@@ -102,6 +102,10 @@ pub enum Error {
         "a follow-up is not signed by the reporter's key: someone other than the reporter wrote it"
     )]
     ForgedFollowUp,
+    /// A report carries a consultation its reporter did not sign over to it: someone who read
+    /// the consultation (an adviser, say) tried to pass it on as a report.
+    #[error("the consultation this report carries is not signed over to it by the consultation's reporter: it was not theirs to pass on, or it was altered")]
+    ForgedCarriedConsultation,
     /// A reporter's own reader found a report that does not carry the keys their receipt
     /// code derives.
     #[error("the report in this mailbox was not written with your receipt code: it was replaced")]

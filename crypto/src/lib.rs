@@ -102,10 +102,11 @@ pub use keys::{
     MAILBOX_ID_LABEL, MAILBOX_TOKEN_LABEL, RECEIPT_SALT, REPLY_KEY_LABEL,
 };
 pub use message::{
-    Admitted, AttachmentReference, Authenticity, Author, Message, MessageKind, ProcessGuideChange,
-    RecipientAddress, SharedIdentity, ThreadCheck, MAXIMUM_ATTACHMENTS,
-    MAXIMUM_ATTACHMENT_NAME_LENGTH, MAXIMUM_BODY_LENGTH, MAXIMUM_IDENTITY_LENGTH,
-    MAXIMUM_MESSAGE_LENGTH, MESSAGE_FORMAT_VERSION,
+    Admitted, AttachmentReference, Authenticity, Author, CarriedConsultation, CheckedConsultation,
+    Conversation, Message, MessageKind, ProcessGuideChange, RecipientAddress, SharedIdentity,
+    ThreadCheck, MAXIMUM_ATTACHMENTS, MAXIMUM_ATTACHMENT_NAME_LENGTH, MAXIMUM_BODY_LENGTH,
+    MAXIMUM_CARRIED_MESSAGES, MAXIMUM_IDENTITY_LENGTH, MAXIMUM_MESSAGE_LENGTH,
+    MESSAGE_FORMAT_VERSION,
 };
 pub use office::{
     office_stamp_subject, ChallengeAnswer, OfficeChallenge, SessionToken, CHALLENGE_CONTENT_LABEL,
@@ -117,9 +118,9 @@ pub use seal::{
     SealedObject,
 };
 pub use signing::{
-    FollowUpKey, FollowUpSigningKey, MessageSignature, OfficeKey, OfficeSigningKey,
-    FOLLOW_UP_SIGNATURE_CONTEXT, FOLLOW_UP_SIGNING_LABEL, OFFICE_SIGNATURE_CONTEXT,
-    OFFICE_SIGNING_LABEL, OFFICE_SIGNING_SALT,
+    carried_consultation_bytes, FollowUpKey, FollowUpSigningKey, MessageSignature, OfficeKey,
+    OfficeSigningKey, CARRIED_CONSULTATION_CONTEXT, FOLLOW_UP_SIGNATURE_CONTEXT,
+    FOLLOW_UP_SIGNING_LABEL, OFFICE_SIGNATURE_CONTEXT, OFFICE_SIGNING_LABEL, OFFICE_SIGNING_SALT,
 };
 pub use stamp::{Challenge, SpentStamp, Stamp, StampKey, MAXIMUM_DIFFICULTY};
 pub use store_key::StoreKey;

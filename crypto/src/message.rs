@@ -78,6 +78,12 @@ pub enum MessageKind {
         follow_up_key: FollowUpKey,
         /// The recipients the reporter chose.
         recipients: Vec<RecipientAddress>,
+        /// What the conversation is for: a report, or a consultation with confidential
+        /// advisers (wire field `conversation`, absent for a report).
+        conversation: Conversation,
+        /// The consultation before this report, carried with the reporter's consent (only a
+        /// report carries one; wire field `earlier_consultation`).
+        earlier_consultation: Option<Box<CarriedConsultation>>,
     },
     /// A later message from the reporter, signed with the follow-up key its report carries:
     /// a follow-up cannot be built without a signature.
@@ -108,6 +114,143 @@ pub enum MessageKind {
         /// The signature (set by [`crate::OfficeSigningKey::sign`]).
         signature: MessageSignature,
     },
+}
+
+/// What a conversation is for, as its first message says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Conversation {
+    /// A report: the reporting process, with its legal deadlines.
+    #[default]
+    Report,
+    /// A consultation with the organisation's confidential advisers (vertrouwenspersonen):
+    /// a listening ear or directions before any report. Not a report, no deadlines.
+    Consultation,
+}
+
+impl Conversation {
+    /// The wire name: `report` or `consultation`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Conversation::Report => "report",
+            Conversation::Consultation => "consultation",
+        }
+    }
+}
+
+/// Most messages a report carries of the consultation before it.
+pub const MAXIMUM_CARRIED_MESSAGES: usize = 256;
+
+/// The consultation before a report, carried into it by the reporter's own client when they
+/// chose so: the consultation's messages as the reporter read them (each with its author's
+/// signature, so the office can check that the advisers wrote what it shows) and the
+/// reporter's signature, made with the *consultation's* follow-up key, that binds them to
+/// this report. Nobody but the holder of the consultation's receipt code can make that
+/// signature: an adviser, who holds every message, still cannot forward a consultation as a
+/// report.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CarriedConsultation {
+    /// The consultation's messages, beginning with its first (of conversation
+    /// [`Conversation::Consultation`]).
+    pub messages: Vec<Message>,
+    /// The reporter's signature over [`crate::signing::carried_consultation_bytes`].
+    pub signature: MessageSignature,
+}
+
+impl fmt::Debug for CarriedConsultation {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("CarriedConsultation")
+            .field("messages", &self.messages)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A carried consultation as a reader checked it: each message with whether it fits the
+/// consultation's thread and carries its author's signature.
+#[derive(Debug)]
+pub struct CheckedConsultation<'a> {
+    /// The consultation's mailbox (another mailbox than the report's).
+    pub mailbox: MailboxId,
+    /// Each message, with what the check said of it.
+    pub messages: Vec<(&'a Message, Result<Admitted, Error>)>,
+}
+
+impl CarriedConsultation {
+    /// Carries `messages`, the consultation that `consultation_code` opens as its reporter
+    /// read it, into the report written into `report_mailbox`.
+    pub fn new(
+        consultation_code: &ReceiptCode,
+        report_mailbox: MailboxId,
+        messages: Vec<Message>,
+    ) -> Result<CarriedConsultation, Error> {
+        let carried_count = u32::try_from(messages.len()).unwrap_or(u32::MAX);
+        let signature = consultation_code.follow_up_signing_key().sign_carried(
+            &consultation_code.mailbox_token().mailbox_id(),
+            &report_mailbox,
+            carried_count,
+        );
+        let carried = CarriedConsultation {
+            messages,
+            signature,
+        };
+        carried.check_shape()?;
+        Ok(carried)
+    }
+
+    fn check_shape(&self) -> Result<(), Error> {
+        if self.messages.is_empty() || self.messages.len() > MAXIMUM_CARRIED_MESSAGES {
+            return Err(malformed(format!(
+                "a report carries 1 to {MAXIMUM_CARRIED_MESSAGES} messages of the consultation before it"
+            )));
+        }
+        match &self.messages[0].kind {
+            MessageKind::Report {
+                conversation: Conversation::Consultation,
+                ..
+            } => Ok(()),
+            _ => Err(malformed(
+                "a carried consultation begins with the consultation's first message",
+            )),
+        }
+    }
+
+    /// Checks the carried consultation for the report written into `report_mailbox`: the
+    /// reporter's signature with the consultation's follow-up key (else
+    /// [`Error::ForgedCarriedConsultation`]), then every message as a [`ThreadCheck`] of the
+    /// consultation's mailbox with `signers` (the directory's office keys) checks a thread.
+    /// A message that does not fit is marked and the check goes on.
+    pub fn check(
+        &self,
+        report_mailbox: &MailboxId,
+        signers: Vec<(RecipientAddress, OfficeKey)>,
+    ) -> Result<CheckedConsultation<'_>, Error> {
+        self.check_shape()?;
+        let first = &self.messages[0];
+        let MessageKind::Report { follow_up_key, .. } = &first.kind else {
+            return Err(Error::ForgedCarriedConsultation);
+        };
+        if first.mailbox.matches(report_mailbox) {
+            return Err(Error::ForgedCarriedConsultation);
+        }
+        let carried_count = u32::try_from(self.messages.len()).unwrap_or(u32::MAX);
+        follow_up_key.verify_carried(
+            &first.mailbox,
+            report_mailbox,
+            carried_count,
+            &self.signature,
+        )?;
+        let mut check = ThreadCheck::new(first.mailbox, signers);
+        let messages = self
+            .messages
+            .iter()
+            .map(|message| (message, check.admit(message, message.kind.author())))
+            .collect();
+        Ok(CheckedConsultation {
+            mailbox: first.mailbox,
+            messages,
+        })
+    }
 }
 
 /// A process guide (a recipient of role `process-guide` in the directory) joining or leaving
@@ -242,7 +385,25 @@ impl std::str::FromStr for Author {
 }
 
 impl MessageKind {
-    /// The wire name: `report`, `follow-up`, `reply` or `acknowledgement`.
+    /// Who writes messages of this kind: the reporter (report, follow-up) or the office
+    /// (reply, acknowledgement).
+    pub fn author(&self) -> Author {
+        match self {
+            MessageKind::Report { .. } | MessageKind::FollowUp { .. } => Author::Reporter,
+            MessageKind::Reply { .. } | MessageKind::Acknowledgement { .. } => Author::Office,
+        }
+    }
+
+    /// The conversation a first message opens (`None` for a later message).
+    pub fn conversation(&self) -> Option<Conversation> {
+        match self {
+            MessageKind::Report { conversation, .. } => Some(*conversation),
+            _ => None,
+        }
+    }
+
+    /// The wire name: `report`, `follow-up`, `reply` or `acknowledgement` (the first message
+    /// of a consultation is a `report` too, with `conversation: consultation`).
     pub fn as_str(&self) -> &'static str {
         match self {
             MessageKind::Report { .. } => "report",
@@ -325,6 +486,17 @@ struct WireMessage {
     shared_identity: Option<SharedIdentity>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     process_guide: Option<ProcessGuideChange>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    conversation: Option<Conversation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    earlier_consultation: Option<WireCarriedConsultation>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireCarriedConsultation {
+    messages: Vec<WireMessage>,
+    signature: MessageSignature,
 }
 
 #[derive(Deserialize)]
@@ -399,11 +571,36 @@ impl Message {
         }
         self.attachments.iter().try_for_each(check_attachment)?;
         match &self.kind {
-            MessageKind::Report { recipients, .. } => {
+            MessageKind::Report {
+                recipients,
+                conversation,
+                earlier_consultation,
+                ..
+            } => {
                 if recipients.is_empty() || recipients.len() > 16 {
                     return Err(malformed("a report names 1 to 16 recipients"));
                 }
-                recipients.iter().try_for_each(check_address)
+                recipients.iter().try_for_each(check_address)?;
+                match (conversation, earlier_consultation) {
+                    (_, None) => Ok(()),
+                    (Conversation::Consultation, Some(_)) => Err(malformed(
+                        "only a report carries an earlier consultation, a consultation none",
+                    )),
+                    (Conversation::Report, Some(carried)) => {
+                        carried.check_shape()?;
+                        carried.messages.iter().try_for_each(|message| {
+                            match &message.kind {
+                                MessageKind::Report {
+                                    earlier_consultation: Some(_),
+                                    ..
+                                } => Err(malformed(
+                                    "a carried consultation's messages carry no consultation themselves",
+                                )),
+                                _ => message.check(),
+                            }
+                        })
+                    }
+                }
             }
             MessageKind::FollowUp {
                 shared_identity, ..
@@ -434,65 +631,78 @@ impl Message {
         }
     }
 
-    /// Encodes the message as compact JSON (without padding). Zeroized on drop.
-    pub fn encode(&self) -> Result<Zeroizing<Vec<u8>>, Error> {
-        self.check()?;
-        let (kind, reply_key, follow_up_key, recipients, from, signer) = match &self.kind {
-            MessageKind::Report {
-                reply_key,
-                follow_up_key,
-                recipients,
-            } => (
-                WireKind::Report,
-                Some(reply_key.clone()),
-                Some(*follow_up_key),
-                Some(recipients.clone()),
-                None,
-                None,
-            ),
-            MessageKind::FollowUp { .. } => (WireKind::FollowUp, None, None, None, None, None),
-            MessageKind::Reply { from, signer, .. } => (
-                WireKind::Reply,
-                None,
-                None,
-                None,
-                Some(from.clone()),
-                Some(*signer),
-            ),
-            MessageKind::Acknowledgement { from, signer, .. } => (
-                WireKind::Acknowledgement,
-                None,
-                None,
-                None,
-                Some(from.clone()),
-                Some(*signer),
-            ),
-        };
-        let wire = WireMessage {
+    /// The message as its wire JSON object is built.
+    fn to_wire(&self) -> WireMessage {
+        let mut wire = WireMessage {
             version: MESSAGE_FORMAT_VERSION,
-            kind,
+            kind: WireKind::Report,
             mailbox: self.mailbox.to_wire(),
             sequence: self.sequence,
             written_on: self.written_on,
             body: self.body.clone(),
             attachments: self.attachments.clone(),
-            reply_key,
-            follow_up_key,
-            recipients,
-            from,
-            signer,
+            reply_key: None,
+            follow_up_key: None,
+            recipients: None,
+            from: None,
+            signer: None,
             signature: self.signature(),
-            shared_identity: match &self.kind {
-                MessageKind::FollowUp {
-                    shared_identity, ..
-                } => shared_identity.clone(),
-                _ => None,
-            },
-            process_guide: match &self.kind {
-                MessageKind::Reply { process_guide, .. } => process_guide.clone(),
-                _ => None,
-            },
+            shared_identity: None,
+            process_guide: None,
+            conversation: None,
+            earlier_consultation: None,
         };
+        match &self.kind {
+            MessageKind::Report {
+                reply_key,
+                follow_up_key,
+                recipients,
+                conversation,
+                earlier_consultation,
+            } => {
+                wire.reply_key = Some(reply_key.clone());
+                wire.follow_up_key = Some(*follow_up_key);
+                wire.recipients = Some(recipients.clone());
+                wire.conversation =
+                    (*conversation == Conversation::Consultation).then_some(*conversation);
+                wire.earlier_consultation =
+                    earlier_consultation
+                        .as_ref()
+                        .map(|carried| WireCarriedConsultation {
+                            messages: carried.messages.iter().map(Message::to_wire).collect(),
+                            signature: carried.signature,
+                        });
+            }
+            MessageKind::FollowUp {
+                shared_identity, ..
+            } => {
+                wire.kind = WireKind::FollowUp;
+                wire.shared_identity = shared_identity.clone();
+            }
+            MessageKind::Reply {
+                from,
+                signer,
+                process_guide,
+                ..
+            } => {
+                wire.kind = WireKind::Reply;
+                wire.from = Some(from.clone());
+                wire.signer = Some(*signer);
+                wire.process_guide = process_guide.clone();
+            }
+            MessageKind::Acknowledgement { from, signer, .. } => {
+                wire.kind = WireKind::Acknowledgement;
+                wire.from = Some(from.clone());
+                wire.signer = Some(*signer);
+            }
+        }
+        wire
+    }
+
+    /// Encodes the message as compact JSON (without padding). Zeroized on drop.
+    pub fn encode(&self) -> Result<Zeroizing<Vec<u8>>, Error> {
+        self.check()?;
+        let wire = self.to_wire();
         // Measured first, then written into a buffer of exactly that size: a growing buffer
         // would leave earlier copies of the text behind in freed memory, unwiped.
         let mut counter = LengthCounter(0);
@@ -531,6 +741,16 @@ impl Message {
         }
         let wire: WireMessage = serde_json::from_slice(encoded)
             .map_err(|error| malformed(describe_json_error(&error)))?;
+        let message = Message::from_wire(wire)?;
+        message.check()?;
+        Ok(message)
+    }
+
+    /// The message a wire JSON object describes, if its fields fit its kind.
+    fn from_wire(wire: WireMessage) -> Result<Message, Error> {
+        if wire.version != MESSAGE_FORMAT_VERSION {
+            return Err(Error::UnsupportedMessageVersion(wire.version));
+        }
         let signature =
             match (&wire.kind, wire.signature) {
                 (WireKind::Report, None) => None,
@@ -545,6 +765,37 @@ impl Message {
         if wire.process_guide.is_some() && !matches!(wire.kind, WireKind::Reply) {
             return Err(malformed("only a reply announces a process guide"));
         }
+        if (wire.conversation.is_some() || wire.earlier_consultation.is_some())
+            && !matches!(wire.kind, WireKind::Report)
+        {
+            return Err(malformed(
+                "only a report says what the conversation is for or carries a consultation",
+            ));
+        }
+        if wire.conversation == Some(Conversation::Report) {
+            return Err(malformed(
+                "a report leaves out \"conversation\"; only a consultation names it",
+            ));
+        }
+        let earlier_consultation = match wire.earlier_consultation {
+            None => None,
+            Some(carried) => {
+                if carried.messages.len() > MAXIMUM_CARRIED_MESSAGES {
+                    return Err(malformed(format!(
+                        "a report carries 1 to {MAXIMUM_CARRIED_MESSAGES} messages of the consultation before it"
+                    )));
+                }
+                let messages = carried
+                    .messages
+                    .into_iter()
+                    .map(Message::from_wire)
+                    .collect::<Result<Vec<_>, _>>()?;
+                Some(Box::new(CarriedConsultation {
+                    messages,
+                    signature: carried.signature,
+                }))
+            }
+        };
         let kind = match (
             wire.kind,
             wire.reply_key,
@@ -566,6 +817,8 @@ impl Message {
                 reply_key,
                 follow_up_key,
                 recipients,
+                conversation: wire.conversation.unwrap_or_default(),
+                earlier_consultation,
             },
             (WireKind::FollowUp, None, None, None, None, None, Some(signature)) => {
                 MessageKind::FollowUp {
@@ -602,16 +855,14 @@ impl Message {
         };
         let mailbox = MailboxId::from_wire(&wire.mailbox)
             .map_err(|_| malformed("the mailbox is not 43 characters of base64url"))?;
-        let message = Message {
+        Ok(Message {
             kind,
             mailbox,
             sequence: wire.sequence,
             written_on: wire.written_on,
             body: wire.body,
             attachments: wire.attachments,
-        };
-        message.check()?;
-        Ok(message)
+        })
     }
 
     /// Seals the message to every recipient.
@@ -691,6 +942,13 @@ pub struct ThreadCheck {
     /// appointed.
     #[serde(skip)]
     process_guides: Vec<RecipientAddress>,
+    /// What the conversation is for, as its first message says.
+    #[serde(default, skip_serializing_if = "is_report")]
+    conversation: Conversation,
+}
+
+fn is_report(conversation: &Conversation) -> bool {
+    *conversation == Conversation::Report
 }
 
 impl ThreadCheck {
@@ -710,6 +968,7 @@ impl ThreadCheck {
             expected_reporter: None,
             guides: Vec::new(),
             process_guides: Vec::new(),
+            conversation: Conversation::Report,
         }
     }
 
@@ -829,10 +1088,7 @@ impl ThreadCheck {
         if !message.mailbox.matches(&self.mailbox) {
             return Err(Error::WrongMailbox);
         }
-        let writer = match message.kind {
-            MessageKind::Report { .. } | MessageKind::FollowUp { .. } => Author::Reporter,
-            MessageKind::Reply { .. } | MessageKind::Acknowledgement { .. } => Author::Office,
-        };
+        let writer = message.kind.author();
         if writer != recorded {
             return Err(Error::WrongAuthor {
                 kind: message.kind.as_str(),
@@ -844,6 +1100,8 @@ impl ThreadCheck {
                 follow_up_key,
                 recipients,
                 reply_key,
+                conversation,
+                ..
             } => {
                 if let Some((expected_reply, expected_follow_up)) = &self.expected_reporter {
                     if !expected_reply.contains(reply_key) || follow_up_key != expected_follow_up {
@@ -860,6 +1118,7 @@ impl ThreadCheck {
                 self.follow_up_key = Some(*follow_up_key);
                 self.reply_key = Some(reply_key.clone());
                 self.addressed = Some(recipients.clone());
+                self.conversation = *conversation;
                 self.reporter = 1;
                 Ok(Admitted {
                     authenticity: Authenticity::Verified,
@@ -903,6 +1162,11 @@ impl ThreadCheck {
                     } => Some(change),
                     _ => None,
                 };
+                if change.is_some() && self.conversation == Conversation::Consultation {
+                    return Err(Error::MalformedMessage(
+                        "a consultation has no process guide; only a report's case does".into(),
+                    ));
+                }
                 if let Some(change) = change {
                     // Only a recipient the reporter chose appoints (never a process guide, not
                     // even where the report is not known), only a process guide of the same
@@ -952,6 +1216,11 @@ impl ThreadCheck {
                 })
             }
         }
+    }
+
+    /// What the conversation is for (a report until its first message says otherwise).
+    pub fn conversation(&self) -> Conversation {
+        self.conversation
     }
 
     /// The sequence number the reporter's next message takes.
@@ -1167,6 +1436,8 @@ mod tests {
                 reply_key: IdentityKey::generate().recipient(),
                 follow_up_key: code().follow_up_signing_key().follow_up_key(),
                 recipients: vec![address()],
+                conversation: crate::Conversation::Report,
+                earlier_consultation: None,
             },
             MessageKind::FollowUp {
                 signature: crate::MessageSignature::from_bytes([0; 64]),
@@ -1318,6 +1589,8 @@ mod tests {
                 reply_key: IdentityKey::generate().recipient(),
                 follow_up_key: code().follow_up_signing_key().follow_up_key(),
                 recipients,
+                conversation: crate::Conversation::Report,
+                earlier_consultation: None,
             },
             "report",
         )
@@ -1349,10 +1622,229 @@ mod tests {
     }
 
     fn author_of(message: &Message) -> Author {
-        match message.kind {
-            MessageKind::Report { .. } | MessageKind::FollowUp { .. } => Author::Reporter,
-            _ => Author::Office,
+        message.kind.author()
+    }
+
+    /// A consultation with the adviser: its opening, a follow-up and the adviser's reply.
+    fn consultation(adviser_identity: &IdentityKey) -> Vec<Message> {
+        let code = code();
+        let mailbox = code.mailbox_token().mailbox_id();
+        let day: crate::Day = "2026-11-28".parse().unwrap();
+        vec![
+            Message::opening(
+                &code,
+                vec![adviser()],
+                Conversation::Consultation,
+                crate::Content::text(day, "Mag ik iets vragen?"),
+            ),
+            Message::follow_up_signed(
+                &code.follow_up_signing_key(),
+                mailbox,
+                2,
+                crate::Content::text(day, "Nog een vraag."),
+            ),
+            Message::from_office(
+                &adviser_identity.office_signing_key(),
+                adviser(),
+                mailbox,
+                false,
+                1,
+                crate::Content::text(day, "Zeker, vertel."),
+            )
+            .unwrap(),
+        ]
+    }
+
+    fn report_carrying(messages: Vec<Message>) -> Message {
+        Message::report_after_consultation(
+            &crate::ReceiptCode::from_entropy([9; 16]),
+            vec![address()],
+            crate::Content::text("2026-11-29".parse().unwrap(), "Nu meld ik het."),
+            &code(),
+            messages,
+        )
+        .unwrap()
+    }
+
+    fn carried(report: &Message) -> &CarriedConsultation {
+        match &report.kind {
+            MessageKind::Report {
+                earlier_consultation: Some(carried),
+                ..
+            } => carried,
+            _ => panic!("the report carries a consultation"),
         }
+    }
+
+    #[test]
+    fn a_consultation_is_marked_on_the_wire_and_a_report_is_not() {
+        let adviser_identity = IdentityKey::generate();
+        let messages = consultation(&adviser_identity);
+        let encoded = messages[0].encode().unwrap();
+        let text = std::str::from_utf8(&encoded).unwrap();
+        assert!(text.contains(r#""kind":"report""#), "{text}");
+        assert!(text.contains(r#""conversation":"consultation""#), "{text}");
+        assert_eq!(Message::decode(&encoded).unwrap(), messages[0]);
+        let report = report_to(vec![address()]);
+        assert!(!std::str::from_utf8(&report.encode().unwrap())
+            .unwrap()
+            .contains("conversation"));
+        // A report says nothing of its conversation; only a first message names one.
+        let spelled_out = text.replace(
+            r#""conversation":"consultation""#,
+            r#""conversation":"report""#,
+        );
+        assert!(Message::decode(spelled_out.as_bytes()).is_err());
+        let follow_up = messages[1].encode().unwrap();
+        let follow_up = std::str::from_utf8(&follow_up).unwrap().replacen(
+            r#""kind":"follow-up""#,
+            r#""kind":"follow-up","conversation":"consultation""#,
+            1,
+        );
+        assert!(Message::decode(follow_up.as_bytes()).is_err());
+        // Each reader's check knows what the conversation is for.
+        let mut check = ThreadCheck::new(messages[0].mailbox, signers(&[], &adviser_identity));
+        for message in &messages {
+            check.admit(message, author_of(message)).unwrap();
+        }
+        assert_eq!(check.conversation(), Conversation::Consultation);
+    }
+
+    #[test]
+    fn a_consultation_has_no_process_guide() {
+        let adviser_identity = IdentityKey::generate();
+        let messages = consultation(&adviser_identity);
+        let mut appointing = Message::from_office(
+            &adviser_identity.office_signing_key(),
+            adviser(),
+            messages[0].mailbox,
+            false,
+            2,
+            crate::Content::text("2026-11-28".parse().unwrap(), "x"),
+        )
+        .unwrap();
+        if let MessageKind::Reply { process_guide, .. } = &mut appointing.kind {
+            *process_guide = Some(ProcessGuideChange {
+                recipient: RecipientAddress {
+                    organisation: "demo".into(),
+                    recipient: "guide".into(),
+                },
+                joined: true,
+            });
+        }
+        adviser_identity
+            .office_signing_key()
+            .sign(&mut appointing)
+            .unwrap();
+        let mut check = ThreadCheck::new(messages[0].mailbox, signers(&[], &adviser_identity));
+        check.set_process_guides(vec![RecipientAddress {
+            organisation: "demo".into(),
+            recipient: "guide".into(),
+        }]);
+        check.admit(&messages[0], Author::Reporter).unwrap();
+        assert!(matches!(
+            check.admit(&appointing, Author::Office),
+            Err(Error::MalformedMessage(_))
+        ));
+    }
+
+    #[test]
+    fn a_carried_consultation_round_trips_and_checks_out() {
+        let adviser_identity = IdentityKey::generate();
+        let report = report_carrying(consultation(&adviser_identity));
+        let office = IdentityKey::generate();
+        let sealed = report.seal(&[office.recipient()]).unwrap();
+        let opened = Message::open(std::slice::from_ref(&office), sealed.as_bytes()).unwrap();
+        assert_eq!(opened, report);
+        let checked = carried(&opened)
+            .check(&opened.mailbox, signers(&[], &adviser_identity))
+            .unwrap();
+        assert_eq!(checked.mailbox, code().mailbox_token().mailbox_id());
+        assert_eq!(checked.messages.len(), 3);
+        for (_, outcome) in &checked.messages {
+            assert_eq!(
+                outcome.as_ref().unwrap().authenticity,
+                Authenticity::Verified
+            );
+        }
+    }
+
+    #[test]
+    fn only_the_consultations_reporter_can_carry_it_into_a_report() {
+        let adviser_identity = IdentityKey::generate();
+        let signers = signers(&[], &adviser_identity);
+        let genuine = report_carrying(consultation(&adviser_identity));
+        // The adviser holds every message but not the receipt code: signed with any other
+        // key, the carried consultation is refused.
+        let forged = Message::report_after_consultation(
+            &crate::ReceiptCode::from_entropy([9; 16]),
+            vec![address()],
+            crate::Content::text("2026-11-29".parse().unwrap(), "Doorgestuurd."),
+            &crate::ReceiptCode::from_entropy([5; 16]),
+            consultation(&adviser_identity),
+        )
+        .unwrap();
+        assert!(matches!(
+            carried(&forged).check(&forged.mailbox, signers.clone()),
+            Err(Error::ForgedCarriedConsultation)
+        ));
+        // Moved into another report, or cut short, the signature no longer fits.
+        let elsewhere = MailboxId::from_bytes([8; 32]);
+        assert!(matches!(
+            carried(&genuine).check(&elsewhere, signers.clone()),
+            Err(Error::ForgedCarriedConsultation)
+        ));
+        let mut shortened = carried(&genuine).clone();
+        shortened.messages.pop();
+        assert!(matches!(
+            shortened.check(&genuine.mailbox, signers.clone()),
+            Err(Error::ForgedCarriedConsultation)
+        ));
+        // A reporter who rewrites the adviser's reply: the reply is marked, the rest stands.
+        let mut rewritten = carried(&genuine).clone();
+        rewritten.messages[2].body = String::from("Je moet het melden.").into();
+        let checked = rewritten.check(&genuine.mailbox, signers).unwrap();
+        assert!(checked.messages[0].1.is_ok());
+        assert!(checked.messages[1].1.is_ok());
+        assert!(matches!(
+            checked.messages[2].1,
+            Err(Error::ForgedOfficeMessage)
+        ));
+    }
+
+    #[test]
+    fn a_carried_consultation_is_shaped_as_one() {
+        let adviser_identity = IdentityKey::generate();
+        let mut messages = consultation(&adviser_identity);
+        // It begins with a consultation's opening, not a report's.
+        let mut not_a_consultation = messages.clone();
+        if let MessageKind::Report { conversation, .. } = &mut not_a_consultation[0].kind {
+            *conversation = Conversation::Report;
+        }
+        assert!(Message::report_after_consultation(
+            &crate::ReceiptCode::from_entropy([9; 16]),
+            vec![address()],
+            crate::Content::text("2026-11-29".parse().unwrap(), "x"),
+            &code(),
+            not_a_consultation,
+        )
+        .is_err());
+        // A consultation carries none; nor does a carried message.
+        let report = report_carrying(messages.clone());
+        let mut consultation_carrying = report.clone();
+        if let MessageKind::Report { conversation, .. } = &mut consultation_carrying.kind {
+            *conversation = Conversation::Consultation;
+        }
+        assert!(consultation_carrying.encode().is_err());
+        messages[0] = report;
+        assert!(Message::report_after_consultation(
+            &crate::ReceiptCode::from_entropy([9; 16]),
+            vec![address()],
+            crate::Content::text("2026-11-29".parse().unwrap(), "x"),
+            &code(),
+            messages,
+        )
+        .is_err());
     }
 
     #[test]

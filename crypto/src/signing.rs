@@ -26,7 +26,7 @@ use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::{Error, IdentityKey, Message, MessageKind, ReceiptCode};
+use crate::{Error, IdentityKey, MailboxId, Message, MessageKind, ReceiptCode};
 
 /// HKDF label of the follow-up signing key.
 pub const FOLLOW_UP_SIGNING_LABEL: &[u8] = b"meldpunt/v1/follow-up-signing";
@@ -38,6 +38,9 @@ pub const OFFICE_SIGNING_SALT: &[u8] = b"meldpunt office identity v1";
 pub const OFFICE_SIGNING_LABEL: &[u8] = b"meldpunt/v1/office-signing";
 /// Prefix of the bytes an office message's signature covers.
 pub const OFFICE_SIGNATURE_CONTEXT: &[u8] = b"meldpunt/v1/office-message\n";
+/// Prefix of the bytes a reporter signs, with a consultation's follow-up key, to carry that
+/// consultation into a report.
+pub const CARRIED_CONSULTATION_CONTEXT: &[u8] = b"meldpunt/v1/carried-consultation\n";
 /// Bech32 prefix of an office key.
 const OFFICE_KEY_HRP: &str = "mpok";
 
@@ -67,6 +70,35 @@ impl FollowUpSigningKey {
     }
 }
 
+impl FollowUpSigningKey {
+    /// Signs over the first `carried_count` messages of the consultation in `consultation`
+    /// to the report in `report` (see [`crate::CarriedConsultation`]).
+    pub fn sign_carried(
+        &self,
+        consultation: &MailboxId,
+        report: &MailboxId,
+        carried_count: u32,
+    ) -> MessageSignature {
+        let bytes = carried_consultation_bytes(consultation, report, carried_count);
+        MessageSignature(self.0.sign(&bytes).to_bytes())
+    }
+}
+
+/// What a reporter signs to carry a consultation into a report: the context, the
+/// consultation's mailbox, the report's mailbox and how many messages it carries.
+pub fn carried_consultation_bytes(
+    consultation: &MailboxId,
+    report: &MailboxId,
+    carried_count: u32,
+) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(CARRIED_CONSULTATION_CONTEXT.len() + 68);
+    bytes.extend_from_slice(CARRIED_CONSULTATION_CONTEXT);
+    bytes.extend_from_slice(consultation.as_bytes());
+    bytes.extend_from_slice(report.as_bytes());
+    bytes.extend_from_slice(&carried_count.to_be_bytes());
+    bytes
+}
+
 impl fmt::Debug for FollowUpSigningKey {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter.write_str("FollowUpSigningKey([redacted])")
@@ -89,6 +121,23 @@ impl FollowUpKey {
                 &Signature::from_bytes(&signature.0),
             )
             .map_err(|_| Error::ForgedFollowUp)
+    }
+
+    /// Checks the signature that carries a consultation into a report
+    /// ([`FollowUpSigningKey::sign_carried`]).
+    pub fn verify_carried(
+        &self,
+        consultation: &MailboxId,
+        report: &MailboxId,
+        carried_count: u32,
+        signature: &MessageSignature,
+    ) -> Result<(), Error> {
+        self.0
+            .verify_strict(
+                &carried_consultation_bytes(consultation, report, carried_count),
+                &Signature::from_bytes(&signature.0),
+            )
+            .map_err(|_| Error::ForgedCarriedConsultation)
     }
 
     /// The wire form.

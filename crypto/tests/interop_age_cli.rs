@@ -131,6 +131,8 @@ fn a_sealed_message_is_readable_json_with_stock_age() {
                 organisation: "demo".into(),
                 recipient: "integrity-office".into(),
             }],
+            conversation: meldpunt_crypto::Conversation::Report,
+            earlier_consultation: None,
         },
         written_on: "2026-11-28".parse::<Day>().unwrap(),
         body: String::from("Melding over de aanbesteding.").into(),

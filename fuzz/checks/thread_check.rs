@@ -61,6 +61,8 @@ fn message(byte: u8, sequence: u8) -> (Message, Author) {
                 .follow_up_signing_key()
                 .follow_up_key(),
             recipients: vec![from("integrity-office")],
+            conversation: meldpunt_crypto::Conversation::Report,
+            earlier_consultation: None,
         },
         1 => MessageKind::FollowUp {
             signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),

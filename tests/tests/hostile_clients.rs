@@ -317,6 +317,8 @@ async fn a_flood_of_mailbox_creations_raises_the_difficulty_and_honest_reports_s
                             organisation: "demo".into(),
                             recipient: "integrity-office".into(),
                         }],
+                        conversation: meldpunt_crypto::Conversation::Report,
+                        earlier_consultation: None,
                     },
                     written_on: "2026-11-28".parse().unwrap(),
                     body: String::from("flood").into(),

@@ -119,6 +119,8 @@ async fn one_bad_message_never_stops_the_office_intake() {
             reply_key: stranger.code.reply_identity().recipient(),
             follow_up_key: stranger.code.follow_up_signing_key().follow_up_key(),
             recipients: vec![address()],
+            conversation: meldpunt_crypto::Conversation::Report,
+            earlier_consultation: None,
         },
         written_on: day(),
         body: String::from("ongepad").into(),

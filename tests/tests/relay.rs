@@ -683,6 +683,8 @@ async fn every_acknowledged_submission_survives_a_kill() {
                         reply_key: reporter.code.reply_identity().recipient(),
                         follow_up_key: reporter.code.follow_up_signing_key().follow_up_key(),
                         recipients: vec![address("demo")],
+                        conversation: meldpunt_crypto::Conversation::Report,
+                        earlier_consultation: None,
                     },
                     written_on: day(),
                     body: format!("report from worker {worker}").into(),
