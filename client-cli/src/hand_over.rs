@@ -222,6 +222,12 @@ impl Inbox {
     ) -> Result<(String, usize)> {
         let mut store = Store::open(&self.store, identities)?;
         let case = store.case_mut(id)?.clone();
+        if case.is_consultation() {
+            return Err(CliError::Usage(format!(
+                "{} is a consultation, not a report: a process guide joins a report's case only",
+                case.id
+            )));
+        }
         let session = self.session(identities, &mut store)?;
         session.require_office_key()?;
         let reply_key = case.reply_key.clone().ok_or_else(|| {

@@ -554,16 +554,18 @@ impl Inbox {
             let listed: Vec<_> = cases
                 .iter()
                 .map(|case| {
+                    let consultation = case.is_consultation();
                     json!({
                         "case": case.id,
+                        "conversation": if consultation { "consultation" } else { "report" },
                         "received_on": case.received_on.to_string(),
                         "status": case.current_status(),
                         "assignee": case.team.assignee.map(|key| key.to_string()),
                         "labels": case.team.labels,
                         "notes": case.team.notes,
                         "last_activity": case.last_activity.to_string(),
-                        "acknowledgement_due": case.acknowledgement_due().to_string(),
-                        "feedback_due": case.feedback_due().to_string(),
+                        "acknowledgement_due": (!consultation).then(|| case.acknowledgement_due().to_string()),
+                        "feedback_due": (!consultation).then(|| case.feedback_due().to_string()),
                         "overdue": case.overdue(today),
                         "messages": case.messages.len(),
                         "quarantined": case.quarantined.len(),
@@ -580,7 +582,15 @@ impl Inbox {
         );
         let mut overdue_count = 0;
         let mut flagged = 0;
-        for case in &cases {
+        let (consultations, reports): (Vec<&Case>, Vec<&Case>) =
+            cases.iter().partition(|case| case.is_consultation());
+        for (index, case) in reports.iter().chain(&consultations).enumerate() {
+            if index == reports.len() {
+                println!(
+                    "\nConsultations (with confidential advisers; not reports, no deadlines):\n{:<10}  {:<10}  {:<14}  {:<10}",
+                    "case", "received", "status", "activity"
+                );
+            }
             let overdue = case.overdue(today);
             if !overdue.is_empty() {
                 overdue_count += 1;
@@ -594,23 +604,33 @@ impl Inbox {
                     due.to_string()
                 }
             };
-            println!(
-                "{:<10}  {:<10}  {:<14}  {:<10}  {:<14}  {:<14}",
-                case.id,
-                case.received_on,
-                case.current_status().as_str(),
-                case.last_activity,
-                mark(
-                    "acknowledgement",
-                    case.acknowledgement_due(),
-                    case.acknowledged_on.is_some() || case.current_status().is_closed()
-                ),
-                mark(
-                    "feedback",
-                    case.feedback_due(),
-                    case.feedback_on.is_some() || case.current_status().is_closed()
-                ),
-            );
+            if case.is_consultation() {
+                println!(
+                    "{:<10}  {:<10}  {:<14}  {:<10}",
+                    case.id,
+                    case.received_on,
+                    case.current_status().as_str(),
+                    case.last_activity,
+                );
+            } else {
+                println!(
+                    "{:<10}  {:<10}  {:<14}  {:<10}  {:<14}  {:<14}",
+                    case.id,
+                    case.received_on,
+                    case.current_status().as_str(),
+                    case.last_activity,
+                    mark(
+                        "acknowledgement",
+                        case.acknowledgement_due(),
+                        case.acknowledged_on.is_some() || case.current_status().is_closed()
+                    ),
+                    mark(
+                        "feedback",
+                        case.feedback_due(),
+                        case.feedback_on.is_some() || case.current_status().is_closed()
+                    ),
+                );
+            }
             if case.team.assignee.is_some() || !case.team.labels.is_empty() {
                 println!(
                     "{:<10}  assigned to {}{}",
@@ -654,8 +674,14 @@ impl Inbox {
             })
             .collect();
         println!(
-            "\n{} case(s): {}; {} overdue; {} with quarantined messages.",
+            "\n{} case(s), {} of them consultations: {}; {} overdue; {} with quarantined messages.",
             store.state.cases.len(),
+            store
+                .state
+                .cases
+                .values()
+                .filter(|case| case.is_consultation())
+                .count(),
             counts.join(", "),
             overdue_count,
             flagged
@@ -701,6 +727,7 @@ impl Inbox {
                         "attachments": message.attachments.iter().map(|a| json!({"name": a.name, "size": a.size, "id": a.location})).collect::<Vec<_>>(),
                         "identity_shared_with": crate::reporter::shared_with(message),
                         "shared_identity": shared_identity(message, &identities).as_deref().map(String::as_str),
+                        "carried_consultation": carried_json(message, &store.state.office_signers),
                     })
                 })
                 .collect();
@@ -725,6 +752,7 @@ impl Inbox {
                 "{}",
                 json!({
                     "case": case.id,
+                    "conversation": case.check.conversation().as_str(),
                     "status": case.current_status(),
                     "assignee": case.team.assignee.map(|key| key.to_string()),
                     "labels": case.team.labels,
@@ -738,14 +766,23 @@ impl Inbox {
             );
             return Ok(());
         }
-        println!(
-            "Case {} — {} — received {}, acknowledgement due {}, feedback due {}",
-            case.id,
-            case.current_status().as_str(),
-            case.received_on,
-            case.acknowledgement_due(),
-            case.feedback_due()
-        );
+        if case.is_consultation() {
+            println!(
+                "Consultation {} — {} — received {} (not a report: no deadlines; readable only by the advisers the reporter chose)",
+                case.id,
+                case.current_status().as_str(),
+                case.received_on,
+            );
+        } else {
+            println!(
+                "Case {} — {} — received {}, acknowledgement due {}, feedback due {}",
+                case.id,
+                case.current_status().as_str(),
+                case.received_on,
+                case.acknowledgement_due(),
+                case.feedback_due()
+            );
+        }
         if !history.is_empty() {
             println!(
                 "Team: assigned to {}; labels: {}",
@@ -818,6 +855,7 @@ impl Inbox {
                     reference.name, reference.size
                 );
             }
+            print_carried(message, &store.state.office_signers);
         }
         for message in &case.quarantined {
             println!(
@@ -1469,6 +1507,68 @@ fn file(
         unverified,
         missing_before: admitted.missing_before,
     })
+}
+
+/// The consultation a report carries, as `inbox show` prints it after the report.
+fn print_carried(message: &Message, signers: &[(RecipientAddress, OfficeKey)]) {
+    match crate::consultation::carried(message, signers) {
+        None => {}
+        Some(Err(why)) => println!("  ! It carries a consultation that is NOT SHOWN: {why}"),
+        Some(Ok(entries)) => {
+            println!(
+                "  ┌ The consultation before this report, carried by the reporter ({} message(s)):",
+                entries.len()
+            );
+            for entry in entries {
+                if entry.missing_before > 0 {
+                    println!(
+                        "  │ ({} earlier message(s) of this author not carried)",
+                        entry.missing_before
+                    );
+                }
+                println!(
+                    "  │ ── {} · written {}{} ──",
+                    printable(&entry.author, 0),
+                    entry.written_on,
+                    entry
+                        .not_verified
+                        .as_ref()
+                        .map(|why| format!(" · NOT VERIFIED: {why}"))
+                        .unwrap_or_default()
+                );
+                println!(
+                    "  │ {}",
+                    printable(entry.body.trim_end(), 0).replace('\n', "\n  │ ")
+                );
+                for name in &entry.attachments {
+                    println!(
+                        "  │ attachment {} (stayed with the consultation)",
+                        printable(name, 0)
+                    );
+                }
+            }
+            println!("  └");
+        }
+    }
+}
+
+/// The consultation a report carries, for `inbox show --json`.
+fn carried_json(message: &Message, signers: &[(RecipientAddress, OfficeKey)]) -> serde_json::Value {
+    match crate::consultation::carried(message, signers) {
+        None => serde_json::Value::Null,
+        Some(Err(why)) => json!({ "refused": why }),
+        Some(Ok(entries)) => json!({
+            "messages": entries.iter().map(|entry| json!({
+                "author": entry.author,
+                "written_on": entry.written_on.to_string(),
+                "body": entry.body.as_str(),
+                "attachments": entry.attachments,
+                "verified": entry.not_verified.is_none(),
+                "reason": entry.not_verified,
+                "missing_before": entry.missing_before,
+            })).collect::<Vec<_>>(),
+        }),
+    }
 }
 
 /// Updates a case's status from a message in its thread.

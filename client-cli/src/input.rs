@@ -31,11 +31,16 @@ pub fn secret_line(prompt: &str) -> Result<Zeroizing<String>> {
 
 /// The receipt code, from a file or a hidden prompt.
 pub fn receipt_code(file: Option<&Path>) -> Result<ReceiptCode> {
+    receipt_code_asking(file, "Receipt code (typing is hidden): ")
+}
+
+/// A receipt code from `--…receipt-file FILE`, or asked for with `prompt`, hidden.
+pub fn receipt_code_asking(file: Option<&Path>, prompt: &str) -> Result<ReceiptCode> {
     let text = match file {
         Some(path) => Zeroizing::new(
             std::fs::read_to_string(path).map_err(|error| CliError::file(path, error))?,
         ),
-        None => secret_line("Receipt code (typing is hidden): ")?,
+        None => secret_line(prompt)?,
     };
     Ok(ReceiptCode::parse(&text)?)
 }

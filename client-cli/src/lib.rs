@@ -9,6 +9,7 @@
 
 pub mod attachments;
 pub mod clock;
+pub mod consultation;
 pub mod error;
 pub mod hand_over;
 pub mod inbox;

@@ -146,6 +146,37 @@ enum Command {
         /// Send images as they are, metadata included.
         #[arg(long)]
         keep_metadata: bool,
+        /// Take an earlier consultation along (`meldpunt ask`): asks for its receipt code,
+        /// reads it here and carries its messages into this report. Leave it out and the
+        /// report says nothing of it; the advisers are never told either way.
+        #[arg(long)]
+        carry_consultation: bool,
+        /// Read the consultation's receipt code from this file instead of a hidden prompt.
+        #[arg(long, requires = "carry_consultation")]
+        consultation_receipt_file: Option<PathBuf>,
+    },
+    /// Ask a confidential adviser first: a consultation (a listening ear, directions), not a
+    /// report. Sealed here to the advisers you choose only; no deadlines run. Answered with
+    /// a receipt code like a report; `check` and `follow-up` work the same.
+    Ask {
+        #[command(flatten)]
+        relay: RelayOptions,
+        /// The organisation's id in the directory.
+        #[arg(long)]
+        to: String,
+        /// internal-confidential-adviser, external-confidential-adviser, or an adviser's id;
+        /// repeat to choose several (default: every confidential adviser of the organisation).
+        #[arg(long)]
+        role: Vec<String>,
+        /// A file to attach; repeat for several. Photos lose their metadata first.
+        #[arg(long)]
+        attach: Vec<PathBuf>,
+        /// Read the question from this file, or - for standard input.
+        #[arg(long)]
+        message_file: Option<PathBuf>,
+        /// Send images as they are, metadata included.
+        #[arg(long)]
+        keep_metadata: bool,
     },
     /// Read the replies to your report (asks for your receipt code).
     Check {
@@ -620,15 +651,44 @@ fn run(arguments: Arguments) -> Result<()> {
             attach,
             message_file,
             keep_metadata,
+            carry_consultation,
+            consultation_receipt_file,
         } => {
             let common = relay.reporter(json, &config)?;
             reporter::report(
                 &common,
-                &to,
-                &role,
-                &attach,
-                message_file.as_deref(),
-                keep_metadata,
+                &reporter::Opening {
+                    conversation: meldpunt_crypto::Conversation::Report,
+                    organisation: &to,
+                    roles: &role,
+                    files: &attach,
+                    message_file: message_file.as_deref(),
+                    keep_metadata,
+                    carry_consultation: carry_consultation
+                        .then_some(consultation_receipt_file.as_deref()),
+                },
+            )
+        }
+        Command::Ask {
+            relay,
+            to,
+            role,
+            attach,
+            message_file,
+            keep_metadata,
+        } => {
+            let common = relay.reporter(json, &config)?;
+            reporter::report(
+                &common,
+                &reporter::Opening {
+                    conversation: meldpunt_crypto::Conversation::Consultation,
+                    organisation: &to,
+                    roles: &role,
+                    files: &attach,
+                    message_file: message_file.as_deref(),
+                    keep_metadata,
+                    carry_consultation: None,
+                },
             )
         }
         Command::Check {

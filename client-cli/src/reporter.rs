@@ -1,4 +1,10 @@
-//! The reporter's commands: `report`, `check` and `follow-up`.
+//! The reporter's commands: `report`, `ask`, `check`, `follow-up` and `share-identity`.
+//!
+//! `ask` opens a *consultation* with the organisation's confidential advisers instead of a
+//! report: the same receipt code, no deadlines, readable only by the advisers chosen.
+//! `report --carry-consultation` turns a consultation into a report: this client reads the
+//! consultation with its code and carries its messages into the new report, signed over
+//! with the consultation's own key — only when the reporter asks; an adviser never can.
 //!
 //! Everything is sealed here, on the reporter's device, before anything is sent. The receipt
 //! code is generated here and shown only after the relay has durably accepted the report.
@@ -8,8 +14,8 @@
 use std::path::{Path, PathBuf};
 
 use meldpunt_crypto::{
-    Author, Content, Directory, MailboxToken, Message, MessageKind, ReceiptCode, RecipientAddress,
-    Role, ThreadCheck,
+    Author, Content, Conversation, Directory, MailboxToken, Message, MessageKind, ReceiptCode,
+    RecipientAddress, Role, ThreadCheck,
 };
 use serde_json::json;
 
@@ -91,6 +97,100 @@ pub fn choose_recipients(
     Ok(addresses)
 }
 
+/// Whether a role is a confidential adviser's (internal or external): the only recipients a
+/// consultation goes to.
+pub fn is_adviser(role: Role) -> bool {
+    matches!(
+        role,
+        Role::InternalConfidentialAdviser | Role::ExternalConfidentialAdviser
+    )
+}
+
+/// The advisers `ask --to ORG [--role …]` picks: every confidential adviser of the
+/// organisation when no role is given, else those named, each of whom must be an adviser.
+pub fn choose_advisers(
+    directory: &Directory,
+    organisation: &str,
+    roles: &[String],
+) -> Result<Vec<RecipientAddress>> {
+    let wanted: Vec<String> = if roles.is_empty() {
+        [
+            Role::InternalConfidentialAdviser,
+            Role::ExternalConfidentialAdviser,
+        ]
+        .into_iter()
+        .filter(|role| {
+            directory.organisation(organisation).is_some_and(|found| {
+                found
+                    .recipients
+                    .iter()
+                    .any(|recipient| recipient.role == *role)
+            })
+        })
+        .map(|role| role.as_str().to_owned())
+        .collect()
+    } else {
+        roles.to_vec()
+    };
+    if wanted.is_empty() && directory.organisation(organisation).is_some() {
+        return Err(CliError::Usage(format!(
+            "{organisation} lists no confidential adviser in the directory; make a report instead (meldpunt report)"
+        )));
+    }
+    let addresses = choose_recipients(directory, organisation, &wanted)?;
+    for address in &addresses {
+        let recipient = directory.recipient(address)?;
+        if !is_adviser(recipient.role) {
+            return Err(CliError::Usage(format!(
+                "a consultation goes to confidential advisers only; {} is a {} (make a report to reach them)",
+                address.recipient,
+                recipient.role.as_str()
+            )));
+        }
+    }
+    Ok(addresses)
+}
+
+/// The consultation a report carries: its messages as `consultation_code` reads them (those
+/// that opened and fit), refused if that code opens a report rather than a consultation.
+fn consultation_to_carry(
+    relay: &Relay,
+    consultation_code: &ReceiptCode,
+    directory: &Directory,
+) -> Result<Vec<Message>> {
+    let thread = read_thread(relay, consultation_code, directory)?;
+    if thread.check.conversation() != Conversation::Consultation {
+        return Err(CliError::Usage(
+            "that receipt code opens a report, not a consultation; only a consultation is carried into a report".into(),
+        ));
+    }
+    Ok(thread
+        .entries
+        .into_iter()
+        .filter_map(|(_, checked)| checked.ok().map(|checked| checked.message))
+        .collect())
+}
+
+/// What a new conversation is, as `report` and `ask` open it.
+#[derive(Debug)]
+pub struct Opening<'a> {
+    /// A report or a consultation.
+    pub conversation: Conversation,
+    /// The organisation's id.
+    pub organisation: &'a str,
+    /// Roles or recipient ids chosen.
+    pub roles: &'a [String],
+    /// Files to attach.
+    pub files: &'a [PathBuf],
+    /// Where the text comes from.
+    pub message_file: Option<&'a Path>,
+    /// Send images as they are.
+    pub keep_metadata: bool,
+    /// For a report after a consultation: where that consultation's receipt code comes from
+    /// (`Some(None)`: asked for, hidden).
+    pub carry_consultation: Option<Option<&'a Path>>,
+}
+
 fn solve(relay: &Relay, token: &MailboxToken) -> Result<Option<String>> {
     let Some(challenge) = relay.challenge()? else {
         return Ok(None);
@@ -111,36 +211,72 @@ fn solve(relay: &Relay, token: &MailboxToken) -> Result<Option<String>> {
     Ok(Some(stamp.to_wire()))
 }
 
-/// `meldpunt report`.
-#[allow(clippy::too_many_arguments)]
-pub fn report(
-    common: &Common,
-    organisation: &str,
-    roles: &[String],
-    files: &[PathBuf],
-    message_file: Option<&Path>,
-    keep_metadata: bool,
-) -> Result<()> {
+/// `meldpunt report` and `meldpunt ask`.
+pub fn report(common: &Common, opening: &Opening<'_>) -> Result<()> {
+    let Opening {
+        conversation,
+        organisation,
+        roles,
+        files,
+        message_file,
+        keep_metadata,
+        carry_consultation,
+    } = *opening;
     let directory = verified_directory(&common.relay, common.directory_key.as_deref())?;
-    let addresses = choose_recipients(&directory, organisation, roles)?;
+    let addresses = match conversation {
+        Conversation::Report => choose_recipients(&directory, organisation, roles)?,
+        Conversation::Consultation => choose_advisers(&directory, organisation, roles)?,
+    };
     let mut keys = directory.keys_for(&addresses)?;
+    let carried = match carry_consultation {
+        None => None,
+        Some(file) => {
+            let consultation_code = input::receipt_code_asking(
+                file,
+                "Receipt code of your consultation (typing is hidden): ",
+            )?;
+            let messages = consultation_to_carry(&common.relay, &consultation_code, &directory)?;
+            Some((consultation_code, messages))
+        }
+    };
     let planned = attachments::plan_files(files, keep_metadata)?;
-    let body = input::message(message_file, "report")?;
+    let body = input::message(
+        message_file,
+        match conversation {
+            Conversation::Report => "report",
+            Conversation::Consultation => "question",
+        },
+    )?;
 
     let code = ReceiptCode::generate();
     let token = code.mailbox_token();
     let reply = code.reply_identity();
     keys.push(reply.recipient());
-    let message = Message::report(
-        &code,
-        addresses.clone(),
-        Content {
-            written_on: today(),
-            body: body.to_string().into(),
-            attachments: planned.iter().map(|plan| plan.reference.clone()).collect(),
-        },
-    );
-    let sealed = message.seal(&keys)?.into_bytes();
+    let content = Content {
+        written_on: today(),
+        body: body.to_string().into(),
+        attachments: planned.iter().map(|plan| plan.reference.clone()).collect(),
+    };
+    let carried_count = carried.as_ref().map_or(0, |(_, messages)| messages.len());
+    let message = match carried {
+        None => Message::opening(&code, addresses.clone(), conversation, content),
+        Some((consultation_code, messages)) => Message::report_after_consultation(
+            &code,
+            addresses.clone(),
+            content,
+            &consultation_code,
+            messages,
+        )?,
+    };
+    let sealed = match message.seal(&keys) {
+        Err(meldpunt_crypto::Error::TooLarge { .. }) if carried_count > 0 => {
+            return Err(CliError::Usage(
+                "your consultation and report together are larger than one message may be (1 MiB); nothing was sent. Report without --carry-consultation and quote what matters"
+                    .into(),
+            ))
+        }
+        other => other?.into_bytes(),
+    };
     // The relay learns which recipients the report went to (not what it says), so that only
     // their office sessions reach the mailbox.
     let recipients: Vec<String> = addresses
@@ -192,6 +328,8 @@ pub fn report(
                 "recipients": addresses.iter().map(|a| &a.recipient).collect::<Vec<_>>(),
                 "attachment_failures": failures,
                 "post_quantum": meldpunt_crypto::all_post_quantum(&keys),
+                "conversation": conversation.as_str(),
+                "carried_consultation_messages": carried_count,
             })
         );
     } else {
@@ -200,10 +338,28 @@ pub fn report(
             .filter_map(|address| directory.recipient(address).ok())
             .map(|recipient| recipient.name.en.clone())
             .collect();
-        println!(
-            "Your report was received by the relay, sealed for: {}.",
-            names.join(", ")
-        );
+        match conversation {
+            Conversation::Report => println!(
+                "Your report was received by the relay, sealed for: {}.",
+                names.join(", ")
+            ),
+            Conversation::Consultation => {
+                println!(
+                    "Your question was received by the relay, sealed for: {} (and nobody else).",
+                    names.join(", ")
+                );
+                println!(
+                    "This is a consultation, not a report: no deadlines run. If you decide to report, \
+                     meldpunt report --carry-consultation takes this conversation along, or leave it out."
+                );
+            }
+        }
+        if carried_count > 0 {
+            println!(
+                "It carries your consultation ({carried_count} message(s)), signed over with your consultation's code. \
+                 The advisers were not told; your consultation's code still opens the consultation."
+            );
+        }
         if !meldpunt_crypto::all_post_quantum(&keys) {
             println!(
                 "(Sealed with classic keys: the office has not moved all its keys to post-quantum ones yet.)"
@@ -326,6 +482,10 @@ fn read_thread(relay: &Relay, code: &ReceiptCode, directory: &Directory) -> Resu
 
 fn author(message: &Message, directory: &Directory) -> String {
     match &message.kind {
+        MessageKind::Report {
+            conversation: Conversation::Consultation,
+            ..
+        } => "you (question)".into(),
         MessageKind::Report { .. } => "you (report)".into(),
         MessageKind::FollowUp { .. } => "you (follow-up)".into(),
         MessageKind::Reply { from, .. } | MessageKind::Acknowledgement { from, .. } => {
@@ -400,6 +560,7 @@ pub fn check(
                     "body": message.body.as_str(),
                     "attachments": message.attachments.iter().map(|a| json!({"name": a.name, "size": a.size})).collect::<Vec<_>>(),
                     "identity_shared_with": shared_with(message),
+                    "carried_consultation_messages": carried_messages(message),
                 }),
                 Err(reason) => json!({
                     "position": entry.position,
@@ -411,9 +572,14 @@ pub fn check(
             .collect();
         println!(
             "{}",
-            json!({ "messages": messages, "unreadable": unreadable, "saved_attachments": saved })
+            json!({ "conversation": thread.check.conversation().as_str(), "messages": messages, "unreadable": unreadable, "saved_attachments": saved })
         );
         return Ok(());
+    }
+    if thread.check.conversation() == Conversation::Consultation {
+        println!(
+            "This is a consultation with the advisers you chose, not a report: no deadlines run.\n"
+        );
     }
     for (entry, checked) in &thread.entries {
         match checked {
@@ -435,6 +601,9 @@ pub fn check(
                 println!("{}", crate::inbox::printable(message.body.trim_end(), 0));
                 if let Some(with) = shared_with(message) {
                     println!("  [you shared your identity with {with} only]");
+                }
+                if let Some(carried) = carried_messages(message) {
+                    println!("  [it carries your consultation: {carried} message(s)]");
                 }
                 for reference in &message.attachments {
                     println!(
@@ -464,9 +633,12 @@ pub fn check(
         })
         .count();
     if replies == 0 {
-        println!(
-            "No reply yet. An acknowledgement of receipt is due within 7 days of your report."
-        );
+        match thread.check.conversation() {
+            Conversation::Report => println!(
+                "No reply yet. An acknowledgement of receipt is due within 7 days of your report."
+            ),
+            Conversation::Consultation => println!("No reply yet."),
+        }
     }
     for path in saved {
         println!("Saved {}", path.display());
@@ -597,6 +769,17 @@ pub fn share_identity(
         );
     }
     Ok(())
+}
+
+/// How many messages of an earlier consultation a report carries, if it carries one.
+pub(crate) fn carried_messages(message: &Message) -> Option<usize> {
+    match &message.kind {
+        MessageKind::Report {
+            earlier_consultation: Some(carried),
+            ..
+        } => Some(carried.messages.len()),
+        _ => None,
+    }
 }
 
 /// Whom a message shares the reporter's identity with, if it does.

@@ -281,6 +281,12 @@ impl Case {
         self.check.is_partial()
     }
 
+    /// Whether the conversation is a consultation with confidential advisers (not a report:
+    /// no deadlines, listed apart).
+    pub fn is_consultation(&self) -> bool {
+        self.check.conversation() == meldpunt_crypto::Conversation::Consultation
+    }
+
     /// Whether a report was filed (a case holding only quarantined messages has none).
     pub fn has_report(&self) -> bool {
         self.reply_key.is_some()
@@ -298,10 +304,14 @@ impl Case {
             .plus_months(3)
     }
 
-    /// The legal deadlines still open, with their day: none once the case is closed.
+    /// The legal deadlines still open, with their day: none once the case is closed, and
+    /// none for a consultation (it is not a report).
     pub fn open_deadlines(&self) -> Vec<(Deadline, Day)> {
         let mut open = Vec::new();
-        if self.current_status().is_closed() || !(self.has_report() || self.is_partial()) {
+        if self.current_status().is_closed()
+            || self.is_consultation()
+            || !(self.has_report() || self.is_partial())
+        {
             return open;
         }
         if self.acknowledged_on.is_none() {
