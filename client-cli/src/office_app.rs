@@ -679,40 +679,71 @@ fn cases_body<'a>(
         @if cases.is_empty() {
             p { (language.pick("Geen meldingen.", "No cases.")) }
         } @else {
-            table {
-                caption { (language.pick("Meldingen, te late eerst", "Cases, overdue first")) }
-                thead { tr {
-                    th scope="col" { (language.pick("Melding", "Case")) }
-                    th scope="col" { (language.pick("Status", "Status")) }
-                    th scope="col" { (language.pick("Toegewezen aan", "Assigned to")) }
-                    th scope="col" { (language.pick("Labels", "Labels")) }
-                    th scope="col" { (language.pick("Ontvangen", "Received")) }
-                    th scope="col" { (language.pick("Laatste bericht", "Last activity")) }
+            @let (consultations, reports): (Vec<&(usize, &Case)>, Vec<&(usize, &Case)>) =
+                cases.iter().partition(|(_, case)| case.is_consultation());
+            @if !reports.is_empty() {
+                (cases_table(language, language.pick("Meldingen, te late eerst", "Cases, overdue first"), &reports, true))
+            }
+            @if !consultations.is_empty() {
+                h2 id="consultations" { (language.pick("Adviesgesprekken", "Consultations")) }
+                p class="hint" { (language.pick(
+                    "Gesprekken met een vertrouwenspersoon: geen melding, geen wettelijke termijnen. Alleen de gekozen vertrouwenspersonen lezen ze.",
+                    "Conversations with a confidential adviser: not reports, no legal deadlines. Only the advisers chosen read them."
+                )) }
+                (cases_table(language, language.pick("Adviesgesprekken, laatste eerst", "Consultations, latest first"), &consultations, false))
+            }
+        }
+    }
+}
+
+/// One table of cases; `deadlines` adds the legal deadlines (a report's, never a
+/// consultation's).
+fn cases_table(
+    language: Language,
+    caption: &str,
+    cases: &[&(usize, &Case)],
+    deadlines: bool,
+) -> Markup {
+    let today = today();
+    let lang = language.code();
+    html! {
+        table {
+            caption { (caption) }
+            thead { tr {
+                th scope="col" { (language.pick("Melding", "Case")) }
+                th scope="col" { (language.pick("Status", "Status")) }
+                th scope="col" { (language.pick("Toegewezen aan", "Assigned to")) }
+                th scope="col" { (language.pick("Labels", "Labels")) }
+                th scope="col" { (language.pick("Ontvangen", "Received")) }
+                th scope="col" { (language.pick("Laatste bericht", "Last activity")) }
+                @if deadlines {
                     th scope="col" { (language.pick("Ontvangstbevestiging voor", "Acknowledge by")) }
                     th scope="col" { (language.pick("Terugkoppeling voor", "Feedback by")) }
-                    th scope="col" { (language.pick("Let op", "Attention")) }
-                } }
-                tbody {
-                    @for (_, case) in &cases {
-                        @let overdue = case.overdue(today);
-                        tr class=[(!overdue.is_empty()).then_some("overdue")] {
-                            td { a href={ "/cases/" (case.id) "?lang=" (lang) } { (case.id) } }
-                            td { (status_label(language, case.current_status())) }
-                            td { @if let Some(key) = &case.team.assignee { span class="key" title=(key.to_string()) { (crate::inbox::short_key(key)) } } }
-                            td { (case.team.labels.join(", ")) }
-                            td { (case.received_on) }
-                            td { (case.last_activity) }
+                }
+                th scope="col" { (language.pick("Let op", "Attention")) }
+            } }
+            tbody {
+                @for (_, case) in cases {
+                    @let overdue = case.overdue(today);
+                    tr class=[(!overdue.is_empty()).then_some("overdue")] {
+                        td { a href={ "/cases/" (case.id) "?lang=" (lang) } { (case.id) } }
+                        td { (status_label(language, case.current_status())) }
+                        td { @if let Some(key) = &case.team.assignee { span class="key" title=(key.to_string()) { (crate::inbox::short_key(key)) } } }
+                        td { (case.team.labels.join(", ")) }
+                        td { (case.received_on) }
+                        td { (case.last_activity) }
+                        @if deadlines {
                             td { @if case.acknowledged_on.is_some() { (language.pick("gedaan", "done")) } @else { (case.acknowledgement_due()) } }
                             td { @if case.feedback_on.is_some() { (language.pick("gedaan", "done")) } @else { (case.feedback_due()) } }
-                            td {
-                                @for what in &overdue {
-                                    strong { (language.pick("TE LAAT: ", "OVERDUE: ")) (overdue_label(language, what)) } " "
-                                }
-                                @if !case.quarantined.is_empty() {
-                                    span { (case.quarantined.len()) " " (language.pick("apart gezet", "quarantined")) }
-                                }
-                                @if case.is_partial() { " " span { (language.pick("gedeeltelijk", "partial")) } }
+                        }
+                        td {
+                            @for what in &overdue {
+                                strong { (language.pick("TE LAAT: ", "OVERDUE: ")) (overdue_label(language, what)) } " "
                             }
+                            @if !case.quarantined.is_empty() {
+                                span { (case.quarantined.len()) " " (language.pick("apart gezet", "quarantined")) }
+                            }
+                            @if case.is_partial() { " " span { (language.pick("gedeeltelijk", "partial")) } }
                         }
                     }
                 }
@@ -837,7 +868,7 @@ fn team_section(
                 button type="submit" { (language.pick("Voeg notitie toe", "Add note")) }
             }
         }
-        @if case.has_report() && !process_guides.is_empty() {
+        @if case.has_report() && !case.is_consultation() && !process_guides.is_empty() {
             h3 { (language.pick("Procesbegeleider", "Process guide")) }
             @if !case.check.guides().is_empty() {
                 p { (language.pick("Begeleidt deze melding: ", "Accompanies this case: "))
@@ -942,6 +973,12 @@ async fn case(
 
 fn author_label(language: Language, message: &Message) -> String {
     match &message.kind {
+        MessageKind::Report {
+            conversation: meldpunt_crypto::Conversation::Consultation,
+            ..
+        } => language
+            .pick("melder (vraag)", "reporter (question)")
+            .into(),
         MessageKind::Report { .. } => language
             .pick("melder (melding)", "reporter (report)")
             .into(),
@@ -980,10 +1017,17 @@ fn case_body(
             dt { (language.pick("Toegewezen aan", "Assigned to")) }
             dd { @if let Some(key) = &case.team.assignee { span class="key" title=(key.to_string()) { (crate::inbox::short_key(key)) } } @else { (language.pick("niemand", "nobody")) } }
             dt { (language.pick("Ontvangen", "Received")) } dd { (case.received_on) }
-            dt { (language.pick("Ontvangstbevestiging voor", "Acknowledge by")) }
-            dd { @if let Some(day) = case.acknowledged_on { (language.pick("gedaan op ", "done on ")) (day) } @else { (case.acknowledgement_due()) } }
-            dt { (language.pick("Terugkoppeling voor", "Feedback by")) }
-            dd { @if let Some(day) = case.feedback_on { (language.pick("gedaan op ", "done on ")) (day) } @else { (case.feedback_due()) } }
+            @if case.is_consultation() {
+                dt { (language.pick("Soort", "Kind")) }
+                dd { (language.pick(
+                    "adviesgesprek met een vertrouwenspersoon: geen melding, geen wettelijke termijnen",
+                    "consultation with a confidential adviser: not a report, no legal deadlines")) }
+            } @else {
+                dt { (language.pick("Ontvangstbevestiging voor", "Acknowledge by")) }
+                dd { @if let Some(day) = case.acknowledged_on { (language.pick("gedaan op ", "done on ")) (day) } @else { (case.acknowledgement_due()) } }
+                dt { (language.pick("Terugkoppeling voor", "Feedback by")) }
+                dd { @if let Some(day) = case.feedback_on { (language.pick("gedaan op ", "done on ")) (day) } @else { (case.feedback_due()) } }
+            }
         }
         @for what in &overdue {
             p class="notice" role="alert" { strong { (language.pick("TE LAAT: ", "OVERDUE: ")) (overdue_label(language, what)) } }
@@ -1028,6 +1072,7 @@ fn case_body(
                                     }
                                 }
                             }
+                            (carried_section(language, &message, signers))
                         }
                         Err(_) => p { (language.pick("Dit bericht kan niet worden gelezen.", "This message cannot be read.")) }
                     }
@@ -1049,7 +1094,7 @@ fn case_body(
                 button type="submit" { (language.pick("Heropen", "Reopen")) }
             }
         } @else if case.has_report() {
-            @if case.acknowledged_on.is_none() {
+            @if case.acknowledged_on.is_none() && !case.is_consultation() {
                 h2 { (language.pick("Ontvangst bevestigen", "Acknowledge receipt")) }
                 form method="post" enctype="multipart/form-data" action={ "/cases/" (case.id) "/reply" } {
                     input type="hidden" name="lang" value=(lang);
@@ -1081,6 +1126,49 @@ fn case_body(
                 "Folder for the investigation file (new or empty, full path)")) }
             input type="text" id="export-folder" name="folder" required;
             button type="submit" { (language.pick("Exporteer", "Export")) }
+        }
+    }
+}
+
+/// The consultation a report carries, shown under the report: each message with its author
+/// and whether it checked out; nothing of it when the reporter's signature over it fails.
+fn carried_section(
+    language: Language,
+    message: &meldpunt_crypto::Message,
+    signers: &[(RecipientAddress, OfficeKey)],
+) -> Markup {
+    html! {
+        @match crate::consultation::carried(message, signers) {
+            None => {}
+            Some(Err(why)) => p class="notice" role="alert" {
+                strong { (language.pick("Meegestuurd adviesgesprek NIET getoond: ", "Carried consultation NOT SHOWN: ")) }
+                (why)
+            }
+            Some(Ok(entries)) => section class="carried" aria-labelledby="carried-heading" {
+                h3 id="carried-heading" { (language.pick(
+                    "Het adviesgesprek vóór deze melding, door de melder meegestuurd",
+                    "The consultation before this report, carried along by the reporter")) }
+                ol class="thread" {
+                    @for entry in &entries {
+                        li {
+                            p class="meta" {
+                                strong { @if entry.from_adviser { (entry.author) } @else { (language.pick("melder", "reporter")) } }
+                                " · " (entry.written_on)
+                                @if let Some(why) = &entry.not_verified {
+                                    " · " strong { (language.pick("NIET GEVERIFIEERD: ", "NOT VERIFIED: ")) (why) }
+                                }
+                                @if entry.missing_before > 0 {
+                                    " · " (entry.missing_before) " " (language.pick("eerdere bericht(en) niet meegestuurd", "earlier message(s) not carried"))
+                                }
+                            }
+                            pre class="body" { (entry.body.as_str()) }
+                            @for name in &entry.attachments {
+                                p class="meta" { (name) " " (language.pick("(bleef bij het adviesgesprek)", "(stayed with the consultation)")) }
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 }
