@@ -303,6 +303,49 @@ fn main() {
         appointment.encode().unwrap().as_slice(),
     )
     .unwrap();
+    // A consultation with the external adviser (its opening, the adviser's answer), carried
+    // into a report by its reporter: deterministic (derived keys, Ed25519).
+    let consultation_code = ReceiptCode::from_entropy([2u8; 16]);
+    let adviser_address = RecipientAddress {
+        organisation: "demo".into(),
+        recipient: "external-adviser".into(),
+    };
+    let consultation = vec![
+        Message::opening(
+            &consultation_code,
+            vec![adviser_address.clone()],
+            meldpunt_crypto::Conversation::Consultation,
+            meldpunt_crypto::Content::text(
+                day("2026-12-01"),
+                "Mag ik eerst iets vragen, voordat ik meld?",
+            ),
+        ),
+        Message::from_office(
+            &adviser.office_signing_key(),
+            adviser_address,
+            consultation_code.mailbox_token().mailbox_id(),
+            false,
+            1,
+            meldpunt_crypto::Content::text(day("2026-12-02"), "Natuurlijk. Melden kan ook later."),
+        )
+        .unwrap(),
+    ];
+    let carried_report = Message::report_after_consultation(
+        &ReceiptCode::from_entropy([3u8; 16]),
+        vec![RecipientAddress {
+            organisation: "demo".into(),
+            recipient: "integrity-office".into(),
+        }],
+        meldpunt_crypto::Content::text(day("2026-12-03"), "Nu meld ik het formeel."),
+        &consultation_code,
+        consultation,
+    )
+    .unwrap();
+    fs::write(
+        testdata.join("report-after-consultation.json"),
+        carried_report.encode().unwrap().as_slice(),
+    )
+    .unwrap();
     // A hand-over of that follow-up from the integrity office's member to a colleague's key
     // (here the adviser's identity stands in for the colleague): deterministic too.
     let hand_over = office

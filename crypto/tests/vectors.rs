@@ -400,6 +400,41 @@ fn the_reply_appointing_a_process_guide_verifies_and_is_byte_stable() {
 }
 
 #[test]
+fn the_report_carrying_a_consultation_checks_out_and_is_byte_stable() {
+    let bytes = fs::read(testdata("report-after-consultation.json")).unwrap();
+    let report = Message::decode(&bytes).unwrap();
+    assert_eq!(report.encode().unwrap().as_slice(), &bytes[..]);
+    let meldpunt_crypto::MessageKind::Report {
+        earlier_consultation: Some(carried),
+        ..
+    } = &report.kind
+    else {
+        panic!("the vector carries a consultation");
+    };
+    let signed =
+        SignedDirectory::from_bytes(fs::read(testdata("directory.signed.json")).unwrap()).unwrap();
+    let signers = signed
+        .verify_history(&signed.claimed_signing_key().unwrap())
+        .unwrap()
+        .office_signers();
+    let checked = carried.check(&report.mailbox, signers.clone()).unwrap();
+    assert_eq!(checked.messages.len(), 2);
+    assert!(checked.messages.iter().all(|(_, outcome)| outcome.is_ok()));
+    assert_eq!(
+        checked.messages[0].0.kind.conversation(),
+        Some(meldpunt_crypto::Conversation::Consultation)
+    );
+    // Carried into another report, the reporter's signature no longer fits.
+    let elsewhere = ReceiptCode::from_entropy([4u8; 16])
+        .mailbox_token()
+        .mailbox_id();
+    assert!(matches!(
+        carried.check(&elsewhere, signers),
+        Err(meldpunt_crypto::Error::ForgedCarriedConsultation)
+    ));
+}
+
+#[test]
 fn office_keys_are_derived_from_their_identities() {
     let text = read("office-keys.txt");
     let lines: Vec<&str> = text.lines().filter(|line| !line.starts_with('#')).collect();

@@ -32,6 +32,9 @@ export const FOLLOW_UP_SIGNING_LABEL = utf8ToBytes("meldpunt/v1/follow-up-signin
 export const FOLLOW_UP_SIGNATURE_CONTEXT = utf8ToBytes("meldpunt/v1/follow-up\n");
 export const OFFICE_SIGNATURE_CONTEXT = utf8ToBytes("meldpunt/v1/office-message\n");
 export const DIRECTORY_SIGNATURE_CONTEXT = utf8ToBytes("meldpunt/v1/directory\n");
+export const CARRIED_CONSULTATION_CONTEXT = utf8ToBytes("meldpunt/v1/carried-consultation\n");
+/** Most messages a report carries of the consultation before it. */
+const MAXIMUM_CARRIED_MESSAGES = 256;
 const HUMAN_READABLE_PART = "meldpunt";
 const RECEIPT_CODE_CHARACTERS = 32;
 const GROUP_LENGTH = 4;
@@ -341,6 +344,8 @@ const MESSAGE_FIELDS = [
   "signature",
   "shared_identity",
   "process_guide",
+  "conversation",
+  "earlier_consultation",
 ];
 /** Longest sealed identity a follow-up carries (bytes). */
 const MAXIMUM_SEALED_IDENTITY_LENGTH = 64 * 1024;
@@ -456,8 +461,21 @@ function decodesToLength(text, length) {
   }
 }
 
-/** Encodes a message as the Rust crate does (compact JSON, fields in the same order). */
+/**
+ * Encodes a message as the Rust crate does (compact JSON, fields in the same order). A
+ * message longer than 1 MiB is refused (`too-large`): with a carried consultation it can be.
+ */
 export function encodeMessage(message) {
+  const encoded = encoder.encode(JSON.stringify(messageWire(message)));
+  if (encoded.length > MAXIMUM_MESSAGE_LENGTH) {
+    encoded.fill(0);
+    throw new ProtocolError("too-large", "the message is longer than 1 MiB");
+  }
+  return encoded;
+}
+
+/** The wire object of a message (and of each message a report carries). */
+function messageWire(message) {
   if (encoder.encode(message.body).length > MAXIMUM_BODY_LENGTH) {
     throw new ProtocolError("too-large", "the text is longer than 512 KiB");
   }
@@ -500,7 +518,44 @@ export function encodeMessage(message) {
   if (message.kind === "reply" && message.processGuide) {
     wire.process_guide = { recipient: address(message.processGuide.recipient), joined: message.processGuide.joined };
   }
-  return encoder.encode(JSON.stringify(wire));
+  if (message.kind === "report" && message.conversation === "consultation") {
+    if (message.earlierConsultation) throw malformed("only a report carries an earlier consultation, a consultation none");
+    wire.conversation = "consultation";
+  }
+  if (message.kind === "report" && message.earlierConsultation) {
+    const { messages, signature } = message.earlierConsultation;
+    if (messages.length < 1 || messages.length > MAXIMUM_CARRIED_MESSAGES || messages[0].conversation !== "consultation") {
+      throw malformed("a carried consultation begins with the consultation's first message");
+    }
+    wire.earlier_consultation = { messages: messages.map(messageWire), signature };
+  }
+  return wire;
+}
+
+/**
+ * What a reporter signs, with the consultation's follow-up key, to carry that consultation
+ * into a report: the context || the consultation's mailbox id (32 bytes) || the report's
+ * mailbox id (32 bytes) || how many messages it carries (4 bytes, big-endian).
+ */
+export function carriedConsultationBytes(consultationMailboxWire, reportMailboxWire, count) {
+  const carried = new Uint8Array(4);
+  new DataView(carried.buffer).setUint32(0, count);
+  return concat(
+    CARRIED_CONSULTATION_CONTEXT,
+    base64urlnopad.decode(consultationMailboxWire),
+    base64urlnopad.decode(reportMailboxWire),
+    carried,
+  );
+}
+
+/**
+ * The consultation `messages` (as the holder of its receipt code read them, first message
+ * first) carried into the report in `reportMailboxWire`: signed with the consultation's
+ * follow-up seed, so that nobody but its reporter can carry it anywhere.
+ */
+export function carryConsultation(followUpSeed, messages, reportMailboxWire) {
+  const signature = ed25519.sign(carriedConsultationBytes(messages[0].mailbox, reportMailboxWire, messages.length), followUpSeed);
+  return { messages, signature: base64urlnopad.encode(signature) };
 }
 
 /**
@@ -528,6 +583,11 @@ export function decodeMessage(padded) {
     throw malformed("the message is not valid JSON");
   }
   checkMessageJson(text);
+  return decodeWire(wire, false);
+}
+
+/** The message a parsed wire object describes (`nested`: one a report carries). */
+function decodeWire(wire, nested) {
   if (wire === null || typeof wire !== "object" || wire["meldpunt-message"] !== MESSAGE_FORMAT_VERSION) {
     throw malformed("the message is not in a format this page knows");
   }
@@ -611,6 +671,33 @@ export function decodeMessage(padded) {
     }
     processGuide = { recipient: change.recipient, joined: change.joined };
   }
+  if ((present("conversation") || present("earlier_consultation")) && wire.kind !== "report") {
+    throw malformed("only a report says what the conversation is for or carries a consultation");
+  }
+  if (present("conversation") && wire.conversation !== "consultation") {
+    throw malformed("a report leaves out \"conversation\"; only a consultation names it");
+  }
+  let earlierConsultation;
+  if (present("earlier_consultation")) {
+    const carried = wire.earlier_consultation;
+    if (nested || present("conversation")) {
+      throw malformed("only a report carries an earlier consultation, a consultation or a carried message none");
+    }
+    if (
+      !hasExactly(carried, ["messages", "signature"]) ||
+      !Array.isArray(carried.messages) ||
+      carried.messages.length < 1 ||
+      carried.messages.length > MAXIMUM_CARRIED_MESSAGES ||
+      !decodesToLength(carried.signature, 64)
+    ) {
+      throw malformed(`a report carries 1 to ${MAXIMUM_CARRIED_MESSAGES} messages of the consultation before it, and a signature`);
+    }
+    const messages = carried.messages.map((item) => decodeWire(item, true));
+    if (messages[0].conversation !== "consultation") {
+      throw malformed("a carried consultation begins with the consultation's first message");
+    }
+    earlierConsultation = { messages, signature: carried.signature };
+  }
   if (OFFICE_KINDS.includes(wire.kind)) {
     if (!isValidAddress(wire.from)) throw malformed("the sender's address is malformed");
     if (typeof wire.signer !== "string" || bech32KeyBytes(wire.signer, "mpok") === null) {
@@ -632,6 +719,8 @@ export function decodeMessage(padded) {
     signature: wire.signature,
     sharedIdentity,
     processGuide,
+    conversation: wire.kind === "report" ? (wire.conversation ?? "report") : undefined,
+    earlierConsultation,
   };
 }
 
@@ -830,6 +919,9 @@ export function checkThread(mailboxIdWire, directory, entries, reporterKeys = nu
       throw new ProtocolError("sender-not-addressed", "an office message comes from a recipient the reporter did not choose");
     }
     const change = message.kind === "reply" ? message.processGuide : undefined;
+    if (change && report.conversation === "consultation") {
+      throw malformed("a consultation has no process guide; only a report's case does");
+    }
     if (change && (!chosen || processGuides.some(sameAddress(message.from)))) {
       throw new ProtocolError("sender-not-addressed", "a process guide is appointed only by a recipient the reporter chose");
     }

@@ -280,6 +280,39 @@ test("a reply appointing a process guide: same signing bytes, same signature, sa
   assert.throws(() => protocol.decodeMessage(padded(Buffer.from(text.replace('"joined":true', '"joined":1')))), /malformed/);
 });
 
+test("a report carrying a consultation: same encoding, same signature, the adviser's answer checks", async () => {
+  const bytes = readFileSync(testdata("report-after-consultation.json"));
+  const report = protocol.decodeMessage(padded(bytes));
+  assert.equal(report.conversation, "report");
+  const { messages, signature } = report.earlierConsultation;
+  assert.equal(messages.length, 2);
+  assert.equal(messages[0].conversation, "consultation");
+  assert.deepEqual(Buffer.from(protocol.encodeMessage(report)), bytes);
+  // The reporter's client signs it over with the consultation's own key, as the Rust crate does.
+  const consultation = await protocol.deriveKeys(new Uint8Array(16).fill(2));
+  assert.equal(messages[0].mailbox, consultation.mailboxIdWire);
+  const carried = protocol.carryConsultation(consultation.followUpSeed, messages, report.mailbox);
+  assert.equal(carried.signature, signature);
+  // The consultation itself checks as a thread: the adviser's answer is signed by a key the
+  // directory lists, and no process guide joins a consultation.
+  const thread = protocol.checkThread(messages[0].mailbox, vectorDirectory(), messages.map(written));
+  assert.deepEqual(verdicts(thread), ["ok", "ok"]);
+  // Re-encoded alone, the consultation's opening names its conversation; a report does not.
+  const opening = Buffer.from(protocol.encodeMessage(messages[0])).toString("utf8");
+  assert.match(opening, /"kind":"report".*"conversation":"consultation"/);
+  const text = bytes.toString("utf8");
+  for (const bad of [
+    text.replace('"earlier_consultation":', '"conversation":"report","earlier_consultation":'),
+    text.replace('"earlier_consultation":', '"conversation":"consultation","earlier_consultation":'),
+    text.replace('"conversation":"consultation"', '"conversation":"report"'),
+    text.replace('"signature":"' + signature, '"signature":"x'),
+    text.replace('"conversation":"consultation"', '"conversation":"consultation","earlier_consultation":{"messages":[],"signature":"' + signature + '"}'),
+  ]) {
+    assert.notEqual(bad, text);
+    assert.throws(() => protocol.decodeMessage(padded(Buffer.from(bad))), /malformed|consultation|signature/);
+  }
+});
+
 test("an office reply altered in its body, signer or sender, unsigned or mis-recorded, is refused", () => {
   const bytes = readFileSync(testdata("office-reply.json"));
   const reply = protocol.decodeMessage(padded(bytes));

@@ -101,6 +101,9 @@ enum Selection {
     Page { before: Option<u32> },
     /// One message (for an attachment download).
     One(u32),
+    /// Every message, to carry a consultation into a report: refused when together they
+    /// are larger than one message may be.
+    All,
 }
 
 async fn open_conversation(
@@ -139,6 +142,16 @@ async fn open_conversation(
     match selection {
         Selection::One(position) => {
             shown.insert(position);
+        }
+        Selection::All => {
+            let total: u64 = listed.iter().map(|record| record.size).sum();
+            if total > meldpunt_crypto::MAXIMUM_MESSAGE_LENGTH {
+                return Err(Refused(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    text.error_carry_too_long.to_owned(),
+                ));
+            }
+            shown.extend(listed.iter().map(|record| record.position));
         }
         Selection::Page { before } => {
             let mut budget = settings.thread_bytes;
@@ -300,6 +313,19 @@ fn entries(state: &AppState, language: Language, opened: &Opened) -> Vec<ThreadE
                 }
             };
             let author = match &message.kind {
+                MessageKind::Report {
+                    conversation: meldpunt_crypto::Conversation::Consultation,
+                    ..
+                } => text.thread_you_question.to_owned(),
+                MessageKind::Report {
+                    earlier_consultation: Some(carried),
+                    ..
+                } => format!(
+                    "{} — {} {}",
+                    text.thread_you,
+                    text.thread_carried,
+                    carried.messages.len()
+                ),
                 MessageKind::Report { .. } => text.thread_you.to_owned(),
                 MessageKind::FollowUp {
                     shared_identity: None,
@@ -392,6 +418,7 @@ fn thread_page(
                 errors,
                 notice,
                 max_attachment: state.settings.web.max_form_attachment_bytes,
+                conversation: opened.check.conversation(),
             },
         ),
     )
@@ -443,6 +470,67 @@ fn admitted_code_form(
         )));
     }
     Ok((form, language))
+}
+
+/// The messages of the consultation `typed` opens, every one that opened and fits, to carry
+/// into a report; refused (with the field error and status) when the code does not open a
+/// consultation.
+pub(crate) async fn consultation_to_carry(
+    state: &AppState,
+    language: Language,
+    typed: &str,
+) -> Result<(ReceiptCode, Vec<Message>), (StatusCode, String)> {
+    let opened = open_conversation(state, language, typed, Selection::All)
+        .await
+        .map_err(|Refused(status, message)| (status, message))?;
+    if opened.check.conversation() != meldpunt_crypto::Conversation::Consultation {
+        return Err((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            language.text().error_carry_not_consultation.to_owned(),
+        ));
+    }
+    let code = ReceiptCode::parse(typed).map_err(|error| {
+        let Refused(status, message) = code_error(language, &error);
+        (status, message)
+    })?;
+    let messages = opened
+        .messages
+        .into_iter()
+        .filter_map(|(_, checked)| checked.ok().map(|checked| checked.message))
+        .collect();
+    Ok((code, messages))
+}
+
+/// `POST /report/consultation`: the report form for turning the consultation of the posted
+/// receipt code into a report (the code goes on in a hidden field; nothing is opened yet).
+pub(crate) async fn convert(
+    State(state): State<Arc<AppState>>,
+    uri: Uri,
+    circuit: Option<Extension<Circuit>>,
+    form: Result<Form<CodeForm>, FormRejection>,
+) -> Response {
+    let (form, language) = match admitted_code_form(&state, &uri, circuit, form) {
+        Ok(admitted) => admitted,
+        Err(page) => return *page,
+    };
+    if let Err(error) = ReceiptCode::parse(&form.receipt_code) {
+        return check_page(
+            &state,
+            language,
+            &form.receipt_code,
+            code_error(language, &error),
+        );
+    }
+    super::report::form_page(
+        &state,
+        language,
+        StatusCode::OK,
+        &super::report::Draft {
+            consultation_code: Some(form.receipt_code.clone()),
+            ..super::report::Draft::default()
+        },
+        &FieldErrors::default(),
+    )
 }
 
 /// `POST /check`: the conversation of a receipt code.

@@ -61,11 +61,13 @@ pub(crate) fn router(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         + 64 * 1024;
     let uploads = Router::new()
         .route("/report", get(report_form).post(report::submit))
+        .route("/ask", get(ask_form))
         .route("/check/follow-up", post(conversation::follow_up))
         .layer(DefaultBodyLimit::max(form_limit));
     let code_forms = Router::new()
         .route("/check", get(check_form).post(conversation::open))
         .route("/check/attachment", post(conversation::download))
+        .route("/report/consultation", post(conversation::convert))
         .layer(DefaultBodyLimit::max(CODE_FORM_LIMIT));
     Router::new()
         .route("/", get(start))
@@ -187,6 +189,19 @@ async fn report_form(State(state): State<Arc<AppState>>, uri: Uri) -> Response {
         language(&uri),
         StatusCode::OK,
         &report::Draft::default(),
+        &FieldErrors::default(),
+    )
+}
+
+async fn ask_form(State(state): State<Arc<AppState>>, uri: Uri) -> Response {
+    report::form_page(
+        &state,
+        language(&uri),
+        StatusCode::OK,
+        &report::Draft {
+            conversation: meldpunt_crypto::Conversation::Consultation,
+            ..report::Draft::default()
+        },
         &FieldErrors::default(),
     )
 }

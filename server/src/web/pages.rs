@@ -10,7 +10,7 @@
 //! no URL (receipt codes travel only in POST bodies and hidden fields).
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};
-use meldpunt_crypto::{Directory, Role};
+use meldpunt_crypto::{Conversation, Directory, Role};
 
 use super::text::{Language, Text};
 
@@ -204,8 +204,10 @@ pub(crate) fn start(frame: &Frame<'_>, directory: &Directory) -> Markup {
             p class="lead" { (text.start_lead) }
             p class="actions" {
                 a class="button" href={ "/report" (query) } { (text.start_report_button) }
+                a class="button" href={ "/ask" (query) } { (text.start_ask_button) }
                 a class="button secondary" href={ "/check" (query) } { (text.start_check_button) }
             }
+            p { (text.start_ask_lead) }
             h2 { (text.start_recipients_heading) }
             ul {
                 @for organisation in &directory.organisations {
@@ -232,6 +234,13 @@ pub(crate) fn start(frame: &Frame<'_>, directory: &Directory) -> Markup {
 pub(crate) struct ReportForm<'a> {
     /// The directory to choose from.
     pub directory: &'a Directory,
+    /// A report, or a consultation (then only confidential advisers are offered).
+    pub conversation: Conversation,
+    /// For a report made from a consultation: the consultation's receipt code as typed
+    /// (carried in a hidden field, never a URL), and whether to carry the consultation.
+    pub consultation_code: Option<&'a str>,
+    /// Whether the reporter chose to carry the consultation along.
+    pub carry: bool,
     /// A fresh form token.
     pub form_token: &'a str,
     /// The organisation chosen so far.
@@ -279,76 +288,134 @@ fn text_and_attachment(
     }
 }
 
-/// The report form.
+/// The report form, or the form that asks a confidential adviser.
 pub(crate) fn report_form(frame: &Frame<'_>, form: &ReportForm<'_>) -> Markup {
     let language = frame.language;
     let text = language.text();
-    let errors = form.errors;
-    let single = form.directory.organisations.len() == 1;
+    let title = match form.conversation {
+        Conversation::Report => text.report_title,
+        Conversation::Consultation => text.ask_title,
+    };
     layout(
         frame,
-        text.report_title,
+        title,
         html! {
-            h1 { (text.report_title) }
+            h1 { (title) }
             p class="mode" id="mode" data-mode="no-script" { (text.mode_no_script) }
-            (error_summary(text, errors))
-            form id="report-form" method="post" action={ "/report" (language.query()) }
-                enctype="multipart/form-data" {
-                input type="hidden" name="form_token" value=(form.form_token);
-                input type="hidden" name="lang" value=(language.code());
-                p { (text.report_lead) }
-                fieldset id="organisation" aria-describedby=[errors.get("organisation").map(|_| "organisation-error")] {
-                    legend { (text.report_organisation) }
-                    (field_error(errors, "organisation"))
-                    @for organisation in &form.directory.organisations {
-                        div class="choice" {
-                            input type="radio" name="organisation" id={ "organisation-" (organisation.id) }
-                                value=(organisation.id)
-                                checked[single || form.organisation == Some(organisation.id.as_str())];
-                            label for={ "organisation-" (organisation.id) } { (localised(&organisation.name, language)) }
-                        }
-                    }
-                }
-                fieldset id="recipients" aria-describedby=(described_by(errors, "recipients")) {
-                    legend { (text.report_recipients) }
-                    p class="hint" id="recipients-hint" { (text.report_recipients_hint) }
-                    (field_error(errors, "recipients"))
-                    @for organisation in &form.directory.organisations {
-                        @if !single { p class="group" { (localised(&organisation.name, language)) } }
-                        @for recipient in &organisation.recipients {
-                            @let value = format!("{}/{}", organisation.id, recipient.id);
-                            @let checked = if form.recipients.is_empty() {
-                                recipient.role == Role::IntegrityOffice
-                            } else {
-                                form.recipients.contains(&value)
-                            };
-                            div class="choice" {
-                                input type="checkbox" name="recipient" id={ "recipient-" (organisation.id) "-" (recipient.id) }
-                                    value=(value) checked[checked];
-                                label for={ "recipient-" (organisation.id) "-" (recipient.id) } {
-                                    (localised(&recipient.name, language)) " (" (role_name(recipient.role, language)) ")"
-                                }
-                            }
-                        }
-                    }
-                }
-                (text_and_attachment(text, errors, text.report_body, 14, form.body, form.max_attachment))
-                button type="submit" { (text.report_submit) }
-            }
+            (error_summary(text, form.errors))
+            (report_fields_form(language, form))
         },
     )
 }
 
+/// The form of a report or a consultation (on its own page, or under a consultation to
+/// turn it into a report).
+fn report_fields_form(language: Language, form: &ReportForm<'_>) -> Markup {
+    let text = language.text();
+    let errors = form.errors;
+    let consultation = form.conversation == Conversation::Consultation;
+    let offered = |role: Role| !consultation || is_adviser(role);
+    let organisations: Vec<_> = form
+        .directory
+        .organisations
+        .iter()
+        .filter(|organisation| {
+            organisation
+                .recipients
+                .iter()
+                .any(|recipient| offered(recipient.role))
+        })
+        .collect();
+    let single = organisations.len() == 1;
+    html! {
+        form id="report-form" method="post" action={ "/report" (language.query()) }
+            enctype="multipart/form-data" data-conversation=(form.conversation.as_str()) {
+            input type="hidden" name="form_token" value=(form.form_token);
+            input type="hidden" name="lang" value=(language.code());
+            input type="hidden" name="conversation" value=(form.conversation.as_str());
+            @if let Some(code) = form.consultation_code {
+                input type="hidden" name="consultation_code" value=(code);
+            }
+            p { (if consultation { text.ask_lead } else if form.consultation_code.is_some() { text.convert_lead } else { text.report_lead }) }
+            fieldset id="organisation" aria-describedby=[errors.get("organisation").map(|_| "organisation-error")] {
+                legend { (text.report_organisation) }
+                (field_error(errors, "organisation"))
+                @for organisation in &organisations {
+                    div class="choice" {
+                        input type="radio" name="organisation" id={ "organisation-" (organisation.id) }
+                            value=(organisation.id)
+                            checked[single || form.organisation == Some(organisation.id.as_str())];
+                        label for={ "organisation-" (organisation.id) } { (localised(&organisation.name, language)) }
+                    }
+                }
+            }
+            fieldset id="recipients" aria-describedby=(described_by(errors, "recipients")) {
+                legend { (text.report_recipients) }
+                p class="hint" id="recipients-hint" { (if consultation { text.ask_recipients_hint } else { text.report_recipients_hint }) }
+                (field_error(errors, "recipients"))
+                @for organisation in &organisations {
+                    @if !single { p class="group" { (localised(&organisation.name, language)) } }
+                    @for recipient in organisation.recipients.iter().filter(|recipient| offered(recipient.role)) {
+                        @let value = format!("{}/{}", organisation.id, recipient.id);
+                        @let checked = if form.recipients.is_empty() {
+                            recipient.role == Role::IntegrityOffice || consultation
+                        } else {
+                            form.recipients.contains(&value)
+                        };
+                        div class="choice" {
+                            input type="checkbox" name="recipient" id={ "recipient-" (organisation.id) "-" (recipient.id) }
+                                value=(value) checked[checked];
+                            label for={ "recipient-" (organisation.id) "-" (recipient.id) } {
+                                (localised(&recipient.name, language)) " (" (role_name(recipient.role, language)) ")"
+                            }
+                        }
+                    }
+                }
+            }
+            @if form.consultation_code.is_some() {
+                fieldset id="carry" aria-describedby=(described_by(errors, "carry")) {
+                    legend { (text.convert_title) }
+                    p class="hint" id="carry-hint" { (text.convert_carry_hint) }
+                    (field_error(errors, "carry"))
+                    div class="choice" {
+                        input type="checkbox" name="carry" id="carry-consultation" value="1" checked[form.carry];
+                        label for="carry-consultation" { (text.convert_carry) }
+                    }
+                }
+            }
+            (text_and_attachment(text, errors, if consultation { text.ask_body } else { text.report_body }, 14, form.body, form.max_attachment))
+            button type="submit" { (if consultation { text.ask_submit } else { text.report_submit }) }
+        }
+    }
+}
+
+/// Whether a role is a confidential adviser's: the only recipients of a consultation.
+pub(crate) fn is_adviser(role: Role) -> bool {
+    matches!(
+        role,
+        Role::InternalConfidentialAdviser | Role::ExternalConfidentialAdviser
+    )
+}
+
 /// The receipt page: the code, once, large.
-pub(crate) fn receipt(frame: &Frame<'_>, code: &str, notes: &[String]) -> Markup {
+pub(crate) fn receipt(
+    frame: &Frame<'_>,
+    conversation: Conversation,
+    code: &str,
+    notes: &[String],
+) -> Markup {
     let language = frame.language;
     let text = language.text();
+    let (title, lead) = match conversation {
+        Conversation::Report => (text.receipt_title, text.receipt_lead),
+        Conversation::Consultation => (text.ask_receipt_title, text.ask_receipt_lead),
+    };
     layout(
         frame,
-        text.receipt_title,
+        title,
         html! {
-            h1 { (text.receipt_title) }
-            p { (text.receipt_lead) }
+            h1 { (title) }
+            p { (lead) }
             p class="receipt-code" id="receipt-code" aria-label=(text.receipt_code_label) { (code) }
             ul class="warning" { @for line in text.receipt_warning { li { (line) } } }
             @for note in notes { p class="field-error" { (note) } }
@@ -434,6 +501,8 @@ pub(crate) struct Thread<'a> {
     pub notice: Option<&'a str>,
     /// The largest attachment without JavaScript, bytes.
     pub max_attachment: usize,
+    /// What the conversation is for (a consultation offers to turn it into a report).
+    pub conversation: Conversation,
 }
 
 impl std::fmt::Debug for Thread<'_> {
@@ -451,11 +520,18 @@ pub(crate) fn thread(frame: &Frame<'_>, thread: &Thread<'_>) -> Markup {
     let language = frame.language;
     let text = language.text();
     let errors = thread.errors;
+    let title = match thread.conversation {
+        Conversation::Report => text.thread_title,
+        Conversation::Consultation => text.thread_consultation_title,
+    };
     layout(
         frame,
-        text.thread_title,
+        title,
         html! {
-            h1 { (text.thread_title) }
+            h1 { (title) }
+            @if thread.conversation == Conversation::Consultation {
+                p class="notice" { (text.thread_consultation_note) }
+            }
             @if let Some(notice) = thread.notice {
                 p class="notice" role="status" { (notice) }
             }
@@ -506,6 +582,18 @@ pub(crate) fn thread(frame: &Frame<'_>, thread: &Thread<'_>) -> Markup {
                 input type="hidden" name="receipt_code" value=(thread.code);
                 (text_and_attachment(text, errors, text.follow_up_body, 8, thread.body, thread.max_attachment))
                 button type="submit" { (text.follow_up_submit) }
+            }
+            @if thread.conversation == Conversation::Consultation {
+                section id="convert" aria-labelledby="convert-title" {
+                    h2 id="convert-title" { (text.convert_title) }
+                    p { (text.convert_lead) }
+                    form id="convert-form" method="post" action={ "/report/consultation" (language.query()) } {
+                        input type="hidden" name="form_token" value=((thread.issue_token)());
+                        input type="hidden" name="lang" value=(language.code());
+                        input type="hidden" name="receipt_code" value=(thread.code);
+                        button type="submit" { (text.convert_title) }
+                    }
+                }
             }
         },
     )

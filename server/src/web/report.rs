@@ -16,7 +16,8 @@ use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use meldpunt_crypto::{
-    AttachmentReference, Content, Message, ReceiptCode, RecipientAddress, RecipientKey,
+    AttachmentReference, Content, Conversation, Message, ReceiptCode, RecipientAddress,
+    RecipientKey,
 };
 use zeroize::Zeroizing;
 
@@ -40,6 +41,12 @@ pub(crate) struct Draft {
     pub recipients: Vec<String>,
     /// The text.
     pub body: Zeroizing<String>,
+    /// A report or a consultation.
+    pub conversation: Conversation,
+    /// For a report made from a consultation: that consultation's receipt code as typed.
+    pub consultation_code: Option<Zeroizing<String>>,
+    /// Whether to carry that consultation along.
+    pub carry: bool,
 }
 
 /// The report form with a fresh form token.
@@ -54,9 +61,19 @@ pub(crate) fn form_page(
     page(
         status,
         pages::report_form(
-            &frame(state, language, "/report"),
+            &frame(
+                state,
+                language,
+                match draft.conversation {
+                    Conversation::Report => "/report",
+                    Conversation::Consultation => "/ask",
+                },
+            ),
             &ReportForm {
                 directory: &state.directory().directory,
+                conversation: draft.conversation,
+                consultation_code: draft.consultation_code.as_deref().map(String::as_str),
+                carry: draft.carry,
                 form_token: &token,
                 organisation: draft.organisation.as_deref(),
                 recipients: &draft.recipients,
@@ -266,10 +283,20 @@ pub(crate) async fn submit(
     };
     let language = Language::from_code(form.value("lang"));
     let text = language.text();
+    let conversation = match form.value("conversation") {
+        Some("consultation") => Conversation::Consultation,
+        _ => Conversation::Report,
+    };
     let draft = Draft {
         organisation: form.value("organisation").map(str::to_owned),
         recipients: form.values("recipient"),
         body: Zeroizing::new(form.value("body").unwrap_or_default().to_owned()),
+        conversation,
+        consultation_code: form
+            .value("consultation_code")
+            .filter(|_| conversation == Conversation::Report)
+            .map(|code| Zeroizing::new(code.to_owned())),
+        carry: form.value("carry") == Some("1"),
     };
 
     let mut errors = FieldErrors::default();
@@ -303,7 +330,16 @@ pub(crate) async fn submit(
                 _ => {}
             }
         }
-        if addresses.is_empty() {
+        let not_advisers = conversation == Conversation::Consultation
+            && addresses.iter().any(|address| {
+                directory
+                    .recipient(address)
+                    .is_ok_and(|recipient| !pages::is_adviser(recipient.role))
+            });
+        if not_advisers {
+            errors.add("recipients", text.error_not_adviser);
+            status = status.or(Some(StatusCode::UNPROCESSABLE_ENTITY));
+        } else if addresses.is_empty() {
             errors.add("recipients", text.error_no_recipient);
             status = status.or(Some(StatusCode::UNPROCESSABLE_ENTITY));
         }
@@ -329,6 +365,20 @@ pub(crate) async fn submit(
         return form_page(&state, language, status, &draft, &errors);
     }
 
+    // The consultation to carry along, read with its code now (after the form token was
+    // admitted, as a read of the conversation would be).
+    let carried = match (&draft.consultation_code, draft.carry) {
+        (Some(typed), true) => {
+            match super::conversation::consultation_to_carry(&state, language, typed).await {
+                Ok(carried) => Some(carried),
+                Err((status, message)) => {
+                    errors.add("carry", message);
+                    return form_page(&state, language, status, &draft, &errors);
+                }
+            }
+        }
+        _ => None,
+    };
     let organisation_id = organisation
         .map(|found| found.id.clone())
         .unwrap_or_default();
@@ -344,9 +394,24 @@ pub(crate) async fn submit(
         Ok(keys) => keys,
         Err(error) => return super::failure(&state, language, &Error::from(error)),
     };
-    let sealed = tokio::task::spawn_blocking(move || seal_report(keys, addresses, form)).await;
+    let sealed = tokio::task::spawn_blocking(move || {
+        seal_report(keys, addresses, conversation, carried, form)
+    })
+    .await;
     let (code, sealed_report, attachment) = match sealed {
         Ok(Ok(sealed)) => sealed,
+        Ok(Err(Error::Crypto(meldpunt_crypto::Error::TooLarge { .. })))
+            if draft.carry && draft.consultation_code.is_some() =>
+        {
+            errors.add("carry", text.error_carry_too_long);
+            return form_page(
+                &state,
+                language,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &draft,
+                &errors,
+            );
+        }
         Ok(Err(error)) => return super::failure(&state, language, &error),
         Err(_) => {
             return super::failure(
@@ -382,7 +447,12 @@ pub(crate) async fn submit(
     let written = code.to_written_form();
     page(
         StatusCode::CREATED,
-        pages::receipt(&frame(&state, language, "/report"), &written, &notes),
+        pages::receipt(
+            &frame(&state, language, "/report"),
+            conversation,
+            &written,
+            &notes,
+        ),
     )
 }
 
@@ -393,13 +463,24 @@ type SealedReport = (ReceiptCode, Vec<u8>, Option<(AttachmentReference, Vec<u8>)
 fn seal_report(
     mut keys: Vec<RecipientKey>,
     addresses: Vec<RecipientAddress>,
+    conversation: Conversation,
+    carried: Option<(ReceiptCode, Vec<Message>)>,
     form: PostedForm,
 ) -> Result<SealedReport, Error> {
     let code = ReceiptCode::generate();
     let reply = code.reply_identity();
     keys.push(reply.recipient());
     let (content, attachment) = seal_form(&form, &keys)?;
-    let message = Message::report(&code, addresses, content);
+    let message = match carried {
+        None => Message::opening(&code, addresses, conversation, content),
+        Some((consultation_code, messages)) => Message::report_after_consultation(
+            &code,
+            addresses,
+            content,
+            &consultation_code,
+            messages,
+        )?,
+    };
     let sealed = message.seal(&keys)?.into_bytes();
     Ok((code, sealed, attachment))
 }
