@@ -10,6 +10,8 @@
 //! age files.
 
 #![forbid(unsafe_code)]
+// The page texts handed to the browser script are one `json!` object, deeper than the default.
+#![recursion_limit = "256"]
 
 pub(crate) mod abuse;
 pub mod admin;

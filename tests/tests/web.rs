@@ -496,9 +496,11 @@ async fn every_page_in_both_languages_is_self_contained_and_has_its_screenshot()
     for path in [
         "/",
         "/report",
+        "/ask",
         "/check",
         "/?lang=en",
         "/report?lang=en",
+        "/ask?lang=en",
         "/check?lang=en",
     ] {
         let response = client()
@@ -577,7 +579,12 @@ async fn every_page_in_both_languages_is_self_contained_and_has_its_screenshot()
     for javascript in [true, false] {
         let mode = if javascript { "script" } else { "no-script" };
         let browser = Browser::start(javascript).await;
-        for (name, path) in [("start", "/"), ("report", "/report"), ("check", "/check")] {
+        for (name, path) in [
+            ("start", "/"),
+            ("report", "/report"),
+            ("ask", "/ask"),
+            ("check", "/check"),
+        ] {
             for (language, query) in [("nl", ""), ("en", "?lang=en")] {
                 browser.open(&format!("{}{path}{query}", relay.url)).await;
                 browser.wait_for("main h1").await;
@@ -1115,6 +1122,130 @@ async fn a_process_guide_appointed_mid_case_is_shown_and_sealed_to_by_both_web_m
         assert_eq!(synced["arrived"][0]["unverified"], false, "{synced}");
         assert!(guide.show(&relay, &case).to_string().contains(text));
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consultation_from_either_web_mode_is_answered_and_carried_into_a_report() {
+    let relay = Relay::start(RelayOptions {
+        extra_config: QUICK_FORMS.into(),
+        ..RelayOptions::default()
+    });
+    let adviser = meldpunt_end_to_end::Member::new(&relay, &relay.directory.demo_adviser);
+    let office = meldpunt_end_to_end::Member::new(&relay, &relay.directory.demo_office);
+    // With JavaScript (in English) and without (in Dutch): ask, read the adviser's answer,
+    // then make a report that carries the consultation along.
+    for (javascript, query, language, received, consultation_title) in [
+        (
+            true,
+            "?lang=en",
+            "en",
+            "Your question was received",
+            "Your consultation",
+        ),
+        (false, "", "nl", "Uw vraag is ontvangen", "Uw adviesgesprek"),
+    ] {
+        let mode = if javascript { "script" } else { "no-script" };
+        let browser = Browser::start(javascript).await;
+        browser.open(&format!("{}/{query}", relay.url)).await;
+        browser.click("a[href^='/ask']").await;
+        browser.wait_for(&format!("#mode[data-mode={mode}]")).await;
+        // Only confidential advisers are offered.
+        let offered = browser.text("#recipients").await;
+        assert!(!offered.contains("Integrit"), "{offered}");
+        browser
+            .type_into(
+                "#body",
+                &format!("Mag ik iets vragen? QUESTION-MARKER-{mode}"),
+            )
+            .await;
+        browser.click("#report-form button[type=submit]").await;
+        let code = browser.text("#receipt-code").await;
+        assert!(browser.text("main h1").await.contains(received));
+
+        // The adviser answers; the integrity office never sees the consultation.
+        adviser.sync(&relay);
+        let case = adviser.list(&relay)["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|listed| listed["case"].as_str().unwrap().to_owned())
+            .find(|case| {
+                adviser.show(&relay, case)["messages"]
+                    .as_array()
+                    .unwrap()
+                    .len()
+                    == 1
+            })
+            .expect("the new consultation");
+        assert_eq!(adviser.show(&relay, &case)["conversation"], "consultation");
+        adviser.reply(
+            &relay,
+            &case,
+            &[],
+            Some(&format!("Vertel gerust. ANSWER-MARKER-{mode}")),
+        );
+
+        browser.open(&format!("{}/check{query}", relay.url)).await;
+        browser.wait_for(&format!("#mode[data-mode={mode}]")).await;
+        browser.type_into("#receipt_code", &code).await;
+        browser.click("#check-form button[type=submit]").await;
+        browser.wait_for("#convert").await;
+        let thread = browser.text("main").await;
+        assert!(thread.contains(consultation_title), "{thread}");
+        assert!(
+            thread.contains(&format!("ANSWER-MARKER-{mode}")),
+            "{thread}"
+        );
+        browser
+            .screenshot(&format!("consultation-{mode}-{language}"))
+            .await;
+        if javascript {
+            browser.click("#convert-button").await;
+        } else {
+            browser.click("#convert-form button[type=submit]").await;
+        }
+        browser.wait_for("#report-form #carry-consultation").await;
+        browser
+            .screenshot(&format!("convert-{mode}-{language}"))
+            .await;
+        if javascript {
+            let violations = browser.accessibility_violations().await;
+            assert!(violations.is_empty(), "{violations:?}");
+        }
+        browser.click("#carry-consultation").await;
+        browser
+            .type_into("#body", &format!("Nu meld ik het. REPORT-AFTER-{mode}"))
+            .await;
+        browser.click("#report-form button[type=submit]").await;
+        let report_code = browser.text("#receipt-code").await;
+        assert_ne!(report_code, code);
+    }
+    // The office reads both reports, each with the consultation before it, checked.
+    office.sync(&relay);
+    let cases = office.list(&relay)["cases"].as_array().unwrap().clone();
+    assert_eq!(cases.len(), 2, "{cases:?}");
+    for listed in &cases {
+        let shown = office.show(&relay, listed["case"].as_str().unwrap());
+        let carried = shown["messages"][0]["carried_consultation"]["messages"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{shown}"))
+            .clone();
+        assert_eq!(carried.len(), 2, "{shown}");
+        assert!(
+            carried.iter().all(|message| message["verified"] == true),
+            "{shown}"
+        );
+        assert!(carried[1]["body"]
+            .as_str()
+            .unwrap()
+            .contains("ANSWER-MARKER"));
+        assert!(shown["messages"][0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("REPORT-AFTER"));
+    }
+    adviser.sync(&relay);
+    assert_eq!(adviser.list(&relay)["cases"].as_array().unwrap().len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

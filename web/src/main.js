@@ -295,7 +295,14 @@ async function uploadAttachment(token, keys, file) {
 // ---------------------------------------------------------------------------------------
 // Report
 
-async function submitReport(form) {
+/**
+ * Seals and sends the report (or, on the ask page, the consultation) the form describes.
+ * `consultation`, on a consultation's page, is `{derived, messages}`: the consultation as its
+ * receipt code opened it, carried into the report when the reporter ticks the box.
+ */
+async function submitReport(form, consultation = null) {
+  const conversation = form.dataset.conversation === "consultation" ? "consultation" : "report";
+  const carry = consultation !== null && form.querySelector("#carry-consultation")?.checked === true;
   const organisation = form.querySelector("input[name=organisation]:checked")?.value;
   const recipients = [...form.querySelectorAll("input[name=recipient]:checked")]
     .map((box) => box.value.split("/"))
@@ -311,6 +318,15 @@ async function submitReport(form) {
 
   status(form, page.text.working);
   const directory = await verifiedDirectory();
+  // A consultation goes to confidential advisers only, as the directory says they are.
+  const roles = directory.organisations
+    .find((candidate) => candidate.id === organisation)
+    ?.recipients.filter((candidate) => recipients.includes(candidate.id))
+    .map((candidate) => candidate.role);
+  if (conversation === "consultation" && !roles?.every((role) => ADVISER_ROLES.includes(role))) {
+    status(form, "");
+    return showErrors(form, [["recipients", page.text.errorNotAdviser]]);
+  }
   const { keys, addresses } = protocol.recipientKeys(directory, organisation, recipients);
   const entropy = protocol.generateEntropy();
   const derived = await protocol.deriveKeys(entropy);
@@ -321,17 +337,28 @@ async function submitReport(form) {
     sealedAttachment = await protocol.sealAttachment(sealTo, file.name, file.content);
     file.content.fill(0);
   }
-  const encoded = protocol.encodeMessage({
-    kind: "report",
-    mailbox: derived.mailboxIdWire,
-    sequence: 1,
-    writtenOn: today(),
-    body,
-    attachments: sealedAttachment ? [sealedAttachment.reference] : [],
-    replyKey: derived.replyRecipient,
-    followUpKey: derived.followUpKey,
-    recipients: addresses,
-  });
+  let encoded;
+  try {
+    encoded = protocol.encodeMessage({
+      kind: "report",
+      mailbox: derived.mailboxIdWire,
+      sequence: 1,
+      writtenOn: today(),
+      body,
+      attachments: sealedAttachment ? [sealedAttachment.reference] : [],
+      replyKey: derived.replyRecipient,
+      followUpKey: derived.followUpKey,
+      recipients: addresses,
+      conversation,
+      earlierConsultation: carry
+        ? protocol.carryConsultation(consultation.derived.followUpSeed, consultation.messages, derived.mailboxIdWire)
+        : undefined,
+    });
+  } catch (error) {
+    if (!(carry && error instanceof protocol.ProtocolError && error.kind === "too-large")) throw error;
+    status(form, "");
+    return showErrors(form, [["carry", page.text.errorCarryTooLong]]);
+  }
   const sealed = await protocol.seal(sealTo, encoded);
   encoded.fill(0);
 
@@ -376,24 +403,28 @@ async function submitReport(form) {
       notes.push(`${describe(error)} (${sealedAttachment.reference.name})`);
     }
   }
-  showReceipt(protocol.writeReceiptCode(entropy), notes);
+  showReceipt(protocol.writeReceiptCode(entropy), notes, conversation);
   entropy.fill(0);
 }
 
-function showReceipt(code, notes) {
+const ADVISER_ROLES = ["internal-confidential-adviser", "external-confidential-adviser"];
+
+function showReceipt(code, notes, conversation) {
   const main = document.getElementById("content");
   const query = page.language === "en" ? "?lang=en" : "";
+  const consultation = conversation === "consultation";
+  const title = consultation ? page.text.askReceiptTitle : page.text.receiptTitle;
   fill(
     main,
-    element("h1", {}, page.text.receiptTitle),
-    element("p", {}, page.text.receiptLead),
+    element("h1", {}, title),
+    element("p", {}, consultation ? page.text.askReceiptLead : page.text.receiptLead),
     element("p", { class: "receipt-code", id: "receipt-code", "aria-label": page.text.receiptCodeLabel }, code),
     element("ul", { class: "warning" }, page.text.receiptWarning.map((line) => element("li", {}, line))),
     notes.map((note) => element("p", { class: "field-error" }, note)),
     element("p", {}, page.text.receiptNext),
     element("p", {}, element("a", { href: `/check${query}` }, page.text.checkTitle)),
   );
-  document.title = `${page.text.receiptTitle} — Meldpunt`;
+  document.title = `${title} — Meldpunt`;
   main.focus();
 }
 
@@ -456,6 +487,10 @@ async function openConversation(derived, directory) {
 
 /** Who wrote a verified message (an office message's sender is in the directory it was verified with). */
 function authorName(directory, message) {
+  if (message.kind === "report" && message.conversation === "consultation") return page.text.threadYouQuestion;
+  if (message.kind === "report" && message.earlierConsultation) {
+    return `${page.text.threadYou} — ${page.text.threadCarried} ${message.earlierConsultation.messages.length}`;
+  }
   if (message.kind === "report") return page.text.threadYou;
   if (message.kind === "follow-up") {
     if (!message.sharedIdentity) return page.text.threadYouFollowUp;
@@ -557,16 +592,121 @@ async function showConversation(derived, notice) {
     event.preventDefault();
     run(form, () => sendFollowUp(form, derived, conversation));
   });
+  const consultation = conversation.report.conversation === "consultation";
+  const title = consultation ? page.text.threadConsultationTitle : page.text.threadTitle;
+  let convert = null;
+  if (consultation) {
+    const button = element("button", { type: "button", id: "convert-button" }, page.text.convertTitle);
+    button.addEventListener("click", () => showConvertForm(derived, conversation));
+    convert = element(
+      "section",
+      { id: "convert", "aria-labelledby": "convert-title" },
+      element("h2", { id: "convert-title" }, page.text.convertTitle),
+      element("p", {}, page.text.convertLead),
+      element("p", {}, button),
+    );
+  }
   fill(
     main,
-    element("h1", {}, page.text.threadTitle),
+    element("h1", {}, title),
+    consultation ? element("p", { class: "notice" }, page.text.threadConsultationNote) : null,
     notice ? element("p", { class: "notice", role: "status" }, notice) : null,
     articles,
     conversation.messages.some(({ author }) => author === "office") ? null : element("p", {}, page.text.threadNoReply),
     element("h2", {}, page.text.followUpTitle),
     form,
+    convert,
   );
-  document.title = `${page.text.threadTitle} — Meldpunt`;
+  document.title = `${title} — Meldpunt`;
+  main.focus();
+}
+
+/**
+ * The report form under a consultation: the recipients of the directory to choose from, and
+ * whether to carry the consultation along (unticked: the report says nothing of it).
+ */
+async function showConvertForm(derived, conversation) {
+  const directory = await verifiedDirectory();
+  const organisationId = conversation.report.recipients[0].organisation;
+  const name = (names) => names[page.language] ?? names.nl;
+  const organisations = directory.organisations.filter((candidate) => candidate.recipients.length > 0);
+  const form = element(
+    "form",
+    { id: "report-form", novalidate: true, "data-conversation": "report" },
+    element("p", {}, page.text.convertLead),
+    element(
+      "fieldset",
+      { id: "organisation" },
+      element("legend", {}, page.text.reportOrganisation),
+      organisations.map((organisation) =>
+        element(
+          "div",
+          { class: "choice" },
+          element("input", {
+            type: "radio",
+            name: "organisation",
+            id: `organisation-${organisation.id}`,
+            value: organisation.id,
+            ...(organisation.id === organisationId ? { checked: true } : {}),
+          }),
+          element("label", { for: `organisation-${organisation.id}` }, name(organisation.name)),
+        ),
+      ),
+    ),
+    element(
+      "fieldset",
+      { id: "recipients", "aria-describedby": "recipients-hint" },
+      element("legend", {}, page.text.reportRecipients),
+      element("p", { class: "hint", id: "recipients-hint" }, page.text.reportRecipientsHint),
+      organisations.flatMap((organisation) =>
+        organisation.recipients.map((recipient) =>
+          element(
+            "div",
+            { class: "choice" },
+            element("input", {
+              type: "checkbox",
+              name: "recipient",
+              id: `recipient-${organisation.id}-${recipient.id}`,
+              value: `${organisation.id}/${recipient.id}`,
+              ...(recipient.role === "integrity-office" && organisation.id === organisationId ? { checked: true } : {}),
+            }),
+            element("label", { for: `recipient-${organisation.id}-${recipient.id}` }, `${name(organisation.name)}: ${name(recipient.name)}`),
+          ),
+        ),
+      ),
+    ),
+    element(
+      "fieldset",
+      { id: "carry", "aria-describedby": "carry-hint" },
+      element("legend", {}, page.text.convertTitle),
+      element("p", { class: "hint", id: "carry-hint" }, page.text.convertCarryHint),
+      element(
+        "div",
+        { class: "choice" },
+        element("input", { type: "checkbox", name: "carry", id: "carry-consultation", value: "1" }),
+        element("label", { for: "carry-consultation" }, page.text.convertCarry),
+      ),
+    ),
+    element("label", { for: "body" }, page.text.reportBody),
+    element("p", { class: "hint", id: "body-hint" }, page.text.bodyHint),
+    element("textarea", { id: "body", name: "body", rows: "14", "aria-describedby": "body-hint" }),
+    element("label", { for: "attachment" }, page.text.attachmentLabel),
+    element("p", { class: "hint", id: "attachment-hint" }, sizeText(page.maxAttachment)),
+    element("input", { type: "file", id: "attachment", name: "attachment", "aria-describedby": "attachment-hint" }),
+    element("p", { class: "status", id: "status", role: "status", "aria-live": "polite" }),
+    element("button", { type: "submit" }, page.text.reportSubmit),
+  );
+  const carried = {
+    derived,
+    messages: conversation.messages.filter(({ outcome }) => outcome.ok).map(({ message }) => message),
+  };
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    run(form, () => submitReport(form, carried));
+  });
+  const main = document.getElementById("content");
+  fill(main, element("h1", {}, page.text.convertTitle), form);
+  document.title = `${page.text.convertTitle} — Meldpunt`;
   main.focus();
 }
 

@@ -46,6 +46,8 @@ pub(crate) struct CodeForm {
     position: Option<u32>,
     #[serde(default)]
     location: String,
+    #[serde(default)]
+    organisation: String,
 }
 
 impl std::fmt::Debug for CodeForm {
@@ -419,6 +421,11 @@ fn thread_page(
                 notice,
                 max_attachment: state.settings.web.max_form_attachment_bytes,
                 conversation: opened.check.conversation(),
+                organisation: opened
+                    .check
+                    .addressed()
+                    .and_then(|addressed| addressed.first())
+                    .map(|address| address.organisation.as_str()),
             },
         ),
     )
@@ -527,6 +534,7 @@ pub(crate) async fn convert(
         StatusCode::OK,
         &super::report::Draft {
             consultation_code: Some(form.receipt_code.clone()),
+            organisation: Some(form.organisation.clone()).filter(|id| !id.is_empty()),
             ..super::report::Draft::default()
         },
         &FieldErrors::default(),

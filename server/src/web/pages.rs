@@ -137,6 +137,23 @@ fn script_text(text: &Text) -> String {
         "errorDirectory": text.error_directory,
         "errorRelay": text.error_relay,
         "errorTampered": text.error_tampered,
+        "askReceiptTitle": text.ask_receipt_title,
+        "askReceiptLead": text.ask_receipt_lead,
+        "errorNotAdviser": text.error_not_adviser,
+        "threadConsultationTitle": text.thread_consultation_title,
+        "threadConsultationNote": text.thread_consultation_note,
+        "threadYouQuestion": text.thread_you_question,
+        "threadCarried": text.thread_carried,
+        "convertTitle": text.convert_title,
+        "convertLead": text.convert_lead,
+        "convertCarry": text.convert_carry,
+        "convertCarryHint": text.convert_carry_hint,
+        "errorCarryTooLong": text.error_carry_too_long,
+        "reportOrganisation": text.report_organisation,
+        "reportRecipients": text.report_recipients,
+        "reportRecipientsHint": text.report_recipients_hint,
+        "reportBody": text.report_body,
+        "reportSubmit": text.report_submit,
     });
     // `<` never appears unescaped, so no `</script>` can end the element early.
     value.to_string().replace('<', "\\u003c")
@@ -503,6 +520,8 @@ pub(crate) struct Thread<'a> {
     pub max_attachment: usize,
     /// What the conversation is for (a consultation offers to turn it into a report).
     pub conversation: Conversation,
+    /// The organisation the conversation went to (the report form preselects it).
+    pub organisation: Option<&'a str>,
 }
 
 impl std::fmt::Debug for Thread<'_> {
@@ -591,6 +610,9 @@ pub(crate) fn thread(frame: &Frame<'_>, thread: &Thread<'_>) -> Markup {
                         input type="hidden" name="form_token" value=((thread.issue_token)());
                         input type="hidden" name="lang" value=(language.code());
                         input type="hidden" name="receipt_code" value=(thread.code);
+                        @if let Some(organisation) = thread.organisation {
+                            input type="hidden" name="organisation" value=(organisation);
+                        }
                         button type="submit" { (text.convert_title) }
                     }
                 }
