@@ -37,8 +37,20 @@ impl OfficeApp {
 
     /// The app talking to `relay` through the address `url` (a hostile relay in front of it).
     fn start_through(relay: &Relay, url: &str, office: &User, today: Option<&str>) -> OfficeApp {
+        OfficeApp::start_as(relay, url, office, today, &relay.directory.demo_office)
+    }
+
+    /// The app of the member holding `member` (the demo integrity office's, or another
+    /// recipient's such as the adviser's).
+    fn start_as(
+        relay: &Relay,
+        url: &str,
+        office: &User,
+        today: Option<&str>,
+        member: &meldpunt_crypto::IdentityKey,
+    ) -> OfficeApp {
         let identity = office.path("office.key");
-        write_identity(&identity, &relay.directory.demo_office);
+        write_identity(&identity, member);
         let key = relay.directory.signing_key.directory_key().to_string();
         let mut command = Command::new(binary("meldpunt-cli", "meldpunt"));
         if let Some(today) = today {
@@ -943,4 +955,139 @@ async fn an_attachment_a_hostile_relay_swaps_is_never_handed_over_whole() {
         response.bytes().await.unwrap().as_ref(),
         b"een heel ander en langer tweede bewijsstuk"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consultations_are_listed_apart_and_a_carried_one_shows_under_its_report() {
+    let relay = Relay::start(RelayOptions::default());
+    let key = relay.directory.signing_key.directory_key().to_string();
+    let reporter = User::new();
+    let asked = reporter.json(
+        &relay,
+        &[
+            "ask",
+            "--to",
+            "demo",
+            "--directory-key",
+            &key,
+            "--message-file",
+            "-",
+        ],
+        Some("Mijn leidinggevende vraagt me cijfers mooier te maken. Moet ik dit melden?"),
+    );
+    let code_file = reporter.path("consultation.txt");
+    std::fs::write(&code_file, asked["receipt_code"].as_str().unwrap()).unwrap();
+
+    // The adviser's app lists the consultation apart, without deadlines, and answers it.
+    let adviser = User::new();
+    let app = OfficeApp::start_as(
+        &relay,
+        &relay.url,
+        &adviser,
+        None,
+        &relay.directory.demo_adviser,
+    );
+    let browser = Browser::start(true).await;
+    browser.open(&app.first).await;
+    browser.wait_for("form.sync button").await;
+    browser.click("form.sync button").await;
+    browser.wait_for("#consultations").await;
+    let listed = browser.text("main").await;
+    assert!(
+        !listed.contains("Acknowledge by") && !listed.contains("Ontvangstbevestiging voor"),
+        "{listed}"
+    );
+    let case = browser.text("table tbody tr td a").await;
+    browser
+        .open(&format!("{}/cases/{case}?lang=en", app.origin))
+        .await;
+    browser.wait_for("#reply-text").await;
+    let shown = browser.source().await;
+    assert!(
+        shown.contains("not a report, no legal deadlines"),
+        "{shown}"
+    );
+    assert!(!shown.contains("id=\"acknowledgement-text\""), "{shown}");
+    assert!(!shown.contains("id=\"guide\""), "{shown}");
+    browser
+        .type_into(
+            "#reply-text",
+            "Dank dat u het vraagt. Schrijf op wat er gevraagd werd, en wanneer.",
+        )
+        .await;
+    browser.click("form[action$='/reply'] button").await;
+    browser.wait_for("ol.thread li:nth-child(2)").await;
+    for (name, path) in [
+        ("consultations", "/cases".to_owned()),
+        ("consultation", format!("/cases/{case}")),
+    ] {
+        for language in ["nl", "en"] {
+            browser
+                .open(&format!("{}{path}?lang={language}", app.origin))
+                .await;
+            browser.wait_for("main h1").await;
+            browser
+                .screenshot(&format!("office-{name}-{language}"))
+                .await;
+            let violations = browser.accessibility_violations().await;
+            assert!(violations.is_empty(), "{name} ({language}): {violations:?}");
+        }
+    }
+
+    // The reporter carries the consultation into a report; the integrity office's app shows
+    // it under the report, each message checked.
+    reporter.json(
+        &relay,
+        &[
+            "report",
+            "--to",
+            "demo",
+            "--directory-key",
+            &key,
+            "--message-file",
+            "-",
+            "--carry-consultation",
+            "--consultation-receipt-file",
+            code_file.to_str().unwrap(),
+        ],
+        Some("Ik meld nu dat mijn leidinggevende vraagt cijfers mooier te maken."),
+    );
+    let office = User::new();
+    let office_app = OfficeApp::start(&relay, &office);
+    browser.open(&office_app.first).await;
+    browser.wait_for("form.sync button").await;
+    browser.click("form.sync button").await;
+    browser.wait_for("table tbody tr").await;
+    let listed = browser.text("main").await;
+    assert!(
+        !listed.contains("Adviesgesprekken") && !listed.contains("Consultations"),
+        "{listed}"
+    );
+    let report = browser.text("table tbody tr td a").await;
+    for language in ["nl", "en"] {
+        browser
+            .open(&format!(
+                "{}/cases/{report}?lang={language}",
+                office_app.origin
+            ))
+            .await;
+        browser.wait_for("section.carried").await;
+        let carried = browser.text("section.carried").await;
+        assert!(
+            carried.contains("Schrijf op wat er gevraagd werd"),
+            "{carried}"
+        );
+        assert!(
+            !carried.contains("NOT VERIFIED") && !carried.contains("NIET GEVERIFIEERD"),
+            "{carried}"
+        );
+        browser
+            .screenshot(&format!("office-carried-{language}"))
+            .await;
+        let violations = browser.accessibility_violations().await;
+        assert!(
+            violations.is_empty(),
+            "carried ({language}): {violations:?}"
+        );
+    }
 }
