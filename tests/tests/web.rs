@@ -691,6 +691,17 @@ async fn form_posts_without_javascript_answer_with_their_status_and_store_nothin
         );
     let (status, _) = post_report(&relay, invalid_utf8).await;
     assert_eq!(status, 400);
+    // A consultation goes to confidential advisers only.
+    let (status, html) = post_report(
+        &relay,
+        report_form(&token, "een vraag").text("conversation", "consultation"),
+    )
+    .await;
+    assert_eq!(status, 422, "{html}");
+    assert!(
+        html.contains("id=\"recipients-error\"") && html.contains("confidential advisers only"),
+        "{html}"
+    );
     let not_multipart = client()
         .post(format!("{}/report", relay.url))
         .header("content-type", "text/plain")
@@ -1122,6 +1133,52 @@ async fn a_process_guide_appointed_mid_case_is_shown_and_sealed_to_by_both_web_m
         assert_eq!(synced["arrived"][0]["unverified"], false, "{synced}");
         assert!(guide.show(&relay, &case).to_string().contains(text));
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn carrying_a_consultation_without_javascript_refuses_what_is_no_consultation_and_stores_nothing(
+) {
+    let relay = Relay::start(RelayOptions {
+        extra_config: QUICK_FORMS.into(),
+        ..RelayOptions::default()
+    });
+    let report = meldpunt_end_to_end::Reporter::new();
+    let response = report
+        .create(&relay, "demo", report.sealed_report(&relay, "Een melding."))
+        .await;
+    assert_eq!(response.status(), 201);
+    let report_code = report.code.to_written_form();
+    let unknown = meldpunt_crypto::ReceiptCode::generate().to_written_form();
+    for (typed, expected, says) in [
+        ("kort", 422, "characters"),
+        (unknown.as_str(), 404, "No conversation"),
+        (report_code.as_str(), 422, "belongs to a report"),
+    ] {
+        let token = fresh_token(&relay).await;
+        let (status, html) = post_report(
+            &relay,
+            report_form(&token, "Nu meld ik het.")
+                .text("consultation_code", typed.to_owned())
+                .text("carry", "1"),
+        )
+        .await;
+        assert_eq!(status, expected, "{typed}: {html}");
+        assert!(html.contains("id=\"carry-error\""), "{html}");
+        assert!(html.contains(says), "{says}: {html}");
+        // The code goes on in a hidden field, never in the address.
+        assert!(html.contains("name=\"consultation_code\""), "{html}");
+    }
+    assert_eq!(stored(&relay, "mailboxes").await, 1);
+    // Unticked, the code is not even read: the report goes out without it.
+    let token = fresh_token(&relay).await;
+    let (status, html) = post_report(
+        &relay,
+        report_form(&token, "Nu meld ik het, zonder het gesprek.")
+            .text("consultation_code", "kort".to_owned()),
+    )
+    .await;
+    assert_eq!(status, 201, "{html}");
+    assert_eq!(stored(&relay, "mailboxes").await, 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
