@@ -679,8 +679,8 @@ fn cases_body<'a>(
         @if cases.is_empty() {
             p { (language.pick("Geen meldingen.", "No cases.")) }
         } @else {
-            @let (consultations, reports): (Vec<&(usize, &Case)>, Vec<&(usize, &Case)>) =
-                cases.iter().partition(|(_, case)| case.is_consultation());
+            @let (consultations, reports): (Vec<&Case>, Vec<&Case>) =
+                cases.iter().map(|(_, case)| *case).partition(|case| case.is_consultation());
             @if !reports.is_empty() {
                 (cases_table(language, language.pick("Meldingen, te late eerst", "Cases, overdue first"), &reports, true))
             }
@@ -701,7 +701,7 @@ fn cases_body<'a>(
 fn cases_table(
     language: Language,
     caption: &str,
-    cases: &[&(usize, &Case)],
+    cases: &[&Case],
     deadlines: bool,
 ) -> Markup {
     let today = today();
@@ -723,7 +723,7 @@ fn cases_table(
                 th scope="col" { (language.pick("Let op", "Attention")) }
             } }
             tbody {
-                @for (_, case) in cases {
+                @for case in cases {
                     @let overdue = case.overdue(today);
                     tr class=[(!overdue.is_empty()).then_some("overdue")] {
                         td { a href={ "/cases/" (case.id) "?lang=" (lang) } { (case.id) } }
