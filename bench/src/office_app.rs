@@ -56,7 +56,14 @@ fn fill(folder: &Path, office: &IdentityKey, cases: usize, messages: u32) -> Str
         let code = ReceiptCode::generate();
         let mailbox = code.mailbox_token().mailbox_id();
         let id = format!("case{index:06}");
-        let mut case = Case::new(id.clone(), mailbox, day, false, Vec::new(), Vec::new());
+        let mut case = Case::new(
+            id.clone(),
+            mailbox,
+            day,
+            false,
+            Vec::new(),
+            &meldpunt_cli::store::Roles::default(),
+        );
         case.reply_key = Some(code.reply_identity().recipient());
         case.recipients = vec![address()];
         case.messages = (1..=count)

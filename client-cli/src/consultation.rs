@@ -10,7 +10,6 @@ use meldpunt_crypto::{Day, Message, MessageKind, OfficeKey, RecipientAddress};
 use zeroize::Zeroizing;
 
 /// One carried message, ready to show.
-#[derive(Debug)]
 pub struct CarriedEntry {
     /// Who wrote it: `reporter`, or the adviser's `organisation/recipient`.
     pub author: String,
@@ -26,6 +25,21 @@ pub struct CarriedEntry {
     pub not_verified: Option<String>,
     /// Earlier messages of its author the reporter did not carry.
     pub missing_before: u32,
+}
+
+impl std::fmt::Debug for CarriedEntry {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("CarriedEntry")
+            .field("author", &self.author)
+            .field("written_on", &self.written_on)
+            .field(
+                "body",
+                &format_args!("[redacted, {} bytes]", self.body.len()),
+            )
+            .field("not_verified", &self.not_verified)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The consultation `report` carries, checked for the report in `report`'s mailbox with the

@@ -267,7 +267,7 @@ impl Inbox {
                 .add_process_guides(&session.token, &mailbox, &[guide.to_owned()])?;
         }
         let mut check = case.check.clone();
-        check.set_process_guides(store.state.process_guides.clone());
+        check.set_process_guides(store.state.roles.process_guides.clone());
         let thread = meldpunt_crypto::Thread::new(check, reply_key)?;
         let text = if remove {
             format!(
@@ -681,7 +681,7 @@ fn file(
             stored_on,
             true,
             signers.to_vec(),
-            store.state.process_guides.clone(),
+            &store.state.roles,
         )
     });
     if let Some(held) = case
@@ -774,7 +774,10 @@ fn rebuild(
         first_day,
         partial,
         known_signers,
-        case.check.process_guides().to_vec(),
+        &crate::store::Roles {
+            process_guides: case.check.process_guides().to_vec(),
+            advisers: case.check.advisers().to_vec(),
+        },
     );
     fresh.sent_sequence = case.sent_sequence;
     fresh.quarantined = case.quarantined.clone();

@@ -419,10 +419,20 @@ impl Inbox {
             .into_iter()
             .filter(|guide| guide.organisation == session.address.organisation)
             .collect::<Vec<_>>();
-        store.state.process_guides = process_guides.clone();
+        let advisers = session
+            .directory
+            .confidential_advisers()
+            .into_iter()
+            .filter(|adviser| adviser.organisation == session.address.organisation)
+            .collect::<Vec<_>>();
+        store.state.roles = crate::store::Roles {
+            process_guides: process_guides.clone(),
+            advisers: advisers.clone(),
+        };
         for case in store.state.cases.values_mut() {
             case.check.set_signers(signers.to_vec());
             case.check.set_process_guides(process_guides.clone());
+            case.check.set_advisers(advisers.clone());
         }
         let mut known: HashSet<u64> = store
             .state
@@ -947,6 +957,12 @@ impl Inbox {
         if case.current_status().is_closed() {
             return Err(CliError::Usage(format!("case {} is closed", case.id)));
         }
+        if acknowledgement && case.is_consultation() {
+            return Err(CliError::Usage(format!(
+                "{} is a consultation, not a report: it takes no acknowledgement of receipt; reply instead",
+                case.id
+            )));
+        }
         let reply_key = case.reply_key.clone().ok_or_else(|| {
             CliError::Usage(if case.is_partial() {
                 format!(
@@ -1413,7 +1429,7 @@ fn file_entry(
             day,
             partial,
             signers.to_vec(),
-            store.state.process_guides.clone(),
+            &store.state.roles,
         );
         if partial {
             report.partial.push(case_id.clone());

@@ -698,12 +698,7 @@ fn cases_body<'a>(
 
 /// One table of cases; `deadlines` adds the legal deadlines (a report's, never a
 /// consultation's).
-fn cases_table(
-    language: Language,
-    caption: &str,
-    cases: &[&Case],
-    deadlines: bool,
-) -> Markup {
+fn cases_table(language: Language, caption: &str, cases: &[&Case], deadlines: bool) -> Markup {
     let today = today();
     let lang = language.code();
     html! {
@@ -948,7 +943,7 @@ async fn case(
                 case,
                 &state.office_signers,
                 state.address().as_ref(),
-                &state.process_guides,
+                &state.roles.process_guides,
                 &identities,
             )
         }))

@@ -4,7 +4,7 @@
 //! report: the same receipt code, no deadlines, readable only by the advisers chosen.
 //! `report --carry-consultation` turns a consultation into a report: this client reads the
 //! consultation with its code and carries its messages into the new report, signed over
-//! with the consultation's own key — only when the reporter asks; an adviser never can.
+//! with the consultation's own key — only when the reporter asks (protocol §13).
 //!
 //! Everything is sealed here, on the reporter's device, before anything is sent. The receipt
 //! code is generated here and shown only after the relay has durably accepted the report.
@@ -97,15 +97,6 @@ pub fn choose_recipients(
     Ok(addresses)
 }
 
-/// Whether a role is a confidential adviser's (internal or external): the only recipients a
-/// consultation goes to.
-pub fn is_adviser(role: Role) -> bool {
-    matches!(
-        role,
-        Role::InternalConfidentialAdviser | Role::ExternalConfidentialAdviser
-    )
-}
-
 /// The advisers `ask --to ORG [--role …]` picks: every confidential adviser of the
 /// organisation when no role is given, else those named, each of whom must be an adviser.
 pub fn choose_advisers(
@@ -140,7 +131,7 @@ pub fn choose_advisers(
     let addresses = choose_recipients(directory, organisation, &wanted)?;
     for address in &addresses {
         let recipient = directory.recipient(address)?;
-        if !is_adviser(recipient.role) {
+        if !recipient.role.is_confidential_adviser() {
             return Err(CliError::Usage(format!(
                 "a consultation goes to confidential advisers only; {} is a {} (make a report to reach them)",
                 address.recipient,
@@ -269,7 +260,10 @@ pub fn report(common: &Common, opening: &Opening<'_>) -> Result<()> {
         )?,
     };
     let sealed = match message.seal(&keys) {
-        Err(meldpunt_crypto::Error::TooLarge { .. }) if carried_count > 0 => {
+        Err(meldpunt_crypto::Error::TooLarge {
+            what: "an encoded message",
+            ..
+        }) if carried_count > 0 => {
             return Err(CliError::Usage(
                 "your consultation and report together are larger than one message may be (1 MiB); nothing was sent. Report without --carry-consultation and quote what matters"
                     .into(),

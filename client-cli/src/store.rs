@@ -184,14 +184,15 @@ impl Case {
         day: Day,
         partial: bool,
         signers: Vec<(RecipientAddress, OfficeKey)>,
-        process_guides: Vec<RecipientAddress>,
+        roles: &Roles,
     ) -> Case {
         let mut check = if partial {
             ThreadCheck::partial(mailbox, signers)
         } else {
             ThreadCheck::new(mailbox, signers)
         };
-        check.set_process_guides(process_guides);
+        check.set_process_guides(roles.process_guides.clone());
+        check.set_advisers(roles.advisers.clone());
         Case {
             id,
             mailbox: mailbox.to_wire(),
@@ -366,6 +367,18 @@ impl Case {
     }
 }
 
+/// Who holds which role in the organisation, as the signed directory listed it at the last
+/// sync: what a case's thread check needs besides the office keys.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct Roles {
+    /// The recipients of role `process-guide` (only they can be appointed to a case).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub process_guides: Vec<RecipientAddress>,
+    /// The confidential advisers (a consultation addressed to anyone else is a report).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub advisers: Vec<RecipientAddress>,
+}
+
 /// What the store holds.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct State {
@@ -387,10 +400,9 @@ pub struct State {
     /// (case records are folded against them when the relay is not asked).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub office_signers: Vec<(RecipientAddress, OfficeKey)>,
-    /// The recipients of role `process-guide` the directory listed for this organisation at
-    /// the last sync (only they can be appointed to a case).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub process_guides: Vec<RecipientAddress>,
+    /// The roles the directory listed for this organisation at the last sync.
+    #[serde(default, flatten)]
+    pub roles: Roles,
     /// Messages listed to this member that were not sealed to them (mailbox id and position
     /// → this recipient's number): a process guide finds there the number of a message an
     /// office member hands over to them.

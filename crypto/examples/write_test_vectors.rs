@@ -258,6 +258,7 @@ fn main() {
             signer: office.office_signing_key().office_key(),
             signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
             process_guide: None,
+            opening: None,
         },
         written_on: day("2026-11-30"),
         body: String::from("Dank voor uw melding. \"Wij\" <onderzoeken> het.").into(),
@@ -291,6 +292,7 @@ fn main() {
                 },
                 joined: true,
             }),
+            opening: None,
         },
         written_on: day("2026-12-03"),
         body: String::from("Een procesbegeleider begeleidt vanaf nu uw melding.").into(),
@@ -310,26 +312,25 @@ fn main() {
         organisation: "demo".into(),
         recipient: "external-adviser".into(),
     };
-    let consultation = vec![
-        Message::opening(
-            &consultation_code,
-            vec![adviser_address.clone()],
-            meldpunt_crypto::Conversation::Consultation,
-            meldpunt_crypto::Content::text(
-                day("2026-12-01"),
-                "Mag ik eerst iets vragen, voordat ik meld?",
-            ),
+    let consultation_opening = Message::opening(
+        &consultation_code,
+        vec![adviser_address.clone()],
+        meldpunt_crypto::Conversation::Consultation,
+        meldpunt_crypto::Content::text(
+            day("2026-12-01"),
+            "Mag ik eerst iets vragen, voordat ik meld?",
         ),
-        Message::from_office(
-            &adviser.office_signing_key(),
-            adviser_address,
-            consultation_code.mailbox_token().mailbox_id(),
-            false,
-            1,
-            meldpunt_crypto::Content::text(day("2026-12-02"), "Natuurlijk. Melden kan ook later."),
-        )
-        .unwrap(),
-    ];
+    );
+    let answer = Message::answering(
+        &adviser.office_signing_key(),
+        adviser_address,
+        &consultation_opening,
+        false,
+        1,
+        meldpunt_crypto::Content::text(day("2026-12-02"), "Natuurlijk. Melden kan ook later."),
+    )
+    .unwrap();
+    let consultation = vec![consultation_opening, answer];
     let carried_report = Message::report_after_consultation(
         &ReceiptCode::from_entropy([3u8; 16]),
         vec![RecipientAddress {

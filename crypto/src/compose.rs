@@ -134,6 +134,7 @@ impl Message {
                 from,
                 signer,
                 signature: crate::MessageSignature::from_bytes([0; 64]),
+                opening: None,
             }
         } else {
             MessageKind::Reply {
@@ -141,6 +142,7 @@ impl Message {
                 signer,
                 signature: crate::MessageSignature::from_bytes([0; 64]),
                 process_guide: None,
+                opening: None,
             }
         };
         let mut message = Message {
@@ -151,6 +153,38 @@ impl Message {
             body: content.body,
             attachments: content.attachments,
         };
+        signing_key.sign(&mut message)?;
+        Ok(message)
+    }
+}
+
+impl Message {
+    /// An office message numbered `sequence` answering `opening` (a conversation's first
+    /// message): written into its mailbox and bound to it ([`Message::opening_digest`]).
+    /// Clients write office messages with [`Thread::office_message`]; this is for tests and
+    /// vectors that need a given number.
+    pub fn answering(
+        signing_key: &OfficeSigningKey,
+        from: RecipientAddress,
+        opening: &Message,
+        acknowledgement: bool,
+        sequence: u32,
+        content: Content,
+    ) -> Result<Message, Error> {
+        let digest = opening.opening_digest().ok_or(Error::ThreadWithoutReport)?;
+        let mut message = Message::from_office(
+            signing_key,
+            from,
+            opening.mailbox,
+            acknowledgement,
+            sequence,
+            content,
+        )?;
+        if let MessageKind::Reply { opening, .. } | MessageKind::Acknowledgement { opening, .. } =
+            &mut message.kind
+        {
+            *opening = Some(digest);
+        }
         signing_key.sign(&mut message)?;
         Ok(message)
     }
@@ -321,14 +355,24 @@ impl Thread {
             .check
             .next_office_sequence(&signing_key.office_key())
             .max(already_sent.saturating_add(1));
-        Message::from_office(
+        let mut message = Message::from_office(
             signing_key,
             from,
             self.mailbox,
             acknowledgement,
             sequence,
             content,
-        )
+        )?;
+        // Bound to the opening it answers, where the thread's reader saw it.
+        if let Some(digest) = self.check.opening() {
+            if let MessageKind::Reply { opening, .. }
+            | MessageKind::Acknowledgement { opening, .. } = &mut message.kind
+            {
+                *opening = Some(digest);
+            }
+            signing_key.sign(&mut message)?;
+        }
+        Ok(message)
     }
 }
 

@@ -54,6 +54,15 @@ pub enum Role {
 }
 
 impl Role {
+    /// Whether this is a confidential adviser's role (internal or external): the only
+    /// recipients of a consultation.
+    pub fn is_confidential_adviser(self) -> bool {
+        matches!(
+            self,
+            Role::InternalConfidentialAdviser | Role::ExternalConfidentialAdviser
+        )
+    }
+
     /// All roles, in the order they are usually offered.
     pub const ALL: [Role; 4] = [
         Role::IntegrityOffice,
@@ -354,13 +363,26 @@ impl Directory {
 
     /// Every recipient of role `process-guide`, who may be appointed to a case.
     pub fn process_guides(&self) -> Vec<RecipientAddress> {
+        self.with_roles(&[Role::ProcessGuide])
+    }
+
+    /// Every confidential adviser (internal or external): the only recipients a
+    /// consultation goes to.
+    pub fn confidential_advisers(&self) -> Vec<RecipientAddress> {
+        self.with_roles(&[
+            Role::InternalConfidentialAdviser,
+            Role::ExternalConfidentialAdviser,
+        ])
+    }
+
+    fn with_roles(&self, roles: &[Role]) -> Vec<RecipientAddress> {
         self.organisations
             .iter()
             .flat_map(|organisation| {
                 organisation
                     .recipients
                     .iter()
-                    .filter(|recipient| recipient.role == Role::ProcessGuide)
+                    .filter(|recipient| roles.contains(&recipient.role))
                     .map(move |recipient| RecipientAddress {
                         organisation: organisation.id.clone(),
                         recipient: recipient.id.clone(),

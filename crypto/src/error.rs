@@ -102,6 +102,10 @@ pub enum Error {
         "a follow-up is not signed by the reporter's key: someone other than the reporter wrote it"
     )]
     ForgedFollowUp,
+    /// An office message answers another opening than the thread's (or, in a carried
+    /// consultation, names none).
+    #[error("an office message is not bound to this conversation's first message: it answers another question or another reporter key, was moved here, or was written before answers were bound")]
+    OpeningMismatch,
     /// A report carries a consultation its reporter did not sign over to it: someone who read
     /// the consultation (an adviser, say) tried to pass it on as a report.
     #[error("the consultation this report carries is not signed over to it by the consultation's reporter: it was not theirs to pass on, or it was altered")]

@@ -103,10 +103,10 @@ pub use keys::{
 };
 pub use message::{
     Admitted, AttachmentReference, Authenticity, Author, CarriedConsultation, CheckedConsultation,
-    Conversation, Message, MessageKind, ProcessGuideChange, RecipientAddress, SharedIdentity,
-    ThreadCheck, MAXIMUM_ATTACHMENTS, MAXIMUM_ATTACHMENT_NAME_LENGTH, MAXIMUM_BODY_LENGTH,
-    MAXIMUM_CARRIED_MESSAGES, MAXIMUM_IDENTITY_LENGTH, MAXIMUM_MESSAGE_LENGTH,
-    MESSAGE_FORMAT_VERSION,
+    Conversation, Message, MessageKind, OpeningDigest, ProcessGuideChange, RecipientAddress,
+    SharedIdentity, ThreadCheck, MAXIMUM_ATTACHMENTS, MAXIMUM_ATTACHMENT_NAME_LENGTH,
+    MAXIMUM_BODY_LENGTH, MAXIMUM_CARRIED_MESSAGES, MAXIMUM_IDENTITY_LENGTH, MAXIMUM_MESSAGE_LENGTH,
+    MESSAGE_FORMAT_VERSION, OPENING_DIGEST_CONTEXT,
 };
 pub use office::{
     office_stamp_subject, ChallengeAnswer, OfficeChallenge, SessionToken, CHALLENGE_CONTENT_LABEL,
@@ -121,6 +121,7 @@ pub use signing::{
     carried_consultation_bytes, FollowUpKey, FollowUpSigningKey, MessageSignature, OfficeKey,
     OfficeSigningKey, CARRIED_CONSULTATION_CONTEXT, FOLLOW_UP_SIGNATURE_CONTEXT,
     FOLLOW_UP_SIGNING_LABEL, OFFICE_SIGNATURE_CONTEXT, OFFICE_SIGNING_LABEL, OFFICE_SIGNING_SALT,
+    OPENING_SIGNATURE_TAG,
 };
 pub use stamp::{Challenge, SpentStamp, Stamp, StampKey, MAXIMUM_DIFFICULTY};
 pub use store_key::StoreKey;

@@ -104,6 +104,10 @@ pub enum MessageKind {
         signature: MessageSignature,
         /// A process guide joining or leaving the case, when the reply announces one.
         process_guide: Option<ProcessGuideChange>,
+        /// The digest of the thread's first message this reply answers
+        /// ([`Message::opening_digest`]), under the signature: a reply cannot be moved under
+        /// another opening (another question, another reporter key).
+        opening: Option<OpeningDigest>,
     },
     /// The acknowledgement of receipt a recipient sends (due within 7 days).
     Acknowledgement {
@@ -113,7 +117,49 @@ pub enum MessageKind {
         signer: OfficeKey,
         /// The signature (set by [`crate::OfficeSigningKey::sign`]).
         signature: MessageSignature,
+        /// The digest of the thread's first message it answers, as a reply's.
+        opening: Option<OpeningDigest>,
     },
+}
+
+/// The digest of a conversation's first message that office messages are bound to (wire: 43
+/// characters of base64url): SHA-256 over [`OPENING_DIGEST_CONTEXT`], the report's signing
+/// bytes (mailbox, number, day, text, attachments), its follow-up key, SHA-256 of its reply
+/// key as written, its recipients and what the conversation is for (protocol §4).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct OpeningDigest(pub [u8; 32]);
+
+/// Prefix of the bytes an [`OpeningDigest`] is the SHA-256 of.
+pub const OPENING_DIGEST_CONTEXT: &[u8] = b"meldpunt/v1/opening-digest\n";
+
+impl OpeningDigest {
+    /// The wire form.
+    pub fn to_wire(&self) -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.0)
+    }
+}
+
+impl Serialize for OpeningDigest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_wire())
+    }
+}
+
+impl<'de> Deserialize<'de> for OpeningDigest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use base64::Engine as _;
+        let text = String::deserialize(deserializer)?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(&text)
+            .ok()
+            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+            .filter(|_| text.len() == 43)
+            .ok_or_else(|| {
+                serde::de::Error::custom("an opening digest is 43 characters of base64url")
+            })?;
+        Ok(OpeningDigest(bytes))
+    }
 }
 
 /// What a conversation is for, as its first message says.
@@ -146,8 +192,11 @@ pub const MAXIMUM_CARRIED_MESSAGES: usize = 256;
 /// signature, so the office can check that the advisers wrote what it shows) and the
 /// reporter's signature, made with the *consultation's* follow-up key, that binds them to
 /// this report. Nobody but the holder of the consultation's receipt code can make that
-/// signature: an adviser, who holds every message, still cannot forward a consultation as a
-/// report.
+/// signature over the real opening, and each adviser's answer is bound to that opening
+/// (its `opening` digest, under the adviser's signature): whoever else holds the messages (a
+/// colleague, a forwarded copy) cannot carry them under a key of their own. The one who
+/// could is an adviser who answered, re-signing their own answers under a made-up opening —
+/// who could as well write any report (protocol §13).
 #[derive(Clone, PartialEq, Eq)]
 pub struct CarriedConsultation {
     /// The consultation's messages, beginning with its first (of conversation
@@ -244,7 +293,21 @@ impl CarriedConsultation {
         let messages = self
             .messages
             .iter()
-            .map(|message| (message, check.admit(message, message.kind.author())))
+            .map(|message| {
+                let outcome = check
+                    .admit(message, message.kind.author())
+                    .and_then(|admitted| match &message.kind {
+                        // An answer must name the opening it answers (which the check compared
+                        // with the carried one): nobody but its writer can move it under
+                        // another question or another reporter key.
+                        MessageKind::Reply { opening: None, .. }
+                        | MessageKind::Acknowledgement { opening: None, .. } => {
+                            Err(Error::OpeningMismatch)
+                        }
+                        _ => Ok(admitted),
+                    });
+                (message, outcome)
+            })
             .collect();
         Ok(CheckedConsultation {
             mailbox: first.mailbox,
@@ -487,6 +550,8 @@ struct WireMessage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     process_guide: Option<ProcessGuideChange>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    opening: Option<OpeningDigest>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     conversation: Option<Conversation>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     earlier_consultation: Option<WireCarriedConsultation>,
@@ -649,6 +714,7 @@ impl Message {
             signature: self.signature(),
             shared_identity: None,
             process_guide: None,
+            opening: None,
             conversation: None,
             earlier_consultation: None,
         };
@@ -683,17 +749,25 @@ impl Message {
                 from,
                 signer,
                 process_guide,
+                opening,
                 ..
             } => {
                 wire.kind = WireKind::Reply;
                 wire.from = Some(from.clone());
                 wire.signer = Some(*signer);
                 wire.process_guide = process_guide.clone();
+                wire.opening = *opening;
             }
-            MessageKind::Acknowledgement { from, signer, .. } => {
+            MessageKind::Acknowledgement {
+                from,
+                signer,
+                opening,
+                ..
+            } => {
                 wire.kind = WireKind::Acknowledgement;
                 wire.from = Some(from.clone());
                 wire.signer = Some(*signer);
+                wire.opening = *opening;
             }
         }
         wire
@@ -765,6 +839,13 @@ impl Message {
         if wire.process_guide.is_some() && !matches!(wire.kind, WireKind::Reply) {
             return Err(malformed("only a reply announces a process guide"));
         }
+        if wire.opening.is_some()
+            && !matches!(wire.kind, WireKind::Reply | WireKind::Acknowledgement)
+        {
+            return Err(malformed(
+                "only an office message names the opening it answers",
+            ));
+        }
         if (wire.conversation.is_some() || wire.earlier_consultation.is_some())
             && !matches!(wire.kind, WireKind::Report)
         {
@@ -832,6 +913,7 @@ impl Message {
                     signer,
                     signature,
                     process_guide: wire.process_guide,
+                    opening: wire.opening,
                 }
             }
             (
@@ -846,6 +928,7 @@ impl Message {
                 from,
                 signer,
                 signature,
+                opening: wire.opening,
             },
             _ => {
                 return Err(malformed(
@@ -945,6 +1028,13 @@ pub struct ThreadCheck {
     /// What the conversation is for, as its first message says.
     #[serde(default, skip_serializing_if = "is_report")]
     conversation: Conversation,
+    /// The digest of the admitted report, which office messages are bound to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    opening: Option<OpeningDigest>,
+    /// The confidential advisers the signed directory lists, when the reader gave them: a
+    /// consultation addressed to anyone else is read as a report (its deadlines run).
+    #[serde(skip)]
+    advisers: Option<Vec<RecipientAddress>>,
 }
 
 fn is_report(conversation: &Conversation) -> bool {
@@ -969,6 +1059,8 @@ impl ThreadCheck {
             guides: Vec::new(),
             process_guides: Vec::new(),
             conversation: Conversation::Report,
+            opening: None,
+            advisers: None,
         }
     }
 
@@ -1118,7 +1210,15 @@ impl ThreadCheck {
                 self.follow_up_key = Some(*follow_up_key);
                 self.reply_key = Some(reply_key.clone());
                 self.addressed = Some(recipients.clone());
-                self.conversation = *conversation;
+                self.conversation = match (conversation, &self.advisers) {
+                    (Conversation::Consultation, Some(advisers))
+                        if !recipients.iter().all(|address| advisers.contains(address)) =>
+                    {
+                        Conversation::Report
+                    }
+                    _ => *conversation,
+                };
+                self.opening = message.opening_digest();
                 self.reporter = 1;
                 Ok(Admitted {
                     authenticity: Authenticity::Verified,
@@ -1145,10 +1245,25 @@ impl ThreadCheck {
                     missing_before,
                 })
             }
-            MessageKind::Reply { from, signer, .. }
-            | MessageKind::Acknowledgement { from, signer, .. } => {
+            MessageKind::Reply {
+                from,
+                signer,
+                opening,
+                ..
+            }
+            | MessageKind::Acknowledgement {
+                from,
+                signer,
+                opening,
+                ..
+            } => {
                 if !self.started() && !self.partial {
                     return Err(Error::ThreadWithoutReport);
+                }
+                if let (Some(bound), Some(expected)) = (opening, &self.opening) {
+                    if bound != expected {
+                        return Err(Error::OpeningMismatch);
+                    }
                 }
                 if let Some(addressed) = &self.addressed {
                     if !addressed.contains(from) && !self.guides.contains(from) {
@@ -1218,9 +1333,26 @@ impl ThreadCheck {
         }
     }
 
-    /// What the conversation is for (a report until its first message says otherwise).
+    /// The confidential advisers the signed directory lists: a consultation addressed to
+    /// anyone else is read as a report.
+    pub fn set_advisers(&mut self, advisers: Vec<RecipientAddress>) {
+        self.advisers = Some(advisers);
+    }
+
+    /// The confidential advisers given with [`ThreadCheck::set_advisers`].
+    pub fn advisers(&self) -> &[RecipientAddress] {
+        self.advisers.as_deref().unwrap_or_default()
+    }
+
+    /// What the conversation is for (a report until its first message says otherwise, and a
+    /// report when a consultation names a recipient who is no confidential adviser).
     pub fn conversation(&self) -> Conversation {
         self.conversation
+    }
+
+    /// The digest of the admitted report, which the next office messages are bound to.
+    pub fn opening(&self) -> Option<OpeningDigest> {
+        self.opening
     }
 
     /// The sequence number the reporter's next message takes.
@@ -1448,11 +1580,13 @@ mod tests {
                 signer: office_key(),
                 signature: crate::MessageSignature::from_bytes([0; 64]),
                 process_guide: None,
+                opening: None,
             },
             MessageKind::Acknowledgement {
                 from: address(),
                 signer: office_key(),
                 signature: crate::MessageSignature::from_bytes([0; 64]),
+                opening: None,
             },
         ]
     }
@@ -1604,6 +1738,7 @@ mod tests {
                 signer: member.office_signing_key().office_key(),
                 signature: crate::MessageSignature::from_bytes([0; 64]),
                 process_guide: None,
+                opening: None,
             },
             "x",
             sequence,
@@ -1630,28 +1765,30 @@ mod tests {
         let code = code();
         let mailbox = code.mailbox_token().mailbox_id();
         let day: crate::Day = "2026-11-28".parse().unwrap();
+        let opening = Message::opening(
+            &code,
+            vec![adviser()],
+            Conversation::Consultation,
+            crate::Content::text(day, "Mag ik iets vragen?"),
+        );
+        let answer = Message::answering(
+            &adviser_identity.office_signing_key(),
+            adviser(),
+            &opening,
+            false,
+            1,
+            crate::Content::text(day, "Zeker, vertel."),
+        )
+        .unwrap();
         vec![
-            Message::opening(
-                &code,
-                vec![adviser()],
-                Conversation::Consultation,
-                crate::Content::text(day, "Mag ik iets vragen?"),
-            ),
+            opening,
             Message::follow_up_signed(
                 &code.follow_up_signing_key(),
                 mailbox,
                 2,
                 crate::Content::text(day, "Nog een vraag."),
             ),
-            Message::from_office(
-                &adviser_identity.office_signing_key(),
-                adviser(),
-                mailbox,
-                false,
-                1,
-                crate::Content::text(day, "Zeker, vertel."),
-            )
-            .unwrap(),
+            answer,
         ]
     }
 
@@ -1800,6 +1937,49 @@ mod tests {
             shortened.check(&genuine.mailbox, signers.clone()),
             Err(Error::ForgedCarriedConsultation)
         ));
+        // Someone else who holds every message (a colleague of the adviser, a forwarded copy)
+        // re-keys the opening with a code of their own and signs the rest over with it: the
+        // adviser's answer is bound to the real opening, and is refused under this one. The
+        // same for a rewritten question.
+        let forger = crate::ReceiptCode::from_entropy([6; 16]);
+        let mut rekeyed = consultation(&adviser_identity);
+        if let MessageKind::Report {
+            follow_up_key,
+            reply_key,
+            ..
+        } = &mut rekeyed[0].kind
+        {
+            *follow_up_key = forger.follow_up_signing_key().follow_up_key();
+            *reply_key = forger.reply_identity().recipient();
+        }
+        forger.follow_up_signing_key().sign(&mut rekeyed[1]);
+        let mut rewritten_question = consultation(&adviser_identity);
+        rewritten_question[0].body = String::from("Moet ik melden dat X fraude pleegt?").into();
+        for (messages, signer) in [(rekeyed, &forger), (rewritten_question, &code())] {
+            let report_code = crate::ReceiptCode::from_entropy([9; 16]);
+            let report_mailbox = report_code.mailbox_token().mailbox_id();
+            let forged = CarriedConsultation {
+                signature: signer.follow_up_signing_key().sign_carried(
+                    &messages[0].mailbox,
+                    &report_mailbox,
+                    3,
+                ),
+                messages,
+            };
+            let checked = forged.check(&report_mailbox, signers.clone()).unwrap();
+            assert!(matches!(checked.messages[2].1, Err(Error::OpeningMismatch)));
+        }
+        // An answer that names no opening is not taken as one in a carried consultation.
+        let mut unbound = carried(&genuine).clone();
+        if let MessageKind::Reply { opening, .. } = &mut unbound.messages[2].kind {
+            *opening = None;
+        }
+        adviser_identity
+            .office_signing_key()
+            .sign(&mut unbound.messages[2])
+            .unwrap();
+        let checked = unbound.check(&genuine.mailbox, signers.clone()).unwrap();
+        assert!(matches!(checked.messages[2].1, Err(Error::OpeningMismatch)));
         // A reporter who rewrites the adviser's reply: the reply is marked, the rest stands.
         let mut rewritten = carried(&genuine).clone();
         rewritten.messages[2].body = String::from("Je moet het melden.").into();
@@ -2058,6 +2238,7 @@ mod tests {
                 from: address(),
                 signer: stranger.office_signing_key().office_key(),
                 signature: crate::MessageSignature::from_bytes([0; 64]),
+                opening: None,
             },
             "x",
             1,
@@ -2072,6 +2253,7 @@ mod tests {
                 from: address(),
                 signer: stranger.office_signing_key().office_key(),
                 signature: crate::MessageSignature::from_bytes([0; 64]),
+                opening: None,
             },
             "x",
             1,

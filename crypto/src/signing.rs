@@ -41,6 +41,8 @@ pub const OFFICE_SIGNATURE_CONTEXT: &[u8] = b"meldpunt/v1/office-message\n";
 /// Prefix of the bytes a reporter signs, with a consultation's follow-up key, to carry that
 /// consultation into a report.
 pub const CARRIED_CONSULTATION_CONTEXT: &[u8] = b"meldpunt/v1/carried-consultation\n";
+/// Tag before the opening digest an office message's signature covers, when it names one.
+pub const OPENING_SIGNATURE_TAG: &[u8] = b"meldpunt/v1/opening\n";
 /// Bech32 prefix of an office key.
 const OFFICE_KEY_HRP: &str = "mpok";
 
@@ -428,7 +430,49 @@ impl Message {
             bytes.extend_from_slice(&Sha256::digest(change.recipient.recipient.as_bytes()));
             bytes.push(u8::from(change.joined));
         }
+        if let MessageKind::Reply {
+            opening: Some(opening),
+            ..
+        }
+        | MessageKind::Acknowledgement {
+            opening: Some(opening),
+            ..
+        } = &self.kind
+        {
+            bytes.extend_from_slice(OPENING_SIGNATURE_TAG);
+            bytes.extend_from_slice(&opening.0);
+        }
         bytes
+    }
+
+    /// The digest office messages answering this first message are bound to (`None` for a
+    /// later message): SHA-256 of [`crate::OPENING_DIGEST_CONTEXT`] || its signing bytes ||
+    /// its follow-up key (32 bytes) || SHA-256 of its reply key as written || the number of
+    /// recipients (4 bytes, big-endian) || for each SHA-256 of the organisation id || SHA-256
+    /// of the recipient id || 1 for a consultation, 0 for a report.
+    pub fn opening_digest(&self) -> Option<crate::OpeningDigest> {
+        let MessageKind::Report {
+            reply_key,
+            follow_up_key,
+            recipients,
+            conversation,
+            ..
+        } = &self.kind
+        else {
+            return None;
+        };
+        let mut hasher = Sha256::new();
+        hasher.update(crate::OPENING_DIGEST_CONTEXT);
+        hasher.update(self.signing_bytes().as_slice());
+        hasher.update(follow_up_key.0.as_bytes());
+        hasher.update(Sha256::digest(reply_key.to_string().as_bytes()));
+        hasher.update((recipients.len() as u32).to_be_bytes());
+        for recipient in recipients {
+            hasher.update(Sha256::digest(recipient.organisation.as_bytes()));
+            hasher.update(Sha256::digest(recipient.recipient.as_bytes()));
+        }
+        hasher.update([u8::from(*conversation == crate::Conversation::Consultation)]);
+        Some(crate::OpeningDigest(hasher.finalize().into()))
     }
 }
 

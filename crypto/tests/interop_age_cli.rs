@@ -190,6 +190,7 @@ fn files_sealed_by_stock_age_open_with_the_crate() {
             signer: office.office_signing_key().office_key(),
             signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
             process_guide: None,
+            opening: None,
         },
         written_on: "2026-11-29".parse().unwrap(),
         body: String::from("Dank voor uw melding.").into(),

@@ -28,6 +28,7 @@ pub(crate) fn check(given: &str) {
             signer: office.office_key(),
             signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
             process_guide: None,
+            opening: None,
         },
         mailbox: MailboxId::from_bytes([0; 32]),
         sequence: 2,

@@ -34,11 +34,13 @@ pub(crate) fn check(bytes: &[u8]) {
             signer,
             signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
             process_guide: None,
+            opening: None,
         },
         _ => MessageKind::Acknowledgement {
             from,
             signer,
             signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
+            opening: None,
         },
     };
     let mut message = Message {

@@ -73,11 +73,13 @@ fn message(byte: u8, sequence: u8) -> (Message, Author) {
             signer,
             signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
             process_guide: None,
+            opening: None,
         },
         _ => MessageKind::Acknowledgement {
             from: from(sender),
             signer,
             signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
+            opening: None,
         },
     };
     let mut message = Message {

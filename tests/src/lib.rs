@@ -705,6 +705,7 @@ pub async fn post_reply_the_reporter_cannot_open(relay: &Relay, code: &ReceiptCo
             signer: signing_key.office_key(),
             signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
             process_guide: None,
+            opening: None,
         },
         written_on: Day::from_calendar_date(2026, 11, 30).expect("valid"),
         body: String::from("Alleen voor collega's.").into(),

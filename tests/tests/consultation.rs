@@ -1,7 +1,8 @@
 //! Asking a confidential adviser first: a consultation is sealed to the advisers the reporter
 //! chose and to nobody else, carries no deadlines, is listed apart, and becomes a report only
 //! through the reporter's own client — which carries the consultation along when, and only
-//! when, the reporter asks. An adviser who holds every message still cannot pass one on.
+//! when, the reporter asks. Whoever holds a consultation's messages without its receipt code
+//! cannot pass it on as the reporter's.
 
 use meldpunt_crypto::{Content, Day, Message, ReceiptCode, RecipientAddress};
 use meldpunt_end_to_end::{Member, Relay, RelayOptions, Reporter, User};
@@ -126,7 +127,9 @@ async fn a_consultation_is_for_the_adviser_alone_and_becomes_a_report_only_as_th
         output.status.success() && shown.starts_with("Consultation "),
         "{shown}"
     );
-    // No process guide joins a consultation.
+    // A consultation takes no acknowledgement of receipt, and no process guide joins one.
+    let (status, _, printed) = adviser.run_at(&relay.url, "reply", &[&case, "--ack"], None);
+    assert_eq!(status, Some(2), "{printed}");
     let (status, _, printed) = adviser.run_at(
         &relay.url,
         "appoint-guide",
@@ -340,4 +343,38 @@ async fn an_adviser_cannot_pass_a_consultation_on_as_a_report() {
         assert!(!printed.contains("Dit blijft tussen ons"), "{printed}");
     }
     assert_eq!(refused, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consultation_addressed_to_the_integrity_office_is_read_as_a_report_with_its_deadlines() {
+    let relay = Relay::start(RelayOptions::default());
+    // A hostile or careless client marks a message to the integrity office a consultation,
+    // which would take it out of the deadlines: the office's client reads it as a report.
+    let stranger = Reporter::new();
+    let opening = Message::opening(
+        &stranger.code,
+        vec![RecipientAddress {
+            organisation: "demo".into(),
+            recipient: "integrity-office".into(),
+        }],
+        meldpunt_crypto::Conversation::Consultation,
+        Content::text(day(), "Geen melding, hoor."),
+    );
+    let sealed = opening
+        .seal(&[
+            relay.directory.demo_office.recipient(),
+            relay.directory.demo_colleague.recipient(),
+            stranger.code.reply_identity().recipient(),
+        ])
+        .unwrap()
+        .into_bytes();
+    assert_eq!(stranger.create(&relay, "demo", sealed).await.status(), 201);
+    let office = Member::new(&relay, &relay.directory.demo_office);
+    office.sync(&relay);
+    let listed = office.list(&relay);
+    assert_eq!(listed["cases"][0]["conversation"], "report", "{listed}");
+    assert!(
+        !listed["cases"][0]["acknowledgement_due"].is_null(),
+        "{listed}"
+    );
 }

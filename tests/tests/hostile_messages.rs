@@ -230,6 +230,7 @@ async fn a_reporter_written_reply_a_relay_forged_acknowledgement_and_an_unsigned
                         from,
                         signer: signing_key.office_key(),
                         signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
+                        opening: None,
                     }
                 } else {
                     MessageKind::Reply {
@@ -237,6 +238,7 @@ async fn a_reporter_written_reply_a_relay_forged_acknowledgement_and_an_unsigned
                         signer: signing_key.office_key(),
                         signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
                         process_guide: None,
+                        opening: None,
                     }
                 },
                 written_on: day(),

@@ -91,6 +91,7 @@ async fn a_report_reaches_the_office_and_the_conversation_goes_on() {
             from: address("demo"),
             signer: signing_key.office_key(),
             signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
+            opening: None,
         },
         written_on: day(),
         body: String::from("Wij hebben uw melding ontvangen.").into(),

@@ -33,6 +33,7 @@ const conversationText = {
       "forged-follow-up": "het is niet ondertekend met de sleutel van uw ontvangstcode.",
       "forged-office-message": "het is niet ondertekend door de ontvanger die het als afzender noemt.",
       "sender-not-addressed": "het komt van een ontvanger die u niet hebt gekozen.",
+      "opening-mismatch": "het antwoordt op een ander eerste bericht dan het uwe: het is verplaatst.",
       "no-directory": "de lijst met ontvangers kon niet worden gecontroleerd.",
       unopened: "het kan niet worden geopend; het is mogelijk gewijzigd.",
     },
@@ -51,6 +52,7 @@ const conversationText = {
       "forged-follow-up": "it is not signed with the key of your receipt code.",
       "forged-office-message": "it is not signed by the recipient it names as its sender.",
       "sender-not-addressed": "it comes from a recipient you did not choose.",
+      "opening-mismatch": "it answers another first message than yours: it was moved.",
       "no-directory": "the list of recipients could not be verified.",
       unopened: "it cannot be opened; it may have been altered.",
     },
@@ -621,6 +623,43 @@ async function showConversation(derived, notice) {
   main.focus();
 }
 
+/** What a report carries of a consultation: every message of it that opened and fits. */
+function carriedFrom(derived, conversation) {
+  return {
+    derived,
+    messages: conversation.messages.filter(({ outcome }) => outcome.ok).map(({ message }) => message),
+  };
+}
+
+/**
+ * The report form the relay rendered for a consultation (the page was loaded without
+ * JavaScript, which then came on): the consultation is opened here, with the code in the
+ * form's hidden field, and carried from the browser, as on a page the script rendered.
+ */
+async function submitServerRenderedReport(form) {
+  const typed = form.querySelector("input[name=consultation_code]")?.value;
+  if (!typed || !form.querySelector("#carry-consultation")?.checked) return submitReport(form);
+  let entropy;
+  try {
+    entropy = protocol.parseReceiptCode(typed);
+  } catch (error) {
+    return showErrors(form, [["carry", codeError(error)]]);
+  }
+  const derived = await protocol.deriveKeys(entropy);
+  entropy.fill(0);
+  let directory = null;
+  try {
+    directory = await verifiedDirectory();
+  } catch {
+    // The advisers' answers then cannot be verified and are not carried.
+  }
+  const conversation = await openConversation(derived, directory);
+  if (conversation.report.conversation !== "consultation") {
+    return showErrors(form, [["carry", page.text.errorCarryNotConsultation]]);
+  }
+  return submitReport(form, carriedFrom(derived, conversation));
+}
+
 /**
  * The report form under a consultation: the recipients of the directory to choose from, and
  * whether to carry the consultation along (unticked: the report says nothing of it).
@@ -696,13 +735,9 @@ async function showConvertForm(derived, conversation) {
     element("p", { class: "status", id: "status", role: "status", "aria-live": "polite" }),
     element("button", { type: "submit" }, page.text.reportSubmit),
   );
-  const carried = {
-    derived,
-    messages: conversation.messages.filter(({ outcome }) => outcome.ok).map(({ message }) => message),
-  };
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    run(form, () => submitReport(form, carried));
+    run(form, () => submitReport(form, carriedFrom(derived, conversation)));
   });
   const main = document.getElementById("content");
   fill(main, element("h1", {}, page.text.convertTitle), form);
@@ -805,7 +840,7 @@ if (mode && document.getElementById("report-form")) {
   mode.dataset.mode = "script";
   mode.textContent = page.text.modeScriptCheck;
 }
-takeOver("report-form", submitReport);
+takeOver("report-form", submitServerRenderedReport);
 takeOver("check-form", submitCheck);
 // The no-script conversation page (opened by the server) stays as it is: its forms post.
 document.documentElement.dataset.script = "on";

@@ -33,6 +33,8 @@ export const FOLLOW_UP_SIGNATURE_CONTEXT = utf8ToBytes("meldpunt/v1/follow-up\n"
 export const OFFICE_SIGNATURE_CONTEXT = utf8ToBytes("meldpunt/v1/office-message\n");
 export const DIRECTORY_SIGNATURE_CONTEXT = utf8ToBytes("meldpunt/v1/directory\n");
 export const CARRIED_CONSULTATION_CONTEXT = utf8ToBytes("meldpunt/v1/carried-consultation\n");
+export const OPENING_DIGEST_CONTEXT = utf8ToBytes("meldpunt/v1/opening-digest\n");
+export const OPENING_SIGNATURE_TAG = utf8ToBytes("meldpunt/v1/opening\n");
 /** Most messages a report carries of the consultation before it. */
 const MAXIMUM_CARRIED_MESSAGES = 256;
 const HUMAN_READABLE_PART = "meldpunt";
@@ -344,6 +346,7 @@ const MESSAGE_FIELDS = [
   "signature",
   "shared_identity",
   "process_guide",
+  "opening",
   "conversation",
   "earlier_consultation",
 ];
@@ -518,6 +521,9 @@ function messageWire(message) {
   if (message.kind === "reply" && message.processGuide) {
     wire.process_guide = { recipient: address(message.processGuide.recipient), joined: message.processGuide.joined };
   }
+  if (OFFICE_KINDS.includes(message.kind) && message.opening) {
+    wire.opening = message.opening;
+  }
   if (message.kind === "report" && message.conversation === "consultation") {
     if (message.earlierConsultation) throw malformed("only a report carries an earlier consultation, a consultation none");
     wire.conversation = "consultation";
@@ -674,6 +680,9 @@ function decodeWire(wire, nested) {
   if ((present("conversation") || present("earlier_consultation")) && wire.kind !== "report") {
     throw malformed("only a report says what the conversation is for or carries a consultation");
   }
+  if (present("opening") && (!OFFICE_KINDS.includes(wire.kind) || !decodesToLength(wire.opening, 32) || wire.opening.length !== 43)) {
+    throw malformed("only an office message names the opening it answers, as 43 characters of base64url");
+  }
   if (present("conversation") && wire.conversation !== "consultation") {
     throw malformed("a report leaves out \"conversation\"; only a consultation names it");
   }
@@ -719,6 +728,7 @@ function decodeWire(wire, nested) {
     signature: wire.signature,
     sharedIdentity,
     processGuide,
+    opening: wire.opening ?? undefined,
     conversation: wire.kind === "report" ? (wire.conversation ?? "report") : undefined,
     earlierConsultation,
   };
@@ -768,7 +778,36 @@ export function signingBytes(message) {
     const { recipient, joined } = message.processGuide;
     parts.push(digest(recipient.organisation), digest(recipient.recipient), new Uint8Array([joined ? 1 : 0]));
   }
+  if (OFFICE_KINDS.includes(message.kind) && message.opening) {
+    parts.push(OPENING_SIGNATURE_TAG, base64urlnopad.decode(message.opening));
+  }
   return concat(...parts);
+}
+
+/**
+ * The digest of a conversation's first message that office messages answering it are bound
+ * to, as the Rust crate's `Message::opening_digest` computes it (base64url): SHA-256 of the
+ * context || its signing bytes || its follow-up key || SHA-256 of its reply key as written ||
+ * the number of recipients (4 bytes) || for each SHA-256 of the organisation and of the
+ * recipient id || 1 for a consultation, 0 for a report.
+ */
+export function openingDigest(report) {
+  const digest = (text) => sha256(encoder.encode(text));
+  const count = new Uint8Array(4);
+  new DataView(count.buffer).setUint32(0, report.recipients.length);
+  return base64urlnopad.encode(
+    sha256(
+      concat(
+        OPENING_DIGEST_CONTEXT,
+        signingBytes(report),
+        base64urlnopad.decode(report.followUpKey),
+        digest(report.replyKey),
+        count,
+        ...report.recipients.flatMap((address) => [digest(address.organisation), digest(address.recipient)]),
+        new Uint8Array([report.conversation === "consultation" ? 1 : 0]),
+      ),
+    ),
+  );
 }
 
 /** Signs a follow-up with the seed derived from the receipt code (sets its signature). */
@@ -862,6 +901,7 @@ export function checkThread(mailboxIdWire, directory, entries, reporterKeys = nu
   }
   let reporter = 0;
   let report = null;
+  let opening = null;
   const office = new Map();
   const started = () => reporter > 0 || office.size > 0;
   const sameAddress = (one) => (other) => one.organisation === other.organisation && one.recipient === other.recipient;
@@ -898,6 +938,7 @@ export function checkThread(mailboxIdWire, directory, entries, reporterKeys = nu
       // Only as the first message admitted, numbered 1: a report anywhere later is a replay.
       if (started() || message.sequence !== 1) throw outOfSequence("reporter", reporter + 1, message.sequence);
       report = message;
+      opening = openingDigest(message);
       reporter = 1;
       return 0;
     }
@@ -917,6 +958,12 @@ export function checkThread(mailboxIdWire, directory, entries, reporterKeys = nu
     const chosen = report.recipients.some(sameAddress(message.from));
     if (!chosen && !guides.some(sameAddress(message.from))) {
       throw new ProtocolError("sender-not-addressed", "an office message comes from a recipient the reporter did not choose");
+    }
+    if (message.opening && message.opening !== opening) {
+      throw new ProtocolError(
+        "opening-mismatch",
+        "an office message is not bound to this conversation's first message: it answers another question or another reporter key",
+      );
     }
     const change = message.kind === "reply" ? message.processGuide : undefined;
     if (change && report.conversation === "consultation") {

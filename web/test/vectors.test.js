@@ -297,6 +297,12 @@ test("a report carrying a consultation: same encoding, same signature, the advis
   // directory lists, and no process guide joins a consultation.
   const thread = protocol.checkThread(messages[0].mailbox, vectorDirectory(), messages.map(written));
   assert.deepEqual(verdicts(thread), ["ok", "ok"]);
+  // The adviser's answer is bound to the opening, as the Rust crate binds it: under another
+  // question it is refused.
+  assert.equal(messages[1].opening, protocol.openingDigest(messages[0]));
+  const otherQuestion = { ...messages[0], body: "Moet ik melden dat X fraude pleegt?" };
+  const moved = protocol.checkThread(messages[0].mailbox, vectorDirectory(), [written(otherQuestion), written(messages[1])]);
+  assert.deepEqual(verdicts(moved), ["ok", "opening-mismatch"]);
   // Re-encoded alone, the consultation's opening names its conversation; a report does not.
   const opening = Buffer.from(protocol.encodeMessage(messages[0])).toString("utf8");
   assert.match(opening, /"kind":"report".*"conversation":"consultation"/);

@@ -146,8 +146,12 @@ async fn open_conversation(
             shown.insert(position);
         }
         Selection::All => {
+            // Sealed sizes are padded (a 4 KiB floor, a key header each): what is refused here
+            // could never fit one message; the exact limit is the report's own encoding.
             let total: u64 = listed.iter().map(|record| record.size).sum();
-            if total > meldpunt_crypto::MAXIMUM_MESSAGE_LENGTH {
+            let allowance = meldpunt_crypto::MAXIMUM_MESSAGE_LENGTH
+                + listed.len() as u64 * (meldpunt_crypto::PADDING_FLOOR + 4096);
+            if listed.len() > meldpunt_crypto::MAXIMUM_CARRIED_MESSAGES || total > allowance {
                 return Err(Refused(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     text.error_carry_too_long.to_owned(),

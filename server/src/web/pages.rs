@@ -149,6 +149,7 @@ fn script_text(text: &Text) -> String {
         "convertCarry": text.convert_carry,
         "convertCarryHint": text.convert_carry_hint,
         "errorCarryTooLong": text.error_carry_too_long,
+        "errorCarryNotConsultation": text.error_carry_not_consultation,
         "reportOrganisation": text.report_organisation,
         "reportRecipients": text.report_recipients,
         "reportRecipientsHint": text.report_recipients_hint,
@@ -247,7 +248,6 @@ pub(crate) fn start(frame: &Frame<'_>, directory: &Directory) -> Markup {
 }
 
 /// What the report form shows: the choices and text so far, and any errors.
-#[derive(Debug)]
 pub(crate) struct ReportForm<'a> {
     /// The directory to choose from.
     pub directory: &'a Directory,
@@ -305,6 +305,16 @@ fn text_and_attachment(
     }
 }
 
+impl std::fmt::Debug for ReportForm<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("ReportForm")
+            .field("conversation", &self.conversation)
+            .field("carry", &self.carry)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The report form, or the form that asks a confidential adviser.
 pub(crate) fn report_form(frame: &Frame<'_>, form: &ReportForm<'_>) -> Markup {
     let language = frame.language;
@@ -331,7 +341,7 @@ fn report_fields_form(language: Language, form: &ReportForm<'_>) -> Markup {
     let text = language.text();
     let errors = form.errors;
     let consultation = form.conversation == Conversation::Consultation;
-    let offered = |role: Role| !consultation || is_adviser(role);
+    let offered = |role: Role| !consultation || role.is_confidential_adviser();
     let organisations: Vec<_> = form
         .directory
         .organisations
@@ -404,14 +414,6 @@ fn report_fields_form(language: Language, form: &ReportForm<'_>) -> Markup {
             button type="submit" { (if consultation { text.ask_submit } else { text.report_submit }) }
         }
     }
-}
-
-/// Whether a role is a confidential adviser's: the only recipients of a consultation.
-pub(crate) fn is_adviser(role: Role) -> bool {
-    matches!(
-        role,
-        Role::InternalConfidentialAdviser | Role::ExternalConfidentialAdviser
-    )
 }
 
 /// The receipt page: the code, once, large.

@@ -33,7 +33,7 @@ use crate::state::AppState;
 use crate::storage::Author;
 
 /// What the reporter filled in so far, to show again when the form is refused.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct Draft {
     /// The chosen organisation.
     pub organisation: Option<String>,
@@ -47,6 +47,16 @@ pub(crate) struct Draft {
     pub consultation_code: Option<Zeroizing<String>>,
     /// Whether to carry that consultation along.
     pub carry: bool,
+}
+
+impl std::fmt::Debug for Draft {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Draft")
+            .field("conversation", &self.conversation)
+            .field("carry", &self.carry)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The report form with a fresh form token.
@@ -334,7 +344,7 @@ pub(crate) async fn submit(
             && addresses.iter().any(|address| {
                 directory
                     .recipient(address)
-                    .is_ok_and(|recipient| !pages::is_adviser(recipient.role))
+                    .is_ok_and(|recipient| !recipient.role.is_confidential_adviser())
             });
         if not_advisers {
             errors.add("recipients", text.error_not_adviser);
