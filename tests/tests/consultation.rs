@@ -154,10 +154,9 @@ async fn a_consultation_is_for_the_adviser_alone_and_becomes_a_report_only_as_th
     assert_eq!(checked["unreadable"], 0, "{checked}");
     assert_eq!(checked["messages"].as_array().unwrap().len(), 2);
 
-    // A report that leaves the consultation out says nothing of it.
-    let plain = reporter.json(
-        &relay,
-        &[
+    // `meldpunt report --json`, carrying the consultation whose code is in `carry`.
+    let report = |carry: Option<&str>, text: &str| {
+        let mut arguments = vec![
             "report",
             "--to",
             "demo",
@@ -165,47 +164,26 @@ async fn a_consultation_is_for_the_adviser_alone_and_becomes_a_report_only_as_th
             &key,
             "--message-file",
             "-",
-        ],
-        Some("Ik meld het nu, zonder het gesprek."),
-    );
+            "--json",
+        ];
+        if let Some(file) = carry {
+            arguments.extend(["--carry-consultation", "--consultation-receipt-file", file]);
+        }
+        reporter.run(&relay, &arguments, Some(text))
+    };
+    let answer = |output: std::process::Output| -> Value {
+        assert!(output.status.success(), "{output:?}");
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    // A report that leaves the consultation out says nothing of it.
+    let plain = answer(report(None, "Ik meld het nu, zonder het gesprek."));
     assert_eq!(plain["carried_consultation_messages"], 0);
     // Only a consultation's code is carried: a report's is refused, and nothing is sent.
     let plain_code = write_code(&reporter, "plain.txt", &plain);
-    let wrong = reporter.run(
-        &relay,
-        &[
-            "report",
-            "--to",
-            "demo",
-            "--directory-key",
-            &key,
-            "--message-file",
-            "-",
-            "--carry-consultation",
-            "--consultation-receipt-file",
-            &plain_code,
-            "--json",
-        ],
-        Some("x"),
-    );
+    let wrong = report(Some(&plain_code), "x");
     assert_eq!(wrong.status.code(), Some(2), "{wrong:?}");
     // The reporter chooses to carry it along.
-    let carried = reporter.json(
-        &relay,
-        &[
-            "report",
-            "--to",
-            "demo",
-            "--directory-key",
-            &key,
-            "--message-file",
-            "-",
-            "--carry-consultation",
-            "--consultation-receipt-file",
-            &consultation_code,
-        ],
-        Some("Ik meld het nu formeel."),
-    );
+    let carried = answer(report(Some(&consultation_code), "Ik meld het nu formeel."));
     assert_eq!(carried["conversation"], "report");
     assert_eq!(carried["carried_consultation_messages"], 2);
     assert_ne!(carried["receipt_code"], asked["receipt_code"]);
