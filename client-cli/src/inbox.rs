@@ -23,6 +23,7 @@ use crate::hand_over;
 use crate::input;
 use crate::paths::{create_private, create_private_dir};
 use crate::pins::verified_directory;
+use crate::register::{RegisterLine, Statistics};
 use crate::relay::{Credential, Relay, Upload};
 use crate::reminder::{self, DeadlineSummary, Reminder};
 use crate::store::{Case, QuarantinedMessage, Store, StoredMessage};
@@ -546,6 +547,86 @@ impl Inbox {
             println!("Nothing overdue, nothing due within {within_days} day(s), nothing new.");
         } else {
             println!("{}", reminder.text());
+        }
+        Ok(())
+    }
+
+    /// `meldpunt inbox register`.
+    pub fn register(&self, csv: bool) -> Result<()> {
+        let (_, store) = self.open()?;
+        let today = today();
+        let lines: Vec<RegisterLine> = store
+            .state
+            .cases
+            .values()
+            .filter(|case| case.has_report() || case.is_partial())
+            .map(|case| RegisterLine::of(case, today))
+            .collect();
+        if self.json {
+            println!("{}", json!({ "cases": lines }));
+        } else if csv {
+            println!("{}", RegisterLine::CSV_HEADER);
+            for line in &lines {
+                println!("{}", line.to_csv());
+            }
+        } else {
+            println!(
+                "{:<10}  {:<12}  {:<10}  {:<16}  {:<15}  {:<15}  {:<10}  labels",
+                "case",
+                "conversation",
+                "received",
+                "status",
+                "acknowledgement",
+                "feedback",
+                "closed"
+            );
+            for line in &lines {
+                println!(
+                    "{:<10}  {:<12}  {:<10}  {:<16}  {:<15}  {:<15}  {:<10}  {}",
+                    line.case,
+                    line.conversation,
+                    line.received_on,
+                    line.status.as_str(),
+                    line.acknowledgement.as_str(),
+                    line.feedback.as_str(),
+                    line.closed_on
+                        .map(|day| day.to_string())
+                        .unwrap_or_default(),
+                    printable(&line.labels.join(", "), 0)
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// `meldpunt inbox stats`.
+    pub fn stats(
+        &self,
+        csv: bool,
+        from: Option<meldpunt_crypto::Day>,
+        to: Option<meldpunt_crypto::Day>,
+    ) -> Result<()> {
+        if let (Some(from), Some(to)) = (from, to) {
+            if from > to {
+                return Err(CliError::Usage(format!(
+                    "the period runs from {from} to {to}: --from must not be after --to"
+                )));
+            }
+        }
+        let (_, store) = self.open()?;
+        let figures = Statistics::of(store.state.cases.values(), from, to, today());
+        if self.json {
+            println!("{}", serde_json::to_string(&figures).expect("serialisable"));
+        } else if csv {
+            println!("{}", figures.to_csv());
+        } else {
+            for (figure, key, value) in figures.rows() {
+                if key.is_empty() {
+                    println!("{figure}: {value}");
+                } else {
+                    println!("{figure}, {}: {value}", printable(&key, 0));
+                }
+            }
         }
         Ok(())
     }

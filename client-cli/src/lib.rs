@@ -18,6 +18,7 @@ pub mod office;
 pub mod office_app;
 pub mod paths;
 pub mod pins;
+pub mod register;
 pub mod relay;
 pub mod reminder;
 pub mod reporter;

@@ -455,6 +455,32 @@ enum InboxCommand {
         #[arg(long)]
         overdue: bool,
     },
+    /// The register of reports (EU Directive 2019/1937, art. 18): one line per case with
+    /// its dates, status, deadlines met or missed and labels — never its text or the
+    /// reporter's identity. Computed here, from the local store.
+    Register {
+        #[command(flatten)]
+        options: InboxOptions,
+        /// As CSV (formulas defused) instead of a table.
+        #[arg(long, conflicts_with = "json")]
+        csv: bool,
+    },
+    /// Monitoring figures of the reports received in a period: per month and label, the
+    /// share acknowledged and fed back in time, median times, open reports by age. Counts
+    /// under 5 show as "fewer than 5". Computed here, from the local store.
+    Stats {
+        #[command(flatten)]
+        options: InboxOptions,
+        /// As CSV instead of text.
+        #[arg(long, conflicts_with = "json")]
+        csv: bool,
+        /// The first day of the period (YYYY-MM-DD, received on or after).
+        #[arg(long)]
+        from: Option<String>,
+        /// The last day of the period (YYYY-MM-DD, received on or before).
+        #[arg(long)]
+        to: Option<String>,
+    },
     /// A case's whole thread.
     Show {
         #[command(flatten)]
@@ -838,6 +864,25 @@ fn run(arguments: Arguments) -> Result<()> {
             InboxCommand::Sync { options } => inbox(options, json, true, &config)?.sync(),
             InboxCommand::List { options, overdue } => {
                 inbox(options, json, false, &config)?.list(overdue)
+            }
+            InboxCommand::Register { options, csv } => {
+                inbox(options, json, false, &config)?.register(csv)
+            }
+            InboxCommand::Stats {
+                options,
+                csv,
+                from,
+                to,
+            } => {
+                let day = |text: Option<String>| {
+                    text.map(|text| {
+                        text.parse::<meldpunt_crypto::Day>().map_err(|_| {
+                            CliError::Usage(format!("{text} is not a day; write it as YYYY-MM-DD"))
+                        })
+                    })
+                    .transpose()
+                };
+                inbox(options, json, false, &config)?.stats(csv, day(from)?, day(to)?)
             }
             InboxCommand::Show { options, case } => {
                 inbox(options, json, false, &config)?.show(&case)

@@ -1,0 +1,465 @@
+//! The register of reports (EU Directive 2019/1937, art. 18) and the monitoring figures of
+//! the reporting process, computed on this workstation from the local case store — never on
+//! the relay.
+//!
+//! Both hold dates, statuses, deadlines and the team's labels only: never a report's text,
+//! a name or anything a reporter or an office member wrote. Figures are published with small
+//! counts hidden ("fewer than 5", and no share or median over fewer than 5 cases), so that an
+//! export cannot single anyone out.
+//!
+//! This module reads the store; it never writes anything, and never contacts the relay.
+
+use std::collections::BTreeMap;
+
+use meldpunt_crypto::{CaseStatus, Day};
+use serde::Serialize;
+
+use crate::store::Case;
+
+/// Counts below this are shown as "fewer than 5".
+pub const SMALLEST_SHOWN: u32 = 5;
+
+/// How a legal deadline stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeadlineStanding {
+    /// Done on or before its day.
+    Met,
+    /// Done after its day, or not done and its day has passed.
+    Missed,
+    /// Not done, and its day has not passed.
+    Open,
+    /// Not done and no longer due: the case was closed first.
+    Closed,
+    /// No such deadline: a consultation is not a report.
+    None,
+}
+
+impl DeadlineStanding {
+    fn of(done: Option<Day>, due: Day, closed: Option<Day>, today: Day) -> DeadlineStanding {
+        match (done, closed) {
+            (Some(day), _) if day <= due => DeadlineStanding::Met,
+            (Some(_), _) => DeadlineStanding::Missed,
+            (None, _) if today > due => DeadlineStanding::Missed,
+            (None, Some(_)) => DeadlineStanding::Closed,
+            (None, None) => DeadlineStanding::Open,
+        }
+    }
+
+    /// The word used in the CSV and on the page.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeadlineStanding::Met => "met",
+            DeadlineStanding::Missed => "missed",
+            DeadlineStanding::Open => "open",
+            DeadlineStanding::Closed => "closed",
+            DeadlineStanding::None => "none",
+        }
+    }
+}
+
+/// One line of the register: one case, without its content.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegisterLine {
+    /// The case id.
+    pub case: String,
+    /// `report` or `consultation`.
+    pub conversation: &'static str,
+    /// The day the report was received.
+    pub received_on: Day,
+    /// The status shown.
+    pub status: CaseStatus,
+    /// When receipt was acknowledged.
+    pub acknowledged_on: Option<Day>,
+    /// The acknowledgement deadline (7 days).
+    pub acknowledgement: DeadlineStanding,
+    /// When feedback was first given.
+    pub feedback_on: Option<Day>,
+    /// The feedback deadline (3 months after the acknowledgement).
+    pub feedback: DeadlineStanding,
+    /// When the case was closed.
+    pub closed_on: Option<Day>,
+    /// The team's labels (its categories).
+    pub labels: Vec<String>,
+}
+
+impl RegisterLine {
+    /// The register line of `case` on `today`.
+    pub fn of(case: &Case, today: Day) -> RegisterLine {
+        let closed_on = case.closed_day();
+        let consultation = case.is_consultation();
+        let standing = |done: Option<Day>, due: Day| {
+            if consultation {
+                DeadlineStanding::None
+            } else {
+                DeadlineStanding::of(done, due, closed_on, today)
+            }
+        };
+        RegisterLine {
+            case: case.id.clone(),
+            conversation: if consultation {
+                "consultation"
+            } else {
+                "report"
+            },
+            received_on: case.received_on,
+            status: case.current_status(),
+            acknowledged_on: case.acknowledged_on,
+            acknowledgement: standing(case.acknowledged_on, case.acknowledgement_due()),
+            feedback_on: case.feedback_on,
+            feedback: standing(case.feedback_on, case.feedback_due()),
+            closed_on,
+            labels: case.team.labels.clone(),
+        }
+    }
+
+    /// The CSV header.
+    pub const CSV_HEADER: &'static str = "case,conversation,received_on,status,acknowledged_on,acknowledgement,feedback_on,feedback,closed_on,labels";
+
+    /// The line as CSV (RFC 4180 quoting; a label that starts like a formula is prefixed
+    /// with `'` so that a spreadsheet shows it rather than runs it).
+    pub fn to_csv(&self) -> String {
+        let day = |day: Option<Day>| day.map(|day| day.to_string()).unwrap_or_default();
+        [
+            self.case.clone(),
+            self.conversation.to_owned(),
+            self.received_on.to_string(),
+            self.status.as_str().to_owned(),
+            day(self.acknowledged_on),
+            self.acknowledgement.as_str().to_owned(),
+            day(self.feedback_on),
+            self.feedback.as_str().to_owned(),
+            day(self.closed_on),
+            self.labels.join("; "),
+        ]
+        .iter()
+        .map(|field| csv_field(field))
+        .collect::<Vec<_>>()
+        .join(",")
+    }
+}
+
+/// A CSV field: quoted when it holds a comma, quote or line break, and defused when a
+/// spreadsheet would read it as a formula.
+pub fn csv_field(field: &str) -> String {
+    let defused = if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{field}")
+    } else {
+        field.to_owned()
+    };
+    if defused.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", defused.replace('"', "\"\""))
+    } else {
+        defused
+    }
+}
+
+/// A count as published: exact from 5 on, else "fewer than 5" (zero is shown as zero).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Count(pub u32);
+
+impl Count {
+    /// Whether it is shown exactly.
+    pub fn is_shown(self) -> bool {
+        self.0 == 0 || self.0 >= SMALLEST_SHOWN
+    }
+
+    /// As text: the number, or "fewer than 5".
+    pub fn text(self) -> String {
+        if self.is_shown() {
+            self.0.to_string()
+        } else {
+            format!("fewer than {SMALLEST_SHOWN}")
+        }
+    }
+}
+
+impl Serialize for Count {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.is_shown() {
+            serializer.serialize_u32(self.0)
+        } else {
+            serializer.serialize_str(&self.text())
+        }
+    }
+}
+
+/// A share of cases, in percent, published only over at least 5 cases.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Share {
+    /// How many of the cases it is over did it.
+    pub of: Count,
+    /// The percentage, when over at least 5 cases.
+    pub percent: Option<u32>,
+}
+
+impl Share {
+    fn of(done: u32, total: u32) -> Share {
+        Share {
+            of: Count(total),
+            percent: (total >= SMALLEST_SHOWN).then(|| (done * 100 + total / 2) / total),
+        }
+    }
+}
+
+/// The monitoring figures of the reports received in a period.
+#[derive(Debug, Clone, Serialize)]
+pub struct Statistics {
+    /// The first day counted.
+    pub from: Option<Day>,
+    /// The last day counted.
+    pub to: Option<Day>,
+    /// Reports received.
+    pub reports: Count,
+    /// Consultations opened (not reports).
+    pub consultations: Count,
+    /// Reports per month received (`YYYY-MM`).
+    pub per_month: BTreeMap<String, Count>,
+    /// Reports per label (a report with several labels counts under each; `none` for none).
+    pub per_label: BTreeMap<String, Count>,
+    /// Reports whose receipt was acknowledged within 7 days, of those whose acknowledgement
+    /// was done or due.
+    pub acknowledged_in_time: Share,
+    /// Reports fed back within 3 months of the acknowledgement, of those whose feedback was
+    /// done or due.
+    pub fed_back_in_time: Share,
+    /// The median days from receipt to acknowledgement (over at least 5 reports).
+    pub median_days_to_acknowledgement: Option<i64>,
+    /// The median days from receipt to first feedback (over at least 5 reports).
+    pub median_days_to_feedback: Option<i64>,
+    /// Reports still open, by age: under 1 month, 1–3, 3–6, 6–12, a year or more.
+    pub open_by_age: BTreeMap<&'static str, Count>,
+}
+
+/// The age groups of open reports, in order.
+pub const AGE_GROUPS: [&str; 5] = [
+    "under 1 month",
+    "1 to 3 months",
+    "3 to 6 months",
+    "6 to 12 months",
+    "a year or more",
+];
+
+fn median(mut values: Vec<i64>) -> Option<i64> {
+    if values.len() < SMALLEST_SHOWN as usize {
+        return None;
+    }
+    values.sort_unstable();
+    Some(values[values.len() / 2])
+}
+
+fn days_between(from: Day, to: Day) -> i64 {
+    (to.date() - from.date()).whole_days()
+}
+
+impl Statistics {
+    /// The figures of the cases received from `from` to `to` (both included), on `today`.
+    pub fn of<'a>(
+        cases: impl Iterator<Item = &'a Case>,
+        from: Option<Day>,
+        to: Option<Day>,
+        today: Day,
+    ) -> Statistics {
+        let in_period: Vec<&Case> = cases
+            .filter(|case| case.has_report() || case.is_partial())
+            .filter(|case| from.is_none_or(|from| case.received_on >= from))
+            .filter(|case| to.is_none_or(|to| case.received_on <= to))
+            .collect();
+        let (consultations, reports): (Vec<&Case>, Vec<&Case>) = in_period
+            .into_iter()
+            .partition(|case| case.is_consultation());
+        let mut per_month: BTreeMap<String, u32> = BTreeMap::new();
+        let mut per_label: BTreeMap<String, u32> = BTreeMap::new();
+        let mut open_by_age: BTreeMap<&'static str, u32> =
+            AGE_GROUPS.iter().map(|group| (*group, 0)).collect();
+        let (mut acknowledged, mut acknowledgement_due) = (0, 0);
+        let (mut fed_back, mut feedback_due) = (0, 0);
+        let mut to_acknowledgement = Vec::new();
+        let mut to_feedback = Vec::new();
+        for case in &reports {
+            let line = RegisterLine::of(case, today);
+            *per_month
+                .entry(case.received_on.to_string()[..7].to_owned())
+                .or_default() += 1;
+            if line.labels.is_empty() {
+                *per_label.entry("none".to_owned()).or_default() += 1;
+            }
+            for label in &line.labels {
+                *per_label.entry(label.clone()).or_default() += 1;
+            }
+            if matches!(
+                line.acknowledgement,
+                DeadlineStanding::Met | DeadlineStanding::Missed
+            ) {
+                acknowledgement_due += 1;
+                acknowledged += u32::from(line.acknowledgement == DeadlineStanding::Met);
+            }
+            if matches!(
+                line.feedback,
+                DeadlineStanding::Met | DeadlineStanding::Missed
+            ) {
+                feedback_due += 1;
+                fed_back += u32::from(line.feedback == DeadlineStanding::Met);
+            }
+            if let Some(day) = case.acknowledged_on {
+                to_acknowledgement.push(days_between(case.received_on, day));
+            }
+            if let Some(day) = case.feedback_on {
+                to_feedback.push(days_between(case.received_on, day));
+            }
+            if !case.current_status().is_closed() {
+                let age = days_between(case.received_on, today);
+                let group = match age {
+                    ..=30 => AGE_GROUPS[0],
+                    31..=91 => AGE_GROUPS[1],
+                    92..=182 => AGE_GROUPS[2],
+                    183..=364 => AGE_GROUPS[3],
+                    _ => AGE_GROUPS[4],
+                };
+                *open_by_age.entry(group).or_default() += 1;
+            }
+        }
+        let counted = |map: BTreeMap<String, u32>| {
+            map.into_iter()
+                .map(|(key, count)| (key, Count(count)))
+                .collect()
+        };
+        Statistics {
+            from,
+            to,
+            reports: Count(reports.len() as u32),
+            consultations: Count(consultations.len() as u32),
+            per_month: counted(per_month),
+            per_label: counted(per_label),
+            acknowledged_in_time: Share::of(acknowledged, acknowledgement_due),
+            fed_back_in_time: Share::of(fed_back, feedback_due),
+            median_days_to_acknowledgement: median(to_acknowledgement),
+            median_days_to_feedback: median(to_feedback),
+            open_by_age: open_by_age
+                .into_iter()
+                .map(|(group, count)| (group, Count(count)))
+                .collect(),
+        }
+    }
+
+    /// The figures as CSV rows `figure,key,value`.
+    pub fn to_csv(&self) -> String {
+        std::iter::once("figure,key,value".to_owned())
+            .chain(self.rows().iter().map(|(figure, key, value)| {
+                format!(
+                    "{},{},{}",
+                    csv_field(figure),
+                    csv_field(key),
+                    csv_field(value)
+                )
+            }))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The figures as rows (figure, key — empty for a single figure —, value as published).
+    pub fn rows(&self) -> Vec<(String, String, String)> {
+        let mut rows = Vec::new();
+        let mut row = |figure: &str, key: &str, value: String| {
+            rows.push((figure.to_owned(), key.to_owned(), value));
+        };
+        row("reports", "", self.reports.text());
+        row("consultations", "", self.consultations.text());
+        for (month, count) in &self.per_month {
+            row("reports per month", month, count.text());
+        }
+        for (label, count) in &self.per_label {
+            row("reports per label", label, count.text());
+        }
+        for (figure, share) in [
+            ("acknowledged within 7 days (%)", &self.acknowledged_in_time),
+            ("fed back within 3 months (%)", &self.fed_back_in_time),
+        ] {
+            row(
+                figure,
+                "",
+                share.percent.map_or_else(
+                    || format!("over {} reports", share.of.text()),
+                    |percent| percent.to_string(),
+                ),
+            );
+        }
+        for (figure, median) in [
+            (
+                "median days to acknowledgement",
+                self.median_days_to_acknowledgement,
+            ),
+            ("median days to feedback", self.median_days_to_feedback),
+        ] {
+            row(
+                figure,
+                "",
+                median.map_or_else(
+                    || format!("fewer than {SMALLEST_SHOWN} reports"),
+                    |days| days.to_string(),
+                ),
+            );
+        }
+        for (group, count) in &self.open_by_age {
+            row("open reports by age", group, count.text());
+        }
+        rows
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> Day {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn deadlines_stand_met_missed_open_or_closed() {
+        let due = day("2026-03-08");
+        let today = day("2026-03-20");
+        assert_eq!(
+            DeadlineStanding::of(Some(day("2026-03-08")), due, None, today),
+            DeadlineStanding::Met
+        );
+        assert_eq!(
+            DeadlineStanding::of(Some(day("2026-03-09")), due, None, today),
+            DeadlineStanding::Missed
+        );
+        assert_eq!(
+            DeadlineStanding::of(None, due, None, today),
+            DeadlineStanding::Missed
+        );
+        assert_eq!(
+            DeadlineStanding::of(None, day("2026-04-01"), None, today),
+            DeadlineStanding::Open
+        );
+        assert_eq!(
+            DeadlineStanding::of(None, day("2026-04-01"), Some(today), today),
+            DeadlineStanding::Closed
+        );
+    }
+
+    #[test]
+    fn small_counts_are_hidden_and_shares_need_five() {
+        assert_eq!(Count(0).text(), "0");
+        assert_eq!(Count(4).text(), "fewer than 5");
+        assert_eq!(Count(5).text(), "5");
+        assert_eq!(serde_json::to_value(Count(3)).unwrap(), "fewer than 5");
+        assert_eq!(serde_json::to_value(Count(7)).unwrap(), 7);
+        assert_eq!(Share::of(3, 4).percent, None);
+        assert_eq!(Share::of(4, 5).percent, Some(80));
+        assert_eq!(median(vec![1, 2, 3, 4]), None);
+        assert_eq!(median(vec![9, 1, 5, 3, 7]), Some(5));
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_defused() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"x\""), "\"say \"\"x\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("-1"), "'-1");
+    }
+}
