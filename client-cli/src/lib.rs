@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod attachments;
+pub mod charts;
 pub mod clock;
 pub mod consultation;
 pub mod error;

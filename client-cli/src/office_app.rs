@@ -39,6 +39,7 @@ use zeroize::Zeroizing;
 use crate::clock::today;
 use crate::error::{CliError, Result};
 use crate::inbox::{Inbox, SyncSummary, ACKNOWLEDGEMENT_TEXT};
+use crate::register::{Count, DeadlineStanding, RegisterLine, Statistics};
 use crate::store::Case;
 use crate::team;
 
@@ -295,6 +296,9 @@ fn router(app: Arc<App>) -> Router {
         .route("/cases/{id}/guide", post(appoint_guide))
         .route("/sync", post(sync))
         .route("/settings", get(settings))
+        .route("/register", get(register))
+        .route("/register.csv", get(register_csv))
+        .route("/stats", get(stats))
         .route("/lock", post(lock))
         .route("/unlock", get(unlock_page).post(unlock))
         .route("/app.css", get(stylesheet))
@@ -518,6 +522,8 @@ struct PageQuery {
     key: Option<String>,
     status: Option<String>,
     overdue: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -1680,6 +1686,253 @@ async fn settings(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -
     )
 }
 
+fn standing_label(language: Language, standing: DeadlineStanding) -> &'static str {
+    match standing {
+        DeadlineStanding::Met => language.pick("gehaald", "met"),
+        DeadlineStanding::Missed => language.pick("NIET gehaald", "MISSED"),
+        DeadlineStanding::Open => language.pick("loopt", "open"),
+        DeadlineStanding::Closed => language.pick("vervallen (gesloten)", "lapsed (closed)"),
+        DeadlineStanding::None => language.pick("geen (adviesgesprek)", "none (consultation)"),
+    }
+}
+
+/// The register lines of every case in the store.
+fn register_lines(app: &App) -> Result<Vec<RegisterLine>> {
+    let state = app.state()?;
+    let today = today();
+    Ok(state
+        .cases
+        .values()
+        .filter(|case| case.has_report() || case.is_partial())
+        .map(|case| RegisterLine::of(case, today))
+        .collect())
+}
+
+/// `GET /register`: one line per case — dates, status, deadlines met or missed, labels;
+/// never a report's text or the reporter's identity (EU Directive 2019/1937, art. 18).
+async fn register(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -> Response {
+    let language = Language::from_query(query.lang.as_deref());
+    let sync = locked(&app.sync).clone();
+    let lines = match blocking(&app, register_lines).await {
+        Ok(lines) => lines,
+        Err(error) => return failure(language, &error),
+    };
+    let lang = language.code();
+    let body = html! {
+        p { (language.pick(
+            "Eén regel per melding: data, status, termijnen en labels. Nooit de tekst van een melding of wie meldde. Berekend op deze computer, uit de versleutelde map.",
+            "One line per case: dates, status, deadlines and labels. Never a report's text or who reported. Computed on this computer, from the encrypted store.")) }
+        p { a href={ "/register.csv?lang=" (lang) } download="register.csv" { (language.pick("Download als CSV", "Download as CSV")) } }
+        table {
+            caption { (language.pick("Register van meldingen", "Register of reports")) }
+            thead { tr {
+                th scope="col" { (language.pick("Melding", "Case")) }
+                th scope="col" { (language.pick("Soort", "Kind")) }
+                th scope="col" { (language.pick("Ontvangen", "Received")) }
+                th scope="col" { (language.pick("Status", "Status")) }
+                th scope="col" { (language.pick("Ontvangstbevestiging", "Acknowledgement")) }
+                th scope="col" { (language.pick("Terugkoppeling", "Feedback")) }
+                th scope="col" { (language.pick("Gesloten", "Closed")) }
+                th scope="col" { (language.pick("Labels", "Labels")) }
+            } }
+            tbody {
+                @for line in &lines {
+                    tr class=[(line.acknowledgement == DeadlineStanding::Missed || line.feedback == DeadlineStanding::Missed).then_some("overdue")] {
+                        td { a href={ "/cases/" (line.case) "?lang=" (lang) } { (line.case) } }
+                        td { @if line.conversation == "consultation" { (language.pick("adviesgesprek", "consultation")) } @else { (language.pick("melding", "report")) } }
+                        td { (line.received_on) }
+                        td { (status_label(language, line.status)) }
+                        td { (standing_label(language, line.acknowledgement)) @if let Some(day) = line.acknowledged_on { " (" (day) ")" } }
+                        td { (standing_label(language, line.feedback)) @if let Some(day) = line.feedback_on { " (" (day) ")" } }
+                        td { @if let Some(day) = line.closed_on { (day) } }
+                        td { (line.labels.join(", ")) }
+                    }
+                }
+            }
+        }
+    };
+    page(
+        language,
+        "/register",
+        language.pick("Register", "Register"),
+        &sync,
+        body,
+    )
+}
+
+/// `GET /register.csv`: the register as CSV (formulas defused).
+async fn register_csv(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -> Response {
+    let language = Language::from_query(query.lang.as_deref());
+    match blocking(&app, register_lines).await {
+        Ok(lines) => {
+            let mut csv = String::from(RegisterLine::CSV_HEADER);
+            for line in &lines {
+                csv.push('\n');
+                csv.push_str(&line.to_csv());
+            }
+            csv.push('\n');
+            (
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        "attachment; filename=\"register.csv\"",
+                    ),
+                ],
+                csv,
+            )
+                .into_response()
+        }
+        Err(error) => failure(language, &error),
+    }
+}
+
+/// `GET /stats`: the monitoring figures of a period, with charts (SVG made here).
+async fn stats(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -> Response {
+    let language = Language::from_query(query.lang.as_deref());
+    let sync = locked(&app.sync).clone();
+    let day = |text: &Option<String>| {
+        text.as_deref()
+            .filter(|text| !text.is_empty())
+            .map(|text| text.parse::<meldpunt_crypto::Day>())
+            .transpose()
+    };
+    let (Ok(from), Ok(to)) = (day(&query.from), day(&query.to)) else {
+        return failure(
+            language,
+            &CliError::Usage(
+                language
+                    .pick(
+                        "Schrijf een dag als JJJJ-MM-DD.",
+                        "Write a day as YYYY-MM-DD.",
+                    )
+                    .into(),
+            ),
+        );
+    };
+    let figures = match blocking(&app, move |app| {
+        Ok(Statistics::of(
+            app.state()?.cases.values(),
+            from,
+            to,
+            today(),
+        ))
+    })
+    .await
+    {
+        Ok(figures) => figures,
+        Err(error) => return failure(language, &error),
+    };
+    let lang = language.code();
+    let bars = |map: &std::collections::BTreeMap<String, Count>| -> Vec<(String, Count)> {
+        map.iter()
+            .map(|(key, count)| (key.clone(), *count))
+            .collect()
+    };
+    let ages: Vec<(String, Count)> = crate::register::AGE_GROUPS
+        .iter()
+        .map(|group| {
+            (
+                age_label(language, group).to_owned(),
+                figures.open_by_age.get(group).copied().unwrap_or(Count(0)),
+            )
+        })
+        .collect();
+    let share = |share: &crate::register::Share| match share.percent {
+        Some(percent) => format!(
+            "{percent}% ({} {})",
+            language.pick("van", "of"),
+            share.of.text()
+        ),
+        None if share.of.0 == 0 => language
+            .pick(
+                "nog geen melding waarvoor dit gold",
+                "no report it applied to yet",
+            )
+            .to_owned(),
+        None => format!(
+            "{} ({} {})",
+            language.pick("niet getoond", "not shown"),
+            language.pick("over", "over"),
+            share.of.text()
+        ),
+    };
+    let days = |median: Option<i64>| match median {
+        Some(days) => format!("{days} {}", language.pick("dagen", "days")),
+        None => language
+            .pick("niet getoond (minder dan 5)", "not shown (fewer than 5)")
+            .to_owned(),
+    };
+    let body = html! {
+        p { (language.pick(
+            "Berekend op deze computer uit de versleutelde map, nooit op de relay. Aantallen onder de 5 staan er als \"minder dan 5\", zodat niemand uit de cijfers te herleiden is.",
+            "Computed on this computer from the encrypted store, never on the relay. Counts under 5 show as \"fewer than 5\", so that the figures cannot single anyone out.")) }
+        form method="get" action="/stats" class="filters" {
+            input type="hidden" name="lang" value=(lang);
+            label for="from" { (language.pick("Van", "From")) }
+            input type="date" id="from" name="from" value=[figures.from.map(|day| day.to_string())];
+            label for="to" { (language.pick("Tot en met", "To")) }
+            input type="date" id="to" name="to" value=[figures.to.map(|day| day.to_string())];
+            button type="submit" { (language.pick("Toon", "Show")) }
+        }
+        dl class="facts" {
+            dt { (language.pick("Meldingen", "Reports")) } dd { (count_text(language, figures.reports)) }
+            dt { (language.pick("Adviesgesprekken", "Consultations")) } dd { (count_text(language, figures.consultations)) }
+            dt { (language.pick("Ontvangst bevestigd binnen 7 dagen", "Acknowledged within 7 days")) } dd { (share(&figures.acknowledged_in_time)) }
+            dt { (language.pick("Teruggekoppeld binnen 3 maanden", "Fed back within 3 months")) } dd { (share(&figures.fed_back_in_time)) }
+            dt { (language.pick("Mediaan tot ontvangstbevestiging", "Median time to acknowledgement")) } dd { (days(figures.median_days_to_acknowledgement)) }
+            dt { (language.pick("Mediaan tot terugkoppeling", "Median time to feedback")) } dd { (days(figures.median_days_to_feedback)) }
+        }
+        (crate::charts::bar_chart("per-month", language.pick("Meldingen per maand", "Reports per month"), &bars(&figures.per_month)))
+        (crate::charts::bar_chart("per-label", language.pick("Meldingen per label", "Reports per label"), &bars(&figures.per_label)))
+        (crate::charts::bar_chart("open-by-age", language.pick("Open meldingen naar leeftijd", "Open reports by age"), &ages))
+        table {
+            caption { (language.pick("De cijfers in de grafieken", "The figures in the charts")) }
+            thead { tr {
+                th scope="col" { (language.pick("Cijfer", "Figure")) }
+                th scope="col" { (language.pick("Waarvan", "Of")) }
+                th scope="col" { (language.pick("Aantal", "Count")) }
+            } }
+            tbody {
+                @for (month, count) in &figures.per_month {
+                    tr { td { (language.pick("per maand", "per month")) } td { (month) } td { (count_text(language, *count)) } }
+                }
+                @for (label, count) in &figures.per_label {
+                    tr { td { (language.pick("per label", "per label")) } td { (label) } td { (count_text(language, *count)) } }
+                }
+                @for (group, count) in &ages {
+                    tr { td { (language.pick("open, naar leeftijd", "open, by age")) } td { (group) } td { (count_text(language, *count)) } }
+                }
+            }
+        }
+    };
+    page(
+        language,
+        "/stats",
+        language.pick("Cijfers", "Figures"),
+        &sync,
+        body,
+    )
+}
+
+fn count_text(language: Language, count: Count) -> String {
+    if count.is_shown() {
+        count.0.to_string()
+    } else {
+        language.pick("minder dan 5", "fewer than 5").to_owned()
+    }
+}
+
+fn age_label(language: Language, group: &str) -> &'static str {
+    match group {
+        "under 1 month" => language.pick("korter dan 1 maand", "under 1 month"),
+        "1 to 3 months" => language.pick("1 tot 3 maanden", "1 to 3 months"),
+        "3 to 6 months" => language.pick("3 tot 6 maanden", "3 to 6 months"),
+        "6 to 12 months" => language.pick("6 tot 12 maanden", "6 to 12 months"),
+        _ => language.pick("een jaar of langer", "a year or more"),
+    }
+}
+
 async fn script() -> Response {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
@@ -1740,6 +1993,8 @@ fn page(language: Language, path: &str, title: &str, sync: &SyncState, body: Mar
                     p class="brand" { "Meldpunt · " (language.pick("integriteitsbureau", "integrity office")) }
                     nav aria-label=(language.pick("Hoofdmenu", "Main menu")) {
                         a href={ "/cases?lang=" (lang) } { (language.pick("Meldingen", "Cases")) } " "
+                        a href={ "/register?lang=" (lang) } { (language.pick("Register", "Register")) } " "
+                        a href={ "/stats?lang=" (lang) } { (language.pick("Cijfers", "Figures")) } " "
                         a href={ "/settings?lang=" (lang) } { (language.pick("Instellingen", "Settings")) } " "
                         a href={ (path) "?lang=" (other.0) } lang=(other.0) hreflang=(other.0) { (other.1) }
                     }

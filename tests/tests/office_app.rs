@@ -1091,3 +1091,116 @@ async fn consultations_are_listed_apart_and_a_carried_one_shows_under_its_report
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_register_and_the_figures_hold_no_content_and_hide_small_counts() {
+    let relay = Relay::start(RelayOptions::default());
+    let reporter = User::new();
+    for number in 0..6 {
+        reporter.report(
+            &relay,
+            &format!("Melding SECRET-TEXT-{number}: er gaat iets mis."),
+        );
+    }
+    let member = meldpunt_end_to_end::Member::new(&relay, &relay.directory.demo_office);
+    member.sync(&relay);
+    let cases: Vec<String> = member.list(&relay)["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|listed| listed["case"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(cases.len(), 6);
+    for case in &cases[..5] {
+        let (status, _, printed) = member.run_at(&relay.url, "reply", &[case, "--ack"], None);
+        assert_eq!(status, Some(0), "{printed}");
+    }
+    for case in &cases[..2] {
+        let (status, _, printed) = member.run_at(&relay.url, "label", &[case, "inkoop"], None);
+        assert_eq!(status, Some(0), "{printed}");
+    }
+    member.sync(&relay);
+
+    // The CLI: one line per case, deadlines standing, no text; figures with small counts hidden.
+    let (status, register, printed) = member.run_at(&relay.url, "register", &[], None);
+    assert_eq!(status, Some(0), "{printed}");
+    let lines = register["cases"].as_array().unwrap();
+    assert_eq!(lines.len(), 6);
+    let met = lines
+        .iter()
+        .filter(|line| line["acknowledgement"] == "met")
+        .count();
+    assert_eq!(met, 5, "{register}");
+    assert!(lines.iter().any(|line| line["acknowledgement"] == "open"));
+    assert!(!register.to_string().contains("SECRET-TEXT"));
+    let csv = member
+        .user
+        .run(&relay, &member.arguments("register", &["--csv"]), None);
+    let csv = String::from_utf8(csv.stdout).unwrap();
+    assert!(
+        csv.starts_with("case,conversation,received_on,status,"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 7);
+    assert!(!csv.contains("SECRET-TEXT"));
+    let (status, figures, printed) = member.run_at(&relay.url, "stats", &[], None);
+    assert_eq!(status, Some(0), "{printed}");
+    assert_eq!(figures["reports"], 6, "{figures}");
+    assert_eq!(figures["per_label"]["inkoop"], "fewer than 5", "{figures}");
+    assert_eq!(figures["per_label"]["none"], "fewer than 5", "{figures}");
+    assert_eq!(figures["acknowledged_in_time"]["percent"], 100, "{figures}");
+    assert_eq!(figures["median_days_to_acknowledgement"], 0, "{figures}");
+    assert!(figures["median_days_to_feedback"].is_null(), "{figures}");
+    let (status, _, printed) = member.run_at(
+        &relay.url,
+        "stats",
+        &["--from", "2027-01-01", "--to", "2026-01-01"],
+        None,
+    );
+    assert_eq!(status, Some(2), "{printed}");
+    let (status, _, printed) = member.run_at(&relay.url, "stats", &["--from", "gisteren"], None);
+    assert_eq!(status, Some(2), "{printed}");
+
+    // The office app: the same register and figures, with charts, in both languages.
+    let office = User::new();
+    let app = OfficeApp::start(&relay, &office);
+    let browser = Browser::start(true).await;
+    browser.open(&app.first).await;
+    browser.wait_for("form.sync button").await;
+    browser.click("form.sync button").await;
+    browser.wait_for("table tbody tr").await;
+    for (name, path) in [("register", "/register"), ("stats", "/stats")] {
+        for language in ["nl", "en"] {
+            browser
+                .open(&format!("{}{path}?lang={language}", app.origin))
+                .await;
+            browser.wait_for("main h1").await;
+            let source = browser.source().await;
+            assert!(!source.contains("SECRET-TEXT"), "{name}");
+            if name == "stats" {
+                assert!(source.contains("<svg"), "{source}");
+                assert!(
+                    source.contains("fewer than 5") || source.contains("minder dan 5"),
+                    "{source}"
+                );
+            }
+            browser
+                .screenshot(&format!("office-{name}-{language}"))
+                .await;
+            let violations = browser.accessibility_violations().await;
+            assert!(violations.is_empty(), "{name} ({language}): {violations:?}");
+        }
+    }
+    browser
+        .open(&format!("{}/register?lang=en", app.origin))
+        .await;
+    browser.click("a[href^='/register.csv']").await;
+    let csv = String::from_utf8(browser.downloaded("register.csv").await).unwrap();
+    assert!(csv.starts_with("case,conversation,"), "{csv}");
+    assert_eq!(csv.lines().count(), 7);
+    assert!(!csv.contains("SECRET-TEXT"));
+    browser
+        .open(&format!("{}/stats?lang=en&from=gisteren", app.origin))
+        .await;
+    assert!(browser.text("main").await.contains("YYYY-MM-DD"));
+}
