@@ -41,6 +41,8 @@ You can send us more information through this channel; keep your receipt code sa
 pub struct Inbox {
     /// The store folder.
     pub store: PathBuf,
+    /// Months after closing at which aftercare is due (`aftercare_months` in config.json).
+    pub aftercare_months: u32,
     /// The identity file.
     pub identity: PathBuf,
     /// The relay, if the command talks to one.
@@ -87,11 +89,13 @@ impl Inbox {
 
     fn open(&self) -> Result<(Vec<IdentityKey>, Store)> {
         let identities = input::identities(&self.identity)?;
-        let store = Store::open(&self.store, &identities)?;
+        let mut store = Store::open(&self.store, &identities)?;
+        store.state.aftercare_months = self.aftercare_months;
         Ok((identities, store))
     }
 
     pub(crate) fn session(&self, identities: &[IdentityKey], store: &mut Store) -> Result<Session> {
+        store.state.aftercare_months = self.aftercare_months;
         let relay = self.relay()?.clone();
         let directory = verified_directory(&relay, self.directory_key.as_deref())?;
         let own: Vec<RecipientKey> = identities.iter().map(IdentityKey::recipient).collect();
@@ -658,6 +662,8 @@ impl Inbox {
                         "acknowledgement_due": (!consultation).then(|| case.acknowledgement_due().to_string()),
                         "feedback_due": (!consultation).then(|| case.feedback_due().to_string()),
                         "overdue": case.overdue(today),
+                        "aftercare_due": case.aftercare(store.state.aftercare_months).map(|(due, _)| due.to_string()),
+                        "aftercare_done": case.aftercare(store.state.aftercare_months).and_then(|(_, done)| done.map(|day| day.to_string())),
                         "messages": case.messages.len(),
                         "quarantined": case.quarantined.len(),
                         "partial": case.is_partial(),
@@ -733,6 +739,17 @@ impl Inbox {
                         String::new()
                     } else {
                         format!("; labels: {}", printable(&case.team.labels.join(", "), 0))
+                    }
+                );
+            }
+            if let Some((due, done)) = case.aftercare(store.state.aftercare_months) {
+                println!(
+                    "{:<10}  aftercare check-in {}",
+                    "",
+                    match done {
+                        Some(day) => format!("done on {day}"),
+                        None if today > due => format!("due {due}, OVERDUE"),
+                        None => format!("due {due}"),
                     }
                 );
             }
@@ -1035,8 +1052,12 @@ impl Inbox {
     ) -> Result<(String, Message)> {
         let mut store = Store::open(&self.store, identities)?;
         let case = store.case_mut(id)?.clone();
-        if case.current_status().is_closed() {
-            return Err(CliError::Usage(format!("case {} is closed", case.id)));
+        // A case in aftercare stays open for messages: the check-in is one.
+        if case.current_status() == CaseStatus::Closed {
+            return Err(CliError::Usage(format!(
+                "case {} is closed; to write to the reporter after closing (aftercare), set its status first: meldpunt inbox status {} aftercare",
+                case.id, case.id
+            )));
         }
         if acknowledgement && case.is_consultation() {
             return Err(CliError::Usage(format!(

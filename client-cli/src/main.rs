@@ -92,6 +92,8 @@ struct Config {
     directory_key: Option<String>,
     proxy: Option<String>,
     ca_file: Option<PathBuf>,
+    /// Months after closing at which the office checks in with the reporter (aftercare).
+    aftercare_months: Option<u32>,
 }
 
 impl Config {
@@ -649,6 +651,9 @@ fn inbox(
     };
     Ok(inbox::Inbox {
         store: options.store.unwrap_or_else(paths::default_store),
+        aftercare_months: config
+            .aftercare_months
+            .unwrap_or(meldpunt_cli::store::DEFAULT_AFTERCARE_MONTHS),
         identity,
         relay,
         directory_key: options.relay.directory_key(config),

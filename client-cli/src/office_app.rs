@@ -625,7 +625,13 @@ async fn cases(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -> R
     let shown = sync.clone();
     let rendered = blocking(&app, move |app| {
         let state = app.state()?;
-        Ok(cases_body(language, state.cases.values(), &query, &shown))
+        Ok(cases_body(
+            language,
+            state.cases.values(),
+            state.aftercare_months,
+            &query,
+            &shown,
+        ))
     })
     .await;
     match rendered {
@@ -643,6 +649,7 @@ async fn cases(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -> R
 fn cases_body<'a>(
     language: Language,
     cases: impl Iterator<Item = &'a Case>,
+    aftercare_months: u32,
     query: &PageQuery,
     sync: &SyncState,
 ) -> Markup {
@@ -688,7 +695,7 @@ fn cases_body<'a>(
             @let (consultations, reports): (Vec<&Case>, Vec<&Case>) =
                 cases.iter().map(|(_, case)| *case).partition(|case| case.is_consultation());
             @if !reports.is_empty() {
-                (cases_table(language, language.pick("Meldingen, te late eerst", "Cases, overdue first"), &reports, true))
+                (cases_table(language, language.pick("Meldingen, te late eerst", "Cases, overdue first"), &reports, Some(aftercare_months)))
             }
             @if !consultations.is_empty() {
                 h2 id="consultations" { (language.pick("Adviesgesprekken", "Consultations")) }
@@ -696,15 +703,21 @@ fn cases_body<'a>(
                     "Gesprekken met een vertrouwenspersoon: geen melding, geen wettelijke termijnen. Alleen de gekozen vertrouwenspersonen lezen ze.",
                     "Conversations with a confidential adviser: not reports, no legal deadlines. Only the advisers chosen read them."
                 )) }
-                (cases_table(language, language.pick("Adviesgesprekken, laatste eerst", "Consultations, latest first"), &consultations, false))
+                (cases_table(language, language.pick("Adviesgesprekken, laatste eerst", "Consultations, latest first"), &consultations, None))
             }
         }
     }
 }
 
-/// One table of cases; `deadlines` adds the legal deadlines (a report's, never a
-/// consultation's).
-fn cases_table(language: Language, caption: &str, cases: &[&Case], deadlines: bool) -> Markup {
+/// One table of cases; `aftercare_months`, for reports, adds the legal deadlines and the
+/// aftercare check-in (never a consultation's).
+fn cases_table(
+    language: Language,
+    caption: &str,
+    cases: &[&Case],
+    aftercare_months: Option<u32>,
+) -> Markup {
+    let deadlines = aftercare_months.is_some();
     let today = today();
     let lang = language.code();
     html! {
@@ -740,6 +753,13 @@ fn cases_table(language: Language, caption: &str, cases: &[&Case], deadlines: bo
                         td {
                             @for what in &overdue {
                                 strong { (language.pick("TE LAAT: ", "OVERDUE: ")) (overdue_label(language, what)) } " "
+                            }
+                            @if let Some((due, None)) = aftercare_months.and_then(|months| case.aftercare(months)) {
+                                @if today > due {
+                                    strong { (language.pick("TE LAAT: nazorg", "OVERDUE: aftercare")) } " "
+                                } @else {
+                                    span { (language.pick("nazorg voor ", "aftercare by ")) (due) } " "
+                                }
                             }
                             @if !case.quarantined.is_empty() {
                                 span { (case.quarantined.len()) " " (language.pick("apart gezet", "quarantined")) }
@@ -950,6 +970,7 @@ async fn case(
                 &state.office_signers,
                 state.address().as_ref(),
                 &state.roles.process_guides,
+                state.aftercare_months,
                 &identities,
             )
         }))
@@ -1005,6 +1026,7 @@ fn case_body(
     signers: &[(RecipientAddress, OfficeKey)],
     own_address: Option<&RecipientAddress>,
     process_guides: &[RecipientAddress],
+    aftercare_months: u32,
     identities: &[IdentityKey],
 ) -> Markup {
     let own = &identities[0].office_signing_key().office_key();
@@ -1018,6 +1040,14 @@ fn case_body(
             dt { (language.pick("Toegewezen aan", "Assigned to")) }
             dd { @if let Some(key) = &case.team.assignee { span class="key" title=(key.to_string()) { (crate::inbox::short_key(key)) } } @else { (language.pick("niemand", "nobody")) } }
             dt { (language.pick("Ontvangen", "Received")) } dd { (case.received_on) }
+            @if let Some((due, done)) = case.aftercare(aftercare_months) {
+                dt { (language.pick("Nazorg: contact met de melder", "Aftercare check-in")) }
+                dd { @match done {
+                    Some(day) => { (language.pick("gedaan op ", "done on ")) (day) }
+                    None if today > due => { strong { (language.pick("TE LAAT: ", "OVERDUE: ")) } (due) }
+                    None => { (language.pick("voor ", "by ")) (due) }
+                } }
+            }
             @if case.is_consultation() {
                 dt { (language.pick("Soort", "Kind")) }
                 dd { (language.pick(
@@ -1089,7 +1119,7 @@ fn case_body(
             }
         }
         (team_section(language, case, signers, own, own_address, process_guides))
-        @if case.current_status().is_closed() {
+        @if case.current_status() == CaseStatus::Closed {
             form method="post" action={ "/cases/" (case.id) "/reopen" } {
                 input type="hidden" name="lang" value=(lang);
                 button type="submit" { (language.pick("Heropen", "Reopen")) }

@@ -28,6 +28,9 @@ pub struct DueCounts {
     pub acknowledgements: u32,
     /// Feedback to the reporter (3 months).
     pub feedback: u32,
+    /// Aftercare check-ins (months after closing).
+    #[serde(default)]
+    pub aftercare: u32,
 }
 
 /// The open deadlines of every case in a store, by day: what a reminder needs, and no more.
@@ -53,6 +56,10 @@ impl DeadlineSummary {
                     }
                     Deadline::Feedback => counts.feedback = counts.feedback.saturating_add(1),
                 }
+            }
+            if let Some((day, None)) = case.aftercare(state.aftercare_months) {
+                let counts = due.entry(day).or_default();
+                counts.aftercare = counts.aftercare.saturating_add(1);
             }
         }
         DeadlineSummary {
@@ -99,7 +106,10 @@ impl DeadlineSummary {
         let horizon = today.plus_days(i64::from(within_days));
         let mut reminder = Reminder::default();
         for (day, counts) in &self.due {
-            let count = counts.acknowledgements.saturating_add(counts.feedback);
+            let count = counts
+                .acknowledgements
+                .saturating_add(counts.feedback)
+                .saturating_add(counts.aftercare);
             if *day < today {
                 reminder.overdue = reminder.overdue.saturating_add(count);
             } else if *day <= horizon {
@@ -223,6 +233,7 @@ mod tests {
                         DueCounts {
                             acknowledgements: *acknowledgements,
                             feedback: *feedback,
+                            aftercare: 0,
                         },
                     )
                 })

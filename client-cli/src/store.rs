@@ -324,6 +324,29 @@ impl Case {
         open
     }
 
+    /// The aftercare check-in of a closed case (a report, not a consultation): due
+    /// `months` after closing, done by the first reply the office sent after the day it
+    /// closed. `None` while the case is open.
+    pub fn aftercare(&self, months: u32) -> Option<(Day, Option<Day>)> {
+        let closed = self.closed_day()?;
+        if self.is_consultation() {
+            return None;
+        }
+        let done = self
+            .messages
+            .iter()
+            .filter(|stored| stored.author == "office")
+            .filter_map(|stored| stored.message().ok())
+            .filter(|message| matches!(message.kind, meldpunt_crypto::MessageKind::Reply { .. }))
+            .map(|message| message.written_on)
+            .filter(|written| *written > closed)
+            .min();
+        Some((
+            closed.plus_months(i32::try_from(months).unwrap_or(i32::MAX)),
+            done,
+        ))
+    }
+
     /// What is overdue on `today`.
     pub fn overdue(&self, today: Day) -> Vec<&'static str> {
         self.open_deadlines()
@@ -380,7 +403,7 @@ pub struct Roles {
 }
 
 /// What the store holds.
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct State {
     /// The relay last synced with.
     pub relay: Option<String>,
@@ -400,6 +423,10 @@ pub struct State {
     /// (case records are folded against them when the relay is not asked).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub office_signers: Vec<(RecipientAddress, OfficeKey)>,
+    /// Months after closing at which the office checks in with the reporter (aftercare),
+    /// as configured (`aftercare_months` in config.json; 3 by default).
+    #[serde(default = "default_aftercare_months")]
+    pub aftercare_months: u32,
     /// The roles the directory listed for this organisation at the last sync.
     #[serde(default, flatten)]
     pub roles: Roles,
@@ -419,6 +446,34 @@ pub struct State {
     pub refused_records: Vec<(u64, String)>,
     /// Cases by id.
     pub cases: BTreeMap<String, Case>,
+}
+
+/// Aftercare check-ins fall this many months after closing unless configured otherwise.
+pub const DEFAULT_AFTERCARE_MONTHS: u32 = 3;
+
+fn default_aftercare_months() -> u32 {
+    DEFAULT_AFTERCARE_MONTHS
+}
+
+impl Default for State {
+    fn default() -> State {
+        State {
+            relay: None,
+            organisation: None,
+            recipient: None,
+            cursor: 0,
+            hand_over_cursor: 0,
+            refused_hand_overs: Vec::new(),
+            office_signers: Vec::new(),
+            aftercare_months: DEFAULT_AFTERCARE_MONTHS,
+            roles: Roles::default(),
+            sealed_elsewhere: BTreeMap::new(),
+            record_cursor: 0,
+            unfiled_records: Vec::new(),
+            refused_records: Vec::new(),
+            cases: BTreeMap::new(),
+        }
+    }
 }
 
 impl State {

@@ -314,3 +314,98 @@ fn a_passphrase_protected_identity_is_reminded_from_days_and_counts_only() {
     );
     assert_eq!(too_far.status.code(), Some(2));
 }
+
+/// `inbox COMMAND EXTRA… --json` for `member` as if it were `today`; exit code and output.
+fn member_on(
+    relay: &Relay,
+    member: &meldpunt_end_to_end::Member,
+    today: &str,
+    command: &str,
+    extra: &[&str],
+) -> (Option<i32>, serde_json::Value, String) {
+    let mut arguments = member.arguments(command, extra);
+    arguments.push("--json");
+    let output = Command::new(meldpunt_end_to_end::binary("meldpunt-cli", "meldpunt"))
+        .args(&arguments)
+        .env("MELDPUNT_HOME", member.user.path("home"))
+        .env("MELDPUNT_RELAY", &relay.url)
+        .env("MELDPUNT_TODAY", today)
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/meldpunt-test-bus",
+        )
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        serde_json::from_slice(&output.stdout).unwrap_or(serde_json::Value::Null),
+        format!("{}{}", text(&output.stdout), text(&output.stderr)),
+    )
+}
+
+#[test]
+fn a_closed_case_is_due_for_aftercare_and_a_check_in_message_marks_it_done() {
+    let relay = Relay::start(RelayOptions::default());
+    User::new().report(&relay, "Een melding die wordt afgesloten.");
+    let member = meldpunt_end_to_end::Member::new(&relay, &relay.directory.demo_office);
+    member.sync(&relay);
+    let case = member.list(&relay)["cases"][0]["case"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let today = meldpunt_crypto::Day::from(time::OffsetDateTime::now_utc().date()).to_string();
+    let later = shifted(&today, 100);
+    for (command, extra) in [
+        ("reply", vec![case.as_str(), "--ack"]),
+        ("close", vec![case.as_str()]),
+    ] {
+        let (status, _, printed) = member_on(&relay, &member, &today, command, &extra);
+        assert_eq!(status, Some(0), "{command}: {printed}");
+    }
+    // Closed: the legal deadlines lapse; the aftercare check-in, 3 months on, is due.
+    let (_, listed, printed) = member_on(&relay, &member, &later, "list", &[]);
+    let due = listed["cases"][0]["aftercare_due"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{printed}"))
+        .to_owned();
+    assert!(due > today && due < later, "{due}");
+    assert!(listed["cases"][0]["aftercare_done"].is_null());
+    assert_eq!(listed["cases"][0]["overdue"], serde_json::json!([]));
+    let (status, reminded, printed) = member_on(&relay, &member, &later, "remind", &[]);
+    assert_eq!(status, Some(0), "{printed}");
+    assert_eq!(reminded["overdue"], 1, "{reminded}");
+
+    // A closed case takes no message; in aftercare it does, and the check-in marks it done.
+    let check_in = shifted(&today, 10);
+    let (status, _, printed) = member_on(
+        &relay,
+        &member,
+        &check_in,
+        "reply",
+        &[&case, "--message-file", "/dev/null"],
+    );
+    assert_eq!(status, Some(2), "{printed}");
+    assert!(printed.contains("aftercare"), "{printed}");
+    let (status, _, printed) = member_on(&relay, &member, &today, "status", &[&case, "aftercare"]);
+    assert_eq!(status, Some(0), "{printed}");
+    let note = member.user.path("check-in.txt");
+    std::fs::write(&note, "Hoe gaat het nu met u, drie maanden later?").unwrap();
+    let (status, _, printed) = member_on(
+        &relay,
+        &member,
+        &check_in,
+        "reply",
+        &[&case, "--message-file", note.to_str().unwrap()],
+    );
+    assert_eq!(status, Some(0), "{printed}");
+    member_on(&relay, &member, &check_in, "sync", &[]);
+    let (_, listed, _) = member_on(&relay, &member, &later, "list", &[]);
+    assert_eq!(
+        listed["cases"][0]["aftercare_done"],
+        check_in.as_str(),
+        "{listed}"
+    );
+    let (_, reminded, _) = member_on(&relay, &member, &later, "remind", &[]);
+    assert_eq!(reminded["overdue"], 0, "{reminded}");
+}
