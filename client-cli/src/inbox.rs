@@ -43,6 +43,8 @@ pub struct Inbox {
     pub store: PathBuf,
     /// Months after closing at which aftercare is due (`aftercare_months` in config.json).
     pub aftercare_months: u32,
+    /// Months after closing a case's content is kept (`retention_months` in config.json).
+    pub retention_months: u32,
     /// The identity file.
     pub identity: PathBuf,
     /// The relay, if the command talks to one.
@@ -91,11 +93,13 @@ impl Inbox {
         let identities = input::identities(&self.identity)?;
         let mut store = Store::open(&self.store, &identities)?;
         store.state.aftercare_months = self.aftercare_months;
+        store.state.retention_months = self.retention_months;
         Ok((identities, store))
     }
 
     pub(crate) fn session(&self, identities: &[IdentityKey], store: &mut Store) -> Result<Session> {
         store.state.aftercare_months = self.aftercare_months;
+        store.state.retention_months = self.retention_months;
         let relay = self.relay()?.clone();
         let directory = verified_directory(&relay, self.directory_key.as_deref())?;
         let own: Vec<RecipientKey> = identities.iter().map(IdentityKey::recipient).collect();
@@ -154,7 +158,7 @@ impl Inbox {
                 )
             })?;
         let (address, answers) = address;
-        let token = relay.office_session(
+        let login = relay.office_login(
             &address.organisation,
             &address.recipient,
             identities,
@@ -181,6 +185,8 @@ impl Inbox {
             }
         }
         store.state.relay = Some(relay.url().to_owned());
+        store.state.relay_retention_days = login.retention_days;
+        let token = login.token;
         store.state.organisation = Some(address.organisation.clone());
         store.state.recipient = Some(address.recipient.clone());
         Ok(Session {
@@ -564,7 +570,7 @@ impl Inbox {
             .cases
             .values()
             .filter(|case| case.has_report() || case.is_partial())
-            .map(|case| RegisterLine::of(case, today))
+            .map(|case| RegisterLine::of(case, today, store.state.retention_months))
             .collect();
         if self.json {
             println!("{}", json!({ "cases": lines }));
@@ -663,6 +669,11 @@ impl Inbox {
                         "feedback_due": (!consultation).then(|| case.feedback_due().to_string()),
                         "overdue": case.overdue(today),
                         "aftercare_due": case.aftercare(store.state.aftercare_months).map(|(due, _)| due.to_string()),
+                        "retention_until": case.retention_until(store.state.retention_months).map(|day| day.to_string()),
+                        "legal_hold": case.legal_hold.is_some(),
+                        "purge_due": case.purge_due(store.state.retention_months, today),
+                        "purged_on": case.purged_on.map(|day| day.to_string()),
+                        "relay_deletes_on": case.relay_deletion(store.state.relay_retention_days).map(|day| day.to_string()),
                         "aftercare_done": case.aftercare(store.state.aftercare_months).and_then(|(_, done)| done.map(|day| day.to_string())),
                         "messages": case.messages.len(),
                         "quarantined": case.quarantined.len(),
@@ -740,6 +751,23 @@ impl Inbox {
                     } else {
                         format!("; labels: {}", printable(&case.team.labels.join(", "), 0))
                     }
+                );
+            }
+            if let Some(deletion) = case.relay_deletion(store.state.relay_retention_days) {
+                if deletion <= today.plus_days(30) {
+                    println!(
+                        "{:<10}  ! the relay deletes this mailbox on {deletion} after {} days without activity: write to the reporter or export the case",
+                        "",
+                        store.state.relay_retention_days.unwrap_or_default()
+                    );
+                }
+            }
+            if case.legal_hold.is_some() {
+                println!("{:<10}  under a legal hold", "");
+            } else if case.purge_due(store.state.retention_months, today) {
+                println!(
+                    "{:<10}  retention date reached: purge its content with meldpunt inbox purge {}",
+                    "", case.id
                 );
             }
             if let Some((due, done)) = case.aftercare(store.state.aftercare_months) {
@@ -1513,6 +1541,17 @@ fn file_entry(
     let author = entry.author.as_str().to_owned();
     let mailbox = entry.mailbox;
     let case_id = case_id(&mailbox.to_wire());
+    // A purged case's content stays purged: what the relay stored up to the day of the purge
+    // is not filed again (what a reporter writes after it is).
+    if store
+        .state
+        .cases
+        .get(&case_id)
+        .and_then(|case| case.purged_on)
+        .is_some_and(|purged_on| entry.day <= purged_on)
+    {
+        return Ok(());
+    }
     store.keep_original(entry.number, &sealed)?;
     if !store.state.cases.contains_key(&case_id) {
         // Partial only when the first message this identity can open is not the mailbox's

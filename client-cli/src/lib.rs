@@ -23,5 +23,6 @@ pub mod register;
 pub mod relay;
 pub mod reminder;
 pub mod reporter;
+pub mod retention;
 pub mod store;
 pub mod team;

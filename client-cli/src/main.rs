@@ -94,6 +94,8 @@ struct Config {
     ca_file: Option<PathBuf>,
     /// Months after closing at which the office checks in with the reporter (aftercare).
     aftercare_months: Option<u32>,
+    /// Months after closing a case's content is kept (its retention), unless set otherwise.
+    retention_months: Option<u32>,
 }
 
 impl Config {
@@ -483,6 +485,42 @@ enum InboxCommand {
         #[arg(long)]
         to: Option<String>,
     },
+    /// Keep a case until another day than its default retention (retention_months after
+    /// closing), for a reason (read from a file or standard input, kept in the store).
+    Retention {
+        #[command(flatten)]
+        options: InboxOptions,
+        /// The case id.
+        case: String,
+        /// The new retention date (YYYY-MM-DD).
+        #[arg(long)]
+        until: String,
+        /// Read the reason from this file, or - for standard input.
+        #[arg(long)]
+        reason_file: Option<PathBuf>,
+    },
+    /// Put a case under a legal hold (kept whatever its retention date), or release it.
+    Hold {
+        #[command(flatten)]
+        options: InboxOptions,
+        /// The case id.
+        case: String,
+        /// Release the hold instead.
+        #[arg(long)]
+        release: bool,
+        /// Read the reason from this file, or - for standard input.
+        #[arg(long, conflicts_with = "release")]
+        reason_file: Option<PathBuf>,
+    },
+    /// Remove a case's content from this store at its retention date (messages, sealed
+    /// originals, the team's notes); its register line stays. Refused before that date and
+    /// under a legal hold.
+    Purge {
+        #[command(flatten)]
+        options: InboxOptions,
+        /// The case id.
+        case: String,
+    },
     /// A case's whole thread.
     Show {
         #[command(flatten)]
@@ -654,6 +692,9 @@ fn inbox(
         aftercare_months: config
             .aftercare_months
             .unwrap_or(meldpunt_cli::store::DEFAULT_AFTERCARE_MONTHS),
+        retention_months: config
+            .retention_months
+            .unwrap_or(meldpunt_cli::store::DEFAULT_RETENTION_MONTHS),
         identity,
         relay,
         directory_key: options.relay.directory_key(config),
@@ -888,6 +929,34 @@ fn run(arguments: Arguments) -> Result<()> {
                     .transpose()
                 };
                 inbox(options, json, false, &config)?.stats(csv, day(from)?, day(to)?)
+            }
+            InboxCommand::Retention {
+                options,
+                case,
+                until,
+                reason_file,
+            } => {
+                let until = until.parse::<meldpunt_crypto::Day>().map_err(|_| {
+                    CliError::Usage(format!("{until} is not a day; write it as YYYY-MM-DD"))
+                })?;
+                inbox(options, json, false, &config)?.set_retention(
+                    &case,
+                    until,
+                    reason_file.as_deref(),
+                )
+            }
+            InboxCommand::Hold {
+                options,
+                case,
+                release,
+                reason_file,
+            } => inbox(options, json, false, &config)?.set_hold(
+                &case,
+                release,
+                reason_file.as_deref(),
+            ),
+            InboxCommand::Purge { options, case } => {
+                inbox(options, json, false, &config)?.purge(&case)
             }
             InboxCommand::Show { options, case } => {
                 inbox(options, json, false, &config)?.show(&case)

@@ -294,6 +294,7 @@ fn router(app: Arc<App>) -> Router {
         .route("/cases/{id}/reopen", post(reopen))
         .route("/cases/{id}/team", post(team_change))
         .route("/cases/{id}/guide", post(appoint_guide))
+        .route("/cases/{id}/purge", post(purge))
         .route("/sync", post(sync))
         .route("/settings", get(settings))
         .route("/register", get(register))
@@ -963,17 +964,10 @@ async fn case(
     let rendered = blocking(&app, move |app| {
         let identities = app.identities()?;
         let state = app.state()?;
-        Ok(state.cases.get(&wanted).map(|case| {
-            case_body(
-                language,
-                case,
-                &state.office_signers,
-                state.address().as_ref(),
-                &state.roles.process_guides,
-                state.aftercare_months,
-                &identities,
-            )
-        }))
+        Ok(state
+            .cases
+            .get(&wanted)
+            .map(|case| case_body(language, case, &state, &identities)))
     })
     .await;
     let sync = locked(&app.sync).clone();
@@ -1023,12 +1017,14 @@ fn author_label(language: Language, message: &Message) -> String {
 fn case_body(
     language: Language,
     case: &Case,
-    signers: &[(RecipientAddress, OfficeKey)],
-    own_address: Option<&RecipientAddress>,
-    process_guides: &[RecipientAddress],
-    aftercare_months: u32,
+    state: &crate::store::State,
     identities: &[IdentityKey],
 ) -> Markup {
+    let signers = &state.office_signers[..];
+    let own_address = state.address();
+    let own_address = own_address.as_ref();
+    let process_guides = &state.roles.process_guides[..];
+    let aftercare_months = state.aftercare_months;
     let own = &identities[0].office_signing_key().office_key();
     let lang = language.code();
     let today = today();
@@ -1040,6 +1036,26 @@ fn case_body(
             dt { (language.pick("Toegewezen aan", "Assigned to")) }
             dd { @if let Some(key) = &case.team.assignee { span class="key" title=(key.to_string()) { (crate::inbox::short_key(key)) } } @else { (language.pick("niemand", "nobody")) } }
             dt { (language.pick("Ontvangen", "Received")) } dd { (case.received_on) }
+            dt { (language.pick("Bewaren tot", "Kept until")) }
+            dd {
+                @if let Some(day) = case.purged_on {
+                    (language.pick("inhoud verwijderd op ", "content purged on ")) (day)
+                } @else if let Some(hold) = &case.legal_hold {
+                    strong { (language.pick("juridische bewaarplicht", "legal hold")) } " (" (language.pick("sinds ", "since ")) (hold.decided_on) "): " (hold.reason.as_str())
+                } @else {
+                    @match case.retention_until(state.retention_months) {
+                        Some(until) => { (until) }
+                        None => { (language.pick("zolang de melding open is", "while the case is open")) }
+                    }
+                    @if let Some(decision) = &case.retention {
+                        " (" (language.pick("gewijzigd op ", "changed on ")) (decision.decided_on) ": " (decision.reason.as_str()) ")"
+                    }
+                }
+            }
+            @if let Some(deletion) = case.relay_deletion(state.relay_retention_days) {
+                dt { (language.pick("De relay verwijdert de brievenbus op", "The relay deletes the mailbox on")) }
+                dd { @if deletion <= today.plus_days(30) { strong { (deletion) } " " (language.pick("— schrijf de melder of exporteer de zaak", "— write to the reporter or export the case")) } @else { (deletion) } }
+            }
             @if let Some((due, done)) = case.aftercare(aftercare_months) {
                 dt { (language.pick("Nazorg: contact met de melder", "Aftercare check-in")) }
                 dd { @match done {
@@ -1147,6 +1163,16 @@ fn case_body(
             form method="post" action={ "/cases/" (case.id) "/close" } {
                 input type="hidden" name="lang" value=(lang);
                 button type="submit" { (language.pick("Sluit de melding", "Close the case")) }
+            }
+        }
+        @if case.purge_due(state.retention_months, today) {
+            h2 { (language.pick("Bewaartermijn verstreken", "Retention date reached")) }
+            form method="post" action={ "/cases/" (case.id) "/purge" } {
+                input type="hidden" name="lang" value=(lang);
+                p { (language.pick(
+                    "De bewaartermijn van deze melding is verstreken. Verwijder de inhoud uit deze map (berichten, originelen, notities); de regel in het register blijft.",
+                    "This case's retention date has come. Remove its content from this store (messages, originals, notes); its line in the register stays.")) }
+                button type="submit" { (language.pick("Verwijder de inhoud", "Purge the content")) }
             }
         }
         h2 { (language.pick("Exporteren", "Export")) }
@@ -1454,6 +1480,26 @@ async fn close(
     set_closed(app, id, form, true).await
 }
 
+/// `POST /cases/{id}/purge`: the content goes at its retention date, the register line stays.
+async fn purge(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    Form(form): Form<LanguageForm>,
+) -> Response {
+    let language = Language::from_query(form.lang.as_deref());
+    let case_id = id.clone();
+    let done = blocking(&app, move |app| {
+        let mut store = crate::store::Store::open(&app.inbox.store, &app.identities()?)?;
+        store.state.retention_months = app.inbox.retention_months;
+        store.purge(&case_id, today()).map(drop)
+    })
+    .await;
+    match done {
+        Ok(()) => to_case(&id, language),
+        Err(error) => failure(language, &error),
+    }
+}
+
 async fn reopen(
     State(app): State<Arc<App>>,
     Path(id): Path<String>,
@@ -1734,7 +1780,7 @@ fn register_lines(app: &App) -> Result<Vec<RegisterLine>> {
         .cases
         .values()
         .filter(|case| case.has_report() || case.is_partial())
-        .map(|case| RegisterLine::of(case, today))
+        .map(|case| RegisterLine::of(case, today, state.retention_months))
         .collect())
 }
 

@@ -81,11 +81,18 @@ pub struct RegisterLine {
     pub closed_on: Option<Day>,
     /// The team's labels (its categories).
     pub labels: Vec<String>,
+    /// The day its content may be purged (none while it is open).
+    pub retention_until: Option<Day>,
+    /// Whether a legal hold keeps it.
+    pub legal_hold: bool,
+    /// The day its content was purged.
+    pub purged_on: Option<Day>,
 }
 
 impl RegisterLine {
-    /// The register line of `case` on `today`.
-    pub fn of(case: &Case, today: Day) -> RegisterLine {
+    /// The register line of `case` on `today`, with `retention_months` as the default
+    /// retention after closing.
+    pub fn of(case: &Case, today: Day, retention_months: u32) -> RegisterLine {
         let closed_on = case.closed_day();
         let consultation = case.is_consultation();
         let standing = |done: Option<Day>, due: Day| {
@@ -110,11 +117,14 @@ impl RegisterLine {
             feedback: standing(case.feedback_on, case.feedback_due()),
             closed_on,
             labels: case.team.labels.clone(),
+            retention_until: case.retention_until(retention_months),
+            legal_hold: case.legal_hold.is_some(),
+            purged_on: case.purged_on,
         }
     }
 
     /// The CSV header.
-    pub const CSV_HEADER: &'static str = "case,conversation,received_on,status,acknowledged_on,acknowledgement,feedback_on,feedback,closed_on,labels";
+    pub const CSV_HEADER: &'static str = "case,conversation,received_on,status,acknowledged_on,acknowledgement,feedback_on,feedback,closed_on,labels,retention_until,legal_hold,purged_on";
 
     /// The line as CSV (RFC 4180 quoting; a label that starts like a formula is prefixed
     /// with `'` so that a spreadsheet shows it rather than runs it).
@@ -131,6 +141,9 @@ impl RegisterLine {
             self.feedback.as_str().to_owned(),
             day(self.closed_on),
             self.labels.join("; "),
+            day(self.retention_until),
+            if self.legal_hold { "yes" } else { "no" }.to_owned(),
+            day(self.purged_on),
         ]
         .iter()
         .map(|field| csv_field(field))
@@ -277,7 +290,7 @@ impl Statistics {
         let mut to_acknowledgement = Vec::new();
         let mut to_feedback = Vec::new();
         for case in &reports {
-            let line = RegisterLine::of(case, today);
+            let line = RegisterLine::of(case, today, 0);
             *per_month
                 .entry(case.received_on.to_string()[..7].to_owned())
                 .or_default() += 1;

@@ -140,6 +140,38 @@ pub struct Case {
     /// writes a record, so that it comes after them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unopened_records: Vec<u64>,
+    /// The retention date the office set, with why (else the configured default applies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<RetentionDecision>,
+    /// A legal hold: the content is kept whatever the retention date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_hold: Option<RetentionDecision>,
+    /// The day its content was purged at its retention date (the register line stays).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purged_on: Option<Day>,
+}
+
+/// A decision on how long a case's content is kept: a retention date changed, or a legal
+/// hold, with the office's reason and the day it was taken (kept in the encrypted store).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct RetentionDecision {
+    /// The new retention date (none for a legal hold).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<Day>,
+    /// Why.
+    pub reason: Zeroizing<String>,
+    /// When it was decided.
+    pub decided_on: Day,
+}
+
+impl std::fmt::Debug for RetentionDecision {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("RetentionDecision")
+            .field("until", &self.until)
+            .field("decided_on", &self.decided_on)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A case record as the relay served it, opened (its encoding: signature line and JSON).
@@ -211,7 +243,40 @@ impl Case {
             records: Vec::new(),
             team: TeamState::default(),
             unopened_records: Vec::new(),
+            retention: None,
+            legal_hold: None,
+            purged_on: None,
         }
+    }
+
+    /// The day its content may be purged: the date the office set, else `months` after
+    /// closing; none while it is open.
+    pub fn retention_until(&self, months: u32) -> Option<Day> {
+        self.retention
+            .as_ref()
+            .and_then(|decision| decision.until)
+            .or_else(|| {
+                self.closed_day()
+                    .map(|closed| closed.plus_months(i32::try_from(months).unwrap_or(i32::MAX)))
+            })
+    }
+
+    /// Whether its content is due to be purged on `today`: its retention date has come, no
+    /// legal hold keeps it, and it was not purged yet.
+    pub fn purge_due(&self, months: u32, today: Day) -> bool {
+        self.purged_on.is_none()
+            && self.legal_hold.is_none()
+            && self
+                .retention_until(months)
+                .is_some_and(|until| until <= today)
+    }
+
+    /// The day the relay deletes its mailbox for lack of activity, when the case is still
+    /// being worked on (not closed) and the relay said its retention.
+    pub fn relay_deletion(&self, relay_retention_days: Option<u32>) -> Option<Day> {
+        let days = relay_retention_days?;
+        (self.current_status() != CaseStatus::Closed && self.purged_on.is_none())
+            .then(|| self.last_activity.plus_days(i64::from(days)))
     }
 
     /// The status shown: the team's last recorded one, else what the thread gives.
@@ -248,12 +313,16 @@ impl Case {
         )
     }
 
-    /// Folds the team's records again into [`Case::team`].
+    /// Folds the team's records again into [`Case::team`]. A purged case keeps the state
+    /// it had (its records are gone with its content; the register line needs the rest).
     pub fn refresh_team(
         &mut self,
         signers: &[(RecipientAddress, OfficeKey)],
         own: Option<&RecipientAddress>,
     ) {
+        if self.purged_on.is_some() {
+            return;
+        }
         let board = self.board(signers, own);
         let status_day = board
             .admitted()
@@ -423,6 +492,14 @@ pub struct State {
     /// (case records are folded against them when the relay is not asked).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub office_signers: Vec<(RecipientAddress, OfficeKey)>,
+    /// Days after a mailbox's last activity at which the relay deletes it, as it said at the
+    /// last login (a case still open is warned about before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relay_retention_days: Option<u32>,
+    /// Months after closing a case's content is kept by default (`retention_months` in
+    /// config.json; 60 by default).
+    #[serde(default = "default_retention_months")]
+    pub retention_months: u32,
     /// Months after closing at which the office checks in with the reporter (aftercare),
     /// as configured (`aftercare_months` in config.json; 3 by default).
     #[serde(default = "default_aftercare_months")]
@@ -455,10 +532,18 @@ fn default_aftercare_months() -> u32 {
     DEFAULT_AFTERCARE_MONTHS
 }
 
+/// A closed case's content is kept this many months unless configured or decided otherwise.
+pub const DEFAULT_RETENTION_MONTHS: u32 = 60;
+
+fn default_retention_months() -> u32 {
+    DEFAULT_RETENTION_MONTHS
+}
+
 impl Default for State {
     fn default() -> State {
         State {
             relay: None,
+            relay_retention_days: None,
             organisation: None,
             recipient: None,
             cursor: 0,
@@ -466,6 +551,7 @@ impl Default for State {
             refused_hand_overs: Vec::new(),
             office_signers: Vec::new(),
             aftercare_months: DEFAULT_AFTERCARE_MONTHS,
+            retention_months: DEFAULT_RETENTION_MONTHS,
             roles: Roles::default(),
             sealed_elsewhere: BTreeMap::new(),
             record_cursor: 0,
@@ -608,6 +694,77 @@ impl Store {
     pub fn keep_hand_over(&self, number: u64, sealed: &[u8]) -> Result<()> {
         let path = self.hand_over_path(number);
         write_private(&path, sealed).map_err(|error| CliError::file(&path, error))
+    }
+
+    /// Purges the content of case `id` — its messages, their sealed originals, quarantined
+    /// ones, the team's records — keeping what its register line needs (dates, status,
+    /// labels, deadlines). Refused under a legal hold or before its retention date.
+    pub fn purge(&mut self, id: &str, today: Day) -> Result<String> {
+        let months = self.state.retention_months;
+        let case = self.case_mut(id)?;
+        if let Some(hold) = &case.legal_hold {
+            return Err(CliError::Usage(format!(
+                "case {} is under a legal hold since {}; release it first (meldpunt inbox hold {} --release)",
+                case.id, hold.decided_on, case.id
+            )));
+        }
+        if case.purged_on.is_some() {
+            return Err(CliError::Usage(format!(
+                "case {} was purged already",
+                case.id
+            )));
+        }
+        match case.retention_until(months) {
+            None => {
+                return Err(CliError::Usage(format!(
+                    "case {} is open: its content is kept until a retention date after closing",
+                    case.id
+                )))
+            }
+            Some(until) if until > today => {
+                return Err(CliError::Usage(format!(
+                    "case {} is kept until {until}; it cannot be purged before (change the date with meldpunt inbox retention)",
+                    case.id
+                )))
+            }
+            Some(_) => {}
+        }
+        let numbers: Vec<u64> = case
+            .messages
+            .iter()
+            .map(|stored| stored.number)
+            .chain(case.quarantined.iter().map(|message| message.number))
+            .collect();
+        let hand_overs: Vec<u64> = case
+            .messages
+            .iter()
+            .filter_map(|stored| stored.hand_over)
+            .collect();
+        case.messages.clear();
+        case.quarantined.clear();
+        case.records.clear();
+        case.unopened_records.clear();
+        case.team.notes = 0;
+        case.purged_on = Some(today);
+        let id = case.id.clone();
+        let paths: Vec<PathBuf> = numbers
+            .into_iter()
+            .map(|number| self.original_path(number))
+            .chain(
+                hand_overs
+                    .into_iter()
+                    .map(|number| self.hand_over_path(number)),
+            )
+            .collect();
+        self.save()?;
+        for path in paths {
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                Err(error) => return Err(CliError::file(&path, error)),
+            }
+        }
+        Ok(id)
     }
 
     /// Where a sealed hand-over is kept.

@@ -368,6 +368,8 @@ fn set_aside(store: &mut Store, received: &mut TeamReceived, number: u64, reason
 
 fn file_record(store: &mut Store, case: String, record: StoredRecord) {
     match store.state.cases.get_mut(&case) {
+        // A purged case's notes went with its content: none are filed again.
+        Some(held) if held.purged_on.is_some() => {}
         Some(held) => match held
             .records
             .iter_mut()

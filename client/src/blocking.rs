@@ -173,6 +173,22 @@ impl Relay {
         ))
     }
 
+    /// See [`crate::Relay::office_login`].
+    pub fn office_login(
+        &self,
+        organisation: &str,
+        recipient: &str,
+        identities: &[IdentityKey],
+        before_work: impl FnOnce(),
+    ) -> Result<crate::OfficeLogin> {
+        self.runtime.block_on(self.inner.office_login(
+            organisation,
+            recipient,
+            identities,
+            before_work,
+        ))
+    }
+
     /// See [`crate::Relay::office_messages`].
     pub fn office_messages(
         &self,

@@ -109,6 +109,16 @@ impl std::fmt::Debug for Upload<'_> {
     }
 }
 
+/// An office session and what the relay says of its terms.
+#[derive(Debug)]
+pub struct OfficeLogin {
+    /// The session.
+    pub token: SessionToken,
+    /// Days after a mailbox's last activity at which the relay deletes it (its retention),
+    /// when the relay says (older relays do not).
+    pub retention_days: Option<u32>,
+}
+
 /// A relay at a base address.
 #[derive(Debug, Clone)]
 pub struct Relay {
@@ -567,10 +577,7 @@ impl Relay {
     }
 
     /// Logs in as `recipient` of `organisation` with its identity; returns the session.
-    ///
-    /// The relay gives each organisation a few free challenges a minute; beyond that it asks
-    /// for proof-of-work, which this does (on a blocking thread) after calling `before_work`,
-    /// so that a person can be told why it takes a moment.
+    /// See [`Relay::office_login`].
     pub async fn office_session(
         &self,
         organisation: &str,
@@ -578,6 +585,25 @@ impl Relay {
         identities: &[IdentityKey],
         before_work: impl FnOnce(),
     ) -> Result<SessionToken> {
+        Ok(self
+            .office_login(organisation, recipient, identities, before_work)
+            .await?
+            .token)
+    }
+
+    /// Logs in as `recipient` of `organisation` with its identity; returns the session and
+    /// what the relay says of its terms (its retention).
+    ///
+    /// The relay gives each organisation a few free challenges a minute; beyond that it asks
+    /// for proof-of-work, which this does (on a blocking thread) after calling `before_work`,
+    /// so that a person can be told why it takes a moment.
+    pub async fn office_login(
+        &self,
+        organisation: &str,
+        recipient: &str,
+        identities: &[IdentityKey],
+        before_work: impl FnOnce(),
+    ) -> Result<OfficeLogin> {
         let ask = |stamp: Option<String>| {
             let mut request = self
                 .client
@@ -637,8 +663,13 @@ impl Relay {
             ))
             .await?;
         let session: Session = self.json(response).await?;
-        SessionToken::from_wire(&session.session_token)
-            .map_err(|_| ClientError::Malformed("the relay sent a malformed session token".into()))
+        let token = SessionToken::from_wire(&session.session_token).map_err(|_| {
+            ClientError::Malformed("the relay sent a malformed session token".into())
+        })?;
+        Ok(OfficeLogin {
+            token,
+            retention_days: session.retention_days,
+        })
     }
 
     /// An office session's GET of `path` (with its query).

@@ -409,3 +409,90 @@ fn a_closed_case_is_due_for_aftercare_and_a_check_in_message_marks_it_done() {
     let (_, reminded, _) = member_on(&relay, &member, &later, "remind", &[]);
     assert_eq!(reminded["overdue"], 0, "{reminded}");
 }
+
+#[test]
+fn a_case_is_purged_only_at_its_retention_date_never_under_a_hold_and_its_register_line_stays() {
+    let relay = Relay::start(RelayOptions::default());
+    let reporter = User::new();
+    reporter.report(&relay, "Melding RETENTION-SECRET die ooit weg moet.");
+    let member = meldpunt_end_to_end::Member::new(&relay, &relay.directory.demo_office);
+    member.sync(&relay);
+    let case = member.list(&relay)["cases"][0]["case"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let today = meldpunt_crypto::Day::from(time::OffsetDateTime::now_utc().date()).to_string();
+    let soon = shifted(&today, 10);
+    let ok = |day: &str, command: &str, extra: &[&str]| {
+        let (status, answer, printed) = member_on(&relay, &member, day, command, extra);
+        assert_eq!(status, Some(0), "{command} {extra:?}: {printed}");
+        answer
+    };
+    let refused = |day: &str, command: &str, extra: &[&str]| {
+        let (status, _, printed) = member_on(&relay, &member, day, command, extra);
+        assert_eq!(status, Some(2), "{command} {extra:?}: {printed}");
+        printed
+    };
+    // Open, the case is kept; the relay's own retention is named, so the office is warned
+    // before it deletes a mailbox still worked on.
+    let listed = ok(&today, "list", &[]);
+    assert!(listed["cases"][0]["retention_until"].is_null(), "{listed}");
+    assert!(
+        !listed["cases"][0]["relay_deletes_on"].is_null(),
+        "{listed}"
+    );
+    assert!(refused(&today, "purge", &[&case]).contains("open"));
+    ok(&today, "reply", &[&case, "--ack"]);
+    ok(&today, "close", &[&case]);
+    // Closed: kept 60 months by default; an earlier date needs a reason.
+    let listed = ok(&today, "list", &[]);
+    assert_eq!(
+        listed["cases"][0]["retention_until"],
+        shifted(&today, 0)
+            .parse::<meldpunt_crypto::Day>()
+            .unwrap()
+            .plus_months(60)
+            .to_string()
+    );
+    assert!(listed["cases"][0]["relay_deletes_on"].is_null(), "{listed}");
+    assert!(refused(&today, "purge", &[&case]).contains("kept until"));
+    let reason = member.user.path("reason.txt");
+    std::fs::write(&reason, "Afgerond zonder vervolg; niet langer nodig.").unwrap();
+    let reason = reason.to_str().unwrap();
+    ok(
+        &today,
+        "retention",
+        &[&case, "--until", &soon, "--reason-file", reason],
+    );
+    refused(
+        &today,
+        "retention",
+        &[&case, "--until", "morgen", "--reason-file", reason],
+    );
+    assert!(refused(&today, "purge", &[&case]).contains(&soon));
+    // A legal hold keeps it past the date; released, the date applies.
+    ok(&today, "hold", &[&case, "--reason-file", reason]);
+    assert!(refused(&soon, "purge", &[&case]).contains("legal hold"));
+    assert_eq!(ok(&soon, "list", &[])["cases"][0]["purge_due"], false);
+    ok(&today, "hold", &[&case, "--release"]);
+    assert_eq!(ok(&soon, "list", &[])["cases"][0]["purge_due"], true);
+    ok(&soon, "purge", &[&case]);
+
+    // The content is gone from the store; the register line stays, with what it had.
+    let shown = ok(&soon, "show", &[&case]);
+    assert_eq!(shown["messages"], serde_json::json!([]), "{shown}");
+    let register = ok(&soon, "register", &[]);
+    let line = &register["cases"][0];
+    assert_eq!(line["purged_on"], soon.as_str(), "{register}");
+    assert_eq!(line["status"], "closed", "{register}");
+    assert_eq!(line["acknowledgement"], "met", "{register}");
+    let originals = std::path::Path::new(&member.store).join("originals");
+    assert_eq!(std::fs::read_dir(&originals).unwrap().count(), 0);
+    // A sync afterwards brings nothing of it back.
+    ok(&soon, "sync", &[]);
+    assert_eq!(
+        ok(&soon, "show", &[&case])["messages"],
+        serde_json::json!([])
+    );
+    assert!(refused(&soon, "purge", &[&case]).contains("purged already"));
+}

@@ -286,6 +286,10 @@ pub struct Session {
     pub recipient: String,
     /// Its expiry, Unix seconds.
     pub expires_at: u64,
+    /// Days after a mailbox's last activity at which this relay deletes it (its retention):
+    /// an office is warned before a case it still works on is deleted here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u32>,
 }
 
 impl std::fmt::Debug for Session {
@@ -296,6 +300,7 @@ impl std::fmt::Debug for Session {
             .field("organisation", &self.organisation)
             .field("recipient", &self.recipient)
             .field("expires_at", &self.expires_at)
+            .field("retention_days", &self.retention_days)
             .finish()
     }
 }
@@ -662,6 +667,7 @@ mod tests {
             organisation: "demo".into(),
             recipient: "integrity-office".into(),
             expires_at: 1,
+            retention_days: Some(365),
         };
         assert!(!format!("{session:?}").contains("secret-token"));
     }

@@ -181,6 +181,7 @@ pub(crate) async fn session(
         organisation: grant.organisation,
         recipient: grant.recipient,
         expires_at: grant.expires_at,
+        retention_days: Some(state.settings.retention_days),
     }))
 }
 
