@@ -19,7 +19,7 @@ pub fn bar_chart(id: &str, title: &str, bars: &[(String, Count)]) -> Markup {
     let highest = bars
         .iter()
         .filter(|(_, count)| count.is_shown())
-        .map(|(_, count)| count.0)
+        .filter_map(|(_, count)| count.value())
         .max()
         .unwrap_or(0)
         .max(1);
@@ -35,15 +35,15 @@ pub fn bar_chart(id: &str, title: &str, bars: &[(String, Count)]) -> Markup {
                 title id=(title_id) { (title) }
                 line x1="0" y1=(TOP + BAR_AREA_HEIGHT) x2=(WIDTH) y2=(TOP + BAR_AREA_HEIGHT) stroke="#0b0c0c" stroke-width="1" {}
                 @for (index, (label, count)) in bars.iter().enumerate() {
-                    @let x = u32::try_from(index).unwrap_or(0) * slot + (slot - bar_width) / 2;
+                    @let x = u32::try_from(index).unwrap_or(0).saturating_mul(slot) + slot.saturating_sub(bar_width) / 2;
                     @let centre = x + bar_width / 2;
-                    @if count.is_shown() && count.0 > 0 {
-                        @let bar = (count.0 * BAR_AREA_HEIGHT / highest).max(1);
+                    @if let Some(value) = count.value().filter(|value| *value > 0) {
+                        @let bar = (value * BAR_AREA_HEIGHT / highest).max(1);
                         rect x=(x) y=(TOP + BAR_AREA_HEIGHT - bar) width=(bar_width) height=(bar) fill="#1d70b8" {}
-                        text x=(centre) y=(TOP + BAR_AREA_HEIGHT - bar - 4) text-anchor="middle" font-size="12" fill="#0b0c0c" { (count.0) }
+                        text x=(centre) y=(TOP + BAR_AREA_HEIGHT - bar - 4) text-anchor="middle" font-size="12" fill="#0b0c0c" { (value) }
                     } @else {
                         text x=(centre) y=(TOP + BAR_AREA_HEIGHT - 4) text-anchor="middle" font-size="12" fill="#505a5f" {
-                            @if count.is_shown() { "0" } @else { "<5" }
+                            @match count { Count::Exact(_) => { "0" } Count::FewerThanFive => { "<5" } Count::Withheld => { "–" } }
                         }
                     }
                     text x=(centre) y=(TOP + BAR_AREA_HEIGHT + 16) text-anchor="middle" font-size="12" fill="#0b0c0c" {
@@ -75,9 +75,9 @@ mod tests {
             "c",
             "Per month",
             &[
-                ("2026-01".into(), Count(12)),
-                ("2026-02".into(), Count(3)),
-                ("<script>".into(), Count(6)),
+                ("2026-01".into(), Count::of(12)),
+                ("2026-02".into(), Count::of(3)),
+                ("<script>".into(), Count::of(6)),
             ],
         )
         .into_string();

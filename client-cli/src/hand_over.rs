@@ -505,7 +505,14 @@ pub(crate) fn receive(
                 .relay
                 .fetch_hand_over(&session.token, entry.number)?;
             let case = case_id(&entry.mailbox.to_wire());
+            // A purged case's content stays purged: nothing handed over for it is kept.
+            let purged = store
+                .state
+                .cases
+                .get(&case)
+                .is_some_and(|held| held.purged_on.is_some());
             let outcome = match HandOver::open(identities, &sealed) {
+                Ok(_) if purged => Ok(None),
                 // Sealed to a colleague.
                 Err(meldpunt_crypto::Error::NotForThisIdentity) => Ok(None),
                 Err(error) => Err(format!("it does not open as a hand-over: {error}")),
@@ -829,5 +836,8 @@ fn rebuild(
     }
     fresh.records = case.records.clone();
     fresh.team = case.team.clone();
+    fresh.unopened_records = case.unopened_records.clone();
+    fresh.retention = case.retention.clone();
+    fresh.legal_hold = case.legal_hold.clone();
     Ok(fresh)
 }

@@ -569,7 +569,7 @@ impl Inbox {
             .state
             .cases
             .values()
-            .filter(|case| case.has_report() || case.is_partial())
+            .filter(|case| (case.has_report() || case.is_partial()) && !case.is_consultation())
             .map(|case| RegisterLine::of(case, today, store.state.retention_months))
             .collect();
         if self.json {
@@ -1080,6 +1080,12 @@ impl Inbox {
     ) -> Result<(String, Message)> {
         let mut store = Store::open(&self.store, identities)?;
         let case = store.case_mut(id)?.clone();
+        if case.purged_on.is_some() {
+            return Err(CliError::Usage(format!(
+                "case {} was purged at its retention date; nothing is sent from it",
+                case.id
+            )));
+        }
         // A case in aftercare stays open for messages: the check-in is one.
         if case.current_status() == CaseStatus::Closed {
             return Err(CliError::Usage(format!(
@@ -1547,8 +1553,8 @@ fn file_entry(
         .state
         .cases
         .get(&case_id)
-        .and_then(|case| case.purged_on)
-        .is_some_and(|purged_on| entry.day <= purged_on)
+        .and_then(|case| case.purged_through)
+        .is_some_and(|purged_through| entry.number <= purged_through)
     {
         return Ok(());
     }

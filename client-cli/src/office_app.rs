@@ -1134,8 +1134,17 @@ fn case_body(
                 }
             }
         }
+        @if let Some(day) = case.purged_on {
+            p class="notice" { (language.pick(
+                "De inhoud van deze melding is verwijderd op ",
+                "This case's content was purged on ")) (day) (language.pick(
+                " (bewaartermijn verstreken). De regel in het register blijft.",
+                " (its retention date had come). Its line in the register stays.")) }
+        } @else {
         (team_section(language, case, signers, own, own_address, process_guides))
-        @if case.current_status() == CaseStatus::Closed {
+        }
+        @if case.purged_on.is_some() {
+        } @else if case.current_status() == CaseStatus::Closed {
             form method="post" action={ "/cases/" (case.id) "/reopen" } {
                 input type="hidden" name="lang" value=(lang);
                 button type="submit" { (language.pick("Heropen", "Reopen")) }
@@ -1779,7 +1788,7 @@ fn register_lines(app: &App) -> Result<Vec<RegisterLine>> {
     Ok(state
         .cases
         .values()
-        .filter(|case| case.has_report() || case.is_partial())
+        .filter(|case| (case.has_report() || case.is_partial()) && !case.is_consultation())
         .map(|case| RegisterLine::of(case, today, state.retention_months))
         .collect())
 }
@@ -1886,6 +1895,21 @@ async fn stats(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -> R
             ),
         );
     };
+    if let (Some(from), Some(to)) = (from, to) {
+        if from > to {
+            return failure(
+                language,
+                &CliError::Usage(
+                    language
+                        .pick(
+                            "De periode begint na haar einde.",
+                            "The period starts after it ends.",
+                        )
+                        .into(),
+                ),
+            );
+        }
+    }
     let figures = match blocking(&app, move |app| {
         Ok(Statistics::of(
             app.state()?.cases.values(),
@@ -1910,7 +1934,11 @@ async fn stats(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -> R
         .map(|group| {
             (
                 age_label(language, group).to_owned(),
-                figures.open_by_age.get(group).copied().unwrap_or(Count(0)),
+                figures
+                    .open_by_age
+                    .get(group)
+                    .copied()
+                    .unwrap_or(Count::of(0)),
             )
         })
         .collect();
@@ -1920,7 +1948,7 @@ async fn stats(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -> R
             language.pick("van", "of"),
             share.of.text()
         ),
-        None if share.of.0 == 0 => language
+        None if share.of.is_zero() => language
             .pick(
                 "nog geen melding waarvoor dit gold",
                 "no report it applied to yet",
@@ -1954,6 +1982,7 @@ async fn stats(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -> R
         dl class="facts" {
             dt { (language.pick("Meldingen", "Reports")) } dd { (count_text(language, figures.reports)) }
             dt { (language.pick("Adviesgesprekken", "Consultations")) } dd { (count_text(language, figures.consultations)) }
+            dt { (language.pick("Meldingen zonder label", "Reports without a label")) } dd { (count_text(language, figures.unlabelled)) }
             dt { (language.pick("Ontvangst bevestigd binnen 7 dagen", "Acknowledged within 7 days")) } dd { (share(&figures.acknowledged_in_time)) }
             dt { (language.pick("Teruggekoppeld binnen 3 maanden", "Fed back within 3 months")) } dd { (share(&figures.fed_back_in_time)) }
             dt { (language.pick("Mediaan tot ontvangstbevestiging", "Median time to acknowledgement")) } dd { (days(figures.median_days_to_acknowledgement)) }
@@ -1992,10 +2021,15 @@ async fn stats(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -> R
 }
 
 fn count_text(language: Language, count: Count) -> String {
-    if count.is_shown() {
-        count.0.to_string()
-    } else {
-        language.pick("minder dan 5", "fewer than 5").to_owned()
+    match count {
+        Count::Exact(count) => count.to_string(),
+        Count::FewerThanFive => language.pick("minder dan 5", "fewer than 5").to_owned(),
+        Count::Withheld => language
+            .pick(
+                "niet getoond (beschermt een klein aantal)",
+                "withheld (protects a small count)",
+            )
+            .to_owned(),
     }
 }
 

@@ -40,6 +40,7 @@ impl DeadlineStanding {
         match (done, closed) {
             (Some(day), _) if day <= due => DeadlineStanding::Met,
             (Some(_), _) => DeadlineStanding::Missed,
+            (None, Some(closed)) if closed <= due => DeadlineStanding::Closed,
             (None, _) if today > due => DeadlineStanding::Missed,
             (None, Some(_)) => DeadlineStanding::Closed,
             (None, None) => DeadlineStanding::Open,
@@ -167,34 +168,89 @@ pub fn csv_field(field: &str) -> String {
     }
 }
 
-/// A count as published: exact from 5 on, else "fewer than 5" (zero is shown as zero).
+/// A count as published: exact from 5 on (and zero), "fewer than 5" below, or withheld
+/// when showing it would let a hidden count be worked out from a total (the smallest other
+/// count of a group with exactly one hidden).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Count(pub u32);
+pub enum Count {
+    /// Shown as it is.
+    Exact(u32),
+    /// 1 to 4: shown as "fewer than 5".
+    FewerThanFive,
+    /// Withheld to protect a small count beside it.
+    Withheld,
+}
 
 impl Count {
-    /// Whether it is shown exactly.
-    pub fn is_shown(self) -> bool {
-        self.0 == 0 || self.0 >= SMALLEST_SHOWN
+    /// How `count` is published on its own.
+    pub fn of(count: u32) -> Count {
+        if count == 0 || count >= SMALLEST_SHOWN {
+            Count::Exact(count)
+        } else {
+            Count::FewerThanFive
+        }
     }
 
-    /// As text: the number, or "fewer than 5".
+    /// The number, when it is shown.
+    pub fn value(self) -> Option<u32> {
+        match self {
+            Count::Exact(count) => Some(count),
+            _ => None,
+        }
+    }
+
+    /// Whether it is shown exactly.
+    pub fn is_shown(self) -> bool {
+        matches!(self, Count::Exact(_))
+    }
+
+    /// Whether it is shown as zero.
+    pub fn is_zero(self) -> bool {
+        self == Count::Exact(0)
+    }
+
+    /// As text: the number, "fewer than 5" or "withheld".
     pub fn text(self) -> String {
-        if self.is_shown() {
-            self.0.to_string()
-        } else {
-            format!("fewer than {SMALLEST_SHOWN}")
+        match self {
+            Count::Exact(count) => count.to_string(),
+            Count::FewerThanFive => format!("fewer than {SMALLEST_SHOWN}"),
+            Count::Withheld => "withheld".to_owned(),
         }
     }
 }
 
 impl Serialize for Count {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        if self.is_shown() {
-            serializer.serialize_u32(self.0)
-        } else {
-            serializer.serialize_str(&self.text())
+        match self {
+            Count::Exact(count) => serializer.serialize_u32(*count),
+            other => serializer.serialize_str(&other.text()),
         }
     }
+}
+
+/// Publishes a group of counts whose total is published too: when exactly one is under 5,
+/// the smallest other count above zero is withheld as well, so that the hidden one cannot be
+/// worked out by subtraction.
+fn published<K: Ord + Clone>(counts: &BTreeMap<K, u32>) -> BTreeMap<K, Count> {
+    let mut published: BTreeMap<K, Count> = counts
+        .iter()
+        .map(|(key, count)| (key.clone(), Count::of(*count)))
+        .collect();
+    let hidden = published
+        .values()
+        .filter(|count| **count == Count::FewerThanFive)
+        .count();
+    if hidden == 1 {
+        if let Some(key) = counts
+            .iter()
+            .filter(|(key, count)| **count >= SMALLEST_SHOWN && published[*key].is_shown())
+            .min_by_key(|(_, count)| **count)
+            .map(|(key, _)| key.clone())
+        {
+            published.insert(key, Count::Withheld);
+        }
+    }
+    published
 }
 
 /// A share of cases, in percent, published only over at least 5 cases.
@@ -209,7 +265,7 @@ pub struct Share {
 impl Share {
     fn of(done: u32, total: u32) -> Share {
         Share {
-            of: Count(total),
+            of: Count::of(total),
             percent: (total >= SMALLEST_SHOWN).then(|| (done * 100 + total / 2) / total),
         }
     }
@@ -228,8 +284,11 @@ pub struct Statistics {
     pub consultations: Count,
     /// Reports per month received (`YYYY-MM`).
     pub per_month: BTreeMap<String, Count>,
-    /// Reports per label (a report with several labels counts under each; `none` for none).
+    /// Reports per label (a report with several labels counts under each); labels on fewer
+    /// than 5 reports are counted together under "other labels", never named.
     pub per_label: BTreeMap<String, Count>,
+    /// Reports without a label.
+    pub unlabelled: Count,
     /// Reports whose receipt was acknowledged within 7 days, of those whose acknowledgement
     /// was done or due.
     pub acknowledged_in_time: Share,
@@ -243,6 +302,9 @@ pub struct Statistics {
     /// Reports still open, by age: under 1 month, 1–3, 3–6, 6–12, a year or more.
     pub open_by_age: BTreeMap<&'static str, Count>,
 }
+
+/// Where labels on fewer than 5 reports are counted together (never named).
+pub const OTHER_LABELS: &str = "(other labels)";
 
 /// The age groups of open reports, in order.
 pub const AGE_GROUPS: [&str; 5] = [
@@ -283,6 +345,7 @@ impl Statistics {
             .partition(|case| case.is_consultation());
         let mut per_month: BTreeMap<String, u32> = BTreeMap::new();
         let mut per_label: BTreeMap<String, u32> = BTreeMap::new();
+        let mut unlabelled = 0u32;
         let mut open_by_age: BTreeMap<&'static str, u32> =
             AGE_GROUPS.iter().map(|group| (*group, 0)).collect();
         let (mut acknowledged, mut acknowledgement_due) = (0, 0);
@@ -295,7 +358,7 @@ impl Statistics {
                 .entry(case.received_on.to_string()[..7].to_owned())
                 .or_default() += 1;
             if line.labels.is_empty() {
-                *per_label.entry("none".to_owned()).or_default() += 1;
+                unlabelled += 1;
             }
             for label in &line.labels {
                 *per_label.entry(label.clone()).or_default() += 1;
@@ -332,26 +395,31 @@ impl Statistics {
                 *open_by_age.entry(group).or_default() += 1;
             }
         }
-        let counted = |map: BTreeMap<String, u32>| {
-            map.into_iter()
-                .map(|(key, count)| (key, Count(count)))
-                .collect()
-        };
+        // A label on fewer than 5 reports is not named: such labels count together.
+        let mut other_labels = 0u32;
+        per_label.retain(|_, count| {
+            let named = *count >= SMALLEST_SHOWN;
+            if !named {
+                other_labels += *count;
+            }
+            named
+        });
+        if other_labels > 0 {
+            per_label.insert(OTHER_LABELS.to_owned(), other_labels);
+        }
         Statistics {
             from,
             to,
-            reports: Count(reports.len() as u32),
-            consultations: Count(consultations.len() as u32),
-            per_month: counted(per_month),
-            per_label: counted(per_label),
+            reports: Count::of(reports.len() as u32),
+            consultations: Count::of(consultations.len() as u32),
+            per_month: published(&per_month),
+            per_label: published(&per_label),
+            unlabelled: Count::of(unlabelled),
             acknowledged_in_time: Share::of(acknowledged, acknowledgement_due),
             fed_back_in_time: Share::of(fed_back, feedback_due),
             median_days_to_acknowledgement: median(to_acknowledgement),
             median_days_to_feedback: median(to_feedback),
-            open_by_age: open_by_age
-                .into_iter()
-                .map(|(group, count)| (group, Count(count)))
-                .collect(),
+            open_by_age: published(&open_by_age),
         }
     }
 
@@ -384,6 +452,7 @@ impl Statistics {
         for (label, count) in &self.per_label {
             row("reports per label", label, count.text());
         }
+        row("reports without a label", "", self.unlabelled.text());
         for (figure, share) in [
             ("acknowledged within 7 days (%)", &self.acknowledged_in_time),
             ("fed back within 3 months (%)", &self.fed_back_in_time),
@@ -452,15 +521,35 @@ mod tests {
             DeadlineStanding::of(None, day("2026-04-01"), Some(today), today),
             DeadlineStanding::Closed
         );
+        // Closed before it was due, it stays lapsed, however late it is now.
+        assert_eq!(
+            DeadlineStanding::of(None, due, Some(day("2026-03-01")), day("2027-01-01")),
+            DeadlineStanding::Closed
+        );
+        // Closed after it was due without it: missed.
+        assert_eq!(
+            DeadlineStanding::of(None, due, Some(day("2026-03-10")), today),
+            DeadlineStanding::Missed
+        );
     }
 
     #[test]
     fn small_counts_are_hidden_and_shares_need_five() {
-        assert_eq!(Count(0).text(), "0");
-        assert_eq!(Count(4).text(), "fewer than 5");
-        assert_eq!(Count(5).text(), "5");
-        assert_eq!(serde_json::to_value(Count(3)).unwrap(), "fewer than 5");
-        assert_eq!(serde_json::to_value(Count(7)).unwrap(), 7);
+        assert_eq!(Count::of(0).text(), "0");
+        assert_eq!(Count::of(4).text(), "fewer than 5");
+        assert_eq!(Count::of(5).text(), "5");
+        assert_eq!(serde_json::to_value(Count::of(3)).unwrap(), "fewer than 5");
+        assert_eq!(serde_json::to_value(Count::of(7)).unwrap(), 7);
+        // One hidden count beside a published total: the smallest other is withheld too.
+        let counts: BTreeMap<&str, u32> = [("a", 9), ("b", 3), ("c", 6), ("d", 0)].into();
+        let shown = published(&counts);
+        assert_eq!(shown["a"], Count::Exact(9));
+        assert_eq!(shown["b"], Count::FewerThanFive);
+        assert_eq!(shown["c"], Count::Withheld);
+        assert_eq!(shown["d"], Count::Exact(0));
+        // Two hidden: neither can be worked out alone.
+        let counts: BTreeMap<&str, u32> = [("a", 9), ("b", 3), ("c", 2)].into();
+        assert_eq!(published(&counts)["a"], Count::Exact(9));
         assert_eq!(Share::of(3, 4).percent, None);
         assert_eq!(Share::of(4, 5).percent, Some(80));
         assert_eq!(median(vec![1, 2, 3, 4]), None);

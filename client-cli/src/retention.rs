@@ -32,6 +32,21 @@ impl Inbox {
                 case.id
             )));
         }
+        match case.closed_day() {
+            None => {
+                return Err(CliError::Usage(format!(
+                    "case {} is open: a retention date runs from its closing",
+                    case.id
+                )))
+            }
+            Some(closed) if until < closed => {
+                return Err(CliError::Usage(format!(
+                    "case {} was closed on {closed}; its retention date cannot be before that",
+                    case.id
+                )))
+            }
+            Some(_) => {}
+        }
         case.retention = Some(RetentionDecision {
             until: Some(until),
             reason: zeroize::Zeroizing::new(reason.trim().to_owned()),

@@ -149,6 +149,10 @@ pub struct Case {
     /// The day its content was purged at its retention date (the register line stays).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purged_on: Option<Day>,
+    /// The relay's highest message number synced when it was purged: nothing up to it is
+    /// filed again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purged_through: Option<u64>,
 }
 
 /// A decision on how long a case's content is kept: a retention date changed, or a legal
@@ -195,6 +199,9 @@ impl StoredRecord {
 pub struct TeamState {
     /// The status a member recorded last, and the day it was written.
     pub status: Option<(CaseStatus, Day)>,
+    /// The day a member last recorded it closed (kept when aftercare follows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_on: Option<Day>,
     /// Who the case is assigned to.
     pub assignee: Option<OfficeKey>,
     /// Its labels.
@@ -246,19 +253,20 @@ impl Case {
             retention: None,
             legal_hold: None,
             purged_on: None,
+            purged_through: None,
         }
     }
 
     /// The day its content may be purged: the date the office set, else `months` after
     /// closing; none while it is open.
     pub fn retention_until(&self, months: u32) -> Option<Day> {
-        self.retention
-            .as_ref()
-            .and_then(|decision| decision.until)
-            .or_else(|| {
-                self.closed_day()
-                    .map(|closed| closed.plus_months(i32::try_from(months).unwrap_or(i32::MAX)))
-            })
+        let closed = self.closed_day()?;
+        Some(
+            self.retention
+                .as_ref()
+                .and_then(|decision| decision.until)
+                .unwrap_or_else(|| closed.plus_months(i32::try_from(months).unwrap_or(i32::MAX))),
+        )
     }
 
     /// Whether its content is due to be purged on `today`: its retention date has come, no
@@ -284,10 +292,12 @@ impl Case {
         self.team.status.map_or(self.status, |(status, _)| status)
     }
 
-    /// The day the case was closed, when it is.
+    /// The day the case was closed, when it is (closed, or in aftercare after closing: then
+    /// the day it was closed, not the day aftercare began).
     pub fn closed_day(&self) -> Option<Day> {
         match self.team.status {
-            Some((status, day)) if status.is_closed() => Some(day),
+            Some((CaseStatus::Closed, day)) => Some(day),
+            Some((CaseStatus::Aftercare, day)) => Some(self.team.closed_on.unwrap_or(day)),
             Some(_) => None,
             None => self.closed_on,
         }
@@ -329,8 +339,19 @@ impl Case {
             .filter(|record| matches!(record.record().change, CaseChange::Status(_)))
             .last()
             .map(|record| record.record().written_on);
+        let closed_on = board
+            .admitted()
+            .filter(|record| {
+                matches!(
+                    record.record().change,
+                    CaseChange::Status(CaseStatus::Closed)
+                )
+            })
+            .last()
+            .map(|record| record.record().written_on);
         self.team = TeamState {
             status: board.status.zip(status_day),
+            closed_on,
             assignee: board.assignee,
             labels: board.labels.iter().cloned().collect(),
             notes: board
@@ -398,9 +419,15 @@ impl Case {
     /// closed. `None` while the case is open.
     pub fn aftercare(&self, months: u32) -> Option<(Day, Option<Day>)> {
         let closed = self.closed_day()?;
-        if self.is_consultation() {
+        if self.is_consultation() || self.purged_on.is_some() {
             return None;
         }
+        // A reply counts from the day after closing, or from the day aftercare began if that
+        // came later (the office sets it, then writes, the same day).
+        let aftercare_began = match self.team.status {
+            Some((CaseStatus::Aftercare, day)) if day > closed => Some(day),
+            _ => None,
+        };
         let done = self
             .messages
             .iter()
@@ -408,7 +435,9 @@ impl Case {
             .filter_map(|stored| stored.message().ok())
             .filter(|message| matches!(message.kind, meldpunt_crypto::MessageKind::Reply { .. }))
             .map(|message| message.written_on)
-            .filter(|written| *written > closed)
+            .filter(|written| {
+                *written > closed || aftercare_began.is_some_and(|began| *written >= began)
+            })
             .min();
         Some((
             closed.plus_months(i32::try_from(months).unwrap_or(i32::MAX)),
@@ -701,6 +730,7 @@ impl Store {
     /// labels, deadlines). Refused under a legal hold or before its retention date.
     pub fn purge(&mut self, id: &str, today: Day) -> Result<String> {
         let months = self.state.retention_months;
+        let cursor = self.state.cursor;
         let case = self.case_mut(id)?;
         if let Some(hold) = &case.legal_hold {
             return Err(CliError::Usage(format!(
@@ -746,6 +776,7 @@ impl Store {
         case.unopened_records.clear();
         case.team.notes = 0;
         case.purged_on = Some(today);
+        case.purged_through = Some(cursor);
         let id = case.id.clone();
         let paths: Vec<PathBuf> = numbers
             .into_iter()

@@ -48,6 +48,11 @@ impl Inbox {
             .check()
             .map_err(|error| CliError::Usage(error.to_string()))?;
         let mut store = Store::open(&self.store, identities)?;
+        if store.case_mut(id)?.purged_on.is_some() {
+            return Err(CliError::Usage(format!(
+                "case {id} was purged at its retention date; the team's records went with it"
+            )));
+        }
         let case_id = store.case_mut(id)?.id.clone();
         let session = self.session(identities, &mut store)?;
         session.require_office_key()?;

@@ -387,8 +387,17 @@ fn a_closed_case_is_due_for_aftercare_and_a_check_in_message_marks_it_done() {
     );
     assert_eq!(status, Some(2), "{printed}");
     assert!(printed.contains("aftercare"), "{printed}");
-    let (status, _, printed) = member_on(&relay, &member, &today, "status", &[&case, "aftercare"]);
+    // Aftercare begins the day the office writes: the check-in that day counts, and the
+    // due day stays 3 months after closing.
+    let (status, _, printed) =
+        member_on(&relay, &member, &check_in, "status", &[&case, "aftercare"]);
     assert_eq!(status, Some(0), "{printed}");
+    let (_, listed, _) = member_on(&relay, &member, &later, "list", &[]);
+    assert_eq!(
+        listed["cases"][0]["aftercare_due"],
+        due.as_str(),
+        "{listed}"
+    );
     let note = member.user.path("check-in.txt");
     std::fs::write(&note, "Hoe gaat het nu met u, drie maanden later?").unwrap();
     let (status, _, printed) = member_on(
@@ -476,6 +485,7 @@ fn a_case_is_purged_only_at_its_retention_date_never_under_a_hold_and_its_regist
     assert_eq!(ok(&soon, "list", &[])["cases"][0]["purge_due"], false);
     ok(&today, "hold", &[&case, "--release"]);
     assert_eq!(ok(&soon, "list", &[])["cases"][0]["purge_due"], true);
+    ok(&soon, "sync", &[]);
     ok(&soon, "purge", &[&case]);
 
     // The content is gone from the store; the register line stays, with what it had.
@@ -488,11 +498,32 @@ fn a_case_is_purged_only_at_its_retention_date_never_under_a_hold_and_its_regist
     assert_eq!(line["acknowledgement"], "met", "{register}");
     let originals = std::path::Path::new(&member.store).join("originals");
     assert_eq!(std::fs::read_dir(&originals).unwrap().count(), 0);
-    // A sync afterwards brings nothing of it back.
+    // A sync afterwards brings nothing of it back; nothing is sent or recorded from it.
     ok(&soon, "sync", &[]);
     assert_eq!(
         ok(&soon, "show", &[&case])["messages"],
         serde_json::json!([])
     );
     assert!(refused(&soon, "purge", &[&case]).contains("purged already"));
+    refused(&soon, "note", &[&case, "--message-file", reason]);
+    refused(&soon, "reply", &[&case, "--message-file", reason]);
+    // Nor can an open case be given a date to purge it early.
+    reporter.report(&relay, "Een tweede melding, nog open.");
+    ok(&soon, "sync", &[]);
+    let open = ok(&soon, "list", &[])["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|listed| listed["case"] != case.as_str())
+        .unwrap()["case"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(refused(
+        &soon,
+        "retention",
+        &[&open, "--until", "2000-01-01", "--reason-file", reason]
+    )
+    .contains("open"));
+    assert!(refused(&soon, "purge", &[&open]).contains("open"));
 }
