@@ -532,6 +532,13 @@ struct LanguageForm {
     lang: Option<String>,
 }
 
+/// `POST /cases/{id}/purge`: only with the box ticked that says it cannot be undone.
+#[derive(Debug, Deserialize)]
+struct PurgeForm {
+    lang: Option<String>,
+    confirm: Option<String>,
+}
+
 /// `POST /cases/{id}/team`: one change to the case's shared state. No `Debug`: a note's
 /// text must never reach a log or an error.
 #[derive(Deserialize)]
@@ -1181,6 +1188,12 @@ fn case_body(
                 p { (language.pick(
                     "De bewaartermijn van deze melding is verstreken. Verwijder de inhoud uit deze map (berichten, originelen, notities); de regel in het register blijft.",
                     "This case's retention date has come. Remove its content from this store (messages, originals, notes); its line in the register stays.")) }
+                div class="choice" {
+                    input type="checkbox" id="purge-confirm" name="confirm" value="1" required;
+                    label for="purge-confirm" { (language.pick(
+                        "Ik begrijp dat dit niet ongedaan kan worden gemaakt (eerder geëxporteerde mappen blijven bestaan).",
+                        "I understand this cannot be undone (folders exported earlier stay).")) }
+                }
                 button type="submit" { (language.pick("Verwijder de inhoud", "Purge the content")) }
             }
         }
@@ -1493,9 +1506,22 @@ async fn close(
 async fn purge(
     State(app): State<Arc<App>>,
     Path(id): Path<String>,
-    Form(form): Form<LanguageForm>,
+    Form(form): Form<PurgeForm>,
 ) -> Response {
     let language = Language::from_query(form.lang.as_deref());
+    if form.confirm.as_deref() != Some("1") {
+        return failure(
+            language,
+            &CliError::Usage(
+                language
+                    .pick(
+                        "Bevestig eerst dat de inhoud weg mag: dat kan niet ongedaan worden gemaakt.",
+                        "Confirm first that the content may go: it cannot be undone.",
+                    )
+                    .into(),
+            ),
+        );
+    }
     let case_id = id.clone();
     let done = blocking(&app, move |app| {
         let mut store = crate::store::Store::open(&app.inbox.store, &app.identities()?)?;

@@ -90,6 +90,14 @@ impl OfficeApp {
     }
 }
 
+/// Writes a screenshot of the page the browser shows, named `name`, and requires axe-core
+/// to find no violation on it.
+async fn shown_and_accessible(browser: &Browser, name: &str) {
+    browser.screenshot(name).await;
+    let violations = browser.accessibility_violations().await;
+    assert!(violations.is_empty(), "{name}: {violations:?}");
+}
+
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -681,11 +689,7 @@ async fn every_page_of_the_office_app_in_both_languages_passes_axe_and_has_its_s
                     .contains(&format!("<html lang=\"{language}\"")),
                 "{name} {language}"
             );
-            browser
-                .screenshot(&format!("office-{name}-{language}"))
-                .await;
-            let violations = browser.accessibility_violations().await;
-            assert!(violations.is_empty(), "{name} ({language}): {violations:?}");
+            shown_and_accessible(&browser, &format!("office-{name}-{language}")).await;
         }
     }
     // Acknowledge in the browser: the form posts with the app's own origin.
@@ -1026,11 +1030,7 @@ async fn consultations_are_listed_apart_and_a_carried_one_shows_under_its_report
                 .open(&format!("{}{path}?lang={language}", app.origin))
                 .await;
             browser.wait_for("main h1").await;
-            browser
-                .screenshot(&format!("office-{name}-{language}"))
-                .await;
-            let violations = browser.accessibility_violations().await;
-            assert!(violations.is_empty(), "{name} ({language}): {violations:?}");
+            shown_and_accessible(&browser, &format!("office-{name}-{language}")).await;
         }
     }
 
@@ -1081,14 +1081,7 @@ async fn consultations_are_listed_apart_and_a_carried_one_shows_under_its_report
             !carried.contains("NOT VERIFIED") && !carried.contains("NIET GEVERIFIEERD"),
             "{carried}"
         );
-        browser
-            .screenshot(&format!("office-carried-{language}"))
-            .await;
-        let violations = browser.accessibility_violations().await;
-        assert!(
-            violations.is_empty(),
-            "carried ({language}): {violations:?}"
-        );
+        shown_and_accessible(&browser, &format!("office-carried-{language}")).await;
     }
 }
 
@@ -1184,19 +1177,13 @@ async fn the_register_and_the_figures_hold_no_content_and_hide_small_counts() {
             assert!(!source.contains("SECRET-TEXT"), "{name}");
             if name == "stats" {
                 assert!(!source.contains("inkoop"), "{source}");
-            }
-            if name == "stats" {
                 assert!(source.contains("<svg"), "{source}");
                 assert!(
                     source.contains("fewer than 5") || source.contains("minder dan 5"),
                     "{source}"
                 );
             }
-            browser
-                .screenshot(&format!("office-{name}-{language}"))
-                .await;
-            let violations = browser.accessibility_violations().await;
-            assert!(violations.is_empty(), "{name} ({language}): {violations:?}");
+            shown_and_accessible(&browser, &format!("office-{name}-{language}")).await;
         }
     }
     browser
@@ -1211,4 +1198,77 @@ async fn the_register_and_the_figures_hold_no_content_and_hide_small_counts() {
         .open(&format!("{}/stats?lang=en&from=gisteren", app.origin))
         .await;
     assert!(browser.text("main").await.contains("YYYY-MM-DD"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_asks_to_purge_at_the_retention_date_and_only_with_the_box_ticked() {
+    let relay = Relay::start(RelayOptions::default());
+    User::new().report(
+        &relay,
+        "Melding PURGE-SECRET die na de bewaartermijn weg moet.",
+    );
+    let office = User::new();
+    write_identity(&office.path("office.key"), &relay.directory.demo_office);
+    let key = relay.directory.signing_key.directory_key().to_string();
+    let identity = office.path("office.key").display().to_string();
+    let store = office.path("store").display().to_string();
+    let inbox = |command: &str, extra: &[&str]| {
+        let mut arguments = vec!["inbox", command];
+        arguments.extend_from_slice(extra);
+        arguments.extend_from_slice(&[
+            "--identity",
+            &identity,
+            "--store",
+            &store,
+            "--directory-key",
+            &key,
+        ]);
+        office.json(&relay, &arguments, None)
+    };
+    inbox("sync", &[]);
+    let case = inbox("list", &[])["cases"][0]["case"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    inbox("close", &[&case]);
+    let today = meldpunt_crypto::Day::from(time::OffsetDateTime::now_utc().date());
+    let soon = today.plus_days(5).to_string();
+    let reason = office.path("reason.txt");
+    std::fs::write(&reason, "Afgehandeld; niet langer nodig.").unwrap();
+    inbox(
+        "retention",
+        &[
+            &case,
+            "--until",
+            &soon,
+            "--reason-file",
+            reason.to_str().unwrap(),
+        ],
+    );
+
+    // Before the date the app offers nothing; at the date it asks, and purges only with the
+    // box ticked that says it cannot be undone.
+    let app = OfficeApp::start(&relay, &office);
+    let session = cookie(&app).await;
+    let (status, shown) = page(&app, &session, &format!("/cases/{case}?lang=en")).await;
+    assert_eq!(status, 200);
+    assert!(shown.contains("PURGE-SECRET") && !shown.contains("Purge the content"));
+    drop(app);
+    let app = OfficeApp::start_on(&relay, &office, Some(&soon));
+    let session = cookie(&app).await;
+    let (_, shown) = page(&app, &session, &format!("/cases/{case}?lang=en")).await;
+    assert!(shown.contains("Purge the content"), "{shown}");
+    let path = format!("/cases/{case}/purge");
+    assert_eq!(post(&app, &session, &path, &[("lang", "en")]).await, 400);
+    let (_, shown) = page(&app, &session, &format!("/cases/{case}?lang=en")).await;
+    assert!(shown.contains("PURGE-SECRET"));
+    assert_eq!(
+        post(&app, &session, &path, &[("lang", "en"), ("confirm", "1")]).await,
+        303
+    );
+    let (_, shown) = page(&app, &session, &format!("/cases/{case}?lang=en")).await;
+    assert!(!shown.contains("PURGE-SECRET"), "{shown}");
+    assert!(shown.contains("content was purged on"), "{shown}");
+    let (_, register) = page(&app, &session, "/register?lang=en").await;
+    assert!(register.contains(&case), "{register}");
 }
