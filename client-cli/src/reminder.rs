@@ -31,6 +31,10 @@ pub struct DueCounts {
     /// Aftercare check-ins (months after closing).
     #[serde(default)]
     pub aftercare: u32,
+    /// Mailboxes of cases still worked on that the relay deletes that day for lack of
+    /// activity (its retention).
+    #[serde(default)]
+    pub relay_deletions: u32,
 }
 
 /// The open deadlines of every case in a store, by day: what a reminder needs, and no more.
@@ -60,6 +64,10 @@ impl DeadlineSummary {
             if let Some((day, None)) = case.aftercare(state.aftercare_months) {
                 let counts = due.entry(day).or_default();
                 counts.aftercare = counts.aftercare.saturating_add(1);
+            }
+            if let Some(day) = case.relay_deletion(state.relay_retention_days) {
+                let counts = due.entry(day).or_default();
+                counts.relay_deletions = counts.relay_deletions.saturating_add(1);
             }
         }
         DeadlineSummary {
@@ -113,7 +121,11 @@ impl DeadlineSummary {
             if *day < today {
                 reminder.overdue = reminder.overdue.saturating_add(count);
             } else if *day <= horizon {
-                reminder.due_soon = reminder.due_soon.saturating_add(count);
+                // A mailbox the relay deletes is worth a reminder only before it is gone.
+                reminder.due_soon = reminder
+                    .due_soon
+                    .saturating_add(count)
+                    .saturating_add(counts.relay_deletions);
             }
         }
         reminder.within_days = within_days;
@@ -234,6 +246,7 @@ mod tests {
                             acknowledgements: *acknowledgements,
                             feedback: *feedback,
                             aftercare: 0,
+                            relay_deletions: 0,
                         },
                     )
                 })

@@ -526,4 +526,19 @@ fn a_case_is_purged_only_at_its_retention_date_never_under_a_hold_and_its_regist
     )
     .contains("open"));
     assert!(refused(&soon, "purge", &[&open]).contains("open"));
+    // The timer reminds of the relay deleting the open case's mailbox, days before.
+    let deletes_on = ok(&soon, "list", &[])["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|listed| listed["case"] == open.as_str())
+        .unwrap()["relay_deletes_on"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let before = shifted(&deletes_on, -3);
+    let reminded = ok(&before, "remind", &["--within-days", "7"]);
+    assert_eq!(reminded["due_soon"], 1, "{reminded}");
+    // (A year on, its acknowledgement and feedback are overdue too.)
+    assert_eq!(reminded["overdue"], 2, "{reminded}");
 }
