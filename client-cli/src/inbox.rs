@@ -656,6 +656,7 @@ impl Inbox {
                 .iter()
                 .map(|case| {
                     let consultation = case.is_consultation();
+                    let aftercare = case.aftercare(store.state.aftercare_months);
                     json!({
                         "case": case.id,
                         "conversation": if consultation { "consultation" } else { "report" },
@@ -668,13 +669,13 @@ impl Inbox {
                         "acknowledgement_due": (!consultation).then(|| case.acknowledgement_due().to_string()),
                         "feedback_due": (!consultation).then(|| case.feedback_due().to_string()),
                         "overdue": case.overdue(today),
-                        "aftercare_due": case.aftercare(store.state.aftercare_months).map(|(due, _)| due.to_string()),
+                        "aftercare_due": aftercare.map(|(due, _)| due.to_string()),
                         "retention_until": case.retention_until(store.state.retention_months).map(|day| day.to_string()),
                         "legal_hold": case.legal_hold.is_some(),
                         "purge_due": case.purge_due(store.state.retention_months, today),
                         "purged_on": case.purged_on.map(|day| day.to_string()),
                         "relay_deletes_on": case.relay_deletion(store.state.relay_retention_days).map(|day| day.to_string()),
-                        "aftercare_done": case.aftercare(store.state.aftercare_months).and_then(|(_, done)| done.map(|day| day.to_string())),
+                        "aftercare_done": aftercare.and_then(|(_, done)| done.map(|day| day.to_string())),
                         "messages": case.messages.len(),
                         "quarantined": case.quarantined.len(),
                         "partial": case.is_partial(),

@@ -128,28 +128,62 @@ struct InboxOptions {
     store: Option<PathBuf>,
 }
 
+/// What `report` and `ask` take to open a conversation.
+#[derive(Debug, Args)]
+struct OpeningOptions {
+    #[command(flatten)]
+    relay: RelayOptions,
+    /// The organisation's id in the directory.
+    #[arg(long)]
+    to: String,
+    /// Recipient role or id (integrity-office, internal-confidential-adviser,
+    /// external-confidential-adviser, process-guide); repeat to choose several. Default:
+    /// the integrity office for a report, every confidential adviser for `ask` (which
+    /// takes advisers only).
+    #[arg(long)]
+    role: Vec<String>,
+    /// A file to attach; repeat for several. Photos lose their metadata first.
+    #[arg(long)]
+    attach: Vec<PathBuf>,
+    /// Read the text from this file, or - for standard input.
+    #[arg(long)]
+    message_file: Option<PathBuf>,
+    /// Send images as they are, metadata included.
+    #[arg(long)]
+    keep_metadata: bool,
+}
+
+impl OpeningOptions {
+    /// Opens the conversation: a report (carrying the consultation whose code `carry`
+    /// reads, when given) or a consultation.
+    fn send(
+        &self,
+        conversation: meldpunt_crypto::Conversation,
+        carry_consultation: Option<Option<&std::path::Path>>,
+        json: bool,
+        config: &Config,
+    ) -> Result<()> {
+        reporter::report(
+            &self.relay.reporter(json, config)?,
+            &reporter::Opening {
+                conversation,
+                organisation: &self.to,
+                roles: &self.role,
+                files: &self.attach,
+                message_file: self.message_file.as_deref(),
+                keep_metadata: self.keep_metadata,
+                carry_consultation,
+            },
+        )
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Send a report: sealed here, to the organisation's recipients you choose.
     Report {
         #[command(flatten)]
-        relay: RelayOptions,
-        /// The organisation's id in the directory.
-        #[arg(long)]
-        to: String,
-        /// Recipient role or id (integrity-office, internal-confidential-adviser,
-        /// external-confidential-adviser, process-guide); repeat to choose several.
-        #[arg(long)]
-        role: Vec<String>,
-        /// A file to attach; repeat for several. Photos lose their metadata first.
-        #[arg(long)]
-        attach: Vec<PathBuf>,
-        /// Read the report from this file, or - for standard input.
-        #[arg(long)]
-        message_file: Option<PathBuf>,
-        /// Send images as they are, metadata included.
-        #[arg(long)]
-        keep_metadata: bool,
+        opening: OpeningOptions,
         /// Take an earlier consultation along (`meldpunt ask`): asks for its receipt code,
         /// reads it here and carries its messages into this report. Leave it out and the
         /// report says nothing of it; the advisers are never told either way.
@@ -164,23 +198,7 @@ enum Command {
     /// a receipt code like a report; `check` and `follow-up` work the same.
     Ask {
         #[command(flatten)]
-        relay: RelayOptions,
-        /// The organisation's id in the directory.
-        #[arg(long)]
-        to: String,
-        /// internal-confidential-adviser, external-confidential-adviser, or an adviser's id;
-        /// repeat to choose several (default: every confidential adviser of the organisation).
-        #[arg(long)]
-        role: Vec<String>,
-        /// A file to attach; repeat for several. Photos lose their metadata first.
-        #[arg(long)]
-        attach: Vec<PathBuf>,
-        /// Read the question from this file, or - for standard input.
-        #[arg(long)]
-        message_file: Option<PathBuf>,
-        /// Send images as they are, metadata included.
-        #[arg(long)]
-        keep_metadata: bool,
+        opening: OpeningOptions,
     },
     /// Read the replies to your report (asks for your receipt code).
     Check {
@@ -717,52 +735,21 @@ fn run(arguments: Arguments) -> Result<()> {
     let json = arguments.json;
     match arguments.command {
         Command::Report {
-            relay,
-            to,
-            role,
-            attach,
-            message_file,
-            keep_metadata,
+            opening,
             carry_consultation,
             consultation_receipt_file,
-        } => {
-            let common = relay.reporter(json, &config)?;
-            reporter::report(
-                &common,
-                &reporter::Opening {
-                    conversation: meldpunt_crypto::Conversation::Report,
-                    organisation: &to,
-                    roles: &role,
-                    files: &attach,
-                    message_file: message_file.as_deref(),
-                    keep_metadata,
-                    carry_consultation: carry_consultation
-                        .then_some(consultation_receipt_file.as_deref()),
-                },
-            )
-        }
-        Command::Ask {
-            relay,
-            to,
-            role,
-            attach,
-            message_file,
-            keep_metadata,
-        } => {
-            let common = relay.reporter(json, &config)?;
-            reporter::report(
-                &common,
-                &reporter::Opening {
-                    conversation: meldpunt_crypto::Conversation::Consultation,
-                    organisation: &to,
-                    roles: &role,
-                    files: &attach,
-                    message_file: message_file.as_deref(),
-                    keep_metadata,
-                    carry_consultation: None,
-                },
-            )
-        }
+        } => opening.send(
+            meldpunt_crypto::Conversation::Report,
+            carry_consultation.then_some(consultation_receipt_file.as_deref()),
+            json,
+            &config,
+        ),
+        Command::Ask { opening } => opening.send(
+            meldpunt_crypto::Conversation::Consultation,
+            None,
+            json,
+            &config,
+        ),
         Command::Check {
             relay,
             receipt_file,

@@ -59,6 +59,24 @@ impl DeadlineStanding {
     }
 }
 
+/// How a case's acknowledgement and feedback deadlines stand on `today` (`None` for a
+/// consultation, which has none).
+pub fn deadline_standings(case: &Case, today: Day) -> (DeadlineStanding, DeadlineStanding) {
+    if case.is_consultation() {
+        return (DeadlineStanding::None, DeadlineStanding::None);
+    }
+    let closed_on = case.closed_day();
+    (
+        DeadlineStanding::of(
+            case.acknowledged_on,
+            case.acknowledgement_due(),
+            closed_on,
+            today,
+        ),
+        DeadlineStanding::of(case.feedback_on, case.feedback_due(), closed_on, today),
+    )
+}
+
 /// One line of the register: one case, without its content.
 #[derive(Debug, Clone, Serialize)]
 pub struct RegisterLine {
@@ -96,13 +114,7 @@ impl RegisterLine {
     pub fn of(case: &Case, today: Day, retention_months: u32) -> RegisterLine {
         let closed_on = case.closed_day();
         let consultation = case.is_consultation();
-        let standing = |done: Option<Day>, due: Day| {
-            if consultation {
-                DeadlineStanding::None
-            } else {
-                DeadlineStanding::of(done, due, closed_on, today)
-            }
-        };
+        let (acknowledgement, feedback) = deadline_standings(case, today);
         RegisterLine {
             case: case.id.clone(),
             conversation: if consultation {
@@ -113,9 +125,9 @@ impl RegisterLine {
             received_on: case.received_on,
             status: case.current_status(),
             acknowledged_on: case.acknowledged_on,
-            acknowledgement: standing(case.acknowledged_on, case.acknowledgement_due()),
+            acknowledgement,
             feedback_on: case.feedback_on,
-            feedback: standing(case.feedback_on, case.feedback_due()),
+            feedback,
             closed_on,
             labels: case.team.labels.clone(),
             retention_until: case.retention_until(retention_months),
@@ -353,29 +365,26 @@ impl Statistics {
         let mut to_acknowledgement = Vec::new();
         let mut to_feedback = Vec::new();
         for case in &reports {
-            let line = RegisterLine::of(case, today, 0);
+            let (acknowledgement, feedback) = deadline_standings(case, today);
             *per_month
                 .entry(case.received_on.to_string()[..7].to_owned())
                 .or_default() += 1;
-            if line.labels.is_empty() {
+            if case.team.labels.is_empty() {
                 unlabelled += 1;
             }
-            for label in &line.labels {
+            for label in &case.team.labels {
                 *per_label.entry(label.clone()).or_default() += 1;
             }
             if matches!(
-                line.acknowledgement,
+                acknowledgement,
                 DeadlineStanding::Met | DeadlineStanding::Missed
             ) {
                 acknowledgement_due += 1;
-                acknowledged += u32::from(line.acknowledgement == DeadlineStanding::Met);
+                acknowledged += u32::from(acknowledgement == DeadlineStanding::Met);
             }
-            if matches!(
-                line.feedback,
-                DeadlineStanding::Met | DeadlineStanding::Missed
-            ) {
+            if matches!(feedback, DeadlineStanding::Met | DeadlineStanding::Missed) {
                 feedback_due += 1;
-                fed_back += u32::from(line.feedback == DeadlineStanding::Met);
+                fed_back += u32::from(feedback == DeadlineStanding::Met);
             }
             if let Some(day) = case.acknowledged_on {
                 to_acknowledgement.push(days_between(case.received_on, day));
