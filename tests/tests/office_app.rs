@@ -194,6 +194,9 @@ async fn a_page_elsewhere_gets_nothing_from_the_office_app() {
         "/cases",
         "/settings",
         "/status",
+        "/register",
+        "/register.csv",
+        "/stats",
         "/cases/anything",
         "/?key=wrong",
         "/",
@@ -1259,6 +1262,16 @@ async fn the_app_asks_to_purge_at_the_retention_date_and_only_with_the_box_ticke
     let (_, shown) = page(&app, &session, &format!("/cases/{case}?lang=en")).await;
     assert!(shown.contains("Purge the content"), "{shown}");
     let path = format!("/cases/{case}/purge");
+    // A page on another site cannot make the app purge, box ticked or not.
+    let forged = client()
+        .post(format!("{}{path}", app.origin))
+        .header("cookie", &session)
+        .header("origin", "https://evil.example")
+        .form(&[("lang", "en"), ("confirm", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 403);
     assert_eq!(post(&app, &session, &path, &[("lang", "en")]).await, 400);
     let (_, shown) = page(&app, &session, &format!("/cases/{case}?lang=en")).await;
     assert!(shown.contains("PURGE-SECRET"));

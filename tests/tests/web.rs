@@ -136,6 +136,16 @@ fn office_answers(relay: &Relay, office: &Office, folder: &Path, reply_text: &st
     answer
 }
 
+/// Opens the receipt code form at `base` (with `query`), waits until the page is in its mode
+/// (with or without JavaScript) and submits `code`: the conversation opens.
+async fn submit_code(browser: &Browser, base: &str, query: &str, code: &str, javascript: bool) {
+    browser.open(&format!("{base}/check{query}")).await;
+    let mode = if javascript { "script" } else { "no-script" };
+    browser.wait_for(&format!("#mode[data-mode={mode}]")).await;
+    browser.type_into("#receipt_code", code).await;
+    browser.click("#check-form button[type=submit]").await;
+}
+
 /// Reads the reply in the browser, downloads its attachment and follows up, in English
 /// with JavaScript and in Dutch without (so that every page has a screenshot in both).
 async fn read_replies_and_follow_up(browser: &Browser, base: &str, code: &str, javascript: bool) {
@@ -144,11 +154,8 @@ async fn read_replies_and_follow_up(browser: &Browser, base: &str, code: &str, j
     } else {
         ("", "nl", "aanvulling is ontvangen")
     };
-    browser.open(&format!("{base}/check{query}")).await;
+    submit_code(browser, base, query, code, javascript).await;
     let mode = if javascript { "script" } else { "no-script" };
-    browser.wait_for(&format!("#mode[data-mode={mode}]")).await;
-    browser.type_into("#receipt_code", code).await;
-    browser.click("#check-form button[type=submit]").await;
     let reply = browser.text("article.office").await;
     assert!(reply.contains("REPLY-MARKER-77"), "{reply}");
     let thread = browser.text("main").await;
@@ -959,11 +966,8 @@ async fn a_message_the_reporter_cannot_open_is_marked_and_the_conversation_goes_
         ),
     ] {
         let browser = Browser::start(javascript).await;
-        browser.open(&format!("{}/check{query}", relay.url)).await;
+        submit_code(&browser, &relay.url, query, &code, javascript).await;
         let mode = if javascript { "script" } else { "no-script" };
-        browser.wait_for(&format!("#mode[data-mode={mode}]")).await;
-        browser.type_into("#receipt_code", &code).await;
-        browser.click("#check-form button[type=submit]").await;
         let marked = browser.text("article.unreadable").await;
         assert!(marked.contains(unreadable), "{marked}");
         assert!(!marked.contains("Alleen voor collega"), "{marked}");
@@ -1051,11 +1055,7 @@ async fn a_shared_identity_is_shown_to_the_reporter_with_whom_and_the_conversati
         ),
     ] {
         let browser = Browser::start(javascript).await;
-        browser.open(&format!("{}/check{query}", relay.url)).await;
-        let mode = if javascript { "script" } else { "no-script" };
-        browser.wait_for(&format!("#mode[data-mode={mode}]")).await;
-        browser.type_into("#receipt_code", &code).await;
-        browser.click("#check-form button[type=submit]").await;
+        submit_code(&browser, &relay.url, query, &code, javascript).await;
         browser.wait_for("#follow-up-form").await;
         let thread = browser.text("main").await;
         assert!(thread.contains(shared), "{thread}");
@@ -1113,11 +1113,7 @@ async fn a_process_guide_appointed_mid_case_is_shown_and_sealed_to_by_both_web_m
         ),
     ] {
         let browser = Browser::start(javascript).await;
-        browser.open(&format!("{}/check{query}", relay.url)).await;
-        let mode = if javascript { "script" } else { "no-script" };
-        browser.wait_for(&format!("#mode[data-mode={mode}]")).await;
-        browser.type_into("#receipt_code", &code).await;
-        browser.click("#check-form button[type=submit]").await;
+        submit_code(&browser, &relay.url, query, &code, javascript).await;
         browser.wait_for("#follow-up-form").await;
         let thread = browser.text("main").await;
         assert!(
@@ -1242,10 +1238,7 @@ async fn a_consultation_from_either_web_mode_is_answered_and_carried_into_a_repo
             Some(&format!("Vertel gerust. ANSWER-MARKER-{mode}")),
         );
 
-        browser.open(&format!("{}/check{query}", relay.url)).await;
-        browser.wait_for(&format!("#mode[data-mode={mode}]")).await;
-        browser.type_into("#receipt_code", &code).await;
-        browser.click("#check-form button[type=submit]").await;
+        submit_code(&browser, &relay.url, query, &code, javascript).await;
         browser.wait_for("#convert").await;
         let thread = browser.text("main").await;
         assert!(thread.contains(consultation_title), "{thread}");
