@@ -137,6 +137,8 @@ fn write_relay_files(
     let today = Day::from_calendar_date(2026, 1, 1).expect("valid");
     let mut directory = Directory::new(today, Day::from_calendar_date(2099, 1, 1).expect("valid"));
     directory.organisations.push(Organisation {
+        questions: Vec::new(),
+        channels: Vec::new(),
         id: "demo".into(),
         name: LocalisedName {
             nl: "Demo".into(),

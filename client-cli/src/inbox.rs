@@ -1154,6 +1154,7 @@ impl Inbox {
             acknowledgement,
             case.sent_sequence,
             Content {
+                answers: Default::default(),
                 written_on: today(),
                 body: body.to_string().into(),
                 attachments: references,

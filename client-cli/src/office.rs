@@ -190,6 +190,8 @@ pub fn add_recipient(draft: &Path, new: NewRecipient) -> Result<()> {
                 ))
             })?;
             directory.organisations.push(Organisation {
+                questions: Vec::new(),
+                channels: Vec::new(),
                 id: new.organisation.clone(),
                 name: LocalisedName { nl, en },
                 recipients: vec![],

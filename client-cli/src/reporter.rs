@@ -244,6 +244,7 @@ pub fn report(common: &Common, opening: &Opening<'_>) -> Result<()> {
     let reply = code.reply_identity();
     keys.push(reply.recipient());
     let content = Content {
+        answers: Default::default(),
         written_on: today(),
         body: body.to_string().into(),
         attachments: planned.iter().map(|plan| plan.reference.clone()).collect(),
@@ -675,6 +676,7 @@ pub fn follow_up(
     let message = conversation.follow_up(
         &code.follow_up_signing_key(),
         Content {
+            answers: Default::default(),
             written_on: today(),
             body: body.to_string().into(),
             attachments: references,
@@ -739,6 +741,7 @@ pub fn share_identity(
     let message = conversation.follow_up_sharing_identity(
         &code.follow_up_signing_key(),
         Content {
+            answers: Default::default(),
             written_on: today(),
             body: body.to_string().into(),
             attachments: Vec::new(),

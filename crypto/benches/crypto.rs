@@ -210,6 +210,8 @@ fn directory(criterion: &mut Criterion) {
     // A directory the size of Dutch central government: 40 organisations, 4 recipients each.
     for organisation in 0..40 {
         directory.organisations.push(Organisation {
+            questions: Vec::new(),
+            channels: Vec::new(),
             id: format!("organisation-{organisation}"),
             name: LocalisedName {
                 nl: format!("Ministerie {organisation}"),

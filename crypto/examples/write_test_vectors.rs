@@ -119,6 +119,8 @@ fn main() {
     let mut directory = Directory::new(day("2026-11-01"), day("2027-11-01"));
     directory.version = 6; // signing makes it 7
     directory.organisations.push(Organisation {
+        questions: Vec::new(),
+        channels: Vec::new(),
         id: "demo".into(),
         name: LocalisedName {
             nl: "Ministerie van Voorbeeldzaken".into(),
@@ -157,6 +159,7 @@ fn main() {
     {
         let code = ReceiptCode::from_entropy([0u8; 16]);
         let report = Message {
+            answers: Default::default(),
             mailbox: code.mailbox_token().mailbox_id(),
             sequence: 1,
             kind: MessageKind::Report {
@@ -191,6 +194,7 @@ fn main() {
     // A signed follow-up: Ed25519 is deterministic, so this file is too.
     let code = ReceiptCode::from_entropy([0u8; 16]);
     let mut follow_up = Message {
+        answers: Default::default(),
         mailbox: code.mailbox_token().mailbox_id(),
         sequence: 2,
         kind: MessageKind::FollowUp {
@@ -221,6 +225,7 @@ fn main() {
     let identity_vector = testdata.join("follow-up-identity.json");
     if !identity_vector.exists() {
         let mut sharing = Message {
+            answers: Default::default(),
             mailbox: code.mailbox_token().mailbox_id(),
             sequence: 3,
             kind: MessageKind::FollowUp {
@@ -248,6 +253,7 @@ fn main() {
     // A signed reply from the integrity office (deterministic like the follow-up), and the
     // office keys the fixed identities derive.
     let mut reply = Message {
+        answers: Default::default(),
         mailbox: code.mailbox_token().mailbox_id(),
         sequence: 1,
         kind: MessageKind::Reply {
@@ -347,6 +353,7 @@ fn main() {
         carried_report.encode().unwrap().as_slice(),
     )
     .unwrap();
+    write_structured_vectors(&testdata, &office);
     // A hand-over of that follow-up from the integrity office's member to a colleague's key
     // (here the adviser's identity stands in for the colleague): deterministic too.
     let hand_over = office
@@ -416,6 +423,162 @@ fn main() {
         fs::write(&stamps, text).unwrap();
     }
     println!("wrote test vectors to {}", testdata.display());
+}
+
+/// A structured report, a follow-up with answers and the office's reply to it (all
+/// deterministic), with the questionnaire they answer and typed answers with the normal
+/// form or problems the Rust crate gives them (`questionnaire.json`).
+fn write_structured_vectors(testdata: &Path, office: &meldpunt_crypto::IdentityKey) {
+    let questionnaire: Vec<meldpunt_crypto::Question> = serde_json::from_value(serde_json::json!([
+        {"id": "kind", "label": {"nl": "Soort misstand", "en": "Kind of misconduct"}, "kind": "choice",
+         "options": [{"id": "fraud", "label": {"nl": "Fraude", "en": "Fraud"}},
+                     {"id": "bullying", "label": {"nl": "Pesten", "en": "Bullying"}},
+                     {"id": "other", "label": {"nl": "Anders", "en": "Other"}}], "required": true},
+        {"id": "areas", "label": {"nl": "Gebieden", "en": "Areas"}, "kind": "multiple-choice",
+         "options": [{"id": "money", "label": {"nl": "Geld", "en": "Money"}},
+                     {"id": "safety", "label": {"nl": "Veiligheid", "en": "Safety"}}]},
+        {"id": "since", "label": {"nl": "Sinds", "en": "Since"}, "kind": "date"},
+        {"id": "period", "label": {"nl": "Periode", "en": "Period"}, "kind": "period"},
+        {"id": "unit", "label": {"nl": "Afdeling", "en": "Unit"}, "kind": "text"},
+        {"id": "meeting", "label": {"nl": "Gesprek gewenst", "en": "Meeting wanted"}, "kind": "yes-no"}
+    ]))
+    .unwrap();
+    let mut organisation = meldpunt_crypto::Organisation {
+        id: "demo".into(),
+        name: meldpunt_crypto::LocalisedName {
+            nl: "Demo".into(),
+            en: "Demo".into(),
+        },
+        recipients: Vec::new(),
+        questions: questionnaire.clone(),
+        channels: Vec::new(),
+    };
+    let long_unit = "é".repeat(501);
+    let typed_cases: Vec<Vec<(&str, &str)>> = vec![
+        vec![
+            ("kind", " fraud "),
+            ("areas", "safety, money,money"),
+            ("since", "2026-03-01"),
+            ("period", "2026-01-01 / 2026-02-28"),
+            ("unit", "Financiën – inkoop"),
+            ("meeting", "Ja"),
+        ],
+        vec![("kind", "other"), ("areas", ","), ("meeting", "NEE")],
+        vec![
+            ("areas", "money,theft"),
+            ("since", "2026-02-30"),
+            ("period", "2026-03-01/2026-02-01"),
+            ("unit", "two\tparts"),
+            ("meeting", "misschien"),
+            ("colour", "blue"),
+        ],
+        vec![
+            ("kind", "fraud"),
+            ("period", "2026-01-01"),
+            ("unit", &long_unit),
+        ],
+    ];
+    let cases: Vec<serde_json::Value> = typed_cases
+        .iter()
+        .map(|typed| {
+            let owned: Vec<(String, String)> = typed
+                .iter()
+                .map(|(id, text)| ((*id).to_owned(), (*text).to_owned()))
+                .collect();
+            let typed_object: serde_json::Map<String, serde_json::Value> = typed
+                .iter()
+                .map(|(id, text)| ((*id).to_owned(), serde_json::Value::from(*text)))
+                .collect();
+            match organisation.answers(&owned) {
+                Ok(answers) => serde_json::json!({"typed": typed_object, "answers": answers}),
+                Err(problems) => serde_json::json!({
+                    "typed": typed_object,
+                    "problems": problems.iter().map(|problem| serde_json::json!({
+                        "question": problem.question,
+                        "problem": format!("{:?}", problem.problem),
+                    })).collect::<Vec<_>>(),
+                }),
+            }
+        })
+        .collect();
+    fs::write(
+        testdata.join("questionnaire.json"),
+        serde_json::to_string_pretty(
+            &serde_json::json!({"questions": questionnaire, "cases": cases}),
+        )
+        .unwrap()
+            + "\n",
+    )
+    .unwrap();
+
+    let code = ReceiptCode::from_entropy([5u8; 16]);
+    let address = RecipientAddress {
+        organisation: "demo".into(),
+        recipient: "integrity-office".into(),
+    };
+    let typed = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(id, text)| ((*id).to_owned(), (*text).to_owned()))
+            .collect()
+    };
+    let report = Message::report(
+        &code,
+        vec![address.clone()],
+        meldpunt_crypto::Content::text(day("2026-12-03"), "Er verdwijnt geld bij inkoop.")
+            .with_answers(
+                organisation
+                    .answers(&typed(&[
+                        ("kind", "fraud"),
+                        ("areas", "money"),
+                        ("period", "2026-01-01/2026-02-28"),
+                        ("unit", "Inkoop \"Noord\""),
+                        ("meeting", "yes"),
+                    ]))
+                    .unwrap(),
+            ),
+    );
+    fs::write(
+        testdata.join("structured-report.json"),
+        report.encode().unwrap().as_slice(),
+    )
+    .unwrap();
+    organisation.questions.push(
+        serde_json::from_value(serde_json::json!(
+            {"id": "safe", "label": {"nl": "Voelde u zich veilig?", "en": "Did you feel safe?"}, "kind": "yes-no"}
+        ))
+        .unwrap(),
+    );
+    let follow_up = Message::follow_up_signed(
+        &code.follow_up_signing_key(),
+        code.mailbox_token().mailbox_id(),
+        2,
+        meldpunt_crypto::Content::text(day("2026-12-04"), "Ik wil graag een gesprek.")
+            .with_answers(
+                organisation
+                    .answers(&typed(&[("kind", "other"), ("safe", "no")]))
+                    .unwrap(),
+            ),
+    );
+    fs::write(
+        testdata.join("structured-follow-up.json"),
+        follow_up.encode().unwrap().as_slice(),
+    )
+    .unwrap();
+    let reply = Message::answering(
+        &office.office_signing_key(),
+        address,
+        &report,
+        false,
+        1,
+        meldpunt_crypto::Content::text(day("2026-12-05"), "Wij nemen contact op voor een gesprek."),
+    )
+    .unwrap();
+    fs::write(
+        testdata.join("structured-reply.json"),
+        reply.encode().unwrap().as_slice(),
+    )
+    .unwrap();
 }
 
 fn day(text: &str) -> Day {

@@ -8,9 +8,9 @@
 use zeroize::Zeroizing;
 
 use crate::{
-    AttachmentReference, CarriedConsultation, Conversation, Day, Directory, Error, FollowUpKey,
-    FollowUpSigningKey, MailboxId, Message, MessageKind, OfficeSigningKey, ReceiptCode,
-    RecipientAddress, RecipientKey, ThreadCheck,
+    Answers, AttachmentReference, CarriedConsultation, Conversation, Day, Directory, Error,
+    FollowUpKey, FollowUpSigningKey, MailboxId, Message, MessageKind, OfficeSigningKey,
+    ReceiptCode, RecipientAddress, RecipientKey, ThreadCheck,
 };
 
 /// What a writer says: the day, the text and the attachments (already sealed and uploaded,
@@ -23,6 +23,8 @@ pub struct Content {
     pub body: Zeroizing<String>,
     /// References to the attachments sealed separately.
     pub attachments: Vec<AttachmentReference>,
+    /// Answers to the organisation's questionnaire (a report's, or an evaluation's).
+    pub answers: Answers,
 }
 
 impl Content {
@@ -32,7 +34,14 @@ impl Content {
             written_on,
             body: Zeroizing::new(body.into()),
             attachments: Vec::new(),
+            answers: Answers::none(),
         }
+    }
+
+    /// The same content with these answers.
+    pub fn with_answers(mut self, answers: Answers) -> Content {
+        self.answers = answers;
+        self
     }
 }
 
@@ -68,6 +77,7 @@ impl Message {
             written_on: content.written_on,
             body: content.body,
             attachments: content.attachments,
+            answers: content.answers,
         }
     }
 
@@ -112,6 +122,7 @@ impl Message {
             written_on: content.written_on,
             body: content.body,
             attachments: content.attachments,
+            answers: content.answers,
         };
         signing_key.sign(&mut message);
         message
@@ -152,6 +163,7 @@ impl Message {
             written_on: content.written_on,
             body: content.body,
             attachments: content.attachments,
+            answers: content.answers,
         };
         signing_key.sign(&mut message)?;
         Ok(message)
@@ -457,6 +469,8 @@ mod tests {
         };
         let mut directory = crate::Directory::new(day(), "2027-11-30".parse().unwrap());
         directory.organisations.push(crate::Organisation {
+            questions: Vec::new(),
+            channels: Vec::new(),
             id: "demo".into(),
             name: crate::LocalisedName {
                 nl: "Demo".into(),

@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::message::{describe_json_error, is_valid_id};
+use crate::questionnaire::{check_questions, AnswerError, Answers, DescribedAnswer, Question};
 use crate::{Day, Error, OfficeKey, RecipientAddress, RecipientKey};
 
 /// The directory format version this crate writes and reads.
@@ -136,6 +137,40 @@ pub struct Organisation {
     pub name: LocalisedName,
     /// Its recipients.
     pub recipients: Vec<DirectoryRecipient>,
+    /// The questions a report to it answers besides its text (a structured report); none
+    /// in a directory without a questionnaire.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub questions: Vec<Question>,
+    /// Where else a reporter can go: external reporting channels (the Huis voor
+    /// Klokkenluiders, competent authorities), shown on the start page and by
+    /// `meldpunt directory show` (EU Directive 2019/1937 art. 9(1)(g)).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<ExternalChannel>,
+}
+
+/// A reporting channel outside the organisation, and what it is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalChannel {
+    /// Its name.
+    pub name: LocalisedName,
+    /// What it is for, in a sentence.
+    pub purpose: LocalisedName,
+    /// How to reach it: a web address or a telephone number, as written.
+    pub contact: String,
+}
+
+impl Organisation {
+    /// Turns typed answers (question id, text; an empty text is no answer) into the answers
+    /// a report to this organisation carries, or every problem found.
+    pub fn answers(&self, typed: &[(String, String)]) -> Result<Answers, Vec<AnswerError>> {
+        crate::questionnaire::answers(&self.questions, typed)
+    }
+
+    /// Answers as a reader shows them, against this organisation's questionnaire.
+    pub fn describe_answers(&self, answers: &Answers) -> Vec<DescribedAnswer> {
+        crate::questionnaire::describe(&self.questions, answers)
+    }
 }
 
 /// The recipient directory, as signed.
@@ -218,7 +253,7 @@ fn invalid(reason: impl Into<String>) -> Error {
     Error::MalformedDirectory(reason.into())
 }
 
-fn check_name(name: &LocalisedName) -> Result<(), Error> {
+pub(crate) fn check_name(name: &LocalisedName) -> Result<(), Error> {
     for text in [&name.nl, &name.en] {
         if text.trim().is_empty() || text.len() > 200 || text.chars().any(char::is_control) {
             return Err(invalid(
@@ -267,6 +302,25 @@ impl Directory {
                 )));
             }
             check_name(&organisation.name)?;
+            check_questions(&organisation.questions)?;
+            if organisation.channels.len() > 16 {
+                return Err(invalid(format!(
+                    "organisation \"{}\" lists at most 16 external channels",
+                    organisation.id
+                )));
+            }
+            for channel in &organisation.channels {
+                check_name(&channel.name)?;
+                check_name(&channel.purpose)?;
+                if channel.contact.trim().is_empty()
+                    || channel.contact.len() > 200
+                    || channel.contact.chars().any(char::is_control)
+                {
+                    return Err(invalid(
+                        "a channel's contact is a web address or telephone number of 1 to 200 bytes",
+                    ));
+                }
+            }
             if organisation.recipients.is_empty() || organisation.recipients.len() > 32 {
                 return Err(invalid(format!(
                     "organisation \"{}\" needs 1 to 32 recipients",
@@ -721,6 +775,8 @@ mod tests {
     fn sample() -> Directory {
         let mut directory = Directory::new(day("2026-11-28"), day("2027-02-28"));
         directory.organisations.push(Organisation {
+            questions: Vec::new(),
+            channels: Vec::new(),
             id: "demo".into(),
             name: LocalisedName {
                 nl: "Demo-ministerie".into(),

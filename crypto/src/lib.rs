@@ -73,6 +73,7 @@ mod keys;
 mod message;
 mod office;
 mod padding;
+mod questionnaire;
 mod receipt;
 mod seal;
 mod signing;
@@ -88,7 +89,7 @@ pub use compose::{Content, Thread};
 pub use day::Day;
 pub use directory::{
     verify_continuation, Directory, DirectoryHash, DirectoryKey, DirectoryRecipient,
-    DirectorySigningKey, LocalisedName, Organisation, Role, SignedDirectory,
+    DirectorySigningKey, ExternalChannel, LocalisedName, Organisation, Role, SignedDirectory,
     DIRECTORY_FORMAT_VERSION, DIRECTORY_HASH_LABEL, DIRECTORY_SIGNATURE_CONTEXT,
     MAXIMUM_DIRECTORY_LENGTH,
 };
@@ -112,6 +113,11 @@ pub use office::{
     office_stamp_subject, ChallengeAnswer, OfficeChallenge, SessionToken, CHALLENGE_CONTENT_LABEL,
 };
 pub use padding::{padded_length, MAXIMUM_CONTENT_LENGTH, PADDING_FLOOR};
+pub use questionnaire::{
+    AnswerError, AnswerProblem, AnswerText, Answers, DescribedAnswer, Question, QuestionKind,
+    QuestionOption, MAXIMUM_ANSWER_LENGTH, MAXIMUM_OPTIONS, MAXIMUM_QUESTIONS,
+    MAXIMUM_TEXT_ANSWER_LENGTH,
+};
 pub use receipt::{ReceiptCode, RECEIPT_CODE_CHARACTERS, RECEIPT_CODE_ENTROPY_BYTES};
 pub use seal::{
     all_post_quantum, check_age_header, open_stream, open_unpadded_stream, seal, seal_stream,
@@ -119,9 +125,9 @@ pub use seal::{
 };
 pub use signing::{
     carried_consultation_bytes, FollowUpKey, FollowUpSigningKey, MessageSignature, OfficeKey,
-    OfficeSigningKey, CARRIED_CONSULTATION_CONTEXT, FOLLOW_UP_SIGNATURE_CONTEXT,
-    FOLLOW_UP_SIGNING_LABEL, OFFICE_SIGNATURE_CONTEXT, OFFICE_SIGNING_LABEL, OFFICE_SIGNING_SALT,
-    OPENING_SIGNATURE_TAG,
+    OfficeSigningKey, ANSWERS_SIGNATURE_TAG, CARRIED_CONSULTATION_CONTEXT,
+    FOLLOW_UP_SIGNATURE_CONTEXT, FOLLOW_UP_SIGNING_LABEL, OFFICE_SIGNATURE_CONTEXT,
+    OFFICE_SIGNING_LABEL, OFFICE_SIGNING_SALT, OPENING_SIGNATURE_TAG,
 };
 pub use stamp::{Challenge, SpentStamp, Stamp, StampKey, MAXIMUM_DIFFICULTY};
 pub use store_key::StoreKey;

@@ -26,8 +26,8 @@ use zeroize::Zeroizing;
 
 use crate::seal::{open_content, open_stream, seal};
 use crate::{
-    Day, Error, FollowUpKey, IdentityKey, MailboxId, MessageSignature, OfficeKey, ReceiptCode,
-    RecipientKey, SealedObject,
+    Answers, Day, Error, FollowUpKey, IdentityKey, MailboxId, MessageSignature, OfficeKey,
+    ReceiptCode, RecipientKey, SealedObject,
 };
 
 /// The message format version this crate writes and reads.
@@ -494,6 +494,9 @@ pub struct Message {
     pub body: Zeroizing<String>,
     /// Attachments sealed separately and referenced here.
     pub attachments: Vec<AttachmentReference>,
+    /// Answers to the questionnaire of the organisation it is written to (a structured
+    /// report; only a report or follow-up carries them). Zeroized on drop.
+    pub answers: Answers,
 }
 
 impl fmt::Debug for Message {
@@ -508,6 +511,7 @@ impl fmt::Debug for Message {
                 &format_args!("[redacted, {} bytes]", self.body.len()),
             )
             .field("attachments", &self.attachments.len())
+            .field("answers", &self.answers)
             .finish()
     }
 }
@@ -555,6 +559,8 @@ struct WireMessage {
     conversation: Option<Conversation>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     earlier_consultation: Option<WireCarriedConsultation>,
+    #[serde(default, skip_serializing_if = "Answers::is_empty")]
+    answers: Answers,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -635,6 +641,15 @@ impl Message {
             )));
         }
         self.attachments.iter().try_for_each(check_attachment)?;
+        self.answers.check_shape()?;
+        if !self.answers.is_empty()
+            && !matches!(
+                self.kind,
+                MessageKind::Report { .. } | MessageKind::FollowUp { .. }
+            )
+        {
+            return Err(malformed("only a report or a follow-up carries answers"));
+        }
         match &self.kind {
             MessageKind::Report {
                 recipients,
@@ -717,6 +732,7 @@ impl Message {
             opening: None,
             conversation: None,
             earlier_consultation: None,
+            answers: self.answers.clone(),
         };
         match &self.kind {
             MessageKind::Report {
@@ -945,6 +961,7 @@ impl Message {
             written_on: wire.written_on,
             body: wire.body,
             attachments: wire.attachments,
+            answers: wire.answers,
         })
     }
 
@@ -1603,6 +1620,7 @@ mod tests {
     /// A message signed by the reporter (a follow-up) or by `office` (an office message).
     fn signed_by(office: &IdentityKey, kind: MessageKind, body: &str, sequence: u32) -> Message {
         let mut message = Message {
+            answers: Default::default(),
             kind,
             mailbox: MailboxId::from_bytes([7; 32]),
             sequence,

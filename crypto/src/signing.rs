@@ -43,6 +43,8 @@ pub const OFFICE_SIGNATURE_CONTEXT: &[u8] = b"meldpunt/v1/office-message\n";
 pub const CARRIED_CONSULTATION_CONTEXT: &[u8] = b"meldpunt/v1/carried-consultation\n";
 /// Tag before the opening digest an office message's signature covers, when it names one.
 pub const OPENING_SIGNATURE_TAG: &[u8] = b"meldpunt/v1/opening\n";
+/// Tag before the answers a report's or follow-up's signing bytes cover, when it has any.
+pub const ANSWERS_SIGNATURE_TAG: &[u8] = b"meldpunt/v1/answers\n";
 /// Bech32 prefix of an office key.
 const OFFICE_KEY_HRP: &str = "mpok";
 
@@ -381,7 +383,9 @@ impl Message {
     /// reporter's identity: SHA-256 of the chosen organisation id || SHA-256 of its recipient
     /// id || SHA-256 of the sealed identity; for a reply that announces a process guide:
     /// SHA-256 of the guide's organisation id || SHA-256 of its recipient id || 1 if they
-    /// join, 0 if they leave.
+    /// join, 0 if they leave; for a report or follow-up with answers: [`ANSWERS_SIGNATURE_TAG`]
+    /// || the number of answers (4 bytes, big-endian) || for each, in the byte order of the
+    /// question ids: SHA-256 of the question id || SHA-256 of the answer.
     ///
     /// A report is not signed: its own keys start the thread. Its bytes are the common part
     /// alone, and nothing verifies them.
@@ -429,6 +433,14 @@ impl Message {
             bytes.extend_from_slice(&Sha256::digest(change.recipient.organisation.as_bytes()));
             bytes.extend_from_slice(&Sha256::digest(change.recipient.recipient.as_bytes()));
             bytes.push(u8::from(change.joined));
+        }
+        if !self.answers.is_empty() {
+            bytes.extend_from_slice(ANSWERS_SIGNATURE_TAG);
+            bytes.extend_from_slice(&(self.answers.iter().count() as u32).to_be_bytes());
+            for (question, answer) in self.answers.iter() {
+                bytes.extend_from_slice(&Sha256::digest(question.as_bytes()));
+                bytes.extend_from_slice(&Sha256::digest(answer.as_bytes()));
+            }
         }
         if let MessageKind::Reply {
             opening: Some(opening),

@@ -22,6 +22,7 @@ fn encoding_a_message_never_reallocates_its_plaintext() {
         "Een lange melding over wat er gebeurt. ".repeat(10_000),
     ] {
         let mut message = Message {
+            answers: Default::default(),
             mailbox: MailboxId::from_bytes([1; 32]),
             sequence: 2,
             kind: MessageKind::FollowUp {

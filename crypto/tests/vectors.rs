@@ -531,3 +531,83 @@ fn the_signed_hand_over_verifies_and_is_byte_stable() {
         .verify(&adviser, &[colleague.recipient()], &signers)
         .is_err());
 }
+
+#[test]
+fn structured_report_vectors_are_byte_stable_and_bound() {
+    let questionnaire: serde_json::Value =
+        serde_json::from_str(&read("questionnaire.json")).unwrap();
+    let organisation = meldpunt_crypto::Organisation {
+        id: "demo".into(),
+        name: meldpunt_crypto::LocalisedName {
+            nl: "Demo".into(),
+            en: "Demo".into(),
+        },
+        recipients: Vec::new(),
+        questions: serde_json::from_value(questionnaire["questions"].clone()).unwrap(),
+        channels: Vec::new(),
+    };
+    for case in questionnaire["cases"].as_array().unwrap() {
+        let typed: Vec<(String, String)> = case["typed"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(id, text)| (id.clone(), text.as_str().unwrap().to_owned()))
+            .collect();
+        match organisation.answers(&typed) {
+            Ok(answers) => assert_eq!(serde_json::to_value(&answers).unwrap(), case["answers"]),
+            Err(problems) => {
+                let found: Vec<serde_json::Value> = problems
+                    .iter()
+                    .map(|problem| {
+                        serde_json::json!({
+                            "question": problem.question,
+                            "problem": format!("{:?}", problem.problem),
+                        })
+                    })
+                    .collect();
+                assert_eq!(serde_json::Value::from(found), case["problems"]);
+            }
+        }
+    }
+
+    let report_bytes = fs::read(testdata("structured-report.json")).unwrap();
+    let report = Message::decode(&report_bytes).unwrap();
+    assert_eq!(report.answers.get("kind"), Some("fraud"));
+    assert_eq!(report.encode().unwrap().as_slice(), &report_bytes[..]);
+    let follow_up_bytes = fs::read(testdata("structured-follow-up.json")).unwrap();
+    let follow_up = Message::decode(&follow_up_bytes).unwrap();
+    assert_eq!(follow_up.encode().unwrap().as_slice(), &follow_up_bytes[..]);
+    let MessageKind::Report { follow_up_key, .. } = &report.kind else {
+        panic!("not a report")
+    };
+    follow_up_key.verify(&follow_up).unwrap();
+    let reply = Message::decode(&fs::read(testdata("structured-reply.json")).unwrap()).unwrap();
+    let MessageKind::Reply { opening, .. } = &reply.kind else {
+        panic!("not a reply")
+    };
+    assert_eq!(*opening, report.opening_digest());
+    // Another answer: the follow-up's signature fails, and the report's digest changes.
+    let text = String::from_utf8(follow_up_bytes).unwrap();
+    let altered = Message::decode(
+        text.replace("\"safe\":\"no\"", "\"safe\":\"yes\"")
+            .as_bytes(),
+    )
+    .unwrap();
+    assert!(follow_up_key.verify(&altered).is_err());
+    let text = String::from_utf8(report_bytes).unwrap();
+    let altered = Message::decode(
+        text.replace("\"kind\":\"fraud\"", "\"kind\":\"other\"")
+            .as_bytes(),
+    )
+    .unwrap();
+    assert_ne!(altered.opening_digest(), report.opening_digest());
+    // Answers of the wrong shape are refused.
+    for broken in [
+        text.replace("\"kind\":\"fraud\"", "\"kind\":\"\""),
+        text.replace("\"kind\":\"fraud\"", "\"Kind\":\"fraud\""),
+        text.replace("\"kind\":\"fraud\"", "\"kind\":[\"fraud\"]"),
+        text.replace("\"kind\":\"fraud\"", "\"kind\":\"fr\\naud\""),
+    ] {
+        assert!(Message::decode(broken.as_bytes()).is_err(), "{broken}");
+    }
+}

@@ -31,6 +31,8 @@ pub(crate) fn check(bytes: &[u8]) {
     for (index, chunk) in bytes[4..].chunks(12).take(8).enumerate() {
         let text = String::from_utf8_lossy(chunk).into_owned();
         directory.organisations.push(Organisation {
+            questions: Vec::new(),
+            channels: Vec::new(),
             id: id(&chunk[..chunk.len().min(4)]),
             name: LocalisedName {
                 nl: text.clone(),

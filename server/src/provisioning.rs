@@ -171,6 +171,8 @@ pub fn provision_dev(data: &Path) -> Result<DevSetup, ProvisioningError> {
 
 fn demo_organisation(office: &IdentityKey) -> Organisation {
     Organisation {
+        questions: Vec::new(),
+        channels: Vec::new(),
         id: "demo".into(),
         name: LocalisedName {
             nl: "Demo-organisatie".into(),

@@ -199,6 +199,8 @@ impl TestDirectory {
             [("demo", (demo_keys, demo_signing_keys)), ("other", other)]
         {
             directory.organisations.push(Organisation {
+                questions: Vec::new(),
+                channels: Vec::new(),
                 id: id.into(),
                 name: LocalisedName {
                     nl: format!("Organisatie {id}"),
@@ -695,6 +697,7 @@ pub async fn post_reply_the_reporter_cannot_open(relay: &Relay, code: &ReceiptCo
     let colleague = &relay.directory.demo_colleague;
     let signing_key = colleague.office_signing_key();
     let mut message = meldpunt_crypto::Message {
+        answers: Default::default(),
         mailbox: code.mailbox_token().mailbox_id(),
         sequence: 1,
         kind: meldpunt_crypto::MessageKind::Reply {

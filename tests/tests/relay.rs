@@ -85,6 +85,7 @@ async fn a_report_reaches_the_office_and_the_conversation_goes_on() {
     assert_eq!(response.status().as_u16(), 204);
     let signing_key = relay.directory.demo_office.office_signing_key();
     let mut reply = Message {
+        answers: Default::default(),
         mailbox: reporter.token().mailbox_id(),
         sequence: 1,
         kind: MessageKind::Acknowledgement {
@@ -139,6 +140,7 @@ async fn a_report_reaches_the_office_and_the_conversation_goes_on() {
     let opened = Message::open(&[reporter.code.reply_identity()], &sealed).unwrap();
     assert_eq!(opened, reply);
     let mut follow_up = Message {
+        answers: Default::default(),
         mailbox: reporter.token().mailbox_id(),
         sequence: 2,
         kind: MessageKind::FollowUp {
@@ -678,6 +680,7 @@ async fn every_acknowledged_submission_survives_a_kill() {
             for _ in 0..200 {
                 let reporter = Reporter::new();
                 let report = Message {
+                    answers: Default::default(),
                     mailbox: reporter.token().mailbox_id(),
                     sequence: 1,
                     kind: MessageKind::Report {

@@ -320,6 +320,18 @@ async function submitReport(form, consultation = null) {
 
   status(form, page.text.working);
   const directory = await verifiedDirectory();
+  // The questionnaire is the verified directory's, never the page's: the fields only say
+  // what was typed.
+  const questions =
+    conversation === "report" ? (directory.organisations.find((candidate) => candidate.id === organisation)?.questions ?? []) : [];
+  const checked = protocol.checkAnswers(questions, typedAnswers(form, organisation, questions));
+  if (checked.problems) {
+    status(form, "");
+    return showErrors(
+      form,
+      checked.problems.map(({ question, problem }) => [`answer-${organisation}-${question}`, page.text.answerProblems[problem]]),
+    );
+  }
   // A consultation goes to confidential advisers only, as the directory says they are.
   const roles = directory.organisations
     .find((candidate) => candidate.id === organisation)
@@ -352,6 +364,7 @@ async function submitReport(form, consultation = null) {
       followUpKey: derived.followUpKey,
       recipients: addresses,
       conversation,
+      answers: checked.answers,
       earlierConsultation: carry
         ? protocol.carryConsultation(consultation.derived.followUpSeed, consultation.messages, derived.mailboxIdWire)
         : undefined,
@@ -407,6 +420,28 @@ async function submitReport(form, consultation = null) {
   }
   showReceipt(protocol.writeReceiptCode(entropy), notes, conversation);
   entropy.fill(0);
+}
+
+/**
+ * What the questionnaire's fields of `organisation` say, by question id, as the relay reads
+ * them without JavaScript: several boxes joined by commas, a period as `from/to`.
+ */
+function typedAnswers(form, organisation, questions) {
+  const typed = {};
+  const values = (name) => [...form.querySelectorAll(`[name="${CSS.escape(name)}"]`)]
+    .filter((input) => !["radio", "checkbox"].includes(input.type) || input.checked)
+    .map((input) => input.value);
+  for (const question of questions) {
+    const name = `answer:${organisation}:${question.id}`;
+    if (question.kind === "period") {
+      const from = values(`${name}:from`).join("");
+      const to = values(`${name}:to`).join("");
+      typed[question.id] = from.trim() === "" && to.trim() === "" ? "" : `${from}/${to}`;
+    } else {
+      typed[question.id] = values(name).join(question.kind === "multiple-choice" ? "," : "");
+    }
+  }
+  return typed;
 }
 
 const ADVISER_ROLES = ["internal-confidential-adviser", "external-confidential-adviser"];
@@ -539,6 +574,7 @@ function messageArticle(derived, directory, author, message) {
     element("h2", {}, authorName(directory, message)),
     element("p", { class: "meta" }, `${page.text.threadWritten} ${message.writtenOn}`),
     element("p", { class: "body" }, message.body),
+    answersList(directory, message),
     message.attachments.map((reference) => {
       const label = `${reference.name} (${sizeText(reference.size)})`;
       if (author !== "office") return element("p", { class: "attachment" }, label);
@@ -547,6 +583,21 @@ function messageArticle(derived, directory, author, message) {
       return element("p", { class: "download" }, button);
     }),
   );
+}
+
+/** A report's answers to the questionnaire of the organisation it went to. */
+function answersList(directory, message) {
+  if (message.kind !== "report" || Object.keys(message.answers ?? {}).length === 0) return null;
+  const organisation = directory.organisations.find((candidate) => candidate.id === message.recipients[0]?.organisation);
+  const shown = protocol.describeAnswers(organisation?.questions ?? [], message.answers, page.language === "en" ? "en" : "nl");
+  return [
+    element("h3", {}, page.text.threadAnswers),
+    element(
+      "dl",
+      { class: "answers" },
+      shown.map(({ question, label, values }) => [element("dt", {}, label ?? question), element("dd", {}, values.join(", "))]),
+    ),
+  ];
 }
 
 /** Says that `count` earlier messages of the next message's author never arrived. */

@@ -35,6 +35,7 @@ export const DIRECTORY_SIGNATURE_CONTEXT = utf8ToBytes("meldpunt/v1/directory\n"
 export const CARRIED_CONSULTATION_CONTEXT = utf8ToBytes("meldpunt/v1/carried-consultation\n");
 export const OPENING_DIGEST_CONTEXT = utf8ToBytes("meldpunt/v1/opening-digest\n");
 export const OPENING_SIGNATURE_TAG = utf8ToBytes("meldpunt/v1/opening\n");
+export const ANSWERS_SIGNATURE_TAG = utf8ToBytes("meldpunt/v1/answers\n");
 /** Most messages a report carries of the consultation before it. */
 const MAXIMUM_CARRIED_MESSAGES = 256;
 const HUMAN_READABLE_PART = "meldpunt";
@@ -323,6 +324,118 @@ function officeKeyBytes(text) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Questionnaires (structured reports), as the Rust crate's `questionnaire` module
+
+export const MAXIMUM_QUESTIONS = 32;
+const MAXIMUM_TEXT_ANSWER_LENGTH = 1000;
+const MAXIMUM_ANSWER_LENGTH = 64 * 65;
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+const CHOICE_KINDS = ["choice", "multiple-choice"];
+
+/** Whether a message's answers have the shape every reader accepts. */
+function isValidAnswers(answers) {
+  if (answers === null || typeof answers !== "object" || Array.isArray(answers)) return false;
+  const entries = Object.entries(answers);
+  return (
+    entries.length <= MAXIMUM_QUESTIONS &&
+    entries.every(
+      ([question, answer]) =>
+        isValidId(question) &&
+        typeof answer === "string" &&
+        answer.length > 0 &&
+        encoder.encode(answer).length <= MAXIMUM_ANSWER_LENGTH &&
+        !CONTROL_CHARACTER.test(answer),
+    )
+  );
+}
+
+/** One typed answer in normal form (null: no answer), or throws the problem's name. */
+function normalAnswer(question, typed) {
+  const text = (typed ?? "").replace(RUST_TRIM, "");
+  if (text === "") return null;
+  const option = (id) => question.options.find((candidate) => candidate.id === id);
+  switch (question.kind) {
+    case "choice":
+      if (!option(text)) throw "not-an-option";
+      return text;
+    case "multiple-choice": {
+      const chosen = text.split(",").map((part) => part.replace(RUST_TRIM, "")).filter((part) => part !== "");
+      if (chosen.some((part) => !option(part))) throw "not-an-option";
+      const normal = question.options.filter((candidate) => chosen.includes(candidate.id)).map((candidate) => candidate.id);
+      return normal.length === 0 ? null : normal.join(",");
+    }
+    case "date":
+      if (!isValidDay(text)) throw "not-a-date";
+      return text;
+    case "period": {
+      const parts = text.split("/");
+      if (parts.length < 2) throw "not-a-period";
+      const from = parts[0].replace(RUST_TRIM, "");
+      const to = parts.slice(1).join("/").replace(RUST_TRIM, "");
+      if (!isValidDay(from) || !isValidDay(to)) throw "not-a-period";
+      if (to < from) throw "period-reversed";
+      return `${from}/${to}`;
+    }
+    case "text":
+      if (encoder.encode(text).length > MAXIMUM_TEXT_ANSWER_LENGTH) throw "too-long";
+      if (CONTROL_CHARACTER.test(text)) throw "control-characters";
+      return text;
+    case "yes-no": {
+      const lower = text.toLowerCase();
+      if (["yes", "y", "ja", "j", "true"].includes(lower)) return "yes";
+      if (["no", "n", "nee", "false"].includes(lower)) return "no";
+      throw "not-yes-no";
+    }
+    default:
+      throw "unknown-question";
+  }
+}
+
+/**
+ * Checks typed answers (question id → text; empty is no answer) against an organisation's
+ * questions, as the Rust crate's `Organisation::answers` does: returns `{ answers }` in
+ * normal form, or `{ problems }`, a list of `{ question, problem }` in the questionnaire's
+ * order (problem names as the Rust `AnswerProblem`, in kebab case).
+ */
+export function checkAnswers(questions, typed) {
+  const problems = [];
+  const answers = {};
+  for (const question of Object.keys(typed)) {
+    if (!questions.some((known) => known.id === question)) problems.push({ question, problem: "unknown-question" });
+  }
+  for (const question of questions) {
+    try {
+      const normal = normalAnswer(question, typed[question.id]);
+      if (normal !== null) answers[question.id] = normal;
+      else if (question.required) problems.push({ question: question.id, problem: "required" });
+    } catch (problem) {
+      problems.push({ question: question.id, problem });
+    }
+  }
+  return problems.length === 0 ? { answers } : { problems };
+}
+
+/**
+ * Answers as a reader shows them against `questions`: `{ question, label, values }` in the
+ * questionnaire's order, then answers to questions it does not know (label null), with
+ * option ids replaced by their labels in `language` where the question has them.
+ */
+export function describeAnswers(questions, answers, language) {
+  const shown = [];
+  for (const question of questions) {
+    const answer = answers[question.id];
+    if (answer === undefined) continue;
+    const values = CHOICE_KINDS.includes(question.kind)
+      ? answer.split(",").map((part) => question.options.find((option) => option.id === part)?.label[language] ?? part)
+      : [answer];
+    shown.push({ question: question.id, label: question.label[language], values });
+  }
+  for (const [question, answer] of Object.entries(answers)) {
+    if (!questions.some((known) => known.id === question)) shown.push({ question, label: null, values: [answer] });
+  }
+  return shown;
+}
+
 // Messages
 
 const OFFICE_KINDS = ["reply", "acknowledgement"];
@@ -349,6 +462,7 @@ const MESSAGE_FIELDS = [
   "opening",
   "conversation",
   "earlier_consultation",
+  "answers",
 ];
 /** Longest sealed identity a follow-up carries (bytes). */
 const MAXIMUM_SEALED_IDENTITY_LENGTH = 64 * 1024;
@@ -527,6 +641,12 @@ function messageWire(message) {
   if (message.kind === "report" && message.conversation === "consultation") {
     if (message.earlierConsultation) throw malformed("only a report carries an earlier consultation, a consultation none");
     wire.conversation = "consultation";
+  }
+  const answers = Object.entries(message.answers ?? {});
+  if (answers.length > 0) {
+    if (message.kind !== "report" && message.kind !== "follow-up") throw malformed("only a report or a follow-up carries answers");
+    if (!isValidAnswers(message.answers)) throw malformed("the answers are malformed");
+    wire.answers = Object.fromEntries(answers.sort(([left], [right]) => (left < right ? -1 : 1)));
   }
   if (message.kind === "report" && message.earlierConsultation) {
     const { messages, signature } = message.earlierConsultation;
@@ -707,6 +827,9 @@ function decodeWire(wire, nested) {
     }
     earlierConsultation = { messages, signature: carried.signature };
   }
+  if (present("answers") && (!["report", "follow-up"].includes(wire.kind) || !isValidAnswers(wire.answers))) {
+    throw malformed("only a report or a follow-up carries answers, keyed by question ids, each one line of 1 to 4160 bytes");
+  }
   if (OFFICE_KINDS.includes(wire.kind)) {
     if (!isValidAddress(wire.from)) throw malformed("the sender's address is malformed");
     if (typeof wire.signer !== "string" || bech32KeyBytes(wire.signer, "mpok") === null) {
@@ -731,6 +854,7 @@ function decodeWire(wire, nested) {
     opening: wire.opening ?? undefined,
     conversation: wire.kind === "report" ? (wire.conversation ?? "report") : undefined,
     earlierConsultation,
+    answers: present("answers") ? { ...wire.answers } : {},
   };
 }
 
@@ -744,7 +868,9 @@ function decodeWire(wire, nested) {
  * the day (10 ASCII bytes) || SHA-256 of the text || the number of attachments (4 bytes) ||
  * for each SHA-256 of its name, its size (8 bytes), its SHA-256 and SHA-256 of its location;
  * then, for a follow-up that shares the reporter's identity: SHA-256 of the chosen
- * organisation id || SHA-256 of its recipient id || SHA-256 of the sealed identity.
+ * organisation id || SHA-256 of its recipient id || SHA-256 of the sealed identity; for a
+ * report or follow-up with answers: the answers tag || their number (4 bytes) || for each,
+ * by question id: SHA-256 of the id || SHA-256 of the answer.
  * A report is not signed: its bytes are the common part alone, and nothing verifies them.
  */
 export function signingBytes(message) {
@@ -777,6 +903,13 @@ export function signingBytes(message) {
   if (message.kind === "reply" && message.processGuide) {
     const { recipient, joined } = message.processGuide;
     parts.push(digest(recipient.organisation), digest(recipient.recipient), new Uint8Array([joined ? 1 : 0]));
+  }
+  const answers = Object.keys(message.answers ?? {}).sort();
+  if (answers.length > 0) {
+    const answerCount = new Uint8Array(4);
+    new DataView(answerCount.buffer).setUint32(0, answers.length);
+    parts.push(ANSWERS_SIGNATURE_TAG, answerCount);
+    for (const question of answers) parts.push(digest(question), digest(message.answers[question]));
   }
   if (OFFICE_KINDS.includes(message.kind) && message.opening) {
     parts.push(OPENING_SIGNATURE_TAG, base64urlnopad.decode(message.opening));

@@ -877,3 +877,59 @@ test("a malformed challenge is refused before any work", async () => {
     await assert.rejects(solveStamp(wire, new Uint8Array(32)), (error) => error.kind === "malformed-challenge");
   }
 });
+
+test("structured reports: the questionnaire's normal forms and problems are the Rust crate's", () => {
+  const { questions, cases } = JSON.parse(read("questionnaire.json"));
+  const kebab = (name) => name.replace(/[A-Z]/g, (letter, at) => `${at === 0 ? "" : "-"}${letter.toLowerCase()}`);
+  for (const { typed, answers, problems } of cases) {
+    const checked = protocol.checkAnswers(questions, typed);
+    if (answers) assert.deepEqual(checked, { answers });
+    else assert.deepEqual(checked.problems, problems.map(({ question, problem }) => ({ question, problem: kebab(problem) })));
+  }
+  // Shown with the labels of the page's language; an option the questionnaire does not know is shown as written.
+  const shown = protocol.describeAnswers(questions, { kind: "fraud", areas: "money,theft", colour: "blue" }, "nl");
+  assert.deepEqual(shown, [
+    { question: "kind", label: "Soort misstand", values: ["Fraude"] },
+    { question: "areas", label: "Gebieden", values: ["Geld", "theft"] },
+    { question: "colour", label: null, values: ["blue"] },
+  ]);
+});
+
+test("structured reports: answers are encoded, signed and bound to the opening as the Rust crate does", () => {
+  const reportBytes = readFileSync(testdata("structured-report.json"));
+  const report = protocol.decodeMessage(padded(reportBytes));
+  assert.deepEqual(report.answers, { areas: "money", kind: "fraud", meeting: "yes", period: "2026-01-01/2026-02-28", unit: 'Inkoop "Noord"' });
+  assert.deepEqual(Buffer.from(protocol.encodeMessage(report)), reportBytes);
+  // Written in another key order, the encoding is still the Rust crate's.
+  const reordered = { ...report, answers: Object.fromEntries(Object.entries(report.answers).reverse()) };
+  assert.deepEqual(Buffer.from(protocol.encodeMessage(reordered)), reportBytes);
+  const followUpBytes = readFileSync(testdata("structured-follow-up.json"));
+  const followUp = protocol.decodeMessage(padded(followUpBytes));
+  assert.deepEqual(Buffer.from(protocol.encodeMessage(followUp)), followUpBytes);
+  const reply = vector("structured-reply.json");
+  assert.equal(protocol.openingDigest(report), reply.opening);
+  const directory = vectorDirectory();
+  const thread = [written(report), written(followUp), written(reply)];
+  assert.deepEqual(verdicts(protocol.checkThread(report.mailbox, directory, thread)), ["ok", "ok", "ok"]);
+  // A changed answer: the follow-up's signature fails; in the report, the office's reply no longer answers it.
+  const alteredFollowUp = { ...followUp, answers: { ...followUp.answers, safe: "yes" } };
+  assert.deepEqual(verdicts(protocol.checkThread(report.mailbox, directory, [written(report), written(alteredFollowUp)])), ["ok", "forged-follow-up"]);
+  const alteredReport = { ...report, answers: { ...report.answers, kind: "other" } };
+  assert.notEqual(protocol.openingDigest(alteredReport), reply.opening);
+  assert.equal(verdicts(protocol.checkThread(report.mailbox, directory, [written(alteredReport), written(followUp), written(reply)])).at(-1), "opening-mismatch");
+  // Answers of the wrong shape, or on an office message, are refused as the Rust crate refuses them.
+  const text = reportBytes.toString("utf8");
+  for (const broken of [
+    text.replace('"kind":"fraud"', '"kind":""'),
+    text.replace('"kind":"fraud"', '"Kind":"fraud"'),
+    text.replace('"kind":"fraud"', '"kind":["fraud"]'),
+    text.replace('"kind":"fraud"', '"kind":"fr\\naud"'),
+  ]) {
+    assert.throws(() => protocol.decodeMessage(padded(Buffer.from(broken))), (error) => error.kind === "malformed-message");
+  }
+  const replyText = readFileSync(testdata("structured-reply.json"), "utf8");
+  assert.throws(
+    () => protocol.decodeMessage(padded(Buffer.from(replyText.replace(/}$/, ',"answers":{"kind":"fraud"}}')))),
+    (error) => error.kind === "malformed-message",
+  );
+});

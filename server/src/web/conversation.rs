@@ -315,6 +315,7 @@ fn entries(state: &AppState, language: Language, opened: &Opened) -> Vec<ThreadE
                             text.thread_unreadable_detail
                         )),
                         attachments: Vec::new(),
+                        answers: Vec::new(),
                     }
                 }
             };
@@ -374,7 +375,59 @@ fn entries(state: &AppState, language: Language, opened: &Opened) -> Vec<ThreadE
                         )
                     })
                     .collect(),
+                answers: shown_answers(state, language, &message),
             }
+        })
+        .collect()
+}
+
+/// A report's answers as its reader sees them, against the questionnaire of the
+/// organisation it went to.
+fn shown_answers(
+    state: &AppState,
+    language: Language,
+    message: &Message,
+) -> Vec<(String, Zeroizing<String>)> {
+    let MessageKind::Report { recipients, .. } = &message.kind else {
+        return Vec::new();
+    };
+    if message.answers.is_empty() {
+        return Vec::new();
+    }
+    let directory = &state.directory().directory;
+    let Some(organisation) = recipients
+        .first()
+        .and_then(|address| directory.organisation(&address.organisation))
+    else {
+        return message
+            .answers
+            .iter()
+            .map(|(question, answer)| (question.to_owned(), Zeroizing::new(answer.to_owned())))
+            .collect();
+    };
+    let dutch = language == Language::Dutch;
+    organisation
+        .describe_answers(&message.answers)
+        .into_iter()
+        .map(|described| {
+            let question =
+                described.label.map_or(
+                    described.question,
+                    |label| {
+                        if dutch {
+                            label.nl
+                        } else {
+                            label.en
+                        }
+                    },
+                );
+            let answer = described
+                .value
+                .iter()
+                .map(|part| part.in_language(dutch))
+                .collect::<Vec<_>>()
+                .join(", ");
+            (question, Zeroizing::new(answer))
         })
         .collect()
 }

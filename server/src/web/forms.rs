@@ -63,6 +63,15 @@ impl PostedForm {
             .map(|(_, value)| value.as_str())
     }
 
+    /// Every field whose name starts with `prefix`, with its value, in form order.
+    pub(crate) fn fields_starting_with(&self, prefix: &str) -> Vec<(String, Zeroizing<String>)> {
+        self.fields
+            .iter()
+            .filter(|(field, _)| field.starts_with(prefix))
+            .cloned()
+            .collect()
+    }
+
     /// Every value of a field (checkboxes).
     pub(crate) fn values(&self, name: &str) -> Vec<String> {
         self.fields

@@ -16,6 +16,7 @@ pub(crate) mod conversation;
 pub(crate) mod forms;
 pub(crate) mod guard;
 pub(crate) mod pages;
+pub(crate) mod questions;
 pub(crate) mod report;
 pub(crate) mod text;
 

@@ -31,12 +31,16 @@ pub(crate) struct Frame<'a> {
 
 /// Error messages by field id, in page order.
 #[derive(Debug, Default)]
-pub(crate) struct FieldErrors(pub Vec<(&'static str, String)>);
+pub(crate) struct FieldErrors(pub Vec<(std::borrow::Cow<'static, str>, String)>);
 
 impl FieldErrors {
     /// Adds a message for a field.
-    pub(crate) fn add(&mut self, field: &'static str, message: impl Into<String>) {
-        self.0.push((field, message.into()));
+    pub(crate) fn add(
+        &mut self,
+        field: impl Into<std::borrow::Cow<'static, str>>,
+        message: impl Into<String>,
+    ) {
+        self.0.push((field.into(), message.into()));
     }
 
     /// Whether there is none.
@@ -44,7 +48,7 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
-    fn get(&self, field: &str) -> Option<&str> {
+    pub(super) fn get(&self, field: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(name, _)| *name == field)
@@ -155,6 +159,18 @@ fn script_text(text: &Text) -> String {
         "reportRecipientsHint": text.report_recipients_hint,
         "reportBody": text.report_body,
         "reportSubmit": text.report_submit,
+        "threadAnswers": text.thread_answers,
+        "answerProblems": {
+            "required": text.error_answer_required,
+            "unknown-question": text.error_answer_required,
+            "not-an-option": text.error_answer_not_option,
+            "not-a-date": text.error_answer_not_date,
+            "not-a-period": text.error_answer_not_period,
+            "period-reversed": text.error_answer_period_reversed,
+            "too-long": text.error_answer_too_long,
+            "control-characters": text.error_answer_one_line,
+            "not-yes-no": text.error_answer_yes_no,
+        },
     });
     // `<` never appears unescaped, so no `</script>` can end the element early.
     value.to_string().replace('<', "\\u003c")
@@ -173,7 +189,7 @@ fn error_summary(text: &Text, errors: &FieldErrors) -> Markup {
     }
 }
 
-fn field_error(errors: &FieldErrors, field: &'static str) -> Markup {
+pub(super) fn field_error(errors: &FieldErrors, field: &str) -> Markup {
     html! {
         @if let Some(message) = errors.get(field) {
             p class="field-error" id={ (field) "-error" } { (message) }
@@ -181,7 +197,7 @@ fn field_error(errors: &FieldErrors, field: &'static str) -> Markup {
     }
 }
 
-fn described_by(errors: &FieldErrors, field: &'static str) -> String {
+pub(super) fn described_by(errors: &FieldErrors, field: &str) -> String {
     if errors.get(field).is_some() {
         format!("{field}-hint {field}-error")
     } else {
@@ -202,7 +218,7 @@ fn role_name(role: Role, language: Language) -> &'static str {
     }
 }
 
-fn localised(name: &meldpunt_crypto::LocalisedName, language: Language) -> &str {
+pub(super) fn localised(name: &meldpunt_crypto::LocalisedName, language: Language) -> &str {
     match language {
         Language::Dutch => &name.nl,
         Language::English => &name.en,
@@ -239,6 +255,28 @@ pub(crate) fn start(frame: &Frame<'_>, directory: &Directory) -> Markup {
                     }
                 }
             }
+            @if directory.organisations.iter().any(|organisation| !organisation.channels.is_empty()) {
+                section id="channels" {
+                    h2 { (text.channels_title) }
+                    p { (text.channels_lead) }
+                    @for organisation in &directory.organisations {
+                        @let advisers: Vec<_> = organisation.recipients.iter().filter(|recipient| recipient.role.is_confidential_adviser()).collect();
+                        @if !organisation.channels.is_empty() || !advisers.is_empty() {
+                            h3 { (localised(&organisation.name, language)) }
+                            dl class="channels" {
+                                @for adviser in &advisers {
+                                    dt { (localised(&adviser.name, language)) " (" (role_name(adviser.role, language)) ")" }
+                                    dd { (text.start_ask_lead) " " a href={ "/ask" (query) } { (text.start_ask_button) } }
+                                }
+                                @for channel in &organisation.channels {
+                                    dt { (localised(&channel.name, language)) }
+                                    dd { (localised(&channel.purpose, language)) br; span class="contact" { (channel.contact) } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
             h2 { (text.start_how_heading) }
             ul { @for line in text.start_how { li { (line) } } }
             h2 { (text.start_protect_heading) }
@@ -268,6 +306,8 @@ pub(crate) struct ReportForm<'a> {
     pub body: &'a str,
     /// The largest attachment without JavaScript, bytes.
     pub max_attachment: usize,
+    /// The answers typed so far (form field name, value), to show again.
+    pub answers: &'a [(String, zeroize::Zeroizing<String>)],
     /// Errors to show.
     pub errors: &'a FieldErrors,
 }
@@ -410,6 +450,11 @@ fn report_fields_form(language: Language, form: &ReportForm<'_>) -> Markup {
                     }
                 }
             }
+            @if !consultation {
+                @for organisation in organisations.iter().filter(|organisation| !organisation.questions.is_empty()) {
+                    (super::questions::fieldset(language, organisation, !single, form.answers, errors))
+                }
+            }
             (text_and_attachment(text, errors, if consultation { text.ask_body } else { text.report_body }, 14, form.body, form.max_attachment))
             button type="submit" { (if consultation { text.ask_submit } else { text.report_submit }) }
         }
@@ -497,6 +542,8 @@ pub(crate) struct ThreadEntry {
     pub body: zeroize::Zeroizing<String>,
     /// Attachments: name, size, location.
     pub attachments: Vec<(String, u64, String)>,
+    /// Answers to the questionnaire: question and answer, as shown.
+    pub answers: Vec<(String, zeroize::Zeroizing<String>)>,
 }
 
 /// A conversation and the follow-up form.
@@ -567,6 +614,15 @@ pub(crate) fn thread(frame: &Frame<'_>, thread: &Thread<'_>) -> Markup {
                         p class="meta" { (text.thread_written) " " (entry.written_on) }
                     }
                     p class="body" { (entry.body.as_str()) }
+                    @if !entry.answers.is_empty() {
+                        h3 { (text.thread_answers) }
+                        dl class="answers" {
+                            @for (question, answer) in &entry.answers {
+                                dt { (question) }
+                                dd { (answer.as_str()) }
+                            }
+                        }
+                    }
                     @for (name, size, location) in &entry.attachments {
                         @if entry.from_office {
                             form method="post" action={ "/check/attachment" (language.query()) } class="download" {

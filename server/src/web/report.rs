@@ -16,7 +16,7 @@ use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use meldpunt_crypto::{
-    AttachmentReference, Content, Conversation, Message, ReceiptCode, RecipientAddress,
+    Answers, AttachmentReference, Content, Conversation, Message, ReceiptCode, RecipientAddress,
     RecipientKey,
 };
 use zeroize::Zeroizing;
@@ -47,6 +47,8 @@ pub(crate) struct Draft {
     pub consultation_code: Option<Zeroizing<String>>,
     /// Whether to carry that consultation along.
     pub carry: bool,
+    /// The questionnaire's fields as posted.
+    pub answers: super::questions::TypedAnswers,
 }
 
 impl std::fmt::Debug for Draft {
@@ -88,6 +90,7 @@ pub(crate) fn form_page(
                 organisation: draft.organisation.as_deref(),
                 recipients: &draft.recipients,
                 body: &draft.body,
+                answers: &draft.answers,
                 max_attachment: state.settings.web.max_form_attachment_bytes,
                 errors,
             },
@@ -197,6 +200,7 @@ pub(super) fn seal_form(
         .map(|upload| seal_attachment(keys, upload))
         .transpose()?;
     let content = Content {
+        answers: Default::default(),
         written_on: today(),
         body: Zeroizing::new(form.value("body").unwrap_or_default().to_owned()),
         attachments: attachment
@@ -307,6 +311,7 @@ pub(crate) async fn submit(
             .filter(|_| conversation == Conversation::Report)
             .map(|code| Zeroizing::new(code.to_owned())),
         carry: form.value("carry") == Some("1"),
+        answers: super::questions::typed(&form),
     };
 
     let mut errors = FieldErrors::default();
@@ -354,6 +359,17 @@ pub(crate) async fn submit(
             status = status.or(Some(StatusCode::UNPROCESSABLE_ENTITY));
         }
     }
+    let answers = match organisation {
+        Some(organisation) if conversation == Conversation::Report => {
+            let answers =
+                super::questions::read(organisation, &draft.answers, language, &mut errors);
+            if answers.is_none() {
+                status = status.or(Some(StatusCode::UNPROCESSABLE_ENTITY));
+            }
+            answers
+        }
+        _ => None,
+    };
     status = check_body(&form, language, &mut errors).or(status);
     status = check_attachment(
         &mut form,
@@ -405,7 +421,14 @@ pub(crate) async fn submit(
         Err(error) => return super::failure(&state, language, &Error::from(error)),
     };
     let sealed = tokio::task::spawn_blocking(move || {
-        seal_report(keys, addresses, conversation, carried, form)
+        seal_report(
+            keys,
+            addresses,
+            conversation,
+            carried,
+            answers.unwrap_or_default(),
+            form,
+        )
     })
     .await;
     let (code, sealed_report, attachment) = match sealed {
@@ -475,12 +498,14 @@ fn seal_report(
     addresses: Vec<RecipientAddress>,
     conversation: Conversation,
     carried: Option<(ReceiptCode, Vec<Message>)>,
+    answers: Answers,
     form: PostedForm,
 ) -> Result<SealedReport, Error> {
     let code = ReceiptCode::generate();
     let reply = code.reply_identity();
     keys.push(reply.recipient());
     let (content, attachment) = seal_form(&form, &keys)?;
+    let content = content.with_answers(answers);
     let message = match carried {
         None => Message::opening(&code, addresses, conversation, content),
         Some((consultation_code, messages)) => Message::report_after_consultation(
