@@ -440,6 +440,11 @@ impl Inbox {
             process_guides: process_guides.clone(),
             advisers: advisers.clone(),
         };
+        store.state.questions = session
+            .directory
+            .organisation(&session.address.organisation)
+            .map(|organisation| organisation.questions.clone())
+            .unwrap_or_default();
         for case in store.state.cases.values_mut() {
             case.check.set_signers(signers.to_vec());
             case.check.set_process_guides(process_guides.clone());
@@ -570,7 +575,14 @@ impl Inbox {
             .cases
             .values()
             .filter(|case| (case.has_report() || case.is_partial()) && !case.is_consultation())
-            .map(|case| RegisterLine::of(case, today, store.state.retention_months))
+            .map(|case| {
+                RegisterLine::of(
+                    case,
+                    today,
+                    store.state.retention_months,
+                    &store.state.questions,
+                )
+            })
             .collect();
         if self.json {
             println!("{}", json!({ "cases": lines }));
@@ -581,7 +593,7 @@ impl Inbox {
             }
         } else {
             println!(
-                "{:<10}  {:<12}  {:<10}  {:<16}  {:<15}  {:<15}  {:<10}  labels",
+                "{:<10}  {:<12}  {:<10}  {:<16}  {:<15}  {:<15}  {:<10}  labels · answers",
                 "case",
                 "conversation",
                 "received",
@@ -602,7 +614,10 @@ impl Inbox {
                     line.closed_on
                         .map(|day| day.to_string())
                         .unwrap_or_default(),
-                    printable(&line.labels.join(", "), 0)
+                    printable(
+                        &format!("{} · {}", line.labels.join(", "), line.answers_text()),
+                        0
+                    )
                 );
             }
         }
@@ -624,7 +639,13 @@ impl Inbox {
             }
         }
         let (_, store) = self.open()?;
-        let figures = Statistics::of(store.state.cases.values(), from, to, today());
+        let figures = Statistics::of(
+            store.state.cases.values(),
+            &store.state.questions,
+            from,
+            to,
+            today(),
+        );
         if self.json {
             println!("{}", serde_json::to_string(&figures).expect("serialisable"));
         } else if csv {
@@ -861,6 +882,7 @@ impl Inbox {
                         "missing_before": stored.missing_before,
                         "handed_over_by": stored.handed_over_by.map(|key| key.to_string()),
                         "body": message.body.as_str(),
+                        "answers": &message.answers,
                         "attachments": message.attachments.iter().map(|a| json!({"name": a.name, "size": a.size, "id": a.location})).collect::<Vec<_>>(),
                         "identity_shared_with": crate::reporter::shared_with(message),
                         "shared_identity": shared_identity(message, &identities).as_deref().map(String::as_str),
@@ -975,6 +997,9 @@ impl Inbox {
                 missing_note(stored.missing_before)
             );
             println!("{}", printable(message.body.trim_end(), 0));
+            for line in crate::questionnaire::lines(&store.state.questions, &message.answers) {
+                println!("  answer · {}", printable(&line, 0));
+            }
             if let Some(with) = crate::reporter::shared_with(message) {
                 match shared_identity(message, &identities) {
                     Some(identity) => println!(

@@ -19,6 +19,7 @@ pub mod office;
 pub mod office_app;
 pub mod paths;
 pub mod pins;
+pub mod questionnaire;
 pub mod register;
 pub mod relay;
 pub mod reminder;

@@ -151,6 +151,15 @@ struct OpeningOptions {
     /// Send images as they are, metadata included.
     #[arg(long)]
     keep_metadata: bool,
+    /// An answer to one of the organisation's questions (a structured report), as
+    /// QUESTION=ANSWER; repeat for several. Other users of this computer can see arguments:
+    /// prefer --answers-file, or answer when asked. Unanswered questions are asked on a
+    /// terminal.
+    #[arg(long, value_name = "QUESTION=ANSWER")]
+    answer: Vec<String>,
+    /// Read answers from this file, one QUESTION=ANSWER per line.
+    #[arg(long)]
+    answers_file: Option<PathBuf>,
 }
 
 impl OpeningOptions {
@@ -173,6 +182,8 @@ impl OpeningOptions {
                 message_file: self.message_file.as_deref(),
                 keep_metadata: self.keep_metadata,
                 carry_consultation,
+                answers: &self.answer,
+                answers_file: self.answers_file.as_deref(),
             },
         )
     }
@@ -427,6 +438,38 @@ enum DirectoryCommand {
         /// The new English name.
         #[arg(long)]
         name_en: Option<String>,
+    },
+    /// Set an organisation's questionnaire (a structured report): a JSON array of questions,
+    /// each {"id", "label": {"nl", "en"}, "kind": choice|multiple-choice|date|period|text|yes-no,
+    /// "options": [{"id", "label"}] for the choice kinds, "required": true|false}.
+    Questions {
+        #[command(flatten)]
+        files: DraftFile,
+        /// Organisation id.
+        #[arg(long)]
+        organisation: String,
+        /// The JSON file.
+        #[arg(long, required_unless_present = "clear")]
+        from: Option<PathBuf>,
+        /// Remove the questionnaire: reports are free text only.
+        #[arg(long, conflicts_with = "from")]
+        clear: bool,
+    },
+    /// Set where else a reporter can go (the Huis voor Klokkenluiders, competent
+    /// authorities), shown on the web form's start page: a JSON array of
+    /// {"name": {"nl", "en"}, "purpose": {"nl", "en"}, "contact"}.
+    Channels {
+        #[command(flatten)]
+        files: DraftFile,
+        /// Organisation id.
+        #[arg(long)]
+        organisation: String,
+        /// The JSON file.
+        #[arg(long, required_unless_present = "clear")]
+        from: Option<PathBuf>,
+        /// Remove them.
+        #[arg(long, conflicts_with = "from")]
+        clear: bool,
     },
     /// Remove a recipient from the draft.
     RemoveRecipient {
@@ -862,6 +905,28 @@ fn run(arguments: Arguments) -> Result<()> {
                     (name_nl, name_en),
                 )
             }
+            DirectoryCommand::Questions {
+                files,
+                organisation,
+                from,
+                clear: _,
+            } => office::set_organisation_part(
+                &files.file,
+                &organisation,
+                office::OrganisationPart::Questions,
+                from.as_deref(),
+            ),
+            DirectoryCommand::Channels {
+                files,
+                organisation,
+                from,
+                clear: _,
+            } => office::set_organisation_part(
+                &files.file,
+                &organisation,
+                office::OrganisationPart::Channels,
+                from.as_deref(),
+            ),
             DirectoryCommand::RemoveRecipient { chosen } => office::remove_recipient(
                 &chosen.files.file,
                 &chosen.organisation,

@@ -565,6 +565,74 @@ pub fn remove_recipient(draft: &Path, organisation: &str, recipient: &str) -> Re
     Ok(())
 }
 
+/// What `meldpunt directory questions` and `meldpunt directory channels` set.
+#[derive(Debug, Clone, Copy)]
+pub enum OrganisationPart {
+    /// The questionnaire of a structured report.
+    Questions,
+    /// The external reporting channels.
+    Channels,
+}
+
+/// `meldpunt directory questions` and `meldpunt directory channels`: sets an organisation's
+/// questionnaire or external channels from a JSON file (an array, as `directory show
+/// --json` prints them), or clears them (`file` `None`). Checked as signing checks it.
+pub fn set_organisation_part(
+    draft: &Path,
+    organisation: &str,
+    part: OrganisationPart,
+    file: Option<&Path>,
+) -> Result<()> {
+    let mut directory = read_draft(draft)?;
+    let found = directory
+        .organisations
+        .iter_mut()
+        .find(|o| o.id == organisation)
+        .ok_or_else(|| {
+            CliError::Usage(format!(
+                "no organisation {organisation} in {}; add a recipient to it first",
+                draft.display()
+            ))
+        })?;
+    let text = match file {
+        Some(path) => std::fs::read_to_string(path).map_err(|error| CliError::file(path, error))?,
+        None => "[]".to_owned(),
+    };
+    let refused = |error: serde_json::Error| {
+        CliError::Usage(format!(
+            "{} is not a JSON array of {}: {error}",
+            file.map_or_else(String::new, |path| path.display().to_string()),
+            match part {
+                OrganisationPart::Questions =>
+                    "questions (id, label {nl, en}, kind, options, required)",
+                OrganisationPart::Channels => "channels (name {nl, en}, purpose {nl, en}, contact)",
+            }
+        ))
+    };
+    let count = match part {
+        OrganisationPart::Questions => {
+            found.questions = serde_json::from_str(&text).map_err(refused)?;
+            found.questions.len()
+        }
+        OrganisationPart::Channels => {
+            found.channels = serde_json::from_str(&text).map_err(refused)?;
+            found.channels.len()
+        }
+    };
+    directory
+        .check()
+        .map_err(|error| CliError::Usage(format!("refused, the draft is unchanged: {error}")))?;
+    write_draft(draft, &directory)?;
+    eprintln!(
+        "{organisation} now has {count} {}. Sign it to publish: meldpunt directory sign",
+        match part {
+            OrganisationPart::Questions => "question(s)",
+            OrganisationPart::Channels => "external channel(s)",
+        }
+    );
+    Ok(())
+}
+
 /// The longest a signed directory may stay valid, in days.
 const MOST_VALID_DAYS: i64 = 400;
 /// Above this many days, signing warns.
@@ -819,6 +887,38 @@ pub fn show(file: &Path, directory_key: Option<&str>, json_output: bool) -> Resu
                 };
                 println!("    [{kind}] {key}");
             }
+        }
+        if !organisation.questions.is_empty() {
+            println!("  Questions with a report (* required):");
+        }
+        for question in &organisation.questions {
+            println!(
+                "    {}{} [{}] {} / {}",
+                question.id,
+                if question.required { " *" } else { "" },
+                question.kind.as_str(),
+                question.label.nl,
+                question.label.en
+            );
+            for option in &question.options {
+                println!(
+                    "      {} — {} / {}",
+                    option.id, option.label.nl, option.label.en
+                );
+            }
+        }
+        if !organisation.channels.is_empty() {
+            println!("  Where else to go:");
+        }
+        for channel in &organisation.channels {
+            println!(
+                "    {} / {} — {}\n      {}\n      {}",
+                channel.name.nl,
+                channel.name.en,
+                channel.contact,
+                channel.purpose.nl,
+                channel.purpose.en
+            );
         }
     }
     Ok(())

@@ -1108,6 +1108,19 @@ fn case_body(
                                 }
                             }
                             pre class="body" { (message.body.as_str()) }
+                            @if !message.answers.is_empty() {
+                                dl class="answers" aria-label=(language.pick("Antwoorden op de vragen", "Answers to the questions")) {
+                                    @for described in meldpunt_crypto::describe_answers(&state.questions, &message.answers) {
+                                        dt {
+                                            @match &described.label {
+                                                Some(label) => { (if language == Language::Dutch { &label.nl } else { &label.en }) }
+                                                None => { (described.question) " " span class="meta" { (language.pick("(niet meer in de vragenlijst)", "(no longer in the questionnaire)")) } }
+                                            }
+                                        }
+                                        dd { (described.value.iter().map(|part| part.in_language(language == Language::Dutch)).collect::<Vec<_>>().join(", ")) }
+                                    }
+                                }
+                            }
                             @if let Some(with) = crate::reporter::shared_with(&message) {
                                 @match crate::inbox::shared_identity(&message, identities) {
                                     Some(identity) => {
@@ -1807,6 +1820,33 @@ fn standing_label(language: Language, standing: DeadlineStanding) -> &'static st
     }
 }
 
+/// A label from the directory in the page's language.
+fn localised_label(language: Language, label: &meldpunt_crypto::LocalisedName) -> &str {
+    match language {
+        Language::Dutch => &label.nl,
+        Language::English => &label.en,
+    }
+}
+
+/// An option of a question as the page shows it (yes/no in words; an option the
+/// questionnaire no longer has by its id).
+fn answer_label(
+    language: Language,
+    question: Option<&meldpunt_crypto::Question>,
+    option: &str,
+) -> String {
+    match (question.map(|question| question.kind), option) {
+        (Some(meldpunt_crypto::QuestionKind::YesNo), "yes") => language.pick("ja", "yes").into(),
+        (Some(meldpunt_crypto::QuestionKind::YesNo), "no") => language.pick("nee", "no").into(),
+        _ => question
+            .and_then(|question| question.option(option))
+            .map_or_else(
+                || option.to_owned(),
+                |found| localised_label(language, &found.label).to_owned(),
+            ),
+    }
+}
+
 /// The register lines of every case in the store.
 fn register_lines(app: &App) -> Result<Vec<RegisterLine>> {
     let state = app.state()?;
@@ -1815,7 +1855,7 @@ fn register_lines(app: &App) -> Result<Vec<RegisterLine>> {
         .cases
         .values()
         .filter(|case| (case.has_report() || case.is_partial()) && !case.is_consultation())
-        .map(|case| RegisterLine::of(case, today, state.retention_months))
+        .map(|case| RegisterLine::of(case, today, state.retention_months, &state.questions))
         .collect())
 }
 
@@ -1845,6 +1885,7 @@ async fn register(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -
                 th scope="col" { (language.pick("Terugkoppeling", "Feedback")) }
                 th scope="col" { (language.pick("Gesloten", "Closed")) }
                 th scope="col" { (language.pick("Labels", "Labels")) }
+                th scope="col" { (language.pick("Antwoorden", "Answers")) }
             } }
             tbody {
                 @for line in &lines {
@@ -1857,6 +1898,7 @@ async fn register(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -
                         td { (standing_label(language, line.feedback)) @if let Some(day) = line.feedback_on { " (" (day) ")" } }
                         td { @if let Some(day) = line.closed_on { (day) } }
                         td { (line.labels.join(", ")) }
+                        td { (line.answers_text()) }
                     }
                 }
             }
@@ -1936,17 +1978,16 @@ async fn stats(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -> R
             );
         }
     }
-    let figures = match blocking(&app, move |app| {
-        Ok(Statistics::of(
-            app.state()?.cases.values(),
-            from,
-            to,
-            today(),
+    let (figures, questions) = match blocking(&app, move |app| {
+        let state = app.state()?;
+        Ok((
+            Statistics::of(state.cases.values(), &state.questions, from, to, today()),
+            state.questions.clone(),
         ))
     })
     .await
     {
-        Ok(figures) => figures,
+        Ok(found) => found,
         Err(error) => return failure(language, &error),
     };
     let lang = language.code();
@@ -2017,6 +2058,12 @@ async fn stats(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -> R
         (crate::charts::bar_chart("per-month", language.pick("Meldingen per maand", "Reports per month"), &bars(&figures.per_month)))
         (crate::charts::bar_chart("per-label", language.pick("Meldingen per label", "Reports per label"), &bars(&figures.per_label)))
         (crate::charts::bar_chart("open-by-age", language.pick("Open meldingen naar leeftijd", "Open reports by age"), &ages))
+        @for (question_id, options) in &figures.per_answer {
+            @let question = questions.iter().find(|question| &question.id == question_id);
+            @let title = question.map_or(question_id.clone(), |question| localised_label(language, &question.label).to_owned());
+            @let bars: Vec<(String, Count)> = options.iter().map(|(option, count)| (answer_label(language, question, option), *count)).collect();
+            (crate::charts::bar_chart(&format!("answer-{question_id}"), &format!("{} {title}", language.pick("Meldingen naar antwoord:", "Reports by answer:")), &bars))
+        }
         table {
             caption { (language.pick("De cijfers in de grafieken", "The figures in the charts")) }
             thead { tr {
@@ -2033,6 +2080,16 @@ async fn stats(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -> R
                 }
                 @for (group, count) in &ages {
                     tr { td { (language.pick("open, naar leeftijd", "open, by age")) } td { (group) } td { (count_text(language, *count)) } }
+                }
+                @for (question_id, options) in &figures.per_answer {
+                    @let question = questions.iter().find(|question| &question.id == question_id);
+                    @for (option, count) in options {
+                        tr {
+                            td { (question.map_or(question_id.as_str(), |question| localised_label(language, &question.label))) }
+                            td { (answer_label(language, question, option)) }
+                            td { (count_text(language, *count)) }
+                        }
+                    }
                 }
             }
         }

@@ -100,6 +100,9 @@ pub struct RegisterLine {
     pub closed_on: Option<Day>,
     /// The team's labels (its categories).
     pub labels: Vec<String>,
+    /// The report's answers to the questionnaire's choice and yes/no questions (question id
+    /// to option ids), never its free text.
+    pub answers: BTreeMap<String, String>,
     /// The day its content may be purged (none while it is open).
     pub retention_until: Option<Day>,
     /// Whether a legal hold keeps it.
@@ -111,7 +114,12 @@ pub struct RegisterLine {
 impl RegisterLine {
     /// The register line of `case` on `today`, with `retention_months` as the default
     /// retention after closing.
-    pub fn of(case: &Case, today: Day, retention_months: u32) -> RegisterLine {
+    pub fn of(
+        case: &Case,
+        today: Day,
+        retention_months: u32,
+        questions: &[meldpunt_crypto::Question],
+    ) -> RegisterLine {
         let closed_on = case.closed_day();
         let consultation = case.is_consultation();
         let (acknowledgement, feedback) = deadline_standings(case, today);
@@ -130,14 +138,24 @@ impl RegisterLine {
             feedback,
             closed_on,
             labels: case.team.labels.clone(),
+            answers: case.categories(questions),
             retention_until: case.retention_until(retention_months),
             legal_hold: case.legal_hold.is_some(),
             purged_on: case.purged_on,
         }
     }
 
+    /// The answers as `question=option; …`.
+    pub fn answers_text(&self) -> String {
+        self.answers
+            .iter()
+            .map(|(question, answer)| format!("{question}={answer}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     /// The CSV header.
-    pub const CSV_HEADER: &'static str = "case,conversation,received_on,status,acknowledged_on,acknowledgement,feedback_on,feedback,closed_on,labels,retention_until,legal_hold,purged_on";
+    pub const CSV_HEADER: &'static str = "case,conversation,received_on,status,acknowledged_on,acknowledgement,feedback_on,feedback,closed_on,labels,answers,retention_until,legal_hold,purged_on";
 
     /// The line as CSV (RFC 4180 quoting; a label that starts like a formula is prefixed
     /// with `'` so that a spreadsheet shows it rather than runs it).
@@ -154,6 +172,7 @@ impl RegisterLine {
             self.feedback.as_str().to_owned(),
             day(self.closed_on),
             self.labels.join("; "),
+            self.answers_text(),
             day(self.retention_until),
             if self.legal_hold { "yes" } else { "no" }.to_owned(),
             day(self.purged_on),
@@ -301,6 +320,9 @@ pub struct Statistics {
     pub per_label: BTreeMap<String, Count>,
     /// Reports without a label.
     pub unlabelled: Count,
+    /// Reports per answer to the questionnaire's choice and yes/no questions (`question` →
+    /// `option` → count; a report with several options counts under each).
+    pub per_answer: BTreeMap<String, BTreeMap<String, Count>>,
     /// Reports whose receipt was acknowledged within 7 days, of those whose acknowledgement
     /// was done or due.
     pub acknowledged_in_time: Share,
@@ -343,6 +365,7 @@ impl Statistics {
     /// The figures of the cases received from `from` to `to` (both included), on `today`.
     pub fn of<'a>(
         cases: impl Iterator<Item = &'a Case>,
+        questions: &[meldpunt_crypto::Question],
         from: Option<Day>,
         to: Option<Day>,
         today: Day,
@@ -358,6 +381,7 @@ impl Statistics {
         let mut per_month: BTreeMap<String, u32> = BTreeMap::new();
         let mut per_label: BTreeMap<String, u32> = BTreeMap::new();
         let mut unlabelled = 0u32;
+        let mut per_answer: BTreeMap<String, BTreeMap<String, u32>> = BTreeMap::new();
         let mut open_by_age: BTreeMap<&'static str, u32> =
             AGE_GROUPS.iter().map(|group| (*group, 0)).collect();
         let (mut acknowledged, mut acknowledgement_due) = (0, 0);
@@ -374,6 +398,12 @@ impl Statistics {
             }
             for label in &case.team.labels {
                 *per_label.entry(label.clone()).or_default() += 1;
+            }
+            for (question, answer) in case.categories(questions) {
+                let options = per_answer.entry(question).or_default();
+                for option in answer.split(',') {
+                    *options.entry(option.to_owned()).or_default() += 1;
+                }
             }
             if matches!(
                 acknowledgement,
@@ -424,6 +454,10 @@ impl Statistics {
             per_month: published(&per_month),
             per_label: published(&per_label),
             unlabelled: Count::of(unlabelled),
+            per_answer: per_answer
+                .iter()
+                .map(|(question, options)| (question.clone(), published(options)))
+                .collect(),
             acknowledged_in_time: Share::of(acknowledged, acknowledgement_due),
             fed_back_in_time: Share::of(fed_back, feedback_due),
             median_days_to_acknowledgement: median(to_acknowledgement),
@@ -462,6 +496,15 @@ impl Statistics {
             row("reports per label", label, count.text());
         }
         row("reports without a label", "", self.unlabelled.text());
+        for (question, options) in &self.per_answer {
+            for (option, count) in options {
+                row(
+                    "reports per answer",
+                    &format!("{question}={option}"),
+                    count.text(),
+                );
+            }
+        }
         for (figure, share) in [
             ("acknowledged within 7 days (%)", &self.acknowledged_in_time),
             ("fed back within 3 months (%)", &self.fed_back_in_time),

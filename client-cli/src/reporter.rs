@@ -180,6 +180,10 @@ pub struct Opening<'a> {
     /// For a report after a consultation: where that consultation's receipt code comes from
     /// (`Some(None)`: asked for, hidden).
     pub carry_consultation: Option<Option<&'a Path>>,
+    /// `--answer QUESTION=ANSWER` arguments.
+    pub answers: &'a [String],
+    /// `--answers-file`.
+    pub answers_file: Option<&'a Path>,
 }
 
 fn solve(relay: &Relay, token: &MailboxToken) -> Result<Option<String>> {
@@ -202,6 +206,20 @@ fn solve(relay: &Relay, token: &MailboxToken) -> Result<Option<String>> {
     Ok(Some(stamp.to_wire()))
 }
 
+/// The questions of the organisation a report went to (none for other messages).
+fn report_questions<'a>(
+    directory: &'a meldpunt_crypto::Directory,
+    message: &Message,
+) -> &'a [meldpunt_crypto::Question] {
+    match &message.kind {
+        meldpunt_crypto::MessageKind::Report { recipients, .. } => recipients
+            .first()
+            .and_then(|address| directory.organisation(&address.organisation))
+            .map_or(&[], |organisation| organisation.questions.as_slice()),
+        _ => &[],
+    }
+}
+
 /// `meldpunt report` and `meldpunt ask`.
 pub fn report(common: &Common, opening: &Opening<'_>) -> Result<()> {
     let Opening {
@@ -212,11 +230,26 @@ pub fn report(common: &Common, opening: &Opening<'_>) -> Result<()> {
         message_file,
         keep_metadata,
         carry_consultation,
+        answers,
+        answers_file,
     } = *opening;
     let directory = verified_directory(&common.relay, common.directory_key.as_deref())?;
     let addresses = match conversation {
         Conversation::Report => choose_recipients(&directory, organisation, roles)?,
         Conversation::Consultation => choose_advisers(&directory, organisation, roles)?,
+    };
+    let answers = match (conversation, directory.organisation(organisation)) {
+        (Conversation::Report, Some(chosen)) => {
+            // Asked on the terminal only when the text does not come from standard input.
+            let may_ask = message_file != Some(Path::new("-"));
+            crate::questionnaire::gather(chosen, answers, answers_file, may_ask)?
+        }
+        _ if answers.is_empty() && answers_file.is_none() => meldpunt_crypto::Answers::none(),
+        _ => {
+            return Err(CliError::Usage(
+                "a consultation takes no answers; leave out --answer and --answers-file".into(),
+            ))
+        }
     };
     let mut keys = directory.keys_for(&addresses)?;
     let carried = match carry_consultation {
@@ -244,7 +277,7 @@ pub fn report(common: &Common, opening: &Opening<'_>) -> Result<()> {
     let reply = code.reply_identity();
     keys.push(reply.recipient());
     let content = Content {
-        answers: Default::default(),
+        answers,
         written_on: today(),
         body: body.to_string().into(),
         attachments: planned.iter().map(|plan| plan.reference.clone()).collect(),
@@ -553,6 +586,7 @@ pub fn check(
                     "written_on": message.written_on.to_string(),
                     "stored_on": entry.stored_on(),
                     "body": message.body.as_str(),
+                    "answers": &message.answers,
                     "attachments": message.attachments.iter().map(|a| json!({"name": a.name, "size": a.size})).collect::<Vec<_>>(),
                     "identity_shared_with": shared_with(message),
                     "carried_consultation_messages": carried_messages(message),
@@ -594,6 +628,10 @@ pub fn check(
                     message.written_on
                 );
                 println!("{}", crate::inbox::printable(message.body.trim_end(), 0));
+                let questions = report_questions(&directory, message);
+                for line in crate::questionnaire::lines(questions, &message.answers) {
+                    println!("  answer · {}", crate::inbox::printable(&line, 0));
+                }
                 if let Some(with) = shared_with(message) {
                     println!("  [you shared your identity with {with} only]");
                 }

@@ -153,6 +153,10 @@ pub struct Case {
     /// filed again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purged_through: Option<u64>,
+    /// The report's answers to the questionnaire's choice and yes/no questions, kept in the
+    /// register stub when the content is purged ([`Case::categories`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub purged_categories: BTreeMap<String, String>,
 }
 
 /// A decision on how long a case's content is kept: a retention date changed, or a legal
@@ -254,7 +258,44 @@ impl Case {
             legal_hold: None,
             purged_on: None,
             purged_through: None,
+            purged_categories: BTreeMap::new(),
         }
+    }
+
+    /// The report's answers to the choice, multiple-choice and yes/no questions of
+    /// `questions` (categories, never free text or dates): what the register and the figures
+    /// show of a structured report. After a purge, what was kept then.
+    pub fn categories(&self, questions: &[meldpunt_crypto::Question]) -> BTreeMap<String, String> {
+        if self.purged_on.is_some() {
+            return self.purged_categories.clone();
+        }
+        let Some(report) = self
+            .messages
+            .iter()
+            .filter_map(|stored| stored.message().ok())
+            .find(|message| matches!(message.kind, meldpunt_crypto::MessageKind::Report { .. }))
+        else {
+            return BTreeMap::new();
+        };
+        report
+            .answers
+            .iter()
+            .filter(|(question, answer)| {
+                // Only an answer the questionnaire would have given: a hostile client's
+                // free text in a choice question never reaches the register.
+                questions.iter().any(|known| {
+                    known.id == *question
+                        && matches!(
+                            known.kind,
+                            meldpunt_crypto::QuestionKind::Choice
+                                | meldpunt_crypto::QuestionKind::MultipleChoice
+                                | meldpunt_crypto::QuestionKind::YesNo
+                        )
+                        && known.check_answer(answer).ok().flatten().as_deref() == Some(*answer)
+                })
+            })
+            .map(|(question, answer)| (question.to_owned(), answer.to_owned()))
+            .collect()
     }
 
     /// The day its content may be purged: the date the office set, else `months` after
@@ -536,6 +577,10 @@ pub struct State {
     /// The roles the directory listed for this organisation at the last sync.
     #[serde(default, flatten)]
     pub roles: Roles,
+    /// The organisation's questionnaire as the directory listed it at the last sync (what
+    /// a structured report's answers are shown against).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub questions: Vec<meldpunt_crypto::Question>,
     /// Messages listed to this member that were not sealed to them (mailbox id and position
     /// → this recipient's number): a process guide finds there the number of a message an
     /// office member hands over to them.
@@ -582,6 +627,7 @@ impl Default for State {
             aftercare_months: DEFAULT_AFTERCARE_MONTHS,
             retention_months: DEFAULT_RETENTION_MONTHS,
             roles: Roles::default(),
+            questions: Vec::new(),
             sealed_elsewhere: BTreeMap::new(),
             record_cursor: 0,
             unfiled_records: Vec::new(),
@@ -731,6 +777,7 @@ impl Store {
     pub fn purge(&mut self, id: &str, today: Day) -> Result<String> {
         let months = self.state.retention_months;
         let cursor = self.state.cursor;
+        let questions = self.state.questions.clone();
         let case = self.case_mut(id)?;
         if let Some(hold) = &case.legal_hold {
             return Err(CliError::Usage(format!(
@@ -770,6 +817,7 @@ impl Store {
             .iter()
             .filter_map(|stored| stored.hand_over)
             .collect();
+        case.purged_categories = case.categories(&questions);
         case.messages.clear();
         case.quarantined.clear();
         case.records.clear();

@@ -114,8 +114,8 @@ pub use office::{
 };
 pub use padding::{padded_length, MAXIMUM_CONTENT_LENGTH, PADDING_FLOOR};
 pub use questionnaire::{
-    AnswerError, AnswerProblem, AnswerText, Answers, DescribedAnswer, Question, QuestionKind,
-    QuestionOption, MAXIMUM_ANSWER_LENGTH, MAXIMUM_OPTIONS, MAXIMUM_QUESTIONS,
+    describe_answers, AnswerError, AnswerProblem, AnswerText, Answers, DescribedAnswer, Question,
+    QuestionKind, QuestionOption, MAXIMUM_ANSWER_LENGTH, MAXIMUM_OPTIONS, MAXIMUM_QUESTIONS,
     MAXIMUM_TEXT_ANSWER_LENGTH,
 };
 pub use receipt::{ReceiptCode, RECEIPT_CODE_CHARACTERS, RECEIPT_CODE_ENTROPY_BYTES};

@@ -104,6 +104,12 @@ impl Question {
     pub fn option(&self, id: &str) -> Option<&QuestionOption> {
         self.options.iter().find(|option| option.id == id)
     }
+
+    /// One typed answer in normal form (`None`: no answer; a required question's own check
+    /// is [`Organisation::answers`](crate::Organisation::answers)'s), or why it is refused.
+    pub fn check_answer(&self, typed: &str) -> Result<Option<String>, AnswerProblem> {
+        normal_form(self, typed)
+    }
 }
 
 /// Checks a questionnaire's rules (part of [`crate::Directory::check`]).
@@ -420,6 +426,10 @@ pub(crate) fn answers(
 
 /// Shows `answers` against `questions`: in the questionnaire's order, then answers to
 /// questions it does not have (any more), by id.
+pub fn describe_answers(questions: &[Question], answers: &Answers) -> Vec<DescribedAnswer> {
+    describe(questions, answers)
+}
+
 pub(crate) fn describe(questions: &[Question], answers: &Answers) -> Vec<DescribedAnswer> {
     let mut described: Vec<DescribedAnswer> = questions
         .iter()
@@ -531,7 +541,7 @@ mod tests {
                 ("unit", "Finance"),
             ]
         );
-        assert_eq!(format!("{answers:?}").contains("Finance"), false);
+        assert!(!format!("{answers:?}").contains("Finance"));
     }
 
     #[test]

@@ -71,6 +71,9 @@ pub struct TestDirectory {
     /// An offline recovery key listed under the demo integrity office (with no office key:
     /// it reads, it never writes), in the directories [`TestDirectory::post_quantum`] makes.
     pub demo_recovery: Option<IdentityKey>,
+    /// Whether the demo organisation asks the questionnaire of
+    /// `crypto/testdata/questionnaire.json` (a structured report) and lists external channels.
+    pub structured: bool,
 }
 
 impl TestDirectory {
@@ -85,7 +88,32 @@ impl TestDirectory {
             demo_adviser: IdentityKey::generate(),
             demo_guide: IdentityKey::generate(),
             demo_recovery: None,
+            structured: false,
         }
+    }
+
+    /// The questionnaire of the test vectors (`crypto/testdata/questionnaire.json`): a
+    /// required choice `kind` (fraud, bullying, other), a multiple choice `areas` (money,
+    /// safety), a date `since`, a period `period`, a short text `unit`, a yes/no `meeting`.
+    pub fn questionnaire() -> Vec<meldpunt_crypto::Question> {
+        let text =
+            std::fs::read_to_string(workspace_root().join("crypto/testdata/questionnaire.json"))
+                .expect("the questionnaire vector");
+        let vector: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        serde_json::from_value(vector["questions"].clone()).expect("questions")
+    }
+
+    /// The external channels a structured test directory lists for the demo organisation.
+    pub fn channels() -> Vec<meldpunt_crypto::ExternalChannel> {
+        serde_json::from_value(serde_json::json!([
+            {"name": {"nl": "Huis voor Klokkenluiders", "en": "Whistleblowers Authority (Huis voor Klokkenluiders)"},
+             "purpose": {"nl": "Advies en extern melden van een vermoeden van een misstand.", "en": "Advice, and reporting a suspected wrongdoing externally."},
+             "contact": "https://www.huisvoorklokkenluiders.nl"},
+            {"name": {"nl": "Autoriteit Persoonsgegevens", "en": "Dutch Data Protection Authority"},
+             "purpose": {"nl": "Bevoegde autoriteit voor schendingen van privacyregels.", "en": "Competent authority for breaches of data protection law."},
+             "contact": "+31 88 1805 250"}
+        ]))
+        .expect("channels")
     }
 
     /// New keys, every one a hybrid post-quantum key (age mlkem768x25519), and a hybrid
@@ -100,6 +128,7 @@ impl TestDirectory {
             demo_adviser: IdentityKey::generate_post_quantum(),
             demo_guide: IdentityKey::generate_post_quantum(),
             demo_recovery: Some(IdentityKey::generate_post_quantum()),
+            structured: false,
         }
     }
 
@@ -218,6 +247,10 @@ impl TestDirectory {
                 }],
             });
         }
+        if self.structured {
+            directory.organisations[0].questions = TestDirectory::questionnaire();
+            directory.organisations[0].channels = TestDirectory::channels();
+        }
         directory.organisations[0]
             .recipients
             .push(DirectoryRecipient {
@@ -302,6 +335,9 @@ pub struct RelayOptions {
     /// Hybrid post-quantum keys for every recipient, and a recovery key
     /// ([`TestDirectory::post_quantum`]).
     pub post_quantum: bool,
+    /// A structured report: the demo organisation asks the vector questionnaire
+    /// ([`TestDirectory::questionnaire`]) and lists external channels.
+    pub structured: bool,
 }
 
 impl Default for RelayOptions {
@@ -312,6 +348,7 @@ impl Default for RelayOptions {
             data_dir: None,
             target_per_minute: 100_000,
             post_quantum: false,
+            structured: false,
         }
     }
 }
@@ -320,11 +357,13 @@ impl Relay {
     /// Starts a relay with a fresh folder and directory.
     pub fn start(options: RelayOptions) -> Relay {
         let folder = Arc::new(tempfile::tempdir().expect("temporary folder"));
-        let directory = Arc::new(if options.post_quantum {
+        let mut directory = if options.post_quantum {
             TestDirectory::post_quantum()
         } else {
             TestDirectory::new()
-        });
+        };
+        directory.structured = options.structured;
+        let directory = Arc::new(directory);
         let data = options
             .data_dir
             .clone()

@@ -375,7 +375,7 @@ fn entries(state: &AppState, language: Language, opened: &Opened) -> Vec<ThreadE
                         )
                     })
                     .collect(),
-                answers: shown_answers(state, language, &message),
+                answers: shown_answers(state, language, message),
             }
         })
         .collect()

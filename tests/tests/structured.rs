@@ -1,0 +1,488 @@
+//! Structured reports through the real CLI and relay: an organisation's questionnaire in the
+//! signed directory, bad answers refused before anything is sent, answers sealed with the
+//! report and shown to the office, in the register as categories only (never free text),
+//! counted in the figures, and kept as categories in the register stub after a purge.
+//! The office builds the questionnaire with `meldpunt directory questions`.
+
+use std::process::{Command, Stdio};
+
+use meldpunt_end_to_end::{Member, Relay, RelayOptions, TestDirectory, User};
+
+fn structured_relay() -> Relay {
+    Relay::start(RelayOptions {
+        structured: true,
+        ..RelayOptions::default()
+    })
+}
+
+fn report_arguments<'a>(key: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut arguments = vec![
+        "report",
+        "--to",
+        "demo",
+        "--directory-key",
+        key,
+        "--message-file",
+        "-",
+    ];
+    arguments.extend_from_slice(extra);
+    arguments
+}
+
+/// The office's inbox command on `today` (an injected clock), as JSON.
+fn member_on(
+    relay: &Relay,
+    member: &Member,
+    today: &str,
+    command: &str,
+    extra: &[&str],
+) -> (Option<i32>, serde_json::Value, String) {
+    let mut arguments = member.arguments(command, extra);
+    arguments.push("--json");
+    let output = Command::new(meldpunt_end_to_end::binary("meldpunt-cli", "meldpunt"))
+        .args(&arguments)
+        .env("MELDPUNT_HOME", member.user.path("home"))
+        .env("MELDPUNT_RELAY", &relay.url)
+        .env("MELDPUNT_TODAY", today)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    (
+        output.status.code(),
+        serde_json::from_str(&stdout).unwrap_or(serde_json::Value::Null),
+        format!("{stdout}{}", String::from_utf8_lossy(&output.stderr)),
+    )
+}
+
+#[test]
+fn bad_answers_are_refused_before_anything_is_sent() {
+    let relay = structured_relay();
+    let key = relay.directory.signing_key.directory_key().to_string();
+    let reporter = User::new();
+    let member = Member::new(&relay, &relay.directory.demo_office);
+    // Every problem is named at once, with what the question takes; exit code 2.
+    let output = reporter.run(
+        &relay,
+        &report_arguments(
+            &key,
+            &[
+                "--answer",
+                "areas=money,theft",
+                "--answer",
+                "meeting=misschien",
+                "--answer",
+                "since=gisteren",
+                "--answer",
+                "colour=blue",
+            ],
+        ),
+        Some("Een melding met slechte antwoorden BAD-ANSWERS."),
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&output.stderr);
+    for expected in [
+        "nothing was sent",
+        "kind (Kind of misconduct): an answer is required; one of: fraud (Fraud)",
+        "areas (Areas): not one of the options",
+        "meeting (Meeting wanted): answer yes or no",
+        "since (Since): not a date",
+        "colour: there is no such question",
+    ] {
+        assert!(said.contains(expected), "{expected:?} in {said}");
+    }
+    // Without QUESTION=ANSWER, and to an organisation without questions, also refused.
+    let output = reporter.run(
+        &relay,
+        &report_arguments(&key, &["--answer", "kind"]),
+        Some("x"),
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let mut to_other = report_arguments(&key, &["--answer", "kind=fraud"]);
+    to_other[2] = "other";
+    let output = reporter.run(&relay, &to_other, Some("x"));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("asks no questions"));
+    // A consultation takes none.
+    let output = reporter.run(
+        &relay,
+        &[
+            "ask",
+            "--to",
+            "demo",
+            "--directory-key",
+            &key,
+            "--message-file",
+            "-",
+            "--answer",
+            "kind=fraud",
+        ],
+        Some("x"),
+    );
+    assert_eq!(output.status.code(), Some(2));
+    // Nothing reached the relay.
+    member.sync(&relay);
+    assert_eq!(member.list(&relay)["cases"], serde_json::json!([]));
+}
+
+#[test]
+fn a_structured_report_reaches_the_office_and_its_categories_the_register_and_figures() {
+    let relay = structured_relay();
+    let key = relay.directory.signing_key.directory_key().to_string();
+    let reporter = User::new();
+    let answers = reporter.path("answers.txt");
+    std::fs::write(
+        &answers,
+        "areas = money, safety\nperiod=2026-01-01/2026-02-28\n\nunit=Inkoop Noord UNIT-SECRET\n",
+    )
+    .unwrap();
+    let mut arguments = report_arguments(
+        &key,
+        &[
+            "--answer",
+            "kind=fraud",
+            "--answer",
+            "meeting=ja",
+            "--answers-file",
+        ],
+    );
+    arguments.push(answers.to_str().unwrap());
+    arguments.push("--json");
+    let sent: serde_json::Value = serde_json::from_str(&reporter.ok(
+        &relay,
+        &arguments,
+        Some("Er verdwijnt geld bij inkoop REPORT-SECRET."),
+    ))
+    .unwrap();
+    let code = sent["receipt_code"].as_str().unwrap().to_owned();
+
+    // The reporter reads their own answers back.
+    let receipt = reporter.path("receipt.txt");
+    std::fs::write(&receipt, &code).unwrap();
+    let checked = reporter.json(
+        &relay,
+        &[
+            "check",
+            "--directory-key",
+            &key,
+            "--receipt-file",
+            receipt.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(
+        checked["messages"][0]["answers"],
+        serde_json::json!({"areas": "money,safety", "kind": "fraud", "meeting": "yes",
+            "period": "2026-01-01/2026-02-28", "unit": "Inkoop Noord UNIT-SECRET"})
+    );
+    let text = reporter.ok(
+        &relay,
+        &[
+            "check",
+            "--directory-key",
+            &key,
+            "--receipt-file",
+            receipt.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(
+        text.contains("answer · Kind of misconduct: Fraud"),
+        "{text}"
+    );
+
+    // The office sees them, with the questionnaire's labels.
+    let member = Member::new(&relay, &relay.directory.demo_office);
+    member.sync(&relay);
+    let case = member.list(&relay)["cases"][0]["case"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let shown = member.show(&relay, &case);
+    assert_eq!(shown["messages"][0]["answers"]["kind"], "fraud", "{shown}");
+    let output = member
+        .user
+        .run(&relay, &member.arguments("show", &[&case]), None);
+    let printed = String::from_utf8_lossy(&output.stdout);
+    for expected in [
+        "answer · Kind of misconduct: Fraud",
+        "answer · Areas: Money, Safety",
+        "answer · Period: 2026-01-01/2026-02-28",
+        "answer · Meeting wanted: yes",
+    ] {
+        assert!(printed.contains(expected), "{expected:?} in {printed}");
+    }
+
+    // The register: categories only — never the report's text, nor a short text answer.
+    let output = member
+        .user
+        .run(&relay, &member.arguments("register", &["--csv"]), None);
+    let register = String::from_utf8(output.stdout).unwrap();
+    assert!(register.lines().next().unwrap().contains(",answers,"));
+    assert!(
+        register.contains("areas=money,safety; kind=fraud; meeting=yes"),
+        "{register}"
+    );
+    for secret in ["REPORT-SECRET", "UNIT-SECRET", "2026-01-01"] {
+        assert!(!register.contains(secret), "{secret} in {register}");
+    }
+    // The figures count answers, small counts hidden.
+    let output = member
+        .user
+        .run(&relay, &member.arguments("stats", &["--csv"]), None);
+    let figures = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        figures.contains("reports per answer,kind=fraud,fewer than 5"),
+        "{figures}"
+    );
+    assert!(!figures.contains("UNIT-SECRET"), "{figures}");
+
+    // Purged at its retention date, the register stub keeps the categories only.
+    let today = meldpunt_crypto::Day::from(time::OffsetDateTime::now_utc().date());
+    let later = today.plus_days(1).to_string();
+    let ok = |day: &str, command: &str, extra: &[&str]| {
+        let (status, answer, printed) = member_on(&relay, &member, day, command, extra);
+        assert_eq!(status, Some(0), "{command} {extra:?}: {printed}");
+        answer
+    };
+    let today = today.to_string();
+    ok(&today, "reply", &[&case, "--ack"]);
+    ok(&today, "close", &[&case]);
+    let reason = member.user.path("reason.txt");
+    std::fs::write(&reason, "Afgehandeld.").unwrap();
+    ok(
+        &today,
+        "retention",
+        &[
+            &case,
+            "--until",
+            &later,
+            "--reason-file",
+            reason.to_str().unwrap(),
+        ],
+    );
+    ok(&later, "sync", &[]);
+    ok(&later, "purge", &[&case]);
+    let register = ok(&later, "register", &[]);
+    assert_eq!(
+        register["cases"][0]["answers"],
+        serde_json::json!({"areas": "money,safety", "kind": "fraud", "meeting": "yes"}),
+        "{register}"
+    );
+    for file in meldpunt_end_to_end::files_under(std::path::Path::new(&member.store)) {
+        let bytes = std::fs::read(&file).unwrap();
+        for secret in [&b"UNIT-SECRET"[..], b"REPORT-SECRET"] {
+            assert!(
+                !meldpunt_end_to_end::contains(&bytes, secret),
+                "{} keeps a purged answer",
+                file.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn a_hostile_client_s_free_text_in_a_choice_question_is_shown_but_never_registered() {
+    let relay = structured_relay();
+    // A client with its own idea of the questionnaire: `kind` as free text.
+    let mut questions = TestDirectory::questionnaire();
+    questions[0].kind = meldpunt_crypto::QuestionKind::Text;
+    questions[0].options.clear();
+    let organisation = meldpunt_crypto::Organisation {
+        id: "demo".into(),
+        name: meldpunt_crypto::LocalisedName {
+            nl: "Demo".into(),
+            en: "Demo".into(),
+        },
+        recipients: Vec::new(),
+        questions,
+        channels: Vec::new(),
+    };
+    let answers = organisation
+        .answers(&[("kind".into(), "Jan Jansen van Inkoop".into())])
+        .unwrap();
+    let reporter = meldpunt_end_to_end::Reporter::new();
+    let sealed = meldpunt_crypto::Message::report(
+        &reporter.code,
+        vec![meldpunt_crypto::RecipientAddress {
+            organisation: "demo".into(),
+            recipient: "integrity-office".into(),
+        }],
+        meldpunt_crypto::Content::text(
+            meldpunt_crypto::Day::from(time::OffsetDateTime::now_utc().date()),
+            "Een melding.",
+        )
+        .with_answers(answers),
+    )
+    .seal(&[
+        relay.directory.demo_office.recipient(),
+        relay.directory.demo_colleague.recipient(),
+        reporter.code.reply_identity().recipient(),
+    ])
+    .unwrap()
+    .into_bytes();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let status = runtime.block_on(async { reporter.create(&relay, "demo", sealed).await.status() });
+    assert_eq!(status, 201);
+    let member = Member::new(&relay, &relay.directory.demo_office);
+    member.sync(&relay);
+    let case = member.list(&relay)["cases"][0]["case"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Shown to the office as written (it is the report), but not a category.
+    let output = member
+        .user
+        .run(&relay, &member.arguments("show", &[&case]), None);
+    assert!(String::from_utf8_lossy(&output.stdout)
+        .contains("answer · Kind of misconduct: Jan Jansen van Inkoop"));
+    let (status, register, printed) = member.run_at(&relay.url, "register", &[], None);
+    assert_eq!(status, Some(0), "{printed}");
+    assert_eq!(
+        register["cases"][0]["answers"],
+        serde_json::json!({}),
+        "{register}"
+    );
+}
+
+#[test]
+fn an_office_sets_its_questionnaire_and_channels_in_the_draft_and_a_bad_one_changes_nothing() {
+    let office = User::new();
+    let draft = office.path("directory.json");
+    let signing_key = office.path("directory.key");
+    let draft_argument = draft.to_str().unwrap();
+    let run = |arguments: &[&str]| office.run_at("", arguments, None);
+    let identity = meldpunt_crypto::IdentityKey::generate();
+    let init = run(&[
+        "directory",
+        "init",
+        "--file",
+        draft_argument,
+        "--signing-key",
+        signing_key.to_str().unwrap(),
+    ]);
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let recipient_key = identity.recipient().to_string();
+    let office_key = identity.office_signing_key().office_key().to_string();
+    let added = run(&[
+        "directory",
+        "add-recipient",
+        "--file",
+        draft_argument,
+        "--organisation",
+        "demo",
+        "--organisation-name-nl",
+        "Demo",
+        "--organisation-name-en",
+        "Demo",
+        "--recipient",
+        "integrity-office",
+        "--role",
+        "integrity-office",
+        "--name-nl",
+        "Bureau",
+        "--name-en",
+        "Office",
+        "--key",
+        &recipient_key,
+        "--signing-key",
+        &office_key,
+    ]);
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let before = std::fs::read(&draft).unwrap();
+    // A choice question with one option, and a file that is not JSON: refused, unchanged.
+    let bad = office.path("bad.json");
+    std::fs::write(
+        &bad,
+        r#"[{"id": "kind", "label": {"nl": "Soort", "en": "Kind"}, "kind": "choice", "options": [{"id": "fraud", "label": {"nl": "Fraude", "en": "Fraud"}}]}]"#,
+    )
+    .unwrap();
+    for file in [bad.to_str().unwrap(), "/nonexistent/questions.json"] {
+        let output = run(&[
+            "directory",
+            "questions",
+            "--file",
+            draft_argument,
+            "--organisation",
+            "demo",
+            "--from",
+            file,
+        ]);
+        assert_ne!(output.status.code(), Some(0));
+        assert_eq!(std::fs::read(&draft).unwrap(), before);
+    }
+    let output = run(&[
+        "directory",
+        "questions",
+        "--file",
+        draft_argument,
+        "--organisation",
+        "demo",
+        "--from",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("needs 2 to 64 options"));
+    // The vector questionnaire and two channels are accepted and shown.
+    let questions = office.path("questions.json");
+    std::fs::write(
+        &questions,
+        serde_json::to_string(&TestDirectory::questionnaire()).unwrap(),
+    )
+    .unwrap();
+    let channels = office.path("channels.json");
+    std::fs::write(
+        &channels,
+        serde_json::to_string(&TestDirectory::channels()).unwrap(),
+    )
+    .unwrap();
+    for (part, file) in [("questions", &questions), ("channels", &channels)] {
+        let output = run(&[
+            "directory",
+            part,
+            "--file",
+            draft_argument,
+            "--organisation",
+            "demo",
+            "--from",
+            file.to_str().unwrap(),
+        ]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let shown = run(&["directory", "show", draft_argument]);
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    for expected in [
+        "kind * [choice] Soort misstand / Kind of misconduct",
+        "fraud — Fraude / Fraud",
+        "meeting [yes-no]",
+        "Where else to go:",
+        "Huis voor Klokkenluiders / Whistleblowers Authority (Huis voor Klokkenluiders) — https://www.huisvoorklokkenluiders.nl",
+    ] {
+        assert!(shown.contains(expected), "{expected:?} in {shown}");
+    }
+    // Cleared again.
+    let output = run(&[
+        "directory",
+        "questions",
+        "--file",
+        draft_argument,
+        "--organisation",
+        "demo",
+        "--clear",
+    ]);
+    assert!(output.status.success());
+    let shown = run(&["directory", "show", draft_argument]);
+    assert!(!String::from_utf8_lossy(&shown.stdout).contains("[choice]"));
+}
