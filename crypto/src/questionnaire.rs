@@ -435,17 +435,24 @@ pub(crate) fn describe(questions: &[Question], answers: &Answers) -> Vec<Describ
         .iter()
         .filter_map(|question| {
             let answer = answers.get(&question.id)?;
-            let value = if question.kind.has_options() {
-                answer
-                    .split(',')
-                    .map(|part| match question.option(part) {
-                        Some(option) => AnswerText::Option(option.label.clone()),
-                        None => AnswerText::Written(part.to_owned()),
-                    })
-                    .collect()
-            } else {
-                vec![AnswerText::Written(answer.to_owned())]
-            };
+            let value =
+                if question.kind == QuestionKind::YesNo && (answer == "yes" || answer == "no") {
+                    let yes = answer == "yes";
+                    vec![AnswerText::Option(LocalisedName {
+                        nl: if yes { "ja" } else { "nee" }.to_owned(),
+                        en: answer.to_owned(),
+                    })]
+                } else if question.kind.has_options() {
+                    answer
+                        .split(',')
+                        .map(|part| match question.option(part) {
+                            Some(option) => AnswerText::Option(option.label.clone()),
+                            None => AnswerText::Written(part.to_owned()),
+                        })
+                        .collect()
+                } else {
+                    vec![AnswerText::Written(answer.to_owned())]
+                };
             Some(DescribedAnswer {
                 question: question.id.clone(),
                 label: Some(question.label.clone()),

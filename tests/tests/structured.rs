@@ -486,3 +486,218 @@ fn an_office_sets_its_questionnaire_and_channels_in_the_draft_and_a_bad_one_chan
     let shown = run(&["directory", "show", draft_argument]);
     assert!(!String::from_utf8_lossy(&shown.stdout).contains("[choice]"));
 }
+
+/// A small deterministic generator (xorshift), so that a failure can be replayed.
+struct Generator(u64);
+
+impl Generator {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % below
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_figures_of_a_thousand_structured_reports_match_an_independent_count() {
+    let relay = structured_relay();
+    let directory = &relay.directory;
+    let organisation = meldpunt_crypto::Organisation {
+        id: "demo".into(),
+        name: meldpunt_crypto::LocalisedName {
+            nl: "Demo".into(),
+            en: "Demo".into(),
+        },
+        recipients: Vec::new(),
+        questions: TestDirectory::questionnaire(),
+        channels: Vec::new(),
+    };
+    let office_address = meldpunt_crypto::RecipientAddress {
+        organisation: "demo".into(),
+        recipient: "integrity-office".into(),
+    };
+    let today = meldpunt_crypto::Day::from(time::OffsetDateTime::now_utc().date());
+    let session = meldpunt_end_to_end::office_session(&relay, "demo", &directory.demo_office).await;
+    let mut generator = Generator(0x9e37_79b9_7f4a_7c15);
+    let http = meldpunt_end_to_end::client();
+    // The count made here, independently of the CLI.
+    let mut kinds: std::collections::BTreeMap<&str, u32> = Default::default();
+    let mut meetings: std::collections::BTreeMap<&str, u32> = Default::default();
+    let mut areas: std::collections::BTreeMap<&str, u32> = Default::default();
+    let mut acknowledged = 0u32;
+    for index in 0..1000u32 {
+        // Three reports of the rare kind: it must never be shown as a number.
+        let kind = if index < 3 {
+            "other"
+        } else if generator.next(5) < 3 {
+            "fraud"
+        } else {
+            "bullying"
+        };
+        *kinds.entry(kind).or_default() += 1;
+        let mut typed = vec![("kind".to_owned(), kind.to_owned())];
+        match generator.next(10) {
+            0 => {}
+            1..=3 => typed.push(("meeting".into(), "yes".into())),
+            _ => typed.push(("meeting".into(), "no".into())),
+        }
+        if let Some((_, meeting)) = typed.iter().find(|(question, _)| question == "meeting") {
+            *meetings
+                .entry(if meeting == "yes" { "yes" } else { "no" })
+                .or_default() += 1;
+        }
+        let chosen: Vec<&str> = ["money", "safety"]
+            .into_iter()
+            .filter(|_| generator.next(2) == 0)
+            .collect();
+        for area in &chosen {
+            *areas.entry(area).or_default() += 1;
+        }
+        typed.push(("areas".into(), chosen.join(",")));
+        typed.push(("unit".into(), format!("Afdeling FREE-TEXT-{index}")));
+        let reporter = meldpunt_end_to_end::Reporter::new();
+        let report = meldpunt_crypto::Message::report(
+            &reporter.code,
+            vec![office_address.clone()],
+            meldpunt_crypto::Content::text(today, format!("Melding REPORT-TEXT-{index}."))
+                .with_answers(organisation.answers(&typed).unwrap()),
+        );
+        let sealed = report
+            .seal(&[
+                directory.demo_office.recipient(),
+                directory.demo_colleague.recipient(),
+                reporter.code.reply_identity().recipient(),
+            ])
+            .unwrap()
+            .into_bytes();
+        // One HTTP client for all (a new one per request would cost more than the report).
+        let offer: meldpunt_wire::ChallengeOffer = http
+            .get(format!("{}/api/v1/challenge", relay.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let mut request = http
+            .post(format!("{}/api/v1/mailboxes", relay.url))
+            .header("authorization", reporter.bearer())
+            .header("meldpunt-organisation", "demo")
+            .header("meldpunt-recipients", "integrity-office")
+            .header("content-type", "application/octet-stream")
+            .body(sealed);
+        if let Some(wire) = offer.challenge.filter(|_| offer.required) {
+            let challenge = meldpunt_crypto::Challenge::from_wire(&wire).unwrap();
+            let stamp = challenge
+                .solve(&reporter.token().mailbox_id(), |_| true)
+                .unwrap();
+            request = request.header("meldpunt-stamp", stamp.to_wire());
+        }
+        assert_eq!(request.send().await.unwrap().status(), 201);
+        // Two in five are acknowledged (today, so in time).
+        if index % 5 < 2 {
+            acknowledged += 1;
+            let acknowledgement = meldpunt_crypto::Message::answering(
+                &directory.demo_office.office_signing_key(),
+                office_address.clone(),
+                &report,
+                true,
+                1,
+                meldpunt_crypto::Content::text(today, "Ontvangen."),
+            )
+            .unwrap()
+            .seal(&[
+                directory.demo_office.recipient(),
+                directory.demo_colleague.recipient(),
+                reporter.code.reply_identity().recipient(),
+            ])
+            .unwrap()
+            .into_bytes();
+            let path = format!(
+                "/api/v1/office/mailboxes/{}/messages",
+                reporter.token().mailbox_id().to_wire()
+            );
+            let response = http
+                .post(format!("{}{path}", relay.url))
+                .header("authorization", &session)
+                .header("content-type", "application/octet-stream")
+                .body(acknowledgement)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 201);
+        }
+    }
+
+    let member = Member::new(&relay, &directory.demo_office);
+    let month_later = today.plus_days(30).to_string();
+    let (status, figures, printed) = tokio::task::block_in_place(|| {
+        member.sync(&relay);
+        member_on(&relay, &member, &month_later, "stats", &[])
+    });
+    assert_eq!(status, Some(0), "{printed}");
+
+    // What the figures must say, from the count above and the small-count rule: a count under
+    // 5 is "fewer than 5", and then the smallest other count of its group is withheld.
+    let published = |counts: &std::collections::BTreeMap<&str, u32>| {
+        let hidden: Vec<&str> = counts
+            .iter()
+            .filter(|(_, count)| (1..5).contains(*count))
+            .map(|(key, _)| *key)
+            .collect();
+        let withheld = (hidden.len() == 1)
+            .then(|| {
+                counts
+                    .iter()
+                    .filter(|(_, count)| **count >= 5)
+                    .min_by_key(|(_, count)| **count)
+                    .map(|(key, _)| *key)
+            })
+            .flatten();
+        counts
+            .iter()
+            .map(|(key, count)| {
+                let shown = if hidden.contains(key) {
+                    serde_json::json!("fewer than 5")
+                } else if Some(*key) == withheld {
+                    serde_json::json!("withheld")
+                } else {
+                    serde_json::json!(count)
+                };
+                ((*key).to_owned(), shown)
+            })
+            .collect::<serde_json::Map<String, serde_json::Value>>()
+    };
+    assert_eq!(figures["reports"], 1000, "{figures}");
+    assert_eq!(
+        figures["per_answer"]["kind"],
+        serde_json::Value::Object(published(&kinds))
+    );
+    assert_eq!(figures["per_answer"]["kind"]["other"], "fewer than 5");
+    assert_eq!(
+        figures["per_answer"]["meeting"],
+        serde_json::Value::Object(published(&meetings))
+    );
+    assert_eq!(
+        figures["per_answer"]["areas"],
+        serde_json::Value::Object(published(&areas))
+    );
+    // Free text is never a category.
+    assert!(figures["per_answer"].get("unit").is_none(), "{figures}");
+    assert!(!figures.to_string().contains("FREE-TEXT"));
+    assert_eq!(
+        figures["per_month"][&today.to_string()[..7]],
+        1000,
+        "{figures}"
+    );
+    // A month on, the 600 never acknowledged missed their 7 days: 40% in time.
+    assert_eq!(
+        figures["acknowledged_in_time"]["percent"],
+        (acknowledged * 100 + 500) / 1000
+    );
+    assert_eq!(figures["acknowledged_in_time"]["of"], 1000);
+    assert_eq!(figures["median_days_to_acknowledgement"], 0);
+    assert_eq!(figures["fed_back_in_time"]["of"], 0);
+    assert_eq!(figures["open_by_age"]["under 1 month"], 1000, "{figures}");
+}

@@ -1420,3 +1420,132 @@ async fn the_page_shows_progress_and_an_honest_estimate_while_it_solves() {
         assert_eq!(code.len(), 39, "{code}");
     }
 }
+
+/// A structured report in the browser: the directory's questions on the form, bad answers
+/// refused next to their question (nothing stored), good ones sealed with the report, read
+/// by the office and shown back to the reporter; the start page lists where else to go.
+async fn structured_report_in_the_browser(javascript: bool) {
+    let relay = Relay::start(RelayOptions {
+        extra_config: QUICK_FORMS.into(),
+        structured: true,
+        ..RelayOptions::default()
+    });
+    let mode = if javascript { "script" } else { "no-script" };
+    let (query, language) = if javascript {
+        ("?lang=en", "en")
+    } else {
+        ("", "nl")
+    };
+    let browser = Browser::start(javascript).await;
+
+    browser.open(&format!("{}/{query}", relay.url)).await;
+    let channels = browser.text("#channels").await;
+    assert!(channels.contains("Huis voor Klokkenluiders"), "{channels}");
+    assert!(channels.contains("+31 88 1805 250"), "{channels}");
+    browser
+        .screenshot(&format!("start-channels-{mode}-{language}"))
+        .await;
+
+    browser.open(&format!("{}/report{query}", relay.url)).await;
+    browser.wait_for(&format!("#mode[data-mode={mode}]")).await;
+    browser.click("#organisation-demo").await;
+    browser
+        .type_into("#body", "Er verdwijnt geld bij inkoop WEB-STRUCTURED.")
+        .await;
+    // No kind (required), a period that ends before it starts, a short text too long.
+    browser
+        .set_value("#answer-demo-period-from", "2026-03-01")
+        .await;
+    browser
+        .set_value("#answer-demo-period-to", "2026-02-01")
+        .await;
+    browser
+        .set_value("#answer-demo-unit", &"x".repeat(1001))
+        .await;
+    browser.click("#report-form button[type=submit]").await;
+    let required = field_error(&browser, "answer-demo-kind").await;
+    let reversed = field_error(&browser, "answer-demo-period").await;
+    let long = field_error(&browser, "answer-demo-unit").await;
+    if javascript {
+        assert!(required.contains("Answer this question"), "{required}");
+        assert!(reversed.contains("ends before it starts"), "{reversed}");
+        assert!(long.contains("longer than 1000"), "{long}");
+    } else {
+        assert!(required.contains("Beantwoord deze vraag"), "{required}");
+        assert!(reversed.contains("eindigt voordat"), "{reversed}");
+        assert!(long.contains("langer dan 1000"), "{long}");
+        // The text and the answers typed so far are kept.
+        assert_eq!(
+            browser.value("#body").await,
+            "Er verdwijnt geld bij inkoop WEB-STRUCTURED."
+        );
+        assert_eq!(
+            browser.value("#answer-demo-period-from").await,
+            "2026-03-01"
+        );
+    }
+    browser
+        .screenshot(&format!("report-questions-errors-{mode}-{language}"))
+        .await;
+    if javascript {
+        let violations = browser.accessibility_violations().await;
+        assert!(violations.is_empty(), "{violations:?}");
+    }
+    assert_eq!(stored(&relay, "mailboxes").await, 0);
+
+    browser.click("#answer-demo-kind-fraud").await;
+    browser.click("#answer-demo-areas-money").await;
+    browser.click("#answer-demo-areas-safety").await;
+    browser.click("#answer-demo-meeting-yes").await;
+    browser
+        .set_value("#answer-demo-period-to", "2026-04-30")
+        .await;
+    browser.set_value("#answer-demo-unit", "Inkoop Noord").await;
+    browser
+        .screenshot(&format!("report-questions-{mode}-{language}"))
+        .await;
+    browser.click("#report-form button[type=submit]").await;
+    let code = browser.text("#receipt-code").await;
+    assert_eq!(stored(&relay, "mailboxes").await, 1);
+
+    let office = Office::new(&relay);
+    assert_eq!(office.sync(&relay), ["report"]);
+    let case = office.only_case(&relay);
+    let shown = office.inbox(&relay, &["show", &case], None);
+    assert_eq!(
+        shown["messages"][0]["answers"],
+        serde_json::json!({"areas": "money,safety", "kind": "fraud", "meeting": "yes",
+            "period": "2026-03-01/2026-04-30", "unit": "Inkoop Noord"}),
+        "{shown}"
+    );
+
+    submit_code(&browser, &relay.url, query, &code, javascript).await;
+    browser.wait_for("dl.answers").await;
+    let answers = browser.text("dl.answers").await;
+    if javascript {
+        assert!(
+            answers.contains("Kind of misconduct") && answers.contains("Fraud"),
+            "{answers}"
+        );
+        assert!(answers.contains("Money, Safety"), "{answers}");
+    } else {
+        assert!(
+            answers.contains("Soort misstand") && answers.contains("Fraude"),
+            "{answers}"
+        );
+        assert!(answers.contains("Geld, Veiligheid"), "{answers}");
+    }
+    browser
+        .screenshot(&format!("thread-answers-{mode}-{language}"))
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_structured_report_without_javascript_is_checked_on_arrival_and_read_back() {
+    structured_report_in_the_browser(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_structured_report_with_javascript_is_checked_and_sealed_in_the_browser() {
+    structured_report_in_the_browser(true).await;
+}

@@ -329,7 +329,10 @@ async function submitReport(form, consultation = null) {
     status(form, "");
     return showErrors(
       form,
-      checked.problems.map(({ question, problem }) => [`answer-${organisation}-${question}`, page.text.answerProblems[problem]]),
+      checked.problems.map(({ question, problem }) => {
+        const label = questions.find((candidate) => candidate.id === question)?.label[page.language === "en" ? "en" : "nl"] ?? question;
+        return [`answer-${organisation}-${question}`, `${label}: ${page.text.answerProblems[problem]}`];
+      }),
     );
   }
   // A consultation goes to confidential advisers only, as the directory says they are.

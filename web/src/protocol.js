@@ -425,7 +425,10 @@ export function describeAnswers(questions, answers, language) {
   for (const question of questions) {
     const answer = answers[question.id];
     if (answer === undefined) continue;
-    const values = CHOICE_KINDS.includes(question.kind)
+    const yesNo = { yes: { nl: "ja", en: "yes" }, no: { nl: "nee", en: "no" } };
+    const values = question.kind === "yes-no" && yesNo[answer]
+      ? [yesNo[answer][language]]
+      : CHOICE_KINDS.includes(question.kind)
       ? answer.split(",").map((part) => question.options.find((option) => option.id === part)?.label[language] ?? part)
       : [answer];
     shown.push({ question: question.id, label: question.label[language], values });

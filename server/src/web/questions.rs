@@ -72,9 +72,19 @@ pub(crate) fn read(
         Ok(answers) => Some(answers),
         Err(problems) => {
             for problem in problems {
+                let label = organisation
+                    .questions
+                    .iter()
+                    .find(|question| question.id == problem.question)
+                    .map_or(problem.question.as_str(), |question| {
+                        localised(&question.label, language)
+                    });
                 errors.add(
                     field_id(&organisation.id, &problem.question),
-                    problem_text(language.text(), problem.problem),
+                    format!(
+                        "{label}: {}",
+                        problem_text(language.text(), problem.problem)
+                    ),
                 );
             }
             None
