@@ -118,6 +118,15 @@ impl Browser {
         }
     }
 
+    /// The address the browser shows now.
+    pub async fn current_url(&self) -> String {
+        self.client
+            .current_url()
+            .await
+            .expect("an address")
+            .to_string()
+    }
+
     /// Opens a URL.
     pub async fn open(&self, url: &str) {
         self.client.goto(url).await.expect("the page loads");

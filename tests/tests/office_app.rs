@@ -1285,3 +1285,84 @@ async fn the_app_asks_to_purge_at_the_retention_date_and_only_with_the_box_ticke
     let (_, register) = page(&app, &session, "/register?lang=en").await;
     assert!(register.contains(&case), "{register}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_structured_report_shows_its_answers_in_the_app_and_its_categories_in_the_figures() {
+    let relay = Relay::start(RelayOptions {
+        structured: true,
+        ..RelayOptions::default()
+    });
+    let key = relay.directory.signing_key.directory_key().to_string();
+    let reporter = User::new();
+    for (index, kind) in ["fraud", "fraud", "fraud", "fraud", "fraud", "bullying"]
+        .iter()
+        .enumerate()
+    {
+        let kind = format!("kind={kind}");
+        let unit = format!("unit=Inkoop UNIT-TEXT-{index}");
+        reporter.ok(
+            &relay,
+            &[
+                "report",
+                "--to",
+                "demo",
+                "--directory-key",
+                &key,
+                "--message-file",
+                "-",
+                "--answer",
+                &kind,
+                "--answer",
+                "areas=money,safety",
+                "--answer",
+                "meeting=yes",
+                "--answer",
+                &unit,
+            ],
+            Some("Er verdwijnt geld bij inkoop."),
+        );
+    }
+    let office = User::new();
+    let app = OfficeApp::start(&relay, &office);
+    let browser = Browser::start(true).await;
+    browser.open(&app.first).await;
+    browser.wait_for("form.sync button").await;
+    browser.click("form.sync button").await;
+    browser.wait_for("table tbody tr").await;
+    browser.click("table tbody tr a").await;
+    for language in ["nl", "en"] {
+        let url = browser.current_url().await;
+        let url = url.split('?').next().unwrap().to_owned();
+        browser.open(&format!("{url}?lang={language}")).await;
+        let answers = browser.text("dl.answers").await;
+        let (question, option) = if language == "nl" {
+            ("Soort misstand", "Geld, Veiligheid")
+        } else {
+            ("Kind of misconduct", "Money, Safety")
+        };
+        assert!(
+            answers.contains(question) && answers.contains(option),
+            "{answers}"
+        );
+        assert!(answers.contains("UNIT-TEXT"), "{answers}");
+        shown_and_accessible(&browser, &format!("office-answers-{language}")).await;
+    }
+    // The figures count the choices; the short text is no category.
+    browser.open(&format!("{}/stats?lang=en", app.origin)).await;
+    browser.wait_for("#answer-kind-title").await;
+    let source = browser.source().await;
+    assert!(
+        source.contains("Reports by answer: Kind of misconduct"),
+        "{source}"
+    );
+    assert!(!source.contains("UNIT-TEXT"), "{source}");
+    browser
+        .open(&format!("{}/register?lang=en", app.origin))
+        .await;
+    let register = browser.text("main").await;
+    assert!(
+        register.contains("areas=money,safety; kind=fraud; meeting=yes"),
+        "{register}"
+    );
+    assert!(!register.contains("UNIT-TEXT"), "{register}");
+}
