@@ -139,6 +139,7 @@ fn write_relay_files(
     directory.organisations.push(Organisation {
         questions: Vec::new(),
         channels: Vec::new(),
+        evaluation: Vec::new(),
         id: "demo".into(),
         name: LocalisedName {
             nl: "Demo".into(),

@@ -30,6 +30,14 @@ use crate::store::{Case, QuarantinedMessage, Store, StoredMessage};
 use crate::team;
 use meldpunt_wire::OfficeEntry;
 
+/// The closing message sent when none is given: the case is closed, and the reporter is
+/// invited to evaluate the process (Dutch, then English).
+pub const CLOSING_TEXT: &str = "Wij hebben de behandeling van uw melding afgerond. Dank voor uw melding. \
+U kunt dit gesprek blijven lezen en ons nog berichten sturen. Wij stellen het op prijs als u het proces \
+beoordeelt: dat duurt een minuut en helpt ons het beter te doen.\n\n\
+We have finished handling your report. Thank you for reporting. You can keep reading this conversation \
+and still send us messages. We would value your evaluation of the process: it takes a minute and helps us do better.";
+
 /// The standard acknowledgement of receipt.
 pub const ACKNOWLEDGEMENT_TEXT: &str = "Wij hebben uw melding ontvangen. U hoort binnen drie maanden van ons wat er met uw melding gebeurt. \
 U kunt ons via dit kanaal aanvullende informatie sturen; bewaar uw ontvangstcode goed.\n\n\
@@ -440,10 +448,14 @@ impl Inbox {
             process_guides: process_guides.clone(),
             advisers: advisers.clone(),
         };
-        store.state.questions = session
+        let organisation = session
             .directory
-            .organisation(&session.address.organisation)
+            .organisation(&session.address.organisation);
+        store.state.questions = organisation
             .map(|organisation| organisation.questions.clone())
+            .unwrap_or_default();
+        store.state.evaluation_questions = organisation
+            .map(meldpunt_crypto::Organisation::evaluation_questions)
             .unwrap_or_default();
         for case in store.state.cases.values_mut() {
             case.check.set_signers(signers.to_vec());
@@ -642,6 +654,7 @@ impl Inbox {
         let figures = Statistics::of(
             store.state.cases.values(),
             &store.state.questions,
+            &store.state.evaluation_questions,
             from,
             to,
             today(),
@@ -883,6 +896,7 @@ impl Inbox {
                         "handed_over_by": stored.handed_over_by.map(|key| key.to_string()),
                         "body": message.body.as_str(),
                         "answers": &message.answers,
+                        "purpose": message.purpose.as_str(),
                         "attachments": message.attachments.iter().map(|a| json!({"name": a.name, "size": a.size, "id": a.location})).collect::<Vec<_>>(),
                         "identity_shared_with": crate::reporter::shared_with(message),
                         "shared_identity": shared_identity(message, &identities).as_deref().map(String::as_str),
@@ -983,10 +997,15 @@ impl Inbox {
         }
         for (stored, message) in &thread {
             println!(
-                "\n── {} · {} · {} · written {}{}{} ──{}",
+                "\n── {} · {} · {}{} · written {}{}{} ──{}",
                 stored.position,
                 stored.author,
                 message.kind.as_str(),
+                match message.purpose {
+                    meldpunt_crypto::Purpose::Message => "",
+                    meldpunt_crypto::Purpose::Closing => " (closing)",
+                    meldpunt_crypto::Purpose::Evaluation => " (evaluation of the process)",
+                },
                 message.written_on,
                 if stored.unverified {
                     " · NOT VERIFIED"
@@ -997,7 +1016,9 @@ impl Inbox {
                 missing_note(stored.missing_before)
             );
             println!("{}", printable(message.body.trim_end(), 0));
-            for line in crate::questionnaire::lines(&store.state.questions, &message.answers) {
+            for line in
+                crate::questionnaire::lines(store.state.questions_for(message), &message.answers)
+            {
                 println!("  answer · {}", printable(&line, 0));
             }
             if let Some(with) = crate::reporter::shared_with(message) {
@@ -1048,6 +1069,7 @@ impl Inbox {
             &identities,
             id,
             acknowledgement,
+            meldpunt_crypto::Purpose::Message,
             || {
                 if acknowledgement {
                     match message_file {
@@ -1081,6 +1103,7 @@ impl Inbox {
         identities: &[IdentityKey],
         id: &str,
         acknowledgement: bool,
+        purpose: meldpunt_crypto::Purpose,
         body: &str,
         planned: Vec<attachments::Planned>,
     ) -> Result<Message> {
@@ -1088,6 +1111,7 @@ impl Inbox {
             identities,
             id,
             acknowledgement,
+            purpose,
             || Ok(zeroize::Zeroizing::new(body.to_owned())),
             || Ok(planned),
         )
@@ -1101,6 +1125,7 @@ impl Inbox {
         identities: &[IdentityKey],
         id: &str,
         acknowledgement: bool,
+        purpose: meldpunt_crypto::Purpose,
         body: impl FnOnce() -> Result<zeroize::Zeroizing<String>>,
         attachments: impl FnOnce() -> Result<Vec<attachments::Planned>>,
     ) -> Result<(String, Message)> {
@@ -1179,6 +1204,7 @@ impl Inbox {
             acknowledgement,
             case.sent_sequence,
             Content {
+                purpose,
                 answers: Default::default(),
                 written_on: today(),
                 body: body.to_string().into(),
@@ -1219,15 +1245,62 @@ impl Inbox {
     }
 
     /// `meldpunt inbox close`.
-    pub fn close(&self, id: &str) -> Result<()> {
+    ///
+    /// A report is closed with a closing message to the reporter (`message_file`, else
+    /// [`CLOSING_TEXT`]) that invites them to evaluate the process, unless `silently`; a
+    /// consultation is closed without one.
+    pub fn close(&self, id: &str, message_file: Option<&Path>, silently: bool) -> Result<()> {
         let identities = input::identities(&self.identity)?;
-        let case_id = self.set_closed(&identities, id, true)?;
+        let (case_id, tell) =
+            self.close_telling(&identities, id, silently, || match message_file {
+                Some(path) => input::message(Some(path), "closing message"),
+                None => Ok(zeroize::Zeroizing::new(CLOSING_TEXT.to_owned())),
+            })?;
         if self.json {
-            println!("{}", json!({ "case": case_id, "status": "closed" }));
+            println!(
+                "{}",
+                json!({ "case": case_id, "status": "closed", "closing_message_sent": tell })
+            );
+        } else if tell {
+            println!(
+                "Closed case {case_id}; the reporter was told and invited to evaluate the process."
+            );
         } else {
             println!("Closed case {case_id}.");
         }
         Ok(())
+    }
+
+    /// Closes case `id` as `identities`: a report not closed yet first gets the closing
+    /// message `body` gives (a reply that invites the reporter to evaluate), unless
+    /// `silently`. Returns the case id and whether the reporter was told.
+    pub fn close_telling(
+        &self,
+        identities: &[IdentityKey],
+        id: &str,
+        silently: bool,
+        body: impl FnOnce() -> Result<zeroize::Zeroizing<String>>,
+    ) -> Result<(String, bool)> {
+        let (report, already_closed) = {
+            let mut store = Store::open(&self.store, identities)?;
+            let case = store.case_mut(id)?;
+            (
+                !case.is_consultation() && case.has_report(),
+                case.current_status() == CaseStatus::Closed,
+            )
+        };
+        let tell = !silently && report && !already_closed;
+        if tell {
+            self.send_with(
+                identities,
+                id,
+                false,
+                meldpunt_crypto::Purpose::Closing,
+                body,
+                || Ok(Vec::new()),
+            )?;
+        }
+        Ok((self.set_closed(identities, id, true)?, tell))
     }
 
     /// `meldpunt inbox reopen`.

@@ -239,6 +239,25 @@ enum Command {
         #[arg(long)]
         keep_metadata: bool,
     },
+    /// Evaluate how your report was handled, once the office closed it (optional; asks for
+    /// your receipt code, then the organisation's evaluation questions).
+    Evaluate {
+        #[command(flatten)]
+        relay: RelayOptions,
+        /// Read the receipt code from this file instead of a hidden prompt.
+        #[arg(long)]
+        receipt_file: Option<PathBuf>,
+        /// An answer, as QUESTION=ANSWER; repeat for several. Unanswered questions are asked
+        /// on a terminal.
+        #[arg(long, value_name = "QUESTION=ANSWER")]
+        answer: Vec<String>,
+        /// Read answers from this file, one QUESTION=ANSWER per line.
+        #[arg(long)]
+        answers_file: Option<PathBuf>,
+        /// Anything else you want to say, from this file or - for standard input.
+        #[arg(long)]
+        message_file: Option<PathBuf>,
+    },
     /// Share your name or contact details with one recipient of your report only (say the
     /// external confidential adviser): sealed to their keys alone; the other recipients see
     /// that you shared it with them, never what. Asks for your receipt code.
@@ -672,12 +691,20 @@ enum InboxCommand {
         #[arg(long)]
         remove: bool,
     },
-    /// Close a case (for the whole team).
+    /// Close a case (for the whole team). A report's reporter is told in a closing message
+    /// that invites them to evaluate the process.
     Close {
         #[command(flatten)]
         options: InboxOptions,
         /// The case id.
         case: String,
+        /// The closing message, from this file or - for standard input (default: a standard
+        /// text in Dutch and English).
+        #[arg(long, conflicts_with = "silently")]
+        message_file: Option<PathBuf>,
+        /// Close without telling the reporter (no evaluation is offered).
+        #[arg(long)]
+        silently: bool,
     },
     /// Reopen a closed case.
     Reopen {
@@ -818,6 +845,22 @@ fn run(arguments: Arguments) -> Result<()> {
                 receipt_file.as_deref(),
                 &with,
                 identity_file.as_deref(),
+                message_file.as_deref(),
+            )
+        }
+        Command::Evaluate {
+            relay,
+            receipt_file,
+            answer,
+            answers_file,
+            message_file,
+        } => {
+            let common = relay.reporter(json, &config)?;
+            reporter::evaluate(
+                &common,
+                receipt_file.as_deref(),
+                &answer,
+                answers_file.as_deref(),
                 message_file.as_deref(),
             )
         }
@@ -1027,8 +1070,13 @@ fn run(arguments: Arguments) -> Result<()> {
                 &attach,
                 keep_metadata,
             ),
-            InboxCommand::Close { options, case } => {
-                inbox(options, json, true, &config)?.close(&case)
+            InboxCommand::Close {
+                options,
+                case,
+                message_file,
+                silently,
+            } => {
+                inbox(options, json, true, &config)?.close(&case, message_file.as_deref(), silently)
             }
             InboxCommand::Reopen { options, case } => {
                 inbox(options, json, true, &config)?.reopen(&case)

@@ -192,6 +192,7 @@ pub fn add_recipient(draft: &Path, new: NewRecipient) -> Result<()> {
             directory.organisations.push(Organisation {
                 questions: Vec::new(),
                 channels: Vec::new(),
+                evaluation: Vec::new(),
                 id: new.organisation.clone(),
                 name: LocalisedName { nl, en },
                 recipients: vec![],

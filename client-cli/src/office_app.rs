@@ -532,6 +532,14 @@ struct LanguageForm {
     lang: Option<String>,
 }
 
+/// The close form: whether to tell the reporter, and the closing message.
+#[derive(Debug, Deserialize)]
+struct CloseForm {
+    lang: Option<String>,
+    tell: Option<String>,
+    body: Option<String>,
+}
+
 /// `POST /cases/{id}/purge`: only with the box ticked that says it cannot be undone.
 #[derive(Debug, Deserialize)]
 struct PurgeForm {
@@ -1005,9 +1013,24 @@ fn author_label(language: Language, message: &Message) -> String {
         MessageKind::Report { .. } => language
             .pick("melder (melding)", "reporter (report)")
             .into(),
+        MessageKind::FollowUp { .. } if message.purpose == meldpunt_crypto::Purpose::Evaluation => {
+            language
+                .pick(
+                    "melder (beoordeling van het proces)",
+                    "reporter (evaluation of the process)",
+                )
+                .into()
+        }
         MessageKind::FollowUp { .. } => language
             .pick("melder (aanvulling)", "reporter (follow-up)")
             .into(),
+        MessageKind::Reply { from, .. } if message.purpose == meldpunt_crypto::Purpose::Closing => {
+            format!(
+                "{} ({})",
+                from.recipient,
+                language.pick("afsluitend bericht", "closing message")
+            )
+        }
         MessageKind::Reply { from, .. } => format!(
             "{} ({})",
             from.recipient,
@@ -1110,7 +1133,7 @@ fn case_body(
                             pre class="body" { (message.body.as_str()) }
                             @if !message.answers.is_empty() {
                                 dl class="answers" aria-label=(language.pick("Antwoorden op de vragen", "Answers to the questions")) {
-                                    @for described in meldpunt_crypto::describe_answers(&state.questions, &message.answers) {
+                                    @for described in meldpunt_crypto::describe_answers(state.questions_for(&message), &message.answers) {
                                         dt {
                                             @match &described.label {
                                                 Some(label) => { (if language == Language::Dutch { &label.nl } else { &label.en }) }
@@ -1189,8 +1212,16 @@ fn case_body(
                 input type="file" id="reply-attachments" name="attachment" multiple;
                 button type="submit" { (language.pick("Verstuur antwoord", "Send reply")) }
             }
-            form method="post" action={ "/cases/" (case.id) "/close" } {
+            form method="post" action={ "/cases/" (case.id) "/close" } class="close" {
                 input type="hidden" name="lang" value=(lang);
+                @if case.has_report() && !case.is_consultation() {
+                    div class="choice" {
+                        input type="checkbox" id="close-tell" name="tell" value="1" checked;
+                        label for="close-tell" { (language.pick("Laat het de melder weten, met een uitnodiging het proces te beoordelen", "Tell the reporter, with an invitation to evaluate the process")) }
+                    }
+                    label for="close-text" { (language.pick("Afsluitend bericht", "Closing message")) }
+                    textarea id="close-text" name="body" rows="6" { (crate::inbox::CLOSING_TEXT) }
+                }
                 button type="submit" { (language.pick("Sluit de melding", "Close the case")) }
             }
         }
@@ -1487,6 +1518,7 @@ async fn reply(
             &app.identities()?,
             &case_id,
             acknowledgement,
+            meldpunt_crypto::Purpose::Message,
             &body,
             planned,
         )
@@ -1507,12 +1539,43 @@ fn to_case(id: &str, language: Language) -> Response {
     Redirect::to(&format!("/cases/{id}?lang={}", language.code())).into_response()
 }
 
+/// `POST /cases/{id}/close`: closes the case; a report's reporter is told (unless the box
+/// is unticked) with the closing message, which invites them to evaluate.
 async fn close(
     State(app): State<Arc<App>>,
     Path(id): Path<String>,
-    Form(form): Form<LanguageForm>,
+    Form(form): Form<CloseForm>,
 ) -> Response {
-    set_closed(app, id, form, true).await
+    let language = Language::from_query(form.lang.as_deref());
+    let silently = form.tell.as_deref() != Some("1");
+    let body = Zeroizing::new(form.body.unwrap_or_default());
+    if !silently && body.trim().is_empty() {
+        return failure(
+            language,
+            &CliError::Usage(
+                language
+                    .pick(
+                        "Het afsluitende bericht is leeg.",
+                        "The closing message is empty.",
+                    )
+                    .into(),
+            ),
+        );
+    }
+    let case_id = id.clone();
+    let done = blocking(&app, move |app| {
+        app.inbox
+            .close_telling(&app.identities()?, &case_id, silently, || Ok(body))
+            .map(drop)
+    })
+    .await;
+    match done {
+        Ok(()) => {
+            sync_now(&app).await;
+            to_case(&id, language)
+        }
+        Err(error) => failure(language, &error),
+    }
 }
 
 /// `POST /cases/{id}/purge`: the content goes at its retention date, the register line stays.
@@ -1978,11 +2041,18 @@ async fn stats(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -> R
             );
         }
     }
-    let (figures, questions) = match blocking(&app, move |app| {
+    let (figures, (questions, evaluation_questions)) = match blocking(&app, move |app| {
         let state = app.state()?;
         Ok((
-            Statistics::of(state.cases.values(), &state.questions, from, to, today()),
-            state.questions.clone(),
+            Statistics::of(
+                state.cases.values(),
+                &state.questions,
+                &state.evaluation_questions,
+                from,
+                to,
+                today(),
+            ),
+            (state.questions.clone(), state.evaluation_questions.clone()),
         ))
     })
     .await
@@ -2050,6 +2120,7 @@ async fn stats(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -> R
             dt { (language.pick("Meldingen", "Reports")) } dd { (count_text(language, figures.reports)) }
             dt { (language.pick("Adviesgesprekken", "Consultations")) } dd { (count_text(language, figures.consultations)) }
             dt { (language.pick("Meldingen zonder label", "Reports without a label")) } dd { (count_text(language, figures.unlabelled)) }
+            dt { (language.pick("Meldingen waarvan de melder het proces beoordeelde", "Reports whose reporter evaluated the process")) } dd { (count_text(language, figures.evaluated)) }
             dt { (language.pick("Ontvangst bevestigd binnen 7 dagen", "Acknowledged within 7 days")) } dd { (share(&figures.acknowledged_in_time)) }
             dt { (language.pick("Teruggekoppeld binnen 3 maanden", "Fed back within 3 months")) } dd { (share(&figures.fed_back_in_time)) }
             dt { (language.pick("Mediaan tot ontvangstbevestiging", "Median time to acknowledgement")) } dd { (days(figures.median_days_to_acknowledgement)) }
@@ -2058,11 +2129,16 @@ async fn stats(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -> R
         (crate::charts::bar_chart("per-month", language.pick("Meldingen per maand", "Reports per month"), &bars(&figures.per_month)))
         (crate::charts::bar_chart("per-label", language.pick("Meldingen per label", "Reports per label"), &bars(&figures.per_label)))
         (crate::charts::bar_chart("open-by-age", language.pick("Open meldingen naar leeftijd", "Open reports by age"), &ages))
-        @for (question_id, options) in &figures.per_answer {
-            @let question = questions.iter().find(|question| &question.id == question_id);
-            @let title = question.map_or(question_id.clone(), |question| localised_label(language, &question.label).to_owned());
-            @let bars: Vec<(String, Count)> = options.iter().map(|(option, count)| (answer_label(language, question, option), *count)).collect();
-            (crate::charts::bar_chart(&format!("answer-{question_id}"), &format!("{} {title}", language.pick("Meldingen naar antwoord:", "Reports by answer:")), &bars))
+        @for (prefix, heading, answers, known) in [
+            ("answer", language.pick("Meldingen naar antwoord:", "Reports by answer:"), &figures.per_answer, &questions),
+            ("evaluation", language.pick("Beoordelingen van het proces:", "Evaluations of the process:"), &figures.evaluation, &evaluation_questions),
+        ] {
+            @for (question_id, options) in answers {
+                @let question = known.iter().find(|question| &question.id == question_id);
+                @let title = question.map_or(question_id.clone(), |question| localised_label(language, &question.label).to_owned());
+                @let bars: Vec<(String, Count)> = options.iter().map(|(option, count)| (answer_label(language, question, option), *count)).collect();
+                (crate::charts::bar_chart(&format!("{prefix}-{question_id}"), &format!("{heading} {title}"), &bars))
+            }
         }
         table {
             caption { (language.pick("De cijfers in de grafieken", "The figures in the charts")) }
@@ -2081,8 +2157,8 @@ async fn stats(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -> R
                 @for (group, count) in &ages {
                     tr { td { (language.pick("open, naar leeftijd", "open, by age")) } td { (group) } td { (count_text(language, *count)) } }
                 }
-                @for (question_id, options) in &figures.per_answer {
-                    @let question = questions.iter().find(|question| &question.id == question_id);
+                @for (question_id, options) in figures.per_answer.iter().chain(&figures.evaluation) {
+                    @let question = questions.iter().chain(&evaluation_questions).find(|question| &question.id == question_id);
                     @for (option, count) in options {
                         tr {
                             td { (question.map_or(question_id.as_str(), |question| localised_label(language, &question.label))) }

@@ -323,6 +323,11 @@ pub struct Statistics {
     /// Reports per answer to the questionnaire's choice and yes/no questions (`question` →
     /// `option` → count; a report with several options counts under each).
     pub per_answer: BTreeMap<String, BTreeMap<String, Count>>,
+    /// Reports whose reporter evaluated the process.
+    pub evaluated: Count,
+    /// The evaluations' answers to the choice and yes/no evaluation questions (`question`
+    /// → `option` → count), counted as the answers per report are.
+    pub evaluation: BTreeMap<String, BTreeMap<String, Count>>,
     /// Reports whose receipt was acknowledged within 7 days, of those whose acknowledgement
     /// was done or due.
     pub acknowledged_in_time: Share,
@@ -349,6 +354,29 @@ pub const AGE_GROUPS: [&str; 5] = [
     "a year or more",
 ];
 
+/// Counts a report's answers (question → options, several joined by commas) into `counts`.
+fn count_answers(
+    counts: &mut BTreeMap<String, BTreeMap<String, u32>>,
+    answers: BTreeMap<String, String>,
+) {
+    for (question, answer) in answers {
+        let options = counts.entry(question).or_default();
+        for option in answer.split(',') {
+            *options.entry(option.to_owned()).or_default() += 1;
+        }
+    }
+}
+
+/// Each question's counts, published by the small-count rule.
+fn publish_answers(
+    counts: &BTreeMap<String, BTreeMap<String, u32>>,
+) -> BTreeMap<String, BTreeMap<String, Count>> {
+    counts
+        .iter()
+        .map(|(question, options)| (question.clone(), published(options)))
+        .collect()
+}
+
 fn median(mut values: Vec<i64>) -> Option<i64> {
     if values.len() < SMALLEST_SHOWN as usize {
         return None;
@@ -366,6 +394,7 @@ impl Statistics {
     pub fn of<'a>(
         cases: impl Iterator<Item = &'a Case>,
         questions: &[meldpunt_crypto::Question],
+        evaluation_questions: &[meldpunt_crypto::Question],
         from: Option<Day>,
         to: Option<Day>,
         today: Day,
@@ -382,6 +411,8 @@ impl Statistics {
         let mut per_label: BTreeMap<String, u32> = BTreeMap::new();
         let mut unlabelled = 0u32;
         let mut per_answer: BTreeMap<String, BTreeMap<String, u32>> = BTreeMap::new();
+        let mut evaluation: BTreeMap<String, BTreeMap<String, u32>> = BTreeMap::new();
+        let mut evaluated = 0u32;
         let mut open_by_age: BTreeMap<&'static str, u32> =
             AGE_GROUPS.iter().map(|group| (*group, 0)).collect();
         let (mut acknowledged, mut acknowledgement_due) = (0, 0);
@@ -399,11 +430,10 @@ impl Statistics {
             for label in &case.team.labels {
                 *per_label.entry(label.clone()).or_default() += 1;
             }
-            for (question, answer) in case.categories(questions) {
-                let options = per_answer.entry(question).or_default();
-                for option in answer.split(',') {
-                    *options.entry(option.to_owned()).or_default() += 1;
-                }
+            count_answers(&mut per_answer, case.categories(questions));
+            if let Some(answers) = case.evaluation(evaluation_questions) {
+                evaluated += 1;
+                count_answers(&mut evaluation, answers);
             }
             if matches!(
                 acknowledgement,
@@ -454,10 +484,9 @@ impl Statistics {
             per_month: published(&per_month),
             per_label: published(&per_label),
             unlabelled: Count::of(unlabelled),
-            per_answer: per_answer
-                .iter()
-                .map(|(question, options)| (question.clone(), published(options)))
-                .collect(),
+            per_answer: publish_answers(&per_answer),
+            evaluated: Count::of(evaluated),
+            evaluation: publish_answers(&evaluation),
             acknowledged_in_time: Share::of(acknowledged, acknowledgement_due),
             fed_back_in_time: Share::of(fed_back, feedback_due),
             median_days_to_acknowledgement: median(to_acknowledgement),
@@ -496,15 +525,17 @@ impl Statistics {
             row("reports per label", label, count.text());
         }
         row("reports without a label", "", self.unlabelled.text());
-        for (question, options) in &self.per_answer {
-            for (option, count) in options {
-                row(
-                    "reports per answer",
-                    &format!("{question}={option}"),
-                    count.text(),
-                );
+        for (figure, answers) in [
+            ("reports per answer", &self.per_answer),
+            ("evaluations per answer", &self.evaluation),
+        ] {
+            for (question, options) in answers {
+                for (option, count) in options {
+                    row(figure, &format!("{question}={option}"), count.text());
+                }
             }
         }
+        row("reports evaluated", "", self.evaluated.text());
         for (figure, share) in [
             ("acknowledged within 7 days (%)", &self.acknowledged_in_time),
             ("fed back within 3 months (%)", &self.fed_back_in_time),

@@ -206,17 +206,23 @@ fn solve(relay: &Relay, token: &MailboxToken) -> Result<Option<String>> {
     Ok(Some(stamp.to_wire()))
 }
 
-/// The questions of the organisation a report went to (none for other messages).
-fn report_questions<'a>(
-    directory: &'a meldpunt_crypto::Directory,
+/// The questions a message's answers are to: a report's, its organisation's questionnaire;
+/// an evaluation's, its evaluation questions (none for other messages). `organisation` is
+/// the one the conversation's report went to.
+pub fn questions_for(
+    directory: &meldpunt_crypto::Directory,
+    organisation: Option<&str>,
     message: &Message,
-) -> &'a [meldpunt_crypto::Question] {
-    match &message.kind {
-        meldpunt_crypto::MessageKind::Report { recipients, .. } => recipients
-            .first()
-            .and_then(|address| directory.organisation(&address.organisation))
-            .map_or(&[], |organisation| organisation.questions.as_slice()),
-        _ => &[],
+) -> Vec<meldpunt_crypto::Question> {
+    let Some(organisation) = organisation.and_then(|id| directory.organisation(id)) else {
+        return Vec::new();
+    };
+    match (&message.kind, message.purpose) {
+        (MessageKind::Report { .. }, _) => organisation.questions.clone(),
+        (MessageKind::FollowUp { .. }, meldpunt_crypto::Purpose::Evaluation) => {
+            organisation.evaluation_questions()
+        }
+        _ => Vec::new(),
     }
 }
 
@@ -277,6 +283,7 @@ pub fn report(common: &Common, opening: &Opening<'_>) -> Result<()> {
     let reply = code.reply_identity();
     keys.push(reply.recipient());
     let content = Content {
+        purpose: Default::default(),
         answers,
         written_on: today(),
         body: body.to_string().into(),
@@ -515,6 +522,9 @@ fn author(message: &Message, directory: &Directory) -> String {
             ..
         } => "you (question)".into(),
         MessageKind::Report { .. } => "you (report)".into(),
+        MessageKind::FollowUp { .. } if message.purpose == meldpunt_crypto::Purpose::Evaluation => {
+            "you (evaluation)".into()
+        }
         MessageKind::FollowUp { .. } => "you (follow-up)".into(),
         MessageKind::Reply { from, .. } | MessageKind::Acknowledgement { from, .. } => {
             let name = directory.recipient(from).map_or_else(
@@ -523,6 +533,8 @@ fn author(message: &Message, directory: &Directory) -> String {
             );
             if matches!(message.kind, MessageKind::Acknowledgement { .. }) {
                 format!("{name} (acknowledgement of receipt)")
+            } else if message.purpose == meldpunt_crypto::Purpose::Closing {
+                format!("{name} (closing the case)")
             } else {
                 name
             }
@@ -587,6 +599,7 @@ pub fn check(
                     "stored_on": entry.stored_on(),
                     "body": message.body.as_str(),
                     "answers": &message.answers,
+                    "purpose": message.purpose.as_str(),
                     "attachments": message.attachments.iter().map(|a| json!({"name": a.name, "size": a.size})).collect::<Vec<_>>(),
                     "identity_shared_with": shared_with(message),
                     "carried_consultation_messages": carried_messages(message),
@@ -628,8 +641,13 @@ pub fn check(
                     message.written_on
                 );
                 println!("{}", crate::inbox::printable(message.body.trim_end(), 0));
-                let questions = report_questions(&directory, message);
-                for line in crate::questionnaire::lines(questions, &message.answers) {
+                let organisation = thread
+                    .check
+                    .addressed()
+                    .and_then(|addressed| addressed.first())
+                    .map(|address| address.organisation.as_str());
+                let questions = questions_for(&directory, organisation, message);
+                for line in crate::questionnaire::lines(&questions, &message.answers) {
                     println!("  answer · {}", crate::inbox::printable(&line, 0));
                 }
                 if let Some(with) = shared_with(message) {
@@ -637,6 +655,9 @@ pub fn check(
                 }
                 if let Some(carried) = carried_messages(message) {
                     println!("  [it carries your consultation: {carried} message(s)]");
+                }
+                if message.purpose == meldpunt_crypto::Purpose::Closing {
+                    println!("  [your case is closed; you are invited to evaluate how it went: meldpunt evaluate]");
                 }
                 for reference in &message.attachments {
                     println!(
@@ -714,6 +735,7 @@ pub fn follow_up(
     let message = conversation.follow_up(
         &code.follow_up_signing_key(),
         Content {
+            purpose: Default::default(),
             answers: Default::default(),
             written_on: today(),
             body: body.to_string().into(),
@@ -727,6 +749,85 @@ pub fn follow_up(
         println!("{}", json!({ "sent": true }));
     } else {
         println!("Your follow-up was received by the relay.");
+    }
+    Ok(())
+}
+
+/// `meldpunt evaluate`: after the office closed the case (a verified closing message), the
+/// reporter's evaluation of the process, answers to the organisation's evaluation questions
+/// (asked on a terminal, or `--answer`/`--answers-file`) and an optional text, sealed in a
+/// signed follow-up to the recipients of the report. Optional, and possible at any time
+/// after closing.
+pub fn evaluate(
+    common: &Common,
+    receipt_file: Option<&Path>,
+    answers: &[String],
+    answers_file: Option<&Path>,
+    message_file: Option<&Path>,
+) -> Result<()> {
+    let code = input::receipt_code(receipt_file)?;
+    let token = code.mailbox_token();
+    let directory = verified_directory(&common.relay, common.directory_key.as_deref())?;
+    let thread = read_thread(&common.relay, &code, &directory)?;
+    let closed = thread.entries.iter().any(|(_, checked)| {
+        checked
+            .as_ref()
+            .is_ok_and(|checked| checked.message.purpose == meldpunt_crypto::Purpose::Closing)
+    });
+    if !closed {
+        return Err(CliError::Usage(
+            "the office has not closed your case (no closing message in your conversation); an evaluation is asked for once it has. Nothing was sent"
+                .into(),
+        ));
+    }
+    if thread.check.conversation() == Conversation::Consultation {
+        return Err(CliError::Usage(
+            "a consultation is not evaluated; nothing was sent".into(),
+        ));
+    }
+    let conversation = meldpunt_crypto::Thread::from_check(thread.check)?;
+    let organisation = conversation
+        .recipients()
+        .first()
+        .and_then(|address| directory.organisation(&address.organisation))
+        .ok_or_else(|| {
+            CliError::Verification(
+                "the organisation your report went to is no longer in the directory".into(),
+            )
+        })?;
+    let questions = meldpunt_crypto::Organisation {
+        questions: organisation.evaluation_questions(),
+        ..organisation.clone()
+    };
+    let given = crate::questionnaire::gather(
+        &questions,
+        answers,
+        answers_file,
+        message_file != Some(Path::new("-")),
+    )?;
+    let body = match message_file {
+        Some(path) => input::message(Some(path), "evaluation")?,
+        None => zeroize::Zeroizing::new(String::new()),
+    };
+    if given.is_empty() && body.trim().is_empty() {
+        return Err(CliError::Usage(
+            "an evaluation needs an answer or a text; nothing was sent".into(),
+        ));
+    }
+    let keys = conversation.seal_keys(&directory)?;
+    let message = conversation.follow_up(
+        &code.follow_up_signing_key(),
+        Content::text(today(), body.as_str())
+            .with_answers(given)
+            .for_purpose(meldpunt_crypto::Purpose::Evaluation),
+    )?;
+    common
+        .relay
+        .follow_up(&token, message.seal(&keys)?.into_bytes())?;
+    if common.json {
+        println!("{}", json!({ "sent": true, "purpose": "evaluation" }));
+    } else {
+        println!("Thank you: your evaluation was received by the relay.");
     }
     Ok(())
 }
@@ -779,6 +880,7 @@ pub fn share_identity(
     let message = conversation.follow_up_sharing_identity(
         &code.follow_up_signing_key(),
         Content {
+            purpose: Default::default(),
             answers: Default::default(),
             written_on: today(),
             body: body.to_string().into(),

@@ -157,6 +157,35 @@ pub struct Case {
     /// register stub when the content is purged ([`Case::categories`]).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub purged_categories: BTreeMap<String, String>,
+    /// The reporter's last evaluation's choice and yes/no answers, kept for the figures when
+    /// the content is purged ([`Case::evaluation`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purged_evaluation: Option<BTreeMap<String, String>>,
+}
+
+/// The answers to the choice, multiple-choice and yes/no questions of `questions`, each only
+/// as the questionnaire would have given it: a hostile client's free text in a choice
+/// question never becomes a category.
+fn categorical(
+    answers: &meldpunt_crypto::Answers,
+    questions: &[meldpunt_crypto::Question],
+) -> BTreeMap<String, String> {
+    answers
+        .iter()
+        .filter(|(question, answer)| {
+            questions.iter().any(|known| {
+                known.id == *question
+                    && matches!(
+                        known.kind,
+                        meldpunt_crypto::QuestionKind::Choice
+                            | meldpunt_crypto::QuestionKind::MultipleChoice
+                            | meldpunt_crypto::QuestionKind::YesNo
+                    )
+                    && known.check_answer(answer).ok().flatten().as_deref() == Some(*answer)
+            })
+        })
+        .map(|(question, answer)| (question.to_owned(), answer.to_owned()))
+        .collect()
 }
 
 /// A decision on how long a case's content is kept: a retention date changed, or a legal
@@ -259,9 +288,31 @@ impl Case {
             purged_on: None,
             purged_through: None,
             purged_categories: BTreeMap::new(),
+            purged_evaluation: None,
         }
     }
 
+    /// The reporter's last evaluation of the process, if they gave one: its answers to the
+    /// choice and yes/no questions of `questions` (the evaluation questions). After a purge,
+    /// what was kept then.
+    pub fn evaluation(
+        &self,
+        questions: &[meldpunt_crypto::Question],
+    ) -> Option<BTreeMap<String, String>> {
+        if self.purged_on.is_some() {
+            return self.purged_evaluation.clone();
+        }
+        self.messages
+            .iter()
+            .rev()
+            .filter(|stored| !stored.unverified)
+            .filter_map(|stored| stored.message().ok())
+            .find(|message| {
+                matches!(message.kind, meldpunt_crypto::MessageKind::FollowUp { .. })
+                    && message.purpose == meldpunt_crypto::Purpose::Evaluation
+            })
+            .map(|message| categorical(&message.answers, questions))
+    }
     /// The report's answers to the choice, multiple-choice and yes/no questions of
     /// `questions` (categories, never free text or dates): what the register and the figures
     /// show of a structured report. After a purge, what was kept then.
@@ -269,33 +320,12 @@ impl Case {
         if self.purged_on.is_some() {
             return self.purged_categories.clone();
         }
-        let Some(report) = self
-            .messages
+        self.messages
             .iter()
             .filter_map(|stored| stored.message().ok())
             .find(|message| matches!(message.kind, meldpunt_crypto::MessageKind::Report { .. }))
-        else {
-            return BTreeMap::new();
-        };
-        report
-            .answers
-            .iter()
-            .filter(|(question, answer)| {
-                // Only an answer the questionnaire would have given: a hostile client's
-                // free text in a choice question never reaches the register.
-                questions.iter().any(|known| {
-                    known.id == *question
-                        && matches!(
-                            known.kind,
-                            meldpunt_crypto::QuestionKind::Choice
-                                | meldpunt_crypto::QuestionKind::MultipleChoice
-                                | meldpunt_crypto::QuestionKind::YesNo
-                        )
-                        && known.check_answer(answer).ok().flatten().as_deref() == Some(*answer)
-                })
-            })
-            .map(|(question, answer)| (question.to_owned(), answer.to_owned()))
-            .collect()
+            .map(|report| categorical(&report.answers, questions))
+            .unwrap_or_default()
     }
 
     /// The day its content may be purged: the date the office set, else `months` after
@@ -581,6 +611,10 @@ pub struct State {
     /// a structured report's answers are shown against).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub questions: Vec<meldpunt_crypto::Question>,
+    /// The organisation's evaluation questions as the directory listed them at the last
+    /// sync (what an evaluation's answers are shown against).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evaluation_questions: Vec<meldpunt_crypto::Question>,
     /// Messages listed to this member that were not sealed to them (mailbox id and position
     /// → this recipient's number): a process guide finds there the number of a message an
     /// office member hands over to them.
@@ -628,6 +662,7 @@ impl Default for State {
             retention_months: DEFAULT_RETENTION_MONTHS,
             roles: Roles::default(),
             questions: Vec::new(),
+            evaluation_questions: Vec::new(),
             sealed_elsewhere: BTreeMap::new(),
             record_cursor: 0,
             unfiled_records: Vec::new(),
@@ -638,6 +673,19 @@ impl Default for State {
 }
 
 impl State {
+    /// The questions a message's answers are to: a report's, the questionnaire; an
+    /// evaluation's, the evaluation questions.
+    pub fn questions_for(&self, message: &Message) -> &[meldpunt_crypto::Question] {
+        match (&message.kind, message.purpose) {
+            (meldpunt_crypto::MessageKind::Report { .. }, _) => &self.questions,
+            (
+                meldpunt_crypto::MessageKind::FollowUp { .. },
+                meldpunt_crypto::Purpose::Evaluation,
+            ) => &self.evaluation_questions,
+            _ => &[],
+        }
+    }
+
     /// The recipient this store's cases belong to, once a session named it.
     pub fn address(&self) -> Option<RecipientAddress> {
         Some(RecipientAddress {
@@ -778,6 +826,7 @@ impl Store {
         let months = self.state.retention_months;
         let cursor = self.state.cursor;
         let questions = self.state.questions.clone();
+        let evaluation_questions = self.state.evaluation_questions.clone();
         let case = self.case_mut(id)?;
         if let Some(hold) = &case.legal_hold {
             return Err(CliError::Usage(format!(
@@ -818,6 +867,7 @@ impl Store {
             .filter_map(|stored| stored.hand_over)
             .collect();
         case.purged_categories = case.categories(&questions);
+        case.purged_evaluation = case.evaluation(&evaluation_questions);
         case.messages.clear();
         case.quarantined.clear();
         case.records.clear();

@@ -212,6 +212,7 @@ fn directory(criterion: &mut Criterion) {
         directory.organisations.push(Organisation {
             questions: Vec::new(),
             channels: Vec::new(),
+            evaluation: Vec::new(),
             id: format!("organisation-{organisation}"),
             name: LocalisedName {
                 nl: format!("Ministerie {organisation}"),

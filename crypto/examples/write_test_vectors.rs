@@ -121,6 +121,7 @@ fn main() {
     directory.organisations.push(Organisation {
         questions: Vec::new(),
         channels: Vec::new(),
+        evaluation: Vec::new(),
         id: "demo".into(),
         name: LocalisedName {
             nl: "Ministerie van Voorbeeldzaken".into(),
@@ -160,6 +161,7 @@ fn main() {
         let code = ReceiptCode::from_entropy([0u8; 16]);
         let report = Message {
             answers: Default::default(),
+            purpose: Default::default(),
             mailbox: code.mailbox_token().mailbox_id(),
             sequence: 1,
             kind: MessageKind::Report {
@@ -195,6 +197,7 @@ fn main() {
     let code = ReceiptCode::from_entropy([0u8; 16]);
     let mut follow_up = Message {
         answers: Default::default(),
+        purpose: Default::default(),
         mailbox: code.mailbox_token().mailbox_id(),
         sequence: 2,
         kind: MessageKind::FollowUp {
@@ -226,6 +229,7 @@ fn main() {
     if !identity_vector.exists() {
         let mut sharing = Message {
             answers: Default::default(),
+            purpose: Default::default(),
             mailbox: code.mailbox_token().mailbox_id(),
             sequence: 3,
             kind: MessageKind::FollowUp {
@@ -254,6 +258,7 @@ fn main() {
     // office keys the fixed identities derive.
     let mut reply = Message {
         answers: Default::default(),
+        purpose: Default::default(),
         mailbox: code.mailbox_token().mailbox_id(),
         sequence: 1,
         kind: MessageKind::Reply {
@@ -452,6 +457,7 @@ fn write_structured_vectors(testdata: &Path, office: &meldpunt_crypto::IdentityK
         recipients: Vec::new(),
         questions: questionnaire.clone(),
         channels: Vec::new(),
+        evaluation: Vec::new(),
     };
     let long_unit = "é".repeat(501);
     let typed_cases: Vec<Vec<(&str, &str)>> = vec![
@@ -577,6 +583,56 @@ fn write_structured_vectors(testdata: &Path, office: &meldpunt_crypto::IdentityK
     fs::write(
         testdata.join("structured-reply.json"),
         reply.encode().unwrap().as_slice(),
+    )
+    .unwrap();
+    // The office closes the case, inviting an evaluation; the reporter evaluates.
+    let closing = Message::answering(
+        &office.office_signing_key(),
+        RecipientAddress {
+            organisation: "demo".into(),
+            recipient: "integrity-office".into(),
+        },
+        &report,
+        false,
+        2,
+        meldpunt_crypto::Content::text(day("2026-12-06"), "Wij sluiten uw melding af.")
+            .for_purpose(meldpunt_crypto::Purpose::Closing),
+    )
+    .unwrap();
+    fs::write(
+        testdata.join("structured-closing.json"),
+        closing.encode().unwrap().as_slice(),
+    )
+    .unwrap();
+    let evaluation_questions = meldpunt_crypto::default_evaluation_questions();
+    let evaluating = meldpunt_crypto::Organisation {
+        questions: evaluation_questions.clone(),
+        ..organisation
+    };
+    let evaluation = Message::follow_up_signed(
+        &code.follow_up_signing_key(),
+        code.mailbox_token().mailbox_id(),
+        3,
+        meldpunt_crypto::Content::text(day("2026-12-07"), "Dank.")
+            .with_answers(
+                evaluating
+                    .answers(&typed(&[
+                        ("safe", "partly"),
+                        ("informed", "yes"),
+                        ("timely", "no"),
+                    ]))
+                    .unwrap(),
+            )
+            .for_purpose(meldpunt_crypto::Purpose::Evaluation),
+    );
+    fs::write(
+        testdata.join("structured-evaluation.json"),
+        evaluation.encode().unwrap().as_slice(),
+    )
+    .unwrap();
+    fs::write(
+        testdata.join("default-evaluation-questions.json"),
+        serde_json::to_string_pretty(&evaluation_questions).unwrap() + "\n",
     )
     .unwrap();
 }

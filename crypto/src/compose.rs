@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 
 use crate::{
     Answers, AttachmentReference, CarriedConsultation, Conversation, Day, Directory, Error,
-    FollowUpKey, FollowUpSigningKey, MailboxId, Message, MessageKind, OfficeSigningKey,
+    FollowUpKey, FollowUpSigningKey, MailboxId, Message, MessageKind, OfficeSigningKey, Purpose,
     ReceiptCode, RecipientAddress, RecipientKey, ThreadCheck,
 };
 
@@ -25,6 +25,8 @@ pub struct Content {
     pub attachments: Vec<AttachmentReference>,
     /// Answers to the organisation's questionnaire (a report's, or an evaluation's).
     pub answers: Answers,
+    /// What the message is for beyond its text (a closing reply, an evaluation).
+    pub purpose: Purpose,
 }
 
 impl Content {
@@ -35,7 +37,14 @@ impl Content {
             body: Zeroizing::new(body.into()),
             attachments: Vec::new(),
             answers: Answers::none(),
+            purpose: Purpose::Message,
         }
+    }
+
+    /// The same content for `purpose`.
+    pub fn for_purpose(mut self, purpose: Purpose) -> Content {
+        self.purpose = purpose;
+        self
     }
 
     /// The same content with these answers.
@@ -78,6 +87,7 @@ impl Message {
             body: content.body,
             attachments: content.attachments,
             answers: content.answers,
+            purpose: content.purpose,
         }
     }
 
@@ -123,6 +133,7 @@ impl Message {
             body: content.body,
             attachments: content.attachments,
             answers: content.answers,
+            purpose: content.purpose,
         };
         signing_key.sign(&mut message);
         message
@@ -164,6 +175,7 @@ impl Message {
             body: content.body,
             attachments: content.attachments,
             answers: content.answers,
+            purpose: content.purpose,
         };
         signing_key.sign(&mut message)?;
         Ok(message)
@@ -471,6 +483,7 @@ mod tests {
         directory.organisations.push(crate::Organisation {
             questions: Vec::new(),
             channels: Vec::new(),
+            evaluation: Vec::new(),
             id: "demo".into(),
             name: crate::LocalisedName {
                 nl: "Demo".into(),

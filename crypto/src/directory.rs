@@ -146,6 +146,10 @@ pub struct Organisation {
     /// `meldpunt directory show` (EU Directive 2019/1937 art. 9(1)(g)).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub channels: Vec<ExternalChannel>,
+    /// The questions a reporter is asked to evaluate the process with after closing; none:
+    /// [`default_evaluation_questions`](crate::default_evaluation_questions).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evaluation: Vec<Question>,
 }
 
 /// A reporting channel outside the organisation, and what it is for.
@@ -165,6 +169,15 @@ impl Organisation {
     /// a report to this organisation carries, or every problem found.
     pub fn answers(&self, typed: &[(String, String)]) -> Result<Answers, Vec<AnswerError>> {
         crate::questionnaire::answers(&self.questions, typed)
+    }
+
+    /// The questions its reporters evaluate the process with: its own, else the defaults.
+    pub fn evaluation_questions(&self) -> Vec<Question> {
+        if self.evaluation.is_empty() {
+            crate::questionnaire::default_evaluation_questions()
+        } else {
+            self.evaluation.clone()
+        }
     }
 
     /// Answers as a reader shows them, against this organisation's questionnaire.
@@ -303,6 +316,7 @@ impl Directory {
             }
             check_name(&organisation.name)?;
             check_questions(&organisation.questions)?;
+            check_questions(&organisation.evaluation)?;
             if organisation.channels.len() > 16 {
                 return Err(invalid(format!(
                     "organisation \"{}\" lists at most 16 external channels",
@@ -777,6 +791,7 @@ mod tests {
         directory.organisations.push(Organisation {
             questions: Vec::new(),
             channels: Vec::new(),
+            evaluation: Vec::new(),
             id: "demo".into(),
             name: LocalisedName {
                 nl: "Demo-ministerie".into(),

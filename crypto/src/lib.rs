@@ -104,19 +104,20 @@ pub use keys::{
 };
 pub use message::{
     Admitted, AttachmentReference, Authenticity, Author, CarriedConsultation, CheckedConsultation,
-    Conversation, Message, MessageKind, OpeningDigest, ProcessGuideChange, RecipientAddress,
-    SharedIdentity, ThreadCheck, MAXIMUM_ATTACHMENTS, MAXIMUM_ATTACHMENT_NAME_LENGTH,
-    MAXIMUM_BODY_LENGTH, MAXIMUM_CARRIED_MESSAGES, MAXIMUM_IDENTITY_LENGTH, MAXIMUM_MESSAGE_LENGTH,
-    MESSAGE_FORMAT_VERSION, OPENING_DIGEST_CONTEXT,
+    Conversation, Message, MessageKind, OpeningDigest, ProcessGuideChange, Purpose,
+    RecipientAddress, SharedIdentity, ThreadCheck, MAXIMUM_ATTACHMENTS,
+    MAXIMUM_ATTACHMENT_NAME_LENGTH, MAXIMUM_BODY_LENGTH, MAXIMUM_CARRIED_MESSAGES,
+    MAXIMUM_IDENTITY_LENGTH, MAXIMUM_MESSAGE_LENGTH, MESSAGE_FORMAT_VERSION,
+    OPENING_DIGEST_CONTEXT,
 };
 pub use office::{
     office_stamp_subject, ChallengeAnswer, OfficeChallenge, SessionToken, CHALLENGE_CONTENT_LABEL,
 };
 pub use padding::{padded_length, MAXIMUM_CONTENT_LENGTH, PADDING_FLOOR};
 pub use questionnaire::{
-    describe_answers, AnswerError, AnswerProblem, AnswerText, Answers, DescribedAnswer, Question,
-    QuestionKind, QuestionOption, MAXIMUM_ANSWER_LENGTH, MAXIMUM_OPTIONS, MAXIMUM_QUESTIONS,
-    MAXIMUM_TEXT_ANSWER_LENGTH,
+    default_evaluation_questions, describe_answers, AnswerError, AnswerProblem, AnswerText,
+    Answers, DescribedAnswer, Question, QuestionKind, QuestionOption, MAXIMUM_ANSWER_LENGTH,
+    MAXIMUM_OPTIONS, MAXIMUM_QUESTIONS, MAXIMUM_TEXT_ANSWER_LENGTH,
 };
 pub use receipt::{ReceiptCode, RECEIPT_CODE_CHARACTERS, RECEIPT_CODE_ENTROPY_BYTES};
 pub use seal::{
@@ -127,7 +128,7 @@ pub use signing::{
     carried_consultation_bytes, FollowUpKey, FollowUpSigningKey, MessageSignature, OfficeKey,
     OfficeSigningKey, ANSWERS_SIGNATURE_TAG, CARRIED_CONSULTATION_CONTEXT,
     FOLLOW_UP_SIGNATURE_CONTEXT, FOLLOW_UP_SIGNING_LABEL, OFFICE_SIGNATURE_CONTEXT,
-    OFFICE_SIGNING_LABEL, OFFICE_SIGNING_SALT, OPENING_SIGNATURE_TAG,
+    OFFICE_SIGNING_LABEL, OFFICE_SIGNING_SALT, OPENING_SIGNATURE_TAG, PURPOSE_SIGNATURE_TAG,
 };
 pub use stamp::{Challenge, SpentStamp, Stamp, StampKey, MAXIMUM_DIFFICULTY};
 pub use store_key::StoreKey;

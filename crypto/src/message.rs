@@ -497,6 +497,35 @@ pub struct Message {
     /// Answers to the questionnaire of the organisation it is written to (a structured
     /// report; only a report or follow-up carries them). Zeroized on drop.
     pub answers: Answers,
+    /// What the message is for beyond its text: an office's closing message, a reporter's
+    /// evaluation (wire field `purpose`, absent for an ordinary message).
+    pub purpose: Purpose,
+}
+
+/// What a message is for beyond its text (wire field `purpose`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Purpose {
+    /// An ordinary message (the field is left out).
+    #[default]
+    Message,
+    /// A reply that tells the reporter the case is closed and invites them to evaluate the
+    /// process (only a reply).
+    Closing,
+    /// The reporter's evaluation of the process: its answers are to the organisation's
+    /// evaluation questions (only a follow-up).
+    Evaluation,
+}
+
+impl Purpose {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Message => "message",
+            Purpose::Closing => "closing",
+            Purpose::Evaluation => "evaluation",
+        }
+    }
 }
 
 impl fmt::Debug for Message {
@@ -512,6 +541,7 @@ impl fmt::Debug for Message {
             )
             .field("attachments", &self.attachments.len())
             .field("answers", &self.answers)
+            .field("purpose", &self.purpose)
             .finish()
     }
 }
@@ -561,6 +591,8 @@ struct WireMessage {
     earlier_consultation: Option<WireCarriedConsultation>,
     #[serde(default, skip_serializing_if = "Answers::is_empty")]
     answers: Answers,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    purpose: Option<Purpose>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -650,6 +682,16 @@ impl Message {
         {
             return Err(malformed("only a report or a follow-up carries answers"));
         }
+        match (self.purpose, &self.kind) {
+            (Purpose::Message, _)
+            | (Purpose::Closing, MessageKind::Reply { .. })
+            | (Purpose::Evaluation, MessageKind::FollowUp { .. }) => {}
+            _ => {
+                return Err(malformed(
+                    "only a reply closes a case, and only a follow-up evaluates it",
+                ))
+            }
+        }
         match &self.kind {
             MessageKind::Report {
                 recipients,
@@ -733,6 +775,7 @@ impl Message {
             conversation: None,
             earlier_consultation: None,
             answers: self.answers.clone(),
+            purpose: (self.purpose != Purpose::Message).then_some(self.purpose),
         };
         match &self.kind {
             MessageKind::Report {
@@ -962,6 +1005,12 @@ impl Message {
             body: wire.body,
             attachments: wire.attachments,
             answers: wire.answers,
+            purpose: match wire.purpose {
+                Some(Purpose::Message) => {
+                    return Err(malformed("an ordinary message leaves out \"purpose\""))
+                }
+                other => other.unwrap_or_default(),
+            },
         })
     }
 
@@ -1621,6 +1670,7 @@ mod tests {
     fn signed_by(office: &IdentityKey, kind: MessageKind, body: &str, sequence: u32) -> Message {
         let mut message = Message {
             answers: Default::default(),
+            purpose: Default::default(),
             kind,
             mailbox: MailboxId::from_bytes([7; 32]),
             sequence,

@@ -112,6 +112,66 @@ impl Question {
     }
 }
 
+/// The evaluation questions of an organisation whose directory entry names none: how safe
+/// the reporter felt, whether they were kept informed, whether feedback came in time, and
+/// what could be better. None is required: evaluating is optional.
+pub fn default_evaluation_questions() -> Vec<Question> {
+    let name = |nl: &str, en: &str| LocalisedName {
+        nl: nl.to_owned(),
+        en: en.to_owned(),
+    };
+    let option = |id: &str, nl: &str, en: &str| QuestionOption {
+        id: id.to_owned(),
+        label: name(nl, en),
+    };
+    let question = |id: &str, label: LocalisedName, kind, options| Question {
+        id: id.to_owned(),
+        label,
+        kind,
+        options,
+        required: false,
+    };
+    vec![
+        question(
+            "safe",
+            name(
+                "Hoe veilig voelde u zich bij het melden?",
+                "How safe did you feel reporting?",
+            ),
+            QuestionKind::Choice,
+            vec![
+                option("safe", "Veilig", "Safe"),
+                option("partly", "Deels veilig", "Partly safe"),
+                option("unsafe", "Niet veilig", "Not safe"),
+            ],
+        ),
+        question(
+            "informed",
+            name(
+                "Werd u goed op de hoogte gehouden?",
+                "Were you kept informed?",
+            ),
+            QuestionKind::YesNo,
+            Vec::new(),
+        ),
+        question(
+            "timely",
+            name(
+                "Kwam de terugkoppeling op tijd?",
+                "Was the feedback timely?",
+            ),
+            QuestionKind::YesNo,
+            Vec::new(),
+        ),
+        question(
+            "better",
+            name("Wat kan beter? (kort)", "What could be better? (briefly)"),
+            QuestionKind::Text,
+            Vec::new(),
+        ),
+    ]
+}
+
 /// Checks a questionnaire's rules (part of [`crate::Directory::check`]).
 pub(crate) fn check_questions(questions: &[Question]) -> Result<(), Error> {
     let invalid = |reason: String| Error::MalformedDirectory(reason);
@@ -626,6 +686,7 @@ mod tests {
     #[test]
     fn questionnaire_rules() {
         assert!(check_questions(&questionnaire()).is_ok());
+        assert!(check_questions(&default_evaluation_questions()).is_ok());
         let mut twice = questionnaire();
         twice.push(question("kind", QuestionKind::Text, false));
         assert!(check_questions(&twice).is_err());

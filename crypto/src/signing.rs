@@ -43,6 +43,8 @@ pub const OFFICE_SIGNATURE_CONTEXT: &[u8] = b"meldpunt/v1/office-message\n";
 pub const CARRIED_CONSULTATION_CONTEXT: &[u8] = b"meldpunt/v1/carried-consultation\n";
 /// Tag before the opening digest an office message's signature covers, when it names one.
 pub const OPENING_SIGNATURE_TAG: &[u8] = b"meldpunt/v1/opening\n";
+/// Tag before the purpose a message's signing bytes cover, when it is not an ordinary one.
+pub const PURPOSE_SIGNATURE_TAG: &[u8] = b"meldpunt/v1/purpose\n";
 /// Tag before the answers a report's or follow-up's signing bytes cover, when it has any.
 pub const ANSWERS_SIGNATURE_TAG: &[u8] = b"meldpunt/v1/answers\n";
 /// Bech32 prefix of an office key.
@@ -383,7 +385,8 @@ impl Message {
     /// reporter's identity: SHA-256 of the chosen organisation id || SHA-256 of its recipient
     /// id || SHA-256 of the sealed identity; for a reply that announces a process guide:
     /// SHA-256 of the guide's organisation id || SHA-256 of its recipient id || 1 if they
-    /// join, 0 if they leave; for a report or follow-up with answers: [`ANSWERS_SIGNATURE_TAG`]
+    /// join, 0 if they leave; for a closing reply or an evaluation: [`PURPOSE_SIGNATURE_TAG`]
+    /// || SHA-256 of the purpose's wire name; for a report or follow-up with answers: [`ANSWERS_SIGNATURE_TAG`]
     /// || the number of answers (4 bytes, big-endian) || for each, in the byte order of the
     /// question ids: SHA-256 of the question id || SHA-256 of the answer.
     ///
@@ -433,6 +436,10 @@ impl Message {
             bytes.extend_from_slice(&Sha256::digest(change.recipient.organisation.as_bytes()));
             bytes.extend_from_slice(&Sha256::digest(change.recipient.recipient.as_bytes()));
             bytes.push(u8::from(change.joined));
+        }
+        if self.purpose != crate::Purpose::Message {
+            bytes.extend_from_slice(PURPOSE_SIGNATURE_TAG);
+            bytes.extend_from_slice(&Sha256::digest(self.purpose.as_str().as_bytes()));
         }
         if !self.answers.is_empty() {
             bytes.extend_from_slice(ANSWERS_SIGNATURE_TAG);

@@ -123,6 +123,7 @@ fn a_sealed_message_is_readable_json_with_stock_age() {
     let code = ReceiptCode::generate();
     let report = Message {
         answers: Default::default(),
+        purpose: Default::default(),
         mailbox: code.mailbox_token().mailbox_id(),
         sequence: 1,
         kind: MessageKind::Report {
@@ -182,6 +183,7 @@ fn files_sealed_by_stock_age_open_with_the_crate() {
     let office = IdentityKey::generate();
     let mut reply = Message {
         answers: Default::default(),
+        purpose: Default::default(),
         mailbox: code.mailbox_token().mailbox_id(),
         sequence: 1,
         kind: MessageKind::Reply {

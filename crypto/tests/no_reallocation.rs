@@ -23,6 +23,7 @@ fn encoding_a_message_never_reallocates_its_plaintext() {
     ] {
         let mut message = Message {
             answers: Default::default(),
+            purpose: Default::default(),
             mailbox: MailboxId::from_bytes([1; 32]),
             sequence: 2,
             kind: MessageKind::FollowUp {

@@ -545,6 +545,7 @@ fn structured_report_vectors_are_byte_stable_and_bound() {
         recipients: Vec::new(),
         questions: serde_json::from_value(questionnaire["questions"].clone()).unwrap(),
         channels: Vec::new(),
+        evaluation: Vec::new(),
     };
     for case in questionnaire["cases"].as_array().unwrap() {
         let typed: Vec<(String, String)> = case["typed"]
@@ -610,4 +611,44 @@ fn structured_report_vectors_are_byte_stable_and_bound() {
     ] {
         assert!(Message::decode(broken.as_bytes()).is_err(), "{broken}");
     }
+}
+
+#[test]
+fn closing_and_evaluation_vectors_are_byte_stable_and_signed() {
+    let report = Message::decode(&fs::read(testdata("structured-report.json")).unwrap()).unwrap();
+    let closing_bytes = fs::read(testdata("structured-closing.json")).unwrap();
+    let closing = Message::decode(&closing_bytes).unwrap();
+    assert_eq!(closing.purpose, meldpunt_crypto::Purpose::Closing);
+    assert_eq!(closing.encode().unwrap().as_slice(), &closing_bytes[..]);
+    let office = identity("office.identity.txt")
+        .office_signing_key()
+        .office_key();
+    office.verify(&closing).unwrap();
+    let mut unclosed = closing.clone();
+    unclosed.purpose = meldpunt_crypto::Purpose::Message;
+    assert!(office.verify(&unclosed).is_err());
+    let evaluation_bytes = fs::read(testdata("structured-evaluation.json")).unwrap();
+    let evaluation = Message::decode(&evaluation_bytes).unwrap();
+    assert_eq!(
+        evaluation.encode().unwrap().as_slice(),
+        &evaluation_bytes[..]
+    );
+    let MessageKind::Report { follow_up_key, .. } = &report.kind else {
+        panic!("not a report")
+    };
+    follow_up_key.verify(&evaluation).unwrap();
+    let mut plain = evaluation.clone();
+    plain.purpose = meldpunt_crypto::Purpose::Message;
+    assert!(follow_up_key.verify(&plain).is_err());
+    let text = String::from_utf8(evaluation_bytes).unwrap();
+    for broken in [
+        text.replace("\"purpose\":\"evaluation\"", "\"purpose\":\"closing\""),
+        text.replace("\"purpose\":\"evaluation\"", "\"purpose\":\"message\""),
+        text.replace("\"purpose\":\"evaluation\"", "\"purpose\":\"praise\""),
+    ] {
+        assert!(Message::decode(broken.as_bytes()).is_err(), "{broken}");
+    }
+    let defaults: Vec<meldpunt_crypto::Question> =
+        serde_json::from_str(&read("default-evaluation-questions.json")).unwrap();
+    assert_eq!(defaults, meldpunt_crypto::default_evaluation_questions());
 }

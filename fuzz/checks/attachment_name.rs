@@ -21,6 +21,7 @@ pub(crate) fn check(given: &str) {
         .office_signing_key();
     let mut message = Message {
         answers: Default::default(),
+        purpose: Default::default(),
         kind: MessageKind::Reply {
             from: RecipientAddress {
                 organisation: "demo".into(),

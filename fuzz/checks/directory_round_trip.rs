@@ -33,6 +33,7 @@ pub(crate) fn check(bytes: &[u8]) {
         directory.organisations.push(Organisation {
             questions: Vec::new(),
             channels: Vec::new(),
+            evaluation: Vec::new(),
             id: id(&chunk[..chunk.len().min(4)]),
             name: LocalisedName {
                 nl: text.clone(),

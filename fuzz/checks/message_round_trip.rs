@@ -45,6 +45,7 @@ pub(crate) fn check(bytes: &[u8]) {
     };
     let mut message = Message {
         answers: Default::default(),
+        purpose: Default::default(),
         kind,
         mailbox: MailboxId::from_bytes([head[2]; 32]),
         sequence: u32::from_le_bytes([head[3], head[4], 0, 0]),

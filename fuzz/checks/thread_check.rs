@@ -84,6 +84,7 @@ fn message(byte: u8, sequence: u8) -> (Message, Author) {
     };
     let mut message = Message {
         answers: Default::default(),
+        purpose: Default::default(),
         kind,
         mailbox: MailboxId::from_bytes([(byte >> 7) & 1; 32]),
         sequence: u32::from(sequence & 0x7f),

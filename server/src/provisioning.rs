@@ -173,6 +173,7 @@ fn demo_organisation(office: &IdentityKey) -> Organisation {
     Organisation {
         questions: Vec::new(),
         channels: Vec::new(),
+        evaluation: Vec::new(),
         id: "demo".into(),
         name: LocalisedName {
             nl: "Demo-organisatie".into(),

@@ -230,6 +230,7 @@ impl TestDirectory {
             directory.organisations.push(Organisation {
                 questions: Vec::new(),
                 channels: Vec::new(),
+                evaluation: Vec::new(),
                 id: id.into(),
                 name: LocalisedName {
                     nl: format!("Organisatie {id}"),
@@ -737,6 +738,7 @@ pub async fn post_reply_the_reporter_cannot_open(relay: &Relay, code: &ReceiptCo
     let signing_key = colleague.office_signing_key();
     let mut message = meldpunt_crypto::Message {
         answers: Default::default(),
+        purpose: Default::default(),
         mailbox: code.mailbox_token().mailbox_id(),
         sequence: 1,
         kind: meldpunt_crypto::MessageKind::Reply {

@@ -339,6 +339,7 @@ fn a_tampered_message_is_refused_and_an_absent_relay_reported() {
     // header and a damaged payload.
     let mut message = meldpunt_crypto::Message {
         answers: Default::default(),
+        purpose: Default::default(),
         mailbox: code.mailbox_token().mailbox_id(),
         sequence: 2,
         kind: meldpunt_crypto::MessageKind::FollowUp {

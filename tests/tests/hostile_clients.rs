@@ -309,6 +309,7 @@ async fn a_flood_of_mailbox_creations_raises_the_difficulty_and_honest_reports_s
                     .unwrap();
                 let sealed = meldpunt_crypto::Message {
                     answers: Default::default(),
+                    purpose: Default::default(),
                     mailbox: reporter.token().mailbox_id(),
                     sequence: 1,
                     kind: meldpunt_crypto::MessageKind::Report {

@@ -95,6 +95,7 @@ async fn one_bad_message_never_stops_the_office_intake() {
     let signed_follow_up = |mailbox, sequence| {
         let mut message = Message {
             answers: Default::default(),
+            purpose: Default::default(),
             mailbox,
             sequence,
             kind: MessageKind::FollowUp {
@@ -115,6 +116,7 @@ async fn one_bad_message_never_stops_the_office_intake() {
     assert_eq!(stranger.create(&relay, "demo", first).await.status(), 201);
     let report = Message {
         answers: Default::default(),
+        purpose: Default::default(),
         mailbox: stranger.token().mailbox_id(),
         sequence: 1,
         kind: MessageKind::Report {
@@ -226,6 +228,7 @@ async fn a_reporter_written_reply_a_relay_forged_acknowledgement_and_an_unsigned
             let from = address();
             let mut message = Message {
                 answers: Default::default(),
+                purpose: Default::default(),
                 mailbox,
                 sequence,
                 kind: if acknowledgement {
@@ -795,6 +798,7 @@ async fn a_forged_misdirected_or_outside_hand_over_is_refused_and_changes_nothin
     let fake_key = ReceiptCode::generate().follow_up_signing_key();
     let mut fake = Message {
         answers: Default::default(),
+        purpose: Default::default(),
         kind: MessageKind::FollowUp {
             signature: meldpunt_crypto::MessageSignature::from_bytes([0; 64]),
             shared_identity: None,

@@ -682,6 +682,7 @@ async fn a_follow_up_forged_by_the_relay_is_caught() {
     let code = &conversation.code;
     let mut forged = Message {
         answers: Default::default(),
+        purpose: Default::default(),
         mailbox: code.mailbox_token().mailbox_id(),
         sequence: 4,
         kind: meldpunt_crypto::MessageKind::FollowUp {

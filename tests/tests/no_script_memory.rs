@@ -39,6 +39,7 @@ async fn large_conversations_opened_without_javascript_keep_memory_bounded() {
     for sequence in 2..=999u32 {
         let mut message = Message {
             answers: Default::default(),
+            purpose: Default::default(),
             mailbox: reporter.token().mailbox_id(),
             sequence,
             kind: MessageKind::FollowUp {

@@ -86,6 +86,7 @@ async fn a_report_reaches_the_office_and_the_conversation_goes_on() {
     let signing_key = relay.directory.demo_office.office_signing_key();
     let mut reply = Message {
         answers: Default::default(),
+        purpose: Default::default(),
         mailbox: reporter.token().mailbox_id(),
         sequence: 1,
         kind: MessageKind::Acknowledgement {
@@ -141,6 +142,7 @@ async fn a_report_reaches_the_office_and_the_conversation_goes_on() {
     assert_eq!(opened, reply);
     let mut follow_up = Message {
         answers: Default::default(),
+        purpose: Default::default(),
         mailbox: reporter.token().mailbox_id(),
         sequence: 2,
         kind: MessageKind::FollowUp {
@@ -681,6 +683,7 @@ async fn every_acknowledged_submission_survives_a_kill() {
                 let reporter = Reporter::new();
                 let report = Message {
                     answers: Default::default(),
+                    purpose: Default::default(),
                     mailbox: reporter.token().mailbox_id(),
                     sequence: 1,
                     kind: MessageKind::Report {

@@ -297,6 +297,7 @@ fn a_hostile_client_s_free_text_in_a_choice_question_is_shown_but_never_register
         recipients: Vec::new(),
         questions,
         channels: Vec::new(),
+        evaluation: Vec::new(),
     };
     let answers = organisation
         .answers(&[("kind".into(), "Jan Jansen van Inkoop".into())])
@@ -512,6 +513,7 @@ async fn the_figures_of_a_thousand_structured_reports_match_an_independent_count
         recipients: Vec::new(),
         questions: TestDirectory::questionnaire(),
         channels: Vec::new(),
+        evaluation: Vec::new(),
     };
     let office_address = meldpunt_crypto::RecipientAddress {
         organisation: "demo".into(),

@@ -36,6 +36,9 @@ export const CARRIED_CONSULTATION_CONTEXT = utf8ToBytes("meldpunt/v1/carried-con
 export const OPENING_DIGEST_CONTEXT = utf8ToBytes("meldpunt/v1/opening-digest\n");
 export const OPENING_SIGNATURE_TAG = utf8ToBytes("meldpunt/v1/opening\n");
 export const ANSWERS_SIGNATURE_TAG = utf8ToBytes("meldpunt/v1/answers\n");
+export const PURPOSE_SIGNATURE_TAG = utf8ToBytes("meldpunt/v1/purpose\n");
+/** The kind of message each purpose belongs to, as the Rust crate's `Purpose`. */
+const PURPOSE_KINDS = { closing: "reply", evaluation: "follow-up" };
 /** Most messages a report carries of the consultation before it. */
 const MAXIMUM_CARRIED_MESSAGES = 256;
 const HUMAN_READABLE_PART = "meldpunt";
@@ -466,6 +469,7 @@ const MESSAGE_FIELDS = [
   "conversation",
   "earlier_consultation",
   "answers",
+  "purpose",
 ];
 /** Longest sealed identity a follow-up carries (bytes). */
 const MAXIMUM_SEALED_IDENTITY_LENGTH = 64 * 1024;
@@ -645,18 +649,22 @@ function messageWire(message) {
     if (message.earlierConsultation) throw malformed("only a report carries an earlier consultation, a consultation none");
     wire.conversation = "consultation";
   }
-  const answers = Object.entries(message.answers ?? {});
-  if (answers.length > 0) {
-    if (message.kind !== "report" && message.kind !== "follow-up") throw malformed("only a report or a follow-up carries answers");
-    if (!isValidAnswers(message.answers)) throw malformed("the answers are malformed");
-    wire.answers = Object.fromEntries(answers.sort(([left], [right]) => (left < right ? -1 : 1)));
-  }
   if (message.kind === "report" && message.earlierConsultation) {
     const { messages, signature } = message.earlierConsultation;
     if (messages.length < 1 || messages.length > MAXIMUM_CARRIED_MESSAGES || messages[0].conversation !== "consultation") {
       throw malformed("a carried consultation begins with the consultation's first message");
     }
     wire.earlier_consultation = { messages: messages.map(messageWire), signature };
+  }
+  const answers = Object.entries(message.answers ?? {});
+  if (answers.length > 0) {
+    if (message.kind !== "report" && message.kind !== "follow-up") throw malformed("only a report or a follow-up carries answers");
+    if (!isValidAnswers(message.answers)) throw malformed("the answers are malformed");
+    wire.answers = Object.fromEntries(answers.sort(([left], [right]) => (left < right ? -1 : 1)));
+  }
+  if (message.purpose && message.purpose !== "message") {
+    if (PURPOSE_KINDS[message.purpose] !== message.kind) throw malformed("only a reply closes a case, and only a follow-up evaluates it");
+    wire.purpose = message.purpose;
   }
   return wire;
 }
@@ -830,6 +838,9 @@ function decodeWire(wire, nested) {
     }
     earlierConsultation = { messages, signature: carried.signature };
   }
+  if (present("purpose") && (!Object.hasOwn(PURPOSE_KINDS, wire.purpose) || PURPOSE_KINDS[wire.purpose] !== wire.kind)) {
+    throw malformed("only a reply closes a case, and only a follow-up evaluates it");
+  }
   if (present("answers") && (!["report", "follow-up"].includes(wire.kind) || !isValidAnswers(wire.answers))) {
     throw malformed("only a report or a follow-up carries answers, keyed by question ids, each one line of 1 to 4160 bytes");
   }
@@ -858,6 +869,7 @@ function decodeWire(wire, nested) {
     conversation: wire.kind === "report" ? (wire.conversation ?? "report") : undefined,
     earlierConsultation,
     answers: present("answers") ? { ...wire.answers } : {},
+    purpose: present("purpose") ? wire.purpose : "message",
   };
 }
 
@@ -907,6 +919,7 @@ export function signingBytes(message) {
     const { recipient, joined } = message.processGuide;
     parts.push(digest(recipient.organisation), digest(recipient.recipient), new Uint8Array([joined ? 1 : 0]));
   }
+  if (message.purpose && message.purpose !== "message") parts.push(PURPOSE_SIGNATURE_TAG, digest(message.purpose));
   const answers = Object.keys(message.answers ?? {}).sort();
   if (answers.length > 0) {
     const answerCount = new Uint8Array(4);

@@ -933,3 +933,35 @@ test("structured reports: answers are encoded, signed and bound to the opening a
     (error) => error.kind === "malformed-message",
   );
 });
+
+test("closing and evaluating: the purpose is encoded and signed as the Rust crate does", () => {
+  const report = vector("structured-report.json");
+  const closingBytes = readFileSync(testdata("structured-closing.json"));
+  const closing = protocol.decodeMessage(padded(closingBytes));
+  assert.equal(closing.purpose, "closing");
+  assert.deepEqual(Buffer.from(protocol.encodeMessage(closing)), closingBytes);
+  const evaluationBytes = readFileSync(testdata("structured-evaluation.json"));
+  const evaluation = protocol.decodeMessage(padded(evaluationBytes));
+  assert.equal(evaluation.purpose, "evaluation");
+  assert.deepEqual(Buffer.from(protocol.encodeMessage(evaluation)), evaluationBytes);
+  const directory = vectorDirectory();
+  const thread = [report, vector("structured-follow-up.json"), vector("structured-reply.json"), closing, evaluation].map(written);
+  assert.deepEqual(verdicts(protocol.checkThread(report.mailbox, directory, thread)), ["ok", "ok", "ok", "ok", "ok"]);
+  // A purpose taken off or moved is caught by the signatures.
+  const unclosed = { ...closing, purpose: "message" };
+  assert.equal(verdicts(protocol.checkThread(report.mailbox, directory, [...thread.slice(0, 3), written(unclosed)])).at(-1), "forged-office-message");
+  const plain = { ...evaluation, purpose: "message" };
+  assert.equal(verdicts(protocol.checkThread(report.mailbox, directory, [...thread.slice(0, 4), written(plain)])).at(-1), "forged-follow-up");
+  // Only a reply closes and only a follow-up evaluates; no other purpose is read.
+  for (const broken of [
+    closingBytes.toString("utf8").replace('"purpose":"closing"', '"purpose":"evaluation"'),
+    evaluationBytes.toString("utf8").replace('"purpose":"evaluation"', '"purpose":"closing"'),
+    evaluationBytes.toString("utf8").replace('"purpose":"evaluation"', '"purpose":"message"'),
+    evaluationBytes.toString("utf8").replace('"purpose":"evaluation"', '"purpose":"praise"'),
+  ]) {
+    assert.throws(() => protocol.decodeMessage(padded(Buffer.from(broken))), (error) => error.kind === "malformed-message", broken);
+  }
+  // The default evaluation questions the page offers are the Rust crate's.
+  const defaults = JSON.parse(read("default-evaluation-questions.json"));
+  assert.deepEqual(protocol.checkAnswers(defaults, { safe: "partly", informed: "ja", timely: "NO" }), { answers: evaluation.answers });
+});

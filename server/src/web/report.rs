@@ -200,6 +200,7 @@ pub(super) fn seal_form(
         .map(|upload| seal_attachment(keys, upload))
         .transpose()?;
     let content = Content {
+        purpose: Default::default(),
         answers: Default::default(),
         written_on: today(),
         body: Zeroizing::new(form.value("body").unwrap_or_default().to_owned()),
