@@ -703,3 +703,126 @@ async fn the_figures_of_a_thousand_structured_reports_match_an_independent_count
     assert_eq!(figures["fed_back_in_time"]["of"], 0);
     assert_eq!(figures["open_by_age"]["under 1 month"], 1000, "{figures}");
 }
+
+#[test]
+fn a_closed_case_invites_an_evaluation_that_the_office_reads_and_counts() {
+    let relay = structured_relay();
+    let key = relay.directory.signing_key.directory_key().to_string();
+    let reporter = User::new();
+    let mut arguments = report_arguments(&key, &["--answer", "kind=bullying", "--json"]);
+    let sent: serde_json::Value =
+        serde_json::from_str(&reporter.ok(&relay, &arguments, Some("Mijn collega wordt gepest.")))
+            .unwrap();
+    let receipt = reporter.path("receipt.txt");
+    std::fs::write(&receipt, sent["receipt_code"].as_str().unwrap()).unwrap();
+    let receipt = receipt.to_str().unwrap();
+    let evaluate = |extra: &[&str], stdin: Option<&str>| {
+        let mut arguments = vec![
+            "evaluate",
+            "--directory-key",
+            &key,
+            "--receipt-file",
+            receipt,
+        ];
+        arguments.extend_from_slice(extra);
+        reporter.run(&relay, &arguments, stdin)
+    };
+    // Not closed yet: nothing to evaluate, nothing sent.
+    let output = evaluate(&["--answer", "safe=safe"], None);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("has not closed your case"));
+
+    let member = Member::new(&relay, &relay.directory.demo_office);
+    member.sync(&relay);
+    let case = member.list(&relay)["cases"][0]["case"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    member.reply(&relay, &case, &["--ack"], None);
+    let (status, closed, printed) = member.run_at(&relay.url, "close", &[&case], None);
+    assert_eq!(status, Some(0), "{printed}");
+    assert_eq!(closed["closing_message_sent"], true);
+    // Closing twice sends nothing more.
+    let (status, closed, printed) = member.run_at(&relay.url, "close", &[&case], None);
+    assert_eq!(status, Some(0), "{printed}");
+    assert_eq!(closed["closing_message_sent"], false);
+
+    // The reporter reads the closing message and its invitation.
+    let text = reporter.ok(
+        &relay,
+        &["check", "--directory-key", &key, "--receipt-file", receipt],
+        None,
+    );
+    assert!(text.contains("(closing the case)"), "{text}");
+    assert!(text.contains("meldpunt evaluate"), "{text}");
+    // Bad answers are refused and nothing is sent; an empty evaluation too.
+    let output = evaluate(
+        &["--answer", "safe=very", "--answer", "informed=perhaps"],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        said.contains("safe (How safe did you feel reporting?): not one of the options"),
+        "{said}"
+    );
+    assert!(
+        said.contains("informed (Were you kept informed?): answer yes or no"),
+        "{said}"
+    );
+    let output = evaluate(&[], None);
+    assert_eq!(output.status.code(), Some(2));
+    // The evaluation, with a text.
+    let output = evaluate(
+        &[
+            "--answer",
+            "safe=partly",
+            "--answer",
+            "informed=ja",
+            "--answer",
+            "timely=no",
+            "--message-file",
+            "-",
+        ],
+        Some("Het duurde lang, maar ik werd serieus genomen."),
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    // The office reads it, labelled, with the evaluation questions' labels.
+    member.sync(&relay);
+    let shown = member.show(&relay, &case);
+    let messages = shown["messages"].as_array().unwrap();
+    let purposes: Vec<&str> = messages
+        .iter()
+        .map(|message| message["purpose"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        purposes,
+        ["message", "message", "closing", "evaluation"],
+        "{shown}"
+    );
+    assert_eq!(
+        messages[3]["answers"],
+        serde_json::json!({"informed": "yes", "safe": "partly", "timely": "no"})
+    );
+    let output = member
+        .user
+        .run(&relay, &member.arguments("show", &[&case]), None);
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(printed.contains("(evaluation of the process)"), "{printed}");
+    assert!(
+        printed.contains("answer · How safe did you feel reporting?: Partly safe"),
+        "{printed}"
+    );
+    let (status, figures, printed) = member.run_at(&relay.url, "stats", &[], None);
+    assert_eq!(status, Some(0), "{printed}");
+    assert_eq!(figures["evaluated"], "fewer than 5", "{figures}");
+    assert_eq!(
+        figures["evaluation"]["safe"]["partly"], "fewer than 5",
+        "{figures}"
+    );
+}

@@ -1538,6 +1538,61 @@ async fn structured_report_in_the_browser(javascript: bool) {
     browser
         .screenshot(&format!("thread-answers-{mode}-{language}"))
         .await;
+    // Before closing, nothing to evaluate.
+    assert!(!browser.source().await.contains("evaluation-form"));
+
+    // The office closes the case; the reporter is invited to evaluate.
+    office.inbox(&relay, &["reply", &case, "--ack"], None);
+    office.inbox(&relay, &["close", &case], None);
+    submit_code(&browser, &relay.url, query, &code, javascript).await;
+    browser.wait_for("#evaluation-form").await;
+    // An empty evaluation is refused next to its text, and nothing is sent.
+    let before = stored(&relay, "messages").await;
+    browser.click("#evaluation-form button[type=submit]").await;
+    let empty = field_error(&browser, "evaluation-body").await;
+    assert!(
+        empty.contains("Answer at least one question") || empty.contains("Beantwoord minstens"),
+        "{empty}"
+    );
+    assert_eq!(stored(&relay, "messages").await, before);
+    browser.click("#answer-demo-safe-partly").await;
+    browser.click("#answer-demo-informed-yes").await;
+    browser.click("#answer-demo-timely-no").await;
+    browser
+        .type_into(
+            "#evaluation-body",
+            "Het duurde lang, maar ik werd serieus genomen.",
+        )
+        .await;
+    browser
+        .screenshot(&format!("thread-evaluation-{mode}-{language}"))
+        .await;
+    if javascript {
+        let violations = browser.accessibility_violations().await;
+        assert!(violations.is_empty(), "{violations:?}");
+    }
+    browser.click("#evaluation-form button[type=submit]").await;
+    let notice = browser.text(".notice[role=status]").await;
+    assert!(
+        notice.contains("evaluation was sent") || notice.contains("beoordeling is verstuurd"),
+        "{notice}"
+    );
+    office.sync(&relay);
+    let shown = office.inbox(&relay, &["show", &case], None);
+    let evaluation = shown["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|message| message["purpose"] == "evaluation")
+        .unwrap_or_else(|| panic!("no evaluation in {shown}"));
+    assert_eq!(
+        evaluation["answers"],
+        serde_json::json!({"informed": "yes", "safe": "partly", "timely": "no"})
+    );
+    assert_eq!(
+        evaluation["body"],
+        "Het duurde lang, maar ik werd serieus genomen."
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -151,7 +151,7 @@ function solveOffThePage(challenge, mailboxId, progress) {
 }
 
 function status(form, message) {
-  const line = form.querySelector("#status");
+  const line = form.querySelector(".status");
   if (line) line.textContent = message;
 }
 
@@ -533,12 +533,14 @@ function authorName(directory, message) {
   }
   if (message.kind === "report") return page.text.threadYou;
   if (message.kind === "follow-up") {
+    if (message.purpose === "evaluation") return page.text.threadYouEvaluation;
     if (!message.sharedIdentity) return page.text.threadYouFollowUp;
     const shared = recipientName(directory, message.sharedIdentity.with);
     return `${page.text.threadYouFollowUp} — ${page.text.threadIdentityShared} ${shared}`;
   }
   const name = recipientName(directory, message.from);
-  return message.kind === "acknowledgement" ? `${name} (${page.text.threadAcknowledgement})` : name;
+  if (message.kind === "acknowledgement") return `${name} (${page.text.threadAcknowledgement})`;
+  return message.purpose === "closing" ? `${name} (${page.text.threadClosing})` : name;
 }
 
 /** A recipient's name in the page's language (its address when the directory lacks it). */
@@ -570,14 +572,14 @@ async function download(derived, reference, button) {
   }
 }
 
-function messageArticle(derived, directory, author, message) {
+function messageArticle(derived, directory, author, message, report) {
   return element(
     "article",
     { class: author === "office" ? "message office" : "message" },
     element("h2", {}, authorName(directory, message)),
     element("p", { class: "meta" }, `${page.text.threadWritten} ${message.writtenOn}`),
     element("p", { class: "body" }, message.body),
-    answersList(directory, message),
+    answersList(directory, message, report),
     message.attachments.map((reference) => {
       const label = `${reference.name} (${sizeText(reference.size)})`;
       if (author !== "office") return element("p", { class: "attachment" }, label);
@@ -588,11 +590,13 @@ function messageArticle(derived, directory, author, message) {
   );
 }
 
-/** A report's answers to the questionnaire of the organisation it went to. */
-function answersList(directory, message) {
-  if (message.kind !== "report" || Object.keys(message.answers ?? {}).length === 0) return null;
-  const organisation = directory.organisations.find((candidate) => candidate.id === message.recipients[0]?.organisation);
-  const shown = protocol.describeAnswers(organisation?.questions ?? [], message.answers, page.language === "en" ? "en" : "nl");
+/** A report's answers to its organisation's questionnaire, or an evaluation's to its evaluation questions. */
+function answersList(directory, message, report) {
+  if (Object.keys(message.answers ?? {}).length === 0) return null;
+  const organisationId = report.recipients[0]?.organisation;
+  const organisation = directory?.organisations.find((candidate) => candidate.id === organisationId);
+  const questions = message.kind === "report" ? (organisation?.questions ?? []) : message.purpose === "evaluation" ? evaluationQuestions(directory, organisationId) : [];
+  const shown = protocol.describeAnswers(questions, message.answers, page.language === "en" ? "en" : "nl");
   return [
     element("h3", {}, page.text.threadAnswers),
     element(
@@ -629,7 +633,7 @@ async function showConversation(derived, notice) {
   const main = document.getElementById("content");
   const articles = conversation.messages.map(({ author, message, outcome }) =>
     outcome.ok
-      ? [outcome.missingBefore > 0 ? missingNote(outcome.missingBefore) : null, messageArticle(derived, directory, author, message)]
+      ? [outcome.missingBefore > 0 ? missingNote(outcome.missingBefore) : null, messageArticle(derived, directory, author, message, conversation.report)]
       : unreadableArticle(outcome.reason),
   );
   const form = element(
@@ -671,6 +675,7 @@ async function showConversation(derived, notice) {
     conversation.messages.some(({ author }) => author === "office") ? null : element("p", {}, page.text.threadNoReply),
     element("h2", {}, page.text.followUpTitle),
     form,
+    evaluationSection(derived, conversation, directory),
     convert,
   );
   document.title = `${title} — Meldpunt`;
@@ -806,6 +811,48 @@ async function sendFollowUp(form, derived, conversation) {
   if (errors.length > 0) return showErrors(form, errors);
   clearErrors(form);
   status(form, page.text.working);
+  const file = await readFile(form.querySelector("#attachment"));
+  await sealFollowUp(derived, conversation, { body, file });
+  await showConversation(derived, page.text.followUpSent);
+}
+
+/** The evaluation form's answers, checked against the verified directory's evaluation questions, sealed as a follow-up. */
+async function sendEvaluation(form, derived, conversation) {
+  const body = form.querySelector("#evaluation-body").value;
+  const organisation = form.dataset.organisation;
+  const directory = await verifiedDirectory();
+  const questions = evaluationQuestions(directory, organisation);
+  const checked = protocol.checkAnswers(questions, typedAnswers(form, organisation, questions));
+  const language = page.language === "en" ? "en" : "nl";
+  if (checked.problems) {
+    return showErrors(
+      form,
+      checked.problems.map(({ question, problem }) => {
+        const label = questions.find((candidate) => candidate.id === question)?.label[language] ?? question;
+        return [`answer-${organisation}-${question}`, `${label}: ${page.text.answerProblems[problem]}`];
+      }),
+    );
+  }
+  if (Object.keys(checked.answers).length === 0 && body.trim() === "") {
+    return showErrors(form, [["evaluation-body", page.text.errorEvaluationEmpty]]);
+  }
+  if (protocol.textEncoder.encode(body).length > protocol.MAXIMUM_BODY_LENGTH) {
+    return showErrors(form, [["evaluation-body", page.text.errorBodyTooLong]]);
+  }
+  clearErrors(form);
+  status(form, page.text.working);
+  await sealFollowUp(derived, conversation, { body, answers: checked.answers, purpose: "evaluation" });
+  await showConversation(derived, page.text.evaluationSent);
+}
+
+/** The evaluation questions of an organisation in the verified directory: its own, else the defaults. */
+function evaluationQuestions(directory, organisationId) {
+  const organisation = directory?.organisations.find((candidate) => candidate.id === organisationId);
+  return organisation?.evaluation?.length ? organisation.evaluation : page.text.defaultEvaluation;
+}
+
+/** Seals a follow-up (text, an attachment, answers, a purpose) to the conversation's recipients and sends it. */
+async function sealFollowUp(derived, conversation, { body, file = null, answers = {}, purpose = "message" }) {
   const directory = await verifiedDirectory();
   const keys = [];
   // The recipients the report chose, and the process guides appointed since.
@@ -817,7 +864,6 @@ async function sendFollowUp(form, derived, conversation) {
   // The reply key the report carries: the hybrid one, or the classic one of an older report.
   // (as this code derives it: the report's spelling of it was checked to be the same key).
   keys.push(derived.replyRecipients.find((key) => protocol.sameAgeRecipient(key, conversation.report.replyKey)));
-  const file = await readFile(form.querySelector("#attachment"));
   const attachments = file ? [await uploadAttachment(derived.token, keys, file)] : [];
   const followUp = protocol.signFollowUp(
     {
@@ -827,6 +873,8 @@ async function sendFollowUp(form, derived, conversation) {
       writtenOn: today(),
       body,
       attachments,
+      answers,
+      purpose,
     },
     derived.followUpSeed,
   );
@@ -834,7 +882,91 @@ async function sendFollowUp(form, derived, conversation) {
   const sealed = await protocol.seal(keys, encoded);
   encoded.fill(0);
   await relay("/api/v1/mailbox/messages", { method: "POST", token: derived.token, body: sealed });
-  await showConversation(derived, page.text.followUpSent);
+}
+
+/**
+ * One question's fields as the relay renders them (`web::questions`): the same ids and
+ * names, so that answers are read the same way in both modes.
+ */
+function questionField(organisation, question, language) {
+  const id = `answer-${organisation}-${question.id}`;
+  const name = `answer:${organisation}:${question.id}`;
+  const label = `${question.label[language]}${question.required ? " *" : ""}`;
+  const yesNo = [
+    { id: "yes", label: { nl: "Ja", en: "Yes" } },
+    { id: "no", label: { nl: "Nee", en: "No" } },
+  ];
+  const dateHint = language === "en" ? "As YYYY-MM-DD, for example 2026-03-01." : "Als JJJJ-MM-DD, bijvoorbeeld 2026-03-01.";
+  switch (question.kind) {
+    case "choice":
+    case "multiple-choice":
+    case "yes-no": {
+      const type = question.kind === "multiple-choice" ? "checkbox" : "radio";
+      const options = question.kind === "yes-no" ? yesNo : question.options;
+      return element(
+        "fieldset",
+        { id, class: "question" },
+        element("legend", {}, label),
+        options.map((option) =>
+          element(
+            "div",
+            { class: "choice" },
+            element("input", { type, name, id: `${id}-${option.id}`, value: option.id }),
+            element("label", { for: `${id}-${option.id}` }, option.label[language]),
+          ),
+        ),
+      );
+    }
+    case "date":
+      return [
+        element("label", { for: id }, label),
+        element("p", { class: "hint", id: `${id}-hint` }, dateHint),
+        element("input", { type: "date", id, name, "aria-describedby": `${id}-hint` }),
+      ];
+    case "period":
+      return element(
+        "fieldset",
+        { id, class: "question", "aria-describedby": `${id}-hint` },
+        element("legend", {}, label),
+        element("p", { class: "hint", id: `${id}-hint` }, dateHint),
+        element("label", { for: `${id}-from` }, language === "en" ? "From" : "Van"),
+        element("input", { type: "date", id: `${id}-from`, name: `${name}:from` }),
+        element("label", { for: `${id}-to` }, language === "en" ? "To (inclusive)" : "Tot en met"),
+        element("input", { type: "date", id: `${id}-to`, name: `${name}:to` }),
+      );
+    default:
+      return [element("label", { for: id }, label), element("input", { type: "text", id, name, maxlength: "1000" })];
+  }
+}
+
+/** Once the office closed the case: the form to evaluate the process. */
+function evaluationSection(derived, conversation, directory) {
+  const closed =
+    conversation.report.conversation !== "consultation" &&
+    conversation.messages.some(({ message, outcome }) => outcome.ok && message.purpose === "closing");
+  if (!closed || !directory) return null;
+  const organisation = conversation.report.recipients[0].organisation;
+  const language = page.language === "en" ? "en" : "nl";
+  const form = element(
+    "form",
+    { id: "evaluation-form", novalidate: true, "data-organisation": organisation },
+    evaluationQuestions(directory, organisation).map((question) => questionField(organisation, question, language)),
+    element("label", { for: "evaluation-body" }, page.text.evaluationBody),
+    element("textarea", { id: "evaluation-body", name: "body", rows: "4" }),
+    element("p", { class: "status", id: "evaluation-status", role: "status", "aria-live": "polite" }),
+    element("button", { type: "submit" }, page.text.evaluationSubmit),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    run(form, () => sendEvaluation(form, derived, conversation));
+  });
+  return element(
+    "section",
+    { id: "evaluation", "aria-labelledby": "evaluation-title" },
+    element("h2", { id: "evaluation-title" }, page.text.evaluationTitle),
+    element("p", {}, page.text.evaluationLead),
+    form,
+  );
 }
 
 async function submitCheck(form) {
@@ -869,7 +1001,7 @@ async function run(form, action) {
     await action();
   } catch (error) {
     status(form, "");
-    const field = form.querySelector("#receipt_code") ? "receipt_code" : "body";
+    const field = form.querySelector("#receipt_code") ? "receipt_code" : form.querySelector("#evaluation-body") ? "evaluation-body" : "body";
     showErrors(form, [[field, error instanceof protocol.ProtocolError && error.kind === "tampered" ? error.message : describe(error)]]);
   } finally {
     busy(form, false);

@@ -334,6 +334,11 @@ fn entries(state: &AppState, language: Language, opened: &Opened) -> Vec<ThreadE
                     carried.messages.len()
                 ),
                 MessageKind::Report { .. } => text.thread_you.to_owned(),
+                MessageKind::FollowUp { .. }
+                    if message.purpose == meldpunt_crypto::Purpose::Evaluation =>
+                {
+                    text.thread_you_evaluation.to_owned()
+                }
                 MessageKind::FollowUp {
                     shared_identity: None,
                     ..
@@ -351,6 +356,8 @@ fn entries(state: &AppState, language: Language, opened: &Opened) -> Vec<ThreadE
                     let name = recipient_name(state, language, from);
                     if matches!(message.kind, MessageKind::Acknowledgement { .. }) {
                         format!("{name} ({})", text.thread_acknowledgement)
+                    } else if message.purpose == meldpunt_crypto::Purpose::Closing {
+                        format!("{name} ({})", text.thread_closing)
                     } else {
                         name
                     }
@@ -375,7 +382,7 @@ fn entries(state: &AppState, language: Language, opened: &Opened) -> Vec<ThreadE
                         )
                     })
                     .collect(),
-                answers: shown_answers(state, language, message),
+                answers: shown_answers(state, language, opened, message),
             }
         })
         .collect()
@@ -386,28 +393,29 @@ fn entries(state: &AppState, language: Language, opened: &Opened) -> Vec<ThreadE
 fn shown_answers(
     state: &AppState,
     language: Language,
+    opened: &Opened,
     message: &Message,
 ) -> Vec<(String, Zeroizing<String>)> {
-    let MessageKind::Report { recipients, .. } = &message.kind else {
-        return Vec::new();
-    };
     if message.answers.is_empty() {
         return Vec::new();
     }
     let directory = &state.directory().directory;
-    let Some(organisation) = recipients
-        .first()
-        .and_then(|address| directory.organisation(&address.organisation))
-    else {
-        return message
-            .answers
-            .iter()
-            .map(|(question, answer)| (question.to_owned(), Zeroizing::new(answer.to_owned())))
-            .collect();
+    let organisation = opened
+        .check
+        .addressed()
+        .and_then(|addressed| addressed.first())
+        .and_then(|address| directory.organisation(&address.organisation));
+    let questions = match (&message.kind, message.purpose, organisation) {
+        (MessageKind::Report { .. }, _, Some(organisation)) => organisation.questions.clone(),
+        (
+            MessageKind::FollowUp { .. },
+            meldpunt_crypto::Purpose::Evaluation,
+            Some(organisation),
+        ) => organisation.evaluation_questions(),
+        _ => Vec::new(),
     };
     let dutch = language == Language::Dutch;
-    organisation
-        .describe_answers(&message.answers)
+    meldpunt_crypto::describe_answers(&questions, &message.answers)
         .into_iter()
         .map(|described| {
             let question =
@@ -459,10 +467,12 @@ fn thread_page(
     body: &str,
     errors: &FieldErrors,
     notice: Option<&str>,
+    evaluation: &EvaluationDraft,
 ) -> Response {
     let token = state.form_guard.issue(now());
     let issue_token = || state.form_guard.issue(now());
     let entries = entries(state, language, opened);
+    let evaluating = evaluation_questions(state, opened);
     page(
         status,
         pages::thread(
@@ -483,9 +493,50 @@ fn thread_page(
                     .addressed()
                     .and_then(|addressed| addressed.first())
                     .map(|address| address.organisation.as_str()),
+                evaluation: evaluating
+                    .as_ref()
+                    .map(|organisation| (organisation, evaluation.typed.as_slice())),
+                evaluation_body: &evaluation.body,
             },
         ),
     )
+}
+
+/// What the evaluation form shows again when it is refused.
+#[derive(Default)]
+struct EvaluationDraft {
+    typed: super::questions::TypedAnswers,
+    body: Zeroizing<String>,
+}
+
+/// Once the office closed the case (a verified closing message among those opened), the
+/// organisation the report went to with its evaluation questions as its questionnaire;
+/// none for a consultation or an open case.
+fn evaluation_questions(
+    state: &AppState,
+    opened: &Opened,
+) -> Option<meldpunt_crypto::Organisation> {
+    if opened.check.conversation() != meldpunt_crypto::Conversation::Report {
+        return None;
+    }
+    let closed = opened.messages.iter().any(|(_, checked)| {
+        checked
+            .as_ref()
+            .is_ok_and(|checked| checked.message.purpose == meldpunt_crypto::Purpose::Closing)
+    });
+    if !closed {
+        return None;
+    }
+    let directory = &state.directory().directory;
+    let organisation = opened
+        .check
+        .addressed()
+        .and_then(|addressed| addressed.first())
+        .and_then(|address| directory.organisation(&address.organisation))?;
+    Some(meldpunt_crypto::Organisation {
+        questions: organisation.evaluation_questions(),
+        ..organisation.clone()
+    })
 }
 
 /// The receipt code form again, with why the code did not open a conversation.
@@ -622,6 +673,7 @@ pub(crate) async fn open(
             "",
             &FieldErrors::default(),
             None,
+            &EvaluationDraft::default(),
         ),
         Err(refused) => check_page(&state, language, &form.receipt_code, refused),
     }
@@ -672,16 +724,64 @@ pub(crate) async fn follow_up(
             Ok(opened) => opened,
             Err(refused) => return check_page(&state, language, &typed, refused),
         };
-    let body = Zeroizing::new(form.value("body").unwrap_or_default().to_owned());
+    let text = language.text();
+    let evaluating = form.value("purpose") == Some("evaluation");
+    let posted = Zeroizing::new(form.value("body").unwrap_or_default().to_owned());
+    // What the page shows again when refused: the follow-up's text, or the evaluation's.
+    let (body, draft) = if evaluating {
+        (
+            Zeroizing::new(String::new()),
+            EvaluationDraft {
+                typed: super::questions::typed(&form),
+                body: posted.clone(),
+            },
+        )
+    } else {
+        (posted.clone(), EvaluationDraft::default())
+    };
+    let field = if evaluating {
+        "evaluation-body"
+    } else {
+        "body"
+    };
     let mut errors = FieldErrors::default();
-    let status = check_attachment(&mut form, language, limit, &mut errors).or(check_body(
-        &form,
-        language,
-        &mut errors,
-    ));
+    let mut answers = meldpunt_crypto::Answers::none();
+    let status = if evaluating {
+        // An evaluation carries no attachment, and is taken only once the case is closed.
+        form.attachment = None;
+        match evaluation_questions(&state, &opened) {
+            None => {
+                errors.add("body", text.error_evaluation_not_closed);
+                Some(StatusCode::UNPROCESSABLE_ENTITY)
+            }
+            Some(_) if form.text_too_large => {
+                errors.add(field, text.error_body_too_long);
+                Some(StatusCode::PAYLOAD_TOO_LARGE)
+            }
+            Some(organisation) => {
+                match super::questions::read(&organisation, &draft.typed, language, &mut errors) {
+                    None => Some(StatusCode::UNPROCESSABLE_ENTITY),
+                    Some(given) if given.is_empty() && posted.trim().is_empty() => {
+                        errors.add(field, text.error_evaluation_empty);
+                        Some(StatusCode::UNPROCESSABLE_ENTITY)
+                    }
+                    Some(given) => {
+                        answers = given;
+                        None
+                    }
+                }
+            }
+        }
+    } else {
+        check_attachment(&mut form, language, limit, &mut errors).or(check_body(
+            &form,
+            language,
+            &mut errors,
+        ))
+    };
     if let Some(status) = status {
         return thread_page(
-            &state, language, status, &typed, &opened, &body, &errors, None,
+            &state, language, status, &typed, &opened, &body, &errors, None, &draft,
         );
     }
     if let Err(refusal) = state.form_guard.admit(
@@ -690,12 +790,17 @@ pub(crate) async fn follow_up(
         circuit.map(|Extension(circuit)| circuit),
     ) {
         let (status, message) = refusal_error(language, refusal);
-        errors.add("body", message);
+        errors.add(field, message);
         return thread_page(
-            &state, language, status, &typed, &opened, &body, &errors, None,
+            &state, language, status, &typed, &opened, &body, &errors, None, &draft,
         );
     }
-    match send_follow_up(&state, &opened, form).await {
+    let purpose = if evaluating {
+        meldpunt_crypto::Purpose::Evaluation
+    } else {
+        meldpunt_crypto::Purpose::Message
+    };
+    match send_follow_up(&state, &opened, form, answers, purpose).await {
         Ok(()) => {
             match open_conversation(&state, language, &typed, Selection::Page { before: None })
                 .await
@@ -708,13 +813,18 @@ pub(crate) async fn follow_up(
                     &reopened,
                     "",
                     &FieldErrors::default(),
-                    Some(language.text().follow_up_sent),
+                    Some(if evaluating {
+                        text.evaluation_sent
+                    } else {
+                        text.follow_up_sent
+                    }),
+                    &EvaluationDraft::default(),
                 ),
                 Err(refused) => check_page(&state, language, &typed, refused),
             }
         }
         Err(error) => {
-            errors.add("body", format!("{} {error}", language.text().error_relay));
+            errors.add(field, format!("{} {error}", text.error_relay));
             thread_page(
                 &state,
                 language,
@@ -724,12 +834,21 @@ pub(crate) async fn follow_up(
                 &body,
                 &errors,
                 None,
+                &draft,
             )
         }
     }
 }
 
-async fn send_follow_up(state: &AppState, opened: &Opened, form: PostedForm) -> Result<(), Error> {
+/// Seals and stores a follow-up (`purpose`: an ordinary one, or an evaluation with
+/// `answers`) written in the form.
+async fn send_follow_up(
+    state: &AppState,
+    opened: &Opened,
+    form: PostedForm,
+    answers: meldpunt_crypto::Answers,
+    purpose: meldpunt_crypto::Purpose,
+) -> Result<(), Error> {
     let thread = meldpunt_crypto::Thread::from_check(opened.check.clone())?;
     let keys = thread.seal_keys(&state.directory().directory)?;
     let attachment_keys = keys.clone();
@@ -738,6 +857,7 @@ async fn send_follow_up(state: &AppState, opened: &Opened, form: PostedForm) -> 
             .await
             .map_err(|_| Error::BadRequest("sealing failed".into()))??;
     let (content, attachment) = prepared;
+    let content = content.with_answers(answers).for_purpose(purpose);
     let message = thread.follow_up(&opened.signing, content)?;
     let message = message.seal(&keys)?.into_bytes();
     if let Some((reference, sealed)) = attachment {

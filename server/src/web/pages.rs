@@ -160,6 +160,15 @@ fn script_text(text: &Text) -> String {
         "reportBody": text.report_body,
         "reportSubmit": text.report_submit,
         "threadAnswers": text.thread_answers,
+        "threadClosing": text.thread_closing,
+        "threadYouEvaluation": text.thread_you_evaluation,
+        "evaluationTitle": text.evaluation_title,
+        "evaluationLead": text.evaluation_lead,
+        "evaluationBody": text.evaluation_body,
+        "evaluationSubmit": text.evaluation_submit,
+        "evaluationSent": text.evaluation_sent,
+        "errorEvaluationEmpty": text.error_evaluation_empty,
+        "defaultEvaluation": meldpunt_crypto::default_evaluation_questions(),
         "answerProblems": {
             "required": text.error_answer_required,
             "unknown-question": text.error_answer_required,
@@ -571,6 +580,14 @@ pub(crate) struct Thread<'a> {
     pub conversation: Conversation,
     /// The organisation the conversation went to (the report form preselects it).
     pub organisation: Option<&'a str>,
+    /// Once the office closed the case: the organisation with its evaluation questions (as
+    /// its questionnaire), for the evaluation form; with the answers typed so far.
+    pub evaluation: Option<(
+        &'a meldpunt_crypto::Organisation,
+        &'a [(String, zeroize::Zeroizing<String>)],
+    )>,
+    /// Evaluation text so far.
+    pub evaluation_body: &'a str,
 }
 
 impl std::fmt::Debug for Thread<'_> {
@@ -659,6 +676,26 @@ pub(crate) fn thread(frame: &Frame<'_>, thread: &Thread<'_>) -> Markup {
                 input type="hidden" name="receipt_code" value=(thread.code);
                 (text_and_attachment(text, errors, text.follow_up_body, 8, thread.body, thread.max_attachment))
                 button type="submit" { (text.follow_up_submit) }
+            }
+            @if let Some((organisation, typed)) = thread.evaluation {
+                section id="evaluation" aria-labelledby="evaluation-title" {
+                    h2 id="evaluation-title" { (text.evaluation_title) }
+                    p { (text.evaluation_lead) }
+                    form id="evaluation-form" method="post" action={ "/check/follow-up" (language.query()) }
+                        enctype="multipart/form-data" data-organisation=(organisation.id) {
+                        input type="hidden" name="form_token" value=((thread.issue_token)());
+                        input type="hidden" name="lang" value=(language.code());
+                        input type="hidden" name="receipt_code" value=(thread.code);
+                        input type="hidden" name="purpose" value="evaluation";
+                        @for question in &organisation.questions {
+                            (super::questions::question_field(language, &organisation.id, question, typed, errors))
+                        }
+                        label for="evaluation-body" { (text.evaluation_body) }
+                        (field_error(errors, "evaluation-body"))
+                        textarea id="evaluation-body" name="body" rows="4" aria-describedby=[errors.get("evaluation-body").map(|_| "evaluation-body-error")] { (thread.evaluation_body) }
+                        button type="submit" { (text.evaluation_submit) }
+                    }
+                }
             }
             @if thread.conversation == Conversation::Consultation {
                 section id="convert" aria-labelledby="convert-title" {

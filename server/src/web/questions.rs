@@ -135,7 +135,7 @@ pub(crate) fn fieldset(
     }
 }
 
-fn question_field(
+pub(crate) fn question_field(
     language: Language,
     organisation: &str,
     question: &Question,
