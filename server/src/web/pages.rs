@@ -555,6 +555,9 @@ pub(crate) struct ThreadEntry {
     pub answers: Vec<(String, zeroize::Zeroizing<String>)>,
 }
 
+/// A typed answer as posted: form field name and value.
+pub(crate) type TypedAnswer = (String, zeroize::Zeroizing<String>);
+
 /// A conversation and the follow-up form.
 pub(crate) struct Thread<'a> {
     /// The receipt code as typed (carried in hidden fields, never in a URL).
@@ -582,10 +585,7 @@ pub(crate) struct Thread<'a> {
     pub organisation: Option<&'a str>,
     /// Once the office closed the case: the organisation with its evaluation questions (as
     /// its questionnaire), for the evaluation form; with the answers typed so far.
-    pub evaluation: Option<(
-        &'a meldpunt_crypto::Organisation,
-        &'a [(String, zeroize::Zeroizing<String>)],
-    )>,
+    pub evaluation: Option<(&'a meldpunt_crypto::Organisation, &'a [TypedAnswer])>,
     /// Evaluation text so far.
     pub evaluation_body: &'a str,
 }
