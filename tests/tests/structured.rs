@@ -709,7 +709,7 @@ fn a_closed_case_invites_an_evaluation_that_the_office_reads_and_counts() {
     let relay = structured_relay();
     let key = relay.directory.signing_key.directory_key().to_string();
     let reporter = User::new();
-    let mut arguments = report_arguments(&key, &["--answer", "kind=bullying", "--json"]);
+    let arguments = report_arguments(&key, &["--answer", "kind=bullying", "--json"]);
     let sent: serde_json::Value =
         serde_json::from_str(&reporter.ok(&relay, &arguments, Some("Mijn collega wordt gepest.")))
             .unwrap();
