@@ -160,6 +160,7 @@ fn main() {
     {
         let code = ReceiptCode::from_entropy([0u8; 16]);
         let report = Message {
+            recording: Default::default(),
             answers: Default::default(),
             purpose: Default::default(),
             mailbox: code.mailbox_token().mailbox_id(),
@@ -196,6 +197,7 @@ fn main() {
     // A signed follow-up: Ed25519 is deterministic, so this file is too.
     let code = ReceiptCode::from_entropy([0u8; 16]);
     let mut follow_up = Message {
+        recording: Default::default(),
         answers: Default::default(),
         purpose: Default::default(),
         mailbox: code.mailbox_token().mailbox_id(),
@@ -228,6 +230,7 @@ fn main() {
     let identity_vector = testdata.join("follow-up-identity.json");
     if !identity_vector.exists() {
         let mut sharing = Message {
+            recording: Default::default(),
             answers: Default::default(),
             purpose: Default::default(),
             mailbox: code.mailbox_token().mailbox_id(),
@@ -257,6 +260,7 @@ fn main() {
     // A signed reply from the integrity office (deterministic like the follow-up), and the
     // office keys the fixed identities derive.
     let mut reply = Message {
+        recording: Default::default(),
         answers: Default::default(),
         purpose: Default::default(),
         mailbox: code.mailbox_token().mailbox_id(),
@@ -628,6 +632,70 @@ fn write_structured_vectors(testdata: &Path, office: &meldpunt_crypto::IdentityK
     fs::write(
         testdata.join("structured-evaluation.json"),
         evaluation.encode().unwrap().as_slice(),
+    )
+    .unwrap();
+    // An oral report recorded by the office member (deterministic: Ed25519), the reporter's
+    // confirmation and correction of the record, and the office's reply to it.
+    let oral = ReceiptCode::from_entropy([6u8; 16]);
+    let office_address = RecipientAddress {
+        organisation: "demo".into(),
+        recipient: "integrity-office".into(),
+    };
+    let mut recorded = Message::report(
+        &oral,
+        vec![office_address.clone()],
+        meldpunt_crypto::Content::text(
+            day("2026-12-08"),
+            "Verslag van een telefoongesprek: de melder zag dat facturen dubbel werden betaald.",
+        ),
+    );
+    office
+        .office_signing_key()
+        .record(
+            office_address.clone(),
+            meldpunt_crypto::Channel::Telephone,
+            &mut recorded,
+        )
+        .unwrap();
+    fs::write(
+        testdata.join("recorded-report.json"),
+        recorded.encode().unwrap().as_slice(),
+    )
+    .unwrap();
+    for (name, sequence, purpose, text) in [
+        (
+            "recorded-confirmation.json",
+            2,
+            meldpunt_crypto::Purpose::Confirmation,
+            "",
+        ),
+        (
+            "recorded-correction.json",
+            3,
+            meldpunt_crypto::Purpose::Correction,
+            "Het waren niet facturen maar declaraties.",
+        ),
+    ] {
+        let follow_up = Message::follow_up_signed(
+            &oral.follow_up_signing_key(),
+            oral.mailbox_token().mailbox_id(),
+            sequence,
+            meldpunt_crypto::Content::text(day("2026-12-09"), text).for_purpose(purpose),
+        );
+        fs::write(testdata.join(name), follow_up.encode().unwrap().as_slice()).unwrap();
+    }
+    let answer = Message::answering(
+        &office.office_signing_key(),
+        office_address,
+        &recorded,
+        false,
+        1,
+        meldpunt_crypto::Content::text(day("2026-12-10"), "Dank, wij passen het verslag aan."),
+    )
+    .unwrap();
+    fs::write(
+        testdata.join("recorded-reply.json"),
+        answer.encode().unwrap().as_slice(),
     )
     .unwrap();
     fs::write(

@@ -74,6 +74,7 @@ impl Message {
         content: Content,
     ) -> Message {
         Message {
+            recording: Default::default(),
             mailbox: code.mailbox_token().mailbox_id(),
             sequence: 1,
             kind: MessageKind::Report {
@@ -123,6 +124,7 @@ impl Message {
         content: Content,
     ) -> Message {
         let mut message = Message {
+            recording: Default::default(),
             mailbox,
             sequence,
             kind: MessageKind::FollowUp {
@@ -168,6 +170,7 @@ impl Message {
             }
         };
         let mut message = Message {
+            recording: Default::default(),
             mailbox,
             sequence,
             kind,

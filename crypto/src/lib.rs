@@ -103,9 +103,9 @@ pub use keys::{
     MAILBOX_ID_LABEL, MAILBOX_TOKEN_LABEL, RECEIPT_SALT, REPLY_KEY_LABEL,
 };
 pub use message::{
-    Admitted, AttachmentReference, Authenticity, Author, CarriedConsultation, CheckedConsultation,
-    Conversation, Message, MessageKind, OpeningDigest, ProcessGuideChange, Purpose,
-    RecipientAddress, SharedIdentity, ThreadCheck, MAXIMUM_ATTACHMENTS,
+    Admitted, AttachmentReference, Authenticity, Author, CarriedConsultation, Channel,
+    CheckedConsultation, Conversation, Message, MessageKind, OpeningDigest, ProcessGuideChange,
+    Purpose, RecipientAddress, Recording, SharedIdentity, ThreadCheck, MAXIMUM_ATTACHMENTS,
     MAXIMUM_ATTACHMENT_NAME_LENGTH, MAXIMUM_BODY_LENGTH, MAXIMUM_CARRIED_MESSAGES,
     MAXIMUM_IDENTITY_LENGTH, MAXIMUM_MESSAGE_LENGTH, MESSAGE_FORMAT_VERSION,
     OPENING_DIGEST_CONTEXT,
@@ -129,6 +129,7 @@ pub use signing::{
     OfficeSigningKey, ANSWERS_SIGNATURE_TAG, CARRIED_CONSULTATION_CONTEXT,
     FOLLOW_UP_SIGNATURE_CONTEXT, FOLLOW_UP_SIGNING_LABEL, OFFICE_SIGNATURE_CONTEXT,
     OFFICE_SIGNING_LABEL, OFFICE_SIGNING_SALT, OPENING_SIGNATURE_TAG, PURPOSE_SIGNATURE_TAG,
+    RECORDING_DIGEST_TAG, RECORDING_SIGNATURE_CONTEXT,
 };
 pub use stamp::{Challenge, SpentStamp, Stamp, StampKey, MAXIMUM_DIFFICULTY};
 pub use store_key::StoreKey;

@@ -500,6 +500,45 @@ pub struct Message {
     /// What the message is for beyond its text: an office's closing message, a reporter's
     /// evaluation (wire field `purpose`, absent for an ordinary message).
     pub purpose: Purpose,
+    /// For a report an office member recorded from a telephone call or a meeting (an oral
+    /// report): who recorded it, how, and their signature (only a report carries one).
+    pub recording: Option<Recording>,
+}
+
+/// How an oral report reached the office.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Channel {
+    /// By telephone (or another voice channel).
+    Telephone,
+    /// In a meeting.
+    Meeting,
+}
+
+impl Channel {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Telephone => "telephone",
+            Channel::Meeting => "meeting",
+        }
+    }
+}
+
+/// The mark of a report an office member recorded (EU Directive 2019/1937 art. 18(2)–(4)):
+/// the transcript or minutes are the report's text, and the reporter, who receives its
+/// receipt code on paper, confirms or corrects it with a follow-up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recording {
+    /// The recipient the recording member belongs to (one of the report's recipients).
+    pub by: RecipientAddress,
+    /// The member's office key.
+    pub signer: OfficeKey,
+    /// Telephone or meeting.
+    pub channel: Channel,
+    /// The member's signature over the report ([`crate::OfficeSigningKey::record`]).
+    pub signature: MessageSignature,
 }
 
 /// What a message is for beyond its text (wire field `purpose`).
@@ -515,6 +554,11 @@ pub enum Purpose {
     /// The reporter's evaluation of the process: its answers are to the organisation's
     /// evaluation questions (only a follow-up).
     Evaluation,
+    /// The reporter agrees with the record of their oral report (only a follow-up).
+    Confirmation,
+    /// The reporter corrects the record of their oral report; the text says how (only a
+    /// follow-up).
+    Correction,
 }
 
 impl Purpose {
@@ -524,6 +568,8 @@ impl Purpose {
             Purpose::Message => "message",
             Purpose::Closing => "closing",
             Purpose::Evaluation => "evaluation",
+            Purpose::Confirmation => "confirmation",
+            Purpose::Correction => "correction",
         }
     }
 }
@@ -542,6 +588,7 @@ impl fmt::Debug for Message {
             .field("attachments", &self.attachments.len())
             .field("answers", &self.answers)
             .field("purpose", &self.purpose)
+            .field("recording", &self.recording)
             .finish()
     }
 }
@@ -593,6 +640,8 @@ struct WireMessage {
     answers: Answers,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     purpose: Option<Purpose>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    recording: Option<Recording>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -657,7 +706,7 @@ fn check_attachment(attachment: &AttachmentReference) -> Result<(), Error> {
 }
 
 impl Message {
-    fn check(&self) -> Result<(), Error> {
+    pub(crate) fn check(&self) -> Result<(), Error> {
         if self.sequence == 0 {
             return Err(malformed("sequence numbers start at 1"));
         }
@@ -685,11 +734,29 @@ impl Message {
         match (self.purpose, &self.kind) {
             (Purpose::Message, _)
             | (Purpose::Closing, MessageKind::Reply { .. })
-            | (Purpose::Evaluation, MessageKind::FollowUp { .. }) => {}
+            | (
+                Purpose::Evaluation | Purpose::Confirmation | Purpose::Correction,
+                MessageKind::FollowUp { .. },
+            ) => {}
             _ => {
                 return Err(malformed(
-                    "only a reply closes a case, and only a follow-up evaluates it",
+                    "only a reply closes a case, and only a follow-up evaluates it or confirms or corrects a record",
                 ))
+            }
+        }
+        if let Some(recording) = &self.recording {
+            match &self.kind {
+                MessageKind::Report {
+                    recipients,
+                    conversation: Conversation::Report,
+                    earlier_consultation: None,
+                    ..
+                } if recipients.contains(&recording.by) => check_address(&recording.by)?,
+                _ => {
+                    return Err(malformed(
+                        "only a report is recorded, by a member of one of its recipients, and it carries no consultation",
+                    ))
+                }
             }
         }
         match &self.kind {
@@ -776,6 +843,7 @@ impl Message {
             earlier_consultation: None,
             answers: self.answers.clone(),
             purpose: (self.purpose != Purpose::Message).then_some(self.purpose),
+            recording: self.recording.clone(),
         };
         match &self.kind {
             MessageKind::Report {
@@ -1011,6 +1079,7 @@ impl Message {
                 }
                 other => other.unwrap_or_default(),
             },
+            recording: wire.recording,
         })
     }
 
@@ -1272,6 +1341,18 @@ impl ThreadCheck {
                         expected: self.reporter + 1,
                         found: message.sequence,
                     });
+                }
+                // A report that says an office member recorded it is that member's word:
+                // signed by an office key the directory lists for the recipient named.
+                if let Some(recording) = &message.recording {
+                    let listed = self
+                        .signers
+                        .iter()
+                        .any(|(address, key)| *address == recording.by && *key == recording.signer);
+                    if !listed {
+                        return Err(Error::ForgedOfficeMessage);
+                    }
+                    recording.signer.verify_recording(message)?;
                 }
                 self.follow_up_key = Some(*follow_up_key);
                 self.reply_key = Some(reply_key.clone());
@@ -1669,6 +1750,7 @@ mod tests {
     /// A message signed by the reporter (a follow-up) or by `office` (an office message).
     fn signed_by(office: &IdentityKey, kind: MessageKind, body: &str, sequence: u32) -> Message {
         let mut message = Message {
+            recording: Default::default(),
             answers: Default::default(),
             purpose: Default::default(),
             kind,

@@ -43,6 +43,11 @@ pub const OFFICE_SIGNATURE_CONTEXT: &[u8] = b"meldpunt/v1/office-message\n";
 pub const CARRIED_CONSULTATION_CONTEXT: &[u8] = b"meldpunt/v1/carried-consultation\n";
 /// Tag before the opening digest an office message's signature covers, when it names one.
 pub const OPENING_SIGNATURE_TAG: &[u8] = b"meldpunt/v1/opening\n";
+/// Prefix of what an office member signs to mark a report as recorded by them (an oral
+/// report).
+pub const RECORDING_SIGNATURE_CONTEXT: &[u8] = b"meldpunt/v1/recorded-report\n";
+/// Tag before a recording in a recorded report's opening digest.
+pub const RECORDING_DIGEST_TAG: &[u8] = b"meldpunt/v1/recording\n";
 /// Tag before the purpose a message's signing bytes cover, when it is not an ordinary one.
 pub const PURPOSE_SIGNATURE_TAG: &[u8] = b"meldpunt/v1/purpose\n";
 /// Tag before the answers a report's or follow-up's signing bytes cover, when it has any.
@@ -262,6 +267,73 @@ impl OfficeSigningKey {
     }
 }
 
+impl OfficeSigningKey {
+    /// Marks `report` as recorded by this member of `by` from an oral report over
+    /// `channel`, and signs it so. Refuses anything but a report to `by` among others.
+    pub fn record(
+        &self,
+        by: crate::RecipientAddress,
+        channel: crate::Channel,
+        report: &mut Message,
+    ) -> Result<(), Error> {
+        report.recording = None;
+        let core = report
+            .opening_digest()
+            .ok_or_else(|| Error::MalformedMessage("only a report is recorded".into()))?;
+        let bytes = recording_bytes(&by, &self.office_key(), channel, &core);
+        report.recording = Some(crate::Recording {
+            by,
+            signer: self.office_key(),
+            channel,
+            signature: MessageSignature(self.0.sign(&bytes).to_bytes()),
+        });
+        report.check()
+    }
+}
+
+/// What a recording member signs: [`RECORDING_SIGNATURE_CONTEXT`] || SHA-256 of the
+/// organisation id || SHA-256 of the recipient id || the office key (32 bytes) || 0 for a
+/// telephone call, 1 for a meeting || the report's opening digest without the recording.
+fn recording_bytes(
+    by: &crate::RecipientAddress,
+    signer: &OfficeKey,
+    channel: crate::Channel,
+    core: &crate::OpeningDigest,
+) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(RECORDING_SIGNATURE_CONTEXT.len() + 32 * 4 + 1);
+    bytes.extend_from_slice(RECORDING_SIGNATURE_CONTEXT);
+    bytes.extend_from_slice(&Sha256::digest(by.organisation.as_bytes()));
+    bytes.extend_from_slice(&Sha256::digest(by.recipient.as_bytes()));
+    bytes.extend_from_slice(signer.as_bytes());
+    bytes.push(u8::from(channel == crate::Channel::Meeting));
+    bytes.extend_from_slice(&core.0);
+    bytes
+}
+
+impl OfficeKey {
+    /// Checks a recorded report's recording: signed by this key, which it names.
+    pub fn verify_recording(&self, report: &Message) -> Result<(), Error> {
+        let recording = report
+            .recording
+            .as_ref()
+            .ok_or(Error::ForgedOfficeMessage)?;
+        if recording.signer != *self {
+            return Err(Error::ForgedOfficeMessage);
+        }
+        let mut unrecorded = report.clone();
+        unrecorded.recording = None;
+        let core = unrecorded
+            .opening_digest()
+            .ok_or(Error::ForgedOfficeMessage)?;
+        self.0
+            .verify_strict(
+                &recording_bytes(&recording.by, self, recording.channel, &core),
+                &Signature::from_bytes(&recording.signature.0),
+            )
+            .map_err(|_| Error::ForgedOfficeMessage)
+    }
+}
+
 impl fmt::Debug for OfficeSigningKey {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -468,7 +540,10 @@ impl Message {
     /// later message): SHA-256 of [`crate::OPENING_DIGEST_CONTEXT`] || its signing bytes ||
     /// its follow-up key (32 bytes) || SHA-256 of its reply key as written || the number of
     /// recipients (4 bytes, big-endian) || for each SHA-256 of the organisation id || SHA-256
-    /// of the recipient id || 1 for a consultation, 0 for a report.
+    /// of the recipient id || 1 for a consultation, 0 for a report; then, for a recorded
+    /// report, [`RECORDING_DIGEST_TAG`] || SHA-256 of the recording recipient's organisation
+    /// id || SHA-256 of its recipient id || the recording office key || 0 for a telephone
+    /// call, 1 for a meeting || the recording's signature (64 bytes).
     pub fn opening_digest(&self) -> Option<crate::OpeningDigest> {
         let MessageKind::Report {
             reply_key,
@@ -491,6 +566,14 @@ impl Message {
             hasher.update(Sha256::digest(recipient.recipient.as_bytes()));
         }
         hasher.update([u8::from(*conversation == crate::Conversation::Consultation)]);
+        if let Some(recording) = &self.recording {
+            hasher.update(RECORDING_DIGEST_TAG);
+            hasher.update(Sha256::digest(recording.by.organisation.as_bytes()));
+            hasher.update(Sha256::digest(recording.by.recipient.as_bytes()));
+            hasher.update(recording.signer.as_bytes());
+            hasher.update([u8::from(recording.channel == crate::Channel::Meeting)]);
+            hasher.update(recording.signature.0);
+        }
         Some(crate::OpeningDigest(hasher.finalize().into()))
     }
 }

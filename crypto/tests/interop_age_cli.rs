@@ -122,6 +122,7 @@ fn a_sealed_message_is_readable_json_with_stock_age() {
     let file = write_identity(directory.path(), "office.txt", &office);
     let code = ReceiptCode::generate();
     let report = Message {
+        recording: Default::default(),
         answers: Default::default(),
         purpose: Default::default(),
         mailbox: code.mailbox_token().mailbox_id(),
@@ -182,6 +183,7 @@ fn files_sealed_by_stock_age_open_with_the_crate() {
     // A message padded by hand and sealed by stock age opens as a Meldpunt message.
     let office = IdentityKey::generate();
     let mut reply = Message {
+        recording: Default::default(),
         answers: Default::default(),
         purpose: Default::default(),
         mailbox: code.mailbox_token().mailbox_id(),

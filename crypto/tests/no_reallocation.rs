@@ -22,6 +22,7 @@ fn encoding_a_message_never_reallocates_its_plaintext() {
         "Een lange melding over wat er gebeurt. ".repeat(10_000),
     ] {
         let mut message = Message {
+            recording: Default::default(),
             answers: Default::default(),
             purpose: Default::default(),
             mailbox: MailboxId::from_bytes([1; 32]),

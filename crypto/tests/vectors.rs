@@ -652,3 +652,79 @@ fn closing_and_evaluation_vectors_are_byte_stable_and_signed() {
         serde_json::from_str(&read("default-evaluation-questions.json")).unwrap();
     assert_eq!(defaults, meldpunt_crypto::default_evaluation_questions());
 }
+
+#[test]
+fn a_recorded_report_verifies_against_the_directory_and_binds_its_recording() {
+    let bytes = fs::read(testdata("recorded-report.json")).unwrap();
+    let recorded = Message::decode(&bytes).unwrap();
+    assert_eq!(recorded.encode().unwrap().as_slice(), &bytes[..]);
+    let office = identity("office.identity.txt")
+        .office_signing_key()
+        .office_key();
+    office.verify_recording(&recorded).unwrap();
+    let reply = Message::decode(&fs::read(testdata("recorded-reply.json")).unwrap()).unwrap();
+    let MessageKind::Reply { opening, .. } = &reply.kind else {
+        panic!("not a reply")
+    };
+    assert_eq!(*opening, recorded.opening_digest());
+    let directory =
+        SignedDirectory::from_bytes(fs::read(testdata("directory.signed.json")).unwrap()).unwrap();
+    let directory = directory
+        .verify(
+            &directory.claimed_signing_key().unwrap(),
+            "2026-11-30".parse().unwrap(),
+            None,
+        )
+        .unwrap();
+    let mut check = meldpunt_crypto::ThreadCheck::new(recorded.mailbox, directory.office_signers());
+    check
+        .admit(&recorded, meldpunt_crypto::Author::Reporter)
+        .unwrap();
+    for name in ["recorded-confirmation.json", "recorded-correction.json"] {
+        let follow_up = Message::decode(&fs::read(testdata(name)).unwrap()).unwrap();
+        check
+            .admit(&follow_up, meldpunt_crypto::Author::Reporter)
+            .unwrap();
+    }
+    check
+        .admit(&reply, meldpunt_crypto::Author::Office)
+        .unwrap();
+    // Rewritten under the same recording: refused.
+    let mut rewritten = recorded.clone();
+    rewritten.body = String::from("Niets aan de hand.").into();
+    let mut fresh = meldpunt_crypto::ThreadCheck::new(recorded.mailbox, directory.office_signers());
+    assert!(matches!(
+        fresh.admit(&rewritten, meldpunt_crypto::Author::Reporter),
+        Err(Error::ForgedOfficeMessage)
+    ));
+    // Claimed by the adviser's key for the integrity office: refused.
+    let adviser = identity("adviser.identity.txt").office_signing_key();
+    let mut claimed = recorded.clone();
+    adviser
+        .record(
+            RecipientAddress {
+                organisation: "demo".into(),
+                recipient: "integrity-office".into(),
+            },
+            meldpunt_crypto::Channel::Meeting,
+            &mut claimed,
+        )
+        .unwrap();
+    let mut fresh = meldpunt_crypto::ThreadCheck::new(recorded.mailbox, directory.office_signers());
+    assert!(matches!(
+        fresh.admit(&claimed, meldpunt_crypto::Author::Reporter),
+        Err(Error::ForgedOfficeMessage)
+    ));
+    // Recorded by a recipient the report was not addressed to: it cannot be built.
+    let mut elsewhere = recorded.clone();
+    assert!(adviser
+        .record(
+            RecipientAddress {
+                organisation: "demo".into(),
+                recipient: "external-adviser".into(),
+            },
+            meldpunt_crypto::Channel::Meeting,
+            &mut elsewhere,
+        )
+        .is_err());
+}

@@ -44,6 +44,7 @@ pub(crate) fn check(bytes: &[u8]) {
         },
     };
     let mut message = Message {
+        recording: Default::default(),
         answers: Default::default(),
         purpose: Default::default(),
         kind,

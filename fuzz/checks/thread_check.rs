@@ -83,6 +83,7 @@ fn message(byte: u8, sequence: u8) -> (Message, Author) {
         },
     };
     let mut message = Message {
+        recording: Default::default(),
         answers: Default::default(),
         purpose: Default::default(),
         kind,

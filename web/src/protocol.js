@@ -37,8 +37,11 @@ export const OPENING_DIGEST_CONTEXT = utf8ToBytes("meldpunt/v1/opening-digest\n"
 export const OPENING_SIGNATURE_TAG = utf8ToBytes("meldpunt/v1/opening\n");
 export const ANSWERS_SIGNATURE_TAG = utf8ToBytes("meldpunt/v1/answers\n");
 export const PURPOSE_SIGNATURE_TAG = utf8ToBytes("meldpunt/v1/purpose\n");
+export const RECORDING_SIGNATURE_CONTEXT = utf8ToBytes("meldpunt/v1/recorded-report\n");
+export const RECORDING_DIGEST_TAG = utf8ToBytes("meldpunt/v1/recording\n");
 /** The kind of message each purpose belongs to, as the Rust crate's `Purpose`. */
-const PURPOSE_KINDS = { closing: "reply", evaluation: "follow-up" };
+const PURPOSE_KINDS = { closing: "reply", evaluation: "follow-up", confirmation: "follow-up", correction: "follow-up" };
+const CHANNELS = ["telephone", "meeting"];
 /** Most messages a report carries of the consultation before it. */
 const MAXIMUM_CARRIED_MESSAGES = 256;
 const HUMAN_READABLE_PART = "meldpunt";
@@ -470,6 +473,7 @@ const MESSAGE_FIELDS = [
   "earlier_consultation",
   "answers",
   "purpose",
+  "recording",
 ];
 /** Longest sealed identity a follow-up carries (bytes). */
 const MAXIMUM_SEALED_IDENTITY_LENGTH = 64 * 1024;
@@ -666,6 +670,10 @@ function messageWire(message) {
     if (PURPOSE_KINDS[message.purpose] !== message.kind) throw malformed("only a reply closes a case, and only a follow-up evaluates it");
     wire.purpose = message.purpose;
   }
+  if (message.recording) {
+    const { by, signer, channel, signature } = message.recording;
+    wire.recording = { by: address(by), signer, channel, signature };
+  }
   return wire;
 }
 
@@ -841,6 +849,23 @@ function decodeWire(wire, nested) {
   if (present("purpose") && (!Object.hasOwn(PURPOSE_KINDS, wire.purpose) || PURPOSE_KINDS[wire.purpose] !== wire.kind)) {
     throw malformed("only a reply closes a case, and only a follow-up evaluates it");
   }
+  if (present("recording")) {
+    const recording = wire.recording;
+    if (
+      wire.kind !== "report" ||
+      present("conversation") ||
+      present("earlier_consultation") ||
+      !hasExactly(recording, ["by", "signer", "channel", "signature"]) ||
+      !isValidAddress(recording.by) ||
+      !wire.recipients.some((address) => address.organisation === recording.by.organisation && address.recipient === recording.by.recipient) ||
+      typeof recording.signer !== "string" ||
+      bech32KeyBytes(recording.signer, "mpok") === null ||
+      !CHANNELS.includes(recording.channel) ||
+      !decodesToLength(recording.signature, 64)
+    ) {
+      throw malformed("only a report is recorded, by a member of one of its recipients, and it carries no consultation");
+    }
+  }
   if (present("answers") && (!["report", "follow-up"].includes(wire.kind) || !isValidAnswers(wire.answers))) {
     throw malformed("only a report or a follow-up carries answers, keyed by question ids, each one line of 1 to 4160 bytes");
   }
@@ -870,6 +895,7 @@ function decodeWire(wire, nested) {
     earlierConsultation,
     answers: present("answers") ? { ...wire.answers } : {},
     purpose: present("purpose") ? wire.purpose : "message",
+    recording: present("recording") ? { ...wire.recording, by: { ...wire.recording.by } } : undefined,
   };
 }
 
@@ -944,6 +970,16 @@ export function openingDigest(report) {
   const digest = (text) => sha256(encoder.encode(text));
   const count = new Uint8Array(4);
   new DataView(count.buffer).setUint32(0, report.recipients.length);
+  const recording = report.recording
+    ? [
+        RECORDING_DIGEST_TAG,
+        digest(report.recording.by.organisation),
+        digest(report.recording.by.recipient),
+        officeKeyBytes(report.recording.signer),
+        new Uint8Array([report.recording.channel === "meeting" ? 1 : 0]),
+        base64urlnopad.decode(report.recording.signature),
+      ]
+    : [];
   return base64urlnopad.encode(
     sha256(
       concat(
@@ -954,9 +990,35 @@ export function openingDigest(report) {
         count,
         ...report.recipients.flatMap((address) => [digest(address.organisation), digest(address.recipient)]),
         new Uint8Array([report.conversation === "consultation" ? 1 : 0]),
+        ...recording,
       ),
     ),
   );
+}
+
+/**
+ * Whether a recorded report's recording is signed by the office key it names, as the Rust
+ * crate's `OfficeKey::verify_recording` checks it: over the context || SHA-256 of the
+ * recording recipient's organisation and recipient ids || the office key || 0 for a
+ * telephone call, 1 for a meeting || the report's opening digest without the recording.
+ */
+function recordingVerifies(report) {
+  const { by, signer, channel, signature } = report.recording;
+  const digest = (text) => sha256(encoder.encode(text));
+  const core = base64urlnopad.decode(openingDigest({ ...report, recording: undefined }));
+  const bytes = concat(
+    RECORDING_SIGNATURE_CONTEXT,
+    digest(by.organisation),
+    digest(by.recipient),
+    officeKeyBytes(signer),
+    new Uint8Array([channel === "meeting" ? 1 : 0]),
+    core,
+  );
+  try {
+    return ed25519.verify(base64urlnopad.decode(signature), bytes, officeKeyBytes(signer), { zip215: false });
+  } catch {
+    return false;
+  }
 }
 
 /** Signs a follow-up with the seed derived from the receipt code (sets its signature). */
@@ -1086,6 +1148,17 @@ export function checkThread(mailboxIdWire, directory, entries, reporterKeys = nu
       }
       // Only as the first message admitted, numbered 1: a report anywhere later is a replay.
       if (started() || message.sequence !== 1) throw outOfSequence("reporter", reporter + 1, message.sequence);
+      // A report that says an office member recorded it is that member's word: signed by an
+      // office key the directory lists for the recipient it names.
+      if (message.recording) {
+        if (signers === null) throw new ProtocolError("no-directory", "the directory could not be verified, so the record's signature cannot be checked");
+        const { by, signer } = message.recording;
+        const key = bytesToHex(officeKeyBytes(signer));
+        const listed = signers.some((entry) => entry.organisation === by.organisation && entry.recipient === by.recipient && entry.key === key);
+        if (!listed || !recordingVerifies(message)) {
+          throw new ProtocolError("forged-office-message", "the report says an office member recorded it, but it is not signed by them");
+        }
+      }
       report = message;
       opening = openingDigest(message);
       reporter = 1;

@@ -965,3 +965,34 @@ test("closing and evaluating: the purpose is encoded and signed as the Rust crat
   const defaults = JSON.parse(read("default-evaluation-questions.json"));
   assert.deepEqual(protocol.checkAnswers(defaults, { safe: "partly", informed: "ja", timely: "NO" }), { answers: evaluation.answers });
 });
+
+test("an oral report recorded by an office member: the recording is checked, and bound, as the Rust crate does", () => {
+  const bytes = readFileSync(testdata("recorded-report.json"));
+  const recorded = protocol.decodeMessage(padded(bytes));
+  assert.equal(recorded.recording.channel, "telephone");
+  assert.deepEqual(Buffer.from(protocol.encodeMessage(recorded)), bytes);
+  const reply = vector("recorded-reply.json");
+  assert.equal(protocol.openingDigest(recorded), reply.opening);
+  const directory = vectorDirectory();
+  const thread = [recorded, vector("recorded-confirmation.json"), vector("recorded-correction.json"), reply].map(written);
+  const checked = protocol.checkThread(recorded.mailbox, directory, thread);
+  assert.deepEqual(verdicts(checked), ["ok", "ok", "ok", "ok"]);
+  assert.deepEqual(thread.slice(1, 3).map(({ message }) => message.purpose), ["confirmation", "correction"]);
+  // Another text under the same recording, a recording by a key the directory does not list
+  // for it, or one stripped off (the office's reply no longer answers it): each is caught.
+  const rewritten = { ...recorded, body: "Verslag: niets aan de hand." };
+  assert.equal(verdicts(protocol.checkThread(recorded.mailbox, directory, [written(rewritten)]))[0], "forged-office-message");
+  const adviser = directory.organisations[0].recipients.find((recipient) => recipient.role === "external-confidential-adviser");
+  const claimed = { ...recorded, recording: { ...recorded.recording, signer: adviser.signing_keys[0] } };
+  assert.equal(verdicts(protocol.checkThread(recorded.mailbox, directory, [written(claimed)]))[0], "forged-office-message");
+  const stripped = { ...recorded, recording: undefined };
+  assert.equal(verdicts(protocol.checkThread(recorded.mailbox, directory, [written(stripped), written(reply)])).at(-1), "opening-mismatch");
+  // A recording by a recipient the report was not addressed to is malformed.
+  const text = bytes.toString("utf8");
+  const elsewhere = text.replace('"recording":{"by":{"organisation":"demo","recipient":"integrity-office"}', '"recording":{"by":{"organisation":"demo","recipient":"process-guide"}');
+  assert.throws(() => protocol.decodeMessage(padded(Buffer.from(elsewhere))), (error) => error.kind === "malformed-message");
+  assert.throws(
+    () => protocol.decodeMessage(padded(Buffer.from(text.replace('"channel":"telephone"', '"channel":"letter"')))),
+    (error) => error.kind === "malformed-message",
+  );
+});
