@@ -737,6 +737,7 @@ pub async fn post_reply_the_reporter_cannot_open(relay: &Relay, code: &ReceiptCo
     let colleague = &relay.directory.demo_colleague;
     let signing_key = colleague.office_signing_key();
     let mut message = meldpunt_crypto::Message {
+        recording: Default::default(),
         answers: Default::default(),
         purpose: Default::default(),
         mailbox: code.mailbox_token().mailbox_id(),
