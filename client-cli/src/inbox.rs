@@ -1005,6 +1005,8 @@ impl Inbox {
                     meldpunt_crypto::Purpose::Message => "",
                     meldpunt_crypto::Purpose::Closing => " (closing)",
                     meldpunt_crypto::Purpose::Evaluation => " (evaluation of the process)",
+                    meldpunt_crypto::Purpose::Confirmation => " (the reporter CONFIRMS the record)",
+                    meldpunt_crypto::Purpose::Correction => " (the reporter CORRECTS the record)",
                 },
                 message.written_on,
                 if stored.unverified {

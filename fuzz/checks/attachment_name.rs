@@ -20,6 +20,7 @@ pub(crate) fn check(given: &str) {
         .reply_identity()
         .office_signing_key();
     let mut message = Message {
+        recording: Default::default(),
         answers: Default::default(),
         purpose: Default::default(),
         kind: MessageKind::Reply {

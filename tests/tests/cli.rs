@@ -338,6 +338,7 @@ fn a_tampered_message_is_refused_and_an_absent_relay_reported() {
     // A malicious relay (simulated: a post with the token) slips in an object with a valid age
     // header and a damaged payload.
     let mut message = meldpunt_crypto::Message {
+        recording: Default::default(),
         answers: Default::default(),
         purpose: Default::default(),
         mailbox: code.mailbox_token().mailbox_id(),

@@ -308,6 +308,7 @@ async fn a_flood_of_mailbox_creations_raises_the_difficulty_and_honest_reports_s
                     .solve(&reporter.token().mailbox_id(), |_| true)
                     .unwrap();
                 let sealed = meldpunt_crypto::Message {
+                    recording: Default::default(),
                     answers: Default::default(),
                     purpose: Default::default(),
                     mailbox: reporter.token().mailbox_id(),

@@ -94,6 +94,7 @@ async fn one_bad_message_never_stops_the_office_intake() {
     let stranger = Reporter::new();
     let signed_follow_up = |mailbox, sequence| {
         let mut message = Message {
+            recording: Default::default(),
             answers: Default::default(),
             purpose: Default::default(),
             mailbox,
@@ -115,6 +116,7 @@ async fn one_bad_message_never_stops_the_office_intake() {
         .into_bytes();
     assert_eq!(stranger.create(&relay, "demo", first).await.status(), 201);
     let report = Message {
+        recording: Default::default(),
         answers: Default::default(),
         purpose: Default::default(),
         mailbox: stranger.token().mailbox_id(),
@@ -227,6 +229,7 @@ async fn a_reporter_written_reply_a_relay_forged_acknowledgement_and_an_unsigned
             let signing_key = signer.office_signing_key();
             let from = address();
             let mut message = Message {
+                recording: Default::default(),
                 answers: Default::default(),
                 purpose: Default::default(),
                 mailbox,
@@ -797,6 +800,7 @@ async fn a_forged_misdirected_or_outside_hand_over_is_refused_and_changes_nothin
     // sealed to the office: the newcomer, without the report, can only file it unverified.
     let fake_key = ReceiptCode::generate().follow_up_signing_key();
     let mut fake = Message {
+        recording: Default::default(),
         answers: Default::default(),
         purpose: Default::default(),
         kind: MessageKind::FollowUp {

@@ -681,6 +681,7 @@ async fn a_follow_up_forged_by_the_relay_is_caught() {
     // sign it with the key only the receipt code derives.
     let code = &conversation.code;
     let mut forged = Message {
+        recording: Default::default(),
         answers: Default::default(),
         purpose: Default::default(),
         mailbox: code.mailbox_token().mailbox_id(),

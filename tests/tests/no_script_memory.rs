@@ -38,6 +38,7 @@ async fn large_conversations_opened_without_javascript_keep_memory_bounded() {
     let mut sealed_messages = Vec::new();
     for sequence in 2..=999u32 {
         let mut message = Message {
+            recording: Default::default(),
             answers: Default::default(),
             purpose: Default::default(),
             mailbox: reporter.token().mailbox_id(),

@@ -85,6 +85,7 @@ async fn a_report_reaches_the_office_and_the_conversation_goes_on() {
     assert_eq!(response.status().as_u16(), 204);
     let signing_key = relay.directory.demo_office.office_signing_key();
     let mut reply = Message {
+        recording: Default::default(),
         answers: Default::default(),
         purpose: Default::default(),
         mailbox: reporter.token().mailbox_id(),
@@ -141,6 +142,7 @@ async fn a_report_reaches_the_office_and_the_conversation_goes_on() {
     let opened = Message::open(&[reporter.code.reply_identity()], &sealed).unwrap();
     assert_eq!(opened, reply);
     let mut follow_up = Message {
+        recording: Default::default(),
         answers: Default::default(),
         purpose: Default::default(),
         mailbox: reporter.token().mailbox_id(),
@@ -682,6 +684,7 @@ async fn every_acknowledged_submission_survives_a_kill() {
             for _ in 0..200 {
                 let reporter = Reporter::new();
                 let report = Message {
+                    recording: Default::default(),
                     answers: Default::default(),
                     purpose: Default::default(),
                     mailbox: reporter.token().mailbox_id(),
