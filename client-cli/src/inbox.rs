@@ -932,6 +932,11 @@ impl Inbox {
                     "team_history": history.iter().map(team::HistoryEntry::to_json).collect::<Vec<_>>(),
                     "team_records_missing": case.team.missing,
                     "partial": case.is_partial(),
+                    "oral_record": case.record().map(|record| json!({
+                        "by": record.by.recipient,
+                        "channel": record.channel.as_str(),
+                        "standing": record.standing.describe(),
+                    })),
                     "messages": messages,
                     "quarantined": quarantined,
                     "refused_hand_overs": refused,
@@ -954,6 +959,14 @@ impl Inbox {
                 case.received_on,
                 case.acknowledgement_due(),
                 case.feedback_due()
+            );
+        }
+        if let Some(record) = case.record() {
+            println!(
+                "Oral report ({}) recorded by {}: {}",
+                record.channel.as_str(),
+                record.by.recipient,
+                record.standing.describe()
             );
         }
         if !history.is_empty() {
@@ -1052,6 +1065,42 @@ impl Inbox {
             println!(
                 "\n── hand-over {} REFUSED ──\n{}\n  Nothing of it was filed.",
                 refused.number, refused.reason
+            );
+        }
+        Ok(())
+    }
+
+    /// `meldpunt inbox intake`: records an oral report and prints its receipt code once.
+    pub fn intake(
+        &self,
+        channel: meldpunt_crypto::Channel,
+        message_file: Option<&Path>,
+        answers: &[String],
+        answers_file: Option<&Path>,
+    ) -> Result<()> {
+        let identities = input::identities(&self.identity)?;
+        let body = input::message(message_file, "record of the oral report")?;
+        let recorded =
+            self.record_oral_report(&identities, channel, today(), body, |organisation| {
+                crate::questionnaire::gather(organisation, answers, answers_file, false)
+            })?;
+        if self.json {
+            println!(
+                "{}",
+                json!({ "case": recorded.case, "receipt_code": recorded.receipt_code.as_str() })
+            );
+        } else {
+            println!(
+                "Recorded as case {} (it arrives with the next sync).
+
+                 Receipt code for the reporter — write it down for them on paper, now; it is shown only this once and kept nowhere:
+
+    {}
+
+                 With it they read this record (meldpunt check, or the web form), confirm or correct it, and keep talking with you.
+                 Do not keep a copy: whoever holds the code can read the replies and write as the reporter.",
+                recorded.case,
+                recorded.receipt_code.as_str()
             );
         }
         Ok(())

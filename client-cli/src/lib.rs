@@ -15,6 +15,7 @@ pub mod error;
 pub mod hand_over;
 pub mod inbox;
 pub mod input;
+pub mod intake;
 pub mod office;
 pub mod office_app;
 pub mod paths;

@@ -258,6 +258,26 @@ enum Command {
         #[arg(long)]
         message_file: Option<PathBuf>,
     },
+    /// Confirm or correct the office's record of your oral report (a telephone call or a
+    /// meeting it wrote down). Asks for your receipt code.
+    Confirm {
+        #[command(flatten)]
+        relay: RelayOptions,
+        /// Read the receipt code from this file instead of a hidden prompt.
+        #[arg(long)]
+        receipt_file: Option<PathBuf>,
+        /// The record is right.
+        #[arg(
+            long,
+            required_unless_present = "corrections_file",
+            conflicts_with = "corrections_file"
+        )]
+        agree: bool,
+        /// What is wrong in the record and how it should read, from this file or - for
+        /// standard input.
+        #[arg(long)]
+        corrections_file: Option<PathBuf>,
+    },
     /// Share your name or contact details with one recipient of your report only (say the
     /// external confidential adviser): sealed to their keys alone; the other recipients see
     /// that you shared it with them, never what. Asks for your receipt code.
@@ -524,6 +544,15 @@ enum DirectoryCommand {
     },
 }
 
+/// How an oral report was made.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum IntakeChannel {
+    /// By telephone.
+    Telephone,
+    /// In a meeting.
+    Meeting,
+}
+
 #[derive(Debug, Subcommand)]
 enum InboxCommand {
     /// Fetch and open everything new for the organisation.
@@ -691,6 +720,25 @@ enum InboxCommand {
         #[arg(long)]
         remove: bool,
     },
+    /// Record an oral report (a telephone call or a meeting): the transcript or minutes are
+    /// sealed as a new report signed as recorded by you, and its receipt code is shown once,
+    /// to hand to the reporter on paper, who then confirms or corrects the record.
+    Intake {
+        #[command(flatten)]
+        options: InboxOptions,
+        /// How the report was made.
+        #[arg(long, value_enum)]
+        channel: IntakeChannel,
+        /// The transcript or minutes, from this file or - for standard input.
+        #[arg(long)]
+        message_file: Option<PathBuf>,
+        /// An answer to the organisation's questions, as QUESTION=ANSWER; repeat for several.
+        #[arg(long, value_name = "QUESTION=ANSWER")]
+        answer: Vec<String>,
+        /// Read answers from this file, one QUESTION=ANSWER per line.
+        #[arg(long)]
+        answers_file: Option<PathBuf>,
+    },
     /// Close a case (for the whole team). A report's reporter is told in a closing message
     /// that invites them to evaluate the process.
     Close {
@@ -846,6 +894,19 @@ fn run(arguments: Arguments) -> Result<()> {
                 &with,
                 identity_file.as_deref(),
                 message_file.as_deref(),
+            )
+        }
+        Command::Confirm {
+            relay,
+            receipt_file,
+            agree: _,
+            corrections_file,
+        } => {
+            let common = relay.reporter(json, &config)?;
+            reporter::confirm(
+                &common,
+                receipt_file.as_deref(),
+                corrections_file.as_deref(),
             )
         }
         Command::Evaluate {
@@ -1069,6 +1130,21 @@ fn run(arguments: Arguments) -> Result<()> {
                 message_file.as_deref(),
                 &attach,
                 keep_metadata,
+            ),
+            InboxCommand::Intake {
+                options,
+                channel,
+                message_file,
+                answer,
+                answers_file,
+            } => inbox(options, json, true, &config)?.intake(
+                match channel {
+                    IntakeChannel::Telephone => meldpunt_crypto::Channel::Telephone,
+                    IntakeChannel::Meeting => meldpunt_crypto::Channel::Meeting,
+                },
+                message_file.as_deref(),
+                &answer,
+                answers_file.as_deref(),
             ),
             InboxCommand::Close {
                 options,

@@ -297,6 +297,7 @@ fn router(app: Arc<App>) -> Router {
         .route("/cases/{id}/purge", post(purge))
         .route("/sync", post(sync))
         .route("/settings", get(settings))
+        .route("/intake", get(intake_page).post(intake))
         .route("/register", get(register))
         .route("/register.csv", get(register_csv))
         .route("/stats", get(stats))
@@ -1010,6 +1011,12 @@ fn author_label(language: Language, message: &Message) -> String {
         } => language
             .pick("melder (vraag)", "reporter (question)")
             .into(),
+        MessageKind::Report { .. } if message.recording.is_some() => language
+            .pick(
+                "verslag van een mondelinge melding",
+                "record of an oral report",
+            )
+            .into(),
         MessageKind::Report { .. } => language
             .pick("melder (melding)", "reporter (report)")
             .into(),
@@ -1018,6 +1025,24 @@ fn author_label(language: Language, message: &Message) -> String {
                 .pick(
                     "melder (beoordeling van het proces)",
                     "reporter (evaluation of the process)",
+                )
+                .into()
+        }
+        MessageKind::FollowUp { .. }
+            if message.purpose == meldpunt_crypto::Purpose::Confirmation =>
+        {
+            language
+                .pick(
+                    "melder (bevestigt het verslag)",
+                    "reporter (confirms the record)",
+                )
+                .into()
+        }
+        MessageKind::FollowUp { .. } if message.purpose == meldpunt_crypto::Purpose::Correction => {
+            language
+                .pick(
+                    "melder (corrigeert het verslag)",
+                    "reporter (corrects the record)",
                 )
                 .into()
         }
@@ -1066,6 +1091,21 @@ fn case_body(
             dt { (language.pick("Toegewezen aan", "Assigned to")) }
             dd { @if let Some(key) = &case.team.assignee { span class="key" title=(key.to_string()) { (crate::inbox::short_key(key)) } } @else { (language.pick("niemand", "nobody")) } }
             dt { (language.pick("Ontvangen", "Received")) } dd { (case.received_on) }
+            @if let Some(record) = case.record() {
+                dt { (language.pick("Mondelinge melding", "Oral report")) }
+                dd id="oral-record" {
+                    (match record.channel {
+                        meldpunt_crypto::Channel::Telephone => language.pick("telefonisch", "by telephone"),
+                        meldpunt_crypto::Channel::Meeting => language.pick("in een gesprek", "in a meeting"),
+                    })
+                    ", " (language.pick("vastgelegd door ", "recorded by ")) (record.by.recipient) " — "
+                    @match record.standing {
+                        crate::store::RecordStanding::Awaiting => strong { (language.pick("wacht op bevestiging door de melder", "awaiting the reporter's confirmation")) },
+                        crate::store::RecordStanding::Confirmed(day) => { (language.pick("bevestigd door de melder op ", "confirmed by the reporter on ")) (day) },
+                        crate::store::RecordStanding::Corrected(day) => strong { (language.pick("GECORRIGEERD door de melder op ", "CORRECTED by the reporter on ")) (day) (language.pick(": pas het verslag aan", ": amend the record")) },
+                    }
+                }
+            }
             dt { (language.pick("Bewaren tot", "Kept until")) }
             dd {
                 @if let Some(day) = case.purged_on {
@@ -1844,6 +1884,104 @@ async fn sync(State(app): State<Arc<App>>, Form(form): Form<LanguageForm>) -> Re
 }
 
 /// `GET /settings`: the configuration in use (the same as the CLI's).
+/// `GET /intake`: the form to record an oral report (a telephone call or a meeting).
+async fn intake_page(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -> Response {
+    let language = Language::from_query(query.lang.as_deref());
+    let sync = locked(&app.sync).clone();
+    let lang = language.code();
+    let body = html! {
+        p { (language.pick(
+            "Leg hier een melding vast die u per telefoon of in een gesprek ontving. Uw verslag wordt een nieuwe melding, ondertekend als door u vastgelegd. U krijgt één keer een ontvangstcode: schrijf die voor de melder op papier. Met die code leest de melder uw verslag, bevestigt of corrigeert het, en praat verder. De code wordt nergens bewaard.",
+            "Record a report you received by telephone or in a meeting. Your record becomes a new report, signed as recorded by you. You get a receipt code once: write it down on paper for the reporter. With it the reporter reads your record, confirms or corrects it, and keeps talking with you. The code is kept nowhere.")) }
+        form method="post" action="/intake" {
+            input type="hidden" name="lang" value=(lang);
+            fieldset {
+                legend { (language.pick("Hoe kwam de melding binnen?", "How was the report made?")) }
+                div class="choice" {
+                    input type="radio" id="channel-telephone" name="channel" value="telephone" checked;
+                    label for="channel-telephone" { (language.pick("Telefonisch", "By telephone")) }
+                }
+                div class="choice" {
+                    input type="radio" id="channel-meeting" name="channel" value="meeting";
+                    label for="channel-meeting" { (language.pick("In een gesprek", "In a meeting")) }
+                }
+            }
+            label for="intake-text" { (language.pick("Verslag of transcript", "Record or transcript")) }
+            textarea id="intake-text" name="body" rows="14" required {}
+            button type="submit" { (language.pick("Versleutel en leg vast", "Encrypt and record")) }
+        }
+    };
+    page(
+        language,
+        "/intake",
+        language.pick("Mondelinge melding vastleggen", "Record an oral report"),
+        &sync,
+        body,
+    )
+}
+
+/// The intake form.
+#[derive(Deserialize)]
+struct IntakeForm {
+    lang: Option<String>,
+    channel: String,
+    body: Zeroizing<String>,
+}
+
+/// `POST /intake`: records the oral report and shows its receipt code, once.
+async fn intake(State(app): State<Arc<App>>, Form(form): Form<IntakeForm>) -> Response {
+    let language = Language::from_query(form.lang.as_deref());
+    let channel = match form.channel.as_str() {
+        "telephone" => meldpunt_crypto::Channel::Telephone,
+        "meeting" => meldpunt_crypto::Channel::Meeting,
+        _ => {
+            return failure(
+                language,
+                &CliError::Usage(
+                    language
+                        .pick(
+                            "Kies telefonisch of in een gesprek.",
+                            "Choose by telephone or in a meeting.",
+                        )
+                        .into(),
+                ),
+            )
+        }
+    };
+    let body = form.body;
+    let recorded = blocking(&app, move |app| {
+        app.inbox
+            .record_oral_report(&app.identities()?, channel, today(), body, |_| {
+                Ok(meldpunt_crypto::Answers::none())
+            })
+    })
+    .await;
+    let recorded = match recorded {
+        Ok(recorded) => recorded,
+        Err(error) => return failure(language, &error),
+    };
+    sync_now(&app).await;
+    let sync = locked(&app.sync).clone();
+    let lang = language.code();
+    let body = html! {
+        p { (language.pick("Vastgelegd als melding ", "Recorded as case ")) a href={ "/cases/" (recorded.case) "?lang=" (lang) } { (recorded.case) } "." }
+        p { strong { (language.pick(
+            "Ontvangstcode voor de melder — schrijf hem nu op papier. Hij wordt maar één keer getoond en nergens bewaard:",
+            "Receipt code for the reporter — write it down on paper now. It is shown only this once and kept nowhere:")) } }
+        p class="receipt-code" id="receipt-code" { (recorded.receipt_code.as_str()) }
+        p { (language.pick(
+            "Met deze code leest de melder uw verslag (meldpunt check of het webformulier), bevestigt of corrigeert het, en praat verder. Bewaar geen kopie: wie de code heeft, leest de antwoorden en schrijft als de melder.",
+            "With this code the reporter reads your record (meldpunt check or the web form), confirms or corrects it, and keeps talking with you. Keep no copy: whoever holds the code reads the replies and writes as the reporter.")) }
+    };
+    page(
+        language,
+        "/intake",
+        language.pick("Mondelinge melding vastgelegd", "Oral report recorded"),
+        &sync,
+        body,
+    )
+}
+
 async fn settings(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -> Response {
     let language = Language::from_query(query.lang.as_deref());
     let sync = locked(&app.sync).clone();
@@ -2264,6 +2402,7 @@ fn page(language: Language, path: &str, title: &str, sync: &SyncState, body: Mar
                         a href={ "/cases?lang=" (lang) } { (language.pick("Meldingen", "Cases")) } " "
                         a href={ "/register?lang=" (lang) } { (language.pick("Register", "Register")) } " "
                         a href={ "/stats?lang=" (lang) } { (language.pick("Cijfers", "Figures")) } " "
+                        a href={ "/intake?lang=" (lang) } { (language.pick("Mondelinge melding", "Oral report")) } " "
                         a href={ "/settings?lang=" (lang) } { (language.pick("Instellingen", "Settings")) } " "
                         a href={ (path) "?lang=" (other.0) } lang=(other.0) hreflang=(other.0) { (other.1) }
                     }

@@ -226,6 +226,43 @@ pub fn questions_for(
     }
 }
 
+/// Opens the mailbox of `token` on the relay with the sealed report, for `recipients` of
+/// `organisation`, doing the anti-abuse work the relay asks for. A stamp can go stale while
+/// it is solved (the relay raised its difficulty, or the challenge expired): then a new
+/// challenge is solved, up to three times.
+pub fn create_mailbox(
+    relay: &Relay,
+    token: &MailboxToken,
+    organisation: &str,
+    recipients: &[String],
+    sealed: Vec<u8>,
+) -> Result<()> {
+    let mut attempt = 1;
+    loop {
+        let stamp = solve(relay, token)?;
+        match relay.create_mailbox(
+            token,
+            organisation,
+            recipients,
+            stamp.as_deref(),
+            sealed.clone(),
+        ) {
+            Err(meldpunt_client::ClientError::Refused { code, .. })
+                if attempt < 3
+                    && matches!(
+                        code,
+                        meldpunt_wire::ErrorCode::StampOutdated
+                            | meldpunt_wire::ErrorCode::StampExpired
+                    ) =>
+            {
+                eprintln!("The relay asks for a new anti-abuse stamp; solving again.");
+                attempt += 1;
+            }
+            other => return other.map(drop).map_err(Into::into),
+        }
+    }
+}
+
 /// `meldpunt report` and `meldpunt ask`.
 pub fn report(common: &Common, opening: &Opening<'_>) -> Result<()> {
     let Opening {
@@ -318,32 +355,7 @@ pub fn report(common: &Common, opening: &Opening<'_>) -> Result<()> {
         .iter()
         .map(|address| address.recipient.clone())
         .collect();
-    // A stamp can go stale while it is solved (the relay raised its difficulty, or the
-    // challenge expired): then solve a new challenge, up to three times.
-    let mut attempt = 1;
-    loop {
-        let stamp = solve(&common.relay, &token)?;
-        match common.relay.create_mailbox(
-            &token,
-            organisation,
-            &recipients,
-            stamp.as_deref(),
-            sealed.clone(),
-        ) {
-            Err(meldpunt_client::ClientError::Refused { code, .. })
-                if attempt < 3
-                    && matches!(
-                        code,
-                        meldpunt_wire::ErrorCode::StampOutdated
-                            | meldpunt_wire::ErrorCode::StampExpired
-                    ) =>
-            {
-                eprintln!("The relay asks for a new anti-abuse stamp; solving again.");
-                attempt += 1;
-            }
-            other => break other.map(drop)?,
-        }
-    }
+    create_mailbox(&common.relay, &token, organisation, &recipients, sealed)?;
 
     // From here on the report exists: the receipt code must be shown whatever happens next.
     let mut failures = Vec::new();
@@ -521,11 +533,16 @@ fn author(message: &Message, directory: &Directory) -> String {
             conversation: Conversation::Consultation,
             ..
         } => "you (question)".into(),
-        MessageKind::Report { .. } => "you (report)".into(),
-        MessageKind::FollowUp { .. } if message.purpose == meldpunt_crypto::Purpose::Evaluation => {
-            "you (evaluation)".into()
+        MessageKind::Report { .. } if message.recording.is_some() => {
+            "the record of your oral report".into()
         }
-        MessageKind::FollowUp { .. } => "you (follow-up)".into(),
+        MessageKind::Report { .. } => "you (report)".into(),
+        MessageKind::FollowUp { .. } => match message.purpose {
+            meldpunt_crypto::Purpose::Evaluation => "you (evaluation)".into(),
+            meldpunt_crypto::Purpose::Confirmation => "you (you confirmed the record)".into(),
+            meldpunt_crypto::Purpose::Correction => "you (corrections to the record)".into(),
+            _ => "you (follow-up)".into(),
+        },
         MessageKind::Reply { from, .. } | MessageKind::Acknowledgement { from, .. } => {
             let name = directory.recipient(from).map_or_else(
                 |_| format!("{}/{}", from.organisation, from.recipient),
@@ -600,6 +617,7 @@ pub fn check(
                     "body": message.body.as_str(),
                     "answers": &message.answers,
                     "purpose": message.purpose.as_str(),
+                    "recorded": message.recording.as_ref().map(|recording| json!({"by": recording.by.recipient, "channel": recording.channel.as_str()})),
                     "attachments": message.attachments.iter().map(|a| json!({"name": a.name, "size": a.size})).collect::<Vec<_>>(),
                     "identity_shared_with": shared_with(message),
                     "carried_consultation_messages": carried_messages(message),
@@ -655,6 +673,19 @@ pub fn check(
                 }
                 if let Some(carried) = carried_messages(message) {
                     println!("  [it carries your consultation: {carried} message(s)]");
+                }
+                if let Some(recording) = &message.recording {
+                    let by = directory.recipient(&recording.by).map_or_else(
+                        |_| recording.by.recipient.clone(),
+                        |recipient| recipient.name.en.clone(),
+                    );
+                    println!(
+                        "  [recorded by {by} from a {}; check it, then confirm it (meldpunt confirm --agree) or correct it (meldpunt confirm --corrections-file FILE)]",
+                        match recording.channel {
+                            meldpunt_crypto::Channel::Telephone => "telephone call",
+                            meldpunt_crypto::Channel::Meeting => "meeting",
+                        }
+                    );
                 }
                 if message.purpose == meldpunt_crypto::Purpose::Closing {
                     println!("  [your case is closed; you are invited to evaluate how it went: meldpunt evaluate]");
@@ -828,6 +859,62 @@ pub fn evaluate(
         println!("{}", json!({ "sent": true, "purpose": "evaluation" }));
     } else {
         println!("Thank you: your evaluation was received by the relay.");
+    }
+    Ok(())
+}
+
+/// `meldpunt confirm`: the reporter of an oral report agrees with the office's record of it
+/// (`corrections` `None`) or corrects it, in a signed follow-up.
+pub fn confirm(
+    common: &Common,
+    receipt_file: Option<&Path>,
+    corrections: Option<&Path>,
+) -> Result<()> {
+    let code = input::receipt_code(receipt_file)?;
+    let token = code.mailbox_token();
+    let directory = verified_directory(&common.relay, common.directory_key.as_deref())?;
+    let thread = read_thread(&common.relay, &code, &directory)?;
+    let recorded = thread.entries.iter().any(|(_, checked)| {
+        checked.as_ref().is_ok_and(|checked| {
+            matches!(checked.message.kind, MessageKind::Report { .. })
+                && checked.message.recording.is_some()
+        })
+    });
+    if !recorded {
+        return Err(CliError::Usage(
+            "this report was not recorded by the office from a telephone call or meeting: there is no record to confirm; send a follow-up instead. Nothing was sent".into(),
+        ));
+    }
+    let (purpose, body) = match corrections {
+        None => (
+            meldpunt_crypto::Purpose::Confirmation,
+            zeroize::Zeroizing::new(String::new()),
+        ),
+        Some(path) => {
+            let body = input::message(Some(path), "corrections")?;
+            if body.trim().is_empty() {
+                return Err(CliError::Usage(
+                    "the corrections are empty; nothing was sent (to agree, use --agree)".into(),
+                ));
+            }
+            (meldpunt_crypto::Purpose::Correction, body)
+        }
+    };
+    let conversation = meldpunt_crypto::Thread::from_check(thread.check)?;
+    let keys = conversation.seal_keys(&directory)?;
+    let message = conversation.follow_up(
+        &code.follow_up_signing_key(),
+        Content::text(today(), body.as_str()).for_purpose(purpose),
+    )?;
+    common
+        .relay
+        .follow_up(&token, message.seal(&keys)?.into_bytes())?;
+    if common.json {
+        println!("{}", json!({ "sent": true, "purpose": purpose.as_str() }));
+    } else if purpose == meldpunt_crypto::Purpose::Confirmation {
+        println!("You confirmed the record of your report; the office was told.");
+    } else {
+        println!("Your corrections to the record were sent to the office.");
     }
     Ok(())
 }

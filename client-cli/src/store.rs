@@ -163,6 +163,39 @@ pub struct Case {
     pub purged_evaluation: Option<BTreeMap<String, String>>,
 }
 
+/// An oral report's record, as the office sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OralRecord {
+    /// The recipient whose member recorded it.
+    pub by: RecipientAddress,
+    /// Telephone or meeting.
+    pub channel: meldpunt_crypto::Channel,
+    /// Where the reporter's confirmation stands.
+    pub standing: RecordStanding,
+}
+
+/// Where the reporter's confirmation of a record stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordStanding {
+    /// Neither confirmed nor corrected yet.
+    Awaiting,
+    /// Confirmed on this day (the last word was a confirmation).
+    Confirmed(Day),
+    /// Corrected on this day (the last word was a correction: the record needs amending).
+    Corrected(Day),
+}
+
+impl RecordStanding {
+    /// In words, for the CLI and JSON.
+    pub fn describe(self) -> String {
+        match self {
+            RecordStanding::Awaiting => "awaiting the reporter's confirmation".into(),
+            RecordStanding::Confirmed(day) => format!("confirmed by the reporter on {day}"),
+            RecordStanding::Corrected(day) => format!("corrected by the reporter on {day}"),
+        }
+    }
+}
+
 /// The answers to the choice, multiple-choice and yes/no questions of `questions`, each only
 /// as the questionnaire would have given it: a hostile client's free text in a choice
 /// question never becomes a category.
@@ -290,6 +323,36 @@ impl Case {
             purged_categories: BTreeMap::new(),
             purged_evaluation: None,
         }
+    }
+
+    /// For an oral report the office recorded: who recorded it and how, and where the
+    /// reporter's confirmation stands (their last confirmation or correction counts).
+    pub fn record(&self) -> Option<OralRecord> {
+        let mut messages = self
+            .messages
+            .iter()
+            .filter(|stored| !stored.unverified)
+            .filter_map(|stored| stored.message().ok());
+        let report = messages
+            .find(|message| matches!(message.kind, meldpunt_crypto::MessageKind::Report { .. }))?;
+        let recording = report.recording?;
+        let mut standing = RecordStanding::Awaiting;
+        for message in messages {
+            match message.purpose {
+                meldpunt_crypto::Purpose::Confirmation => {
+                    standing = RecordStanding::Confirmed(message.written_on)
+                }
+                meldpunt_crypto::Purpose::Correction => {
+                    standing = RecordStanding::Corrected(message.written_on)
+                }
+                _ => {}
+            }
+        }
+        Some(OralRecord {
+            by: recording.by,
+            channel: recording.channel,
+            standing,
+        })
     }
 
     /// The reporter's last evaluation of the process, if they gave one: its answers to the

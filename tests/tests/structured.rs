@@ -29,6 +29,17 @@ fn report_arguments<'a>(key: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     arguments
 }
 
+/// A report to the demo organisation with its one required answer; its receipt code.
+fn structured_report(user: &User, relay: &Relay, text: &str) -> String {
+    let key = relay.directory.signing_key.directory_key().to_string();
+    let sent = user.json(
+        relay,
+        &report_arguments(&key, &["--answer", "kind=other"]),
+        Some(text),
+    );
+    sent["receipt_code"].as_str().unwrap().to_owned()
+}
+
 /// The office's inbox command on `today` (an injected clock), as JSON.
 fn member_on(
     relay: &Relay,
@@ -824,5 +835,245 @@ fn a_closed_case_invites_an_evaluation_that_the_office_reads_and_counts() {
     assert_eq!(
         figures["evaluation"]["safe"]["partly"], "fewer than 5",
         "{figures}"
+    );
+}
+
+#[test]
+fn an_oral_report_is_recorded_with_a_code_kept_nowhere_and_confirmed_or_corrected_by_the_reporter()
+{
+    let relay = structured_relay();
+    let key = relay.directory.signing_key.directory_key().to_string();
+    let member = Member::new(&relay, &relay.directory.demo_office);
+    // An empty record is refused, and nothing is sent.
+    let (status, _, printed) = member.run_at(
+        &relay.url,
+        "intake",
+        &["--channel", "telephone", "--message-file", "-"],
+        Some("  \n"),
+    );
+    assert_eq!(status, Some(2), "{printed}");
+    let (status, recorded, printed) = member.run_at(
+        &relay.url,
+        "intake",
+        &[
+            "--channel",
+            "telephone",
+            "--message-file",
+            "-",
+            "--answer",
+            "kind=fraud",
+        ],
+        Some("Verslag van een telefoongesprek op 3 december: facturen worden dubbel betaald ORAL-TEXT."),
+    );
+    assert_eq!(status, Some(0), "{printed}");
+    let code = recorded["receipt_code"].as_str().unwrap().to_owned();
+    let case = recorded["case"].as_str().unwrap().to_owned();
+    member.sync(&relay);
+    // The office's store never keeps the code (nor any group of it).
+    for file in meldpunt_end_to_end::files_under(std::path::Path::new(&member.store))
+        .into_iter()
+        .chain(meldpunt_end_to_end::files_under(&member.user.path("home")))
+    {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !meldpunt_end_to_end::contains(&bytes, code.as_bytes()),
+            "{} keeps the receipt code",
+            file.display()
+        );
+    }
+    let shown = member.show(&relay, &case);
+    assert_eq!(shown["oral_record"]["channel"], "telephone", "{shown}");
+    assert_eq!(
+        shown["oral_record"]["standing"], "awaiting the reporter's confirmation",
+        "{shown}"
+    );
+    assert_eq!(shown["messages"][0]["answers"]["kind"], "fraud");
+
+    // The reporter reads the record with the code on paper.
+    let reporter = User::new();
+    let receipt = reporter.path("receipt.txt");
+    std::fs::write(&receipt, &code).unwrap();
+    let receipt = receipt.to_str().unwrap();
+    let text = reporter.ok(
+        &relay,
+        &["check", "--directory-key", &key, "--receipt-file", receipt],
+        None,
+    );
+    assert!(text.contains("the record of your oral report"), "{text}");
+    assert!(
+        text.contains("recorded by Integrity office from a telephone call"),
+        "{text}"
+    );
+    assert!(text.contains("ORAL-TEXT"), "{text}");
+    // Empty corrections are refused; corrections, then agreement, are sent.
+    let confirm = |extra: &[&str], stdin: Option<&str>| {
+        let mut arguments = vec![
+            "confirm",
+            "--directory-key",
+            &key,
+            "--receipt-file",
+            receipt,
+        ];
+        arguments.extend_from_slice(extra);
+        reporter.run(&relay, &arguments, stdin)
+    };
+    let output = confirm(&["--corrections-file", "-"], Some(" "));
+    assert_eq!(output.status.code(), Some(2));
+    let output = confirm(&[], None);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "--agree or --corrections-file is required"
+    );
+    let output = confirm(
+        &["--corrections-file", "-"],
+        Some("Het waren declaraties, geen facturen."),
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    member.sync(&relay);
+    let shown = member.show(&relay, &case);
+    assert!(
+        shown["oral_record"]["standing"]
+            .as_str()
+            .unwrap()
+            .starts_with("corrected by the reporter on"),
+        "{shown}"
+    );
+    let output = confirm(&["--agree"], None);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    member.sync(&relay);
+    let shown = member.show(&relay, &case);
+    assert!(
+        shown["oral_record"]["standing"]
+            .as_str()
+            .unwrap()
+            .starts_with("confirmed by the reporter on"),
+        "{shown}"
+    );
+    let purposes: Vec<&str> = shown["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|message| message["purpose"].as_str().unwrap())
+        .collect();
+    assert_eq!(purposes, ["message", "correction", "confirmation"]);
+
+    // A report the reporter wrote themselves has no record to confirm.
+    let other = User::new();
+    let own = structured_report(&other, &relay, "Een gewone melding.");
+    let own_file = other.path("own.txt");
+    std::fs::write(&own_file, own).unwrap();
+    let output = other.run(
+        &relay,
+        &[
+            "confirm",
+            "--directory-key",
+            &key,
+            "--receipt-file",
+            own_file.to_str().unwrap(),
+            "--agree",
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranger_cannot_pass_a_report_off_as_recorded_by_the_office() {
+    let relay = structured_relay();
+    let directory = &relay.directory;
+    let office_address = meldpunt_crypto::RecipientAddress {
+        organisation: "demo".into(),
+        recipient: "integrity-office".into(),
+    };
+    // Signed by the other organisation's office key, claiming the demo integrity office;
+    // then a genuine colleague's signature moved onto another text.
+    let stranger = meldpunt_end_to_end::Reporter::new();
+    let mut forged = meldpunt_crypto::Message::report(
+        &stranger.code,
+        vec![office_address.clone()],
+        meldpunt_crypto::Content::text(
+            meldpunt_crypto::Day::from(time::OffsetDateTime::now_utc().date()),
+            "Verslag: collega Jansen heeft bekend FORGED-RECORD.",
+        ),
+    );
+    directory
+        .other_office
+        .office_signing_key()
+        .record(
+            office_address.clone(),
+            meldpunt_crypto::Channel::Meeting,
+            &mut forged,
+        )
+        .unwrap();
+    let sealed = forged
+        .seal(&[
+            directory.demo_office.recipient(),
+            directory.demo_colleague.recipient(),
+            stranger.code.reply_identity().recipient(),
+        ])
+        .unwrap()
+        .into_bytes();
+    assert_eq!(stranger.create(&relay, "demo", sealed).await.status(), 201);
+    let honest = meldpunt_end_to_end::Reporter::new();
+    let mut moved = meldpunt_crypto::Message::report(
+        &honest.code,
+        vec![office_address.clone()],
+        meldpunt_crypto::Content::text(
+            meldpunt_crypto::Day::from(time::OffsetDateTime::now_utc().date()),
+            "Het echte verslag.",
+        ),
+    );
+    directory
+        .demo_colleague
+        .office_signing_key()
+        .record(
+            office_address,
+            meldpunt_crypto::Channel::Telephone,
+            &mut moved,
+        )
+        .unwrap();
+    moved.body = String::from("Een ander verslag MOVED-RECORD.").into();
+    let sealed = moved
+        .seal(&[
+            directory.demo_office.recipient(),
+            directory.demo_colleague.recipient(),
+            honest.code.reply_identity().recipient(),
+        ])
+        .unwrap()
+        .into_bytes();
+    assert_eq!(honest.create(&relay, "demo", sealed).await.status(), 201);
+    // A genuine report after them is filed as ever: one bad message stops nothing.
+    let reporter = User::new();
+    tokio::task::block_in_place(|| {
+        structured_report(&reporter, &relay, "Een echte melding daarna.")
+    });
+    let member = Member::new(&relay, &directory.demo_office);
+    let (listed, shown) = tokio::task::block_in_place(|| {
+        member.sync(&relay);
+        let listed = member.list(&relay);
+        let shown: Vec<serde_json::Value> = listed["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|case| member.show(&relay, case["case"].as_str().unwrap()))
+            .collect();
+        (listed, shown)
+    });
+    let text = serde_json::to_string(&shown).unwrap();
+    assert!(!text.contains("FORGED-RECORD"), "{text}");
+    assert!(!text.contains("MOVED-RECORD"), "{text}");
+    assert!(text.contains("Een echte melding daarna."), "{listed}");
+    assert!(
+        shown.iter().all(|case| case["oral_record"].is_null()),
+        "{text}"
     );
 }

@@ -531,9 +531,11 @@ function authorName(directory, message) {
   if (message.kind === "report" && message.earlierConsultation) {
     return `${page.text.threadYou} — ${page.text.threadCarried} ${message.earlierConsultation.messages.length}`;
   }
-  if (message.kind === "report") return page.text.threadYou;
+  if (message.kind === "report") return message.recording ? page.text.threadRecord : page.text.threadYou;
   if (message.kind === "follow-up") {
     if (message.purpose === "evaluation") return page.text.threadYouEvaluation;
+    if (message.purpose === "confirmation") return page.text.threadYouConfirmation;
+    if (message.purpose === "correction") return page.text.threadYouCorrection;
     if (!message.sharedIdentity) return page.text.threadYouFollowUp;
     const shared = recipientName(directory, message.sharedIdentity.with);
     return `${page.text.threadYouFollowUp} — ${page.text.threadIdentityShared} ${shared}`;
@@ -675,6 +677,7 @@ async function showConversation(derived, notice) {
     conversation.messages.some(({ author }) => author === "office") ? null : element("p", {}, page.text.threadNoReply),
     element("h2", {}, page.text.followUpTitle),
     form,
+    recordSection(derived, conversation, directory),
     evaluationSection(derived, conversation, directory),
     convert,
   );
@@ -939,6 +942,60 @@ function questionField(organisation, question, language) {
   }
 }
 
+/** For the office's record of an oral report: the form to confirm or correct it. */
+function recordSection(derived, conversation, directory) {
+  const recording = conversation.report.recording;
+  if (!recording) return null;
+  const channel = recording.channel === "meeting" ? page.text.recordMeeting : page.text.recordTelephone;
+  const by = directory ? recipientName(directory, recording.by) : recording.by.recipient;
+  const form = element(
+    "form",
+    { id: "record-form", novalidate: true },
+    element(
+      "fieldset",
+      { id: "record-purpose" },
+      element("legend", {}, page.text.recordQuestion),
+      [
+        ["confirmation", page.text.recordAgree],
+        ["correction", page.text.recordCorrect],
+      ].map(([value, label]) =>
+        element(
+          "div",
+          { class: "choice" },
+          element("input", { type: "radio", name: "purpose", id: `record-${value}`, value, checked: value === "confirmation" }),
+          element("label", { for: `record-${value}` }, label),
+        ),
+      ),
+    ),
+    element("label", { for: "record-body" }, page.text.recordBody),
+    element("textarea", { id: "record-body", name: "body", rows: "5" }),
+    element("p", { class: "status", id: "record-status", role: "status", "aria-live": "polite" }),
+    element("button", { type: "submit" }, page.text.recordSubmit),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    run(form, async () => {
+      const purpose = form.querySelector("#record-correction").checked ? "correction" : "confirmation";
+      const body = form.querySelector("#record-body").value;
+      if (purpose === "correction" && body.trim() === "") return showErrors(form, [["record-body", page.text.errorCorrectionEmpty]]);
+      if (protocol.textEncoder.encode(body).length > protocol.MAXIMUM_BODY_LENGTH) {
+        return showErrors(form, [["record-body", page.text.errorBodyTooLong]]);
+      }
+      clearErrors(form);
+      status(form, page.text.working);
+      await sealFollowUp(derived, conversation, { body, purpose });
+      await showConversation(derived, purpose === "correction" ? page.text.recordCorrected : page.text.recordConfirmed);
+    });
+  });
+  return element(
+    "section",
+    { id: "record", "aria-labelledby": "record-title" },
+    element("h2", { id: "record-title" }, page.text.recordTitle),
+    element("p", {}, `${page.text.recordLead} ${by} (${channel}).`),
+    form,
+  );
+}
+
 /** Once the office closed the case: the form to evaluate the process. */
 function evaluationSection(derived, conversation, directory) {
   const closed =
@@ -1001,7 +1058,9 @@ async function run(form, action) {
     await action();
   } catch (error) {
     status(form, "");
-    const field = form.querySelector("#receipt_code") ? "receipt_code" : form.querySelector("#evaluation-body") ? "evaluation-body" : "body";
+    const field = form.querySelector("#receipt_code")
+      ? "receipt_code"
+      : (["evaluation-body", "record-body"].find((id) => form.querySelector(`#${id}`)) ?? "body");
     showErrors(form, [[field, error instanceof protocol.ProtocolError && error.kind === "tampered" ? error.message : describe(error)]]);
   } finally {
     busy(form, false);

@@ -333,11 +333,24 @@ fn entries(state: &AppState, language: Language, opened: &Opened) -> Vec<ThreadE
                     text.thread_carried,
                     carried.messages.len()
                 ),
+                MessageKind::Report { .. } if message.recording.is_some() => {
+                    text.thread_record.to_owned()
+                }
                 MessageKind::Report { .. } => text.thread_you.to_owned(),
                 MessageKind::FollowUp { .. }
                     if message.purpose == meldpunt_crypto::Purpose::Evaluation =>
                 {
                     text.thread_you_evaluation.to_owned()
+                }
+                MessageKind::FollowUp { .. }
+                    if message.purpose == meldpunt_crypto::Purpose::Confirmation =>
+                {
+                    text.thread_you_confirmation.to_owned()
+                }
+                MessageKind::FollowUp { .. }
+                    if message.purpose == meldpunt_crypto::Purpose::Correction =>
+                {
+                    text.thread_you_correction.to_owned()
                 }
                 MessageKind::FollowUp {
                     shared_identity: None,
@@ -497,9 +510,41 @@ fn thread_page(
                     .as_ref()
                     .map(|organisation| (organisation, evaluation.typed.as_slice())),
                 evaluation_body: &evaluation.body,
+                recorded: recorded_by(state, language, opened),
             },
         ),
     )
+}
+
+/// For the office's record of an oral report: who recorded it and how, as the page says it.
+fn recorded_by(state: &AppState, language: Language, opened: &Opened) -> Option<String> {
+    opened.messages.iter().find_map(|(_, checked)| {
+        let checked = checked.as_ref().ok()?;
+        let recording = checked.message.recording.as_ref()?;
+        let text = language.text();
+        Some(format!(
+            "{} ({})",
+            recipient_name(state, language, &recording.by),
+            match recording.channel {
+                meldpunt_crypto::Channel::Telephone => text.record_telephone,
+                meldpunt_crypto::Channel::Meeting => text.record_meeting,
+            }
+        ))
+    })
+}
+
+/// Whether the conversation's report is the office's record of an oral report.
+fn is_recorded(opened: &Opened) -> bool {
+    recorded_report(opened).is_some()
+}
+
+fn recorded_report(opened: &Opened) -> Option<&Message> {
+    opened.messages.iter().find_map(|(_, checked)| {
+        let checked = checked.as_ref().ok()?;
+        (matches!(checked.message.kind, MessageKind::Report { .. })
+            && checked.message.recording.is_some())
+        .then_some(&checked.message)
+    })
 }
 
 /// What the evaluation form shows again when it is refused.
@@ -725,7 +770,17 @@ pub(crate) async fn follow_up(
             Err(refused) => return check_page(&state, language, &typed, refused),
         };
     let text = language.text();
-    let evaluating = form.value("purpose") == Some("evaluation");
+    let purpose = match form.value("purpose") {
+        Some("evaluation") => meldpunt_crypto::Purpose::Evaluation,
+        Some("confirmation") => meldpunt_crypto::Purpose::Confirmation,
+        Some("correction") => meldpunt_crypto::Purpose::Correction,
+        _ => meldpunt_crypto::Purpose::Message,
+    };
+    let evaluating = purpose == meldpunt_crypto::Purpose::Evaluation;
+    let on_record = matches!(
+        purpose,
+        meldpunt_crypto::Purpose::Confirmation | meldpunt_crypto::Purpose::Correction
+    );
     let posted = Zeroizing::new(form.value("body").unwrap_or_default().to_owned());
     // What the page shows again when refused: the follow-up's text, or the evaluation's.
     let (body, draft) = if evaluating {
@@ -741,12 +796,30 @@ pub(crate) async fn follow_up(
     };
     let field = if evaluating {
         "evaluation-body"
+    } else if on_record {
+        "record-body"
     } else {
         "body"
     };
     let mut errors = FieldErrors::default();
     let mut answers = meldpunt_crypto::Answers::none();
-    let status = if evaluating {
+    let status = if on_record {
+        // A confirmation or correction answers the record of an oral report, with no
+        // attachment; a correction says what is wrong.
+        form.attachment = None;
+        if !is_recorded(&opened) {
+            errors.add("body", text.error_record_not_recorded);
+            Some(StatusCode::UNPROCESSABLE_ENTITY)
+        } else if form.text_too_large {
+            errors.add(field, text.error_body_too_long);
+            Some(StatusCode::PAYLOAD_TOO_LARGE)
+        } else if purpose == meldpunt_crypto::Purpose::Correction && posted.trim().is_empty() {
+            errors.add(field, text.error_correction_empty);
+            Some(StatusCode::UNPROCESSABLE_ENTITY)
+        } else {
+            None
+        }
+    } else if evaluating {
         // An evaluation carries no attachment, and is taken only once the case is closed.
         form.attachment = None;
         match evaluation_questions(&state, &opened) {
@@ -795,11 +868,6 @@ pub(crate) async fn follow_up(
             &state, language, status, &typed, &opened, &body, &errors, None, &draft,
         );
     }
-    let purpose = if evaluating {
-        meldpunt_crypto::Purpose::Evaluation
-    } else {
-        meldpunt_crypto::Purpose::Message
-    };
     match send_follow_up(&state, &opened, form, answers, purpose).await {
         Ok(()) => {
             match open_conversation(&state, language, &typed, Selection::Page { before: None })
@@ -813,10 +881,11 @@ pub(crate) async fn follow_up(
                     &reopened,
                     "",
                     &FieldErrors::default(),
-                    Some(if evaluating {
-                        text.evaluation_sent
-                    } else {
-                        text.follow_up_sent
+                    Some(match purpose {
+                        meldpunt_crypto::Purpose::Evaluation => text.evaluation_sent,
+                        meldpunt_crypto::Purpose::Confirmation => text.record_confirmed,
+                        meldpunt_crypto::Purpose::Correction => text.record_corrected,
+                        _ => text.follow_up_sent,
                     }),
                     &EvaluationDraft::default(),
                 ),

@@ -159,6 +159,9 @@ fn script_text(text: &Text) -> String {
         "reportRecipientsHint": text.report_recipients_hint,
         "reportBody": text.report_body,
         "reportSubmit": text.report_submit,
+    });
+    // A second object (one json! call of every key would pass the macro's recursion limit).
+    let more = serde_json::json!({
         "threadAnswers": text.thread_answers,
         "threadClosing": text.thread_closing,
         "threadYouEvaluation": text.thread_you_evaluation,
@@ -169,6 +172,21 @@ fn script_text(text: &Text) -> String {
         "evaluationSent": text.evaluation_sent,
         "errorEvaluationEmpty": text.error_evaluation_empty,
         "defaultEvaluation": meldpunt_crypto::default_evaluation_questions(),
+        "threadRecord": text.thread_record,
+        "threadYouConfirmation": text.thread_you_confirmation,
+        "threadYouCorrection": text.thread_you_correction,
+        "recordTitle": text.record_title,
+        "recordLead": text.record_lead,
+        "recordTelephone": text.record_telephone,
+        "recordMeeting": text.record_meeting,
+        "recordQuestion": text.record_question,
+        "recordAgree": text.record_agree,
+        "recordCorrect": text.record_correct,
+        "recordBody": text.record_body,
+        "recordSubmit": text.record_submit,
+        "recordConfirmed": text.record_confirmed,
+        "recordCorrected": text.record_corrected,
+        "errorCorrectionEmpty": text.error_correction_empty,
         "answerProblems": {
             "required": text.error_answer_required,
             "unknown-question": text.error_answer_required,
@@ -181,6 +199,10 @@ fn script_text(text: &Text) -> String {
             "not-yes-no": text.error_answer_yes_no,
         },
     });
+    let mut value = value;
+    if let (Some(all), serde_json::Value::Object(more)) = (value.as_object_mut(), more) {
+        all.extend(more);
+    }
     // `<` never appears unescaped, so no `</script>` can end the element early.
     value.to_string().replace('<', "\\u003c")
 }
@@ -588,6 +610,9 @@ pub(crate) struct Thread<'a> {
     pub evaluation: Option<(&'a meldpunt_crypto::Organisation, &'a [TypedAnswer])>,
     /// Evaluation text so far.
     pub evaluation_body: &'a str,
+    /// For the office's record of an oral report: who recorded it and how (then the page
+    /// asks the reporter to confirm or correct it).
+    pub recorded: Option<String>,
 }
 
 impl std::fmt::Debug for Thread<'_> {
@@ -676,6 +701,33 @@ pub(crate) fn thread(frame: &Frame<'_>, thread: &Thread<'_>) -> Markup {
                 input type="hidden" name="receipt_code" value=(thread.code);
                 (text_and_attachment(text, errors, text.follow_up_body, 8, thread.body, thread.max_attachment))
                 button type="submit" { (text.follow_up_submit) }
+            }
+            @if let Some(recorded) = &thread.recorded {
+                section id="record" aria-labelledby="record-title" {
+                    h2 id="record-title" { (text.record_title) }
+                    p { (text.record_lead) " " (recorded) "." }
+                    form id="record-form" method="post" action={ "/check/follow-up" (language.query()) }
+                        enctype="multipart/form-data" {
+                        input type="hidden" name="form_token" value=((thread.issue_token)());
+                        input type="hidden" name="lang" value=(language.code());
+                        input type="hidden" name="receipt_code" value=(thread.code);
+                        fieldset id="record-purpose" {
+                            legend { (text.record_question) }
+                            div class="choice" {
+                                input type="radio" name="purpose" id="record-confirmation" value="confirmation" checked;
+                                label for="record-confirmation" { (text.record_agree) }
+                            }
+                            div class="choice" {
+                                input type="radio" name="purpose" id="record-correction" value="correction";
+                                label for="record-correction" { (text.record_correct) }
+                            }
+                        }
+                        label for="record-body" { (text.record_body) }
+                        (field_error(errors, "record-body"))
+                        textarea id="record-body" name="body" rows="5" aria-describedby=[errors.get("record-body").map(|_| "record-body-error")] {}
+                        button type="submit" { (text.record_submit) }
+                    }
+                }
             }
             @if let Some((organisation, typed)) = thread.evaluation {
                 section id="evaluation" aria-labelledby="evaluation-title" {
