@@ -1366,3 +1366,65 @@ async fn a_structured_report_shows_its_answers_in_the_app_and_its_categories_in_
     );
     assert!(!register.contains("UNIT-TEXT"), "{register}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oral_report_is_recorded_in_the_app_and_its_code_shown_once() {
+    let relay = Relay::start(RelayOptions::default());
+    let office = User::new();
+    let app = OfficeApp::start(&relay, &office);
+    let browser = Browser::start(true).await;
+    browser.open(&app.first).await;
+    browser.wait_for("form.sync button").await;
+    for language in ["nl", "en"] {
+        browser
+            .open(&format!("{}/intake?lang={language}", app.origin))
+            .await;
+        browser.wait_for("#intake-text").await;
+        shown_and_accessible(&browser, &format!("office-intake-{language}")).await;
+    }
+    browser.click("#channel-meeting").await;
+    browser
+        .type_into(
+            "#intake-text",
+            "Verslag van het gesprek: keuringen werden overgeslagen.",
+        )
+        .await;
+    browser.click("main form button[type=submit]").await;
+    let code = browser.text("#receipt-code").await;
+    assert!(meldpunt_crypto::ReceiptCode::parse(&code).is_ok(), "{code}");
+    shown_and_accessible(&browser, "office-intake-code-en").await;
+    // The code is shown once: the case page does not have it.
+    browser.click("main a[href^='/cases/']").await;
+    let record = browser.text("#oral-record").await;
+    assert!(
+        record.contains("in a meeting") && record.contains("awaiting the reporter's confirmation"),
+        "{record}"
+    );
+    assert!(!browser.source().await.contains(&code));
+    shown_and_accessible(&browser, "office-oral-record-en").await;
+    // The reporter reads the record with the code and confirms it.
+    let reporter = User::new();
+    let receipt = reporter.path("receipt.txt");
+    std::fs::write(&receipt, &code).unwrap();
+    let key = relay.directory.signing_key.directory_key().to_string();
+    tokio::task::block_in_place(|| {
+        reporter.ok(
+            &relay,
+            &[
+                "confirm",
+                "--directory-key",
+                &key,
+                "--receipt-file",
+                receipt.to_str().unwrap(),
+                "--agree",
+            ],
+            None,
+        )
+    });
+    browser.open(&format!("{}/cases?lang=en", app.origin)).await;
+    browser.click("form.sync button").await;
+    browser.wait_for("table tbody tr").await;
+    browser.click("table tbody tr a").await;
+    let record = browser.text("#oral-record").await;
+    assert!(record.contains("confirmed by the reporter on"), "{record}");
+}

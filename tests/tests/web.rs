@@ -1604,3 +1604,83 @@ async fn a_structured_report_without_javascript_is_checked_on_arrival_and_read_b
 async fn a_structured_report_with_javascript_is_checked_and_sealed_in_the_browser() {
     structured_report_in_the_browser(true).await;
 }
+
+/// An oral report the office recorded: the reporter reads the record in the browser with the
+/// code on paper and corrects it (an empty correction is refused next to its field).
+async fn oral_record_in_the_browser(javascript: bool) {
+    let relay = Relay::start(RelayOptions {
+        extra_config: QUICK_FORMS.into(),
+        ..RelayOptions::default()
+    });
+    let mode = if javascript { "script" } else { "no-script" };
+    let (query, language) = if javascript {
+        ("?lang=en", "en")
+    } else {
+        ("", "nl")
+    };
+    let office = Office::new(&relay);
+    let recorded = office.inbox(
+        &relay,
+        &["intake", "--channel", "meeting", "--message-file", "-"],
+        Some("Verslag van het gesprek: de melder zag dat keuringen werden overgeslagen."),
+    );
+    let code = recorded["receipt_code"].as_str().unwrap().to_owned();
+    let browser = Browser::start(javascript).await;
+    submit_code(&browser, &relay.url, query, &code, javascript).await;
+    let record = browser.text("#record").await;
+    assert!(
+        record.contains("Integrity office (in a meeting)")
+            || record.contains("Bureau Integriteit (in een gesprek)"),
+        "{record}"
+    );
+    browser.click("#record-correction").await;
+    let before = stored(&relay, "messages").await;
+    browser.click("#record-form button[type=submit]").await;
+    let empty = field_error(&browser, "record-body").await;
+    assert!(
+        empty.contains("Write what should be different")
+            || empty.contains("Schrijf wat er anders moet"),
+        "{empty}"
+    );
+    assert_eq!(stored(&relay, "messages").await, before);
+    browser.click("#record-correction").await;
+    browser
+        .type_into(
+            "#record-body",
+            "Het ging om keuringen van liften, niet van trappen.",
+        )
+        .await;
+    browser
+        .screenshot(&format!("record-{mode}-{language}"))
+        .await;
+    if javascript {
+        let violations = browser.accessibility_violations().await;
+        assert!(violations.is_empty(), "{violations:?}");
+    }
+    browser.click("#record-form button[type=submit]").await;
+    let notice = browser.text(".notice[role=status]").await;
+    assert!(
+        notice.contains("corrections were sent") || notice.contains("verbeteringen zijn verstuurd"),
+        "{notice}"
+    );
+    office.sync(&relay);
+    let case = office.only_case(&relay);
+    let shown = office.inbox(&relay, &["show", &case], None);
+    assert!(
+        shown["oral_record"]["standing"]
+            .as_str()
+            .unwrap()
+            .starts_with("corrected by the reporter"),
+        "{shown}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oral_record_is_corrected_without_javascript() {
+    oral_record_in_the_browser(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oral_record_is_corrected_with_javascript() {
+    oral_record_in_the_browser(true).await;
+}

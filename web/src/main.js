@@ -675,9 +675,9 @@ async function showConversation(derived, notice) {
     notice ? element("p", { class: "notice", role: "status" }, notice) : null,
     articles,
     conversation.messages.some(({ author }) => author === "office") ? null : element("p", {}, page.text.threadNoReply),
+    recordSection(derived, conversation, directory),
     element("h2", {}, page.text.followUpTitle),
     form,
-    recordSection(derived, conversation, directory),
     evaluationSection(derived, conversation, directory),
     convert,
   );

@@ -693,15 +693,6 @@ pub(crate) fn thread(frame: &Frame<'_>, thread: &Thread<'_>) -> Markup {
             @if !thread.entries.iter().any(|entry| entry.from_office) {
                 p { (text.thread_no_reply) }
             }
-            h2 { (text.follow_up_title) }
-            form id="follow-up-form" method="post" action={ "/check/follow-up" (language.query()) }
-                enctype="multipart/form-data" {
-                input type="hidden" name="form_token" value=(thread.form_token);
-                input type="hidden" name="lang" value=(language.code());
-                input type="hidden" name="receipt_code" value=(thread.code);
-                (text_and_attachment(text, errors, text.follow_up_body, 8, thread.body, thread.max_attachment))
-                button type="submit" { (text.follow_up_submit) }
-            }
             @if let Some(recorded) = &thread.recorded {
                 section id="record" aria-labelledby="record-title" {
                     h2 id="record-title" { (text.record_title) }
@@ -728,6 +719,15 @@ pub(crate) fn thread(frame: &Frame<'_>, thread: &Thread<'_>) -> Markup {
                         button type="submit" { (text.record_submit) }
                     }
                 }
+            }
+            h2 { (text.follow_up_title) }
+            form id="follow-up-form" method="post" action={ "/check/follow-up" (language.query()) }
+                enctype="multipart/form-data" {
+                input type="hidden" name="form_token" value=(thread.form_token);
+                input type="hidden" name="lang" value=(language.code());
+                input type="hidden" name="receipt_code" value=(thread.code);
+                (text_and_attachment(text, errors, text.follow_up_body, 8, thread.body, thread.max_attachment))
+                button type="submit" { (text.follow_up_submit) }
             }
             @if let Some((organisation, typed)) = thread.evaluation {
                 section id="evaluation" aria-labelledby="evaluation-title" {
