@@ -796,10 +796,7 @@ pub fn evaluate(
     answers_file: Option<&Path>,
     message_file: Option<&Path>,
 ) -> Result<()> {
-    let code = input::receipt_code(receipt_file)?;
-    let token = code.mailbox_token();
-    let directory = verified_directory(&common.relay, common.directory_key.as_deref())?;
-    let thread = read_thread(&common.relay, &code, &directory)?;
+    let (code, directory, thread) = read_own(common, receipt_file)?;
     let closed = thread.entries.iter().any(|(_, checked)| {
         checked
             .as_ref()
@@ -845,21 +842,49 @@ pub fn evaluate(
             "an evaluation needs an answer or a text; nothing was sent".into(),
         ));
     }
-    let keys = conversation.seal_keys(&directory)?;
-    let message = conversation.follow_up(
-        &code.follow_up_signing_key(),
+    send_follow_up(
+        common,
+        &code,
+        &directory,
+        &conversation,
         Content::text(today(), body.as_str())
             .with_answers(given)
             .for_purpose(meldpunt_crypto::Purpose::Evaluation),
     )?;
-    common
-        .relay
-        .follow_up(&token, message.seal(&keys)?.into_bytes())?;
     if common.json {
         println!("{}", json!({ "sent": true, "purpose": "evaluation" }));
     } else {
         println!("Thank you: your evaluation was received by the relay.");
     }
+    Ok(())
+}
+
+/// The receipt code (asked for, or from `receipt_file`), the verified directory and the
+/// conversation the code opens, read and checked.
+fn read_own(
+    common: &Common,
+    receipt_file: Option<&Path>,
+) -> Result<(ReceiptCode, Directory, Thread)> {
+    let code = input::receipt_code(receipt_file)?;
+    let directory = verified_directory(&common.relay, common.directory_key.as_deref())?;
+    let thread = read_thread(&common.relay, &code, &directory)?;
+    Ok((code, directory, thread))
+}
+
+/// Writes `content` as the reporter's next follow-up in `conversation`, signed with the
+/// code's key, sealed to the conversation's recipients, and sends it.
+fn send_follow_up(
+    common: &Common,
+    code: &ReceiptCode,
+    directory: &Directory,
+    conversation: &meldpunt_crypto::Thread,
+    content: Content,
+) -> Result<()> {
+    let keys = conversation.seal_keys(directory)?;
+    let message = conversation.follow_up(&code.follow_up_signing_key(), content)?;
+    common
+        .relay
+        .follow_up(&code.mailbox_token(), message.seal(&keys)?.into_bytes())?;
     Ok(())
 }
 
@@ -870,10 +895,7 @@ pub fn confirm(
     receipt_file: Option<&Path>,
     corrections: Option<&Path>,
 ) -> Result<()> {
-    let code = input::receipt_code(receipt_file)?;
-    let token = code.mailbox_token();
-    let directory = verified_directory(&common.relay, common.directory_key.as_deref())?;
-    let thread = read_thread(&common.relay, &code, &directory)?;
+    let (code, directory, thread) = read_own(common, receipt_file)?;
     let recorded = thread.entries.iter().any(|(_, checked)| {
         checked.as_ref().is_ok_and(|checked| {
             matches!(checked.message.kind, MessageKind::Report { .. })
@@ -901,14 +923,13 @@ pub fn confirm(
         }
     };
     let conversation = meldpunt_crypto::Thread::from_check(thread.check)?;
-    let keys = conversation.seal_keys(&directory)?;
-    let message = conversation.follow_up(
-        &code.follow_up_signing_key(),
+    send_follow_up(
+        common,
+        &code,
+        &directory,
+        &conversation,
         Content::text(today(), body.as_str()).for_purpose(purpose),
     )?;
-    common
-        .relay
-        .follow_up(&token, message.seal(&keys)?.into_bytes())?;
     if common.json {
         println!("{}", json!({ "sent": true, "purpose": purpose.as_str() }));
     } else if purpose == meldpunt_crypto::Purpose::Confirmation {
