@@ -125,7 +125,7 @@ async fn two_members_edit_one_case_at_once_and_converge_and_the_reporter_sees_no
     assert_eq!(first.list(&relay)["cases"][0]["status"], "closed");
 
     // The reporter: the office-only routes refuse the mailbox token, and the mailbox lists
-    // only the report, whatever the team wrote.
+    // only the report and the closing message, whatever the team wrote.
     let token = ReceiptCode::parse(&code).unwrap().mailbox_token();
     let bearer = format!("Bearer {}", token.to_wire().as_str());
     for path in ["/api/v1/office/records", "/api/v1/office/records/1"] {
@@ -161,7 +161,7 @@ async fn two_members_edit_one_case_at_once_and_converge_and_the_reporter_sees_no
         .unwrap();
     assert_eq!(
         listing["messages"].as_array().unwrap().len(),
-        1,
+        2,
         "{listing}"
     );
     assert!(!listing.to_string().contains("record"), "{listing}");
