@@ -935,6 +935,7 @@ impl Inbox {
                     "oral_record": case.record().map(|record| json!({
                         "by": record.by.recipient,
                         "channel": record.channel.as_str(),
+                        "verified": record.verified,
                         "standing": record.standing.describe(),
                     })),
                     "messages": messages,
@@ -963,9 +964,14 @@ impl Inbox {
         }
         if let Some(record) = case.record() {
             println!(
-                "Oral report ({}) recorded by {}: {}",
+                "Oral report ({}) recorded by {}{}: {}",
                 record.channel.as_str(),
                 record.by.recipient,
+                if record.verified {
+                    ""
+                } else {
+                    " (NOT VERIFIED: the directory does not list the recording key for it)"
+                },
                 record.standing.describe()
             );
         }

@@ -247,8 +247,9 @@ enum Command {
         /// Read the receipt code from this file instead of a hidden prompt.
         #[arg(long)]
         receipt_file: Option<PathBuf>,
-        /// An answer, as QUESTION=ANSWER; repeat for several. Unanswered questions are asked
-        /// on a terminal.
+        /// An answer, as QUESTION=ANSWER; repeat for several. Other users of this computer
+        /// can see arguments: prefer --answers-file, or answer when asked. Unanswered
+        /// questions are asked on a terminal.
         #[arg(long, value_name = "QUESTION=ANSWER")]
         answer: Vec<String>,
         /// Read answers from this file, one QUESTION=ANSWER per line.
@@ -733,6 +734,7 @@ enum InboxCommand {
         #[arg(long)]
         message_file: Option<PathBuf>,
         /// An answer to the organisation's questions, as QUESTION=ANSWER; repeat for several.
+        /// Other users of this computer can see arguments: prefer --answers-file.
         #[arg(long, value_name = "QUESTION=ANSWER")]
         answer: Vec<String>,
         /// Read answers from this file, one QUESTION=ANSWER per line.

@@ -1098,11 +1098,13 @@ fn case_body(
                         meldpunt_crypto::Channel::Telephone => language.pick("telefonisch", "by telephone"),
                         meldpunt_crypto::Channel::Meeting => language.pick("in een gesprek", "in a meeting"),
                     })
-                    ", " (language.pick("vastgelegd door ", "recorded by ")) (record.by.recipient) " — "
+                    ", " (language.pick("vastgelegd door ", "recorded by ")) (record.by.recipient)
+                    @if !record.verified { " " strong { (language.pick("(NIET TE CONTROLEREN: de sleutel staat niet in de lijst)", "(NOT VERIFIED: the key is not in the directory)")) } }
+                    " — "
                     @match record.standing {
                         crate::store::RecordStanding::Awaiting => strong { (language.pick("wacht op bevestiging door de melder", "awaiting the reporter's confirmation")) },
-                        crate::store::RecordStanding::Confirmed(day) => { (language.pick("bevestigd door de melder op ", "confirmed by the reporter on ")) (day) },
-                        crate::store::RecordStanding::Corrected(day) => strong { (language.pick("GECORRIGEERD door de melder op ", "CORRECTED by the reporter on ")) (day) (language.pick(": pas het verslag aan", ": amend the record")) },
+                        crate::store::RecordStanding::Confirmed(day) => { (language.pick("bevestigd met de ontvangstcode van de melder op ", "confirmed with the reporter's receipt code on ")) (day) },
+                        crate::store::RecordStanding::Corrected(day) => strong { (language.pick("GECORRIGEERD met de ontvangstcode van de melder op ", "CORRECTED with the reporter's receipt code on ")) (day) (language.pick(": pas het verslag aan", ": amend the record")) },
                     }
                 }
             }

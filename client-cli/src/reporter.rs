@@ -679,13 +679,19 @@ pub fn check(
                         |_| recording.by.recipient.clone(),
                         |recipient| recipient.name.en.clone(),
                     );
-                    println!(
-                        "  [recorded by {by} from a {}; check it, then confirm it (meldpunt confirm --agree) or correct it (meldpunt confirm --corrections-file FILE)]",
-                        match recording.channel {
-                            meldpunt_crypto::Channel::Telephone => "telephone call",
-                            meldpunt_crypto::Channel::Meeting => "meeting",
-                        }
-                    );
+                    let channel = match recording.channel {
+                        meldpunt_crypto::Channel::Telephone => "telephone call",
+                        meldpunt_crypto::Channel::Meeting => "meeting",
+                    };
+                    if thread.check.recording_verified() == Some(true) {
+                        println!(
+                            "  [recorded by {by} from a {channel}; check it, then confirm it (meldpunt confirm --agree) or correct it (meldpunt confirm --corrections-file FILE)]"
+                        );
+                    } else {
+                        println!(
+                            "  [it says {by} recorded it from a {channel}, but that CANNOT BE VERIFIED: the directory does not list the signing key for them (any more), or the signature fails. The report itself is yours.]"
+                        );
+                    }
                 }
                 if message.purpose == meldpunt_crypto::Purpose::Closing {
                     println!("  [your case is closed; you are invited to evaluate how it went: meldpunt evaluate]");

@@ -170,6 +170,8 @@ pub struct OralRecord {
     pub by: RecipientAddress,
     /// Telephone or meeting.
     pub channel: meldpunt_crypto::Channel,
+    /// Whether the recording verified against the directory when the report was filed.
+    pub verified: bool,
     /// Where the reporter's confirmation stands.
     pub standing: RecordStanding,
 }
@@ -190,8 +192,12 @@ impl RecordStanding {
     pub fn describe(self) -> String {
         match self {
             RecordStanding::Awaiting => "awaiting the reporter's confirmation".into(),
-            RecordStanding::Confirmed(day) => format!("confirmed by the reporter on {day}"),
-            RecordStanding::Corrected(day) => format!("corrected by the reporter on {day}"),
+            RecordStanding::Confirmed(day) => {
+                format!("confirmed with the reporter's receipt code on {day}")
+            }
+            RecordStanding::Corrected(day) => {
+                format!("corrected with the reporter's receipt code on {day}")
+            }
         }
     }
 }
@@ -337,20 +343,22 @@ impl Case {
             .find(|message| matches!(message.kind, meldpunt_crypto::MessageKind::Report { .. }))?;
         let recording = report.recording?;
         let mut standing = RecordStanding::Awaiting;
-        for message in messages {
+        // The day the relay stored it, not the day the writer claims.
+        for stored in self.messages.iter().filter(|stored| !stored.unverified) {
+            let Ok(message) = stored.message() else {
+                continue;
+            };
+            let day = stored.stored_on.parse().unwrap_or(message.written_on);
             match message.purpose {
-                meldpunt_crypto::Purpose::Confirmation => {
-                    standing = RecordStanding::Confirmed(message.written_on)
-                }
-                meldpunt_crypto::Purpose::Correction => {
-                    standing = RecordStanding::Corrected(message.written_on)
-                }
+                meldpunt_crypto::Purpose::Confirmation => standing = RecordStanding::Confirmed(day),
+                meldpunt_crypto::Purpose::Correction => standing = RecordStanding::Corrected(day),
                 _ => {}
             }
         }
         Some(OralRecord {
             by: recording.by,
             channel: recording.channel,
+            verified: self.check.recording_verified() == Some(true),
             standing,
         })
     }
@@ -364,6 +372,16 @@ impl Case {
     ) -> Option<BTreeMap<String, String>> {
         if self.purged_on.is_some() {
             return self.purged_evaluation.clone();
+        }
+        // Only after the office closed the case: an "evaluation" a modified client sent
+        // before is not counted.
+        let closed = self.messages.iter().any(|stored| {
+            stored
+                .message()
+                .is_ok_and(|message| message.purpose == meldpunt_crypto::Purpose::Closing)
+        });
+        if !closed {
+            return None;
         }
         self.messages
             .iter()

@@ -1170,6 +1170,10 @@ pub struct ThreadCheck {
     /// consultation addressed to anyone else is read as a report (its deadlines run).
     #[serde(skip)]
     advisers: Option<Vec<RecipientAddress>>,
+    /// For a recorded report: whether its recording verified against the directory when the
+    /// report was admitted (`None`: not a recorded report).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    recording_verified: Option<bool>,
 }
 
 fn is_report(conversation: &Conversation) -> bool {
@@ -1196,7 +1200,17 @@ impl ThreadCheck {
             conversation: Conversation::Report,
             opening: None,
             advisers: None,
+            recording_verified: None,
         }
+    }
+
+    /// For a recorded report (an oral report an office member wrote down): whether its
+    /// recording is signed by an office key the directory lists for the recipient it names.
+    /// `None` for any other report. A recording that does not verify (its member's key
+    /// retired since, or a forgery) never stops the report from being read: the report is
+    /// the reporter's by its own keys, and only the claim of who recorded it is unproven.
+    pub fn recording_verified(&self) -> Option<bool> {
+        self.recording_verified
     }
 
     /// A partial check (see the type's documentation).
@@ -1342,18 +1356,15 @@ impl ThreadCheck {
                         found: message.sequence,
                     });
                 }
-                // A report that says an office member recorded it is that member's word:
-                // signed by an office key the directory lists for the recipient named.
-                if let Some(recording) = &message.recording {
-                    let listed = self
-                        .signers
+                // A report that says an office member recorded it is that member's word only
+                // when signed by an office key the directory lists for the recipient named;
+                // otherwise the report is still read, and the claim is marked unproven.
+                let recording_verified = message.recording.as_ref().map(|recording| {
+                    self.signers
                         .iter()
-                        .any(|(address, key)| *address == recording.by && *key == recording.signer);
-                    if !listed {
-                        return Err(Error::ForgedOfficeMessage);
-                    }
-                    recording.signer.verify_recording(message)?;
-                }
+                        .any(|(address, key)| *address == recording.by && *key == recording.signer)
+                        && recording.signer.verify_recording(message).is_ok()
+                });
                 self.follow_up_key = Some(*follow_up_key);
                 self.reply_key = Some(reply_key.clone());
                 self.addressed = Some(recipients.clone());
@@ -1366,6 +1377,7 @@ impl ThreadCheck {
                     _ => *conversation,
                 };
                 self.opening = message.opening_digest();
+                self.recording_verified = recording_verified;
                 self.reporter = 1;
                 Ok(Admitted {
                     authenticity: Authenticity::Verified,

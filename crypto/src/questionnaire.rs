@@ -279,9 +279,36 @@ impl fmt::Display for AnswerError {
 /// Built only by [`Organisation::answers`](crate::Organisation::answers) (checked against a
 /// questionnaire) or read from a message (checked for shape only). Debug shows the
 /// question ids, never the answers.
-#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct Answers(BTreeMap<String, String>);
+
+/// Reads answers refusing a question id twice (a map would keep the last, and the browser
+/// script refuses the message: both must read one message alike).
+impl<'de> Deserialize<'de> for Answers {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Answers;
+            fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                formatter.write_str("an object of answers by question id")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<Answers, M::Error> {
+                let mut answers = BTreeMap::new();
+                while let Some((question, answer)) = map.next_entry::<String, String>()? {
+                    if answers.insert(question, answer).is_some() {
+                        return Err(serde::de::Error::custom("a question is answered twice"));
+                    }
+                }
+                Ok(Answers(answers))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
 
 impl Drop for Answers {
     fn drop(&mut self) {

@@ -1426,5 +1426,8 @@ async fn an_oral_report_is_recorded_in_the_app_and_its_code_shown_once() {
     browser.wait_for("table tbody tr").await;
     browser.click("table tbody tr a").await;
     let record = browser.text("#oral-record").await;
-    assert!(record.contains("confirmed by the reporter on"), "{record}");
+    assert!(
+        record.contains("confirmed with the reporter's receipt code on"),
+        "{record}"
+    );
 }

@@ -930,9 +930,13 @@ fn an_oral_report_is_recorded_with_a_code_kept_nowhere_and_confirmed_or_correcte
         (
             &["--corrections-file", "-"][..],
             Some("Het waren declaraties, geen facturen."),
-            "corrected by the reporter on",
+            "corrected with the reporter's receipt code on",
         ),
-        (&["--agree"][..], None, "confirmed by the reporter on"),
+        (
+            &["--agree"][..],
+            None,
+            "confirmed with the reporter's receipt code on",
+        ),
     ] {
         let output = confirm(extra, stdin);
         assert!(
@@ -979,7 +983,7 @@ fn an_oral_report_is_recorded_with_a_code_kept_nowhere_and_confirmed_or_correcte
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stranger_cannot_pass_a_report_off_as_recorded_by_the_office() {
+async fn a_report_passed_off_as_recorded_by_the_office_is_read_with_its_claim_unproven() {
     let relay = structured_relay();
     let directory = &relay.directory;
     let office_address = meldpunt_crypto::RecipientAddress {
@@ -1060,12 +1064,24 @@ async fn a_stranger_cannot_pass_a_report_off_as_recorded_by_the_office() {
             .collect();
         (listed, shown)
     });
+    // The two are read as the reports they are, their claim to be recorded marked unproven
+    // (never "recorded by the integrity office"); the genuine one after them is filed too.
     let text = serde_json::to_string(&shown).unwrap();
-    assert!(!text.contains("FORGED-RECORD"), "{text}");
-    assert!(!text.contains("MOVED-RECORD"), "{text}");
+    assert_eq!(shown.len(), 3, "{listed}");
     assert!(text.contains("Een echte melding daarna."), "{listed}");
-    assert!(
-        shown.iter().all(|case| case["oral_record"].is_null()),
-        "{text}"
-    );
+    for marker in ["FORGED-RECORD", "MOVED-RECORD"] {
+        let case = shown
+            .iter()
+            .find(|case| case.to_string().contains(marker))
+            .unwrap_or_else(|| panic!("{marker} not filed: {text}"));
+        assert_eq!(case["oral_record"]["verified"], false, "{case}");
+        let id = case["case"].as_str().unwrap().to_owned();
+        let printed = tokio::task::block_in_place(|| {
+            let output = member
+                .user
+                .run(&relay, &member.arguments("show", &[&id]), None);
+            String::from_utf8_lossy(&output.stdout).into_owned()
+        });
+        assert!(printed.contains("NOT VERIFIED"), "{printed}");
+    }
 }

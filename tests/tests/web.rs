@@ -1670,7 +1670,7 @@ async fn oral_record_in_the_browser(javascript: bool) {
         shown["oral_record"]["standing"]
             .as_str()
             .unwrap()
-            .starts_with("corrected by the reporter"),
+            .starts_with("corrected with the reporter's receipt code"),
         "{shown}"
     );
 }

@@ -511,7 +511,7 @@ async function openConversation(derived, directory) {
     }
   }
   // The report must carry the keys this receipt code derives (as the Rust readers check it).
-  const { outcomes, nextReporterSequence, guides } = protocol.checkThread(derived.mailboxIdWire, directory, entries, {
+  const { outcomes, nextReporterSequence, guides, recordingVerified } = protocol.checkThread(derived.mailboxIdWire, directory, entries, {
     replyKeys: derived.replyRecipients,
     followUpKey: derived.followUpKey,
   });
@@ -522,7 +522,7 @@ async function openConversation(derived, directory) {
     const why = first ? `${conversationText.report} ${unreadableReason(first.reason)}` : conversationText.report;
     throw new protocol.ProtocolError("tampered", why);
   }
-  return { messages, report, nextReporterSequence, guides };
+  return { messages, report, nextReporterSequence, guides, recordingVerified };
 }
 
 /** Who wrote a verified message (an office message's sender is in the directory it was verified with). */
@@ -948,6 +948,9 @@ function recordSection(derived, conversation, directory) {
   if (!recording) return null;
   const channel = recording.channel === "meeting" ? page.text.recordMeeting : page.text.recordTelephone;
   const by = directory ? recipientName(directory, recording.by) : recording.by.recipient;
+  const unverified = conversation.recordingVerified
+    ? null
+    : element("p", { class: "missing", role: "note", id: "record-unverified" }, page.text.recordUnverified);
   const form = element(
     "form",
     { id: "record-form", novalidate: true },
@@ -992,6 +995,7 @@ function recordSection(derived, conversation, directory) {
     { id: "record", "aria-labelledby": "record-title" },
     element("h2", { id: "record-title" }, page.text.recordTitle),
     element("p", {}, `${page.text.recordLead} ${by} (${channel}).`),
+    unverified,
     form,
   );
 }

@@ -411,7 +411,7 @@ export function checkAnswers(questions, typed) {
   }
   for (const question of questions) {
     try {
-      const normal = normalAnswer(question, typed[question.id]);
+      const normal = normalAnswer(question, Object.hasOwn(typed, question.id) ? typed[question.id] : undefined);
       if (normal !== null) answers[question.id] = normal;
       else if (question.required) problems.push({ question: question.id, problem: "required" });
     } catch (problem) {
@@ -429,15 +429,15 @@ export function checkAnswers(questions, typed) {
 export function describeAnswers(questions, answers, language) {
   const shown = [];
   for (const question of questions) {
+    if (!Object.hasOwn(answers, question.id)) continue;
     const answer = answers[question.id];
-    if (answer === undefined) continue;
     const yesNo = { yes: { nl: "ja", en: "yes" }, no: { nl: "nee", en: "no" } };
     const values = question.kind === "yes-no" && yesNo[answer]
       ? [yesNo[answer][language]]
       : CHOICE_KINDS.includes(question.kind)
       ? answer.split(",").map((part) => question.options.find((option) => option.id === part)?.label[language] ?? part)
       : [answer];
-    shown.push({ question: question.id, label: question.label[language], values });
+    shown.push({ question: question.id, label: question.label[language], values: values.map(String) });
   }
   for (const [question, answer] of Object.entries(answers)) {
     if (!questions.some((known) => known.id === question)) shown.push({ question, label: null, values: [answer] });
@@ -866,7 +866,11 @@ function decodeWire(wire, nested) {
       throw malformed("only a report is recorded, by a member of one of its recipients, and it carries no consultation");
     }
   }
-  if (present("answers") && (!["report", "follow-up"].includes(wire.kind) || !isValidAnswers(wire.answers))) {
+  // As the Rust crate reads them: `null` is refused, an empty object is none on any kind.
+  if (Object.hasOwn(wire, "answers") && (wire.answers === null || !isValidAnswers(wire.answers))) {
+    throw malformed("the answers are keyed by question ids, each one line of 1 to 4160 bytes");
+  }
+  if (present("answers") && Object.keys(wire.answers).length > 0 && !["report", "follow-up"].includes(wire.kind)) {
     throw malformed("only a report or a follow-up carries answers, keyed by question ids, each one line of 1 to 4160 bytes");
   }
   if (OFFICE_KINDS.includes(wire.kind)) {
@@ -1113,6 +1117,8 @@ export function checkThread(mailboxIdWire, directory, entries, reporterKeys = nu
   let reporter = 0;
   let report = null;
   let opening = null;
+  // For a recorded report: whether its recording verified (null: not a recorded report).
+  let recordingVerified = null;
   const office = new Map();
   const started = () => reporter > 0 || office.size > 0;
   const sameAddress = (one) => (other) => one.organisation === other.organisation && one.recipient === other.recipient;
@@ -1148,16 +1154,17 @@ export function checkThread(mailboxIdWire, directory, entries, reporterKeys = nu
       }
       // Only as the first message admitted, numbered 1: a report anywhere later is a replay.
       if (started() || message.sequence !== 1) throw outOfSequence("reporter", reporter + 1, message.sequence);
-      // A report that says an office member recorded it is that member's word: signed by an
-      // office key the directory lists for the recipient it names.
+      // A report that says an office member recorded it is that member's word only when
+      // signed by an office key the directory lists for the recipient it names; otherwise
+      // the report is still read (its own keys make it the reporter's), and only the claim
+      // of who recorded it is unproven — as the Rust crate's `ThreadCheck` has it.
       if (message.recording) {
-        if (signers === null) throw new ProtocolError("no-directory", "the directory could not be verified, so the record's signature cannot be checked");
         const { by, signer } = message.recording;
         const key = bytesToHex(officeKeyBytes(signer));
-        const listed = signers.some((entry) => entry.organisation === by.organisation && entry.recipient === by.recipient && entry.key === key);
-        if (!listed || !recordingVerifies(message)) {
-          throw new ProtocolError("forged-office-message", "the report says an office member recorded it, but it is not signed by them");
-        }
+        const listed =
+          signers !== null &&
+          signers.some((entry) => entry.organisation === by.organisation && entry.recipient === by.recipient && entry.key === key);
+        recordingVerified = listed && recordingVerifies(message);
       }
       report = message;
       opening = openingDigest(message);
@@ -1234,7 +1241,7 @@ export function checkThread(mailboxIdWire, directory, entries, reporterKeys = nu
       return { ok: false, reason: error };
     }
   });
-  return { outcomes, nextReporterSequence: reporter + 1, guides };
+  return { outcomes, nextReporterSequence: reporter + 1, guides, recordingVerified };
 }
 
 /** A new attachment id: 16 random bytes, base64url (22 characters). */

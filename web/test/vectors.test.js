@@ -977,14 +977,25 @@ test("an oral report recorded by an office member: the recording is checked, and
   const thread = [recorded, vector("recorded-confirmation.json"), vector("recorded-correction.json"), reply].map(written);
   const checked = protocol.checkThread(recorded.mailbox, directory, thread);
   assert.deepEqual(verdicts(checked), ["ok", "ok", "ok", "ok"]);
+  assert.equal(checked.recordingVerified, true);
   assert.deepEqual(thread.slice(1, 3).map(({ message }) => message.purpose), ["confirmation", "correction"]);
   // Another text under the same recording, a recording by a key the directory does not list
-  // for it, or one stripped off (the office's reply no longer answers it): each is caught.
+  // for it, or no directory to check it with: the report is still read (it is the
+  // reporter's by its own keys), and the recording is marked unproven.
   const rewritten = { ...recorded, body: "Verslag: niets aan de hand." };
-  assert.equal(verdicts(protocol.checkThread(recorded.mailbox, directory, [written(rewritten)]))[0], "forged-office-message");
   const adviser = directory.organisations[0].recipients.find((recipient) => recipient.role === "external-confidential-adviser");
   const claimed = { ...recorded, recording: { ...recorded.recording, signer: adviser.signing_keys[0] } };
-  assert.equal(verdicts(protocol.checkThread(recorded.mailbox, directory, [written(claimed)]))[0], "forged-office-message");
+  for (const [report, checkedWith] of [
+    [rewritten, directory],
+    [claimed, directory],
+    [recorded, null],
+  ]) {
+    const result = protocol.checkThread(recorded.mailbox, checkedWith, [written(report)]);
+    assert.deepEqual(verdicts(result), ["ok"]);
+    assert.equal(result.recordingVerified, false);
+  }
+  assert.equal(protocol.checkThread(vector("report.json").mailbox, directory, [written(vector("report.json"))]).recordingVerified, null);
+  // One stripped off: the office's reply no longer answers it.
   const stripped = { ...recorded, recording: undefined };
   assert.equal(verdicts(protocol.checkThread(recorded.mailbox, directory, [written(stripped), written(reply)])).at(-1), "opening-mismatch");
   // A recording by a recipient the report was not addressed to is malformed.
@@ -995,4 +1006,20 @@ test("an oral report recorded by an office member: the recording is checked, and
     () => protocol.decodeMessage(padded(Buffer.from(text.replace('"channel":"telephone"', '"channel":"letter"')))),
     (error) => error.kind === "malformed-message",
   );
+});
+
+test("answers are read as the Rust crate reads them, and a question id never reaches the prototype", () => {
+  const text = read("structured-report.json");
+  const refused = (json) => assert.throws(() => protocol.decodeMessage(padded(Buffer.from(json))), (error) => error.kind === "malformed-message");
+  refused(text.replace('"kind":"fraud"', '"kind":"fraud","kind":"other"'));
+  const before = text.split(',"answers":')[0];
+  refused(`${before},"answers":null}`);
+  assert.deepEqual(protocol.decodeMessage(padded(Buffer.from(`${before}}`))).answers, {});
+  const reply = read("structured-reply.json");
+  assert.deepEqual(protocol.decodeMessage(padded(Buffer.from(`${reply.slice(0, -1)},"answers":{}}`))).answers, {});
+  // `constructor` is a valid question id: neither checking nor showing answers trips over it.
+  const questions = [{ id: "constructor", label: { nl: "Vraag", en: "Question" }, kind: "choice", options: [{ id: "a", label: { nl: "A", en: "A" } }, { id: "b", label: { nl: "B", en: "B" } }] }];
+  assert.deepEqual(protocol.checkAnswers(questions, {}), { answers: {} });
+  assert.deepEqual(protocol.describeAnswers(questions, {}, "en"), []);
+  assert.deepEqual(protocol.describeAnswers(questions, { constructor: "a" }, "en"), [{ question: "constructor", label: "Question", values: ["A"] }]);
 });

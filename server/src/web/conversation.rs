@@ -517,20 +517,21 @@ fn thread_page(
 }
 
 /// For the office's record of an oral report: who recorded it and how, as the page says it.
-fn recorded_by(state: &AppState, language: Language, opened: &Opened) -> Option<String> {
-    opened.messages.iter().find_map(|(_, checked)| {
-        let checked = checked.as_ref().ok()?;
-        let recording = checked.message.recording.as_ref()?;
-        let text = language.text();
-        Some(format!(
+/// And whether the recording verified against the directory.
+fn recorded_by(state: &AppState, language: Language, opened: &Opened) -> Option<(String, bool)> {
+    let recording = recorded_report(opened)?.recording.as_ref()?;
+    let text = language.text();
+    Some((
+        format!(
             "{} ({})",
             recipient_name(state, language, &recording.by),
             match recording.channel {
                 meldpunt_crypto::Channel::Telephone => text.record_telephone,
                 meldpunt_crypto::Channel::Meeting => text.record_meeting,
             }
-        ))
-    })
+        ),
+        opened.check.recording_verified() == Some(true),
+    ))
 }
 
 /// Whether the conversation's report is the office's record of an oral report.

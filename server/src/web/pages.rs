@@ -176,6 +176,7 @@ fn script_text(text: &Text) -> String {
         "threadYouConfirmation": text.thread_you_confirmation,
         "threadYouCorrection": text.thread_you_correction,
         "recordTitle": text.record_title,
+        "recordUnverified": text.record_unverified,
         "recordLead": text.record_lead,
         "recordTelephone": text.record_telephone,
         "recordMeeting": text.record_meeting,
@@ -612,7 +613,7 @@ pub(crate) struct Thread<'a> {
     pub evaluation_body: &'a str,
     /// For the office's record of an oral report: who recorded it and how (then the page
     /// asks the reporter to confirm or correct it).
-    pub recorded: Option<String>,
+    pub recorded: Option<(String, bool)>,
 }
 
 impl std::fmt::Debug for Thread<'_> {
@@ -696,7 +697,10 @@ pub(crate) fn thread(frame: &Frame<'_>, thread: &Thread<'_>) -> Markup {
             @if let Some(recorded) = &thread.recorded {
                 section id="record" aria-labelledby="record-title" {
                     h2 id="record-title" { (text.record_title) }
-                    p { (text.record_lead) " " (recorded) "." }
+                    p { (text.record_lead) " " (recorded.0) "." }
+                    @if !recorded.1 {
+                        p class="missing" role="note" id="record-unverified" { (text.record_unverified) }
+                    }
                     form id="record-form" method="post" action={ "/check/follow-up" (language.query()) }
                         enctype="multipart/form-data" {
                         input type="hidden" name="form_token" value=((thread.issue_token)());
