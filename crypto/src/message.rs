@@ -1174,6 +1174,10 @@ pub struct ThreadCheck {
     /// report was admitted (`None`: not a recorded report).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     recording_verified: Option<bool>,
+    /// Whether a verified closing message of the office was admitted (the case is closed
+    /// for the reporter, who is then offered the evaluation).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    closed: bool,
 }
 
 fn is_report(conversation: &Conversation) -> bool {
@@ -1201,7 +1205,14 @@ impl ThreadCheck {
             opening: None,
             advisers: None,
             recording_verified: None,
+            closed: false,
         }
+    }
+
+    /// Whether the office's verified closing message was among the messages admitted: the
+    /// reporter's client offers the evaluation from then on, whichever page it shows.
+    pub fn closed(&self) -> bool {
+        self.closed
     }
 
     /// For a recorded report (an oral report an office member wrote down): whether its
@@ -1484,6 +1495,7 @@ impl ThreadCheck {
                         self.guides.push(change.recipient.clone());
                     }
                 }
+                self.closed |= message.purpose == Purpose::Closing;
                 Ok(Admitted {
                     authenticity: Authenticity::Verified,
                     missing_before,

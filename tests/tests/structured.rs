@@ -1085,3 +1085,63 @@ async fn a_report_passed_off_as_recorded_by_the_office_is_read_with_its_claim_un
         assert!(printed.contains("NOT VERIFIED"), "{printed}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_javascript_the_evaluation_is_offered_whichever_page_shows_the_closing() {
+    let relay = Relay::start(RelayOptions {
+        structured: true,
+        extra_config: "[web]\nminimum_form_seconds = 0\nthread_messages = 2\n".into(),
+        ..RelayOptions::default()
+    });
+    let key = relay.directory.signing_key.directory_key().to_string();
+    let reporter = User::new();
+    let code = tokio::task::block_in_place(|| structured_report(&reporter, &relay, "Een melding."));
+    let receipt = reporter.path("receipt.txt");
+    std::fs::write(&receipt, &code).unwrap();
+    let member = Member::new(&relay, &relay.directory.demo_office);
+    tokio::task::block_in_place(|| {
+        member.sync(&relay);
+        let case = member.list(&relay)["cases"][0]["case"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (status, _, printed) = member.run_at(&relay.url, "close", &[&case], None);
+        assert_eq!(status, Some(0), "{printed}");
+        // Three follow-ups after the closing message push it off the newest page (2 shown).
+        for number in 0..3 {
+            reporter.ok(
+                &relay,
+                &[
+                    "follow-up",
+                    "--directory-key",
+                    &key,
+                    "--receipt-file",
+                    receipt.to_str().unwrap(),
+                    "--message-file",
+                    "-",
+                ],
+                Some(&format!("Aanvulling {number}.")),
+            );
+        }
+    });
+    let token = relay.form_token("/check").await;
+    let page = meldpunt_end_to_end::client()
+        .post(format!("{}/check", relay.url))
+        .form(&[
+            ("form_token", token.as_str()),
+            ("lang", "en"),
+            ("receipt_code", code.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !page.contains("We have finished handling your report"),
+        "the closing is not on this page"
+    );
+    assert!(page.contains("Aanvulling 2."), "{page}");
+    assert!(page.contains("id=\"evaluation-form\""), "{page}");
+}

@@ -565,12 +565,8 @@ fn evaluation_questions(
     if opened.check.conversation() != meldpunt_crypto::Conversation::Report {
         return None;
     }
-    let closed = opened.messages.iter().any(|(_, checked)| {
-        checked
-            .as_ref()
-            .is_ok_and(|checked| checked.message.purpose == meldpunt_crypto::Purpose::Closing)
-    });
-    if !closed {
+    // Known from every office message opened for the check, not only the page shown.
+    if !opened.check.closed() {
         return None;
     }
     let directory = &state.directory().directory;
