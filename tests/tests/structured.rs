@@ -986,67 +986,22 @@ fn an_oral_report_is_recorded_with_a_code_kept_nowhere_and_confirmed_or_correcte
 async fn a_report_passed_off_as_recorded_by_the_office_is_read_with_its_claim_unproven() {
     let relay = structured_relay();
     let directory = &relay.directory;
-    let office_address = meldpunt_crypto::RecipientAddress {
-        organisation: "demo".into(),
-        recipient: "integrity-office".into(),
-    };
     // Signed by the other organisation's office key, claiming the demo integrity office;
     // then a genuine colleague's signature moved onto another text.
-    let stranger = meldpunt_end_to_end::Reporter::new();
-    let mut forged = meldpunt_crypto::Message::report(
-        &stranger.code,
-        vec![office_address.clone()],
-        meldpunt_crypto::Content::text(
-            meldpunt_crypto::Day::from(time::OffsetDateTime::now_utc().date()),
-            "Verslag: collega Jansen heeft bekend FORGED-RECORD.",
-        ),
-    );
-    directory
-        .other_office
-        .office_signing_key()
-        .record(
-            office_address.clone(),
-            meldpunt_crypto::Channel::Meeting,
-            &mut forged,
-        )
-        .unwrap();
-    let sealed = forged
-        .seal(&[
-            directory.demo_office.recipient(),
-            directory.demo_colleague.recipient(),
-            stranger.code.reply_identity().recipient(),
-        ])
-        .unwrap()
-        .into_bytes();
-    assert_eq!(stranger.create(&relay, "demo", sealed).await.status(), 201);
-    let honest = meldpunt_end_to_end::Reporter::new();
-    let mut moved = meldpunt_crypto::Message::report(
-        &honest.code,
-        vec![office_address.clone()],
-        meldpunt_crypto::Content::text(
-            meldpunt_crypto::Day::from(time::OffsetDateTime::now_utc().date()),
-            "Het echte verslag.",
-        ),
-    );
-    directory
-        .demo_colleague
-        .office_signing_key()
-        .record(
-            office_address,
-            meldpunt_crypto::Channel::Telephone,
-            &mut moved,
-        )
-        .unwrap();
-    moved.body = String::from("Een ander verslag MOVED-RECORD.").into();
-    let sealed = moved
-        .seal(&[
-            directory.demo_office.recipient(),
-            directory.demo_colleague.recipient(),
-            honest.code.reply_identity().recipient(),
-        ])
-        .unwrap()
-        .into_bytes();
-    assert_eq!(honest.create(&relay, "demo", sealed).await.status(), 201);
+    post_recorded(
+        &relay,
+        &directory.other_office,
+        "Verslag: collega Jansen heeft bekend FORGED-RECORD.",
+        None,
+    )
+    .await;
+    post_recorded(
+        &relay,
+        &directory.demo_colleague,
+        "Het echte verslag.",
+        Some("Een ander verslag MOVED-RECORD."),
+    )
+    .await;
     // A genuine report after them is filed as ever: one bad message stops nothing.
     let reporter = User::new();
     tokio::task::block_in_place(|| {
@@ -1144,4 +1099,48 @@ async fn without_javascript_the_evaluation_is_offered_whichever_page_shows_the_c
     );
     assert!(page.contains("Aanvulling 2."), "{page}");
     assert!(page.contains("id=\"evaluation-form\""), "{page}");
+}
+
+/// A new mailbox whose report says it was recorded (in a meeting) by the holder of `signer`
+/// for the demo integrity office, signed by them; with `rewritten`, its text is replaced
+/// after signing.
+async fn post_recorded(
+    relay: &Relay,
+    signer: &meldpunt_crypto::IdentityKey,
+    text: &str,
+    rewritten: Option<&str>,
+) {
+    let office_address = meldpunt_crypto::RecipientAddress {
+        organisation: "demo".into(),
+        recipient: "integrity-office".into(),
+    };
+    let reporter = meldpunt_end_to_end::Reporter::new();
+    let mut report = meldpunt_crypto::Message::report(
+        &reporter.code,
+        vec![office_address.clone()],
+        meldpunt_crypto::Content::text(
+            meldpunt_crypto::Day::from(time::OffsetDateTime::now_utc().date()),
+            text,
+        ),
+    );
+    signer
+        .office_signing_key()
+        .record(
+            office_address,
+            meldpunt_crypto::Channel::Meeting,
+            &mut report,
+        )
+        .unwrap();
+    if let Some(rewritten) = rewritten {
+        report.body = String::from(rewritten).into();
+    }
+    let sealed = report
+        .seal(&[
+            relay.directory.demo_office.recipient(),
+            relay.directory.demo_colleague.recipient(),
+            reporter.code.reply_identity().recipient(),
+        ])
+        .unwrap()
+        .into_bytes();
+    assert_eq!(reporter.create(relay, "demo", sealed).await.status(), 201);
 }
