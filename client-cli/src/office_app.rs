@@ -1889,6 +1889,10 @@ async fn sync(State(app): State<Arc<App>>, Form(form): Form<LanguageForm>) -> Re
 /// `GET /intake`: the form to record an oral report (a telephone call or a meeting).
 async fn intake_page(State(app): State<Arc<App>>, Query(query): Query<PageQuery>) -> Response {
     let language = Language::from_query(query.lang.as_deref());
+    let questions = match blocking(&app, |app| Ok(app.state()?.questions.clone())).await {
+        Ok(questions) => questions,
+        Err(error) => return failure(language, &error),
+    };
     let sync = locked(&app.sync).clone();
     let lang = language.code();
     let body = html! {
@@ -1910,6 +1914,14 @@ async fn intake_page(State(app): State<Arc<App>>, Query(query): Query<PageQuery>
             }
             label for="intake-text" { (language.pick("Verslag of transcript", "Record or transcript")) }
             textarea id="intake-text" name="body" rows="14" required {}
+            @if !questions.is_empty() {
+                fieldset id="intake-questions" {
+                    legend { (language.pick("De vragen van de organisatie (* verplicht)", "The organisation's questions (* required)")) }
+                    @for question in &questions {
+                        (intake_question(language, question))
+                    }
+                }
+            }
             button type="submit" { (language.pick("Versleutel en leg vast", "Encrypt and record")) }
         }
     };
@@ -1922,18 +1934,126 @@ async fn intake_page(State(app): State<Arc<App>>, Query(query): Query<PageQuery>
     )
 }
 
-/// The intake form.
-#[derive(Deserialize)]
-struct IntakeForm {
-    lang: Option<String>,
-    channel: String,
-    body: Zeroizing<String>,
+/// One question of the questionnaire on the intake form (fields `answer:ID`, a period's
+/// `answer:ID:from` and `answer:ID:to`).
+fn intake_question(language: Language, question: &meldpunt_crypto::Question) -> Markup {
+    let name = format!("answer:{}", question.id);
+    let id = format!("intake-{}", question.id);
+    let label = format!(
+        "{}{}",
+        localised_label(language, &question.label),
+        if question.required { " *" } else { "" }
+    );
+    let options: Vec<(String, String)> = match question.kind {
+        meldpunt_crypto::QuestionKind::YesNo => vec![
+            ("yes".into(), language.pick("ja", "yes").into()),
+            ("no".into(), language.pick("nee", "no").into()),
+        ],
+        _ => question
+            .options
+            .iter()
+            .map(|option| {
+                (
+                    option.id.clone(),
+                    localised_label(language, &option.label).to_owned(),
+                )
+            })
+            .collect(),
+    };
+    match question.kind {
+        meldpunt_crypto::QuestionKind::Choice
+        | meldpunt_crypto::QuestionKind::MultipleChoice
+        | meldpunt_crypto::QuestionKind::YesNo => {
+            let kind = if question.kind == meldpunt_crypto::QuestionKind::MultipleChoice {
+                "checkbox"
+            } else {
+                "radio"
+            };
+            html! {
+                fieldset id=(id) {
+                    legend { (label) }
+                    @for (value, option) in &options {
+                        div class="choice" {
+                            input type=(kind) id={ (id) "-" (value) } name=(name) value=(value);
+                            label for={ (id) "-" (value) } { (option) }
+                        }
+                    }
+                }
+            }
+        }
+        meldpunt_crypto::QuestionKind::Period => html! {
+            fieldset id=(id) {
+                legend { (label) }
+                label for={ (id) "-from" } { (language.pick("Van", "From")) }
+                input type="date" id={ (id) "-from" } name={ (name) ":from" };
+                label for={ (id) "-to" } { (language.pick("Tot en met", "To")) }
+                input type="date" id={ (id) "-to" } name={ (name) ":to" };
+            }
+        },
+        meldpunt_crypto::QuestionKind::Date => html! {
+            label for=(id) { (label) }
+            input type="date" id=(id) name=(name);
+        },
+        meldpunt_crypto::QuestionKind::Text => html! {
+            label for=(id) { (label) }
+            input type="text" id=(id) name=(name) maxlength="1000";
+        },
+    }
 }
 
-/// `POST /intake`: records the oral report and shows its receipt code, once.
-async fn intake(State(app): State<Arc<App>>, Form(form): Form<IntakeForm>) -> Response {
-    let language = Language::from_query(form.lang.as_deref());
-    let channel = match form.channel.as_str() {
+/// The answers the intake form gives, question id and text, as the web form reads them
+/// (boxes joined by commas, a period as `from/to`).
+fn intake_answers(
+    questions: &[meldpunt_crypto::Question],
+    fields: &[(String, String)],
+) -> Vec<(String, String)> {
+    let values = |name: &str| -> Vec<&str> {
+        fields
+            .iter()
+            .filter(|(field, _)| field == name)
+            .map(|(_, value)| value.as_str())
+            .collect()
+    };
+    questions
+        .iter()
+        .map(|question| {
+            let name = format!("answer:{}", question.id);
+            let value = match question.kind {
+                meldpunt_crypto::QuestionKind::MultipleChoice => values(&name).join(","),
+                meldpunt_crypto::QuestionKind::Period => {
+                    let from = values(&format!("{name}:from")).concat();
+                    let to = values(&format!("{name}:to")).concat();
+                    if from.trim().is_empty() && to.trim().is_empty() {
+                        String::new()
+                    } else {
+                        format!("{from}/{to}")
+                    }
+                }
+                _ => values(&name).concat(),
+            };
+            (question.id.clone(), value)
+        })
+        .collect()
+}
+
+/// `POST /intake`: records the oral report and shows its receipt code, once. Its answers are
+/// checked against the organisation's questionnaire before anything is sent.
+async fn intake(
+    State(app): State<Arc<App>>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let fields = Zeroizing::new(fields);
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(field, _)| field == name)
+            .map(|(_, value)| value.clone())
+    };
+    let language = Language::from_query(field("lang").as_deref());
+    let channel_name = field("channel").unwrap_or_default();
+    let body = Zeroizing::new(field("body").unwrap_or_default());
+    let form_fields: Vec<(String, String)> = fields.to_vec();
+    let channel = match channel_name.as_str() {
         "telephone" => meldpunt_crypto::Channel::Telephone,
         "meeting" => meldpunt_crypto::Channel::Meeting,
         _ => {
@@ -1950,11 +2070,34 @@ async fn intake(State(app): State<Arc<App>>, Form(form): Form<IntakeForm>) -> Re
             )
         }
     };
-    let body = form.body;
     let recorded = blocking(&app, move |app| {
+        let form_fields = Zeroizing::new(form_fields);
         app.inbox
-            .record_oral_report(&app.identities()?, channel, today(), body, |_| {
-                Ok(meldpunt_crypto::Answers::none())
+            .record_oral_report(&app.identities()?, channel, today(), body, |organisation| {
+                let typed = Zeroizing::new(intake_answers(&organisation.questions, &form_fields));
+                organisation.answers(&typed).map_err(|problems| {
+                    CliError::Usage(format!(
+                        "{} {}",
+                        language.pick(
+                            "De antwoorden zijn geweigerd; er is niets verstuurd:",
+                            "The answers were refused; nothing was sent:"
+                        ),
+                        problems
+                            .iter()
+                            .map(|problem| {
+                                let label = organisation
+                                    .questions
+                                    .iter()
+                                    .find(|question| question.id == problem.question)
+                                    .map_or(problem.question.as_str(), |question| {
+                                        localised_label(language, &question.label)
+                                    });
+                                format!("{label}: {}", problem.problem.describe())
+                            })
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ))
+                })
             })
     })
     .await;

@@ -1431,3 +1431,54 @@ async fn an_oral_report_is_recorded_in_the_app_and_its_code_shown_once() {
         "{record}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oral_report_recorded_in_the_app_answers_the_questionnaire_or_sends_nothing() {
+    let relay = Relay::start(RelayOptions {
+        structured: true,
+        ..RelayOptions::default()
+    });
+    let office = User::new();
+    let app = OfficeApp::start(&relay, &office);
+    let browser = Browser::start(true).await;
+    browser.open(&app.first).await;
+    browser.wait_for("form.sync button").await;
+    browser.click("form.sync button").await;
+    browser.wait_for("main").await;
+    browser
+        .open(&format!("{}/intake?lang=en", app.origin))
+        .await;
+    browser.wait_for("#intake-questions").await;
+    // Without the required kind: refused, and nothing is sent.
+    browser
+        .type_into("#intake-text", "Verslag: facturen dubbel betaald.")
+        .await;
+    browser.click("#intake-areas-money").await;
+    browser.click("main form button[type=submit]").await;
+    let refused = browser.text("main").await;
+    assert!(
+        refused.contains("The answers were refused") && refused.contains("Kind of misconduct"),
+        "{refused}"
+    );
+    assert!(relay
+        .metrics()
+        .contains("meldpunt_stored{kind=\"mailboxes\"} 0"));
+    // With it, recorded; the office sees the answers.
+    browser
+        .open(&format!("{}/intake?lang=en", app.origin))
+        .await;
+    browser
+        .type_into("#intake-text", "Verslag: facturen dubbel betaald.")
+        .await;
+    browser.click("#intake-kind-fraud").await;
+    browser.click("#intake-areas-money").await;
+    browser.click("#intake-areas-safety").await;
+    browser.click("main form button[type=submit]").await;
+    browser.wait_for("#receipt-code").await;
+    browser.click("main a[href^='/cases/']").await;
+    let answers = browser.text("dl.answers").await;
+    assert!(
+        answers.contains("Fraud") && answers.contains("Money, Safety"),
+        "{answers}"
+    );
+}
