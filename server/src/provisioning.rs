@@ -169,10 +169,29 @@ pub fn provision_dev(data: &Path) -> Result<DevSetup, ProvisioningError> {
     })
 }
 
+/// The demo organisation: its integrity office (the office identity), a short questionnaire
+/// with no required question, and where else to go, so that a first look shows them all.
 fn demo_organisation(office: &IdentityKey) -> Organisation {
+    let questions = serde_json::from_value(serde_json::json!([
+        {"id": "kind", "label": {"nl": "Soort misstand", "en": "Kind of wrongdoing"}, "kind": "choice",
+         "options": [
+            {"id": "fraud", "label": {"nl": "Fraude of corruptie", "en": "Fraud or corruption"}},
+            {"id": "safety", "label": {"nl": "Gevaar voor gezondheid of veiligheid", "en": "Danger to health or safety"}},
+            {"id": "conduct", "label": {"nl": "Ongewenst gedrag", "en": "Unwanted behaviour"}},
+            {"id": "other", "label": {"nl": "Anders", "en": "Other"}}]},
+        {"id": "since", "label": {"nl": "Sinds wanneer?", "en": "Since when?"}, "kind": "date"},
+        {"id": "meeting", "label": {"nl": "Wilt u een gesprek?", "en": "Would you like a meeting?"}, "kind": "yes-no"}
+    ]))
+    .expect("the demo questionnaire");
+    let channels = serde_json::from_value(serde_json::json!([
+        {"name": {"nl": "Huis voor Klokkenluiders", "en": "Whistleblowers Authority (Huis voor Klokkenluiders)"},
+         "purpose": {"nl": "Advies, en extern melden van een vermoeden van een misstand.", "en": "Advice, and reporting a suspected wrongdoing externally."},
+         "contact": "https://www.huisvoorklokkenluiders.nl"}
+    ]))
+    .expect("the demo channels");
     Organisation {
-        questions: Vec::new(),
-        channels: Vec::new(),
+        questions,
+        channels,
         evaluation: Vec::new(),
         id: "demo".into(),
         name: LocalisedName {
