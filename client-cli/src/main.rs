@@ -368,6 +368,33 @@ struct ChosenRecipient {
     recipient: String,
 }
 
+/// What `directory questions` and `directory channels` set, and from where.
+#[derive(Debug, Args)]
+struct OrganisationPartFile {
+    #[command(flatten)]
+    files: DraftFile,
+    /// Organisation id.
+    #[arg(long)]
+    organisation: String,
+    /// The JSON file (an array).
+    #[arg(long, required_unless_present = "clear")]
+    from: Option<PathBuf>,
+    /// Remove them.
+    #[arg(long, conflicts_with = "from")]
+    clear: bool,
+}
+
+impl OrganisationPartFile {
+    fn set(&self, part: office::OrganisationPart) -> Result<()> {
+        office::set_organisation_part(
+            &self.files.file,
+            &self.organisation,
+            part,
+            self.from.as_deref(),
+        )
+    }
+}
+
 /// One member's keys for `add-member`.
 #[derive(Debug, Args)]
 struct MemberKeys {
@@ -484,32 +511,14 @@ enum DirectoryCommand {
     /// "options": [{"id", "label"}] for the choice kinds, "required": true|false}.
     Questions {
         #[command(flatten)]
-        files: DraftFile,
-        /// Organisation id.
-        #[arg(long)]
-        organisation: String,
-        /// The JSON file.
-        #[arg(long, required_unless_present = "clear")]
-        from: Option<PathBuf>,
-        /// Remove the questionnaire: reports are free text only.
-        #[arg(long, conflicts_with = "from")]
-        clear: bool,
+        part: OrganisationPartFile,
     },
     /// Set where else a reporter can go (the Huis voor Klokkenluiders, competent
     /// authorities), shown on the web form's start page: a JSON array of
     /// {"name": {"nl", "en"}, "purpose": {"nl", "en"}, "contact"}.
     Channels {
         #[command(flatten)]
-        files: DraftFile,
-        /// Organisation id.
-        #[arg(long)]
-        organisation: String,
-        /// The JSON file.
-        #[arg(long, required_unless_present = "clear")]
-        from: Option<PathBuf>,
-        /// Remove them.
-        #[arg(long, conflicts_with = "from")]
-        clear: bool,
+        part: OrganisationPartFile,
     },
     /// Remove a recipient from the draft.
     RemoveRecipient {
@@ -1011,28 +1020,8 @@ fn run(arguments: Arguments) -> Result<()> {
                     (name_nl, name_en),
                 )
             }
-            DirectoryCommand::Questions {
-                files,
-                organisation,
-                from,
-                clear: _,
-            } => office::set_organisation_part(
-                &files.file,
-                &organisation,
-                office::OrganisationPart::Questions,
-                from.as_deref(),
-            ),
-            DirectoryCommand::Channels {
-                files,
-                organisation,
-                from,
-                clear: _,
-            } => office::set_organisation_part(
-                &files.file,
-                &organisation,
-                office::OrganisationPart::Channels,
-                from.as_deref(),
-            ),
+            DirectoryCommand::Questions { part } => part.set(office::OrganisationPart::Questions),
+            DirectoryCommand::Channels { part } => part.set(office::OrganisationPart::Channels),
             DirectoryCommand::RemoveRecipient { chosen } => office::remove_recipient(
                 &chosen.files.file,
                 &chosen.organisation,

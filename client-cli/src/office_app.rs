@@ -2001,41 +2001,6 @@ fn intake_question(language: Language, question: &meldpunt_crypto::Question) -> 
     }
 }
 
-/// The answers the intake form gives, question id and text, as the web form reads them
-/// (boxes joined by commas, a period as `from/to`).
-fn intake_answers(
-    questions: &[meldpunt_crypto::Question],
-    fields: &[(String, String)],
-) -> Vec<(String, String)> {
-    let values = |name: &str| -> Vec<&str> {
-        fields
-            .iter()
-            .filter(|(field, _)| field == name)
-            .map(|(_, value)| value.as_str())
-            .collect()
-    };
-    questions
-        .iter()
-        .map(|question| {
-            let name = format!("answer:{}", question.id);
-            let value = match question.kind {
-                meldpunt_crypto::QuestionKind::MultipleChoice => values(&name).join(","),
-                meldpunt_crypto::QuestionKind::Period => {
-                    let from = values(&format!("{name}:from")).concat();
-                    let to = values(&format!("{name}:to")).concat();
-                    if from.trim().is_empty() && to.trim().is_empty() {
-                        String::new()
-                    } else {
-                        format!("{from}/{to}")
-                    }
-                }
-                _ => values(&name).concat(),
-            };
-            (question.id.clone(), value)
-        })
-        .collect()
-}
-
 /// `POST /intake`: records the oral report and shows its receipt code, once. Its answers are
 /// checked against the organisation's questionnaire before anything is sent.
 async fn intake(
@@ -2074,7 +2039,18 @@ async fn intake(
         let form_fields = Zeroizing::new(form_fields);
         app.inbox
             .record_oral_report(&app.identities()?, channel, today(), body, |organisation| {
-                let typed = Zeroizing::new(intake_answers(&organisation.questions, &form_fields));
+                let values = |name: &str| -> Vec<&str> {
+                    form_fields
+                        .iter()
+                        .filter(|(field, _)| field == name)
+                        .map(|(_, value)| value.as_str())
+                        .collect()
+                };
+                let typed = Zeroizing::new(meldpunt_crypto::typed_from_fields(
+                    &organisation.questions,
+                    "answer:",
+                    values,
+                ));
                 organisation.answers(&typed).map_err(|problems| {
                     CliError::Usage(format!(
                         "{} {}",

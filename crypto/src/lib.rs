@@ -115,9 +115,9 @@ pub use office::{
 };
 pub use padding::{padded_length, MAXIMUM_CONTENT_LENGTH, PADDING_FLOOR};
 pub use questionnaire::{
-    default_evaluation_questions, describe_answers, AnswerError, AnswerProblem, AnswerText,
-    Answers, DescribedAnswer, Question, QuestionKind, QuestionOption, MAXIMUM_ANSWER_LENGTH,
-    MAXIMUM_OPTIONS, MAXIMUM_QUESTIONS, MAXIMUM_TEXT_ANSWER_LENGTH,
+    default_evaluation_questions, describe_answers, typed_from_fields, AnswerError, AnswerProblem,
+    AnswerText, Answers, DescribedAnswer, Question, QuestionKind, QuestionOption,
+    MAXIMUM_ANSWER_LENGTH, MAXIMUM_OPTIONS, MAXIMUM_QUESTIONS, MAXIMUM_TEXT_ANSWER_LENGTH,
 };
 pub use receipt::{ReceiptCode, RECEIPT_CODE_CHARACTERS, RECEIPT_CODE_ENTROPY_BYTES};
 pub use seal::{

@@ -461,6 +461,38 @@ fn normal_form(question: &Question, typed: &str) -> Result<Option<String>, Answe
     Ok(Some(normal))
 }
 
+/// What a form with fields per question says, as typed answers (question id, text): a
+/// question's field is `{prefix}{id}` (several values of a multiple choice are joined by
+/// commas), a period's two days `{prefix}{id}:from` and `:to` (joined as `from/to`, or
+/// nothing when both are empty). `values` gives every value posted under a field name.
+/// Every form that asks a questionnaire (the web form, the office app) reads it so.
+pub fn typed_from_fields<'a>(
+    questions: &[Question],
+    prefix: &str,
+    values: impl Fn(&str) -> Vec<&'a str>,
+) -> Vec<(String, String)> {
+    questions
+        .iter()
+        .map(|question| {
+            let name = format!("{prefix}{}", question.id);
+            let value = match question.kind {
+                QuestionKind::MultipleChoice => values(&name).join(","),
+                QuestionKind::Period => {
+                    let from = values(&format!("{name}:from")).concat();
+                    let to = values(&format!("{name}:to")).concat();
+                    if from.trim().is_empty() && to.trim().is_empty() {
+                        String::new()
+                    } else {
+                        format!("{from}/{to}")
+                    }
+                }
+                _ => values(&name).concat(),
+            };
+            (question.id.clone(), value)
+        })
+        .collect()
+}
+
 /// Turns typed answers (question id, text; an empty text is no answer) into [`Answers`]
 /// against `questions`, or every problem found, in the questionnaire's order.
 pub(crate) fn answers(
@@ -677,6 +709,41 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(problems[0].problem, AnswerProblem::TooLong);
+    }
+
+    #[test]
+    fn form_fields_become_typed_answers() {
+        let fields = [
+            ("q:areas", "fraud"),
+            ("q:areas", "other"),
+            ("q:period:from", "2026-01-01"),
+            ("q:period:to", ""),
+            ("q:meeting", "yes"),
+        ];
+        let values = |name: &str| -> Vec<&str> {
+            fields
+                .iter()
+                .filter(|(field, _)| *field == name)
+                .map(|(_, value)| *value)
+                .collect()
+        };
+        let typed = typed_from_fields(&questionnaire(), "q:", values);
+        let find = |id: &str| {
+            typed
+                .iter()
+                .find(|(question, _)| question == id)
+                .unwrap()
+                .1
+                .clone()
+        };
+        assert_eq!(find("areas"), "fraud,other");
+        assert_eq!(find("period"), "2026-01-01/");
+        assert_eq!(find("meeting"), "yes");
+        assert_eq!(find("kind"), "");
+        let empty = |_: &str| -> Vec<&str> { Vec::new() };
+        assert!(typed_from_fields(&questionnaire(), "q:", empty)
+            .iter()
+            .all(|(_, value)| value.is_empty()));
     }
 
     #[test]

@@ -955,6 +955,40 @@ impl Member {
         )
     }
 
+    /// `inbox COMMAND EXTRA… --json` at `relay` as if it were `today` (`MELDPUNT_TODAY`, the
+    /// injected clock), with no desktop to notify; exit code, parsed output and all printed.
+    pub fn run_on(
+        &self,
+        relay: &Relay,
+        today: &str,
+        command: &str,
+        extra: &[&str],
+    ) -> (Option<i32>, serde_json::Value, String) {
+        let mut arguments = self.arguments(command, extra);
+        arguments.push("--json");
+        let output = Command::new(binary("meldpunt-cli", "meldpunt"))
+            .args(&arguments)
+            .env("MELDPUNT_HOME", self.user.path("home"))
+            .env("MELDPUNT_RELAY", &relay.url)
+            .env("MELDPUNT_TODAY", today)
+            .env(
+                "DBUS_SESSION_BUS_ADDRESS",
+                "unix:path=/nonexistent/meldpunt-test-bus",
+            )
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            serde_json::from_slice(&output.stdout).unwrap_or(serde_json::Value::Null),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ),
+        )
+    }
+
     /// `inbox sync --json`, required to succeed.
     pub fn sync(&self, relay: &Relay) -> serde_json::Value {
         let (status, answer, printed) = self.run_at(&relay.url, "sync", &[], None);

@@ -197,6 +197,7 @@ async fn a_page_elsewhere_gets_nothing_from_the_office_app() {
         "/register",
         "/register.csv",
         "/stats",
+        "/intake",
         "/cases/anything",
         "/?key=wrong",
         "/",
@@ -258,22 +259,32 @@ async fn a_page_elsewhere_gets_nothing_from_the_office_app() {
     assert_eq!(response.status().as_u16(), 421);
 
     // Changes from another site, another port of this machine, or with no origin at all.
-    for origin in [
-        Some("https://evil.example".to_owned()),
-        Some("http://127.0.0.1:1".to_owned()),
-        Some("null".to_owned()),
-        None,
-    ] {
-        let mut request = client()
-            .post(format!("{}/sync", app.origin))
-            .header("cookie", &cookie)
-            .form(&[("lang", "en")]);
-        if let Some(origin) = &origin {
-            request = request.header("origin", origin);
+    // (An oral report recorded from another site would send a report in the office's name.)
+    for path in ["/sync", "/intake"] {
+        for origin in [
+            Some("https://evil.example".to_owned()),
+            Some("http://127.0.0.1:1".to_owned()),
+            Some("null".to_owned()),
+            None,
+        ] {
+            let mut request = client()
+                .post(format!("{}{path}", app.origin))
+                .header("cookie", &cookie)
+                .form(&[
+                    ("lang", "en"),
+                    ("channel", "telephone"),
+                    ("body", "Verslag van elders."),
+                ]);
+            if let Some(origin) = &origin {
+                request = request.header("origin", origin);
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status().as_u16(), 403, "{path} {origin:?}");
         }
-        let response = request.send().await.unwrap();
-        assert_eq!(response.status().as_u16(), 403, "{origin:?}");
     }
+    assert!(relay
+        .metrics()
+        .contains("meldpunt_stored{kind=\"mailboxes\"} 0"));
 
     // Every answer: no caching, no framing, no outside resources.
     let response = client()

@@ -315,35 +315,6 @@ fn a_passphrase_protected_identity_is_reminded_from_days_and_counts_only() {
     assert_eq!(too_far.status.code(), Some(2));
 }
 
-/// `inbox COMMAND EXTRA… --json` for `member` as if it were `today`; exit code and output.
-fn member_on(
-    relay: &Relay,
-    member: &meldpunt_end_to_end::Member,
-    today: &str,
-    command: &str,
-    extra: &[&str],
-) -> (Option<i32>, serde_json::Value, String) {
-    let mut arguments = member.arguments(command, extra);
-    arguments.push("--json");
-    let output = Command::new(meldpunt_end_to_end::binary("meldpunt-cli", "meldpunt"))
-        .args(&arguments)
-        .env("MELDPUNT_HOME", member.user.path("home"))
-        .env("MELDPUNT_RELAY", &relay.url)
-        .env("MELDPUNT_TODAY", today)
-        .env(
-            "DBUS_SESSION_BUS_ADDRESS",
-            "unix:path=/nonexistent/meldpunt-test-bus",
-        )
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    (
-        output.status.code(),
-        serde_json::from_slice(&output.stdout).unwrap_or(serde_json::Value::Null),
-        format!("{}{}", text(&output.stdout), text(&output.stderr)),
-    )
-}
-
 #[test]
 fn a_closed_case_is_due_for_aftercare_and_a_check_in_message_marks_it_done() {
     let relay = Relay::start(RelayOptions::default());
@@ -360,11 +331,11 @@ fn a_closed_case_is_due_for_aftercare_and_a_check_in_message_marks_it_done() {
         ("reply", vec![case.as_str(), "--ack"]),
         ("close", vec![case.as_str()]),
     ] {
-        let (status, _, printed) = member_on(&relay, &member, &today, command, &extra);
+        let (status, _, printed) = member.run_on(&relay, &today, command, &extra);
         assert_eq!(status, Some(0), "{command}: {printed}");
     }
     // Closed: the legal deadlines lapse; the aftercare check-in, 3 months on, is due.
-    let (_, listed, printed) = member_on(&relay, &member, &later, "list", &[]);
+    let (_, listed, printed) = member.run_on(&relay, &later, "list", &[]);
     let due = listed["cases"][0]["aftercare_due"]
         .as_str()
         .unwrap_or_else(|| panic!("{printed}"))
@@ -372,15 +343,14 @@ fn a_closed_case_is_due_for_aftercare_and_a_check_in_message_marks_it_done() {
     assert!(due > today && due < later, "{due}");
     assert!(listed["cases"][0]["aftercare_done"].is_null());
     assert_eq!(listed["cases"][0]["overdue"], serde_json::json!([]));
-    let (status, reminded, printed) = member_on(&relay, &member, &later, "remind", &[]);
+    let (status, reminded, printed) = member.run_on(&relay, &later, "remind", &[]);
     assert_eq!(status, Some(0), "{printed}");
     assert_eq!(reminded["overdue"], 1, "{reminded}");
 
     // A closed case takes no message; in aftercare it does, and the check-in marks it done.
     let check_in = shifted(&today, 10);
-    let (status, _, printed) = member_on(
+    let (status, _, printed) = member.run_on(
         &relay,
-        &member,
         &check_in,
         "reply",
         &[&case, "--message-file", "/dev/null"],
@@ -389,10 +359,9 @@ fn a_closed_case_is_due_for_aftercare_and_a_check_in_message_marks_it_done() {
     assert!(printed.contains("aftercare"), "{printed}");
     // Aftercare begins the day the office writes: the check-in that day counts, and the
     // due day stays 3 months after closing.
-    let (status, _, printed) =
-        member_on(&relay, &member, &check_in, "status", &[&case, "aftercare"]);
+    let (status, _, printed) = member.run_on(&relay, &check_in, "status", &[&case, "aftercare"]);
     assert_eq!(status, Some(0), "{printed}");
-    let (_, listed, _) = member_on(&relay, &member, &later, "list", &[]);
+    let (_, listed, _) = member.run_on(&relay, &later, "list", &[]);
     assert_eq!(
         listed["cases"][0]["aftercare_due"],
         due.as_str(),
@@ -400,22 +369,21 @@ fn a_closed_case_is_due_for_aftercare_and_a_check_in_message_marks_it_done() {
     );
     let note = member.user.path("check-in.txt");
     std::fs::write(&note, "Hoe gaat het nu met u, drie maanden later?").unwrap();
-    let (status, _, printed) = member_on(
+    let (status, _, printed) = member.run_on(
         &relay,
-        &member,
         &check_in,
         "reply",
         &[&case, "--message-file", note.to_str().unwrap()],
     );
     assert_eq!(status, Some(0), "{printed}");
-    member_on(&relay, &member, &check_in, "sync", &[]);
-    let (_, listed, _) = member_on(&relay, &member, &later, "list", &[]);
+    member.run_on(&relay, &check_in, "sync", &[]);
+    let (_, listed, _) = member.run_on(&relay, &later, "list", &[]);
     assert_eq!(
         listed["cases"][0]["aftercare_done"],
         check_in.as_str(),
         "{listed}"
     );
-    let (_, reminded, _) = member_on(&relay, &member, &later, "remind", &[]);
+    let (_, reminded, _) = member.run_on(&relay, &later, "remind", &[]);
     assert_eq!(reminded["overdue"], 0, "{reminded}");
 }
 
@@ -433,12 +401,12 @@ fn a_case_is_purged_only_at_its_retention_date_never_under_a_hold_and_its_regist
     let today = meldpunt_crypto::Day::from(time::OffsetDateTime::now_utc().date()).to_string();
     let soon = shifted(&today, 10);
     let ok = |day: &str, command: &str, extra: &[&str]| {
-        let (status, answer, printed) = member_on(&relay, &member, day, command, extra);
+        let (status, answer, printed) = member.run_on(&relay, day, command, extra);
         assert_eq!(status, Some(0), "{command} {extra:?}: {printed}");
         answer
     };
     let refused = |day: &str, command: &str, extra: &[&str]| {
-        let (status, _, printed) = member_on(&relay, &member, day, command, extra);
+        let (status, _, printed) = member.run_on(&relay, day, command, extra);
         assert_eq!(status, Some(2), "{command} {extra:?}: {printed}");
         printed
     };

@@ -4,8 +4,6 @@
 //! counted in the figures, and kept as categories in the register stub after a purge.
 //! The office builds the questionnaire with `meldpunt directory questions`.
 
-use std::process::{Command, Stdio};
-
 use meldpunt_end_to_end::{Member, Relay, RelayOptions, TestDirectory, User};
 
 fn structured_relay() -> Relay {
@@ -38,32 +36,6 @@ fn structured_report(user: &User, relay: &Relay, text: &str) -> String {
         Some(text),
     );
     sent["receipt_code"].as_str().unwrap().to_owned()
-}
-
-/// The office's inbox command on `today` (an injected clock), as JSON.
-fn member_on(
-    relay: &Relay,
-    member: &Member,
-    today: &str,
-    command: &str,
-    extra: &[&str],
-) -> (Option<i32>, serde_json::Value, String) {
-    let mut arguments = member.arguments(command, extra);
-    arguments.push("--json");
-    let output = Command::new(meldpunt_end_to_end::binary("meldpunt-cli", "meldpunt"))
-        .args(&arguments)
-        .env("MELDPUNT_HOME", member.user.path("home"))
-        .env("MELDPUNT_RELAY", &relay.url)
-        .env("MELDPUNT_TODAY", today)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    (
-        output.status.code(),
-        serde_json::from_str(&stdout).unwrap_or(serde_json::Value::Null),
-        format!("{stdout}{}", String::from_utf8_lossy(&output.stderr)),
-    )
 }
 
 #[test]
@@ -252,7 +224,7 @@ fn a_structured_report_reaches_the_office_and_its_categories_the_register_and_fi
     let today = meldpunt_crypto::Day::from(time::OffsetDateTime::now_utc().date());
     let later = today.plus_days(1).to_string();
     let ok = |day: &str, command: &str, extra: &[&str]| {
-        let (status, answer, printed) = member_on(&relay, &member, day, command, extra);
+        let (status, answer, printed) = member.run_on(&relay, day, command, extra);
         assert_eq!(status, Some(0), "{command} {extra:?}: {printed}");
         answer
     };
@@ -647,7 +619,7 @@ async fn the_figures_of_a_thousand_structured_reports_match_an_independent_count
     let month_later = today.plus_days(30).to_string();
     let (status, figures, printed) = tokio::task::block_in_place(|| {
         member.sync(&relay);
-        member_on(&relay, &member, &month_later, "stats", &[])
+        member.run_on(&relay, &month_later, "stats", &[])
     });
     assert_eq!(status, Some(0), "{printed}");
 

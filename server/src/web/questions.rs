@@ -46,27 +46,11 @@ pub(crate) fn read(
             .map(|(_, value)| value.as_str())
             .collect()
     };
-    let answers: Vec<(String, String)> = organisation
-        .questions
-        .iter()
-        .map(|question| {
-            let name = field_name(&organisation.id, &question.id);
-            let value = match question.kind {
-                QuestionKind::MultipleChoice => values(&name).join(","),
-                QuestionKind::Period => {
-                    let from = values(&format!("{name}:from")).concat();
-                    let to = values(&format!("{name}:to")).concat();
-                    if from.trim().is_empty() && to.trim().is_empty() {
-                        String::new()
-                    } else {
-                        format!("{from}/{to}")
-                    }
-                }
-                _ => values(&name).concat(),
-            };
-            (question.id.clone(), value)
-        })
-        .collect();
+    let answers = meldpunt_crypto::typed_from_fields(
+        &organisation.questions,
+        &format!("answer:{}:", organisation.id),
+        values,
+    );
     let answers = Zeroizing::new(answers);
     match organisation.answers(&answers) {
         Ok(answers) => Some(answers),
