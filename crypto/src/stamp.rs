@@ -47,6 +47,12 @@ impl StampKey {
         StampKey(key)
     }
 
+    /// The key several relays share (kept where they all read it, such as their database):
+    /// a challenge one of them issues, another accepts.
+    pub fn from_bytes(key: Zeroizing<[u8; 32]>) -> Self {
+        StampKey(key)
+    }
+
     fn mac(&self, body: &[u8]) -> Hmac<Sha256> {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0[..]).expect("any key length");
         mac.update(body);

@@ -33,7 +33,8 @@ fn relay() -> &'static Relay {
             .enable_all()
             .build()
             .unwrap();
-        let state: Arc<AppState> = runtime.block_on(async { AppState::open(settings).unwrap() });
+        let state: Arc<AppState> =
+            runtime.block_on(async { AppState::open(settings).await.unwrap() });
         Relay {
             router: meldpunt_server::internal::router(state),
             runtime,

@@ -12,7 +12,6 @@ use meldpunt_crypto::{Stamp, StampKey};
 
 use crate::config::ProofOfWork;
 use crate::error::Error;
-use crate::storage::Grant;
 
 /// Raises the proof-of-work difficulty by one bit for every doubling of mailbox creations
 /// per minute above the target, and lets it fall back as the load does.
@@ -151,52 +150,43 @@ impl<Key: std::hash::Hash + Eq> WindowLimiter<Key> {
 
 /// Seconds an office has to answer a challenge.
 pub(crate) const CHALLENGE_SECONDS: u64 = 300;
-/// Most challenges waiting at once, all organisations together.
-const MAXIMUM_PENDING: usize = 100_000;
-
-/// Office challenges waiting for their answer, by the hash of the answer.
+/// Who may ask for an office challenge.
 ///
-/// Asking for a challenge costs the relay a few X25519 operations and a little memory, and
-/// nothing on disk: only a correct answer writes (its session). Each organisation gets
-/// `per_minute` challenges a minute for free; beyond that, until the minute is over, a
-/// request must carry a proof-of-work stamp solved for the organisation
-/// ([`meldpunt_crypto::office_stamp_subject`]), at the relay's current difficulty. So
-/// someone who asks for an organisation's challenges all the time cannot lock its office
-/// out (the office pays a stamp, the flood pays one per challenge), and the sealing work a
-/// flood causes is paid for. Spent office stamps are remembered here, in memory, until
-/// their challenge expires. A restart forgets the waiting challenges: an office then asks
-/// again.
+/// Asking for a challenge costs the relay a few X25519 operations and a little room in the
+/// store's waiting challenges, and nothing durable: only a correct answer writes (its
+/// session). Each organisation gets `per_minute` challenges a minute for free; beyond that,
+/// until the minute is over, a request must carry a proof-of-work stamp solved for the
+/// organisation ([`meldpunt_crypto::office_stamp_subject`]), at the relay's current
+/// difficulty, which the store then records as spent (on every relay sharing it). So someone
+/// who asks for an organisation's challenges all the time cannot lock its office out (the
+/// office pays a stamp, the flood pays one per challenge), and the sealing work a flood
+/// causes is paid for. The free rate is each relay process's own.
 #[derive(Debug)]
-pub struct PendingChallenges {
+pub struct OfficeChallengeLimiter {
     limiter: WindowLimiter<String>,
-    pending: Mutex<HashMap<[u8; 32], Grant>>,
-    spent_stamps: Mutex<HashMap<[u8; 16], u64>>,
 }
 
-impl PendingChallenges {
+impl OfficeChallengeLimiter {
     /// `per_minute` free challenges per organisation per minute.
     pub fn new(per_minute: u32) -> Self {
-        PendingChallenges {
+        OfficeChallengeLimiter {
             limiter: WindowLimiter::new(per_minute),
-            pending: Mutex::new(HashMap::new()),
-            spent_stamps: Mutex::new(HashMap::new()),
         }
     }
 
     /// Admits a challenge for `organisation` (one the directory lists) before any work is
-    /// done for it: free within the rate, else only with an unspent stamp for it. Returns
-    /// whether a stamp paid for it. Paid logins are not counted as load: the difficulty they
-    /// would raise is the one new mailboxes ask of reporters.
+    /// done for it: free within the rate, else only with a valid stamp for it, which it
+    /// returns for the caller to spend in the store. Paid logins are not counted as load: the
+    /// difficulty they would raise is the one new mailboxes ask of reporters.
     pub fn admit(
         &self,
         organisation: &str,
         stamp: Option<&Stamp>,
         key: &StampKey,
         least_difficulty: u8,
-    ) -> Result<bool, Error> {
-        self.make_room()?;
+    ) -> Result<Option<meldpunt_crypto::SpentStamp>, Error> {
         if self.limiter.allow(organisation.to_owned()) {
-            return Ok(false);
+            return Ok(None);
         }
         let Some(stamp) = stamp else {
             return Err(Error::RateLimited(
@@ -204,69 +194,15 @@ impl PendingChallenges {
                  solved for the organisation (docs/protocol.md, section 8)",
             ));
         };
-        let now = crate::clock::unix_seconds();
         let spent = key
             .verify(
                 stamp,
                 &meldpunt_crypto::office_stamp_subject(organisation),
-                now,
+                crate::clock::unix_seconds(),
                 least_difficulty,
             )
             .map_err(Error::Stamp)?;
-        let mut spent_stamps = self
-            .spent_stamps
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        spent_stamps.retain(|_, expires_at| *expires_at >= now);
-        if spent_stamps.insert(spent.nonce, spent.expires_at).is_some() {
-            return Err(Error::StampSpent);
-        }
-        Ok(true)
-    }
-
-    /// Refuses, before a stamp is spent or any work done, when as many challenges wait as
-    /// the relay keeps.
-    fn make_room(&self) -> Result<(), Error> {
-        let mut pending = self
-            .pending
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if pending.len() >= MAXIMUM_PENDING {
-            let now = crate::clock::unix_seconds();
-            pending.retain(|_, waiting| waiting.expires_at >= now);
-            if pending.len() >= MAXIMUM_PENDING {
-                return Err(Error::RateLimited(
-                    "office challenges waiting on this relay",
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// Keeps a challenge until its answer arrives or it expires.
-    pub fn insert(&self, answer_id: [u8; 32], grant: Grant) {
-        self.pending
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .insert(answer_id, grant);
-    }
-
-    /// Forgets the waiting challenges of `scopes` (recipients whose keys changed).
-    pub(crate) fn forget(&self, scopes: &[crate::storage::RecipientScope]) {
-        self.pending
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .retain(|_, grant| !scopes.contains(&grant.scope()));
-    }
-
-    /// Takes the challenge an answer belongs to, once, if it has not expired.
-    pub fn take(&self, answer_id: [u8; 32]) -> Option<Grant> {
-        let grant = self
-            .pending
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .remove(&answer_id)?;
-        (crate::clock::unix_seconds() <= grant.expires_at).then_some(grant)
+        Ok(Some(spent))
     }
 }
 
@@ -330,24 +266,14 @@ mod tests {
     }
 
     #[test]
-    fn challenges_are_answered_once_and_cost_a_stamp_beyond_the_free_rate() {
+    fn challenges_cost_a_stamp_for_the_organisation_beyond_the_free_rate() {
         // 16 bits: a stamp solved for another organisation also fits this one only once in
         // 65,536 runs.
         const LEAST: u8 = 16;
-        let pending = PendingChallenges::new(2);
+        let pending = OfficeChallengeLimiter::new(2);
         let key = StampKey::generate();
-        let grant = |seconds: i64| Grant {
-            organisation: "demo".into(),
-            recipient: "integrity-office".into(),
-            expires_at: crate::clock::unix_seconds().saturating_add_signed(seconds),
-        };
-        pending.admit("demo", None, &key, LEAST).unwrap();
-        pending.insert([1; 32], grant(60));
-        assert_eq!(pending.take([1; 32]).unwrap().organisation, "demo");
-        assert!(pending.take([1; 32]).is_none(), "used once");
-        pending.admit("demo", None, &key, LEAST).unwrap();
-        pending.insert([2; 32], grant(-1));
-        assert!(pending.take([2; 32]).is_none(), "expired");
+        assert!(pending.admit("demo", None, &key, LEAST).unwrap().is_none());
+        assert!(pending.admit("demo", None, &key, LEAST).unwrap().is_none());
         assert!(matches!(
             pending.admit("demo", None, &key, LEAST),
             Err(Error::RateLimited(_))
@@ -359,11 +285,10 @@ mod tests {
             .challenge(LEAST, expires)
             .solve(&subject, |_| true)
             .unwrap();
-        pending.admit("demo", Some(&stamp), &key, LEAST).unwrap();
-        assert!(matches!(
-            pending.admit("demo", Some(&stamp), &key, LEAST),
-            Err(Error::StampSpent)
-        ));
+        // It admits with the stamp to spend: the store refuses it the second time
+        // (storage tests).
+        let spent = pending.admit("demo", Some(&stamp), &key, LEAST).unwrap();
+        assert!(spent.is_some_and(|spent| spent.expires_at == expires));
         // A stamp for another organisation, or from before the difficulty rose, does not.
         let elsewhere = key
             .challenge(LEAST, expires)

@@ -43,6 +43,111 @@ pub struct Settings {
     pub session_minutes: u32,
     /// The web form.
     pub web: WebSettings,
+    /// Where mailboxes are stored: the embedded redb file (the default), or PostgreSQL for
+    /// several relays on several hosts.
+    pub storage: StorageSettings,
+}
+
+/// Which store the relay keeps its mailboxes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// One redb file in the data folder: one relay process.
+    #[default]
+    Redb,
+    /// A PostgreSQL database that several relay processes share.
+    Postgres,
+}
+
+/// `[storage]`: the backend and, for PostgreSQL, how to reach it.
+///
+/// The URL must hold no password (these settings are printed in debug output and errors):
+/// the password lives in `password_file`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageSettings {
+    /// `redb` or `postgres`.
+    pub backend: Backend,
+    /// For PostgreSQL: `postgres://USER@HOST:PORT/DATABASE?sslmode=require`, without a
+    /// password.
+    pub url: Option<String>,
+    /// A file holding the database user's password (one line), if it has one.
+    pub password_file: Option<PathBuf>,
+    /// PEM certificates of the authorities the database server's certificate must chain to:
+    /// with it, the connection is TLS (rustls); without it, only a loopback or Unix-socket
+    /// database is accepted.
+    pub ca_file: Option<PathBuf>,
+    /// Connections each relay process keeps open.
+    pub pool_size: usize,
+    /// Seconds one statement may run before the database cancels it.
+    pub statement_timeout_seconds: u64,
+    /// Seconds to wait for a connection (to open one, or for a free one) before a request
+    /// is answered with "storage unavailable".
+    pub connect_timeout_seconds: u64,
+    /// PostgreSQL's `synchronous_commit` for the relay's transactions: `on` (the default:
+    /// acknowledged once on the primary's disk), `remote_write` or `remote_apply` (also on a
+    /// synchronous standby, when one is configured). `local` and `off` are refused: see
+    /// docs/operations.md for what each means for acknowledged reports on failover.
+    pub synchronous_commit: String,
+}
+
+impl Default for StorageSettings {
+    fn default() -> Self {
+        StorageSettings {
+            backend: Backend::Redb,
+            url: None,
+            password_file: None,
+            ca_file: None,
+            pool_size: 16,
+            statement_timeout_seconds: 10,
+            connect_timeout_seconds: 5,
+            synchronous_commit: "on".into(),
+        }
+    }
+}
+
+impl StorageSettings {
+    /// Checks what can be checked without connecting.
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.backend == Backend::Redb {
+            return Ok(());
+        }
+        let Some(url) = self.url.as_deref() else {
+            return Err(ConfigError::Invalid(
+                "[storage] backend = \"postgres\" needs url = \"postgres://USER@HOST:PORT/DATABASE\"".into(),
+            ));
+        };
+        let config: tokio_postgres::Config = url.parse().map_err(|_| {
+            ConfigError::Invalid(
+                "[storage] url is not a PostgreSQL URL (postgres://USER@HOST:PORT/DATABASE)".into(),
+            )
+        })?;
+        if config.get_password().is_some() {
+            return Err(ConfigError::Invalid(
+                "[storage] url holds a password: put it in password_file instead (the URL is printed in logs and errors)".into(),
+            ));
+        }
+        if self.pool_size == 0 || self.pool_size > 1024 {
+            return Err(ConfigError::Invalid(
+                "[storage] pool_size must be between 1 and 1024".into(),
+            ));
+        }
+        if self.statement_timeout_seconds == 0 || self.connect_timeout_seconds == 0 {
+            return Err(ConfigError::Invalid(
+                "[storage] statement_timeout_seconds and connect_timeout_seconds must be at least 1".into(),
+            ));
+        }
+        if !matches!(
+            self.synchronous_commit.as_str(),
+            "on" | "remote_write" | "remote_apply"
+        ) {
+            return Err(ConfigError::Invalid(format!(
+                "[storage] synchronous_commit = {:?} would acknowledge reports before they are on disk: use on, remote_write or remote_apply",
+                self.synchronous_commit
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// The web form served at `/`.
@@ -199,6 +304,7 @@ impl Default for Settings {
             retention_days: 365,
             session_minutes: 15,
             web: WebSettings::default(),
+            storage: StorageSettings::default(),
         }
     }
 }
@@ -326,6 +432,7 @@ impl Settings {
 
     /// Checks the rules settings must follow.
     pub fn check(&self) -> Result<(), ConfigError> {
+        self.storage.check()?;
         if self.tls.is_none() && !self.listen.ip().is_loopback() {
             return Err(ConfigError::Invalid(format!(
                 "plain HTTP is only allowed on a loopback address (behind a Tor onion service); \

@@ -100,6 +100,9 @@ pub enum Error {
     /// The disk is full.
     #[error("the relay's storage is full; nothing was stored, try again later")]
     StorageFull,
+    /// The store cannot be reached right now (detail is logged, not returned).
+    #[error("the relay's storage cannot be reached right now; nothing was stored, try again in a moment")]
+    StorageUnavailable(String),
     /// The relay is shutting down or not ready.
     #[error("the relay is not ready")]
     NotReady,
@@ -147,7 +150,7 @@ impl Error {
             Error::MethodNotAllowed => ErrorCode::MethodNotAllowed,
             Error::RequestTimeout => ErrorCode::RequestTimeout,
             Error::StorageFull => ErrorCode::StorageFull,
-            Error::NotReady => ErrorCode::NotReady,
+            Error::NotReady | Error::StorageUnavailable(_) => ErrorCode::NotReady,
             Error::Crypto(_) => ErrorCode::CryptoFailed,
             Error::Storage(_) => ErrorCode::InternalError,
         }
@@ -179,7 +182,7 @@ impl Error {
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Error::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Error::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
-            Error::NotReady => StatusCode::SERVICE_UNAVAILABLE,
+            Error::NotReady | Error::StorageUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -187,8 +190,12 @@ impl Error {
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        if let Error::Storage(detail) = &self {
-            tracing::error!(detail = %detail, "storage failure");
+        match &self {
+            Error::Storage(detail) => tracing::error!(detail = %detail, "storage failure"),
+            Error::StorageUnavailable(detail) => {
+                tracing::warn!(detail = %detail, "storage unavailable")
+            }
+            _ => {}
         }
         let body = meldpunt_wire::ErrorBody {
             error: self.code(),
@@ -213,6 +220,8 @@ impl From<crate::storage::StoreError> for Error {
             StoreError::Closed => Error::NotReady,
             StoreError::Full => Error::StorageFull,
             StoreError::Failed(detail) => Error::Storage(detail),
+            StoreError::Unavailable(detail) => Error::StorageUnavailable(detail),
+            StoreError::Busy(what) => Error::RateLimited(what),
         }
     }
 }

@@ -44,3 +44,33 @@ pub use config::Settings;
 pub use error::Error;
 pub use serve::launch;
 pub use state::AppState;
+
+/// `meldpunt-server migrate`: brings the PostgreSQL database the settings name to this
+/// relay's schema; says what it did.
+pub async fn migrate(settings: &Settings) -> Result<String, String> {
+    if settings.storage.backend != config::Backend::Postgres {
+        return Err(
+            "the configuration keeps mailboxes in redb ([storage] backend): there is nothing to migrate; the relay upgrades its redb file itself".into(),
+        );
+    }
+    let store = storage::PostgresStore::connect(&settings.storage)?;
+    let applied = store
+        .migrate()
+        .await
+        .map_err(|error| format!("the migration failed, nothing was changed: {error}"))?;
+    Ok(match applied.as_slice() {
+        [] => format!(
+            "the database has Meldpunt schema {} already",
+            storage::POSTGRES_SCHEMA_VERSION
+        ),
+        versions => format!(
+            "applied Meldpunt schema {}: the database is at {}",
+            versions
+                .iter()
+                .map(|version| version.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            storage::POSTGRES_SCHEMA_VERSION
+        ),
+    })
+}

@@ -3,6 +3,8 @@
 //! - `meldpunt-server dev`: the embedded default — a relay on http://127.0.0.1:8080 with a
 //!   demo organisation, everything under `./meldpunt-dev/`.
 //! - `meldpunt-server serve --config meldpunt.toml`: production.
+//! - `meldpunt-server migrate --config meldpunt.toml`: creates or upgrades the PostgreSQL
+//!   schema (for `[storage] backend = "postgres"`).
 //! - `meldpunt-server backup --to FILE`: a consistent copy of a running relay's database.
 //!
 //! This program must never log an IP address, a token or a plaintext.
@@ -40,6 +42,13 @@ enum Command {
     },
     /// Start the production relay from a configuration file.
     Serve {
+        /// The configuration file (see docs/meldpunt.example.toml).
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Create or upgrade the PostgreSQL schema the configuration names (`[storage] backend =
+    /// "postgres"`); a relay refuses to start on a schema it does not know.
+    Migrate {
         /// The configuration file (see docs/meldpunt.example.toml).
         #[arg(long)]
         config: PathBuf,
@@ -100,7 +109,7 @@ async fn run(settings: Settings, banner: Option<String>) -> Result<(), String> {
     #[cfg(unix)]
     let mut hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
         .map_err(|error| format!("cannot handle SIGHUP: {error}"))?;
-    let state = AppState::open(settings)?;
+    let state = AppState::open(settings).await?;
     #[cfg(unix)]
     {
         let reloading = std::sync::Arc::clone(&state);
@@ -205,6 +214,10 @@ fn main() -> ExitCode {
         Command::Serve { config } => Settings::load(&config)
             .map_err(|error| error.to_string())
             .and_then(|settings| runtime.block_on(run(settings, None))),
+        Command::Migrate { config } => Settings::load(&config)
+            .map_err(|error| error.to_string())
+            .and_then(|settings| runtime.block_on(meldpunt_server::migrate(&settings)))
+            .map(|done| println!("{done}")),
         Command::Backup { data, to } => runtime
             .block_on(meldpunt_server::admin::request_backup(&data, &to))
             .map(|counts| println!("Backup written to {}: {counts}", to.display())),

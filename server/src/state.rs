@@ -6,10 +6,11 @@ use std::sync::{Arc, RwLock};
 
 use meldpunt_crypto::{Directory, DirectoryKey, SignedDirectory, StampKey};
 
-use crate::abuse::{Difficulty, PendingChallenges, SessionLimiter};
+use crate::abuse::{Difficulty, OfficeChallengeLimiter, SessionLimiter};
+use crate::config::Backend;
 use crate::config::Settings;
 use crate::metrics::Metrics;
-use crate::storage::{Storage, Store};
+use crate::storage::{PostgresStore, Storage, Store};
 
 /// The signed directory the relay serves, verified at start.
 #[derive(Debug)]
@@ -254,15 +255,16 @@ pub struct AppState {
     /// The TLS acceptor, if TLS is configured: replaced whole when the certificate is
     /// reloaded (SIGHUP); connections already open keep theirs.
     tls: RwLock<Option<tokio_rustls::TlsAcceptor>>,
-    /// Signs proof-of-work challenges (new at every start: outstanding challenges die with
-    /// the process, and clients simply ask again).
+    /// Signs proof-of-work challenges. With redb, new at every start (outstanding challenges
+    /// die with the process, and clients simply ask again); with PostgreSQL, shared by every
+    /// relay on the database.
     pub stamp_key: StampKey,
     /// Proof-of-work difficulty.
     pub difficulty: Difficulty,
     /// Office request limits.
     pub office_limiter: SessionLimiter,
-    /// Office challenges waiting for their answer.
-    pub office_challenges: PendingChallenges,
+    /// Who may ask for office challenges (the store keeps the waiting ones).
+    pub office_challenges: OfficeChallengeLimiter,
     /// Counters.
     pub metrics: Metrics,
     /// Form tokens and the global rate of the web form without JavaScript.
@@ -323,10 +325,13 @@ impl AppState {
             .directory
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(directory);
-        self.office_challenges.forget(&changed);
         let ended = if changed.is_empty() {
             0
         } else {
+            self.store
+                .forget_challenges(changed.clone())
+                .await
+                .map_err(|error| format!("the new directory is served, but forgetting the challenges of recipients that lost a key failed: {error}"))?;
             self.store
                 .end_sessions(changed)
                 .await
@@ -355,8 +360,9 @@ impl AppState {
     }
 
     /// Everything is checked before anything listens: the directory key and directory, the
-    /// TLS files, then the data folder and database; each error names its file.
-    pub fn open(settings: Settings) -> Result<Arc<AppState>, String> {
+    /// TLS files, then the data folder and database; each error names its file. A
+    /// PostgreSQL database must have this relay's schema (`meldpunt-server migrate`).
+    pub async fn open(settings: Settings) -> Result<Arc<AppState>, String> {
         let mut directory =
             ServedDirectory::load(&settings.directory_file, &settings.directory_key)?;
         let tls = tls_acceptor(&settings)?;
@@ -366,67 +372,101 @@ impl AppState {
                 settings.data_dir.display()
             )
         })?;
-        // Mailboxes from before walls between recipients (store format 2) are addressed to
-        // the recipients their organisation has in the directory, before anything is served.
-        let recipients: std::collections::BTreeMap<String, Vec<String>> = directory
-            .directory
-            .organisations
-            .iter()
-            .map(|organisation| {
-                let ids = organisation
-                    .recipients
-                    .iter()
-                    .map(|recipient| recipient.id.clone())
-                    .collect();
-                (organisation.id.clone(), ids)
-            })
-            .collect();
-        let database = settings.data_dir.join("meldpunt.redb");
-        let (store, earlier) = Store::open_addressing(&database, Some(&recipients))
-            .map_err(|error| format!("cannot open {}: {error}", database.display()))?;
-        if earlier.addressed > 0 {
-            tracing::info!(
-                mailboxes = earlier.addressed,
-                "mailboxes from before walls between recipients addressed to every recipient of their organisation"
-            );
-        }
-        if earlier.unaddressed > 0 {
-            tracing::warn!(
-                mailboxes = earlier.unaddressed,
-                "mailboxes from before walls between recipients whose organisation the directory does not list: no office sees them until it does (tried again at every start)"
-            );
-        }
-        // Snapshots a backup left behind when the relay stopped while streaming it.
-        if let Ok(entries) = std::fs::read_dir(&settings.data_dir) {
-            for entry in entries.flatten() {
-                let name = entry.file_name();
-                let name = name.to_string_lossy();
-                if name.starts_with(".backup-") && name.ends_with(".redb") {
-                    let _ = std::fs::remove_file(entry.path());
-                }
+        let (store, stamp_key, form_key): (Arc<dyn Storage>, _, _) = match settings.storage.backend
+        {
+            Backend::Redb => {
+                let store = open_redb(&settings, &directory)?;
+                (Arc::new(store), StampKey::generate(), None)
             }
-        }
+            Backend::Postgres => {
+                let store = PostgresStore::connect(&settings.storage)?;
+                store.check_schema().await?;
+                let key = |name: &'static str| {
+                    let store = store.clone();
+                    async move {
+                        store.shared_key(name).await.map_err(|error| {
+                            format!("cannot read the shared {name} key from the database: {error}")
+                        })
+                    }
+                };
+                let stamp_key = StampKey::from_bytes(key("proof-of-work").await?);
+                let form_key = key("form-token").await?;
+                (Arc::new(store), stamp_key, Some(form_key))
+            }
+        };
         check_and_record_version(
             &settings.data_dir,
             &settings.directory_file,
             &settings.directory_key,
             &mut directory,
         )?;
-        let key_path = settings.data_dir.join("form-token.key");
-        let form_guard = crate::web::guard::FormGuard::kept_in(settings.web.clone(), &key_path)
-            .map_err(|error| format!("cannot use {}: {error}", key_path.display()))?;
+        let form_guard = match form_key {
+            Some(key) => crate::web::guard::FormGuard::with_key(settings.web.clone(), key),
+            None => {
+                let key_path = settings.data_dir.join("form-token.key");
+                crate::web::guard::FormGuard::kept_in(settings.web.clone(), &key_path)
+                    .map_err(|error| format!("cannot use {}: {error}", key_path.display()))?
+            }
+        };
         Ok(Arc::new(AppState {
             difficulty: Difficulty::new(settings.proof_of_work.clone()),
             office_limiter: SessionLimiter::new(settings.limits.office_requests_per_minute),
-            office_challenges: PendingChallenges::new(settings.limits.office_challenges_per_minute),
-            stamp_key: StampKey::generate(),
+            office_challenges: OfficeChallengeLimiter::new(
+                settings.limits.office_challenges_per_minute,
+            ),
+            stamp_key,
             metrics: Metrics::default(),
             form_guard,
             form_slots: tokio::sync::Semaphore::new(settings.web.concurrent_posts),
-            store: Arc::new(store),
+            store,
             directory: RwLock::new(Arc::new(directory)),
             tls: RwLock::new(tls),
             settings,
         }))
     }
+}
+
+/// Opens the redb file in the data folder. Mailboxes from before walls between recipients
+/// (store format 2) are addressed to the recipients their organisation has in the
+/// directory, before anything is served.
+fn open_redb(settings: &Settings, directory: &ServedDirectory) -> Result<Store, String> {
+    let recipients: std::collections::BTreeMap<String, Vec<String>> = directory
+        .directory
+        .organisations
+        .iter()
+        .map(|organisation| {
+            let ids = organisation
+                .recipients
+                .iter()
+                .map(|recipient| recipient.id.clone())
+                .collect();
+            (organisation.id.clone(), ids)
+        })
+        .collect();
+    let database = settings.data_dir.join("meldpunt.redb");
+    let (store, earlier) = Store::open_addressing(&database, Some(&recipients))
+        .map_err(|error| format!("cannot open {}: {error}", database.display()))?;
+    if earlier.addressed > 0 {
+        tracing::info!(
+        mailboxes = earlier.addressed,
+        "mailboxes from before walls between recipients addressed to every recipient of their organisation"
+        );
+    }
+    if earlier.unaddressed > 0 {
+        tracing::warn!(
+        mailboxes = earlier.unaddressed,
+        "mailboxes from before walls between recipients whose organisation the directory does not list: no office sees them until it does (tried again at every start)"
+        );
+    }
+    // Snapshots a backup left behind when the relay stopped while streaming it.
+    if let Ok(entries) = std::fs::read_dir(&settings.data_dir) {
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(".backup-") && name.ends_with(".redb") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    Ok(store)
 }

@@ -319,6 +319,10 @@ pub struct Relay {
     pub log: Arc<Mutex<String>>,
     /// The directory it serves.
     pub directory: Arc<TestDirectory>,
+    /// Its PostgreSQL database, if it keeps its mailboxes there.
+    pub database: Option<Arc<TestDatabase>>,
+    /// The folder of a relay started [`Relay::beside`] another (whose folder is `_folder`).
+    own_folder: Option<tempfile::TempDir>,
     _folder: Arc<tempfile::TempDir>,
 }
 
@@ -339,6 +343,8 @@ pub struct RelayOptions {
     /// A structured report: the demo organisation asks the vector questionnaire
     /// ([`TestDirectory::questionnaire`]) and lists external channels.
     pub structured: bool,
+    /// Where it keeps its mailboxes.
+    pub backend: Backend,
 }
 
 impl Default for RelayOptions {
@@ -350,6 +356,7 @@ impl Default for RelayOptions {
             target_per_minute: 100_000,
             post_quantum: false,
             structured: false,
+            backend: Backend::Redb,
         }
     }
 }
@@ -396,7 +403,60 @@ impl Relay {
             ),
         )
         .expect("write config");
-        Self::launch(folder, data, config, directory)
+        let database = (options.backend == Backend::Postgres).then(|| {
+            let database = TestDatabase::create();
+            database.migrate(&config);
+            database
+        });
+        Self::launch(folder, data, config, directory, database)
+    }
+
+    /// A second relay process on this one's database (PostgreSQL), with its own data
+    /// folder, serving the same directory: as a second host behind one onion service.
+    pub fn beside(&self) -> Relay {
+        let database = self
+            .database
+            .clone()
+            .expect("several relays share a PostgreSQL database");
+        let folder = tempfile::tempdir().expect("temporary folder");
+        let data = folder.path().join("data");
+        let config = folder.path().join("meldpunt.toml");
+        let text = std::fs::read_to_string(&self.config).expect("the first relay's config");
+        let text = text
+            .lines()
+            .map(|line| {
+                if line.starts_with("data_dir = ") {
+                    format!("data_dir = \"{}\"", data.display())
+                } else if line.starts_with("listen = ") {
+                    "listen = \"127.0.0.1:0\"".to_owned()
+                } else {
+                    line.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        std::fs::write(&config, text).expect("write config");
+        let mut relay = Self::launch(
+            Arc::clone(&self._folder),
+            data,
+            config,
+            Arc::clone(&self.directory),
+            Some(database),
+        );
+        relay.own_folder = Some(folder);
+        relay
+    }
+
+    /// Whether what the relay stores holds `marker`: its redb file, or a `pg_dump` of its
+    /// database (raw, or as bytea hex).
+    pub fn stores(&self, marker: &[u8]) -> bool {
+        match &self.database {
+            Some(database) => holds(&database.dump(), marker),
+            None => contains(
+                &std::fs::read(self.data.join("meldpunt.redb")).expect("the redb file"),
+                marker,
+            ),
+        }
     }
 
     fn launch(
@@ -404,6 +464,7 @@ impl Relay {
         data: PathBuf,
         config: PathBuf,
         directory: Arc<TestDirectory>,
+        database: Option<Arc<TestDatabase>>,
     ) -> Relay {
         // Under an ordinary umask (022), as a relay started by hand would be: what it creates
         // must be its owner's only all the same.
@@ -455,6 +516,8 @@ impl Relay {
             directory_file,
             log,
             directory,
+            database,
+            own_folder: None,
             _folder: folder,
         }
     }
@@ -565,7 +628,15 @@ impl Relay {
         std::fs::write(&self.config, config).expect("config");
         let folder = Arc::clone(&self._folder);
         let directory = Arc::clone(&self.directory);
-        Self::launch(folder, self.data.clone(), self.config.clone(), directory)
+        let mut relay = Self::launch(
+            folder,
+            self.data.clone(),
+            self.config.clone(),
+            directory,
+            self.database.clone(),
+        );
+        relay.own_folder = self.own_folder.take();
+        relay
     }
 
     /// The relay's counters, read as an operator does: `meldpunt-server metrics` over the
@@ -609,6 +680,314 @@ impl Relay {
 impl Drop for Relay {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// Runs each named test (an `async fn NAME(backend: Backend)`) against both stores, as
+/// `NAME::redb` and `NAME::postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn redb() {
+                super::$name($crate::Backend::Redb).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::Backend::Postgres).await
+            }
+        }
+    )*};
+}
+
+/// Which store a test relay keeps its mailboxes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded redb file in the data folder.
+    Redb,
+    /// A fresh database on the throwaway PostgreSQL cluster that `scripts/test` starts
+    /// (`scripts/throwaway-postgres`).
+    Postgres,
+}
+
+/// A PostgreSQL cluster for tests: the one `scripts/test` started (its address in
+/// `MELDPUNT_TEST_POSTGRES`), or one a test starts for itself and stops when dropped.
+#[derive(Debug)]
+pub struct PostgresCluster {
+    /// `postgres://meldpunt@127.0.0.1:PORT/postgres`.
+    pub url: String,
+    /// The password file (readable by the tests).
+    pub password_file: PathBuf,
+    /// The server binaries' folder.
+    pub bin: PathBuf,
+    /// The cluster's folder, when this test started it (stopped and removed on drop).
+    own_folder: Option<PathBuf>,
+}
+
+impl PostgresCluster {
+    /// The cluster `scripts/test` started.
+    pub fn shared() -> PostgresCluster {
+        let variable = |name: &str| {
+            std::env::var(name).unwrap_or_else(|_| {
+                panic!(
+                    "{name} is not set: run the tests with ./scripts/test, which starts a throwaway PostgreSQL \
+                     (or `eval \"$(scripts/throwaway-postgres start)\"` before cargo test)"
+                )
+            })
+        };
+        PostgresCluster {
+            url: variable("MELDPUNT_TEST_POSTGRES"),
+            password_file: variable("MELDPUNT_TEST_POSTGRES_PASSWORD_FILE").into(),
+            bin: variable("MELDPUNT_TEST_POSTGRES_BIN").into(),
+            own_folder: None,
+        }
+    }
+
+    /// A cluster of this test's own (for a test that restarts it), stopped on drop.
+    pub fn own() -> PostgresCluster {
+        let output = Command::new(workspace_root().join("scripts/throwaway-postgres"))
+            .arg("start")
+            .stdin(Stdio::null())
+            .output()
+            .expect("scripts/throwaway-postgres runs");
+        assert!(
+            output.status.success(),
+            "scripts/throwaway-postgres start: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let text = String::from_utf8(output.stdout).expect("text");
+        let value = |name: &str| -> String {
+            text.lines()
+                .find_map(|line| line.strip_prefix(&format!("export {name}='")))
+                .and_then(|rest| rest.strip_suffix('\''))
+                .unwrap_or_else(|| panic!("{name} in {text}"))
+                .to_owned()
+        };
+        PostgresCluster {
+            url: value("MELDPUNT_TEST_POSTGRES"),
+            password_file: value("MELDPUNT_TEST_POSTGRES_PASSWORD_FILE").into(),
+            bin: value("MELDPUNT_TEST_POSTGRES_BIN").into(),
+            own_folder: Some(value("MELDPUNT_TEST_POSTGRES_DIR").into()),
+        }
+    }
+
+    /// Runs one SQL command as the cluster's owner, on `database`.
+    pub fn psql(&self, database: &str, sql: &str) -> String {
+        let url = self.url_of(database);
+        let output = Command::new(self.bin.join("psql"))
+            .args([
+                "-X",
+                "-q",
+                "-t",
+                "-A",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-d",
+                &url,
+                "-c",
+                sql,
+            ])
+            .env("PGPASSWORD", self.password())
+            .stdin(Stdio::null())
+            .output()
+            .expect("psql runs");
+        assert!(
+            output.status.success(),
+            "psql {sql}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    }
+
+    fn password(&self) -> String {
+        std::fs::read_to_string(&self.password_file)
+            .expect("the password file")
+            .trim()
+            .to_owned()
+    }
+
+    /// The URL of `database` on this cluster.
+    pub fn url_of(&self, database: &str) -> String {
+        let (server, _) = self.url.rsplit_once('/').expect("a database in the URL");
+        format!("{server}/{database}")
+    }
+
+    /// Restarts the server (fast shutdown: connections are cut), if this test started it.
+    pub fn restart(&self, pause: Duration) {
+        let folder = self
+            .own_folder
+            .as_ref()
+            .expect("a cluster of this test's own");
+        self.pg_ctl(folder, &["-m", "fast", "-w", "stop"]);
+        std::thread::sleep(pause);
+        let port = self
+            .url
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap();
+        self.pg_ctl(
+            folder,
+            &[
+                "-w",
+                "-l",
+                &folder.join("server.log").display().to_string(),
+                "-o",
+                &format!(
+                    "-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={} -c max_connections=300",
+                    folder.display()
+                ),
+                "start",
+            ],
+        );
+    }
+
+    fn pg_ctl(&self, folder: &Path, arguments: &[&str]) {
+        let pg_ctl = self.bin.join("pg_ctl");
+        let data = folder.join("data");
+        let mut command = if is_root() {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(pg_ctl);
+            command
+        } else {
+            Command::new(pg_ctl)
+        };
+        let status = command
+            .arg("-D")
+            .arg(data)
+            .args(arguments)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .status()
+            .expect("pg_ctl runs");
+        assert!(status.success(), "pg_ctl {arguments:?}");
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|output| output.stdout.trim_ascii() == b"0")
+}
+
+impl Drop for PostgresCluster {
+    fn drop(&mut self) {
+        if let Some(folder) = &self.own_folder {
+            let _ = Command::new(workspace_root().join("scripts/throwaway-postgres"))
+                .arg("stop")
+                .arg(folder)
+                .status();
+        }
+    }
+}
+
+/// A fresh database for one test (or for several relays of one test), dropped at the end.
+#[derive(Debug)]
+pub struct TestDatabase {
+    /// The cluster it lives on.
+    pub cluster: Arc<PostgresCluster>,
+    /// Its name.
+    pub name: String,
+}
+
+impl TestDatabase {
+    /// A new empty database on the shared cluster.
+    pub fn create() -> Arc<TestDatabase> {
+        Self::create_on(Arc::new(PostgresCluster::shared()))
+    }
+
+    /// A new empty database on `cluster`.
+    pub fn create_on(cluster: Arc<PostgresCluster>) -> Arc<TestDatabase> {
+        let mut suffix = [0u8; 8];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut suffix);
+        let name = format!(
+            "test_{}",
+            suffix
+                .iter()
+                .map(|byte| format!("{byte:02x}"))
+                .collect::<String>()
+        );
+        cluster.psql("postgres", &format!("CREATE DATABASE {name}"));
+        Arc::new(TestDatabase { cluster, name })
+    }
+
+    /// Its URL (no password).
+    pub fn url(&self) -> String {
+        self.cluster.url_of(&self.name)
+    }
+
+    /// The `[storage]` section of a relay configuration that keeps its mailboxes here.
+    pub fn storage_config(&self) -> String {
+        format!(
+            "\n[storage]\nbackend = \"postgres\"\nurl = \"{}\"\npassword_file = \"{}\"\npool_size = 8\n",
+            self.url(),
+            self.cluster.password_file.display()
+        )
+    }
+
+    /// Everything in it, as `pg_dump` writes it (what an operator's backup holds).
+    pub fn dump(&self) -> Vec<u8> {
+        let output = Command::new(self.cluster.bin.join("pg_dump"))
+            .args(["--no-owner", "-d", &self.url()])
+            .env("PGPASSWORD", self.cluster.password())
+            .stdin(Stdio::null())
+            .output()
+            .expect("pg_dump runs");
+        assert!(
+            output.status.success(),
+            "pg_dump: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output.stdout
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let url = self.cluster.url_of("postgres");
+        let _ = Command::new(self.cluster.bin.join("psql"))
+            .args(["-X", "-q", "-d", &url, "-c"])
+            .arg(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .env("PGPASSWORD", self.cluster.password())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// Whether `haystack` holds `marker`, raw or as the hex that `pg_dump` writes bytea in.
+pub fn holds(haystack: &[u8], marker: &[u8]) -> bool {
+    let hex: String = marker.iter().map(|byte| format!("{byte:02x}")).collect();
+    contains(haystack, marker) || contains(haystack, hex.as_bytes())
+}
+
+impl TestDatabase {
+    /// Runs `meldpunt-server migrate` with a relay configuration that names this database
+    /// (appended to it), as an operator does before the first start.
+    fn migrate(&self, config: &Path) {
+        let mut text = std::fs::read_to_string(config).expect("config");
+        text.push_str(&self.storage_config());
+        std::fs::write(config, text).expect("config");
+        let output = Command::new(binary("meldpunt-server", "meldpunt-server"))
+            .arg("migrate")
+            .arg("--config")
+            .arg(config)
+            .stdin(Stdio::null())
+            .output()
+            .expect("meldpunt-server migrate runs");
+        assert!(
+            output.status.success(),
+            "meldpunt-server migrate: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
 }
 

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use meldpunt_crypto::{AttachmentReference, Day, Message, MessageKind, RecipientAddress};
 use meldpunt_end_to_end::{
-    client, contains, form_token, office_session, recipient_session, write_identity, Relay,
+    client, form_token, office_session, recipient_session, write_identity, Backend, Relay,
     RelayOptions, Reporter, User,
 };
 use serde_json::Value;
@@ -32,9 +32,11 @@ async fn json(response: reqwest::Response) -> (u16, Value) {
     (status, body)
 }
 
-#[tokio::test]
-async fn a_report_reaches_the_office_and_the_conversation_goes_on() {
-    let relay = Relay::start(RelayOptions::default());
+async fn a_report_reaches_the_office_and_the_conversation_goes_on(backend: Backend) {
+    let relay = Relay::start(RelayOptions {
+        backend,
+        ..RelayOptions::default()
+    });
     let reporter = Reporter::new();
     let (status, body) = json(
         reporter
@@ -191,9 +193,11 @@ async fn a_report_reaches_the_office_and_the_conversation_goes_on() {
     assert_eq!(authors, ["office", "reporter"]);
 }
 
-#[tokio::test]
-async fn attachments_stream_in_and_out_and_stay_bound_to_their_mailbox() {
-    let relay = Relay::start(RelayOptions::default());
+async fn attachments_stream_in_and_out_and_stay_bound_to_their_mailbox(backend: Backend) {
+    let relay = Relay::start(RelayOptions {
+        backend,
+        ..RelayOptions::default()
+    });
     let reporter = Reporter::new();
     assert_eq!(
         reporter
@@ -284,9 +288,11 @@ async fn attachments_stream_in_and_out_and_stay_bound_to_their_mailbox() {
     assert_eq!(json(response).await.1["error"], "attachment-exists");
 }
 
-#[tokio::test]
-async fn mailboxes_and_organisations_are_walled_off() {
-    let relay = Relay::start(RelayOptions::default());
+async fn mailboxes_and_organisations_are_walled_off(backend: Backend) {
+    let relay = Relay::start(RelayOptions {
+        backend,
+        ..RelayOptions::default()
+    });
     let alice = Reporter::new();
     let bob = Reporter::new();
     for reporter in [&alice, &bob] {
@@ -378,9 +384,11 @@ async fn mailboxes_and_organisations_are_walled_off() {
     assert_eq!(json(response).await.1["error"], "challenge-failed");
 }
 
-#[tokio::test]
-async fn unknown_mailboxes_and_wrong_tokens_get_identical_answers() {
-    let relay = Relay::start(RelayOptions::default());
+async fn unknown_mailboxes_and_wrong_tokens_get_identical_answers(backend: Backend) {
+    let relay = Relay::start(RelayOptions {
+        backend,
+        ..RelayOptions::default()
+    });
     let owner = Reporter::new();
     assert_eq!(
         owner
@@ -422,9 +430,9 @@ async fn unknown_mailboxes_and_wrong_tokens_get_identical_answers() {
 /// What needs a process: a client that declares a long body, sends part of it and hangs up.
 /// (Every other bad input, and that it changes nothing, is checked in process:
 /// `server/src/api/tests.rs`.)
-#[tokio::test]
-async fn a_truncated_upload_keeps_nothing() {
+async fn a_truncated_upload_keeps_nothing(backend: Backend) {
     let relay = Relay::start(RelayOptions {
+        backend,
         extra_config: "[limits]\nmax_attachment_bytes = 1000000\n".into(),
         ..RelayOptions::default()
     });
@@ -472,9 +480,9 @@ async fn truncated_upload(relay: &Relay, reporter: &Reporter, id: &str) {
     tokio::time::sleep(Duration::from_millis(200)).await;
 }
 
-#[tokio::test]
-async fn the_relay_records_no_addresses_agents_or_plaintext() {
+async fn the_relay_records_no_addresses_agents_or_plaintext(backend: Backend) {
     let relay = Relay::start(RelayOptions {
+        backend,
         extra_config: "[web]\nminimum_form_seconds = 0\n".into(),
         ..RelayOptions::default()
     });
@@ -537,7 +545,6 @@ async fn the_relay_records_no_addresses_agents_or_plaintext() {
     let mut relay = relay;
     relay.stop();
     let log = relay.log_text();
-    let data = std::fs::read(relay.data.join("meldpunt.redb")).unwrap();
     let port = relay.url.rsplit(':').next().unwrap().to_owned();
     for marker in [
         "127.0.0.1",
@@ -548,8 +555,8 @@ async fn the_relay_records_no_addresses_agents_or_plaintext() {
         "TrackingAgent",
     ] {
         assert!(
-            !contains(&data, marker.as_bytes()),
-            "{marker} is in the data file"
+            !relay.stores(marker.as_bytes()),
+            "{marker} is in the store ({backend:?})"
         );
         if marker != "127.0.0.1" {
             assert!(!log.contains(marker), "{marker} is in the log");
@@ -563,7 +570,7 @@ async fn the_relay_records_no_addresses_agents_or_plaintext() {
         .filter(|line| line.contains("request"))
         .all(|line| !line.contains(&port)));
     assert!(
-        !contains(&data, reporter.token().to_wire().as_bytes()),
+        !relay.stores(reporter.token().to_wire().as_bytes()),
         "the token is stored"
     );
 }
@@ -973,11 +980,13 @@ async fn cross_site_form_posts_are_refused() {
     }
 }
 
-#[tokio::test]
-async fn two_organisations_number_their_messages_independently() {
+async fn two_organisations_number_their_messages_independently(backend: Backend) {
     // A relay-wide counter would let one office read the other organisations' activity from
     // the gaps in its numbers, and order every message of the relay.
-    let relay = Relay::start(RelayOptions::default());
+    let relay = Relay::start(RelayOptions {
+        backend,
+        ..RelayOptions::default()
+    });
     for organisation in ["demo", "other", "demo", "other", "other"] {
         let reporter = Reporter::new();
         let report = reporter.sealed_report(&relay, "x");
@@ -1089,9 +1098,13 @@ async fn the_relay_and_its_openapi_document_agree_on_bounds_ids_and_errors() {
 /// A report sealed only to the external confidential adviser — the person the reporter chose
 /// instead of the integrity office — stays out of the integrity office's reach on the relay:
 /// its session cannot list it, count it, fetch it, its attachment, mark it or write into it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_integrity_office_cannot_see_fetch_count_or_post_into_an_adviser_only_mailbox() {
-    let relay = Relay::start(RelayOptions::default());
+async fn the_integrity_office_cannot_see_fetch_count_or_post_into_an_adviser_only_mailbox(
+    backend: Backend,
+) {
+    let relay = Relay::start(RelayOptions {
+        backend,
+        ..RelayOptions::default()
+    });
     let reporter = User::new();
     let attachment = reporter.path("bewijs.txt");
     std::fs::write(&attachment, "bewijsstuk").unwrap();
@@ -1457,3 +1470,14 @@ async fn sighup_reloads_the_directory_and_never_goes_back_to_an_older_one() {
         "{message}"
     );
 }
+
+meldpunt_end_to_end::on_both_backends!(
+    a_report_reaches_the_office_and_the_conversation_goes_on,
+    attachments_stream_in_and_out_and_stay_bound_to_their_mailbox,
+    mailboxes_and_organisations_are_walled_off,
+    unknown_mailboxes_and_wrong_tokens_get_identical_answers,
+    a_truncated_upload_keeps_nothing,
+    the_relay_records_no_addresses_agents_or_plaintext,
+    two_organisations_number_their_messages_independently,
+    the_integrity_office_cannot_see_fetch_count_or_post_into_an_adviser_only_mailbox,
+);

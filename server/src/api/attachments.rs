@@ -84,10 +84,9 @@ fn send(state: Arc<AppState>, id: [u8; 16], record: AttachmentRecord) -> Respons
             if index >= chunks {
                 return None;
             }
-            let read =
-                tokio::task::spawn_blocking(move || state.store.attachment_chunk(id, index)).await;
+            let read = state.store.attachment_chunk(id, index).await;
             let item = match read {
-                Ok(Ok(Some(bytes))) => Ok(Bytes::from(bytes)),
+                Ok(Some(bytes)) => Ok(Bytes::from(bytes)),
                 _ => Err(std::io::Error::other("attachment chunk missing")),
             };
             Some((item, index + 1))

@@ -111,7 +111,7 @@ pub(crate) async fn challenge(
         .transpose()?;
     // A paid login does not raise the difficulty new mailboxes ask of reporters: a flood of
     // logins would only slow honest reporters, and it pays 20 bits a stamp anyway.
-    state.office_challenges.admit(
+    let paid = state.office_challenges.admit(
         &address.organisation,
         stamp.as_ref(),
         &state.stamp_key,
@@ -120,17 +120,23 @@ pub(crate) async fn challenge(
             .least_accepted()
             .max(crate::abuse::OFFICE_STAMP_DIFFICULTY),
     )?;
+    if let Some(spent) = paid {
+        state.store.spend_stamp(spent).await?;
+    }
     let challenge =
         OfficeChallenge::new(&keys).map_err(|error| Error::Storage(error.to_string()))?;
     let expires_at = unix_seconds() + CHALLENGE_SECONDS;
-    state.office_challenges.insert(
-        challenge.answer_id(),
-        Grant {
-            organisation: address.organisation,
-            recipient: address.recipient,
-            expires_at,
-        },
-    );
+    state
+        .store
+        .hold_challenge(
+            challenge.answer_id(),
+            Grant {
+                organisation: address.organisation,
+                recipient: address.recipient,
+                expires_at,
+            },
+        )
+        .await?;
     Ok(Json(meldpunt_wire::OfficeChallenge {
         sealed_challenge: STANDARD.encode(challenge.sealed().as_bytes()),
         expires_at,
@@ -162,8 +168,9 @@ pub(crate) async fn session(
     let answer = ChallengeAnswer::from_wire(request.answer.trim())
         .map_err(|_| Error::MalformedCredential("challenge answer"))?;
     let challenge = state
-        .office_challenges
-        .take(answer.answer_id())
+        .store
+        .take_challenge(answer.answer_id())
+        .await?
         .ok_or(Error::ChallengeFailed)?;
     let token = SessionToken::generate();
     let grant = Grant {

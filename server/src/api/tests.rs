@@ -14,14 +14,16 @@ use crate::provisioning::{provision_dev, DevSetup};
 use crate::state::AppState;
 
 /// The relay's router over a fresh development setup.
-fn relay() -> (tempfile::TempDir, Router) {
-    let (folder, router, _) = relay_with(|_| {});
+async fn relay() -> (tempfile::TempDir, Router) {
+    let (folder, router, _) = relay_with(|_| {}).await;
     (folder, router)
 }
 
 /// The relay's router over a fresh development setup with `configure`d settings, and the
 /// setup (for the office's public key).
-fn relay_with(configure: impl FnOnce(&mut Settings)) -> (tempfile::TempDir, Router, DevSetup) {
+async fn relay_with(
+    configure: impl FnOnce(&mut Settings),
+) -> (tempfile::TempDir, Router, DevSetup) {
     let folder = tempfile::tempdir().expect("a temporary folder");
     let data = folder.path().to_owned();
     let setup = provision_dev(&data).expect("a development setup");
@@ -32,7 +34,7 @@ fn relay_with(configure: impl FnOnce(&mut Settings)) -> (tempfile::TempDir, Rout
         ..Settings::default()
     };
     configure(&mut settings);
-    let state = AppState::open(settings).expect("the relay's state");
+    let state = AppState::open(settings).await.expect("the relay's state");
     (folder, crate::router::router(state), setup)
 }
 
@@ -118,7 +120,7 @@ fn get(path: &str, authorization: &str) -> Request<Body> {
 
 #[tokio::test]
 async fn out_of_range_cursors_and_positions_are_refused_not_clamped() {
-    let (_folder, router) = relay();
+    let (_folder, router) = relay().await;
     let token = stranger();
     for path in [
         "/api/v1/mailbox/messages?limit=0",
@@ -154,7 +156,7 @@ async fn out_of_range_cursors_and_positions_are_refused_not_clamped() {
 
 #[tokio::test]
 async fn credentials_content_types_and_methods_get_their_own_errors() {
-    let (_folder, router) = relay();
+    let (_folder, router) = relay().await;
     let (status, body) = answer(
         &router,
         Request::get("/api/v1/mailbox/messages")
@@ -231,7 +233,7 @@ async fn credentials_content_types_and_methods_get_their_own_errors() {
 
 #[tokio::test]
 async fn office_requests_are_checked_before_any_work() {
-    let (_folder, router) = relay();
+    let (_folder, router) = relay().await;
     let challenge = |body: &'static str, content_type: &'static str| {
         Request::post("/api/v1/office/challenge")
             .header(header::CONTENT_TYPE, content_type)
@@ -331,7 +333,8 @@ async fn bad_input_gets_its_own_error_and_changes_nothing() {
         settings.limits.max_message_bytes = 65_536;
         settings.limits.max_attachment_bytes = 1_000_000;
         settings.proof_of_work.base_difficulty = 6;
-    });
+    })
+    .await;
     let code = meldpunt_crypto::ReceiptCode::generate();
     let token = code.mailbox_token();
     let bearer = format!("Bearer {}", token.to_wire().as_str());
@@ -473,7 +476,8 @@ async fn bad_input_gets_its_own_error_and_changes_nothing() {
     // A stamp from another relay (another key) is refused.
     let (_elsewhere_folder, elsewhere, _) = relay_with(|settings| {
         settings.proof_of_work.base_difficulty = 6;
-    });
+    })
+    .await;
     let mut headers = with(
         "meldpunt-stamp",
         &stamp(&elsewhere, &second.mailbox_token().mailbox_id()).await,
@@ -552,7 +556,8 @@ async fn bad_input_gets_its_own_error_and_changes_nothing() {
 async fn a_request_that_takes_too_long_gets_the_json_error() {
     let (_folder, router, _) = relay_with(|settings| {
         settings.limits.request_timeout_seconds = 1;
-    });
+    })
+    .await;
     // A follow-up whose body never comes.
     let never = Body::from_stream(futures_util::stream::pending::<
         Result<bytes::Bytes, std::io::Error>,

@@ -1,7 +1,7 @@
 //! Sealed attachments: stored in chunks as they stream in, with room held in their author's
 //! quota until they complete; a broken upload leaves nothing.
 
-use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
+use redb::{ReadableTable, WriteTransaction};
 
 use super::StoreError;
 use super::{
@@ -147,14 +147,16 @@ impl Store {
     }
 
     /// One chunk of a stored attachment.
-    pub(crate) fn attachment_chunk(
+    pub(crate) async fn attachment_chunk(
         &self,
         id: [u8; 16],
         index: u32,
     ) -> Result<Option<Vec<u8>>, StoreError> {
-        let transaction = self.database.begin_read()?;
-        let chunks = transaction.open_table(ATTACHMENT_CHUNKS)?;
-        Ok(chunks.get((id, index))?.map(|bytes| bytes.value().to_vec()))
+        self.read(move |transaction| {
+            let chunks = transaction.open_table(ATTACHMENT_CHUNKS)?;
+            Ok(chunks.get((id, index))?.map(|bytes| bytes.value().to_vec()))
+        })
+        .await
     }
 }
 

@@ -1,6 +1,6 @@
 //! What the relay needs from a store, as a trait: the service layer, the handlers and the
-//! admin socket use `dyn Storage`, so a second backend (PostgreSQL, for several relays on
-//! several hosts) can take the place of the embedded redb [`Store`] without touching them.
+//! admin socket use `dyn Storage`, so that the embedded redb [`Store`] and the PostgreSQL
+//! store ([`PostgresStore`], for several relays on several hosts) serve alike.
 //!
 //! Every method keeps the redb store's promises: a write answers only once it is durable;
 //! a refused write changes nothing; ids are hashes, days are day numbers, bodies are sealed.
@@ -10,6 +10,7 @@ use std::pin::Pin;
 
 use meldpunt_crypto::SpentStamp;
 
+use super::postgres::PostgresStore;
 use super::{
     AttachmentRecord, Author, BackupCounts, CaseRecordEntry, Grant, HandOverRecord, MailboxLimits,
     MailboxRecord, MessageRecord, PurgeCounts, RecipientScope, Store, StoreCounts, StoreError,
@@ -131,193 +132,72 @@ pub(crate) trait Storage: std::fmt::Debug + Send + Sync + 'static {
     /// A complete attachment's record.
     fn attachment(&self, id: [u8; 16]) -> Answer<'_, Option<AttachmentRecord>>;
     /// One chunk of a complete attachment (read while streaming it out).
-    fn attachment_chunk(&self, id: [u8; 16], index: u32) -> Result<Option<Vec<u8>>, StoreError>;
+    fn attachment_chunk(&self, id: [u8; 16], index: u32) -> Answer<'_, Option<Vec<u8>>>;
     /// Deletes what retention no longer keeps.
     fn purge(&self, retention_days: u32) -> Answer<'_, PurgeCounts>;
     /// Copies a consistent snapshot into a new file (a backend without one says so).
     fn backup(&self, target: std::path::PathBuf) -> Answer<'_, BackupCounts>;
     /// Table sizes for metrics and readiness.
     fn counts(&self) -> Answer<'_, StoreCounts>;
+    /// Keeps an office challenge, by the hash of its answer, until the answer comes (to any
+    /// relay that shares this store) or it expires.
+    fn hold_challenge(&self, answer_id: [u8; 32], grant: Grant) -> Answer<'_, ()>;
+    /// Takes the challenge an answer belongs to, once, if it has not expired.
+    fn take_challenge(&self, answer_id: [u8; 32]) -> Answer<'_, Option<Grant>>;
+    /// Forgets the waiting challenges of these recipients (their keys changed).
+    fn forget_challenges(&self, scopes: Vec<RecipientScope>) -> Answer<'_, ()>;
+    /// Records a stamp as spent (an office login's), or refuses one spent already.
+    fn spend_stamp(&self, spent: SpentStamp) -> Answer<'_, ()>;
 }
 
-impl Storage for Store {
-    fn create_mailbox(
-        &self,
-        mailbox: [u8; 32],
-        organisation: String,
-        recipients: Vec<String>,
-        sealed: Vec<u8>,
-        spent_stamp: Option<SpentStamp>,
-    ) -> Answer<'_, u64> {
-        Box::pin(Store::create_mailbox(
-            self,
-            mailbox,
-            organisation,
-            recipients,
-            sealed,
-            spent_stamp,
-        ))
-    }
-
-    fn append_message(
-        &self,
-        mailbox: [u8; 32],
-        author: Author,
-        office: Option<RecipientScope>,
-        sealed: Vec<u8>,
-        limits: MailboxLimits,
-    ) -> Answer<'_, (u32, u64)> {
-        Box::pin(Store::append_message(
-            self, mailbox, author, office, sealed, limits,
-        ))
-    }
-
-    fn add_recipients(
-        &self,
-        mailbox: [u8; 32],
-        recipients: Vec<String>,
-    ) -> Answer<'_, Vec<String>> {
-        Box::pin(Store::add_recipients(self, mailbox, recipients))
-    }
-
-    fn mailbox(&self, mailbox: [u8; 32]) -> Answer<'_, Option<MailboxRecord>> {
-        Box::pin(Store::mailbox(self, mailbox))
-    }
-
-    fn list_mailbox(
-        &self,
-        mailbox: [u8; 32],
-        after: u32,
-        limit: usize,
-    ) -> Answer<'_, Option<Vec<MessageRecord>>> {
-        Box::pin(Store::list_mailbox(self, mailbox, after, limit))
-    }
-
-    fn mailbox_message(&self, mailbox: [u8; 32], position: u32) -> Answer<'_, Option<Vec<u8>>> {
-        Box::pin(Store::mailbox_message(self, mailbox, position))
-    }
-
-    fn list_recipient(
-        &self,
-        scope: RecipientScope,
-        after: u64,
-        limit: usize,
-    ) -> Answer<'_, Vec<(u64, MessageRecord)>> {
-        Box::pin(Store::list_recipient(self, scope, after, limit))
-    }
-
-    fn recipient_message(&self, scope: RecipientScope, number: u64) -> Answer<'_, Option<Vec<u8>>> {
-        Box::pin(Store::recipient_message(self, scope, number))
-    }
-
-    fn mark_fetched(&self, scope: RecipientScope, number: u64) -> Answer<'_, ()> {
-        Box::pin(Store::mark_fetched(self, scope, number))
-    }
-
-    fn put_hand_over(
-        &self,
-        mailbox: [u8; 32],
-        scope: RecipientScope,
-        to: Option<String>,
-        sealed: Vec<u8>,
-        limits: MailboxLimits,
-    ) -> Answer<'_, u64> {
-        Box::pin(Store::put_hand_over(
-            self, mailbox, scope, to, sealed, limits,
-        ))
-    }
-
-    fn list_hand_overs(
-        &self,
-        scope: RecipientScope,
-        after: u64,
-        limit: usize,
-    ) -> Answer<'_, Vec<(u64, HandOverRecord)>> {
-        Box::pin(Store::list_hand_overs(self, scope, after, limit))
-    }
-
-    fn hand_over(&self, scope: RecipientScope, number: u64) -> Answer<'_, Option<Vec<u8>>> {
-        Box::pin(Store::hand_over(self, scope, number))
-    }
-
-    fn put_case_record(
-        &self,
-        mailbox: [u8; 32],
-        scope: RecipientScope,
-        sealed: Vec<u8>,
-        limits: MailboxLimits,
-    ) -> Answer<'_, u64> {
-        Box::pin(Store::put_case_record(self, mailbox, scope, sealed, limits))
-    }
-
-    fn list_case_records(
-        &self,
-        scope: RecipientScope,
-        after: u64,
-        limit: usize,
-    ) -> Answer<'_, Vec<(u64, CaseRecordEntry)>> {
-        Box::pin(Store::list_case_records(self, scope, after, limit))
-    }
-
-    fn case_record(&self, scope: RecipientScope, number: u64) -> Answer<'_, Option<Vec<u8>>> {
-        Box::pin(Store::case_record(self, scope, number))
-    }
-
-    fn open_session(&self, session_id: [u8; 32], grant: Grant) -> Answer<'_, ()> {
-        Box::pin(Store::open_session(self, session_id, grant))
-    }
-
-    fn end_sessions(&self, scopes: Vec<RecipientScope>) -> Answer<'_, u64> {
-        Box::pin(Store::end_sessions(self, scopes))
-    }
-
-    fn session(&self, session_id: [u8; 32]) -> Answer<'_, Option<Grant>> {
-        Box::pin(Store::session(self, session_id))
-    }
-
-    fn begin_attachment(
-        &self,
-        id: [u8; 16],
-        mailbox: [u8; 32],
-        author: Author,
-        office: Option<RecipientScope>,
-        limits: MailboxLimits,
-        declared: Option<u64>,
-    ) -> Answer<'_, u64> {
-        Box::pin(Store::begin_attachment(
-            self, id, mailbox, author, office, limits, declared,
-        ))
-    }
-
-    fn put_chunk(&self, id: [u8; 16], index: u32, bytes: Vec<u8>) -> Answer<'_, ()> {
-        Box::pin(Store::put_chunk(self, id, index, bytes))
-    }
-
-    fn finish_attachment(&self, id: [u8; 16], size: u64, chunks: u32) -> Answer<'_, ()> {
-        Box::pin(Store::finish_attachment(self, id, size, chunks))
-    }
-
-    fn abort_attachment(&self, id: [u8; 16]) -> Answer<'_, ()> {
-        Box::pin(Store::abort_attachment(self, id))
-    }
-
-    fn attachment(&self, id: [u8; 16]) -> Answer<'_, Option<AttachmentRecord>> {
-        Box::pin(Store::attachment(self, id))
-    }
-
-    fn attachment_chunk(&self, id: [u8; 16], index: u32) -> Result<Option<Vec<u8>>, StoreError> {
-        Store::attachment_chunk(self, id, index)
-    }
-
-    fn purge(&self, retention_days: u32) -> Answer<'_, PurgeCounts> {
-        Box::pin(Store::purge(self, retention_days))
-    }
-
-    fn backup(&self, target: std::path::PathBuf) -> Answer<'_, BackupCounts> {
-        Box::pin(Store::backup(self, target))
-    }
-
-    fn counts(&self) -> Answer<'_, StoreCounts> {
-        Box::pin(Store::counts(self))
-    }
+/// Implements [`Storage`] for a store type whose inherent methods have the trait's names
+/// and arguments.
+macro_rules! storage_by_inherent_methods {
+    ($store:ty) => {
+        impl Storage for $store {
+            storage_by_inherent_methods!(@methods $store;
+                create_mailbox(mailbox: [u8; 32], organisation: String, recipients: Vec<String>, sealed: Vec<u8>, spent_stamp: Option<SpentStamp>) -> u64;
+                append_message(mailbox: [u8; 32], author: Author, office: Option<RecipientScope>, sealed: Vec<u8>, limits: MailboxLimits) -> (u32, u64);
+                add_recipients(mailbox: [u8; 32], recipients: Vec<String>) -> Vec<String>;
+                mailbox(mailbox: [u8; 32]) -> Option<MailboxRecord>;
+                list_mailbox(mailbox: [u8; 32], after: u32, limit: usize) -> Option<Vec<MessageRecord>>;
+                mailbox_message(mailbox: [u8; 32], position: u32) -> Option<Vec<u8>>;
+                list_recipient(scope: RecipientScope, after: u64, limit: usize) -> Vec<(u64, MessageRecord)>;
+                recipient_message(scope: RecipientScope, number: u64) -> Option<Vec<u8>>;
+                mark_fetched(scope: RecipientScope, number: u64) -> ();
+                put_hand_over(mailbox: [u8; 32], scope: RecipientScope, to: Option<String>, sealed: Vec<u8>, limits: MailboxLimits) -> u64;
+                list_hand_overs(scope: RecipientScope, after: u64, limit: usize) -> Vec<(u64, HandOverRecord)>;
+                hand_over(scope: RecipientScope, number: u64) -> Option<Vec<u8>>;
+                put_case_record(mailbox: [u8; 32], scope: RecipientScope, sealed: Vec<u8>, limits: MailboxLimits) -> u64;
+                list_case_records(scope: RecipientScope, after: u64, limit: usize) -> Vec<(u64, CaseRecordEntry)>;
+                case_record(scope: RecipientScope, number: u64) -> Option<Vec<u8>>;
+                open_session(session_id: [u8; 32], grant: Grant) -> ();
+                end_sessions(scopes: Vec<RecipientScope>) -> u64;
+                session(session_id: [u8; 32]) -> Option<Grant>;
+                begin_attachment(id: [u8; 16], mailbox: [u8; 32], author: Author, office: Option<RecipientScope>, limits: MailboxLimits, declared: Option<u64>) -> u64;
+                put_chunk(id: [u8; 16], index: u32, bytes: Vec<u8>) -> ();
+                finish_attachment(id: [u8; 16], size: u64, chunks: u32) -> ();
+                abort_attachment(id: [u8; 16]) -> ();
+                attachment(id: [u8; 16]) -> Option<AttachmentRecord>;
+                attachment_chunk(id: [u8; 16], index: u32) -> Option<Vec<u8>>;
+                purge(retention_days: u32) -> PurgeCounts;
+                backup(target: std::path::PathBuf) -> BackupCounts;
+                counts() -> StoreCounts;
+                hold_challenge(answer_id: [u8; 32], grant: Grant) -> ();
+                take_challenge(answer_id: [u8; 32]) -> Option<Grant>;
+                forget_challenges(scopes: Vec<RecipientScope>) -> ();
+                spend_stamp(spent: SpentStamp) -> ();
+            );
+        }
+    };
+    (@methods $store:ty; $($method:ident($($argument:ident: $type:ty),*) -> $answer:ty;)*) => {
+        $(
+            fn $method(&self, $($argument: $type),*) -> Answer<'_, $answer> {
+                Box::pin(<$store>::$method(self, $($argument),*))
+            }
+        )*
+    };
 }
+
+storage_by_inherent_methods!(Store);
+storage_by_inherent_methods!(PostgresStore);

@@ -35,6 +35,13 @@ pub enum StoreError {
     /// The disk is full: nothing of the batch was stored.
     #[error("the disk is full")]
     Full,
+    /// The database cannot be reached right now (PostgreSQL restarting, a failover, no free
+    /// connection): nothing was stored, and the next request may well succeed.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// Too many of something wait in memory (office challenges).
+    #[error("too many {0}")]
+    Busy(&'static str),
     /// The database failed underneath (the detail is for the log, never for a client).
     #[error("{0}")]
     Failed(String),
@@ -44,13 +51,17 @@ impl StoreError {
     /// Whether the transaction this happened in must be abandoned (as opposed to a write
     /// refused before it changed anything).
     pub(crate) fn aborts_transaction(&self) -> bool {
-        matches!(self, StoreError::Failed(_) | StoreError::Full)
+        matches!(
+            self,
+            StoreError::Failed(_) | StoreError::Full | StoreError::Unavailable(_)
+        )
     }
 
     /// The same failure again, for every caller of an abandoned batch.
     pub(crate) fn again(&self) -> StoreError {
         match self {
             StoreError::Full => StoreError::Full,
+            StoreError::Unavailable(detail) => StoreError::Unavailable(detail.clone()),
             other => StoreError::Failed(other.to_string()),
         }
     }

@@ -30,6 +30,7 @@ mod error;
 mod hand_overs;
 mod mailboxes;
 mod maintenance;
+mod postgres;
 mod sessions;
 #[cfg(test)]
 mod tests;
@@ -41,6 +42,7 @@ pub(crate) use error::StoreError;
 pub(crate) use hand_overs::HandOverRecord;
 pub(crate) use mailboxes::EarlierMailboxes;
 use maintenance::upgrade;
+pub(crate) use postgres::{PostgresStore, SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION};
 use writer::{writer_loop, Job, Numbers};
 
 /// mailbox id → [`MailboxRecord`] (JSON).
@@ -312,7 +314,7 @@ pub(crate) struct AttachmentRecord {
 
 /// What a challenge answer or session token grants.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Grant {
+pub(crate) struct Grant {
     /// The organisation.
     pub organisation: String,
     /// The recipient within it (a session from before walls had none, and sees nothing).
@@ -357,6 +359,9 @@ pub(crate) struct Store {
     database: Arc<Database>,
     jobs: mpsc::UnboundedSender<Job>,
     numbers: Numbers,
+    /// Office challenges waiting for their answer: in memory (a single relay process reads
+    /// this store; a restart forgets them, and offices ask again).
+    challenges: Arc<sessions::WaitingChallenges>,
 }
 impl std::fmt::Debug for Store {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -468,6 +473,7 @@ impl Store {
                 database,
                 jobs,
                 numbers,
+                challenges: Arc::default(),
             },
             earlier,
         ))

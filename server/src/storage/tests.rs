@@ -250,7 +250,7 @@ async fn purge_deletes_idle_mailboxes_with_everything_in_them() {
         (1, 1, 1)
     );
     assert!(store.mailbox(mailbox).await.unwrap().is_none());
-    assert!(store.attachment_chunk([5; 16], 0).unwrap().is_none());
+    assert!(store.attachment_chunk([5; 16], 0).await.unwrap().is_none());
     assert_eq!(
         store
             .list_recipient(office("demo"), 0, 10)

@@ -1014,10 +1014,10 @@ async fn open_attachment(
         .ok_or(Error::AttachmentNotFound)?;
     let mut sealed = Vec::with_capacity(record.size as usize);
     for index in 0..record.chunks {
-        let store = state.store.clone();
-        let chunk = tokio::task::spawn_blocking(move || store.attachment_chunk(id, index))
-            .await
-            .map_err(|_| Error::AttachmentNotFound)??
+        let chunk = state
+            .store
+            .attachment_chunk(id, index)
+            .await?
             .ok_or(Error::AttachmentNotFound)?;
         sealed.extend_from_slice(&chunk);
     }

@@ -122,7 +122,8 @@ impl FormGuard {
         Ok(Self::with_key(settings, key))
     }
 
-    fn with_key(settings: WebSettings, key: Zeroizing<[u8; 32]>) -> FormGuard {
+    /// A guard with a key several relays share (a form one serves, another accepts).
+    pub(crate) fn with_key(settings: WebSettings, key: Zeroizing<[u8; 32]>) -> FormGuard {
         FormGuard {
             key,
             bucket: Mutex::new(Bucket {
