@@ -345,6 +345,9 @@ pub struct RelayOptions {
     pub structured: bool,
     /// Where it keeps its mailboxes.
     pub backend: Backend,
+    /// A PostgreSQL database to use (for a test that starts its own cluster); a fresh one on
+    /// the shared cluster if `None` and the backend is PostgreSQL.
+    pub database: Option<Arc<TestDatabase>>,
 }
 
 impl Default for RelayOptions {
@@ -357,6 +360,7 @@ impl Default for RelayOptions {
             post_quantum: false,
             structured: false,
             backend: Backend::Redb,
+            database: None,
         }
     }
 }
@@ -403,11 +407,14 @@ impl Relay {
             ),
         )
         .expect("write config");
-        let database = (options.backend == Backend::Postgres).then(|| {
-            let database = TestDatabase::create();
+        let database = match (options.database, options.backend) {
+            (Some(database), _) => Some(database),
+            (None, Backend::Postgres) => Some(TestDatabase::create()),
+            (None, Backend::Redb) => None,
+        };
+        if let Some(database) = &database {
             database.migrate(&config);
-            database
-        });
+        }
         Self::launch(folder, data, config, directory, database)
     }
 
