@@ -245,6 +245,37 @@ async fn a_relay_killed_under_load_loses_nothing_it_acknowledged() {
             acknowledged
         }));
     }
+    // An office follows the new messages through B while A stores them, by cursor: numbers
+    // are given in commit order, so it never passes one that commits later.
+    let session = office_session(&b, "demo", &b.directory.demo_office).await;
+    let reading = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let reader = {
+        let (url, session, reading) = (b.url.clone(), session.clone(), Arc::clone(&reading));
+        tokio::spawn(async move {
+            let mut seen = Vec::new();
+            let mut cursor = 0u64;
+            loop {
+                let last = !reading.load(Ordering::SeqCst);
+                let response = client()
+                    .get(format!("{url}/api/v1/office/messages?after={cursor}"))
+                    .header("authorization", &session)
+                    .send()
+                    .await
+                    .unwrap();
+                let (status, listed) = json(response).await;
+                assert_eq!(status, 200, "{listed}");
+                for entry in listed["messages"].as_array().unwrap() {
+                    let number = entry["number"].as_u64().unwrap();
+                    seen.push(number);
+                    cursor = cursor.max(number);
+                }
+                if last {
+                    return seen;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+    };
     // Killed while the load runs: once 40 submissions are acknowledged, with more in flight.
     for _ in 0..1200 {
         if counted.load(Ordering::SeqCst) >= 40 {
@@ -266,6 +297,12 @@ async fn a_relay_killed_under_load_loses_nothing_it_acknowledged() {
     for reporter in &acknowledged {
         read_back(&b, reporter).await;
     }
+    reading.store(false, Ordering::SeqCst);
+    let seen = reader.await.unwrap();
+    // Every number from 1 on, each once, in order: none skipped by the moving cursor.
+    let expected: Vec<u64> = (1..=seen.len() as u64).collect();
+    assert_eq!(seen, expected);
+    assert!(seen.len() >= acknowledged.len());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
