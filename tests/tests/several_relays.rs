@@ -469,3 +469,91 @@ async fn a_relay_refuses_a_database_without_its_schema_until_migrated() {
     assert!(!newer.status.success());
     assert!(String::from_utf8_lossy(&newer.stderr).contains("newer than this relay's"));
 }
+
+#[tokio::test]
+async fn retention_deletes_an_idle_mailbox_with_everything_it_holds_from_the_database() {
+    let relay = Relay::start(RelayOptions {
+        backend: Backend::Postgres,
+        ..RelayOptions::default()
+    });
+    let (idle, active) = (Reporter::new(), Reporter::new());
+    for reporter in [&idle, &active] {
+        let sealed = reporter.sealed_report(&relay, "kept until retention");
+        assert_eq!(submit(&relay.url, &relay.url, reporter, sealed).await, 201);
+    }
+    // The idle mailbox holds an attachment of 3 chunks, too.
+    let content: Vec<u8> = (0..600_000u32).map(|index| (index % 251) as u8).collect();
+    let id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([7u8; 16]);
+    let (_, sealed) = meldpunt_crypto::AttachmentReference::seal_stream(
+        &[relay.directory.demo_office.recipient()],
+        "scan.pdf",
+        &id,
+        &content[..],
+        content.len() as u64,
+        Vec::new(),
+    )
+    .unwrap();
+    let response = client()
+        .put(format!("{}/api/v1/mailbox/attachments/{id}", relay.url))
+        .header("authorization", idle.bearer())
+        .header("content-type", "application/octet-stream")
+        .body(sealed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    let database = relay.database.clone().unwrap();
+    let count = |table: &str| {
+        database
+            .cluster
+            .psql(&database.name, &format!("SELECT count(*) FROM {table}"))
+    };
+    assert_eq!(count("attachment_chunks"), "3");
+    // A year and a day without activity, for one of them.
+    let mut relay = relay;
+    relay.stop();
+    let idle_id: String = idle
+        .token()
+        .mailbox_id()
+        .as_bytes()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    database.cluster.psql(
+        &database.name,
+        &format!(
+            "UPDATE mailboxes SET last_activity = last_activity - 366 WHERE id = '\\x{idle_id}'"
+        ),
+    );
+    // Retention runs at start.
+    let relay = relay.restart();
+    for _ in 0..600 {
+        if relay.log_text().contains("retention ran") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let log = relay.log_text();
+    assert!(
+        log.contains("retention ran mailboxes=1 messages=1 attachments=1"),
+        "{log}"
+    );
+    for (table, left) in [
+        ("mailboxes", "1"),
+        ("messages", "1"),
+        ("recipient_messages", "1"),
+        ("attachments", "0"),
+        ("attachment_chunks", "0"),
+    ] {
+        assert_eq!(count(table), left, "{table}");
+    }
+    assert_eq!(
+        relay
+            .get("/api/v1/mailbox/messages/1", &idle.bearer())
+            .await
+            .status()
+            .as_u16(),
+        404
+    );
+    read_back(&relay, &active).await;
+}
