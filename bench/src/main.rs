@@ -16,6 +16,7 @@
 
 mod attachment;
 mod office_app;
+mod postgres;
 mod timing;
 
 use std::net::SocketAddr;
@@ -67,6 +68,17 @@ struct Arguments {
     /// it, about 1.5 KB more each.
     #[arg(long)]
     post_quantum: bool,
+    /// Instead of the load phases: durable submissions on the redb backend and on
+    /// PostgreSQL (one relay, then two on one database), beside the baseline (`postgres`).
+    #[arg(long)]
+    backend: Option<String>,
+    /// The PostgreSQL server for `--backend postgres` (default: `MELDPUNT_TEST_POSTGRES`, as
+    /// `scripts/throwaway-postgres start` prints it); a database is made on it per phase.
+    #[arg(long)]
+    postgres_url: Option<String>,
+    /// Its password file (default: `MELDPUNT_TEST_POSTGRES_PASSWORD_FILE`).
+    #[arg(long)]
+    postgres_password_file: Option<PathBuf>,
     /// Run as the bare baseline server on this address (used by the benchmark itself).
     #[arg(long, hide = true)]
     baseline_server: Option<SocketAddr>,
@@ -533,6 +545,35 @@ async fn main() {
         .await
     };
     drop(baseline_process);
+    if let Some(backend) = &arguments.backend {
+        assert_eq!(backend, "postgres", "--backend takes postgres");
+        let variable = |name: &str| {
+            std::env::var(name).unwrap_or_else(|_| {
+                panic!("give --postgres-url and --postgres-password-file, or set {name} (eval \"$(scripts/throwaway-postgres start)\")")
+            })
+        };
+        let server = postgres::Server {
+            url: arguments
+                .postgres_url
+                .clone()
+                .unwrap_or_else(|| variable("MELDPUNT_TEST_POSTGRES")),
+            password_file: arguments
+                .postgres_password_file
+                .clone()
+                .unwrap_or_else(|| variable("MELDPUNT_TEST_POSTGRES_PASSWORD_FILE").into()),
+        };
+        postgres::run(
+            folder.path(),
+            &setup,
+            &server,
+            reports,
+            baseline,
+            arguments.concurrency,
+            arguments.seconds,
+        )
+        .await;
+        return;
+    }
 
     // 2. and 3. Durable submissions, proof-of-work off and on.
     let mut results = Vec::new();
