@@ -57,12 +57,15 @@ pub(crate) async fn run(
     let mut postgres = Vec::new();
     for relays in [1, 2] {
         let name = format!("meldpunt_bench_{relays}");
-        admin
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE); CREATE DATABASE {name}"
-            ))
-            .await
-            .expect("a new database");
+        for statement in [
+            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            format!("CREATE DATABASE {name}"),
+        ] {
+            admin
+                .batch_execute(&statement)
+                .await
+                .expect("a new database");
+        }
         let storage = format!(
             "\n[storage]\nbackend = \"postgres\"\nurl = \"{}\"\npassword_file = \"{}\"\npool_size = 32\n",
             server.url_of(&name),

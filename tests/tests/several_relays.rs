@@ -221,7 +221,7 @@ async fn a_relay_killed_under_load_loses_nothing_it_acknowledged() {
                     }],
                     meldpunt_crypto::Content::text(
                         meldpunt_crypto::Day::from_calendar_date(2026, 12, 3).unwrap(),
-                        &format!("report from worker {worker}"),
+                        format!("report from worker {worker}"),
                     ),
                 )
                 .seal(std::slice::from_ref(&office))

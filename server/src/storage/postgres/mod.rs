@@ -60,6 +60,9 @@ impl From<tokio_postgres::Error> for StoreError {
             Some(code)
                 if code.code().starts_with("08")
                     || code.code().starts_with("57")
+                    || code.code().starts_with("53")
+                    || *code == SqlState::LOCK_NOT_AVAILABLE
+                    || *code == SqlState::READ_ONLY_SQL_TRANSACTION
                     || *code == SqlState::T_R_DEADLOCK_DETECTED
                     || *code == SqlState::T_R_SERIALIZATION_FAILURE =>
             {
@@ -137,32 +140,56 @@ impl PostgresStore {
             config.password(password.trim_end_matches(['\r', '\n']));
         }
         config.connect_timeout(Duration::from_secs(settings.connect_timeout_seconds));
+        // With a synchronous standby, a statement timeout would cut the commit's wait for it
+        // short, and PostgreSQL would then only warn that the commit is not replicated: the
+        // relay would acknowledge a report a failover can lose. Then only locks time out.
+        let statement_timeout = if settings.synchronous_commit == "on" {
+            format!(
+                "-c statement_timeout={}s ",
+                settings.statement_timeout_seconds
+            )
+        } else {
+            String::new()
+        };
         config.options(format!(
-            "-c statement_timeout={}s -c synchronous_commit={} -c lock_timeout={}s",
-            settings.statement_timeout_seconds,
-            settings.synchronous_commit,
-            settings.statement_timeout_seconds,
+            "{statement_timeout}-c synchronous_commit={} -c lock_timeout={}s",
+            settings.synchronous_commit, settings.statement_timeout_seconds,
         ));
         config.application_name("meldpunt-server");
         let tls = match &settings.ca_file {
-            Some(path) => tls_config(path)?,
+            Some(path) => {
+                // Never `prefer`: a man in the middle could answer "no TLS".
+                if config.get_ssl_mode() == tokio_postgres::config::SslMode::Disable {
+                    return Err(
+                        "[storage] url says sslmode=disable, but ca_file is given: a connection with a certificate authority is always TLS (remove sslmode or set it to require)".into(),
+                    );
+                }
+                config.ssl_mode(tokio_postgres::config::SslMode::Require);
+                tls_config(path)?
+            }
             None => {
                 if config.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
                     return Err(
                         "[storage] url asks for sslmode=require: give the database server's certificate authority in [storage] ca_file".into(),
                     );
                 }
-                let local = config.get_hosts().iter().all(|host| match host {
-                    tokio_postgres::config::Host::Tcp(name) => {
-                        name == "localhost"
-                            || name
-                                .trim_matches(['[', ']'])
-                                .parse::<std::net::IpAddr>()
-                                .is_ok_and(|address| address.is_loopback())
-                    }
-                    #[cfg(unix)]
-                    tokio_postgres::config::Host::Unix(_) => true,
-                });
+                let addresses_local = config
+                    .get_hostaddrs()
+                    .iter()
+                    .all(|address| address.is_loopback());
+                let local = addresses_local
+                    && !config.get_hosts().is_empty()
+                    && config.get_hosts().iter().all(|host| match host {
+                        tokio_postgres::config::Host::Tcp(name) => {
+                            name == "localhost"
+                                || name
+                                    .trim_matches(['[', ']'])
+                                    .parse::<std::net::IpAddr>()
+                                    .is_ok_and(|address| address.is_loopback())
+                        }
+                        #[cfg(unix)]
+                        tokio_postgres::config::Host::Unix(_) => true,
+                    });
                 if !local {
                     return Err(
                         "[storage] url names a database on another host: connect to it over TLS (sslmode=require and ca_file), or through a loopback address or Unix socket".into(),
@@ -529,13 +556,18 @@ async fn remove_attachment(
     transaction: &Transaction<'_>,
     attachment: &[u8; 16],
     mailbox: Option<&mut MailboxRecord>,
+    incomplete_only: bool,
 ) -> Result<bool, StoreError> {
     let removed = transaction
         .query_opt(
-            "DELETE FROM attachments WHERE id = $1 RETURNING record",
-            &[&&attachment[..]],
+            "DELETE FROM attachments WHERE id = $1 AND (NOT $2 OR NOT complete) RETURNING record",
+            &[&&attachment[..], &incomplete_only],
         )
         .await?;
+    if removed.is_none() && incomplete_only {
+        // Completed meanwhile (on another relay): kept, chunks and all.
+        return Ok(false);
+    }
     transaction
         .execute(
             "DELETE FROM attachment_chunks WHERE id = $1",
@@ -1308,10 +1340,18 @@ impl PostgresStore {
         let mut client = self.client().await?;
         let transaction = client.transaction().await?;
         let Some(mailbox) = self.attachment_mailbox(&transaction, &attachment).await? else {
+            // Chunks of an upload whose record retention removed meanwhile.
+            transaction
+                .execute(
+                    "DELETE FROM attachment_chunks WHERE id = $1",
+                    &[&&attachment[..]],
+                )
+                .await?;
+            transaction.commit().await?;
             return Ok(());
         };
         let mut record = lock_mailbox(&transaction, &mailbox).await?;
-        if remove_attachment(&transaction, &attachment, record.as_mut()).await? {
+        if remove_attachment(&transaction, &attachment, record.as_mut(), false).await? {
             if let Some(record) = &record {
                 save_mailbox(&transaction, &mailbox, record).await?;
             }
@@ -1365,6 +1405,10 @@ impl PostgresStore {
             tracing::debug!("another relay is purging; skipped");
             return Ok(counts);
         }
+        // A large day of expired mailboxes must not time out and be retried for ever.
+        transaction
+            .batch_execute("SET LOCAL statement_timeout = 0")
+            .await?;
         let today = day_number();
         let now = bigint(unix_seconds());
         let expired: Vec<Vec<u8>> = transaction
@@ -1389,7 +1433,7 @@ impl PostgresStore {
         for (attachment, mailbox) in broken {
             let (attachment, mailbox) = (id::<16>(&attachment)?, id::<32>(&mailbox)?);
             let mut record = lock_mailbox(&transaction, &mailbox).await?;
-            if remove_attachment(&transaction, &attachment, record.as_mut()).await? {
+            if remove_attachment(&transaction, &attachment, record.as_mut(), true).await? {
                 counts.attachments += 1;
                 if let Some(record) = &record {
                     save_mailbox(&transaction, &mailbox, record).await?;
@@ -1441,6 +1485,13 @@ impl PostgresStore {
                 .execute("DELETE FROM mailboxes WHERE id = ANY($1)", &[&expired])
                 .await?;
         }
+        // Chunks that arrived for an upload after retention removed it.
+        transaction
+            .execute(
+                "DELETE FROM attachment_chunks c WHERE NOT EXISTS (SELECT 1 FROM attachments a WHERE a.id = c.id)",
+                &[],
+            )
+            .await?;
         for table in ["sessions", "office_challenges", "spent_stamps"] {
             counts.expired_grants += transaction
                 .execute(
@@ -1455,9 +1506,13 @@ impl PostgresStore {
 
     pub(crate) async fn counts(&self) -> Result<StoreCounts, StoreError> {
         let client = self.client().await?;
+        // The planner's estimates, not `count(*)`: readiness asks for this on every probe, and
+        // a full count of a shared database's tables would let anyone load it.
         let row = client
             .query_one(
-                "SELECT (SELECT count(*) FROM mailboxes), (SELECT count(*) FROM messages), (SELECT count(*) FROM attachments)",
+                "SELECT (SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'mailboxes'::regclass), \
+                 (SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'messages'::regclass), \
+                 (SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'attachments'::regclass)",
                 &[],
             )
             .await?;
