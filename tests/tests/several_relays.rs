@@ -557,3 +557,50 @@ async fn retention_deletes_an_idle_mailbox_with_everything_it_holds_from_the_dat
     );
     read_back(&relay, &active).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_mailbox_created_at_once_through_two_relays_exists_once_and_others_are_unharmed() {
+    let a = Relay::start(RelayOptions {
+        backend: Backend::Postgres,
+        difficulty: 0,
+        ..RelayOptions::default()
+    });
+    let b = a.beside();
+    let contested = Arc::new(Reporter::new());
+    let mut tasks = Vec::new();
+    for attempt in 0..24 {
+        let (url, stamp_url) = if attempt % 2 == 0 {
+            (a.url.clone(), a.url.clone())
+        } else {
+            (b.url.clone(), a.url.clone())
+        };
+        let contested = Arc::clone(&contested);
+        let sealed = contested.sealed_report(&a, "the same mailbox, many times at once");
+        let honest = Reporter::new();
+        let honest_sealed = honest.sealed_report(&a, "an honest report alongside");
+        tasks.push(tokio::spawn(async move {
+            let (duplicate, honest_status) = tokio::join!(
+                submit_answered(&url, &stamp_url, &contested, sealed),
+                submit(&url, &stamp_url, &honest, honest_sealed)
+            );
+            (duplicate, honest_status, honest)
+        }));
+    }
+    let mut created = 0;
+    let mut honest = Vec::new();
+    for task in tasks {
+        let ((status, body), honest_status, reporter) = task.await.unwrap();
+        match status {
+            201 => created += 1,
+            409 => assert_eq!(body["error"].as_str(), Some("mailbox-exists"), "{body}"),
+            other => panic!("{other}: {body}"),
+        }
+        assert_eq!(honest_status, 201);
+        honest.push(reporter);
+    }
+    assert_eq!(created, 1, "one mailbox, created once");
+    read_back(&b, &contested).await;
+    for reporter in &honest {
+        read_back(&a, reporter).await;
+    }
+}

@@ -16,6 +16,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+mod creations;
+
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use meldpunt_crypto::SpentStamp;
 use tokio_postgres::error::SqlState;
@@ -45,6 +47,8 @@ type Transaction<'a> = deadpool_postgres::Transaction<'a>;
 #[derive(Clone)]
 pub(crate) struct PostgresStore {
     pool: Pool,
+    /// New mailboxes wait here for the group-committing task ([`creations`]).
+    creations: tokio::sync::mpsc::UnboundedSender<creations::Creation>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -121,7 +125,8 @@ fn case_record_counter(organisation: &str, recipient: &str) -> String {
 }
 
 impl PostgresStore {
-    /// A pool of connections to the configured database (none is opened yet).
+    /// A pool of connections to the configured database (none is opened yet), and the task
+    /// that group-commits new mailboxes (on the current tokio runtime).
     pub(crate) fn connect(settings: &StorageSettings) -> Result<PostgresStore, String> {
         let url = settings
             .url
@@ -216,7 +221,9 @@ impl PostgresStore {
             .recycle_timeout(timeout)
             .build()
             .map_err(|error| format!("cannot make the database pool: {error}"))?;
-        Ok(PostgresStore { pool })
+        let (creations, waiting) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(creations::writer(pool.clone(), waiting));
+        Ok(PostgresStore { pool, creations })
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Client, StoreError> {
@@ -600,41 +607,18 @@ impl PostgresStore {
         sealed: Vec<u8>,
         spent_stamp: Option<SpentStamp>,
     ) -> Result<u64, StoreError> {
-        let mut client = self.client().await?;
-        let transaction = client.transaction().await?;
-        let day = day_number();
-        let mut record = MailboxRecord {
-            organisation,
-            recipients,
-            created: day,
-            last_activity: day,
-            messages: 1,
-            attachments: 0,
-            office_attachments: 0,
-            reporter_bytes: 0,
-            office_bytes: 0,
-            hand_overs: Vec::new(),
-            case_records: 0,
-            case_record_numbers: Vec::new(),
-        };
-        record.take(Author::Reporter, sealed.len() as u64, u64::MAX)?;
-        let insert = transaction
-            .prepare_cached(
-                "INSERT INTO mailboxes (id, record, last_activity) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
-            )
-            .await?;
-        let created = transaction
-            .execute(&insert, &[&&mailbox[..], &encode(&record), &int(day)])
-            .await?;
-        if created == 0 {
-            return Err(StoreError::MailboxExists);
-        }
-        if let Some(spent) = spent_stamp {
-            spend(&transaction, &spent).await?;
-        }
-        let message = append(&transaction, mailbox, &record, Author::Reporter, &sealed).await?;
-        transaction.commit().await?;
-        Ok(message.number)
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.creations
+            .send(creations::Creation {
+                mailbox,
+                organisation,
+                recipients,
+                sealed,
+                spent_stamp,
+                reply,
+            })
+            .map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
     }
 
     pub(crate) async fn append_message(
