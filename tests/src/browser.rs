@@ -153,9 +153,34 @@ impl Browser {
         }
     }
 
-    /// The text of an element.
+    /// The text of an element (found again if the page was replaced meanwhile).
     pub async fn text(&self, css: &str) -> String {
-        self.wait_for(css).await.text().await.expect("text")
+        for _ in 0..50 {
+            match self.wait_for(css).await.text().await {
+                Ok(text) => return text,
+                Err(fantoccini::error::CmdError::Standard(error))
+                    if error.error == fantoccini::error::ErrorStatus::StaleElementReference =>
+                {
+                    tokio::time::sleep(Duration::from_millis(100)).await
+                }
+                Err(error) => panic!("the text of {css}: {error}"),
+            }
+        }
+        panic!("{css} kept being replaced")
+    }
+
+    /// The text of an element once it holds `needle` (a page that a click replaces is
+    /// waited for), up to a minute; the last text seen if it never does.
+    pub async fn text_once_it_holds(&self, css: &str, needle: &str) -> String {
+        let mut text = String::new();
+        for _ in 0..300 {
+            text = self.text(css).await;
+            if text.contains(needle) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        text
     }
 
     /// What a field holds now.

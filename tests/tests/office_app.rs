@@ -1466,7 +1466,9 @@ async fn an_oral_report_recorded_in_the_app_answers_the_questionnaire_or_sends_n
         .await;
     browser.click("#intake-areas-money").await;
     browser.click("main form button[type=submit]").await;
-    let refused = browser.text("main").await;
+    let refused = browser
+        .text_once_it_holds("main", "The answers were refused")
+        .await;
     assert!(
         refused.contains("The answers were refused") && refused.contains("Kind of misconduct"),
         "{refused}"

@@ -16,7 +16,7 @@ use deadpool_postgres::Pool;
 use meldpunt_crypto::SpentStamp;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{bigint, int, organisation_counter, recipient_counter, take_numbers};
+use super::{bigint, commit, int, organisation_counter, recipient_counter, take_numbers};
 use crate::clock::day_number;
 use crate::storage::{encode, Author, MailboxRecord, MessageRecord, StoreError};
 
@@ -290,7 +290,7 @@ async fn store(
             )
             .await?;
     }
-    transaction.commit().await?;
+    commit(transaction).await?;
     for (message, index) in messages.iter().zip(&candidates) {
         outcomes[*index] = Some(Ok(message.number));
     }

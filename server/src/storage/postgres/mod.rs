@@ -265,7 +265,7 @@ impl PostgresStore {
                 .await?;
             applied.push(*version);
         }
-        transaction.commit().await?;
+        commit(transaction).await?;
         Ok(applied)
     }
 
@@ -327,6 +327,20 @@ impl PostgresStore {
         key.copy_from_slice(&stored);
         Ok(key)
     }
+}
+
+/// Commits. A connection lost while committing leaves the outcome unknown: that is said as
+/// a failure (500), never as "nothing was stored" (503), since it may well have been.
+/// (An error the server answers, such as a shutdown's, means the transaction was not
+/// committed.)
+async fn commit(transaction: Transaction<'_>) -> Result<(), StoreError> {
+    transaction.commit().await.map_err(|error| {
+        if error.code().is_none() {
+            StoreError::Failed(format!("the commit's outcome is unknown: {error}"))
+        } else {
+            StoreError::from(error)
+        }
+    })
 }
 
 fn newer_schema(version: i32) -> StoreError {
@@ -648,7 +662,7 @@ impl PostgresStore {
         record.last_activity = day_number();
         save_mailbox(&transaction, &mailbox, &record).await?;
         let message = append(&transaction, mailbox, &record, author, &sealed).await?;
-        transaction.commit().await?;
+        commit(transaction).await?;
         let number = office
             .and_then(|scope| message.recipient_numbers.get(&scope.recipient).copied())
             .unwrap_or(message.number);
@@ -714,7 +728,7 @@ impl PostgresStore {
         }
         record.recipients.extend(new);
         save_mailbox(&transaction, &mailbox, &record).await?;
-        transaction.commit().await?;
+        commit(transaction).await?;
         Ok(record.recipients)
     }
 
@@ -765,7 +779,7 @@ impl PostgresStore {
             .iter()
             .map(|row| decode(row.get::<_, &[u8]>(0)))
             .collect::<Result<Vec<MessageRecord>, _>>()?;
-        transaction.commit().await?;
+        commit(transaction).await?;
         Ok(Some(messages))
     }
 
@@ -934,7 +948,7 @@ impl PostgresStore {
             .await?;
         record.hand_overs.push((scope.recipient.clone(), number));
         save_mailbox(&transaction, &mailbox, &record).await?;
-        transaction.commit().await?;
+        commit(transaction).await?;
         Ok(number)
     }
 
@@ -1034,7 +1048,7 @@ impl PostgresStore {
             )
             .await?;
         save_mailbox(&transaction, &mailbox, &record).await?;
-        transaction.commit().await?;
+        commit(transaction).await?;
         Ok(own_number)
     }
 
@@ -1165,7 +1179,7 @@ impl PostgresStore {
         let mut client = self.client().await?;
         let transaction = client.transaction().await?;
         spend(&transaction, &spent).await?;
-        transaction.commit().await?;
+        commit(transaction).await?;
         Ok(())
     }
 
@@ -1230,7 +1244,7 @@ impl PostgresStore {
         }
         *record.attachments_of(author) += 1;
         save_mailbox(&transaction, &mailbox, &record).await?;
-        transaction.commit().await?;
+        commit(transaction).await?;
         Ok(reserved)
     }
 
@@ -1256,7 +1270,7 @@ impl PostgresStore {
         transaction
             .execute(&statement, &[&&attachment[..], &int(index), &bytes])
             .await?;
-        transaction.commit().await?;
+        commit(transaction).await?;
         Ok(())
     }
 
@@ -1316,7 +1330,7 @@ impl PostgresStore {
                 &[&&attachment[..], &encode(&record)],
             )
             .await?;
-        transaction.commit().await?;
+        commit(transaction).await?;
         Ok(())
     }
 
@@ -1331,7 +1345,7 @@ impl PostgresStore {
                     &[&&attachment[..]],
                 )
                 .await?;
-            transaction.commit().await?;
+            commit(transaction).await?;
             return Ok(());
         };
         let mut record = lock_mailbox(&transaction, &mailbox).await?;
@@ -1340,7 +1354,7 @@ impl PostgresStore {
                 save_mailbox(&transaction, &mailbox, record).await?;
             }
         }
-        transaction.commit().await?;
+        commit(transaction).await?;
         Ok(())
     }
 
@@ -1484,7 +1498,7 @@ impl PostgresStore {
                 )
                 .await?;
         }
-        transaction.commit().await?;
+        commit(transaction).await?;
         Ok(counts)
     }
 
