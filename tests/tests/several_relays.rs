@@ -610,3 +610,32 @@ async fn one_mailbox_created_at_once_through_two_relays_exists_once_and_others_a
         read_back(&a, reporter).await;
     }
 }
+
+#[tokio::test]
+async fn the_relays_own_backup_points_to_postgresqls_tools_and_writes_nothing() {
+    let relay = Relay::start(RelayOptions {
+        backend: Backend::Postgres,
+        ..RelayOptions::default()
+    });
+    let folder = tempfile::tempdir().unwrap();
+    let target = folder.path().join("backup.redb");
+    let output = std::process::Command::new(meldpunt_end_to_end::binary(
+        "meldpunt-server",
+        "meldpunt-server",
+    ))
+    .arg("backup")
+    .arg("--data")
+    .arg(&relay.data)
+    .arg("--to")
+    .arg(&target)
+    .stdin(std::process::Stdio::null())
+    .output()
+    .unwrap();
+    assert!(!output.status.success());
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        message.contains("PostgreSQL: back it up with pg_dump or pg_basebackup"),
+        "{message}"
+    );
+    assert!(!target.exists(), "a failed backup leaves no file");
+}

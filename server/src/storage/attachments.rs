@@ -31,26 +31,12 @@ impl Store {
                 Some(bytes) => decode(bytes.value())?,
                 None => return Err(StoreError::MailboxNotFound),
             };
-            if office
-                .as_ref()
-                .is_some_and(|scope| !record.addressed_to(scope))
-            {
-                return Err(StoreError::MailboxNotFound);
-            }
+            record.reachable_by(office.as_ref())?;
             let mut attachments = transaction.open_table(ATTACHMENTS)?;
             if attachments.get(id)?.is_some() {
                 return Err(StoreError::AttachmentExists);
             }
-            if *record.attachments_of(author) >= limits.attachments_of(author) {
-                return Err(StoreError::MailboxFull("attachments"));
-            }
-            let room = limits.bytes.saturating_sub(*record.used_by(author));
-            let reserved = match declared {
-                Some(size) => size,
-                None if room == 0 => return Err(StoreError::MailboxFull("bytes")),
-                None => limits.attachment_bytes.min(room),
-            };
-            record.take(author, reserved, limits.bytes)?;
+            let reserved = record.reserve_attachment(author, &limits, declared)?;
             let day = day_number();
             let attachment = AttachmentRecord {
                 mailbox,
@@ -62,7 +48,6 @@ impl Store {
                 reserved,
             };
             attachments.insert(id, encode(&attachment).as_slice())?;
-            *record.attachments_of(author) += 1;
             mailboxes.insert(mailbox, encode(&record).as_slice())?;
             Ok(reserved)
         })

@@ -14,8 +14,8 @@ use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    decode, encode, list_numbered, Author, MailboxLimits, MailboxRecord, RecipientScope, Store,
-    StoreError, CASE_RECORDS, CASE_RECORD_BODIES, COUNTERS, MAILBOXES,
+    decode, encode, list_numbered, MailboxLimits, MailboxRecord, RecipientScope, Store, StoreError,
+    CASE_RECORDS, CASE_RECORD_BODIES, COUNTERS, MAILBOXES,
 };
 use crate::clock::day_number;
 
@@ -56,16 +56,8 @@ impl Store {
                 };
                 decode(bytes.value())?
             };
-            if !record.addressed_to(&scope) {
-                return Err(StoreError::MailboxNotFound);
-            }
-            if record.case_records as usize >= limits.case_records() {
-                return Err(StoreError::MailboxFull("case records"));
-            }
             let size = sealed.len() as u64;
-            record.take(Author::Office, size, limits.bytes)?;
-            record.case_records += 1;
-            let index = record.case_records;
+            let index = record.admit_case_record(&scope, size, &limits)?;
             let stored = CaseRecordEntry {
                 mailbox,
                 index,

@@ -12,8 +12,8 @@ use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    decode, encode, list_numbered, Author, MailboxLimits, MailboxRecord, RecipientScope, Store,
-    StoreError, COUNTERS, HAND_OVERS, HAND_OVER_BODIES, MAILBOXES,
+    decode, encode, list_numbered, MailboxLimits, MailboxRecord, RecipientScope, Store, StoreError,
+    COUNTERS, HAND_OVERS, HAND_OVER_BODIES, MAILBOXES,
 };
 use crate::clock::day_number;
 
@@ -56,27 +56,8 @@ impl Store {
                 };
                 decode(bytes.value())?
             };
-            if !record.addressed_to(&scope) {
-                return Err(StoreError::MailboxNotFound);
-            }
-            let scope = match to {
-                Some(recipient) if recipient != scope.recipient => {
-                    let target = RecipientScope {
-                        organisation: scope.organisation.clone(),
-                        recipient,
-                    };
-                    if !record.addressed_to(&target) {
-                        return Err(StoreError::MailboxNotFound);
-                    }
-                    target
-                }
-                _ => scope,
-            };
-            if record.hand_overs.len() >= limits.hand_overs() {
-                return Err(StoreError::MailboxFull("hand-overs"));
-            }
             let size = sealed.len() as u64;
-            record.take(Author::Office, size, limits.bytes)?;
+            let scope = record.admit_hand_over(scope, to, size, &limits)?;
             let name = counter_name(&scope);
             let mut counters = transaction.open_table(COUNTERS)?;
             let number = counters.get(name.as_str())?.map_or(1, |next| next.value());

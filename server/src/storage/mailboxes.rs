@@ -90,15 +90,8 @@ impl Store {
                 };
                 decode(bytes.value())?
             };
-            if office
-                .as_ref()
-                .is_some_and(|scope| !record.addressed_to(scope))
-            {
-                return Err(StoreError::MailboxNotFound);
-            }
-            if record.messages >= limits.messages {
-                return Err(StoreError::MailboxFull("messages"));
-            }
+            record.reachable_by(office.as_ref())?;
+            record.room_for_a_message(&limits)?;
             let message = append(
                 transaction,
                 &numbers,

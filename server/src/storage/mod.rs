@@ -194,6 +194,100 @@ impl MailboxRecord {
         }
     }
 
+    /// Refuses a write by an office session (`office`) to a mailbox not addressed to its
+    /// recipient: as if there were no such mailbox.
+    pub(crate) fn reachable_by(&self, office: Option<&RecipientScope>) -> Result<(), StoreError> {
+        match office {
+            Some(scope) if !self.addressed_to(scope) => Err(StoreError::MailboxNotFound),
+            _ => Ok(()),
+        }
+    }
+
+    /// Refuses one more message when the mailbox holds as many as allowed.
+    pub(crate) fn room_for_a_message(&self, limits: &MailboxLimits) -> Result<(), StoreError> {
+        if self.messages >= limits.messages {
+            return Err(StoreError::MailboxFull("messages"));
+        }
+        Ok(())
+    }
+
+    /// Holds room in `author`'s quota for an upload: its declared size, or as much as one
+    /// attachment may have when none was declared, or what is left if that is less; counts
+    /// the attachment. Returns the room held, the most the upload may send.
+    pub(crate) fn reserve_attachment(
+        &mut self,
+        author: Author,
+        limits: &MailboxLimits,
+        declared: Option<u64>,
+    ) -> Result<u64, StoreError> {
+        if *self.attachments_of(author) >= limits.attachments_of(author) {
+            return Err(StoreError::MailboxFull("attachments"));
+        }
+        let room = limits.bytes.saturating_sub(*self.used_by(author));
+        let reserved = match declared {
+            Some(size) => size,
+            None if room == 0 => return Err(StoreError::MailboxFull("bytes")),
+            None => limits.attachment_bytes.min(room),
+        };
+        self.take(author, reserved, limits.bytes)?;
+        *self.attachments_of(author) += 1;
+        Ok(reserved)
+    }
+
+    /// Who a hand-over posted by `scope`'s session goes to: a colleague of its own
+    /// recipient, or (`to`) another recipient the mailbox is addressed to; refuses a mailbox
+    /// the session does not reach, and a hand-over past the mailbox's limit. Counts its
+    /// `size` against the office's quota.
+    pub(crate) fn admit_hand_over(
+        &mut self,
+        scope: RecipientScope,
+        to: Option<String>,
+        size: u64,
+        limits: &MailboxLimits,
+    ) -> Result<RecipientScope, StoreError> {
+        if !self.addressed_to(&scope) {
+            return Err(StoreError::MailboxNotFound);
+        }
+        let scope = match to {
+            Some(recipient) if recipient != scope.recipient => {
+                let target = RecipientScope {
+                    organisation: scope.organisation.clone(),
+                    recipient,
+                };
+                if !self.addressed_to(&target) {
+                    return Err(StoreError::MailboxNotFound);
+                }
+                target
+            }
+            _ => scope,
+        };
+        if self.hand_overs.len() >= limits.hand_overs() {
+            return Err(StoreError::MailboxFull("hand-overs"));
+        }
+        self.take(Author::Office, size, limits.bytes)?;
+        Ok(scope)
+    }
+
+    /// Admits a case record of `size` bytes by `scope`'s session: refuses a mailbox it does
+    /// not reach and a record past the limit, counts it; returns its place among the
+    /// mailbox's records.
+    pub(crate) fn admit_case_record(
+        &mut self,
+        scope: &RecipientScope,
+        size: u64,
+        limits: &MailboxLimits,
+    ) -> Result<u32, StoreError> {
+        if !self.addressed_to(scope) {
+            return Err(StoreError::MailboxNotFound);
+        }
+        if self.case_records as usize >= limits.case_records() {
+            return Err(StoreError::MailboxFull("case records"));
+        }
+        self.take(Author::Office, size, limits.bytes)?;
+        self.case_records += 1;
+        Ok(self.case_records)
+    }
+
     /// Gives `bytes` of `author`'s quota back.
     fn release(&mut self, author: Author, bytes: u64) {
         let used = self.used_by(author);

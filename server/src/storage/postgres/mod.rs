@@ -648,15 +648,8 @@ impl PostgresStore {
         let mut record = lock_mailbox(&transaction, &mailbox)
             .await?
             .ok_or(StoreError::MailboxNotFound)?;
-        if office
-            .as_ref()
-            .is_some_and(|scope| !record.addressed_to(scope))
-        {
-            return Err(StoreError::MailboxNotFound);
-        }
-        if record.messages >= limits.messages {
-            return Err(StoreError::MailboxFull("messages"));
-        }
+        record.reachable_by(office.as_ref())?;
+        record.room_for_a_message(&limits)?;
         record.take(author, sealed.len() as u64, limits.bytes)?;
         record.messages += 1;
         record.last_activity = day_number();
@@ -905,27 +898,8 @@ impl PostgresStore {
         let mut record = lock_mailbox(&transaction, &mailbox)
             .await?
             .ok_or(StoreError::MailboxNotFound)?;
-        if !record.addressed_to(&scope) {
-            return Err(StoreError::MailboxNotFound);
-        }
-        let scope = match to {
-            Some(recipient) if recipient != scope.recipient => {
-                let target = RecipientScope {
-                    organisation: scope.organisation.clone(),
-                    recipient,
-                };
-                if !record.addressed_to(&target) {
-                    return Err(StoreError::MailboxNotFound);
-                }
-                target
-            }
-            _ => scope,
-        };
-        if record.hand_overs.len() >= limits.hand_overs() {
-            return Err(StoreError::MailboxFull("hand-overs"));
-        }
         let size = sealed.len() as u64;
-        record.take(Author::Office, size, limits.bytes)?;
+        let scope = record.admit_hand_over(scope, to, size, &limits)?;
         let name = hand_over_counter(&scope);
         let number = take_numbers(&transaction, BTreeMap::from([(name.clone(), 1)])).await?[&name];
         let stored = HandOverRecord {
@@ -997,16 +971,8 @@ impl PostgresStore {
         let mut record = lock_mailbox(&transaction, &mailbox)
             .await?
             .ok_or(StoreError::MailboxNotFound)?;
-        if !record.addressed_to(&scope) {
-            return Err(StoreError::MailboxNotFound);
-        }
-        if record.case_records as usize >= limits.case_records() {
-            return Err(StoreError::MailboxFull("case records"));
-        }
         let size = sealed.len() as u64;
-        record.take(Author::Office, size, limits.bytes)?;
-        record.case_records += 1;
-        let index = record.case_records;
+        let index = record.admit_case_record(&scope, size, &limits)?;
         let stored = CaseRecordEntry {
             mailbox,
             index,
@@ -1197,12 +1163,7 @@ impl PostgresStore {
         let mut record = lock_mailbox(&transaction, &mailbox)
             .await?
             .ok_or(StoreError::MailboxNotFound)?;
-        if office
-            .as_ref()
-            .is_some_and(|scope| !record.addressed_to(scope))
-        {
-            return Err(StoreError::MailboxNotFound);
-        }
+        record.reachable_by(office.as_ref())?;
         let exists = transaction
             .query_opt(
                 "SELECT 1 FROM attachments WHERE id = $1",
@@ -1213,16 +1174,7 @@ impl PostgresStore {
         if exists {
             return Err(StoreError::AttachmentExists);
         }
-        if *record.attachments_of(author) >= limits.attachments_of(author) {
-            return Err(StoreError::MailboxFull("attachments"));
-        }
-        let room = limits.bytes.saturating_sub(*record.used_by(author));
-        let reserved = match declared {
-            Some(size) => size,
-            None if room == 0 => return Err(StoreError::MailboxFull("bytes")),
-            None => limits.attachment_bytes.min(room),
-        };
-        record.take(author, reserved, limits.bytes)?;
+        let reserved = record.reserve_attachment(author, &limits, declared)?;
         let day = day_number();
         let stored = AttachmentRecord {
             mailbox,
@@ -1242,7 +1194,6 @@ impl PostgresStore {
         if inserted == 0 {
             return Err(StoreError::AttachmentExists);
         }
-        *record.attachments_of(author) += 1;
         save_mailbox(&transaction, &mailbox, &record).await?;
         commit(transaction).await?;
         Ok(reserved)
