@@ -753,8 +753,22 @@ impl PostgresCluster {
 
     /// A cluster of this test's own (for a test that restarts it), stopped on drop.
     pub fn own() -> PostgresCluster {
+        Self::start_own(&[])
+    }
+
+    /// A cluster of this test's own that also speaks TLS with this certificate and key
+    /// (PEM files), stopped on drop.
+    pub fn own_with_tls(certificate: &Path, key: &Path) -> PostgresCluster {
+        Self::start_own(&[
+            ("MELDPUNT_TEST_POSTGRES_SSL_CERT", certificate),
+            ("MELDPUNT_TEST_POSTGRES_SSL_KEY", key),
+        ])
+    }
+
+    fn start_own(environment: &[(&str, &Path)]) -> PostgresCluster {
         let output = Command::new(workspace_root().join("scripts/throwaway-postgres"))
             .arg("start")
+            .envs(environment.iter().copied())
             .stdin(Stdio::null())
             .output()
             .expect("scripts/throwaway-postgres runs");
@@ -899,6 +913,8 @@ pub struct TestDatabase {
     pub cluster: Arc<PostgresCluster>,
     /// Its name.
     pub name: String,
+    /// The certificate authority a relay verifies the server with, when it must use TLS.
+    pub tls_authority: Option<PathBuf>,
 }
 
 impl TestDatabase {
@@ -919,7 +935,20 @@ impl TestDatabase {
                 .collect::<String>()
         );
         cluster.psql("postgres", &format!("CREATE DATABASE {name}"));
-        Arc::new(TestDatabase { cluster, name })
+        Arc::new(TestDatabase {
+            cluster,
+            name,
+            tls_authority: None,
+        })
+    }
+
+    /// A new empty database on `cluster` (one started [`PostgresCluster::own_with_tls`]),
+    /// which relays reach only over TLS, verifying the server with `authority` (PEM).
+    pub fn create_on_tls(cluster: Arc<PostgresCluster>, authority: &Path) -> Arc<TestDatabase> {
+        let database = Self::create_on(cluster);
+        let mut database = Arc::into_inner(database).expect("not shared yet");
+        database.tls_authority = Some(authority.to_owned());
+        Arc::new(database)
     }
 
     /// Its URL (no password).
@@ -929,9 +958,14 @@ impl TestDatabase {
 
     /// The `[storage]` section of a relay configuration that keeps its mailboxes here.
     pub fn storage_config(&self) -> String {
+        let tls = match &self.tls_authority {
+            Some(authority) => format!("ca_file = \"{}\"\n", authority.display()),
+            None => String::new(),
+        };
         format!(
-            "\n[storage]\nbackend = \"postgres\"\nurl = \"{}\"\npassword_file = \"{}\"\npool_size = 8\n",
+            "\n[storage]\nbackend = \"postgres\"\nurl = \"{}{}\"\npassword_file = \"{}\"\npool_size = 8\n{tls}",
             self.url(),
+            if self.tls_authority.is_some() { "?sslmode=require" } else { "" },
             self.cluster.password_file.display()
         )
     }

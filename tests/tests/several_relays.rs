@@ -639,3 +639,125 @@ async fn the_relays_own_backup_points_to_postgresqls_tools_and_writes_nothing() 
     );
     assert!(!target.exists(), "a failed backup leaves no file");
 }
+
+/// A certificate authority and a server certificate for 127.0.0.1 it signed, as PEM files
+/// in `folder`: (authority, certificate, key).
+fn certificates(
+    folder: &std::path::Path,
+) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let authority_key = rcgen::KeyPair::generate().unwrap();
+    let mut authority = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    authority.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let authority = authority.self_signed(&authority_key).unwrap();
+    let server_key = rcgen::KeyPair::generate().unwrap();
+    let server =
+        rcgen::CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .unwrap()
+            .signed_by(&server_key, &authority, &authority_key)
+            .unwrap();
+    let paths = (
+        folder.join("authority.pem"),
+        folder.join("server.pem"),
+        folder.join("server.key"),
+    );
+    std::fs::write(&paths.0, authority.pem()).unwrap();
+    std::fs::write(&paths.1, server.pem()).unwrap();
+    std::fs::write(&paths.2, server_key.serialize_pem()).unwrap();
+    (paths.0, paths.1, paths.2)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_reaches_its_database_over_verified_tls_and_nothing_else() {
+    let folder = tempfile::tempdir().unwrap();
+    let (authority, certificate, key) = certificates(folder.path());
+    let cluster = Arc::new(PostgresCluster::own_with_tls(&certificate, &key));
+    let database = TestDatabase::create_on_tls(Arc::clone(&cluster), &authority);
+    let relay = Relay::start(RelayOptions {
+        backend: Backend::Postgres,
+        database: Some(Arc::clone(&database)),
+        ..RelayOptions::default()
+    });
+    let reporter = Reporter::new();
+    let sealed = reporter.sealed_report(&relay, "over TLS to the database");
+    assert_eq!(submit(&relay.url, &relay.url, &reporter, sealed).await, 201);
+    read_back(&relay, &reporter).await;
+    let encrypted = database.cluster.psql(
+        &database.name,
+        "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
+         WHERE a.application_name = 'meldpunt-server' AND s.ssl",
+    );
+    assert_ne!(encrypted, "0", "the relay's connections are TLS");
+    let plain = database.cluster.psql(
+        &database.name,
+        "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
+         WHERE a.application_name = 'meldpunt-server' AND NOT s.ssl",
+    );
+    assert_eq!(plain, "0");
+
+    // The same relay configuration with another change of one thing each: refused at start,
+    // with the reason.
+    let config = std::fs::read_to_string(&relay.config).unwrap();
+    let stranger_folder = folder.path().join("stranger");
+    std::fs::create_dir_all(&stranger_folder).unwrap();
+    let stranger = certificates(&stranger_folder);
+    for (change, expected) in [
+        (
+            config.replace(
+                &authority.display().to_string(),
+                &stranger.0.display().to_string(),
+            ),
+            "cannot reach the database",
+        ),
+        (
+            config.replace("?sslmode=require", "?sslmode=disable"),
+            "sslmode=disable, but ca_file is given",
+        ),
+        (
+            config
+                .lines()
+                .filter(|line| !line.starts_with("ca_file"))
+                .collect::<Vec<_>>()
+                .join("\n")
+                .replace("?sslmode=require", "")
+                .replace("@127.0.0.1:", "@192.0.2.10:"),
+            "names a database on another host",
+        ),
+        (
+            config
+                .lines()
+                .filter(|line| !line.starts_with("ca_file"))
+                .collect::<Vec<_>>()
+                .join("\n")
+                .replace("?sslmode=require", "?hostaddr=192.0.2.10"),
+            "names a database on another host",
+        ),
+        (
+            config.replace("postgres://meldpunt@", "postgres://meldpunt:secret@"),
+            "holds a password",
+        ),
+    ] {
+        let changed = folder.path().join("changed.toml");
+        std::fs::write(
+            &changed,
+            change.replace(
+                &relay.data.display().to_string(),
+                &folder.path().join("other-data").display().to_string(),
+            ),
+        )
+        .unwrap();
+        let output = std::process::Command::new(meldpunt_end_to_end::binary(
+            "meldpunt-server",
+            "meldpunt-server",
+        ))
+        .arg("serve")
+        .arg("--config")
+        .arg(&changed)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+        let message = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{expected}: started");
+        assert!(message.contains(expected), "{expected}: {message}");
+        assert!(!message.contains("secret"), "{message}");
+    }
+}

@@ -39,6 +39,10 @@ pub(crate) const SCHEMA_VERSION: i32 = 1;
 /// Advisory lock keys (any two numbers no other program on the database uses).
 const MIGRATION_LOCK: i64 = 0x6d65_6c64_0001;
 const PURGE_LOCK: i64 = 0x6d65_6c64_0002;
+/// Idle mailboxes retention deletes in one transaction.
+const PURGE_ROUND: i64 = 500;
+/// Most office challenges waiting at once, all relays together (as the redb store's).
+const MAXIMUM_WAITING_CHALLENGES: i64 = 100_000;
 
 /// A transaction of the pool's connection.
 type Transaction<'a> = deadpool_postgres::Transaction<'a>;
@@ -1091,9 +1095,11 @@ impl PostgresStore {
         grant: Grant,
     ) -> Result<(), StoreError> {
         let client = self.client().await?;
-        client
+        let held = client
             .execute(
-                "INSERT INTO office_challenges (id, organisation, recipient, expires_at, record) VALUES ($1, $2, $3, $4, $5) \
+                "INSERT INTO office_challenges (id, organisation, recipient, expires_at, record) \
+                 SELECT $1, $2, $3, $4, $5 \
+                 WHERE (SELECT count(*) FROM (SELECT 1 FROM office_challenges WHERE expires_at >= $6 LIMIT $7) AS waiting) < $7 \
                  ON CONFLICT (id) DO NOTHING",
                 &[
                     &&answer_id[..],
@@ -1101,9 +1107,14 @@ impl PostgresStore {
                     &grant.recipient,
                     &bigint(grant.expires_at),
                     &encode(&grant),
+                    &bigint(unix_seconds()),
+                    &MAXIMUM_WAITING_CHALLENGES,
                 ],
             )
             .await?;
+        if held == 0 {
+            return Err(StoreError::Busy("office challenges waiting on this relay"));
+        }
         Ok(())
     }
 
@@ -1343,6 +1354,36 @@ impl PostgresStore {
     /// Deletes what retention no longer keeps, if no other relay is purging right now (an
     /// advisory lock held for the transaction); counts nothing when another one is.
     pub(crate) async fn purge(&self, retention_days: u32) -> Result<PurgeCounts, StoreError> {
+        let mut counts = PurgeCounts::default();
+        let mut first = true;
+        // In rounds of at most PURGE_ROUND mailboxes, each its own transaction: a backlog
+        // of expired mailboxes (a spam wave a year ago) is worked off, never retried whole.
+        loop {
+            let Some((round, more)) = self.purge_round(retention_days, first).await? else {
+                break;
+            };
+            counts.mailboxes += round.mailboxes;
+            counts.messages += round.messages;
+            counts.attachments += round.attachments;
+            counts.hand_overs += round.hand_overs;
+            counts.case_records += round.case_records;
+            counts.expired_grants += round.expired_grants;
+            first = false;
+            if !more {
+                break;
+            }
+        }
+        Ok(counts)
+    }
+
+    /// One round of retention: up to [`PURGE_ROUND`] idle mailboxes with all they hold and,
+    /// in the first round, broken uploads and expired credentials. `None` when another relay
+    /// is purging; else what it removed and whether idle mailboxes are left.
+    async fn purge_round(
+        &self,
+        retention_days: u32,
+        first: bool,
+    ) -> Result<Option<(PurgeCounts, bool)>, StoreError> {
         let mut client = self.client().await?;
         let transaction = client.transaction().await?;
         let mut counts = PurgeCounts::default();
@@ -1352,7 +1393,7 @@ impl PostgresStore {
             .get(0);
         if !ours {
             tracing::debug!("another relay is purging; skipped");
-            return Ok(counts);
+            return Ok(None);
         }
         // A large day of expired mailboxes must not time out and be retried for ever.
         transaction
@@ -1362,15 +1403,22 @@ impl PostgresStore {
         let now = bigint(unix_seconds());
         let expired: Vec<Vec<u8>> = transaction
             .query(
-                "SELECT id FROM mailboxes WHERE last_activity < $1 FOR UPDATE",
-                &[&(int(today).saturating_sub(int(retention_days)))],
+                "SELECT id FROM mailboxes WHERE last_activity < $1 ORDER BY id LIMIT $2 FOR UPDATE",
+                &[
+                    &(int(today).saturating_sub(int(retention_days))),
+                    &PURGE_ROUND,
+                ],
             )
             .await?
             .iter()
             .map(|row| row.get(0))
             .collect();
+        let more = expired.len() as i64 == PURGE_ROUND;
         // Incomplete uploads older than a day, in mailboxes that stay: their room goes back.
-        let broken: Vec<(Vec<u8>, Vec<u8>)> = transaction
+        let broken: Vec<(Vec<u8>, Vec<u8>)> = if !first {
+            Vec::new()
+        } else {
+            transaction
             .query(
                 "SELECT id, mailbox FROM attachments WHERE NOT complete AND day < $1 AND NOT (mailbox = ANY($2))",
                 &[&int(today), &expired],
@@ -1378,7 +1426,8 @@ impl PostgresStore {
             .await?
             .iter()
             .map(|row| (row.get(0), row.get(1)))
-            .collect();
+            .collect()
+        };
         for (attachment, mailbox) in broken {
             let (attachment, mailbox) = (id::<16>(&attachment)?, id::<32>(&mailbox)?);
             let mut record = lock_mailbox(&transaction, &mailbox).await?;
@@ -1434,23 +1483,25 @@ impl PostgresStore {
                 .execute("DELETE FROM mailboxes WHERE id = ANY($1)", &[&expired])
                 .await?;
         }
-        // Chunks that arrived for an upload after retention removed it.
-        transaction
-            .execute(
-                "DELETE FROM attachment_chunks c WHERE NOT EXISTS (SELECT 1 FROM attachments a WHERE a.id = c.id)",
-                &[],
-            )
-            .await?;
-        for table in ["sessions", "office_challenges", "spent_stamps"] {
-            counts.expired_grants += transaction
+        if first {
+            // Chunks that arrived for an upload after retention removed it.
+            transaction
                 .execute(
-                    &format!("DELETE FROM {table} WHERE expires_at < $1"),
-                    &[&now],
+                    "DELETE FROM attachment_chunks c WHERE NOT EXISTS (SELECT 1 FROM attachments a WHERE a.id = c.id)",
+                    &[],
                 )
                 .await?;
+            for table in ["sessions", "office_challenges", "spent_stamps"] {
+                counts.expired_grants += transaction
+                    .execute(
+                        &format!("DELETE FROM {table} WHERE expires_at < $1"),
+                        &[&now],
+                    )
+                    .await?;
+            }
         }
         commit(transaction).await?;
-        Ok(counts)
+        Ok(Some((counts, more)))
     }
 
     pub(crate) async fn counts(&self) -> Result<StoreCounts, StoreError> {
