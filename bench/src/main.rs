@@ -10,13 +10,16 @@
 //! 1. baseline: POST 2 KiB to a bare axum route, concurrency 64;
 //! 2. durable report submissions, proof-of-work off, concurrency 64;
 //! 3. the same with proof-of-work on (a challenge fetched and solved per submission);
-//! 4. an office syncing 10,000 waiting messages (authenticate, list, fetch, open each).
+//! 4. an office syncing 10,000 waiting messages (authenticate, list, fetch, open each);
+//! 5. one reporter at a time: durable submissions at concurrency 1, beside a raw write of as
+//!    many bytes and `fdatasync` on the same disk.
 
 #![forbid(unsafe_code)]
 
 mod attachment;
 mod office_app;
 mod postgres;
+mod single;
 mod timing;
 
 use std::net::SocketAddr;
@@ -618,6 +621,34 @@ async fn main() {
         drop(relay);
     }
 
+    // 5. One reporter at a time, and the disk's own floor.
+    let single_folder = folder.path().join("single");
+    std::fs::create_dir_all(&single_folder).expect("folder");
+    let address = free_address();
+    let config = write_relay_files(&single_folder, &setup, address, false, 0);
+    let relay = start_relay(&config);
+    let url = format!("http://{address}");
+    wait_ready(&client, &format!("{url}/api/v1/ready")).await;
+    eprintln!("phase 5: one reporter at a time, then the raw flush…");
+    let single = {
+        let relay = relay_client(&url);
+        let reports = Arc::clone(&reports);
+        load(1, arguments.seconds, move |_, sequence| {
+            let relay = relay.clone();
+            let body = reports[sequence % reports.len()].clone();
+            async move { submit(&relay, body, false).await }
+        })
+        .await
+    };
+    drop(relay);
+    let raw_flush = {
+        let folder = single_folder.clone();
+        let seconds = arguments.seconds;
+        tokio::task::spawn_blocking(move || single::raw_flush(&folder, report_size, seconds))
+            .await
+            .expect("raw flush")
+    };
+
     // 4. Office sync of waiting messages.
     let sync_folder = folder.path().join("sync");
     std::fs::create_dir_all(&sync_folder).expect("folder");
@@ -665,6 +696,20 @@ async fn main() {
         Some(&baseline),
     );
     line(&format!("durable report submission, proof-of-work on (difficulty {}; includes fetching and solving a challenge)", arguments.difficulty), &results[1], Some(&baseline));
+    println!();
+    println!("One reporter at a time (concurrency 1), against the disk's own floor:\n");
+    println!("| phase | requests/s | ratio to raw flush | p50 ms | p99 ms | requests | failures |");
+    println!("|---|---|---|---|---|---|---|");
+    line(
+        &format!("raw write of {report_size} bytes + fdatasync, same disk"),
+        &raw_flush,
+        None,
+    );
+    line(
+        "durable report submission, concurrency 1",
+        &single,
+        Some(&raw_flush),
+    );
     println!();
     println!(
         "Office sync: {} waiting messages authenticated, listed, fetched and opened in {:.2} s ({:.0} messages/s); {} opened.",

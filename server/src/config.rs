@@ -79,9 +79,9 @@ pub struct StorageSettings {
     pub ca_file: Option<PathBuf>,
     /// Connections each relay process keeps open.
     pub pool_size: usize,
-    /// Seconds one statement may run before the database cancels it (with
-    /// `synchronous_commit = "on"`; with a synchronous standby only lock waits time out, so
-    /// that no commit's wait for the standby is cut short).
+    /// Seconds one statement may run before the database cancels it (when commits wait for
+    /// no synchronous standby; with one, only lock waits time out, so that no commit's wait
+    /// for the standby is cut short).
     pub statement_timeout_seconds: u64,
     /// Seconds to wait for a connection (to open one, or for a free one) before a request
     /// is answered with "storage unavailable".

@@ -53,7 +53,7 @@ pub async fn migrate(settings: &Settings) -> Result<String, String> {
             "the configuration keeps mailboxes in redb ([storage] backend): there is nothing to migrate; the relay upgrades its redb file itself".into(),
         );
     }
-    let store = storage::PostgresStore::connect(&settings.storage)?;
+    let store = storage::PostgresStore::connect(&settings.storage).await?;
     let applied = store
         .migrate()
         .await

@@ -379,7 +379,7 @@ impl AppState {
                 (Arc::new(store), StampKey::generate(), None)
             }
             Backend::Postgres => {
-                let store = PostgresStore::connect(&settings.storage)?;
+                let store = PostgresStore::connect(&settings.storage).await?;
                 store.check_schema().await?;
                 let key = |name: &'static str| {
                     let store = store.clone();

@@ -4,13 +4,15 @@
 //! Numbers come from counter rows locked until commit (so an office's cursor never skips a
 //! message); with one transaction a request, every new report of an organisation would wait
 //! for the one before it to reach the disk. A batch holds the locks once for all of its
-//! reports. A creation that is refused (its mailbox exists, its stamp was spent, in the
-//! database or earlier in the same batch) is answered so and leaves nothing; nothing a
-//! client sends can make the batch's statements fail, so one hostile request cannot fail
-//! the others. Mailbox ids are inserted in sorted order, so that two relays' batches never
-//! wait on each other's new rows in a cycle.
+//! reports. A creation that is refused (its mailbox exists, its stamp was spent) is answered
+//! so and leaves nothing; one that repeats a mailbox id or a stamp of another in its batch
+//! waits for the next batch, where the database decides as if they had come one by one.
+//! Nothing a client sends can make the batch's statements fail (a batch is bounded in
+//! bytes, too), so one hostile request cannot fail the others. Mailbox ids, then stamp
+//! nonces, then counters are locked in sorted order, so that two relays' batches never
+//! wait on each other in a cycle.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 
 use deadpool_postgres::Pool;
 use meldpunt_crypto::SpentStamp;
@@ -22,6 +24,12 @@ use crate::storage::{encode, Author, MailboxRecord, MessageRecord, StoreError};
 
 /// Most creations stored in one transaction.
 const MAXIMUM_BATCH: usize = 256;
+/// Most sealed bytes stored in one transaction (a report may be up to
+/// `max_message_bytes`; PostgreSQL takes at most 1 GiB in one parameter).
+const MAXIMUM_BATCH_BYTES: usize = 32 << 20;
+/// Creations that may wait for the writer; beyond, a new one is answered "unavailable"
+/// (nothing stored) rather than held in memory without bound.
+pub(super) const MAXIMUM_WAITING: usize = 4096;
 
 /// A mailbox to create, with its report, and where to answer.
 pub(super) struct Creation {
@@ -34,19 +42,49 @@ pub(super) struct Creation {
 }
 
 /// Takes waiting creations in batches until every sender is gone.
-pub(super) async fn writer(pool: Pool, mut receiver: mpsc::UnboundedReceiver<Creation>) {
-    while let Some(first) = receiver.recv().await {
+pub(super) async fn writer(pool: Pool, mut receiver: mpsc::Receiver<Creation>) {
+    // Creations left for the next batch: one that would have made a batch too large, and
+    // those that repeated a mailbox id or a stamp within theirs.
+    let mut carried: VecDeque<Creation> = VecDeque::new();
+    loop {
+        let first = match carried.pop_front() {
+            Some(creation) => creation,
+            None => match receiver.recv().await {
+                Some(creation) => creation,
+                None => return,
+            },
+        };
+        let mut bytes = first.sealed.len();
         let mut batch = vec![first];
         while batch.len() < MAXIMUM_BATCH {
-            match receiver.try_recv() {
-                Ok(creation) => batch.push(creation),
-                Err(_) => break,
+            let next = match carried.pop_front() {
+                Some(creation) => creation,
+                None => match receiver.try_recv() {
+                    Ok(creation) => creation,
+                    Err(_) => break,
+                },
+            };
+            if bytes + next.sealed.len() > MAXIMUM_BATCH_BYTES {
+                carried.push_front(next);
+                break;
             }
+            bytes += next.sealed.len();
+            batch.push(next);
         }
         match store(&pool, &batch).await {
             Ok(outcomes) => {
+                let mut later = Vec::new();
                 for (creation, outcome) in batch.into_iter().zip(outcomes) {
-                    let _ = creation.reply.send(outcome);
+                    match outcome {
+                        Some(outcome) => {
+                            let _ = creation.reply.send(outcome);
+                        }
+                        None => later.push(creation),
+                    }
+                }
+                // Ahead of anything else, in their order.
+                for creation in later.into_iter().rev() {
+                    carried.push_front(creation);
                 }
             }
             Err(error) => {
@@ -58,31 +96,27 @@ pub(super) async fn writer(pool: Pool, mut receiver: mpsc::UnboundedReceiver<Cre
     }
 }
 
-/// Stores a batch in one transaction; each creation's outcome, in the batch's order.
+/// Stores a batch in one transaction; each creation's outcome, in the batch's order, or
+/// `None` for one that waits for the next batch (it repeats a mailbox id or a stamp of an
+/// earlier one in this batch).
 async fn store(
     pool: &Pool,
     batch: &[Creation],
-) -> Result<Vec<Result<u64, StoreError>>, StoreError> {
+) -> Result<Vec<Option<Result<u64, StoreError>>>, StoreError> {
     let mut outcomes: Vec<Option<Result<u64, StoreError>>> = batch.iter().map(|_| None).collect();
-    // Refused within the batch: a second creation of one mailbox, a stamp spent twice.
-    let mut by_id: Vec<usize> = (0..batch.len()).collect();
-    by_id.sort_by_key(|&index| batch[index].mailbox);
     let (mut ids, mut nonces) = (HashSet::new(), HashSet::new());
     let mut candidates = Vec::new();
-    for index in by_id {
-        let creation = &batch[index];
-        if !ids.insert(creation.mailbox) {
-            outcomes[index] = Some(Err(StoreError::MailboxExists));
-        } else if creation
+    for (index, creation) in batch.iter().enumerate() {
+        let repeats_id = !ids.insert(creation.mailbox);
+        let repeats_stamp = creation
             .spent_stamp
             .as_ref()
-            .is_some_and(|spent| !nonces.insert(spent.nonce))
-        {
-            outcomes[index] = Some(Err(StoreError::StampSpent));
-        } else {
+            .is_some_and(|spent| !nonces.insert(spent.nonce));
+        if !repeats_id && !repeats_stamp {
             candidates.push(index);
         }
     }
+    candidates.sort_by_key(|&index| batch[index].mailbox);
     let day = day_number();
     let records: BTreeMap<usize, MailboxRecord> = candidates
         .iter()
@@ -138,12 +172,14 @@ async fn store(
         }
         created
     });
-    // Their stamps; a mailbox whose stamp was spent before is taken out again.
-    let stamped: Vec<usize> = candidates
+    // Their stamps, in nonce order; a mailbox whose stamp was spent before is taken out
+    // again.
+    let mut stamped: Vec<usize> = candidates
         .iter()
         .copied()
         .filter(|&index| batch[index].spent_stamp.is_some())
         .collect();
+    stamped.sort_by_key(|&index| batch[index].spent_stamp.as_ref().map(|spent| spent.nonce));
     if !stamped.is_empty() {
         let spent: Vec<&SpentStamp> = stamped
             .iter()
@@ -151,7 +187,8 @@ async fn store(
             .collect();
         let new: HashSet<Vec<u8>> = transaction
             .query(
-                "INSERT INTO spent_stamps (nonce, expires_at) SELECT * FROM unnest($1::bytea[], $2::bigint[]) \
+                "INSERT INTO spent_stamps (nonce, expires_at) \
+                 SELECT nonce, expires_at FROM unnest($1::bytea[], $2::bigint[]) WITH ORDINALITY AS t(nonce, expires_at, place) ORDER BY place \
                  ON CONFLICT (nonce) DO NOTHING RETURNING nonce",
                 &[
                     &spent.iter().map(|stamp| &stamp.nonce[..]).collect::<Vec<_>>(),
@@ -294,10 +331,5 @@ async fn store(
     for (message, index) in messages.iter().zip(&candidates) {
         outcomes[*index] = Some(Ok(message.number));
     }
-    Ok(outcomes
-        .into_iter()
-        .map(|outcome| {
-            outcome.unwrap_or(Err(StoreError::Failed("a creation left unanswered".into())))
-        })
-        .collect())
+    Ok(outcomes)
 }

@@ -52,7 +52,7 @@ type Transaction<'a> = deadpool_postgres::Transaction<'a>;
 pub(crate) struct PostgresStore {
     pool: Pool,
     /// New mailboxes wait here for the group-committing task ([`creations`]).
-    creations: tokio::sync::mpsc::UnboundedSender<creations::Creation>,
+    creations: tokio::sync::mpsc::Sender<creations::Creation>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -131,7 +131,7 @@ fn case_record_counter(organisation: &str, recipient: &str) -> String {
 impl PostgresStore {
     /// A pool of connections to the configured database (none is opened yet), and the task
     /// that group-commits new mailboxes (on the current tokio runtime).
-    pub(crate) fn connect(settings: &StorageSettings) -> Result<PostgresStore, String> {
+    pub(crate) async fn connect(settings: &StorageSettings) -> Result<PostgresStore, String> {
         let url = settings
             .url
             .as_deref()
@@ -149,21 +149,6 @@ impl PostgresStore {
             config.password(password.trim_end_matches(['\r', '\n']));
         }
         config.connect_timeout(Duration::from_secs(settings.connect_timeout_seconds));
-        // With a synchronous standby, a statement timeout would cut the commit's wait for it
-        // short, and PostgreSQL would then only warn that the commit is not replicated: the
-        // relay would acknowledge a report a failover can lose. Then only locks time out.
-        let statement_timeout = if settings.synchronous_commit == "on" {
-            format!(
-                "-c statement_timeout={}s ",
-                settings.statement_timeout_seconds
-            )
-        } else {
-            String::new()
-        };
-        config.options(format!(
-            "{statement_timeout}-c synchronous_commit={} -c lock_timeout={}s",
-            settings.synchronous_commit, settings.statement_timeout_seconds,
-        ));
         config.application_name("meldpunt-server");
         let tls = match &settings.ca_file {
             Some(path) => {
@@ -209,6 +194,26 @@ impl PostgresStore {
                 tokio_postgres_rustls::MakeRustlsConnect::new(empty_tls_config()?)
             }
         };
+        // With a synchronous standby, a statement timeout would cut a commit's wait for it
+        // short, and PostgreSQL would then only warn that the commit is not replicated: the
+        // relay would acknowledge a report a failover can lose. Then only locks time out.
+        let standbys = synchronous_standbys(&config, &tls).await?;
+        let statement_timeout = if standbys.is_empty() && settings.synchronous_commit == "on" {
+            format!(
+                "-c statement_timeout={}s ",
+                settings.statement_timeout_seconds
+            )
+        } else {
+            tracing::info!(
+                synchronous_standby_names = %standbys,
+                "commits wait for a synchronous standby: no statement timeout, only lock waits time out"
+            );
+            String::new()
+        };
+        config.options(format!(
+            "{statement_timeout}-c synchronous_commit={} -c lock_timeout={}s",
+            settings.synchronous_commit, settings.statement_timeout_seconds,
+        ));
         let manager = Manager::from_config(
             config,
             tls,
@@ -225,7 +230,7 @@ impl PostgresStore {
             .recycle_timeout(timeout)
             .build()
             .map_err(|error| format!("cannot make the database pool: {error}"))?;
-        let (creations, waiting) = tokio::sync::mpsc::unbounded_channel();
+        let (creations, waiting) = tokio::sync::mpsc::channel(creations::MAXIMUM_WAITING);
         tokio::spawn(creations::writer(pool.clone(), waiting));
         Ok(PostgresStore { pool, creations })
     }
@@ -345,6 +350,27 @@ async fn commit(transaction: Transaction<'_>) -> Result<(), StoreError> {
             StoreError::from(error)
         }
     })
+}
+
+/// The primary's `synchronous_standby_names` (empty: commits do not wait for a standby),
+/// read once at start over a connection of its own. Change it, and restart the relays.
+async fn synchronous_standbys(
+    config: &tokio_postgres::Config,
+    tls: &tokio_postgres_rustls::MakeRustlsConnect,
+) -> Result<String, String> {
+    let (client, connection) = config
+        .connect(tls.clone())
+        .await
+        .map_err(|error| format!("cannot reach the database: {error}"))?;
+    let connection = tokio::spawn(connection);
+    let standbys = client
+        .query_one("SHOW synchronous_standby_names", &[])
+        .await
+        .map_err(|error| format!("cannot read the database's settings: {error}"))?
+        .get::<_, String>(0);
+    drop(client);
+    let _ = connection.await;
+    Ok(standbys.trim().to_owned())
 }
 
 fn newer_schema(version: i32) -> StoreError {
@@ -627,7 +653,7 @@ impl PostgresStore {
     ) -> Result<u64, StoreError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.creations
-            .send(creations::Creation {
+            .try_send(creations::Creation {
                 mailbox,
                 organisation,
                 recipients,
@@ -635,7 +661,12 @@ impl PostgresStore {
                 spent_stamp,
                 reply,
             })
-            .map_err(|_| StoreError::Closed)?;
+            .map_err(|error| match error {
+                tokio::sync::mpsc::error::TrySendError::Full(_) => StoreError::Unavailable(
+                    "as many new reports wait for the database as this relay holds".into(),
+                ),
+                tokio::sync::mpsc::error::TrySendError::Closed(_) => StoreError::Closed,
+            })?;
         answer.await.map_err(|_| StoreError::Closed)?
     }
 
@@ -1403,7 +1434,7 @@ impl PostgresStore {
         let now = bigint(unix_seconds());
         let expired: Vec<Vec<u8>> = transaction
             .query(
-                "SELECT id FROM mailboxes WHERE last_activity < $1 ORDER BY id LIMIT $2 FOR UPDATE",
+                "SELECT id FROM mailboxes WHERE last_activity < $1 ORDER BY last_activity LIMIT $2 FOR UPDATE",
                 &[
                     &(int(today).saturating_sub(int(retention_days))),
                     &PURGE_ROUND,
@@ -1413,7 +1444,8 @@ impl PostgresStore {
             .iter()
             .map(|row| row.get(0))
             .collect();
-        let more = expired.len() as i64 == PURGE_ROUND;
+        // Rows changed meanwhile are skipped by the lock: go on while a round finds any.
+        let more = !expired.is_empty();
         // Incomplete uploads older than a day, in mailboxes that stay: their room goes back.
         let broken: Vec<(Vec<u8>, Vec<u8>)> = if !first {
             Vec::new()

@@ -94,6 +94,8 @@ CREATE TABLE sessions (
     expires_at bigint NOT NULL,
     record bytea NOT NULL
 );
+CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+CREATE INDEX sessions_by_recipient ON sessions (organisation, recipient);
 
 -- Office challenges waiting for their answer, by the hash of the answer: any relay that
 -- shares the database takes the answer.
@@ -104,12 +106,15 @@ CREATE TABLE office_challenges (
     expires_at bigint NOT NULL,
     record bytea NOT NULL
 );
+CREATE INDEX office_challenges_by_expiry ON office_challenges (expires_at);
+CREATE INDEX office_challenges_by_recipient ON office_challenges (organisation, recipient);
 
 -- Spent proof-of-work stamp nonces, until their stamp expires.
 CREATE TABLE spent_stamps (
     nonce bytea PRIMARY KEY,
     expires_at bigint NOT NULL
 );
+CREATE INDEX spent_stamps_by_expiry ON spent_stamps (expires_at);
 
 -- Keys every relay sharing the database uses alike: the proof-of-work challenge key and the
 -- form-token key, so that what one relay issues another accepts. They only protect against
