@@ -278,9 +278,20 @@ impl Browser {
     /// Waits (up to a minute) for a downloaded file with this name and returns its bytes.
     pub async fn downloaded(&self, name: &str) -> Vec<u8> {
         let path = self.downloads.join(name);
+        // Complete once it has content and no partial download (`.crdownload`) is left
+        // beside it: a busy machine may show the file before Chromium has written it.
+        let in_progress = |folder: &Path| {
+            std::fs::read_dir(folder).is_ok_and(|entries| {
+                entries
+                    .flatten()
+                    .any(|entry| entry.file_name().to_string_lossy().ends_with(".crdownload"))
+            })
+        };
         for _ in 0..600 {
             if let Ok(bytes) = std::fs::read(&path) {
-                return bytes;
+                if !bytes.is_empty() && !in_progress(&self.downloads) {
+                    return bytes;
+                }
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
