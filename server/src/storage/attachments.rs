@@ -38,15 +38,7 @@ impl Store {
             }
             let reserved = record.reserve_attachment(author, &limits, declared)?;
             let day = day_number();
-            let attachment = AttachmentRecord {
-                mailbox,
-                author,
-                day,
-                size: 0,
-                chunks: 0,
-                complete: false,
-                reserved,
-            };
+            let attachment = AttachmentRecord::upload(mailbox, author, day, reserved);
             attachments.insert(id, encode(&attachment).as_slice())?;
             mailboxes.insert(mailbox, encode(&record).as_slice())?;
             Ok(reserved)

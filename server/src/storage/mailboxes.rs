@@ -41,20 +41,7 @@ impl Store {
                 spent_stamps.insert(spent.nonce, spent.expires_at)?;
             }
             let day = day_number();
-            let record = MailboxRecord {
-                organisation,
-                recipients,
-                created: day,
-                last_activity: day,
-                messages: 0,
-                attachments: 0,
-                office_attachments: 0,
-                reporter_bytes: 0,
-                office_bytes: 0,
-                hand_overs: Vec::new(),
-                case_records: 0,
-                case_record_numbers: Vec::new(),
-            };
+            let record = MailboxRecord::new(organisation, recipients, day);
             drop(mailboxes);
             append(
                 transaction,

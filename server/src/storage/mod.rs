@@ -160,6 +160,25 @@ pub(crate) struct MailboxRecord {
 }
 
 impl MailboxRecord {
+    /// A new mailbox of `organisation`, addressed to `recipients`, made on `day`, holding
+    /// nothing yet.
+    pub(crate) fn new(organisation: String, recipients: Vec<String>, day: u32) -> MailboxRecord {
+        MailboxRecord {
+            organisation,
+            recipients,
+            created: day,
+            last_activity: day,
+            messages: 0,
+            attachments: 0,
+            office_attachments: 0,
+            reporter_bytes: 0,
+            office_bytes: 0,
+            hand_overs: Vec::new(),
+            case_records: 0,
+            case_record_numbers: Vec::new(),
+        }
+    }
+
     /// Whether an office session for `scope` may see and write this mailbox.
     pub(crate) fn addressed_to(&self, scope: &RecipientScope) -> bool {
         self.organisation == scope.organisation && self.recipients.contains(&scope.recipient)
@@ -404,6 +423,27 @@ pub(crate) struct AttachmentRecord {
     /// Bytes of its author's quota held for it while it uploads (0 once complete).
     #[serde(default)]
     pub reserved: u64,
+}
+
+impl AttachmentRecord {
+    /// An upload `author` begins into `mailbox` on `day`, holding `reserved` bytes of its
+    /// quota until it completes.
+    pub(crate) fn upload(
+        mailbox: [u8; 32],
+        author: Author,
+        day: u32,
+        reserved: u64,
+    ) -> AttachmentRecord {
+        AttachmentRecord {
+            mailbox,
+            author,
+            day,
+            size: 0,
+            chunks: 0,
+            complete: false,
+            reserved,
+        }
+    }
 }
 
 /// What a challenge answer or session token grants.

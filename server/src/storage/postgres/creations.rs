@@ -122,20 +122,13 @@ async fn store(
         .iter()
         .map(|&index| {
             let creation = &batch[index];
-            let record = MailboxRecord {
-                organisation: creation.organisation.clone(),
-                recipients: creation.recipients.clone(),
-                created: day,
-                last_activity: day,
-                messages: 1,
-                attachments: 0,
-                office_attachments: 0,
-                reporter_bytes: creation.sealed.len() as u64,
-                office_bytes: 0,
-                hand_overs: Vec::new(),
-                case_records: 0,
-                case_record_numbers: Vec::new(),
-            };
+            let mut record = MailboxRecord::new(
+                creation.organisation.clone(),
+                creation.recipients.clone(),
+                day,
+            );
+            record.messages = 1;
+            record.reporter_bytes = creation.sealed.len() as u64;
             (index, record)
         })
         .collect();

@@ -1218,15 +1218,7 @@ impl PostgresStore {
         }
         let reserved = record.reserve_attachment(author, &limits, declared)?;
         let day = day_number();
-        let stored = AttachmentRecord {
-            mailbox,
-            author,
-            day,
-            size: 0,
-            chunks: 0,
-            complete: false,
-            reserved,
-        };
+        let stored = AttachmentRecord::upload(mailbox, author, day, reserved);
         let inserted = transaction
             .execute(
                 "INSERT INTO attachments (id, mailbox, complete, day, record) VALUES ($1, $2, false, $3, $4) ON CONFLICT (id) DO NOTHING",
