@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 mod attachment;
+mod growth;
 mod office_app;
 mod postgres;
 mod single;
@@ -82,6 +83,15 @@ struct Arguments {
     /// Its password file (default: `MELDPUNT_TEST_POSTGRES_PASSWORD_FILE`).
     #[arg(long)]
     postgres_password_file: Option<PathBuf>,
+    /// Instead of the load phases: durable submissions into an empty store, then into one
+    /// filled with this many reports first (outside the timed phase), with the size on disk
+    /// per stored report.
+    #[arg(long)]
+    prefill: Option<usize>,
+    /// Run only this load phase after the baseline: `durable` (2) or `single` (5); for
+    /// profiling one path.
+    #[arg(long)]
+    phase: Option<String>,
     /// Run as the bare baseline server on this address (used by the benchmark itself).
     #[arg(long, hide = true)]
     baseline_server: Option<SocketAddr>,
@@ -548,6 +558,18 @@ async fn main() {
         .await
     };
     drop(baseline_process);
+    if let Some(prefill) = arguments.prefill {
+        growth::run(
+            folder.path(),
+            &setup,
+            reports,
+            prefill,
+            arguments.concurrency,
+            arguments.seconds,
+        )
+        .await;
+        return;
+    }
     if let Some(backend) = &arguments.backend {
         assert_eq!(backend, "postgres", "--backend takes postgres");
         let variable = |name: &str| {
@@ -578,76 +600,67 @@ async fn main() {
         return;
     }
 
+    let only = arguments.phase.as_deref();
+    assert!(
+        matches!(only, None | Some("durable") | Some("single")),
+        "--phase takes durable or single"
+    );
+    let print_single = |raw_flush: &Load, single: &Load| {
+        println!("One reporter at a time (concurrency 1), against the disk's own floor:\n");
+        println!(
+            "| phase | requests/s | ratio to raw flush | p50 ms | p99 ms | requests | failures |"
+        );
+        println!("|---|---|---|---|---|---|---|");
+        line(
+            &format!("raw write of {report_size} bytes + fdatasync, same disk"),
+            raw_flush,
+            None,
+        );
+        line(
+            "durable report submission, concurrency 1",
+            single,
+            Some(raw_flush),
+        );
+    };
+    if only == Some("single") {
+        let (single, raw_flush) =
+            single_phase(folder.path(), &setup, &reports, arguments.seconds).await;
+        print_single(&raw_flush, &single);
+        return;
+    }
+
     // 2. and 3. Durable submissions, proof-of-work off and on.
     let mut results = Vec::new();
     let mut relay_memory = Vec::new();
     for proof_of_work in [false, true] {
-        let phase_folder = folder
-            .path()
-            .join(if proof_of_work { "pow" } else { "plain" });
-        std::fs::create_dir_all(&phase_folder).expect("folder");
-        let address = free_address();
-        let config = write_relay_files(
-            &phase_folder,
+        let (result, memory) = durable_phase(
+            folder.path(),
             &setup,
-            address,
+            &reports,
             proof_of_work,
             arguments.difficulty,
-        );
-        let relay = start_relay(&config);
-        let url = format!("http://{address}");
-        wait_ready(&client, &format!("{url}/api/v1/ready")).await;
-        eprintln!(
-            "phase {}: durable submissions, proof-of-work {}…",
-            if proof_of_work { 3 } else { 2 },
-            if proof_of_work { "on" } else { "off" }
-        );
-        let result = {
-            let relay = relay_client(&url);
-            let reports = Arc::clone(&reports);
-            load(
-                arguments.concurrency,
-                arguments.seconds,
-                move |worker, sequence| {
-                    let relay = relay.clone();
-                    let body = reports[(worker * 31 + sequence) % reports.len()].clone();
-                    async move { submit(&relay, body, proof_of_work).await }
-                },
-            )
-            .await
-        };
-        relay_memory.push(relay.peak_memory_kib());
+            arguments.concurrency,
+            arguments.seconds,
+        )
+        .await;
         results.push(result);
-        drop(relay);
+        relay_memory.push(memory);
+        if only == Some("durable") {
+            println!("| phase | requests/s | ratio to baseline | p50 ms | p99 ms | requests | failures |");
+            println!("|---|---|---|---|---|---|---|");
+            line("bare axum POST route (baseline)", &baseline, None);
+            line(
+                "durable report submission, proof-of-work off",
+                &results[0],
+                Some(&baseline),
+            );
+            return;
+        }
     }
 
     // 5. One reporter at a time, and the disk's own floor.
-    let single_folder = folder.path().join("single");
-    std::fs::create_dir_all(&single_folder).expect("folder");
-    let address = free_address();
-    let config = write_relay_files(&single_folder, &setup, address, false, 0);
-    let relay = start_relay(&config);
-    let url = format!("http://{address}");
-    wait_ready(&client, &format!("{url}/api/v1/ready")).await;
-    eprintln!("phase 5: one reporter at a time, then the raw flush…");
-    let single = {
-        let relay = relay_client(&url);
-        let reports = Arc::clone(&reports);
-        load(1, arguments.seconds, move |_, sequence| {
-            let relay = relay.clone();
-            let body = reports[sequence % reports.len()].clone();
-            async move { submit(&relay, body, false).await }
-        })
-        .await
-    };
-    drop(relay);
-    let raw_flush = {
-        let folder = single_folder.clone();
-        let seconds = arguments.seconds;
-        tokio::task::spawn_blocking(move || single::raw_flush(&folder, report_size, seconds))
-            .await
-            .expect("raw flush")
-    };
+    let (single, raw_flush) =
+        single_phase(folder.path(), &setup, &reports, arguments.seconds).await;
 
     // 4. Office sync of waiting messages.
     let sync_folder = folder.path().join("sync");
@@ -697,19 +710,7 @@ async fn main() {
     );
     line(&format!("durable report submission, proof-of-work on (difficulty {}; includes fetching and solving a challenge)", arguments.difficulty), &results[1], Some(&baseline));
     println!();
-    println!("One reporter at a time (concurrency 1), against the disk's own floor:\n");
-    println!("| phase | requests/s | ratio to raw flush | p50 ms | p99 ms | requests | failures |");
-    println!("|---|---|---|---|---|---|---|");
-    line(
-        &format!("raw write of {report_size} bytes + fdatasync, same disk"),
-        &raw_flush,
-        None,
-    );
-    line(
-        "durable report submission, concurrency 1",
-        &single,
-        Some(&raw_flush),
-    );
+    print_single(&raw_flush, &single);
     println!();
     println!(
         "Office sync: {} waiting messages authenticated, listed, fetched and opened in {:.2} s ({:.0} messages/s); {} opened.",
@@ -724,4 +725,76 @@ async fn main() {
         relay_memory[1] as f64 / 1024.0,
         relay_memory[2] as f64 / 1024.0
     );
+}
+
+/// Phase 2 or 3: durable submissions into a new relay, proof-of-work off or on; returns the
+/// load and the relay's peak memory (KiB).
+async fn durable_phase(
+    folder: &Path,
+    setup: &Setup,
+    reports: &Arc<Vec<Vec<u8>>>,
+    proof_of_work: bool,
+    difficulty: u8,
+    concurrency: usize,
+    seconds: u64,
+) -> (Load, u64) {
+    let phase_folder = folder.join(if proof_of_work { "pow" } else { "plain" });
+    std::fs::create_dir_all(&phase_folder).expect("folder");
+    let address = free_address();
+    let config = write_relay_files(&phase_folder, setup, address, proof_of_work, difficulty);
+    let relay = start_relay(&config);
+    let url = format!("http://{address}");
+    wait_ready(&client(), &format!("{url}/api/v1/ready")).await;
+    eprintln!(
+        "phase {}: durable submissions, proof-of-work {}…",
+        if proof_of_work { 3 } else { 2 },
+        if proof_of_work { "on" } else { "off" }
+    );
+    let result = {
+        let relay = relay_client(&url);
+        let reports = Arc::clone(reports);
+        load(concurrency, seconds, move |worker, sequence| {
+            let relay = relay.clone();
+            let body = reports[(worker * 31 + sequence) % reports.len()].clone();
+            async move { submit(&relay, body, proof_of_work).await }
+        })
+        .await
+    };
+    (result, relay.peak_memory_kib())
+}
+
+/// Phase 5: one reporter at a time into a new relay, then the raw flush on the same disk;
+/// returns both loads.
+async fn single_phase(
+    folder: &Path,
+    setup: &Setup,
+    reports: &Arc<Vec<Vec<u8>>>,
+    seconds: u64,
+) -> (Load, Load) {
+    let single_folder = folder.join("single");
+    std::fs::create_dir_all(&single_folder).expect("folder");
+    let address = free_address();
+    let config = write_relay_files(&single_folder, setup, address, false, 0);
+    let relay = start_relay(&config);
+    let url = format!("http://{address}");
+    wait_ready(&client(), &format!("{url}/api/v1/ready")).await;
+    eprintln!("phase 5: one reporter at a time, then the raw flush…");
+    let report_size = reports[0].len();
+    let single = {
+        let relay = relay_client(&url);
+        let reports = Arc::clone(reports);
+        load(1, seconds, move |_, sequence| {
+            let relay = relay.clone();
+            let body = reports[sequence % reports.len()].clone();
+            async move { submit(&relay, body, false).await }
+        })
+        .await
+    };
+    drop(relay);
+    let raw_flush = tokio::task::spawn_blocking(move || {
+        single::raw_flush(&single_folder, report_size, seconds)
+    })
+    .await
+    .expect("raw flush");
+    (single, raw_flush)
 }

@@ -11,8 +11,8 @@ use super::writer::NumberCache;
 use super::StoreError;
 use super::{
     decode, encode, Author, MailboxLimits, MailboxRecord, MessageRecord, RecipientScope, Store,
-    COUNTERS, MAILBOXES, MAILBOX_MESSAGES, ORGANISATION_MESSAGES, RECIPIENT_MESSAGES,
-    SEALED_MESSAGES, SPENT_STAMPS, WALLS_PENDING,
+    COUNTERS, MAILBOXES, ORGANISATION_MESSAGES, RECIPIENT_MESSAGES, SEALED_MESSAGES, SPENT_STAMPS,
+    WALLS_PENDING,
 };
 use crate::clock::day_number;
 
@@ -120,17 +120,21 @@ impl Store {
     ) -> Result<Option<Vec<MessageRecord>>, StoreError> {
         self.read(move |transaction| {
             let mailboxes = transaction.open_table(MAILBOXES)?;
-            if mailboxes.get(mailbox)?.is_none() {
+            let Some(bytes) = mailboxes.get(mailbox)? else {
                 return Ok(None);
-            }
-            let index = transaction.open_table(MAILBOX_MESSAGES)?;
+            };
+            let record: MailboxRecord = decode(bytes.value())?;
+            let records = transaction.open_table(ORGANISATION_MESSAGES)?;
             let mut found = Vec::new();
-            for entry in index
-                .range((mailbox, after.saturating_add(1))..=(mailbox, u32::MAX))?
+            for number in record
+                .message_numbers
+                .iter()
+                .skip(after as usize)
                 .take(limit)
             {
-                let (_, record) = entry?;
-                found.push(decode(record.value())?);
+                if let Some(message) = records.get((record.organisation.as_str(), *number))? {
+                    found.push(decode(message.value())?);
+                }
             }
             Ok(Some(found))
         })
@@ -144,14 +148,17 @@ impl Store {
         position: u32,
     ) -> Result<Option<Vec<u8>>, StoreError> {
         self.read(move |transaction| {
-            let index = transaction.open_table(MAILBOX_MESSAGES)?;
-            let Some(record) = index.get((mailbox, position))? else {
+            let mailboxes = transaction.open_table(MAILBOXES)?;
+            let Some(bytes) = mailboxes.get(mailbox)? else {
                 return Ok(None);
             };
-            let record: MessageRecord = decode(record.value())?;
+            let record: MailboxRecord = decode(bytes.value())?;
+            let Some(number) = record.message_number(position) else {
+                return Ok(None);
+            };
             let bodies = transaction.open_table(SEALED_MESSAGES)?;
             Ok(bodies
-                .get((record.organisation.as_str(), record.number))?
+                .get((record.organisation.as_str(), number))?
                 .map(|bytes| bytes.value().to_vec()))
         })
         .await
@@ -259,13 +266,7 @@ impl Store {
             if new.is_empty() {
                 return Ok(record.recipients);
             }
-            let mut messages: Vec<MessageRecord> = Vec::new();
-            for entry in transaction
-                .open_table(MAILBOX_MESSAGES)?
-                .range((mailbox, 0)..=(mailbox, u32::MAX))?
-            {
-                messages.push(decode(entry?.1.value())?);
-            }
+            let mut messages: Vec<MessageRecord> = messages_of(transaction, &record)?;
             let mut numbers = numbers
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -399,17 +400,28 @@ fn index_for_recipients(
     Ok(())
 }
 
-/// Writes a message's record into both indexes that hold it.
+/// Writes a message's record, under its organisation's number.
 fn save_message(transaction: &WriteTransaction, message: &MessageRecord) -> Result<(), StoreError> {
-    let encoded = encode(message);
-    transaction
-        .open_table(MAILBOX_MESSAGES)?
-        .insert((message.mailbox, message.position), encoded.as_slice())?;
     transaction.open_table(ORGANISATION_MESSAGES)?.insert(
         (message.organisation.as_str(), message.number),
-        encoded.as_slice(),
+        encode(message).as_slice(),
     )?;
     Ok(())
+}
+
+/// The records of every message in the mailbox `record`, by position.
+pub(super) fn messages_of(
+    transaction: &WriteTransaction,
+    record: &MailboxRecord,
+) -> Result<Vec<MessageRecord>, StoreError> {
+    let records = transaction.open_table(ORGANISATION_MESSAGES)?;
+    let mut messages = Vec::with_capacity(record.message_numbers.len());
+    for number in &record.message_numbers {
+        if let Some(message) = records.get((record.organisation.as_str(), *number))? {
+            messages.push(decode(message.value())?);
+        }
+    }
+    Ok(messages)
 }
 
 /// Stores a message at the next position of its mailbox, the next number of its
@@ -437,6 +449,7 @@ fn append(
     drop(numbers);
     let day = day_number();
     record.messages += 1;
+    record.message_numbers.push(number);
     record.last_activity = day;
     let message = MessageRecord {
         number,

@@ -60,7 +60,11 @@ pub(super) fn upgrade(transaction: &WriteTransaction) -> Result<(), StoreError> 
         .map(|value| value.value());
     match format {
         Some(STORE_FORMAT) => return Ok(()),
-        Some(2) => return upgrade_to_walls(transaction),
+        Some(3) => return fold_mailbox_index(transaction),
+        Some(2) => {
+            upgrade_to_walls(transaction)?;
+            return fold_mailbox_index(transaction);
+        }
         Some(other) => {
             return Err(StoreError::Failed(format!(
                 "the store has format {other}; this relay reads format {STORE_FORMAT} and \
@@ -74,7 +78,7 @@ pub(super) fn upgrade(transaction: &WriteTransaction) -> Result<(), StoreError> 
     };
     if exists(FORMAT_1_BODIES.name())? {
         let old = transaction.open_table(FORMAT_1_BODIES)?;
-        let index = transaction.open_table(MAILBOX_MESSAGES)?;
+        let index = transaction.open_table(FORMAT_3_MAILBOX_MESSAGES)?;
         let mut bodies = transaction.open_table(SEALED_MESSAGES)?;
         let mut next_number = 1;
         for entry in index.iter()? {
@@ -104,7 +108,8 @@ pub(super) fn upgrade(transaction: &WriteTransaction) -> Result<(), StoreError> 
     // 1 again over this store; a table of that name with another type makes it refuse to
     // start instead.
     transaction.open_table(FORMAT_1_GUARD)?;
-    upgrade_to_walls(transaction)
+    upgrade_to_walls(transaction)?;
+    fold_mailbox_index(transaction)
 }
 
 /// Format 3 addresses each mailbox to the recipients the reporter chose, and numbers each
@@ -113,9 +118,50 @@ pub(super) fn upgrade(transaction: &WriteTransaction) -> Result<(), StoreError> 
 /// starts there too ([`Store::address_earlier_mailboxes`]); until then no office session
 /// sees them.
 fn upgrade_to_walls(transaction: &WriteTransaction) -> Result<(), StoreError> {
-    let mut counters = transaction.open_table(COUNTERS)?;
-    counters.insert(WALLS_PENDING, 1)?;
-    counters.insert("store_format", STORE_FORMAT)?;
+    transaction.open_table(COUNTERS)?.insert(WALLS_PENDING, 1)?;
+    Ok(())
+}
+
+/// Format 4 lists each mailbox's messages in its own record instead of a second copy of every
+/// message's record keyed by mailbox: the numbers are read off that table, by position, into
+/// the mailbox records, and the table is deleted. A mailbox whose positions are not 1, 2, …
+/// without a gap is a corrupt store, and refused.
+fn fold_mailbox_index(transaction: &WriteTransaction) -> Result<(), StoreError> {
+    let exists = transaction
+        .list_tables()?
+        .any(|table| table.name() == FORMAT_3_MAILBOX_MESSAGES.name());
+    if exists {
+        let mut numbers: std::collections::HashMap<[u8; 32], Vec<u64>> = Default::default();
+        for entry in transaction.open_table(FORMAT_3_MAILBOX_MESSAGES)?.iter()? {
+            let (key, value) = entry?;
+            let (mailbox, position) = key.value();
+            let record: MessageRecord = decode(value.value())?;
+            let listed = numbers.entry(mailbox).or_default();
+            if position as usize != listed.len() + 1 {
+                return Err(StoreError::Failed(format!(
+                    "corrupt store: a mailbox's message at position {position} follows {} others",
+                    listed.len()
+                )));
+            }
+            listed.push(record.number);
+        }
+        let mut mailboxes = transaction.open_table(MAILBOXES)?;
+        let mut updated = Vec::new();
+        for entry in mailboxes.iter()? {
+            let (id, bytes) = entry?;
+            let mut record: MailboxRecord = decode(bytes.value())?;
+            record.message_numbers = numbers.remove(&id.value()).unwrap_or_default();
+            updated.push((id.value(), record));
+        }
+        for (id, record) in updated {
+            mailboxes.insert(id, encode(&record).as_slice())?;
+        }
+        drop(mailboxes);
+        transaction.delete_table(FORMAT_3_MAILBOX_MESSAGES)?;
+    }
+    transaction
+        .open_table(COUNTERS)?
+        .insert("store_format", STORE_FORMAT)?;
     Ok(())
 }
 
@@ -123,7 +169,7 @@ fn upgrade_to_walls(transaction: &WriteTransaction) -> Result<(), StoreError> {
 /// the byte quota applies to mailboxes from before the upgrade too.
 fn count_stored_bytes(transaction: &WriteTransaction) -> Result<(), StoreError> {
     let mut used: std::collections::HashMap<([u8; 32], Author), u64> = Default::default();
-    for entry in transaction.open_table(MAILBOX_MESSAGES)?.iter()? {
+    for entry in transaction.open_table(FORMAT_3_MAILBOX_MESSAGES)?.iter()? {
         let record: MessageRecord = decode(entry?.1.value())?;
         *used.entry((record.mailbox, record.author)).or_default() += record.size;
     }
@@ -186,17 +232,7 @@ fn purge(transaction: &WriteTransaction, retention_days: u32) -> Result<PurgeCou
         let organisation = record.organisation.clone();
         counts.hand_overs += remove_hand_overs(transaction, &organisation, &record.hand_overs)?;
         counts.case_records += remove_case_records(transaction, mailbox, &record)?;
-        let mut messages = Vec::new();
-        {
-            let index = transaction.open_table(MAILBOX_MESSAGES)?;
-            for entry in index.range((mailbox, 0)..=(mailbox, u32::MAX))? {
-                let (_, record) = entry?;
-                messages.push(decode::<MessageRecord>(record.value())?);
-            }
-        }
-        transaction
-            .open_table(MAILBOX_MESSAGES)?
-            .retain_in((mailbox, 0)..=(mailbox, u32::MAX), |_, _| false)?;
+        let messages = super::mailboxes::messages_of(transaction, &record)?;
         let mut bodies = transaction.open_table(SEALED_MESSAGES)?;
         let mut by_organisation = transaction.open_table(ORGANISATION_MESSAGES)?;
         let mut by_recipient = transaction.open_table(RECIPIENT_MESSAGES)?;
@@ -252,7 +288,6 @@ fn backup(database: &Database, target: &Path) -> Result<BackupCounts, StoreError
         messages: copy_table(&snapshot, &transaction, SEALED_MESSAGES)?,
         chunks: copy_table(&snapshot, &transaction, ATTACHMENT_CHUNKS)?,
     };
-    copy_table(&snapshot, &transaction, MAILBOX_MESSAGES)?;
     copy_table(&snapshot, &transaction, ORGANISATION_MESSAGES)?;
     copy_table(&snapshot, &transaction, RECIPIENT_MESSAGES)?;
     copy_table(&snapshot, &transaction, ATTACHMENTS)?;

@@ -11,6 +11,10 @@
 //! (never times of day), hashes of office session tokens, spent stamp nonces. This module
 //! must never store a token, an address or a plaintext.
 //!
+//! Per new report the writer touches four trees: the mailbox's (at its random id), and the
+//! organisation's messages, their sealed bodies and each recipient's index (all three at
+//! their ends); with proof-of-work, the spent stamps too.
+//!
 //! Here: the tables and their records. By job: `writer` (the group commit and the numbers
 //! each organisation gives its messages), `mailboxes` (mailboxes and messages),
 //! `attachments`, `sessions` (office sessions), `maintenance` (retention, backup, counts,
@@ -55,8 +59,12 @@ const SEALED_MESSAGES: TableDefinition<(&str, u64), &[u8]> =
 /// Store format 1 only: relay-wide message number → sealed bytes. Moved into
 /// [`SEALED_MESSAGES`] when a format 1 store is opened.
 const FORMAT_1_BODIES: TableDefinition<u64, &[u8]> = TableDefinition::new("message_bodies");
-/// (mailbox id, position in mailbox) → [`MessageRecord`] (JSON): the reporter's view.
-const MAILBOX_MESSAGES: TableDefinition<([u8; 32], u32), &[u8]> =
+/// Store formats 1 to 3 only: (mailbox id, position in mailbox) → [`MessageRecord`] (JSON),
+/// the reporter's view: a second copy of each record, at a random place in the tree (mailbox
+/// ids are random), written with every message. Format 4 keeps each mailbox's message
+/// numbers in its [`MailboxRecord`] instead; the table is folded into it and deleted when an
+/// older store is opened.
+const FORMAT_3_MAILBOX_MESSAGES: TableDefinition<([u8; 32], u32), &[u8]> =
     TableDefinition::new("mailbox_messages");
 /// (organisation, message number) → [`MessageRecord`] (JSON): the office's view. Numbers
 /// count per organisation, so nothing stored orders one organisation's messages against
@@ -103,8 +111,10 @@ const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 /// Where an organisation's numbering starts when it has no counter yet: 1, or above every
 /// number a format 1 store gave out.
 const FIRST_NUMBER: &str = "first_number";
-/// The layout this code reads and writes. 1: bodies by relay-wide number (migrated at open).
-const STORE_FORMAT: u64 = 3;
+/// The layout this code reads and writes. 1: bodies by relay-wide number; 2: by organisation
+/// number; 3: walls between recipients; 4: a mailbox's messages listed in its own record (each
+/// older format is brought to this one at open).
+const STORE_FORMAT: u64 = 4;
 /// Set (1) while a store upgraded to format 3 waits for the relay to address its earlier
 /// mailboxes and start its recipients' numbering (at start, from its directory:
 /// [`Store::address_earlier_mailboxes`]).
@@ -157,6 +167,11 @@ pub(crate) struct MailboxRecord {
     /// Its case records' numbers: (recipient, that recipient's record number).
     #[serde(default)]
     pub case_record_numbers: Vec<(String, u64)>,
+    /// The organisation's number of each of its messages, by position (the first message's
+    /// first): the reporter's view of the mailbox, kept here so that a new message writes
+    /// no index of its own at a random place in the store.
+    #[serde(default)]
+    pub message_numbers: Vec<u64>,
 }
 
 impl MailboxRecord {
@@ -176,7 +191,14 @@ impl MailboxRecord {
             hand_overs: Vec::new(),
             case_records: 0,
             case_record_numbers: Vec::new(),
+            message_numbers: Vec::new(),
         }
+    }
+
+    /// The organisation's number of the message at `position` (from 1).
+    pub(crate) fn message_number(&self, position: u32) -> Option<u64> {
+        let index = usize::try_from(position.checked_sub(1)?).ok()?;
+        self.message_numbers.get(index).copied()
     }
 
     /// Whether an office session for `scope` may see and write this mailbox.
@@ -574,7 +596,6 @@ impl Store {
             let transaction = database.begin_write()?;
             transaction.open_table(MAILBOXES)?;
             transaction.open_table(SEALED_MESSAGES)?;
-            transaction.open_table(MAILBOX_MESSAGES)?;
             transaction.open_table(ORGANISATION_MESSAGES)?;
             transaction.open_table(RECIPIENT_MESSAGES)?;
             transaction.open_table(ATTACHMENTS)?;

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use redb::{Database, ReadableTable, WriteTransaction};
+use redb::{Database, ReadableDatabase, ReadableTable, TableHandle, WriteTransaction};
 
 use super::*;
 use crate::clock::{day_number, unix_seconds};
@@ -470,7 +470,7 @@ fn write_format_1_message(
         .insert(number, format!("body {number}").as_bytes())
         .unwrap();
     transaction
-        .open_table(MAILBOX_MESSAGES)
+        .open_table(FORMAT_3_MAILBOX_MESSAGES)
         .unwrap()
         .insert((mailbox, 1), encode(&record).as_slice())
         .unwrap();
@@ -1173,4 +1173,188 @@ async fn a_hand_over_for_a_process_guide_reaches_the_guide_only_once_the_case_is
     assert!(store.hand_over(office("demo"), 1).await.unwrap().is_none());
     // The earlier message is listed to the guide in its own numbering.
     assert_eq!(store.list_recipient(guide, 0, 10).await.unwrap().len(), 1);
+}
+
+/// Writes what a format 3 relay wrote for a mailbox of `demo` addressed to
+/// [`recipients`] holding `bodies` (numbered from `first` by the organisation and by its
+/// recipient alike); `positions` are the positions it filed them under.
+fn write_format_3_mailbox(
+    path: &Path,
+    mailbox: [u8; 32],
+    first: u64,
+    bodies: &[&[u8]],
+    positions: &[u32],
+) {
+    let database = Database::create(path).unwrap();
+    let transaction = database.begin_write().unwrap();
+    let day = day_number();
+    let mut record = MailboxRecord::new("demo".into(), recipients(), day);
+    record.messages = bodies.len() as u32;
+    // Format 3 mailbox records had no list of their messages.
+    let mut mailbox_json: serde_json::Value = serde_json::to_value(&record).unwrap();
+    mailbox_json
+        .as_object_mut()
+        .unwrap()
+        .remove("message_numbers");
+    transaction
+        .open_table(MAILBOXES)
+        .unwrap()
+        .insert(
+            mailbox,
+            serde_json::to_vec(&mailbox_json).unwrap().as_slice(),
+        )
+        .unwrap();
+    for ((index, body), position) in bodies.iter().enumerate().zip(positions) {
+        let number = first + index as u64;
+        let message = MessageRecord {
+            number,
+            mailbox,
+            position: *position,
+            organisation: "demo".into(),
+            author: Author::Reporter,
+            day,
+            size: body.len() as u64,
+            fetched: false,
+            recipient_numbers: recipients().into_iter().map(|r| (r, number)).collect(),
+        };
+        transaction
+            .open_table(FORMAT_3_MAILBOX_MESSAGES)
+            .unwrap()
+            .insert((mailbox, *position), encode(&message).as_slice())
+            .unwrap();
+        transaction
+            .open_table(ORGANISATION_MESSAGES)
+            .unwrap()
+            .insert(("demo", number), encode(&message).as_slice())
+            .unwrap();
+        transaction
+            .open_table(SEALED_MESSAGES)
+            .unwrap()
+            .insert(("demo", number), *body)
+            .unwrap();
+        for recipient in recipients() {
+            transaction
+                .open_table(RECIPIENT_MESSAGES)
+                .unwrap()
+                .insert(("demo", recipient.as_str(), number), (number, false))
+                .unwrap();
+        }
+    }
+    let mut counters = transaction.open_table(COUNTERS).unwrap();
+    counters.insert("store_format", 3).unwrap();
+    let next = first + bodies.len() as u64;
+    counters.insert("next_message/demo", next).unwrap();
+    for recipient in recipients() {
+        counters
+            .insert(format!("next_message/demo/{recipient}").as_str(), next)
+            .unwrap();
+    }
+    drop(counters);
+    transaction.open_table(FORMAT_1_GUARD).unwrap();
+    transaction.commit().unwrap();
+}
+
+#[tokio::test]
+async fn a_format_3_store_keeps_each_mailbox_in_order_without_its_second_index() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("format-3.redb");
+    let mailbox = [3u8; 32];
+    write_format_3_mailbox(&path, mailbox, 40, &[b"report", b"reply"], &[1, 2]);
+    let store = Store::open(&path).unwrap();
+    let listed = store.list_mailbox(mailbox, 0, 10).await.unwrap().unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .map(|m| (m.position, m.number))
+            .collect::<Vec<_>>(),
+        [(1, 40), (2, 41)]
+    );
+    assert_eq!(
+        store.mailbox_message(mailbox, 2).await.unwrap().unwrap(),
+        b"reply"
+    );
+    assert_eq!(store.mailbox_message(mailbox, 3).await.unwrap(), None);
+    let (position, number) = store
+        .append_message(
+            mailbox,
+            Author::Reporter,
+            None,
+            b"more".to_vec(),
+            limits(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!((position, number), (3, 42));
+    assert_eq!(
+        store.mailbox_message(mailbox, 3).await.unwrap().unwrap(),
+        b"more"
+    );
+    assert_eq!(
+        store
+            .list_recipient(office("demo"), 0, 10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|(number, _)| *number)
+            .collect::<Vec<_>>(),
+        [40, 41, 42]
+    );
+    // Retention finds the mailbox's messages through its record, and leaves nothing of them.
+    age_by_a_year_and_a_day(&store, mailbox).await;
+    let purged = store.purge(365).await.unwrap();
+    assert_eq!((purged.mailboxes, purged.messages), (1, 3));
+    drop(store);
+    let database = (0..500)
+        .find_map(|_| {
+            Database::open(&path).ok().or_else(|| {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                None
+            })
+        })
+        .expect("the store stayed locked");
+    let transaction = database.begin_read().unwrap();
+    assert!(transaction
+        .list_tables()
+        .unwrap()
+        .all(|table| table.name() != FORMAT_3_MAILBOX_MESSAGES.name()));
+    assert_eq!(
+        transaction
+            .open_table(COUNTERS)
+            .unwrap()
+            .get("store_format")
+            .unwrap()
+            .unwrap()
+            .value(),
+        STORE_FORMAT
+    );
+    assert!(transaction
+        .open_table(SEALED_MESSAGES)
+        .unwrap()
+        .iter()
+        .unwrap()
+        .next()
+        .is_none());
+}
+
+#[tokio::test]
+async fn a_format_3_store_with_a_gap_in_a_mailbox_is_refused_and_left_as_it_was() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("gap.redb");
+    write_format_3_mailbox(&path, [4; 32], 1, &[b"one", b"three"], &[1, 3]);
+    let Err(StoreError::Failed(refusal)) = Store::open(&path) else {
+        panic!("a gap must be refused");
+    };
+    assert!(refusal.contains("corrupt store"), "{refusal}");
+    let database = Database::open(&path).unwrap();
+    let transaction = database.begin_read().unwrap();
+    assert_eq!(
+        transaction
+            .open_table(COUNTERS)
+            .unwrap()
+            .get("store_format")
+            .unwrap()
+            .unwrap()
+            .value(),
+        3
+    );
 }
