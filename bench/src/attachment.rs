@@ -70,14 +70,15 @@ fn raw_age_rate(length: u64) -> f64 {
     length as f64 / started.elapsed().as_secs_f64()
 }
 
-/// Runs the benchmark; `relay_url` is a running relay, `relay_memory` reads its peak memory.
+/// Runs the benchmark; `relay_url` is a running relay, `relay_memory` reads a field of its
+/// `/proc/PID/status` in KiB.
 pub(crate) fn run(
     folder: &Path,
     relay_url: &str,
     directory_key: &str,
     office: &IdentityKey,
     mebibytes: u64,
-    relay_memory: impl Fn() -> u64,
+    relay_memory: impl Fn(&str) -> u64,
 ) {
     let length = mebibytes << 20;
     let cli = std::env::current_exe()
@@ -115,7 +116,8 @@ pub(crate) fn run(
             .env("MELDPUNT_HOME", &home),
     );
     assert!(uploaded, "the report with its attachment failed");
-    let relay_after_upload = relay_memory();
+    let relay_after_upload = relay_memory("VmHWM");
+    let stored_bytes = crate::growth::disk_bytes(&folder.join("data"));
 
     let identity_file = folder.join("office.key");
     std::fs::write(
@@ -166,7 +168,11 @@ pub(crate) fn run(
         exported_length, length,
         "the exported attachment differs in size"
     );
-    let relay_after_download = relay_memory();
+    let relay_after_download = relay_memory("VmHWM");
+    let relay_now: Vec<(&str, u64)> = ["VmRSS", "RssAnon", "RssFile"]
+        .into_iter()
+        .map(|field| (field, relay_memory(field)))
+        .collect();
 
     let rate = |time: Duration| length as f64 / time.as_secs_f64() / 1e6;
     println!("\n## Attachment of {mebibytes} MiB through the CLI and the relay\n");
@@ -192,5 +198,19 @@ pub(crate) fn run(
         rate(download_time) * 1e6 / raw,
         download_memory as f64 / 1024.0,
         relay_after_download as f64 / 1024.0
+    );
+    println!(
+        "\nThe relay's store after the upload: {:.0} MiB on disk for {mebibytes} MiB attached ({:.2}×).",
+        stored_bytes as f64 / (1u64 << 20) as f64,
+        stored_bytes as f64 / length as f64
+    );
+    println!(
+        "The relay's memory after the download: peak (VmHWM) {:.1} MiB; now {}.",
+        relay_after_download as f64 / 1024.0,
+        relay_now
+            .iter()
+            .map(|(field, kib)| format!("{field} {:.1} MiB", *kib as f64 / 1024.0))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
 }

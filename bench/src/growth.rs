@@ -14,7 +14,7 @@ use crate::{Load, Setup};
 const FILL_CONCURRENCY: usize = 128;
 
 /// Bytes of every file under `folder`, as allocated on disk (holes not counted).
-fn disk_bytes(folder: &Path) -> u64 {
+pub(crate) fn disk_bytes(folder: &Path) -> u64 {
     use std::os::unix::fs::MetadataExt as _;
     let mut total = 0;
     if let Ok(entries) = std::fs::read_dir(folder) {

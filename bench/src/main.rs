@@ -116,16 +116,29 @@ impl Process {
     fn peak_memory_kib(&self) -> u64 {
         peak_memory_kib(self.0.id())
     }
+
+    fn memory_kib(&self, field: &str) -> u64 {
+        memory_kib(self.0.id(), field)
+    }
 }
 
 /// A running process's peak resident memory (VmHWM) in KiB, or 0 once it has gone.
 pub(crate) fn peak_memory_kib(pid: u32) -> u64 {
+    memory_kib(pid, "VmHWM")
+}
+
+/// A field of a running process's `/proc/PID/status` in KiB (`VmHWM`, `VmRSS`, `RssAnon`,
+/// `RssFile`…), or 0 once it has gone.
+pub(crate) fn memory_kib(pid: u32, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|status| {
             status
                 .lines()
-                .find(|line| line.starts_with("VmHWM:"))
+                .find(|line| {
+                    line.strip_prefix(field)
+                        .is_some_and(|rest| rest.starts_with(':'))
+                })
                 .and_then(|line| line.split_whitespace().nth(1))
                 .and_then(|value| value.parse().ok())
         })
@@ -504,8 +517,8 @@ async fn main() {
         let office = IdentityKey::parse(&setup.office.to_secret_string()).expect("identity");
         let work = folder.path().to_owned();
         tokio::task::spawn_blocking(move || {
-            attachment::run(&work, &url, &key, &office, mebibytes, || {
-                relay.peak_memory_kib()
+            attachment::run(&work, &url, &key, &office, mebibytes, |field| {
+                relay.memory_kib(field)
             });
         })
         .await

@@ -11,8 +11,8 @@ use super::writer::NumberCache;
 use super::StoreError;
 use super::{
     decode, encode, Author, MailboxLimits, MailboxRecord, MessageRecord, RecipientScope, Store,
-    COUNTERS, MAILBOXES, ORGANISATION_MESSAGES, RECIPIENT_MESSAGES, SEALED_MESSAGES, SPENT_STAMPS,
-    WALLS_PENDING,
+    COUNTERS, FRAGMENT_LENGTH, MAILBOXES, ORGANISATION_MESSAGES, RECIPIENT_MESSAGES,
+    SEALED_FRAGMENTS, SPENT_STAMPS, WALLS_PENDING,
 };
 use crate::clock::day_number;
 
@@ -156,10 +156,8 @@ impl Store {
             let Some(number) = record.message_number(position) else {
                 return Ok(None);
             };
-            let bodies = transaction.open_table(SEALED_MESSAGES)?;
-            Ok(bodies
-                .get((record.organisation.as_str(), number))?
-                .map(|bytes| bytes.value().to_vec()))
+            let bodies = transaction.open_table(SEALED_FRAGMENTS)?;
+            read_body(&bodies, &record.organisation, number)
         })
         .await
     }
@@ -209,10 +207,8 @@ impl Store {
             let Some((number, _)) = index.get(key)?.map(|value| value.value()) else {
                 return Ok(None);
             };
-            let bodies = transaction.open_table(SEALED_MESSAGES)?;
-            Ok(bodies
-                .get((scope.organisation.as_str(), number))?
-                .map(|bytes| bytes.value().to_vec()))
+            let bodies = transaction.open_table(SEALED_FRAGMENTS)?;
+            read_body(&bodies, &scope.organisation, number)
         })
         .await
     }
@@ -462,13 +458,59 @@ fn append(
         fetched: false,
         recipient_numbers,
     };
-    transaction
-        .open_table(SEALED_MESSAGES)?
-        .insert((record.organisation.as_str(), number), sealed)?;
+    write_body(
+        &mut transaction.open_table(SEALED_FRAGMENTS)?,
+        &record.organisation,
+        number,
+        sealed,
+    )?;
     save_message(transaction, &message)?;
     index_for_recipients(transaction, &message, &record.recipients)?;
     transaction
         .open_table(MAILBOXES)?
         .insert(mailbox, encode(&record).as_slice())?;
     Ok(message)
+}
+
+/// Stores the sealed bytes of `organisation`'s message `number`, in fragments.
+pub(super) fn write_body(
+    bodies: &mut redb::Table<(&str, u64, u32), &[u8]>,
+    organisation: &str,
+    number: u64,
+    sealed: &[u8],
+) -> Result<(), StoreError> {
+    for (index, fragment) in sealed.chunks(FRAGMENT_LENGTH).enumerate() {
+        let index = u32::try_from(index)
+            .map_err(|_| StoreError::Failed("a message of more than 2^32 fragments".into()))?;
+        bodies.insert((organisation, number, index), fragment)?;
+    }
+    Ok(())
+}
+
+/// The sealed bytes of `organisation`'s message `number`, put together from its fragments.
+pub(super) fn read_body(
+    bodies: &impl ReadableTable<(&'static str, u64, u32), &'static [u8]>,
+    organisation: &str,
+    number: u64,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    let mut body: Option<Vec<u8>> = None;
+    for entry in bodies.range((organisation, number, 0)..=(organisation, number, u32::MAX))? {
+        let (_, fragment) = entry?;
+        body.get_or_insert_with(|| Vec::with_capacity(4 * FRAGMENT_LENGTH * 2))
+            .extend_from_slice(fragment.value());
+    }
+    Ok(body)
+}
+
+/// Removes the sealed bytes of `organisation`'s message `number`.
+pub(super) fn remove_body(
+    bodies: &mut redb::Table<(&str, u64, u32), &[u8]>,
+    organisation: &str,
+    number: u64,
+) -> Result<(), StoreError> {
+    bodies.retain_in(
+        (organisation, number, 0)..=(organisation, number, u32::MAX),
+        |_, _| false,
+    )?;
+    Ok(())
 }

@@ -38,7 +38,7 @@ impl Store {
         self.read(|transaction| {
             Ok(StoreCounts {
                 mailboxes: transaction.open_table(MAILBOXES)?.len()?,
-                messages: transaction.open_table(SEALED_MESSAGES)?.len()?,
+                messages: transaction.open_table(ORGANISATION_MESSAGES)?.len()?,
                 attachments: transaction.open_table(ATTACHMENTS)?.len()?,
             })
         })
@@ -79,7 +79,7 @@ pub(super) fn upgrade(transaction: &WriteTransaction) -> Result<(), StoreError> 
     if exists(FORMAT_1_BODIES.name())? {
         let old = transaction.open_table(FORMAT_1_BODIES)?;
         let index = transaction.open_table(FORMAT_3_MAILBOX_MESSAGES)?;
-        let mut bodies = transaction.open_table(SEALED_MESSAGES)?;
+        let mut bodies = transaction.open_table(FORMAT_3_SEALED_MESSAGES)?;
         let mut next_number = 1;
         for entry in index.iter()? {
             let record: MessageRecord = decode(entry?.1.value())?;
@@ -124,7 +124,8 @@ fn upgrade_to_walls(transaction: &WriteTransaction) -> Result<(), StoreError> {
 
 /// Format 4 lists each mailbox's messages in its own record instead of a second copy of every
 /// message's record keyed by mailbox: the numbers are read off that table, by position, into
-/// the mailbox records, and the table is deleted. A mailbox whose positions are not 1, 2, …
+/// the mailbox records, and the table is deleted. It keeps sealed messages in fragments that
+/// fill the tree's pages: each whole body is split, and the old table deleted. A mailbox whose positions are not 1, 2, …
 /// without a gap is a corrupt store, and refused.
 fn fold_mailbox_index(transaction: &WriteTransaction) -> Result<(), StoreError> {
     let exists = transaction
@@ -158,6 +159,20 @@ fn fold_mailbox_index(transaction: &WriteTransaction) -> Result<(), StoreError> 
         }
         drop(mailboxes);
         transaction.delete_table(FORMAT_3_MAILBOX_MESSAGES)?;
+    }
+    let whole_bodies = transaction
+        .list_tables()?
+        .any(|table| table.name() == FORMAT_3_SEALED_MESSAGES.name());
+    if whole_bodies {
+        let old = transaction.open_table(FORMAT_3_SEALED_MESSAGES)?;
+        let mut fragments = transaction.open_table(SEALED_FRAGMENTS)?;
+        for entry in old.iter()? {
+            let (key, body) = entry?;
+            let (organisation, number) = key.value();
+            super::mailboxes::write_body(&mut fragments, organisation, number, body.value())?;
+        }
+        drop((old, fragments));
+        transaction.delete_table(FORMAT_3_SEALED_MESSAGES)?;
     }
     transaction
         .open_table(COUNTERS)?
@@ -233,11 +248,11 @@ fn purge(transaction: &WriteTransaction, retention_days: u32) -> Result<PurgeCou
         counts.hand_overs += remove_hand_overs(transaction, &organisation, &record.hand_overs)?;
         counts.case_records += remove_case_records(transaction, mailbox, &record)?;
         let messages = super::mailboxes::messages_of(transaction, &record)?;
-        let mut bodies = transaction.open_table(SEALED_MESSAGES)?;
+        let mut bodies = transaction.open_table(SEALED_FRAGMENTS)?;
         let mut by_organisation = transaction.open_table(ORGANISATION_MESSAGES)?;
         let mut by_recipient = transaction.open_table(RECIPIENT_MESSAGES)?;
         for message in messages {
-            bodies.remove((organisation.as_str(), message.number))?;
+            super::mailboxes::remove_body(&mut bodies, &organisation, message.number)?;
             by_organisation.remove((organisation.as_str(), message.number))?;
             for (recipient, own) in &message.recipient_numbers {
                 by_recipient.remove((organisation.as_str(), recipient.as_str(), *own))?;
@@ -285,10 +300,10 @@ fn backup(database: &Database, target: &Path) -> Result<BackupCounts, StoreError
     let transaction = copy.begin_write()?;
     let counts = BackupCounts {
         mailboxes: copy_table(&snapshot, &transaction, MAILBOXES)?,
-        messages: copy_table(&snapshot, &transaction, SEALED_MESSAGES)?,
+        messages: copy_table(&snapshot, &transaction, ORGANISATION_MESSAGES)?,
         chunks: copy_table(&snapshot, &transaction, ATTACHMENT_CHUNKS)?,
     };
-    copy_table(&snapshot, &transaction, ORGANISATION_MESSAGES)?;
+    copy_table(&snapshot, &transaction, SEALED_FRAGMENTS)?;
     copy_table(&snapshot, &transaction, RECIPIENT_MESSAGES)?;
     copy_table(&snapshot, &transaction, ATTACHMENTS)?;
     copy_table(&snapshot, &transaction, HAND_OVERS)?;

@@ -12,8 +12,8 @@
 //! must never store a token, an address or a plaintext.
 //!
 //! Per new report the writer touches four trees: the mailbox's (at its random id), and the
-//! organisation's messages, their sealed bodies and each recipient's index (all three at
-//! their ends); with proof-of-work, the spent stamps too.
+//! organisation's messages, their sealed bodies (in page-filling fragments) and each
+//! recipient's index (all three at their ends); with proof-of-work, the spent stamps too.
 //!
 //! Here: the tables and their records. By job: `writer` (the group commit and the numbers
 //! each organisation gives its messages), `mailboxes` (mailboxes and messages),
@@ -51,13 +51,22 @@ use writer::{writer_loop, Job, Numbers};
 
 /// mailbox id → [`MailboxRecord`] (JSON).
 const MAILBOXES: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("mailboxes");
-/// (organisation, message number) → sealed bytes. Keyed like the office's view, so that new
-/// bodies go to the end of their organisation's range (a few places in the tree, rather than
-/// anywhere, as random mailbox ids would).
-const SEALED_MESSAGES: TableDefinition<(&str, u64), &[u8]> =
+/// (organisation, message number, fragment) → a piece of the message's sealed bytes, of
+/// [`FRAGMENT_LENGTH`] bytes but the last. A sealed report is a little over 4 KiB; whole,
+/// each took a B-tree page of its own rounded up to 8 KiB, half of it empty. In fragments they
+/// fill the leaves one after another. Keyed like the office's view, so that new bodies go to
+/// the end of their organisation's range (a few places in the tree, rather than anywhere, as
+/// random mailbox ids would).
+const SEALED_FRAGMENTS: TableDefinition<(&str, u64, u32), &[u8]> =
+    TableDefinition::new("sealed_message_fragments");
+/// Bytes of one fragment of a sealed message: four, with their keys, fill a 4 KiB page.
+const FRAGMENT_LENGTH: usize = 900;
+/// Store formats 2 and 3 only: (organisation, message number) → sealed bytes, whole. Split
+/// into [`SEALED_FRAGMENTS`] when such a store is opened.
+const FORMAT_3_SEALED_MESSAGES: TableDefinition<(&str, u64), &[u8]> =
     TableDefinition::new("sealed_messages");
 /// Store format 1 only: relay-wide message number → sealed bytes. Moved into
-/// [`SEALED_MESSAGES`] when a format 1 store is opened.
+/// [`FORMAT_3_SEALED_MESSAGES`] when a format 1 store is opened.
 const FORMAT_1_BODIES: TableDefinition<u64, &[u8]> = TableDefinition::new("message_bodies");
 /// Store formats 1 to 3 only: (mailbox id, position in mailbox) → [`MessageRecord`] (JSON),
 /// the reporter's view: a second copy of each record, at a random place in the tree (mailbox
@@ -120,8 +129,10 @@ const STORE_FORMAT: u64 = 4;
 /// [`Store::address_earlier_mailboxes`]).
 const WALLS_PENDING: &str = "walls_pending";
 
-/// Size of one stored attachment chunk.
-pub(crate) const CHUNK_LENGTH: usize = 256 * 1024;
+/// Size of one stored attachment chunk: 64 bytes short of 256 KiB, so that a chunk with its
+/// key and the leaf's header fits one 256 KiB page (a whole 256 KiB took a 512 KiB page,
+/// half of it empty: redb gives a leaf the next power of two).
+pub(crate) const CHUNK_LENGTH: usize = 256 * 1024 - 64;
 /// Most writes applied in one transaction.
 const MAXIMUM_BATCH: usize = 512;
 /// redb's page cache. The default (1 GiB) is far more than a relay on a small machine needs.
@@ -595,7 +606,7 @@ impl Store {
         {
             let transaction = database.begin_write()?;
             transaction.open_table(MAILBOXES)?;
-            transaction.open_table(SEALED_MESSAGES)?;
+            transaction.open_table(SEALED_FRAGMENTS)?;
             transaction.open_table(ORGANISATION_MESSAGES)?;
             transaction.open_table(RECIPIENT_MESSAGES)?;
             transaction.open_table(ATTACHMENTS)?;

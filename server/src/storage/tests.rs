@@ -1228,7 +1228,7 @@ fn write_format_3_mailbox(
             .insert(("demo", number), encode(&message).as_slice())
             .unwrap();
         transaction
-            .open_table(SEALED_MESSAGES)
+            .open_table(FORMAT_3_SEALED_MESSAGES)
             .unwrap()
             .insert(("demo", number), *body)
             .unwrap();
@@ -1259,7 +1259,9 @@ async fn a_format_3_store_keeps_each_mailbox_in_order_without_its_second_index()
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("format-3.redb");
     let mailbox = [3u8; 32];
-    write_format_3_mailbox(&path, mailbox, 40, &[b"report", b"reply"], &[1, 2]);
+    // Longer than a fragment: split when the store is opened.
+    let reply = vec![7u8; 2 * FRAGMENT_LENGTH + 17];
+    write_format_3_mailbox(&path, mailbox, 40, &[b"report", &reply], &[1, 2]);
     let store = Store::open(&path).unwrap();
     let listed = store.list_mailbox(mailbox, 0, 10).await.unwrap().unwrap();
     assert_eq!(
@@ -1271,7 +1273,15 @@ async fn a_format_3_store_keeps_each_mailbox_in_order_without_its_second_index()
     );
     assert_eq!(
         store.mailbox_message(mailbox, 2).await.unwrap().unwrap(),
-        b"reply"
+        reply
+    );
+    assert_eq!(
+        store
+            .recipient_message(office("demo"), 41)
+            .await
+            .unwrap()
+            .unwrap(),
+        reply
     );
     assert_eq!(store.mailbox_message(mailbox, 3).await.unwrap(), None);
     let (position, number) = store
@@ -1313,10 +1323,10 @@ async fn a_format_3_store_keeps_each_mailbox_in_order_without_its_second_index()
         })
         .expect("the store stayed locked");
     let transaction = database.begin_read().unwrap();
-    assert!(transaction
-        .list_tables()
-        .unwrap()
-        .all(|table| table.name() != FORMAT_3_MAILBOX_MESSAGES.name()));
+    assert!(transaction.list_tables().unwrap().all(|table| {
+        table.name() != FORMAT_3_MAILBOX_MESSAGES.name()
+            && table.name() != FORMAT_3_SEALED_MESSAGES.name()
+    }));
     assert_eq!(
         transaction
             .open_table(COUNTERS)
@@ -1328,7 +1338,7 @@ async fn a_format_3_store_keeps_each_mailbox_in_order_without_its_second_index()
         STORE_FORMAT
     );
     assert!(transaction
-        .open_table(SEALED_MESSAGES)
+        .open_table(SEALED_FRAGMENTS)
         .unwrap()
         .iter()
         .unwrap()
@@ -1357,4 +1367,45 @@ async fn a_format_3_store_with_a_gap_in_a_mailbox_is_refused_and_left_as_it_was(
             .value(),
         3
     );
+}
+
+#[tokio::test]
+async fn sealed_messages_of_every_length_come_back_whole_from_their_fragments() {
+    let (_directory, store) = store();
+    let lengths = [
+        1,
+        FRAGMENT_LENGTH - 1,
+        FRAGMENT_LENGTH,
+        FRAGMENT_LENGTH + 1,
+        2 * FRAGMENT_LENGTH,
+        4433,
+        70_001,
+    ];
+    let mut numbers = Vec::new();
+    for (index, length) in lengths.iter().enumerate() {
+        let body: Vec<u8> = (0..*length)
+            .map(|byte| (byte % 251) as u8 ^ index as u8)
+            .collect();
+        let mailbox = [index as u8 + 1; 32];
+        let number = store
+            .create_mailbox(mailbox, "demo".into(), recipients(), body.clone(), None)
+            .await
+            .unwrap();
+        numbers.push((mailbox, number, body));
+    }
+    // Neighbours' fragments stay apart, through both views.
+    for (mailbox, number, body) in &numbers {
+        assert_eq!(
+            store.mailbox_message(*mailbox, 1).await.unwrap().as_ref(),
+            Some(body)
+        );
+        assert_eq!(
+            store
+                .recipient_message(office("demo"), *number)
+                .await
+                .unwrap()
+                .as_ref(),
+            Some(body)
+        );
+    }
 }
