@@ -135,8 +135,12 @@ const WALLS_PENDING: &str = "walls_pending";
 pub(crate) const CHUNK_LENGTH: usize = 256 * 1024 - 64;
 /// Most writes applied in one transaction.
 const MAXIMUM_BATCH: usize = 512;
-/// redb's page cache. The default (1 GiB) is far more than a relay on a small machine needs.
-const CACHE_BYTES: usize = 64 << 20;
+/// redb's page cache (read cache, and half of it for pages of non-durable commits). The
+/// default (1 GiB) is far more than a relay on a small machine needs; the writes' hot pages
+/// (each tree's right-most path, the mailboxes' branches) fit in far less, and the kernel's
+/// page cache serves the rest. At 64 MiB, serving one large attachment filled it with its
+/// chunks, and the relay grew to 130 MiB.
+const CACHE_BYTES: usize = 16 << 20;
 
 /// Who wrote a message: the protocol's own type, stored as `reporter` or `office`.
 pub(crate) use meldpunt_crypto::Author;
