@@ -3,6 +3,7 @@
 
 use redb::{ReadableTable, WriteTransaction};
 
+use super::writer::Durability;
 use super::StoreError;
 use super::{
     decode, encode, AttachmentRecord, Author, MailboxLimits, MailboxRecord, RecipientScope, Store,
@@ -61,7 +62,7 @@ impl Store {
                     .insert((id, index), bytes.as_slice())?;
                 Ok(())
             },
-            false,
+            Durability::Later,
         )
         .await
     }

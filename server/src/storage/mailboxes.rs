@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use redb::{ReadableTable, WriteTransaction};
 
-use super::writer::NumberCache;
+use super::writer::{counter_name, recipient_counter, Durability, NumberCache};
 use super::StoreError;
 use super::{
     decode, encode, Author, MailboxLimits, MailboxRecord, MessageRecord, RecipientScope, Store,
@@ -28,32 +28,37 @@ impl Store {
         spent_stamp: Option<meldpunt_crypto::SpentStamp>,
     ) -> Result<u64, StoreError> {
         let numbers = Arc::clone(&self.numbers);
-        self.write(move |transaction| {
-            let mailboxes = transaction.open_table(MAILBOXES)?;
-            if mailboxes.get(mailbox)?.is_some() {
-                return Err(StoreError::MailboxExists);
-            }
-            if let Some(spent) = spent_stamp {
-                let mut spent_stamps = transaction.open_table(SPENT_STAMPS)?;
-                if spent_stamps.get(spent.nonce)?.is_some() {
-                    return Err(StoreError::StampSpent);
+        self.submit_journaled(
+            move |transaction| {
+                if transaction.open_table(MAILBOXES)?.get(mailbox)?.is_some() {
+                    return Err(StoreError::MailboxExists);
                 }
-                spent_stamps.insert(spent.nonce, spent.expires_at)?;
-            }
-            let day = day_number();
-            let record = MailboxRecord::new(organisation, recipients, day);
-            drop(mailboxes);
-            append(
-                transaction,
-                &numbers,
-                mailbox,
-                record,
-                Author::Reporter,
-                &sealed,
-                u64::MAX,
-            )
-            .map(|message| message.number)
-        })
+                if let Some(spent) = &spent_stamp {
+                    if transaction
+                        .open_table(SPENT_STAMPS)?
+                        .get(spent.nonce)?
+                        .is_some()
+                    {
+                        return Err(StoreError::StampSpent);
+                    }
+                }
+                let day = day_number();
+                let record = MailboxRecord::new(organisation, recipients, day);
+                let (number, recipient_numbers) = take_numbers(transaction, &numbers, &record)?;
+                let creation = Creation {
+                    mailbox,
+                    organisation: record.organisation,
+                    recipients: recipient_numbers.into_iter().collect(),
+                    number,
+                    day,
+                    spent_stamp: spent_stamp.map(|spent| (spent.nonce, spent.expires_at)),
+                    sealed,
+                };
+                store_creation(transaction, &creation)?;
+                Ok((number, Some(creation.encode())))
+            },
+            Durability::Journaled,
+        )
         .await
     }
 
@@ -427,12 +432,29 @@ fn append(
     transaction: &WriteTransaction,
     numbers: &Mutex<NumberCache>,
     mailbox: [u8; 32],
-    mut record: MailboxRecord,
+    record: MailboxRecord,
     author: Author,
     sealed: &[u8],
     quota: u64,
 ) -> Result<MessageRecord, StoreError> {
-    record.take(author, sealed.len() as u64, quota)?;
+    // Refused before a number is taken.
+    record.clone().take(author, sealed.len() as u64, quota)?;
+    let (number, recipient_numbers) = take_numbers(transaction, numbers, &record)?;
+    let message = Numbered {
+        number,
+        recipient_numbers,
+        day: day_number(),
+    };
+    store_message(transaction, mailbox, record, author, sealed, quota, message)
+}
+
+/// The numbers a new message of the mailbox `record` takes: its organisation's next, and
+/// each of its recipients' next.
+fn take_numbers(
+    transaction: &WriteTransaction,
+    numbers: &Mutex<NumberCache>,
+    record: &MailboxRecord,
+) -> Result<(u64, std::collections::BTreeMap<String, u64>), StoreError> {
     let mut numbers = numbers
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -442,8 +464,33 @@ fn append(
         recipient_numbers.insert(recipient.clone(), own);
     }
     let number = numbers.take(transaction, &record.organisation)?;
-    drop(numbers);
-    let day = day_number();
+    Ok((number, recipient_numbers))
+}
+
+/// A message's numbers and day, given before it is stored.
+struct Numbered {
+    number: u64,
+    recipient_numbers: std::collections::BTreeMap<String, u64>,
+    day: u32,
+}
+
+/// Stores a numbered message at the next position of its mailbox; refuses (changing nothing)
+/// if it passes `author`'s byte quota.
+fn store_message(
+    transaction: &WriteTransaction,
+    mailbox: [u8; 32],
+    mut record: MailboxRecord,
+    author: Author,
+    sealed: &[u8],
+    quota: u64,
+    numbered: Numbered,
+) -> Result<MessageRecord, StoreError> {
+    let Numbered {
+        number,
+        recipient_numbers,
+        day,
+    } = numbered;
+    record.take(author, sealed.len() as u64, quota)?;
     record.messages += 1;
     record.message_numbers.push(number);
     record.last_activity = day;
@@ -512,5 +559,198 @@ pub(super) fn remove_body(
         (organisation, number, 0)..=(organisation, number, u32::MAX),
         |_, _| false,
     )?;
+    Ok(())
+}
+
+/// A new report as the journal keeps it: everything needed to store it again exactly as it
+/// was first stored (the numbers it was given, its day, the stamp it spent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Creation {
+    pub mailbox: [u8; 32],
+    pub organisation: String,
+    /// Each recipient it is addressed to, with its number in that recipient's numbering.
+    pub recipients: Vec<(String, u64)>,
+    /// Its organisation's number.
+    pub number: u64,
+    pub day: u32,
+    /// The spent stamp's nonce and expiry.
+    pub spent_stamp: Option<([u8; 16], u64)>,
+    pub sealed: Vec<u8>,
+}
+
+/// The layout of a journal entry's payload.
+const CREATION_VERSION: u8 = 1;
+
+impl Creation {
+    /// Its journal payload: a version byte, then the fields in order, each string and the
+    /// sealed bytes preceded by their length (little-endian).
+    pub(super) fn encode(&self) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(self.sealed.len() + 128);
+        bytes.push(CREATION_VERSION);
+        bytes.extend_from_slice(&self.mailbox);
+        bytes.extend_from_slice(&self.day.to_le_bytes());
+        bytes.extend_from_slice(&self.number.to_le_bytes());
+        match &self.spent_stamp {
+            Some((nonce, expires_at)) => {
+                bytes.push(1);
+                bytes.extend_from_slice(nonce);
+                bytes.extend_from_slice(&expires_at.to_le_bytes());
+            }
+            None => bytes.push(0),
+        }
+        put_text(&mut bytes, &self.organisation);
+        bytes.extend_from_slice(&(self.recipients.len() as u16).to_le_bytes());
+        for (recipient, number) in &self.recipients {
+            put_text(&mut bytes, recipient);
+            bytes.extend_from_slice(&number.to_le_bytes());
+        }
+        bytes.extend_from_slice(&(self.sealed.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(&self.sealed);
+        bytes
+    }
+
+    /// Reads a journal payload; refuses anything but exactly one whole creation.
+    pub(super) fn decode(bytes: &[u8]) -> Result<Creation, StoreError> {
+        let corrupt = || StoreError::Failed("corrupt journal entry".into());
+        let mut reader = Reader(bytes);
+        if reader.take(1).ok_or_else(corrupt)? != [CREATION_VERSION] {
+            return Err(corrupt());
+        }
+        let mailbox = reader.array::<32>().ok_or_else(corrupt)?;
+        let day = u32::from_le_bytes(reader.array().ok_or_else(corrupt)?);
+        let number = u64::from_le_bytes(reader.array().ok_or_else(corrupt)?);
+        let spent_stamp = match reader.take(1).ok_or_else(corrupt)? {
+            [0] => None,
+            [1] => Some((
+                reader.array::<16>().ok_or_else(corrupt)?,
+                u64::from_le_bytes(reader.array().ok_or_else(corrupt)?),
+            )),
+            _ => return Err(corrupt()),
+        };
+        let organisation = reader.text().ok_or_else(corrupt)?;
+        let count = u16::from_le_bytes(reader.array().ok_or_else(corrupt)?);
+        let mut recipients = Vec::with_capacity(usize::from(count));
+        for _ in 0..count {
+            let recipient = reader.text().ok_or_else(corrupt)?;
+            recipients.push((
+                recipient,
+                u64::from_le_bytes(reader.array().ok_or_else(corrupt)?),
+            ));
+        }
+        let length = u32::from_le_bytes(reader.array().ok_or_else(corrupt)?);
+        let sealed = reader.take(length as usize).ok_or_else(corrupt)?.to_vec();
+        if !reader.0.is_empty() {
+            return Err(corrupt());
+        }
+        Ok(Creation {
+            mailbox,
+            organisation,
+            recipients,
+            number,
+            day,
+            spent_stamp,
+            sealed,
+        })
+    }
+}
+
+fn put_text(bytes: &mut Vec<u8>, text: &str) {
+    bytes.extend_from_slice(&(text.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(text.as_bytes());
+}
+
+/// Reads a payload front to back.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, length: usize) -> Option<&'a [u8]> {
+        if self.0.len() < length {
+            return None;
+        }
+        let (taken, rest) = self.0.split_at(length);
+        self.0 = rest;
+        Some(taken)
+    }
+
+    fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        self.take(N)?.try_into().ok()
+    }
+
+    fn text(&mut self) -> Option<String> {
+        let length = u16::from_le_bytes(self.array()?);
+        String::from_utf8(self.take(usize::from(length))?.to_vec()).ok()
+    }
+}
+
+/// Stores a new report: its mailbox holding it as its first message, under the numbers it
+/// was given, and the stamp it spent.
+fn store_creation(transaction: &WriteTransaction, creation: &Creation) -> Result<(), StoreError> {
+    if let Some((nonce, expires_at)) = creation.spent_stamp {
+        transaction
+            .open_table(SPENT_STAMPS)?
+            .insert(nonce, expires_at)?;
+    }
+    let recipients = creation
+        .recipients
+        .iter()
+        .map(|(recipient, _)| recipient.clone())
+        .collect();
+    let record = MailboxRecord::new(creation.organisation.clone(), recipients, creation.day);
+    let numbered = Numbered {
+        number: creation.number,
+        recipient_numbers: creation.recipients.iter().cloned().collect(),
+        day: creation.day,
+    };
+    store_message(
+        transaction,
+        creation.mailbox,
+        record,
+        Author::Reporter,
+        &creation.sealed,
+        u64::MAX,
+        numbered,
+    )?;
+    Ok(())
+}
+
+/// Stores again the new reports the journal holds (payloads in order), as the store opens
+/// after a crash, and moves each counter they used past their numbers. A report stored
+/// already is left as it is.
+pub(super) fn store_journaled(
+    transaction: &WriteTransaction,
+    payloads: &[Vec<u8>],
+) -> Result<(), StoreError> {
+    for payload in payloads {
+        let creation = Creation::decode(payload)?;
+        if transaction
+            .open_table(MAILBOXES)?
+            .get(creation.mailbox)?
+            .is_some()
+        {
+            continue;
+        }
+        store_creation(transaction, &creation)?;
+        let mut counters = transaction.open_table(COUNTERS)?;
+        let mut move_past = |key: String, number: u64| -> Result<(), StoreError> {
+            let next = counters.get(key.as_str())?.map_or(0, |value| value.value());
+            if next <= number {
+                counters.insert(key.as_str(), number + 1)?;
+            }
+            Ok(())
+        };
+        move_past(counter_name(&creation.organisation), creation.number)?;
+        for (recipient, number) in &creation.recipients {
+            move_past(
+                counter_name(&recipient_counter(&creation.organisation, recipient)),
+                *number,
+            )?;
+        }
+    }
+    if !payloads.is_empty() {
+        tracing::info!(
+            "stored again {} new reports from the journal",
+            payloads.len()
+        );
+    }
     Ok(())
 }

@@ -23,15 +23,15 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use redb::{Database, TableDefinition};
+use redb::{Database, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc;
 
 mod attachments;
 mod backend;
 mod case_records;
 mod error;
 mod hand_overs;
+mod journal;
 mod mailboxes;
 mod maintenance;
 mod postgres;
@@ -48,6 +48,10 @@ pub(crate) use mailboxes::EarlierMailboxes;
 use maintenance::upgrade;
 pub(crate) use postgres::{PostgresStore, SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION};
 use writer::{writer_loop, Job, Numbers};
+
+/// The counter naming the journal generation that follows the last durable commit (see
+/// [`journal`]).
+const JOURNAL_GENERATION: &str = "journal_generation";
 
 /// mailbox id → [`MailboxRecord`] (JSON).
 const MAILBOXES: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("mailboxes");
@@ -528,7 +532,7 @@ fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, StoreError> {
 #[derive(Clone)]
 pub(crate) struct Store {
     database: Arc<Database>,
-    jobs: mpsc::UnboundedSender<Job>,
+    jobs: std::sync::mpsc::Sender<Job>,
     numbers: Numbers,
     /// Office challenges waiting for their answer: in memory (a single relay process reads
     /// this store; a restart forgets them, and offices ask again).
@@ -593,6 +597,15 @@ impl Store {
         path: &Path,
         directory: Option<&std::collections::BTreeMap<String, Vec<String>>>,
     ) -> Result<(Store, EarlierMailboxes), StoreError> {
+        Store::open_with(path, directory, writer::JournalPolicy::default())
+    }
+
+    /// Opens the store with `policy` for its journal's durable commits.
+    fn open_with(
+        path: &Path,
+        directory: Option<&std::collections::BTreeMap<String, Vec<String>>>,
+        policy: writer::JournalPolicy,
+    ) -> Result<(Store, EarlierMailboxes), StoreError> {
         // redb creates its file with the umask's mode: created first (and kept) 0600 here.
         match crate::files::create_private_file(path) {
             Ok(_) => {}
@@ -602,6 +615,7 @@ impl Store {
             Err(error) => return Err(error.into()),
         }
         let mut earlier = EarlierMailboxes::default();
+        let journal;
         let database = Arc::new(
             Database::builder()
                 .set_cache_size(CACHE_BYTES)
@@ -622,6 +636,17 @@ impl Store {
             transaction.open_table(CASE_RECORDS)?;
             transaction.open_table(CASE_RECORD_BODIES)?;
             upgrade(&transaction)?;
+            // New reports acknowledged through the journal since the last durable commit.
+            let generation = transaction
+                .open_table(COUNTERS)?
+                .get(JOURNAL_GENERATION)?
+                .map_or(0, |value| value.value());
+            let (opened, entries) = journal::Journal::open(&journal_path(path), generation)?;
+            mailboxes::store_journaled(&transaction, &entries)?;
+            transaction
+                .open_table(COUNTERS)?
+                .insert(JOURNAL_GENERATION, generation + 1)?;
+            journal = opened;
             if let Some(directory) = directory {
                 let mut numbers = writer::NumberCache::default();
                 earlier =
@@ -630,13 +655,17 @@ impl Store {
             }
             transaction.commit()?;
         }
-        let (jobs, receiver) = mpsc::unbounded_channel();
+        let mut journal = journal;
+        journal.start(journal.generation() + 1);
+        let (jobs, receiver) = std::sync::mpsc::channel();
         let writer_database = Arc::clone(&database);
         let numbers = Numbers::default();
         let writer_numbers = Arc::clone(&numbers);
         std::thread::Builder::new()
             .name("meldpunt-writer".into())
-            .spawn(move || writer_loop(&writer_database, receiver, &writer_numbers))
+            .spawn(move || {
+                writer_loop(&writer_database, receiver, &writer_numbers, journal, policy)
+            })
             .map_err(|error| StoreError::Failed(format!("cannot start the writer: {error}")))?;
         Ok((
             Store {
@@ -648,4 +677,10 @@ impl Store {
             earlier,
         ))
     }
+}
+
+/// The journal of new reports beside the store file `path` (`meldpunt.redb` →
+/// `meldpunt.journal`).
+fn journal_path(path: &Path) -> std::path::PathBuf {
+    path.with_extension("journal")
 }

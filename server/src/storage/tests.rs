@@ -1409,3 +1409,187 @@ async fn sealed_messages_of_every_length_come_back_whole_from_their_fragments() 
         );
     }
 }
+
+/// A store whose writer commits its journal durably only when it must (another kind of
+/// write, or closing): what a crash finds between two such commits.
+fn store_keeping_its_journal(path: &Path) -> Store {
+    let policy = writer::JournalPolicy {
+        bytes: u64::MAX / 2,
+        age: std::time::Duration::from_secs(3600),
+        idle: std::time::Duration::from_secs(3600),
+    };
+    Store::open_with(path, None, policy).unwrap().0
+}
+
+/// The sealed bytes of the `index`th test report: a different length and content each.
+fn report_body(index: u8) -> Vec<u8> {
+    (0..300 + usize::from(index) * 700)
+        .map(|byte| (byte % 251) as u8 ^ index)
+        .collect()
+}
+
+/// Copies the store file and its journal from `from` into the folder `to`, as a crash leaves
+/// them: redb's file at its last durable commit, the journal with every entry flushed since.
+fn copy_store(from: &Path, to: &Path) -> std::path::PathBuf {
+    std::fs::create_dir_all(to).unwrap();
+    let target = to.join(from.file_name().unwrap());
+    std::fs::copy(from, &target).unwrap();
+    std::fs::copy(journal_path(from), journal_path(&target)).unwrap();
+    target
+}
+
+#[tokio::test]
+async fn a_crash_in_the_middle_of_a_journal_append_loses_nothing_acknowledged_and_serves_nothing_torn(
+) {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("meldpunt.redb");
+    let store = store_keeping_its_journal(&path);
+    let mailbox = |index: u8| [index; 32];
+    // Four reports, a follow-up (a durable commit, covering the journal so far), five more
+    // reports acknowledged through the journal alone.
+    for index in 1..=4 {
+        store
+            .create_mailbox(
+                mailbox(index),
+                "demo".into(),
+                recipients(),
+                report_body(index),
+                None,
+            )
+            .await
+            .unwrap();
+    }
+    store
+        .append_message(
+            mailbox(1),
+            Author::Reporter,
+            None,
+            b"follow-up".to_vec(),
+            limits(10),
+        )
+        .await
+        .unwrap();
+    for index in 5..=9 {
+        store
+            .create_mailbox(
+                mailbox(index),
+                "demo".into(),
+                recipients(),
+                report_body(index),
+                None,
+            )
+            .await
+            .unwrap();
+    }
+    // The crash: the files as they are now, the writer idle.
+    let image = copy_store(&path, &directory.path().join("image"));
+    drop(store);
+    let journal_file = journal_path(&image);
+    let header = std::fs::read(&journal_file).unwrap();
+    let generation = u64::from_le_bytes(header[8..16].try_into().unwrap());
+    let (mut journal, entries) = journal::Journal::open(&journal_file, generation).unwrap();
+    assert_eq!(
+        entries.len(),
+        5,
+        "the last five reports wait in the journal"
+    );
+    let acknowledged_end = journal.end();
+    // A sixth report whose append the crash cut off: its caller never heard "stored".
+    let torn = mailboxes::Creation {
+        mailbox: mailbox(99),
+        organisation: "demo".into(),
+        recipients: vec![("integrity-office".into(), 11)],
+        number: 11,
+        day: day_number(),
+        spent_stamp: Some(([9; 16], unix_seconds() + 3600)),
+        sealed: report_body(99),
+    };
+    journal.append(&[torn.encode()]).unwrap();
+    let whole_end = journal.end();
+    drop(journal);
+    let mut cuts: Vec<u64> = (acknowledged_end..whole_end).step_by(97).collect();
+    cuts.extend([
+        acknowledged_end + 1,
+        acknowledged_end + 4,
+        acknowledged_end + 20,
+        acknowledged_end + 21,
+        whole_end - 1,
+        whole_end,
+    ]);
+    let mut flipped = std::fs::read(&journal_file).unwrap();
+    flipped[whole_end as usize - 500] ^= 0x40;
+    for (case, cut) in cuts
+        .iter()
+        .map(|cut| (format!("cut at {cut}"), Some(*cut)))
+        .chain([("a flipped byte in the last entry".to_owned(), None)])
+    {
+        let folder = directory.path().join(format!("case {case}"));
+        let copy = copy_store(&image, &folder);
+        match cut {
+            Some(cut) => std::fs::OpenOptions::new()
+                .write(true)
+                .open(journal_path(&copy))
+                .unwrap()
+                .set_len(cut)
+                .unwrap(),
+            None => std::fs::write(journal_path(&copy), &flipped).unwrap(),
+        }
+        let store = Store::open(&copy).unwrap();
+        for index in 1..=9 {
+            assert_eq!(
+                store.mailbox_message(mailbox(index), 1).await.unwrap(),
+                Some(report_body(index)),
+                "{case}: acknowledged report {index}"
+            );
+        }
+        assert_eq!(
+            store.mailbox_message(mailbox(1), 2).await.unwrap().unwrap(),
+            b"follow-up",
+            "{case}"
+        );
+        let whole = cut == Some(whole_end);
+        // The torn report: whole, or not at all.
+        assert_eq!(
+            store.mailbox_message(mailbox(99), 1).await.unwrap(),
+            whole.then(|| report_body(99)),
+            "{case}"
+        );
+        let numbers: Vec<u64> = store
+            .list_recipient(office("demo"), 0, 100)
+            .await
+            .unwrap()
+            .iter()
+            .map(|(number, _)| *number)
+            .collect();
+        let last = if whole { 11 } else { 10 };
+        assert_eq!(numbers, (1..=last).collect::<Vec<_>>(), "{case}");
+        // Numbering goes on past everything stored, the journal's reports included; a stamp
+        // a journaled report spent stays spent.
+        let next = store
+            .create_mailbox(
+                mailbox(100),
+                "demo".into(),
+                recipients(),
+                b"next".to_vec(),
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(next, last + 1, "{case}");
+        let stamp = meldpunt_crypto::SpentStamp {
+            nonce: [9; 16],
+            expires_at: unix_seconds() + 3600,
+        };
+        let again = store
+            .create_mailbox(
+                mailbox(101),
+                "demo".into(),
+                recipients(),
+                b"x".to_vec(),
+                Some(stamp),
+            )
+            .await;
+        assert_eq!(again.is_err(), whole, "{case}: {again:?}");
+        drop(store);
+    }
+}

@@ -1,31 +1,70 @@
 //! The group-commit writer: one thread takes every write that is waiting, runs them in one
-//! transaction, commits it durably once and only then answers each caller; and the numbers
+//! transaction, makes it durable once and only then answers each caller; and the numbers
 //! each organisation gives its messages, kept by that thread.
+//!
+//! A batch is made durable in one of two ways: a batch of new reports by appending them to
+//! the journal (one small append and one flush, see [`super::journal`]) and committing
+//! without a flush; any other batch by a durable commit, which also covers the journal so
+//! far. The writer commits durably by itself once the journal holds a few MiB, after a
+//! second, or when writes pause.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
 
 use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
+use super::journal::Journal;
 use super::StoreError;
-use super::{Store, COUNTERS, FIRST_NUMBER, MAXIMUM_BATCH};
+use super::{Store, COUNTERS, FIRST_NUMBER, JOURNAL_GENERATION, MAXIMUM_BATCH};
+
+/// When the writer commits durably what the journal holds.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct JournalPolicy {
+    /// Once it holds this many bytes of entries.
+    pub bytes: u64,
+    /// Once its first entry is this old.
+    pub age: Duration,
+    /// After this long without work.
+    pub idle: Duration,
+}
+
+impl Default for JournalPolicy {
+    fn default() -> Self {
+        JournalPolicy {
+            bytes: 8 << 20,
+            age: Duration::from_secs(1),
+            idle: Duration::from_millis(50),
+        }
+    }
+}
 
 /// A write waiting for the writer thread, with its caller's typed answer inside.
 pub(super) struct Job {
     /// Runs the write in the batch's transaction, or tells its caller the batch failed
     /// before it ran.
     work: Box<dyn FnOnce(Turn<'_>) -> Option<Ran> + Send>,
-    /// Whether the caller needs this write on disk before hearing "done". Only the chunks of
-    /// an upload in progress do not: the durable commit that completes the upload persists
-    /// them too (redb makes every earlier commit durable with a durable one).
-    durable: bool,
+    /// How the caller needs this write on disk before hearing "done".
+    durability: Durability,
+}
+
+/// How a write must be on disk before its caller hears "done".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Durability {
+    /// Not yet: the chunks of an upload in progress (the durable commit that completes the
+    /// upload persists them too: redb makes every earlier commit durable with a durable one).
+    Later,
+    /// Through its journal entry (a new report), or a durable commit.
+    Journaled,
+    /// Through a durable commit.
+    Commit,
 }
 
 /// What the writer does with a job.
 enum Turn<'a> {
-    /// Run it in this transaction.
-    Run(&'a WriteTransaction),
+    /// Run it in this transaction; a journaled write adds its entry to the batch's.
+    Run(&'a WriteTransaction, &'a mut Vec<Vec<u8>>),
     /// Do not: the batch failed before it (the job answers its caller with this error).
     Skip(StoreError),
 }
@@ -157,13 +196,29 @@ impl Store {
         &self,
         work: impl FnOnce(&WriteTransaction) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        self.submit(work, true).await
+        self.submit(work, Durability::Commit).await
     }
 
     pub(super) async fn submit<T: Send + 'static>(
         &self,
         work: impl FnOnce(&WriteTransaction) -> Result<T, StoreError> + Send + 'static,
-        durable: bool,
+        durability: Durability,
+    ) -> Result<T, StoreError> {
+        self.submit_journaled(
+            move |transaction| work(transaction).map(|value| (value, None)),
+            durability,
+        )
+        .await
+    }
+
+    /// Runs `work` in the next batch; a write that returns a journal entry is durable through
+    /// it (see [`Durability::Journaled`]). A refused write's entry is never written.
+    pub(super) async fn submit_journaled<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&WriteTransaction) -> Result<(T, Option<Vec<u8>>), StoreError>
+            + Send
+            + 'static,
+        durability: Durability,
     ) -> Result<T, StoreError> {
         let (reply, answer) = oneshot::channel::<Result<T, StoreError>>();
         let job = Job {
@@ -172,8 +227,11 @@ impl Store {
                     let _ = reply.send(Err(error));
                     None
                 }
-                Turn::Run(transaction) => {
-                    let result = work(transaction);
+                Turn::Run(transaction, entries) => {
+                    let result = work(transaction).map(|(value, entry)| {
+                        entries.extend(entry);
+                        value
+                    });
                     let aborts = match &result {
                         Err(error) if error.aborts_transaction() => Some(error.again()),
                         _ => None,
@@ -189,7 +247,7 @@ impl Store {
                     })
                 }
             }),
-            durable,
+            durability,
         };
         self.jobs.send(job).map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
@@ -212,10 +270,27 @@ impl Store {
 
 pub(super) fn writer_loop(
     database: &Database,
-    mut receiver: mpsc::UnboundedReceiver<Job>,
+    receiver: mpsc::Receiver<Job>,
     numbers: &Mutex<NumberCache>,
+    mut journal: Journal,
+    policy: JournalPolicy,
 ) {
-    while let Some(first) = receiver.blocking_recv() {
+    loop {
+        let first = if journal.holds_entries() {
+            match receiver.recv_timeout(policy.idle) {
+                Ok(job) => job,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    commit_journal(database, &mut journal);
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        } else {
+            match receiver.recv() {
+                Ok(job) => job,
+                Err(_) => break,
+            }
+        };
         let mut batch = vec![first];
         while batch.len() < MAXIMUM_BATCH {
             match receiver.try_recv() {
@@ -223,15 +298,54 @@ pub(super) fn writer_loop(
                 Err(_) => break,
             }
         }
-        run_batch(database, batch, numbers);
+        run_batch(database, batch, numbers, &mut journal);
+        if journal.holds_entries() && journal.due(policy.bytes, policy.age) {
+            commit_journal(database, &mut journal);
+        }
+    }
+    if journal.holds_entries() {
+        commit_journal(database, &mut journal);
     }
 }
 
-fn run_batch(database: &Database, batch: Vec<Job>, numbers: &Mutex<NumberCache>) {
-    let durable = batch.iter().any(|job| job.durable);
+/// Commits durably, covering every entry in the journal, and starts its next generation. On
+/// failure the journal stays as it is (its entries are stored again after a crash) and the
+/// writer tries again later.
+fn commit_journal(database: &Database, journal: &mut Journal) {
+    let next = journal.generation() + 1;
+    let committed = database
+        .begin_write()
+        .map_err(StoreError::from)
+        .and_then(|transaction| {
+            transaction
+                .open_table(COUNTERS)?
+                .insert(JOURNAL_GENERATION, next)?;
+            transaction.commit()?;
+            Ok(())
+        });
+    match committed {
+        Ok(()) => journal.start(next),
+        Err(error) => tracing::warn!("a durable commit of the journal failed: {error}"),
+    }
+}
+
+fn run_batch(
+    database: &Database,
+    batch: Vec<Job>,
+    numbers: &Mutex<NumberCache>,
+    journal: &mut Journal,
+) {
+    let mut durability = batch
+        .iter()
+        .map(|job| job.durability)
+        .max()
+        .unwrap_or(Durability::Later);
+    if durability == Durability::Journaled && !journal.usable() {
+        durability = Durability::Commit;
+    }
     let transaction = match database.begin_write() {
         Ok(mut transaction) => {
-            if !durable {
+            if durability != Durability::Commit {
                 // Cannot fail: no persistent savepoint is touched here.
                 let _ = transaction.set_durability(redb::Durability::None);
             }
@@ -246,13 +360,14 @@ fn run_batch(database: &Database, batch: Vec<Job>, numbers: &Mutex<NumberCache>)
         }
     };
     let mut answers = Vec::with_capacity(batch.len());
+    let mut entries = Vec::new();
     let mut failure: Option<StoreError> = None;
     for job in batch {
         if let Some(error) = &failure {
             (job.work)(Turn::Skip(error.again()));
             continue;
         }
-        if let Some(ran) = (job.work)(Turn::Run(&transaction)) {
+        if let Some(ran) = (job.work)(Turn::Run(&transaction, &mut entries)) {
             failure = ran.aborts;
             answers.push(ran.answer);
         }
@@ -263,6 +378,21 @@ fn run_batch(database: &Database, batch: Vec<Job>, numbers: &Mutex<NumberCache>)
     if failure.is_none() {
         failure = numbers.save(&transaction).err();
     }
+    let next_generation = journal.generation() + 1;
+    if failure.is_none() && durability == Durability::Commit {
+        // This commit covers the journal so far: after it, the next generation.
+        let mark = || -> Result<(), StoreError> {
+            transaction
+                .open_table(COUNTERS)?
+                .insert(JOURNAL_GENERATION, next_generation)?;
+            Ok(())
+        };
+        failure = mark().err();
+    }
+    let journal_end = journal.end();
+    if failure.is_none() && durability == Durability::Journaled && !entries.is_empty() {
+        failure = journal.append(&entries).err();
+    }
     let commit = match failure {
         Some(error) => {
             let _ = transaction.abort();
@@ -272,6 +402,11 @@ fn run_batch(database: &Database, batch: Vec<Job>, numbers: &Mutex<NumberCache>)
     };
     if commit.is_err() {
         *numbers = NumberCache::default();
+        if journal.end() != journal_end {
+            journal.take_back(journal_end);
+        }
+    } else if durability == Durability::Commit {
+        journal.start(next_generation);
     }
     drop(numbers);
     for answer in answers {
@@ -280,11 +415,11 @@ fn run_batch(database: &Database, batch: Vec<Job>, numbers: &Mutex<NumberCache>)
 }
 
 /// The counter that numbers an organisation's messages.
-fn counter_name(key: &str) -> String {
+pub(super) fn counter_name(key: &str) -> String {
     format!("next_message/{key}")
 }
 
 /// The counter of a recipient's own numbering (`/` appears in no directory id).
-fn recipient_counter(organisation: &str, recipient: &str) -> String {
+pub(super) fn recipient_counter(organisation: &str, recipient: &str) -> String {
     format!("{organisation}/{recipient}")
 }
