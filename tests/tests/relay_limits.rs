@@ -208,8 +208,9 @@ async fn a_full_disk_is_reported_and_loses_nothing_acknowledged() {
                 break;
             }
             other => panic!(
-                "unexpected status {other}: {}",
-                response.text().await.unwrap()
+                "unexpected status {other}: {}\nthe relay's log:\n{}",
+                response.text().await.unwrap(),
+                relay.log_text()
             ),
         }
     }

@@ -272,15 +272,19 @@ pub(super) fn writer_loop(
     database: &Database,
     receiver: mpsc::Receiver<Job>,
     numbers: &Mutex<NumberCache>,
-    mut journal: Journal,
+    journal: Journal,
     policy: JournalPolicy,
 ) {
+    let mut writer = Writer {
+        journal,
+        disk_filled: false,
+    };
     loop {
-        let first = if journal.holds_entries() {
+        let first = if writer.journal.holds_entries() {
             match receiver.recv_timeout(policy.idle) {
                 Ok(job) => job,
                 Err(mpsc::RecvTimeoutError::Timeout) => {
-                    commit_journal(database, &mut journal);
+                    writer.commit_journal(database);
                     continue;
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
@@ -298,119 +302,142 @@ pub(super) fn writer_loop(
                 Err(_) => break,
             }
         }
-        run_batch(database, batch, numbers, &mut journal);
-        if journal.holds_entries() && journal.due(policy.bytes, policy.age) {
-            commit_journal(database, &mut journal);
+        writer.run_batch(database, batch, numbers);
+        if writer.journal.holds_entries() && writer.journal.due(policy.bytes, policy.age) {
+            writer.commit_journal(database);
         }
     }
-    if journal.holds_entries() {
-        commit_journal(database, &mut journal);
+    if writer.journal.holds_entries() {
+        writer.commit_journal(database);
     }
 }
 
-/// Commits durably, covering every entry in the journal, and starts its next generation. On
-/// failure the journal stays as it is (its entries are stored again after a crash) and the
-/// writer tries again later.
-fn commit_journal(database: &Database, journal: &mut Journal) {
-    let next = journal.generation() + 1;
-    let committed = database
-        .begin_write()
-        .map_err(StoreError::from)
-        .and_then(|transaction| {
-            transaction
-                .open_table(COUNTERS)?
-                .insert(JOURNAL_GENERATION, next)?;
-            transaction.commit()?;
-            Ok(())
-        });
-    match committed {
-        Ok(()) => journal.start(next),
-        Err(error) => tracing::warn!("a durable commit of the journal failed: {error}"),
-    }
+/// What the writer thread keeps between batches.
+struct Writer {
+    journal: Journal,
+    /// Whether a commit failed because the disk was full. redb then refuses every write with
+    /// "previous I/O error" until the relay restarts; those refusals are told as the full
+    /// disk they come from.
+    disk_filled: bool,
 }
 
-fn run_batch(
-    database: &Database,
-    batch: Vec<Job>,
-    numbers: &Mutex<NumberCache>,
-    journal: &mut Journal,
-) {
-    let mut durability = batch
-        .iter()
-        .map(|job| job.durability)
-        .max()
-        .unwrap_or(Durability::Later);
-    if durability == Durability::Journaled && !journal.usable() {
-        durability = Durability::Commit;
-    }
-    let transaction = match database.begin_write() {
-        Ok(mut transaction) => {
-            if durability != Durability::Commit {
-                // Cannot fail: no persistent savepoint is touched here.
-                let _ = transaction.set_durability(redb::Durability::None);
+impl Writer {
+    /// The error to tell a caller: `error`, or the full disk behind it.
+    fn explain(&mut self, error: StoreError) -> StoreError {
+        match error {
+            StoreError::Full => {
+                self.disk_filled = true;
+                StoreError::Full
             }
-            transaction
+            StoreError::Failed(_) if self.disk_filled => StoreError::Full,
+            other => other,
         }
-        Err(error) => {
-            let error = StoreError::from(error);
-            for job in batch {
-                (job.work)(Turn::Skip(error.again()));
+    }
+
+    /// Commits durably, covering every entry in the journal, and starts its next generation.
+    /// On failure the journal stays as it is (its entries are stored again after a crash)
+    /// and the writer tries again later.
+    fn commit_journal(&mut self, database: &Database) {
+        let next = self.journal.generation() + 1;
+        let committed = database
+            .begin_write()
+            .map_err(StoreError::from)
+            .and_then(|transaction| {
+                transaction
+                    .open_table(COUNTERS)?
+                    .insert(JOURNAL_GENERATION, next)?;
+                transaction.commit()?;
+                Ok(())
+            });
+        match committed {
+            Ok(()) => self.journal.start(next),
+            Err(error) => {
+                let error = self.explain(error);
+                tracing::warn!("a durable commit of the journal failed: {error}");
             }
-            return;
-        }
-    };
-    let mut answers = Vec::with_capacity(batch.len());
-    let mut entries = Vec::new();
-    let mut failure: Option<StoreError> = None;
-    for job in batch {
-        if let Some(error) = &failure {
-            (job.work)(Turn::Skip(error.again()));
-            continue;
-        }
-        if let Some(ran) = (job.work)(Turn::Run(&transaction, &mut entries)) {
-            failure = ran.aborts;
-            answers.push(ran.answer);
         }
     }
-    let mut numbers = numbers
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if failure.is_none() {
-        failure = numbers.save(&transaction).err();
-    }
-    let next_generation = journal.generation() + 1;
-    if failure.is_none() && durability == Durability::Commit {
-        // This commit covers the journal so far: after it, the next generation.
-        let mark = || -> Result<(), StoreError> {
-            transaction
-                .open_table(COUNTERS)?
-                .insert(JOURNAL_GENERATION, next_generation)?;
-            Ok(())
+
+    fn run_batch(&mut self, database: &Database, batch: Vec<Job>, numbers: &Mutex<NumberCache>) {
+        let journal = &mut self.journal;
+        let mut durability = batch
+            .iter()
+            .map(|job| job.durability)
+            .max()
+            .unwrap_or(Durability::Later);
+        if durability == Durability::Journaled && !journal.usable() {
+            durability = Durability::Commit;
+        }
+        let transaction = match database.begin_write() {
+            Ok(mut transaction) => {
+                if durability != Durability::Commit {
+                    // Cannot fail: no persistent savepoint is touched here.
+                    let _ = transaction.set_durability(redb::Durability::None);
+                }
+                transaction
+            }
+            Err(error) => {
+                let error = self.explain(StoreError::from(error));
+                for job in batch {
+                    (job.work)(Turn::Skip(error.again()));
+                }
+                return;
+            }
         };
-        failure = mark().err();
-    }
-    let journal_end = journal.end();
-    if failure.is_none() && durability == Durability::Journaled && !entries.is_empty() {
-        failure = journal.append(&entries).err();
-    }
-    let commit = match failure {
-        Some(error) => {
-            let _ = transaction.abort();
-            Err(error)
+        let mut answers = Vec::with_capacity(batch.len());
+        let mut entries = Vec::new();
+        let mut failure: Option<StoreError> = None;
+        for job in batch {
+            if let Some(error) = &failure {
+                (job.work)(Turn::Skip(error.again()));
+                continue;
+            }
+            if let Some(ran) = (job.work)(Turn::Run(&transaction, &mut entries)) {
+                failure = ran.aborts;
+                answers.push(ran.answer);
+            }
         }
-        None => transaction.commit().map_err(StoreError::from),
-    };
-    if commit.is_err() {
-        *numbers = NumberCache::default();
-        if journal.end() != journal_end {
-            journal.take_back(journal_end);
+        let mut numbers = numbers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if failure.is_none() {
+            failure = numbers.save(&transaction).err();
         }
-    } else if durability == Durability::Commit {
-        journal.start(next_generation);
-    }
-    drop(numbers);
-    for answer in answers {
-        answer(commit.as_ref().map(|_| ()));
+        let next_generation = journal.generation() + 1;
+        if failure.is_none() && durability == Durability::Commit {
+            // This commit covers the journal so far: after it, the next generation.
+            let mark = || -> Result<(), StoreError> {
+                transaction
+                    .open_table(COUNTERS)?
+                    .insert(JOURNAL_GENERATION, next_generation)?;
+                Ok(())
+            };
+            failure = mark().err();
+        }
+        let journal_end = journal.end();
+        if failure.is_none() && durability == Durability::Journaled && !entries.is_empty() {
+            failure = journal.append(&entries).err();
+        }
+        let commit = match failure {
+            Some(error) => {
+                let _ = transaction.abort();
+                Err(error)
+            }
+            None => transaction.commit().map_err(StoreError::from),
+        };
+        if commit.is_err() {
+            *numbers = NumberCache::default();
+            if journal.end() != journal_end {
+                journal.take_back(journal_end);
+            }
+        } else if durability == Durability::Commit {
+            journal.start(next_generation);
+        }
+        drop(numbers);
+        let commit = commit.map_err(|error| self.explain(error));
+        for answer in answers {
+            answer(commit.as_ref().map(|_| ()));
+        }
     }
 }
 
