@@ -16,7 +16,9 @@
 //! A failed batch takes its entries back out of the file before its callers hear of the
 //! failure; if even that fails, the journal is given up and every batch commits durably.
 //!
-//! File layout: 8 bytes of magic, then the generation (u64, little-endian); then entries,
+//! File layout: 8 bytes of magic, the store's id and the generation (u64 each, little-endian:
+//! a journal of another store, say one left beside a restored backup, is never read); then
+//! entries,
 //! each its length (u32 LE), the first 16 bytes of the SHA-256 of its payload, and the
 //! payload ([`super::mailboxes::Creation`]). The journal holds what the store holds (hashed
 //! ids, organisation and recipient ids, days, sealed bytes), never a token or an address.
@@ -32,7 +34,7 @@ use sha2::{Digest, Sha256};
 use super::StoreError;
 
 const MAGIC: &[u8; 8] = b"MLDJRNL1";
-const HEADER_LENGTH: u64 = 16;
+const HEADER_LENGTH: u64 = 24;
 const CHECK_LENGTH: usize = 16;
 /// Most bytes one entry may have: a new report is at most the relay's largest message.
 const MAXIMUM_ENTRY: u32 = 64 << 20;
@@ -41,6 +43,8 @@ const MAXIMUM_ENTRY: u32 = 64 << 20;
 pub(super) struct Journal {
     file: File,
     path: PathBuf,
+    /// The id of the store it belongs to.
+    store: u64,
     generation: u64,
     /// Where the next entry goes: the end of the last append that succeeded.
     end: u64,
@@ -62,12 +66,13 @@ impl std::fmt::Debug for Journal {
 }
 
 impl Journal {
-    /// Opens (or creates, mode 0600) the journal at `path`, and reads the entries of
-    /// generation `generation`, the one the store's last durable commit named: the payloads
-    /// of every whole entry, in order. A file of another generation holds nothing to store
-    /// again.
+    /// Opens (or creates, mode 0600) the journal at `path`, and reads the entries of the
+    /// store `store`'s generation `generation`, the one its last durable commit named: the
+    /// payloads of every whole entry, in order. A file of another store or generation holds
+    /// nothing to store again.
     pub(super) fn open(
         path: &Path,
+        store: u64,
         generation: u64,
     ) -> Result<(Journal, Vec<Vec<u8>>), StoreError> {
         // Created 0600 first (and kept so), then opened to read and write.
@@ -84,10 +89,11 @@ impl Journal {
             .open(path)?;
         let mut bytes = Vec::new();
         (&file).read_to_end(&mut bytes)?;
-        let entries = entries_of(&bytes, generation);
+        let entries = entries_of(&bytes, store, generation);
         let journal = Journal {
             file,
             path: path.to_owned(),
+            store,
             generation,
             end: bytes.len() as u64,
             first_entry: None,
@@ -184,6 +190,7 @@ impl Journal {
     pub(super) fn start(&mut self, generation: u64) {
         let mut header = Vec::with_capacity(HEADER_LENGTH as usize);
         header.extend_from_slice(MAGIC);
+        header.extend_from_slice(&self.store.to_le_bytes());
         header.extend_from_slice(&generation.to_le_bytes());
         let started = self
             .file
@@ -208,13 +215,14 @@ impl Journal {
     }
 }
 
-/// The payloads of the whole entries of `bytes` if it is a journal of `generation`, up to
-/// the first entry that does not check out.
-fn entries_of(bytes: &[u8], generation: u64) -> Vec<Vec<u8>> {
+/// The payloads of the whole entries of `bytes` if it is a journal of `store`'s
+/// `generation`, up to the first entry that does not check out.
+fn entries_of(bytes: &[u8], store: u64, generation: u64) -> Vec<Vec<u8>> {
     let mut entries = Vec::new();
     if bytes.len() < HEADER_LENGTH as usize
         || &bytes[..8] != MAGIC
-        || bytes[8..16] != generation.to_le_bytes()
+        || bytes[8..16] != store.to_le_bytes()
+        || bytes[16..24] != generation.to_le_bytes()
     {
         return entries;
     }
@@ -247,18 +255,20 @@ mod tests {
     fn whole_entries_of_the_named_generation_come_back_and_a_cut_entry_ends_them() {
         let folder = tempfile::tempdir().unwrap();
         let path = folder.path().join("store.journal");
-        let (mut journal, found) = Journal::open(&path, 3).unwrap();
+        let (mut journal, found) = Journal::open(&path, 77, 3).unwrap();
         assert!(found.is_empty());
         journal.start(3);
         journal.append(&payloads()).unwrap();
         let whole = std::fs::read(&path).unwrap();
-        assert_eq!(entries_of(&whole, 3), payloads());
+        assert_eq!(entries_of(&whole, 77, 3), payloads());
         // Another generation: a durable commit covered these entries.
-        assert!(entries_of(&whole, 4).is_empty());
+        assert!(entries_of(&whole, 77, 4).is_empty());
+        // Another store's journal (left beside a restored backup, say).
+        assert!(entries_of(&whole, 78, 3).is_empty());
         // Cut at every point: the entries before the cut, never a part of one.
-        let boundaries = [16, 16 + 20 + 5, 16 + 20 + 5 + 20 + 5000, whole.len()];
+        let boundaries = [24, 24 + 20 + 5, 24 + 20 + 5 + 20 + 5000, whole.len()];
         for cut in 0..=whole.len() {
-            let found = entries_of(&whole[..cut], 3);
+            let found = entries_of(&whole[..cut], 77, 3);
             let expected = boundaries
                 .iter()
                 .filter(|end| **end <= cut)
@@ -268,26 +278,26 @@ mod tests {
         }
         // A flipped byte in the second entry ends the entries there.
         let mut spoiled = whole.clone();
-        spoiled[16 + 20 + 5 + 20 + 100] ^= 1;
-        assert_eq!(entries_of(&spoiled, 3), payloads()[..1]);
+        spoiled[24 + 20 + 5 + 20 + 100] ^= 1;
+        assert_eq!(entries_of(&spoiled, 77, 3), payloads()[..1]);
     }
 
     #[test]
     fn a_taken_back_append_leaves_the_file_as_it_was_and_a_new_generation_starts_empty() {
         let folder = tempfile::tempdir().unwrap();
         let path = folder.path().join("store.journal");
-        let (mut journal, _) = Journal::open(&path, 0).unwrap();
+        let (mut journal, _) = Journal::open(&path, 5, 0).unwrap();
         journal.start(1);
         journal.append(&payloads()[..1]).unwrap();
         let before = journal.end();
         journal.append(&payloads()[1..]).unwrap();
         journal.take_back(before);
         drop(journal);
-        let (mut journal, found) = Journal::open(&path, 1).unwrap();
+        let (mut journal, found) = Journal::open(&path, 5, 1).unwrap();
         assert_eq!(found, payloads()[..1]);
         journal.start(2);
         drop(journal);
-        let (_, found) = Journal::open(&path, 2).unwrap();
+        let (_, found) = Journal::open(&path, 5, 2).unwrap();
         assert!(found.is_empty());
         use std::os::unix::fs::PermissionsExt as _;
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();

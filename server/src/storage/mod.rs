@@ -52,6 +52,8 @@ use writer::{writer_loop, Job, Numbers};
 /// The counter naming the journal generation that follows the last durable commit (see
 /// [`journal`]).
 const JOURNAL_GENERATION: &str = "journal_generation";
+/// The counter holding the store's random id, which its journal carries.
+const STORE_ID: &str = "store_id";
 
 /// mailbox id → [`MailboxRecord`] (JSON).
 const MAILBOXES: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("mailboxes");
@@ -637,11 +639,24 @@ impl Store {
             transaction.open_table(CASE_RECORD_BODIES)?;
             upgrade(&transaction)?;
             // New reports acknowledged through the journal since the last durable commit.
-            let generation = transaction
-                .open_table(COUNTERS)?
-                .get(JOURNAL_GENERATION)?
-                .map_or(0, |value| value.value());
-            let (opened, entries) = journal::Journal::open(&journal_path(path), generation)?;
+            let (store_id, generation) = {
+                let mut counters = transaction.open_table(COUNTERS)?;
+                let generation = counters
+                    .get(JOURNAL_GENERATION)?
+                    .map_or(0, |value| value.value());
+                let stored_id = counters.get(STORE_ID)?.map(|value| value.value());
+                let store_id = match stored_id {
+                    Some(id) => id,
+                    None => {
+                        let id = rand_core::RngCore::next_u64(&mut rand_core::OsRng);
+                        counters.insert(STORE_ID, id)?;
+                        id
+                    }
+                };
+                (store_id, generation)
+            };
+            let (opened, entries) =
+                journal::Journal::open(&journal_path(path), store_id, generation)?;
             mailboxes::store_journaled(&transaction, &entries)?;
             transaction
                 .open_table(COUNTERS)?

@@ -1486,8 +1486,10 @@ async fn a_crash_in_the_middle_of_a_journal_append_loses_nothing_acknowledged_an
     drop(store);
     let journal_file = journal_path(&image);
     let header = std::fs::read(&journal_file).unwrap();
-    let generation = u64::from_le_bytes(header[8..16].try_into().unwrap());
-    let (mut journal, entries) = journal::Journal::open(&journal_file, generation).unwrap();
+    let store_id = u64::from_le_bytes(header[8..16].try_into().unwrap());
+    let generation = u64::from_le_bytes(header[16..24].try_into().unwrap());
+    let (mut journal, entries) =
+        journal::Journal::open(&journal_file, store_id, generation).unwrap();
     assert_eq!(
         entries.len(),
         5,

@@ -5,8 +5,8 @@
 //! A batch is made durable in one of two ways: a batch of new reports by appending them to
 //! the journal (one small append and one flush, see [`super::journal`]) and committing
 //! without a flush; any other batch by a durable commit, which also covers the journal so
-//! far. The writer commits durably by itself once the journal holds a few MiB, after a
-//! second, or when writes pause.
+//! far. The writer commits durably by itself once the journal holds 2 MiB, after a quarter
+//! of a second, or when writes pause.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{mpsc, Arc, Mutex};
@@ -32,9 +32,12 @@ pub(super) struct JournalPolicy {
 
 impl Default for JournalPolicy {
     fn default() -> Self {
+        // A durable commit writes out and flushes what the commits since the last one
+        // changed, while new writes wait: at 8 MiB or a second, a busy relay's p99 passed
+        // 50 ms; at 2 MiB or a quarter of a second it stays well under.
         JournalPolicy {
-            bytes: 8 << 20,
-            age: Duration::from_secs(1),
+            bytes: 2 << 20,
+            age: Duration::from_millis(250),
             idle: Duration::from_millis(50),
         }
     }
