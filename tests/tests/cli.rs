@@ -236,10 +236,15 @@ fn the_whole_reporting_process_runs_through_the_cli() {
     }
     let mut relay = relay;
     relay.stop();
-    assert!(!contains(
-        &std::fs::read(relay.data.join("meldpunt.redb")).unwrap(),
-        b"PLAINTEXT-MARKER"
-    ));
+    for file in ["meldpunt.redb", "meldpunt.journal"] {
+        assert!(
+            !contains(
+                &std::fs::read(relay.data.join(file)).unwrap(),
+                b"PLAINTEXT-MARKER"
+            ),
+            "plaintext in {file}"
+        );
+    }
 }
 
 #[test]

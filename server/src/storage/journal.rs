@@ -36,8 +36,13 @@ use super::StoreError;
 const MAGIC: &[u8; 8] = b"MLDJRNL1";
 const HEADER_LENGTH: u64 = 24;
 const CHECK_LENGTH: usize = 16;
-/// Most bytes one entry may have: a new report is at most the relay's largest message.
-const MAXIMUM_ENTRY: u32 = 64 << 20;
+/// Most bytes one entry may have. Larger new reports are committed durably instead
+/// ([`ENTRY_LIMIT`]); this bounds what a damaged length field makes the reader take.
+const MAXIMUM_ENTRY: u32 = 2 << 20;
+/// The largest sealed report that goes through the journal: a larger one commits durably, so
+/// that a batch's entries stay small in memory and in the file whatever the relay's message
+/// limit.
+pub(super) const ENTRY_LIMIT: usize = 1 << 20;
 
 /// The journal file, as the writer thread keeps it.
 pub(super) struct Journal {
@@ -75,9 +80,14 @@ impl Journal {
         store: u64,
         generation: u64,
     ) -> Result<(Journal, Vec<Vec<u8>>), StoreError> {
-        // Created 0600 first (and kept so), then opened to read and write.
+        // Created 0600 first (and kept so), then opened to read and write; a new file's
+        // name is flushed with its folder, so that reports acknowledged through it are found.
         match crate::files::create_private_file(path) {
-            Ok(_) => {}
+            Ok(_) => {
+                if let Some(folder) = path.parent() {
+                    File::open(folder)?.sync_all()?;
+                }
+            }
             Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
                 crate::files::make_private(path)?
             }
@@ -90,6 +100,17 @@ impl Journal {
         let mut bytes = Vec::new();
         (&file).read_to_end(&mut bytes)?;
         let entries = entries_of(&bytes, store, generation);
+        let read = HEADER_LENGTH as usize
+            + entries
+                .iter()
+                .map(|payload| 4 + CHECK_LENGTH + payload.len())
+                .sum::<usize>();
+        if !entries.is_empty() && bytes.len() > read {
+            tracing::warn!(
+                "the journal of new reports ends in {} bytes that are not a whole entry: an append a crash cut off, never acknowledged, and dropped",
+                bytes.len() - read
+            );
+        }
         let journal = Journal {
             file,
             path: path.to_owned(),
@@ -181,6 +202,14 @@ impl Journal {
                     "the journal of new reports could not be cut back ({error}); every write now commits durably"
                 );
                 self.given_up = true;
+                // The failed batch's entries must not be stored after a restart: spoil the
+                // header if the file still takes a write, and have the writer commit durably
+                // at once, which moves the store past this generation either way.
+                let _ = self
+                    .file
+                    .write_all_at(&[0; 8], 0)
+                    .and_then(|()| self.file.sync_data());
+                self.first_entry.get_or_insert_with(Instant::now);
             }
         }
     }
@@ -204,12 +233,16 @@ impl Journal {
             }
             Err(error) => {
                 // The file may still carry the last generation: entries appended to it would
-                // not be read after a crash. Never append to it again.
-                tracing::error!(
-                    "the journal of new reports at {} could not be started again ({error}); every write now commits durably",
-                    self.path.display()
-                );
+                // not be read after a crash. Never append to it again. What it holds is
+                // covered by the durable commit that named the next generation.
+                if !self.given_up {
+                    tracing::error!(
+                        "the journal of new reports at {} could not be started again ({error}); every write now commits durably",
+                        self.path.display()
+                    );
+                }
                 self.given_up = true;
+                self.first_entry = None;
             }
         }
     }

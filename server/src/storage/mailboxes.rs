@@ -28,6 +28,7 @@ impl Store {
         spent_stamp: Option<meldpunt_crypto::SpentStamp>,
     ) -> Result<u64, StoreError> {
         let numbers = Arc::clone(&self.numbers);
+        let journaled = sealed.len() <= super::journal::ENTRY_LIMIT;
         self.submit_journaled(
             move |transaction| {
                 if transaction.open_table(MAILBOXES)?.get(mailbox)?.is_some() {
@@ -47,17 +48,31 @@ impl Store {
                 let (number, recipient_numbers) = take_numbers(transaction, &numbers, &record)?;
                 let creation = Creation {
                     mailbox,
+                    // In the order the reporter named them.
+                    recipients: record
+                        .recipients
+                        .iter()
+                        .map(|recipient| (recipient.clone(), recipient_numbers[recipient]))
+                        .collect(),
                     organisation: record.organisation,
-                    recipients: recipient_numbers.into_iter().collect(),
                     number,
                     day,
                     spent_stamp: spent_stamp.map(|spent| (spent.nonce, spent.expires_at)),
                     sealed,
                 };
+                let entry = if journaled {
+                    Some(creation.encode()?)
+                } else {
+                    None
+                };
                 store_creation(transaction, &creation)?;
-                Ok((number, Some(creation.encode())))
+                Ok((number, entry))
             },
-            Durability::Journaled,
+            if journaled {
+                Durability::Journaled
+            } else {
+                Durability::Commit
+            },
         )
         .await
     }
@@ -583,8 +598,10 @@ const CREATION_VERSION: u8 = 1;
 
 impl Creation {
     /// Its journal payload: a version byte, then the fields in order, each string and the
-    /// sealed bytes preceded by their length (little-endian).
-    pub(super) fn encode(&self) -> Vec<u8> {
+    /// sealed bytes preceded by their length (little-endian). Refuses what the layout cannot
+    /// hold (an id over 65,535 bytes, say) before anything is stored.
+    pub(super) fn encode(&self) -> Result<Vec<u8>, StoreError> {
+        let too_long = || StoreError::Failed("a new report too large for the journal".into());
         let mut bytes = Vec::with_capacity(self.sealed.len() + 128);
         bytes.push(CREATION_VERSION);
         bytes.extend_from_slice(&self.mailbox);
@@ -598,15 +615,17 @@ impl Creation {
             }
             None => bytes.push(0),
         }
-        put_text(&mut bytes, &self.organisation);
-        bytes.extend_from_slice(&(self.recipients.len() as u16).to_le_bytes());
+        put_text(&mut bytes, &self.organisation).ok_or_else(too_long)?;
+        let count = u16::try_from(self.recipients.len()).map_err(|_| too_long())?;
+        bytes.extend_from_slice(&count.to_le_bytes());
         for (recipient, number) in &self.recipients {
-            put_text(&mut bytes, recipient);
+            put_text(&mut bytes, recipient).ok_or_else(too_long)?;
             bytes.extend_from_slice(&number.to_le_bytes());
         }
-        bytes.extend_from_slice(&(self.sealed.len() as u32).to_le_bytes());
+        let length = u32::try_from(self.sealed.len()).map_err(|_| too_long())?;
+        bytes.extend_from_slice(&length.to_le_bytes());
         bytes.extend_from_slice(&self.sealed);
-        bytes
+        Ok(bytes)
     }
 
     /// Reads a journal payload; refuses anything but exactly one whole creation.
@@ -654,9 +673,10 @@ impl Creation {
     }
 }
 
-fn put_text(bytes: &mut Vec<u8>, text: &str) {
-    bytes.extend_from_slice(&(text.len() as u16).to_le_bytes());
+fn put_text(bytes: &mut Vec<u8>, text: &str) -> Option<()> {
+    bytes.extend_from_slice(&u16::try_from(text.len()).ok()?.to_le_bytes());
     bytes.extend_from_slice(text.as_bytes());
+    Some(())
 }
 
 /// Reads a payload front to back.
@@ -728,6 +748,18 @@ pub(super) fn store_journaled(
             .is_some()
         {
             continue;
+        }
+        // A number given already means the journal is not this store's: refuse to start
+        // rather than mix another store's report into this one.
+        if transaction
+            .open_table(ORGANISATION_MESSAGES)?
+            .get((creation.organisation.as_str(), creation.number))?
+            .is_some()
+        {
+            return Err(StoreError::Failed(format!(
+                "the journal's report number {} of {} is taken in the store already: the journal does not belong to it",
+                creation.number, creation.organisation
+            )));
         }
         store_creation(transaction, &creation)?;
         let mut counters = transaction.open_table(COUNTERS)?;

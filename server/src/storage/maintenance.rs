@@ -152,6 +152,13 @@ fn fold_mailbox_index(transaction: &WriteTransaction) -> Result<(), StoreError> 
             let (id, bytes) = entry?;
             let mut record: MailboxRecord = decode(bytes.value())?;
             record.message_numbers = numbers.remove(&id.value()).unwrap_or_default();
+            if record.message_numbers.len() != record.messages as usize {
+                return Err(StoreError::Failed(format!(
+                    "corrupt store: a mailbox counts {} messages and lists {}",
+                    record.messages,
+                    record.message_numbers.len()
+                )));
+            }
             updated.push((id.value(), record));
         }
         for (id, record) in updated {
@@ -247,15 +254,20 @@ fn purge(transaction: &WriteTransaction, retention_days: u32) -> Result<PurgeCou
         let organisation = record.organisation.clone();
         counts.hand_overs += remove_hand_overs(transaction, &organisation, &record.hand_overs)?;
         counts.case_records += remove_case_records(transaction, mailbox, &record)?;
-        let messages = super::mailboxes::messages_of(transaction, &record)?;
         let mut bodies = transaction.open_table(SEALED_FRAGMENTS)?;
         let mut by_organisation = transaction.open_table(ORGANISATION_MESSAGES)?;
         let mut by_recipient = transaction.open_table(RECIPIENT_MESSAGES)?;
-        for message in messages {
-            super::mailboxes::remove_body(&mut bodies, &organisation, message.number)?;
-            by_organisation.remove((organisation.as_str(), message.number))?;
-            for (recipient, own) in &message.recipient_numbers {
-                by_recipient.remove((organisation.as_str(), recipient.as_str(), *own))?;
+        // By the mailbox's own list: a body goes even if its record were missing.
+        for number in &record.message_numbers {
+            super::mailboxes::remove_body(&mut bodies, &organisation, *number)?;
+            let removed = by_organisation
+                .remove((organisation.as_str(), *number))?
+                .map(|bytes| decode::<MessageRecord>(bytes.value()))
+                .transpose()?;
+            if let Some(message) = removed {
+                for (recipient, own) in &message.recipient_numbers {
+                    by_recipient.remove((organisation.as_str(), recipient.as_str(), *own))?;
+                }
             }
             counts.messages += 1;
         }

@@ -657,6 +657,7 @@ impl Store {
             };
             let (opened, entries) =
                 journal::Journal::open(&journal_path(path), store_id, generation)?;
+            same_owner(&journal_path(path), path);
             mailboxes::store_journaled(&transaction, &entries)?;
             transaction
                 .open_table(COUNTERS)?
@@ -698,4 +699,15 @@ impl Store {
 /// `meldpunt.journal`).
 fn journal_path(path: &Path) -> std::path::PathBuf {
     path.with_extension("journal")
+}
+
+/// Gives `file` the owner of `model` if it differs (a journal made when root opened a relay's
+/// store, say by an offline backup, stays the relay user's); what cannot be changed is left.
+fn same_owner(file: &Path, model: &Path) {
+    use std::os::unix::fs::MetadataExt as _;
+    if let (Ok(made), Ok(model)) = (std::fs::metadata(file), std::fs::metadata(model)) {
+        if (made.uid(), made.gid()) != (model.uid(), model.gid()) {
+            let _ = std::os::unix::fs::chown(file, Some(model.uid()), Some(model.gid()));
+        }
+    }
 }

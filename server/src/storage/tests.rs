@@ -1380,6 +1380,8 @@ async fn sealed_messages_of_every_length_come_back_whole_from_their_fragments() 
         2 * FRAGMENT_LENGTH,
         4433,
         70_001,
+        // Larger than the journal takes: committed durably instead.
+        super::journal::ENTRY_LIMIT + 1,
     ];
     let mut numbers = Vec::new();
     for (index, length) in lengths.iter().enumerate() {
@@ -1445,8 +1447,20 @@ async fn a_crash_in_the_middle_of_a_journal_append_loses_nothing_acknowledged_an
     let path = directory.path().join("meldpunt.redb");
     let store = store_keeping_its_journal(&path);
     let mailbox = |index: u8| [index; 32];
-    // Four reports, a follow-up (a durable commit, covering the journal so far), five more
-    // reports acknowledged through the journal alone.
+    // A report to another recipient first, so that the organisation's numbers and the
+    // integrity office's own differ (by one). Then four reports, a follow-up (a durable
+    // commit, covering the journal so far), and five more reports acknowledged through the
+    // journal alone.
+    store
+        .create_mailbox(
+            mailbox(50),
+            "demo".into(),
+            vec!["adviser".into()],
+            report_body(50),
+            None,
+        )
+        .await
+        .unwrap();
     for index in 1..=4 {
         store
             .create_mailbox(
@@ -1501,12 +1515,12 @@ async fn a_crash_in_the_middle_of_a_journal_append_loses_nothing_acknowledged_an
         mailbox: mailbox(99),
         organisation: "demo".into(),
         recipients: vec![("integrity-office".into(), 11)],
-        number: 11,
+        number: 12,
         day: day_number(),
         spent_stamp: Some(([9; 16], unix_seconds() + 3600)),
         sealed: report_body(99),
     };
-    journal.append(&[torn.encode()]).unwrap();
+    journal.append(&[torn.encode().unwrap()]).unwrap();
     let whole_end = journal.end();
     drop(journal);
     let mut cuts: Vec<u64> = (acknowledged_end..whole_end).step_by(97).collect();
@@ -1520,6 +1534,24 @@ async fn a_crash_in_the_middle_of_a_journal_append_loses_nothing_acknowledged_an
     ]);
     let mut flipped = std::fs::read(&journal_file).unwrap();
     flipped[whole_end as usize - 500] ^= 0x40;
+    // The control: without its journal, the store lacks the five reports.
+    {
+        let folder = directory.path().join("no journal");
+        let copy = copy_store(&image, &folder);
+        std::fs::remove_file(journal_path(&copy)).unwrap();
+        let store = Store::open(&copy).unwrap();
+        for index in 1..=9 {
+            assert_eq!(
+                store
+                    .mailbox_message(mailbox(index), 1)
+                    .await
+                    .unwrap()
+                    .is_some(),
+                index <= 4,
+                "report {index} without the journal"
+            );
+        }
+    }
     for (case, cut) in cuts
         .iter()
         .map(|cut| (format!("cut at {cut}"), Some(*cut)))
@@ -1565,8 +1597,8 @@ async fn a_crash_in_the_middle_of_a_journal_append_loses_nothing_acknowledged_an
             .collect();
         let last = if whole { 11 } else { 10 };
         assert_eq!(numbers, (1..=last).collect::<Vec<_>>(), "{case}");
-        // Numbering goes on past everything stored, the journal's reports included; a stamp
-        // a journaled report spent stays spent.
+        // Both numberings go on past everything stored, the journal's reports included; a
+        // stamp a journaled report spent stays spent.
         let next = store
             .create_mailbox(
                 mailbox(100),
@@ -1577,7 +1609,15 @@ async fn a_crash_in_the_middle_of_a_journal_append_loses_nothing_acknowledged_an
             )
             .await
             .unwrap();
-        assert_eq!(next, last + 1, "{case}");
+        assert_eq!(next, last + 2, "{case}: the organisation's number");
+        let own: Vec<u64> = store
+            .list_recipient(office("demo"), last, 10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|(number, _)| *number)
+            .collect();
+        assert_eq!(own, [last + 1], "{case}: the integrity office's own number");
         let stamp = meldpunt_crypto::SpentStamp {
             nonce: [9; 16],
             expires_at: unix_seconds() + 3600,
