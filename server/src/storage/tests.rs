@@ -1461,17 +1461,17 @@ async fn a_crash_in_the_middle_of_a_journal_append_loses_nothing_acknowledged_an
         )
         .await
         .unwrap();
+    let report = |index: u8| {
+        store.create_mailbox(
+            mailbox(index),
+            "demo".into(),
+            recipients(),
+            report_body(index),
+            None,
+        )
+    };
     for index in 1..=4 {
-        store
-            .create_mailbox(
-                mailbox(index),
-                "demo".into(),
-                recipients(),
-                report_body(index),
-                None,
-            )
-            .await
-            .unwrap();
+        report(index).await.unwrap();
     }
     store
         .append_message(
@@ -1484,16 +1484,7 @@ async fn a_crash_in_the_middle_of_a_journal_append_loses_nothing_acknowledged_an
         .await
         .unwrap();
     for index in 5..=9 {
-        store
-            .create_mailbox(
-                mailbox(index),
-                "demo".into(),
-                recipients(),
-                report_body(index),
-                None,
-            )
-            .await
-            .unwrap();
+        report(index).await.unwrap();
     }
     // The crash: the files as they are now, the writer idle.
     let image = copy_store(&path, &directory.path().join("image"));
