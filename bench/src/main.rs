@@ -358,6 +358,16 @@ pub(crate) fn random_token() -> String {
 }
 
 async fn submit(relay: &meldpunt_client::Relay, body: Vec<u8>, proof_of_work: bool) -> bool {
+    submit_to(relay, "demo", body, proof_of_work).await
+}
+
+/// Submits a new report to `organisation` (`demo` or `other`, which share the office key).
+async fn submit_to(
+    relay: &meldpunt_client::Relay,
+    organisation: &str,
+    body: Vec<u8>,
+    proof_of_work: bool,
+) -> bool {
     let token = MailboxToken::from_wire(&random_token()).expect("a mailbox token");
     let stamp = if proof_of_work {
         let Ok(Some(challenge)) = relay.challenge().await else {
@@ -373,7 +383,7 @@ async fn submit(relay: &meldpunt_client::Relay, body: Vec<u8>, proof_of_work: bo
     relay
         .create_mailbox(
             &token,
-            "demo",
+            organisation,
             &["integrity-office".to_owned()],
             stamp.as_deref(),
             body,

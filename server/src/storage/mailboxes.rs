@@ -12,7 +12,7 @@ use super::StoreError;
 use super::{
     decode, encode, Author, MailboxLimits, MailboxRecord, MessageRecord, RecipientScope, Store,
     COUNTERS, FRAGMENT_LENGTH, MAILBOXES, ORGANISATION_MESSAGES, RECIPIENT_MESSAGES,
-    SEALED_FRAGMENTS, SPENT_STAMPS, WALLS_PENDING,
+    SEALED_TABLE_PREFIX, SPENT_STAMPS, WALLS_PENDING,
 };
 use crate::clock::day_number;
 
@@ -176,8 +176,7 @@ impl Store {
             let Some(number) = record.message_number(position) else {
                 return Ok(None);
             };
-            let bodies = transaction.open_table(SEALED_FRAGMENTS)?;
-            read_body(&bodies, &record.organisation, number)
+            read_body(transaction, &record.organisation, number)
         })
         .await
     }
@@ -227,8 +226,7 @@ impl Store {
             let Some((number, _)) = index.get(key)?.map(|value| value.value()) else {
                 return Ok(None);
             };
-            let bodies = transaction.open_table(SEALED_FRAGMENTS)?;
-            read_body(&bodies, &scope.organisation, number)
+            read_body(transaction, &scope.organisation, number)
         })
         .await
     }
@@ -520,12 +518,7 @@ fn store_message(
         fetched: false,
         recipient_numbers,
     };
-    write_body(
-        &mut transaction.open_table(SEALED_FRAGMENTS)?,
-        &record.organisation,
-        number,
-        sealed,
-    )?;
+    write_body(transaction, &record.organisation, number, sealed)?;
     save_message(transaction, &message)?;
     index_for_recipients(transaction, &message, &record.recipients)?;
     transaction
@@ -534,31 +527,51 @@ fn store_message(
     Ok(message)
 }
 
+/// The name of `organisation`'s table of sealed messages.
+pub(super) fn sealed_table(organisation: &str) -> String {
+    format!("{SEALED_TABLE_PREFIX}{organisation}")
+}
+
+/// The definition of the table of sealed messages named `name`.
+pub(super) fn sealed_definition(
+    name: &str,
+) -> redb::TableDefinition<'_, (u64, u32), &'static [u8]> {
+    redb::TableDefinition::new(name)
+}
+
 /// Stores the sealed bytes of `organisation`'s message `number`, in fragments.
 pub(super) fn write_body(
-    bodies: &mut redb::Table<(&str, u64, u32), &[u8]>,
+    transaction: &WriteTransaction,
     organisation: &str,
     number: u64,
     sealed: &[u8],
 ) -> Result<(), StoreError> {
+    let name = sealed_table(organisation);
+    let mut bodies = transaction.open_table(sealed_definition(&name))?;
     for (index, fragment) in sealed.chunks(FRAGMENT_LENGTH).enumerate() {
         let index = u32::try_from(index)
             .map_err(|_| StoreError::Failed("a message of more than 2^32 fragments".into()))?;
-        bodies.insert((organisation, number, index), fragment)?;
+        bodies.insert((number, index), fragment)?;
     }
     Ok(())
 }
 
 /// The sealed bytes of `organisation`'s message `number`, put together from its fragments.
 pub(super) fn read_body(
-    bodies: &impl ReadableTable<(&'static str, u64, u32), &'static [u8]>,
+    transaction: &redb::ReadTransaction,
     organisation: &str,
     number: u64,
 ) -> Result<Option<Vec<u8>>, StoreError> {
+    let name = sealed_table(organisation);
+    let bodies = match transaction.open_table(sealed_definition(&name)) {
+        Ok(bodies) => bodies,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+        Err(error) => return Err(error.into()),
+    };
     let mut body: Option<Vec<u8>> = None;
-    for entry in bodies.range((organisation, number, 0)..=(organisation, number, u32::MAX))? {
+    for entry in bodies.range((number, 0)..=(number, u32::MAX))? {
         let (_, fragment) = entry?;
-        body.get_or_insert_with(|| Vec::with_capacity(4 * FRAGMENT_LENGTH * 2))
+        body.get_or_insert_with(|| Vec::with_capacity(8 * FRAGMENT_LENGTH))
             .extend_from_slice(fragment.value());
     }
     Ok(body)
@@ -566,14 +579,14 @@ pub(super) fn read_body(
 
 /// Removes the sealed bytes of `organisation`'s message `number`.
 pub(super) fn remove_body(
-    bodies: &mut redb::Table<(&str, u64, u32), &[u8]>,
+    transaction: &WriteTransaction,
     organisation: &str,
     number: u64,
 ) -> Result<(), StoreError> {
-    bodies.retain_in(
-        (organisation, number, 0)..=(organisation, number, u32::MAX),
-        |_, _| false,
-    )?;
+    let name = sealed_table(organisation);
+    transaction
+        .open_table(sealed_definition(&name))?
+        .retain_in((number, 0)..=(number, u32::MAX), |_, _| false)?;
     Ok(())
 }
 

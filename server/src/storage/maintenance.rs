@@ -172,13 +172,12 @@ fn fold_mailbox_index(transaction: &WriteTransaction) -> Result<(), StoreError> 
         .any(|table| table.name() == FORMAT_3_SEALED_MESSAGES.name());
     if whole_bodies {
         let old = transaction.open_table(FORMAT_3_SEALED_MESSAGES)?;
-        let mut fragments = transaction.open_table(SEALED_FRAGMENTS)?;
         for entry in old.iter()? {
             let (key, body) = entry?;
             let (organisation, number) = key.value();
-            super::mailboxes::write_body(&mut fragments, organisation, number, body.value())?;
+            super::mailboxes::write_body(transaction, organisation, number, body.value())?;
         }
-        drop((old, fragments));
+        drop(old);
         transaction.delete_table(FORMAT_3_SEALED_MESSAGES)?;
     }
     transaction
@@ -254,12 +253,11 @@ fn purge(transaction: &WriteTransaction, retention_days: u32) -> Result<PurgeCou
         let organisation = record.organisation.clone();
         counts.hand_overs += remove_hand_overs(transaction, &organisation, &record.hand_overs)?;
         counts.case_records += remove_case_records(transaction, mailbox, &record)?;
-        let mut bodies = transaction.open_table(SEALED_FRAGMENTS)?;
         let mut by_organisation = transaction.open_table(ORGANISATION_MESSAGES)?;
         let mut by_recipient = transaction.open_table(RECIPIENT_MESSAGES)?;
         // By the mailbox's own list: a body goes even if its record were missing.
         for number in &record.message_numbers {
-            super::mailboxes::remove_body(&mut bodies, &organisation, *number)?;
+            super::mailboxes::remove_body(transaction, &organisation, *number)?;
             let removed = by_organisation
                 .remove((organisation.as_str(), *number))?
                 .map(|bytes| decode::<MessageRecord>(bytes.value()))
@@ -315,7 +313,18 @@ fn backup(database: &Database, target: &Path) -> Result<BackupCounts, StoreError
         messages: copy_table(&snapshot, &transaction, ORGANISATION_MESSAGES)?,
         chunks: copy_table(&snapshot, &transaction, ATTACHMENT_CHUNKS)?,
     };
-    copy_table(&snapshot, &transaction, SEALED_FRAGMENTS)?;
+    for name in snapshot
+        .list_tables()?
+        .map(|table| table.name().to_owned())
+        .filter(|name| name.starts_with(SEALED_TABLE_PREFIX))
+        .collect::<Vec<_>>()
+    {
+        copy_table(
+            &snapshot,
+            &transaction,
+            super::mailboxes::sealed_definition(&name),
+        )?;
+    }
     copy_table(&snapshot, &transaction, RECIPIENT_MESSAGES)?;
     copy_table(&snapshot, &transaction, ATTACHMENTS)?;
     copy_table(&snapshot, &transaction, HAND_OVERS)?;

@@ -12,8 +12,9 @@
 //! must never store a token, an address or a plaintext.
 //!
 //! Per new report the writer touches four trees: the mailbox's (at its random id), and the
-//! organisation's messages, their sealed bodies (in page-filling fragments) and each
-//! recipient's index (all three at their ends); with proof-of-work, the spent stamps too.
+//! organisation's messages, their sealed bodies (in page-filling fragments, in a table of
+//! the organisation's own) and each recipient's index (all three at their ends); with
+//! proof-of-work, the spent stamps too.
 //!
 //! Here: the tables and their records. By job: `writer` (the group commit and the numbers
 //! each organisation gives its messages), `mailboxes` (mailboxes and messages),
@@ -57,18 +58,20 @@ const STORE_ID: &str = "store_id";
 
 /// mailbox id → [`MailboxRecord`] (JSON).
 const MAILBOXES: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("mailboxes");
-/// (organisation, message number, fragment) → a piece of the message's sealed bytes, of
+/// Each organisation's sealed messages are in a table of their own, named this and the
+/// organisation's id: (message number, fragment) → a piece of the message's sealed bytes, of
 /// [`FRAGMENT_LENGTH`] bytes but the last. A sealed report is a little over 4 KiB; whole,
 /// each took a B-tree page of its own rounded up to 8 KiB, half of it empty. In fragments they
-/// fill the leaves one after another. Keyed like the office's view, so that new bodies go to
-/// the end of their organisation's range (a few places in the tree, rather than anywhere, as
-/// random mailbox ids would).
-const SEALED_FRAGMENTS: TableDefinition<(&str, u64, u32), &[u8]> =
-    TableDefinition::new("sealed_message_fragments");
-/// Bytes of one fragment of a sealed message: four, with their keys, fill a 4 KiB page.
-const FRAGMENT_LENGTH: usize = 900;
+/// fill the leaves one after another, and a table per organisation keeps every new body at
+/// the end of its tree (in one table for all, every organisation but the last in key order
+/// would append in the middle, where a full leaf splits in halves that stay half empty),
+/// without ordering one organisation's messages against another's.
+const SEALED_TABLE_PREFIX: &str = "sealed/";
+/// Bytes of one fragment of a sealed message: four, with their 12-byte keys and the leaf's
+/// offsets (4 bytes each) and header, fill a 4 KiB page (4 + 4 × (4 + 12 + 1000) = 4,068).
+const FRAGMENT_LENGTH: usize = 1000;
 /// Store formats 2 and 3 only: (organisation, message number) → sealed bytes, whole. Split
-/// into [`SEALED_FRAGMENTS`] when such a store is opened.
+/// into each organisation's table ([`SEALED_TABLE_PREFIX`]) when such a store is opened.
 const FORMAT_3_SEALED_MESSAGES: TableDefinition<(&str, u64), &[u8]> =
     TableDefinition::new("sealed_messages");
 /// Store format 1 only: relay-wide message number → sealed bytes. Moved into
@@ -168,30 +171,31 @@ pub(crate) struct MailboxRecord {
     /// Messages in it.
     pub messages: u32,
     /// Attachments the reporter stored in it (before hand-overs, the office's too).
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub attachments: u32,
     /// Attachments the office stored in it (attachments of replies, and copies handed over
     /// to a colleague): counted apart, so that neither side can use up the other's.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub office_attachments: u32,
     /// Sealed bytes the reporter stored in it (messages and attachments).
     #[serde(default)]
     pub reporter_bytes: u64,
     /// Sealed bytes the office stored in it (hand-overs included).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub office_bytes: u64,
     /// Its hand-overs: (recipient, that recipient's hand-over number).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hand_overs: Vec<(String, u64)>,
     /// How many case records (the office's shared state of the case) it holds.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub case_records: u32,
     /// Its case records' numbers: (recipient, that recipient's record number).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub case_record_numbers: Vec<(String, u64)>,
     /// The organisation's number of each of its messages, by position (the first message's
     /// first): the reporter's view of the mailbox, kept here so that a new message writes
     /// no index of its own at a random place in the store.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub message_numbers: Vec<u64>,
 }
 
@@ -521,6 +525,13 @@ pub(crate) struct RecipientScope {
     pub recipient: String,
 }
 
+/// Whether a count is zero: such fields are left out of a record's JSON (most mailboxes hold
+/// no attachments, hand-overs or case records; every byte of a mailbox record is written at
+/// a random place in the file with every new report).
+fn is_zero<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("records always serialise")
 }
@@ -626,7 +637,6 @@ impl Store {
         {
             let transaction = database.begin_write()?;
             transaction.open_table(MAILBOXES)?;
-            transaction.open_table(SEALED_FRAGMENTS)?;
             transaction.open_table(ORGANISATION_MESSAGES)?;
             transaction.open_table(RECIPIENT_MESSAGES)?;
             transaction.open_table(ATTACHMENTS)?;
