@@ -16,7 +16,7 @@ const FILL_CONCURRENCY: usize = 128;
 
 /// The organisation the `index`th report goes to: the two in turn.
 fn organisation(index: usize) -> &'static str {
-    if index % 2 == 0 {
+    if index.is_multiple_of(2) {
         "demo"
     } else {
         "other"
