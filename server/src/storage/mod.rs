@@ -170,8 +170,10 @@ pub(crate) struct MailboxRecord {
     pub last_activity: u32,
     /// Messages in it.
     pub messages: u32,
-    /// Attachments the reporter stored in it (before hand-overs, the office's too).
-    #[serde(default, skip_serializing_if = "is_zero")]
+    /// Attachments the reporter stored in it (before hand-overs, the office's too). Always
+    /// written: relays before issue 19 require it, and may share a PostgreSQL database with
+    /// this one during a rolling upgrade.
+    #[serde(default)]
     pub attachments: u32,
     /// Attachments the office stored in it (attachments of replies, and copies handed over
     /// to a colleague): counted apart, so that neither side can use up the other's.

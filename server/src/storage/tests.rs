@@ -1684,4 +1684,33 @@ async fn each_organisation_keeps_its_bodies_apart_and_they_fill_their_pages() {
     // 0.53).
     let fill = stored as f64 / (pages * 4096) as f64;
     assert!(fill > 0.8, "bodies fill their leaves to {fill:.2}");
+    drop((transaction, database));
+    // A backup holds both organisations' bodies; retention of one organisation's mailbox
+    // takes its body and leaves the other's.
+    let store = reopen(&path);
+    let copy = directory.path().join("backup.redb");
+    store.backup(copy.clone()).await.unwrap();
+    let backup = reopen(&copy);
+    for index in [0u32, 1] {
+        let mut id = [0u8; 32];
+        id[..4].copy_from_slice(&index.to_le_bytes());
+        let expected: Vec<u8> = (0..4379u32).map(|byte| (byte ^ index) as u8).collect();
+        assert_eq!(backup.mailbox_message(id, 1).await.unwrap(), Some(expected));
+    }
+    drop(backup);
+    let mut alpha = [0u8; 32];
+    alpha[..4].copy_from_slice(&0u32.to_le_bytes());
+    age_by_a_year_and_a_day(&store, alpha).await;
+    assert_eq!(store.purge(365).await.unwrap().messages, 1);
+    assert_eq!(
+        store.recipient_message(office("alpha"), 1).await.unwrap(),
+        None
+    );
+    let mut beta = [0u8; 32];
+    beta[..4].copy_from_slice(&1u32.to_le_bytes());
+    let expected: Vec<u8> = (0..4379u32).map(|byte| (byte ^ 1) as u8).collect();
+    assert_eq!(
+        store.mailbox_message(beta, 1).await.unwrap(),
+        Some(expected)
+    );
 }
