@@ -483,6 +483,17 @@ fn write_format_1_message(
         .unwrap();
 }
 
+/// Opens a store's redb file directly once the writer thread of its store has let go of it.
+fn open_database(path: &Path) -> Database {
+    (0..500)
+        .find_map(|_| {
+            Database::open(path)
+                .inspect_err(|_| std::thread::sleep(std::time::Duration::from_millis(20)))
+                .ok()
+        })
+        .expect("the store stayed locked")
+}
+
 /// Opens a store again once the writer thread of the last one has let go of the file.
 fn reopen(path: &Path) -> Store {
     for _ in 0..500 {
@@ -1316,14 +1327,7 @@ async fn a_format_3_store_keeps_each_mailbox_in_order_without_its_second_index()
     let purged = store.purge(365).await.unwrap();
     assert_eq!((purged.mailboxes, purged.messages), (1, 3));
     drop(store);
-    let database = (0..500)
-        .find_map(|_| {
-            Database::open(&path).ok().or_else(|| {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-                None
-            })
-        })
-        .expect("the store stayed locked");
+    let database = open_database(&path);
     let transaction = database.begin_read().unwrap();
     assert!(transaction.list_tables().unwrap().all(|table| {
         table.name() != FORMAT_3_MAILBOX_MESSAGES.name()
@@ -1656,14 +1660,7 @@ async fn each_organisation_keeps_its_bodies_apart_and_they_fill_their_pages() {
     }
     let path = directory.path().join("test.redb");
     drop(store);
-    let database = (0..500)
-        .find_map(|_| {
-            Database::open(&path).ok().or_else(|| {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-                None
-            })
-        })
-        .expect("the store stayed locked");
+    let database = open_database(&path);
     let transaction = database.begin_read().unwrap();
     let mut pages = 0u64;
     for organisation in ["alpha", "beta"] {
